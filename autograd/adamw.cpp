@@ -1,0 +1,35 @@
+#include "autograd/adamw.h"
+
+#include <cmath>
+
+#include "engine/nvtx.h"
+#include "kernels/reduce.h"
+
+namespace birdie::autograd {
+
+AdamW::AdamW(ParameterSet& parameters, AdamWConfig config)
+    : parameters_(parameters),
+      config_(config),
+      m_(Tensor::zeros(parameters.values().shape(), parameters.values().dtype(),
+                       parameters.values().device())),
+      v_(Tensor::zeros(parameters.values().shape(), parameters.values().dtype(),
+                       parameters.values().device())),
+      segments_(parameters.decay_segments()) {}
+
+StepReport AdamW::step(double lr) {
+  BIRDIE_NVTX_RANGE("adamw.step");
+  Tensor grads[] = {parameters_.gradients()};
+  StepReport report;
+  report.grad_norm = kernels::clip_global_norm(grads, config_.clip_norm);
+  if (!std::isfinite(report.grad_norm)) {
+    report.skipped = true;
+    return report;
+  }
+  ++steps_;
+  kernels::AdamWHyper hyper{lr, config_.beta1, config_.beta2, config_.eps, config_.weight_decay,
+                            steps_};
+  kernels::adamw_step(parameters_.values(), parameters_.gradients(), m_, v_, segments_, hyper);
+  return report;
+}
+
+}  // namespace birdie::autograd

@@ -1,0 +1,44 @@
+// Differentiable ops: each computes its result with the kernels of kernels/ and, when an
+// input requires a gradient, records its backward rule on the tape (autograd/tape.h).
+// The forward call and its backward rule sit together in autograd/ops/<family>.cpp.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/tensor.h"
+#include "kernels/scan.h"
+
+namespace birdie::autograd {
+
+// op(a) · op(b), rank 2 or batched rank 3 (see kernels/matmul.h).
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
+// x [..., in] · weightᵀ (+ bias), weight [out, in] as in PyTorch's Linear.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
+// b broadcasts when its shape is a trailing part of a's.
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor scale(const Tensor& a, double factor);
+Tensor sigmoid(const Tensor& x);
+Tensor gelu(const Tensor& x);  // exact form, x · Φ(x)
+// Sum of all elements, shape [1].
+Tensor sum(const Tensor& x);
+// A view with another shape; the gradient flows back through it.
+Tensor reshape(const Tensor& x, const Shape& shape);
+
+// The fused gated scan (kernels/scan.h): proj [B, T, 4N], reset [B, T] → y [B, T, N].
+Tensor gated_scan(const Tensor& proj, const Tensor& reset, kernels::ScanDirection direction);
+// RMSNorm over the last dimension.
+Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps = 1e-5);
+// table [V, D], ids [...] (i32) → [..., D].
+Tensor embedding(const Tensor& table, const Tensor& ids);
+
+struct CrossEntropy {
+  Tensor loss;          // [1]: mean over counted rows (0 when none are counted)
+  Tensor row_loss;      // [rows]: per-row loss, 0 on ignored rows (no gradient)
+  std::int64_t counted;  // rows whose target is not ignored
+};
+// logits [rows, V], targets [rows] (i32; kernels::ignore_index rows are skipped).
+CrossEntropy cross_entropy(const Tensor& logits, const Tensor& targets);
+
+}  // namespace birdie::autograd

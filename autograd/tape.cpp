@@ -1,0 +1,83 @@
+#include "autograd/tape.h"
+
+#include "engine/nvtx.h"
+#include "kernels/elementwise.h"
+
+namespace birdie::autograd {
+
+namespace {
+thread_local Tape this_thread_tape;
+thread_local bool recording = true;
+}  // namespace
+
+Tape& tape() { return this_thread_tape; }
+
+bool grad_enabled() { return recording; }
+
+NoGradGuard::NoGradGuard() : previous_(recording) { recording = false; }
+NoGradGuard::~NoGradGuard() { recording = previous_; }
+
+bool needs_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!recording) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+void record(const char* op, std::vector<Tensor> inputs, std::vector<Tensor> outputs,
+            BackwardRule backward) {
+  for (Tensor& out : outputs) out.set_requires_grad(true);
+  tape().record(Node{op, std::move(inputs), std::move(outputs), std::move(backward)});
+}
+
+void accumulate_grad(const Tensor& input, const Tensor& contribution) {
+  if (!input.defined() || !input.requires_grad()) return;
+  check_shape(contribution, input.shape(), "accumulate_grad");
+  Tensor grad = input.grad();
+  if (!grad.defined()) {
+    // A copy, never the contribution itself: a rule may hand the same tensor to two
+    // inputs, and later += into one must not change the other.
+    input.set_grad(contribution.clone());
+    return;
+  }
+  kernels::accumulate(grad, contribution);
+}
+
+void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh) {
+  if (!input.defined() || !input.requires_grad()) return;
+  if (input.grad().defined()) return accumulate_grad(input, fresh);
+  check_shape(fresh, input.shape(), "accumulate_fresh_grad");
+  input.set_grad(fresh);
+}
+
+void backward(const Tensor& loss) {
+  BIRDIE_NVTX_RANGE("autograd.backward");
+  BIRDIE_CHECK(loss.numel() == 1, "backward: the loss must have one element, got ",
+               loss.describe());
+  BIRDIE_CHECK(loss.requires_grad(), "backward: the loss does not depend on anything that "
+               "requires a gradient (was it computed under NoGradGuard?)");
+  struct ClearOnExit {  // the tape is cleared even when a rule throws
+    ~ClearOnExit() { tape().clear(); }
+  } clear_on_exit;
+
+  Tensor seed = Tensor::full(loss.shape(), 1.0, loss.dtype(), loss.device());
+  loss.set_grad(seed);
+
+  const auto& nodes = tape().nodes();
+  NoGradGuard no_recording_inside_rules;
+  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+    std::vector<Tensor> grads;
+    bool any = false;
+    for (const Tensor& out : it->outputs) {
+      grads.push_back(out.grad());
+      any = any || grads.back().defined();
+    }
+    if (!any) continue;
+    it->backward(grads);
+    // Node outputs are intermediate results: their gradients are not needed any more.
+    // Leaves (never outputs) keep theirs.
+    for (const Tensor& out : it->outputs) out.set_grad(Tensor());
+  }
+}
+
+}  // namespace birdie::autograd

@@ -1,0 +1,74 @@
+// The reverse-mode tape. Every differentiable op that has an input requiring a gradient
+// appends one Node in execution order: its inputs, outputs, and a backward rule that
+// closes over whatever the op saved. backward(loss) walks the tape in reverse, hands each
+// rule the gradients of its outputs, and the rule adds its contributions into the inputs'
+// gradients with accumulate_grad (+=, so a tensor used twice gets both). The tape is
+// cleared afterwards, releasing saved tensors. One tape per thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace birdie::autograd {
+
+// grads[k] is the gradient of outputs[k]; undefined when nothing flowed into it.
+using BackwardRule = std::function<void(const std::vector<Tensor>& grads)>;
+
+struct Node {
+  const char* op;
+  std::vector<Tensor> inputs;
+  std::vector<Tensor> outputs;
+  BackwardRule backward;
+};
+
+class Tape {
+ public:
+  void record(Node node) { nodes_.push_back(std::move(node)); }
+  std::size_t size() const { return nodes_.size(); }
+  const std::vector<Node>& nodes() const { return nodes_; }
+  void clear() { nodes_.clear(); }
+
+ private:
+  std::vector<Node> nodes_;
+};
+
+// This thread's tape.
+Tape& tape();
+
+// Gradient recording is on unless a NoGradGuard is alive on this thread.
+bool grad_enabled();
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when recording is on and some input requires a gradient: the op must then record.
+bool needs_grad(std::initializer_list<const Tensor*> inputs);
+
+// Marks the outputs as requiring gradients and appends the node. Ops call this only when
+// needs_grad() said so.
+void record(const char* op, std::vector<Tensor> inputs, std::vector<Tensor> outputs,
+            BackwardRule backward);
+
+// input.grad += contribution (allocating it on first use). A no-op for inputs that do
+// not require a gradient, so rules may call it unconditionally.
+void accumulate_grad(const Tensor& input, const Tensor& contribution);
+// The same for a tensor the rule made for this input alone: adopted without a copy when
+// the input has no gradient yet.
+void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh);
+
+// Seeds d loss / d loss = 1 (loss must have one element), runs every rule in reverse
+// order, then clears the tape. Gradients of intermediate results are released as soon as
+// their node has run; leaves (parameters) keep theirs until zeroed.
+void backward(const Tensor& loss);
+
+}  // namespace birdie::autograd

@@ -1,0 +1,41 @@
+#include "engine/device.h"
+
+#include "engine/cuda_runtime.h"
+#include "engine/error.h"
+
+namespace birdie {
+
+std::string_view device_name(Device device) { return device == Device::cpu ? "cpu" : "cuda"; }
+
+Device parse_device(std::string_view name) {
+  if (name == "cpu") return Device::cpu;
+  if (name == "cuda") return Device::cuda;
+  throw Error(detail::concat("unknown device '", name, "': use \"cpu\" or \"cuda\""));
+}
+
+#ifdef BIRDIE_WITH_CUDA
+namespace {
+thread_local cudaStream_t current = nullptr;
+}
+cudaStream_t current_stream() { return current; }
+void set_current_stream(cudaStream_t stream) { current = stream; }
+
+bool built_with_cuda() { return true; }
+int cuda_device_count() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    (void)cudaGetLastError();  // clear the sticky "no device" error
+    return 0;
+  }
+  return count;
+}
+void synchronize_device() {
+  if (cuda_device_count() > 0) BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+}
+#else
+bool built_with_cuda() { return false; }
+int cuda_device_count() { return 0; }
+void synchronize_device() {}
+#endif
+
+}  // namespace birdie

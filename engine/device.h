@@ -1,0 +1,21 @@
+// Where a tensor lives.
+#pragma once
+
+#include <string_view>
+
+namespace birdie {
+
+enum class Device { cpu, cuda };
+
+std::string_view device_name(Device device);
+Device parse_device(std::string_view name);  // "cpu" or "cuda"; anything else throws
+
+// True when the build has the CUDA backend compiled in.
+bool built_with_cuda();
+// Number of visible GPUs: 0 when built without CUDA or when the driver finds none (never
+// throws, so tests can use it to skip themselves).
+int cuda_device_count();
+// Blocks until all work queued on the current stream is done (no-op without CUDA).
+void synchronize_device();
+
+}  // namespace birdie

@@ -1,0 +1,56 @@
+// A seeded random stream on top of Philox, and tensor fills for initialization.
+// State = (seed, stream, offset): an offset counts the 4-word Philox blocks used so far,
+// so saving and restoring those three numbers resumes the stream exactly.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/philox.h"
+#include "engine/tensor.h"
+
+namespace birdie {
+
+struct RandomState {
+  std::uint64_t seed = 0;
+  std::uint64_t stream = 0;
+  std::uint64_t offset = 0;
+  bool operator==(const RandomState&) const = default;
+};
+
+class RandomGenerator {
+ public:
+  explicit RandomGenerator(std::uint64_t seed = 0, std::uint64_t stream = 0)
+      : state_{seed, stream, 0} {}
+  explicit RandomGenerator(const RandomState& state) : state_(state) {}
+
+  const RandomState& state() const { return state_; }
+
+  // Scalar draws (each consumes one Philox block, the rest of its words are discarded, so
+  // the position in the stream is easy to reason about).
+  std::uint32_t next_u32();
+  std::uint64_t next_u64();
+  double uniform();                               // [0, 1) with 53 random bits
+  std::uint64_t uniform_int(std::uint64_t bound);  // [0, bound), unbiased
+  double normal();                                // standard normal
+
+  // Reserves `blocks` consecutive blocks and returns the first: a fill of n elements uses
+  // blocks [first, first + ceil(n / per_block)), the same ones on the CPU and the GPU.
+  std::uint64_t reserve_blocks(std::uint64_t blocks);
+
+ private:
+  RandomState state_;
+};
+
+// Element i of a fill uses block first + i/4, word i%4 (uniform) or block first + i/2,
+// words 2(i%2), 2(i%2)+1 (normal, Box-Muller), which a GPU kernel can reproduce.
+// CPU tensors of dtype f32 or f64.
+void fill_uniform(Tensor& t, RandomGenerator& rng, double low, double high);
+void fill_normal(Tensor& t, RandomGenerator& rng, double mean, double std);
+// Normal truncated to [mean - 2 std, mean + 2 std] by inverting the CDF (no rejection, so
+// every element uses a fixed number of random words).
+void fill_truncated_normal(Tensor& t, RandomGenerator& rng, double std);
+
+// The inverse of the error function, |x| < 1 (double precision).
+double erfinv(double x);
+
+}  // namespace birdie

@@ -1,0 +1,37 @@
+// AdamW (Loshchilov & Hutter) over one flat parameter buffer, with decoupled weight decay
+// and bias correction:
+//   m ← β1 m + (1-β1) g;  v ← β2 v + (1-β2) g²
+//   p ← p - lr · wd · p  (only where decay applies)
+//   p ← p - lr · (m / (1-β1^step)) / (sqrt(v / (1-β2^step)) + eps)
+// The update uses the gradient as given: clip before calling.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace birdie::kernels {
+
+struct AdamWHyper {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+  std::int64_t step = 1;  // 1-based, for bias correction
+};
+
+// A run of the flat buffer that shares one decay flag (one parameter tensor).
+struct DecaySegment {
+  std::int64_t offset = 0;
+  std::int64_t length = 0;
+  bool decay = true;
+};
+
+// params, grads, m, v: the same flat shape and dtype (f32, or f64 in tests); every element
+// must be covered by exactly one segment.
+void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
+                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper);
+
+}  // namespace birdie::kernels

@@ -1,0 +1,22 @@
+// Fused softmax cross-entropy with an ignore index: loss and dlogits in one pass over each
+// row, never a separate softmax tensor.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/tensor.h"
+
+namespace birdie::kernels {
+
+constexpr std::int32_t ignore_index = -1;
+
+// logits [rows, V], targets [rows] (i32, in [0, V) or ignore_index).
+// Writes row_loss [rows] (f32/f64 like logits; 0 on ignored rows) and, when dlogits is
+// defined, dlogits = (softmax(logits) - onehot(target)) · grad_scale per counted row (0 on
+// ignored rows). With grad_scale = 1 / counted rows this is the gradient of the mean loss.
+// Returns the number of counted (non-ignored) rows.
+std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& targets,
+                                            double grad_scale, Tensor& row_loss,
+                                            Tensor* dlogits);
+
+}  // namespace birdie::kernels

@@ -1,0 +1,24 @@
+// Reductions used by training: sums of squares for the global gradient norm.
+#pragma once
+
+#include "engine/tensor.h"
+
+namespace birdie::kernels {
+
+// Σ x² in double precision (f32 or f64 input).
+double sum_of_squares(const Tensor& x);
+// Σ x in double precision.
+double sum(const Tensor& x);
+
+}  // namespace birdie::kernels
+
+#include <span>
+
+namespace birdie::kernels {
+
+// The L2 norm over all tensors together; when it exceeds max_norm (> 0) every tensor is
+// scaled by max_norm / norm. Returns the norm before clipping (NaN/Inf are returned as
+// they are and nothing is scaled, so the caller can skip the step).
+double clip_global_norm(std::span<Tensor> tensors, double max_norm);
+
+}  // namespace birdie::kernels

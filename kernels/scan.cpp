@@ -1,0 +1,46 @@
+#include "kernels/scan.h"
+
+#include "kernels/cpu/scan.h"
+#include "kernels/device_dispatch.h"
+
+namespace birdie::kernels {
+
+namespace {
+void check_scan_operands(const char* op, const Tensor& proj, const Tensor& reset,
+                         ScanDirection direction) {
+  BIRDIE_CHECK(proj.rank() == 3 && proj.dim(2) % 4 == 0, op,
+               ": proj must be [batch, time, 4·state], got ", proj.describe());
+  check_shape(reset, {proj.dim(0), proj.dim(1)}, "gated scan reset mask");
+  check_dtype(reset, DType::i32, "gated scan reset mask");
+  BIRDIE_CHECK(direction == ScanDirection::causal || (proj.dim(2) / 4) % 2 == 0, op,
+               ": a bidirectional scan splits the state in halves, so the state width must be "
+               "even, got ", proj.dim(2) / 4);
+}
+}  // namespace
+
+Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection direction,
+                          Tensor& y) {
+  require_same_device("gated_scan_forward", {&proj, &reset, &y});
+  check_scan_operands("gated_scan_forward", proj, reset, direction);
+  check_shape(y, {proj.dim(0), proj.dim(1), proj.dim(2) / 4}, "gated_scan_forward output");
+  check_dtype(y, proj.dtype(), "gated_scan_forward output");
+  if (proj.is_cpu()) return cpu::gated_scan_forward(proj, reset, direction, y);
+  no_cuda_kernel("gated_scan_forward");
+}
+
+void gated_scan_backward(const Tensor& proj, const Tensor& reset, ScanDirection direction,
+                         const Tensor& saved, const Tensor& dy, Tensor& dproj) {
+  require_same_device("gated_scan_backward", {&proj, &reset, &saved, &dy, &dproj});
+  check_scan_operands("gated_scan_backward", proj, reset, direction);
+  check_shape(dy, {proj.dim(0), proj.dim(1), proj.dim(2) / 4}, "gated_scan_backward dy");
+  check_shape(dproj, proj.shape(), "gated_scan_backward dproj");
+  check_dtype(dy, proj.dtype(), "gated_scan_backward dy");
+  check_dtype(dproj, proj.dtype(), "gated_scan_backward dproj");
+  if (proj.is_cpu()) {
+    check_shape(saved, {proj.dim(0), proj.dim(1), proj.dim(2) / 4}, "gated_scan_backward saved");
+    return cpu::gated_scan_backward(proj, reset, direction, saved, dy, dproj);
+  }
+  no_cuda_kernel("gated_scan_backward");
+}
+
+}  // namespace birdie::kernels
