@@ -1,0 +1,1 @@
+birdie_test_suite(engine_tests SOURCES engine_tests.cpp LIBS birdie_engine)

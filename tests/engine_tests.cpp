@@ -1,0 +1,212 @@
+// engine/: dtypes, bfloat16 rounding, Tensor storage and views, copies, the Philox
+// generator, random fills and error messages.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+
+#include "engine/device.h"
+#include "engine/philox.h"
+#include "engine/random.h"
+#include "engine/tensor.h"
+
+using namespace birdie;
+
+TEST_CASE("dtype sizes, names and parsing") {
+  CHECK(dtype_size(DType::f32) == 4);
+  CHECK(dtype_size(DType::bf16) == 2);
+  CHECK(dtype_size(DType::i32) == 4);
+  CHECK(dtype_size(DType::f64) == 8);
+  for (DType d : {DType::f32, DType::bf16, DType::i32, DType::f64})
+    CHECK(parse_dtype(dtype_name(d)) == d);
+  CHECK_THROWS_WITH_AS(parse_dtype("f16"), doctest::Contains("unknown dtype 'f16'"), Error);
+  CHECK(parse_device("cuda") == Device::cuda);
+  CHECK_THROWS_WITH_AS(parse_device("tpu"), doctest::Contains("unknown device 'tpu'"), Error);
+}
+
+TEST_CASE("bfloat16 rounds to nearest, ties to even") {
+  CHECK(bfloat16::from_float(1.0f).bits == 0x3f80);
+  CHECK(bfloat16::from_float(-2.0f).to_float() == -2.0f);
+  // 1 + 2^-8 is exactly halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1).
+  CHECK(bfloat16::from_float(1.0f + 0x1.0p-8f).to_float() == 1.0f);
+  // 1 + 3·2^-8 is halfway between 1 + 2^-7 and 1 + 2^-6: even is 1 + 2^-6.
+  CHECK(bfloat16::from_float(1.0f + 3 * 0x1.0p-8f).to_float() == 1.0f + 0x1.0p-6f);
+  // Just above halfway rounds up.
+  CHECK(bfloat16::from_float(1.0f + 0x1.0p-8f + 0x1.0p-20f).to_float() == 1.0f + 0x1.0p-7f);
+  CHECK(std::isnan(bfloat16::from_float(std::numeric_limits<float>::quiet_NaN()).to_float()));
+  CHECK(std::isinf(bfloat16::from_float(std::numeric_limits<float>::infinity()).to_float()));
+}
+
+TEST_CASE("tensor factories, shape queries and typed access") {
+  Tensor t = Tensor::full({2, 3}, 1.5, DType::f32);
+  CHECK(t.rank() == 2);
+  CHECK(t.numel() == 6);
+  CHECK(t.nbytes() == 24);
+  CHECK(t.dim(-1) == 3);
+  CHECK(t.describe() == "f32[2, 3] cpu");
+  CHECK(t.to_vector<float>() == std::vector<float>(6, 1.5f));
+  CHECK(reinterpret_cast<std::uintptr_t>(t.raw_data()) % 64 == 0);
+  CHECK_THROWS_WITH_AS(t.data<double>(), doctest::Contains("typed access as f64 to a f32[2, 3]"),
+                       Error);
+  CHECK_THROWS_WITH_AS(t.dim(2), doctest::Contains("axis 2 out of range"), Error);
+  Tensor z = Tensor::zeros({4}, DType::i32);
+  CHECK(z.to_vector<std::int32_t>() == std::vector<std::int32_t>(4, 0));
+  Tensor v = Tensor::from_values<double>({1, 2, 3, 4}, {2, 2});
+  CHECK(v.item(3) == 4.0);
+  CHECK_THROWS_WITH_AS(Tensor::from_values<double>({1, 2, 3}, {2, 2}),
+                       doctest::Contains("3 values do not fill shape [2, 2]"), Error);
+  CHECK_THROWS_AS(Tensor::empty({-1}, DType::f32), Error);
+  Tensor undefined;
+  CHECK_FALSE(undefined.defined());
+  CHECK_THROWS_WITH_AS(undefined.shape(), doctest::Contains("undefined tensor"), Error);
+}
+
+TEST_CASE("views share storage: reshape and slice along the first dimension") {
+  std::vector<float> values(24);
+  std::iota(values.begin(), values.end(), 0.0f);
+  Tensor t = Tensor::from_values<float>(values, {4, 3, 2});
+  Tensor flat = t.reshape({-1});
+  CHECK(flat.shape() == Shape{24});
+  CHECK(flat.shares_storage_with(t));
+  Tensor rows = t.slice(1, 3);
+  CHECK(rows.shape() == Shape{2, 3, 2});
+  CHECK(rows.item(0) == 6.0);
+  rows.data<float>()[0] = 100.0f;  // writes through to the parent
+  CHECK(t.item(6) == 100.0);
+  CHECK(t.reshape({4, -1}).shape() == Shape{4, 6});
+  CHECK_THROWS_WITH_AS(t.reshape({5, -1}), doctest::Contains("cannot infer"), Error);
+  CHECK_THROWS_WITH_AS(t.reshape({-1, -1}), doctest::Contains("at most one dimension"), Error);
+  CHECK_THROWS_WITH_AS(t.reshape({7}), doctest::Contains("element counts differ"), Error);
+  CHECK_THROWS_WITH_AS(t.slice(3, 5), doctest::Contains("slice [3, 5) out of range"), Error);
+  CHECK(t.slice(2, 2).numel() == 0);
+}
+
+TEST_CASE("copies: clone, copy_from and dtype conversion") {
+  Tensor a = Tensor::from_values<float>({1.0f, -2.5f, 3.25f, 1e-3f}, {4});
+  Tensor b = a.clone();
+  CHECK_FALSE(b.shares_storage_with(a));
+  b.data<float>()[0] = 9.0f;
+  CHECK(a.item(0) == 1.0);
+  Tensor d = a.to(DType::f64);
+  CHECK(d.dtype() == DType::f64);
+  CHECK(d.to_vector<double>()[2] == 3.25);
+  Tensor h = a.to(DType::bf16).to(DType::f32);
+  CHECK(h.to_vector<float>()[1] == -2.5f);  // representable in bf16
+  CHECK(std::abs(h.item(3) - 1e-3) < 1e-5);
+  Tensor i = Tensor::from_values<double>({1.9, -1.9}, {2}).to(DType::i32);
+  CHECK(i.to_vector<std::int32_t>() == std::vector<std::int32_t>{1, -1});  // truncation
+  Tensor c = Tensor::zeros({4}, DType::f32);
+  c.copy_from(a);
+  CHECK(c.to_vector<float>() == a.to_vector<float>());
+  Tensor wrong = Tensor::zeros({5}, DType::f32);
+  CHECK_THROWS_WITH_AS(wrong.copy_from(a),
+                       doctest::Contains("source f32[4] cpu does not match destination f32[5] cpu"),
+                       Error);
+}
+
+TEST_CASE("CUDA tensors without a GPU give a clear error, not a crash") {
+  if (cuda_device_count() > 0) return;  // covered by the GPU suites
+  Tensor a = Tensor::zeros({2}, DType::f32);
+  CHECK_THROWS_AS(a.to(Device::cuda), Error);
+  try {
+    (void)Tensor::empty({2}, DType::f32, Device::cuda);
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK((message.find("no GPU is visible") != std::string::npos ||
+           message.find("no CUDA backend") != std::string::npos));
+  }
+  // Pinned host memory falls back to aligned memory.
+  Tensor pinned = Tensor::empty({16}, DType::f32, Device::cpu, HostMemory::pinned);
+  CHECK(reinterpret_cast<std::uintptr_t>(pinned.raw_data()) % 64 == 0);
+}
+
+TEST_CASE("Philox4x32-10 matches the published known-answer vectors") {
+  // From the Random123 distribution (kat_vectors): counter, key → output.
+  auto zero = philox4x32_10(0, 0, 0, 0, 0, 0);
+  CHECK(zero.word[0] == 0x6627e8d5u);
+  CHECK(zero.word[1] == 0xe169c58du);
+  CHECK(zero.word[2] == 0xbc57ac4cu);
+  CHECK(zero.word[3] == 0x9b00dbd8u);
+  auto ones = philox4x32_10(~0u, ~0u, ~0u, ~0u, ~0u, ~0u);
+  CHECK(ones.word[0] == 0x408f276du);
+  CHECK(ones.word[1] == 0x41c83b0eu);
+  CHECK(ones.word[2] == 0xa20bc7c6u);
+  CHECK(ones.word[3] == 0x6d5451fdu);
+  auto pi = philox4x32_10(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u,
+                          0x299f31d0u);
+  CHECK(pi.word[0] == 0xd16cfe09u);
+  CHECK(pi.word[1] == 0x94fdccebu);
+  CHECK(pi.word[2] == 0x5001e420u);
+  CHECK(pi.word[3] == 0x24126ea1u);
+}
+
+TEST_CASE("random generator: deterministic, resumable from its state, independent streams") {
+  RandomGenerator a(42), b(42), other_stream(42, 1);
+  std::vector<std::uint64_t> first;
+  for (int i = 0; i < 10; ++i) first.push_back(a.next_u64());
+  for (int i = 0; i < 10; ++i) CHECK(b.next_u64() == first[i]);
+  CHECK(other_stream.next_u64() != first[0]);
+  RandomGenerator resumed(a.state());
+  CHECK(resumed.next_u64() == a.next_u64());
+  // Fills continue the stream where scalar draws left it, and vice versa.
+  Tensor x = Tensor::empty({7}, DType::f64);
+  RandomGenerator c(5), d(5);
+  fill_uniform(x, c, 0, 1);
+  CHECK(c.state().offset == 2);  // ceil(7 / 4) blocks
+  d.reserve_blocks(2);
+  CHECK(c.next_u32() == d.next_u32());
+}
+
+TEST_CASE("random fills have the right distributions") {
+  RandomGenerator rng(7);
+  const std::int64_t n = 200000;
+  Tensor u = Tensor::empty({n}, DType::f64), g = Tensor::empty({n}, DType::f64),
+         t = Tensor::empty({n}, DType::f32);
+  fill_uniform(u, rng, -2, 2);
+  fill_normal(g, rng, 1.0, 3.0);
+  fill_truncated_normal(t, rng, 0.5);
+  auto moments = [](const std::vector<double>& v) {
+    double mean = 0, var = 0;
+    for (double x : v) mean += x;
+    mean /= double(v.size());
+    for (double x : v) var += (x - mean) * (x - mean);
+    return std::pair{mean, var / double(v.size())};
+  };
+  auto [um, uv] = moments(u.to_vector<double>());
+  CHECK(std::abs(um) < 0.02);
+  CHECK(std::abs(uv - 16.0 / 12.0) < 0.02);
+  auto [gm, gv] = moments(g.to_vector<double>());
+  CHECK(std::abs(gm - 1.0) < 0.03);
+  CHECK(std::abs(std::sqrt(gv) - 3.0) < 0.03);
+  const auto tv = t.to_vector<double>();
+  auto [tm, tvar] = moments(tv);
+  CHECK(std::abs(tm) < 0.01);
+  // Std of a standard normal truncated to ±2 is 0.8796.
+  CHECK(std::abs(std::sqrt(tvar) - 0.5 * 0.879626) < 0.005);
+  for (double x : tv) REQUIRE(std::abs(x) <= 1.0 + 1e-6);
+  for (int i = 0; i < 1000; ++i) {
+    const double x = rng.uniform();
+    REQUIRE((x >= 0 && x < 1));
+    REQUIRE(rng.uniform_int(7) < 7);
+  }
+}
+
+TEST_CASE("erfinv inverts erf") {
+  for (double y : {-0.999999, -0.9, -0.3, 0.0, 1e-9, 0.5, 0.95, 0.999999})
+    CHECK(std::erf(erfinv(y)) == doctest::Approx(y).epsilon(1e-12));
+  CHECK_THROWS_AS(erfinv(1.0), Error);
+}
+
+TEST_CASE("check failures name the condition, the file and the line") {
+  try {
+    BIRDIE_CHECK(1 + 1 == 3, "arithmetic is broken: ", 42);
+    FAIL("no throw");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK(message.find("arithmetic is broken: 42") != std::string::npos);
+    CHECK(message.find("1 + 1 == 3 failed") != std::string::npos);
+    CHECK(message.find("engine_tests.cpp") != std::string::npos);
+  }
+}

@@ -1,0 +1,1 @@
+birdie_test_suite(gradient_check_tests SOURCES gradient_check_tests.cpp LIBS birdie_autograd)

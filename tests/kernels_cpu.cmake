@@ -1,0 +1,1 @@
+birdie_test_suite(kernels_cpu_tests SOURCES kernels_cpu_tests.cpp LIBS birdie_autograd)
