@@ -10,6 +10,9 @@ ParameterSet::ParameterSet(std::vector<ParameterSpec> specs, DType dtype, Device
     BIRDIE_CHECK(!spec.name.empty(), "ParameterSet: parameter ", i, " has no name");
     BIRDIE_CHECK(index_.emplace(spec.name, i).second, "ParameterSet: the name '", spec.name,
                  "' is used twice");
+    BIRDIE_CHECK(0 <= spec.no_decay_row_begin && spec.no_decay_row_begin <= spec.no_decay_row_end &&
+                     (spec.no_decay_row_end == 0 || (!spec.shape.empty() && spec.no_decay_row_end <= spec.shape[0])),
+                 "ParameterSet: parameter '", spec.name, "' has an invalid no-decay row range");
     offsets_.push_back(total);
     total += shape_numel(spec.shape);
   }
@@ -38,8 +41,22 @@ std::int64_t ParameterSet::offset_of(const std::string& name) const {
 
 std::vector<kernels::DecaySegment> ParameterSet::decay_segments() const {
   std::vector<kernels::DecaySegment> segments;
-  for (std::size_t i = 0; i < specs_.size(); ++i)
-    segments.push_back({offsets_[i], shape_numel(specs_[i].shape), specs_[i].decay});
+  auto append = [&](std::int64_t offset, std::int64_t length, bool decay) {
+    if (length == 0) return;
+    if (!segments.empty() && segments.back().decay == decay)
+      segments.back().length += length;  // merge neighbours: fewer, longer runs
+    else
+      segments.push_back({offset, length, decay});
+  };
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    const ParameterSpec& spec = specs_[i];
+    const std::int64_t size = shape_numel(spec.shape);
+    const std::int64_t row = spec.shape.empty() || spec.shape[0] == 0 ? 0 : size / spec.shape[0];
+    const std::int64_t begin = spec.no_decay_row_begin * row, end = spec.no_decay_row_end * row;
+    append(offsets_[i], begin, spec.decay);
+    append(offsets_[i] + begin, end - begin, false);
+    append(offsets_[i] + end, size - end, spec.decay);
+  }
   return segments;
 }
 

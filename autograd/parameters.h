@@ -16,7 +16,11 @@ namespace birdie::autograd {
 struct ParameterSpec {
   std::string name;  // "blocks.3.in_proj.weight" style
   Shape shape;
-  bool decay = true;  // false: no weight decay (forget gate, biases, norms)
+  bool decay = true;  // false: no weight decay (biases, norms)
+  // Rows [begin, end) of dim 0 exempt from decay even when `decay` is set: the forget
+  // gate's rows of a fused [i; f; z; o] projection.
+  std::int64_t no_decay_row_begin = 0;
+  std::int64_t no_decay_row_end = 0;
 };
 
 class ParameterSet {
@@ -34,7 +38,7 @@ class ParameterSet {
   Tensor& gradients() { return grads_; }    // flat [count]
   std::int64_t count() const { return values_.defined() ? values_.numel() : 0; }
   void zero_grad() { grads_.fill_zero(); }
-  // One segment per parameter, for AdamW's decay flags.
+  // Runs of equal decay flag covering the buffer in order, for AdamW.
   std::vector<kernels::DecaySegment> decay_segments() const;
 
  private:

@@ -211,13 +211,13 @@ Tensor Tensor::to(DType target) const {
 
 Tensor Tensor::clone() const { return to(device()); }
 
-void Tensor::copy_from(const Tensor& source) {
+void Tensor::copy_from(const Tensor& source) const {
   BIRDIE_CHECK(source.shape() == shape() && source.dtype() == dtype(), "copy_from: source ",
                source.describe(), " does not match destination ", describe());
   copy_bytes(raw_data(), device(), source.raw_data(), source.device(), nbytes());
 }
 
-void Tensor::fill_zero() {
+void Tensor::fill_zero() const {
   if (is_cpu()) {
     std::memset(raw_data(), 0, nbytes());
     return;

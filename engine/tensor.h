@@ -71,8 +71,9 @@ class Tensor {
   Tensor to(Device device) const;  // same dtype
   Tensor to(DType dtype) const;    // same device (conversion on CPU only)
   Tensor clone() const;
-  void copy_from(const Tensor& source);  // same shape and dtype, any devices
-  void fill_zero();
+  // Writes go to the shared storage, so they are const on the handle (like data<T>()).
+  void copy_from(const Tensor& source) const;  // same shape and dtype, any devices
+  void fill_zero() const;
   // All elements as T on the host (copied from the device, converted from the dtype).
   template <class T>
   std::vector<T> to_vector() const;

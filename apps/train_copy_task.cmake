@@ -1,0 +1,2 @@
+add_executable(train_copy_task ${CMAKE_CURRENT_LIST_DIR}/train_copy_task.cpp)
+target_link_libraries(train_copy_task PRIVATE birdie_model birdie_data)

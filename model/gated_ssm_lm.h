@@ -1,0 +1,43 @@
+// The Gated SSM language model (BIRDIE.md §5): embedding, pre-norm residual blocks
+//     x ← x + W_out · scan(W_in · RMSNorm(x) + b_in)
+// (the gated scan of kernels/scan.h, causal or bidirectional per block), a final
+// RMSNorm and the vocabulary head. Parameters live in one ParameterSet, named
+//     embedding.weight, blocks.{l}.norm.weight, blocks.{l}.in_proj.weight [4N, D],
+//     blocks.{l}.in_proj.bias [4N], blocks.{l}.out_proj.weight [D, N],
+//     final_norm.weight, head.weight [V, D] (absent when tied).
+#pragma once
+
+#include "autograd/ops.h"
+#include "autograd/parameters.h"
+#include "engine/random.h"
+#include "model/gated_ssm_config.h"
+
+namespace birdie::model {
+
+std::vector<autograd::ParameterSpec> gated_ssm_parameter_specs(const GatedSsmConfig& config);
+
+// Initialization (§5): weights truncated normal with std 1/sqrt(fan_in) (the embedding's
+// fan-in is 1: a one-hot input), output projections further scaled by 1/sqrt(2·layers),
+// biases 0, norm weights 1. Drawn on the CPU in f64 order, so every dtype and device
+// starts from the same numbers.
+void initialize_gated_ssm(autograd::ParameterSet& parameters, const GatedSsmConfig& config,
+                          RandomGenerator& rng);
+
+class GatedSsmLm {
+ public:
+  GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device, std::uint64_t seed);
+
+  const GatedSsmConfig& config() const { return config_; }
+  autograd::ParameterSet& parameters() { return parameters_; }
+
+  // tokens, reset: [B, T] (i32). Returns logits [B·T, V].
+  Tensor logits(const Tensor& tokens, const Tensor& reset) const;
+  // Mean cross-entropy over targets [B, T] that are not ignored.
+  autograd::CrossEntropy loss(const Tensor& tokens, const Tensor& targets, const Tensor& reset) const;
+
+ private:
+  GatedSsmConfig config_;
+  autograd::ParameterSet parameters_;
+};
+
+}  // namespace birdie::model

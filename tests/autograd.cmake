@@ -1,0 +1,1 @@
+birdie_test_suite(autograd_tests SOURCES autograd_tests.cpp LIBS birdie_autograd)

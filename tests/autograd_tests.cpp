@@ -1,0 +1,132 @@
+// autograd/: the tape's bookkeeping: fan-out accumulation, reuse, no-grad, tape reset,
+// parameters in one flat buffer, and the AdamW optimizer on top of it.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "autograd/adamw.h"
+#include "autograd/parameters.h"
+#include "support/test_util.h"
+
+using namespace birdie;
+using namespace birdie::testing;
+namespace ag = birdie::autograd;
+
+TEST_CASE("a tensor used twice gets both contributions") {
+  Tensor x = Tensor::from_values<double>({1.0, 2.0, 3.0}, {3});
+  x.set_requires_grad(true);
+  // y = Σ (x·x + 3x): dy/dx = 2x + 3.
+  ag::backward(ag::sum(ag::add(ag::mul(x, x), ag::scale(x, 3.0))));
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{5, 7, 9});
+  // A second backward accumulates on top (like micro-batches) until zeroed.
+  ag::backward(ag::sum(x));
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{6, 8, 10});
+}
+
+TEST_CASE("reusing an intermediate result sums the paths through it") {
+  Tensor x = Tensor::from_values<double>({0.5, -1.0}, {2});
+  x.set_requires_grad(true);
+  Tensor s = ag::sigmoid(x);
+  // L = Σ (s + s·s): dL/dx = (1 + 2s)·s(1-s).
+  ag::backward(ag::sum(ag::add(s, ag::mul(s, s))));
+  const auto sv = s.to_vector<double>(), g = x.grad().to_vector<double>();
+  for (int i = 0; i < 2; ++i) CHECK(g[i] == doctest::Approx((1 + 2 * sv[i]) * sv[i] * (1 - sv[i])));
+  CHECK_FALSE(s.grad().defined());  // intermediate gradients are released
+}
+
+TEST_CASE("the tape records only what needs a gradient and is cleared by backward") {
+  Tensor constant = Tensor::from_values<double>({1, 2}, {2});
+  Tensor x = Tensor::from_values<double>({3, 4}, {2});
+  (void)ag::gelu(constant);
+  CHECK(ag::tape().size() == 0);  // nothing requires a gradient
+  x.set_requires_grad(true);
+  Tensor y = ag::mul(ag::gelu(x), constant);
+  CHECK(ag::tape().size() == 2);
+  CHECK(y.requires_grad());
+  ag::backward(ag::sum(y));
+  CHECK(ag::tape().size() == 0);
+  CHECK_FALSE(constant.grad().defined());
+}
+
+TEST_CASE("NoGradGuard stops recording and restores the previous mode") {
+  Tensor x = Tensor::from_values<double>({1, 2}, {2});
+  x.set_requires_grad(true);
+  {
+    ag::NoGradGuard guard;
+    CHECK_FALSE(ag::grad_enabled());
+    {
+      ag::NoGradGuard nested;
+    }
+    CHECK_FALSE(ag::grad_enabled());
+    Tensor y = ag::scale(x, 2.0);
+    CHECK_FALSE(y.requires_grad());
+    CHECK(ag::tape().size() == 0);
+  }
+  CHECK(ag::grad_enabled());
+}
+
+TEST_CASE("backward refuses losses it cannot differentiate, and still clears the tape") {
+  Tensor x = Tensor::from_values<double>({1, 2}, {2});
+  x.set_requires_grad(true);
+  Tensor y = ag::scale(x, 2.0);
+  CHECK_THROWS_WITH_AS(ag::backward(y), doctest::Contains("the loss must have one element"), Error);
+  Tensor c = Tensor::from_values<double>({1}, {1});
+  CHECK_THROWS_WITH_AS(ag::backward(c), doctest::Contains("does not depend on anything"), Error);
+  ag::tape().clear();
+}
+
+TEST_CASE("parameters live in one flat buffer; their gradients in another") {
+  ag::ParameterSet params({{"a.weight", {2, 3}, true}, {"a.bias", {3}, false}, {"b.weight", {4}, true}},
+                          DType::f64, Device::cpu);
+  CHECK(params.count() == 13);
+  CHECK(params.offset_of("a.bias") == 6);
+  CHECK(params["b.weight"].shape() == Shape{4});
+  CHECK(params["a.bias"].shares_storage_with(params.values()));
+  CHECK_THROWS_WITH_AS(params["c"], doctest::Contains("no parameter named 'c'"), Error);
+  CHECK_THROWS_WITH_AS(ag::ParameterSet({{"x", {1}, true}, {"x", {2}, true}}, DType::f32, Device::cpu),
+                       doctest::Contains("'x' is used twice"), Error);
+  params.values().data<double>()[6] = 1.0;  // a.bias[0] through the flat buffer
+  CHECK(params["a.bias"].item(0) == 1.0);
+  // Gradients accumulate straight into the flat gradient buffer.
+  ag::backward(ag::sum(ag::mul(params["a.bias"], params["a.bias"])));
+  CHECK(params.gradients().item(6) == 2.0);
+  CHECK(params["a.bias"].grad().shares_storage_with(params.gradients()));
+  params.zero_grad();
+  CHECK(params.gradients().item(6) == 0.0);
+  const auto segments = params.decay_segments();
+  REQUIRE(segments.size() == 3);
+  CHECK((segments[1].offset == 6 && segments[1].length == 3 && !segments[1].decay));
+}
+
+TEST_CASE("decay segments exempt the forget-gate rows of a fused projection") {
+  // A fused [i; f; z; o] weight with state 2 and input 3: rows 2-3 are the forget gate.
+  ag::ParameterSpec fused{"in_proj.weight", {8, 3}, true, 2, 4};
+  ag::ParameterSet params({fused, {"norm.weight", {3}, false}}, DType::f32, Device::cpu);
+  const auto s = params.decay_segments();
+  REQUIRE(s.size() == 4);
+  CHECK((s[0].offset == 0 && s[0].length == 6 && s[0].decay));
+  CHECK((s[1].offset == 6 && s[1].length == 6 && !s[1].decay));
+  CHECK((s[2].offset == 12 && s[2].length == 12 && s[2].decay));
+  CHECK((s[3].offset == 24 && s[3].length == 3 && !s[3].decay));
+}
+
+TEST_CASE("AdamW optimizer: clips, updates, and skips a non-finite step") {
+  ag::ParameterSet params({{"w", {2}, true}}, DType::f64, Device::cpu);
+  params.values().data<double>()[0] = 1.0;
+  params.values().data<double>()[1] = -1.0;
+  ag::AdamW optimizer(params, {0.9, 0.95, 1e-8, 0.0, 1.0});
+  params.gradients().data<double>()[0] = 30.0;
+  params.gradients().data<double>()[1] = 40.0;
+  const auto report = optimizer.step(0.1);
+  CHECK(report.grad_norm == doctest::Approx(50.0));
+  CHECK_FALSE(report.skipped);
+  CHECK(params.gradients().item(0) == doctest::Approx(0.6));  // clipped to norm 1
+  // First Adam step moves each weight by lr against the sign of its gradient.
+  CHECK(params["w"].item(0) == doctest::Approx(0.9));
+  CHECK(params["w"].item(1) == doctest::Approx(-1.1));
+  params.gradients().data<double>()[0] = NAN;
+  const auto skipped = optimizer.step(0.1);
+  CHECK(skipped.skipped);
+  CHECK(optimizer.steps_taken() == 1);
+  CHECK(params["w"].item(0) == doctest::Approx(0.9));
+}

@@ -1,0 +1,1 @@
+birdie_test_suite(copy_task_tests SOURCES copy_task_tests.cpp LIBS birdie_model birdie_data)

@@ -1,0 +1,58 @@
+// End to end on the CPU: a tiny two-block Gated SSM LM (bidirectional + causal) built from
+// the engine's ops learns the synthetic copy task within a few hundred steps.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "autograd/adamw.h"
+#include "autograd/tape.h"
+#include "data/tasks/copy_task.h"
+#include "model/gated_ssm_lm.h"
+
+using namespace birdie;
+
+TEST_CASE("copy task batches follow the packed-row format") {
+  data::CopyTaskConfig task;
+  task.rows = 4;
+  RandomGenerator rng(3);
+  const auto batch = data::make_copy_task_batch(task, rng);
+  const auto tokens = batch.tokens.to_vector<std::int32_t>(), targets = batch.targets.to_vector<std::int32_t>(),
+             reset = batch.reset.to_vector<std::int32_t>();
+  for (std::int64_t r = 0; r < task.rows; ++r) {
+    CHECK(reset[r * task.row_length] == 1);
+    for (std::int64_t t = 0; t + 1 < task.row_length; ++t) {
+      const std::int64_t i = r * task.row_length + t;
+      // Inside a suffix, each target is the next token (§2).
+      if (reset[i] == 2 && reset[i + 1] == 2) CHECK(targets[i] == tokens[i + 1]);
+      if (tokens[i] == task.start_generating) CHECK(reset[i] == 2);
+      if (reset[i] != 2) CHECK(targets[i] == -1);
+    }
+  }
+}
+
+TEST_CASE("a tiny Gated SSM LM learns to copy: loss falls from chance to below 1.0 in 250 steps") {
+  data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08
+  model::GatedSsmConfig config;
+  config.vocab = task.first_symbol + task.symbols;
+  config.dim = 64;
+  config.state = 128;
+  config.layers = 2;
+  model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
+  autograd::AdamW optimizer(lm.parameters(), {0.9, 0.95, 1e-8, 0.0, 1.0});
+  RandomGenerator rng(1, 1);
+  const int steps = 250;
+  std::vector<double> losses;
+  for (int step = 1; step <= steps; ++step) {
+    const auto batch = data::make_copy_task_batch(task, rng);
+    lm.parameters().zero_grad();
+    const auto result = lm.loss(batch.tokens, batch.targets, batch.reset);
+    autograd::backward(result.loss);
+    REQUIRE_FALSE(optimizer.step(3e-3 * std::min(1.0, step / 50.0)).skipped);
+    losses.push_back(result.loss.item());
+  }
+  double last = 0;
+  for (int i = steps - 10; i < steps; ++i) last += losses[i] / 10;
+  MESSAGE("copy task: first loss ", losses.front(), ", mean of the last 10 ", last);
+  CHECK(losses.front() > 2.0);
+  CHECK(last < 1.0);
+}
