@@ -1,5 +1,7 @@
 #include "kernels/cpu/scan.h"
 
+#include <vector>
+
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/math.h"
 
@@ -7,13 +9,14 @@ namespace birdie::kernels::cpu {
 
 namespace {
 
-// One (batch row, channel) recurrence. A channel runs left to right (forward) or right to
-// left (reverse); `step` walks time in the scan's own order, `prev` is the neighbour whose
-// state flows in.
-struct Lane {
-  std::int64_t T, N;  // time steps, state channels
-  const std::int32_t* reset;
-  bool reverse;
+// A run of channels of one batch row that share a time direction. Time is the outer loop
+// and channels the inner one, so every step reads contiguous memory and vectorizes; each
+// channel's state lives in a small local array.
+struct ChannelRun {
+  std::int64_t T, N;            // time steps, state channels
+  std::int64_t begin, end;      // channels [begin, end)
+  const std::int32_t* reset;    // this row's reset bits
+  bool reverse;                 // right to left (the reverse half of a bidirectional scan)
 
   std::int64_t time_at(std::int64_t step) const { return reverse ? T - 1 - step : step; }
 
@@ -25,45 +28,59 @@ struct Lane {
   }
 };
 
-bool is_reverse_channel(ScanDirection direction, std::int64_t c, std::int64_t N) {
-  return direction == ScanDirection::bidirectional && c >= N / 2;
+constexpr std::int64_t channels_per_run = 64;
+
+// Splits each row's channels into runs that never straddle the forward/reverse boundary.
+std::vector<ChannelRun> channel_runs(std::int64_t T, std::int64_t N, ScanDirection direction) {
+  std::vector<ChannelRun> runs;
+  const std::int64_t half = direction == ScanDirection::bidirectional ? N / 2 : N;
+  for (std::int64_t part_begin : {std::int64_t(0), half}) {
+    const std::int64_t part_end = part_begin == 0 ? half : N;
+    for (std::int64_t c = part_begin; c < part_end; c += channels_per_run)
+      runs.push_back({T, N, c, std::min(c + channels_per_run, part_end), nullptr, part_begin > 0});
+  }
+  return runs;
 }
 
-template <class T>
-void forward_lane(const Lane& lane, const T* proj, T* states, T* y, std::int64_t c) {
-  const std::int64_t N = lane.N;
-  T h = 0;
-  for (std::int64_t s = 0; s < lane.T; ++s) {
-    const std::int64_t t = lane.time_at(s);
-    const T* p = proj + t * 4 * N;
-    const T f = lane.blocked(t) ? T(0) : sigmoid(p[N + c]);
-    h = f * h + sigmoid(p[c]) * p[2 * N + c];
-    states[t * N + c] = h;
-    y[t * N + c] = gelu(p[3 * N + c]) * h;
+template <class F>
+void forward_run(const ChannelRun& run, const F* proj, F* states, F* y) {
+  const std::int64_t N = run.N;
+  F h[channels_per_run] = {};
+  for (std::int64_t s = 0; s < run.T; ++s) {
+    const std::int64_t t = run.time_at(s);
+    const F* p = proj + t * 4 * N;
+    const bool blocked = run.blocked(t);
+    for (std::int64_t c = run.begin; c < run.end; ++c) {
+      F& state = h[c - run.begin];
+      const F f = blocked ? F(0) : sigmoid(p[N + c]);
+      state = f * state + sigmoid(p[c]) * p[2 * N + c];
+      states[t * N + c] = state;
+      y[t * N + c] = gelu(p[3 * N + c]) * state;
+    }
   }
 }
 
-template <class T>
-void backward_lane(const Lane& lane, const T* proj, const T* states, const T* dy, T* dproj,
-                   std::int64_t c) {
-  const std::int64_t N = lane.N;
-  T carry = 0;  // gradient reaching h_t through the next step's forget gate
-  for (std::int64_t s = lane.T - 1; s >= 0; --s) {
-    const std::int64_t t = lane.time_at(s);
-    const T* p = proj + t * 4 * N;
-    T* d = dproj + t * 4 * N;
-    const T h = states[t * N + c];
-    const T h_in = s > 0 ? states[lane.time_at(s - 1) * N + c] : T(0);
-    const T g = dy[t * N + c];
-    const T dh = g * gelu(p[3 * N + c]) + carry;
-    const T si = sigmoid(p[c]);
-    const bool blocked = lane.blocked(t);
-    const T f = blocked ? T(0) : sigmoid(p[N + c]);
-    d[c] = dh * p[2 * N + c] * si * (1 - si);
-    d[N + c] = blocked ? T(0) : dh * h_in * f * (1 - f);
-    d[2 * N + c] = dh * si;
-    d[3 * N + c] = g * h * gelu_derivative(p[3 * N + c]);
-    carry = f * dh;
+template <class F>
+void backward_run(const ChannelRun& run, const F* proj, const F* states, const F* dy, F* dproj) {
+  const std::int64_t N = run.N;
+  F carry[channels_per_run] = {};  // gradient reaching h_t through the next step's forget gate
+  for (std::int64_t s = run.T - 1; s >= 0; --s) {
+    const std::int64_t t = run.time_at(s);
+    const F* p = proj + t * 4 * N;
+    F* d = dproj + t * 4 * N;
+    const F* h_in = s > 0 ? states + run.time_at(s - 1) * N : nullptr;  // state flowing in
+    const bool blocked = run.blocked(t);
+    for (std::int64_t c = run.begin; c < run.end; ++c) {
+      const F g = dy[t * N + c];
+      const F dh = g * gelu(p[3 * N + c]) + carry[c - run.begin];
+      const F si = sigmoid(p[c]);
+      const F f = blocked ? F(0) : sigmoid(p[N + c]);
+      d[c] = dh * p[2 * N + c] * si * (1 - si);
+      d[N + c] = blocked || !h_in ? F(0) : dh * h_in[c] * f * (1 - f);
+      d[2 * N + c] = dh * si;
+      d[3 * N + c] = g * states[t * N + c] * gelu_derivative(p[3 * N + c]);
+      carry[c - run.begin] = f * dh;
+    }
   }
 }
 
@@ -73,18 +90,20 @@ Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection
                           Tensor& y) {
   const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
   Tensor states = Tensor::empty({B, T, N}, proj.dtype());
+  const auto runs = channel_runs(T, N, direction);
+  const auto R = static_cast<std::int64_t>(runs.size());
   dispatch_floating(proj, "gated_scan_forward", [&](auto zero) {
     using F = decltype(zero);
     const F* pp = proj.data<F>();
-    const std::int32_t* pr = reset.data<std::int32_t>();
     F* ps = states.data<F>();
     F* py = y.data<F>();
-#pragma omp parallel for collapse(2) if (B * T * N > parallel_threshold)
-    for (std::int64_t b = 0; b < B; ++b)
-      for (std::int64_t c = 0; c < N; ++c) {
-        const Lane lane{T, N, pr + b * T, is_reverse_channel(direction, c, N)};
-        forward_lane(lane, pp + b * T * 4 * N, ps + b * T * N, py + b * T * N, c);
-      }
+#pragma omp parallel for if (B * T * N > parallel_threshold)
+    for (std::int64_t job = 0; job < B * R; ++job) {
+      const std::int64_t b = job / R;
+      ChannelRun run = runs[job % R];
+      run.reset = reset.data<std::int32_t>() + b * T;
+      forward_run(run, pp + b * T * 4 * N, ps + b * T * N, py + b * T * N);
+    }
   });
   return states;
 }
@@ -92,20 +111,21 @@ Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection
 void gated_scan_backward(const Tensor& proj, const Tensor& reset, ScanDirection direction,
                          const Tensor& saved, const Tensor& dy, Tensor& dproj) {
   const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
+  const auto runs = channel_runs(T, N, direction);
+  const auto R = static_cast<std::int64_t>(runs.size());
   dispatch_floating(proj, "gated_scan_backward", [&](auto zero) {
     using F = decltype(zero);
     const F* pp = proj.data<F>();
-    const std::int32_t* pr = reset.data<std::int32_t>();
     const F* ps = saved.data<F>();
     const F* pdy = dy.data<F>();
     F* pd = dproj.data<F>();
-#pragma omp parallel for collapse(2) if (B * T * N > parallel_threshold)
-    for (std::int64_t b = 0; b < B; ++b)
-      for (std::int64_t c = 0; c < N; ++c) {
-        const Lane lane{T, N, pr + b * T, is_reverse_channel(direction, c, N)};
-        backward_lane(lane, pp + b * T * 4 * N, ps + b * T * N, pdy + b * T * N,
-                      pd + b * T * 4 * N, c);
-      }
+#pragma omp parallel for if (B * T * N > parallel_threshold)
+    for (std::int64_t job = 0; job < B * R; ++job) {
+      const std::int64_t b = job / R;
+      ChannelRun run = runs[job % R];
+      run.reset = reset.data<std::int32_t>() + b * T;
+      backward_run(run, pp + b * T * 4 * N, ps + b * T * N, pdy + b * T * N, pd + b * T * 4 * N);
+    }
   });
 }
 
