@@ -1,0 +1,97 @@
+// model/: the Gated SSM LM's parameters (names, count, decay groups, initialization) and
+// a finite-difference gradient check of a whole tiny model in f64.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "model/gated_ssm_lm.h"
+#include "support/test_util.h"
+
+using namespace birdie;
+using namespace birdie::testing;
+
+TEST_CASE("parameter count matches the formula and the registry") {
+  for (bool tied : {false, true}) {
+    model::GatedSsmConfig config{1000, 48, 96, 3};
+    config.tie_embeddings = tied;
+    model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
+    const std::int64_t V = 1000, D = 48, N = 96, L = 3;
+    CHECK(config.parameter_count() == V * D + L * (D + 5 * N * D + 4 * N) + D + (tied ? 0 : V * D));
+    CHECK(lm.parameters().count() == config.parameter_count());
+    CHECK(lm.parameters().contains("blocks.2.in_proj.weight"));
+    CHECK(lm.parameters().contains("head.weight") == !tied);
+  }
+  // The paper's configuration: about 1.4B parameters.
+  model::GatedSsmConfig paper{32000, 2048, 2560, 48};
+  CHECK(paper.parameter_count() > 1.3e9);
+  CHECK(paper.parameter_count() < 1.45e9);
+}
+
+TEST_CASE("invalid configurations are refused, naming the field") {
+  model::GatedSsmConfig odd{100, 8, 7, 2};
+  CHECK_THROWS_WITH_AS(odd.validate(), doctest::Contains("model.state must be even"), Error);
+  odd.bidirectional = model::BidirectionalLayers::none;
+  CHECK_NOTHROW(odd.validate());
+  model::GatedSsmConfig empty{0, 8, 8, 2};
+  CHECK_THROWS_WITH_AS(empty.validate(), doctest::Contains("model.vocab must be positive"), Error);
+  CHECK_THROWS_WITH_AS(model::parse_bidirectional_layers("some"),
+                       doctest::Contains("model.bidirectional = 'some'"), Error);
+  model::GatedSsmConfig alternate{10, 4, 4, 3};
+  CHECK(alternate.is_bidirectional(0));
+  CHECK_FALSE(alternate.is_bidirectional(1));
+  CHECK(alternate.is_bidirectional(2));
+}
+
+TEST_CASE("initialization: std 1/sqrt(fan_in), scaled output projections, unit norms, zero biases") {
+  model::GatedSsmConfig config{500, 64, 128, 8};
+  model::GatedSsmLm lm(config, DType::f64, Device::cpu, 3);
+  auto std_of = [&](const char* name) {
+    const auto v = lm.parameters()[name].to_vector<double>();
+    double sq = 0;
+    for (double x : v) sq += x * x;
+    return std::sqrt(sq / double(v.size()));
+  };
+  const double truncation = 0.879626;  // std of a unit normal truncated to ±2
+  CHECK(std_of("blocks.0.in_proj.weight") == doctest::Approx(truncation / 8.0).epsilon(0.03));
+  CHECK(std_of("blocks.5.out_proj.weight") == doctest::Approx(truncation / std::sqrt(128.0) / 4.0).epsilon(0.03));
+  CHECK(std_of("embedding.weight") == doctest::Approx(truncation).epsilon(0.03));
+  CHECK(lm.parameters()["blocks.1.norm.weight"].item(5) == 1.0);
+  CHECK(lm.parameters()["blocks.1.in_proj.bias"].item(5) == 0.0);
+  // Same seed, same numbers, whatever the dtype.
+  model::GatedSsmLm again(config, DType::f32, Device::cpu, 3);
+  CHECK(again.parameters()["head.weight"].item(17) == doctest::Approx(lm.parameters()["head.weight"].item(17)));
+}
+
+TEST_CASE("no weight decay on the forget gate, biases and norms") {
+  model::GatedSsmConfig config{10, 4, 6, 1};
+  model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
+  auto& p = lm.parameters();
+  std::vector<bool> decays(p.count(), false);
+  for (const auto& s : p.decay_segments())
+    for (std::int64_t i = s.offset; i < s.offset + s.length; ++i) decays[i] = s.decay;
+  const std::int64_t w_in = p.offset_of("blocks.0.in_proj.weight");
+  const std::int64_t D = 4, N = 6;
+  CHECK(decays[w_in + 0]);                  // W_i
+  CHECK_FALSE(decays[w_in + N * D]);        // first element of W_f
+  CHECK_FALSE(decays[w_in + 2 * N * D - 1]);  // last element of W_f
+  CHECK(decays[w_in + 2 * N * D]);          // W_z
+  CHECK_FALSE(decays[p.offset_of("blocks.0.in_proj.bias")]);
+  CHECK_FALSE(decays[p.offset_of("final_norm.weight")]);
+  CHECK(decays[p.offset_of("head.weight")]);
+}
+
+TEST_CASE("gradient of a whole tiny model (two blocks, packed row with resets) in f64") {
+  model::GatedSsmConfig config{7, 3, 4, 2};
+  model::GatedSsmLm lm(config, DType::f64, Device::cpu, 5);
+  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2, 1, 0}, {1, 10});
+  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, -1, 2, 1, -1, -1}, {1, 10});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 1, 0, 2, 2, 1}, {1, 10});
+  // The loss as a function of the flat parameter buffer, whose views the model reads.
+  auto loss = [&] { return lm.loss(tokens, targets, reset).loss; };
+  lm.parameters().zero_grad();
+  autograd::backward(loss());
+  const std::string mismatch = first_gradient_mismatch(
+      [&] { return loss().item(); }, lm.parameters().values().data<double>(),
+      lm.parameters().gradients().to_vector<double>(), 1e-6, 1e-8, 1e-6);
+  CHECK_MESSAGE(mismatch.empty(), mismatch);
+}
