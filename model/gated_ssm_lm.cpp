@@ -57,24 +57,36 @@ GatedSsmLm::GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device,
   initialize_gated_ssm(parameters_, config_, rng);
 }
 
+Tensor GatedSsmLm::embed(const Tensor& tokens) const {
+  return autograd::embedding(parameters_["embedding.weight"], tokens);
+}
+
+Tensor GatedSsmLm::block_projection(std::int64_t layer, const Tensor& x) const {
+  namespace ag = autograd;
+  Tensor u = ag::rmsnorm(x, parameters_[block_name(layer, "norm.weight")], config_.norm_eps);
+  return ag::linear(u, parameters_[block_name(layer, "in_proj.weight")],
+                    parameters_[block_name(layer, "in_proj.bias")]);
+}
+
+Tensor GatedSsmLm::block_output(std::int64_t layer, const Tensor& x, const Tensor& y) const {
+  return autograd::add(x, autograd::linear(y, parameters_[block_name(layer, "out_proj.weight")]));
+}
+
+Tensor GatedSsmLm::head(const Tensor& x) const {
+  namespace ag = autograd;
+  Tensor h = ag::rmsnorm(x, parameters_["final_norm.weight"], config_.norm_eps);
+  const Tensor& weight = config_.tie_embeddings ? parameters_["embedding.weight"] : parameters_["head.weight"];
+  return ag::linear(ag::reshape(h, {-1, config_.dim}), weight);
+}
+
 Tensor GatedSsmLm::logits(const Tensor& tokens, const Tensor& reset) const {
   BIRDIE_NVTX_RANGE("gated_ssm_lm.forward");
   BIRDIE_CHECK(tokens.rank() == 2, "GatedSsmLm: tokens must be [batch, time], got ", tokens.describe());
   check_shape(reset, tokens.shape(), "GatedSsmLm reset mask");
-  namespace ag = autograd;
-  const auto& p = parameters_;
-  Tensor x = ag::embedding(p["embedding.weight"], tokens);
-  for (std::int64_t l = 0; l < config_.layers; ++l) {
-    const auto direction = config_.is_bidirectional(l) ? kernels::ScanDirection::bidirectional
-                                                       : kernels::ScanDirection::causal;
-    Tensor u = ag::rmsnorm(x, p[block_name(l, "norm.weight")], config_.norm_eps);
-    Tensor proj = ag::linear(u, p[block_name(l, "in_proj.weight")], p[block_name(l, "in_proj.bias")]);
-    Tensor y = ag::gated_scan(proj, reset, direction);
-    x = ag::add(x, ag::linear(y, p[block_name(l, "out_proj.weight")]));
-  }
-  Tensor h = ag::rmsnorm(x, p["final_norm.weight"], config_.norm_eps);
-  const Tensor& head = config_.tie_embeddings ? p["embedding.weight"] : p["head.weight"];
-  return ag::linear(ag::reshape(h, {-1, config_.dim}), head);
+  Tensor x = embed(tokens);
+  for (std::int64_t l = 0; l < config_.layers; ++l)
+    x = block_output(l, x, autograd::gated_scan(block_projection(l, x), reset, direction(l)));
+  return head(x);
 }
 
 autograd::CrossEntropy GatedSsmLm::loss(const Tensor& tokens, const Tensor& targets,

@@ -29,9 +29,24 @@ class GatedSsmLm {
 
   const GatedSsmConfig& config() const { return config_; }
   autograd::ParameterSet& parameters() { return parameters_; }
+  const autograd::ParameterSet& parameters() const { return parameters_; }
+  Device device() const { return parameters_.tensors().front().device(); }
+  DType dtype() const { return parameters_.tensors().front().dtype(); }
 
   // tokens, reset: [B, T] (i32). Returns logits [B·T, V].
   Tensor logits(const Tensor& tokens, const Tensor& reset) const;
+
+  // The pieces of the forward pass, shared with recurrent generation:
+  //   x = embed(tokens); per block l: proj = block_projection(l, x),
+  //   y = scan(proj), x = block_output(l, x, y); logits = head(x).
+  Tensor embed(const Tensor& tokens) const;                                  // [..., D]
+  Tensor block_projection(std::int64_t layer, const Tensor& x) const;        // [..., 4N]
+  Tensor block_output(std::int64_t layer, const Tensor& x, const Tensor& y) const;  // [..., D]
+  Tensor head(const Tensor& x) const;                                        // [rows, V]
+  kernels::ScanDirection direction(std::int64_t layer) const {
+    return config_.is_bidirectional(layer) ? kernels::ScanDirection::bidirectional
+                                           : kernels::ScanDirection::causal;
+  }
   // Mean cross-entropy over targets [B, T] that are not ignored.
   autograd::CrossEntropy loss(const Tensor& tokens, const Tensor& targets, const Tensor& reset) const;
 

@@ -1,0 +1,97 @@
+#include "model/config_file.h"
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "engine/error.h"
+
+namespace birdie::model {
+
+namespace {
+constexpr const char* known_keys[] = {"vocab",         "dim",            "state",   "layers",
+                                      "bidirectional", "tie_embeddings", "norm_eps"};
+
+template <class T>
+T required(const toml::table& table, const char* key, std::string_view source) {
+  const toml::node* node = table.get(key);
+  BIRDIE_CHECK(node != nullptr, source, ": missing key '", key, "'");
+  std::optional<T> value = node->value<T>();
+  BIRDIE_CHECK(value.has_value(), source, ": key '", key, "' has the wrong type (expected ",
+               std::is_same_v<T, std::string> ? "a string" : std::is_same_v<T, bool> ? "true or false"
+                                                         : "a number", ")");
+  return *value;
+}
+}  // namespace
+
+GatedSsmConfig gated_ssm_config_from_toml(const toml::table& table, std::string_view source) {
+  for (const auto& [key, value] : table) {
+    bool known = false;
+    for (const char* k : known_keys) known = known || key.str() == k;
+    BIRDIE_CHECK(known, source, ": unknown key '", key.str(), "' (known: vocab, dim, state, layers, "
+                 "bidirectional, tie_embeddings, norm_eps)");
+  }
+  GatedSsmConfig c;
+  c.vocab = required<std::int64_t>(table, "vocab", source);
+  c.dim = required<std::int64_t>(table, "dim", source);
+  c.state = required<std::int64_t>(table, "state", source);
+  c.layers = required<std::int64_t>(table, "layers", source);
+  if (table.contains("bidirectional"))
+    c.bidirectional = parse_bidirectional_layers(required<std::string>(table, "bidirectional", source));
+  if (table.contains("tie_embeddings")) c.tie_embeddings = required<bool>(table, "tie_embeddings", source);
+  if (table.contains("norm_eps")) c.norm_eps = required<double>(table, "norm_eps", source);
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    throw Error(detail::concat(source, ": ", e.what()));
+  }
+  return c;
+}
+
+GatedSsmConfig load_gated_ssm_config(const std::filesystem::path& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    throw Error(detail::concat(path.string(), ":", e.source().begin.line, ": ", e.description()));
+  }
+  const toml::table* model = root["model"].as_table();
+  BIRDIE_CHECK(model != nullptr, path.string(), ": no [model] table");
+  return gated_ssm_config_from_toml(*model, path.string() + " [model]");
+}
+
+std::string gated_ssm_config_to_json(const GatedSsmConfig& c) {
+  nlohmann::ordered_json j;
+  j["vocab"] = c.vocab;
+  j["dim"] = c.dim;
+  j["state"] = c.state;
+  j["layers"] = c.layers;
+  j["bidirectional"] = std::string(bidirectional_layers_name(c.bidirectional));
+  j["tie_embeddings"] = c.tie_embeddings;
+  j["norm_eps"] = c.norm_eps;
+  return j.dump();
+}
+
+GatedSsmConfig gated_ssm_config_from_json(std::string_view json, std::string_view source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(detail::concat(source, ": the model config is not valid JSON (", e.what(), ")"));
+  }
+  try {
+    GatedSsmConfig c;
+    c.vocab = j.at("vocab").get<std::int64_t>();
+    c.dim = j.at("dim").get<std::int64_t>();
+    c.state = j.at("state").get<std::int64_t>();
+    c.layers = j.at("layers").get<std::int64_t>();
+    c.bidirectional = parse_bidirectional_layers(j.at("bidirectional").get<std::string>());
+    c.tie_embeddings = j.at("tie_embeddings").get<bool>();
+    c.norm_eps = j.at("norm_eps").get<double>();
+    c.validate();
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(detail::concat(source, ": the model config is incomplete or mistyped (", e.what(), ")"));
+  }
+}
+
+}  // namespace birdie::model

@@ -1,0 +1,28 @@
+// Model configurations in TOML (configs/model/*.toml) and in JSON (the safetensors
+// metadata of a checkpoint). Unknown keys and wrong types are errors that name the key,
+// the file and what was expected.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "model/gated_ssm_config.h"
+
+namespace toml {
+inline namespace v3 {
+class table;
+}
+}  // namespace toml
+
+namespace birdie::model {
+
+// Reads the [model] table of a TOML file.
+GatedSsmConfig load_gated_ssm_config(const std::filesystem::path& path);
+// From a parsed [model] table; `source` names it in messages ("configs/tiny.toml [model]").
+GatedSsmConfig gated_ssm_config_from_toml(const toml::table& table, std::string_view source);
+
+std::string gated_ssm_config_to_json(const GatedSsmConfig& config);
+GatedSsmConfig gated_ssm_config_from_json(std::string_view json, std::string_view source);
+
+}  // namespace birdie::model

@@ -1,0 +1,170 @@
+// model/: TOML configs, safetensors files and checkpoints: exact round trips, atomic
+// writes, retention, and clear errors for corrupt or mismatched files.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "autograd/tape.h"
+#include "model/checkpoint.h"
+#include "model/config_file.h"
+#include "support/test_util.h"
+
+using namespace birdie;
+using namespace birdie::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() : path(fs::temp_directory_path() / ("birdie_test_" + std::to_string(::getpid()) + "_" +
+                                                 std::to_string(counter++))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  static inline int counter = 0;
+};
+
+struct Example {
+  Tensor tokens = Tensor::from_values<std::int32_t>({5, 6, 7, 4, 8, 9, 5, 4, 6, 7}, {2, 5});
+  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, 8, 9, 3, -1, 6, 7, -1, -1}, {2, 5});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 2, 2, 2, 1, 2, 2, 1, 0}, {2, 5});
+};
+
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+}  // namespace
+
+TEST_CASE("the shipped model configs load and have the documented sizes") {
+  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "configs" / "model";
+  struct Expect {
+    const char* name;
+    double low, high;
+  };
+  for (const Expect& e : {Expect{"tiny", 1e6, 3e6}, Expect{"small", 20e6, 30e6}, Expect{"base", 120e6, 180e6},
+                          Expect{"paper", 1.3e9, 1.45e9}}) {
+    const auto config = model::load_gated_ssm_config(dir / (std::string(e.name) + ".toml"));
+    MESSAGE(std::string(e.name), ": ", config.parameter_count(), " parameters");
+    CHECK(config.parameter_count() >= e.low);
+    CHECK(config.parameter_count() <= e.high);
+  }
+  const auto paper = model::load_gated_ssm_config(dir / "paper.toml");
+  CHECK((paper.dim == 2048 && paper.state == 2560 && paper.layers == 48 && paper.vocab == 32000));
+}
+
+TEST_CASE("config files: unknown keys, wrong types and bad values are named") {
+  TempDir tmp;
+  const fs::path file = tmp.path / "m.toml";
+  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nwidth = 3\n");
+  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("unknown key 'width'"), Error);
+  write_text(file, "[model]\nvocab = \"big\"\ndim = 4\nstate = 4\nlayers = 1\n");
+  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file),
+                       doctest::Contains("key 'vocab' has the wrong type (expected a number)"), Error);
+  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 5\nlayers = 1\n");
+  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("model.state must be even"), Error);
+  write_text(file, "[model]\nvocab = 10\ndim = 4\n");
+  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("missing key 'state'"), Error);
+  write_text(file, "[model\nvocab = 10\n");
+  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("m.toml:1"), Error);
+  CHECK_THROWS_AS(model::load_gated_ssm_config(tmp.path / "missing.toml"), Error);
+  model::GatedSsmConfig c{10, 4, 6, 2, model::BidirectionalLayers::all, true, 1e-6};
+  const auto back = model::gated_ssm_config_from_json(model::gated_ssm_config_to_json(c), "test");
+  CHECK(model::gated_ssm_config_to_json(back) == model::gated_ssm_config_to_json(c));
+}
+
+TEST_CASE("save → load gives bitwise identical logits, optimizer state and training state") {
+  TempDir tmp;
+  Example ex;
+  model::GatedSsmConfig config{12, 8, 10, 2};
+  model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
+  autograd::AdamW optimizer(lm.parameters(), {});
+  for (int i = 0; i < 3; ++i) {  // some training so the moments are not zero
+    lm.parameters().zero_grad();
+    autograd::backward(lm.loss(ex.tokens, ex.targets, ex.reset).loss);
+    optimizer.step(1e-2);
+  }
+  model::TrainingState state;
+  state.step = 3;
+  state.rng = {9, 2, 1234};
+  state.data_position = R"({"batch": 17})";
+  state.sections["bandit"] = R"({"history": [1, 2]})";
+  state.tensors.emplace_back("bandit.critic", Tensor::from_values<float>({1.5f, -2.0f}, {2}));
+  const fs::path saved = model::save_checkpoint(tmp.path, lm, &optimizer, state, 3);
+  CHECK(saved.filename() == "step_00000003");
+  CHECK(fs::exists(saved / "DONE"));
+
+  model::GatedSsmLm restored(model::read_checkpoint_config(saved), DType::f32, Device::cpu, 999);
+  autograd::AdamW restored_optimizer(restored.parameters(), {});
+  const model::TrainingState loaded = model::load_checkpoint(saved, restored, &restored_optimizer);
+  autograd::NoGradGuard no_grad;
+  CHECK(max_abs_difference(lm.logits(ex.tokens, ex.reset), restored.logits(ex.tokens, ex.reset)) == 0.0);
+  CHECK(max_abs_difference(optimizer.second_moment(), restored_optimizer.second_moment()) == 0.0);
+  CHECK(restored_optimizer.steps_taken() == 3);
+  CHECK(loaded.step == 3);
+  CHECK(loaded.rng == state.rng);
+  CHECK(loaded.data_position == state.data_position);
+  CHECK(loaded.sections.at("bandit") == state.sections.at("bandit"));
+  REQUIRE(loaded.tensors.size() == 1);
+  CHECK(loaded.tensors[0].second.to_vector<float>() == std::vector<float>{1.5f, -2.0f});
+}
+
+TEST_CASE("retention keeps the newest N; incomplete folders are ignored and refused") {
+  TempDir tmp;
+  model::GatedSsmLm lm({12, 8, 10, 2}, DType::f32, Device::cpu, 1);
+  for (std::int64_t step : {10, 20, 30, 40}) {
+    model::TrainingState state;
+    state.step = step;
+    model::save_checkpoint(tmp.path, lm, nullptr, state, 2);
+  }
+  CHECK_FALSE(fs::exists(tmp.path / "step_00000010"));
+  CHECK_FALSE(fs::exists(tmp.path / "step_00000020"));
+  CHECK(model::latest_checkpoint(tmp.path)->filename() == "step_00000040");
+  // A save interrupted before DONE does not count.
+  fs::create_directories(tmp.path / "step_00000050");
+  fs::copy_file(tmp.path / "step_00000040" / "model.safetensors", tmp.path / "step_00000050" / "model.safetensors");
+  CHECK(model::latest_checkpoint(tmp.path)->filename() == "step_00000040");
+  CHECK_THROWS_WITH_AS(model::read_checkpoint_config(tmp.path / "step_00000050"),
+                       doctest::Contains("is not a complete checkpoint (no DONE marker)"), Error);
+  CHECK_FALSE(model::latest_checkpoint(tmp.path / "nowhere").has_value());
+}
+
+TEST_CASE("corrupt and mismatched checkpoints give clear errors, never a crash") {
+  TempDir tmp;
+  model::GatedSsmLm lm({12, 8, 10, 2}, DType::f32, Device::cpu, 1);
+  const fs::path saved = model::save_checkpoint(tmp.path, lm, nullptr, {}, 0);
+  const fs::path weights = saved / "model.safetensors";
+  const auto size = fs::file_size(weights);
+
+  SUBCASE("a different model") {
+    model::GatedSsmLm other({12, 8, 12, 2}, DType::f32, Device::cpu, 1);
+    CHECK_THROWS_WITH_AS(model::load_checkpoint(saved, other, nullptr),
+                         doctest::Contains("model.state: checkpoint 10, this model 12"), Error);
+  }
+  SUBCASE("a truncated file") {
+    fs::resize_file(weights, size - 100);
+    CHECK_THROWS_WITH_AS(model::load_checkpoint(saved, lm, nullptr), doctest::Contains("truncated or corrupt"), Error);
+  }
+  SUBCASE("a file cut inside its header, or a garbage header") {
+    fs::resize_file(weights, 20);
+    CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("exceeds the file size"), Error);
+    write_text(weights, std::string("\x10\0\0\0\0\0\0\0{not json at all", 24));
+    CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("the header is not JSON"), Error);
+    write_text(weights, "abc");
+    CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("shorter than its 8-byte header"), Error);
+  }
+  SUBCASE("a missing tensor") {
+    auto file = model::read_safetensors(weights);
+    file.tensors.erase(file.tensors.begin());
+    file.metadata.erase("format");
+    model::write_safetensors(weights, file.tensors, file.metadata);
+    CHECK_THROWS_WITH_AS(model::load_checkpoint(saved, lm, nullptr),
+                         doctest::Contains("missing tensor embedding.weight"), Error);
+  }
+  SUBCASE("a wrong dtype") {
+    model::GatedSsmLm f64({12, 8, 10, 2}, DType::f64, Device::cpu, 1);
+    CHECK_THROWS_WITH_AS(model::load_checkpoint(saved, f64, nullptr),
+                         doctest::Contains("embedding.weight: checkpoint f32[12, 8] cpu, model f64[12, 8] cpu"), Error);
+  }
+}
