@@ -7,15 +7,22 @@ namespace birdie::autograd {
 
 namespace {
 thread_local Tape this_thread_tape;
+thread_local Tape* active_tape = &this_thread_tape;
 thread_local bool recording = true;
 }  // namespace
 
-Tape& tape() { return this_thread_tape; }
+Tape& tape() { return *active_tape; }
+
+TapeScope::TapeScope() : previous_(active_tape) { active_tape = &own_; }
+TapeScope::~TapeScope() { active_tape = previous_; }
 
 bool grad_enabled() { return recording; }
 
 NoGradGuard::NoGradGuard() : previous_(recording) { recording = false; }
 NoGradGuard::~NoGradGuard() { recording = previous_; }
+
+EnableGradGuard::EnableGradGuard() : previous_(recording) { recording = true; }
+EnableGradGuard::~EnableGradGuard() { recording = previous_; }
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!recording) return false;
@@ -51,17 +58,20 @@ void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh) {
 }
 
 void backward(const Tensor& loss) {
-  BIRDIE_NVTX_RANGE("autograd.backward");
   BIRDIE_CHECK(loss.numel() == 1, "backward: the loss must have one element, got ",
                loss.describe());
-  BIRDIE_CHECK(loss.requires_grad(), "backward: the loss does not depend on anything that "
+  backward(loss, Tensor::full(loss.shape(), 1.0, loss.dtype(), loss.device()));
+}
+
+void backward(const Tensor& output, const Tensor& output_grad) {
+  BIRDIE_NVTX_RANGE("autograd.backward");
+  BIRDIE_CHECK(output.requires_grad(), "backward: the loss does not depend on anything that "
                "requires a gradient (was it computed under NoGradGuard?)");
+  check_shape(output_grad, output.shape(), "backward: gradient of the output");
   struct ClearOnExit {  // the tape is cleared even when a rule throws
     ~ClearOnExit() { tape().clear(); }
   } clear_on_exit;
-
-  Tensor seed = Tensor::full(loss.shape(), 1.0, loss.dtype(), loss.device());
-  loss.set_grad(seed);
+  output.set_grad(output_grad);
 
   const auto& nodes = tape().nodes();
   NoGradGuard no_recording_inside_rules;

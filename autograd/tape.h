@@ -35,8 +35,22 @@ class Tape {
   std::vector<Node> nodes_;
 };
 
-// This thread's tape.
+// This thread's active tape.
 Tape& tape();
+
+// Makes a fresh tape active until the end of the scope (for the nested forward and
+// backward pass of recompute(), which runs while the outer tape is being walked).
+class TapeScope {
+ public:
+  TapeScope();
+  ~TapeScope();
+  TapeScope(const TapeScope&) = delete;
+  TapeScope& operator=(const TapeScope&) = delete;
+
+ private:
+  Tape own_;
+  Tape* previous_;
+};
 
 // Gradient recording is on unless a NoGradGuard is alive on this thread.
 bool grad_enabled();
@@ -46,6 +60,18 @@ class NoGradGuard {
   ~NoGradGuard();
   NoGradGuard(const NoGradGuard&) = delete;
   NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Turns recording on inside a backward rule (which otherwise runs without recording).
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
 
  private:
   bool previous_;
@@ -70,5 +96,7 @@ void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh);
 // order, then clears the tape. Gradients of intermediate results are released as soon as
 // their node has run; leaves (parameters) keep theirs until zeroed.
 void backward(const Tensor& loss);
+// The same from any output, seeded with its gradient (same shape).
+void backward(const Tensor& output, const Tensor& output_grad);
 
 }  // namespace birdie::autograd

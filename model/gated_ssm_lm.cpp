@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "autograd/recompute.h"
 #include "engine/nvtx.h"
 
 namespace birdie::model {
@@ -84,8 +85,12 @@ Tensor GatedSsmLm::logits(const Tensor& tokens, const Tensor& reset) const {
   BIRDIE_CHECK(tokens.rank() == 2, "GatedSsmLm: tokens must be [batch, time], got ", tokens.describe());
   check_shape(reset, tokens.shape(), "GatedSsmLm reset mask");
   Tensor x = embed(tokens);
-  for (std::int64_t l = 0; l < config_.layers; ++l)
-    x = block_output(l, x, autograd::gated_scan(block_projection(l, x), reset, direction(l)));
+  for (std::int64_t l = 0; l < config_.layers; ++l) {
+    auto block = [this, l, &reset](const std::vector<Tensor>& in) {
+      return block_output(l, in[0], autograd::gated_scan(block_projection(l, in[0]), reset, direction(l)));
+    };
+    x = recompute_blocks_ ? autograd::recompute(block, {x}) : block({x});
+  }
   return head(x);
 }
 

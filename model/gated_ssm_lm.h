@@ -33,6 +33,10 @@ class GatedSsmLm {
   Device device() const { return parameters_.tensors().front().device(); }
   DType dtype() const { return parameters_.tensors().front().dtype(); }
 
+  // Activation recompute per block: keep only each block's input during the forward pass
+  // and recompute the block in the backward pass (autograd/recompute.h).
+  void set_recompute_blocks(bool enabled) { recompute_blocks_ = enabled; }
+
   // tokens, reset: [B, T] (i32). Returns logits [B·T, V].
   Tensor logits(const Tensor& tokens, const Tensor& reset) const;
 
@@ -53,6 +57,7 @@ class GatedSsmLm {
  private:
   GatedSsmConfig config_;
   autograd::ParameterSet parameters_;
+  bool recompute_blocks_ = false;
 };
 
 }  // namespace birdie::model

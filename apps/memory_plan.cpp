@@ -1,0 +1,70 @@
+// GPU memory needed to train a model configuration, computed from what the engine keeps:
+// fp32 master weights, gradients and AdamW moments in flat buffers, a bf16 compute copy,
+// and per block and token the activations the backward pass reads (bf16), with or
+// without activation recompute per block. An estimate to plan runs, not a measurement.
+//
+//   memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G]
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "engine/error.h"
+#include "model/config_file.h"
+
+using namespace birdie;
+
+namespace {
+constexpr double gib = 1024.0 * 1024.0 * 1024.0;
+constexpr int scan_chunk = 64;  // tokens per chunk whose boundary state the GPU scan keeps
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
+    std::fprintf(stderr, "usage: memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G]\n");
+    return 2;
+  }
+  const auto config = model::load_gated_ssm_config(argv[1]);
+  double rows = 4, seq = 2048, gpu = 79.0;  // an "80 GB" H100 shows about 79.6 GiB
+  bool recompute = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--recompute") { recompute = true; continue; }
+    if (i + 1 >= argc) throw Error("missing value after " + flag);
+    const double value = std::atof(argv[++i]);
+    if (!(value > 0)) throw Error(flag + " needs a positive number");
+    if (flag == "--rows") rows = value;
+    else if (flag == "--seq") seq = value;
+    else if (flag == "--gpu-gib") gpu = value;
+    else throw Error("unknown option " + flag);
+  }
+  const double P = double(config.parameter_count()), D = double(config.dim), N = double(config.state);
+  const double V = double(config.vocab), L = double(config.layers), tokens = rows * seq;
+
+  const double master = 4 * P, gradients = 4 * P, moments = 8 * P, compute_copy = 2 * P;
+  // Saved per block and token: block input x and normalized u (bf16, D each), the fused
+  // projection (bf16, 4N) and the scan output (bf16, N), the norm's 1/rms (fp32), and
+  // the scan's chunk-boundary states (fp32, N per chunk).
+  const double per_block_token = 2 * D + 2 * D + 2 * 4 * N + 2 * N + 4 + 4 * N / scan_chunk;
+  const double saved = recompute ? L * tokens * 2 * D + tokens * per_block_token
+                                 : L * tokens * per_block_token;
+  // Transient peak of one block's backward: fp32 gradients of the projection and input.
+  const double transient = tokens * (4 * 4 * N + 4 * D);
+  // Logits (bf16) become dlogits in place in the fused cross-entropy; plus the head input.
+  const double logits = tokens * V * 2 + tokens * D * 2;
+  const double total = master + gradients + moments + compute_copy + saved + transient + logits;
+
+  std::printf("%s: %.3fB parameters, %g rows x %g tokens = %g tokens per micro-batch%s\n", argv[1], P / 1e9,
+              rows, seq, tokens, recompute ? ", recompute per block" : "");
+  const std::pair<const char*, double> lines[] = {
+      {"fp32 master weights", master}, {"fp32 gradients", gradients}, {"fp32 AdamW moments", moments},
+      {"bf16 compute copy", compute_copy}, {"saved activations", saved},
+      {"backward transient (one block)", transient}, {"logits / dlogits", logits}};
+  for (const auto& [what, bytes] : lines) std::printf("  %-32s %8.2f GiB\n", what, bytes / gib);
+  std::printf("  %-32s %8.2f GiB of %.0f GiB: %s\n", "total", total / gib, gpu,
+              total / gib < 0.9 * gpu ? "fits (10% headroom kept for the allocator and workspaces)" : "does NOT fit");
+  return total / gib < 0.9 * gpu ? 0 : 1;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "memory_plan: %s\n", e.what());
+  return 2;
+}
