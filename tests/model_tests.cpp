@@ -118,3 +118,49 @@ TEST_CASE("activation recompute per block gives the same gradients with a shorte
     worst = std::max(worst, std::abs(gradients[0][i] - gradients[1][i]));
   CHECK(worst == 0.0);
 }
+
+namespace {
+// Logits rows (time steps) of a row that change when token `poke` changes.
+std::vector<bool> changed_logit_rows(const model::GatedSsmLm& lm, std::vector<std::int32_t> tokens,
+                                     const std::vector<std::int32_t>& reset, std::size_t poke) {
+  const auto T = static_cast<std::int64_t>(tokens.size());
+  autograd::NoGradGuard no_grad;
+  auto run = [&] {
+    return lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}), Tensor::from_values<std::int32_t>(reset, {1, T}))
+        .to_vector<double>();
+  };
+  const auto before = run();
+  tokens[poke] = tokens[poke] == 9 ? 10 : 9;
+  const auto after = run();
+  const std::int64_t V = lm.config().vocab;
+  std::vector<bool> changed(T, false);
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t v = 0; v < V; ++v) changed[t] = changed[t] || before[t * V + v] != after[t * V + v];
+  return changed;
+}
+}  // namespace
+
+TEST_CASE("whole model: segments are isolated, suffixes causal, prefixes bidirectional") {
+  // Sample A: prompt 0-2, suffix 3-5; sample B: prompt 6-8, suffix 9-11; padding 12-13.
+  const std::vector<std::int32_t> tokens{5, 6, 7, 4, 8, 9, 10, 11, 5, 4, 6, 7, 0, 0};
+  const std::vector<std::int32_t> reset{1, 0, 0, 2, 2, 2, 1, 0, 0, 2, 2, 2, 1, 0};
+  const int segment[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2};
+  for (auto layers : {model::BidirectionalLayers::alternate, model::BidirectionalLayers::none}) {
+    CAPTURE(int(layers));
+    model::GatedSsmLm lm({12, 8, 10, 3, layers}, DType::f64, Device::cpu, 2);
+    for (std::size_t poke : {1u, 4u, 7u, 10u, 13u}) {
+      CAPTURE(poke);
+      const auto changed = changed_logit_rows(lm, tokens, reset, poke);
+      for (std::size_t t = 0; t < tokens.size(); ++t)
+        if (segment[t] != segment[poke]) CHECK_MESSAGE(!changed[t], "step ", t);
+      // A label token never reaches an earlier position.
+      if (reset[poke] == 2)
+        for (std::size_t t = 0; t < poke; ++t) CHECK_MESSAGE(!changed[t], "step ", t);
+    }
+    // The last prompt token of sample B reaches the earlier prompt tokens only through the
+    // bidirectional blocks.
+    const auto changed = changed_logit_rows(lm, tokens, reset, 8);
+    CHECK(changed[6] == (layers != model::BidirectionalLayers::none));
+    CHECK(changed[7] == (layers != model::BidirectionalLayers::none));
+  }
+}
