@@ -10,19 +10,14 @@
 #include "autograd/ops.h"
 #include "autograd/parameters.h"
 #include "engine/random.h"
+#include "model/gated_ssm_block.h"
 #include "model/gated_ssm_config.h"
 
 namespace birdie::model {
 
 std::vector<autograd::ParameterSpec> gated_ssm_parameter_specs(const GatedSsmConfig& config);
 
-// Initialization (§5): weights truncated normal with std 1/sqrt(fan_in) (the embedding's
-// fan-in is 1: a one-hot input), output projections further scaled by 1/sqrt(2·layers),
-// biases 0, norm weights 1. Drawn on the CPU in f64 order, so every dtype and device
-// starts from the same numbers.
-void initialize_gated_ssm(autograd::ParameterSet& parameters, const GatedSsmConfig& config,
-                          RandomGenerator& rng);
-
+// Built with its parameters initialized (model/gated_ssm_block.h) from `seed`.
 class GatedSsmLm {
  public:
   GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device, std::uint64_t seed);
@@ -57,6 +52,7 @@ class GatedSsmLm {
  private:
   GatedSsmConfig config_;
   autograd::ParameterSet parameters_;
+  std::vector<GatedSsmBlockWeights> blocks_;
   bool recompute_blocks_ = false;
 };
 

@@ -1,0 +1,57 @@
+#include "model/gated_ssm_block.h"
+
+#include <cmath>
+
+#include "autograd/ops.h"
+
+namespace birdie::model {
+
+void append_gated_ssm_block_specs(std::vector<autograd::ParameterSpec>& specs,
+                                  const std::string& prefix, std::int64_t dim, std::int64_t state) {
+  specs.push_back({prefix + "norm.weight", {dim}, false});
+  // Rows [N, 2N) are W_f: no weight decay on the forget gate (§5).
+  specs.push_back({prefix + "in_proj.weight", {4 * state, dim}, true, state, 2 * state});
+  specs.push_back({prefix + "in_proj.bias", {4 * state}, false});
+  specs.push_back({prefix + "out_proj.weight", {dim, state}, true});
+}
+
+GatedSsmBlockWeights gated_ssm_block_weights(const autograd::ParameterSet& parameters,
+                                             const std::string& prefix) {
+  return {parameters[prefix + "norm.weight"], parameters[prefix + "in_proj.weight"],
+          parameters[prefix + "in_proj.bias"], parameters[prefix + "out_proj.weight"]};
+}
+
+void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng) {
+  const double output_scale = 1.0 / std::sqrt(2.0 * double(layers));
+  for (const autograd::ParameterSpec& spec : parameters.specs()) {
+    Tensor values;
+    const bool is_norm = spec.name.ends_with("norm.weight");
+    if (is_norm || spec.name.ends_with(".bias")) {
+      values = Tensor::full(spec.shape, is_norm ? 1.0 : 0.0, DType::f64);
+    } else {
+      values = Tensor::empty(spec.shape, DType::f64);
+      const bool is_matrix = spec.shape.size() == 2 && spec.name != "embedding.weight";
+      double std = is_matrix ? 1.0 / std::sqrt(double(spec.shape[1])) : 1.0;
+      if (spec.name.ends_with("out_proj.weight")) std *= output_scale;
+      fill_truncated_normal(values, rng, std);
+    }
+    const Tensor& target = parameters[spec.name];
+    target.copy_from(values.to(target.dtype()).to(target.device()));
+  }
+}
+
+Tensor gated_ssm_block_projection(const GatedSsmBlockWeights& w, const Tensor& x, double norm_eps) {
+  return autograd::linear(autograd::rmsnorm(x, w.norm, norm_eps), w.in_proj_weight, w.in_proj_bias);
+}
+
+Tensor gated_ssm_block_output(const GatedSsmBlockWeights& w, const Tensor& x, const Tensor& y) {
+  return autograd::add(x, autograd::linear(y, w.out_proj_weight));
+}
+
+Tensor gated_ssm_block(const GatedSsmBlockWeights& w, const Tensor& x, const Tensor& reset,
+                       kernels::ScanDirection direction, double norm_eps) {
+  const Tensor proj = gated_ssm_block_projection(w, x, norm_eps);
+  return gated_ssm_block_output(w, x, autograd::gated_scan(proj, reset, direction));
+}
+
+}  // namespace birdie::model
