@@ -1,0 +1,9 @@
+birdie_test_suite(objectives_tests
+  SOURCES
+    objectives/objective_functions_tests.cpp
+    objectives/objective_golden_tests.cpp
+    objectives/grid_tests.cpp
+    objectives/row_packer_tests.cpp
+    objectives/batch_builder_tests.cpp
+  LIBS birdie_objectives)
+target_compile_definitions(objectives_tests PRIVATE BIRDIE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
