@@ -15,27 +15,30 @@ namespace {
 
 bool ends_with(const std::string& s, std::string_view suffix) { return s.ends_with(suffix); }
 
-// Calls on_line(line, line_number) for each line of a .jsonl file (plain or zstd-compressed).
+// Calls on_line(line, line_number) for each line of a .jsonl file (plain or zstd-compressed)
+// until it returns false; returns false when stopped that way.
 template <class OnLine>
-void for_each_line(const std::filesystem::path& path, bool compressed, CorpusProgress& progress,
+bool for_each_line(const std::filesystem::path& path, bool compressed, CorpusProgress& progress,
                    OnLine&& on_line) {
   std::ifstream in(path, std::ios::binary);
   BIRDIE_CHECK(in, "cannot open corpus file ", path.string());
   std::string pending;
   std::uint64_t line_number = 0;
+  bool going = true;
   auto emit_lines = [&](bool final_chunk) {
     std::size_t begin = 0;
-    for (;;) {
+    while (going) {
       const std::size_t end = pending.find('\n', begin);
       if (end == std::string::npos) break;
-      on_line(std::string_view(pending).substr(begin, end - begin), ++line_number);
+      going = on_line(std::string_view(pending).substr(begin, end - begin), ++line_number);
       begin = end + 1;
     }
     pending.erase(0, begin);
-    if (final_chunk && !pending.empty()) {
-      on_line(std::string_view(pending), ++line_number);
+    if (going && final_chunk && !pending.empty()) {
+      going = on_line(std::string_view(pending), ++line_number);
       pending.clear();
     }
+    return going;
   };
   std::vector<char> input(1 << 20);
   if (!compressed) {
@@ -44,10 +47,9 @@ void for_each_line(const std::filesystem::path& path, bool compressed, CorpusPro
       const auto got = static_cast<std::size_t>(in.gcount());
       progress.input_bytes += got;
       pending.append(input.data(), got);
-      emit_lines(false);
+      if (!emit_lines(false)) return false;
     }
-    emit_lines(true);
-    return;
+    return emit_lines(true);
   }
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> context(ZSTD_createDCtx(), ZSTD_freeDCtx);
   std::vector<char> output(ZSTD_DStreamOutSize());
@@ -63,18 +65,18 @@ void for_each_line(const std::filesystem::path& path, bool compressed, CorpusPro
       BIRDIE_CHECK(!ZSTD_isError(last_result), "corpus file ", path.string(), ": zstd error after line ",
                    line_number, ": ", ZSTD_getErrorName(last_result), ". Fix: re-download or re-compress the file");
       pending.append(output.data(), sink.pos);
-      emit_lines(false);
+      if (!emit_lines(false)) return false;
     }
   }
   BIRDIE_CHECK(last_result == 0, "corpus file ", path.string(),
                " ends in the middle of a zstd frame (truncated?). Fix: re-download the file");
-  emit_lines(true);
+  return emit_lines(true);
 }
 
-void read_jsonl(const std::filesystem::path& path, bool compressed, const CorpusOptions& options,
-                const std::function<void(std::string&&)>& visit, CorpusProgress& progress) {
-  for_each_line(path, compressed, progress, [&](std::string_view line, std::uint64_t number) {
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;  // blank lines are fine
+bool read_jsonl(const std::filesystem::path& path, bool compressed, const CorpusOptions& options,
+                const std::function<bool(std::string&&)>& visit, CorpusProgress& progress) {
+  return for_each_line(path, compressed, progress, [&](std::string_view line, std::uint64_t number) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;  // blank lines are fine
     std::string problem;
     std::string text;
     try {
@@ -92,11 +94,11 @@ void read_jsonl(const std::filesystem::path& path, bool compressed, const Corpus
         throw Error(message + ". Fix: repair the line, or pass --skip-malformed to skip such lines");
       ++progress.malformed_lines;
       if (options.warn) options.warn(message);
-      return;
+      return true;
     }
     progress.text_bytes += text.size();
     ++progress.documents;
-    visit(std::move(text));
+    return visit(std::move(text));
   });
 }
 
@@ -116,13 +118,13 @@ std::vector<std::filesystem::path> corpus_files(const std::filesystem::path& pat
 }
 
 void read_corpus(const std::filesystem::path& path, const CorpusOptions& options,
-                 const std::function<void(std::string&&)>& visit, CorpusProgress& progress) {
+                 const std::function<bool(std::string&&)>& visit, CorpusProgress& progress) {
   for (const auto& file : corpus_files(path)) {
     const std::string name = file.filename().string();
     if (ends_with(name, ".jsonl.zst")) {
-      read_jsonl(file, true, options, visit, progress);
+      if (!read_jsonl(file, true, options, visit, progress)) return;
     } else if (ends_with(name, ".jsonl")) {
-      read_jsonl(file, false, options, visit, progress);
+      if (!read_jsonl(file, false, options, visit, progress)) return;
     } else {
       std::ifstream in(file, std::ios::binary);
       BIRDIE_CHECK(in, "cannot open corpus file ", file.string());
@@ -132,7 +134,7 @@ void read_corpus(const std::filesystem::path& path, const CorpusOptions& options
       progress.input_bytes += document.size();
       progress.text_bytes += document.size();
       ++progress.documents;
-      visit(std::move(document));
+      if (!visit(std::move(document))) return;
     }
   }
 }

@@ -38,10 +38,11 @@ struct CorpusProgress {
 // The files a corpus path stands for, in reading order.
 std::vector<std::filesystem::path> corpus_files(const std::filesystem::path& path);
 
-// Calls visit(document text) for every document under `path`, in a fixed order.
-// `progress` is updated as reading goes (for progress lines) and holds the totals after.
+// Calls visit(document text) for every document under `path`, in a fixed order, until
+// visit returns false. `progress` is updated as reading goes (for progress lines) and
+// holds the totals after.
 void read_corpus(const std::filesystem::path& path, const CorpusOptions& options,
-                 const std::function<void(std::string&&)>& visit, CorpusProgress& progress);
+                 const std::function<bool(std::string&&)>& visit, CorpusProgress& progress);
 
 // The fortunes corpus: every fortune file of `directory` (index files *.dat and the *.u8
 // links skipped), split on lines holding a single "%". Documents keep their newlines.

@@ -14,7 +14,10 @@ namespace {
 std::vector<std::string> read_all(const std::filesystem::path& path, const CorpusOptions& options,
                                   CorpusProgress& progress) {
   std::vector<std::string> docs;
-  read_corpus(path, options, [&](std::string&& d) { docs.push_back(std::move(d)); }, progress);
+  read_corpus(path, options, [&](std::string&& d) {
+    docs.push_back(std::move(d));
+    return true;
+  }, progress);
   return docs;
 }
 
@@ -69,6 +72,11 @@ TEST_CASE("jsonl.zst is streamed, and a truncated stream is an error") {
   REQUIRE(docs.size() == 5000);
   CHECK(docs[4999] == "document number 4999");
   CHECK(progress.input_bytes == compressed.size());
+  // Stopping early: the visitor returns false.
+  std::size_t seen = 0;
+  CorpusProgress partial;
+  read_corpus(path, {}, [&](std::string&&) { return ++seen < 10; }, partial);
+  CHECK(seen == 10);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << compressed.substr(0, compressed.size() / 2);
   CorpusProgress cut;
   CHECK_THROWS_WITH_AS(read_all(path, {}, cut), doctest::Contains("docs.jsonl.zst"), Error);
