@@ -6,5 +6,6 @@ birdie_test_suite(objectives_tests
     objectives/row_packer_tests.cpp
     objectives/batch_builder_tests.cpp
     objectives/batch_loader_tests.cpp
+    objectives/phone_book_rows_tests.cpp
   LIBS birdie_objectives)
 target_compile_definitions(objectives_tests PRIVATE BIRDIE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
