@@ -39,7 +39,9 @@ Sample make_copying(std::span<const Token> text, const CopyingParams& params, in
 Sample make_deshuffling(std::span<const Token> text, const DeshufflingParams& params,
                         int budget, RandomGenerator& rng);
 // [COPY] ([START] d_start [END] d_end)×k [CONTEXT] x (or [CONTEXT] x query)
-// → span_1 [SEP] … [SEP] span_k [DONE].
+// → span_1 [SEP] … [SEP] span_k [DONE]. Delimiters start at a drawn length in
+// [min_delimiter, max_delimiter] and grow (up to max_delimiter) while they also occur
+// elsewhere in the context; the regions (span and both delimiters) never overlap.
 Sample make_selective_copying(std::span<const Token> text,
                               const SelectiveCopyingParams& params, int budget,
                               RandomGenerator& rng);

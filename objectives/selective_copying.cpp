@@ -10,12 +10,35 @@ namespace special = data::special_tokens;
 namespace {
 
 // A span to copy with its delimiters: context[start - before, start) names its start,
+// (the query holds both delimiters; they are the text right around the span)
 // context[start + length, start + length + after) its end.
 struct MarkedSpan {
   std::size_t start, length, before, after;
   std::size_t region_begin() const { return start - before; }
   std::size_t region_end() const { return start + length + after; }
 };
+
+// How often `pattern` occurs in `context` (stops counting at 2).
+std::size_t occurrences(std::span<const Token> context, std::span<const Token> pattern) {
+  std::size_t found = 0;
+  for (auto it = context.begin();; ++it) {
+    it = std::search(it, context.end(), pattern.begin(), pattern.end());
+    if (it == context.end() || ++found == 2) return found;
+  }
+}
+
+// Lengthens the delimiters (up to max_delimiter, inside the context) while they occur
+// elsewhere in the context too, so that each one names its span unambiguously when the
+// text allows it. On very repetitive text a delimiter may stay ambiguous at full length.
+void make_delimiters_distinctive(MarkedSpan& s, std::span<const Token> context, std::size_t max_delimiter) {
+  while (s.before < max_delimiter && s.start > s.before &&
+         occurrences(context, context.subspan(s.start - s.before, s.before)) > 1)
+    ++s.before;
+  const std::size_t end = s.start + s.length;
+  while (s.after < max_delimiter && end + s.after < context.size() &&
+         occurrences(context, context.subspan(end, s.after)) > 1)
+    ++s.after;
+}
 
 }  // namespace
 
@@ -52,6 +75,7 @@ Sample make_selective_copying(std::span<const Token> text,
       const std::size_t region = s.before + s.length + s.after;
       if (region > context_length) continue;
       s.start = s.before + rng.uniform_int(context_length - region + 1);
+      make_delimiters_distinctive(s, context, static_cast<std::size_t>(params.max_delimiter));
       const bool overlaps = std::any_of(spans.begin(), spans.end(), [&](const MarkedSpan& o) {
         return s.region_begin() < o.region_end() && o.region_begin() < s.region_end();
       });

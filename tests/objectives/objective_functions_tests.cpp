@@ -289,6 +289,42 @@ TEST_CASE("selective copying: delimiters identify their spans, spans never overl
   }
 }
 
+TEST_CASE("selective copying: on repetitive text, delimiters grow until they are unique or at max length") {
+  int unique = 0, total = 0;
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    // A 12-symbol alphabet: short delimiters are usually ambiguous.
+    RandomGenerator text_rng(seed, 5);
+    std::vector<Token> text(1000);
+    for (auto& t : text) t = static_cast<Token>(500 + text_rng.uniform_int(12));
+    RandomGenerator rng(seed);
+    SelectiveCopyingParams params;
+    params.query_first = true;
+    const Sample s = make_selective_copying(text, params, 2048, rng);
+    const std::vector<Token> context(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(s.consumed));
+    auto count = [&](const std::vector<Token>& pattern) {
+      int n = 0;
+      for (auto it = context.begin(); (it = std::search(it, context.end(), pattern.begin(), pattern.end())) != context.end(); ++it) ++n;
+      return n;
+    };
+    auto context_at = std::find(s.prompt.begin(), s.prompt.end(), special::context_marker);
+    const std::vector<Token> query(s.prompt.begin() + 1, context_at);
+    for (std::size_t i = 0; i < query.size();) {
+      REQUIRE(query[i] == special::start_marker);
+      auto end_at = std::find(query.begin() + static_cast<std::ptrdiff_t>(i), query.end(), special::end_marker);
+      auto next = std::find(end_at, query.end(), special::start_marker);
+      for (const std::vector<Token>& delimiter : {std::vector<Token>(query.begin() + static_cast<std::ptrdiff_t>(i) + 1, end_at),
+                                                 std::vector<Token>(end_at + 1, next)}) {
+        CHECK(count(delimiter) >= 1);
+        CHECK((count(delimiter) == 1 || delimiter.size() == 8));
+        unique += count(delimiter) == 1;
+        ++total;
+      }
+      i = static_cast<std::size_t>(next - query.begin());
+    }
+  }
+  CHECK(unique > total / 2);  // with up to 8 tokens most delimiters become unique
+}
+
 TEST_CASE("every objective respects its budget and reads only text it was given") {
   const std::vector<ObjectiveConfig> configs = {
       {"a", NextTokenParams{}, ParadigmPlacement::random},
