@@ -5,6 +5,7 @@ birdie_test_suite(data_tests
   SOURCES
     data/corpus_reader_tests.cpp
     data/phonebook_tests.cpp
+    data/prepare_corpus_tests.cpp
     data/token_shard_tests.cpp
     data/tokenizer_tests.cpp
   LIBS birdie_data PkgConfig::TEST_ZSTD PkgConfig::TEST_SENTENCEPIECE)
