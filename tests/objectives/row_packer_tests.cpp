@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "engine/error.h"
+#include "objectives/batch_tensors.h"
 #include "objectives/row_packer.h"
 
 namespace birdie::objectives {
@@ -25,6 +26,11 @@ TEST_CASE("packer: the §2 example, segments, resets and padding") {
   CHECK(b.stats.fill_ratio() == doctest::Approx(8.0 / 12));
   CHECK(b.stats.samples_per_class[static_cast<int>(ObjectiveClass::copying)] == 1);
   CHECK(b.stats.tokens_per_class[static_cast<int>(ObjectiveClass::next_token)] == 2);
+  const BatchTensors t = to_tensors(b);
+  CHECK(t.reset.shape() == Shape{1, 12});
+  CHECK(t.reset.dtype() == DType::i32);
+  CHECK(t.reset.data<std::int32_t>()[6] == 3);
+  CHECK(t.targets.data<std::int32_t>()[5] == 109);
 }
 
 TEST_CASE("packer: best fit picks the open row with the least room that holds the sample") {
