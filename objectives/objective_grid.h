@@ -9,7 +9,8 @@
 //     ...
 //   ]
 //
-// (TOML inline tables are one line each.) Keys per class (all optional except class; defaults as in objective_params.h):
+// (TOML inline tables are one line each.) Keys per class (all optional except class;
+// defaults as in objective_params.h):
 //   every class: class, name (default: generated from the parameters), paradigm
 //   next_token, prefix_lm: max_len (0 = whatever fits the row)
 //   infilling: corruption_rate, mean_span, max_len
