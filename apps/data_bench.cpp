@@ -5,6 +5,7 @@
 //              [--prepare-out DIR] [--skip-prepare]
 //
 // Text: the train split of a prepare_data folder (--data), else uniform random tokens.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -71,6 +72,24 @@ int main(int argc, char** argv) {
       const double s = seconds_since(start);
       std::printf("  1 thread, mixture %-8s %10.0f tokens/s (fill %.3f, %llu samples)\n", mixture.name.c_str(),
                   batch_tokens * batches / s, stats.fill_ratio(), static_cast<unsigned long long>(stats.samples));
+    }
+    // One class at a time (uniform over its grid configurations).
+    const auto by_class = grid.indices_by_class();
+    for (int c = 0; c < objectives::objective_class_count; ++c) {
+      std::vector<objectives::ObjectiveConfig> configs;
+      for (std::size_t i : by_class[static_cast<std::size_t>(c)]) configs.push_back(grid.configs[i]);
+      if (configs.empty()) continue;
+      const auto mixture = objectives::make_mixture(std::string(objectives::class_name(static_cast<objectives::ObjectiveClass>(c))),
+                                                    configs, std::vector<double>(configs.size(), 1.0));
+      const auto start = Clock::now();
+      const int class_batches = std::max(1, batches / 4);
+      objectives::PackingStats stats;
+      for (int b = 0; b < class_batches; ++b) {
+        RandomGenerator rng(4, static_cast<std::uint64_t>(b));
+        stats.merge(objectives::build_packed_batch(*text, static_cast<std::uint64_t>(b) * rows * length, mixture, shape, rng).stats);
+      }
+      std::printf("  1 thread, class %-18s %10.0f tokens/s (fill %.3f)\n", mixture.name.c_str(),
+                  batch_tokens * class_batches / seconds_since(start), stats.fill_ratio());
     }
     {
       objectives::LoaderOptions options;

@@ -132,6 +132,9 @@ TEST_CASE("mixtures: uniform over classes then within, ntp, ul2 exactly as §3, 
   std::ofstream(path) << "[weights]\ncopying_l128_256 = -1\n";
   CHECK_THROWS_WITH_AS(load_mixture_weights(path, grid), doctest::Contains("non-negative"), Error);
   CHECK(named_mixture("ul2", grid).name == "ul2");
+  const Mixture example = named_mixture((default_grid_path().parent_path() / "example_mixture.toml").string(), grid);
+  CHECK(example.weights[grid.index_of("next_token")] == doctest::Approx(4.0 / 12));
+  CHECK(example.weights[grid.index_of("selective_copying_query_last_c384_768")] == doctest::Approx(1.0 / 12));
   CHECK_THROWS_AS(named_mixture("no-such-mixture", grid), Error);
 }
 
