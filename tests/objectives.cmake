@@ -8,4 +8,3 @@ birdie_test_suite(objectives_tests
     objectives/batch_loader_tests.cpp
     objectives/phone_book_rows_tests.cpp
   LIBS birdie_objectives)
-target_compile_definitions(objectives_tests PRIVATE BIRDIE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
