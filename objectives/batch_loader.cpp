@@ -1,6 +1,7 @@
 #include "objectives/batch_loader.h"
 
 #include <cstdio>
+#include <numeric>
 #include <sstream>
 
 #include "engine/error.h"
@@ -20,6 +21,29 @@ LoaderPosition LoaderPosition::parse(const std::string& text) {
   p.seed = seed;
   p.next_batch = next;
   return p;
+}
+
+std::uint64_t batch_text_offset(std::uint64_t source_size, const BatchShape& shape, std::uint64_t seed,
+                                std::uint64_t index) {
+  const std::uint64_t slice = static_cast<std::uint64_t>(shape.rows) * static_cast<std::uint64_t>(shape.row_length);
+  const std::uint64_t slices = source_size / slice;
+  if (slices < 2) return (index * slice) % source_size;
+  const std::uint64_t epoch = index / slices;
+  // The permutation's stream counts down from the top so it never meets a batch's own
+  // stream (batch b uses stream b).
+  RandomGenerator rng(seed, ~epoch);
+  // A multiplier coprime with the slice count makes i → (a·i + c) mod slices a bijection;
+  // a = ±1 would keep neighbours together, so it is avoided when there is a choice.
+  auto draw_multiplier = [&] {
+    return slices >= 5 ? 2 + rng.uniform_int(slices - 3) : 1 + rng.uniform_int(slices - 1);
+  };
+  std::uint64_t multiplier = draw_multiplier();
+  while (std::gcd(multiplier, slices) != 1) multiplier = draw_multiplier();
+  const std::uint64_t increment = rng.uniform_int(slices);
+  const std::uint64_t shift = rng.uniform_int(slice);
+  const auto position = static_cast<std::uint64_t>(
+      (static_cast<unsigned __int128>(multiplier) * (index % slices) + increment) % slices);
+  return (position * slice + shift) % source_size;
 }
 
 BatchLoader::BatchLoader(std::shared_ptr<const data::TokenSource> source, Mixture mixture, LoaderOptions options)
@@ -54,9 +78,8 @@ void BatchLoader::work() {
     std::exception_ptr error;
     try {
       RandomGenerator rng(seed, index);
-      const std::uint64_t offset = index * static_cast<std::uint64_t>(options_.shape.rows) *
-                                   static_cast<std::uint64_t>(options_.shape.row_length);
-      batch = build_packed_batch(*source_, offset % source_->size(), *mixture, options_.shape, rng);
+      const std::uint64_t offset = batch_text_offset(source_->size(), options_.shape, seed, index);
+      batch = build_packed_batch(*source_, offset, *mixture, options_.shape, rng);
       batch.batch_index = index;
     } catch (...) {
       error = std::current_exception();

@@ -1,9 +1,9 @@
 // BatchLoader: worker threads build packed batches (batch_builder.h) ahead of the trainer.
 //
 // Determinism: batch b is a pure function of (seed, b, mixture): its random stream is
-// RandomGenerator(seed, stream = b) and its text starts at offset b × rows × L of the token
-// source (modulo its size), so neither the worker count nor thread timing changes a batch.
-// Resuming = restoring {seed, next_batch} (LoaderPosition).
+// RandomGenerator(seed, stream = b) and its text starts at batch_text_offset(b), so
+// neither the worker count nor thread timing changes a batch. Resuming = restoring
+// {seed, next_batch} (LoaderPosition).
 //
 // Mixture: set_mixture() may be called from any thread at any time; every batch handed out
 // by next() after the call is built from the new mixture (prefetched batches built from
@@ -33,6 +33,15 @@ struct LoaderPosition {
   std::string serialize() const;
   static LoaderPosition parse(const std::string& text);
 };
+
+// Where batch `index` starts reading text. The source is cut into slices of rows × L
+// tokens (a batch never occupies more, and objectives never read more text than they
+// occupy); each epoch visits every slice once in a seeded pseudo-random order (an affine
+// permutation of the slice indices, fresh per epoch, plus a per-epoch shift of the slice
+// boundaries), so consecutive batches do not read neighbouring documents of a corpus
+// that was prepared in order. A source shorter than two slices is read in sequence.
+std::uint64_t batch_text_offset(std::uint64_t source_size, const BatchShape& shape, std::uint64_t seed,
+                                std::uint64_t index);
 
 struct LoaderOptions {
   BatchShape shape;

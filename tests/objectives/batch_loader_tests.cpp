@@ -1,6 +1,8 @@
 // BatchLoader determinism and exact resume; validation sets.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "engine/error.h"
 #include "objectives/batch_loader.h"
 #include "objectives/validation_set.h"
@@ -45,6 +47,33 @@ TEST_CASE("loader: same seed → same batches, whatever the worker count; anothe
     CHECK_FALSE(same(a, c));
     testing::check_row_format(a);
   }
+}
+
+TEST_CASE("loader: each epoch visits every text slice once, in a different order") {
+  const BatchShape shape{4, 512, 64};
+  const std::uint64_t slice = 4 * 512, slices = 97, size = slices * slice + 100;
+  std::vector<std::uint64_t> first, second;
+  for (std::uint64_t b = 0; b < 2 * slices; ++b) {
+    const std::uint64_t offset = batch_text_offset(size, shape, 3, b);
+    CHECK(offset < size);
+    (b < slices ? first : second).push_back(offset);
+    CHECK(offset == batch_text_offset(size, shape, 3, b));
+  }
+  // Within an epoch the slice starts are distinct and spaced by whole slices.
+  for (auto* epoch : {&first, &second}) {
+    std::vector<std::uint64_t> sorted = *epoch;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 1; i < sorted.size(); ++i) CHECK(sorted[i] - sorted[i - 1] >= slice);
+  }
+  CHECK(first != second);
+  // Consecutive batches rarely read neighbouring slices.
+  int neighbours = 0;
+  for (std::size_t i = 1; i < first.size(); ++i)
+    neighbours += (first[i] > first[i - 1] ? first[i] - first[i - 1] : first[i - 1] - first[i]) == slice;
+  CHECK(neighbours < 10);
+  // A source shorter than two slices is read in sequence, wrapping.
+  CHECK(batch_text_offset(3000, shape, 3, 1) == 2048);
+  CHECK(batch_text_offset(3000, shape, 3, 2) == 4096 % 3000);
 }
 
 TEST_CASE("loader: position save and restore continue exactly") {
