@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "data/special_tokens.h"
 #include "engine/random.h"
 #include "engine/tensor.h"
 
@@ -21,8 +22,8 @@ struct CopyTaskConfig {
   std::int32_t max_length = 8;
   std::int64_t rows = 16;
   std::int64_t row_length = 64;
-  std::int32_t start_generating = 4;  // <sg> (BIRDIE.md §1)
-  std::int32_t padding = 0;           // <pad>
+  std::int32_t start_generating = special_tokens::start_generating;
+  std::int32_t padding = special_tokens::pad;
 };
 
 // tokens, targets, reset: [rows, row_length], i32.

@@ -1,0 +1,40 @@
+// The phone-book task of BIRDIE.md §6: a book of N "First Last: DDD-DDD-DDDD" entries and
+// a question about k of them, asked before and after the book. The answer is the k
+// numbers in query order, comma-separated ("123-456-7890, 000-111-2222"). Names are drawn
+// from built-in lists (≥ 300 first, ≥ 300 last), unique within a book; digits are uniform
+// (leading zeros allowed). Names in a question are joined "A", "A and B", "A, B, and C".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace birdie::data::tasks {
+
+const std::vector<std::string_view>& first_names();
+const std::vector<std::string_view>& last_names();
+
+struct PhoneBookEntry {
+  std::string name;    // "First Last"
+  std::string number;  // "DDD-DDD-DDDD"
+};
+
+struct PhoneBook {
+  std::vector<PhoneBookEntry> entries;
+  std::vector<std::size_t> queries;  // indices into entries, in question order
+
+  std::string prompt() const;  // question, book, question again
+  std::string answer() const;  // the queried numbers, ", "-separated
+};
+
+// entries in [1, first × last list sizes], queries in [1, entries]. Everything is drawn
+// from RandomGenerator(seed, stream).
+PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uint64_t stream = 0);
+
+// Digit accuracy of a generated answer against the expected one: the fraction of the
+// requested numbers' digits that are right, number by number (generated numbers are
+// split on commas; a missing number or digit counts as wrong). Random guessing gives 0.1.
+double digit_accuracy(const std::string& expected_answer, const std::string& generated_answer);
+
+}  // namespace birdie::data::tasks

@@ -1,0 +1,205 @@
+#include "data/token_shard.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <utility>
+
+#include "data/tokenizer.h"
+#include "engine/error.h"
+
+namespace birdie::data {
+namespace {
+
+constexpr char magic[8] = {'B', 'I', 'R', 'D', 'T', 'O', 'K', '\0'};
+
+template <class T>
+T load(const unsigned char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+}  // namespace
+
+std::uint64_t checksum_bytes(const void* data, std::size_t size) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ size;
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  for (; i < size; ++i) h = (h ^ p[i]) * 0x100000001B3ull;
+  return h;
+}
+
+void write_token_shard(const std::filesystem::path& path, std::span<const Token> tokens, int vocab_size) {
+  BIRDIE_CHECK(vocab_size > 0, "write_token_shard ", path.string(), ": vocabulary size must be positive");
+  const std::uint32_t width = vocab_size <= 65536 ? 2 : 4;
+  std::vector<unsigned char> body(tokens.size() * width);
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const Token t = tokens[i];
+    BIRDIE_CHECK(t >= 0 && t < vocab_size, "write_token_shard ", path.string(), ": token ", t,
+                 " at ", i, " is outside the vocabulary [0, ", vocab_size, ")");
+    if (width == 2) {
+      const auto v = static_cast<std::uint16_t>(t);
+      std::memcpy(&body[i * 2], &v, 2);
+    } else {
+      const auto v = static_cast<std::uint32_t>(t);
+      std::memcpy(&body[i * 4], &v, 4);
+    }
+  }
+  unsigned char header[token_shard_header_bytes] = {};
+  std::memcpy(header, magic, 8);
+  const std::uint32_t fields[4] = {token_shard_version, static_cast<std::uint32_t>(vocab_size), width,
+                                   static_cast<std::uint32_t>(token_shard_header_bytes)};
+  std::memcpy(header + 8, fields, sizeof fields);
+  const std::uint64_t count = tokens.size();
+  const std::uint64_t sum = checksum_bytes(body.data(), body.size());
+  std::memcpy(header + 24, &count, 8);
+  std::memcpy(header + 32, &sum, 8);
+  std::filesystem::path temporary = path;
+  temporary += ".partial";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    BIRDIE_CHECK(out, "cannot write shard ", temporary.string(), ". Fix: check the output folder exists and is writable");
+    out.write(reinterpret_cast<const char*>(header), sizeof header);
+    out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
+    BIRDIE_CHECK(out.good(), "writing shard ", temporary.string(), " failed (disk full?)");
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+TokenShard TokenShard::open(const std::filesystem::path& path, int expected_vocab_size) {
+  const std::string name = path.string();
+  const int fd = ::open(name.c_str(), O_RDONLY);
+  BIRDIE_CHECK(fd >= 0, "cannot open shard ", name, ": ", std::strerror(errno),
+               ". Fix: run prepare_data to write the shards");
+  struct stat info {};
+  ::fstat(fd, &info);
+  const auto file_size = static_cast<std::size_t>(info.st_size);
+  if (file_size < token_shard_header_bytes) {
+    ::close(fd);
+    throw Error("shard " + name + " is truncated: " + std::to_string(file_size) +
+                " bytes, shorter than its 64-byte header. Fix: re-run prepare_data");
+  }
+  void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  BIRDIE_CHECK(map != MAP_FAILED, "cannot map shard ", name, ": ", std::strerror(errno));
+  TokenShard shard;
+  shard.path_ = path;
+  shard.map_ = static_cast<const unsigned char*>(map);
+  shard.map_size_ = file_size;
+  const unsigned char* h = shard.map_;
+  BIRDIE_CHECK(std::memcmp(h, magic, 8) == 0, "shard ", name,
+               " has the wrong magic (not a birdie token shard). Fix: point the loader at a prepare_data output folder");
+  const auto version = load<std::uint32_t>(h + 8);
+  BIRDIE_CHECK(version == token_shard_version, "shard ", name, " has format version ", version,
+               " but this build reads version ", token_shard_version, ". Fix: re-run prepare_data with this build");
+  shard.vocab_size_ = static_cast<int>(load<std::uint32_t>(h + 12));
+  shard.width_ = static_cast<int>(load<std::uint32_t>(h + 16));
+  const auto header_size = load<std::uint32_t>(h + 20);
+  shard.count_ = load<std::uint64_t>(h + 24);
+  const auto sum = load<std::uint64_t>(h + 32);
+  BIRDIE_CHECK((shard.width_ == 2 || shard.width_ == 4) && header_size == token_shard_header_bytes,
+               "shard ", name, " has a corrupt header (token width ", shard.width_, ", header size ",
+               header_size, "). Fix: re-run prepare_data");
+  const std::size_t expected_size = token_shard_header_bytes + shard.count_ * static_cast<std::size_t>(shard.width_);
+  BIRDIE_CHECK(file_size == expected_size, "shard ", name, " is ", file_size, " bytes but its header announces ",
+               shard.count_, " tokens (", expected_size, " bytes): the file is ",
+               file_size < expected_size ? "truncated" : "longer than written", ". Fix: re-run prepare_data");
+  const std::uint64_t actual = checksum_bytes(h + token_shard_header_bytes, file_size - token_shard_header_bytes);
+  BIRDIE_CHECK(actual == sum, "shard ", name, " is corrupt: checksum mismatch. Fix: re-run prepare_data");
+  if (expected_vocab_size > 0)
+    check_vocabulary_agreement({{"shard", name, shard.vocab_size_}, {"expected", "(caller)", expected_vocab_size}});
+  return shard;
+}
+
+TokenShard::TokenShard(TokenShard&& other) noexcept { *this = std::move(other); }
+
+TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
+  if (this != &other) {
+    if (map_) ::munmap(const_cast<unsigned char*>(map_), map_size_);
+    path_ = std::move(other.path_);
+    map_ = std::exchange(other.map_, nullptr);
+    map_size_ = std::exchange(other.map_size_, 0);
+    count_ = other.count_;
+    vocab_size_ = other.vocab_size_;
+    width_ = other.width_;
+  }
+  return *this;
+}
+
+TokenShard::~TokenShard() {
+  if (map_) ::munmap(const_cast<unsigned char*>(map_), map_size_);
+}
+
+Token TokenShard::operator[](std::size_t i) const {
+  const unsigned char* p = map_ + token_shard_header_bytes + i * static_cast<std::size_t>(width_);
+  return width_ == 2 ? static_cast<Token>(load<std::uint16_t>(p)) : static_cast<Token>(load<std::uint32_t>(p));
+}
+
+void TokenShard::append(std::size_t begin, std::size_t count, std::vector<Token>& out) const {
+  BIRDIE_CHECK(begin + count <= count_, "shard ", path_.string(), ": read past the end");
+  out.reserve(out.size() + count);
+  for (std::size_t i = begin; i < begin + count; ++i) out.push_back((*this)[i]);
+}
+
+ShardTokenSource::ShardTokenSource(std::vector<TokenShard> shards) : shards_(std::move(shards)) {
+  for (const TokenShard& s : shards_) {
+    starts_.push_back(total_);
+    total_ += s.size();
+  }
+  BIRDIE_CHECK(total_ > 0, "ShardTokenSource: the shards hold no tokens");
+}
+
+void ShardTokenSource::read(std::size_t offset, std::size_t count, std::vector<Token>& out) const {
+  std::size_t pos = offset % total_;
+  while (count > 0) {
+    const auto it = std::upper_bound(starts_.begin(), starts_.end(), pos) - 1;
+    const auto shard = static_cast<std::size_t>(it - starts_.begin());
+    const std::size_t local = pos - *it;
+    const std::size_t take = std::min(count, shards_[shard].size() - local);
+    shards_[shard].append(local, take, out);
+    count -= take;
+    pos = (pos + take) % total_;
+  }
+}
+
+std::vector<std::filesystem::path> list_shards(const std::filesystem::path& directory, const std::string& split) {
+  BIRDIE_CHECK(std::filesystem::is_directory(directory), "data folder ", directory.string(),
+               " does not exist. Fix: run prepare_data --out ", directory.string());
+  std::vector<std::filesystem::path> found;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(split + "_") && name.ends_with(".bin")) found.push_back(entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+ShardTokenSource open_split(const std::filesystem::path& directory, const std::string& split, int model_vocab_size) {
+  const auto paths = list_shards(directory, split);
+  BIRDIE_CHECK(!paths.empty(), "data folder ", directory.string(), " has no ", split,
+               "_*.bin shards. Fix: run prepare_data --out ", directory.string());
+  const Tokenizer tokenizer = Tokenizer::load(directory / "tokenizer.model");
+  std::vector<VocabularyClaim> claims{{"tokenizer", tokenizer.path().string(), tokenizer.vocab_size()}};
+  if (model_vocab_size > 0) claims.push_back({"model config", "(vocab_size)", model_vocab_size});
+  std::vector<TokenShard> shards;
+  for (const auto& p : paths) {
+    shards.push_back(TokenShard::open(p));
+    claims.push_back({"shard", p.string(), shards.back().vocab_size()});
+  }
+  check_vocabulary_agreement(claims);
+  return ShardTokenSource(std::move(shards));
+}
+
+}  // namespace birdie::data

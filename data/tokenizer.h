@@ -1,0 +1,70 @@
+// The SentencePiece tokenizer, trained by the project on the user's corpus, with the
+// reserved symbols of BIRDIE.md §1 at ids 0..118 (data/special_tokens.h).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "data/special_tokens.h"
+
+namespace sentencepiece {
+class SentencePieceProcessor;
+}
+
+namespace birdie::data {
+
+struct TokenizerTrainingOptions {
+  int vocab_size = 4096;
+  // SentencePiece reads at most this many sentences (lines), sampled at random: it keeps
+  // training fast on 2 cores whatever the corpus size.
+  std::size_t input_sentence_size = 300000;
+  int threads = 2;
+  std::string model_type = "unigram";  // or "bpe"
+  double character_coverage = 0.9995;
+};
+
+class Tokenizer {
+ public:
+  // Trains on `documents` (each split into lines, SentencePiece's sentences) and writes
+  // `model_path` (e.g. out/tokenizer.model). Newlines are not tokens: SentencePiece's
+  // normalization turns them into spaces.
+  static void train(const std::vector<std::string>& documents,
+                    const std::filesystem::path& model_path,
+                    const TokenizerTrainingOptions& options);
+
+  // Loads a model and checks that ids 0..118 hold the reserved symbols. With
+  // expected_vocab_size > 0, a different vocabulary size is an error naming the file.
+  static Tokenizer load(const std::filesystem::path& model_path, int expected_vocab_size = 0);
+
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  ~Tokenizer();
+
+  std::vector<Token> encode(std::string_view text) const;
+  std::string decode(std::span<const Token> tokens) const;
+  std::string piece(Token id) const;
+  int vocab_size() const;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  Tokenizer() = default;
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  std::filesystem::path path_;
+};
+
+// One party's claim about the vocabulary size: "tokenizer" /path/tokenizer.model 4096.
+struct VocabularyClaim {
+  std::string what;  // "tokenizer", "shard", "model config", …
+  std::string file;
+  int vocab_size = 0;
+};
+
+// Throws, listing every claim, when they do not all agree: the message names which files
+// disagree and says to re-run prepare_data or fix the model's vocab_size.
+void check_vocabulary_agreement(const std::vector<VocabularyClaim>& claims);
+
+}  // namespace birdie::data
