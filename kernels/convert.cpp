@@ -13,7 +13,7 @@ namespace birdie::kernels {
 void convert(const Tensor& in, Tensor& out) {
   require_same_device("convert", {&in, &out});
   check_shape(out, in.shape(), "convert output");
-  for (const Tensor* t : {&in, &out})
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&in, &out})
     BIRDIE_CHECK(t->dtype() == DType::f32 || t->dtype() == DType::f64 || t->dtype() == DType::bf16,
                  "convert: takes f32, f64 or bf16, got ", t->describe());
   if (in.is_cpu()) return out.copy_from(in.to(out.dtype()));
