@@ -18,8 +18,8 @@
 // no CUDA backend or no GPU is visible (nothing is measured then); 1 on an error.
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -115,9 +115,13 @@ void row(const char* what, const std::string& shape, double ms, const char* unit
 }
 
 std::string dims(std::initializer_list<std::int64_t> values) {
-  std::string s;
-  for (auto v : values) s += (s.empty() ? "" : "x") + std::to_string(v);
-  return s;
+  std::ostringstream s;
+  const char* separator = "";
+  for (auto v : values) {
+    s << separator << v;
+    separator = "x";
+  }
+  return s.str();
 }
 
 int run(const Options& options) {
