@@ -101,10 +101,15 @@ fi
 if [ $built = 1 ]; then
   step "ctest: GPU suites" ctest --test-dir "$build" -R '^cuda_' --output-on-failure
   step "ctest: all suites" ctest --test-dir "$build" --output-on-failure
-  if command -v compute-sanitizer > /dev/null; then
+  sanitizer=$(command -v compute-sanitizer || true)
+  if [ -z "$sanitizer" ] && command -v nvcc > /dev/null; then
+    candidate="$(dirname "$(command -v nvcc)")/compute-sanitizer"
+    [ -x "$candidate" ] && sanitizer=$candidate
+  fi
+  if [ -n "$sanitizer" ]; then
     for exe in "$build"/tests/cuda_*_tests; do
       [ -x "$exe" ] || continue
-      step "memcheck $(basename "$exe")" compute-sanitizer --tool memcheck --error-exitcode 1 \
+      step "memcheck $(basename "$exe")" "$sanitizer" --tool memcheck --error-exitcode 1 \
         --leak-check no "$exe"
     done
   else
