@@ -99,7 +99,20 @@ fi
 
 # --- tests ---------------------------------------------------------------------------
 if [ $built = 1 ]; then
-  step "ctest: GPU suites" ctest --test-dir "$build" -R '^cuda_' --output-on-failure
+  # A skipped GPU suite means no GPU was visible: on this machine that is a failure.
+  gpu_tests="$out/ctest_gpu.txt"
+  note "=== ctest: GPU suites"
+  start=$SECONDS
+  if ctest --test-dir "$build" -R '^cuda_' --output-on-failure > "$gpu_tests" 2>&1; then
+    if grep -q 'Skipped' "$gpu_tests"; then
+      record "ctest: GPU suites" SKIPPED "no GPU visible to the suites ($(grep -c 'Skipped ' "$gpu_tests") skipped)"
+    else
+      record "ctest: GPU suites" ok "$((SECONDS - start)) s, $(grep -E 'tests passed' "$gpu_tests")"
+    fi
+  else
+    record "ctest: GPU suites" FAILED "$(grep -E 'tests passed|tests failed' "$gpu_tests")"
+  fi
+  cat "$gpu_tests" >> "$log"
   step "ctest: all suites" ctest --test-dir "$build" --output-on-failure
   sanitizer=$(command -v compute-sanitizer || true)
   if [ -z "$sanitizer" ] && command -v nvcc > /dev/null; then
@@ -117,7 +130,11 @@ if [ $built = 1 ]; then
   fi
   bench_out="$out/bench.txt"
   note "=== bench"
-  if "$build/apps/bench" > "$bench_out" 2>&1; then record "bench" ok; else record "bench" FAILED "see $bench_out"; fi
+  if "$build/apps/bench" > "$bench_out" 2>&1; then
+    if grep -q '^SKIPPED' "$bench_out"; then record "bench" SKIPPED "$(head -1 "$bench_out")"; else record "bench" ok; fi
+  else
+    record "bench" FAILED "see $bench_out"
+  fi
   cat "$bench_out" >> "$log"
 fi
 
