@@ -6,4 +6,7 @@ if(BIRDIE_CUDA)
       SOURCES cuda_${suite}_tests.cpp cuda_test_support.cpp
       LIBS birdie_kernels)
   endforeach()
+  birdie_test_suite(cuda_autograd_tests
+    SOURCES cuda_autograd_tests.cpp cuda_test_support.cpp
+    LIBS birdie_autograd)
 endif()
