@@ -175,9 +175,14 @@ bool gemm(const GemmCall& call, cudaStream_t stream) {
   const float alpha32 = static_cast<float>(call.alpha), beta32 = static_cast<float>(call.beta);
   const void* alpha = call.ab == DType::f64 ? static_cast<const void*>(&call.alpha) : &alpha32;
   const void* beta = call.ab == DType::f64 ? static_cast<const void*>(&call.beta) : &beta32;
-  BIRDIE_CUDA_CHECK(cublasLtMatmul(ctx.handle, plan.desc, alpha, call.b, plan.a, call.a, plan.b, beta,
-                                   call.c_data, plan.c, call.c_data, plan.c, &plan.algo,
-                                   ctx.workspace, workspace_bytes, stream));
+  const cublasStatus_t status =
+      cublasLtMatmul(ctx.handle, plan.desc, alpha, call.b, plan.a, call.a, plan.b, beta, call.c_data,
+                     plan.c, call.c_data, plan.c, &plan.algo, ctx.workspace, workspace_bytes, stream);
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED && epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
+    plan.found = false;  // remembered: this shape's epilogue goes the composed way from now on
+    return false;
+  }
+  BIRDIE_CUDA_CHECK(status);
   return true;
 }
 
