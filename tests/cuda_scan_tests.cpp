@@ -93,7 +93,11 @@ void check_scan(const ScanCase& c, std::uint64_t seed) {
   };
   for (int g = 0; g < 4; ++g) {
     CAPTURE(g);
-    CHECK(relative_error(gate(dproj, g), gate(dproj_ref, g)) < bound);
+    // The forget-gate gradient with σ(f) = 0.999 over ~1000 steps is beyond fp32's reach at
+    // 1e-5: it sums ~1000 carried terms through f(1 − f) ≈ 1e-3, and the f32 CPU reference
+    // itself lands at 1.26e-5 against f64 there (measured). That component alone gets 1e-4.
+    const bool ill_conditioned = c.gates_near_one && c.dtype == DType::f32 && g == 1;
+    CHECK(relative_error(gate(dproj, g), gate(dproj_ref, g)) < (ill_conditioned ? 1e-4 : bound));
   }
 }
 
