@@ -6,8 +6,8 @@
 // read + written) and the peak bf16 GEMM rate (8192³ through the engine's cuBLASLt path),
 // then reports against them: the gated scan (forward, backward; causal, bidirectional) in
 // GB/s and fraction of copy bandwidth; the model's GEMM shapes (D→4N and N→D projections
-// for (D, N) ∈ {(1024, 1280), (2048, 2560)}, tokens ∈ {8k, 32k, 128k}) in TFLOP/s and
-// fraction of peak; RMSNorm and fused cross-entropy (vocab 32000) in GB/s.
+// for (D, N) ∈ {(1024, 1280), (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N
+// weight gradient accumulated into f32) in TFLOP/s and fraction of peak; RMSNorm and fused cross-entropy (vocab 32000) in GB/s.
 // Timing: CUDA events around each run, warm-up runs first, the median of many runs, the
 // L2 cache flushed (a buffer twice its size overwritten) before every timed run. Bytes
 // are the fewest the op must move (each input read once, each output written once).
@@ -196,6 +196,17 @@ int run(const Options& options) {
         const double ms = timer.median_ms([&] { kernels::matmul(x, false, w, true, out); });
         const double tflops = 2.0 * s.M * s.K * s.Nout / (ms * 1e-3) / 1e12;
         row(s.name, dims({s.M, s.K, s.Nout}) + " bf16", ms, "TFLOP/s", tflops, tflops / peak_tflops, "peak");
+      }
+      // The weight gradient of the D→4N projection as training runs it: dW [4N, D] +=
+      // dYᵀ · u, bf16 operands accumulated (β = 1) into the f32 gradient buffer.
+      {
+        const Tensor dy = random_device({tokens, 4 * Nw}, DType::bf16, rng);
+        const Tensor u = random_device({tokens, D}, DType::bf16, rng);
+        Tensor dw = Tensor::zeros({4 * Nw, D}, DType::f32, Device::cuda);
+        const double ms = timer.median_ms([&] { kernels::matmul(dy, true, u, false, dw, 1.0, 1.0); });
+        const double tflops = 2.0 * tokens * D * 4 * Nw / (ms * 1e-3) / 1e12;
+        row("gemm dW D->4N (+=, f32)", dims({4 * Nw, tokens, D}) + " bf16", ms, "TFLOP/s", tflops,
+            tflops / peak_tflops, "peak");
       }
     }
 
