@@ -1,12 +1,22 @@
 #include "kernels/adamw.h"
 
+#include <cmath>
+#include <cstring>
+
 #include "kernels/cpu/adamw.h"
 #include "kernels/device_dispatch.h"
+
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/adamw.h"
+#endif
 
 namespace birdie::kernels {
 
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
-                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper) {
+                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
+                Tensor* compute_copy) {
   require_same_device("adamw_step", {&params, &grads, &m, &v});
   for (const Tensor* t : std::initializer_list<const Tensor*>{&grads, &m, &v}) {
     check_shape(*t, params.shape(), "adamw_step");
@@ -21,8 +31,48 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
   }
   BIRDIE_CHECK(covered == params.numel(), "adamw_step: segments cover ", covered, " of ",
                params.numel(), " elements");
-  if (params.is_cpu()) return cpu::adamw_step(params, grads, m, v, segments, hyper);
+  if (compute_copy) {
+    require_same_device("adamw_step compute copy", {&params, compute_copy});
+    check_shape(*compute_copy, params.shape(), "adamw_step compute copy");
+    check_dtype(*compute_copy, DType::bf16, "adamw_step compute copy");
+  }
+  if (params.is_cpu()) {
+    cpu::adamw_step(params, grads, m, v, segments, hyper);
+    if (compute_copy) {
+      // Round to nearest even, as the GPU kernel does.
+      const std::vector<float> values = params.to_vector<float>();
+      bfloat16* out = compute_copy->data<bfloat16>();
+      for (std::size_t i = 0; i < values.size(); ++i) out[i] = bfloat16::from_float(values[i]);
+    }
+    return;
+  }
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("adamw_step");
+  check_dtype(params, DType::f32, "adamw_step (CUDA) parameters");
+  if (segments.empty()) return;
+  BIRDIE_CHECK(segments.size() <= INT32_MAX, "adamw_step: too many segments");
+  // The segment table: starts (i64) then decay flags (u8), uploaded in one copy.
+  const std::int64_t count = static_cast<std::int64_t>(segments.size());
+  // (A host tensor; the copy below is staged before cudaMemcpyAsync returns, so it may go.)
+  Tensor table = Tensor::empty({(count * 9 + 3) / 4}, DType::i32);
+  auto* bytes = static_cast<unsigned char*>(table.raw_data());
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t start = segments[i].offset;
+    std::memcpy(bytes + i * 8, &start, 8);
+    bytes[count * 8 + i] = segments[i].decay ? 1 : 0;
+  }
+  Tensor device_table = table.to(Device::cuda);
+  auto* device_bytes = static_cast<unsigned char*>(device_table.raw_data());
+  cuda::AdamWScalars scalars{hyper.lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weight_decay,
+                             1.0 - std::pow(hyper.beta1, double(hyper.step)),
+                             1.0 - std::pow(hyper.beta2, double(hyper.step))};
+  cuda::adamw_step(params.data<float>(), grads.data<float>(), m.data<float>(), v.data<float>(),
+                   params.numel(), reinterpret_cast<const std::int64_t*>(device_bytes),
+                   device_bytes + count * 8, static_cast<int>(count), scalars,
+                   compute_copy ? compute_copy->raw_data() : nullptr, current_stream());
+#else
   no_cuda_kernel("adamw_step");
+#endif
 }
 
 }  // namespace birdie::kernels

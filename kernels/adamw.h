@@ -29,9 +29,13 @@ struct DecaySegment {
   bool decay = true;
 };
 
-// params, grads, m, v: the same flat shape and dtype (f32, or f64 in tests); every element
-// must be covered by exactly one segment.
+// params, grads, m, v: the same flat shape and dtype (f32, or f64 in tests; f32 on the
+// GPU: fp32 master weights and moments); every element must be covered by exactly one
+// segment. compute_copy (optional, bf16, params' shape and device): receives the updated
+// parameters rounded to nearest even, the bf16 weights the next step computes with.
+// On the GPU the whole buffer is one launch; the segment table goes to the kernel.
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
-                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper);
+                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
+                Tensor* compute_copy = nullptr);
 
 }  // namespace birdie::kernels

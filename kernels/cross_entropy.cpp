@@ -3,6 +3,12 @@
 #include "kernels/cpu/cross_entropy.h"
 #include "kernels/device_dispatch.h"
 
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/cross_entropy.h"
+#endif
+
 namespace birdie::kernels {
 
 std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& targets,
@@ -14,7 +20,10 @@ std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& 
   check_shape(targets, {logits.dim(0)}, "cross_entropy targets");
   check_dtype(targets, DType::i32, "cross_entropy targets");
   check_shape(row_loss, {logits.dim(0)}, "cross_entropy row_loss");
-  check_dtype(row_loss, logits.dtype(), "cross_entropy row_loss");
+  BIRDIE_CHECK(row_loss.dtype() == logits.dtype() ||
+                   (!logits.is_cpu() && row_loss.dtype() == DType::f32),
+               "cross_entropy: row_loss ", row_loss.describe(), " must have the logits' dtype (or "
+               "f32 on the GPU), logits are ", logits.describe());
   if (dlogits) {
     require_same_device("cross_entropy", {&logits, dlogits});
     check_shape(*dlogits, logits.shape(), "cross_entropy dlogits");
@@ -22,7 +31,15 @@ std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& 
   }
   if (logits.is_cpu())
     return cpu::cross_entropy_forward_backward(logits, targets, grad_scale, row_loss, dlogits);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("cross_entropy");
+  return cuda::cross_entropy_forward_backward(
+      logits.dtype(), row_loss.dtype(), logits.raw_data(), targets.data<std::int32_t>(),
+      logits.dim(0), logits.dim(1), grad_scale, row_loss.raw_data(),
+      dlogits ? dlogits->raw_data() : nullptr, current_stream());
+#else
   no_cuda_kernel("cross_entropy");
+#endif
 }
 
 }  // namespace birdie::kernels

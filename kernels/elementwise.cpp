@@ -3,6 +3,12 @@
 #include "kernels/cpu/elementwise.h"
 #include "kernels/device_dispatch.h"
 
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/elementwise.h"
+#endif
+
 namespace birdie::kernels {
 
 bool broadcasts_to(const Shape& b, const Shape& a) {
@@ -33,24 +39,41 @@ void check_same(const char* op, const Tensor& a, const Tensor& b, const Tensor& 
   check_shape(b, a.shape(), op);
 }
 
+#ifdef BIRDIE_WITH_CUDA
+void run_binary(const char* name, cuda::BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  BIRDIE_NVTX_RANGE(name);
+  cuda::binary(a.dtype(), op, a.raw_data(), b.raw_data(), out.raw_data(), a.numel(), b.numel(),
+               current_stream());
+}
+void run_unary(const char* name, cuda::UnaryOp op, const Tensor& x, Tensor& out, double factor) {
+  BIRDIE_NVTX_RANGE(name);
+  cuda::unary(x.dtype(), op, x.raw_data(), out.raw_data(), x.numel(), factor, current_stream());
+}
+#define BIRDIE_CUDA_BINARY(name, op, a, b, out) return run_binary(name, cuda::BinaryOp::op, a, b, out)
+#define BIRDIE_CUDA_UNARY(name, op, x, out, factor) return run_unary(name, cuda::UnaryOp::op, x, out, factor)
+#else
+#define BIRDIE_CUDA_BINARY(name, op, a, b, out) no_cuda_kernel(name)
+#define BIRDIE_CUDA_UNARY(name, op, x, out, factor) no_cuda_kernel(name)
+#endif
+
 }  // namespace
 
 void add(const Tensor& a, const Tensor& b, Tensor& out) {
   check_binary("add", a, b, out);
   if (a.is_cpu()) return cpu::add(a, b, out);
-  no_cuda_kernel("add");
+  BIRDIE_CUDA_BINARY("add", add, a, b, out);
 }
 
 void mul(const Tensor& a, const Tensor& b, Tensor& out) {
   check_binary("mul", a, b, out);
   if (a.is_cpu()) return cpu::mul(a, b, out);
-  no_cuda_kernel("mul");
+  BIRDIE_CUDA_BINARY("mul", mul, a, b, out);
 }
 
 void scale(const Tensor& a, double factor, Tensor& out) {
   check_unary("scale", a, out);
   if (a.is_cpu()) return cpu::scale(a, factor, out);
-  no_cuda_kernel("scale");
+  BIRDIE_CUDA_UNARY("scale", scale, a, out, factor);
 }
 
 void scale_inplace(Tensor& dst, double factor) { scale(dst, factor, dst); }
@@ -58,31 +81,31 @@ void scale_inplace(Tensor& dst, double factor) { scale(dst, factor, dst); }
 void sigmoid_forward(const Tensor& x, Tensor& y) {
   check_unary("sigmoid", x, y);
   if (x.is_cpu()) return cpu::sigmoid_forward(x, y);
-  no_cuda_kernel("sigmoid");
+  BIRDIE_CUDA_UNARY("sigmoid", sigmoid, x, y, 1.0);
 }
 
 void sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   check_same("sigmoid_backward", y, dy, dx);
   if (y.is_cpu()) return cpu::sigmoid_backward(y, dy, dx);
-  no_cuda_kernel("sigmoid_backward");
+  BIRDIE_CUDA_BINARY("sigmoid_backward", sigmoid_backward, y, dy, dx);
 }
 
 void gelu_forward(const Tensor& x, Tensor& y) {
   check_unary("gelu", x, y);
   if (x.is_cpu()) return cpu::gelu_forward(x, y);
-  no_cuda_kernel("gelu");
+  BIRDIE_CUDA_UNARY("gelu", gelu, x, y, 1.0);
 }
 
 void gelu_backward(const Tensor& x, const Tensor& dy, Tensor& dx) {
   check_same("gelu_backward", x, dy, dx);
   if (x.is_cpu()) return cpu::gelu_backward(x, dy, dx);
-  no_cuda_kernel("gelu_backward");
+  BIRDIE_CUDA_BINARY("gelu_backward", gelu_backward, x, dy, dx);
 }
 
 void accumulate(Tensor& dst, const Tensor& src) {
   check_same("accumulate", dst, src, dst);
   if (dst.is_cpu()) return cpu::accumulate(dst, src);
-  no_cuda_kernel("accumulate");
+  BIRDIE_CUDA_BINARY("accumulate", add, dst, src, dst);
 }
 
 void sum_to_trailing(const Tensor& in, Tensor& out) {
@@ -91,7 +114,14 @@ void sum_to_trailing(const Tensor& in, Tensor& out) {
                " is not a trailing part of ", in.describe());
   check_dtype(out, in.dtype(), "sum_to_trailing");
   if (in.is_cpu()) return cpu::sum_to_trailing(in, out);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("sum_to_trailing");
+  const std::int64_t width = out.numel();
+  cuda::sum_to_trailing(in.dtype(), in.raw_data(), out.raw_data(),
+                        width == 0 ? 0 : in.numel() / width, width, current_stream());
+#else
   no_cuda_kernel("sum_to_trailing");
+#endif
 }
 
 }  // namespace birdie::kernels

@@ -3,6 +3,12 @@
 #include "kernels/cpu/embedding.h"
 #include "kernels/device_dispatch.h"
 
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/embedding.h"
+#endif
+
 namespace birdie::kernels {
 
 namespace {
@@ -21,7 +27,13 @@ void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
   check_shape(out, rows_by(ids, table.dim(1)), "embedding_forward output");
   check_dtype(out, table.dtype(), "embedding_forward output");
   if (table.is_cpu()) return cpu::embedding_forward(table, ids, out);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("embedding_forward");
+  cuda::embedding_forward(table.dtype(), table.raw_data(), ids.data<std::int32_t>(), ids.numel(),
+                          table.dim(0), table.dim(1), out.raw_data(), current_stream());
+#else
   no_cuda_kernel("embedding_forward");
+#endif
 }
 
 void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
@@ -30,9 +42,19 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
                dtable.describe());
   check_dtype(ids, DType::i32, "embedding_backward ids");
   check_shape(dout, rows_by(ids, dtable.dim(1)), "embedding_backward dout");
-  check_dtype(dout, dtable.dtype(), "embedding_backward dout");
+  BIRDIE_CHECK(dout.dtype() == dtable.dtype() ||
+                   (!dtable.is_cpu() && dout.dtype() == DType::bf16 && dtable.dtype() == DType::f32),
+               "embedding_backward: dout ", dout.describe(), " must have dtable's dtype (or be bf16 "
+               "into an f32 dtable on the GPU), dtable is ", dtable.describe());
   if (dtable.is_cpu()) return cpu::embedding_backward(ids, dout, dtable);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("embedding_backward");
+  cuda::embedding_backward(dout.dtype(), dtable.dtype(), ids.data<std::int32_t>(), ids.numel(),
+                           dtable.dim(0), dtable.dim(1), dout.raw_data(), dtable.raw_data(),
+                           current_stream());
+#else
   no_cuda_kernel("embedding_backward");
+#endif
 }
 
 }  // namespace birdie::kernels

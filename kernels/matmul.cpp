@@ -2,6 +2,13 @@
 
 #include "kernels/cpu/matmul.h"
 #include "kernels/device_dispatch.h"
+#include "kernels/elementwise.h"
+
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/matmul.h"
+#endif
 
 namespace birdie::kernels {
 
@@ -23,13 +30,105 @@ Shape matmul_output_shape(const Tensor& a, bool trans_a, const Tensor& b, bool t
   return {m, n};
 }
 
-void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
-            double alpha, double beta) {
+namespace {
+
+void check_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const Tensor& c) {
   require_same_device("matmul", {&a, &b, &c});
   check_shape(c, matmul_output_shape(a, trans_a, b, trans_b), "matmul output");
-  check_dtype(c, a.dtype(), "matmul output");
-  if (a.is_cpu()) return cpu::matmul(a, trans_a, b, trans_b, c, alpha, beta);
+  BIRDIE_CHECK(c.dtype() == a.dtype() || (a.dtype() == DType::bf16 && c.dtype() == DType::f32),
+               "matmul output: ", c.describe(), " for ", dtype_name(a.dtype()),
+               " operands (C takes the operands' dtype, or f32 with bf16 operands)");
+}
+
+#ifdef BIRDIE_WITH_CUDA
+cuda::GemmCall gemm_call(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
+                         double alpha, double beta) {
+  cuda::GemmCall call;
+  call.ab = a.dtype();
+  call.c = c.dtype();
+  call.trans_a = trans_a;
+  call.trans_b = trans_b;
+  call.batch = a.rank() == 3 ? a.dim(0) : 1;
+  call.m = c.dim(-2);
+  call.n = c.dim(-1);
+  call.k = trans_a ? a.dim(-2) : a.dim(-1);
+  call.a = a.raw_data();
+  call.b = b.raw_data();
+  call.c_data = c.raw_data();
+  call.alpha = alpha;
+  call.beta = beta;
+  return call;
+}
+
+// C = beta·C when the inner dimension is empty (cuBLASLt rejects k = 0).
+void scale_for_empty_product(Tensor& c, double beta) {
+  if (beta == 0.0) c.fill_zero();
+  else if (beta != 1.0) scale_inplace(c, beta);
+}
+#endif
+
+}  // namespace
+
+void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
+            double alpha, double beta) {
+  check_matmul(a, trans_a, b, trans_b, c);
+  if (a.is_cpu()) {
+    check_dtype(c, a.dtype(), "matmul output (CPU)");
+    return cpu::matmul(a, trans_a, b, trans_b, c, alpha, beta);
+  }
+#ifdef BIRDIE_WITH_CUDA
+  cuda::GemmCall call = gemm_call(a, trans_a, b, trans_b, c, alpha, beta);
+  if (call.k == 0) return scale_for_empty_product(c, beta);
+  cuda::gemm(call, current_stream());
+#else
   no_cuda_kernel("matmul");
+#endif
+}
+
+void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
+                  const MatmulEpilogue& epilogue, double alpha, double beta) {
+  check_matmul(a, trans_a, b, trans_b, c);
+  BIRDIE_CHECK(a.rank() == 2, "matmul_fused: epilogues take rank-2 operands, got ", a.describe());
+  BIRDIE_CHECK(!(epilogue.bias.defined() && epilogue.bias_gradient.defined()),
+               "matmul_fused: a bias and a bias gradient in one call are not supported");
+  if (epilogue.bias.defined()) {
+    require_same_device("matmul_fused bias", {&c, &epilogue.bias});
+    check_shape(epilogue.bias, {c.dim(1)}, "matmul_fused bias");
+    check_dtype(epilogue.bias, c.dtype(), "matmul_fused bias");
+  }
+  Tensor bias_gradient = epilogue.bias_gradient;
+  if (bias_gradient.defined()) {
+    require_same_device("matmul_fused bias_gradient", {&c, &bias_gradient});
+    check_shape(bias_gradient, {c.dim(0)}, "matmul_fused bias_gradient");
+    check_dtype(bias_gradient, c.dtype(), "matmul_fused bias_gradient");
+  }
+#ifdef BIRDIE_WITH_CUDA
+  if (!a.is_cpu()) {
+    cuda::GemmCall call = gemm_call(a, trans_a, b, trans_b, c, alpha, beta);
+    if (call.k > 0) {
+      call.bias = epilogue.bias.defined() ? epilogue.bias.raw_data() : nullptr;
+      call.bias_gradient = bias_gradient.defined() ? bias_gradient.raw_data() : nullptr;
+      if (cuda::gemm(call, current_stream())) return;
+    }
+    // No fused algorithm for this case: the same result from plain kernels below.
+  }
+#endif
+  matmul(a, trans_a, b, trans_b, c, alpha, beta);
+  if (epilogue.bias.defined()) add(c, epilogue.bias, c);
+  if (bias_gradient.defined()) {
+    // Σ_k op(A)[i, k]: column sums of A [K, M] when transposed, row sums of A [M, K] if not.
+    BIRDIE_CHECK(bias_gradient.dtype() == a.dtype(), "matmul_fused: the bias gradient takes the "
+                 "operands' dtype, got ", bias_gradient.describe(), " for ", a.describe());
+    if (trans_a) return sum_to_trailing(a, bias_gradient);
+    if (a.is_cpu()) {
+      Tensor ones = Tensor::full({a.dim(1), 1}, 1.0, a.dtype());
+      Tensor column = bias_gradient.reshape({a.dim(0), 1});
+      return cpu::matmul(a, false, ones, false, column, 1.0, 0.0);
+    }
+#ifdef BIRDIE_WITH_CUDA
+    cuda::sum_rows(a.dtype(), a.raw_data(), bias_gradient.raw_data(), a.dim(0), a.dim(1), current_stream());
+#endif
+  }
 }
 
 }  // namespace birdie::kernels

@@ -3,6 +3,8 @@
 // Rank 3: the same per batch entry, A, B and C all [batch, ...].
 // beta = 1 accumulates into C (how weight gradients are summed).
 // CPU: f32 through OpenBLAS, f64 through plain loops (for gradient checks).
+// CUDA: cuBLASLt with f32 accumulation: f32 (exact fp32, no TF32), f64, or bf16 operands;
+// with bf16 operands C may be bf16 or f32 (a bf16 product summed into an f32 gradient).
 #pragma once
 
 #include "engine/tensor.h"
@@ -11,6 +13,21 @@ namespace birdie::kernels {
 
 void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
             double alpha = 1.0, double beta = 0.0);
+
+// Work fused into the product's epilogue (one cuBLASLt call on the GPU; composed from the
+// plain kernels on the CPU, which is the reference). Rank-2 operands; the vectors have C's
+// dtype. At most one of the two per call.
+//   bias [N]:          C = alpha·op(A)·op(B) + beta·C + bias (bias added to every row).
+//   bias_gradient [M]: overwritten with Σ_k op(A)[i, k], i.e. for a weight gradient
+//                      dW = dYᵀ·X (A = dY, trans_a) the bias gradient Σ_rows dY.
+// GeLU epilogues are not offered: cuBLASLt's GELU is the tanh approximation, the engine's
+// GeLU is the exact erf form, and the model's GeLU is fused into the scan anyway.
+struct MatmulEpilogue {
+  Tensor bias;
+  Tensor bias_gradient;
+};
+void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
+                  const MatmulEpilogue& epilogue, double alpha = 1.0, double beta = 0.0);
 
 // The output shape of matmul for these operands (validates them).
 Shape matmul_output_shape(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b);

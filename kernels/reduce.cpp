@@ -4,18 +4,43 @@
 
 #include "kernels/cpu/reduce.h"
 #include "kernels/device_dispatch.h"
+
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/reduce.h"
+#endif
 #include "kernels/elementwise.h"
 
 namespace birdie::kernels {
 
+#ifdef BIRDIE_WITH_CUDA
+namespace {
+double device_reduce(const Tensor& x, cuda::ReduceOp op) {
+  BIRDIE_NVTX_RANGE(op == cuda::ReduceOp::sum ? "sum" : "sum_of_squares");
+  Tensor result = Tensor::empty({1}, DType::f64, Device::cuda);
+  cuda::reduce(x.dtype(), op, x.raw_data(), x.numel(), result.data<double>(), current_stream());
+  return result.item();
+}
+}  // namespace
+#endif
+
 double sum_of_squares(const Tensor& x) {
   if (x.is_cpu()) return cpu::sum_of_squares(x);
+#ifdef BIRDIE_WITH_CUDA
+  return device_reduce(x, cuda::ReduceOp::sum_of_squares);
+#else
   no_cuda_kernel("sum_of_squares");
+#endif
 }
 
 double sum(const Tensor& x) {
   if (x.is_cpu()) return cpu::sum(x);
+#ifdef BIRDIE_WITH_CUDA
+  return device_reduce(x, cuda::ReduceOp::sum);
+#else
   no_cuda_kernel("sum");
+#endif
 }
 
 double clip_global_norm(std::span<Tensor> tensors, double max_norm) {

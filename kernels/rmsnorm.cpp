@@ -2,6 +2,13 @@
 
 #include "kernels/cpu/rmsnorm.h"
 #include "kernels/device_dispatch.h"
+#include "kernels/elementwise.h"
+
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/rmsnorm.h"
+#endif
 
 namespace birdie::kernels {
 
@@ -13,7 +20,9 @@ void check_norm_operands(const char* op, const Tensor& x, const Tensor& weight,
   check_shape(weight, {x.dim(-1)}, op);
   check_dtype(weight, x.dtype(), op);
   check_shape(inv_rms, {x.numel() / x.dim(-1)}, op);
-  check_dtype(inv_rms, x.dtype(), op);
+  BIRDIE_CHECK(inv_rms.dtype() == x.dtype() || (!x.is_cpu() && inv_rms.dtype() == DType::f32), op,
+               ": inv_rms ", inv_rms.describe(), " must have x's dtype (or f32 on the GPU), x is ",
+               x.describe());
 }
 }  // namespace
 
@@ -24,7 +33,15 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, double eps, Tensor& 
   check_shape(y, x.shape(), "rmsnorm_forward output");
   check_dtype(y, x.dtype(), "rmsnorm_forward output");
   if (x.is_cpu()) return cpu::rmsnorm_forward(x, weight, eps, y, inv_rms);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("rmsnorm_forward");
+  const std::int64_t D = x.dim(-1);
+  cuda::rmsnorm_forward(x.dtype(), inv_rms.dtype(), x.raw_data(), nullptr, nullptr,
+                        weight.raw_data(), eps, x.numel() / D, D, y.raw_data(), inv_rms.raw_data(),
+                        current_stream());
+#else
   no_cuda_kernel("rmsnorm_forward");
+#endif
 }
 
 void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_rms,
@@ -36,9 +53,42 @@ void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_r
     check_dtype(*t, x.dtype(), "rmsnorm_backward");
   }
   check_shape(dweight, weight.shape(), "rmsnorm_backward dweight");
-  check_dtype(dweight, x.dtype(), "rmsnorm_backward dweight");
+  BIRDIE_CHECK(dweight.dtype() == x.dtype() || (!x.is_cpu() && dweight.dtype() == DType::f32),
+               "rmsnorm_backward: dweight ", dweight.describe(), " must have x's dtype (or f32 on "
+               "the GPU), x is ", x.describe());
   if (x.is_cpu()) return cpu::rmsnorm_backward(x, weight, inv_rms, dy, dx, dweight);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("rmsnorm_backward");
+  const std::int64_t D = x.dim(-1);
+  cuda::rmsnorm_backward(x.dtype(), inv_rms.dtype(), dweight.dtype(), x.raw_data(), weight.raw_data(),
+                         inv_rms.raw_data(), dy.raw_data(), x.numel() / D, D, dx.raw_data(),
+                         dweight.raw_data(), current_stream());
+#else
   no_cuda_kernel("rmsnorm_backward");
+#endif
+}
+
+void rmsnorm_residual_forward(const Tensor& x, const Tensor& residual, const Tensor& weight,
+                              double eps, Tensor& residual_out, Tensor& y, Tensor& inv_rms) {
+  require_same_device("rmsnorm_residual_forward", {&x, &residual, &weight, &residual_out, &y, &inv_rms});
+  check_norm_operands("rmsnorm_residual_forward", x, weight, inv_rms);
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&residual, &residual_out, &y}) {
+    check_shape(*t, x.shape(), "rmsnorm_residual_forward");
+    check_dtype(*t, x.dtype(), "rmsnorm_residual_forward");
+  }
+  if (x.is_cpu()) {
+    add(x, residual, residual_out);
+    return cpu::rmsnorm_forward(residual_out, weight, eps, y, inv_rms);
+  }
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("rmsnorm_residual_forward");
+  const std::int64_t D = x.dim(-1);
+  cuda::rmsnorm_forward(x.dtype(), inv_rms.dtype(), x.raw_data(), residual.raw_data(),
+                        residual_out.raw_data(), weight.raw_data(), eps, x.numel() / D, D,
+                        y.raw_data(), inv_rms.raw_data(), current_stream());
+#else
+  no_cuda_kernel("rmsnorm_residual_forward");
+#endif
 }
 
 }  // namespace birdie::kernels

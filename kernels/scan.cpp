@@ -3,6 +3,12 @@
 #include "kernels/cpu/scan.h"
 #include "kernels/device_dispatch.h"
 
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/scan.h"
+#endif
+
 namespace birdie::kernels {
 
 namespace {
@@ -25,7 +31,19 @@ Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection
   check_shape(y, {proj.dim(0), proj.dim(1), proj.dim(2) / 4}, "gated_scan_forward output");
   check_dtype(y, proj.dtype(), "gated_scan_forward output");
   if (proj.is_cpu()) return cpu::gated_scan_forward(proj, reset, direction, y);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("gated_scan_forward");
+  const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
+  const std::int64_t chunks = cuda::scan_chunk_count(T);
+  Tensor saved = Tensor::empty({B, chunks, N}, DType::f32, Device::cuda);
+  Tensor scratch = Tensor::empty({2 * B * chunks * N}, DType::f32, Device::cuda);
+  cuda::gated_scan_forward(proj.dtype(), proj.raw_data(), reset.data<std::int32_t>(),
+                           direction == ScanDirection::bidirectional, B, T, N, y.raw_data(),
+                           saved.data<float>(), scratch.data<float>(), current_stream());
+  return saved;
+#else
   no_cuda_kernel("gated_scan_forward");
+#endif
 }
 
 void gated_scan_backward(const Tensor& proj, const Tensor& reset, ScanDirection direction,
@@ -40,7 +58,20 @@ void gated_scan_backward(const Tensor& proj, const Tensor& reset, ScanDirection 
     check_shape(saved, {proj.dim(0), proj.dim(1), proj.dim(2) / 4}, "gated_scan_backward saved");
     return cpu::gated_scan_backward(proj, reset, direction, saved, dy, dproj);
   }
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("gated_scan_backward");
+  const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
+  const std::int64_t chunks = cuda::scan_chunk_count(T);
+  check_shape(saved, {B, chunks, N}, "gated_scan_backward saved (chunk-boundary states)");
+  check_dtype(saved, DType::f32, "gated_scan_backward saved");
+  Tensor scratch = Tensor::empty({3 * B * chunks * N}, DType::f32, Device::cuda);
+  cuda::gated_scan_backward(proj.dtype(), proj.raw_data(), reset.data<std::int32_t>(),
+                            direction == ScanDirection::bidirectional, B, T, N,
+                            saved.data<float>(), dy.raw_data(), dproj.raw_data(),
+                            scratch.data<float>(), current_stream());
+#else
   no_cuda_kernel("gated_scan_backward");
+#endif
 }
 
 }  // namespace birdie::kernels

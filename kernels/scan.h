@@ -31,8 +31,10 @@ constexpr int causal = 2;
 }  // namespace reset_bits
 
 // Writes y and returns what the backward pass needs. Its layout is the backend's own
-// (the CPU reference keeps every state; the GPU keeps only chunk-boundary states) and it
-// must be passed back unchanged to gated_scan_backward.
+// (the CPU reference keeps every state, [B, T, N] like proj; the GPU keeps only the state
+// entering each chunk of kernels::cuda::scan_chunk_length steps, f32 [B, chunks, N]) and
+// it must be passed back unchanged to gated_scan_backward.
+// dtypes: f32 or f64 on the CPU; f32 or bf16 on the GPU (state and math in f32 there).
 Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection direction,
                           Tensor& y);
 // Writes dproj [B, T, 4N] (overwritten, not accumulated).

@@ -1,0 +1,280 @@
+// bench: kernel-mode benchmarks of the CUDA backend.
+//
+//   bench [--quick] [--repeats N]
+//
+// One run measures the two ceilings first, the device-to-device copy bandwidth (bytes
+// read + written) and the peak bf16 GEMM rate (8192³ through the engine's cuBLASLt path),
+// then reports against them: the gated scan (forward, backward; causal, bidirectional) in
+// GB/s and fraction of copy bandwidth; the model's GEMM shapes (D→4N and N→D projections
+// for (D, N) ∈ {(1024, 1280), (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N
+// weight gradient accumulated into f32) in TFLOP/s and fraction of peak; RMSNorm and fused cross-entropy (vocab 32000) in GB/s.
+// Timing: CUDA events around each run, warm-up runs first, the median of many runs, the
+// L2 cache flushed (a buffer twice its size overwritten) before every timed run. Bytes
+// are the fewest the op must move (each input read once, each output written once).
+// Every launcher sits in an NVTX range, so an Nsight Systems trace of this program names
+// each kernel's caller.
+//
+// Exit status: 0 after a full run; 0 as well, with a "SKIPPED" line, when the build has
+// no CUDA backend or no GPU is visible (nothing is measured then); 1 on an error.
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/device.h"
+#include "engine/error.h"
+#include "engine/random.h"
+#include "engine/tensor.h"
+
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/convert.h"
+#include "kernels/cross_entropy.h"
+#include "kernels/matmul.h"
+#include "kernels/random.h"
+#include "kernels/rmsnorm.h"
+#include "kernels/scan.h"
+#endif
+
+namespace birdie {
+namespace {
+
+struct Options {
+  int repeats = 20;
+  int warmup = 3;
+  bool quick = false;  // smaller sizes (a smoke run)
+};
+
+#ifdef BIRDIE_WITH_CUDA
+
+class Timer {
+ public:
+  explicit Timer(const Options& options) : options_(options) {
+    cudaDeviceProp props{};
+    BIRDIE_CUDA_CHECK(cudaGetDeviceProperties(&props, 0));
+    flush_bytes_ = 2 * static_cast<std::size_t>(props.l2CacheSize);
+    BIRDIE_CUDA_CHECK(cudaMalloc(&flush_, flush_bytes_));
+    BIRDIE_CUDA_CHECK(cudaEventCreate(&start_));
+    BIRDIE_CUDA_CHECK(cudaEventCreate(&stop_));
+    std::printf("device: %s, %d SMs, L2 %d MiB, memory %.1f GiB\n", props.name,
+                props.multiProcessorCount, props.l2CacheSize >> 20,
+                props.totalGlobalMem / double(1 << 30));
+  }
+  ~Timer() {
+    (void)cudaFree(flush_);
+    (void)cudaEventDestroy(start_);
+    (void)cudaEventDestroy(stop_);
+  }
+  // Median milliseconds of fn over the repeats, L2 flushed before each.
+  double median_ms(const std::function<void()>& fn) {
+    for (int i = 0; i < options_.warmup; ++i) fn();
+    std::vector<float> times;
+    for (int i = 0; i < options_.repeats; ++i) {
+      BIRDIE_CUDA_CHECK(cudaMemsetAsync(flush_, i & 0xff, flush_bytes_, current_stream()));
+      BIRDIE_CUDA_CHECK(cudaEventRecord(start_, current_stream()));
+      fn();
+      BIRDIE_CUDA_CHECK(cudaEventRecord(stop_, current_stream()));
+      BIRDIE_CUDA_CHECK(cudaEventSynchronize(stop_));
+      float ms = 0;
+      BIRDIE_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
+      times.push_back(ms);
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+  }
+
+ private:
+  Options options_;
+  void* flush_ = nullptr;
+  std::size_t flush_bytes_ = 0;
+  cudaEvent_t start_{}, stop_{};
+};
+
+Tensor random_device(const Shape& shape, DType dtype, RandomGenerator& rng, double low = -1.0,
+                     double high = 1.0) {
+  Tensor f = Tensor::empty(shape, DType::f32, Device::cuda);
+  kernels::fill_uniform(f, rng, low, high);
+  return dtype == DType::f32 ? f : kernels::to_dtype(f, dtype);
+}
+
+Tensor device_reset(std::int64_t B, std::int64_t T) {
+  // A packed-row pattern: a sample every 512 tokens, its last 128 tokens causal.
+  std::vector<std::int32_t> r(B * T, 0);
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t t = 0; t < T; ++t) r[b * T + t] = (t % 512 == 0 ? 1 : 0) | (t % 512 >= 384 ? 2 : 0);
+  return Tensor::from_values<std::int32_t>(r, {B, T}).to(Device::cuda);
+}
+
+void row(const char* what, const std::string& shape, double ms, const char* unit, double rate,
+         double fraction, const char* of) {
+  std::printf("%-28s %-34s %9.3f ms %9.1f %-7s %5.1f%% of %s\n", what, shape.c_str(), ms, rate,
+              unit, 100.0 * fraction, of);
+}
+
+std::string dims(std::initializer_list<std::int64_t> values) {
+  std::ostringstream s;
+  const char* separator = "";
+  for (auto v : values) {
+    s << separator << v;
+    separator = "x";
+  }
+  return s.str();
+}
+
+int run(const Options& options) {
+  Timer timer(options);
+  RandomGenerator rng(2024);
+
+  // Ceiling 1: device copy bandwidth (bytes read + bytes written).
+  const std::size_t copy_bytes = options.quick ? (256u << 20) : (2048u << 20);
+  void *src = nullptr, *dst = nullptr;
+  BIRDIE_CUDA_CHECK(cudaMalloc(&src, copy_bytes));
+  BIRDIE_CUDA_CHECK(cudaMalloc(&dst, copy_bytes));
+  BIRDIE_CUDA_CHECK(cudaMemset(src, 1, copy_bytes));
+  const double copy_ms = timer.median_ms([&] {
+    BIRDIE_NVTX_RANGE("copy");
+    BIRDIE_CUDA_CHECK(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice, current_stream()));
+  });
+  const double copy_gbs = 2.0 * copy_bytes / (copy_ms * 1e-3) / 1e9;
+  BIRDIE_CUDA_CHECK(cudaFree(src));
+  BIRDIE_CUDA_CHECK(cudaFree(dst));
+
+  // Ceiling 2: peak bf16 GEMM (bf16 in, bf16 out, f32 accumulation).
+  const std::int64_t P = options.quick ? 4096 : 8192;
+  double peak_tflops = 0;
+  {
+    const Tensor a = random_device({P, P}, DType::bf16, rng), b = random_device({P, P}, DType::bf16, rng);
+    Tensor c = Tensor::empty({P, P}, DType::bf16, Device::cuda);
+    const double ms = timer.median_ms([&] { kernels::matmul(a, false, b, false, c); });
+    peak_tflops = 2.0 * P * P * P / (ms * 1e-3) / 1e12;
+  }
+  std::printf("\nceilings: copy %.1f GB/s (%zu MiB, read+write), bf16 GEMM %.1f TFLOP/s (%lld^3)\n\n",
+              copy_gbs, copy_bytes >> 20, peak_tflops, static_cast<long long>(P));
+  std::printf("%-28s %-34s %12s %17s %s\n", "op", "shape", "median", "rate", "fraction");
+
+  // Gated scan, bf16, state width N = 2560 (the paper's size), T = 2048 per row.
+  const std::int64_t N = 2560, T = 2048;
+  for (std::int64_t tokens : options.quick ? std::vector<std::int64_t>{8192}
+                                           : std::vector<std::int64_t>{32768, 131072}) {
+    const std::int64_t B = tokens / T;
+    const Tensor proj = random_device({B, T, 4 * N}, DType::bf16, rng, -2.0, 2.0);
+    const Tensor reset = device_reset(B, T);
+    const Tensor dy = random_device({B, T, N}, DType::bf16, rng);
+    Tensor y = Tensor::empty({B, T, N}, DType::bf16, Device::cuda);
+    Tensor dproj = Tensor::empty({B, T, 4 * N}, DType::bf16, Device::cuda);
+    for (auto direction : {kernels::ScanDirection::causal, kernels::ScanDirection::bidirectional}) {
+      const char* name = direction == kernels::ScanDirection::causal ? "causal" : "bidirectional";
+      Tensor saved;
+      const double fwd_ms = timer.median_ms([&] { saved = kernels::gated_scan_forward(proj, reset, direction, y); });
+      // Fewest bytes: proj (4N) and reset in, y (N) out; backward adds dy in, dproj out.
+      const double fwd_bytes = double(tokens) * (4 * N * 2 + N * 2 + 4);
+      const double fwd_gbs = fwd_bytes / (fwd_ms * 1e-3) / 1e9;
+      row((std::string("scan forward ") + name).c_str(), dims({B, T, 4 * N}) + " bf16", fwd_ms, "GB/s",
+          fwd_gbs, fwd_gbs / copy_gbs, "copy");
+      const double bwd_ms = timer.median_ms(
+          [&] { kernels::gated_scan_backward(proj, reset, direction, saved, dy, dproj); });
+      const double bwd_bytes = double(tokens) * (4 * N * 2 + N * 2 + 4 * N * 2 + 4);
+      const double bwd_gbs = bwd_bytes / (bwd_ms * 1e-3) / 1e9;
+      row((std::string("scan backward ") + name).c_str(), dims({B, T, 4 * N}) + " bf16", bwd_ms, "GB/s",
+          bwd_gbs, bwd_gbs / copy_gbs, "copy");
+    }
+  }
+
+  // The model's GEMMs: u [tokens, D] · W_in [4N, D]ᵀ and (o⊙h) [tokens, N] · W_out [D, N]ᵀ.
+  const std::vector<std::pair<std::int64_t, std::int64_t>> widths{{1024, 1280}, {2048, 2560}};
+  for (auto [D, Nw] : widths)
+    for (std::int64_t tokens : options.quick ? std::vector<std::int64_t>{8192}
+                                             : std::vector<std::int64_t>{8192, 32768, 131072}) {
+      struct Shape3 { const char* name; std::int64_t M, K, Nout; };
+      for (const Shape3& s : {Shape3{"gemm D->4N", tokens, D, 4 * Nw}, Shape3{"gemm N->D", tokens, Nw, D}}) {
+        const Tensor x = random_device({s.M, s.K}, DType::bf16, rng);
+        const Tensor w = random_device({s.Nout, s.K}, DType::bf16, rng, -0.05, 0.05);
+        Tensor out = Tensor::empty({s.M, s.Nout}, DType::bf16, Device::cuda);
+        const double ms = timer.median_ms([&] { kernels::matmul(x, false, w, true, out); });
+        const double tflops = 2.0 * s.M * s.K * s.Nout / (ms * 1e-3) / 1e12;
+        row(s.name, dims({s.M, s.K, s.Nout}) + " bf16", ms, "TFLOP/s", tflops, tflops / peak_tflops, "peak");
+      }
+      // The weight gradient of the D→4N projection as training runs it: dW [4N, D] +=
+      // dYᵀ · u, bf16 operands accumulated (β = 1) into the f32 gradient buffer.
+      {
+        const Tensor dy = random_device({tokens, 4 * Nw}, DType::bf16, rng);
+        const Tensor u = random_device({tokens, D}, DType::bf16, rng);
+        Tensor dw = Tensor::zeros({4 * Nw, D}, DType::f32, Device::cuda);
+        const double ms = timer.median_ms([&] { kernels::matmul(dy, true, u, false, dw, 1.0, 1.0); });
+        const double tflops = 2.0 * tokens * D * 4 * Nw / (ms * 1e-3) / 1e12;
+        row("gemm dW D->4N (+=, f32)", dims({4 * Nw, tokens, D}) + " bf16", ms, "TFLOP/s", tflops,
+            tflops / peak_tflops, "peak");
+      }
+    }
+
+  // RMSNorm (bf16 activations, f32 statistics) and fused cross-entropy (vocab 32000).
+  {
+    const std::int64_t rows = options.quick ? 8192 : 32768, D = 2048;
+    const Tensor x = random_device({rows, D}, DType::bf16, rng, -2.0, 2.0);
+    const Tensor w = random_device({D}, DType::bf16, rng, 0.5, 1.5);
+    const Tensor dy = random_device({rows, D}, DType::bf16, rng);
+    Tensor y = Tensor::empty({rows, D}, DType::bf16, Device::cuda);
+    Tensor dx = Tensor::empty({rows, D}, DType::bf16, Device::cuda);
+    Tensor inv = Tensor::empty({rows}, DType::f32, Device::cuda);
+    Tensor dw = Tensor::zeros({D}, DType::f32, Device::cuda);
+    const double fwd_ms = timer.median_ms([&] { kernels::rmsnorm_forward(x, w, 1e-5, y, inv); });
+    const double fwd_gbs = double(rows) * (2 * D * 2 + 4) / (fwd_ms * 1e-3) / 1e9;
+    row("rmsnorm forward", dims({rows, D}) + " bf16", fwd_ms, "GB/s", fwd_gbs, fwd_gbs / copy_gbs, "copy");
+    const double bwd_ms = timer.median_ms([&] { kernels::rmsnorm_backward(x, w, inv, dy, dx, dw); });
+    const double bwd_gbs = double(rows) * (3 * D * 2 + 4) / (bwd_ms * 1e-3) / 1e9;
+    row("rmsnorm backward", dims({rows, D}) + " bf16", bwd_ms, "GB/s", bwd_gbs, bwd_gbs / copy_gbs, "copy");
+  }
+  {
+    const std::int64_t rows = options.quick ? 2048 : 16384, V = 32000;
+    const Tensor logits = random_device({rows, V}, DType::bf16, rng, -8.0, 8.0);
+    std::vector<std::int32_t> t(rows);
+    for (auto& v : t) v = static_cast<std::int32_t>(rng.uniform_int(V));
+    const Tensor targets = Tensor::from_values<std::int32_t>(t, {rows}).to(Device::cuda);
+    Tensor loss = Tensor::empty({rows}, DType::f32, Device::cuda);
+    Tensor dlogits = Tensor::empty({rows, V}, DType::bf16, Device::cuda);
+    // Each call returns the counted rows, which waits for the stream: part of its cost.
+    const double ms = timer.median_ms(
+        [&] { kernels::cross_entropy_forward_backward(logits, targets, 1.0 / rows, loss, &dlogits); });
+    const double gbs = double(rows) * (2 * V * 2 + 8) / (ms * 1e-3) / 1e9;
+    row("cross-entropy fwd+bwd", dims({rows, V}) + " bf16", ms, "GB/s", gbs, gbs / copy_gbs, "copy");
+  }
+  return 0;
+}
+
+#endif  // BIRDIE_WITH_CUDA
+
+}  // namespace
+}  // namespace birdie
+
+int main(int argc, char** argv) {
+  birdie::Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      options.quick = true;
+      options.repeats = 5;
+    } else if (arg == "--repeats" && i + 1 < argc) {
+      options.repeats = std::max(1, std::atoi(argv[++i]));
+    } else {
+      std::fprintf(stderr, "bench: unknown argument '%s'\nusage: bench [--quick] [--repeats N]\n", argv[i]);
+      return 1;
+    }
+  }
+  if (!birdie::built_with_cuda() || birdie::cuda_device_count() == 0) {
+    std::printf("SKIPPED: bench measures GPU kernels and %s; nothing was measured.\n",
+                birdie::built_with_cuda() ? "no GPU is visible" : "this build has no CUDA backend");
+    return 0;
+  }
+#ifdef BIRDIE_WITH_CUDA
+  try {
+    return birdie::run(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench: %s\n", e.what());
+    return 1;
+  }
+#endif
+  return 0;
+}

@@ -1,0 +1,55 @@
+// CUDA AdamW over one flat f32 buffer (fp32 master weights and moments, f64 arithmetic
+// per element like the CPU reference), with an optional bf16 compute copy.
+#include <algorithm>
+
+#include <cuda_bf16.h>
+
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/adamw.h"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+constexpr int threads = 256;
+
+__global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
+                             float* __restrict__ m, float* __restrict__ v, std::int64_t n,
+                             const std::int64_t* __restrict__ starts,
+                             const std::uint8_t* __restrict__ decay, int segments,
+                             AdamWScalars h, __nv_bfloat16* __restrict__ compute_copy) {
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    // The segment holding i: the last start ≤ i (binary search).
+    int lo = 0, hi = segments - 1;
+    while (lo < hi) {
+      const int mid = (lo + hi + 1) / 2;
+      if (starts[mid] <= i) lo = mid; else hi = mid - 1;
+    }
+    const double decay_factor = decay[lo] ? 1.0 - h.lr * h.weight_decay : 1.0;
+    const double gi = g[i];
+    const double mi = h.beta1 * m[i] + (1.0 - h.beta1) * gi;
+    const double vi = h.beta2 * v[i] + (1.0 - h.beta2) * gi * gi;
+    m[i] = static_cast<float>(mi);
+    v[i] = static_cast<float>(vi);
+    const double update = (mi / h.correction1) / (sqrt(vi / h.correction2) + h.eps);
+    const float updated = static_cast<float>(static_cast<float>(p[i] * static_cast<float>(decay_factor)) - h.lr * update);
+    p[i] = updated;
+    if (compute_copy) compute_copy[i] = __float2bfloat16_rn(updated);
+  }
+}
+
+}  // namespace
+
+void adamw_step(float* params, const float* grads, float* m, float* v, std::int64_t n,
+                const std::int64_t* segment_starts, const std::uint8_t* segment_decay,
+                int segments, const AdamWScalars& scalars, void* compute_copy,
+                cudaStream_t stream) {
+  if (n == 0) return;
+  const unsigned blocks = static_cast<unsigned>(std::clamp<std::int64_t>((n + threads - 1) / threads, 1, 65536));
+  adamw_kernel<<<blocks, threads, 0, stream>>>(params, grads, m, v, n, segment_starts, segment_decay,
+                                              segments, scalars, static_cast<__nv_bfloat16*>(compute_copy));
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace birdie::kernels::cuda

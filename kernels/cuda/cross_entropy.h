@@ -1,0 +1,22 @@
+// Launcher of the CUDA fused cross-entropy (kernels/cuda/cross_entropy.cu).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "engine/dtype.h"
+
+namespace birdie::kernels::cuda {
+
+// logits [rows, V] (f32 or bf16), targets [rows] i32; row_loss [rows] of `loss_dtype`
+// (f32, or the logits' dtype); dlogits (nullable) like logits. One block per row: an
+// online max/sum-of-exponentials pass, then (when dlogits is wanted) one pass writing
+// (softmax − onehot)·grad_scale. Returns the number of counted rows (this waits for the
+// stream: one integer comes back). Throws if a target is outside [0, V) and not -1.
+std::int64_t cross_entropy_forward_backward(DType dtype, DType loss_dtype, const void* logits,
+                                            const std::int32_t* targets, std::int64_t rows,
+                                            std::int64_t V, double grad_scale, void* row_loss,
+                                            void* dlogits, cudaStream_t stream);
+
+}  // namespace birdie::kernels::cuda

@@ -1,0 +1,87 @@
+// Device-side helpers shared by the .cu files of kernels/cuda/ (device code only; never
+// included by host .cpp files). The math mirrors kernels/cpu/math.h in fp32.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cstdint>
+
+namespace birdie::kernels::cuda {
+
+__device__ __forceinline__ float to_float(float x) { return x; }
+__device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+
+template <class T> __device__ __forceinline__ T from_float(float x);
+template <> __device__ __forceinline__ float from_float<float>(float x) { return x; }
+// Round to nearest, ties to even (as bfloat16::from_float on the host).
+template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
+  return __float2bfloat16_rn(x);
+}
+
+// Accurate forms (expf/erff, not the fast intrinsics): the kernels are memory-bound and
+// the fp32 parity bound is 1e-5.
+__device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+__device__ __forceinline__ float gelu(float x) {
+  return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+}
+__device__ __forceinline__ float gelu_derivative(float x) {
+  const float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
+  const float pdf = expf(-0.5f * x * x) * 0.39894228040143268f;
+  return cdf + x * pdf;
+}
+
+// VEC consecutive elements of T as floats. VEC · sizeof(T) = 16 uses one 16-byte access
+// (the caller guarantees alignment); VEC = 1 is the scalar fallback.
+template <class T, int VEC>
+struct alignas(sizeof(T) * VEC) Packed {
+  T v[VEC];
+};
+
+template <class T, int VEC>
+__device__ __forceinline__ void load_vec(const T* p, float (&out)[VEC]) {
+  const Packed<T, VEC> packed = *reinterpret_cast<const Packed<T, VEC>*>(p);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) out[k] = to_float(packed.v[k]);
+}
+
+template <class T, int VEC>
+__device__ __forceinline__ void store_vec(T* p, const float (&in)[VEC]) {
+  Packed<T, VEC> packed;
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) packed.v[k] = from_float<T>(in[k]);
+  *reinterpret_cast<Packed<T, VEC>*>(p) = packed;
+}
+
+// Sum over a block (blockDim.x a multiple of 32, at most 1024); every thread gets the
+// result. `scratch` holds 32 values; the function synchronizes before reusing it.
+template <class V>
+__device__ __forceinline__ V block_sum(V value, V* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int warps = (blockDim.x + 31) >> 5;
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) value += __shfl_xor_sync(0xffffffffu, value, offset);
+  __syncthreads();  // scratch may still be read by a previous call
+  if (lane == 0) scratch[warp] = value;
+  __syncthreads();
+  V total = lane < warps ? scratch[lane] : V(0);
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) total += __shfl_xor_sync(0xffffffffu, total, offset);
+  return total;
+}
+
+template <class V>
+__device__ __forceinline__ V block_max(V value, V* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int warps = (blockDim.x + 31) >> 5;
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) value = fmaxf(value, __shfl_xor_sync(0xffffffffu, value, offset));
+  __syncthreads();
+  if (lane == 0) scratch[warp] = value;
+  __syncthreads();
+  V total = lane < warps ? scratch[lane] : V(-INFINITY);
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) total = fmaxf(total, __shfl_xor_sync(0xffffffffu, total, offset));
+  return total;
+}
+
+// Launch-error check shared by the launchers (the status goes through BIRDIE_CUDA_CHECK).
+}  // namespace birdie::kernels::cuda

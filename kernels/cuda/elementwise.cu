@@ -1,0 +1,149 @@
+// CUDA elementwise kernels: binary/unary maps, gradient accumulation, the reductions that
+// undo broadcasts. Grid-stride loops; f32 math whatever the storage type.
+#include <algorithm>
+
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/elementwise.h"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+constexpr int threads = 256;
+
+unsigned blocks_for(std::int64_t n) {
+  return static_cast<unsigned>(std::clamp<std::int64_t>((n + threads - 1) / threads, 1, 65536));
+}
+
+template <class T>
+__global__ void binary_kernel(BinaryOp op, const T* __restrict__ a, const T* b, T* out,
+                              std::int64_t n, std::int64_t nb) {
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const float x = to_float(a[i]);
+    const float y = to_float(b[nb == n ? i : i % nb]);
+    float r;
+    switch (op) {
+      case BinaryOp::add: r = x + y; break;
+      case BinaryOp::mul: r = x * y; break;
+      case BinaryOp::sigmoid_backward: r = y * x * (1.0f - x); break;
+      default: r = y * gelu_derivative(x); break;
+    }
+    out[i] = from_float<T>(r);
+  }
+}
+
+template <class T>
+__global__ void unary_kernel(UnaryOp op, const T* x, T* out, std::int64_t n, float factor) {
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const float v = to_float(x[i]);
+    float r;
+    switch (op) {
+      case UnaryOp::scale: r = v * factor; break;
+      case UnaryOp::sigmoid: r = sigmoid(v); break;
+      default: r = gelu(v); break;
+    }
+    out[i] = from_float<T>(r);
+  }
+}
+
+// Column sums in two passes: pass 1 sums a fixed slice of rows per (split, column) into
+// partial[split, column]; pass 2 adds the splits in order. Both orders are fixed.
+constexpr int max_splits = 64;
+
+template <class T>
+__global__ void column_partial_kernel(const T* __restrict__ in, float* __restrict__ partial,
+                                      std::int64_t rows, std::int64_t width, std::int64_t rows_per_split) {
+  const std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= width) return;
+  const std::int64_t r0 = blockIdx.y * rows_per_split;
+  const std::int64_t r1 = min(rows, r0 + rows_per_split);
+  float acc = 0.0f;
+  for (std::int64_t r = r0; r < r1; ++r) acc += to_float(in[r * width + j]);
+  partial[blockIdx.y * width + j] = acc;
+}
+
+template <class T>
+__global__ void column_finish_kernel(const float* __restrict__ partial, T* __restrict__ out,
+                                     std::int64_t width, int splits) {
+  const std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= width) return;
+  float acc = 0.0f;
+  for (int s = 0; s < splits; ++s) acc += partial[s * width + j];
+  out[j] = from_float<T>(acc);
+}
+
+template <class T>
+__global__ void row_sum_kernel(const T* __restrict__ in, T* __restrict__ out, std::int64_t width) {
+  __shared__ float scratch[32];
+  const T* row = in + static_cast<std::int64_t>(blockIdx.x) * width;
+  float acc = 0.0f;
+  for (std::int64_t j = threadIdx.x; j < width; j += blockDim.x) acc += to_float(row[j]);
+  acc = block_sum(acc, scratch);
+  if (threadIdx.x == 0) out[blockIdx.x] = from_float<T>(acc);
+}
+
+template <class Fn>
+void dispatch(DType dtype, const char* op, Fn&& fn) {
+  if (dtype == DType::f32) return fn(float{});
+  if (dtype == DType::bf16) return fn(__nv_bfloat16{});
+  throw Error(detail::concat(op, " (CUDA): takes f32 or bf16 tensors, got ", dtype_name(dtype)));
+}
+
+}  // namespace
+
+void binary(DType dtype, BinaryOp op, const void* a, const void* b, void* out, std::int64_t n,
+            std::int64_t nb, cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(dtype, "elementwise", [&](auto zero) {
+    using T = decltype(zero);
+    binary_kernel<T><<<blocks_for(n), threads, 0, stream>>>(
+        op, static_cast<const T*>(a), static_cast<const T*>(b), static_cast<T*>(out), n, nb);
+  });
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+void unary(DType dtype, UnaryOp op, const void* x, void* out, std::int64_t n, double factor,
+           cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(dtype, "elementwise", [&](auto zero) {
+    using T = decltype(zero);
+    unary_kernel<T><<<blocks_for(n), threads, 0, stream>>>(
+        op, static_cast<const T*>(x), static_cast<T*>(out), n, static_cast<float>(factor));
+  });
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+void sum_to_trailing(DType dtype, const void* in, void* out, std::int64_t rows,
+                     std::int64_t width, cudaStream_t stream) {
+  if (width == 0) return;
+  const int splits = static_cast<int>(std::clamp<std::int64_t>(rows / 256, 1, max_splits));
+  const std::int64_t rows_per_split = (rows + splits - 1) / splits;
+  float* partial = nullptr;
+  BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(float) * splits * width, stream));
+  const unsigned column_blocks = static_cast<unsigned>((width + threads - 1) / threads);
+  dispatch(dtype, "sum_to_trailing", [&](auto zero) {
+    using T = decltype(zero);
+    column_partial_kernel<T><<<dim3(column_blocks, splits), threads, 0, stream>>>(
+        static_cast<const T*>(in), partial, rows, width, rows_per_split);
+    column_finish_kernel<T><<<column_blocks, threads, 0, stream>>>(partial, static_cast<T*>(out), width, splits);
+  });
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+  BIRDIE_CUDA_CHECK(cudaFreeAsync(partial, stream));
+}
+
+void sum_rows(DType dtype, const void* in, void* out, std::int64_t rows, std::int64_t width,
+              cudaStream_t stream) {
+  if (rows == 0) return;
+  BIRDIE_CHECK(rows <= INT32_MAX, "sum_rows (CUDA): too many rows");
+  dispatch(dtype, "sum_rows", [&](auto zero) {
+    using T = decltype(zero);
+    row_sum_kernel<T><<<static_cast<unsigned>(rows), threads, 0, stream>>>(
+        static_cast<const T*>(in), static_cast<T*>(out), width);
+  });
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace birdie::kernels::cuda

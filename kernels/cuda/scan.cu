@@ -1,0 +1,351 @@
+// CUDA gated scan, forward and backward (see kernels/cuda/scan.h for the algorithm and
+// kernels/scan.h for the semantics). One thread owns VEC adjacent channels of one
+// (batch row, chunk): VEC·sizeof(T) = 16 bytes when the channel count allows aligned
+// vector access, else VEC = 1. A vector never straddles the causal/reverse halves.
+#include <algorithm>
+
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/scan.h"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+constexpr int block_threads = 64;
+constexpr int L = static_cast<int>(scan_chunk_length);
+
+struct ScanShape {
+  std::int64_t B, T, N, C;
+  bool bidirectional;
+};
+
+struct LaneInfo {
+  std::int64_t c0;       // first channel of this thread
+  bool reverse;          // runs right to left
+  std::int64_t step0, step1;  // the chunk's steps, in scan order
+};
+
+template <int VEC>
+__device__ __forceinline__ bool lane_of_thread(const ScanShape& s, LaneInfo& lane) {
+  const std::int64_t group = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (group >= s.N / VEC) return false;
+  lane.c0 = group * VEC;
+  lane.reverse = s.bidirectional && lane.c0 >= s.N / 2;
+  lane.step0 = static_cast<std::int64_t>(blockIdx.y) * L;
+  lane.step1 = min(lane.step0 + L, s.T);
+  return true;
+}
+
+__device__ __forceinline__ std::int64_t time_at(const ScanShape& s, bool reverse, std::int64_t step) {
+  return reverse ? s.T - 1 - step : step;
+}
+
+// The forget gate is forced to 0 where no state may flow in (kernels/scan.h).
+__device__ __forceinline__ bool blocked(const std::int32_t* reset_row, const ScanShape& s,
+                                        bool reverse, std::int64_t t) {
+  if (!reverse) return (reset_row[t] & 1) != 0;
+  return t == s.T - 1 || (reset_row[t + 1] & 1) != 0 || (reset_row[t] & 2) != 0;
+}
+
+__device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, std::int64_t c) {
+  return (static_cast<std::int64_t>(blockIdx.z) * s.C + blockIdx.y) * s.N + c;
+}
+
+// Phase 1 forward: h_end = A·h_start + B over the chunk.
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+scan_forward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
+                    ScanShape s, float* __restrict__ chunk_a, float* __restrict__ chunk_b) {
+  LaneInfo lane;
+  if (!lane_of_thread<VEC>(s, lane)) return;
+  const std::int64_t b = blockIdx.z;
+  const std::int32_t* reset_row = reset + b * s.T;
+  float a_acc[VEC], b_acc[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
+  for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+    const std::int64_t t = time_at(s, lane.reverse, step);
+    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+    const bool blk = blocked(reset_row, s, lane.reverse, t);
+    float iv[VEC], fv[VEC], zv[VEC];
+    load_vec<T, VEC>(p, iv);
+    load_vec<T, VEC>(p + s.N, fv);
+    load_vec<T, VEC>(p + 2 * s.N, zv);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      const float f = blk ? 0.0f : sigmoid(fv[k]);
+      b_acc[k] = f * b_acc[k] + sigmoid(iv[k]) * zv[k];
+      a_acc[k] *= f;
+    }
+  }
+  const std::int64_t out = chunk_index(s, lane.c0);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+}
+
+// Phase 2 (both passes): a sequential scan over chunks per (batch row, channel):
+// entering[k] = carry; carry = A[k]·carry + B[k]. Ascending chunks for the forward
+// pass, descending for the backward pass (chunks are in each lane's scan order).
+__global__ void scan_chunk_carries(const float* __restrict__ chunk_a, const float* __restrict__ chunk_b,
+                                   std::int64_t B, std::int64_t C, std::int64_t N, bool descending,
+                                   float* __restrict__ entering) {
+  const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (index >= B * N) return;
+  const std::int64_t b = index / N, c = index % N;
+  float carry = 0.0f;
+  for (std::int64_t i = 0; i < C; ++i) {
+    const std::int64_t k = descending ? C - 1 - i : i;
+    const std::int64_t at = (b * C + k) * N + c;
+    entering[at] = carry;
+    carry = chunk_a[at] * carry + chunk_b[at];
+  }
+}
+
+// Phase 3 forward: rescan each chunk from its entering state, write y.
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+scan_forward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
+                    ScanShape s, const float* __restrict__ entering, T* __restrict__ y) {
+  LaneInfo lane;
+  if (!lane_of_thread<VEC>(s, lane)) return;
+  const std::int64_t b = blockIdx.z;
+  const std::int32_t* reset_row = reset + b * s.T;
+  float h[VEC];
+  const std::int64_t in = chunk_index(s, lane.c0);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) h[k] = entering[in + k];
+  for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+    const std::int64_t t = time_at(s, lane.reverse, step);
+    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+    const bool blk = blocked(reset_row, s, lane.reverse, t);
+    float iv[VEC], fv[VEC], zv[VEC], ov[VEC], out[VEC];
+    load_vec<T, VEC>(p, iv);
+    load_vec<T, VEC>(p + s.N, fv);
+    load_vec<T, VEC>(p + 2 * s.N, zv);
+    load_vec<T, VEC>(p + 3 * s.N, ov);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      const float f = blk ? 0.0f : sigmoid(fv[k]);
+      h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
+      out[k] = gelu(ov[k]) * h[k];
+    }
+    store_vec<T, VEC>(y + (b * s.T + t) * s.N + lane.c0, out);
+  }
+}
+
+// Phase 1 backward: carry_out = A·carry_in + B for carry ← f·(carry + dy·GeLU(o)), walking
+// the chunk against the scan order.
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+scan_backward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
+                     ScanShape s, const T* __restrict__ dy, float* __restrict__ chunk_a,
+                     float* __restrict__ chunk_b) {
+  LaneInfo lane;
+  if (!lane_of_thread<VEC>(s, lane)) return;
+  const std::int64_t b = blockIdx.z;
+  const std::int32_t* reset_row = reset + b * s.T;
+  float a_acc[VEC], b_acc[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
+  for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
+    const std::int64_t t = time_at(s, lane.reverse, step);
+    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+    const bool blk = blocked(reset_row, s, lane.reverse, t);
+    float fv[VEC], ov[VEC], gv[VEC];
+    load_vec<T, VEC>(p + s.N, fv);
+    load_vec<T, VEC>(p + 3 * s.N, ov);
+    load_vec<T, VEC>(dy + (b * s.T + t) * s.N + lane.c0, gv);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      const float f = blk ? 0.0f : sigmoid(fv[k]);
+      b_acc[k] = f * (b_acc[k] + gv[k] * gelu(ov[k]));
+      a_acc[k] *= f;
+    }
+  }
+  const std::int64_t out = chunk_index(s, lane.c0);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+}
+
+// Phase 3 backward: recompute the chunk's states from the saved entering state (kept in
+// shared memory, each thread its own slots), then walk the chunk back writing dproj.
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
+                     ScanShape s, const float* __restrict__ saved,
+                     const float* __restrict__ carry_in, const T* __restrict__ dy,
+                     T* __restrict__ dproj) {
+  __shared__ float states[L][block_threads * VEC];
+  LaneInfo lane;
+  if (!lane_of_thread<VEC>(s, lane)) return;
+  const std::int64_t b = blockIdx.z;
+  const std::int32_t* reset_row = reset + b * s.T;
+  const std::int64_t at = chunk_index(s, lane.c0);
+  float h_start[VEC], h[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) h_start[k] = h[k] = saved[at + k];
+  const int slot = threadIdx.x * VEC;
+  for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+    const std::int64_t t = time_at(s, lane.reverse, step);
+    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+    const bool blk = blocked(reset_row, s, lane.reverse, t);
+    float iv[VEC], fv[VEC], zv[VEC];
+    load_vec<T, VEC>(p, iv);
+    load_vec<T, VEC>(p + s.N, fv);
+    load_vec<T, VEC>(p + 2 * s.N, zv);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      const float f = blk ? 0.0f : sigmoid(fv[k]);
+      h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
+      states[step - lane.step0][slot + k] = h[k];
+    }
+  }
+  float carry[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) carry[k] = carry_in[at + k];
+  for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
+    const std::int64_t t = time_at(s, lane.reverse, step);
+    const std::int64_t row = b * s.T + t;
+    const T* p = proj + row * 4 * s.N + lane.c0;
+    T* d = dproj + row * 4 * s.N + lane.c0;
+    const bool blk = blocked(reset_row, s, lane.reverse, t);
+    const int local = static_cast<int>(step - lane.step0);
+    float iv[VEC], fv[VEC], zv[VEC], ov[VEC], gv[VEC];
+    load_vec<T, VEC>(p, iv);
+    load_vec<T, VEC>(p + s.N, fv);
+    load_vec<T, VEC>(p + 2 * s.N, zv);
+    load_vec<T, VEC>(p + 3 * s.N, ov);
+    load_vec<T, VEC>(dy + row * s.N + lane.c0, gv);
+    float di[VEC], df[VEC], dz[VEC], dout[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      const float hk = states[local][slot + k];
+      const float h_in = local > 0 ? states[local - 1][slot + k] : h_start[k];
+      const float dh = gv[k] * gelu(ov[k]) + carry[k];
+      const float si = sigmoid(iv[k]);
+      const float f = blk ? 0.0f : sigmoid(fv[k]);
+      di[k] = dh * zv[k] * si * (1.0f - si);
+      df[k] = blk ? 0.0f : dh * h_in * f * (1.0f - f);
+      dz[k] = dh * si;
+      dout[k] = gv[k] * hk * gelu_derivative(ov[k]);
+      carry[k] = f * dh;
+    }
+    store_vec<T, VEC>(d, di);
+    store_vec<T, VEC>(d + s.N, df);
+    store_vec<T, VEC>(d + 2 * s.N, dz);
+    store_vec<T, VEC>(d + 3 * s.N, dout);
+  }
+}
+
+bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
+
+// The widest VEC this call can use: 16-byte vectors need N a multiple of VEC (so every
+// gate and row starts aligned), N/2 too for a bidirectional scan, and aligned pointers.
+template <class T>
+bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers) {
+  constexpr std::int64_t vec = 16 / sizeof(T);
+  if (s.N % vec != 0) return false;
+  if (s.bidirectional && (s.N / 2) % vec != 0) return false;
+  for (const void* p : pointers)
+    if (!aligned16(p)) return false;
+  return true;
+}
+
+dim3 scan_grid(const ScanShape& s, int vec) {
+  const std::int64_t groups = s.N / vec;
+  BIRDIE_CHECK(s.C <= 65535 && s.B <= 65535, "gated scan: ", s.B, " rows × ", s.C,
+               " chunks exceeds the grid limit (65535 each); split the batch");
+  return dim3(static_cast<unsigned>((groups + block_threads - 1) / block_threads),
+              static_cast<unsigned>(s.C), static_cast<unsigned>(s.B));
+}
+
+void launch_carries(const float* a, const float* b, const ScanShape& s, bool descending,
+                    float* entering, cudaStream_t stream) {
+  const std::int64_t lanes = s.B * s.N;
+  constexpr int threads = 256;
+  scan_chunk_carries<<<static_cast<unsigned>((lanes + threads - 1) / threads), threads, 0, stream>>>(
+      a, b, s.B, s.C, s.N, descending, entering);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T, int VEC>
+void forward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s, T* y,
+                   float* saved, float* scratch, cudaStream_t stream) {
+  const dim3 grid = scan_grid(s, VEC);
+  float* chunk_a = scratch;
+  float* chunk_b = scratch + s.B * s.C * s.N;
+  scan_forward_reduce<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, chunk_a, chunk_b);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+  launch_carries(chunk_a, chunk_b, s, false, saved, stream);
+  scan_forward_rescan<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, saved, y);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T, int VEC>
+void backward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s,
+                    const float* saved, const T* dy, T* dproj, float* scratch,
+                    cudaStream_t stream) {
+  const dim3 grid = scan_grid(s, VEC);
+  const std::int64_t plane = s.B * s.C * s.N;
+  float* chunk_a = scratch;
+  float* chunk_b = scratch + plane;
+  float* carry_in = scratch + 2 * plane;
+  scan_backward_reduce<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, dy, chunk_a, chunk_b);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+  launch_carries(chunk_a, chunk_b, s, true, carry_in, stream);
+  scan_backward_rescan<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, saved, carry_in, dy, dproj);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T>
+void forward_dispatch(const void* proj, const std::int32_t* reset, const ScanShape& s, void* y,
+                      float* saved, float* scratch, cudaStream_t stream) {
+  const T* p = static_cast<const T*>(proj);
+  T* out = static_cast<T*>(y);
+  if (use_vectors<T>(s, {proj, y}))
+    forward_typed<T, 16 / sizeof(T)>(p, reset, s, out, saved, scratch, stream);
+  else
+    forward_typed<T, 1>(p, reset, s, out, saved, scratch, stream);
+}
+
+template <class T>
+void backward_dispatch(const void* proj, const std::int32_t* reset, const ScanShape& s,
+                       const float* saved, const void* dy, void* dproj, float* scratch,
+                       cudaStream_t stream) {
+  const T* p = static_cast<const T*>(proj);
+  const T* g = static_cast<const T*>(dy);
+  T* d = static_cast<T*>(dproj);
+  if (use_vectors<T>(s, {proj, dy, dproj}))
+    backward_typed<T, 16 / sizeof(T)>(p, reset, s, saved, g, d, scratch, stream);
+  else
+    backward_typed<T, 1>(p, reset, s, saved, g, d, scratch, stream);
+}
+
+}  // namespace
+
+void gated_scan_forward(DType dtype, const void* proj, const std::int32_t* reset,
+                        bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
+                        void* y, float* saved, float* scratch, cudaStream_t stream) {
+  if (B == 0 || T == 0 || N == 0) return;
+  const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
+  if (dtype == DType::f32) return forward_dispatch<float>(proj, reset, s, y, saved, scratch, stream);
+  if (dtype == DType::bf16)
+    return forward_dispatch<__nv_bfloat16>(proj, reset, s, y, saved, scratch, stream);
+  throw Error("gated_scan_forward (CUDA): proj must be f32 or bf16");
+}
+
+void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* reset,
+                         bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
+                         const float* saved, const void* dy, void* dproj, float* scratch,
+                         cudaStream_t stream) {
+  if (B == 0 || T == 0 || N == 0) return;
+  const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
+  if (dtype == DType::f32)
+    return backward_dispatch<float>(proj, reset, s, saved, dy, dproj, scratch, stream);
+  if (dtype == DType::bf16)
+    return backward_dispatch<__nv_bfloat16>(proj, reset, s, saved, dy, dproj, scratch, stream);
+  throw Error("gated_scan_backward (CUDA): proj must be f32 or bf16");
+}
+
+}  // namespace birdie::kernels::cuda

@@ -1,0 +1,12 @@
+# GPU parity suites: every CUDA kernel against its CPU reference. Built only with the
+# CUDA backend; each exits 77 (skipped, visibly) on a machine without a GPU.
+if(BIRDIE_CUDA)
+  foreach(suite scan matmul ops)
+    birdie_test_suite(cuda_${suite}_tests
+      SOURCES cuda_${suite}_tests.cpp cuda_test_support.cpp
+      LIBS birdie_kernels)
+  endforeach()
+  birdie_test_suite(cuda_autograd_tests
+    SOURCES cuda_autograd_tests.cpp cuda_test_support.cpp
+    LIBS birdie_autograd)
+endif()
