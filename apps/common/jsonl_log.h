@@ -1,0 +1,29 @@
+// Append-only JSONL logs of a run (metrics.jsonl, evaluations.jsonl). Every line carries
+// a "step"; a resumed run first drops the lines written after its checkpoint's step, so
+// the logs read as if the run had never stopped.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace birdie::apps {
+
+class JsonlLog {
+ public:
+  // Opens for appending; keeps only the lines whose "step" is ≤ keep_through_step
+  // (all lines are dropped when it is 0: a fresh run).
+  JsonlLog(std::filesystem::path path, std::int64_t keep_through_step);
+  void append(const std::string& json_line);
+  const std::vector<std::string>& lines() const { return lines_; }  // everything in the file
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::vector<std::string> lines_;
+  std::ofstream out_;
+};
+
+}  // namespace birdie::apps

@@ -1,0 +1,204 @@
+#include "apps/common/run_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "engine/error.h"
+#include "model/config_file.h"
+
+namespace birdie::apps {
+
+namespace {
+
+const std::map<std::string, std::set<std::string>> known_keys{
+    {"run", {"output", "device", "seed"}},
+    {"data", {"path"}},
+    {"model", {"vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "recompute_blocks"}},
+    {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations"}},
+    {"optimizer", {"lr", "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "clip"}},
+    {"batch", {"sequence_length", "rows", "accumulation", "min_pack_tokens", "workers"}},
+    {"schedule", {"steps", "log_every", "checkpoint_every", "keep_checkpoints", "max_bad_steps"}},
+};
+
+std::string known_list(const std::set<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+// Typed access to one section, remembering the file for messages.
+struct Section {
+  const toml::table* table;
+  std::string name;
+  std::string source;
+
+  const toml::node* node(const char* key) const { return table ? table->get(key) : nullptr; }
+
+  template <class T>
+  void read(const char* key, T& target, const char* expected) const {
+    const toml::node* n = node(key);
+    if (!n) return;
+    std::optional<T> value = n->value<T>();
+    BIRDIE_CHECK(value.has_value(), source, ": ", name, ".", key, " must be ", expected, " (fix the file or --set ",
+                 name, ".", key, "=...)");
+    target = *value;
+  }
+  void read(const char* key, int& target) const {
+    std::int64_t v = target;
+    read(key, v, "a whole number");
+    BIRDIE_CHECK(v >= INT32_MIN && v <= INT32_MAX, source, ": ", name, ".", key, " is out of range");
+    target = static_cast<int>(v);
+  }
+  void read(const char* key, std::int64_t& target) const { read(key, target, "a whole number"); }
+  void read(const char* key, std::uint64_t& target) const {
+    std::int64_t v = static_cast<std::int64_t>(target);
+    read(key, v, "a whole number");
+    BIRDIE_CHECK(v >= 0, source, ": ", name, ".", key, " must not be negative");
+    target = static_cast<std::uint64_t>(v);
+  }
+  void read(const char* key, double& target) const { read(key, target, "a number"); }
+  void read(const char* key, bool& target) const { read(key, target, "true or false"); }
+  void read(const char* key, std::string& target) const { read(key, target, "a string"); }
+  void read(const char* key, std::filesystem::path& target) const {
+    std::string s = target.string();
+    read(key, s, "a string (a path)");
+    target = s;
+  }
+};
+
+void apply_override(toml::table& root, const std::string& assignment, const std::string& source) {
+  const auto equals = assignment.find('=');
+  const auto dot = assignment.find('.');
+  BIRDIE_CHECK(equals != std::string::npos && dot != std::string::npos && dot < equals,
+               "--set ", assignment, ": expected section.key=value, e.g. --set model.layers=12");
+  const std::string section = assignment.substr(0, dot);
+  const std::string key = assignment.substr(dot + 1, equals - dot - 1);
+  const std::string value = assignment.substr(equals + 1);
+  BIRDIE_CHECK(known_keys.count(section), "--set ", assignment, ": unknown section '", section, "' (", source, ")");
+  BIRDIE_CHECK(known_keys.at(section).count(key), "--set ", assignment, ": unknown key '", section, ".", key,
+               "' (known: ", known_list(known_keys.at(section)), ")");
+  if (!root.contains(section)) root.insert(section, toml::table{});
+  toml::table& table = *root[section].as_table();
+  try {
+    toml::table parsed = toml::parse("v = " + value);
+    table.insert_or_assign(key, *parsed.get("v"));
+  } catch (const toml::parse_error&) {
+    table.insert_or_assign(key, value);  // a bare word: a string
+  }
+}
+
+}  // namespace
+
+double RunConfig::learning_rate(std::int64_t step) const {
+  if (warmup_steps > 0 && step <= warmup_steps) return lr * double(step) / double(warmup_steps);
+  const double span = std::max<double>(1.0, double(steps - warmup_steps));
+  const double progress = std::clamp(double(step - warmup_steps) / span, 0.0, 1.0);
+  const double cosine = 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
+  return lr * (min_lr_ratio + (1.0 - min_lr_ratio) * cosine);
+}
+
+RunConfig load_run_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    throw Error(detail::concat(path.string(), ":", e.source().begin.line, ": ", e.description()));
+  }
+  const std::string source = path.string();
+  for (const auto& [section, node] : root) {
+    const std::string name(section.str());
+    BIRDIE_CHECK(known_keys.count(name), source, ": unknown section [", name, "] (known: run, data, model, "
+                 "objectives, optimizer, batch, schedule)");
+    BIRDIE_CHECK(node.is_table(), source, ": '", name, "' must be a [table]");
+    for (const auto& [key, value] : *node.as_table())
+      BIRDIE_CHECK(known_keys.at(name).count(std::string(key.str())), source, ": unknown key '", name, ".",
+                   key.str(), "' (known: ", known_list(known_keys.at(name)), ")");
+  }
+  for (const std::string& o : overrides) apply_override(root, o, source);
+
+  RunConfig c;
+  c.source = path;
+  auto section = [&](const char* name) { return Section{root[name].as_table(), name, source}; };
+  const Section run = section("run"), data = section("data"), model = section("model"),
+                objectives = section("objectives"), optimizer = section("optimizer"), batch = section("batch"),
+                schedule = section("schedule");
+  run.read("output", c.output);
+  run.read("device", c.device);
+  run.read("seed", c.seed);
+  data.read("path", c.data);
+  BIRDIE_CHECK(model.table, source, ": missing [model] table (see configs/model/*.toml)");
+  toml::table model_only = *model.table;
+  model_only.erase("recompute_blocks");
+  c.model = model::gated_ssm_config_from_toml(model_only, source + " [model]");
+  model.read("recompute_blocks", c.recompute_blocks);
+  objectives.read("mixture", c.mixture);
+  objectives.read("grid", c.grid);
+  objectives.read("validation_samples", c.validation_samples);
+  objectives.read("candidates", c.candidates);
+  objectives.read("critic_iterations", c.critic_iterations);
+  optimizer.read("lr", c.lr);
+  optimizer.read("min_lr_ratio", c.min_lr_ratio);
+  optimizer.read("warmup_steps", c.warmup_steps);
+  optimizer.read("weight_decay", c.weight_decay);
+  optimizer.read("beta1", c.beta1);
+  optimizer.read("beta2", c.beta2);
+  optimizer.read("eps", c.eps);
+  optimizer.read("clip", c.clip);
+  batch.read("sequence_length", c.sequence_length);
+  batch.read("rows", c.rows);
+  batch.read("accumulation", c.accumulation);
+  batch.read("min_pack_tokens", c.min_pack_tokens);
+  batch.read("workers", c.workers);
+  schedule.read("steps", c.steps);
+  schedule.read("log_every", c.log_every);
+  schedule.read("checkpoint_every", c.checkpoint_every);
+  schedule.read("keep_checkpoints", c.keep_checkpoints);
+  schedule.read("max_bad_steps", c.max_bad_steps);
+
+  auto require = [&](bool ok, const char* key, const char* rule) {
+    BIRDIE_CHECK(ok, source, ": ", key, " ", rule);
+  };
+  require(c.device == "cpu" || c.device == "cuda", "run.device", "must be \"cpu\" or \"cuda\"");
+  require(c.lr > 0, "optimizer.lr", "must be positive");
+  require(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1, "optimizer.min_lr_ratio", "must be in [0, 1]");
+  require(c.warmup_steps >= 0, "optimizer.warmup_steps", "must not be negative");
+  require(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, "optimizer.beta1/beta2", "must be in [0, 1)");
+  require(c.sequence_length >= 16, "batch.sequence_length", "must be at least 16");
+  require(c.rows >= 1 && c.accumulation >= 1 && c.workers >= 1, "batch.rows/accumulation/workers", "must be ≥ 1");
+  require(c.min_pack_tokens >= 0 && c.min_pack_tokens < c.sequence_length, "batch.min_pack_tokens",
+          "must be in [0, sequence_length)");
+  require(c.steps >= 1, "schedule.steps", "must be ≥ 1");
+  require(c.log_every >= 1 && c.checkpoint_every >= 1, "schedule.log_every/checkpoint_every", "must be ≥ 1");
+  require(c.max_bad_steps >= 1, "schedule.max_bad_steps", "must be ≥ 1");
+  require(c.validation_samples >= 1, "objectives.validation_samples", "must be ≥ 1");
+  require(c.candidates >= 1 && c.critic_iterations >= 1, "objectives.candidates/critic_iterations", "must be ≥ 1");
+  return c;
+}
+
+std::string run_config_to_toml(const RunConfig& c) {
+  std::ostringstream out;
+  out << "# effective configuration (from " << c.source.string() << " and --set overrides)\n"
+      << "[run]\noutput = \"" << c.output.string() << "\"\ndevice = \"" << c.device << "\"\nseed = " << c.seed
+      << "\n\n[data]\npath = \"" << c.data.string() << "\"\n\n[model]\nvocab = " << c.model.vocab
+      << "\ndim = " << c.model.dim << "\nstate = " << c.model.state << "\nlayers = " << c.model.layers
+      << "\nbidirectional = \"" << model::bidirectional_layers_name(c.model.bidirectional)
+      << "\"\ntie_embeddings = " << (c.model.tie_embeddings ? "true" : "false") << "\nnorm_eps = " << c.model.norm_eps
+      << "\nrecompute_blocks = " << (c.recompute_blocks ? "true" : "false") << "\n\n[objectives]\nmixture = \""
+      << c.mixture << "\"\ngrid = \"" << c.grid.string() << "\"\nvalidation_samples = " << c.validation_samples
+      << "\ncandidates = " << c.candidates << "\ncritic_iterations = " << c.critic_iterations
+      << "\n\n[optimizer]\nlr = " << c.lr << "\nmin_lr_ratio = " << c.min_lr_ratio << "\nwarmup_steps = "
+      << c.warmup_steps << "\nweight_decay = " << c.weight_decay << "\nbeta1 = " << c.beta1 << "\nbeta2 = " << c.beta2
+      << "\neps = " << c.eps << "\nclip = " << c.clip << "\n\n[batch]\nsequence_length = " << c.sequence_length
+      << "\nrows = " << c.rows << "\naccumulation = " << c.accumulation << "\nmin_pack_tokens = " << c.min_pack_tokens
+      << "\nworkers = " << c.workers << "\n\n[schedule]\nsteps = " << c.steps << "\nlog_every = " << c.log_every
+      << "\ncheckpoint_every = " << c.checkpoint_every << "\nkeep_checkpoints = " << c.keep_checkpoints
+      << "\nmax_bad_steps = " << c.max_bad_steps << "\n";
+  return out.str();
+}
+
+}  // namespace birdie::apps

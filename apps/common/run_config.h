@@ -1,0 +1,74 @@
+// The configuration of a training run: one TOML file (configs/*.toml) plus command-line
+// overrides `--set section.key=value`. Every key is checked: an unknown key, a wrong type
+// or an impossible value is an error naming the file, the key and the fix.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "model/gated_ssm_config.h"
+
+namespace birdie::apps {
+
+struct RunConfig {
+  std::filesystem::path source;  // the TOML file it came from
+
+  // [run]
+  std::filesystem::path output = "runs/default";  // checkpoints, metrics.jsonl, plot.svg
+  std::string device = "cpu";                     // "cpu" or "cuda"
+  std::uint64_t seed = 1;
+
+  // [data]
+  std::filesystem::path data = "data_out/fortunes";  // a folder written by prepare_data
+
+  // [model]: see configs/model/*.toml
+  model::GatedSsmConfig model;
+  bool recompute_blocks = false;
+
+  // [objectives]
+  std::string mixture = "birdie";  // "birdie", "ntp", "ul2", "uniform" or a weights file
+  std::filesystem::path grid = "configs/objectives/default_grid.toml";
+  int validation_samples = 8;
+  int candidates = 4096;            // birdie: uniform candidates (as many sharpened ones again)
+  int critic_iterations = 200;      // birdie: critic updates per evaluation
+
+  // [optimizer]: AdamW, linear warm-up then cosine decay to min_lr_ratio · lr
+  double lr = 3e-3;
+  double min_lr_ratio = 0.1;
+  std::int64_t warmup_steps = 20;
+  double weight_decay = 0.1;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double clip = 1.0;
+
+  // [batch]
+  int sequence_length = 512;
+  int rows = 8;          // rows per micro-batch
+  int accumulation = 1;  // micro-batches per optimizer step
+  int min_pack_tokens = 256;
+  int workers = 2;       // loader threads
+
+  // [schedule]
+  std::int64_t steps = 300;
+  std::int64_t log_every = 10;
+  std::int64_t checkpoint_every = 100;
+  int keep_checkpoints = 3;
+  int max_bad_steps = 5;  // consecutive non-finite steps before the run stops
+
+  std::int64_t tokens_per_step() const {
+    return std::int64_t(sequence_length) * rows * accumulation;
+  }
+  double learning_rate(std::int64_t step) const;  // step is 1-based
+};
+
+// Reads `path`, applies the overrides ("section.key=value"; values are TOML: 12, 3e-4,
+// true, "text" — a bare word is taken as a string), and validates everything.
+RunConfig load_run_config(const std::filesystem::path& path, const std::vector<std::string>& overrides);
+
+// The effective configuration as TOML (written into the run folder).
+std::string run_config_to_toml(const RunConfig& config);
+
+}  // namespace birdie::apps

@@ -1,0 +1,25 @@
+// Line charts as standalone SVG (no plotting library): the run's losses and the mixture's
+// class probabilities over training, refreshed in the run folder at every evaluation.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace birdie::apps {
+
+struct PlotSeries {
+  std::string name;
+  std::vector<std::pair<double, double>> points;  // (x, y), x increasing
+};
+
+struct Chart {
+  std::string title, x_label, y_label;
+  std::vector<PlotSeries> series;
+};
+
+// Charts stacked vertically, each with axes, ticks and a legend. Written atomically.
+void write_svg_charts(const std::filesystem::path& path, const std::vector<Chart>& charts);
+
+}  // namespace birdie::apps

@@ -1,0 +1,42 @@
+#include "apps/common/trained_model.h"
+
+#include <toml++/toml.h>
+
+#include "model/checkpoint.h"
+
+namespace birdie::apps {
+
+namespace fs = std::filesystem;
+
+TrainedModel load_trained_model(const fs::path& path, const std::optional<fs::path>& tokenizer, Device device) {
+  BIRDIE_CHECK(fs::exists(path), path.string(), " does not exist: give a run folder (e.g. runs/tiny-cpu) or a "
+               "checkpoint folder inside it");
+  fs::path checkpoint = path, run_folder;
+  if (fs::exists(path / "DONE")) {
+    run_folder = path.parent_path().parent_path();  // runs/x/checkpoints/step_N
+  } else {
+    const auto latest = model::latest_checkpoint(path / "checkpoints");
+    BIRDIE_CHECK(latest.has_value(), path.string(), " has no complete checkpoint (no checkpoints/step_*/DONE); "
+                 "train first, or pass a checkpoint folder");
+    checkpoint = *latest;
+    run_folder = path;
+  }
+  const fs::path tokenizer_path = tokenizer.value_or(run_folder / "tokenizer.model");
+  BIRDIE_CHECK(fs::exists(tokenizer_path), "no tokenizer at ", tokenizer_path.string(),
+               ": pass --tokenizer PATH (the tokenizer.model of the data the model was trained on)");
+  const model::GatedSsmConfig config = model::read_checkpoint_config(checkpoint);
+  TrainedModel out{checkpoint, run_folder, std::make_unique<model::GatedSsmLm>(config, DType::f32, device, 0),
+                   data::Tokenizer::load(tokenizer_path, static_cast<int>(config.vocab)), 0};
+  model::load_checkpoint(checkpoint, *out.lm, nullptr);
+  if (fs::exists(run_folder / "config.toml")) {
+    try {
+      const toml::table run = toml::parse_file((run_folder / "config.toml").string());
+      out.context = run["batch"]["sequence_length"].value_or(0);
+    } catch (const toml::parse_error&) {
+      out.context = 0;  // an unreadable copy of the config only loses the default context
+    }
+  }
+  return out;
+}
+
+}  // namespace birdie::apps

@@ -1,0 +1,75 @@
+// generate: samples text from a trained model with the recurrent generator.
+//
+//   generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]
+//            [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]
+//
+// DIR is a run folder (its newest checkpoint) or a checkpoint folder. The prompt is read
+// in both directions (the bidirectional prefix), then the answer is decoded causally
+// after <sg>, one token at a time; decoding stops at <eos> or after --max-tokens.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "apps/common/trained_model.h"
+#include "data/special_tokens.h"
+#include "model/generator.h"
+
+using namespace birdie;
+
+namespace {
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "generate: %s\n"
+               "usage: generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]\n"
+               "                [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+double number(const std::string& flag, const char* text) {
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  if (*end != '\0' || v < 0) usage(flag + " needs a non-negative number, got '" + text + "'");
+  return v;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string checkpoint, prompt, device = "cpu";
+  std::optional<std::filesystem::path> tokenizer;
+  model::SamplingOptions options;
+  options.max_new_tokens = 64;
+  bool have_prompt = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") usage("samples text from a trained model");
+    if (i + 1 >= argc) usage("missing value after " + flag);
+    const char* value = argv[++i];
+    if (flag == "--checkpoint") checkpoint = value;
+    else if (flag == "--prompt") prompt = value, have_prompt = true;
+    else if (flag == "--max-tokens") options.max_new_tokens = static_cast<std::int64_t>(number(flag, value));
+    else if (flag == "--temperature") options.temperature = number(flag, value);
+    else if (flag == "--top-k") options.top_k = static_cast<std::int64_t>(number(flag, value));
+    else if (flag == "--top-p") options.top_p = number(flag, value);
+    else if (flag == "--seed") options.seed = static_cast<std::uint64_t>(number(flag, value));
+    else if (flag == "--tokenizer") tokenizer = value;
+    else if (flag == "--device") device = value;
+    else usage("unknown option " + flag);
+  }
+  if (checkpoint.empty() || !have_prompt) usage("--checkpoint and --prompt are required");
+  try {
+    apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device));
+    const std::vector<data::Token> prompt_tokens = trained.tokenizer.encode(prompt);
+    options.eos = data::special_tokens::eos;
+    const auto out = model::generate(*trained.lm, prompt_tokens, data::special_tokens::start_generating, options);
+    std::vector<data::Token> text(out.begin(), out.end());
+    if (!text.empty() && text.back() == options.eos) text.pop_back();
+    std::fprintf(stderr, "[%s, %zu prompt tokens, %zu generated]\n", trained.checkpoint.string().c_str(),
+                 prompt_tokens.size(), out.size());
+    std::printf("%s\n", trained.tokenizer.decode(text).c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "generate: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,2 @@
+add_executable(phonebook_eval ${CMAKE_CURRENT_LIST_DIR}/phonebook_eval.cpp)
+target_link_libraries(phonebook_eval PRIVATE birdie_apps_common)

@@ -1,0 +1,323 @@
+// pretrain: trains a Gated SSM LM with the Birdie objective mixture (or a fixed one).
+//
+//   pretrain --config FILE [--set section.key=value ...] [--resume] [--stop-after-steps N]
+//
+// --stop-after-steps N trains N steps in this invocation, writes a checkpoint and stops
+// (exit 0), for runs cut into jobs of bounded length; --resume continues them exactly.
+//
+// The run folder ([run] output) receives config.toml (the effective configuration),
+// checkpoints/, metrics.jsonl (one line per logged step), evaluations.jsonl (one line per
+// evaluation: losses, rewards, mixture, exploration), plot.svg (losses and the mixture's
+// class probabilities, refreshed at every evaluation) and tokenizer.model (a copy).
+// Exit codes: 0 done; 2 bad configuration or input files; 3 stopped after too many
+// non-finite steps; 130 stopped by SIGINT/SIGTERM after writing a checkpoint; 1 other errors.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "apps/common/jsonl_log.h"
+#include "apps/common/run_config.h"
+#include "apps/common/signals.h"
+#include "apps/common/svg_plot.h"
+#include "apps/common/trainer.h"
+#include "bandit/mixture_policy.h"
+#include "bandit/policy_checkpoint.h"
+#include "data/token_shard.h"
+#include "engine/timer.h"
+#include "kernels/reduce.h"
+#include "model/checkpoint.h"
+#include "objectives/batch_loader.h"
+#include "objectives/validation_set.h"
+
+using namespace birdie;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Arguments {
+  fs::path config;
+  std::vector<std::string> overrides;
+  bool resume = false;
+  std::int64_t stop_after_steps = 0;  // 0: run to the end
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "pretrain: %s\n"
+               "usage: pretrain --config FILE [--set section.key=value ...] [--resume] [--stop-after-steps N]\n"
+               "  e.g. pretrain --config configs/tiny-cpu.toml --set schedule.steps=50\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+Arguments parse_arguments(int argc, char** argv) {
+  Arguments a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") usage("trains a Gated SSM LM with Birdie");
+    else if (arg == "--resume") a.resume = true;
+    else if ((arg == "--config" || arg == "--set" || arg == "--stop-after-steps") && i + 1 < argc) {
+      const std::string value = argv[++i];
+      if (arg == "--config") a.config = value;
+      else if (arg == "--set") a.overrides.push_back(value);
+      else {
+        char* end = nullptr;
+        a.stop_after_steps = std::strtoll(value.c_str(), &end, 10);
+        if (*end != '\0' || a.stop_after_steps < 1) usage("--stop-after-steps needs a positive whole number");
+      }
+    } else usage("unknown or incomplete argument '" + arg + "'");
+  }
+  if (a.config.empty()) usage("--config is required");
+  return a;
+}
+
+// Everything a run needs, built (and validated) before the first step.
+struct Run {
+  apps::RunConfig config;
+  objectives::ObjectiveGrid grid;
+  std::unique_ptr<bandit::MixturePolicy> policy;
+  std::vector<objectives::ValidationSet> validation;
+  std::unique_ptr<model::GatedSsmLm> lm;
+  std::unique_ptr<apps::Trainer> trainer;
+  std::unique_ptr<objectives::BatchLoader> loader;
+  std::int64_t start_step = 0;
+};
+
+bandit::MixturePolicyConfig policy_config(const apps::RunConfig& c) {
+  bandit::MixturePolicyConfig p;
+  const bool named = c.mixture == "birdie" || c.mixture == "ntp" || c.mixture == "ul2" || c.mixture == "uniform";
+  p.kind = named ? c.mixture : "fixed";
+  if (!named) p.weights_file = c.mixture;
+  p.uniform_candidates = p.sharpened_candidates = c.candidates;
+  p.training.iterations = c.critic_iterations;
+  return p;
+}
+
+Run set_up(const Arguments& arguments) {
+  Run run;
+  run.config = apps::load_run_config(arguments.config, arguments.overrides);
+  const apps::RunConfig& c = run.config;
+  const Device device = parse_device(c.device);
+  BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0, c.source.string(),
+               ": run.device = \"cuda\" but no GPU is visible; use --set run.device=cpu");
+  fs::create_directories(c.output);
+
+  run.grid = objectives::load_objective_grid(c.grid);
+  run.policy = bandit::make_mixture_policy(policy_config(c), run.grid, c.steps, c.seed);
+  auto train_text = std::make_shared<data::ShardTokenSource>(
+      data::open_split(c.data, "train", static_cast<int>(c.model.vocab)));
+  const data::ShardTokenSource validation_text =
+      data::open_split(c.data, "validation", static_cast<int>(c.model.vocab));
+  run.validation = objectives::build_validation_sets(validation_text, run.policy->configurations(), c.sequence_length,
+                                                     c.min_pack_tokens, c.validation_samples, c.seed);
+
+  run.lm = std::make_unique<model::GatedSsmLm>(c.model, DType::f32, device, c.seed);
+  run.lm->set_recompute_blocks(c.recompute_blocks);
+  run.trainer = std::make_unique<apps::Trainer>(
+      *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip});
+  objectives::LoaderOptions loader_options;
+  loader_options.shape = {c.rows, c.sequence_length, c.min_pack_tokens};
+  loader_options.seed = c.seed;
+  loader_options.workers = c.workers;
+  run.loader = std::make_unique<objectives::BatchLoader>(train_text, bandit::current_objective_mixture(*run.policy),
+                                                         loader_options);
+
+  const fs::path checkpoints = c.output / "checkpoints";
+  if (arguments.resume) {
+    const auto latest = model::latest_checkpoint(checkpoints);
+    if (!latest) {
+      std::printf("resume: no checkpoint in %s yet, starting from step 0\n", checkpoints.string().c_str());
+    } else {
+      const model::TrainingState state = model::load_checkpoint(*latest, *run.lm, &run.trainer->optimizer());
+      bandit::restore_policy(*run.policy, state);
+      run.loader->restore(objectives::LoaderPosition::parse(state.data_position));
+      run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
+      run.start_step = state.step;
+      std::printf("resume: continuing from %s (step %lld)\n", latest->string().c_str(), (long long)state.step);
+    }
+  } else if (model::latest_checkpoint(checkpoints)) {
+    throw Error(detail::concat(checkpoints.string(), " already holds checkpoints: pass --resume to continue that "
+                               "run, or choose another folder with --set run.output=..."));
+  }
+  std::ofstream(c.output / "config.toml") << apps::run_config_to_toml(c);
+  // The tokenizer travels with the run, so evaluation finds it beside the checkpoints.
+  fs::copy_file(c.data / "tokenizer.model", c.output / "tokenizer.model", fs::copy_options::overwrite_existing);
+  return run;
+}
+
+bool parameters_finite(model::GatedSsmLm& lm) {
+  return std::isfinite(kernels::sum_of_squares(lm.parameters().values()));
+}
+
+void save(Run& run, std::int64_t step) {
+  BIRDIE_CHECK(parameters_finite(*run.lm), "refusing to write a checkpoint at step ", step,
+               ": the parameters are not finite");
+  model::TrainingState state;
+  state.step = step;
+  state.rng = RandomState{run.config.seed, 0, 0};
+  state.data_position = run.loader->position().serialize();
+  bandit::save_policy(*run.policy, state);
+  const fs::path path = model::save_checkpoint(run.config.output / "checkpoints", *run.lm,
+                                               &run.trainer->optimizer(), state, run.config.keep_checkpoints);
+  std::printf("checkpoint: %s\n", path.string().c_str());
+}
+
+// Per-class means of per-configuration values (losses or weights), in class order.
+std::map<std::string, double> by_class(const std::vector<objectives::ObjectiveConfig>& configs,
+                                       const std::vector<double>& values, bool mean) {
+  std::map<std::string, double> sum, count;
+  for (std::size_t i = 0; i < configs.size() && i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) continue;
+    const std::string name(objectives::class_name(configs[i].objective_class()));
+    sum[name] += values[i];
+    count[name] += 1;
+  }
+  if (mean)
+    for (auto& [name, total] : sum) total /= count[name];
+  return sum;
+}
+
+void write_plot(const Run& run, const apps::JsonlLog& metrics, const apps::JsonlLog& evaluations) {
+  apps::Chart losses{"Loss", "step", "cross-entropy", {{"train (per token)", {}}, {"validation (mean of configs)", {}}}};
+  apps::Chart mixture{"Mixture by objective class", "step", "probability", {}};
+  std::map<std::string, apps::PlotSeries> classes;
+  for (const auto& line : metrics.lines()) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.value("skipped", false)) continue;
+    losses.series[0].points.emplace_back(j["step"].get<double>(), j["loss"].get<double>());
+  }
+  const auto& configs = run.policy->configurations();
+  for (const auto& line : evaluations.lines()) {
+    const auto j = nlohmann::json::parse(line);
+    const double step = j["step"].get<double>();
+    double total = 0, n = 0;
+    for (const auto& v : j["losses"])
+      if (v.is_number()) total += v.get<double>(), n += 1;
+    if (n > 0) losses.series[1].points.emplace_back(step, total / n);
+    const auto weights = j["mixture"].get<std::vector<double>>();
+    for (const auto& [name, p] : by_class(configs, weights, false)) {
+      classes[name].name = name;
+      classes[name].points.emplace_back(step, p);
+    }
+  }
+  for (auto& [name, series] : classes) mixture.series.push_back(series);
+  apps::write_svg_charts(run.config.output / "plot.svg", {losses, mixture});
+}
+
+std::string format_duration(double seconds) {
+  char buffer[32];
+  const long s = std::lround(std::max(0.0, seconds));
+  std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buffer;
+}
+
+int train(Run& run, std::int64_t stop_after_steps) {
+  const apps::RunConfig& c = run.config;
+  apps::JsonlLog metrics(c.output / "metrics.jsonl", run.start_step);
+  apps::JsonlLog evaluations(c.output / "evaluations.jsonl", run.start_step);
+  const auto& eval_steps = run.policy->evaluation_steps();
+  const double params = double(c.model.parameter_count());
+  std::printf("model: %lld parameters (D=%lld N=%lld layers=%lld, bidirectional %s) on %s\n",
+              (long long)c.model.parameter_count(), (long long)c.model.dim, (long long)c.model.state,
+              (long long)c.model.layers, std::string(model::bidirectional_layers_name(c.model.bidirectional)).c_str(),
+              c.device.c_str());
+  std::printf("objectives: %s over %zu configurations, %zu evaluations planned; %lld tokens per step\n",
+              c.mixture.c_str(), run.policy->configurations().size(), eval_steps.size(),
+              (long long)c.tokens_per_step());
+
+  apps::install_stop_handlers();
+  Stopwatch clock;
+  double tokens_since = 0, time_mark = 0;
+  int bad_streak = 0;
+  double last_loss = NAN;
+  for (std::int64_t step = run.start_step + 1; step <= c.steps; ++step) {
+    std::vector<objectives::PackedBatch> batches;
+    for (int k = 0; k < c.accumulation; ++k) batches.push_back(run.loader->next());
+    const double lr = c.learning_rate(step);
+    const apps::StepResult r = run.trainer->step(batches, lr);
+    tokens_since += double(r.tokens);
+    bad_streak = r.skipped ? bad_streak + 1 : 0;
+    if (!r.skipped) last_loss = r.loss;
+    if (r.skipped) {
+      std::printf("step %lld: non-finite loss or gradient (loss %g, norm %g): skipped (%d in a row)\n",
+                  (long long)step, r.loss, r.grad_norm, bad_streak);
+      metrics.append(nlohmann::json{{"step", step}, {"skipped", true}}.dump());
+      if (bad_streak >= c.max_bad_steps) {
+        std::fprintf(stderr,
+                     "pretrain: %d non-finite steps in a row at step %lld: stopping. The last checkpoint is "
+                     "intact; lower optimizer.lr or raise optimizer.warmup_steps and --resume.\n",
+                     bad_streak, (long long)step);
+        return 3;
+      }
+    }
+    if (!r.skipped && (step % c.log_every == 0 || step == run.start_step + 1 || step == c.steps)) {
+      const double now = clock.seconds();
+      const double tokens_per_s = tokens_since / std::max(1e-9, now - time_mark);
+      const double steps_done = double(step - run.start_step);
+      const double eta = now / steps_done * double(c.steps - step);
+      char mfu[48] = "";
+      if (c.device == "cuda")
+        std::snprintf(mfu, sizeof mfu, "  MFU %.1f%%", 100.0 * 6.0 * params * tokens_per_s / 989e12);
+      std::printf("step %lld/%lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tokens/s%s  ETA %s\n", (long long)step,
+                  (long long)c.steps, r.loss, lr, r.grad_norm, tokens_per_s, mfu, format_duration(eta).c_str());
+      std::fflush(stdout);
+      metrics.append(nlohmann::json{{"step", step}, {"loss", r.loss}, {"lr", lr}, {"grad_norm", r.grad_norm},
+                                    {"tokens_per_s", tokens_per_s}, {"elapsed_s", now}}
+                         .dump());
+      tokens_since = 0;
+      time_mark = now;
+    }
+    if (std::binary_search(eval_steps.begin(), eval_steps.end(), step)) {
+      const std::vector<double> losses = apps::validation_losses(*run.lm, run.validation);
+      const bandit::EvaluationRecord record = run.policy->observe(step, losses);
+      run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
+      evaluations.append(bandit::to_json_line(record, run.policy->configurations()));
+      std::printf("evaluation @ %lld (%s%s):", (long long)step, record.decision.c_str(),
+                  record.explored ? ", explored" : "");
+      const auto class_losses = by_class(run.policy->configurations(), losses, true);
+      const auto class_mass = by_class(run.policy->configurations(), record.mixture, false);
+      for (const auto& [name, loss] : class_losses)
+        std::printf(" %s %.3f (p=%.2f)", name.c_str(), loss, class_mass.count(name) ? class_mass.at(name) : 0.0);
+      std::printf("\n");
+      for (const auto& w : record.warnings) std::printf("  warning: %s\n", w.c_str());
+      write_plot(run, metrics, evaluations);
+    }
+    const bool interrupted = apps::stop_requested();
+    const bool job_done = stop_after_steps > 0 && step - run.start_step >= stop_after_steps && step < c.steps;
+    if (step % c.checkpoint_every == 0 || step == c.steps || interrupted || job_done) save(run, step);
+    if (interrupted || job_done) {
+      std::printf("stopped at step %lld of %lld; continue with --resume\n", (long long)step, (long long)c.steps);
+      return interrupted ? 130 : 0;
+    }
+  }
+  write_plot(run, metrics, evaluations);
+  std::printf("\ndone: %lld steps, %.0f tokens in %s; last training loss %.4f\n", (long long)c.steps,
+              double(c.steps - run.start_step) * double(c.tokens_per_step()), format_duration(clock.seconds()).c_str(),
+              last_loss);
+  std::printf("  metrics      %s\n  evaluations  %s\n  plot         %s\n  checkpoints  %s\n",
+              metrics.path().string().c_str(), evaluations.path().string().c_str(),
+              (c.output / "plot.svg").string().c_str(), (c.output / "checkpoints").string().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Arguments arguments = parse_arguments(argc, argv);
+  Run run;
+  try {
+    run = set_up(arguments);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pretrain: %s\n", e.what());
+    return 2;
+  }
+  try {
+    return train(run, arguments.stop_after_steps);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pretrain: %s\n", e.what());
+    return 1;
+  }
+}
