@@ -14,6 +14,7 @@
 #include "autograd/tape.h"
 #include "data/tasks/copy_task.h"
 #include "engine/timer.h"
+#include "kernels/adamw.h"
 #include "kernels/matmul.h"
 #include "kernels/scan.h"
 #include "model/gated_ssm_lm.h"
@@ -68,6 +69,15 @@ int main(int argc, char** argv) try {
     std::printf("gated scan %s B=%lld T=%lld N=%lld: forward %.2f ms (%.2f Mtokens/s), backward %.2f ms\n",
                 direction == kernels::ScanDirection::causal ? "causal" : "bidirectional", (long long)B,
                 (long long)T, (long long)N, fwd * 1e3, tokens / fwd / 1e6, bwd * 1e3);
+  }
+  {
+    const std::int64_t n = 4 << 20;
+    Tensor p = random_f32({n}, rng), g = random_f32({n}, rng), m = Tensor::zeros({n}, DType::f32),
+           v = Tensor::zeros({n}, DType::f32);
+    const std::vector<kernels::DecaySegment> segments{{0, n, true}};
+    kernels::AdamWHyper hyper;
+    const double s = median_seconds(repeats, [&] { kernels::adamw_step(p, g, m, v, segments, hyper); });
+    std::printf("adamw step over 4M f32 parameters: %.2f ms (%.1f GB/s)\n", s * 1e3, 7.0 * 4 * double(n) / s / 1e9);
   }
   {
     data::CopyTaskConfig task;

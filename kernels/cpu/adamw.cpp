@@ -14,20 +14,23 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
     const T* g = grads.data<T>();
     T* pm = m.data<T>();
     T* pv = v.data<T>();
-    const double correction1 = 1.0 - std::pow(h.beta1, double(h.step));
-    const double correction2 = 1.0 - std::pow(h.beta2, double(h.step));
+    // Arithmetic in T (f32 for training, f64 in checks): the loop vectorizes.
+    const T b1 = T(h.beta1), b2 = T(h.beta2), one_minus_b1 = T(1 - h.beta1), one_minus_b2 = T(1 - h.beta2);
+    const T step_size = T(h.lr / (1.0 - std::pow(h.beta1, double(h.step))));
+    const T inv_sqrt_correction2 = T(1.0 / std::sqrt(1.0 - std::pow(h.beta2, double(h.step))));
+    const T eps = T(h.eps);
     for (const DecaySegment& segment : segments) {
       const T decay_factor = static_cast<T>(segment.decay ? 1.0 - h.lr * h.weight_decay : 1.0);
       const std::int64_t end = segment.offset + segment.length;
-#pragma omp parallel for if (segment.length > parallel_threshold)
+#pragma omp parallel for simd if (segment.length > parallel_threshold)
       for (std::int64_t i = segment.offset; i < end; ++i) {
-        const double gi = g[i];
-        const double mi = h.beta1 * pm[i] + (1.0 - h.beta1) * gi;
-        const double vi = h.beta2 * pv[i] + (1.0 - h.beta2) * gi * gi;
-        pm[i] = static_cast<T>(mi);
-        pv[i] = static_cast<T>(vi);
-        const double update = (mi / correction1) / (std::sqrt(vi / correction2) + h.eps);
-        p[i] = static_cast<T>(p[i] * decay_factor - h.lr * update);
+        const T gi = g[i];
+        const T mi = b1 * pm[i] + one_minus_b1 * gi;
+        const T vi = b2 * pv[i] + one_minus_b2 * gi * gi;
+        pm[i] = mi;
+        pv[i] = vi;
+        // m̂ / (sqrt(v̂) + eps) with the bias corrections folded into the constants.
+        p[i] = p[i] * decay_factor - step_size * mi / (std::sqrt(vi) * inv_sqrt_correction2 + eps);
       }
     }
   });
