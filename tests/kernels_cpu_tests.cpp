@@ -62,6 +62,26 @@ TEST_CASE("matmul in every transpose combination, f32 (OpenBLAS) and f64, batche
     }
 }
 
+TEST_CASE("large f32 matmuls split across threads by columns or rows agree with f64") {
+  RandomGenerator rng(2);
+  for (auto [M, N] : {std::pair<std::int64_t, std::int64_t>{70, 131}, {131, 70}})
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        CAPTURE(M);
+        CAPTURE(ta);
+        CAPTURE(tb);
+        const std::int64_t K = 300;  // 2·M·N·K above the threshold for splitting
+        Tensor a = random_tensor(ta ? Shape{K, M} : Shape{M, K}, rng);
+        Tensor b = random_tensor(tb ? Shape{N, K} : Shape{K, N}, rng);
+        Tensor c0 = random_tensor({M, N}, rng);
+        Tensor want = c0.clone();
+        kernels::matmul(a, ta, b, tb, want, 1.0, 0.5);
+        Tensor got = c0.to(DType::f32);
+        kernels::matmul(a.to(DType::f32), ta, b.to(DType::f32), tb, got, 1.0, 0.5);
+        CHECK(relative_error(got, want) < 1e-6);
+      }
+}
+
 TEST_CASE("matmul rejects mismatched operands with the shapes in the message") {
   Tensor a = Tensor::zeros({4, 3}, DType::f32), b = Tensor::zeros({5, 2}, DType::f32);
   Tensor c = Tensor::zeros({4, 2}, DType::f32);

@@ -1,6 +1,9 @@
 #include "kernels/cpu/matmul.h"
 
 #include <cblas.h>
+#include <omp.h>
+
+#include <mutex>
 
 #include "kernels/cpu/dispatch.h"
 
@@ -37,6 +40,39 @@ void gemm_loops(const double* a, bool ta, const double* b, bool tb, double* c, s
   }
 }
 
+// OpenBLAS's own thread pool spins against OpenMP's when both are active (measured on 2
+// cores: a small training step took twice as long), so OpenBLAS runs single-threaded and
+// each product is split across the OpenMP threads here, by output columns or rows.
+// The split depends only on the thread count, so results are reproducible.
+void sgemm_split(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 const float* a, const float* b, float beta, float* c) {
+  static std::once_flag single_threaded_blas;
+  std::call_once(single_threaded_blas, [] { openblas_set_num_threads(1); });
+  const int threads = omp_in_parallel() || 2 * m * n * k < (1 << 22) ? 1 : omp_get_max_threads();
+  const bool by_columns = n >= m;
+  const std::int64_t extent = by_columns ? n : m;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int t = 0; t < threads; ++t) {
+    const std::int64_t begin = extent * t / threads, end = extent * (t + 1) / threads;
+    if (end == begin) continue;
+    const float* a_part = a;
+    const float* b_part = b;
+    float* c_part = c;
+    std::int64_t rows = m, cols = n;
+    if (by_columns) {
+      b_part = tb ? b + begin * k : b + begin;  // columns [begin, end) of op(B)
+      c_part = c + begin;
+      cols = end - begin;
+    } else {
+      a_part = ta ? a + begin : a + begin * k;  // rows [begin, end) of op(A)
+      c_part = c + begin * n;
+      rows = end - begin;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, rows, cols, k,
+                alpha, a_part, ta ? m : k, b_part, tb ? k : n, beta, c_part, n);
+  }
+}
+
 }  // namespace
 
 void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
@@ -46,11 +82,8 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor
   if (a.dtype() == DType::f32) {
     for (std::int64_t i = 0; i < g.batch; ++i) {
       if (g.m == 0 || g.n == 0) continue;
-      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                  trans_b ? CblasTrans : CblasNoTrans, g.m, g.n, g.k, static_cast<float>(alpha),
-                  a.data<float>() + i * a_stride, trans_a ? g.m : g.k,
-                  b.data<float>() + i * b_stride, trans_b ? g.k : g.n, static_cast<float>(beta),
-                  c.data<float>() + i * c_stride, g.n);
+      sgemm_split(trans_a, trans_b, g.m, g.n, g.k, static_cast<float>(alpha), a.data<float>() + i * a_stride,
+                  b.data<float>() + i * b_stride, static_cast<float>(beta), c.data<float>() + i * c_stride);
     }
     return;
   }
