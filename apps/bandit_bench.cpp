@@ -5,6 +5,7 @@
 // Usage: bandit_bench [history_rows=40] [repeats=3]. Target: under 5 s per evaluation on
 // 2 CPU cores (set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS to change the core count).
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>

@@ -8,4 +8,6 @@ birdie_test_suite(bandit_tests
     bandit/schedule_tests.cpp
     bandit/policy_tests.cpp
   LIBS birdie_bandit)
+find_package(nlohmann_json REQUIRED)
 target_link_libraries(bandit_tests PRIVATE nlohmann_json::nlohmann_json)
+target_include_directories(bandit_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})

@@ -248,6 +248,7 @@ TEST_CASE("evaluation record: one JSONL line with losses, rewards, mixture per c
   MixturePolicyConfig config = testing::fast_birdie_config();
   config.evaluation_steps = every(100, 1000);
   config.uniform_fraction = 0.15;
+  config.exploration = ExplorationSchedule{1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.005};  // always explore
   auto policy = make_mixture_policy(config, grid, 1000, 3);
   testing::SyntheticRun run(grid);
   const auto records = run_synthetic(*policy, run, [](std::int64_t) { return ObjectiveClass::copying; }, 0, 2);

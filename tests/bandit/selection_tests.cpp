@@ -88,13 +88,15 @@ TEST_CASE("exploration: ε schedule and the exploration action") {
     for (double x : w) total += x;
     CHECK(total == doctest::Approx(1.0));
     CHECK(w[1] == 0.0);
+    double picked_mass = 0;
     for (std::size_t c : {0, 2, 4}) {
       double mass = 0;
       for (std::size_t i : classes[c]) mass += w[i];
       const bool chosen = std::find(picked.begin(), picked.end(), c) != picked.end();
       if (!chosen) CHECK(mass == doctest::Approx(0.005));
-      else CHECK(mass > 0.005);
+      else picked_mass += mass;
     }
+    CHECK(picked_mass == doctest::Approx(1.0 - 0.005 * double(3 - picked.size())));
   }
   CHECK(picked_counts.size() == 2);  // both 1 and 2 classes happen
 }
