@@ -3,7 +3,8 @@
 // fused into one f32 pass that the compiler vectorizes and OpenMP splits across cores. The
 // engine's CPU AdamW is the f64 reference and took ~25 ms per step for the critic's 2.7M
 // parameters (apps/bandit_bench), more than the rest of a training iteration; here the
-// clip factor is folded into the update instead of rescaling the gradients first.
+// clip factor is folded into the update instead of rescaling the gradients first, and the
+// pass zeroes the gradients it consumed (so the caller need not clear them again).
 #pragma once
 
 #include <cstdint>

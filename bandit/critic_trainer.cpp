@@ -4,6 +4,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/tape.h"
+#include "bandit/cpu_threads.h"
 
 namespace birdie::bandit {
 
@@ -36,10 +37,11 @@ double CriticTrainer::mean_squared_error(const Tensor& losses, const Tensor& act
 CriticFit CriticTrainer::fit(const Tensor& losses, const Tensor& actions, const Tensor& rewards) {
   check_shape(rewards, losses.shape(), "critic training rewards");
   BIRDIE_CHECK(losses.rank() == 2 && losses.dim(0) >= 1, "critic training: no history rows");
+  BlasSingleThreadScope blas_threads;
   CriticFit fit;
   fit.iterations = config_.iterations;
+  critic_.parameters().zero_grad();  // later iterations: zeroed by the optimizer's pass
   for (int i = 0; i < config_.iterations; ++i) {
-    critic_.parameters().zero_grad();
     const Tensor loss = mse(critic_.forward(losses, actions), rewards);
     const double value = loss.item();
     if (i == 0) fit.first_mse = value;

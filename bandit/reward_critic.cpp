@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <string>
 
 #include "autograd/ops.h"
 #include "autograd/tape.h"
+#include "bandit/cpu_threads.h"
 #include "kernels/scan_step.h"
 
 namespace birdie::bandit {
@@ -88,6 +90,7 @@ Tensor RewardCritic::predict_next_row(const Tensor& history_losses, const Tensor
                                       const Tensor& current_losses, const Tensor& candidates,
                                       std::int64_t chunk) const {
   autograd::NoGradGuard no_grad;
+  BlasSingleThreadScope blas_threads;
   const std::int64_t n = config_.configurations, N = config_.state, W = config_.width;
   BIRDIE_CHECK(history_losses.rank() == 2 && history_losses.dim(1) == n &&
                    history_actions.shape() == history_losses.shape(),
@@ -124,25 +127,37 @@ Tensor RewardCritic::predict_next_row(const Tensor& history_losses, const Tensor
                        parameters_["input.loss_proj.weight"]),
       {W});
   Tensor out = Tensor::empty({C, n}, DType::f32);
-  for (std::int64_t begin = 0; begin < C; begin += chunk) {
-    const std::int64_t end = std::min(C, begin + chunk), rows = end - begin;
-    const Tensor action_half = autograd::rmsnorm(
-        candidates.slice(begin, end), parameters_["input.action_norm.weight"], config_.norm_eps);
-    Tensor x = autograd::add(autograd::linear(action_half, parameters_["input.action_proj.weight"],
-                                              parameters_["input.bias"]),
-                             loss_term);
-    for (std::int64_t l = 0; l < config_.layers; ++l) {
-      const Tensor proj = model::gated_ssm_block_projection(blocks_[l], x, config_.norm_eps);
-      Tensor state = Tensor::empty({rows, N}, DType::f32);
-      const float* source = states[l].data<float>();
-      float* target = state.data<float>();
-      for (std::int64_t r = 0; r < rows; ++r) std::copy(source, source + N, target + r * N);
-      Tensor y = Tensor::empty({rows, N}, DType::f32);
-      kernels::gated_scan_step(proj, state, kernels::ScanDirection::causal, y);
-      x = model::gated_ssm_block_output(blocks_[l], x, y);
+  // Chunks of candidates are independent: OpenMP runs them side by side (each with
+  // single-threaded kernels and BLAS), and each writes its own rows of `out`.
+  const std::int64_t chunks = (C + chunk - 1) / chunk;
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (std::int64_t k = 0; k < chunks; ++k) {
+    try {
+      autograd::NoGradGuard no_grad_here;  // the flag is per thread
+      const std::int64_t begin = k * chunk, end = std::min(C, begin + chunk), rows = end - begin;
+      const Tensor action_half = autograd::rmsnorm(
+          candidates.slice(begin, end), parameters_["input.action_norm.weight"], config_.norm_eps);
+      Tensor x = autograd::add(autograd::linear(action_half, parameters_["input.action_proj.weight"],
+                                                parameters_["input.bias"]),
+                               loss_term);
+      for (std::int64_t l = 0; l < config_.layers; ++l) {
+        const Tensor proj = model::gated_ssm_block_projection(blocks_[l], x, config_.norm_eps);
+        Tensor state = Tensor::empty({rows, N}, DType::f32);
+        const float* source = states[l].data<float>();
+        float* target = state.data<float>();
+        for (std::int64_t r = 0; r < rows; ++r) std::copy(source, source + N, target + r * N);
+        Tensor y = Tensor::empty({rows, N}, DType::f32);
+        kernels::gated_scan_step(proj, state, kernels::ScanDirection::causal, y);
+        x = model::gated_ssm_block_output(blocks_[l], x, y);
+      }
+      out.slice(begin, end).copy_from(head(x));
+    } catch (...) {
+#pragma omp critical(birdie_critic_scoring)
+      if (!failure) failure = std::current_exception();
     }
-    out.slice(begin, end).copy_from(head(x));
   }
+  if (failure) std::rethrow_exception(failure);
   return out;
 }
 

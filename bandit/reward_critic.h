@@ -48,7 +48,7 @@ class RewardCritic {
   // Candidate scoring with the history's recurrent state shared by all candidates: runs
   // the history rows [H, n] once (H may be 0), keeps each block's final state, then steps
   // only the row [current_losses ‖ candidate] for every candidate as one batch (in chunks
-  // of `chunk` candidates). current_losses [n], candidates [C, n] → R̂ at that row [C, n].
+  // of `chunk` candidates, chunks in parallel). current_losses [n], candidates [C, n] → R̂ at that row [C, n].
   // Equal (to f32 rounding) to forward() over history + that row, read at the last row.
   Tensor predict_next_row(const Tensor& history_losses, const Tensor& history_actions,
                           const Tensor& current_losses, const Tensor& candidates,
