@@ -4,7 +4,9 @@
 // Network (f32 on the CPU backend of this engine):
 //     u = RMSNorm(L_old)·s_loss ‖ RMSNorm(a)·s_action       (learned scales, init 0.1)
 //     x = Linear 2n→width (u)   — computed as W_loss·(loss half) + W_action·(action half) + b
-//     4 × pre-norm residual Gated SSM block (model/gated_ssm_block.h), causal over t
+//     4 × pre-norm residual Gated SSM block (model/gated_ssm_block.h: its parameters,
+//         initialization and math; training runs its projections as parallel_linear.h),
+//         causal over t
 //     R̂ = Linear width→n (RMSNorm(x)) + b
 // Parameters (one ParameterSet): input.loss_norm.weight [n], input.action_norm.weight [n],
 // input.loss_proj.weight [W, n], input.action_proj.weight [W, n], input.bias [W],
