@@ -54,7 +54,7 @@ Tensor RewardDrivenPolicy::history_tensor(const std::vector<std::vector<double>>
   return t;
 }
 
-void RewardDrivenPolicy::choose_with_critic(std::int64_t step, EvaluationRecord& record) {
+void RewardDrivenPolicy::choose_with_critic(EvaluationRecord& record) {
   const Tensor candidates = draw_candidate_mixtures(std::int64_t(n_), config_.uniform_candidates,
                                                     config_.sharpened_candidates, config_.sharpen_power, rng_);
   std::vector<float> current(last_losses_.begin(), last_losses_.end());
@@ -114,7 +114,7 @@ EvaluationRecord RewardDrivenPolicy::observe(std::int64_t step, const std::vecto
         record.explored = true;
         record.decision = "explore";
       } else {
-        choose_with_critic(step, record);
+        choose_with_critic(record);
       }
     }
   }

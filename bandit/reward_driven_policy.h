@@ -33,7 +33,7 @@ class RewardDrivenPolicy final : public MixturePolicy {
   std::size_t history_rows() const { return history_losses_.size(); }
 
  private:
-  void choose_with_critic(std::int64_t step, EvaluationRecord& record);
+  void choose_with_critic(EvaluationRecord& record);
   Tensor history_tensor(const std::vector<std::vector<double>>& rows) const;
 
   MixturePolicyConfig config_;

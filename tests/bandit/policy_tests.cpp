@@ -147,14 +147,16 @@ TEST_CASE("policy: a problem whose true reward favours one class") {
   // 10 evaluations every 100 steps of a 1000-step run; the first stays uniform, the next
   // three (steps 200-400) explore (ε = 1 while progress < 0.45), then ε = 0: the critic
   // alone decides. Exploration is shortened this way through MixturePolicyConfig.
+  for (const std::uint64_t seed : {11, 23})
   for (const ObjectiveClass favoured : {ObjectiveClass::infilling, ObjectiveClass::prefix_lm}) {
+    CAPTURE(seed);
     CAPTURE(objectives::class_name(favoured));
     const auto grid = testing::small_grid();
     MixturePolicyConfig config = testing::fast_birdie_config();
     config.evaluation_steps = every(100, 1000);
     config.uniform_fraction = 0.15;
     config.exploration = ExplorationSchedule{0.45, 0.45, 0.45, 1.0, 0.0, 0.0, 0.005};
-    auto policy = make_mixture_policy(config, grid, 1000, 11);
+    auto policy = make_mixture_policy(config, grid, 1000, seed);
     testing::SyntheticRun run(grid);
     const auto records = run_synthetic(*policy, run, [&](std::int64_t) { return favoured; });
     REQUIRE(records.size() == 10);
@@ -175,7 +177,13 @@ TEST_CASE("policy: the best class changes halfway and the policy follows") {
   config.evaluation_steps = every(100, 2400);
   config.uniform_fraction = 0.06;
   config.exploration = ExplorationSchedule{0.17, 0.17, 0.17, 1.0, 0.3, 0.3, 0.005};
-  auto policy = make_mixture_policy(config, grid, 2400, 5);
+  // Following needs an exploration that picks copying after the switch: with ε = 0.3 and 1-2
+  // of 4 classes per exploration, about 1 seed in 5 never explores copying within the 12
+  // evaluations left (seed 8 does not: it keeps infilling), a limit of ε-greedy exploration
+  // rather than of the critic (seeds 5, 6 and 7 follow; two are run to keep the suite short).
+  for (const std::uint64_t seed : {5, 6}) {
+  CAPTURE(seed);
+  auto policy = make_mixture_policy(config, grid, 2400, seed);
   testing::SyntheticRun run(grid);
   const auto records = run_synthetic(*policy, run, [](std::int64_t step) {
     return step <= 1200 ? ObjectiveClass::infilling : ObjectiveClass::copying;
@@ -190,6 +198,7 @@ TEST_CASE("policy: the best class changes halfway and the policy follows") {
   CHECK(last_critic_mass(12, ObjectiveClass::infilling) >= 0.5);
   CHECK(last_critic_mass(24, ObjectiveClass::copying) >= 0.5);
   CHECK(last_critic_mass(24, ObjectiveClass::infilling) < 0.25);
+  }
 }
 
 TEST_CASE("policy: save/restore continues bitwise as if it had not stopped") {
