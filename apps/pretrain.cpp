@@ -23,6 +23,7 @@
 #include "apps/common/signals.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trainer.h"
+#include "bandit/evaluation_record.h"
 #include "bandit/mixture_policy.h"
 #include "bandit/policy_checkpoint.h"
 #include "data/token_shard.h"
@@ -189,18 +190,16 @@ void write_plot(const Run& run, const apps::JsonlLog& metrics, const apps::Jsonl
     if (j.value("skipped", false)) continue;
     losses.series[0].points.emplace_back(j["step"].get<double>(), j["loss"].get<double>());
   }
-  const auto& configs = run.policy->configurations();
   for (const auto& line : evaluations.lines()) {
     const auto j = nlohmann::json::parse(line);
     const double step = j["step"].get<double>();
     double total = 0, n = 0;
-    for (const auto& v : j["losses"])
-      if (v.is_number()) total += v.get<double>(), n += 1;
+    for (const auto& [name, loss] : j["losses"].items())
+      if (loss.is_number()) total += loss.get<double>(), n += 1;
     if (n > 0) losses.series[1].points.emplace_back(step, total / n);
-    const auto weights = j["mixture"].get<std::vector<double>>();
-    for (const auto& [name, p] : by_class(configs, weights, false)) {
+    for (const auto& [name, p] : j["mixture_by_class"].items()) {
       classes[name].name = name;
-      classes[name].points.emplace_back(step, p);
+      classes[name].points.emplace_back(step, p.get<double>());
     }
   }
   for (auto& [name, series] : classes) mixture.series.push_back(series);
