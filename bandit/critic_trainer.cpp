@@ -4,7 +4,6 @@
 
 #include "autograd/ops.h"
 #include "autograd/tape.h"
-#include "bandit/cpu_threads.h"
 
 namespace birdie::bandit {
 
@@ -37,7 +36,6 @@ double CriticTrainer::mean_squared_error(const Tensor& losses, const Tensor& act
 CriticFit CriticTrainer::fit(const Tensor& losses, const Tensor& actions, const Tensor& rewards) {
   check_shape(rewards, losses.shape(), "critic training rewards");
   BIRDIE_CHECK(losses.rank() == 2 && losses.dim(0) >= 1, "critic training: no history rows");
-  BlasSingleThreadScope blas_threads;
   CriticFit fit;
   fit.iterations = config_.iterations;
   critic_.parameters().zero_grad();  // later iterations: zeroed by the optimizer's pass

@@ -7,8 +7,6 @@
 
 #include "autograd/ops.h"
 #include "autograd/tape.h"
-#include "bandit/cpu_threads.h"
-#include "bandit/parallel_linear.h"
 #include "kernels/scan_step.h"
 
 namespace birdie::bandit {
@@ -81,16 +79,9 @@ Tensor RewardCritic::forward(const Tensor& losses, const Tensor& actions) const 
   std::vector<std::int32_t> reset(T, 0);
   if (T > 0) reset[0] = kernels::reset_bits::segment_start;
   const Tensor reset_mask = Tensor::from_values<std::int32_t>(reset, {1, T});
-  BlasSingleThreadScope blas_threads;
   Tensor x = input_rows(losses.reshape({1, T, n}), actions.reshape({1, T, n}));
-  // model::gated_ssm_block's math, x + W_out·scan(W_in·RMSNorm(x) + b_in), with the two
-  // projections as parallel_linear (both cores on the ~40-row products).
-  for (const auto& block : blocks_) {
-    const Tensor proj = parallel_linear(autograd::rmsnorm(x, block.norm, config_.norm_eps),
-                                        block.in_proj_weight, block.in_proj_bias);
-    const Tensor y = autograd::gated_scan(proj, reset_mask, kernels::ScanDirection::causal);
-    x = autograd::add(x, parallel_linear(y, block.out_proj_weight));
-  }
+  for (const auto& block : blocks_)
+    x = model::gated_ssm_block(block, x, reset_mask, kernels::ScanDirection::causal, config_.norm_eps);
   return autograd::reshape(head(x), {T, n});
 }
 
@@ -98,7 +89,6 @@ Tensor RewardCritic::predict_next_row(const Tensor& history_losses, const Tensor
                                       const Tensor& current_losses, const Tensor& candidates,
                                       std::int64_t chunk) const {
   autograd::NoGradGuard no_grad;
-  BlasSingleThreadScope blas_threads;
   const std::int64_t n = config_.configurations, N = config_.state, W = config_.width;
   BIRDIE_CHECK(history_losses.rank() == 2 && history_losses.dim(1) == n &&
                    history_actions.shape() == history_losses.shape(),

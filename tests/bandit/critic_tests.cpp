@@ -3,7 +3,6 @@
 #include "autograd/tape.h"
 #include "bandit/candidate_mixtures.h"
 #include "bandit/critic_trainer.h"
-#include "bandit/parallel_linear.h"
 #include "bandit/reward_critic.h"
 #include "support/test_util.h"
 
@@ -133,26 +132,4 @@ TEST_CASE("critic training: the §4 triangle and a falling MSE") {
   CHECK(second.first_mse == doctest::Approx(first.last_mse).epsilon(0.5));
   CHECK(trainer.optimizer().steps_taken() == 400);
   CHECK(trainer.mean_squared_error(losses, actions, rewards) < first.first_mse * 0.5);
-}
-
-TEST_CASE("parallel_linear: the values and gradients of autograd::linear") {
-  RandomGenerator rng(9);
-  const Tensor x = random_rows(37, 24, rng, -1, 1).reshape({1, 37, 24});
-  const Tensor w = random_rows(53, 24, rng, -1, 1), b = random_rows(1, 53, rng, -1, 1).reshape({53});
-  std::vector<Tensor> got_grads, expected_grads;
-  Tensor got, expected;
-  for (int pass = 0; pass < 2; ++pass) {
-    const Tensor xi = x.clone(), wi = w.clone(), bi = b.clone();
-    for (const Tensor& t : {xi, wi, bi}) t.set_requires_grad(true);
-    const Tensor y = pass == 0 ? parallel_linear(xi, wi, bi) : autograd::linear(xi, wi, bi);
-    autograd::backward(testing::weighted_sum(y));
-    (pass == 0 ? got : expected) = y;
-    (pass == 0 ? got_grads : expected_grads) = {xi.grad(), wi.grad(), bi.grad()};
-  }
-  REQUIRE(got.shape() == Shape{1, 37, 53});
-  CHECK(testing::relative_error(got, expected) < 1e-6);
-  for (std::size_t k = 0; k < 3; ++k) {
-    CAPTURE(k);
-    CHECK(testing::relative_error(got_grads[k], expected_grads[k]) < 1e-6);
-  }
 }

@@ -178,10 +178,12 @@ TEST_CASE("policy: the best class changes halfway and the policy follows") {
   config.uniform_fraction = 0.06;
   config.exploration = ExplorationSchedule{0.17, 0.17, 0.17, 1.0, 0.3, 0.3, 0.005};
   // Following needs an exploration that picks copying after the switch: with ε = 0.3 and 1-2
-  // of 4 classes per exploration, about 1 seed in 5 never explores copying within the 12
-  // evaluations left (seed 8 does not: it keeps infilling), a limit of ε-greedy exploration
-  // rather than of the critic (seeds 5, 6 and 7 follow; two are run to keep the suite short).
-  for (const std::uint64_t seed : {5, 6}) {
+  // of 4 classes per exploration, some seeds never explore copying within the 12
+  // evaluations left, a limit of ε-greedy exploration rather than of the critic. So the
+  // check is statistical: over 5 seeds, every run first settles on infilling, and a
+  // majority then moves to copying.
+  int followed = 0;
+  for (const std::uint64_t seed : {5, 6, 7, 8, 9}) {
   CAPTURE(seed);
   auto policy = make_mixture_policy(config, grid, 2400, seed);
   testing::SyntheticRun run(grid);
@@ -196,9 +198,12 @@ TEST_CASE("policy: the best class changes halfway and the policy follows") {
     return 0.0;
   };
   CHECK(last_critic_mass(12, ObjectiveClass::infilling) >= 0.5);
-  CHECK(last_critic_mass(24, ObjectiveClass::copying) >= 0.5);
-  CHECK(last_critic_mass(24, ObjectiveClass::infilling) < 0.25);
+  const double copying = last_critic_mass(24, ObjectiveClass::copying);
+  const double infilling = last_critic_mass(24, ObjectiveClass::infilling);
+  MESSAGE("seed ", seed, ": after the switch copying ", copying, ", infilling ", infilling);
+  followed += copying >= 0.5 && infilling < 0.25;
   }
+  CHECK(followed >= 3);
 }
 
 TEST_CASE("policy: save/restore continues bitwise as if it had not stopped") {
