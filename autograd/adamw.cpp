@@ -18,16 +18,19 @@ AdamW::AdamW(ParameterSet& parameters, AdamWConfig config)
 
 StepReport AdamW::step(double lr) {
   BIRDIE_NVTX_RANGE("adamw.step");
-  Tensor grads[] = {parameters_.gradients()};
   StepReport report;
-  report.grad_norm = kernels::clip_global_norm(grads, config_.clip_norm);
+  report.grad_norm = std::sqrt(kernels::sum_of_squares(parameters_.gradients()));
   if (!std::isfinite(report.grad_norm)) {
     report.skipped = true;
     return report;
   }
   ++steps_;
+  // Clipping is folded into the update (the gradients themselves are left as they are).
+  const double clip = config_.clip_norm > 0 && report.grad_norm > config_.clip_norm
+                          ? config_.clip_norm / report.grad_norm
+                          : 1.0;
   kernels::AdamWHyper hyper{lr, config_.beta1, config_.beta2, config_.eps, config_.weight_decay,
-                            steps_};
+                            steps_, clip};
   kernels::adamw_step(parameters_.values(), parameters_.gradients(), m_, v_, segments_, hyper);
   return report;
 }

@@ -24,8 +24,9 @@ class AdamW {
  public:
   AdamW(ParameterSet& parameters, AdamWConfig config);
 
-  // Clips the gradients, then updates the parameters with learning rate lr. A non-finite
-  // gradient norm skips the update (and does not advance the step count).
+  // Updates the parameters with learning rate lr, the gradient clipped to the global norm
+  // clip_norm (scaled inside the update; the gradient buffer is not modified). A
+  // non-finite gradient norm skips the update (and does not advance the step count).
   StepReport step(double lr);
 
   std::int64_t steps_taken() const { return steps_; }

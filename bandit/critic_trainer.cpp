@@ -38,8 +38,8 @@ CriticFit CriticTrainer::fit(const Tensor& losses, const Tensor& actions, const 
   BIRDIE_CHECK(losses.rank() == 2 && losses.dim(0) >= 1, "critic training: no history rows");
   CriticFit fit;
   fit.iterations = config_.iterations;
-  critic_.parameters().zero_grad();  // later iterations: zeroed by the optimizer's pass
   for (int i = 0; i < config_.iterations; ++i) {
+    critic_.parameters().zero_grad();
     const Tensor loss = mse(critic_.forward(losses, actions), rewards);
     const double value = loss.item();
     if (i == 0) fit.first_mse = value;

@@ -2,13 +2,12 @@
 // whole history, `iterations` full-batch steps of MSE with AdamW (weight decay 0.1,
 // gradient clip 1.0), one learning-rate triangle per retraining: low → peak over the first
 // half of the iterations, then back (defaults 5e-7 → 5e-4 over 100 iterations → 5e-7).
-// The optimizer's moments persist from one retraining to the next (critic_optimizer.h).
+// The optimizer's moments persist from one retraining to the next (autograd/adamw.h).
 #pragma once
 
 #include <vector>
 
 #include "autograd/adamw.h"
-#include "bandit/critic_optimizer.h"
 #include "bandit/reward_critic.h"
 
 namespace birdie::bandit {
@@ -41,13 +40,13 @@ class CriticTrainer {
   // MSE of the critic's predictions, no update.
   double mean_squared_error(const Tensor& losses, const Tensor& actions, const Tensor& rewards) const;
 
-  CriticAdamW& optimizer() { return optimizer_; }
+  autograd::AdamW& optimizer() { return optimizer_; }
   const CriticTrainingConfig& config() const { return config_; }
 
  private:
   RewardCritic& critic_;
   CriticTrainingConfig config_;
-  CriticAdamW optimizer_;
+  autograd::AdamW optimizer_;
 };
 
 }  // namespace birdie::bandit

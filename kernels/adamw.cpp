@@ -65,7 +65,7 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
   auto* device_bytes = static_cast<unsigned char*>(device_table.raw_data());
   cuda::AdamWScalars scalars{hyper.lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weight_decay,
                              1.0 - std::pow(hyper.beta1, double(hyper.step)),
-                             1.0 - std::pow(hyper.beta2, double(hyper.step))};
+                             1.0 - std::pow(hyper.beta2, double(hyper.step)), hyper.grad_scale};
   cuda::adamw_step(params.data<float>(), grads.data<float>(), m.data<float>(), v.data<float>(),
                    params.numel(), reinterpret_cast<const std::int64_t*>(device_bytes),
                    device_bytes + count * 8, static_cast<int>(count), scalars,

@@ -3,7 +3,8 @@
 //   m ← β1 m + (1-β1) g;  v ← β2 v + (1-β2) g²
 //   p ← p - lr · wd · p  (only where decay applies)
 //   p ← p - lr · (m / (1-β1^step)) / (sqrt(v / (1-β2^step)) + eps)
-// The update uses the gradient as given: clip before calling.
+// The gradient enters multiplied by grad_scale: global-norm clipping folded into the
+// update, without a pass that rescales the gradients first.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@ struct AdamWHyper {
   double eps = 1e-8;
   double weight_decay = 0.1;
   std::int64_t step = 1;  // 1-based, for bias correction
+  double grad_scale = 1.0;
 };
 
 // A run of the flat buffer that shares one decay flag (one parameter tensor).

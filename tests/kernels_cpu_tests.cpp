@@ -235,3 +235,20 @@ TEST_CASE("global norm clipping scales every tensor together and reports the nor
   CHECK(std::isnan(kernels::clip_global_norm(bad, 1.0)));
   CHECK(kernels::sum(Tensor::from_values<double>({1, 2, 3.5}, {3})) == 6.5);
 }
+
+TEST_CASE("AdamW's grad_scale equals scaling the gradient first") {
+  RandomGenerator rng(6);
+  Tensor p0 = random_tensor({50}, rng), g = random_tensor({50}, rng);
+  const std::vector<kernels::DecaySegment> segments{{0, 50, true}};
+  Tensor p_folded = p0.clone(), p_scaled = p0.clone();
+  Tensor m1 = Tensor::zeros({50}, DType::f64), v1 = Tensor::zeros({50}, DType::f64);
+  Tensor m2 = Tensor::zeros({50}, DType::f64), v2 = Tensor::zeros({50}, DType::f64);
+  kernels::AdamWHyper folded{1e-2, 0.9, 0.95, 1e-8, 0.1, 1, 0.25};
+  kernels::adamw_step(p_folded, g, m1, v1, segments, folded);
+  Tensor g_scaled = g.clone();
+  kernels::scale_inplace(g_scaled, 0.25);
+  kernels::AdamWHyper plain{1e-2, 0.9, 0.95, 1e-8, 0.1, 1, 1.0};
+  kernels::adamw_step(p_scaled, g_scaled, m2, v2, segments, plain);
+  CHECK(max_abs_difference(p_folded, p_scaled) < 1e-15);
+  CHECK(max_abs_difference(m1, m2) < 1e-15);
+}

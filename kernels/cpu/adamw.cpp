@@ -18,13 +18,13 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
     const T b1 = T(h.beta1), b2 = T(h.beta2), one_minus_b1 = T(1 - h.beta1), one_minus_b2 = T(1 - h.beta2);
     const T step_size = T(h.lr / (1.0 - std::pow(h.beta1, double(h.step))));
     const T inv_sqrt_correction2 = T(1.0 / std::sqrt(1.0 - std::pow(h.beta2, double(h.step))));
-    const T eps = T(h.eps);
+    const T eps = T(h.eps), grad_scale = T(h.grad_scale);
     for (const DecaySegment& segment : segments) {
       const T decay_factor = static_cast<T>(segment.decay ? 1.0 - h.lr * h.weight_decay : 1.0);
       const std::int64_t end = segment.offset + segment.length;
 #pragma omp parallel for simd if (segment.length > parallel_threshold)
       for (std::int64_t i = segment.offset; i < end; ++i) {
-        const T gi = g[i];
+        const T gi = g[i] * grad_scale;
         const T mi = b1 * pm[i] + one_minus_b1 * gi;
         const T vi = b2 * pv[i] + one_minus_b2 * gi * gi;
         pm[i] = mi;

@@ -27,7 +27,7 @@ __global__ void adamw_kernel(float* __restrict__ p, const float* __restrict__ g,
       if (starts[mid] <= i) lo = mid; else hi = mid - 1;
     }
     const double decay_factor = decay[lo] ? 1.0 - h.lr * h.weight_decay : 1.0;
-    const double gi = g[i];
+    const double gi = double(g[i]) * h.grad_scale;
     const double mi = h.beta1 * m[i] + (1.0 - h.beta1) * gi;
     const double vi = h.beta2 * v[i] + (1.0 - h.beta2) * gi * gi;
     m[i] = static_cast<float>(mi);

@@ -11,6 +11,7 @@ namespace birdie::kernels::cuda {
 struct AdamWScalars {
   double lr, beta1, beta2, eps, weight_decay;
   double correction1, correction2;  // 1 − β^step
+  double grad_scale;                // multiplies the gradient (clipping folded in)
 };
 
 // params/grads/m/v: f32 [n]. segment_starts [segments] (ascending, the first 0) and
