@@ -115,7 +115,8 @@ Run set_up(const Arguments& arguments) {
   run.validation = objectives::build_validation_sets(validation_text, run.policy->configurations(), c.sequence_length,
                                                      c.min_pack_tokens, c.validation_samples, c.seed);
 
-  run.lm = std::make_unique<model::GatedSsmLm>(c.model, DType::f32, device, c.seed);
+  run.lm = std::make_unique<model::GatedSsmLm>(c.model, DType::f32, device, c.seed,
+                                                apps::compute_dtype(c.precision, device));
   run.lm->set_recompute_blocks(c.recompute_blocks);
   run.trainer = std::make_unique<apps::Trainer>(
       *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip});
@@ -219,10 +220,10 @@ int train(Run& run, std::int64_t stop_after_steps) {
   apps::JsonlLog evaluations(c.output / "evaluations.jsonl", run.start_step);
   const auto& eval_steps = run.policy->evaluation_steps();
   const double params = double(c.model.parameter_count());
-  std::printf("model: %lld parameters (D=%lld N=%lld layers=%lld, bidirectional %s) on %s\n",
+  std::printf("model: %lld parameters (D=%lld N=%lld layers=%lld, bidirectional %s) on %s, computing in %s\n",
               (long long)c.model.parameter_count(), (long long)c.model.dim, (long long)c.model.state,
               (long long)c.model.layers, std::string(model::bidirectional_layers_name(c.model.bidirectional)).c_str(),
-              c.device.c_str());
+              c.device.c_str(), run.lm->compute_dtype() == DType::bf16 ? "bf16 (fp32 master weights)" : "fp32");
   std::printf("objectives: %s over %zu configurations, %zu evaluations planned; %lld tokens per step\n",
               c.mixture.c_str(), run.policy->configurations().size(), eval_steps.size(),
               (long long)c.tokens_per_step());

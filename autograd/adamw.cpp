@@ -31,7 +31,9 @@ StepReport AdamW::step(double lr) {
                           : 1.0;
   kernels::AdamWHyper hyper{lr, config_.beta1, config_.beta2, config_.eps, config_.weight_decay,
                             steps_, clip};
-  kernels::adamw_step(parameters_.values(), parameters_.gradients(), m_, v_, segments_, hyper);
+  Tensor& compute_copy = parameters_.compute_values();
+  kernels::adamw_step(parameters_.values(), parameters_.gradients(), m_, v_, segments_, hyper,
+                      compute_copy.defined() ? &compute_copy : nullptr);
   return report;
 }
 

@@ -1,5 +1,6 @@
 // The AdamW optimizer over a ParameterSet's flat buffers: moments in one buffer each,
-// gradient clipping by global norm, one kernel call per step.
+// gradient clipping by global norm, one kernel call per step (which also rewrites the
+// bf16 compute copy when the set has one).
 #pragma once
 
 #include "autograd/parameters.h"

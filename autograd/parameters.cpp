@@ -1,5 +1,7 @@
 #include "autograd/parameters.h"
 
+#include "kernels/convert.h"
+
 namespace birdie::autograd {
 
 ParameterSet::ParameterSet(std::vector<ParameterSpec> specs, DType dtype, Device device)
@@ -27,16 +29,40 @@ ParameterSet::ParameterSet(std::vector<ParameterSpec> specs, DType dtype, Device
   }
 }
 
-const Tensor& ParameterSet::operator[](const std::string& name) const {
+std::size_t ParameterSet::index_of(const std::string& name) const {
   auto it = index_.find(name);
   BIRDIE_CHECK(it != index_.end(), "no parameter named '", name, "'");
-  return tensors_[it->second];
+  return it->second;
 }
 
-std::int64_t ParameterSet::offset_of(const std::string& name) const {
-  auto it = index_.find(name);
-  BIRDIE_CHECK(it != index_.end(), "no parameter named '", name, "'");
-  return offsets_[it->second];
+const Tensor& ParameterSet::operator[](const std::string& name) const { return tensors_[index_of(name)]; }
+
+std::int64_t ParameterSet::offset_of(const std::string& name) const { return offsets_[index_of(name)]; }
+
+void ParameterSet::add_compute_copy(DType dtype) {
+  BIRDIE_CHECK(!has_compute_copy(), "ParameterSet: the compute copy exists already");
+  BIRDIE_CHECK(values_.defined(), "ParameterSet: no parameters to copy");
+  BIRDIE_CHECK(dtype == DType::bf16 && values_.dtype() == DType::f32,
+               "ParameterSet: a compute copy is bf16 over f32 master values, asked for ",
+               dtype_name(dtype), " over ", values_.describe());
+  compute_values_ = Tensor::empty(values_.shape(), dtype, values_.device());
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    const std::int64_t begin = offsets_[i], end = begin + shape_numel(specs_[i].shape);
+    Tensor view = compute_values_.slice(begin, end).reshape(specs_[i].shape);
+    view.set_requires_grad(true);
+    view.set_grad(tensors_[i].grad());
+    compute_tensors_.push_back(view);
+  }
+  refresh_compute_copy();
+}
+
+const Tensor& ParameterSet::compute(const std::string& name) const {
+  const std::size_t i = index_of(name);
+  return has_compute_copy() ? compute_tensors_[i] : tensors_[i];
+}
+
+void ParameterSet::refresh_compute_copy() {
+  if (has_compute_copy()) kernels::convert(values_, compute_values_);
 }
 
 std::vector<kernels::DecaySegment> ParameterSet::decay_segments() const {

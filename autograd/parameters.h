@@ -2,6 +2,14 @@
 // optimizer, the gradient norm, checkpointing and (later) the gradient all-reduce each
 // work on one pointer. Every parameter is a named view into those buffers: a leaf that
 // requires a gradient, whose gradient is the matching view of the gradient buffer.
+//
+// Mixed precision (BIRDIE.md §5: fp32 master weights, bf16 compute) adds a third buffer,
+// the compute copy: the values rounded to bf16, which the forward pass reads. Its views
+// are leaves too, and their gradients are the same fp32 views of the gradient buffer, so
+// the backward pass of a bf16 forward accumulates straight into the fp32 gradients.
+// AdamW writes the copy as it updates the master values (kernels/adamw.h); anything else
+// that writes the master values (initialization, loading a checkpoint) calls
+// refresh_compute_copy().
 #pragma once
 
 #include <string>
@@ -34,6 +42,17 @@ class ParameterSet {
   const std::vector<Tensor>& tensors() const { return tensors_; }
   std::int64_t offset_of(const std::string& name) const;
 
+  // Creates the compute copy in `dtype` (bf16) from the current values. Once.
+  void add_compute_copy(DType dtype);
+  bool has_compute_copy() const { return compute_values_.defined(); }
+  // What the forward pass computes with: the compute copy's view, or the master view
+  // when there is no copy.
+  const Tensor& compute(const std::string& name) const;
+  Tensor& compute_values() { return compute_values_; }  // flat; undefined without a copy
+  DType compute_dtype() const { return (has_compute_copy() ? compute_values_ : values_).dtype(); }
+  // compute copy ← values rounded; a no-op without a copy.
+  void refresh_compute_copy();
+
   Tensor& values() { return values_; }      // flat [count]
   Tensor& gradients() { return grads_; }    // flat [count]
   std::int64_t count() const { return values_.defined() ? values_.numel() : 0; }
@@ -47,6 +66,10 @@ class ParameterSet {
   std::vector<Tensor> tensors_;
   std::unordered_map<std::string, std::size_t> index_;
   Tensor values_, grads_;
+  Tensor compute_values_;
+  std::vector<Tensor> compute_tensors_;
+
+  std::size_t index_of(const std::string& name) const;
 };
 
 }  // namespace birdie::autograd

@@ -136,6 +136,7 @@ void load_weights(const fs::path& model_file, GatedSsmLm& lm) {
     if (!parameters.contains(name)) problems += "\n  unexpected tensor " + name;
   BIRDIE_CHECK(problems.empty(), weights.path.string(), " does not match the model:", problems);
   for (const auto& spec : parameters.specs()) parameters[spec.name].copy_from(weights.at(spec.name));
+  parameters.refresh_compute_copy();
 }
 
 TrainingState load_checkpoint(const fs::path& checkpoint, GatedSsmLm& lm, autograd::AdamW* optimizer) {

@@ -17,8 +17,8 @@ void append_gated_ssm_block_specs(std::vector<autograd::ParameterSpec>& specs,
 
 GatedSsmBlockWeights gated_ssm_block_weights(const autograd::ParameterSet& parameters,
                                              const std::string& prefix) {
-  return {parameters[prefix + "norm.weight"], parameters[prefix + "in_proj.weight"],
-          parameters[prefix + "in_proj.bias"], parameters[prefix + "out_proj.weight"]};
+  return {parameters.compute(prefix + "norm.weight"), parameters.compute(prefix + "in_proj.weight"),
+          parameters.compute(prefix + "in_proj.bias"), parameters.compute(prefix + "out_proj.weight")};
 }
 
 void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng) {

@@ -13,7 +13,8 @@
 
 namespace birdie::model {
 
-// Views of one block's parameters in a ParameterSet.
+// Views of one block's parameters in a ParameterSet: the weights the forward pass reads
+// (the compute copy when the set has one).
 struct GatedSsmBlockWeights {
   Tensor norm, in_proj_weight, in_proj_bias, out_proj_weight;
 };

@@ -24,16 +24,17 @@ std::vector<autograd::ParameterSpec> gated_ssm_parameter_specs(const GatedSsmCon
 }
 
 GatedSsmLm::GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device,
-                       std::uint64_t seed)
+                       std::uint64_t seed, DType compute_dtype)
     : config_(config), parameters_(gated_ssm_parameter_specs(config), dtype, device) {
   RandomGenerator rng(seed);
   initialize_parameters(parameters_, config_.layers, rng);
+  if (compute_dtype != dtype) parameters_.add_compute_copy(compute_dtype);
   for (std::int64_t l = 0; l < config_.layers; ++l)
     blocks_.push_back(gated_ssm_block_weights(parameters_, block_prefix(l)));
 }
 
 Tensor GatedSsmLm::embed(const Tensor& tokens) const {
-  return autograd::embedding(parameters_["embedding.weight"], tokens);
+  return autograd::embedding(parameters_.compute("embedding.weight"), tokens);
 }
 
 Tensor GatedSsmLm::block_projection(std::int64_t layer, const Tensor& x) const {
@@ -46,8 +47,8 @@ Tensor GatedSsmLm::block_output(std::int64_t layer, const Tensor& x, const Tenso
 
 Tensor GatedSsmLm::head(const Tensor& x) const {
   namespace ag = autograd;
-  Tensor h = ag::rmsnorm(x, parameters_["final_norm.weight"], config_.norm_eps);
-  const Tensor& weight = config_.tie_embeddings ? parameters_["embedding.weight"] : parameters_["head.weight"];
+  Tensor h = ag::rmsnorm(x, parameters_.compute("final_norm.weight"), config_.norm_eps);
+  const Tensor& weight = parameters_.compute(config_.tie_embeddings ? "embedding.weight" : "head.weight");
   return ag::linear(ag::reshape(h, {-1, config_.dim}), weight);
 }
 

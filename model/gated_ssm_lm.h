@@ -18,15 +18,23 @@ namespace birdie::model {
 std::vector<autograd::ParameterSpec> gated_ssm_parameter_specs(const GatedSsmConfig& config);
 
 // Built with its parameters initialized (model/gated_ssm_block.h) from `seed`.
+// `dtype` is the parameters' (master) dtype; `compute_dtype` the dtype of the weights the
+// forward pass reads and of its activations: the same, or bf16 over f32 master weights
+// (mixed precision: a bf16 compute copy in the ParameterSet, fp32 gradients, moments and
+// recurrences, fp32 normalization statistics and losses).
 class GatedSsmLm {
  public:
-  GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device, std::uint64_t seed);
+  GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device, std::uint64_t seed)
+      : GatedSsmLm(config, dtype, device, seed, dtype) {}
+  GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device, std::uint64_t seed,
+             DType compute_dtype);
 
   const GatedSsmConfig& config() const { return config_; }
   autograd::ParameterSet& parameters() { return parameters_; }
   const autograd::ParameterSet& parameters() const { return parameters_; }
   Device device() const { return parameters_.tensors().front().device(); }
   DType dtype() const { return parameters_.tensors().front().dtype(); }
+  DType compute_dtype() const { return parameters_.compute_dtype(); }
 
   // Activation recompute per block: keep only each block's input during the forward pass
   // and recompute the block in the backward pass (autograd/recompute.h).

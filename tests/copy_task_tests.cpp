@@ -30,14 +30,17 @@ TEST_CASE("copy task batches follow the packed-row format") {
   }
 }
 
-TEST_CASE("a tiny Gated SSM LM learns to copy: loss falls from chance to below 1.0 in 250 steps") {
+namespace {
+// Trains the copy task for 250 steps with the model computing in `compute` (f32, or bf16
+// over fp32 master weights) and checks the loss falls from chance to below 1.0.
+void check_learns_to_copy(DType compute) {
   data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08
   model::GatedSsmConfig config;
   config.vocab = task.first_symbol + task.symbols;
   config.dim = 64;
   config.state = 128;
   config.layers = 2;
-  model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
+  model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1, compute);
   autograd::AdamW optimizer(lm.parameters(), {0.9, 0.95, 1e-8, 0.0, 1.0});
   RandomGenerator rng(1, 1);
   const int steps = 250;
@@ -52,7 +55,14 @@ TEST_CASE("a tiny Gated SSM LM learns to copy: loss falls from chance to below 1
   }
   double last = 0;
   for (int i = steps - 10; i < steps; ++i) last += losses[i] / 10;
-  MESSAGE("copy task: first loss ", losses.front(), ", mean of the last 10 ", last);
+  MESSAGE("copy task (", dtype_name(compute), " compute): first loss ", losses.front(), ", mean of the last 10 ", last);
   CHECK(losses.front() > 2.0);
   CHECK(last < 1.0);
 }
+}  // namespace
+
+TEST_CASE("a tiny Gated SSM LM learns to copy: loss falls from chance to below 1.0 in 250 steps") {
+  check_learns_to_copy(DType::f32);
+}
+
+TEST_CASE("the same with bf16 compute over fp32 master weights") { check_learns_to_copy(DType::bf16); }

@@ -16,7 +16,7 @@ namespace birdie::apps {
 namespace {
 
 const std::map<std::string, std::set<std::string>> known_keys{
-    {"run", {"output", "device", "seed"}},
+    {"run", {"output", "device", "precision", "seed"}},
     {"data", {"path"}},
     {"model", {"vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "recompute_blocks"}},
     {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations"}},
@@ -129,6 +129,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
                 schedule = section("schedule");
   run.read("output", c.output);
   run.read("device", c.device);
+  run.read("precision", c.precision);
   run.read("seed", c.seed);
   data.read("path", c.data);
   BIRDIE_CHECK(model.table, source, ": missing [model] table (see configs/model/*.toml)");
@@ -164,6 +165,8 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
     BIRDIE_CHECK(ok, source, ": ", key, " ", rule);
   };
   require(c.device == "cpu" || c.device == "cuda", "run.device", "must be \"cpu\" or \"cuda\"");
+  require(c.precision == "auto" || c.precision == "fp32" || c.precision == "bf16", "run.precision",
+          "must be \"auto\", \"fp32\" or \"bf16\"");
   require(c.lr > 0, "optimizer.lr", "must be positive");
   require(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1, "optimizer.min_lr_ratio", "must be in [0, 1]");
   require(c.warmup_steps >= 0, "optimizer.warmup_steps", "must not be negative");
@@ -180,10 +183,18 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   return c;
 }
 
+DType compute_dtype(const std::string& precision, Device device) {
+  if (precision == "auto") return device == Device::cuda ? DType::bf16 : DType::f32;
+  BIRDIE_CHECK(precision == "fp32" || precision == "bf16", "precision must be \"auto\", \"fp32\" or \"bf16\", got \"",
+               precision, "\"");
+  return precision == "bf16" ? DType::bf16 : DType::f32;
+}
+
 std::string run_config_to_toml(const RunConfig& c) {
   std::ostringstream out;
   out << "# effective configuration (from " << c.source.string() << " and --set overrides)\n"
-      << "[run]\noutput = \"" << c.output.string() << "\"\ndevice = \"" << c.device << "\"\nseed = " << c.seed
+      << "[run]\noutput = \"" << c.output.string() << "\"\ndevice = \"" << c.device << "\"\nprecision = \""
+      << c.precision << "\"\nseed = " << c.seed
       << "\n\n[data]\npath = \"" << c.data.string() << "\"\n\n[model]\nvocab = " << c.model.vocab
       << "\ndim = " << c.model.dim << "\nstate = " << c.model.state << "\nlayers = " << c.model.layers
       << "\nbidirectional = \"" << model::bidirectional_layers_name(c.model.bidirectional)

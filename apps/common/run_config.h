@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/tensor.h"
 #include "model/gated_ssm_config.h"
 
 namespace birdie::apps {
@@ -18,6 +19,10 @@ struct RunConfig {
   // [run]
   std::filesystem::path output = "runs/default";  // checkpoints, metrics.jsonl, plot.svg
   std::string device = "cpu";                     // "cpu" or "cuda"
+  // "fp32": everything in fp32. "bf16": fp32 master weights, gradients and moments, a
+  // bf16 compute copy of the weights and bf16 activations (recurrences, normalization
+  // statistics and losses in fp32). "auto": bf16 on cuda, fp32 on cpu.
+  std::string precision = "auto";
   std::uint64_t seed = 1;
 
   // [data]
@@ -63,6 +68,10 @@ struct RunConfig {
   }
   double learning_rate(std::int64_t step) const;  // step is 1-based
 };
+
+// The dtype the model computes in for a precision setting ("auto", "fp32", "bf16") on a
+// device; the parameters' master dtype is always f32.
+DType compute_dtype(const std::string& precision, Device device);
 
 // Reads `path`, applies the overrides ("section.key=value"; values are TOML: 12, 3e-4,
 // true, "text" — a bare word is taken as a string), and validates everything.

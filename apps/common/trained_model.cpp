@@ -2,13 +2,15 @@
 
 #include <toml++/toml.h>
 
+#include "apps/common/run_config.h"
 #include "model/checkpoint.h"
 
 namespace birdie::apps {
 
 namespace fs = std::filesystem;
 
-TrainedModel load_trained_model(const fs::path& path, const std::optional<fs::path>& tokenizer, Device device) {
+TrainedModel load_trained_model(const fs::path& path, const std::optional<fs::path>& tokenizer, Device device,
+                                const std::string& precision) {
   BIRDIE_CHECK(fs::exists(path), path.string(), " does not exist: give a run folder (e.g. runs/tiny-cpu) or a "
                "checkpoint folder inside it");
   fs::path checkpoint = path, run_folder;
@@ -25,7 +27,8 @@ TrainedModel load_trained_model(const fs::path& path, const std::optional<fs::pa
   BIRDIE_CHECK(fs::exists(tokenizer_path), "no tokenizer at ", tokenizer_path.string(),
                ": pass --tokenizer PATH (the tokenizer.model of the data the model was trained on)");
   const model::GatedSsmConfig config = model::read_checkpoint_config(checkpoint);
-  TrainedModel out{checkpoint, run_folder, std::make_unique<model::GatedSsmLm>(config, DType::f32, device, 0),
+  TrainedModel out{checkpoint, run_folder, std::make_unique<model::GatedSsmLm>(config, DType::f32, device, 0,
+                                                                        compute_dtype(precision, device)),
                    data::Tokenizer::load(tokenizer_path, static_cast<int>(config.vocab)), 0};
   model::load_checkpoint(checkpoint, *out.lm, nullptr);
   if (fs::exists(run_folder / "config.toml")) {

@@ -10,7 +10,9 @@ CrossEntropy cross_entropy(const Tensor& logits, const Tensor& targets) {
   BIRDIE_CHECK(logits.rank() == 2, "cross_entropy: logits must be [rows, vocab], got ",
                logits.describe());
   const bool grad = needs_grad({&logits});
-  Tensor row_loss = Tensor::empty({logits.dim(0)}, logits.dtype(), logits.device());
+  // bf16 logits give fp32 losses: the loss is what the bandit's rewards compare.
+  const DType loss_dtype = logits.dtype() == DType::bf16 ? DType::f32 : logits.dtype();
+  Tensor row_loss = Tensor::empty({logits.dim(0)}, loss_dtype, logits.device());
   Tensor dlogits;
   if (grad) dlogits = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
   // The count is known before the pass (targets only), so the gradient of the mean comes
@@ -21,7 +23,7 @@ CrossEntropy cross_entropy(const Tensor& logits, const Tensor& targets) {
   kernels::cross_entropy_forward_backward(logits, targets, grad_scale, row_loss,
                                           grad ? &dlogits : nullptr);
   const double mean = counted > 0 ? kernels::sum(row_loss) / double(counted) : 0.0;
-  Tensor loss = Tensor::full({1}, mean, logits.dtype(), logits.device());
+  Tensor loss = Tensor::full({1}, mean, loss_dtype, logits.device());
   if (grad) {
     record("cross_entropy", {logits}, {loss}, [logits, dlogits](const std::vector<Tensor>& grads) {
       // dlogits belongs to this node alone and the tape runs a node once: scale it in place

@@ -8,10 +8,14 @@ namespace birdie::autograd {
 namespace {
 Tensor empty_like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.device()); }
 
-// The gradient of a broadcast operand: summed over the dimensions it was broadcast along.
+// The gradient of a broadcast operand: summed over the dimensions it was broadcast along,
+// in the dtype of the operand's gradient (a bf16 bias's gradient is the fp32 master
+// gradient: the sum goes there without a bf16 rounding in between).
 Tensor reduce_to(const Tensor& grad, const Tensor& operand) {
   if (grad.shape() == operand.shape()) return grad;
-  Tensor reduced = empty_like(operand);
+  const Tensor existing = operand.grad();
+  Tensor reduced = Tensor::empty(operand.shape(), existing.defined() ? existing.dtype() : operand.dtype(),
+                                 operand.device());
   kernels::sum_to_trailing(grad, reduced);
   return reduced;
 }
@@ -90,7 +94,6 @@ Tensor gelu(const Tensor& x) {
 }
 
 Tensor sum(const Tensor& x) {
-  BIRDIE_CHECK(x.is_cpu(), "sum: runs on CPU tensors, got ", x.describe());
   Tensor out = Tensor::full({1}, kernels::sum(x), x.dtype(), x.device());
   if (needs_grad({&x})) {
     record("sum", {x}, {out}, [x](const std::vector<Tensor>& grads) {
