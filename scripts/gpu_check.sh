@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command on a GPU machine (nvcc, CMake, no package registry): build the CUDA backend,
 # run the GPU parity suites (plain and under compute-sanitizer memcheck), run the kernel
-# benchmarks, keep the full log, print a short table last.
+# benchmarks and whole-step benchmarks (apps/step_bench), keep the full log, print a short
+# table last.
 #
 #   scripts/gpu_check.sh OUTDIR
 #
@@ -136,6 +137,16 @@ if [ $built = 1 ]; then
     record "bench" FAILED "see $bench_out"
   fi
   cat "$bench_out" >> "$log"
+  # Whole training steps in bf16 compute: tokens/s, MFU and peak memory. The paper
+  # configuration at 4 x 2048 is the memory claim of the model (one 80 GB GPU).
+  steps_out="$out/step_bench.txt"
+  : > "$steps_out"
+  for run in "small 8 2048" "base 8 2048" "paper 4 2048" "paper 8 2048 --recompute"; do
+    set -- $run
+    step "step_bench $run" "$build/apps/step_bench" --model "$repo/configs/model/$1.toml" --rows "$2" \
+      --seq "$3" ${4:-} --device cuda --precision bf16 --steps 5
+    tail -n 4 "$log" | grep -E '^(step_bench|  )' >> "$steps_out"
+  done
 fi
 
 # --- the short table last ------------------------------------------------------------
@@ -146,6 +157,10 @@ fi
   if [ -f "${bench_out:-/nonexistent}" ]; then
     echo
     grep -E '^(device|ceilings|op |scan|gemm|rmsnorm|cross)' "$bench_out" || true
+  fi
+  if [ -s "${steps_out:-/nonexistent}" ]; then
+    echo
+    cat "$steps_out"
   fi
 } | tee -a "$log"
 exit $status
