@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end on the CPU: prepare a small data set, pretrain a tiny model with Birdie and
-# with NTP, check that a run cut in two jobs (--stop-after-steps, then --resume) gives
+# with NTP (in bf16 compute), check that a run cut in two jobs (--stop-after-steps, then --resume) gives
 # exactly the losses and mixtures of an uninterrupted one, evaluate it on phone books,
 # generate text, and check that a bad configuration is refused with exit code 2.
 #   tests/end_to_end.sh BUILD_DIR SOURCE_DIR
@@ -47,9 +47,13 @@ for name, keys in [("metrics.jsonl", ["step", "loss", "grad_norm", "lr"]),
 PY
 test -s "$work/birdie/plot.svg"
 
-step "pretrain with NTP"
-"$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/ntp\"" --set objectives.mixture=ntp --set schedule.steps=6
+step "pretrain with NTP, in bf16 compute over fp32 master weights"
+"$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/ntp\"" --set objectives.mixture=ntp --set schedule.steps=6 \
+  --set run.precision=bf16 | tee "$work/ntp.log"
+grep -q 'computing in bf16' "$work/ntp.log"
 grep -q '"policy":"ntp"' "$work/ntp/evaluations.jsonl"
+python3 -c "import json, math, sys; rows = [json.loads(l) for l in open(sys.argv[1])]; \
+assert rows and all(math.isfinite(r['loss']) for r in rows), rows" "$work/ntp/metrics.jsonl"
 
 step "phone-book evaluation"
 "$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 4 --queries 1,2 --books 2 --finetune-steps 2 \
