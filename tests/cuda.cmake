@@ -9,4 +9,7 @@ if(BIRDIE_CUDA)
   birdie_test_suite(cuda_autograd_tests
     SOURCES cuda_autograd_tests.cpp cuda_test_support.cpp
     LIBS birdie_autograd)
+  birdie_test_suite(cuda_generation_tests
+    SOURCES cuda_generation_tests.cpp cuda_test_support.cpp
+    LIBS birdie_model)
 endif()
