@@ -18,23 +18,22 @@ Tensor RecurrentGenerator::prefill(std::span<const std::int32_t> prompt, std::in
   std::vector<std::int32_t> reset(T, 0);
   reset[0] = kernels::reset_bits::segment_start;
   reset[T - 1] |= kernels::reset_bits::causal;
-  const Tensor token_tensor = Tensor::from_values<std::int32_t>(tokens, {1, T});
-  const Tensor reset_tensor = Tensor::from_values<std::int32_t>(reset, {1, T});
   const Device device = lm_.device();
-  const DType dtype = lm_.dtype();
+  const Tensor token_tensor = Tensor::from_values<std::int32_t>(tokens, {1, T}).to(device);
+  const Tensor reset_tensor = Tensor::from_values<std::int32_t>(reset, {1, T}).to(device);
 
   states_.clear();
-  Tensor x = lm_.embed(token_tensor.to(device));
-  const Tensor reset_on_device = reset_tensor.to(device);
+  Tensor x = lm_.embed(token_tensor);
   for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
     Tensor proj = lm_.block_projection(l, x);
-    Tensor state = Tensor::empty({1, lm_.config().state}, dtype, device);
-    kernels::gated_scan_final_state(proj, reset_on_device, lm_.direction(l), state);
+    Tensor state = Tensor::empty({1, lm_.config().state}, kernels::gated_scan_state_dtype(proj.dtype()), device);
+    kernels::gated_scan_final_state(proj, reset_tensor, lm_.direction(l), state);
     states_.push_back(state);
-    x = lm_.block_output(l, x, autograd::gated_scan(proj, reset_on_device, lm_.direction(l)));
+    x = lm_.block_output(l, x, autograd::gated_scan(proj, reset_tensor, lm_.direction(l)));
   }
-  const Tensor logits = lm_.head(x);
-  return logits.slice(T - 1, T).reshape({lm_.config().vocab});
+  // Only <sg>'s row goes through the head: a long prompt's full [T, V] logits would cost
+  // T times the memory and time for rows nobody reads.
+  return host_logits(x.reshape({T, lm_.config().dim}).slice(T - 1, T));
 }
 
 Tensor RecurrentGenerator::step(std::int32_t token) {
@@ -49,7 +48,12 @@ Tensor RecurrentGenerator::step(std::int32_t token) {
     kernels::gated_scan_step(proj, states_[l], lm_.direction(l), y);
     x = lm_.block_output(l, x, y.reshape({1, 1, N}));
   }
-  return lm_.head(x).reshape({lm_.config().vocab});
+  return host_logits(x);
+}
+
+Tensor RecurrentGenerator::host_logits(const Tensor& x) const {
+  const Tensor logits = lm_.head(x).reshape({lm_.config().vocab});
+  return logits.is_cpu() ? logits : logits.to(Device::cpu);
 }
 
 std::int32_t sample_token(const Tensor& logits, const SamplingOptions& options, RandomGenerator& rng) {

@@ -32,10 +32,16 @@ class RecurrentGenerator {
   Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating);
   // Feeds one generated token; returns the logits [V] for the next one.
   Tensor step(std::int32_t token);
+  // Both return the logits on the host: everything else stays on the model's device, so
+  // a token costs one copy of V values back for sampling.
 
  private:
+  // The head on one position's hidden state x ([1, D] or [1, 1, D]), copied to the host.
+  Tensor host_logits(const Tensor& x) const;
+
   const GatedSsmLm& lm_;
-  std::vector<Tensor> states_;  // per block: [1, N]
+  // Per block: [1, N], f32 when the activations are bf16 (kernels/scan_step.h).
+  std::vector<Tensor> states_;
 };
 
 // Picks a token from logits [V] under the options (greedy when temperature is 0).

@@ -9,7 +9,9 @@ if(BIRDIE_CUDA)
   birdie_test_suite(cuda_autograd_tests
     SOURCES cuda_autograd_tests.cpp cuda_test_support.cpp
     LIBS birdie_autograd)
-  birdie_test_suite(cuda_mixed_precision_tests
-    SOURCES cuda_mixed_precision_tests.cpp cuda_test_support.cpp
-    LIBS birdie_model)
+  foreach(suite mixed_precision generation)
+    birdie_test_suite(cuda_${suite}_tests
+      SOURCES cuda_${suite}_tests.cpp cuda_test_support.cpp
+      LIBS birdie_model)
+  endforeach()
 endif()

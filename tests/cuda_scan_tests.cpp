@@ -1,11 +1,13 @@
-// GPU gated scan (forward and backward, causal and bidirectional) against the CPU
-// reference in f64: odd sizes, resets mid-sequence (values 1, 2, 3), gates near 1.
+// GPU gated scan (forward and backward, causal and bidirectional) and its generation form
+// (final state of a prompt, then single steps) against the CPU reference in f64: odd
+// sizes, resets mid-sequence (values 1, 2, 3), gates near 1.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include "kernels/cuda/scan.h"
 #include "kernels/scan.h"
+#include "kernels/scan_step.h"
 #include "tests/cuda_test_support.h"
 
 namespace birdie::testing {
@@ -39,6 +41,15 @@ Tensor random_reset(std::int64_t B, std::int64_t T, RandomGenerator& rng) {
     values[T / 2] = 3;
     values[T / 2 + 1] = 2;
   }
+  return Tensor::from_values<std::int32_t>(values, {B, T});
+}
+
+// Segment starts at each row's start and at T/3 only: with gates near 1 the state then
+// carries across two thirds of the prompt (measured on the CPU: f32 against f64 over 500
+// carried steps lands at 4.4e-6, within the fp32 bound).
+Tensor long_segment_reset(std::int64_t B, std::int64_t T) {
+  std::vector<std::int32_t> values(B * T, 0);
+  for (std::int64_t b = 0; b < B; ++b) values[b * T] = values[b * T + T / 3] = 1;
   return Tensor::from_values<std::int32_t>(values, {B, T});
 }
 
@@ -101,6 +112,38 @@ void check_scan(const ScanCase& c, std::uint64_t seed) {
   }
 }
 
+// The prompt's final state, then `steps` chained steps each carrying the state on, GPU
+// against the f64 reference on the same inputs. The state is f32 on the GPU for either
+// proj dtype, so it gets the fp32 bound whatever c.dtype; y gets c.dtype's bound.
+void check_generation(const ScanCase& c, int steps, std::uint64_t seed) {
+  CAPTURE(c.B);
+  CAPTURE(c.T);
+  CAPTURE(c.N);
+  CAPTURE(static_cast<int>(c.direction));
+  CAPTURE(dtype_name(c.dtype));
+  RandomGenerator rng(seed);
+  const Tensor prompt = random_proj(c, rng);
+  const Tensor reset = c.gates_near_one ? long_segment_reset(c.B, c.T) : random_reset(c.B, c.T, rng);
+  Tensor state_ref = Tensor::empty({c.B, c.N}, DType::f64);
+  kernels::gated_scan_final_state(as_f64_cpu(prompt), reset, c.direction, state_ref);
+  Tensor state = poisoned_cuda({c.B, c.N}, kernels::gated_scan_state_dtype(c.dtype));
+  REQUIRE(state.dtype() == DType::f32);
+  kernels::gated_scan_final_state(prompt.to(Device::cuda), reset.to(Device::cuda), c.direction, state);
+  CHECK(relative_error(state, state_ref) < fp32_bound);
+  ScanCase token = c;
+  token.T = 1;
+  for (int step = 0; step < steps; ++step) {
+    CAPTURE(step);
+    const Tensor proj = random_proj(token, rng).reshape({c.B, 4 * c.N});
+    Tensor y_ref = Tensor::empty({c.B, c.N}, DType::f64);
+    kernels::gated_scan_step(as_f64_cpu(proj), state_ref, c.direction, y_ref);
+    Tensor y = poisoned_cuda({c.B, c.N}, c.dtype);
+    kernels::gated_scan_step(proj.to(Device::cuda), state, c.direction, y);
+    CHECK(relative_error(y, y_ref) < bound_for(c.dtype));
+    CHECK(relative_error(state, state_ref) < fp32_bound);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("gated scan f32: odd sizes, both directions, vector and scalar paths") {
@@ -139,6 +182,18 @@ TEST_CASE("gated scan: repeated runs give identical bits") {
   kernels::gated_scan_forward(proj, reset, c.direction, y1);
   kernels::gated_scan_forward(proj, reset, c.direction, y2);
   CHECK(y1.to_vector<float>() == y2.to_vector<float>());
+}
+
+TEST_CASE("generation scan: final state and chained steps, f32 and bf16, odd widths") {
+  std::uint64_t seed = 500;
+  for (DType dtype : {DType::f32, DType::bf16}) {
+    check_generation({3, 37, 7, ScanDirection::causal, dtype}, 5, ++seed);
+    check_generation({2, 29, 13, ScanDirection::causal, dtype}, 5, ++seed);
+    check_generation({3, 37, 10, ScanDirection::bidirectional, dtype}, 5, ++seed);  // N/2 odd
+    check_generation({2, 1, 18, ScanDirection::bidirectional, dtype}, 3, ++seed);  // <sg> alone
+    check_generation({2, 500, 13, ScanDirection::causal, dtype, true}, 8, ++seed);
+    check_generation({2, 400, 14, ScanDirection::bidirectional, dtype, true}, 8, ++seed);
+  }
 }
 
 }  // namespace birdie::testing
