@@ -2,6 +2,7 @@
 //
 //   generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]
 //            [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]
+//            [--precision auto|fp32|bf16]
 //
 // DIR is a run folder (its newest checkpoint) or a checkpoint folder. The prompt is read
 // in both directions (the bidirectional prefix), then the answer is decoded causally
@@ -21,7 +22,8 @@ namespace {
   std::fprintf(stderr,
                "generate: %s\n"
                "usage: generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]\n"
-               "                [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]\n",
+               "                [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]\n"
+               "                [--precision auto|fp32|bf16]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -35,7 +37,7 @@ double number(const std::string& flag, const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string checkpoint, prompt, device = "cpu";
+  std::string checkpoint, prompt, device = "cpu", precision = "auto";
   std::optional<std::filesystem::path> tokenizer;
   model::SamplingOptions options;
   options.max_new_tokens = 64;
@@ -54,11 +56,12 @@ int main(int argc, char** argv) {
     else if (flag == "--seed") options.seed = static_cast<std::uint64_t>(number(flag, value));
     else if (flag == "--tokenizer") tokenizer = value;
     else if (flag == "--device") device = value;
+    else if (flag == "--precision") precision = value;
     else usage("unknown option " + flag);
   }
   if (checkpoint.empty() || !have_prompt) usage("--checkpoint and --prompt are required");
   try {
-    apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device));
+    apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device), precision);
     const std::vector<data::Token> prompt_tokens = trained.tokenizer.encode(prompt);
     options.eos = data::special_tokens::eos;
     const auto out = model::generate(*trained.lm, prompt_tokens, data::special_tokens::start_generating, options);

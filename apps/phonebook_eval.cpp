@@ -4,7 +4,7 @@
 //   phonebook_eval --checkpoint DIR [--entries 8,16] [--queries 1,2,4] [--books N]
 //                  [--cases FILE.jsonl] [--finetune-steps N] [--finetune-rows R]
 //                  [--finetune-lr LR] [--context T] [--seed S] [--json OUT] [--tokenizer PATH]
-//                  [--device cpu|cuda]
+//                  [--device cpu|cuda] [--precision auto|fp32|bf16]
 //
 // Generated books are scaled to the model's context (its training sequence length, or
 // --context): a book whose prompt does not fit is shrunk to the most entries that do.
@@ -41,6 +41,7 @@ struct Options {
   int context = 0;
   std::uint64_t seed = 1;
   std::string device = "cpu";
+  std::string precision = "auto";  // apps/common/run_config.h: bf16 compute on cuda
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -49,7 +50,7 @@ struct Options {
                "usage: phonebook_eval --checkpoint DIR [--entries 8,16] [--queries 1,2,4] [--books N]\n"
                "                      [--cases FILE.jsonl] [--finetune-steps N] [--finetune-rows R]\n"
                "                      [--finetune-lr LR] [--context T] [--seed S] [--json OUT] [--tokenizer PATH]\n"
-               "                      [--device cpu|cuda]\n",
+               "                      [--device cpu|cuda] [--precision auto|fp32|bf16]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -93,6 +94,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--context") o.context = static_cast<int>(positive(16));
     else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(positive(0));
     else if (flag == "--device") o.device = value;
+    else if (flag == "--precision") o.precision = value;
     else usage("unknown option " + flag);
   }
   if (o.checkpoint.empty()) usage("--checkpoint is required");
@@ -167,7 +169,7 @@ void finetune(apps::TrainedModel& trained, const Options& o, int context) {
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   try {
-    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device));
+    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);
     const int context = o.context > 0 ? o.context : trained.context;
     BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
     std::printf("phonebook_eval: %s, context %d tokens\n", trained.checkpoint.string().c_str(), context);
