@@ -1,5 +1,6 @@
 #include "kernels/cross_entropy.h"
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/cross_entropy.h"
 #include "kernels/device_dispatch.h"
 
@@ -21,16 +22,22 @@ std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& 
   check_dtype(targets, DType::i32, "cross_entropy targets");
   check_shape(row_loss, {logits.dim(0)}, "cross_entropy row_loss");
   BIRDIE_CHECK(row_loss.dtype() == logits.dtype() ||
-                   (!logits.is_cpu() && row_loss.dtype() == DType::f32),
+                   (logits.dtype() == DType::bf16 && row_loss.dtype() == DType::f32),
                "cross_entropy: row_loss ", row_loss.describe(), " must have the logits' dtype (or "
-               "f32 on the GPU), logits are ", logits.describe());
+               "f32 with bf16 logits), logits are ", logits.describe());
   if (dlogits) {
     require_same_device("cross_entropy", {&logits, dlogits});
     check_shape(*dlogits, logits.shape(), "cross_entropy dlogits");
     check_dtype(*dlogits, logits.dtype(), "cross_entropy dlogits");
   }
-  if (logits.is_cpu())
-    return cpu::cross_entropy_forward_backward(logits, targets, grad_scale, row_loss, dlogits);
+  if (logits.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    const std::int64_t counted = cpu::cross_entropy_forward_backward(
+        f32.input(logits), targets, grad_scale, f32.output(row_loss),
+        dlogits ? &f32.output(*dlogits) : nullptr);
+    f32.finish();
+    return counted;
+  }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("cross_entropy");
   return cuda::cross_entropy_forward_backward(

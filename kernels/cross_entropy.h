@@ -11,12 +11,12 @@ namespace birdie::kernels {
 constexpr std::int32_t ignore_index = -1;
 
 // logits [rows, V], targets [rows] (i32, in [0, V) or ignore_index).
-// Writes row_loss [rows] (f32/f64 like logits, or f32 with bf16 logits on the GPU; 0 on
-// ignored rows) and, when dlogits is
-// defined, dlogits = (softmax(logits) - onehot(target)) · grad_scale per counted row (0 on
-// ignored rows). With grad_scale = 1 / counted rows this is the gradient of the mean loss.
-// Returns the number of counted (non-ignored) rows. GPU: f32 or bf16 logits; the count
-// comes back to the host, so the call waits for the stream.
+// Writes row_loss [rows] (the logits' dtype, or f32 with bf16 logits; 0 on ignored rows)
+// and, when dlogits is defined, dlogits (the logits' dtype) = (softmax(logits) -
+// onehot(target)) · grad_scale per counted row (0 on ignored rows). With grad_scale =
+// 1 / counted rows this is the gradient of the mean loss. Returns the number of counted
+// (non-ignored) rows. Logits: f32 or bf16 on both devices (the CPU emulates bf16), f64 on
+// the CPU. GPU: the count comes back to the host, so the call waits for the stream.
 std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& targets,
                                             double grad_scale, Tensor& row_loss,
                                             Tensor* dlogits);

@@ -1,5 +1,6 @@
 #include "kernels/elementwise.h"
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/elementwise.h"
 #include "kernels/device_dispatch.h"
 
@@ -34,9 +35,28 @@ void check_unary(const char* op, const Tensor& x, const Tensor& out) {
   check_dtype(out, x.dtype(), op);
 }
 
+// bf16 values summed straight into an f32 tensor (mixed precision's gradients), never
+// rounded to bf16 on the way.
+bool mixed_precision_sum(const Tensor& from, const Tensor& into) {
+  return from.dtype() == DType::bf16 && into.dtype() == DType::f32;
+}
+
 void check_same(const char* op, const Tensor& a, const Tensor& b, const Tensor& out) {
   check_binary(op, a, b, out);
   check_shape(b, a.shape(), op);
+}
+
+// The CPU references with bf16 emulated (kernels/cpu/bf16_emulation.h).
+void cpu_binary(void (*reference)(const Tensor&, const Tensor&, Tensor&), const Tensor& a,
+                const Tensor& b, Tensor& out) {
+  cpu::Bf16Emulation f32;
+  reference(f32.input(a), f32.input(b), f32.output(out));
+  f32.finish();
+}
+void cpu_unary(void (*reference)(const Tensor&, Tensor&), const Tensor& x, Tensor& out) {
+  cpu::Bf16Emulation f32;
+  reference(f32.input(x), f32.output(out));
+  f32.finish();
 }
 
 #ifdef BIRDIE_WITH_CUDA
@@ -60,19 +80,23 @@ void run_unary(const char* name, cuda::UnaryOp op, const Tensor& x, Tensor& out,
 
 void add(const Tensor& a, const Tensor& b, Tensor& out) {
   check_binary("add", a, b, out);
-  if (a.is_cpu()) return cpu::add(a, b, out);
+  if (a.is_cpu()) return cpu_binary(cpu::add, a, b, out);
   BIRDIE_CUDA_BINARY("add", add, a, b, out);
 }
 
 void mul(const Tensor& a, const Tensor& b, Tensor& out) {
   check_binary("mul", a, b, out);
-  if (a.is_cpu()) return cpu::mul(a, b, out);
+  if (a.is_cpu()) return cpu_binary(cpu::mul, a, b, out);
   BIRDIE_CUDA_BINARY("mul", mul, a, b, out);
 }
 
 void scale(const Tensor& a, double factor, Tensor& out) {
   check_unary("scale", a, out);
-  if (a.is_cpu()) return cpu::scale(a, factor, out);
+  if (a.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    cpu::scale(f32.input(a), factor, f32.output(out));
+    return f32.finish();
+  }
   BIRDIE_CUDA_UNARY("scale", scale, a, out, factor);
 }
 
@@ -80,44 +104,62 @@ void scale_inplace(Tensor& dst, double factor) { scale(dst, factor, dst); }
 
 void sigmoid_forward(const Tensor& x, Tensor& y) {
   check_unary("sigmoid", x, y);
-  if (x.is_cpu()) return cpu::sigmoid_forward(x, y);
+  if (x.is_cpu()) return cpu_unary(cpu::sigmoid_forward, x, y);
   BIRDIE_CUDA_UNARY("sigmoid", sigmoid, x, y, 1.0);
 }
 
 void sigmoid_backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   check_same("sigmoid_backward", y, dy, dx);
-  if (y.is_cpu()) return cpu::sigmoid_backward(y, dy, dx);
+  if (y.is_cpu()) return cpu_binary(cpu::sigmoid_backward, y, dy, dx);
   BIRDIE_CUDA_BINARY("sigmoid_backward", sigmoid_backward, y, dy, dx);
 }
 
 void gelu_forward(const Tensor& x, Tensor& y) {
   check_unary("gelu", x, y);
-  if (x.is_cpu()) return cpu::gelu_forward(x, y);
+  if (x.is_cpu()) return cpu_unary(cpu::gelu_forward, x, y);
   BIRDIE_CUDA_UNARY("gelu", gelu, x, y, 1.0);
 }
 
 void gelu_backward(const Tensor& x, const Tensor& dy, Tensor& dx) {
   check_same("gelu_backward", x, dy, dx);
-  if (x.is_cpu()) return cpu::gelu_backward(x, dy, dx);
+  if (x.is_cpu()) return cpu_binary(cpu::gelu_backward, x, dy, dx);
   BIRDIE_CUDA_BINARY("gelu_backward", gelu_backward, x, dy, dx);
 }
 
 void accumulate(Tensor& dst, const Tensor& src) {
-  check_same("accumulate", dst, src, dst);
-  if (dst.is_cpu()) return cpu::accumulate(dst, src);
-  BIRDIE_CUDA_BINARY("accumulate", add, dst, src, dst);
+  require_same_device("accumulate", {&dst, &src});
+  check_shape(src, dst.shape(), "accumulate");
+  BIRDIE_CHECK(src.dtype() == dst.dtype() || mixed_precision_sum(src, dst), "accumulate: ",
+               src.describe(), " into ", dst.describe(), " (the same dtype, or bf16 into f32)");
+  if (dst.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    cpu::accumulate(f32.accumulated(dst), f32.input(src));
+    return f32.finish();
+  }
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("accumulate");
+  cuda::accumulate(dst.dtype(), src.dtype(), dst.raw_data(), src.raw_data(), dst.numel(),
+                   current_stream());
+#else
+  no_cuda_kernel("accumulate");
+#endif
 }
 
 void sum_to_trailing(const Tensor& in, Tensor& out) {
   require_same_device("sum_to_trailing", {&in, &out});
   BIRDIE_CHECK(broadcasts_to(out.shape(), in.shape()), "sum_to_trailing: ", out.describe(),
                " is not a trailing part of ", in.describe());
-  check_dtype(out, in.dtype(), "sum_to_trailing");
-  if (in.is_cpu()) return cpu::sum_to_trailing(in, out);
+  BIRDIE_CHECK(out.dtype() == in.dtype() || mixed_precision_sum(in, out), "sum_to_trailing: ",
+               in.describe(), " into ", out.describe(), " (the same dtype, or bf16 into f32)");
+  if (in.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    cpu::sum_to_trailing(f32.input(in), f32.output(out));
+    return f32.finish();
+  }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("sum_to_trailing");
   const std::int64_t width = out.numel();
-  cuda::sum_to_trailing(in.dtype(), in.raw_data(), out.raw_data(),
+  cuda::sum_to_trailing(in.dtype(), out.dtype(), in.raw_data(), out.raw_data(),
                         width == 0 ? 0 : in.numel() / width, width, current_stream());
 #else
   no_cuda_kernel("sum_to_trailing");

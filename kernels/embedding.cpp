@@ -1,5 +1,6 @@
 #include "kernels/embedding.h"
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/embedding.h"
 #include "kernels/device_dispatch.h"
 
@@ -43,10 +44,14 @@ void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
   check_dtype(ids, DType::i32, "embedding_backward ids");
   check_shape(dout, rows_by(ids, dtable.dim(1)), "embedding_backward dout");
   BIRDIE_CHECK(dout.dtype() == dtable.dtype() ||
-                   (!dtable.is_cpu() && dout.dtype() == DType::bf16 && dtable.dtype() == DType::f32),
+                   (dout.dtype() == DType::bf16 && dtable.dtype() == DType::f32),
                "embedding_backward: dout ", dout.describe(), " must have dtable's dtype (or be bf16 "
-               "into an f32 dtable on the GPU), dtable is ", dtable.describe());
-  if (dtable.is_cpu()) return cpu::embedding_backward(ids, dout, dtable);
+               "into an f32 dtable), dtable is ", dtable.describe());
+  if (dtable.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    cpu::embedding_backward(ids, f32.input(dout), f32.accumulated(dtable));
+    return f32.finish();
+  }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("embedding_backward");
   cuda::embedding_backward(dout.dtype(), dtable.dtype(), ids.data<std::int32_t>(), ids.numel(),

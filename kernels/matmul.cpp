@@ -1,5 +1,6 @@
 #include "kernels/matmul.h"
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/device_dispatch.h"
 #include "kernels/elementwise.h"
@@ -67,14 +68,41 @@ void scale_for_empty_product(Tensor& c, double beta) {
 }
 #endif
 
+// C as the product sees it: read only when beta is not 0.
+Tensor& emulated_output(cpu::Bf16Emulation& f32, Tensor& c, double beta) {
+  return beta == 0.0 ? f32.output(c) : f32.accumulated(c);
+}
+
+// The fused product from plain kernels: the CPU's way (the reference), and the GPU's when
+// cuBLASLt has no fused algorithm.
+void compose_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
+                   const Tensor& bias, Tensor& bias_gradient, double alpha, double beta) {
+  matmul(a, trans_a, b, trans_b, c, alpha, beta);
+  if (bias.defined()) add(c, bias, c);
+  if (!bias_gradient.defined()) return;
+  // Σ_k op(A)[i, k]: column sums of A [K, M] when transposed, row sums of A [M, K] if not.
+  if (trans_a) return sum_to_trailing(a, bias_gradient);
+  if (a.is_cpu()) {
+    Tensor ones = Tensor::full({a.dim(1), 1}, 1.0, a.dtype());
+    Tensor column = bias_gradient.reshape({a.dim(0), 1});
+    return cpu::matmul(a, false, ones, false, column, 1.0, 0.0);
+  }
+#ifdef BIRDIE_WITH_CUDA
+  cuda::sum_rows(a.dtype(), bias_gradient.dtype(), a.raw_data(), bias_gradient.raw_data(),
+                 a.dim(0), a.dim(1), current_stream());
+#endif
+}
+
 }  // namespace
 
 void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
             double alpha, double beta) {
   check_matmul(a, trans_a, b, trans_b, c);
   if (a.is_cpu()) {
-    check_dtype(c, a.dtype(), "matmul output (CPU)");
-    return cpu::matmul(a, trans_a, b, trans_b, c, alpha, beta);
+    cpu::Bf16Emulation f32;
+    cpu::matmul(f32.input(a), trans_a, f32.input(b), trans_b, emulated_output(f32, c, beta), alpha,
+                beta);
+    return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
   cuda::GemmCall call = gemm_call(a, trans_a, b, trans_b, c, alpha, beta);
@@ -102,33 +130,25 @@ void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
     check_shape(bias_gradient, {c.dim(0)}, "matmul_fused bias_gradient");
     check_dtype(bias_gradient, c.dtype(), "matmul_fused bias_gradient");
   }
-#ifdef BIRDIE_WITH_CUDA
-  if (!a.is_cpu()) {
-    cuda::GemmCall call = gemm_call(a, trans_a, b, trans_b, c, alpha, beta);
-    if (call.k > 0) {
-      call.bias = epilogue.bias.defined() ? epilogue.bias.raw_data() : nullptr;
-      call.bias_gradient = bias_gradient.defined() ? bias_gradient.raw_data() : nullptr;
-      if (cuda::gemm(call, current_stream())) return;
-    }
-    // No fused algorithm for this case: the same result from plain kernels below.
+  if (a.is_cpu()) {
+    // One rounding of C for product and bias together, as in the GPU's epilogue.
+    cpu::Bf16Emulation f32;
+    compose_fused(f32.input(a), trans_a, f32.input(b), trans_b, emulated_output(f32, c, beta),
+                  f32.input(epilogue.bias), f32.output(bias_gradient), alpha, beta);
+    return f32.finish();
   }
-#endif
-  matmul(a, trans_a, b, trans_b, c, alpha, beta);
-  if (epilogue.bias.defined()) add(c, epilogue.bias, c);
-  if (bias_gradient.defined()) {
-    // Σ_k op(A)[i, k]: column sums of A [K, M] when transposed, row sums of A [M, K] if not.
-    BIRDIE_CHECK(bias_gradient.dtype() == a.dtype(), "matmul_fused: the bias gradient takes the "
-                 "operands' dtype, got ", bias_gradient.describe(), " for ", a.describe());
-    if (trans_a) return sum_to_trailing(a, bias_gradient);
-    if (a.is_cpu()) {
-      Tensor ones = Tensor::full({a.dim(1), 1}, 1.0, a.dtype());
-      Tensor column = bias_gradient.reshape({a.dim(0), 1});
-      return cpu::matmul(a, false, ones, false, column, 1.0, 0.0);
-    }
 #ifdef BIRDIE_WITH_CUDA
-    cuda::sum_rows(a.dtype(), a.raw_data(), bias_gradient.raw_data(), a.dim(0), a.dim(1), current_stream());
-#endif
+  cuda::GemmCall call = gemm_call(a, trans_a, b, trans_b, c, alpha, beta);
+  if (call.k > 0) {
+    call.bias = epilogue.bias.defined() ? epilogue.bias.raw_data() : nullptr;
+    call.bias_gradient = bias_gradient.defined() ? bias_gradient.raw_data() : nullptr;
+    if (cuda::gemm(call, current_stream())) return;
   }
+  // No fused algorithm for this case: the same result from plain kernels.
+  compose_fused(a, trans_a, b, trans_b, c, epilogue.bias, bias_gradient, alpha, beta);
+#else
+  no_cuda_kernel("matmul_fused");
+#endif
 }
 
 }  // namespace birdie::kernels

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/reduce.h"
 #include "kernels/device_dispatch.h"
 
@@ -26,7 +27,10 @@ double device_reduce(const Tensor& x, cuda::ReduceOp op) {
 #endif
 
 double sum_of_squares(const Tensor& x) {
-  if (x.is_cpu()) return cpu::sum_of_squares(x);
+  if (x.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    return cpu::sum_of_squares(f32.input(x));
+  }
 #ifdef BIRDIE_WITH_CUDA
   return device_reduce(x, cuda::ReduceOp::sum_of_squares);
 #else
@@ -35,7 +39,10 @@ double sum_of_squares(const Tensor& x) {
 }
 
 double sum(const Tensor& x) {
-  if (x.is_cpu()) return cpu::sum(x);
+  if (x.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    return cpu::sum(f32.input(x));
+  }
 #ifdef BIRDIE_WITH_CUDA
   return device_reduce(x, cuda::ReduceOp::sum);
 #else

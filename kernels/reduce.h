@@ -5,7 +5,7 @@
 
 namespace birdie::kernels {
 
-// Σ x² in double precision (f32 or f64 input).
+// Σ x² in double precision (f32, f64 or bf16 input, on either device).
 double sum_of_squares(const Tensor& x);
 // Σ x in double precision.
 double sum(const Tensor& x);

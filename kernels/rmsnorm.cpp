@@ -1,5 +1,6 @@
 #include "kernels/rmsnorm.h"
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/rmsnorm.h"
 #include "kernels/device_dispatch.h"
 #include "kernels/elementwise.h"
@@ -13,6 +14,11 @@
 namespace birdie::kernels {
 
 namespace {
+// With bf16 activations the statistics and the weight gradient may stay in fp32.
+bool same_or_f32_with_bf16(const Tensor& t, const Tensor& x) {
+  return t.dtype() == x.dtype() || (x.dtype() == DType::bf16 && t.dtype() == DType::f32);
+}
+
 void check_norm_operands(const char* op, const Tensor& x, const Tensor& weight,
                          const Tensor& inv_rms) {
   BIRDIE_CHECK(x.rank() >= 1 && x.dim(-1) > 0, op, ": x must have a last dimension, got ",
@@ -20,9 +26,8 @@ void check_norm_operands(const char* op, const Tensor& x, const Tensor& weight,
   check_shape(weight, {x.dim(-1)}, op);
   check_dtype(weight, x.dtype(), op);
   check_shape(inv_rms, {x.numel() / x.dim(-1)}, op);
-  BIRDIE_CHECK(inv_rms.dtype() == x.dtype() || (!x.is_cpu() && inv_rms.dtype() == DType::f32), op,
-               ": inv_rms ", inv_rms.describe(), " must have x's dtype (or f32 on the GPU), x is ",
-               x.describe());
+  BIRDIE_CHECK(same_or_f32_with_bf16(inv_rms, x), op, ": inv_rms ", inv_rms.describe(),
+               " must have x's dtype (or f32 with bf16 x), x is ", x.describe());
 }
 }  // namespace
 
@@ -32,7 +37,11 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, double eps, Tensor& 
   check_norm_operands("rmsnorm_forward", x, weight, inv_rms);
   check_shape(y, x.shape(), "rmsnorm_forward output");
   check_dtype(y, x.dtype(), "rmsnorm_forward output");
-  if (x.is_cpu()) return cpu::rmsnorm_forward(x, weight, eps, y, inv_rms);
+  if (x.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    cpu::rmsnorm_forward(f32.input(x), f32.input(weight), eps, f32.output(y), f32.output(inv_rms));
+    return f32.finish();
+  }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("rmsnorm_forward");
   const std::int64_t D = x.dim(-1);
@@ -53,10 +62,14 @@ void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_r
     check_dtype(*t, x.dtype(), "rmsnorm_backward");
   }
   check_shape(dweight, weight.shape(), "rmsnorm_backward dweight");
-  BIRDIE_CHECK(dweight.dtype() == x.dtype() || (!x.is_cpu() && dweight.dtype() == DType::f32),
-               "rmsnorm_backward: dweight ", dweight.describe(), " must have x's dtype (or f32 on "
-               "the GPU), x is ", x.describe());
-  if (x.is_cpu()) return cpu::rmsnorm_backward(x, weight, inv_rms, dy, dx, dweight);
+  BIRDIE_CHECK(same_or_f32_with_bf16(dweight, x), "rmsnorm_backward: dweight ",
+               dweight.describe(), " must have x's dtype (or f32 with bf16 x), x is ", x.describe());
+  if (x.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    cpu::rmsnorm_backward(f32.input(x), f32.input(weight), f32.input(inv_rms), f32.input(dy),
+                          f32.output(dx), f32.accumulated(dweight));
+    return f32.finish();
+  }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("rmsnorm_backward");
   const std::int64_t D = x.dim(-1);
@@ -77,8 +90,9 @@ void rmsnorm_residual_forward(const Tensor& x, const Tensor& residual, const Ten
     check_dtype(*t, x.dtype(), "rmsnorm_residual_forward");
   }
   if (x.is_cpu()) {
+    // The sum is rounded to x's dtype before it is normalized, as on the GPU.
     add(x, residual, residual_out);
-    return cpu::rmsnorm_forward(residual_out, weight, eps, y, inv_rms);
+    return rmsnorm_forward(residual_out, weight, eps, y, inv_rms);
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("rmsnorm_residual_forward");

@@ -6,12 +6,13 @@
 namespace birdie::kernels {
 
 // x [..., D], weight [D]; writes y like x and inv_rms [rows] (1 / sqrt(mean(x²) + eps),
-// saved for the backward pass). inv_rms has x's dtype, or f32 (GPU, with bf16 x: the
-// statistics stay in fp32).
+// saved for the backward pass). inv_rms has x's dtype, or f32 with bf16 x (the statistics
+// stay in fp32). x: f32 or bf16 on both devices (the CPU emulates bf16: f32 math on the
+// widened values, outputs rounded once), f64 on the CPU.
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, double eps, Tensor& y,
                      Tensor& inv_rms);
 // Writes dx (overwritten) and adds into dweight (accumulated, so several uses of one
-// norm weight, or micro-batches, sum up). dweight has x's dtype, or f32 (GPU, bf16 x).
+// norm weight, or micro-batches, sum up). dweight has x's dtype, or f32 with bf16 x.
 void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_rms,
                       const Tensor& dy, Tensor& dx, Tensor& dweight);
 

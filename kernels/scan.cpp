@@ -1,5 +1,6 @@
 #include "kernels/scan.h"
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/scan.h"
 #include "kernels/device_dispatch.h"
 
@@ -30,7 +31,12 @@ Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection
   check_scan_operands("gated_scan_forward", proj, reset, direction);
   check_shape(y, {proj.dim(0), proj.dim(1), proj.dim(2) / 4}, "gated_scan_forward output");
   check_dtype(y, proj.dtype(), "gated_scan_forward output");
-  if (proj.is_cpu()) return cpu::gated_scan_forward(proj, reset, direction, y);
+  if (proj.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    Tensor saved = cpu::gated_scan_forward(f32.input(proj), reset, direction, f32.output(y));
+    f32.finish();
+    return saved;
+  }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("gated_scan_forward");
   const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
@@ -56,7 +62,12 @@ void gated_scan_backward(const Tensor& proj, const Tensor& reset, ScanDirection 
   check_dtype(dproj, proj.dtype(), "gated_scan_backward dproj");
   if (proj.is_cpu()) {
     check_shape(saved, {proj.dim(0), proj.dim(1), proj.dim(2) / 4}, "gated_scan_backward saved");
-    return cpu::gated_scan_backward(proj, reset, direction, saved, dy, dproj);
+    check_dtype(saved, proj.dtype() == DType::bf16 ? DType::f32 : proj.dtype(),
+                "gated_scan_backward saved");
+    cpu::Bf16Emulation f32;
+    cpu::gated_scan_backward(f32.input(proj), reset, direction, saved, f32.input(dy),
+                             f32.output(dproj));
+    return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("gated_scan_backward");

@@ -31,10 +31,12 @@ constexpr int causal = 2;
 }  // namespace reset_bits
 
 // Writes y and returns what the backward pass needs. Its layout is the backend's own
-// (the CPU reference keeps every state, [B, T, N] like proj; the GPU keeps only the state
-// entering each chunk of kernels::cuda::scan_chunk_length steps, f32 [B, chunks, N]) and
-// it must be passed back unchanged to gated_scan_backward.
-// dtypes: f32 or f64 on the CPU; f32 or bf16 on the GPU (state and math in f32 there).
+// (the CPU reference keeps every state, [B, T, N], in proj's dtype or f32 for bf16 proj;
+// the GPU keeps only the state entering each chunk of kernels::cuda::scan_chunk_length
+// steps, f32 [B, chunks, N]) and it must be passed back unchanged to gated_scan_backward.
+// dtypes (proj, y, dy, dproj alike): f32 or bf16 on both devices, state and math in f32
+// (the CPU emulates bf16: the f32 reference on widened values, outputs rounded); f64 on
+// the CPU.
 Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection direction,
                           Tensor& y);
 // Writes dproj [B, T, 4N] (overwritten, not accumulated).

@@ -1,6 +1,7 @@
 // GPU kernels other than scan and matmul against their CPU references (f64): fused
 // cross-entropy, RMSNorm (plain and residual-fused), embedding, AdamW, reductions and
-// clipping, elementwise ops, dtype conversion, and the Philox fill (bit-exact).
+// clipping, elementwise ops (with bf16 summed into f32), dtype conversion, and the Philox
+// fill (bit-exact).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "kernels/cross_entropy.h"
 #include "kernels/elementwise.h"
 #include "kernels/embedding.h"
+#include "kernels/matmul.h"
 #include "kernels/random.h"
 #include "kernels/reduce.h"
 #include "kernels/rmsnorm.h"
@@ -258,6 +260,47 @@ TEST_CASE("elementwise ops, broadcasts, accumulate and sum_to_trailing") {
     kernels::sum_to_trailing(big.to(Device::cuda), st);
     kernels::sum_to_trailing(as_f64_cpu(big), st_ref);
     CHECK(relative_error(st, st_ref) < bound);
+  }
+}
+
+TEST_CASE("mixed precision: bf16 accumulated into f32, bf16 column and row sums into f32") {
+  RandomGenerator rng(85);
+  const Tensor dst0 = random_cpu({5, 7, 13}, DType::f32, rng);
+  const Tensor src = random_cpu({5, 7, 13}, DType::bf16, rng);
+  Tensor acc = dst0.to(Device::cuda), acc_cpu = dst0.clone(), acc_ref = as_f64_cpu(dst0);
+  kernels::accumulate(acc, src.to(Device::cuda));
+  kernels::accumulate(acc_cpu, src);  // the CPU path, bf16 emulated
+  kernels::accumulate(acc_ref, as_f64_cpu(src));
+  // f32 results: never rounded to bf16, so the fp32 bound against both.
+  CHECK(relative_error(acc, acc_cpu) < fp32_bound);
+  CHECK(relative_error(acc, acc_ref) < fp32_bound);
+
+  for (std::int64_t rows : {std::int64_t{1}, std::int64_t{1001}, std::int64_t{16411}}) {
+    CAPTURE(rows);  // 1, 3 and 64 (the most) row splits
+    const Tensor in = random_cpu({rows, 37}, DType::bf16, rng);
+    Tensor sum = poisoned_cuda({37}, DType::f32), sum_cpu = Tensor::empty({37}, DType::f32);
+    Tensor sum_ref = Tensor::empty({37}, DType::f64);
+    kernels::sum_to_trailing(in.to(Device::cuda), sum);
+    kernels::sum_to_trailing(in, sum_cpu);
+    kernels::sum_to_trailing(as_f64_cpu(in), sum_ref);
+    CHECK(relative_error(sum, sum_cpu) < fp32_bound);
+    CHECK(relative_error(sum, sum_ref) < fp32_bound);
+  }
+
+  // The bias gradient of matmul_fused with bf16 operands and an f32 C, both orientations
+  // (cuBLASLt's epilogue, or the mixed sum kernels when it has no algorithm).
+  const Tensor a = random_cpu({41, 33}, DType::bf16, rng), b = random_cpu({33, 17}, DType::bf16, rng);
+  const Tensor bt = random_cpu({41, 17}, DType::bf16, rng);
+  for (bool trans_a : {false, true}) {
+    CAPTURE(trans_a);
+    const Tensor& other = trans_a ? bt : b;
+    const std::int64_t M = trans_a ? 33 : 41, N = 17;
+    Tensor c = poisoned_cuda({M, N}, DType::f32), g = poisoned_cuda({M}, DType::f32);
+    kernels::matmul_fused(a.to(Device::cuda), trans_a, other.to(Device::cuda), false, c, {{}, g});
+    Tensor c_cpu = Tensor::empty({M, N}, DType::f32), g_cpu = Tensor::empty({M}, DType::f32);
+    kernels::matmul_fused(a, trans_a, other, false, c_cpu, {{}, g_cpu});
+    CHECK(relative_error(c, c_cpu) < fp32_bound);
+    CHECK(relative_error(g, g_cpu) < fp32_bound);
   }
 }
 

@@ -49,6 +49,13 @@ __global__ void unary_kernel(UnaryOp op, const T* x, T* out, std::int64_t n, flo
   }
 }
 
+template <class D, class S>
+__global__ void accumulate_kernel(D* dst, const S* __restrict__ src, std::int64_t n) {
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = from_float<D>(to_float(dst[i]) + to_float(src[i]));
+}
+
 // Column sums in two passes: pass 1 sums a fixed slice of rows per (split, column) into
 // partial[split, column]; pass 2 adds the splits in order. Both orders are fixed.
 constexpr int max_splits = 64;
@@ -65,24 +72,24 @@ __global__ void column_partial_kernel(const T* __restrict__ in, float* __restric
   partial[blockIdx.y * width + j] = acc;
 }
 
-template <class T>
-__global__ void column_finish_kernel(const float* __restrict__ partial, T* __restrict__ out,
+template <class O>
+__global__ void column_finish_kernel(const float* __restrict__ partial, O* __restrict__ out,
                                      std::int64_t width, int splits) {
   const std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= width) return;
   float acc = 0.0f;
   for (int s = 0; s < splits; ++s) acc += partial[s * width + j];
-  out[j] = from_float<T>(acc);
+  out[j] = from_float<O>(acc);
 }
 
-template <class T>
-__global__ void row_sum_kernel(const T* __restrict__ in, T* __restrict__ out, std::int64_t width) {
+template <class T, class O>
+__global__ void row_sum_kernel(const T* __restrict__ in, O* __restrict__ out, std::int64_t width) {
   __shared__ float scratch[32];
   const T* row = in + static_cast<std::int64_t>(blockIdx.x) * width;
   float acc = 0.0f;
   for (std::int64_t j = threadIdx.x; j < width; j += blockDim.x) acc += to_float(row[j]);
   acc = block_sum(acc, scratch);
-  if (threadIdx.x == 0) out[blockIdx.x] = from_float<T>(acc);
+  if (threadIdx.x == 0) out[blockIdx.x] = from_float<O>(acc);
 }
 
 template <class Fn>
@@ -116,32 +123,53 @@ void unary(DType dtype, UnaryOp op, const void* x, void* out, std::int64_t n, do
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-void sum_to_trailing(DType dtype, const void* in, void* out, std::int64_t rows,
-                     std::int64_t width, cudaStream_t stream) {
+void accumulate(DType dst_dtype, DType src_dtype, void* dst, const void* src, std::int64_t n,
+                cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(dst_dtype, "accumulate", [&](auto dst_zero) {
+    dispatch(src_dtype, "accumulate", [&](auto src_zero) {
+      using D = decltype(dst_zero);
+      using S = decltype(src_zero);
+      accumulate_kernel<D, S><<<blocks_for(n), threads, 0, stream>>>(
+          static_cast<D*>(dst), static_cast<const S*>(src), n);
+    });
+  });
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+void sum_to_trailing(DType in_dtype, DType out_dtype, const void* in, void* out,
+                     std::int64_t rows, std::int64_t width, cudaStream_t stream) {
   if (width == 0) return;
   const int splits = static_cast<int>(std::clamp<std::int64_t>(rows / 256, 1, max_splits));
   const std::int64_t rows_per_split = (rows + splits - 1) / splits;
   float* partial = nullptr;
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(float) * splits * width, stream));
   const unsigned column_blocks = static_cast<unsigned>((width + threads - 1) / threads);
-  dispatch(dtype, "sum_to_trailing", [&](auto zero) {
-    using T = decltype(zero);
+  // The partials are f32 whatever the types, so each pass has only its own.
+  dispatch(in_dtype, "sum_to_trailing", [&](auto in_zero) {
+    using T = decltype(in_zero);
     column_partial_kernel<T><<<dim3(column_blocks, splits), threads, 0, stream>>>(
         static_cast<const T*>(in), partial, rows, width, rows_per_split);
-    column_finish_kernel<T><<<column_blocks, threads, 0, stream>>>(partial, static_cast<T*>(out), width, splits);
+  });
+  dispatch(out_dtype, "sum_to_trailing", [&](auto out_zero) {
+    using O = decltype(out_zero);
+    column_finish_kernel<O><<<column_blocks, threads, 0, stream>>>(partial, static_cast<O*>(out), width, splits);
   });
   BIRDIE_CUDA_CHECK(cudaGetLastError());
   BIRDIE_CUDA_CHECK(cudaFreeAsync(partial, stream));
 }
 
-void sum_rows(DType dtype, const void* in, void* out, std::int64_t rows, std::int64_t width,
-              cudaStream_t stream) {
+void sum_rows(DType in_dtype, DType out_dtype, const void* in, void* out, std::int64_t rows,
+              std::int64_t width, cudaStream_t stream) {
   if (rows == 0) return;
   BIRDIE_CHECK(rows <= INT32_MAX, "sum_rows (CUDA): too many rows");
-  dispatch(dtype, "sum_rows", [&](auto zero) {
-    using T = decltype(zero);
-    row_sum_kernel<T><<<static_cast<unsigned>(rows), threads, 0, stream>>>(
-        static_cast<const T*>(in), static_cast<T*>(out), width);
+  dispatch(in_dtype, "sum_rows", [&](auto in_zero) {
+    dispatch(out_dtype, "sum_rows", [&](auto out_zero) {
+      using T = decltype(in_zero);
+      using O = decltype(out_zero);
+      row_sum_kernel<T, O><<<static_cast<unsigned>(rows), threads, 0, stream>>>(
+          static_cast<const T*>(in), static_cast<O*>(out), width);
+    });
   });
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
