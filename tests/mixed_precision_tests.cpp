@@ -57,36 +57,49 @@ TEST_CASE("the compute copy: bf16 views whose gradients are the fp32 master grad
   CHECK_THROWS_WITH_AS(plain.parameters().add_compute_copy(DType::f64), doctest::Contains("bf16 over f32"), Error);
 }
 
-TEST_CASE("a bf16-compute model against the PyTorch twin's fp32 logits, loss and every gradient") {
+// The reference is the same model in f64 with the bf16-rounded weights the compute copy
+// holds, so only the rounding of activations separates the two: each op rounds its output
+// to bf16 (2^-9 relative) and that compounds through about twenty ops forward and back,
+// hence 2e-2 for logits and 5e-2 for gradients (a wrong rule is off by O(1)). Rounding the
+// weights alone moves this tiny model's gradients by about 3% from the fp32 twin's, so
+// against the twin only the loss is checked.
+TEST_CASE("a bf16-compute model: logits, loss and every fp32 gradient against f64 and the PyTorch twin") {
   const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "tests" / "fixtures" / "twin";
   const auto weights = model::read_safetensors(dir / "model.safetensors");
   const auto config = model::gated_ssm_config_from_json(weights.metadata.at("config"), "twin fixture");
   model::GatedSsmLm lm = mixed_model(config, 0);
   model::load_weights(dir / "model.safetensors", lm);
   REQUIRE(copy_matches_master(lm.parameters()));
+  model::GatedSsmLm reference(config, DType::f64, Device::cpu, 0);
+  reference.parameters().values().copy_from(kernels::to_dtype(lm.parameters().compute_values(), DType::f64));
   const auto expected = model::read_safetensors(dir / "expected.safetensors");
 
-  lm.parameters().zero_grad();
-  const Tensor logits = lm.logits(expected.at("batch.tokens"), expected.at("batch.reset"));
-  CHECK(logits.dtype() == DType::bf16);
-  const auto loss = autograd::cross_entropy(logits, expected.at("batch.targets").reshape({-1}));
-  CHECK(loss.loss.dtype() == DType::f32);
-  autograd::backward(loss.loss);
-
-  const double logits_error = relative_error(logits, expected.at("expected.logits"));
+  std::vector<Tensor> logits, losses;
+  for (model::GatedSsmLm* m : {&lm, &reference}) {
+    m->parameters().zero_grad();
+    logits.push_back(m->logits(expected.at("batch.tokens"), expected.at("batch.reset")));
+    const auto ce = autograd::cross_entropy(logits.back(), expected.at("batch.targets").reshape({-1}));
+    losses.push_back(ce.loss);
+    autograd::backward(ce.loss);
+  }
+  CHECK(logits[0].dtype() == DType::bf16);
+  CHECK(losses[0].dtype() == DType::f32);
+  const double logits_error = relative_error(logits[0], logits[1]);
   CHECK(logits_error < 2e-2);
-  CHECK(loss.loss.item() == doctest::Approx(expected.at("expected.loss").item()).epsilon(1e-2));
+  CHECK(losses[0].item() == doctest::Approx(losses[1].item()).epsilon(1e-2));
+  CHECK(losses[0].item() == doctest::Approx(expected.at("expected.loss").item()).epsilon(1e-2));
   double worst = 0;
   for (const auto& spec : lm.parameters().specs()) {
     CAPTURE(spec.name);
     const Tensor& grad = lm.parameters()[spec.name].grad();
     REQUIRE(grad.dtype() == DType::f32);
-    const double error = relative_error(grad, expected.at("expected.grad." + spec.name));
+    const double error = relative_error(grad, reference.parameters()[spec.name].grad());
     worst = std::max(worst, error);
     CHECK(error < 5e-2);
   }
-  MESSAGE("bf16 compute vs the fp32 twin: logits relative error ", logits_error, ", loss ", loss.loss.item(),
-          " vs ", expected.at("expected.loss").item(), ", worst gradient relative error ", worst);
+  MESSAGE("bf16 compute vs f64 with the same weights: logits relative error ", logits_error,
+          ", worst gradient relative error ", worst, "; loss ", losses[0].item(), " (twin, fp32 weights: ",
+          expected.at("expected.loss").item(), ")");
 }
 
 TEST_CASE("AdamW rewrites the compute copy; loading a checkpoint refreshes it") {
