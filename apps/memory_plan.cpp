@@ -4,13 +4,15 @@
 // without activation recompute per block. An estimate to plan runs, not a measurement.
 //
 //   memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G]
+//
+// CONFIG is a model configuration (configs/model/*.toml) or a run configuration.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "engine/error.h"
-#include "model/config_file.h"
+#include "apps/common/run_config.h"
 
 using namespace birdie;
 
@@ -24,7 +26,7 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr, "usage: memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G]\n");
     return 2;
   }
-  const auto config = model::load_gated_ssm_config(argv[1]);
+  const auto config = apps::load_model_config(argv[1]);
   double rows = 4, seq = 2048, gpu = 79.0;  // an "80 GB" H100 shows about 79.6 GiB
   bool recompute = false;
   for (int i = 2; i < argc; ++i) {

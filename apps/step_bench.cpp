@@ -4,7 +4,8 @@
 // tokens / time against the device's dense bf16 peak) and, on a GPU, the peak device
 // memory the step needed.
 //
-//   step_bench --model configs/model/paper.toml [--rows R] [--seq T] [--steps N]
+//   step_bench --model configs/model/paper.toml (or a run configuration such as configs/paper-1.4b.toml)
+//              [--rows R] [--seq T] [--steps N]
 //              [--warmup W] [--device cpu|cuda] [--precision auto|fp32|bf16]
 //              [--recompute] [--peak-tflops X]
 //
@@ -23,7 +24,6 @@
 #include "engine/random.h"
 #include "engine/timer.h"
 #include "kernels/scan.h"
-#include "model/config_file.h"
 #include "model/gated_ssm_lm.h"
 
 #ifdef BIRDIE_WITH_CUDA
@@ -129,7 +129,7 @@ int main(int argc, char** argv) try {
   const Device device = parse_device(o.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
                "--device cuda but no GPU is visible (or this build has no CUDA backend)");
-  const model::GatedSsmConfig config = model::load_gated_ssm_config(o.model);
+  const model::GatedSsmConfig config = apps::load_model_config(o.model);
   const DType compute = apps::compute_dtype(o.precision, device);
   peak_device_bytes(true);
   model::GatedSsmLm lm(config, DType::f32, device, 1, compute);

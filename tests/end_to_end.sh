@@ -2,7 +2,8 @@
 # End to end on the CPU: prepare a small data set, pretrain a tiny model with Birdie and
 # with NTP (in bf16 compute), check that a run cut in two jobs (--stop-after-steps, then --resume) gives
 # exactly the losses and mixtures of an uninterrupted one, evaluate it on phone books,
-# generate text, and check that a bad configuration is refused with exit code 2.
+# generate text, check that a bad configuration or precision is refused with exit code 2,
+# and that the planning tools (memory_plan, step_bench) read run configurations.
 #   tests/end_to_end.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -73,5 +74,18 @@ set -e
 cat "$work/bad.log"
 test "$status" -eq 2
 grep -q "unknown key 'model.width'" "$work/bad.log"
+
+step "an unknown precision is refused with exit code 2"
+set +e
+"$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set run.precision=fp16 2> "$work/bad.log"
+status=$?
+set -e
+cat "$work/bad.log"
+test "$status" -eq 2
+grep -q 'run.precision must be' "$work/bad.log"
+
+step "the planning tools read a run configuration and its model configuration alike"
+test "$("$apps/memory_plan" configs/paper-1.4b.toml | tail -1)" = "$("$apps/memory_plan" configs/model/paper.toml | tail -1)"
+"$apps/step_bench" --model configs/tiny-cpu.toml --rows 1 --seq 128 --steps 1 --warmup 0 --precision bf16
 
 step "end-to-end: all checks passed"

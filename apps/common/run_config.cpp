@@ -183,6 +183,17 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   return c;
 }
 
+model::GatedSsmConfig load_model_config(const std::filesystem::path& path) {
+  bool model_only = false;
+  try {
+    const toml::table root = toml::parse_file(path.string());
+    model_only = root.size() == 1 && root.contains("model");
+  } catch (const toml::parse_error&) {
+    // Either reader reports the syntax error with the file and line.
+  }
+  return model_only ? model::load_gated_ssm_config(path) : load_run_config(path, {}).model;
+}
+
 DType compute_dtype(const std::string& precision, Device device) {
   if (precision == "auto") return device == Device::cuda ? DType::bf16 : DType::f32;
   BIRDIE_CHECK(precision == "fp32" || precision == "bf16", "precision must be \"auto\", \"fp32\" or \"bf16\", got \"",

@@ -77,6 +77,10 @@ DType compute_dtype(const std::string& precision, Device device);
 // true, "text" — a bare word is taken as a string), and validates everything.
 RunConfig load_run_config(const std::filesystem::path& path, const std::vector<std::string>& overrides);
 
+// The model of either kind of file: a model configuration (configs/model/*.toml, only a
+// [model] table) or a run configuration (configs/*.toml), for the planning tools.
+model::GatedSsmConfig load_model_config(const std::filesystem::path& path);
+
 // The effective configuration as TOML (written into the run folder).
 std::string run_config_to_toml(const RunConfig& config);
 
