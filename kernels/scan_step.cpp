@@ -1,5 +1,6 @@
 #include "kernels/scan_step.h"
 
+#include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/scan_step.h"
 #include "kernels/device_dispatch.h"
 
@@ -11,8 +12,8 @@
 
 namespace birdie::kernels {
 
-// The CPU reference (kernels/cpu/scan_step.cpp) is f32/f64 only: a bf16 proj is widened
-// to f32 (exactly), the precision the GPU kernels compute in, and y rounded back to bf16.
+// The CPU reference (kernels/cpu/scan_step.cpp) is f32/f64 only: bf16 is emulated
+// (kernels/cpu/bf16_emulation.h); the state is f32 for a bf16 proj, as on the GPU.
 
 void gated_scan_final_state(const Tensor& proj, const Tensor& reset, ScanDirection direction,
                             Tensor& state) {
@@ -25,9 +26,10 @@ void gated_scan_final_state(const Tensor& proj, const Tensor& reset, ScanDirecti
   check_shape(state, {B, N}, "gated_scan_final_state state");
   check_dtype(state, gated_scan_state_dtype(proj.dtype()),
               "gated_scan_final_state state (proj's dtype, f32 for a bf16 proj)");
-  if (proj.is_cpu())
-    return cpu::gated_scan_final_state(proj.dtype() == DType::bf16 ? proj.to(DType::f32) : proj,
-                                       reset, direction, state);
+  if (proj.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    return cpu::gated_scan_final_state(f32.input(proj), reset, direction, state);
+  }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("gated_scan_final_state");
   // The launcher rejects any proj dtype but f32 and bf16, whose state is f32.
@@ -50,10 +52,9 @@ void gated_scan_step(const Tensor& proj, Tensor& state, ScanDirection direction,
   check_shape(y, {B, N}, "gated_scan_step output");
   check_dtype(y, proj.dtype(), "gated_scan_step output");
   if (proj.is_cpu()) {
-    if (proj.dtype() != DType::bf16) return cpu::gated_scan_step(proj, state, direction, y);
-    Tensor y_f32 = Tensor::empty(y.shape(), DType::f32);
-    cpu::gated_scan_step(proj.to(DType::f32), state, direction, y_f32);
-    return y.copy_from(y_f32.to(DType::bf16));
+    cpu::Bf16Emulation f32;
+    cpu::gated_scan_step(f32.input(proj), state, direction, f32.output(y));
+    return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("gated_scan_step");
