@@ -27,6 +27,7 @@
 #include "bandit/mixture_policy.h"
 #include "bandit/policy_checkpoint.h"
 #include "data/token_shard.h"
+#include "engine/nvtx.h"
 #include "engine/timer.h"
 #include "kernels/reduce.h"
 #include "model/checkpoint.h"
@@ -235,7 +236,10 @@ int train(Run& run, std::int64_t stop_after_steps) {
   double last_loss = NAN;
   for (std::int64_t step = run.start_step + 1; step <= c.steps; ++step) {
     std::vector<objectives::PackedBatch> batches;
-    for (int k = 0; k < c.accumulation; ++k) batches.push_back(run.loader->next());
+    {
+      BIRDIE_NVTX_RANGE("batches.wait");  // generation runs on the loader's threads
+      for (int k = 0; k < c.accumulation; ++k) batches.push_back(run.loader->next());
+    }
     const double lr = c.learning_rate(step);
     const apps::StepResult r = run.trainer->step(batches, lr);
     tokens_since += double(r.tokens);
@@ -271,6 +275,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
       time_mark = now;
     }
     if (std::binary_search(eval_steps.begin(), eval_steps.end(), step)) {
+      BIRDIE_NVTX_RANGE("evaluation");
       const std::vector<double> losses = apps::validation_losses(*run.lm, run.validation);
       const bandit::EvaluationRecord record = run.policy->observe(step, losses);
       run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));

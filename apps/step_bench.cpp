@@ -1,8 +1,9 @@
 // step_bench: the whole training step of a model configuration, measured: forward,
 // backward and AdamW on random tokens (a packed batch with several samples per row), as
 // pretrain runs them. Reports milliseconds per step, tokens/s, MFU (6 · parameters ·
-// tokens / time against the device's dense bf16 peak) and, on a GPU, the peak device
-// memory the step needed.
+// tokens / time against the device's dense bf16 peak), the allocations a step makes once
+// warmed up and, on a GPU, the peak device memory the step needed and whether the memory
+// pool's reserve still grows.
 //
 //   step_bench --model configs/model/paper.toml (or a run configuration such as configs/paper-1.4b.toml)
 //              [--rows R] [--seq T] [--steps N]
@@ -21,14 +22,12 @@
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "engine/device.h"
+#include "engine/nvtx.h"
 #include "engine/random.h"
+#include "engine/storage.h"
 #include "engine/timer.h"
 #include "kernels/scan.h"
 #include "model/gated_ssm_lm.h"
-
-#ifdef BIRDIE_WITH_CUDA
-#include "engine/cuda_runtime.h"
-#endif
 
 using namespace birdie;
 
@@ -85,6 +84,7 @@ Options parse(int argc, char** argv) {
 // every kernel path of a Birdie batch runs.
 struct Batch {
   Tensor tokens, targets, reset;
+  std::int64_t counted = 0;  // targets in the loss, counted on the host as the trainer does
 };
 Batch random_batch(std::int64_t rows, std::int64_t seq, std::int64_t vocab, Device device) {
   RandomGenerator rng(123);
@@ -101,25 +101,8 @@ Batch random_batch(std::int64_t rows, std::int64_t seq, std::int64_t vocab, Devi
   auto make = [&](const std::vector<std::int32_t>& v) {
     return Tensor::from_values<std::int32_t>(v, {rows, seq}).to(device);
   };
-  return {make(tokens), make(targets), make(reset)};
-}
-
-// Peak bytes in use in the device's memory pool since the last reset (0 on the CPU).
-double peak_device_bytes([[maybe_unused]] bool reset) {
-#ifdef BIRDIE_WITH_CUDA
-  if (cuda_device_count() == 0) return 0;
-  cudaMemPool_t pool;
-  BIRDIE_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, 0));
-  std::uint64_t bytes = 0;
-  if (reset) {
-    BIRDIE_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &bytes));
-    return 0;
-  }
-  BIRDIE_CUDA_CHECK(cudaMemPoolGetAttribute(pool, cudaMemPoolAttrUsedMemHigh, &bytes));
-  return double(bytes);
-#else
-  return 0;
-#endif
+  const auto counted = std::count_if(targets.begin(), targets.end(), [](std::int32_t t) { return t >= 0; });
+  return {make(tokens), make(targets), make(reset), counted};
 }
 
 }  // namespace
@@ -131,7 +114,7 @@ int main(int argc, char** argv) try {
                "--device cuda but no GPU is visible (or this build has no CUDA backend)");
   const model::GatedSsmConfig config = apps::load_model_config(o.model);
   const DType compute = apps::compute_dtype(o.precision, device);
-  peak_device_bytes(true);
+  reset_device_memory_peak();
   model::GatedSsmLm lm(config, DType::f32, device, 1, compute);
   lm.set_recompute_blocks(o.recompute);
   autograd::AdamW optimizer(lm.parameters(), {});
@@ -143,10 +126,13 @@ int main(int argc, char** argv) try {
 
   std::vector<double> seconds;
   double loss = 0;
+  MemoryStats after_warmup = memory_stats();
   for (int i = 0; i < o.warmup + o.steps; ++i) {
+    if (i == o.warmup) after_warmup = memory_stats();
+    BIRDIE_NVTX_RANGE("step_bench.step");
     Stopwatch watch;
     lm.parameters().zero_grad();
-    const auto ce = lm.loss(batch.tokens, batch.targets, batch.reset);
+    const auto ce = lm.loss(batch.tokens, batch.targets, batch.reset, {batch.counted, 1.0});
     autograd::backward(ce.loss);
     optimizer.step(1e-4);
     loss = ce.loss.item();  // waits for the device: the step is complete
@@ -156,10 +142,19 @@ int main(int argc, char** argv) try {
   const double median = seconds[seconds.size() / 2];
   std::printf("  step: median %.2f ms (min %.2f, max %.2f over %d steps), %.0f tokens/s, loss %.3f\n",
               median * 1e3, seconds.front() * 1e3, seconds.back() * 1e3, o.steps, tokens / median, loss);
+  // After warm-up a step should only reuse memory: the pool's reserve must not grow.
+  const MemoryStats end = memory_stats();
+  const double per_step = 1.0 / o.steps;
+  std::printf("  allocations per step after warm-up: %.1f host, %.1f device\n",
+              double(end.host_allocations - after_warmup.host_allocations) * per_step,
+              double(end.device_allocations - after_warmup.device_allocations) * per_step);
   if (device == Device::cuda) {
+    constexpr double gib = double(1ull << 30);
     std::printf("  MFU %.1f%% of %.0f TFLOP/s (6 x parameters x tokens per step)\n",
                 100.0 * 6.0 * params * tokens / median / (o.peak_tflops * 1e12), o.peak_tflops);
-    std::printf("  peak device memory in use: %.2f GiB\n", peak_device_bytes(false) / double(1ull << 30));
+    std::printf("  peak device memory in use: %.2f GiB; pool reserve %.2f GiB, grew %.3f GiB over the timed steps\n",
+                double(end.device_peak_in_use_bytes) / gib, double(end.device_reserved_bytes) / gib,
+                (double(end.device_reserved_bytes) - double(after_warmup.device_reserved_bytes)) / gib);
   }
   return 0;
 } catch (const std::exception& e) {

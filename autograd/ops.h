@@ -21,7 +21,7 @@ Tensor mul(const Tensor& a, const Tensor& b);
 Tensor scale(const Tensor& a, double factor);
 Tensor sigmoid(const Tensor& x);
 Tensor gelu(const Tensor& x);  // exact form, x · Φ(x)
-// Sum of all elements, shape [1].
+// Sum of all elements, shape [1] (f32 for bf16 x), computed without leaving the device.
 Tensor sum(const Tensor& x);
 // A view with another shape; the gradient flows back through it.
 Tensor reshape(const Tensor& x, const Shape& shape);
@@ -34,11 +34,22 @@ Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps = 1e-5);
 Tensor embedding(const Tensor& table, const Tensor& ids);
 
 struct CrossEntropy {
-  Tensor loss;          // [1]: mean over counted rows (0 when none are counted)
+  Tensor loss;          // [1]: weight · mean over counted rows (0 when none are counted)
   Tensor row_loss;      // [rows]: per-row loss, 0 on ignored rows (no gradient)
   std::int64_t counted;  // rows whose target is not ignored
 };
-// logits [rows, V], targets [rows] (i32; kernels::ignore_index rows are skipped).
-CrossEntropy cross_entropy(const Tensor& logits, const Tensor& targets);
+struct CrossEntropyOptions {
+  // The number of counted targets when the caller knows it (a packed batch counts them on
+  // the host): the call then never waits for the device. -1: counted (and validated) here,
+  // which copies GPU targets to the host.
+  std::int64_t counted = -1;
+  // loss = weight · mean: a micro-batch's share of a step's loss, folded into the gradient
+  // written in the same pass (no extra pass over the logits' gradient for it).
+  double weight = 1.0;
+};
+// logits [rows, V], targets [rows] (i32; kernels::ignore_index rows are skipped). Loss and
+// gradient come from one kernel pass and stay on the device.
+CrossEntropy cross_entropy(const Tensor& logits, const Tensor& targets,
+                           const CrossEntropyOptions& options = {});
 
 }  // namespace birdie::autograd

@@ -1,5 +1,7 @@
 #include "autograd/tape.h"
 
+#include <optional>
+
 #include "engine/nvtx.h"
 #include "kernels/elementwise.h"
 
@@ -9,7 +11,15 @@ namespace {
 thread_local Tape this_thread_tape;
 thread_local Tape* active_tape = &this_thread_tape;
 thread_local bool recording = true;
+thread_local const void* backward_seed = nullptr;  // the ones tensor of backward(loss)
+thread_local std::shared_ptr<const std::string> current_region;
 }  // namespace
+
+RegionScope::RegionScope(std::string name)
+    : previous_(current_region), forward_name_(name + ".forward"), range_(forward_name_.c_str()) {
+  current_region = std::make_shared<const std::string>(std::move(name) + ".backward");
+}
+RegionScope::~RegionScope() { current_region = previous_; }
 
 Tape& tape() { return *active_tape; }
 
@@ -34,7 +44,7 @@ bool needs_grad(std::initializer_list<const Tensor*> inputs) {
 void record(const char* op, std::vector<Tensor> inputs, std::vector<Tensor> outputs,
             BackwardRule backward) {
   for (Tensor& out : outputs) out.set_requires_grad(true);
-  tape().record(Node{op, std::move(inputs), std::move(outputs), std::move(backward)});
+  tape().record(Node{op, std::move(inputs), std::move(outputs), std::move(backward), current_region});
 }
 
 void accumulate_grad(const Tensor& input, const Tensor& contribution) {
@@ -60,7 +70,17 @@ void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh) {
 void backward(const Tensor& loss) {
   BIRDIE_CHECK(loss.numel() == 1, "backward: the loss must have one element, got ",
                loss.describe());
-  backward(loss, Tensor::full(loss.shape(), 1.0, loss.dtype(), loss.device()));
+  const Tensor seed = Tensor::full(loss.shape(), 1.0, loss.dtype(), loss.device());
+  struct SeedScope {
+    const void* previous = backward_seed;
+    explicit SeedScope(const void* seed) { backward_seed = seed; }
+    ~SeedScope() { backward_seed = previous; }
+  } seed_scope(seed.raw_data());
+  backward(loss, seed);
+}
+
+bool is_backward_seed(const Tensor& grad) {
+  return backward_seed != nullptr && grad.defined() && grad.raw_data() == backward_seed;
 }
 
 void backward(const Tensor& output, const Tensor& output_grad) {
@@ -75,7 +95,15 @@ void backward(const Tensor& output, const Tensor& output_grad) {
 
   const auto& nodes = tape().nodes();
   NoGradGuard no_recording_inside_rules;
+  // One NVTX range per run of consecutive nodes from the same region.
+  std::optional<NvtxRange> region_range;
+  const std::string* region = nullptr;
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+    if (it->region.get() != region) {
+      region_range.reset();
+      region = it->region.get();
+      if (region) region_range.emplace(region->c_str());
+    }
     std::vector<Tensor> grads;
     bool any = false;
     for (const Tensor& out : it->outputs) {

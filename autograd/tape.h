@@ -7,9 +7,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/nvtx.h"
 #include "engine/tensor.h"
 
 namespace birdie::autograd {
@@ -22,6 +24,7 @@ struct Node {
   std::vector<Tensor> inputs;
   std::vector<Tensor> outputs;
   BackwardRule backward;
+  std::shared_ptr<const std::string> region;  // the RegionScope it was recorded in, if any
 };
 
 class Tape {
@@ -50,6 +53,23 @@ class TapeScope {
  private:
   Tape own_;
   Tape* previous_;
+};
+
+// Names a part of the model ("block 3") for profilers: the forward pass inside the scope
+// is one NVTX range "block 3.forward", and the backward walk marks the nodes recorded here
+// as one range "block 3.backward" (the tape alone knows nothing of blocks). Nested scopes
+// name the innermost.
+class RegionScope {
+ public:
+  explicit RegionScope(std::string name);
+  ~RegionScope();
+  RegionScope(const RegionScope&) = delete;
+  RegionScope& operator=(const RegionScope&) = delete;
+
+ private:
+  std::shared_ptr<const std::string> previous_;
+  std::string forward_name_;
+  NvtxRange range_;
 };
 
 // Gradient recording is on unless a NoGradGuard is alive on this thread.
@@ -96,6 +116,10 @@ void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh);
 // order, then clears the tape. Gradients of intermediate results are released as soon as
 // their node has run; leaves (parameters) keep theirs until zeroed.
 void backward(const Tensor& loss);
+// True, inside a backward rule, when `grad` is the gradient of ones backward(loss) started
+// from, handed unchanged to the node that produced the loss: a rule may then skip
+// multiplying by it (and so never read a device scalar back, or make an extra pass).
+bool is_backward_seed(const Tensor& grad);
 // The same from any output, seeded with its gradient (same shape).
 void backward(const Tensor& output, const Tensor& output_grad);
 

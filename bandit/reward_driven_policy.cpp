@@ -9,6 +9,7 @@
 #include "bandit/evaluation_schedule.h"
 #include "bandit/loss_observation.h"
 #include "bandit/reward.h"
+#include "engine/nvtx.h"
 
 namespace birdie::bandit {
 
@@ -55,6 +56,7 @@ Tensor RewardDrivenPolicy::history_tensor(const std::vector<std::vector<double>>
 }
 
 void RewardDrivenPolicy::choose_with_critic(EvaluationRecord& record) {
+  BIRDIE_NVTX_RANGE("critic.choose");
   const Tensor candidates = draw_candidate_mixtures(std::int64_t(n_), config_.uniform_candidates,
                                                     config_.sharpened_candidates, config_.sharpen_power, rng_);
   std::vector<float> current(last_losses_.begin(), last_losses_.end());
@@ -97,6 +99,7 @@ EvaluationRecord RewardDrivenPolicy::observe(std::int64_t step, const std::vecto
     }
     last_losses_ = clean.losses;
     if (!history_losses_.empty()) {
+      BIRDIE_NVTX_RANGE("critic.fit");
       const CriticFit fit = trainer_->fit(history_tensor(history_losses_), history_tensor(history_actions_),
                                           history_tensor(history_rewards_));
       record.critic_fit = fit;

@@ -15,14 +15,24 @@ std::string_view dtype_name(DType dtype);
 DType parse_dtype(std::string_view name);  // "f32", "bf16", "i32", "f64"
 
 // bfloat16 on the host: the upper 16 bits of an IEEE float. Same layout as CUDA's
-// __nv_bfloat16, so buffers move between host and device unchanged. Conversion from float
-// rounds to nearest, ties to even (as __float2bfloat16_rn does); NaN stays NaN.
+// __nv_bfloat16, so buffers move between host and device unchanged.
+//
+// Conversion from float: one rule on both sides, the GPU's (`cvt.rn.bf16.f32`, which
+// `__float2bfloat16_rn` compiles to), so a conversion gives the same bits on either device:
+// - round to nearest, ties to even, on the bit pattern: subnormals round like normal
+//   numbers (no flush to zero), a finite value past the largest bf16 rounds to ±infinity;
+// - ±infinity and ±0 keep their sign;
+// - every NaN (either sign, quiet or signalling, any payload) becomes the canonical quiet
+//   NaN 0x7FFF.
+// f64 converts through f32 on both sides (two roundings, as the GPU kernels do).
 struct bfloat16 {
   std::uint16_t bits = 0;
 
+  static constexpr std::uint16_t canonical_nan = 0x7fff;
+
   static constexpr bfloat16 from_float(float value) {
     std::uint32_t u = std::bit_cast<std::uint32_t>(value);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return bfloat16{static_cast<std::uint16_t>((u >> 16) | 0x40u)};
+    if ((u & 0x7fffffffu) > 0x7f800000u) return bfloat16{canonical_nan};
     u += 0x7fffu + ((u >> 16) & 1u);
     return bfloat16{static_cast<std::uint16_t>(u >> 16)};
   }

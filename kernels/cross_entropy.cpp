@@ -12,9 +12,22 @@
 
 namespace birdie::kernels {
 
-std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& targets,
-                                            double grad_scale, Tensor& row_loss,
-                                            Tensor* dlogits) {
+std::int64_t count_targets(const Tensor& targets, std::int64_t vocab) {
+  check_dtype(targets, DType::i32, "count_targets");
+  const std::vector<std::int32_t> values = targets.to_vector<std::int32_t>();
+  std::int64_t counted = 0;
+  for (std::size_t r = 0; r < values.size(); ++r) {
+    BIRDIE_CHECK(values[r] == ignore_index || (values[r] >= 0 && values[r] < vocab),
+                 "cross_entropy: target ", values[r], " at row ", r,
+                 " is outside the vocabulary [0, ", vocab, ") and is not the ignore index ",
+                 ignore_index);
+    counted += values[r] != ignore_index;
+  }
+  return counted;
+}
+
+void cross_entropy_forward_backward(const Tensor& logits, const Tensor& targets, double grad_scale,
+                                    Tensor& row_loss, Tensor* dlogits) {
   require_same_device("cross_entropy", {&logits, &targets, &row_loss});
   BIRDIE_CHECK(logits.rank() == 2 && logits.dim(1) > 0,
                "cross_entropy: logits must be [rows, vocab], got ", logits.describe());
@@ -32,15 +45,13 @@ std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& 
   }
   if (logits.is_cpu()) {
     cpu::Bf16Emulation f32;
-    const std::int64_t counted = cpu::cross_entropy_forward_backward(
-        f32.input(logits), targets, grad_scale, f32.output(row_loss),
-        dlogits ? &f32.output(*dlogits) : nullptr);
-    f32.finish();
-    return counted;
+    cpu::cross_entropy_forward_backward(f32.input(logits), targets, grad_scale, f32.output(row_loss),
+                                        dlogits ? &f32.output(*dlogits) : nullptr);
+    return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("cross_entropy");
-  return cuda::cross_entropy_forward_backward(
+  cuda::cross_entropy_forward_backward(
       logits.dtype(), row_loss.dtype(), logits.raw_data(), targets.data<std::int32_t>(),
       logits.dim(0), logits.dim(1), grad_scale, row_loss.raw_data(),
       dlogits ? dlogits->raw_data() : nullptr, current_stream());

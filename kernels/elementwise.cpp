@@ -102,6 +102,22 @@ void scale(const Tensor& a, double factor, Tensor& out) {
 
 void scale_inplace(Tensor& dst, double factor) { scale(dst, factor, dst); }
 
+void scale_inplace(Tensor& dst, const Tensor& factor) {
+  require_same_device("scale_inplace", {&dst, &factor});
+  BIRDIE_CHECK(factor.numel() == 1 && (factor.dtype() == DType::f32 || factor.dtype() == DType::f64),
+               "scale_inplace: the factor must be one f32 or f64 element, got ", factor.describe());
+  if (dst.is_cpu()) return scale_inplace(dst, factor.item());
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("scale_by_device_scalar");
+  BIRDIE_CHECK(factor.dtype() == DType::f32, "scale_inplace (CUDA): the factor must be f32, got ",
+               factor.describe());
+  cuda::scale_by_device_scalar(dst.dtype(), dst.raw_data(), factor.data<float>(), dst.numel(),
+                               current_stream());
+#else
+  no_cuda_kernel("scale_inplace");
+#endif
+}
+
 void sigmoid_forward(const Tensor& x, Tensor& y) {
   check_unary("sigmoid", x, y);
   if (x.is_cpu()) return cpu_unary(cpu::sigmoid_forward, x, y);

@@ -26,6 +26,9 @@ void accumulate(Tensor& dst, const Tensor& src);
 void sum_to_trailing(const Tensor& in, Tensor& out);
 // dst *= factor in place.
 void scale_inplace(Tensor& dst, double factor);
+// dst *= factor[0] in place, factor a one-element f32 or f64 tensor on dst's device: an
+// upstream gradient applied without reading it back to the host.
+void scale_inplace(Tensor& dst, const Tensor& factor);
 
 // True when b broadcasts against a (equal shapes, or b's shape is a trailing part).
 bool broadcasts_to(const Shape& b, const Shape& a);

@@ -7,6 +7,7 @@
 
 #ifdef BIRDIE_WITH_CUDA
 #include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/matmul.h"
 #endif
@@ -105,6 +106,7 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor
     return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("matmul");
   cuda::GemmCall call = gemm_call(a, trans_a, b, trans_b, c, alpha, beta);
   if (call.k == 0) return scale_for_empty_product(c, beta);
   cuda::gemm(call, current_stream());
@@ -138,6 +140,7 @@ void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
     return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("matmul_fused");
   cuda::GemmCall call = gemm_call(a, trans_a, b, trans_b, c, alpha, beta);
   if (call.k > 0) {
     call.bias = epilogue.bias.defined() ? epilogue.bias.raw_data() : nullptr;

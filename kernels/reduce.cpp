@@ -1,6 +1,7 @@
 #include "kernels/reduce.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/reduce.h"
@@ -20,7 +21,8 @@ namespace {
 double device_reduce(const Tensor& x, cuda::ReduceOp op) {
   BIRDIE_NVTX_RANGE(op == cuda::ReduceOp::sum ? "sum" : "sum_of_squares");
   Tensor result = Tensor::empty({1}, DType::f64, Device::cuda);
-  cuda::reduce(x.dtype(), op, x.raw_data(), x.numel(), result.data<double>(), current_stream());
+  cuda::reduce(x.dtype(), op, x.raw_data(), x.numel(), 1.0, DType::f64, result.raw_data(),
+               current_stream());
   return result.item();
 }
 }  // namespace
@@ -47,6 +49,25 @@ double sum(const Tensor& x) {
   return device_reduce(x, cuda::ReduceOp::sum);
 #else
   no_cuda_kernel("sum");
+#endif
+}
+
+void sum_into(const Tensor& x, double scale, Tensor& out) {
+  require_same_device("sum_into", {&x, &out});
+  check_shape(out, {1}, "sum_into");
+  BIRDIE_CHECK(out.dtype() == DType::f32 || out.dtype() == DType::f64,
+               "sum_into: the result is f32 or f64, got ", out.describe());
+  if (x.is_cpu()) {
+    Tensor value = Tensor::full({1}, scale * sum(x), out.dtype());
+    std::memcpy(out.raw_data(), value.raw_data(), out.nbytes());
+    return;
+  }
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("sum_into");
+  cuda::reduce(x.dtype(), cuda::ReduceOp::sum, x.raw_data(), x.numel(), scale, out.dtype(),
+               out.raw_data(), current_stream());
+#else
+  no_cuda_kernel("sum_into");
 #endif
 }
 

@@ -9,6 +9,9 @@ namespace birdie::kernels {
 double sum_of_squares(const Tensor& x);
 // Σ x in double precision.
 double sum(const Tensor& x);
+// out[0] = scale · Σ x, summed in double precision, without leaving the device (no host
+// synchronization): out is [1], f32 or f64, on x's device.
+void sum_into(const Tensor& x, double scale, Tensor& out);
 
 }  // namespace birdie::kernels
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "autograd/recompute.h"
+#include "autograd/tape.h"
 #include "engine/nvtx.h"
 
 namespace birdie::model {
@@ -34,6 +35,7 @@ GatedSsmLm::GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device,
 }
 
 Tensor GatedSsmLm::embed(const Tensor& tokens) const {
+  autograd::RegionScope region("embedding");
   return autograd::embedding(parameters_.compute("embedding.weight"), tokens);
 }
 
@@ -47,6 +49,7 @@ Tensor GatedSsmLm::block_output(std::int64_t layer, const Tensor& x, const Tenso
 
 Tensor GatedSsmLm::head(const Tensor& x) const {
   namespace ag = autograd;
+  ag::RegionScope region("head");
   Tensor h = ag::rmsnorm(x, parameters_.compute("final_norm.weight"), config_.norm_eps);
   const Tensor& weight = parameters_.compute(config_.tie_embeddings ? "embedding.weight" : "head.weight");
   return ag::linear(ag::reshape(h, {-1, config_.dim}), weight);
@@ -58,7 +61,9 @@ Tensor GatedSsmLm::logits(const Tensor& tokens, const Tensor& reset) const {
   check_shape(reset, tokens.shape(), "GatedSsmLm reset mask");
   Tensor x = embed(tokens);
   for (std::int64_t l = 0; l < config_.layers; ++l) {
+    // The region is opened inside the function, so a recomputed block's nodes carry it too.
     auto block = [this, l, &reset](const std::vector<Tensor>& in) {
+      autograd::RegionScope region("block " + std::to_string(l));
       return gated_ssm_block(blocks_[l], in[0], reset, direction(l), config_.norm_eps);
     };
     x = recompute_blocks_ ? autograd::recompute(block, {x}) : block({x});
@@ -67,9 +72,12 @@ Tensor GatedSsmLm::logits(const Tensor& tokens, const Tensor& reset) const {
 }
 
 autograd::CrossEntropy GatedSsmLm::loss(const Tensor& tokens, const Tensor& targets,
-                                        const Tensor& reset) const {
+                                        const Tensor& reset,
+                                        const autograd::CrossEntropyOptions& options) const {
   check_shape(targets, tokens.shape(), "GatedSsmLm targets");
-  return autograd::cross_entropy(logits(tokens, reset), targets.reshape({-1}));
+  const Tensor all_logits = logits(tokens, reset);
+  autograd::RegionScope region("loss");
+  return autograd::cross_entropy(all_logits, targets.reshape({-1}), options);
 }
 
 }  // namespace birdie::model

@@ -54,8 +54,11 @@ class GatedSsmLm {
     return config_.is_bidirectional(layer) ? kernels::ScanDirection::bidirectional
                                            : kernels::ScanDirection::causal;
   }
-  // Mean cross-entropy over targets [B, T] that are not ignored.
-  autograd::CrossEntropy loss(const Tensor& tokens, const Tensor& targets, const Tensor& reset) const;
+  // Mean cross-entropy over targets [B, T] that are not ignored (times options.weight);
+  // give options.counted when the targets were counted on the host, so the call never
+  // waits for the device.
+  autograd::CrossEntropy loss(const Tensor& tokens, const Tensor& targets, const Tensor& reset,
+                              const autograd::CrossEntropyOptions& options = {}) const;
 
  private:
   GatedSsmConfig config_;

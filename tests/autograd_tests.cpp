@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include "autograd/adamw.h"
+#include "autograd/ops.h"
 #include "autograd/parameters.h"
+#include "autograd/tape.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -73,6 +75,64 @@ TEST_CASE("backward refuses losses it cannot differentiate, and still clears the
   Tensor c = Tensor::from_values<double>({1}, {1});
   CHECK_THROWS_WITH_AS(ag::backward(c), doctest::Contains("does not depend on anything"), Error);
   ag::tape().clear();
+}
+
+TEST_CASE("backward's seed is recognized, so a rule can skip multiplying by it") {
+  Tensor x = Tensor::from_values<double>({1.0, -2.0}, {2});
+  x.set_requires_grad(true);
+  // sum's rule skips the multiplication only for the seed: both paths give the same values.
+  ag::backward(ag::sum(x));
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{1, 1});
+  ag::backward(ag::scale(ag::sum(x), -3.0));  // the upstream is -3, a device scalar
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{-2, -2});
+  CHECK_FALSE(ag::is_backward_seed(Tensor::full({1}, 1.0, DType::f64)));
+}
+
+TEST_CASE("cross-entropy with the count given and a weight: weight x mean, gradient scaled in the same pass") {
+  RandomGenerator rng(5);
+  Tensor logits = random_tensor({5, 7}, rng, -2, 2);
+  const Tensor targets = Tensor::from_values<std::int32_t>({3, -1, 0, 6, -1}, {5});
+  logits.set_requires_grad(true);
+  const auto plain = ag::cross_entropy(logits, targets);
+  ag::backward(plain.loss);
+  const std::vector<double> plain_grad = logits.grad().to_vector<double>();
+  logits.set_grad(Tensor());
+  const auto weighted = ag::cross_entropy(logits, targets, {3, 0.25});
+  CHECK(plain.counted == 3);
+  CHECK(weighted.counted == 3);
+  CHECK(weighted.loss.item() == doctest::Approx(0.25 * plain.loss.item()).epsilon(1e-14));
+  CHECK(weighted.row_loss.to_vector<double>() == plain.row_loss.to_vector<double>());
+  ag::backward(weighted.loss);
+  const std::vector<double> grad = logits.grad().to_vector<double>();
+  for (std::size_t i = 0; i < grad.size(); ++i) CHECK(grad[i] == doctest::Approx(0.25 * plain_grad[i]).epsilon(1e-14));
+  // Nothing counted: loss 0, no NaN.
+  const Tensor none = Tensor::from_values<std::int32_t>({-1, -1, -1, -1, -1}, {5});
+  CHECK(ag::cross_entropy(logits, none).loss.item() == 0.0);
+  ag::tape().clear();
+}
+
+TEST_CASE("nodes recorded in a RegionScope carry its backward range name") {
+  Tensor x = Tensor::from_values<double>({1.0}, {1});
+  x.set_requires_grad(true);
+  Tensor y;
+  {
+    ag::RegionScope outer("block 2");
+    y = ag::scale(x, 2.0);
+    {
+      ag::RegionScope inner("head");
+      y = ag::scale(y, 3.0);
+    }
+    y = ag::scale(y, 4.0);
+  }
+  y = ag::scale(y, 5.0);
+  const auto& nodes = ag::tape().nodes();
+  REQUIRE(nodes.size() == 4);
+  CHECK(*nodes[0].region == "block 2.backward");
+  CHECK(*nodes[1].region == "head.backward");
+  CHECK(*nodes[2].region == "block 2.backward");
+  CHECK(nodes[3].region == nullptr);
+  ag::backward(ag::sum(y));
+  CHECK(x.grad().item() == 120.0);
 }
 
 TEST_CASE("parameters live in one flat buffer; their gradients in another") {

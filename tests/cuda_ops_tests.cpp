@@ -4,10 +4,12 @@
 // fill (bit-exact).
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
+#include "engine/storage.h"
 #include "kernels/adamw.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
@@ -46,15 +48,12 @@ TEST_CASE("cross-entropy: loss, dlogits and counted rows, f32 and bf16 logits") 
       const double scale = 1.0 / 29.0;
       Tensor loss_ref = Tensor::empty({rows}, DType::f64);
       Tensor d_ref = Tensor::empty({rows, V}, DType::f64);
-      const auto counted_ref =
-          kernels::cross_entropy_forward_backward(as_f64_cpu(logits), targets, scale, loss_ref, &d_ref);
+      kernels::cross_entropy_forward_backward(as_f64_cpu(logits), targets, scale, loss_ref, &d_ref);
 
       // Row loss in f32 whatever the logits' dtype (fp32 reductions).
       Tensor loss = poisoned_cuda({rows}, DType::f32);
       Tensor d = poisoned_cuda({rows, V}, dtype);
-      const auto counted = kernels::cross_entropy_forward_backward(
-          logits.to(Device::cuda), targets.to(Device::cuda), scale, loss, &d);
-      CHECK(counted == counted_ref);
+      kernels::cross_entropy_forward_backward(logits.to(Device::cuda), targets.to(Device::cuda), scale, loss, &d);
       // The loss is computed in f32 from the (exact) input values: the fp32 bound either way.
       CHECK(relative_error(loss, loss_ref) < fp32_bound);
       CHECK(relative_error(d, d_ref) < bound_for(dtype));
@@ -66,11 +65,23 @@ TEST_CASE("cross-entropy: loss, dlogits and counted rows, f32 and bf16 logits") 
     }
 }
 
-TEST_CASE("cross-entropy rejects a target outside the vocabulary") {
-  const Tensor logits = Tensor::full({2, 5}, 0.5, DType::f32, Device::cuda);
-  const Tensor targets = Tensor::from_values<std::int32_t>({1, 7}, {2}).to(Device::cuda);
-  Tensor loss = Tensor::empty({2}, DType::f32, Device::cuda);
-  CHECK_THROWS_AS(kernels::cross_entropy_forward_backward(logits, targets, 1.0, loss, nullptr), Error);
+TEST_CASE("cross-entropy: a target outside the vocabulary gives NaN on its row, count_targets names it") {
+  const Tensor logits = Tensor::full({3, 5}, 0.5, DType::f32, Device::cuda);
+  const Tensor targets = Tensor::from_values<std::int32_t>({1, 7, -1}, {3}).to(Device::cuda);
+  Tensor loss = poisoned_cuda({3}, DType::f32), d = poisoned_cuda({3, 5}, DType::f32);
+  // The kernel cannot throw without waiting for the device: the bad row is NaN, the others
+  // are exact (the ignored row is zero).
+  kernels::cross_entropy_forward_backward(logits, targets, 1.0, loss, &d);
+  const std::vector<float> l = loss.to_vector<float>(), dv = d.to_vector<float>();
+  CHECK(l[0] == doctest::Approx(std::log(5.0)));
+  CHECK(std::isnan(l[1]));
+  CHECK(l[2] == 0.0f);
+  for (int j = 0; j < 5; ++j) {
+    CHECK(std::isnan(dv[5 + j]));
+    CHECK(dv[10 + j] == 0.0f);
+  }
+  CHECK_THROWS_WITH_AS(kernels::count_targets(targets, 5),
+                       doctest::Contains("target 7 at row 1 is outside the vocabulary [0, 5)"), Error);
 }
 
 TEST_CASE("RMSNorm forward and backward, f32 and bf16, odd widths") {
@@ -310,6 +321,12 @@ TEST_CASE("dtype conversion on the GPU matches the host conversion bit for bit")
   x.data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
   x.data<float>()[1] = 1.0f + 1.0f / 256.0f;  // a tie: rounds to even
   x.data<float>()[2] = -0.0f;
+  // The special values of bfloat16::from_float's rule (engine/dtype.h): NaNs of either
+  // sign and any payload become 0x7FFF, infinities, rounding past FLT_MAX, subnormals.
+  const std::uint32_t special[] = {0xffc00000u, 0x7f800001u, 0x7f800000u, 0xff800000u, 0x7f7fffffu,
+                                   0x00008000u, 0x00018000u, 0x80018000u, 0x007fffffu, 0x00000001u};
+  for (std::size_t i = 0; i < std::size(special); ++i)
+    x.data<float>()[3 + i] = std::bit_cast<float>(special[i]);
   const Tensor expected = x.to(DType::bf16);
   const Tensor got = kernels::to_dtype(x.to(Device::cuda), DType::bf16).to(Device::cpu);
   CHECK(std::memcmp(got.raw_data(), expected.raw_data(), expected.nbytes()) == 0);
@@ -335,6 +352,35 @@ TEST_CASE("Philox uniform fill: the GPU draws the CPU's bits") {
     const Tensor back = device.to(Device::cpu);
     CHECK(std::memcmp(back.raw_data(), host.raw_data(), host.nbytes()) == 0);
   }
+}
+
+TEST_CASE("device scalars: sum_into and scale_inplace by a tensor never leave the GPU") {
+  RandomGenerator rng(91);
+  for (DType dtype : {DType::f32, DType::bf16}) {
+    CAPTURE(dtype_name(dtype));
+    const Tensor x = random_cpu({70001}, dtype, rng);
+    Tensor out = poisoned_cuda({1}, DType::f32);
+    kernels::sum_into(x.to(Device::cuda), 0.25, out);
+    CHECK(out.item() == doctest::Approx(0.25 * kernels::sum(x)).epsilon(1e-6));
+    Tensor y = x.to(Device::cuda);
+    kernels::scale_inplace(y, Tensor::full({1}, -1.5, DType::f32, Device::cuda));
+    Tensor expected = x.clone();
+    kernels::scale_inplace(expected, -1.5);
+    CHECK(relative_error(y, as_f64_cpu(expected)) == 0.0);
+  }
+}
+
+TEST_CASE("the device memory pool keeps what it reserved across synchronizations") {
+  { Tensor big = Tensor::empty({64 << 20}, DType::f32, Device::cuda); }  // 256 MiB, freed
+  synchronize_device();
+  const MemoryStats stats = memory_stats();
+  // With the default release threshold (0) the pool would have returned it to the driver.
+  CHECK(stats.device_reserved_bytes >= (std::uint64_t{256} << 20));
+  const std::uint64_t allocations = stats.device_allocations;
+  { Tensor again = Tensor::empty({64 << 20}, DType::f32, Device::cuda); }
+  synchronize_device();
+  CHECK(memory_stats().device_reserved_bytes == stats.device_reserved_bytes);
+  CHECK(memory_stats().device_allocations == allocations + 1);
 }
 
 }  // namespace birdie::testing

@@ -2,6 +2,7 @@
 // generator, random fills and error messages.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -10,6 +11,7 @@
 #include "engine/device.h"
 #include "engine/philox.h"
 #include "engine/random.h"
+#include "engine/storage.h"
 #include "engine/tensor.h"
 
 using namespace birdie;
@@ -35,8 +37,57 @@ TEST_CASE("bfloat16 rounds to nearest, ties to even") {
   CHECK(bfloat16::from_float(1.0f + 3 * 0x1.0p-8f).to_float() == 1.0f + 0x1.0p-6f);
   // Just above halfway rounds up.
   CHECK(bfloat16::from_float(1.0f + 0x1.0p-8f + 0x1.0p-20f).to_float() == 1.0f + 0x1.0p-7f);
-  CHECK(std::isnan(bfloat16::from_float(std::numeric_limits<float>::quiet_NaN()).to_float()));
-  CHECK(std::isinf(bfloat16::from_float(std::numeric_limits<float>::infinity()).to_float()));
+  // Negative ties go to even too.
+  CHECK(bfloat16::from_float(-(1.0f + 0x1.0p-8f)).bits == 0xbf80);
+  CHECK(bfloat16::from_float(-(1.0f + 3 * 0x1.0p-8f)).bits == 0xbf82);
+}
+
+// The GPU's rule (cvt.rn.bf16.f32), bit for bit: see bfloat16 in engine/dtype.h.
+TEST_CASE("bfloat16 special values follow the GPU's conversion") {
+  const auto bits_of = [](std::uint32_t f32_bits) {
+    return bfloat16::from_float(std::bit_cast<float>(f32_bits)).bits;
+  };
+  SUBCASE("every NaN becomes the canonical quiet NaN 0x7FFF") {
+    CHECK(bits_of(0x7fc00000u) == 0x7fff);  // the default quiet NaN
+    CHECK(bits_of(0xffc00000u) == 0x7fff);  // negative quiet NaN: the sign is dropped
+    CHECK(bits_of(0x7f800001u) == 0x7fff);  // signalling NaN, smallest payload
+    CHECK(bits_of(0x7fbfffffu) == 0x7fff);  // signalling NaN, payload only in the low half
+    CHECK(bits_of(0xff812345u) == 0x7fff);
+    CHECK(bits_of(0x7fffffffu) == 0x7fff);  // would carry into the sign if rounded
+    CHECK(std::isnan(bfloat16{0x7fff}.to_float()));
+  }
+  SUBCASE("infinities and zeros keep their sign") {
+    CHECK(bits_of(0x7f800000u) == 0x7f80);
+    CHECK(bits_of(0xff800000u) == 0xff80);
+    CHECK(bits_of(0x00000000u) == 0x0000);
+    CHECK(bits_of(0x80000000u) == 0x8000);
+  }
+  SUBCASE("finite values past the largest bf16 round to infinity") {
+    CHECK(bits_of(0x7f7fffffu) == 0x7f80);  // FLT_MAX
+    CHECK(bits_of(0xff7fffffu) == 0xff80);
+    CHECK(bits_of(0x7f7f7fffu) == 0x7f7f);  // just below the halfway point: the largest bf16
+    CHECK(bits_of(0x7f7f8000u) == 0x7f80);  // halfway, odd mantissa: up (to infinity)
+  }
+  SUBCASE("subnormals round like normal numbers, never flushed") {
+    CHECK(bits_of(0x00010000u) == 0x0001);  // the smallest bf16 subnormal, exact
+    CHECK(bits_of(0x00000001u) == 0x0000);  // far below half of it: zero
+    CHECK(bits_of(0x00008000u) == 0x0000);  // exactly half: tie to even (0)
+    CHECK(bits_of(0x00008001u) == 0x0001);  // just above half
+    CHECK(bits_of(0x00018000u) == 0x0002);  // 1.5 ulps: tie to even (2)
+    CHECK(bits_of(0x00028000u) == 0x0002);  // 2.5 ulps: tie to even (2)
+    CHECK(bits_of(0x80018000u) == 0x8002);
+    CHECK(bits_of(0x007fffffu) == 0x0080);  // the largest f32 subnormal rounds up to FLT_MIN
+    CHECK(bfloat16{0x0001}.to_float() == std::bit_cast<float>(0x00010000u));
+  }
+  SUBCASE("f64 converts through f32, as the GPU kernels do") {
+    const Tensor d = Tensor::from_values<double>(std::vector<double>{1.0 + 0x1.0p-8 + 0x1.0p-30,
+                                                                      std::nan("")}, {2});
+    const Tensor b = d.to(DType::bf16);
+    // 1 + 2^-8 + 2^-30 is above the tie, but rounds to the f32 tie 1 + 2^-8 first, which
+    // then goes to even: 1.0.
+    CHECK(b.data<bfloat16>()[0].bits == 0x3f80);
+    CHECK(b.data<bfloat16>()[1].bits == 0x7fff);
+  }
 }
 
 TEST_CASE("tensor factories, shape queries and typed access") {
@@ -104,6 +155,17 @@ TEST_CASE("copies: clone, copy_from and dtype conversion") {
   CHECK_THROWS_WITH_AS(wrong.copy_from(a),
                        doctest::Contains("source f32[4] cpu does not match destination f32[5] cpu"),
                        Error);
+}
+
+TEST_CASE("memory statistics count allocations") {
+  const MemoryStats before = memory_stats();
+  Tensor a = Tensor::empty({3}, DType::f32);
+  Tensor view = a.reshape({1, 3});  // a view allocates nothing
+  Tensor b = a.clone();
+  const MemoryStats after = memory_stats();
+  CHECK(after.host_allocations - before.host_allocations == 2);
+  CHECK(after.device_allocations == before.device_allocations);
+  if (cuda_device_count() == 0) CHECK(after.device_reserved_bytes == 0);
 }
 
 TEST_CASE("CUDA tensors without a GPU give a clear error, not a crash") {

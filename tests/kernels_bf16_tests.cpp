@@ -311,11 +311,11 @@ TEST_CASE("cross-entropy on bf16 logits: row loss in f32 or bf16, dlogits in bf1
   const Tensor targets = Tensor::from_values<std::int32_t>(target_values, {rows});
   const double scale = 1.0 / 29.0;
   Tensor loss_ref = Tensor::empty({rows}, DType::f64), d_ref = Tensor::empty({rows, V}, DType::f64);
-  const auto counted_ref = kernels::cross_entropy_forward_backward(wide(logits), targets, scale, loss_ref, &d_ref);
+  kernels::cross_entropy_forward_backward(wide(logits), targets, scale, loss_ref, &d_ref);
   for (DType loss_dtype : {DType::f32, DType::bf16}) {
     CAPTURE(dtype_name(loss_dtype));
     Tensor loss = poisoned({rows}, loss_dtype), d = poisoned({rows, V}, DType::bf16);
-    CHECK(kernels::cross_entropy_forward_backward(logits, targets, scale, loss, &d) == counted_ref);
+    kernels::cross_entropy_forward_backward(logits, targets, scale, loss, &d);
     check_close(std::string("cross_entropy row_loss ") + std::string(dtype_name(loss_dtype)), loss, loss_ref,
                 loss_dtype == DType::f32 ? f32_bound : bf16_bound);
     check_close("cross_entropy dlogits bf16", d, d_ref, bf16_bound);

@@ -166,13 +166,30 @@ TEST_CASE("embedding gathers rows and rejects ids outside the vocabulary") {
                        Error);
 }
 
+TEST_CASE("sum_into and scale_inplace by a tensor keep scalars in tensors") {
+  const Tensor x = Tensor::from_values<float>({1.5f, -2.0f, 4.0f}, {3});
+  Tensor out = Tensor::empty({1}, DType::f64);
+  kernels::sum_into(x, 0.5, out);
+  CHECK(out.item() == 1.75);
+  Tensor out32 = Tensor::empty({1}, DType::f32);
+  kernels::sum_into(x.to(DType::bf16), 2.0, out32);
+  CHECK(out32.item() == 7.0);
+  Tensor bad = Tensor::empty({1}, DType::bf16);
+  CHECK_THROWS_WITH_AS(kernels::sum_into(x, 1.0, bad), doctest::Contains("f32 or f64"), Error);
+  Tensor y = x.clone();
+  kernels::scale_inplace(y, Tensor::full({1}, -2.0, DType::f32));
+  CHECK(y.to_vector<float>() == std::vector<float>{-3.0f, 4.0f, -8.0f});
+  CHECK_THROWS_WITH_AS(kernels::scale_inplace(y, Tensor::full({2}, 1.0, DType::f32)),
+                       doctest::Contains("one f32 or f64 element"), Error);
+}
+
 TEST_CASE("cross-entropy: log-softmax loss, ignored rows, gradient of the mean") {
   RandomGenerator rng(4);
   Tensor logits = random_tensor({4, 6}, rng, -3, 3);
   Tensor targets = Tensor::from_values<std::int32_t>({5, kernels::ignore_index, 0, 2}, {4});
   Tensor loss = Tensor::empty({4}, DType::f64), dlogits = Tensor::empty({4, 6}, DType::f64);
-  const auto counted = kernels::cross_entropy_forward_backward(logits, targets, 1.0 / 3, loss, &dlogits);
-  CHECK(counted == 3);
+  kernels::cross_entropy_forward_backward(logits, targets, 1.0 / 3, loss, &dlogits);
+  CHECK(kernels::count_targets(targets, 6) == 3);
   const auto l = logits.to_vector<double>(), lv = loss.to_vector<double>(), dv = dlogits.to_vector<double>();
   const int target[] = {5, -1, 0, 2};
   for (int r = 0; r < 4; ++r) {
@@ -195,6 +212,8 @@ TEST_CASE("cross-entropy: log-softmax loss, ignored rows, gradient of the mean")
   CHECK(bl.item(0) == doctest::Approx(1000.0));
   Tensor bad = Tensor::from_values<std::int32_t>({6, 0, 0, 0}, {4});
   CHECK_THROWS_WITH_AS(kernels::cross_entropy_forward_backward(logits, bad, 1.0, loss, nullptr),
+                       doctest::Contains("target 6 at row 0 is outside the vocabulary [0, 6)"), Error);
+  CHECK_THROWS_WITH_AS(kernels::count_targets(bad, 6),
                        doctest::Contains("target 6 at row 0 is outside the vocabulary [0, 6)"), Error);
 }
 

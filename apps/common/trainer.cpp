@@ -4,6 +4,8 @@
 
 #include "autograd/tape.h"
 #include "engine/nvtx.h"
+#include "kernels/cross_entropy.h"
+#include "kernels/elementwise.h"
 #include "objectives/batch_tensors.h"
 
 namespace birdie::apps {
@@ -19,15 +21,23 @@ DeviceBatch upload(const objectives::PackedBatch& batch, Device device) {
   return {t.tokens.to(device), t.targets.to(device), t.reset.to(device)};
 }
 
-std::int64_t counted_targets(const objectives::PackedBatch& batch) {
+// Counts (and validates, while the targets are still on the host) the targets in the loss.
+std::int64_t counted_targets(const objectives::PackedBatch& batch, std::int64_t vocab) {
   std::int64_t n = 0;
-  for (auto t : batch.targets) n += t >= 0;
+  for (std::size_t i = 0; i < batch.targets.size(); ++i) {
+    const std::int32_t t = batch.targets[i];
+    BIRDIE_CHECK(t == kernels::ignore_index || (t >= 0 && t < vocab), "packed batch: target ", t,
+                 " at position ", i, " is outside the model's vocabulary [0, ", vocab,
+                 "): the data was tokenized with another tokenizer than the model's");
+    n += t != kernels::ignore_index;
+  }
   return n;
 }
 
-// Adds each counted position's CE into its objective's bucket.
-void add_by_objective(const objectives::PackedBatch& batch, const Tensor& row_loss, StepResult& out) {
-  const std::vector<double> losses = row_loss.to_vector<double>();
+// Adds each counted position's CE (losses[i] for the batch's position i) into its
+// objective's bucket.
+void add_by_objective(const objectives::PackedBatch& batch, std::span<const double> losses,
+                      StepResult& out) {
   for (std::size_t i = 0; i < batch.targets.size(); ++i) {
     if (batch.targets[i] < 0 || batch.objective[i] < 0) continue;
     const auto k = static_cast<std::size_t>(batch.objective[i]);
@@ -45,28 +55,58 @@ void add_by_objective(const objectives::PackedBatch& batch, const Tensor& row_lo
 Trainer::Trainer(model::GatedSsmLm& lm, const autograd::AdamWConfig& optimizer)
     : lm_(lm), optimizer_(lm.parameters(), optimizer) {}
 
+// The device never waits for the host inside a step: targets are counted on the host,
+// each micro-batch's loss is added into a device scalar and its row losses copied into one
+// device buffer, and both are read once, after the last backward pass.
 StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches, double lr) {
   BIRDIE_NVTX_RANGE("trainer.step");
   StepResult result;
-  for (const auto& batch : micro_batches) result.counted += counted_targets(batch);
+  std::vector<std::int64_t> counted(micro_batches.size());
+  std::int64_t positions = 0;
+  for (std::size_t i = 0; i < micro_batches.size(); ++i) {
+    counted[i] = counted_targets(micro_batches[i], lm_.config().vocab);
+    result.counted += counted[i];
+    positions += static_cast<std::int64_t>(micro_batches[i].targets.size());
+  }
   lm_.parameters().zero_grad();
-  double loss_sum = 0;
-  for (const auto& batch : micro_batches) {
-    const DeviceBatch b = upload(batch, lm_.device());
-    const auto ce = lm_.loss(b.tokens, b.targets, b.reset);
-    result.tokens += static_cast<std::int64_t>(batch.tokens.size());
-    if (ce.counted == 0) {
-      autograd::tape().clear();
+  Tensor step_loss, row_losses;  // [1] and [positions], on the model's device
+  std::int64_t offset = 0;
+  for (std::size_t i = 0; i < micro_batches.size(); ++i) {
+    const auto& batch = micro_batches[i];
+    const auto rows = static_cast<std::int64_t>(batch.targets.size());
+    result.tokens += rows;
+    if (counted[i] == 0) {
+      offset += rows;
       continue;
     }
+    const DeviceBatch b = [&] {
+      BIRDIE_NVTX_RANGE("trainer.upload");
+      return upload(batch, lm_.device());
+    }();
     // Weight each micro-batch by its share of the counted tokens: the gradient is that of
     // the per-token mean over the whole step.
-    const double weight = double(ce.counted) / double(result.counted);
-    loss_sum += ce.loss.item() * weight;
-    add_by_objective(batch, ce.row_loss, result);
-    autograd::backward(autograd::scale(ce.loss, weight));
+    const double weight = double(counted[i]) / double(result.counted);
+    const auto ce = lm_.loss(b.tokens, b.targets, b.reset, {counted[i], weight});
+    if (!step_loss.defined()) {
+      step_loss = Tensor::zeros({1}, ce.loss.dtype(), lm_.device());
+      row_losses = Tensor::zeros({positions}, ce.row_loss.dtype(), lm_.device());
+    }
+    kernels::accumulate(step_loss, ce.loss);
+    row_losses.slice(offset, offset + rows).copy_from(ce.row_loss);
+    offset += rows;
+    autograd::backward(ce.loss);
   }
-  result.loss = loss_sum;
+  if (step_loss.defined()) {
+    BIRDIE_NVTX_RANGE("trainer.read_losses");
+    result.loss = step_loss.item();
+    const std::vector<double> losses = row_losses.to_vector<double>();
+    offset = 0;
+    for (const auto& batch : micro_batches) {
+      add_by_objective(batch, std::span(losses).subspan(static_cast<std::size_t>(offset), batch.targets.size()),
+                       result);
+      offset += static_cast<std::int64_t>(batch.targets.size());
+    }
+  }
   if (!std::isfinite(result.loss)) {
     result.skipped = true;
     result.grad_norm = NAN;
@@ -82,13 +122,25 @@ std::vector<double> validation_losses(const model::GatedSsmLm& lm,
                                       const std::vector<objectives::ValidationSet>& sets) {
   BIRDIE_NVTX_RANGE("validation_losses");
   autograd::NoGradGuard no_grad;
-  std::vector<double> losses;
-  for (const auto& set : sets) {
-    const DeviceBatch b = upload(set.rows, lm.device());
-    const auto ce = lm.loss(b.tokens, b.targets, b.reset);
-    losses.push_back(ce.counted > 0 ? ce.loss.item() : NAN);
+  // Each set's loss is written into its slot on the device; all are read at the end.
+  Tensor losses;
+  std::vector<bool> empty(sets.size(), false);
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    const std::int64_t counted = counted_targets(sets[i].rows, lm.config().vocab);
+    if (counted == 0) {
+      empty[i] = true;
+      continue;
+    }
+    const DeviceBatch b = upload(sets[i].rows, lm.device());
+    const auto ce = lm.loss(b.tokens, b.targets, b.reset, {counted, 1.0});
+    if (!losses.defined()) losses = Tensor::zeros({std::int64_t(sets.size())}, ce.loss.dtype(), lm.device());
+    losses.slice(std::int64_t(i), std::int64_t(i) + 1).copy_from(ce.loss);
   }
-  return losses;
+  std::vector<double> values = losses.defined() ? losses.to_vector<double>()
+                                                : std::vector<double>(sets.size(), 0.0);
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    if (empty[i]) values[i] = NAN;
+  return values;
 }
 
 }  // namespace birdie::apps

@@ -94,10 +94,14 @@ Tensor gelu(const Tensor& x) {
 }
 
 Tensor sum(const Tensor& x) {
-  Tensor out = Tensor::full({1}, kernels::sum(x), x.dtype(), x.device());
+  // A bf16 sum is kept in f32 (summed in f64 either way), on the device.
+  Tensor out = Tensor::empty({1}, x.dtype() == DType::bf16 ? DType::f32 : x.dtype(), x.device());
+  kernels::sum_into(x, 1.0, out);
   if (needs_grad({&x})) {
     record("sum", {x}, {out}, [x](const std::vector<Tensor>& grads) {
-      accumulate_fresh_grad(x, Tensor::full(x.shape(), grads[0].item(), x.dtype(), x.device()));
+      Tensor dx = Tensor::full(x.shape(), 1.0, x.dtype(), x.device());
+      if (!is_backward_seed(grads[0])) kernels::scale_inplace(dx, grads[0]);
+      accumulate_fresh_grad(x, dx);
     });
   }
   return out;

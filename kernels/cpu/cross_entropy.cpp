@@ -7,18 +7,11 @@
 
 namespace birdie::kernels::cpu {
 
-std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& targets,
-                                            double grad_scale, Tensor& row_loss,
-                                            Tensor* dlogits) {
+void cross_entropy_forward_backward(const Tensor& logits, const Tensor& targets, double grad_scale,
+                                    Tensor& row_loss, Tensor* dlogits) {
   const std::int64_t rows = logits.dim(0), V = logits.dim(1);
   const std::int32_t* pt = targets.data<std::int32_t>();
-  std::int64_t counted = 0;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    BIRDIE_CHECK(pt[r] == ignore_index || (pt[r] >= 0 && pt[r] < V), "cross_entropy: target ",
-                 pt[r], " at row ", r, " is outside the vocabulary [0, ", V,
-                 ") and is not the ignore index ", ignore_index);
-    counted += pt[r] != ignore_index;
-  }
+  count_targets(targets, V);  // throws, naming the row, on a target outside the vocabulary
   dispatch_floating(logits, "cross_entropy", [&](auto zero) {
     using T = decltype(zero);
     const T* pl = logits.data<T>();
@@ -44,7 +37,6 @@ std::int64_t cross_entropy_forward_backward(const Tensor& logits, const Tensor& 
       d[pt[r]] -= static_cast<T>(grad_scale);
     }
   });
-  return counted;
 }
 
 }  // namespace birdie::kernels::cpu

@@ -1,5 +1,6 @@
-// CUDA element-type conversion among f32, f64 and bf16 (to bf16: round to nearest, ties
-// to even, the same bits as bfloat16::from_float on the host; NaN stays NaN).
+// CUDA element-type conversion among f32, f64 and bf16. To bf16: __float2bfloat16_rn,
+// whose rule bfloat16::from_float reproduces bit for bit on the host (engine/dtype.h:
+// nearest even, no flush to zero, every NaN becomes 0x7FFF); f64 goes through f32 first.
 #include <algorithm>
 
 #include "engine/cuda_runtime.h"

@@ -12,7 +12,8 @@ __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162f
 
 template <class T> __device__ __forceinline__ T from_float(float x);
 template <> __device__ __forceinline__ float from_float<float>(float x) { return x; }
-// Round to nearest, ties to even (as bfloat16::from_float on the host).
+// Round to nearest, ties to even; NaN becomes 0x7FFF: the rule bfloat16::from_float
+// reproduces on the host (engine/dtype.h).
 template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
   return __float2bfloat16_rn(x);
 }

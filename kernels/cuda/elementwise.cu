@@ -49,6 +49,14 @@ __global__ void unary_kernel(UnaryOp op, const T* x, T* out, std::int64_t n, flo
   }
 }
 
+template <class T>
+__global__ void scale_by_device_scalar_kernel(T* x, const float* __restrict__ factor, std::int64_t n) {
+  const float f = *factor;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    x[i] = from_float<T>(to_float(x[i]) * f);
+}
+
 template <class D, class S>
 __global__ void accumulate_kernel(D* dst, const S* __restrict__ src, std::int64_t n) {
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
@@ -119,6 +127,16 @@ void unary(DType dtype, UnaryOp op, const void* x, void* out, std::int64_t n, do
     using T = decltype(zero);
     unary_kernel<T><<<blocks_for(n), threads, 0, stream>>>(
         op, static_cast<const T*>(x), static_cast<T*>(out), n, static_cast<float>(factor));
+  });
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+void scale_by_device_scalar(DType dtype, void* x, const float* factor, std::int64_t n,
+                            cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(dtype, "scale_by_device_scalar", [&](auto zero) {
+    using T = decltype(zero);
+    scale_by_device_scalar_kernel<T><<<blocks_for(n), threads, 0, stream>>>(static_cast<T*>(x), factor, n);
   });
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }

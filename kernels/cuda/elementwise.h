@@ -20,6 +20,9 @@ void binary(DType dtype, BinaryOp op, const void* a, const void* b, void* out, s
 // out[i] = op(x[i]) (factor is used by scale).
 void unary(DType dtype, UnaryOp op, const void* x, void* out, std::int64_t n, double factor,
            cudaStream_t stream);
+// x[i] *= *factor (a device scalar: an upstream gradient never read back to the host).
+void scale_by_device_scalar(DType dtype, void* x, const float* factor, std::int64_t n,
+                            cudaStream_t stream);
 // dst[i] += src[i] in f32, rounded once to dst's dtype: src and dst of one dtype, or bf16
 // into f32 (a bf16 gradient contribution into an fp32 master gradient).
 void accumulate(DType dst_dtype, DType src_dtype, void* dst, const void* src, std::int64_t n,

@@ -28,18 +28,22 @@ __global__ void partial_kernel(const T* __restrict__ x, std::int64_t n, ReduceOp
   if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
-__global__ void finish_kernel(const double* __restrict__ partial, int count, double* __restrict__ result) {
+template <class O>
+__global__ void finish_kernel(const double* __restrict__ partial, int count, double scale,
+                              O* __restrict__ result) {
   __shared__ double scratch[32];
   double acc = 0;
   for (int i = threadIdx.x; i < count; i += blockDim.x) acc += partial[i];
   acc = block_sum(acc, scratch);
-  if (threadIdx.x == 0) *result = acc;
+  if (threadIdx.x == 0) *result = static_cast<O>(acc * scale);
 }
 
 }  // namespace
 
-void reduce(DType dtype, ReduceOp op, const void* x, std::int64_t n, double* result,
-            cudaStream_t stream) {
+void reduce(DType dtype, ReduceOp op, const void* x, std::int64_t n, double scale,
+            DType result_dtype, void* result, cudaStream_t stream) {
+  BIRDIE_CHECK(result_dtype == DType::f32 || result_dtype == DType::f64,
+               "reduce (CUDA): the result is f32 or f64, got ", dtype_name(result_dtype));
   double* partial = nullptr;
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(double) * partial_blocks, stream));
   switch (dtype) {
@@ -57,7 +61,10 @@ void reduce(DType dtype, ReduceOp op, const void* x, std::int64_t n, double* res
       throw Error(detail::concat("reduce (CUDA): takes f32, f64 or bf16, got ", dtype_name(dtype)));
   }
   BIRDIE_CUDA_CHECK(cudaGetLastError());
-  finish_kernel<<<1, threads, 0, stream>>>(partial, partial_blocks, result);
+  if (result_dtype == DType::f64)
+    finish_kernel<<<1, threads, 0, stream>>>(partial, partial_blocks, scale, static_cast<double*>(result));
+  else
+    finish_kernel<<<1, threads, 0, stream>>>(partial, partial_blocks, scale, static_cast<float*>(result));
   BIRDIE_CUDA_CHECK(cudaGetLastError());
   BIRDIE_CUDA_CHECK(cudaFreeAsync(partial, stream));
 }
