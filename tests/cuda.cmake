@@ -1,5 +1,11 @@
 # GPU parity suites: every CUDA kernel against its CPU reference. Built only with the
 # CUDA backend; each exits 77 (skipped, visibly) on a machine without a GPU.
+#
+# Test cases whose name contains "[large]" (the scan at the model's real shape, a kernel
+# over more than 2^31 elements: seconds each, and up to ~22 GB of GPU memory) run in the
+# plain runs. Under compute-sanitizer, skip them with doctest's filter (quoted, so the
+# shell leaves the brackets alone):
+#     compute-sanitizer --tool memcheck build/tests/cuda_ops_tests '--test-case-exclude=*[large]*'
 if(BIRDIE_CUDA)
   foreach(suite scan matmul ops)
     birdie_test_suite(cuda_${suite}_tests
