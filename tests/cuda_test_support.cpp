@@ -60,7 +60,7 @@ ErrorSummary summarize_error(const std::vector<double>& got, const std::vector<d
   }
   double diff = 0, norm = 0;
   for (std::size_t i = 0; i < got.size(); ++i) {
-    if (!std::isfinite(got[i])) {
+    if (!std::isfinite(got[i]) || !std::isfinite(ref[i])) {
       if (e.non_finite++ == 0) e.worst = static_cast<std::int64_t>(i), e.worst_got = got[i], e.worst_ref = ref[i];
       continue;
     }
@@ -111,7 +111,7 @@ void check_close(const ErrorSummary& e, const Tolerance& tolerance, const char* 
        "), largest elementwise error ", e.max_relative, " (bound ", tolerance.elementwise,
        ", floor ", tolerance.floor, " of the largest magnitude ", e.max_ref, "), largest |got - ref| ",
        e.max_abs, "; worst element ", e.worst, ": got ", e.worst_got, ", reference ", e.worst_ref,
-       "; non-finite elements in got: ", e.non_finite);
+       "; non-finite elements (got or reference): ", e.non_finite);
   CHECK(e.relative_l2 <= tolerance.l2);
   CHECK(e.max_relative <= tolerance.elementwise);
 }

@@ -31,8 +31,8 @@ Tensor as_f64_cpu(const Tensor& t);
 // infinity anywhere in `got` (an unwritten, poisoned element) gives +infinity.
 double relative_error(const Tensor& got, const Tensor& ref);
 
-// The largest elementwise errors. A NaN or infinity in `got` gives +infinity (as does a
-// size mismatch); so does a nonzero error against a reference that is all zeros.
+// The largest elementwise errors. A NaN or infinity in `got` or `ref` gives +infinity (as
+// does a size mismatch); so does a nonzero error against a reference that is all zeros.
 //   max_abs_error      max_i |got_i − ref_i|
 //   max_magnitude      max_i |t_i|
 //   max_relative_error max_i |got_i − ref_i| / max(|ref_i|, floor · max_j |ref_j|):
@@ -52,7 +52,7 @@ struct ErrorSummary {
   double max_relative = 0;   // max_relative_error with the floor given
   std::int64_t worst = -1;   // index of the element behind max_relative (-1: none)
   double worst_got = 0, worst_ref = 0;
-  std::int64_t non_finite = 0;  // NaN or infinite elements of got
+  std::int64_t non_finite = 0;  // elements where got or ref is NaN or infinite
 };
 ErrorSummary summarize_error(const std::vector<double>& got, const std::vector<double>& ref,
                              double floor);
