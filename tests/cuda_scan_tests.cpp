@@ -147,7 +147,7 @@ void check_scan(const ScanCase& c, std::uint64_t seed) {
 
 // The prompt's final state, then `steps` chained steps each carrying the state on, GPU
 // against the f64 reference on the same inputs. The state is f32 on the GPU for either
-// proj dtype, so it gets the fp32 bound whatever c.dtype; y gets c.dtype's bound.
+// proj dtype, so it gets the fp32 bounds whatever c.dtype; y gets c.dtype's bounds.
 void check_generation(const ScanCase& c, int steps, std::uint64_t seed) {
   CAPTURE(c.B);
   CAPTURE(c.T);
@@ -162,7 +162,18 @@ void check_generation(const ScanCase& c, int steps, std::uint64_t seed) {
   Tensor state = poisoned_cuda({c.B, c.N}, kernels::gated_scan_state_dtype(c.dtype));
   REQUIRE(state.dtype() == DType::f32);
   kernels::gated_scan_final_state(prompt.to(Device::cuda), reset.to(Device::cuda), c.direction, state);
-  check_close(state, state_ref, fp32_tolerance, "final state");
+  // With gates near 1 the state carries one segment over two thirds of the prompt (~270 to
+  // 340 steps) through the same forget gate σ(6.9) = 0.999 at every step: its f32 rounding
+  // (up to ~6e-8 relative, expf's 2 ulps included) compounds instead of averaging out, up
+  // to 340 × 6e-8 = 2e-5 of the state. The f32 CPU code lands at 8.0e-6 in L2 and 8.7e-6
+  // elementwise there (measured, bf16 prompt): 0.8 of the fp32 bound. Those states, and an
+  // f32 y computed from them, get 5e-5.
+  Tolerance state_tolerance = fp32_tolerance, y_tolerance = tolerance_for(c.dtype);
+  if (c.gates_near_one) {
+    state_tolerance.l2 = state_tolerance.elementwise = 5e-5;
+    if (c.dtype == DType::f32) y_tolerance = state_tolerance;
+  }
+  check_close(state, state_ref, state_tolerance, "final state");
   ScanCase token = c;
   token.T = 1;
   for (int step = 0; step < steps; ++step) {
@@ -172,8 +183,8 @@ void check_generation(const ScanCase& c, int steps, std::uint64_t seed) {
     kernels::gated_scan_step(as_f64_cpu(proj), state_ref, c.direction, y_ref);
     Tensor y = poisoned_cuda({c.B, c.N}, c.dtype);
     kernels::gated_scan_step(proj.to(Device::cuda), state, c.direction, y);
-    check_close(y, y_ref, tolerance_for(c.dtype), "y of the step");
-    check_close(state, state_ref, fp32_tolerance, "state after the step");
+    check_close(y, y_ref, y_tolerance, "y of the step");
+    check_close(state, state_ref, state_tolerance, "state after the step");
   }
 }
 
@@ -378,6 +389,16 @@ TEST_CASE("generation scan: final state and chained steps, f32 and bf16, odd wid
     check_generation({2, 500, 13, ScanDirection::causal, dtype, true}, 8, ++seed);
     check_generation({2, 400, 14, ScanDirection::bidirectional, dtype, true}, 8, ++seed);
   }
+}
+
+TEST_CASE("generation scan: (row, channel) lanes over many blocks, at the model's width") {
+  // The final-state and step kernels run one thread per (batch row, channel) in blocks of
+  // 256: B·N = 5120 lanes make 20 blocks, 390 lanes two (the second partial).
+  std::uint64_t seed = 550;
+  check_generation({2, 100, 2560, ScanDirection::causal, DType::f32}, 3, ++seed);
+  check_generation({2, 100, 2560, ScanDirection::bidirectional, DType::bf16}, 3, ++seed);
+  check_generation({3, 64, 130, ScanDirection::bidirectional, DType::f32}, 3, ++seed);
+  check_generation({3, 64, 130, ScanDirection::causal, DType::bf16}, 3, ++seed);
 }
 
 }  // namespace birdie::testing
