@@ -501,7 +501,8 @@ TEST_CASE("RMSNorm with several rows per backward block, and rows wider than 48 
 TEST_CASE("embedding: more ids than one launch slice of 65535 rows, and rows wider than the column grid") {
   for (DType dtype : {DType::f32, DType::bf16}) {
     CAPTURE(dtype_name(dtype));
-    SUBCASE("131087 ids: three slices, runs of equal ids across the slice boundaries") {
+    {
+      // 131087 ids: three slices, runs of equal ids across the slice boundaries.
       // Forward and backward both launch 65535 rows at a time (grid.y). 50 ids over 131087
       // positions: runs of ~2600 equal ids after the sort, so the runs at sorted positions
       // 65535 and 131070 start in one slice and end in the next.
@@ -531,7 +532,8 @@ TEST_CASE("embedding: more ids than one launch slice of 65535 rows, and rows wid
       // of the result, inside the fp32 tolerance.
       check_close(dtable, dtable_ref, fp32_tolerance, "dtable (f32)");
     }
-    SUBCASE("rows of 32771 columns: the forward's 64 column blocks go round 3 times") {
+    {
+      // Rows of 32771 columns: the forward's 64 column blocks go round 3 times.
       // Forward: at most 64 blocks of 256 threads per row (16384 columns), grid-stride
       // beyond; backward: ceil(D / 256) = 129 column blocks.
       const std::int64_t V = 5, D = 32771;
