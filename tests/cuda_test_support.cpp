@@ -28,7 +28,7 @@ Tensor poisoned_cuda(const Shape& shape, DType dtype) {
     return Tensor::full(shape, double(std::numeric_limits<std::int32_t>::min()), dtype, Device::cuda);
   // All-ones bytes: a NaN in f32, f64 and bf16 alike (exponent all ones, mantissa nonzero).
   Tensor t = Tensor::empty(shape, dtype, Device::cuda);
-  BIRDIE_CUDA_CHECK(cudaMemsetAsync(t.raw_data(), 0xFF, t.nbytes(), current_stream()));
+  if (t.nbytes() > 0) BIRDIE_CUDA_CHECK(cudaMemsetAsync(t.raw_data(), 0xFF, t.nbytes(), current_stream()));
   return t;
 }
 
