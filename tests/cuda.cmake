@@ -1,5 +1,12 @@
 # GPU parity suites: every CUDA kernel against its CPU reference. Built only with the
 # CUDA backend; each exits 77 (skipped, visibly) on a machine without a GPU.
+#
+# Test cases whose name contains "[large]" (cuda_scan_tests: the scan at the model's real
+# shape, B=2 T=4096 N=2560; cuda_ops_tests: conversion, scaling and the Philox fill over
+# 2^31 + 2^20 + 6 elements, 17 GB of GPU memory) run in the plain runs: seconds each.
+# Under compute-sanitizer, skip them with doctest's filter (quoted, so the shell leaves the
+# brackets alone):
+#     compute-sanitizer --tool memcheck build/tests/cuda_ops_tests '--test-case-exclude=*[large]*'
 if(BIRDIE_CUDA)
   foreach(suite scan matmul ops)
     birdie_test_suite(cuda_${suite}_tests
