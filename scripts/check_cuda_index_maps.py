@@ -124,17 +124,19 @@ def embedding_check(count, V, D, elem_bytes, grid_threads):
   assert all(k & mask == k for k in keys)
   order = sorted(range(count), key=lambda p: keys[p] & mask)  # stable
   sk = [keys[p] for p in order]; sp = order
-  flags = [1 if sk[i] != V and (i == 0 or sk[i - 1] != sk[i]) else 0 for i in range(count)]
+  flags = [1 if i == 0 or sk[i - 1] != sk[i] else 0 for i in range(count)]
   starts = [i for i in range(count) if flags[i]]
   dt = [row[:] for row in table]; hits = {}
-  items = len(starts) * groups
+  runs = len(starts); items = runs * groups
   for t in range(grid_threads):
     for i in range(t, items, grid_threads):
-      run, g = divmod(i, groups); s = starts[run]; key = sk[s]
+      run, g = divmod(i, groups); start = starts[run]; key = sk[start]
+      end = starts[run + 1] if run + 1 < runs else count
+      if key == V: continue
+      assert all(sk[s] == key for s in range(start, end))
       acc = [0.0] * VEC
-      while s < count and sk[s] == key:
+      for s in range(start, end):
         for k in range(VEC): acc[k] += dout[sp[s]][g * VEC + k]
-        s += 1
       for k in range(VEC):
         cell = (key, g * VEC + k); hits[cell] = hits.get(cell, 0) + 1
         dt[key][g * VEC + k] += acc[k]

@@ -68,36 +68,41 @@ __global__ void prepare_keys(const std::int32_t* __restrict__ ids, std::int64_t 
   }
 }
 
-// flags[i] = 1 where sorted position i starts a run of a valid id.
+// flags[i] = 1 where sorted position i starts a run of equal keys (the invalid key's run,
+// last in the order, included: it bounds the run before it).
 __global__ void run_start_flags(const std::uint32_t* __restrict__ sorted_keys, std::int64_t count,
-                                std::uint32_t invalid, std::uint8_t* __restrict__ flags) {
-  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
-    const std::uint32_t key = sorted_keys[i];
-    flags[i] = key != invalid && (i == 0 || sorted_keys[i - 1] != key) ? 1 : 0;
-  }
+                                std::uint8_t* __restrict__ flags) {
+  for (std::int64_t i = first_index(); i < count; i += grid_stride())
+    flags[i] = i == 0 || sorted_keys[i - 1] != sorted_keys[i] ? 1 : 0;
 }
 
 // Work item (run, column group g): sum the run's dout rows at g in sorted order (the sort
 // is stable, so that is position order) in f32, then add the sum to the table row once.
-// Runs have distinct ids, so no two items touch the same table element. `run_count` is on
-// the device (the select's output); items past it exit.
+// Runs have distinct keys, so no two items touch the same table element; the run of the
+// invalid key is skipped. `run_count` is on the device (the select's output); items past
+// it exit. A run ends where the next starts (or at count), so the loop's loads do not
+// wait on a key comparison.
 template <class G, class W, int VEC>
 __global__ void segment_sum_kernel(const std::uint32_t* __restrict__ sorted_keys,
                                    const std::int32_t* __restrict__ sorted_positions,
                                    const std::int32_t* __restrict__ run_starts,
                                    const std::int64_t* __restrict__ run_count, std::int64_t count,
-                                   std::int64_t D, bool vector_dout, bool vector_table,
-                                   const G* __restrict__ dout, W* __restrict__ dtable) {
+                                   std::uint32_t invalid, std::int64_t D, bool vector_dout,
+                                   bool vector_table, const G* __restrict__ dout,
+                                   W* __restrict__ dtable) {
   const std::int64_t groups = D / VEC;
-  const std::int64_t items = *run_count * groups;
-  for (std::int64_t i = first_index(); i < items; i += grid_stride()) {
+  const std::int64_t runs = *run_count;
+  for (std::int64_t i = first_index(); i < runs * groups; i += grid_stride()) {
     const std::int64_t run = i / groups, g = i % groups;
     const std::int64_t start = run_starts[run];
+    const std::int64_t end = run + 1 < runs ? run_starts[run + 1] : count;
     const std::uint32_t id = sorted_keys[start];
+    if (id == invalid) continue;
     float acc[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) acc[k] = 0.0f;
-    for (std::int64_t s = start; s < count && sorted_keys[s] == id; ++s) {
+#pragma unroll 4
+    for (std::int64_t s = start; s < end; ++s) {
       float v[VEC];
       load_group<G, VEC>(dout + static_cast<std::int64_t>(sorted_positions[s]) * D + g * VEC, vector_dout, v);
 #pragma unroll
@@ -176,8 +181,7 @@ void embedding_backward(DType dout_dtype, DType table_dtype, const std::int32_t*
   std::size_t bytes = temp_bytes;
   BIRDIE_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, bytes, keys, sorted_keys, positions,
                                                     sorted_positions, n, 0, end_bit, stream));
-  run_start_flags<<<blocks_for(count), threads, 0, stream>>>(sorted_keys, count,
-                                                            static_cast<std::uint32_t>(V), flags);
+  run_start_flags<<<blocks_for(count), threads, 0, stream>>>(sorted_keys, count, flags);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
   // run_starts = the sorted positions i where a run starts (positions is still 0..n−1).
   bytes = temp_bytes;
@@ -188,14 +192,15 @@ void embedding_backward(DType dout_dtype, DType table_dtype, const std::int32_t*
       using G = decltype(gz);
       using W = decltype(wz);
       constexpr int vec = 16 / sizeof(G);
+      const auto invalid = static_cast<std::uint32_t>(V);
       // Work items: at most count runs × column groups; the grid is capped and strides.
       if (D % vec == 0)
         segment_sum_kernel<G, W, vec><<<blocks_for(count * (D / vec)), threads, 0, stream>>>(
-            sorted_keys, sorted_positions, run_starts, run_count, count, D, aligned(dout, 16),
+            sorted_keys, sorted_positions, run_starts, run_count, count, invalid, D, aligned(dout, 16),
             aligned(dtable, sizeof(W) * vec), static_cast<const G*>(dout), static_cast<W*>(dtable));
       else
         segment_sum_kernel<G, W, 1><<<blocks_for(count * D), threads, 0, stream>>>(
-            sorted_keys, sorted_positions, run_starts, run_count, count, D, false, false,
+            sorted_keys, sorted_positions, run_starts, run_count, count, invalid, D, false, false,
             static_cast<const G*>(dout), static_cast<W*>(dtable));
     });
   });
