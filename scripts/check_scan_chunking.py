@@ -3,7 +3,8 @@
 # carry scan -> rescan, forward and backward, chunk length 4 here) and compares it with a
 # transcription of the CPU reference kernels/cpu/scan.cpp, causal and bidirectional with
 # random resets. It checks the decomposition, not the CUDA code itself (no GPU needed).
-# Prints the largest absolute differences; both should be ~1e-16.
+# Prints the largest absolute differences; both should be ~1e-16. The end of the file
+# emulates the launch structure itself (see kernel_emulation).
 import math, random
 random.seed(1)
 def sig(x): return 1/(1+math.exp(-x))
@@ -70,3 +71,128 @@ for bidir in (False, True):
   ey=max(abs(y[b][t][c]-yref[b][t][c]) for b in range(B) for t in range(T) for c in range(N))
   ed=max(abs(dp[b][t][c]-dref[b][t][c]) for b in range(B) for t in range(T) for c in range(4*N))
   print("bidir" if bidir else "causal", "max |y err|", ey, "max |dproj err|", ed)
+  assert ey < 1e-12 and ed < 1e-12
+
+# The launch structure of kernels/cuda/scan.cu itself: threads of `bt` per block, each
+# owning VEC adjacent channels (first_channel), blockIdx.y striding over the B·C (batch
+# row, chunk) pairs with a capped grid.y (lane_at), and the backward rescan's shared
+# states laid out as states[local][slot + k·bt] with slot = threadIdx.x. Small sizes stand
+# in for 64 threads and the 65535 cap; checks that every (row, chunk, channel) is visited
+# exactly once, that no two threads share a shared-memory slot, and the results.
+def kernel_emulation(bidir, VEC, bt, grid_y, B=2, T=23, N=8, L=4):
+  rnd = random.Random(7)
+  proj=[[[rnd.uniform(-2,2) for _ in range(4*N)] for _ in range(T)] for _ in range(B)]
+  reset=[[ (1 if t==0 else 0) | rnd.choice([0,0,0,0,0,0,1,2,3]) for t in range(T)] for _ in range(B)]
+  dy=[[[rnd.uniform(-1,1) for _ in range(N)] for _ in range(T)] for _ in range(B)]
+  assert N % VEC == 0 and (not bidir or (N//2) % VEC == 0)
+  C=(T+L-1)//L
+  def time_at(r,s): return T-1-s if r else s
+  def blocked(b,r,t):
+    if not r: return reset[b][t]&1!=0
+    return t==T-1 or reset[b][t+1]&1!=0 or reset[b][t]&2!=0
+  def gate(b,r,t,c):
+    p=proj[b][t]; f=0 if blocked(b,r,t) else sig(p[N+c]); return f, sig(p[c])*p[2*N+c]
+  # reference: the sequential scan per lane
+  yref={}; dref={}
+  for b in range(B):
+    for c in range(N):
+      r=bidir and c>=N//2; h=0; st={}
+      for s in range(T):
+        t=time_at(r,s); f,u=gate(b,r,t,c); h=f*h+u; st[s]=h; yref[b,t,c]=gelu(proj[b][t][3*N+c])*h
+      carry=0
+      for s in range(T-1,-1,-1):
+        t=time_at(r,s); p=proj[b][t]; hin=st[s-1] if s>0 else 0; g=dy[b][t][c]
+        dh=g*gelu(p[3*N+c])+carry; si=sig(p[c]); bl=blocked(b,r,t); f=0 if bl else sig(p[N+c])
+        dref[b,t,c]=dh*p[2*N+c]*si*(1-si); dref[b,t,N+c]=0 if bl else dh*hin*f*(1-f)
+        dref[b,t,2*N+c]=dh*si; dref[b,t,3*N+c]=g*st[s]*gelud(p[3*N+c]); carry=f*dh
+  groups=N//VEC; grid_x=(groups+bt-1)//bt; gy=min(B*C, grid_y)
+  def threads():  # (blockIdx.x, blockIdx.y, threadIdx.x, c0, bc) in launch order
+    for bx in range(grid_x):
+      for by in range(gy):
+        for tx in range(bt):
+          group=bx*bt+tx
+          if group >= groups: continue  # first_channel() == -1
+          bc=by
+          while bc < B*C:
+            yield bx, by, tx, group*VEC, bc
+            bc+=gy
+  def lane(c0, bc):
+    b, chunk = divmod(bc, C); s0=chunk*L; return b, chunk, bidir and c0>=N//2, s0, min(s0+L,T)
+  # forward reduce, carries, rescan
+  A={}; Bv={}; seen={}
+  for bx,by,tx,c0,bc in threads():
+    b,chunk,r,s0,s1=lane(c0,bc)
+    for k in range(VEC):
+      a=1; bb=0
+      for s in range(s0,s1):
+        f,u=gate(b,r,time_at(r,s),c0+k); bb=f*bb+u; a*=f
+      key=(b,chunk,c0+k); seen[key]=seen.get(key,0)+1; A[key]=a; Bv[key]=bb
+  assert sorted(seen)==sorted((b,k,c) for b in range(B) for k in range(C) for c in range(N))
+  assert set(seen.values())=={1}
+  saved={}
+  for b in range(B):
+    for c in range(N):
+      carry=0
+      for k in range(C): saved[b,k,c]=carry; carry=A[b,k,c]*carry+Bv[b,k,c]
+  y={}
+  for bx,by,tx,c0,bc in threads():
+    b,chunk,r,s0,s1=lane(c0,bc)
+    for k in range(VEC):
+      h=saved[b,chunk,c0+k]
+      for s in range(s0,s1):
+        t=time_at(r,s); f,u=gate(b,r,t,c0+k); h=f*h+u; y[b,t,c0+k]=gelu(proj[b][t][3*N+c0+k])*h
+  # backward reduce, carries, rescan with the shared layout
+  for bx,by,tx,c0,bc in threads():
+    b,chunk,r,s0,s1=lane(c0,bc)
+    for k in range(VEC):
+      a=1; bb=0
+      for s in range(s1-1,s0-1,-1):
+        t=time_at(r,s); f,_=gate(b,r,t,c0+k); bb=f*(bb+dy[b][t][c0+k]*gelu(proj[b][t][3*N+c0+k])); a*=f
+      A[b,chunk,c0+k]=a; Bv[b,chunk,c0+k]=bb
+  cin={}
+  for b in range(B):
+    for c in range(N):
+      carry=0
+      for k in range(C-1,-1,-1): cin[b,k,c]=carry; carry=A[b,k,c]*carry+Bv[b,k,c]
+  shared={}  # per block (bx, by): L rows of VEC·bt floats
+  owner={}
+  d={}
+  for bx,by,tx,c0,bc in threads():
+    b,chunk,r,s0,s1=lane(c0,bc)
+    states=shared.setdefault((bx,by),[[None]*(VEC*bt) for _ in range(L)])
+    slot=tx
+    for k in range(VEC):
+      col=slot+k*bt
+      assert owner.setdefault((bx,by,col),(tx,k))==(tx,k), "two threads share a slot"
+    h=[saved[b,chunk,c0+k] for k in range(VEC)]; hs=list(h)
+    for s in range(s0,s1):
+      t=time_at(r,s)
+      for k in range(VEC):
+        f,u=gate(b,r,t,c0+k); h[k]=f*h[k]+u; states[s-s0][slot+k*bt]=h[k]
+    carry=[cin[b,chunk,c0+k] for k in range(VEC)]
+    for s in range(s1-1,s0-1,-1):
+      t=time_at(r,s); p=proj[b][t]; loc=s-s0; bl=blocked(b,r,t)
+      for k in range(VEC):
+        c=c0+k; hk=states[loc][slot+k*bt]; hin=states[loc-1][slot+k*bt] if loc>0 else hs[k]
+        g=dy[b][t][c]; dh=g*gelu(p[3*N+c])+carry[k]; si=sig(p[c]); f=0 if bl else sig(p[N+c])
+        d[b,t,c]=dh*p[2*N+c]*si*(1-si); d[b,t,N+c]=0 if bl else dh*hin*f*(1-f)
+        d[b,t,2*N+c]=dh*si; d[b,t,3*N+c]=g*hk*gelud(p[3*N+c]); carry[k]=f*dh
+  assert set(y)==set(yref) and set(d)==set(dref)
+  ey=max(abs(y[k]-yref[k]) for k in yref); ed=max(abs(d[k]-dref[k]) for k in dref)
+  print("kernel layout", "bidir" if bidir else "causal", "VEC", VEC, "threads", bt, "grid.y", gy,
+        "max |y err|", ey, "max |dproj err|", ed)
+  assert ey < 1e-12 and ed < 1e-12
+
+for bidir in (False, True):
+  for VEC, bt, grid_y in ((1, 4, 5), (2, 2, 3), (4, 1, 65535), (4, 2, 1)):
+    if bidir and (8//2) % VEC: continue
+    kernel_emulation(bidir, VEC, bt, grid_y)
+
+# Shared-memory banks of the backward rescan's states (32 banks of 4-byte words): the
+# distinct banks a warp's 32 threads hit for one (step, k), old layout slot·VEC + k and
+# new k·64 + slot. 32 distinct banks = conflict-free.
+for VEC in (1, 4, 8):
+  old=min(len({(tx*VEC+k)%32 for tx in range(w*32, w*32+32)}) for w in range(2) for k in range(VEC))
+  new=min(len({(k*64+tx)%32 for tx in range(w*32, w*32+32)}) for w in range(2) for k in range(VEC))
+  print("states banks per warp access, VEC", VEC, ": old", old, "new", new)
+  assert new == 32

@@ -21,13 +21,18 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(f
 // Accurate forms (expf/erff, not the fast intrinsics): the kernels are memory-bound and
 // the fp32 parity bound is 1e-5.
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-__device__ __forceinline__ float gelu(float x) {
-  return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
-}
-__device__ __forceinline__ float gelu_derivative(float x) {
-  const float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
+// GeLU and its derivative are written over e = erf(x/√2) so that a kernel needing both
+// (the scan backward) computes erff once; gelu/gelu_derivative are the same expressions.
+__device__ __forceinline__ float gelu_erf(float x) { return erff(x * 0.70710678118654752f); }
+__device__ __forceinline__ float gelu_from_erf(float x, float e) { return 0.5f * x * (1.0f + e); }
+__device__ __forceinline__ float gelu_derivative_from_erf(float x, float e) {
+  const float cdf = 0.5f * (1.0f + e);
   const float pdf = expf(-0.5f * x * x) * 0.39894228040143268f;
   return cdf + x * pdf;
+}
+__device__ __forceinline__ float gelu(float x) { return gelu_from_erf(x, gelu_erf(x)); }
+__device__ __forceinline__ float gelu_derivative(float x) {
+  return gelu_derivative_from_erf(x, gelu_erf(x));
 }
 
 // VEC consecutive elements of T as floats. VEC · sizeof(T) = 16 uses one 16-byte access
@@ -50,6 +55,29 @@ __device__ __forceinline__ void store_vec(T* p, const float (&in)[VEC]) {
 #pragma unroll
   for (int k = 0; k < VEC; ++k) packed.v[k] = from_float<T>(in[k]);
   *reinterpret_cast<Packed<T, VEC>*>(p) = packed;
+}
+
+// The same VEC consecutive elements with one 16-byte access when `vector` (the caller
+// guarantees alignment) or VEC scalar accesses otherwise: the values, and so the results
+// of whoever uses them, do not depend on the path (a runtime flag, uniform over a launch).
+template <class T, int VEC>
+__device__ __forceinline__ void load_group(const T* p, bool vector, float (&out)[VEC]) {
+  if (vector) {
+    load_vec<T, VEC>(p, out);
+  } else {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) out[k] = to_float(p[k]);
+  }
+}
+
+template <class T, int VEC>
+__device__ __forceinline__ void store_group(T* p, bool vector, const float (&in)[VEC]) {
+  if (vector) {
+    store_vec<T, VEC>(p, in);
+  } else {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) p[k] = from_float<T>(in[k]);
+  }
 }
 
 // Sum over a block (blockDim.x a multiple of 32, at most 1024); every thread gets the

@@ -11,7 +11,10 @@ namespace birdie::kernels::cuda {
 namespace {
 
 constexpr int threads = 256;
+constexpr std::int64_t max_row_blocks = 1 << 20;
 
+// Grid-stride launches: enough blocks to cover n, capped at 65536 (every loop below
+// strides with 64-bit indices, so n is not limited by the grid).
 unsigned blocks_for(std::int64_t n) {
   return static_cast<unsigned>(std::clamp<std::int64_t>((n + threads - 1) / threads, 1, 65536));
 }
@@ -90,14 +93,19 @@ __global__ void column_finish_kernel(const float* __restrict__ partial, O* __res
   out[j] = from_float<O>(acc);
 }
 
+// A block per row, grid-stride over rows (the loop is uniform over the block, as
+// block_sum needs).
 template <class T, class O>
-__global__ void row_sum_kernel(const T* __restrict__ in, O* __restrict__ out, std::int64_t width) {
+__global__ void row_sum_kernel(const T* __restrict__ in, O* __restrict__ out, std::int64_t rows,
+                               std::int64_t width) {
   __shared__ float scratch[32];
-  const T* row = in + static_cast<std::int64_t>(blockIdx.x) * width;
-  float acc = 0.0f;
-  for (std::int64_t j = threadIdx.x; j < width; j += blockDim.x) acc += to_float(row[j]);
-  acc = block_sum(acc, scratch);
-  if (threadIdx.x == 0) out[blockIdx.x] = from_float<O>(acc);
+  for (std::int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const T* row = in + r * width;
+    float acc = 0.0f;
+    for (std::int64_t j = threadIdx.x; j < width; j += blockDim.x) acc += to_float(row[j]);
+    acc = block_sum(acc, scratch);
+    if (threadIdx.x == 0) out[r] = from_float<O>(acc);
+  }
 }
 
 template <class Fn>
@@ -180,13 +188,12 @@ void sum_to_trailing(DType in_dtype, DType out_dtype, const void* in, void* out,
 void sum_rows(DType in_dtype, DType out_dtype, const void* in, void* out, std::int64_t rows,
               std::int64_t width, cudaStream_t stream) {
   if (rows == 0) return;
-  BIRDIE_CHECK(rows <= INT32_MAX, "sum_rows (CUDA): too many rows");
   dispatch(in_dtype, "sum_rows", [&](auto in_zero) {
     dispatch(out_dtype, "sum_rows", [&](auto out_zero) {
       using T = decltype(in_zero);
       using O = decltype(out_zero);
-      row_sum_kernel<T, O><<<static_cast<unsigned>(rows), threads, 0, stream>>>(
-          static_cast<const T*>(in), static_cast<O*>(out), width);
+      row_sum_kernel<T, O><<<static_cast<unsigned>(std::min<std::int64_t>(rows, max_row_blocks)), threads, 0,
+                             stream>>>(static_cast<const T*>(in), static_cast<O*>(out), rows, width);
     });
   });
   BIRDIE_CUDA_CHECK(cudaGetLastError());

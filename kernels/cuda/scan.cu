@@ -2,6 +2,13 @@
 // kernels/scan.h for the semantics). One thread owns VEC adjacent channels of one
 // (batch row, chunk): VEC·sizeof(T) = 16 bytes when the channel count allows aligned
 // vector access, else VEC = 1. A vector never straddles the causal/reverse halves.
+// grid = (channel groups / 64, min(B·chunks, 65535)): blockIdx.y strides over the
+// (batch row, chunk) pairs, so neither B nor the chunk count meets a grid limit.
+//
+// Gates: each pass computes σ(i), σ(f) (and GeLU(o)) once per element it loads; the
+// reduce and rescan passes (and the backward's state rebuild and walk-back) recompute
+// them rather than store them, because storing would add a gate-sized write and read to
+// a memory-bound kernel, and shared memory has no room for them next to the states.
 #include <algorithm>
 
 #include "engine/cuda_runtime.h"
@@ -23,18 +30,27 @@ struct ScanShape {
 struct LaneInfo {
   std::int64_t c0;       // first channel of this thread
   bool reverse;          // runs right to left
+  std::int64_t b, chunk;      // batch row and chunk
   std::int64_t step0, step1;  // the chunk's steps, in scan order
 };
 
+// This thread's first channel, or -1 when it has none (its block overhangs N).
 template <int VEC>
-__device__ __forceinline__ bool lane_of_thread(const ScanShape& s, LaneInfo& lane) {
+__device__ __forceinline__ std::int64_t first_channel(const ScanShape& s) {
   const std::int64_t group = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (group >= s.N / VEC) return false;
-  lane.c0 = group * VEC;
-  lane.reverse = s.bidirectional && lane.c0 >= s.N / 2;
-  lane.step0 = static_cast<std::int64_t>(blockIdx.y) * L;
+  return group < s.N / VEC ? group * VEC : -1;
+}
+
+// bc = b·C + chunk, from the grid-stride loop over blockIdx.y.
+__device__ __forceinline__ LaneInfo lane_at(const ScanShape& s, std::int64_t c0, std::int64_t bc) {
+  LaneInfo lane;
+  lane.c0 = c0;
+  lane.reverse = s.bidirectional && c0 >= s.N / 2;
+  lane.b = bc / s.C;
+  lane.chunk = bc % s.C;
+  lane.step0 = lane.chunk * L;
   lane.step1 = min(lane.step0 + L, s.T);
-  return true;
+  return lane;
 }
 
 __device__ __forceinline__ std::int64_t time_at(const ScanShape& s, bool reverse, std::int64_t step) {
@@ -48,8 +64,8 @@ __device__ __forceinline__ bool blocked(const std::int32_t* reset_row, const Sca
   return t == s.T - 1 || (reset_row[t + 1] & 1) != 0 || (reset_row[t] & 2) != 0;
 }
 
-__device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, std::int64_t c) {
-  return (static_cast<std::int64_t>(blockIdx.z) * s.C + blockIdx.y) * s.N + c;
+__device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, const LaneInfo& lane) {
+  return (lane.b * s.C + lane.chunk) * s.N + lane.c0;
 }
 
 // Phase 1 forward: h_end = A·h_start + B over the chunk.
@@ -57,31 +73,34 @@ template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
 scan_forward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
                     ScanShape s, float* __restrict__ chunk_a, float* __restrict__ chunk_b) {
-  LaneInfo lane;
-  if (!lane_of_thread<VEC>(s, lane)) return;
-  const std::int64_t b = blockIdx.z;
-  const std::int32_t* reset_row = reset + b * s.T;
-  float a_acc[VEC], b_acc[VEC];
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const LaneInfo lane = lane_at(s, c0, bc);
+    const std::int64_t b = lane.b;
+    const std::int32_t* reset_row = reset + b * s.T;
+    float a_acc[VEC], b_acc[VEC];
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
-  for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
-    const std::int64_t t = time_at(s, lane.reverse, step);
-    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
-    const bool blk = blocked(reset_row, s, lane.reverse, t);
-    float iv[VEC], fv[VEC], zv[VEC];
-    load_vec<T, VEC>(p, iv);
-    load_vec<T, VEC>(p + s.N, fv);
-    load_vec<T, VEC>(p + 2 * s.N, zv);
+    for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
+    for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+      const bool blk = blocked(reset_row, s, lane.reverse, t);
+      float iv[VEC], fv[VEC], zv[VEC];
+      load_vec<T, VEC>(p, iv);
+      load_vec<T, VEC>(p + s.N, fv);
+      load_vec<T, VEC>(p + 2 * s.N, zv);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : sigmoid(fv[k]);
-      b_acc[k] = f * b_acc[k] + sigmoid(iv[k]) * zv[k];
-      a_acc[k] *= f;
+      for (int k = 0; k < VEC; ++k) {
+        const float f = blk ? 0.0f : sigmoid(fv[k]);
+        b_acc[k] = f * b_acc[k] + sigmoid(iv[k]) * zv[k];
+        a_acc[k] *= f;
+      }
     }
-  }
-  const std::int64_t out = chunk_index(s, lane.c0);
+    const std::int64_t out = chunk_index(s, lane);
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+  }
 }
 
 // Phase 2 (both passes): a sequential scan over chunks per (batch row, channel):
@@ -107,30 +126,33 @@ template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
 scan_forward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
                     ScanShape s, const float* __restrict__ entering, T* __restrict__ y) {
-  LaneInfo lane;
-  if (!lane_of_thread<VEC>(s, lane)) return;
-  const std::int64_t b = blockIdx.z;
-  const std::int32_t* reset_row = reset + b * s.T;
-  float h[VEC];
-  const std::int64_t in = chunk_index(s, lane.c0);
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const LaneInfo lane = lane_at(s, c0, bc);
+    const std::int64_t b = lane.b;
+    const std::int32_t* reset_row = reset + b * s.T;
+    float h[VEC];
+    const std::int64_t in = chunk_index(s, lane);
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) h[k] = entering[in + k];
-  for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
-    const std::int64_t t = time_at(s, lane.reverse, step);
-    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
-    const bool blk = blocked(reset_row, s, lane.reverse, t);
-    float iv[VEC], fv[VEC], zv[VEC], ov[VEC], out[VEC];
-    load_vec<T, VEC>(p, iv);
-    load_vec<T, VEC>(p + s.N, fv);
-    load_vec<T, VEC>(p + 2 * s.N, zv);
-    load_vec<T, VEC>(p + 3 * s.N, ov);
+    for (int k = 0; k < VEC; ++k) h[k] = entering[in + k];
+    for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+      const bool blk = blocked(reset_row, s, lane.reverse, t);
+      float iv[VEC], fv[VEC], zv[VEC], ov[VEC], out[VEC];
+      load_vec<T, VEC>(p, iv);
+      load_vec<T, VEC>(p + s.N, fv);
+      load_vec<T, VEC>(p + 2 * s.N, zv);
+      load_vec<T, VEC>(p + 3 * s.N, ov);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : sigmoid(fv[k]);
-      h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
-      out[k] = gelu(ov[k]) * h[k];
+      for (int k = 0; k < VEC; ++k) {
+        const float f = blk ? 0.0f : sigmoid(fv[k]);
+        h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
+        out[k] = gelu(ov[k]) * h[k];
+      }
+      store_vec<T, VEC>(y + (b * s.T + t) * s.N + lane.c0, out);
     }
-    store_vec<T, VEC>(y + (b * s.T + t) * s.N + lane.c0, out);
   }
 }
 
@@ -141,100 +163,111 @@ __global__ void __launch_bounds__(block_threads)
 scan_backward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
                      ScanShape s, const T* __restrict__ dy, float* __restrict__ chunk_a,
                      float* __restrict__ chunk_b) {
-  LaneInfo lane;
-  if (!lane_of_thread<VEC>(s, lane)) return;
-  const std::int64_t b = blockIdx.z;
-  const std::int32_t* reset_row = reset + b * s.T;
-  float a_acc[VEC], b_acc[VEC];
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const LaneInfo lane = lane_at(s, c0, bc);
+    const std::int64_t b = lane.b;
+    const std::int32_t* reset_row = reset + b * s.T;
+    float a_acc[VEC], b_acc[VEC];
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
-  for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
-    const std::int64_t t = time_at(s, lane.reverse, step);
-    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
-    const bool blk = blocked(reset_row, s, lane.reverse, t);
-    float fv[VEC], ov[VEC], gv[VEC];
-    load_vec<T, VEC>(p + s.N, fv);
-    load_vec<T, VEC>(p + 3 * s.N, ov);
-    load_vec<T, VEC>(dy + (b * s.T + t) * s.N + lane.c0, gv);
+    for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
+    for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+      const bool blk = blocked(reset_row, s, lane.reverse, t);
+      float fv[VEC], ov[VEC], gv[VEC];
+      load_vec<T, VEC>(p + s.N, fv);
+      load_vec<T, VEC>(p + 3 * s.N, ov);
+      load_vec<T, VEC>(dy + (b * s.T + t) * s.N + lane.c0, gv);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : sigmoid(fv[k]);
-      b_acc[k] = f * (b_acc[k] + gv[k] * gelu(ov[k]));
-      a_acc[k] *= f;
+      for (int k = 0; k < VEC; ++k) {
+        const float f = blk ? 0.0f : sigmoid(fv[k]);
+        b_acc[k] = f * (b_acc[k] + gv[k] * gelu(ov[k]));
+        a_acc[k] *= f;
+      }
     }
-  }
-  const std::int64_t out = chunk_index(s, lane.c0);
+    const std::int64_t out = chunk_index(s, lane);
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+  }
 }
 
 // Phase 3 backward: recompute the chunk's states from the saved entering state (kept in
 // shared memory, each thread its own slots), then walk the chunk back writing dproj.
+// Channel k of a thread's vector lives in column k·64 + threadIdx.x of a step's row, so a
+// warp's 32 accesses for one k are 32 consecutive words (no bank conflicts; the former
+// threadIdx.x·VEC + k put a warp on 32/VEC banks). Only the thread itself touches its
+// slots, in program order, so no barrier is needed.
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
 scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict__ reset,
                      ScanShape s, const float* __restrict__ saved,
                      const float* __restrict__ carry_in, const T* __restrict__ dy,
                      T* __restrict__ dproj) {
-  __shared__ float states[L][block_threads * VEC];
-  LaneInfo lane;
-  if (!lane_of_thread<VEC>(s, lane)) return;
-  const std::int64_t b = blockIdx.z;
-  const std::int32_t* reset_row = reset + b * s.T;
-  const std::int64_t at = chunk_index(s, lane.c0);
-  float h_start[VEC], h[VEC];
+  __shared__ float states[L][VEC * block_threads];
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  const int slot = threadIdx.x;  // channel k at slot + k·block_threads
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const LaneInfo lane = lane_at(s, c0, bc);
+    const std::int64_t b = lane.b;
+    const std::int32_t* reset_row = reset + b * s.T;
+    const std::int64_t at = chunk_index(s, lane);
+    float h_start[VEC], h[VEC];
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) h_start[k] = h[k] = saved[at + k];
-  const int slot = threadIdx.x * VEC;
-  for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
-    const std::int64_t t = time_at(s, lane.reverse, step);
-    const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
-    const bool blk = blocked(reset_row, s, lane.reverse, t);
-    float iv[VEC], fv[VEC], zv[VEC];
-    load_vec<T, VEC>(p, iv);
-    load_vec<T, VEC>(p + s.N, fv);
-    load_vec<T, VEC>(p + 2 * s.N, zv);
+    for (int k = 0; k < VEC; ++k) h_start[k] = h[k] = saved[at + k];
+    for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
+      const bool blk = blocked(reset_row, s, lane.reverse, t);
+      float iv[VEC], fv[VEC], zv[VEC];
+      load_vec<T, VEC>(p, iv);
+      load_vec<T, VEC>(p + s.N, fv);
+      load_vec<T, VEC>(p + 2 * s.N, zv);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : sigmoid(fv[k]);
-      h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
-      states[step - lane.step0][slot + k] = h[k];
+      for (int k = 0; k < VEC; ++k) {
+        const float f = blk ? 0.0f : sigmoid(fv[k]);
+        h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
+        states[step - lane.step0][slot + k * block_threads] = h[k];
+      }
     }
-  }
-  float carry[VEC];
+    float carry[VEC];
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) carry[k] = carry_in[at + k];
-  for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
-    const std::int64_t t = time_at(s, lane.reverse, step);
-    const std::int64_t row = b * s.T + t;
-    const T* p = proj + row * 4 * s.N + lane.c0;
-    T* d = dproj + row * 4 * s.N + lane.c0;
-    const bool blk = blocked(reset_row, s, lane.reverse, t);
-    const int local = static_cast<int>(step - lane.step0);
-    float iv[VEC], fv[VEC], zv[VEC], ov[VEC], gv[VEC];
-    load_vec<T, VEC>(p, iv);
-    load_vec<T, VEC>(p + s.N, fv);
-    load_vec<T, VEC>(p + 2 * s.N, zv);
-    load_vec<T, VEC>(p + 3 * s.N, ov);
-    load_vec<T, VEC>(dy + row * s.N + lane.c0, gv);
-    float di[VEC], df[VEC], dz[VEC], dout[VEC];
+    for (int k = 0; k < VEC; ++k) carry[k] = carry_in[at + k];
+    for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const std::int64_t row = b * s.T + t;
+      const T* p = proj + row * 4 * s.N + lane.c0;
+      T* d = dproj + row * 4 * s.N + lane.c0;
+      const bool blk = blocked(reset_row, s, lane.reverse, t);
+      const int local = static_cast<int>(step - lane.step0);
+      float iv[VEC], fv[VEC], zv[VEC], ov[VEC], gv[VEC];
+      load_vec<T, VEC>(p, iv);
+      load_vec<T, VEC>(p + s.N, fv);
+      load_vec<T, VEC>(p + 2 * s.N, zv);
+      load_vec<T, VEC>(p + 3 * s.N, ov);
+      load_vec<T, VEC>(dy + row * s.N + lane.c0, gv);
+      float di[VEC], df[VEC], dz[VEC], dout[VEC];
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      const float hk = states[local][slot + k];
-      const float h_in = local > 0 ? states[local - 1][slot + k] : h_start[k];
-      const float dh = gv[k] * gelu(ov[k]) + carry[k];
-      const float si = sigmoid(iv[k]);
-      const float f = blk ? 0.0f : sigmoid(fv[k]);
-      di[k] = dh * zv[k] * si * (1.0f - si);
-      df[k] = blk ? 0.0f : dh * h_in * f * (1.0f - f);
-      dz[k] = dh * si;
-      dout[k] = gv[k] * hk * gelu_derivative(ov[k]);
-      carry[k] = f * dh;
+      for (int k = 0; k < VEC; ++k) {
+        const float hk = states[local][slot + k * block_threads];
+        const float h_in = local > 0 ? states[local - 1][slot + k * block_threads] : h_start[k];
+        const float e = gelu_erf(ov[k]);  // one erff for GeLU(o) and GeLU'(o)
+        const float dh = gv[k] * gelu_from_erf(ov[k], e) + carry[k];
+        const float si = sigmoid(iv[k]);
+        const float f = blk ? 0.0f : sigmoid(fv[k]);
+        di[k] = dh * zv[k] * si * (1.0f - si);
+        df[k] = blk ? 0.0f : dh * h_in * f * (1.0f - f);
+        dz[k] = dh * si;
+        dout[k] = gv[k] * hk * gelu_derivative_from_erf(ov[k], e);
+        carry[k] = f * dh;
+      }
+      store_vec<T, VEC>(d, di);
+      store_vec<T, VEC>(d + s.N, df);
+      store_vec<T, VEC>(d + 2 * s.N, dz);
+      store_vec<T, VEC>(d + 3 * s.N, dout);
     }
-    store_vec<T, VEC>(d, di);
-    store_vec<T, VEC>(d + s.N, df);
-    store_vec<T, VEC>(d + 2 * s.N, dz);
-    store_vec<T, VEC>(d + 3 * s.N, dout);
   }
 }
 
@@ -254,10 +287,10 @@ bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers
 
 dim3 scan_grid(const ScanShape& s, int vec) {
   const std::int64_t groups = s.N / vec;
-  BIRDIE_CHECK(s.C <= 65535 && s.B <= 65535, "gated scan: ", s.B, " rows × ", s.C,
-               " chunks exceeds the grid limit (65535 each); split the batch");
-  return dim3(static_cast<unsigned>((groups + block_threads - 1) / block_threads),
-              static_cast<unsigned>(s.C), static_cast<unsigned>(s.B));
+  const std::int64_t x = (groups + block_threads - 1) / block_threads;
+  BIRDIE_CHECK(x <= INT32_MAX, "gated scan: ", s.N, " channels exceed the grid limit");
+  // The kernels stride over B·C in y (grid.y ≤ 65535).
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(std::min<std::int64_t>(s.B * s.C, 65535)));
 }
 
 void launch_carries(const float* a, const float* b, const ScanShape& s, bool descending,

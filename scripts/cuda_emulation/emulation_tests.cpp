@@ -1,0 +1,362 @@
+// Runs the launchers of kernels/cuda/{scan,rmsnorm,embedding,elementwise}.cu, compiled for
+// the host through cuda_shim.h (see scripts/emulate_cuda_kernels.py), against direct f64
+// references, and checks that the 16-byte-vector and scalar paths give the same bits.
+// Exits non-zero on the first failure.
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/embedding.h"
+#include "kernels/cuda/rmsnorm.h"
+#include "kernels/cuda/scan.h"
+
+using namespace birdie;
+namespace kc = birdie::kernels::cuda;
+
+namespace {
+
+int failures = 0;
+
+std::string num(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2g", v);
+  return text;
+}
+
+void check(bool ok, const std::string& what) {
+  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+  if (!ok) ++failures;
+}
+
+std::size_t size_of(DType t) { return t == DType::bf16 ? 2 : t == DType::f64 ? 8 : 4; }
+
+// A device-like buffer of n elements of `type`, `offset` elements past a 256-byte
+// aligned start (offset 1 defeats the 16-byte vector paths).
+struct Buffer {
+  DType type;
+  std::int64_t n;
+  std::vector<unsigned char> bytes;
+  std::size_t offset;
+  Buffer(DType t, std::int64_t count, std::size_t offset_elements = 0)
+      : type(t), n(count), bytes(256 + (count + offset_elements) * size_of(t) + 256, 0xFF) {
+    const auto base = reinterpret_cast<std::uintptr_t>(bytes.data());
+    offset = (256 - base % 256) % 256 + offset_elements * size_of(t);
+  }
+  void* data() { return bytes.data() + offset; }
+  double get(std::int64_t i) const {
+    const unsigned char* p = bytes.data() + offset + i * size_of(type);
+    if (type == DType::bf16) {
+      __nv_bfloat16 h;
+      std::memcpy(&h, p, 2);
+      return __bfloat162float(h);
+    }
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  void set(std::int64_t i, double v) {
+    unsigned char* p = bytes.data() + offset + i * size_of(type);
+    if (type == DType::bf16) {
+      const __nv_bfloat16 h = __float2bfloat16_rn(static_cast<float>(v));
+      std::memcpy(p, &h, 2);
+    } else {
+      const float f = static_cast<float>(v);
+      std::memcpy(p, &f, 4);
+    }
+  }
+  std::vector<double> values() const {
+    std::vector<double> out(n);
+    for (std::int64_t i = 0; i < n; ++i) out[i] = get(i);
+    return out;
+  }
+  bool same_bits(const Buffer& o) const {
+    return n == o.n && std::memcmp(bytes.data() + offset, o.bytes.data() + o.offset, n * size_of(type)) == 0;
+  }
+};
+
+std::mt19937_64 rng(12345);
+double uniform(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+
+void fill(Buffer& b, double lo, double hi) {
+  for (std::int64_t i = 0; i < b.n; ++i) b.set(i, uniform(lo, hi));
+}
+
+// max |a − b| / max |b|
+double relative(const std::vector<double>& a, const std::vector<double>& b) {
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) != std::isnan(b[i])) return INFINITY;
+    if (std::isnan(a[i])) continue;
+    num = std::max(num, std::abs(a[i] - b[i]));
+    den = std::max(den, std::abs(b[i]));
+  }
+  return den == 0 ? num : num / den;
+}
+
+double bound(DType t) { return t == DType::bf16 ? 1e-2 : 2e-5; }
+
+double sig(double x) { return 1 / (1 + std::exp(-x)); }
+double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+double gelud(double x) {
+  return 0.5 * (1 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI);
+}
+
+// ------------------------------------------------------------------ scan
+void scan_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t N, bool reference = true) {
+  const std::string name = std::string("scan ") + (dt == DType::bf16 ? "bf16" : "f32") +
+                           (bidir ? " bidir" : " causal") + " B=" + std::to_string(B) +
+                           " T=" + std::to_string(T) + " N=" + std::to_string(N);
+  const std::int64_t C = kc::scan_chunk_count(T);
+  Buffer proj(dt, B * T * 4 * N), dy(dt, B * T * N);
+  fill(proj, -2, 2);
+  fill(dy, -1, 1);
+  std::vector<std::int32_t> reset(B * T);
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t t = 0; t < T; ++t) {
+      const int r = static_cast<int>(rng() % 12);
+      reset[b * T + t] = (t == 0 ? 1 : 0) | (r == 0 ? 1 : r == 1 ? 2 : r == 2 ? 3 : 0);
+    }
+  auto run = [&](std::size_t off, Buffer& y, Buffer& dproj) {
+    Buffer p(dt, proj.n, off), g(dt, dy.n, off);
+    for (std::int64_t i = 0; i < proj.n; ++i) p.set(i, proj.get(i));
+    for (std::int64_t i = 0; i < dy.n; ++i) g.set(i, dy.get(i));
+    Buffer saved(DType::f32, B * C * N), scratch(DType::f32, 3 * B * C * N);
+    kc::gated_scan_forward(dt, p.data(), reset.data(), bidir, B, T, N, y.data(),
+                           static_cast<float*>(saved.data()), static_cast<float*>(scratch.data()), nullptr);
+    kc::gated_scan_backward(dt, p.data(), reset.data(), bidir, B, T, N,
+                            static_cast<const float*>(saved.data()), g.data(), dproj.data(),
+                            static_cast<float*>(scratch.data()), nullptr);
+  };
+  Buffer y(dt, B * T * N), dproj(dt, B * T * 4 * N);
+  run(0, y, dproj);
+  Buffer y1(dt, B * T * N, 1), dproj1(dt, B * T * 4 * N, 1);
+  run(1, y1, dproj1);
+  check(y.same_bits(y1) && dproj.same_bits(dproj1), name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
+  if (!reference) return;
+  const auto P = proj.values(), G = dy.values();
+  std::vector<double> yr(B * T * N), dr(B * T * 4 * N);
+  auto blocked = [&](std::int64_t b, bool r, std::int64_t t) {
+    if (!r) return (reset[b * T + t] & 1) != 0;
+    return t == T - 1 || (reset[b * T + t + 1] & 1) != 0 || (reset[b * T + t] & 2) != 0;
+  };
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t c = 0; c < N; ++c) {
+      const bool r = bidir && c >= N / 2;
+      std::vector<double> st(T);
+      double h = 0;
+      for (std::int64_t s = 0; s < T; ++s) {
+        const std::int64_t t = r ? T - 1 - s : s;
+        const double* p = &P[(b * T + t) * 4 * N];
+        const double f = blocked(b, r, t) ? 0 : sig(p[N + c]);
+        h = f * h + sig(p[c]) * p[2 * N + c];
+        st[s] = h;
+        yr[(b * T + t) * N + c] = gelu(p[3 * N + c]) * h;
+      }
+      double carry = 0;
+      for (std::int64_t s = T - 1; s >= 0; --s) {
+        const std::int64_t t = r ? T - 1 - s : s;
+        const double* p = &P[(b * T + t) * 4 * N];
+        double* d = &dr[(b * T + t) * 4 * N];
+        const double g = G[(b * T + t) * N + c], hin = s > 0 ? st[s - 1] : 0;
+        const double dh = g * gelu(p[3 * N + c]) + carry, si = sig(p[c]);
+        const bool bl = blocked(b, r, t);
+        const double f = bl ? 0 : sig(p[N + c]);
+        d[c] = dh * p[2 * N + c] * si * (1 - si);
+        d[N + c] = bl ? 0 : dh * hin * f * (1 - f);
+        d[2 * N + c] = dh * si;
+        d[3 * N + c] = g * st[s] * gelud(p[3 * N + c]);
+        carry = f * dh;
+      }
+    }
+  const double ey = relative(y.values(), yr), ed = relative(dproj.values(), dr);
+  check(ey < bound(dt) && ed < bound(dt),
+        name + ": y rel " + num(ey) + ", dproj rel " + num(ed));
+}
+
+// ------------------------------------------------------------------ RMSNorm
+void rmsnorm_case(DType dt, DType stats, std::int64_t rows, std::int64_t D, bool residual) {
+  const std::string name = std::string("rmsnorm ") + (dt == DType::bf16 ? "bf16" : "f32") +
+                           (stats == DType::bf16 ? " bf16-stats" : "") + (residual ? " residual" : "") +
+                           " rows=" + std::to_string(rows) + " D=" + std::to_string(D);
+  Buffer x(dt, rows * D), r(dt, rows * D), w(dt, D), dy(dt, rows * D), dw0(DType::f32, D);
+  fill(x, -2, 2);
+  fill(r, -2, 2);
+  fill(w, 0.5, 1.5);
+  fill(dy, -1, 1);
+  fill(dw0, -1, 1);
+  const double eps = 1e-5;
+  struct Out {
+    Buffer h, y, inv, dx, dw;
+  };
+  auto run = [&](std::size_t off) {
+    Buffer xo(dt, x.n, off), ro(dt, r.n, off), wo(dt, w.n, off), dyo(dt, dy.n, off);
+    for (std::int64_t i = 0; i < x.n; ++i) xo.set(i, x.get(i)), ro.set(i, r.get(i)), dyo.set(i, dy.get(i));
+    for (std::int64_t i = 0; i < w.n; ++i) wo.set(i, w.get(i));
+    Out o{Buffer(dt, rows * D, off), Buffer(dt, rows * D, off), Buffer(stats, rows), Buffer(dt, rows * D, off),
+          Buffer(DType::f32, D)};
+    for (std::int64_t i = 0; i < D; ++i) o.dw.set(i, dw0.get(i));
+    kc::rmsnorm_forward(dt, stats, xo.data(), residual ? ro.data() : nullptr, residual ? o.h.data() : nullptr,
+                        wo.data(), eps, rows, D, o.y.data(), o.inv.data(), nullptr);
+    const void* normalized = residual ? o.h.data() : xo.data();
+    kc::rmsnorm_backward(dt, stats, DType::f32, normalized, wo.data(), o.inv.data(), dyo.data(), rows, D,
+                         o.dx.data(), o.dw.data(), nullptr);
+    return o;
+  };
+  Out a = run(0), b = run(1);
+  check(a.y.same_bits(b.y) && a.inv.same_bits(b.inv) && a.dx.same_bits(b.dx) && a.dw.same_bits(b.dw) &&
+            (!residual || a.h.same_bits(b.h)),
+        name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
+  // reference from the stored h (residual) or x, and the stored inv_rms
+  std::vector<double> yr(rows * D), dxr(rows * D), dwr(D), invr(rows), hr(rows * D);
+  for (std::int64_t i = 0; i < D; ++i) dwr[i] = dw0.get(i);
+  for (std::int64_t q = 0; q < rows; ++q) {
+    double ss = 0;
+    for (std::int64_t j = 0; j < D; ++j) {
+      double v = x.get(q * D + j);
+      if (residual) {  // the kernel's f32 sum, rounded to the storage type
+        const float sum = static_cast<float>(v + r.get(q * D + j));
+        v = dt == DType::bf16 ? __bfloat162float(__float2bfloat16_rn(sum)) : sum;
+      }
+      hr[q * D + j] = v;
+      ss += v * v;
+    }
+    invr[q] = 1 / std::sqrt(ss / D + eps);
+    const double inv = a.inv.get(q);
+    double dot = 0;
+    for (std::int64_t j = 0; j < D; ++j) {
+      yr[q * D + j] = hr[q * D + j] * inv * w.get(j);
+      dot += dy.get(q * D + j) * w.get(j) * hr[q * D + j] * inv;
+    }
+    for (std::int64_t j = 0; j < D; ++j) {
+      const double n = hr[q * D + j] * inv;
+      dxr[q * D + j] = inv * (dy.get(q * D + j) * w.get(j) - n * dot / D);
+      dwr[j] += dy.get(q * D + j) * n;
+    }
+  }
+  const double ey = relative(a.y.values(), yr), ei = relative(a.inv.values(), invr),
+               ex = relative(a.dx.values(), dxr), ew = relative(a.dw.values(), dwr),
+               eh = residual ? relative(a.h.values(), hr) : 0.0;
+  const double bi = stats == DType::bf16 ? 1e-2 : 2e-5;
+  check(ey < bound(dt) && ei < bi && ex < bound(dt) && ew < bound(dt) && eh == 0.0,
+        name + ": y " + num(ey) + " inv " + num(ei) + " dx " + num(ex) +
+            " dweight " + num(ew) + " h " + num(eh));
+}
+
+// ------------------------------------------------------------------ embedding
+void embedding_case(DType gt, DType wt, std::int64_t count, std::int64_t V, std::int64_t D, bool invalid) {
+  const std::string name = std::string("embedding ") + (gt == DType::bf16 ? "bf16" : "f32") + "→" +
+                           (wt == DType::bf16 ? "bf16" : "f32") + " count=" + std::to_string(count) +
+                           " V=" + std::to_string(V) + " D=" + std::to_string(D) + (invalid ? " with invalid ids" : "");
+  std::vector<std::int32_t> ids(count);
+  const std::int32_t bad[] = {-1, -7, static_cast<std::int32_t>(V), static_cast<std::int32_t>(V + 1), 2147483647,
+                              static_cast<std::int32_t>(V + 1024)};
+  for (auto& id : ids) {
+    // Zipf-like: a few ids very often, so runs are long.
+    const double u = uniform(0, 1);
+    id = static_cast<std::int32_t>(std::min<double>(V - 1, std::floor(V * u * u * u)));
+    if (invalid && rng() % 7 == 0) id = bad[rng() % 6];
+  }
+  Buffer table(gt, V * D), dout(gt, count * D), dtable0(wt, V * D);
+  fill(table, -1, 1);
+  fill(dout, -1, 1);
+  fill(dtable0, -1, 1);
+  auto run = [&](std::size_t off) {
+    Buffer t(gt, table.n, off), o(gt, count * D, off), g(gt, dout.n, off), dt(wt, V * D, off);
+    for (std::int64_t i = 0; i < table.n; ++i) t.set(i, table.get(i));
+    for (std::int64_t i = 0; i < dout.n; ++i) g.set(i, dout.get(i));
+    for (std::int64_t i = 0; i < dt.n; ++i) dt.set(i, dtable0.get(i));
+    kc::embedding_forward(gt, t.data(), ids.data(), count, V, D, o.data(), nullptr);
+    kc::embedding_backward(gt, wt, ids.data(), count, V, D, g.data(), dt.data(), nullptr);
+    return std::make_pair(std::move(o), std::move(dt));
+  };
+  auto a = run(0), b = run(1);
+  check(a.first.same_bits(b.first) && a.second.same_bits(b.second),
+        name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
+  bool gather_ok = true;
+  for (std::int64_t r = 0; r < count; ++r)
+    for (std::int64_t j = 0; j < D; ++j) {
+      const double v = a.first.get(r * D + j);
+      const bool valid = ids[r] >= 0 && ids[r] < V;
+      gather_ok &= valid ? v == table.get(ids[r] * D + j) : std::isnan(v);
+    }
+  check(gather_ok, name + ": forward gather exact, NaN rows for invalid ids");
+  std::vector<double> ref = dtable0.values();
+  std::vector<double> sums(V * D, 0.0);
+  for (std::int64_t r = 0; r < count; ++r)
+    if (ids[r] >= 0 && ids[r] < V)
+      for (std::int64_t j = 0; j < D; ++j) sums[ids[r] * D + j] += dout.get(r * D + j);
+  for (std::int64_t i = 0; i < V * D; ++i) ref[i] += sums[i];
+  const double e = relative(a.second.values(), ref);
+  check(e < (wt == DType::bf16 ? 1e-2 : 1e-5), name + ": backward rel " + num(e));
+}
+
+// ------------------------------------------------------------------ row sums
+void sum_rows_case(DType t, std::int64_t rows, std::int64_t width) {
+  Buffer in(t, rows * width), out(DType::f32, rows);
+  fill(in, -1, 1);
+  kc::sum_rows(t, DType::f32, in.data(), out.data(), rows, width, nullptr);
+  std::vector<double> ref(rows, 0.0);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < width; ++j) ref[r] += in.get(r * width + j);
+  const double e = relative(out.values(), ref);
+  check(e < 1e-5, "sum_rows rows=" + std::to_string(rows) + " width=" + std::to_string(width) + ": rel " +
+                      num(e));
+}
+
+}  // namespace
+
+// Arguments: --big adds the scan with B·chunks > 65535; section names (scan, embedding,
+// rmsnorm, sum_rows) select sections (default: all).
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  bool big = false;
+  std::vector<std::string> only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--big") big = true;
+    else only.push_back(a);
+  }
+  auto wanted = [&](const char* section) {
+    return only.empty() || std::find(only.begin(), only.end(), section) != only.end();
+  };
+  emu::threaded = false;  // the scan and embedding kernels have no barriers
+  if (wanted("scan"))
+  for (DType dt : {DType::f32, DType::bf16})
+    for (bool bidir : {false, true}) {
+      scan_case(dt, bidir, 3, 37, 16);   // vectors (bf16: 8 channels, f32: 4)
+      scan_case(dt, bidir, 2, 33, 12);   // f32 vectors, bf16 scalar (12 % 8)
+      scan_case(dt, bidir, 2, 16, 136);  // 136/VEC groups > 64 threads: two blocks in x
+      scan_case(dt, bidir, 1, 5, 4);     // one partial chunk
+    }
+  if (big && wanted("scan")) scan_case(DType::f32, false, 3, 16 * 21846, 8);  // B·chunks = 65538 > 65535
+  if (wanted("embedding"))
+  for (DType gt : {DType::f32, DType::bf16})
+    for (DType wt : {DType::f32, DType::bf16}) {
+      embedding_case(gt, wt, 301, 50, 37, true);
+      embedding_case(gt, wt, 500, 40, 64, true);
+      embedding_case(gt, wt, 257, 1, 16, true);
+      embedding_case(gt, wt, 100, 1000, 24, false);
+    }
+  emu::threaded = true;  // block_sum: barriers and shuffles
+  if (wanted("rmsnorm")) {
+  for (DType dt : {DType::f32, DType::bf16})
+    for (DType st : {DType::f32, DType::bf16}) {
+      if (dt == DType::f32 && st == DType::bf16) continue;
+      rmsnorm_case(dt, st, 33, 3, false);
+      rmsnorm_case(dt, st, 33, 100, false);
+      rmsnorm_case(dt, st, 9, 2048, false);
+      rmsnorm_case(dt, st, 21, 77, true);
+      rmsnorm_case(dt, st, 13, 96, true);
+      rmsnorm_case(dt, st, 5, 4104, false);  // > 256 groups of 8 or 4: threads stride
+      rmsnorm_case(dt, st, 3000, 16, false);  // > 256 backward blocks
+    }
+  rmsnorm_case(DType::f32, DType::f32, 3, 12800, false);  // > 48 KiB shared: opt-in
+  }
+  if (wanted("sum_rows")) {
+    sum_rows_case(DType::f32, 70, 300);
+    sum_rows_case(DType::bf16, 3, 1000);
+  }
+  std::printf("%ld launches, %d failure(s)\n", emu::launches.load(), failures);
+  return failures == 0 ? 0 : 1;
+}
