@@ -476,7 +476,8 @@ stage_build() {
   { echo "dependencies as configured:"
     grep -E '^(doctest|tomlplusplus|nlohmann_json)_DIR|^pkgcfg_lib_|^PKG_CONFIG_EXECUTABLE|^CMAKE_CUDA_COMPILER:' "$build/CMakeCache.txt"
   } >> "$log"
-  record build configure ok "$step_secs" "$(grep -m 1 -oE 'The CUDA compiler identification is .*' "$logs/build_configure.txt")"
+  record build configure ok "$step_secs" "$(grep -m 1 -oE 'The CUDA compiler identification is .*' "$logs/build_configure.txt" ||
+    echo "build files in $build (reconfigured)")"
 
   local targets
   mapfile -t targets < <(ninja -C "$build" -t targets all 2> /dev/null | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
@@ -599,7 +600,10 @@ stage_sanitizer() {  # stage_sanitizer TOOL SUITE_CAP [SUITE-NAME...]  (no names
   fi
   built "$tool" "${suites[@]}" || return 1
   [ ${#suites[@]} -gt 0 ] || { record "$tool" "-" SKIPPED - "no cuda_* suite built"; return 1; }
-  if ! gpu_visible; then no_gpu_row "$tool" "all suites"; return 0; fi
+  if ! gpu_visible; then
+    if [ $# -eq 0 ]; then no_gpu_row "$tool" "all ${#suites[@]} cuda_* suites"; else no_gpu_row "$tool" "$*"; fi
+    return 0
+  fi
   sanitizer=$(find_sanitizer)
   if [ -z "$sanitizer" ]; then
     record "$tool" "-" FAILED - "compute-sanitizer not found (PATH, next to nvcc, /usr/local/cuda)"
