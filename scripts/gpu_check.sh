@@ -64,7 +64,7 @@
 #   step_bench.txt  apps/step_bench's output for the three configurations
 #   peers.txt       the peer benchmark's OUTFILE
 # A full run empties OUTDIR's result files first; a --stage run rewrites its own result
-# file and summary.txt, and appends to the log.
+# file (any sanitizer stage: sanitizers.txt) and summary.txt, and appends to the log.
 #
 # Outside OUTDIR (git-ignored): the build tree build-gpu/ (GPU_CHECK_BUILD_DIR), the
 # unpacked packages .gpu-prefix/ (GPU_CHECK_PREFIX), the full step outputs build-gpu-logs/.
@@ -167,13 +167,22 @@ if [ ${#only[@]} -eq 0 ]; then
   rm -rf "$logs"
 else
   run_stages=("${only[@]}")
+  for s in "${only[@]}"; do  # a stage run again rewrites its result file
+    case $s in
+      parity) rm -f "$parity_file" ;;
+      memcheck|racecheck|initcheck) rm -f "$sanitizer_file" ;;
+      bench) rm -f "$bench_file" ;;
+      step_bench) rm -f "$steps_file" ;;
+      peers) rm -f "$peers_file" ;;
+    esac
+  done
 fi
 mkdir -p "$logs"
 : > "$summary"
 touch "$log"
 
 # --- bookkeeping ---------------------------------------------------------------------
-rows=()
+summary_rows=()
 failures=0
 skips=0
 no_gpu_skips=0
@@ -192,7 +201,7 @@ log_note() { printf '%s\n' "$*" >> "$log"; }
 record() {  # record STAGE STEP RESULT SECONDS DETAIL [benign]: one row of the summary
   local row
   row=$(printf '%-10s %-28s %-11s %5s  %s' "$1" "$2" "$3" "$4" "${5:-}")
-  rows+=("$row")
+  summary_rows+=("$row")
   printf '%s\n' "$row" >> "$summary"
   log_note "--> $row"
   case $3 in
@@ -261,7 +270,7 @@ out_of_time() {  # out_of_time STAGE STEP
 }
 
 timeout_row() {  # timeout_row STAGE STEP
-  record "$1" "$2" TIMEOUT "$step_secs" "killed at its limit of $step_lim s (stage limit $stage_limit s)"
+  record "$1" "$2" TIMEOUT "$step_secs" "killed at its limit of $step_lim s (stage limit $stage_limit s, run budget $budget s)"
 }
 
 kill_current() {
@@ -316,7 +325,7 @@ finish() {
     echo "gpu_check summary: $(date -u +%FT%TZ), commit $commit, ${gpu_name:-no GPU visible}, $((SECONDS)) s"
     echo "stages run: ${run_stages[*]}; results in $out (log: gpu_check.log)"
     printf '%-10s %-28s %-11s %5s  %s\n' stage step result secs detail
-    printf '%s\n' "${rows[@]}"
+    printf '%s\n' "${summary_rows[@]}"
     echo "overall: $verdict"
   } > "$summary.tmp"
   mv "$summary.tmp" "$summary"
@@ -618,7 +627,16 @@ stage_sanitizer() {  # stage_sanitizer TOOL SUITE_CAP [SUITE-NAME...]  (no names
     run_step "$tool" "$name" "$step_lim" "$file" "$sanitizer" --tool "$tool" --error-exitcode 99 \
       --print-limit 20 "$exe" '--test-case-exclude=*[large]*'
     summary_line=$(grep -E '(ERROR|RACECHECK) SUMMARY' "$file" | tail -n 1 | sed -E 's/^=+ *//')
-    { echo "=== $tool $name: exit status $step_rc after $step_secs s"; clip "$file" 120 30; echo; } >> "$sanitizer_file"
+    {
+      echo "=== $tool $name: exit status $step_rc after $step_secs s"
+      if [ "$step_rc" -eq 0 ]; then  # passed: the sanitizer's own lines and doctest's totals
+        grep -E '^=========|^\[doctest\]' "$file" > "$file.short"
+        clip "$file.short" 30 10
+      else
+        clip "$file" 120 30
+      fi
+      echo
+    } >> "$sanitizer_file"
     if [ "$step_timed_out" = 1 ]; then
       timeout_row "$tool" "$name"
     elif [ "$step_rc" -eq 0 ]; then
@@ -656,15 +674,15 @@ stage_step_bench() {
   built step_bench "$build/apps/step_bench" || return 1
   : > "$steps_file"
   if ! gpu_visible; then no_gpu_row step_bench "small, base, paper"; return 0; fi
-  local run model rows seq name file figures
+  local run model nrows seq name file figures
   for run in "small 8 2048" "base 8 2048" "paper 4 2048"; do
-    read -r model rows seq <<< "$run"
-    name="$model ${rows}x$seq bf16"
+    read -r model nrows seq <<< "$run"
+    name="$model ${nrows}x$seq bf16"
     out_of_time step_bench "$name" && continue
     step_lim=$(cap "$step_bench_run_cap")
     file="$logs/step_bench_$model.txt"
     run_step step_bench "$name" "$step_lim" "$file" $(line_buffered) "$build/apps/step_bench" \
-      --model "$repo/configs/model/$model.toml" --rows "$rows" --seq "$seq" --device cuda \
+      --model "$repo/configs/model/$model.toml" --rows "$nrows" --seq "$seq" --device cuda \
       --precision bf16 --warmup 1 --steps 3
     { echo "=== $name: exit status $step_rc after $step_secs s"; clip "$file" 40 20; echo; } >> "$steps_file"
     figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
