@@ -675,7 +675,11 @@ stage_bench() {
 stage_step_bench() {
   built step_bench "$build/apps/step_bench" || return 1
   : > "$steps_file"
-  if ! gpu_visible; then no_gpu_row step_bench "small, base, paper"; return 0; fi
+  if ! gpu_visible; then
+    echo "step_bench: not run, no GPU visible" > "$steps_file"
+    no_gpu_row step_bench "small, base, paper"
+    return 0
+  fi
   local run model nrows seq name file figures
   for run in "small 8 2048" "base 8 2048" "paper 4 2048"; do
     read -r model nrows seq <<< "$run"
