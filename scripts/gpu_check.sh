@@ -194,6 +194,7 @@ current_step=""
 current_t0=0
 current_limit=0
 finished=0
+reached_end=0
 interrupted=""
 gpu_name=""
 commit=$(git -C "$repo" rev-parse --short HEAD 2> /dev/null || echo "unknown (no .git)")
@@ -309,6 +310,9 @@ finish() {
   local verdict
   if [ -n "$interrupted" ]; then
     verdict="INTERRUPTED by SIG$interrupted"
+  elif [ "$reached_end" = 0 ]; then
+    verdict="ABORTED: the script stopped early with exit status $rc (see the end of gpu_check.log)"
+    [ "$rc" -ne 0 ] || rc=1
   elif [ "$failures" -gt 0 ]; then
     verdict="FAILED ($failures step(s) failed, timed out or were interrupted)"
     rc=1
@@ -324,13 +328,13 @@ finish() {
   fi
   {
     echo
-    echo "gpu_check summary: $(date -u +%FT%TZ), commit $commit, ${gpu_name:-no GPU visible}, $((SECONDS)) s"
+    echo "gpu_check summary: $(date -u +%FT%TZ), commit $commit, GPU: ${gpu_name:-none listed by nvidia-smi}, $((SECONDS)) s"
     echo "stages run: ${run_stages[*]}; results in $out (log: gpu_check.log)"
     printf '%-10s %-28s %-11s %5s  %s\n' stage step result secs detail
     printf '%s\n' "${summary_rows[@]}"
     echo "overall: $verdict"
-  } > "$summary.tmp"
-  mv "$summary.tmp" "$summary"
+  } > "$logs/summary.tmp"
+  mv "$logs/summary.tmp" "$summary"
   cat "$summary" >> "$log"
   cat "$summary"
   exit "$rc"
@@ -648,7 +652,8 @@ stage_sanitizer() {  # stage_sanitizer TOOL SUITE_CAP [SUITE-NAME...]  (no names
     elif [ "$step_rc" -eq 99 ]; then
       record "$tool" "$name" FAILED "$step_secs" "${summary_line:-sanitizer errors}"
     else
-      record "$tool" "$name" FAILED "$step_secs" "exit $step_rc (tests failed under the sanitizer); $summary_line $(doctest_counts "$file")"
+      record "$tool" "$name" FAILED "$step_secs" \
+        "exit $step_rc under the sanitizer (a test failed or the suite did not run): $(doctest_counts "$file")"
     fi
   done
 }
@@ -761,4 +766,5 @@ for stage in "${run_stages[@]}"; do
   esac
 done
 current_stage=""
+reached_end=1
 exit 0  # finish (the EXIT trap) sets the status and prints the summary
