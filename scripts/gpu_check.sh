@@ -653,7 +653,7 @@ stage_sanitizer() {  # stage_sanitizer TOOL SUITE_CAP [SUITE-NAME...]  (no names
       record "$tool" "$name" FAILED "$step_secs" "${summary_line:-sanitizer errors}"
     else
       record "$tool" "$name" FAILED "$step_secs" \
-        "exit $step_rc under the sanitizer (a test failed or the suite did not run): $(doctest_counts "$file")"
+        "exit $step_rc under the sanitizer (a test failed or the suite did not run): $(grep -v '^=========' "$file" > "$file.app"; doctest_counts "$file.app")"
     fi
   done
 }
