@@ -366,7 +366,7 @@ unpack_debs() {
   rm -rf "$prefix/.ar"
   # pkg-config and CMake package files name /usr absolutely: point them into the prefix.
   find "$prefix" \( -name '*.pc' -o -name '*.cmake' \) -type f -print0 |
-    xargs -0 sed -i -E "s#(^|[=\"[:space:];(])/usr#\1$prefix/usr#g"
+    xargs -0 -r sed -i -E "s#(^|[=\"[:space:];(])/usr#\1$prefix/usr#g"
   # OpenBLAS's pkg-config file and unversioned library link are alternatives links made
   # at install time.
   if [ -f "$multiarch/openblas-pthread/pkgconfig/openblas.pc" ]; then
@@ -393,7 +393,7 @@ EOF
 
 prefix_in_env=0
 use_prefix() {  # the environment that builds and runs against the unpacked packages
-  [ -f "$prefix/.stamp" ] || return 0
+  [ ${#debs[@]} -gt 0 ] && [ -f "$prefix/.stamp" ] || return 0
   if [ "$prefix_in_env" = 0 ]; then
     prefix_in_env=1
     export PATH="$prefix/bin:$PATH"
@@ -500,21 +500,37 @@ stage_build() {
   mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
   out_of_time build "ninja" && return 1
   step_lim=$(cap "$stage_limit")
-  local cpu0 cpu1
+  local cpu0 cpu1 t
+  # The programs are linked afresh each time (seconds), so one that fails to build cannot
+  # leave an older binary, from an earlier run, for the later stages to test.
+  for t in "${targets[@]}"; do rm -f "$build/tests/$t" "$build/apps/$t"; done
   children_cpu
   cpu0=$cpu_seconds
+  # -k 0: one target that does not compile leaves the others built, and checked.
   run_step build "ninja ${#targets[@]} targets -j$jobs" "$step_lim" "$logs/build_ninja.txt" \
-    cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+    cmake --build "$build" -j "$jobs" --target "${targets[@]}" -- -k 0
   children_cpu
   cpu1=$cpu_seconds
   local name="ninja ${#targets[@]} targets -j$jobs"
   log_note "build: targets ${targets[*]}; CPU user+sys $((cpu1 - cpu0)) s"
-  if [ "$step_timed_out" = 1 ]; then timeout_row build "$name"; return 1; fi
-  if [ "$step_rc" -ne 0 ]; then
-    record build "$name" FAILED "$step_secs" "$(grep -m 1 -E 'error|FAILED' "$logs/build_ninja.txt" | cut -c1-160)"
-    return 1
+  if [ "$step_rc" -eq 0 ]; then
+    record build "$name" ok "$step_secs" "CPU user+sys $((cpu1 - cpu0)) s; $(grep -cE '^\[[0-9]+/[0-9]+\]' "$logs/build_ninja.txt") build steps"
+    return 0
   fi
-  record build "$name" ok "$step_secs" "CPU user+sys $((cpu1 - cpu0)) s; $(grep -cE '^\[[0-9]+/[0-9]+\]' "$logs/build_ninja.txt") build steps"
+  local stale=()
+  for t in "${targets[@]}"; do
+    [ -x "$build/tests/$t" ] || [ -x "$build/apps/$t" ] || stale+=("$t")
+  done
+  log_note "build: not built: ${stale[*]}"
+  if [ "$step_timed_out" = 1 ]; then
+    timeout_row build "$name"
+    log_note "build: the stages go on with the targets that were built"
+  else
+    record build "$name" FAILED "$step_secs" \
+      "not built: ${stale[*]}; first error: $({ grep -m 1 -E 'error:|Error' "$logs/build_ninja.txt" ||
+        grep -m 1 FAILED "$logs/build_ninja.txt"; } | cut -c1-160)"
+  fi
+  return 2  # the stages go on with what was built
 }
 
 # --- GPU visibility ---------------------------------------------------------------------
@@ -750,12 +766,12 @@ for stage in "${run_stages[@]}"; do
     continue
   fi
   if [ "$build_failed" = 1 ] && [ "$stage" != peers ]; then
-    record "$stage" "-" SKIPPED - "the build failed"
+    record "$stage" "-" SKIPPED - "the build could not be configured"
     continue
   fi
   case $stage in
     deps) stage_deps ;;
-    build) stage_build || build_failed=1 ;;
+    build) stage_build; [ $? -ne 1 ] || build_failed=1 ;;  # 1: nothing to build with
     parity) stage_parity ;;
     memcheck) stage_sanitizer memcheck "$memcheck_suite_cap" ;;
     racecheck) stage_sanitizer racecheck "$race_init_suite_cap" scan ops ;;
