@@ -19,7 +19,9 @@
 #                                check that pkg-config from there runs and finds the .pc files
 #   build         180     60     configure with -G Ninja (Release, BIRDIE_CUDA=ON, sm_90) and
 #                                build only the cuda_* test suites, apps/bench, apps/step_bench
-#                                (and peer_targets below, what the peer benchmark uses)
+#                                (and peer_targets below, what the peer benchmark uses);
+#                                ninja -k 0, so a target that fails leaves the others built,
+#                                and the later stages test those ("not built" for the rest)
 #   parity        150     30     each cuda_* suite (doctest; GPU kernels against the CPU
 #                                references), 60 s at most per suite
 #   memcheck      120     90     compute-sanitizer memcheck on every cuda_* suite (scan, ops,
