@@ -1,166 +1,788 @@
 #!/usr/bin/env bash
-# One command on a GPU machine (nvcc, CMake, no package registry): build the CUDA backend,
-# run the GPU parity suites (plain and under compute-sanitizer memcheck), run the kernel
-# benchmarks and whole-step benchmarks (apps/step_bench), keep the full log, print a short
-# table last.
+# The one prepared command for a GPU machine (one H100 or H200, 16 cores, nvcc, CMake,
+# ninja, compute-sanitizer; no package registry; at most 10 minutes a command): builds
+# what the check runs, runs the GPU parity suites, the suites under compute-sanitizer, the
+# kernel and whole-step benchmarks and the PyTorch peer benchmark, each stage under its
+# own time limit, and always ends with a summary table, also when a stage fails, times
+# out or the script itself is interrupted.
 #
-#   scripts/gpu_check.sh OUTDIR
+#   scripts/gpu_check.sh OUTDIR                  # every stage, in the order below
+#   scripts/gpu_check.sh OUTDIR --stage NAME     # one stage again on the existing build
+#                                                # (--stage may be repeated)
+#   scripts/gpu_check.sh --list                  # the stages and their limits
 #
-# Dependencies beyond the CUDA toolkit come from .debs/ (filled by
-# scripts/fetch_gpu_debs.sh on a machine with the registry): each package is unpacked with
-# `dpkg -x` into OUTDIR/prefix, the absolute /usr paths inside its pkg-config and CMake
-# files are rewritten to the prefix, and CMake and pkg-config are pointed there. Without
-# .debs/ the system's packages are used. The packages are Debian 12's: a machine with an
-# older C library than 2.36 may refuse their shared libraries (the log then says so at
-# the first test).
+# Stages, in order of value (limit = default time limit in seconds; estimate = expected
+# time on a 16-core H100 machine, see below):
 #
-# Environment: BIRDIE_GPU_ARCH (default 90) sets CMAKE_CUDA_ARCHITECTURES for this build
-# only; BIRDIE_GPU_JOBS (default: all cores) the build parallelism.
-# Exit status: 0 when every step passed, else 1 (the table says which step failed).
+#   stage       limit  estimate  what
+#   deps           30      5     unpack .debs/ (scripts/fetch_gpu_debs.sh) into .gpu-prefix/;
+#                                check that pkg-config from there runs and finds the .pc files
+#   build         180     60     configure with -G Ninja (Release, BIRDIE_CUDA=ON, sm_90) and
+#                                build only the cuda_* test suites, apps/bench, apps/step_bench
+#                                (and peer_targets below, what the peer benchmark uses);
+#                                ninja -k 0, so a target that fails leaves the others built,
+#                                and the later stages test those ("not built" for the rest)
+#   parity        150     30     each cuda_* suite (doctest; GPU kernels against the CPU
+#                                references), 60 s at most per suite
+#   memcheck      120     90     compute-sanitizer memcheck on every cuda_* suite (scan, ops,
+#                                matmul first), test cases named [large] left out, 40 s at
+#                                most per suite
+#   racecheck      45     30     racecheck on the scan and ops suites, [large] left out,
+#                                25 s at most per suite
+#   initcheck      45     25     initcheck on the scan and ops suites, likewise
+#   bench          45     20     apps/bench: kernels against the measured copy bandwidth and
+#                                bf16 GEMM peak
+#   step_bench     75     30     apps/step_bench, bf16, 1 warm-up + 3 steps each: small
+#                                8x2048, base 8x2048, paper 4x2048, 40 s at most each
+#   peers          75     45     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda
+#                                (skipped when that script is not in the tree)
+#   total         765    335     (~5.5 minutes expected. The whole run is also held to
+#                                GPU_CHECK_BUDGET = 570 s, so it ends inside one 10-minute
+#                                command even when stages run to their limits: a later
+#                                stage then gets what is left, or is recorded TIMEOUT.)
+#
+# The build estimate: on the 2-core development machine (2026-11-26, shared with other
+# builds, so CPU seconds rather than wall time), a fresh build folder, -G Ninja,
+# CMAKE_CUDA_ARCHITECTURES=90, exactly these targets (116 build steps: the 6 cuda_*
+# suites, bench, step_bench and every library they link) took 275 s of CPU (user 256 s +
+# sys 19 s; 12 min 42 s wall at -j2 on the shared cores). Over 16 cores that is 17 s; the
+# longest single compile (kernels/cuda/embedding.cu, about 15 s of CPU by the ninja log
+# scaled to the CPU total) plus the links after it set the critical path at about 30 s;
+# with configure (CUDA compiler detection, ~10 s) and a 1.5x margin for a different CPU,
+# about 60 s, well inside the 180 s limit. (The script's own build row, on a second fresh
+# build here, said 280 s of CPU.) A second run on the same machine finds the build done
+# and takes seconds. The GPU stages' figures are guesses until the first run
+# on a GPU: the parity suites and bench run for seconds, memcheck slows kernels 10-100x
+# (hence the per-suite caps and the [large] exclusion), and step_bench's paper model
+# initialises 1.4B parameters before its steps. The build stage's row reports the CPU
+# time it took on the machine that ran it.
+#
+# Result files in OUTDIR (7, all small; full outputs stay in build-gpu-logs/, outside it):
+#   summary.txt     the table printed last: one row per step (ok, FAILED, TIMEOUT with its
+#                   limit, SKIPPED with the reason, INTERRUPTED), then the overall result
+#   gpu_check.log   environment, then per step its command and the last 40 lines of its
+#                   output (150 when it failed)
+#   parity.txt      each parity suite's output (per-test-case durations), clipped
+#   sanitizers.txt  each compute-sanitizer run's report, clipped
+#   bench.txt       apps/bench's output
+#   step_bench.txt  apps/step_bench's output for the three configurations
+#   peers.txt       the peer benchmark's OUTFILE
+# A full run empties OUTDIR's result files first; a --stage run rewrites its own result
+# file (any sanitizer stage: sanitizers.txt) and summary.txt, and appends to the log.
+#
+# Outside OUTDIR (git-ignored): the build tree build-gpu/ (GPU_CHECK_BUILD_DIR), the
+# unpacked packages .gpu-prefix/ (GPU_CHECK_PREFIX), the full step outputs build-gpu-logs/.
+# Without .debs/ the system's packages are used. The packages are Debian 12's: a machine
+# with a C library older than 2.36 may refuse their binaries (the deps stage says so).
+#
+# Environment: BIRDIE_GPU_ARCH (default 90) sets CMAKE_CUDA_ARCHITECTURES; BIRDIE_GPU_JOBS
+# (default: all cores) the build parallelism; GPU_CHECK_LIMIT_<STAGE> (e.g.
+# GPU_CHECK_LIMIT_MEMCHECK=200) a stage's limit in seconds; GPU_CHECK_BUDGET (default 570)
+# the whole run's.
+# Exit status: 0 every step passed; 1 a step failed, timed out or was interrupted; 3 nothing
+# failed but steps were skipped (no GPU visible, or --stage without a build); 2 bad
+# arguments; 128+N when stopped by signal N. Skipping the peers stage because
+# bench/peers/run.sh is absent, or deps because .debs/ is, leaves a run complete.
 set -uo pipefail
+shopt -s nullglob
 
-if [ $# -ne 1 ]; then
-  echo "usage: $0 OUTDIR" >&2
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+stage_names=(deps build parity memcheck racecheck initcheck bench step_bench peers)
+declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=45
+                          [initcheck]=45 [bench]=45 [step_bench]=75 [peers]=75)
+declare -A stage_what=(
+  [deps]="unpack .debs/ into the prefix; pkg-config from there"
+  [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
+  [parity]="the cuda_* suites (GPU against the CPU references)"
+  [memcheck]="compute-sanitizer memcheck on every cuda_* suite, [large] left out"
+  [racecheck]="racecheck on the scan and ops suites, [large] left out"
+  [initcheck]="initcheck on the scan and ops suites, [large] left out"
+  [bench]="apps/bench (kernels against copy bandwidth and GEMM peak)"
+  [step_bench]="apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
+  [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda")
+# Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
+peer_targets=(step_bench bench)
+# Per-step caps inside a stage (a step also never outlives its stage's limit).
+parity_suite_cap=60
+memcheck_suite_cap=40
+race_init_suite_cap=25
+step_bench_run_cap=40
+# Lines of each step's output kept in the log.
+log_tail_ok=40
+log_tail_failed=150
+
+limit_of() {
+  local var="GPU_CHECK_LIMIT_${1^^}"
+  echo "${!var:-${default_limit[$1]}}"
+}
+
+usage() {
+  echo "usage: $0 OUTDIR [--stage NAME]...   (run every stage, or only the named ones)" >&2
+  echo "       $0 --list                      (the stages and their time limits)" >&2
   exit 2
-fi
-repo=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$1"
-out=$(cd "$1" && pwd)
+}
+
+list_stages() {
+  local s
+  for s in "${stage_names[@]}"; do
+    printf '%-11s %4s s  %s\n' "$s" "$(limit_of "$s")" "${stage_what[$s]}"
+  done
+  echo "budget for the whole run: ${GPU_CHECK_BUDGET:-570} s"
+}
+
+out_arg=""
+only=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --list) list_stages; exit 0 ;;
+    --stage) [ $# -ge 2 ] || usage; only+=("$2"); shift 2 ;;
+    --stage=*) only+=("${1#--stage=}"); shift ;;
+    -h|--help) usage ;;
+    -*) echo "gpu_check: unknown option '$1'" >&2; usage ;;
+    *) [ -z "$out_arg" ] || usage; out_arg=$1; shift ;;
+  esac
+done
+[ -n "$out_arg" ] || usage
+for s in "${only[@]}"; do
+  [ -n "${default_limit[$s]:-}" ] || { echo "gpu_check: no stage '$s' (--list shows them)" >&2; exit 2; }
+done
+
+mkdir -p "$out_arg" || exit 2
+out=$(cd "$out_arg" && pwd)
+build=${GPU_CHECK_BUILD_DIR:-$repo/build-gpu}
+prefix=${GPU_CHECK_PREFIX:-$repo/.gpu-prefix}
+logs=${GPU_CHECK_LOGS:-$repo/build-gpu-logs}
+arch=${BIRDIE_GPU_ARCH:-90}
+jobs=${BIRDIE_GPU_JOBS:-$(nproc)}
+budget=${GPU_CHECK_BUDGET:-570}
+
 log="$out/gpu_check.log"
 summary="$out/summary.txt"
-: > "$log"
-: > "$summary"
-build="$out/build"
-prefix="$out/prefix"
-arch="${BIRDIE_GPU_ARCH:-90}"
-jobs="${BIRDIE_GPU_JOBS:-$(nproc)}"
-status=0
+parity_file="$out/parity.txt"
+sanitizer_file="$out/sanitizers.txt"
+bench_file="$out/bench.txt"
+steps_file="$out/step_bench.txt"
+peers_file="$out/peers.txt"
 
-note() { echo "$*" | tee -a "$log"; }
-record() {  # record STEP RESULT [DETAIL]
-  printf '%-34s %-8s %s\n' "$1" "$2" "${3:-}" >> "$summary"
-  [ "$2" = "ok" ] || status=1
+if [ ${#only[@]} -eq 0 ]; then
+  run_stages=("${stage_names[@]}")
+  rm -f "$log" "$summary" "$parity_file" "$sanitizer_file" "$bench_file" "$steps_file" "$peers_file"
+  rm -rf "$logs"
+else
+  run_stages=("${only[@]}")
+  for s in "${only[@]}"; do  # a stage run again rewrites its result file
+    case $s in
+      parity) rm -f "$parity_file" ;;
+      memcheck|racecheck|initcheck) rm -f "$sanitizer_file" ;;
+      bench) rm -f "$bench_file" ;;
+      step_bench) rm -f "$steps_file" ;;
+      peers) rm -f "$peers_file" ;;
+    esac
+  done
+fi
+mkdir -p "$logs"
+: > "$summary"
+touch "$log"
+
+# --- bookkeeping ---------------------------------------------------------------------
+summary_rows=()
+failures=0
+skips=0
+no_gpu_skips=0
+current_pid=""
+current_stage=""
+current_step=""
+current_t0=0
+current_limit=0
+finished=0
+reached_end=0
+interrupted=""
+gpu_name=""
+commit=$(git -C "$repo" rev-parse --short HEAD 2> /dev/null || echo "unknown (no .git)")
+
+log_note() { printf '%s\n' "$*" >> "$log"; }
+
+record() {  # record STAGE STEP RESULT SECONDS DETAIL [benign]: one row of the summary
+  local row
+  row=$(printf '%-10s %-28s %-11s %5s  %s' "$1" "$2" "$3" "$4" "${5:-}")
+  summary_rows+=("$row")
+  printf '%s\n' "$row" >> "$summary"
+  log_note "--> $row"
+  case $3 in
+    FAILED|TIMEOUT|INTERRUPTED) failures=$((failures + 1)) ;;
+    SKIPPED) [ -n "${6:-}" ] || skips=$((skips + 1)) ;;  # a benign skip leaves the run complete
+  esac
 }
-step() {  # step NAME command...: runs with output appended to the log
-  local name=$1
-  shift
-  note "=== $name: $*"
-  local start=$SECONDS
-  if "$@" >> "$log" 2>&1; then
-    record "$name" ok "$((SECONDS - start)) s"
+
+clip() {  # clip FILE HEAD TAIL: the whole file, or its first HEAD and last TAIL lines
+  local file=$1 head_n=$2 tail_n=$3 n
+  [ -f "$file" ] || return 0
+  n=$(wc -l < "$file")
+  if [ "$n" -le $((head_n + tail_n)) ]; then
+    cut -c1-400 "$file"
+  else
+    head -n "$head_n" "$file" | cut -c1-400
+    echo "[... $((n - head_n - tail_n)) lines left out; the whole output is $file ...]"
+    tail -n "$tail_n" "$file" | cut -c1-400
+  fi
+}
+
+children_cpu() {  # sets cpu_seconds: user+sys of this shell's finished children
+  times > "$logs/.times"  # in this shell: a $(...) subshell would have no children yet
+  cpu_seconds=$(tail -n 1 "$logs/.times" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } printf "%d", s }')
+}
+
+stage_deadline=0
+budget_end=$((SECONDS + budget))
+left() { local a=$((stage_deadline - SECONDS)) b=$((budget_end - SECONDS)); echo $((a < b ? a : b)); }
+cap() { local l; l=$(left); echo $(($1 < l ? $1 : l)); }
+
+# run_step STAGE STEP LIMIT OUTPUT command...: the command under `timeout LIMIT`, stdout
+# and stderr into OUTPUT, the tail of OUTPUT into the log. Sets step_rc, step_secs and
+# step_timed_out. Runs in the background and waits, so a signal reaches the trap at once.
+run_step() {
+  local stage=$1 step=$2 lim=$3 output=$4
+  shift 4
+  log_note ""
+  log_note "=== [$stage] $step (limit $lim s, $(date -u +%T)): $*"
+  current_stage=$stage current_step=$step current_t0=$SECONDS current_limit=$lim
+  timeout -k 10 "$lim" "$@" < /dev/null > "$output" 2>&1 &
+  current_pid=$!
+  wait "$current_pid"
+  step_rc=$?
+  current_pid=""
+  step_secs=$((SECONDS - current_t0))
+  step_timed_out=0
+  if { [ "$step_rc" -eq 124 ] || [ "$step_rc" -eq 137 ]; } && [ "$step_secs" -ge $((lim - 1)) ]; then
+    step_timed_out=1
+  fi
+  if [ "$step_rc" -eq 0 ]; then
+    tail -n "$log_tail_ok" "$output" | cut -c1-400 >> "$log"
+  else
+    tail -n "$log_tail_failed" "$output" | cut -c1-400 >> "$log"
+  fi
+  log_note "(exit status $step_rc after $step_secs s)"
+}
+
+# A step with no time left in its stage (or in the whole run) is not started.
+out_of_time() {  # out_of_time STAGE STEP
+  if [ "$(left)" -lt 3 ]; then
+    record "$1" "$2" TIMEOUT - "not started: the stage's limit ($stage_limit s) or the run's budget ($budget s) was spent"
     return 0
   fi
-  record "$name" FAILED "$((SECONDS - start)) s, see $log"
   return 1
 }
 
-# --- dependencies from .debs/ -------------------------------------------------------
+timeout_row() {  # timeout_row STAGE STEP
+  record "$1" "$2" TIMEOUT "$step_secs" "killed at its limit of $step_lim s (stage limit $stage_limit s, run budget $budget s)"
+}
+
+kill_current() {
+  [ -n "$current_pid" ] || return 0
+  # timeout leads its own process group: signal the group, so the command's children stop too.
+  kill -TERM -- "-$current_pid" 2>/dev/null || kill -TERM "$current_pid" 2>/dev/null
+  local i
+  for i in 1 2 3 4 5; do
+    kill -0 "$current_pid" 2>/dev/null || break
+    sleep 1
+  done
+  kill -KILL -- "-$current_pid" 2>/dev/null || kill -KILL "$current_pid" 2>/dev/null
+}
+
+on_signal() {
+  interrupted=$1
+  if [ -n "$current_pid" ]; then
+    kill_current
+    record "$current_stage" "$current_step" INTERRUPTED $((SECONDS - current_t0)) \
+      "stopped by SIG$1 (the step's limit was $current_limit s)"
+    current_pid=""
+  else
+    record "${current_stage:-gpu_check}" "-" INTERRUPTED - "stopped by SIG$1 between steps"
+  fi
+  case $1 in INT) exit 130 ;; TERM) exit 143 ;; HUP) exit 129 ;; *) exit 1 ;; esac
+}
+
+finish() {
+  local rc=$?
+  [ "$finished" = 1 ] && return
+  finished=1
+  trap '' INT TERM HUP
+  [ -n "$current_pid" ] && kill_current
+  local verdict
+  if [ -n "$interrupted" ]; then
+    verdict="INTERRUPTED by SIG$interrupted"
+  elif [ "$reached_end" = 0 ]; then
+    verdict="ABORTED: the script stopped early with exit status $rc (see the end of gpu_check.log)"
+    [ "$rc" -ne 0 ] || rc=1
+  elif [ "$failures" -gt 0 ]; then
+    verdict="FAILED ($failures step(s) failed, timed out or were interrupted)"
+    rc=1
+  elif [ "$no_gpu_skips" -gt 0 ]; then
+    verdict="INCOMPLETE: no GPU visible, $skips step(s) skipped"
+    rc=3
+  elif [ "$skips" -gt 0 ]; then
+    verdict="INCOMPLETE: $skips step(s) skipped (see their rows)"
+    rc=3
+  else
+    verdict="PASSED"
+    rc=0
+  fi
+  {
+    echo
+    echo "gpu_check summary: $(date -u +%FT%TZ), commit $commit, GPU: ${gpu_name:-none listed by nvidia-smi}, $((SECONDS)) s"
+    echo "stages run: ${run_stages[*]}; results in $out (log: gpu_check.log)"
+    printf '%-10s %-28s %-11s %5s  %s\n' stage step result secs detail
+    printf '%s\n' "${summary_rows[@]}"
+    echo "overall: $verdict"
+  } > "$logs/summary.tmp"
+  mv "$logs/summary.tmp" "$summary"
+  cat "$summary" >> "$log"
+  cat "$summary"
+  exit "$rc"
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+trap finish EXIT
+
+# --- dependencies from .debs/ -----------------------------------------------------------
+multiarch="$prefix/usr/lib/x86_64-linux-gnu"
+pkg_config_wrapper="$prefix/bin/pkg-config"
+cmake_dep_args=()
+
+# Run under `timeout` through `bash -c`, so it reads everything from the environment.
 unpack_debs() {
+  set -e
   rm -rf "$prefix"
-  mkdir -p "$prefix"
+  mkdir -p "$prefix/bin" "$prefix/.ar"
   local deb
   for deb in "$repo"/.debs/*.deb; do
-    dpkg -x "$deb" "$prefix" || return 1
+    if command -v dpkg-deb > /dev/null; then
+      dpkg-deb -x "$deb" "$prefix"
+    else  # no dpkg: a .deb is an ar archive holding data.tar.*
+      (cd "$prefix/.ar" && rm -f data.tar.* && ar x "$deb" && tar -xf data.tar.* -C "$prefix")
+    fi
+    echo "unpacked $(basename "$deb")"
   done
+  rm -rf "$prefix/.ar"
   # pkg-config and CMake package files name /usr absolutely: point them into the prefix.
   find "$prefix" \( -name '*.pc' -o -name '*.cmake' \) -type f -print0 |
-    xargs -0 sed -i -E "s#(^|[=\"[:space:];(])/usr#\1$prefix/usr#g"
-  # OpenBLAS's pkg-config file is normally an alternatives link made at install time.
-  local multiarch=usr/lib/x86_64-linux-gnu
-  if [ -f "$prefix/$multiarch/openblas-pthread/pkgconfig/openblas.pc" ]; then
-    mkdir -p "$prefix/$multiarch/pkgconfig"
-    cp "$prefix/$multiarch/openblas-pthread/pkgconfig/openblas.pc" "$prefix/$multiarch/pkgconfig/openblas.pc"
+    xargs -0 -r sed -i -E "s#(^|[=\"[:space:];(])/usr#\1$prefix/usr#g"
+  # OpenBLAS's pkg-config file and unversioned library link are alternatives links made
+  # at install time.
+  if [ -f "$multiarch/openblas-pthread/pkgconfig/openblas.pc" ]; then
+    mkdir -p "$multiarch/pkgconfig"
+    cp "$multiarch/openblas-pthread/pkgconfig/openblas.pc" "$multiarch/pkgconfig/openblas.pc"
   fi
-  # Same for the unversioned library link the linker looks for.
-  if [ -f "$prefix/$multiarch/openblas-pthread/libopenblas.so.0" ] && [ ! -e "$prefix/$multiarch/openblas-pthread/libopenblas.so" ]; then
-    ln -s libopenblas.so.0 "$prefix/$multiarch/openblas-pthread/libopenblas.so"
+  if [ -f "$multiarch/openblas-pthread/libopenblas.so.0" ] && [ ! -e "$multiarch/openblas-pthread/libopenblas.so" ]; then
+    ln -s libopenblas.so.0 "$multiarch/openblas-pthread/libopenblas.so"
+  fi
+  # pkgconf needs its library (libpkgconf.so.3, from the prefix too): a wrapper that finds
+  # it and searches only the prefix's .pc files, so CMake can call it with any environment.
+  if [ -x "$prefix/usr/bin/pkgconf" ]; then
+    cat > "$pkg_config_wrapper" <<EOF
+#!/bin/sh
+# pkg-config from .debs/ (Debian 12's pkgconf), unpacked by scripts/gpu_check.sh.
+LD_LIBRARY_PATH="$multiarch\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" \\
+PKG_CONFIG_LIBDIR="\${PKG_CONFIG_LIBDIR:-$multiarch/pkgconfig:$multiarch/openblas-pthread/pkgconfig:$prefix/usr/lib/pkgconfig:$prefix/usr/share/pkgconfig}" \\
+  exec "$prefix/usr/bin/pkgconf" "\$@"
+EOF
+    chmod +x "$pkg_config_wrapper"
+  fi
+  echo "$deb_stamp" > "$prefix/.stamp"
+}
+
+prefix_in_env=0
+use_prefix() {  # the environment that builds and runs against the unpacked packages
+  [ ${#debs[@]} -gt 0 ] && [ -f "$prefix/.stamp" ] || return 0
+  if [ "$prefix_in_env" = 0 ]; then
+    prefix_in_env=1
+    export PATH="$prefix/bin:$PATH"
+    export LD_LIBRARY_PATH="$multiarch:$multiarch/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export PKG_CONFIG_LIBDIR="$multiarch/pkgconfig:$multiarch/openblas-pthread/pkgconfig:$prefix/usr/lib/pkgconfig:$prefix/usr/share/pkgconfig"
+    unset PKG_CONFIG_PATH
+  fi
+  cmake_dep_args=("-DCMAKE_PREFIX_PATH=$prefix/usr")
+  if [ -f "$prefix/.system-pkg-config" ]; then
+    cmake_dep_args+=("-DPKG_CONFIG_EXECUTABLE=$(cat "$prefix/.system-pkg-config")")
+  elif [ -x "$pkg_config_wrapper" ]; then
+    cmake_dep_args+=("-DPKG_CONFIG_EXECUTABLE=$pkg_config_wrapper")
   fi
 }
 
-cmake_args=(-S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBIRDIE_CUDA=ON
-            "-DCMAKE_CUDA_ARCHITECTURES=$arch")
-if compgen -G "$repo/.debs/*.deb" > /dev/null; then
-  if step "unpack .debs" unpack_debs; then
-    multiarch="$prefix/usr/lib/x86_64-linux-gnu"
-    export PKG_CONFIG_PATH="$multiarch/pkgconfig:$multiarch/openblas-pthread/pkgconfig:$prefix/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-    export LD_LIBRARY_PATH="$multiarch:$multiarch/openblas-pthread${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    cmake_args+=("-DCMAKE_PREFIX_PATH=$prefix/usr;$multiarch/cmake;$prefix/usr/share/cmake")
+debs=("$repo"/.debs/*.deb)
+deb_stamp=$( ((${#debs[@]})) && ls -l "${debs[@]}" | awk '{ print $5, $NF }' | md5sum | cut -c1-32)
+export repo prefix multiarch pkg_config_wrapper deb_stamp
+export -f unpack_debs
+
+stage_deps() {
+  if [ ${#debs[@]} -eq 0 ]; then
+    record deps ".debs/" SKIPPED - "no .debs/: the system's packages are used" benign
+    return 0
   fi
-else
-  note "no .debs/: using the system's packages"
-  record "unpack .debs" skipped "no .debs/ (system packages)"
-fi
-
-# --- configure, build ----------------------------------------------------------------
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true; nvcc --version | tail -1; } >> "$log" 2>&1
-built=0
-if step "configure" cmake "${cmake_args[@]}"; then
-  if step "build (-j$jobs)" cmake --build "$build" -j "$jobs"; then built=1; fi
-fi
-
-# --- tests ---------------------------------------------------------------------------
-if [ $built = 1 ]; then
-  # A skipped GPU suite means no GPU was visible: on this machine that is a failure.
-  gpu_tests="$out/ctest_gpu.txt"
-  note "=== ctest: GPU suites"
-  start=$SECONDS
-  if ctest --test-dir "$build" -R '^cuda_' --output-on-failure > "$gpu_tests" 2>&1; then
-    if grep -q 'Skipped' "$gpu_tests"; then
-      record "ctest: GPU suites" SKIPPED "no GPU visible to the suites ($(grep -c 'Skipped ' "$gpu_tests") skipped)"
-    else
-      record "ctest: GPU suites" ok "$((SECONDS - start)) s, $(grep -E 'tests passed' "$gpu_tests")"
+  if [ -f "$prefix/.stamp" ] && [ "$(cat "$prefix/.stamp")" = "$deb_stamp" ]; then
+    record deps "unpack ${#debs[@]} packages" ok 0 "already in $prefix"
+  else
+    out_of_time deps unpack && return 1
+    step_lim=$(cap "$stage_limit")
+    run_step deps "unpack ${#debs[@]} packages" "$step_lim" "$logs/deps_unpack.txt" bash -c unpack_debs
+    if [ "$step_timed_out" = 1 ]; then timeout_row deps "unpack ${#debs[@]} packages"; return 1; fi
+    if [ "$step_rc" -ne 0 ]; then
+      record deps "unpack ${#debs[@]} packages" FAILED "$step_secs" "$(tail -n 1 "$logs/deps_unpack.txt")"
+      return 1
     fi
-  else
-    record "ctest: GPU suites" FAILED "$(grep -E 'tests passed|tests failed' "$gpu_tests")"
+    record deps "unpack ${#debs[@]} packages" ok "$step_secs" "into $prefix"
   fi
-  cat "$gpu_tests" >> "$log"
-  step "ctest: all suites" ctest --test-dir "$build" --output-on-failure
-  sanitizer=$(command -v compute-sanitizer || true)
-  if [ -z "$sanitizer" ] && command -v nvcc > /dev/null; then
-    candidate="$(dirname "$(command -v nvcc)")/compute-sanitizer"
-    [ -x "$candidate" ] && sanitizer=$candidate
+  rm -f "$prefix/.system-pkg-config"
+  use_prefix
+  # The unpacked pkg-config must run here (C library new enough) and find the .pc files.
+  out_of_time deps pkg-config && return 1
+  step_lim=$(cap 15)
+  run_step deps "pkg-config from the prefix" "$step_lim" "$logs/deps_pkgconfig.txt" \
+    sh -c '"$1" --version && "$1" --modversion openblas libzstd sentencepiece && "$1" --cflags --libs openblas' sh "$pkg_config_wrapper"
+  if [ "$step_rc" -eq 0 ]; then
+    record deps "pkg-config from the prefix" ok "$step_secs" \
+      "pkgconf $(head -n 1 "$logs/deps_pkgconfig.txt"); openblas, libzstd, sentencepiece found in $prefix"
+    return 0
   fi
-  if [ -n "$sanitizer" ]; then
-    for exe in "$build"/tests/cuda_*_tests; do
-      [ -x "$exe" ] || continue
-      step "memcheck $(basename "$exe")" "$sanitizer" --tool memcheck --error-exitcode 1 \
-        --leak-check no "$exe"
-    done
-  else
-    record "memcheck" FAILED "compute-sanitizer not found on PATH"
-  fi
-  bench_out="$out/bench.txt"
-  note "=== bench"
-  if "$build/apps/bench" > "$bench_out" 2>&1; then
-    if grep -q '^SKIPPED' "$bench_out"; then record "bench" SKIPPED "$(head -1 "$bench_out")"; else record "bench" ok; fi
-  else
-    record "bench" FAILED "see $bench_out"
-  fi
-  cat "$bench_out" >> "$log"
-  # Whole training steps in bf16 compute: tokens/s, MFU and peak memory. The paper
-  # configuration at 4 x 2048 is the memory claim of the model (one 80 GB GPU).
-  steps_out="$out/step_bench.txt"
-  : > "$steps_out"
-  for run in "small 8 2048" "base 8 2048" "paper 4 2048" "paper 8 2048 --recompute"; do
-    set -- $run
-    step "step_bench $run" "$build/apps/step_bench" --model "$repo/configs/model/$1.toml" --rows "$2" \
-      --seq "$3" ${4:-} --device cuda --precision bf16 --steps 5
-    tail -n 4 "$log" | grep -E '^(step_bench|  )' >> "$steps_out"
+  local system_pc="" candidate
+  for candidate in /usr/bin/pkg-config /usr/local/bin/pkg-config /bin/pkg-config; do
+    [ -x "$candidate" ] && { system_pc=$candidate; break; }
   done
-fi
+  if [ -n "$system_pc" ] && "$system_pc" --modversion openblas libzstd sentencepiece > /dev/null 2>&1; then
+    echo "$system_pc" > "$prefix/.system-pkg-config"
+    use_prefix
+    record deps "pkg-config from the prefix" ok "$step_secs" \
+      "the prefix's pkgconf does not run here ($(tail -n 1 "$logs/deps_pkgconfig.txt" | cut -c1-80)); using $system_pc on the prefix's .pc files"
+    return 0
+  fi
+  record deps "pkg-config from the prefix" FAILED "$step_secs" "$(tail -n 1 "$logs/deps_pkgconfig.txt" | cut -c1-160)"
+  return 1
+}
 
-# --- the short table last ------------------------------------------------------------
+# --- build ------------------------------------------------------------------------------
+cuda_suites() {  # the built cuda_* suites, the cheap important ones first
+  local first=(scan ops matmul autograd mixed_precision generation) s exe
+  local seen=" "
+  for s in "${first[@]}"; do
+    exe="$build/tests/cuda_${s}_tests"
+    [ -x "$exe" ] && { echo "$exe"; seen+="$exe "; }
+  done
+  for exe in "$build"/tests/cuda_*_tests; do
+    [ -x "$exe" ] && [[ $seen != *" $exe "* ]] && echo "$exe"
+  done
+}
+
+stage_build() {
+  if [ -f "$build/CMakeCache.txt" ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$build/CMakeCache.txt"; then
+    log_note "build: $build was configured with another generator; starting afresh"
+    rm -rf "$build"
+  fi
+  out_of_time build configure && return 1
+  step_lim=$(cap "$stage_limit")
+  run_step build configure "$step_lim" "$logs/build_configure.txt" \
+    cmake -G Ninja -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBIRDIE_CUDA=ON \
+      "-DCMAKE_CUDA_ARCHITECTURES=$arch" "${cmake_dep_args[@]}"
+  if [ "$step_timed_out" = 1 ]; then timeout_row build configure; return 1; fi
+  if [ "$step_rc" -ne 0 ]; then
+    record build configure FAILED "$step_secs" "$(grep -m 1 -E 'CMake Error|Could not|not found' "$logs/build_configure.txt" | cut -c1-160)"
+    return 1
+  fi
+  # Where each dependency was found (the prefix or the system).
+  { echo "dependencies as configured:"
+    grep -E '^(doctest|tomlplusplus|nlohmann_json)_DIR|^pkgcfg_lib_|^PKG_CONFIG_EXECUTABLE|^CMAKE_CUDA_COMPILER:' "$build/CMakeCache.txt"
+  } >> "$log"
+  record build configure ok "$step_secs" "$(grep -m 1 -oE 'The CUDA compiler identification is .*' "$logs/build_configure.txt" ||
+    echo "build files in $build (reconfigured)")"
+
+  local targets
+  mapfile -t targets < <(ninja -C "$build" -t targets all 2> /dev/null | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
+  targets+=(bench step_bench "${peer_targets[@]}")
+  mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
+  out_of_time build "ninja" && return 1
+  step_lim=$(cap "$stage_limit")
+  local cpu0 cpu1 t
+  # The programs are linked afresh each time (seconds), so one that fails to build cannot
+  # leave an older binary, from an earlier run, for the later stages to test.
+  for t in "${targets[@]}"; do rm -f "$build/tests/$t" "$build/apps/$t"; done
+  children_cpu
+  cpu0=$cpu_seconds
+  # -k 0: one target that does not compile leaves the others built, and checked.
+  run_step build "ninja ${#targets[@]} targets -j$jobs" "$step_lim" "$logs/build_ninja.txt" \
+    cmake --build "$build" -j "$jobs" --target "${targets[@]}" -- -k 0
+  children_cpu
+  cpu1=$cpu_seconds
+  local name="ninja ${#targets[@]} targets -j$jobs"
+  log_note "build: targets ${targets[*]}; CPU user+sys $((cpu1 - cpu0)) s"
+  if [ "$step_rc" -eq 0 ]; then
+    record build "$name" ok "$step_secs" "CPU user+sys $((cpu1 - cpu0)) s; $(grep -cE '^\[[0-9]+/[0-9]+\]' "$logs/build_ninja.txt") build steps"
+    return 0
+  fi
+  local stale=()
+  for t in "${targets[@]}"; do
+    [ -x "$build/tests/$t" ] || [ -x "$build/apps/$t" ] || stale+=("$t")
+  done
+  log_note "build: not built: ${stale[*]}"
+  if [ "$step_timed_out" = 1 ]; then
+    timeout_row build "$name"
+    log_note "build: the stages go on with the targets that were built"
+  else
+    record build "$name" FAILED "$step_secs" \
+      "not built: ${stale[*]}; first error: $({ grep -m 1 -E 'error:|Error' "$logs/build_ninja.txt" ||
+        grep -m 1 FAILED "$logs/build_ninja.txt"; } | cut -c1-160)"
+  fi
+  return 2  # the stages go on with what was built
+}
+
+# --- GPU visibility ---------------------------------------------------------------------
+gpu_listed=0
+if command -v nvidia-smi > /dev/null && nvidia-smi -L 2> /dev/null | grep -q '^GPU '; then
+  gpu_listed=1
+  gpu_name=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2> /dev/null | head -n 1)
+fi
+gpu_state=""  # yes / no, from the suites' own device query, once
+gpu_visible() {
+  if [ -z "$gpu_state" ]; then
+    local probe="$build/tests/cuda_scan_tests"
+    if [ -x "$probe" ]; then
+      timeout 60 "$probe" --test-case=no-such-test-case > /dev/null 2>&1 < /dev/null
+      if [ $? -eq 77 ]; then gpu_state=no; else gpu_state=yes; fi
+    elif [ "$gpu_listed" = 1 ]; then
+      gpu_state=yes
+    else
+      gpu_state=no
+    fi
+  fi
+  [ "$gpu_state" = yes ]
+}
+no_gpu_row() {  # no_gpu_row STAGE STEP: skipped for want of a GPU (a failure where nvidia-smi lists one)
+  if [ "$gpu_listed" = 1 ]; then
+    record "$1" "$2" FAILED - "nvidia-smi lists a GPU ($gpu_name) but the CUDA runtime of this build sees none"
+  else
+    record "$1" "$2" SKIPPED - "no GPU visible"
+    no_gpu_skips=$((no_gpu_skips + 1))
+  fi
+}
+built() {  # built STAGE FILE...: the files exist, or a SKIPPED row
+  local f
+  for f in "${@:2}"; do
+    if [ ! -x "$f" ]; then
+      record "$1" "-" SKIPPED - "not built: $f (the build stage failed or did not run)"
+      return 1
+    fi
+  done
+}
+
+# --- parity -----------------------------------------------------------------------------
+doctest_counts() {  # "23/23 test cases passed, 0 failed" from a doctest output, else its last line
+  local counts
+  counts=$(grep -E '^\[doctest\] test cases:' "$1" | tail -n 1 | sed -E 's/\[doctest\] test cases: *([0-9]+) \| *([0-9]+) passed \| *([0-9]+) failed.*/\2\/\1 test cases passed, \3 failed/')
+  if [ -n "$counts" ]; then echo "$counts"; else tail -n 1 "$1" | cut -c1-160; fi
+}
+
+stage_parity() {
+  local suites exe name file
+  mapfile -t suites < <(cuda_suites)
+  if [ ${#suites[@]} -eq 0 ]; then
+    record parity "-" SKIPPED - "no cuda_* suite built (the build stage failed or did not run)"
+    return 1
+  fi
+  : > "$parity_file"
+  for exe in "${suites[@]}"; do
+    name=$(basename "$exe")
+    out_of_time parity "$name" && continue
+    step_lim=$(cap "$parity_suite_cap")
+    file="$logs/parity_$name.txt"
+    run_step parity "$name" "$step_lim" "$file" "$exe" --duration=true
+    { echo "=== $name: exit status $step_rc after $step_secs s"; clip "$file" 200 40; echo; } >> "$parity_file"
+    if [ "$step_timed_out" = 1 ]; then
+      timeout_row parity "$name"
+    elif [ "$step_rc" -eq 77 ]; then
+      gpu_state=no
+      no_gpu_row parity "$name"
+    elif [ "$step_rc" -eq 0 ]; then
+      gpu_state=yes
+      record parity "$name" ok "$step_secs" "$(doctest_counts "$file")"
+    else
+      record parity "$name" FAILED "$step_secs" "exit $step_rc; $(doctest_counts "$file")"
+    fi
+  done
+}
+
+# --- compute-sanitizer ------------------------------------------------------------------
+find_sanitizer() {
+  local s
+  s=$(command -v compute-sanitizer || true)
+  if [ -z "$s" ]; then
+    for s in "$(dirname "$(command -v nvcc 2> /dev/null || echo /usr/local/cuda/bin/nvcc)")/compute-sanitizer" \
+             /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+      [ -x "$s" ] && break
+      s=""
+    done
+  fi
+  echo "$s"
+}
+
+stage_sanitizer() {  # stage_sanitizer TOOL SUITE_CAP [SUITE-NAME...]  (no names: every suite)
+  local tool=$1 suite_cap=$2 suites exe name file sanitizer summary_line
+  shift 2
+  if [ $# -eq 0 ]; then
+    mapfile -t suites < <(cuda_suites)
+  else
+    suites=()
+    for name in "$@"; do suites+=("$build/tests/cuda_${name}_tests"); done
+  fi
+  built "$tool" "${suites[@]}" || return 1
+  [ ${#suites[@]} -gt 0 ] || { record "$tool" "-" SKIPPED - "no cuda_* suite built"; return 1; }
+  if ! gpu_visible; then
+    if [ $# -eq 0 ]; then no_gpu_row "$tool" "all ${#suites[@]} cuda_* suites"; else no_gpu_row "$tool" "$*"; fi
+    return 0
+  fi
+  sanitizer=$(find_sanitizer)
+  if [ -z "$sanitizer" ]; then
+    record "$tool" "-" FAILED - "compute-sanitizer not found (PATH, next to nvcc, /usr/local/cuda)"
+    return 1
+  fi
+  for exe in "${suites[@]}"; do
+    name=$(basename "$exe")
+    out_of_time "$tool" "$name" && continue
+    step_lim=$(cap "$suite_cap")
+    file="$logs/${tool}_$name.txt"
+    # Exit 99: the sanitizer found errors; another non-zero status: a test failed under it.
+    run_step "$tool" "$name" "$step_lim" "$file" "$sanitizer" --tool "$tool" --error-exitcode 99 \
+      --print-limit 20 "$exe" '--test-case-exclude=*[large]*'
+    summary_line=$(grep -E '(ERROR|RACECHECK) SUMMARY' "$file" | tail -n 1 | sed -E 's/^=+ *//')
+    {
+      echo "=== $tool $name: exit status $step_rc after $step_secs s"
+      if [ "$step_rc" -eq 0 ]; then  # passed: the sanitizer's own lines and doctest's totals
+        grep -E '^=========|^\[doctest\]' "$file" > "$file.short"
+        clip "$file.short" 30 10
+      else
+        clip "$file" 120 30
+      fi
+      echo
+    } >> "$sanitizer_file"
+    if [ "$step_timed_out" = 1 ]; then
+      timeout_row "$tool" "$name"
+    elif [ "$step_rc" -eq 0 ]; then
+      record "$tool" "$name" ok "$step_secs" "$summary_line"
+    elif [ "$step_rc" -eq 99 ]; then
+      record "$tool" "$name" FAILED "$step_secs" "${summary_line:-sanitizer errors}"
+    else
+      record "$tool" "$name" FAILED "$step_secs" \
+        "exit $step_rc under the sanitizer (a test failed or the suite did not run): $(grep -v '^=========' "$file" > "$file.app"; doctest_counts "$file.app")"
+    fi
+  done
+}
+
+# --- benchmarks -------------------------------------------------------------------------
+line_buffered() {  # stdout line by line, so a program killed at its limit keeps its output
+  if command -v stdbuf > /dev/null; then echo stdbuf -oL -eL; fi
+}
+
+stage_bench() {
+  built bench "$build/apps/bench" || return 1
+  out_of_time bench "apps/bench" && return 1
+  step_lim=$(cap "$stage_limit")
+  run_step bench "apps/bench" "$step_lim" "$bench_file" $(line_buffered) "$build/apps/bench"
+  if [ "$step_timed_out" = 1 ]; then
+    timeout_row bench "apps/bench"
+  elif [ "$step_rc" -ne 0 ]; then
+    record bench "apps/bench" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$bench_file" | cut -c1-160)"
+  elif grep -q '^SKIPPED' "$bench_file"; then
+    no_gpu_row bench "apps/bench"
+  else
+    record bench "apps/bench" ok "$step_secs" "$(grep -m 1 '^ceilings' "$bench_file" | cut -c1-160)"
+  fi
+}
+
+stage_step_bench() {
+  built step_bench "$build/apps/step_bench" || return 1
+  : > "$steps_file"
+  if ! gpu_visible; then
+    echo "step_bench: not run, no GPU visible" > "$steps_file"
+    no_gpu_row step_bench "small, base, paper"
+    return 0
+  fi
+  local run model nrows seq name file figures
+  for run in "small 8 2048" "base 8 2048" "paper 4 2048"; do
+    read -r model nrows seq <<< "$run"
+    name="$model ${nrows}x$seq bf16"
+    out_of_time step_bench "$name" && continue
+    step_lim=$(cap "$step_bench_run_cap")
+    file="$logs/step_bench_$model.txt"
+    run_step step_bench "$name" "$step_lim" "$file" $(line_buffered) "$build/apps/step_bench" \
+      --model "$repo/configs/model/$model.toml" --rows "$nrows" --seq "$seq" --device cuda \
+      --precision bf16 --warmup 1 --steps 3
+    { echo "=== $name: exit status $step_rc after $step_secs s"; clip "$file" 40 20; echo; } >> "$steps_file"
+    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
+    if [ "$step_timed_out" = 1 ]; then
+      timeout_row step_bench "$name"
+    elif [ "$step_rc" -ne 0 ]; then
+      record step_bench "$name" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$file" | cut -c1-160)"
+    else
+      record step_bench "$name" ok "$step_secs" "$figures"
+    fi
+  done
+}
+
+stage_peers() {
+  if [ ! -f "$repo/bench/peers/run.sh" ]; then
+    record peers "bench/peers/run.sh" SKIPPED - "skipped: bench/peers/run.sh not present" benign
+    return 0
+  fi
+  if ! gpu_visible; then no_gpu_row peers "bench/peers/run.sh"; return 0; fi
+  out_of_time peers "bench/peers/run.sh" && return 1
+  step_lim=$(cap "$stage_limit")
+  rm -f "$peers_file"
+  run_step peers "bench/peers/run.sh" "$step_lim" "$logs/peers_stdout.txt" \
+    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda
+  if [ "$step_timed_out" = 1 ]; then
+    timeout_row peers "bench/peers/run.sh"
+  elif [ "$step_rc" -ne 0 ]; then
+    record peers "bench/peers/run.sh" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/peers_stdout.txt" | cut -c1-160)"
+  elif [ ! -s "$peers_file" ]; then
+    record peers "bench/peers/run.sh" FAILED "$step_secs" "exit 0 but it wrote no $peers_file"
+  else
+    record peers "bench/peers/run.sh" ok "$step_secs" "$(wc -l < "$peers_file") lines in peers.txt"
+  fi
+}
+
+# --- the run ----------------------------------------------------------------------------
+use_prefix
 {
   echo
-  echo "gpu_check summary ($(date -u +%FT%TZ), full log: $log)"
-  cat "$summary"
-  if [ -f "${bench_out:-/nonexistent}" ]; then
-    echo
-    grep -E '^(device|ceilings|op |scan|gemm|rmsnorm|cross)' "$bench_out" || true
+  echo "gpu_check $(date -u +%FT%TZ): stages ${run_stages[*]}; commit $commit"
+  echo "machine: $(nproc) cores, $(uname -r); GPU: ${gpu_name:-none listed by nvidia-smi}"
+  echo "tools: $(nvcc --version 2> /dev/null | grep -m 1 release); $(cmake --version 2> /dev/null | head -n 1); ninja $(ninja --version 2> /dev/null); compute-sanitizer: $(find_sanitizer)"
+  echo "build $build (CUDA arch $arch, -j$jobs); prefix $prefix; full step outputs $logs; budget $budget s"
+} >> "$log"
+
+build_failed=0
+for stage in "${run_stages[@]}"; do
+  stage_limit=$(limit_of "$stage")
+  stage_deadline=$((SECONDS + stage_limit))
+  if [ $((budget_end - SECONDS)) -lt 3 ]; then
+    record "$stage" "-" TIMEOUT - "not started: the run's budget of $budget s was spent"
+    continue
   fi
-  if [ -s "${steps_out:-/nonexistent}" ]; then
-    echo
-    cat "$steps_out"
+  if [ "$build_failed" = 1 ] && [ "$stage" != peers ]; then
+    record "$stage" "-" SKIPPED - "the build could not be configured"
+    continue
   fi
-} | tee -a "$log"
-exit $status
+  case $stage in
+    deps) stage_deps ;;
+    build) stage_build; [ $? -ne 1 ] || build_failed=1 ;;  # 1: nothing to build with
+    parity) stage_parity ;;
+    memcheck) stage_sanitizer memcheck "$memcheck_suite_cap" ;;
+    racecheck) stage_sanitizer racecheck "$race_init_suite_cap" scan ops ;;
+    initcheck) stage_sanitizer initcheck "$race_init_suite_cap" scan ops ;;
+    bench) stage_bench ;;
+    step_bench) stage_step_bench ;;
+    peers) stage_peers ;;
+  esac
+done
+current_stage=""
+reached_end=1
+exit 0  # finish (the EXIT trap) sets the status and prints the summary
