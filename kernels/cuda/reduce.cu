@@ -48,13 +48,13 @@ void reduce(DType dtype, ReduceOp op, const void* x, std::int64_t n, double scal
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(double) * partial_blocks, stream));
   switch (dtype) {
     case DType::f32:
-      partial_kernel<<<partial_blocks, threads, 0, stream>>>(static_cast<const float*>(x), n, op, partial);
+      partial_kernel<float><<<partial_blocks, threads, 0, stream>>>(static_cast<const float*>(x), n, op, partial);
       break;
     case DType::f64:
-      partial_kernel<<<partial_blocks, threads, 0, stream>>>(static_cast<const double*>(x), n, op, partial);
+      partial_kernel<double><<<partial_blocks, threads, 0, stream>>>(static_cast<const double*>(x), n, op, partial);
       break;
     case DType::bf16:
-      partial_kernel<<<partial_blocks, threads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), n, op, partial);
+      partial_kernel<__nv_bfloat16><<<partial_blocks, threads, 0, stream>>>(static_cast<const __nv_bfloat16*>(x), n, op, partial);
       break;
     default:
       BIRDIE_CUDA_CHECK(cudaFreeAsync(partial, stream));
@@ -62,9 +62,9 @@ void reduce(DType dtype, ReduceOp op, const void* x, std::int64_t n, double scal
   }
   BIRDIE_CUDA_CHECK(cudaGetLastError());
   if (result_dtype == DType::f64)
-    finish_kernel<<<1, threads, 0, stream>>>(partial, partial_blocks, scale, static_cast<double*>(result));
+    finish_kernel<double><<<1, threads, 0, stream>>>(partial, partial_blocks, scale, static_cast<double*>(result));
   else
-    finish_kernel<<<1, threads, 0, stream>>>(partial, partial_blocks, scale, static_cast<float*>(result));
+    finish_kernel<float><<<1, threads, 0, stream>>>(partial, partial_blocks, scale, static_cast<float*>(result));
   BIRDIE_CUDA_CHECK(cudaGetLastError());
   BIRDIE_CUDA_CHECK(cudaFreeAsync(partial, stream));
 }

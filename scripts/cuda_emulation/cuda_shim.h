@@ -43,7 +43,7 @@ struct dim3 {
 inline thread_local dim3 threadIdx, blockIdx;
 inline dim3 blockDim, gridDim;
 
-// ---- bf16 (round to nearest even, as __float2bfloat16_rn)
+// ---- bf16 (round to nearest even, NaN → 0x7FFF, as __float2bfloat16_rn on sm_80+)
 struct __nv_bfloat16 {
   std::uint16_t bits = 0;
 };
@@ -58,7 +58,7 @@ inline __nv_bfloat16 __float2bfloat16_rn(float f) {
   std::memcpy(&u, &f, 4);
   __nv_bfloat16 h;
   if (std::isnan(f)) {
-    h.bits = 0x7FC0;
+    h.bits = 0x7FFF;
     return h;
   }
   u += 0x7FFFu + ((u >> 16) & 1u);
@@ -178,6 +178,12 @@ V __shfl_xor_sync(unsigned mask, V value, int offset) {
   const V result = static_cast<V>(w.values[(t % 32) ^ static_cast<unsigned>(offset)]);
   w.barrier->arrive_and_wait();
   return result;
+}
+
+inline float __int_as_float(int bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
 }
 
 inline cudaError_t cudaGetLastError() { return cudaSuccess; }

@@ -1,4 +1,5 @@
-// Runs the launchers of kernels/cuda/{scan,rmsnorm,embedding,elementwise}.cu, compiled for
+// Runs the launchers of kernels/cuda/{scan,rmsnorm,embedding,elementwise,cross_entropy,
+// reduce}.cu, compiled for
 // the host through cuda_shim.h (see scripts/emulate_cuda_kernels.py), against direct f64
 // references, and checks that the 16-byte-vector and scalar paths give the same bits.
 // Exits non-zero on the first failure.
@@ -6,7 +7,9 @@
 #include <random>
 #include <string>
 
+#include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/reduce.h"
 #include "kernels/cuda/embedding.h"
 #include "kernels/cuda/rmsnorm.h"
 #include "kernels/cuda/scan.h"
@@ -304,6 +307,66 @@ void sum_rows_case(DType t, std::int64_t rows, std::int64_t width) {
                       num(e));
 }
 
+// ------------------------------------------------------------------ cross-entropy
+// rows × V logits (f32 or bf16, `offset` elements past alignment), targets with an
+// ignored row, a row whose only finite logit is the target, −inf logits elsewhere, and an
+// invalid target (NaN row); against f64.
+void cross_entropy_case(DType lt, DType st, std::int64_t rows, std::int64_t V, std::size_t offset = 0) {
+  const std::string name = std::string("cross_entropy ") + (lt == DType::bf16 ? "bf16" : "f32") + "/" +
+                           (st == DType::bf16 ? "bf16" : "f32") + " rows=" + std::to_string(rows) +
+                           " V=" + std::to_string(V) + (offset ? " misaligned" : "");
+  Buffer logits(lt, rows * V, offset), dlogits(lt, rows * V, offset), loss(st, rows);
+  fill(logits, -8, 8);
+  std::vector<std::int32_t> targets(rows);
+  for (std::int64_t r = 0; r < rows; ++r) targets[r] = static_cast<std::int32_t>((r * 7919 + 13) % V);
+  targets[1] = -1;                                   // ignored
+  for (std::int64_t j = 0; j < V; ++j)               // only the target finite
+    if (j != targets[2]) logits.set(2 * V + j, -INFINITY);
+  for (std::int64_t j = 0; j < V; j += 3) if (j != targets[0]) logits.set(j, -INFINITY);
+  targets[3] = static_cast<std::int32_t>(V);          // invalid: NaN row
+  const double scale = 1.0 / double(rows - 2);
+  kc::cross_entropy_forward_backward(lt, st, logits.data(), targets.data(), rows, V, scale, loss.data(),
+                                     dlogits.data(), nullptr);
+  std::vector<double> ref_loss(rows), ref_d(rows * V);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int32_t t = targets[r];
+    if (t == -1 || t >= V) {
+      const double v = t == -1 ? 0.0 : NAN;
+      ref_loss[r] = v;
+      for (std::int64_t j = 0; j < V; ++j) ref_d[r * V + j] = v;
+      continue;
+    }
+    double m = -INFINITY, s = 0;
+    for (std::int64_t j = 0; j < V; ++j) m = std::max(m, logits.get(r * V + j));
+    for (std::int64_t j = 0; j < V; ++j) s += std::exp(logits.get(r * V + j) - m);
+    ref_loss[r] = std::log(s) + m - logits.get(r * V + t);
+    for (std::int64_t j = 0; j < V; ++j)
+      ref_d[r * V + j] = (std::exp(logits.get(r * V + j) - m) / s - (j == t)) * scale;
+  }
+  const double el = relative(loss.values(), ref_loss), ed = relative(dlogits.values(), ref_d);
+  check(el < (st == DType::bf16 ? 1e-2 : 1e-5) && ed < bound(lt), name + ": loss rel " + num(el) + ", dlogits rel " + num(ed));
+  check(loss.get(2) == 0.0 && dlogits.get(2 * V + targets[2]) == 0.0, name + ": a lone finite target gives exactly 0");
+  // Forward only, same losses bit for bit.
+  Buffer loss2(st, rows);
+  kc::cross_entropy_forward_backward(lt, st, logits.data(), targets.data(), rows, V, scale, loss2.data(), nullptr,
+                                     nullptr);
+  check(loss2.same_bits(loss), name + ": forward-only losses equal");
+}
+
+// ------------------------------------------------------------------ reductions
+void reduce_case(DType t, std::int64_t n) {
+  Buffer x(t, n);
+  fill(x, -1, 1);
+  double ref = 0, squares = 0;
+  for (std::int64_t i = 0; i < n; ++i) ref += x.get(i), squares += x.get(i) * x.get(i);
+  float out32 = 0;
+  double out64 = 0;
+  kc::reduce(t, kc::ReduceOp::sum, x.data(), n, 0.5, DType::f32, &out32, nullptr);
+  kc::reduce(t, kc::ReduceOp::sum_of_squares, x.data(), n, 1.0, DType::f64, &out64, nullptr);
+  check(std::abs(out32 - 0.5 * ref) <= 1e-6 * std::max(1.0, std::abs(ref)) && std::abs(out64 - squares) <= 1e-12 * squares,
+        "reduce n=" + std::to_string(n) + ": scaled f32 sum and f64 sum of squares");
+}
+
 }  // namespace
 
 // Arguments: --big adds the scan with B·chunks > 65535; section names (scan, embedding,
@@ -352,6 +415,21 @@ int main(int argc, char** argv) {
       rmsnorm_case(dt, st, 3000, 16, false);  // > 256 backward blocks
     }
   rmsnorm_case(DType::f32, DType::f32, 3, 12800, false);  // > 48 KiB shared: opt-in
+  }
+  if (wanted("cross_entropy")) {
+    for (DType lt : {DType::f32, DType::bf16})
+      for (DType st : {DType::f32, DType::bf16}) {
+        if (lt == DType::f32 && st == DType::bf16) continue;
+        cross_entropy_case(lt, st, 5, 1001);         // bf16 and f32: V not a multiple of the vector
+        cross_entropy_case(lt, st, 4, 4096);         // one vector per thread
+        cross_entropy_case(lt, st, 4, 32000);        // the real vocabulary: 8 (bf16) or 16 (f32) vectors
+        cross_entropy_case(lt, st, 4, 4096, 1);      // misaligned: scalar registers
+        cross_entropy_case(lt, st, 4, 40000);        // past the registers: the two-pass kernel
+      }
+  }
+  if (wanted("reduce")) {
+    reduce_case(DType::f32, 200003);
+    reduce_case(DType::bf16, 1001);
   }
   if (wanted("sum_rows")) {
     sum_rows_case(DType::f32, 70, 300);
