@@ -6,10 +6,8 @@
 
 #include <omp.h>
 
-#include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <string>
 #include <vector>
 
@@ -178,28 +176,4 @@ TEST_CASE("a truncated normal fill of 2^24 + 5 elements (the tabulated path) giv
     });
   }
   check_fill_goldens();  // now through the table
-}
-
-TEST_CASE("initialization throughput (printed, not checked)") {
-  // CPU seconds as well as wall seconds: on a shared machine the wall time says little.
-  const auto cpu_seconds = [] {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-  };
-  const auto specs = model::gated_ssm_parameter_specs(config_named("small"));
-  autograd::ParameterSet parameters(specs, DType::f32, Device::cpu);
-  for (int threads : {1, 2}) {
-    with_threads(threads, [&] {
-      RandomGenerator rng(1);
-      const auto wall0 = std::chrono::steady_clock::now();
-      const double cpu0 = cpu_seconds();
-      model::initialize_parameters(parameters, 12, rng);
-      const double cpu = cpu_seconds() - cpu0;
-      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-      const double n = double(parameters.count());
-      MESSAGE("initialize_parameters(small), ", threads, " thread(s): ", wall, " s wall (",
-              1e9 * wall / n, " ns/parameter), ", 1e9 * cpu / n, " CPU ns/parameter");
-    });
-  }
 }
