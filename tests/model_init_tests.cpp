@@ -1,9 +1,9 @@
 // Initialization is reproducible to the bit. The golden fingerprints below (FNV-1a 64 over
 // the raw bytes, plus a few sampled f32 bit patterns) were recorded with the original
 // single-threaded, one-element-at-a-time fills of commit d8db9d4 (Release build, x86-64,
-// no -march): the model ones by this suite's checks run against that code, the fill ones
-// by the same calls compiled against d8db9d4's engine/random.cpp. The parallel fills must
-// reproduce them for any number of OpenMP threads.
+// no -march): the model ones by a printing version of this suite built against that code,
+// the fill ones by the same calls compiled against its engine/random.cpp. The parallel
+// fills must reproduce them for any number of OpenMP threads.
 #include <doctest/doctest.h>
 
 #include <omp.h>
