@@ -1,9 +1,9 @@
 // Times a model's parameter initialization: the ParameterSet (flat value and gradient
 // buffers, zeroed) and initialize_parameters on it, which is what GatedSsmLm's
 // constructor does for f32 parameters. Prints wall and CPU time per parameter and the
-// FNV-1a 64 fingerprint of the initial weights (bitwise the same for any thread count and
-// device); --expect exits 1 when it differs. configs/model/paper.toml with seed 1234 gives
-// 0xbd54c068eaf0f725 (bench/RESULTS.md).
+// FNV-1a 64 fingerprint of the initial weights (bitwise the same for any thread count,
+// and meant to be on a GPU too); --expect exits 1 when it differs.
+// configs/model/paper.toml with seed 1234 gives 0xbd54c068eaf0f725 (bench/RESULTS.md).
 //
 //   init_bench MODEL.toml [--threads N] [--device cpu|cuda] [--seed S] [--expect HEX]
 //              [--no-fingerprint]
