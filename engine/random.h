@@ -1,6 +1,21 @@
 // A seeded random stream on top of Philox, and tensor fills for initialization.
 // State = (seed, stream, offset): an offset counts the 4-word Philox blocks used so far,
 // so saving and restoring those three numbers resumes the stream exactly.
+//
+// The fills are parallel and their bytes do not depend on the number of threads. A fill
+// reserves its whole block range up front (the generator advances exactly as a serial
+// fill would), and element i is a pure function of (seed, stream, first + i / 4) or
+// (..., first + i / 2): no state carries from one element to the next. Fills of at least
+// 2^12 blocks share the blocks out over the OpenMP threads in fixed static ranges (smaller
+// ones run on the calling thread); each block's Philox output is computed once for its 4
+// (or 2) elements. Every value is computed in f64 and rounded once to the tensor's dtype,
+// by the same operations in the same order as a one-element-at-a-time loop (and random.cpp
+// is compiled without floating-point contraction), so 1, 2 or 16 threads write the same
+// bits (tests/model_init_tests.cpp holds fingerprints taken before the fills were
+// parallel). The truncated normal has only 2^24 distinct inputs (24 bits
+// per element): the first fill of at least 2^24 elements tabulates erfinv for all of them
+// (128 MiB, kept for the process) and that and later fills look values up instead of
+// computing them; table entries are computed by the same function, so the bits are equal.
 #pragma once
 
 #include <cstdint>

@@ -23,20 +23,32 @@ GatedSsmBlockWeights gated_ssm_block_weights(const autograd::ParameterSet& param
 
 void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng) {
   const double output_scale = 1.0 / std::sqrt(2.0 * double(layers));
-  for (const autograd::ParameterSpec& spec : parameters.specs()) {
-    Tensor values;
+  // Weights are drawn straight into the flat buffer when it is an f32 or f64 CPU buffer;
+  // otherwise (on the GPU, or bf16) into one reused CPU staging buffer, in f64 for f64
+  // and f32 for the rest, which rounds to the same bits as rounding the f64 draw.
+  Tensor staging;
+  for (std::size_t i = 0; i < parameters.specs().size(); ++i) {
+    const autograd::ParameterSpec& spec = parameters.specs()[i];
+    const Tensor& target = parameters.tensors()[i];
     const bool is_norm = spec.name.ends_with("norm.weight");
     if (is_norm || spec.name.ends_with(".bias")) {
-      values = Tensor::full(spec.shape, is_norm ? 1.0 : 0.0, DType::f64);
-    } else {
-      values = Tensor::empty(spec.shape, DType::f64);
-      const bool is_matrix = spec.shape.size() == 2 && spec.name != "embedding.weight";
-      double std = is_matrix ? 1.0 / std::sqrt(double(spec.shape[1])) : 1.0;
-      if (spec.name.ends_with("out_proj.weight")) std *= output_scale;
-      fill_truncated_normal(values, rng, std);
+      target.copy_from(Tensor::full(spec.shape, is_norm ? 1.0 : 0.0, target.dtype(), target.device()));
+      continue;
     }
-    const Tensor& target = parameters[spec.name];
-    target.copy_from(values.to(target.dtype()).to(target.device()));
+    const bool is_matrix = spec.shape.size() == 2 && spec.name != "embedding.weight";
+    double std = is_matrix ? 1.0 / std::sqrt(double(spec.shape[1])) : 1.0;
+    if (spec.name.ends_with("out_proj.weight")) std *= output_scale;
+    const DType fill_dtype = target.dtype() == DType::f64 ? DType::f64 : DType::f32;
+    if (target.is_cpu() && target.dtype() == fill_dtype) {
+      Tensor values = target;
+      fill_truncated_normal(values, rng, std);
+      continue;
+    }
+    if (!staging.defined() || staging.dtype() != fill_dtype || staging.numel() < target.numel())
+      staging = Tensor::empty({target.numel()}, fill_dtype);
+    Tensor values = staging.slice(0, target.numel()).reshape(spec.shape);
+    fill_truncated_normal(values, rng, std);
+    target.copy_from(values.dtype() == target.dtype() ? values : values.to(target.dtype()));
   }
 }
 

@@ -29,8 +29,10 @@ GatedSsmBlockWeights gated_ssm_block_weights(const autograd::ParameterSet& param
 // Initialization by parameter name (§5): "*norm.weight" 1, "*.bias" 0, the embedding
 // truncated normal with std 1 (its input is one-hot: fan-in 1), every other matrix
 // truncated normal with std 1/sqrt(fan_in), "*out_proj.weight" further scaled by
-// 1/sqrt(2·layers). Drawn in f64 on the CPU in registry order, so every dtype and device
-// starts from the same numbers.
+// 1/sqrt(2·layers). Drawn in registry order by the CPU fills of engine/random.h (computed
+// in f64, rounded once to the parameters' dtype, on all OpenMP threads with the same bits
+// for any number of them), straight into the flat buffer when it is f32 or f64 on the CPU,
+// else through a CPU staging buffer: every dtype and device starts from the same numbers.
 void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng);
 
 // The pieces of the block (generation runs the scan itself, one token at a time).

@@ -1,0 +1,97 @@
+// Times a model's parameter initialization: the ParameterSet (flat value and gradient
+// buffers, zeroed) and initialize_parameters on it, which is what GatedSsmLm's
+// constructor does for f32 parameters. Prints wall and CPU time per parameter and the
+// FNV-1a 64 fingerprint of the initial weights (bitwise the same for any thread count,
+// and meant to be on a GPU too); --expect exits 1 when it differs.
+// configs/model/paper.toml with seed 1234 gives 0xbd54c068eaf0f725 (bench/RESULTS.md).
+//
+//   init_bench MODEL.toml [--threads N] [--device cpu|cuda] [--seed S] [--expect HEX]
+//              [--no-fingerprint]
+#include <omp.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "engine/device.h"
+#include "engine/error.h"
+#include "model/config_file.h"
+#include "model/gated_ssm_lm.h"
+
+using namespace birdie;
+
+namespace {
+
+double cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::uint64_t fnv1a(const Tensor& t) {
+  const auto* p = static_cast<const unsigned char*>(t.raw_data());
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < t.nbytes(); ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
+    std::fprintf(stderr, "usage: init_bench MODEL.toml [--threads N] [--device cpu|cuda] [--seed S] [--expect HEX] [--no-fingerprint]\n");
+    return 2;
+  }
+  const auto config = model::load_gated_ssm_config(argv[1]);
+  Device device = Device::cpu;
+  std::uint64_t seed = 1234;
+  bool print_fingerprint = true;
+  std::string expect;
+  for (int i = 2; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--no-fingerprint") { print_fingerprint = false; continue; }
+    if (i + 1 >= argc) throw Error("missing value after " + flag);
+    const std::string value = argv[++i];
+    if (flag == "--threads") omp_set_num_threads(std::stoi(value));
+    else if (flag == "--device") device = parse_device(value);
+    else if (flag == "--seed") seed = std::stoull(value);
+    else if (flag == "--expect") expect = value;
+    else throw Error("unknown flag " + flag);
+  }
+  const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
+  autograd::ParameterSet parameters(model::gated_ssm_parameter_specs(config), DType::f32, device);
+  if (device == Device::cuda) synchronize_device();
+  const double wall1 = wall_seconds(), cpu1 = cpu_seconds();
+  RandomGenerator rng(seed);
+  model::initialize_parameters(parameters, config.layers, rng);
+  if (device == Device::cuda) synchronize_device();
+  const double wall2 = wall_seconds(), cpu2 = cpu_seconds();
+  const double n = double(parameters.count());
+  std::printf("%s: %.0f parameters, %d OpenMP threads, %s\n", argv[1], n, omp_get_max_threads(),
+              std::string(device_name(device)).c_str());
+  std::printf("  allocate and zero: %.3f s wall, %.3f s CPU\n", wall1 - wall0, cpu1 - cpu0);
+  std::printf("  initialize:        %.3f s wall (%.2f ns/parameter), %.3f s CPU (%.2f ns/parameter)\n",
+              wall2 - wall1, 1e9 * (wall2 - wall1) / n, cpu2 - cpu1, 1e9 * (cpu2 - cpu1) / n);
+  if (print_fingerprint || !expect.empty()) {
+    const Tensor values = device == Device::cpu ? parameters.values() : parameters.values().to(Device::cpu);
+    const std::uint64_t fingerprint = fnv1a(values);
+    std::printf("  fnv1a 0x%016" PRIx64 "\n", fingerprint);
+    if (!expect.empty() && fingerprint != std::stoull(expect, nullptr, 16)) {
+      std::fprintf(stderr, "init_bench: fingerprint 0x%016" PRIx64 " differs from the expected %s\n",
+                   fingerprint, expect.c_str());
+      return 1;
+    }
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "init_bench: %s\n", e.what());
+  return 1;
+}
