@@ -32,11 +32,13 @@
 #   initcheck      45     25     initcheck on the scan and ops suites, likewise
 #   bench          45     20     apps/bench: kernels against the measured copy bandwidth and
 #                                bf16 GEMM peak
-#   step_bench     75     30     apps/step_bench, bf16, 1 warm-up + 3 steps each: small
-#                                8x2048, base 8x2048, paper 4x2048, 40 s at most each
+#   step_bench    100     40     apps/init_bench on the paper model on the GPU (its weights
+#                                against the CPU's fingerprint), then apps/step_bench, bf16,
+#                                1 warm-up + 3 steps each: small 8x2048, base 8x2048, paper
+#                                4x2048, 40 s at most each
 #   peers          75     45     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda
 #                                (skipped when that script is not in the tree)
-#   total         765    335     (~5.5 minutes expected. The whole run is also held to
+#   total         790    345     (~5.5 minutes expected. The whole run is also held to
 #                                GPU_CHECK_BUDGET = 570 s, so it ends inside one 10-minute
 #                                command even when stages run to their limits: a later
 #                                stage then gets what is left, or is recorded TIMEOUT.)
@@ -90,7 +92,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 stage_names=(deps build parity memcheck racecheck initcheck bench step_bench peers)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=45
-                          [initcheck]=45 [bench]=45 [step_bench]=75 [peers]=75)
+                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=75)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
   [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
@@ -99,7 +101,7 @@ declare -A stage_what=(
   [racecheck]="racecheck on the scan and ops suites, [large] left out"
   [initcheck]="initcheck on the scan and ops suites, [large] left out"
   [bench]="apps/bench (kernels against copy bandwidth and GEMM peak)"
-  [step_bench]="apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
+  [step_bench]="apps/init_bench paper (cuda), apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
   [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda")
 # Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
 peer_targets=(step_bench bench)
@@ -498,7 +500,7 @@ stage_build() {
 
   local targets
   mapfile -t targets < <(ninja -C "$build" -t targets all 2> /dev/null | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
-  targets+=(bench step_bench "${peer_targets[@]}")
+  targets+=(bench step_bench init_bench "${peer_targets[@]}")
   mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
   out_of_time build "ninja" && return 1
   step_lim=$(cap "$stage_limit")
@@ -706,6 +708,18 @@ stage_step_bench() {
     return 0
   fi
   local run model nrows seq name file figures
+  # The paper model's initialization on the GPU: time, and the CPU's weights bit for bit.
+  if [ -x "$build/apps/init_bench" ] && ! out_of_time step_bench "init paper"; then
+    file="$logs/init_bench_paper.txt"
+    run_step step_bench "init paper (cuda)" "$(cap "$step_bench_run_cap")" "$file" "$build/apps/init_bench" \
+      "$repo/configs/model/paper.toml" --device cuda --seed 1234 --expect 0xbd54c068eaf0f725
+    { echo "=== init paper (cuda): exit status $step_rc after $step_secs s"; clip "$file" 20 10; echo; } >> "$steps_file"
+    if [ "$step_timed_out" = 1 ]; then timeout_row step_bench "init paper (cuda)"
+    elif [ "$step_rc" -ne 0 ]; then
+      record step_bench "init paper (cuda)" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$file" | cut -c1-160)"
+    else record step_bench "init paper (cuda)" ok "$step_secs" "$(tail -n 1 "$file" | cut -c1-160)"
+    fi
+  fi
   for run in "small 8 2048" "base 8 2048" "paper 4 2048"; do
     read -r model nrows seq <<< "$run"
     name="$model ${nrows}x$seq bf16"
