@@ -106,26 +106,25 @@ def make_recurrence(name, device):
     return ascan_recurrence(scan)
 
 
-_compiled = {}
+_built = {}
 
 
 def scan_function(name, recurrence):
-    """scan(proj, reset, bidirectional) of a variant (the compiled one is built once)."""
-    def scan(proj, reset, bidirectional):
-        return m.gated_scan(proj, reset, bidirectional, recurrence)
-    if name != "compile":
-        return scan
-    if "scan" not in _compiled:
-        _compiled["scan"] = torch.compile(scan, dynamic=True)
-    return _compiled["scan"]
+    """scan(proj, reset, bidirectional) of a variant, built once per variant so that a
+    compiled block sees the same function object (no recompilation) at every call."""
+    if name not in _built:
+        def scan(proj, reset, bidirectional):
+            return m.gated_scan(proj, reset, bidirectional, recurrence)
+        _built[name] = torch.compile(scan, dynamic=True) if name == "compile" else scan
+    return _built[name]
 
 
 def block_function(name):
     if name != "compile":
         return m.gated_ssm_block
-    if "block" not in _compiled:
-        _compiled["block"] = torch.compile(m.gated_ssm_block, dynamic=True)
-    return _compiled["block"]
+    if "compile block" not in _built:
+        _built["compile block"] = torch.compile(m.gated_ssm_block, dynamic=True)
+    return _built["compile block"]
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -368,7 +367,7 @@ def main():
         say("precision: engine bf16 compute with fp32 master weights, gradients and AdamW moments;"
             " peers fp32 parameters under torch.autocast(bf16), fused AdamW")
     else:
-        say("precision: fp32 on both sides (the engine's CPU path is fp32); {torch.get_num_threads()} threads on both"
+        say(f"precision: fp32 on both sides (the engine's CPU path is fp32); {torch.get_num_threads()} threads on both"
             " sides (the engine's OpenMP default, OMP_NUM_THREADS if set)")
     say("every step: forward, backward, gradient clipping to norm 1, AdamW (lr 1e-4, betas 0.9/0.95, decay 0.1)")
     say("ratio = engine speed / peer speed (tokens/s ratio, or peer ms / engine ms): above 1 the engine is faster")
