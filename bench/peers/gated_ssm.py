@@ -59,22 +59,21 @@ def init_parameters(cfg, device="cpu", seed=1):
     shapes["final_norm.weight"] = (D,)
     if not cfg["tie_embeddings"]:
         shapes["head.weight"] = (V, D)
-    g = torch.Generator(device="cpu").manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed)
     params = {}
     for name, shape in shapes.items():
         if name.endswith("norm.weight"):
-            t = torch.ones(shape)
+            t = torch.ones(shape, device=device)
         elif name.endswith(".bias"):
-            t = torch.zeros(shape)
+            t = torch.zeros(shape, device=device)
         else:
             std = 1.0 if name == "embedding.weight" else 1.0 / math.sqrt(shape[1])
             if name.endswith("out_proj.weight"):
                 std /= math.sqrt(2.0 * L)
-            t = torch.empty(shape)
             # torch.nn.init.trunc_normal_ takes no generator in torch 1.13: inverse CDF by hand.
-            u = torch.rand(shape, generator=g) * (2 * _PHI2 - 1) + (1 - _PHI2)
-            t.copy_(torch.erfinv(2 * u - 1) * math.sqrt(2.0) * std)
-        params[name] = t.to(device).requires_grad_(True)
+            u = torch.rand(shape, generator=g, device=device) * (2 * _PHI2 - 1) + (1 - _PHI2)
+            t = torch.erfinv(2 * u - 1) * (math.sqrt(2.0) * std)
+        params[name] = t.requires_grad_(True)
     return params
 
 

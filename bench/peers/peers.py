@@ -180,8 +180,9 @@ def check_variant(name, recurrence, device):
 
 def run_engine(cmd):
     if not Path(cmd[0]).exists():
-        raise EngineError(f"engine binary {cmd[0]} not found: build it with "
-                          f"cmake -S . -B BUILD && cmake --build BUILD --target step_bench bench cpu_bench")
+        build = Path(cmd[0]).parents[1]
+        raise EngineError(f"engine binary {cmd[0]} not found: build it with cmake -S {REPO} -B {build}"
+                          f" && cmake --build {build} --target step_bench bench cpu_bench")
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
         raise EngineError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -262,14 +263,19 @@ def peer_step(name, recurrence, cfg, rows, seq, args, precision):
     return rows * seq / statistics.median(times[args.warmup:]), times[0]
 
 
-def peer_scan(name, recurrence, B, T, N, direction, args):
+def scan_operands(B, T, N, device):
+    """proj uniform in [-2, 2] and dy in [-1, 1] (bf16 on a GPU, fp32 on the CPU), the reset mask."""
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    g = torch.Generator(device=device).manual_seed(5)
+    proj = torch.empty(B, T, 4 * N, device=device, dtype=dtype).uniform_(-2, 2, generator=g).requires_grad_(True)
+    dy = torch.empty(B, T, N, device=device, dtype=dtype).uniform_(-1, 1, generator=g)
+    return proj, dy, bench_reset(B, T, device)
+
+
+def peer_scan(name, recurrence, operands, bidirectional, args):
     """Median forward and backward milliseconds of the variant's gated scan (training
     forward: autograd records; backward: dproj from dy)."""
-    device, dtype = args.device, torch.bfloat16 if args.device == "cuda" else torch.float32
-    g = torch.Generator().manual_seed(5)
-    proj = (4 * torch.rand(B, T, 4 * N, generator=g) - 2).to(device=device, dtype=dtype).requires_grad_(True)
-    dy = (2 * torch.rand(B, T, N, generator=g) - 1).to(device=device, dtype=dtype)
-    reset, bidirectional = bench_reset(B, T, device), direction == "bidirectional"
+    device, (proj, dy, reset) = args.device, operands
     scan = scan_function(name, recurrence)
     fwd, bwd = [], []
     for i in range(args.scan_warmup + args.scan_repeats):
@@ -345,7 +351,7 @@ def main():
     cuda = args.device == "cuda"
     if cuda and not torch.cuda.is_available():
         raise SystemExit(f"peers: --device cuda but torch {torch.__version__} sees no GPU")
-    args.warmup, args.steps = (2, 3) if args.quick else ((3, 10) if cuda else (1, 5))
+    args.warmup, args.steps = (2, 3) if args.quick else ((3, 10) if cuda else (1, 3))
     args.scan_warmup, args.scan_repeats = (2, 3) if args.quick else (3, 10 if cuda else 7)
     args.repeat = args.repeat or (1 if cuda else 3)
     precision = "bf16" if cuda else "fp32"
@@ -442,9 +448,12 @@ def main():
                 say(f"{'B x T x N':<16} {'direction':<14} {'variant':<14} {'eng fwd':>8} {'peer fwd':>9} {'ratio':>6}"
                     f" {'eng bwd':>8} {'peer bwd':>9} {'ratio':>6}")
                 for B, T, N, direction, efwd, ebwd in cases:
-                    for name, recurrence in recurrences.items():
+                    operands = guarded(f"scan {B}x{T}x{N} operands", lambda: scan_operands(B, T, N, args.device),
+                                       args.device, failures, notes)
+                    for name, recurrence in recurrences.items() if operands else []:
                         r = guarded(f"scan {B}x{T}x{N} {direction} {name}",
-                                    lambda: peer_scan(name, recurrence, B, T, N, direction, args), args.device, failures, notes)
+                                    lambda: peer_scan(name, recurrence, operands, direction == "bidirectional", args),
+                                    args.device, failures, notes)
                         shape = f"{B}x{T}x{N}"
                         if r is None:
                             say(f"{shape:<16} {direction:<14} {name:<14} {efwd:>8.3f} {'-':>9} {'-':>6} {ebwd:>8.3f} {'-':>9} {'-':>6}")
