@@ -463,6 +463,7 @@ def main():
     except EngineError as e:
         failures.append(f"engine: {e}")
 
+    say(f"\nload average at the end: {os.getloadavg()[0]:.2f} (1 min), {os.getloadavg()[1]:.2f} (5 min)")
     for note in notes:
         say(f"note: {note}")
     for failure in failures:
