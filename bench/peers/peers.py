@@ -327,10 +327,9 @@ def commit():
         return "unknown"
 
 
-def median_range(samples):
-    """Median of repeated figures, with their range when there are several."""
-    med = statistics.median(samples)
-    return med, (f" [{min(samples):.0f}-{max(samples):.0f}]" if len(samples) > 1 else "")
+def spread(samples):
+    """Median of repeated figures and, when there are several, their range as text."""
+    return statistics.median(samples), (f"{min(samples):.0f}-{max(samples):.0f}" if len(samples) > 1 else "")
 
 
 def main():
@@ -403,7 +402,7 @@ def main():
 
     try:
         say(f"Training step, tokens/s (median of {args.steps} steps after {args.warmup} warm-up"
-            + (f"; median of {args.repeat} repeats, range in brackets" if args.repeat > 1 else "") + ")")
+            + (f"; median of {args.repeat} repeats of the comparison" if args.repeat > 1 else "") + ")")
         say(f"{'config':<8} {'rows x seq':<11} {'variant':<14} {'engine':>10} {'peer':>10} {'ratio':>7}")
         for config in configs:
             config_path = REPO / "configs" / "model" / f"{config}.toml"
@@ -423,14 +422,15 @@ def main():
                     if result:
                         peers[name].append(result[0])
                         firsts.setdefault(name, result[1])
-            engine_tps, engine_range = median_range(engine)
+            engine_tps, engine_range = spread(engine)
             for name in recurrences:
                 if not peers[name]:
                     say(f"{config:<8} {f'{rows}x{seq}':<11} {name:<14} {engine_tps:>10.0f} {'-':>10} {'-':>7}")
                     continue
-                peer_tps, peer_range = median_range(peers[name])
+                peer_tps, peer_range = spread(peers[name])
+                ranges = f"   (ranges: engine {engine_range}, peer {peer_range})" if engine_range else ""
                 say(f"{config:<8} {f'{rows}x{seq}':<11} {name:<14} {engine_tps:>10.0f} {peer_tps:>10.0f}"
-                    f" {engine_tps / peer_tps:>7.2f}{engine_range}{peer_range}")
+                    f" {engine_tps / peer_tps:>7.2f}{ranges}")
             if "compile" in firsts:
                 say(f"{'':<8} compile: first step (compilation included) {firsts['compile']:.1f} s")
 
