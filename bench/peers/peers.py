@@ -79,8 +79,6 @@ def ascan_recurrence(scan):
 
 def make_recurrence(name, device):
     """The variant's recurrence, or Skip with the reason."""
-    if name not in VARIANTS:
-        raise SystemExit(f"peers: unknown variant '{name}' (known: {', '.join(VARIANTS)})")
     if name == "eager":
         return m.eager_recurrence
     if name == "compile":
@@ -357,6 +355,13 @@ def main():
     if not cuda:  # as many threads as the engine's OpenMP loops (torch may default to fewer)
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count()))
     configs = (args.configs or DEFAULT_CONFIGS[args.device]).split(",")
+    known = sorted(f.stem for f in (REPO / "configs" / "model").glob("*.toml"))
+    for config in configs:
+        if config not in known:
+            p.error(f"no configs/model/{config}.toml (--configs takes names of {', '.join(known)})")
+    for name in args.variants.split(","):
+        if name not in VARIANTS:
+            p.error(f"unknown variant '{name}' (--variants takes {', '.join(VARIANTS)})")
     torch.manual_seed(0)
 
     lines, failures, notes = [], [], []
