@@ -36,9 +36,9 @@
 #                                against the CPU's fingerprint), then apps/step_bench, bf16,
 #                                1 warm-up + 3 steps each: small 8x2048, base 8x2048, paper
 #                                4x2048, 40 s at most each
-#   peers          75     45     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda
+#   peers         150     90     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick
 #                                (skipped when that script is not in the tree)
-#   total         790    345     (~5.5 minutes expected. The whole run is also held to
+#   total         865    390     (~6.5 minutes expected. The whole run is also held to
 #                                GPU_CHECK_BUDGET = 570 s, so it ends inside one 10-minute
 #                                command even when stages run to their limits: a later
 #                                stage then gets what is left, or is recorded TIMEOUT.)
@@ -92,7 +92,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 stage_names=(deps build parity memcheck racecheck initcheck bench step_bench peers)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=45
-                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=75)
+                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=150)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
   [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
@@ -102,7 +102,7 @@ declare -A stage_what=(
   [initcheck]="initcheck on the scan and ops suites, [large] left out"
   [bench]="apps/bench (kernels against copy bandwidth and GEMM peak)"
   [step_bench]="apps/init_bench paper (cuda), apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
-  [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda")
+  [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick")
 # Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
 peer_targets=(step_bench bench)
 # Per-step caps inside a stage (a step also never outlives its stage's limit).
@@ -751,7 +751,7 @@ stage_peers() {
   step_lim=$(cap "$stage_limit")
   rm -f "$peers_file"
   run_step peers "bench/peers/run.sh" "$step_lim" "$logs/peers_stdout.txt" \
-    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda
+    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda --quick
   if [ "$step_timed_out" = 1 ]; then
     timeout_row peers "bench/peers/run.sh"
   elif [ "$step_rc" -ne 0 ]; then

@@ -5,7 +5,8 @@ It loads a tiny checkpoint written in this engine's format (model.safetensors: t
 weights by name, the model config in the metadata), runs a fixed packed batch with
 several segments and resets through the model in float64, and writes the expected
 logits, loss and every parameter gradient to a fixture that tests/twin_tests.cpp
-compares against (1e-4 relative in fp32).
+compares against (1e-4 relative in fp32). The model itself (forward, the step-by-step
+gated scan) lives in bench/peers/gated_ssm.py, shared with the peer benchmark.
 
 Regenerate the committed fixture (Debian's python3-torch is enough; run from the
 repository root):
@@ -20,8 +21,13 @@ import argparse
 import json
 import math
 import struct
+import sys
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench" / "peers"))
+from gated_ssm import forward  # noqa: E402  (the model, shared with the peer benchmark)
 
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "I32": torch.int32}
 NAMES = {v: k for k, v in DTYPES.items()}
@@ -53,45 +59,6 @@ def write_safetensors(path, tensors, meta):
     text += b" " * ((8 - len(text) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
-
-
-def gated_scan(proj, reset, bidirectional):
-    """y = GeLU(o) * h with h_t = sigmoid(f) h_prev + sigmoid(i) z, the reset bit set of kernels/scan.h."""
-    B, T, four_n = proj.shape
-    N = four_n // 4
-    i, f, z, o = proj.split(N, dim=-1)
-    drive, keep = torch.sigmoid(i) * z, torch.sigmoid(f)
-    start, causal = (reset & 1) != 0, (reset & 2) != 0
-    nf = N // 2 if bidirectional else N
-    h, states = torch.zeros(B, nf, dtype=proj.dtype), []
-    for t in range(T):
-        h = torch.where(start[:, t, None], torch.zeros_like(h), keep[:, t, :nf] * h) + drive[:, t, :nf]
-        states.append(h)
-    H = torch.stack(states, 1)
-    if bidirectional:
-        h, back = torch.zeros(B, N - nf, dtype=proj.dtype), [None] * T
-        for t in reversed(range(T)):
-            stop = causal[:, t] | (start[:, t + 1] if t + 1 < T else torch.ones(B, dtype=torch.bool))
-            h = torch.where(stop[:, None], torch.zeros_like(h), keep[:, t, nf:] * h) + drive[:, t, nf:]
-            back[t] = h
-        H = torch.cat([H, torch.stack(back, 1)], dim=-1)
-    return torch.nn.functional.gelu(o) * H
-
-
-def rmsnorm(x, w, eps):
-    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
-
-
-def forward(p, cfg, tokens, reset):
-    x = p["embedding.weight"][tokens.long()]
-    for l in range(cfg["layers"]):
-        bidirectional = cfg["bidirectional"] == "all" or (cfg["bidirectional"] == "alternate" and l % 2 == 0)
-        u = rmsnorm(x, p[f"blocks.{l}.norm.weight"], cfg["norm_eps"])
-        proj = u @ p[f"blocks.{l}.in_proj.weight"].T + p[f"blocks.{l}.in_proj.bias"]
-        x = x + gated_scan(proj, reset, bidirectional) @ p[f"blocks.{l}.out_proj.weight"].T
-    h = rmsnorm(x, p["final_norm.weight"], cfg["norm_eps"])
-    head = p["embedding.weight"] if cfg["tie_embeddings"] else p["head.weight"]
-    return (h @ head.T).reshape(-1, cfg["vocab"])
 
 
 # Two rows: prompt+suffix, an empty-prompt sample (reset 3), a second prompt, padding.
