@@ -171,20 +171,18 @@ TEST_CASE("embedding forward and deterministic backward with repeated ids") {
   }
 }
 
-TEST_CASE("AdamW over a flat buffer with decay segments and a bf16 compute copy") {
-  RandomGenerator rng(60);
-  const std::int64_t n = 10007;
-  const std::vector<kernels::DecaySegment> segments{{0, 1000, true}, {1000, 7, false}, {1007, 0, true},
-                                                    {1007, 9000, true}};
+namespace {
+// AdamW on the GPU (with the bf16 compute copy) against the f64 reference on the CPU.
+void check_adamw(std::int64_t n, const std::vector<kernels::DecaySegment>& segments,
+                 const kernels::AdamWHyper& hyper, RandomGenerator& rng) {
   Tensor p = random_cpu({n}, DType::f32, rng), g = random_cpu({n}, DType::f32, rng);
   Tensor m = random_cpu({n}, DType::f32, rng, -0.1, 0.1), v = random_cpu({n}, DType::f32, rng, 0.0, 0.01);
-  const kernels::AdamWHyper hyper{3e-3, 0.9, 0.95, 1e-8, 0.1, 7};
   Tensor p_ref = as_f64_cpu(p), m_ref = as_f64_cpu(m), v_ref = as_f64_cpu(v);
   kernels::adamw_step(p_ref, as_f64_cpu(g), m_ref, v_ref, segments, hyper);
-
   Tensor pg = p.to(Device::cuda), mg = m.to(Device::cuda), vg = v.to(Device::cuda);
   Tensor copy = poisoned_cuda({n}, DType::bf16);
   kernels::adamw_step(pg, g.to(Device::cuda), mg, vg, segments, hyper, &copy);
+  // f64 arithmetic per element, one rounding to f32 (two for p): far inside fp32.
   check_close(pg, p_ref, fp32_tolerance, "params");
   check_close(mg, m_ref, fp32_tolerance, "m");
   check_close(vg, v_ref, fp32_tolerance, "v");
@@ -195,6 +193,13 @@ TEST_CASE("AdamW over a flat buffer with decay segments and a bf16 compute copy"
   std::int64_t mismatches = 0;
   for (std::int64_t i = 0; i < n; ++i) mismatches += bits[i].bits != bfloat16::from_float(master[i]).bits;
   CHECK(mismatches == 0);
+}
+}  // namespace
+
+TEST_CASE("AdamW over a flat buffer with decay segments and a bf16 compute copy") {
+  RandomGenerator rng(60);
+  check_adamw(10007, {{0, 1000, true}, {1000, 7, false}, {1007, 0, true}, {1007, 9000, true}},
+              {3e-3, 0.9, 0.95, 1e-8, 0.1, 7}, rng);
 }
 
 TEST_CASE("sum, sum of squares and global-norm clipping") {
@@ -648,29 +653,14 @@ TEST_CASE("grid-stride loops going round twice: convert, elementwise maps, accum
 TEST_CASE("AdamW past the grid cap, with segment boundaries on both sides of 2^24") {
   RandomGenerator rng(160);
   const std::int64_t n = past_grid_cap, half = std::int64_t{1} << 23, cap = std::int64_t{1} << 24;
-  const std::vector<kernels::DecaySegment> segments{{0, half, true},
-                                                    {half, 5, false},
-                                                    {half + 5, cap + 100 - (half + 5), true},
-                                                    {cap + 100, n - (cap + 100), false}};
-  Tensor p = random_cpu({n}, DType::f32, rng), g = random_cpu({n}, DType::f32, rng);
-  Tensor m = random_cpu({n}, DType::f32, rng, -0.1, 0.1), v = random_cpu({n}, DType::f32, rng, 0.0, 0.01);
   kernels::AdamWHyper hyper{3e-3, 0.9, 0.95, 1e-8, 0.1, 3};
   hyper.grad_scale = 0.5;
-  Tensor p_ref = as_f64_cpu(p), m_ref = as_f64_cpu(m), v_ref = as_f64_cpu(v);
-  kernels::adamw_step(p_ref, as_f64_cpu(g), m_ref, v_ref, segments, hyper);
-  Tensor pg = p.to(Device::cuda), mg = m.to(Device::cuda), vg = v.to(Device::cuda);
-  Tensor copy = poisoned_cuda({n}, DType::bf16);
-  kernels::adamw_step(pg, g.to(Device::cuda), mg, vg, segments, hyper, &copy);
-  // f64 arithmetic per element, one rounding to f32 (two for p): far inside fp32.
-  check_close(pg, p_ref, fp32_tolerance, "params");
-  check_close(mg, m_ref, fp32_tolerance, "m");
-  check_close(vg, v_ref, fp32_tolerance, "v");
-  const std::vector<float> master = pg.to_vector<float>();
-  const Tensor copy_host = copy.to(Device::cpu);
-  const bfloat16* bits = copy_host.data<bfloat16>();
-  std::int64_t mismatches = 0;
-  for (std::int64_t i = 0; i < n; ++i) mismatches += bits[i].bits != bfloat16::from_float(master[i]).bits;
-  CHECK(mismatches == 0);
+  check_adamw(n,
+              {{0, half, true},
+               {half, 5, false},
+               {half + 5, cap + 100 - (half + 5), true},
+               {cap + 100, n - (cap + 100), false}},
+              hyper, rng);
 }
 
 TEST_CASE("reductions going round their 512-block grid, and column sums wider than a block") {
