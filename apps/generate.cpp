@@ -2,11 +2,13 @@
 //
 //   generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]
 //            [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]
-//            [--precision auto|fp32|bf16]
+//            [--precision auto|fp32|bf16] [--show-reserved]
 //
 // DIR is a run folder (its newest checkpoint) or a checkpoint folder. The prompt is read
 // in both directions (the bidirectional prefix), then the answer is decoded causally
-// after <sg>, one token at a time; decoding stops at <eos> or after --max-tokens.
+// after <sg>, one token at a time; decoding stops at <eos> or after --max-tokens. The text
+// is printed without reserved tokens (<extra_id_0>, paradigm and marker symbols) unless
+// --show-reserved is given.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -23,7 +25,7 @@ namespace {
                "generate: %s\n"
                "usage: generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]\n"
                "                [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]\n"
-               "                [--precision auto|fp32|bf16]\n",
+               "                [--precision auto|fp32|bf16] [--show-reserved]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -41,9 +43,13 @@ int main(int argc, char** argv) {
   std::optional<std::filesystem::path> tokenizer;
   model::SamplingOptions options;
   options.max_new_tokens = 64;
-  bool have_prompt = false;
+  bool have_prompt = false, show_reserved = false;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--show-reserved") {
+      show_reserved = true;
+      continue;
+    }
     if (flag == "--help" || flag == "-h") usage("samples text from a trained model");
     if (i + 1 >= argc) usage("missing value after " + flag);
     const char* value = argv[++i];
@@ -69,7 +75,8 @@ int main(int argc, char** argv) {
     if (!text.empty() && text.back() == options.eos) text.pop_back();
     std::fprintf(stderr, "[%s, %zu prompt tokens, %zu generated]\n", trained.checkpoint.string().c_str(),
                  prompt_tokens.size(), out.size());
-    std::printf("%s\n", trained.tokenizer.decode(text).c_str());
+    const std::string shown = show_reserved ? trained.tokenizer.decode(text) : trained.tokenizer.decode_text(text);
+    std::printf("%s\n", shown.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "generate: %s\n", e.what());

@@ -7,10 +7,13 @@
 //                  [--device cpu|cuda] [--precision auto|fp32|bf16]
 //
 // Generated books are scaled to the model's context (its training sequence length, or
-// --context): a book whose prompt does not fit is shrunk to the most entries that do.
+// --context): a book whose prompt does not fit is shrunk to the most entries that do, and
+// reported as such; tables group cases by the entries they really hold. Answers are scored
+// on their text alone (reserved tokens such as <extra_id_0> are left out).
 // With --finetune-steps the model is first fine-tuned on freshly generated books (§6:
 // no weight decay, prompt in the bidirectional prefix, answer causal); nothing is saved.
 // Decoding is greedy with the recurrent generator, stopping at <eos>.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -103,7 +106,9 @@ Options parse(int argc, char** argv) {
 
 struct Case {
   std::string prompt, answer;
-  int entries = 0, queries = 0;  // 0 when read from a file
+  int entries = 0, queries = 0;  // entries the book really holds; 0 when read from a file
+  int requested_entries = 0;     // before shrinking to fit the context (generated books)
+  bool shrunk() const { return entries != requested_entries; }
 };
 
 std::vector<Case> read_cases(const std::filesystem::path& path) {
@@ -143,7 +148,7 @@ std::vector<Case> generated_cases(const Options& o, const data::Tokenizer& token
           book = data::tasks::make_phone_book(n, k, o.seed, stream);
         }
         if (context > 0 && int(length(book)) > context) continue;  // k numbers alone do not fit
-        cases.push_back({book.prompt(), book.answer(), entries, k});
+        cases.push_back({book.prompt(), book.answer(), n, k, std::max(entries, k)});
       }
   return cases;
 }
@@ -187,15 +192,22 @@ int main(int argc, char** argv) {
       greedy.max_new_tokens = static_cast<std::int64_t>(trained.tokenizer.encode(c.answer).size()) + 8;
       auto out = model::generate(*trained.lm, prompt, data::special_tokens::start_generating, greedy);
       if (!out.empty() && out.back() == greedy.eos) out.pop_back();
-      const std::string generated = trained.tokenizer.decode(out);
+      const std::string generated = trained.tokenizer.decode_text(out);
       const double accuracy = data::tasks::digit_accuracy(c.answer, generated);
       auto& cell = cells[{c.entries, c.queries}];
       cell.first += accuracy;
       cell.second += 1;
-      results.push_back({{"entries", c.entries}, {"queries", c.queries}, {"prompt_tokens", prompt.size()},
-                         {"answer", c.answer}, {"generated", generated}, {"digit_accuracy", accuracy}});
+      results.push_back({{"entries", c.entries}, {"requested_entries", c.requested_entries},
+                         {"shrunk", c.shrunk()}, {"queries", c.queries}, {"prompt_tokens", prompt.size()},
+                         {"answer", c.answer}, {"generated", generated},
+                         {"generated_raw", trained.tokenizer.decode(out)}, {"digit_accuracy", accuracy}});
     }
+    const auto shrunk = std::count_if(cases.begin(), cases.end(), [](const Case& c) { return c.shrunk(); });
     std::printf("\ndigit accuracy (random guessing: 0.10), %zu cases in %.1f s\n", cases.size(), clock.seconds());
+    if (shrunk > 0)
+      std::printf("%lld of %zu books were shrunk to fit the context of %d tokens: the table groups cases by\n"
+                  "the entries they really hold\n",
+                  static_cast<long long>(shrunk), cases.size(), context);
     std::printf("%10s %8s %8s %10s\n", "entries", "queries", "cases", "accuracy");
     nlohmann::ordered_json table = nlohmann::ordered_json::array();
     double total = 0;
@@ -211,6 +223,7 @@ int main(int argc, char** argv) {
       std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
                                                        {"context", context},
                                                        {"finetune_steps", o.finetune_steps},
+                                                       {"shrunk_books", shrunk},
                                                        {"accuracy", total / double(cases.size())},
                                                        {"table", table},
                                                        {"cases", results}}

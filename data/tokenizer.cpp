@@ -125,6 +125,14 @@ std::string Tokenizer::decode(std::span<const Token> tokens) const {
   return out;
 }
 
+std::string Tokenizer::decode_text(std::span<const Token> tokens) const {
+  std::vector<Token> text;
+  text.reserve(tokens.size());
+  for (Token t : tokens)
+    if (t >= special_tokens::reserved_count) text.push_back(t);
+  return decode(text);
+}
+
 std::string Tokenizer::piece(Token id) const { return processor_->IdToPiece(id); }
 
 int Tokenizer::vocab_size() const { return processor_->GetPieceSize(); }

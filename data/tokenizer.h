@@ -46,6 +46,10 @@ class Tokenizer {
 
   std::vector<Token> encode(std::string_view text) const;
   std::string decode(std::span<const Token> tokens) const;
+  // The text alone: reserved ids (special_tokens: markers, paradigms, sentinels) are left
+  // out before decoding, so a generated "<extra_id_0>123-456-7890" reads "123-456-7890".
+  // What evaluators score and what generate prints.
+  std::string decode_text(std::span<const Token> tokens) const;
   std::string piece(Token id) const;
   int vocab_size() const;
   const std::filesystem::path& path() const { return path_; }

@@ -60,6 +60,15 @@ step "phone-book evaluation"
 "$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 4 --queries 1,2 --books 2 --finetune-steps 2 \
   --json "$work/phonebook.json"
 grep -q '"accuracy"' "$work/phonebook.json"
+# Books too long for the context are shrunk, reported as such, and grouped by their real size.
+"$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 64 --queries 1 --books 2 --context 160 \
+  --json "$work/shrunk.json" | tee "$work/shrunk.txt"
+grep -q "2 of 2 books were shrunk" "$work/shrunk.txt"
+python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
+assert r['shrunk_books'] == len(r['cases']) == 2, r['shrunk_books']; \
+assert all(c['shrunk'] and c['requested_entries'] == 64 and 1 <= c['entries'] < 64 for c in r['cases']), r['cases']; \
+assert all(t['entries'] < 64 for t in r['table']), r['table']; \
+assert all('<' not in c['generated'] for c in r['cases'])" "$work/shrunk.json"
 
 step "generate"
 "$apps/generate" --checkpoint "$work/birdie" --prompt "The fortune says" --max-tokens 12 --temperature 0.8 \

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "data/corpus_reader.h"
+#include "data/tasks/phonebook.h"
 #include "data/token_shard.h"
 #include "data/tokenizer.h"
 #include "engine/error.h"
@@ -63,6 +64,23 @@ TEST_CASE("a trained tokenizer has the reserved ids, round-trips text and checks
   const auto marked = tokenizer.encode("before<sg>after <extra_id_7>");
   CHECK(std::count(marked.begin(), marked.end(), special::start_generating) == 1);
   CHECK(std::count(marked.begin(), marked.end(), special::sentinel(7)) == 1);
+
+  // Reserved ids never reach the scored text: answers that start with, contain and end
+  // with them score like the clean answer.
+  const std::string number = "123-456-7890";
+  const std::vector<Token> clean = tokenizer.encode(number);
+  std::vector<Token> first = clean, inside = clean, last = clean;
+  first.insert(first.begin(), {special::sentinel(0), special::paradigm_infilling});
+  inside.insert(inside.begin() + std::ptrdiff_t(inside.size() / 2), special::separator);
+  last.insert(last.end(), {special::sentinel(1), special::eos});
+  CHECK(tokenizer.decode_text(clean) == tokenizer.decode(clean));
+  for (const auto* answer : {&first, &inside, &last}) {
+    CAPTURE(tokenizer.decode(*answer));
+    const std::string text = tokenizer.decode_text(*answer);
+    CHECK(text.find('<') == std::string::npos);
+    CHECK(tasks::digit_accuracy(number, text) == 1.0);
+  }
+  CHECK(tasks::digit_accuracy(number, tokenizer.decode(first)) < 1.0);  // what the raw decode scored
 
   CHECK_THROWS_WITH_AS(Tokenizer::load(model, 4096), doctest::Contains("tokenizer.model: 600"), Error);
   CHECK_THROWS_WITH_AS(Tokenizer::load(dir.path / "missing.model"), doctest::Contains("prepare_data"), Error);
