@@ -130,12 +130,16 @@ std::pair<Tensor, Tensor> scan_on_gpu(const ScanCase& c, const Tensor& proj, con
   return {y, dproj};
 }
 
+// doctest's CAPTURE is scoped to the caller, so the case's fields are captured by a macro.
+#define CAPTURE_SCAN_CASE(c) \
+  CAPTURE((c).B);            \
+  CAPTURE((c).T);            \
+  CAPTURE((c).N);            \
+  CAPTURE(static_cast<int>((c).direction)); \
+  CAPTURE(dtype_name((c).dtype))
+
 void check_scan(const ScanCase& c, std::uint64_t seed) {
-  CAPTURE(c.B);
-  CAPTURE(c.T);
-  CAPTURE(c.N);
-  CAPTURE(static_cast<int>(c.direction));
-  CAPTURE(dtype_name(c.dtype));
+  CAPTURE_SCAN_CASE(c);
   RandomGenerator rng(seed);
   const Tensor proj = random_proj(c, rng);
   const Tensor reset = random_reset(c.B, c.T, rng);
@@ -149,11 +153,7 @@ void check_scan(const ScanCase& c, std::uint64_t seed) {
 // against the f64 reference on the same inputs. The state is f32 on the GPU for either
 // proj dtype, so it gets the fp32 bounds whatever c.dtype; y gets c.dtype's bounds.
 void check_generation(const ScanCase& c, int steps, std::uint64_t seed) {
-  CAPTURE(c.B);
-  CAPTURE(c.T);
-  CAPTURE(c.N);
-  CAPTURE(static_cast<int>(c.direction));
-  CAPTURE(dtype_name(c.dtype));
+  CAPTURE_SCAN_CASE(c);
   RandomGenerator rng(seed);
   const Tensor prompt = random_proj(c, rng);
   const Tensor reset = c.gates_near_one ? long_segment_reset(c.B, c.T) : random_reset(c.B, c.T, rng);
@@ -222,11 +222,7 @@ Tolerance same_path_tolerance(DType dtype) {
 // forward and backward read; y and dproj, the outputs; dy, read by the backward only),
 // which must send that call to the scalar path with the same results.
 void check_scan_misaligned(const ScanCase& c, std::uint64_t seed) {
-  CAPTURE(c.B);
-  CAPTURE(c.T);
-  CAPTURE(c.N);
-  CAPTURE(static_cast<int>(c.direction));
-  CAPTURE(dtype_name(c.dtype));
+  CAPTURE_SCAN_CASE(c);
   const std::int64_t vec = 16 / static_cast<std::int64_t>(dtype_size(c.dtype));
   REQUIRE(c.N % vec == 0);
   REQUIRE((c.direction == ScanDirection::causal || (c.N / 2) % vec == 0));
