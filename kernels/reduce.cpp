@@ -1,7 +1,6 @@
 #include "kernels/reduce.h"
 
 #include <cmath>
-#include <cstring>
 
 #include "kernels/cpu/bf16_emulation.h"
 #include "kernels/cpu/reduce.h"
@@ -57,11 +56,7 @@ void sum_into(const Tensor& x, double scale, Tensor& out) {
   check_shape(out, {1}, "sum_into");
   BIRDIE_CHECK(out.dtype() == DType::f32 || out.dtype() == DType::f64,
                "sum_into: the result is f32 or f64, got ", out.describe());
-  if (x.is_cpu()) {
-    Tensor value = Tensor::full({1}, scale * sum(x), out.dtype());
-    std::memcpy(out.raw_data(), value.raw_data(), out.nbytes());
-    return;
-  }
+  if (x.is_cpu()) return out.copy_from(Tensor::full({1}, scale * sum(x), out.dtype()));
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("sum_into");
   cuda::reduce(x.dtype(), cuda::ReduceOp::sum, x.raw_data(), x.numel(), scale, out.dtype(),
