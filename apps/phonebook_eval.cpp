@@ -23,11 +23,10 @@
 #include <string>
 
 #include "apps/common/trained_model.h"
-#include "apps/common/trainer.h"
+#include "apps/common/finetune.h"
 #include "data/special_tokens.h"
 #include "data/tasks/phonebook.h"
 #include "engine/timer.h"
-#include "model/generator.h"
 #include "objectives/phone_book_rows.h"
 
 using namespace birdie;
@@ -154,19 +153,17 @@ std::vector<Case> generated_cases(const Options& o, const data::Tokenizer& token
 }
 
 void finetune(apps::TrainedModel& trained, const Options& o, int context) {
-  apps::Trainer trainer(*trained.lm, autograd::AdamWConfig{0.9, 0.95, 1e-8, /*weight_decay=*/0.0, 1.0});
   objectives::PhoneBookRowOptions rows;
   rows.rows = o.finetune_rows;
   rows.row_length = context;
   rows.min_pack_tokens = std::min(256, context / 4);
-  Stopwatch clock;
-  for (int step = 1; step <= o.finetune_steps; ++step) {
-    const auto batch = objectives::phone_book_rows(trained.tokenizer, rows, o.seed + 1000, std::uint64_t(step));
-    const double warmup = std::min(1.0, step / std::max(1.0, 0.05 * o.finetune_steps));
-    const auto r = trainer.step(std::span(&batch, 1), o.finetune_lr * warmup);
-    if (step % 10 == 0 || step == o.finetune_steps)
-      std::printf("fine-tune %d/%d  loss %.4f  %.1f s\n", step, o.finetune_steps, r.loss, clock.seconds());
-  }
+  apps::FinetuneOptions options;
+  options.steps = o.finetune_steps;
+  options.lr = o.finetune_lr;
+  apps::finetune(
+      *trained.lm, options,
+      [&](int step) { return objectives::phone_book_rows(trained.tokenizer, rows, o.seed + 1000, std::uint64_t(step)); },
+      [] { return 0.0; }, "fine-tune");
 }
 
 }  // namespace
@@ -182,16 +179,12 @@ int main(int argc, char** argv) {
 
     const std::vector<Case> cases = o.cases ? read_cases(*o.cases) : generated_cases(o, trained.tokenizer, context);
     BIRDIE_CHECK(!cases.empty(), "no book fits a context of ", context, " tokens: lower --queries or raise --context");
-    model::SamplingOptions greedy;
-    greedy.eos = data::special_tokens::eos;
     std::map<std::pair<int, int>, std::pair<double, int>> cells;  // (entries, k) → (sum, count)
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     Stopwatch clock;
     for (const Case& c : cases) {
       const auto prompt = trained.tokenizer.encode(c.prompt);
-      greedy.max_new_tokens = static_cast<std::int64_t>(trained.tokenizer.encode(c.answer).size()) + 8;
-      auto out = model::generate(*trained.lm, prompt, data::special_tokens::start_generating, greedy);
-      if (!out.empty() && out.back() == greedy.eos) out.pop_back();
+      const auto out = apps::greedy_answer(*trained.lm, prompt, std::int64_t(trained.tokenizer.encode(c.answer).size()) + 8);
       const std::string generated = trained.tokenizer.decode_text(out);
       const double accuracy = data::tasks::digit_accuracy(c.answer, generated);
       auto& cell = cells[{c.entries, c.queries}];
