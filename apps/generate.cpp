@@ -2,16 +2,24 @@
 //
 //   generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]
 //            [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]
-//            [--precision auto|fp32|bf16] [--show-reserved]
+//            [--precision auto|fp32|bf16] [--mode MODE] [--show-reserved]
 //
-// DIR is a run folder (its newest checkpoint) or a checkpoint folder. The prompt is read
-// in both directions (the bidirectional prefix), then the answer is decoded causally
-// after <sg>, one token at a time; decoding stops at <eos> or after --max-tokens. The text
-// is printed without reserved tokens (<extra_id_0>, paradigm and marker symbols) unless
-// --show-reserved is given.
+// DIR is a run folder (its newest checkpoint) or a checkpoint folder. --mode picks the
+// paradigm token (BIRDIE.md §1), i.e. the task the model is asked to do:
+//   ntp (default)  plain continuation: the model reads <ntp> <sg>, then the prompt text
+//                  causally, as in next-token pre-training, and continues it;
+//   prefix_lm, infill, autoencode, autoencode_deshuffle, copy, deshuffle, selective_copy
+//                  the paradigm token then the prompt text are read in both directions
+//                  (the bidirectional prefix), and the answer is decoded after <sg>;
+//   none           the prompt text alone in the prefix (how phonebook_eval asks).
+// Decoding stops at <eos> or after --max-tokens. The text is printed without reserved
+// tokens (<extra_id_0>, paradigm and marker symbols) unless --show-reserved is given.
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
@@ -25,9 +33,20 @@ namespace {
                "generate: %s\n"
                "usage: generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]\n"
                "                [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]\n"
-               "                [--precision auto|fp32|bf16] [--show-reserved]\n",
+               "                [--precision auto|fp32|bf16] [--mode MODE] [--show-reserved]\n"
+               "modes: ntp (default: plain continuation), prefix_lm, infill, autoencode,\n"
+               "       autoencode_deshuffle, copy, deshuffle, selective_copy, none\n",
                problem.c_str());
   std::exit(2);
+}
+
+// The paradigm token of a mode name ("prefix_lm" → <prefix_lm>); nullopt for "none".
+std::optional<data::Token> mode_token(const std::string& mode) {
+  if (mode == "none") return std::nullopt;
+  for (data::Token id = data::special_tokens::paradigm_next_token; id <= data::special_tokens::paradigm_selective_copying;
+       ++id)
+    if (data::special_tokens::symbol(id) == "<" + mode + ">") return id;
+  usage("--mode " + mode + " is not a mode");
 }
 
 double number(const std::string& flag, const char* text) {
@@ -39,7 +58,7 @@ double number(const std::string& flag, const char* text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string checkpoint, prompt, device = "cpu", precision = "auto";
+  std::string checkpoint, prompt, device = "cpu", precision = "auto", mode = "ntp";
   std::optional<std::filesystem::path> tokenizer;
   model::SamplingOptions options;
   options.max_new_tokens = 64;
@@ -63,18 +82,28 @@ int main(int argc, char** argv) {
     else if (flag == "--tokenizer") tokenizer = value;
     else if (flag == "--device") device = value;
     else if (flag == "--precision") precision = value;
+    else if (flag == "--mode") mode = value;
     else usage("unknown option " + flag);
   }
   if (checkpoint.empty() || !have_prompt) usage("--checkpoint and --prompt are required");
+  const std::optional<data::Token> paradigm = mode_token(mode);
   try {
     apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device), precision);
-    const std::vector<data::Token> prompt_tokens = trained.tokenizer.encode(prompt);
+    const std::vector<data::Token> text_tokens = trained.tokenizer.encode(prompt);
+    // ntp: the paradigm token alone is the prefix and the text is the answer's start.
+    const bool continuation = paradigm == data::special_tokens::paradigm_next_token;
+    std::vector<data::Token> prefix;
+    if (paradigm) prefix.push_back(*paradigm);
+    if (!continuation) prefix.insert(prefix.end(), text_tokens.begin(), text_tokens.end());
+    const std::span<const data::Token> answer_start =
+        continuation ? std::span<const data::Token>(text_tokens) : std::span<const data::Token>();
     options.eos = data::special_tokens::eos;
-    const auto out = model::generate(*trained.lm, prompt_tokens, data::special_tokens::start_generating, options);
+    const auto out =
+        model::generate(*trained.lm, prefix, data::special_tokens::start_generating, options, answer_start);
     std::vector<data::Token> text(out.begin(), out.end());
     if (!text.empty() && text.back() == options.eos) text.pop_back();
-    std::fprintf(stderr, "[%s, %zu prompt tokens, %zu generated]\n", trained.checkpoint.string().c_str(),
-                 prompt_tokens.size(), out.size());
+    std::fprintf(stderr, "[%s, mode %s, %zu prompt tokens, %zu generated]\n", trained.checkpoint.string().c_str(),
+                 mode.c_str(), text_tokens.size(), out.size());
     const std::string shown = show_reserved ? trained.tokenizer.decode(text) : trained.tokenizer.decode_text(text);
     std::printf("%s\n", shown.c_str());
     return 0;

@@ -86,11 +86,13 @@ std::int32_t sample_token(const Tensor& logits, const SamplingOptions& options, 
 }
 
 std::vector<std::int32_t> generate(const GatedSsmLm& lm, std::span<const std::int32_t> prompt,
-                                   std::int32_t start_generating, const SamplingOptions& options) {
+                                   std::int32_t start_generating, const SamplingOptions& options,
+                                   std::span<const std::int32_t> answer_start) {
   RecurrentGenerator generator(lm);
   RandomGenerator rng(options.seed);
   std::vector<std::int32_t> out;
   Tensor logits = generator.prefill(prompt, start_generating);
+  for (std::int32_t token : answer_start) logits = generator.step(token);
   while (static_cast<std::int64_t>(out.size()) < options.max_new_tokens) {
     const std::int32_t token = sample_token(logits, options, rng);
     out.push_back(token);

@@ -47,8 +47,11 @@ class RecurrentGenerator {
 // Picks a token from logits [V] under the options (greedy when temperature is 0).
 std::int32_t sample_token(const Tensor& logits, const SamplingOptions& options, RandomGenerator& rng);
 
-// Generates up to max_new_tokens after prompt ‖ <sg>; includes the stop token if reached.
+// Generates up to max_new_tokens after prompt ‖ <sg> ‖ answer_start; includes the stop
+// token if reached. answer_start is fed causally, not generated (nor returned): the text to
+// continue when the prompt is only a paradigm token (plain next-token continuation).
 std::vector<std::int32_t> generate(const GatedSsmLm& lm, std::span<const std::int32_t> prompt,
-                                   std::int32_t start_generating, const SamplingOptions& options);
+                                   std::int32_t start_generating, const SamplingOptions& options,
+                                   std::span<const std::int32_t> answer_start = {});
 
 }  // namespace birdie::model

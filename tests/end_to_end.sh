@@ -72,8 +72,17 @@ assert all('<' not in c['generated'] for c in r['cases'])" "$work/shrunk.json"
 
 step "generate"
 "$apps/generate" --checkpoint "$work/birdie" --prompt "The fortune says" --max-tokens 12 --temperature 0.8 \
-  > "$work/generated.txt"
-cat "$work/generated.txt"
+  > "$work/generated.txt" 2> "$work/generate.log"
+cat "$work/generate.log" "$work/generated.txt"
+grep -q "mode ntp" "$work/generate.log"
+"$apps/generate" --checkpoint "$work/birdie" --prompt "The fortune says" --max-tokens 12 --mode prefix_lm \
+  --show-reserved
+set +e
+"$apps/generate" --checkpoint "$work/birdie" --prompt "x" --mode poetry 2> "$work/bad.log"
+status=$?
+set -e
+test "$status" -eq 2
+grep -q "mode poetry is not a mode" "$work/bad.log"
 
 step "a bad configuration is refused with exit code 2"
 set +e

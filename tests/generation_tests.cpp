@@ -105,3 +105,18 @@ TEST_CASE("sampling: greedy, top-k, top-p, temperature and stop tokens") {
   sampled.seed = 11;
   CHECK(model::generate(lm, prompt, sg, sampled) == model::generate(lm, prompt, sg, sampled));
 }
+
+TEST_CASE("an answer start is fed causally: greedy decoding continues it as if it had generated it") {
+  model::GatedSsmConfig config{12, 8, 8, 2};
+  model::GatedSsmLm lm(config, DType::f32, Device::cpu, 5);
+  model::SamplingOptions greedy;
+  greedy.max_new_tokens = 8;
+  greedy.eos = -1;  // never stops early: the runs keep their length
+  const std::vector<std::int32_t> prompt{5, 6, 7};
+  const auto whole = model::generate(lm, prompt, sg, greedy);
+  REQUIRE(whole.size() == 8);
+  const std::vector<std::int32_t> start(whole.begin(), whole.begin() + 3);
+  greedy.max_new_tokens = 5;
+  const auto rest = model::generate(lm, prompt, sg, greedy, start);
+  CHECK(rest == std::vector<std::int32_t>(whole.begin() + 3, whole.end()));
+}
