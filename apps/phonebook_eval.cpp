@@ -2,18 +2,27 @@
 // of queries k and per book size, from generated books or from a JSONL file of cases.
 //
 //   phonebook_eval --checkpoint DIR [--entries 8,16] [--queries 1,2,4] [--books N]
-//                  [--cases FILE.jsonl] [--finetune-steps N] [--finetune-rows R]
-//                  [--finetune-lr LR] [--context T] [--seed S] [--json OUT] [--tokenizer PATH]
+//                  [--cases FILE.jsonl] [--context T] [--seed S] [--json OUT] [--tokenizer PATH]
 //                  [--device cpu|cuda] [--precision auto|fp32|bf16]
+//                  [--protocol small|paper] [--finetune-steps N] [--finetune-rows R]
+//                  [--finetune-lr LR] [--finetune-entries MIN,MAX|MIN,fit] [--finetune-queries MIN,MAX]
+//                  [--split-names] [--curve-every N] [--curve-books M]
 //
 // Generated books are scaled to the model's context (its training sequence length, or
 // --context): a book whose prompt does not fit is shrunk to the most entries that do, and
-// reported as such; tables group cases by the entries they really hold. Answers are scored
-// on their text alone (reserved tokens such as <extra_id_0> are left out).
-// With --finetune-steps the model is first fine-tuned on freshly generated books (§6:
-// no weight decay, prompt in the bidirectional prefix, answer causal); nothing is saved.
-// Decoding is greedy with the recurrent generator, stopping at <eos>.
+// reported as such; tables group cases by the entries they really hold. A case that does
+// not fit even so (too many queries, or a --cases line too long) is skipped and counted,
+// never cut. Answers are scored on their text alone (reserved tokens such as <extra_id_0>
+// are left out). Decoding is greedy with the recurrent generator, stopping at <eos>.
+//
+// Fine-tuning (§6), before the evaluation, nothing saved: fresh books every step, packed
+// several to a row when they fit, book sizes drawn from a range scaled to the context,
+// 1..K queries, no weight decay, prompt in the bidirectional prefix and answer causal.
+// Fine-tuning books come from other seeds than the evaluation's, and with --split-names
+// from the other half of the name lists. A learning curve (digit accuracy on a small
+// held-out set of books) is measured every --curve-every steps and written to the JSON.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,24 +31,40 @@
 #include <sstream>
 #include <string>
 
-#include "apps/common/trained_model.h"
 #include "apps/common/finetune.h"
+#include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/phonebook.h"
 #include "engine/timer.h"
 #include "objectives/phone_book_rows.h"
 
 using namespace birdie;
+using data::tasks::NameHalf;
 
 namespace {
+
+// A fine-tuning protocol: the settings a flag can override one by one.
+struct Protocol {
+  std::string name = "small";
+  int steps = 0, rows = 8;
+  double lr = 1e-3;
+  int min_entries = 2, max_entries = 0;  // 0: as many as fit a row
+  int min_queries = 1, max_queries = 32;
+};
+
+// The paper's (§6): 1000 steps of 64 rows, lr 5e-5, books of 200-800 entries (scaled down
+// to the context when they do not fit), 1-32 queries.
+Protocol paper_protocol() { return {"paper", 1000, 64, 5e-5, 200, 800, 1, 32}; }
 
 struct Options {
   std::string checkpoint;
   std::optional<std::filesystem::path> tokenizer, cases, json;
   std::vector<int> entries{8, 16}, queries{1, 2, 4};
   int books = 8;
-  int finetune_steps = 0, finetune_rows = 8;
-  double finetune_lr = 1e-3;
+  Protocol finetune;
+  bool split_names = false;
+  int curve_every = -1;  // -1: a tenth of the steps
+  int curve_books = 16;
   int context = 0;
   std::uint64_t seed = 1;
   std::string device = "cpu";
@@ -50,37 +75,68 @@ struct Options {
   std::fprintf(stderr,
                "phonebook_eval: %s\n"
                "usage: phonebook_eval --checkpoint DIR [--entries 8,16] [--queries 1,2,4] [--books N]\n"
-               "                      [--cases FILE.jsonl] [--finetune-steps N] [--finetune-rows R]\n"
-               "                      [--finetune-lr LR] [--context T] [--seed S] [--json OUT] [--tokenizer PATH]\n"
-               "                      [--device cpu|cuda] [--precision auto|fp32|bf16]\n",
+               "                      [--cases FILE.jsonl] [--context T] [--seed S] [--json OUT] [--tokenizer PATH]\n"
+               "                      [--device cpu|cuda] [--precision auto|fp32|bf16]\n"
+               "                      [--protocol small|paper] [--finetune-steps N] [--finetune-rows R]\n"
+               "                      [--finetune-lr LR] [--finetune-entries MIN,MAX|MIN,fit]\n"
+               "                      [--finetune-queries MIN,MAX] [--split-names] [--curve-every N] [--curve-books M]\n"
+               "protocols: small (default: rows 8, lr 1e-3, books of 2 entries up to what fits, 1-32 queries)\n"
+               "           paper (1000 steps, 64 rows, lr 5e-5, 200-800 entries scaled to the context, 1-32 queries)\n",
                problem.c_str());
   std::exit(2);
+}
+
+int whole_number(const std::string& flag, const std::string& text, int minimum) {
+  char* end = nullptr;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000'000)
+    usage(flag + " takes whole numbers ≥ " + std::to_string(minimum) + ", got '" + text + "'");
+  return static_cast<int>(v);
 }
 
 std::vector<int> int_list(const std::string& flag, const std::string& text) {
   std::vector<int> out;
   std::stringstream in(text);
   std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v < 1) usage(flag + " takes positive whole numbers separated by commas");
-    out.push_back(static_cast<int>(v));
-  }
+  while (std::getline(in, item, ',')) out.push_back(whole_number(flag, item, 1));
+  if (out.empty()) usage(flag + " takes positive whole numbers separated by commas");
   return out;
+}
+
+// "MIN,MAX" (MAX may be "fit" where allow_fit: as many as fit, stored as 0).
+std::pair<int, int> range(const std::string& flag, const std::string& text, bool allow_fit) {
+  const auto comma = text.find(',');
+  if (comma == std::string::npos) usage(flag + " takes MIN,MAX" + (allow_fit ? " or MIN,fit" : ""));
+  const int low = whole_number(flag, text.substr(0, comma), 1);
+  const std::string high_text = text.substr(comma + 1);
+  if (allow_fit && high_text == "fit") return {low, 0};
+  const int high = whole_number(flag, high_text, 1);
+  if (high < low) usage(flag + " " + text + ": MAX is smaller than MIN");
+  return {low, high};
 }
 
 Options parse(int argc, char** argv) {
   Options o;
+  // Protocol first, then the flags that override it, whatever their order.
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) != "--protocol") continue;
+    const std::string name = argv[i + 1];
+    if (name == "paper") o.finetune = paper_protocol();
+    else if (name != "small") usage("--protocol takes small or paper, got '" + name + "'");
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") usage("phone-book retrieval accuracy");
+    if (flag == "--split-names") {
+      o.split_names = true;
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value after " + flag);
     const std::string value = argv[++i];
     auto positive = [&](double minimum) {
       char* end = nullptr;
       const double v = std::strtod(value.c_str(), &end);
-      if (*end != '\0' || v < minimum) usage(flag + " needs a number ≥ " + std::to_string(minimum));
+      if (value.empty() || *end != '\0' || !(v >= minimum)) usage(flag + " needs a number ≥ " + std::to_string(minimum));
       return v;
     };
     if (flag == "--checkpoint") o.checkpoint = value;
@@ -89,81 +145,192 @@ Options parse(int argc, char** argv) {
     else if (flag == "--json") o.json = value;
     else if (flag == "--entries") o.entries = int_list(flag, value);
     else if (flag == "--queries") o.queries = int_list(flag, value);
-    else if (flag == "--books") o.books = static_cast<int>(positive(1));
-    else if (flag == "--finetune-steps") o.finetune_steps = static_cast<int>(positive(0));
-    else if (flag == "--finetune-rows") o.finetune_rows = static_cast<int>(positive(1));
-    else if (flag == "--finetune-lr") o.finetune_lr = positive(0);
-    else if (flag == "--context") o.context = static_cast<int>(positive(16));
+    else if (flag == "--books") o.books = whole_number(flag, value, 1);
+    else if (flag == "--protocol") continue;  // read above
+    else if (flag == "--finetune-steps") o.finetune.steps = whole_number(flag, value, 0);
+    else if (flag == "--finetune-rows") o.finetune.rows = whole_number(flag, value, 1);
+    else if (flag == "--finetune-lr") o.finetune.lr = positive(0);
+    else if (flag == "--finetune-entries") std::tie(o.finetune.min_entries, o.finetune.max_entries) = range(flag, value, true);
+    else if (flag == "--finetune-queries") std::tie(o.finetune.min_queries, o.finetune.max_queries) = range(flag, value, false);
+    else if (flag == "--curve-every") o.curve_every = whole_number(flag, value, 0);
+    else if (flag == "--curve-books") o.curve_books = whole_number(flag, value, 1);
+    else if (flag == "--context") o.context = whole_number(flag, value, 16);
     else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(positive(0));
     else if (flag == "--device") o.device = value;
     else if (flag == "--precision") o.precision = value;
     else usage("unknown option " + flag);
   }
   if (o.checkpoint.empty()) usage("--checkpoint is required");
+  if (o.curve_every < 0) o.curve_every = o.finetune.steps > 0 ? std::max(1, o.finetune.steps / 10) : 0;
   return o;
 }
 
 struct Case {
   std::string prompt, answer;
-  int entries = 0, queries = 0;  // entries the book really holds; 0 when read from a file
+  int entries = 0, queries = 0;  // entries the book really holds; 0 when a --cases line does not say
   int requested_entries = 0;     // before shrinking to fit the context (generated books)
   bool shrunk() const { return entries != requested_entries; }
 };
 
-std::vector<Case> read_cases(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  BIRDIE_CHECK(in.good(), "cannot open ", path.string());
+struct CaseSet {
   std::vector<Case> cases;
+  int skipped = 0;  // did not fit the context
+};
+
+// Tokens a case takes in a row: prompt, <sg>, answer, <eos>.
+std::size_t row_tokens(const data::Tokenizer& tokenizer, const std::string& prompt, const std::string& answer) {
+  return tokenizer.encode(prompt).size() + tokenizer.encode(answer).size() + 2;
+}
+
+CaseSet read_cases(const std::filesystem::path& path, const data::Tokenizer& tokenizer, int context) {
+  std::ifstream in(path);
+  BIRDIE_CHECK(in.good(), "cannot open --cases file ", path.string());
+  CaseSet set;
   std::string line;
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path.string() + ":" + std::to_string(number);
     const auto j = nlohmann::json::parse(line, nullptr, false);
-    BIRDIE_CHECK(j.is_object() && j.contains("prompt") && j["prompt"].is_string() && j.contains("answer") &&
-                     j["answer"].is_string(),
-                 path.string(), ":", number, ": expected {\"prompt\": \"...\", \"answer\": \"...\"}");
+    BIRDIE_CHECK(j.is_object(), where, ": not a JSON object; expected {\"prompt\": \"...\", \"answer\": \"...\"}");
+    for (const char* field : {"prompt", "answer"})
+      BIRDIE_CHECK(j.contains(field) && j[field].is_string(), where, ": field '", field, "' is missing or not a string");
     Case c{j["prompt"].get<std::string>(), j["answer"].get<std::string>()};
     c.queries = static_cast<int>(std::count(c.answer.begin(), c.answer.end(), ',') + 1);
-    cases.push_back(c);
+    for (const auto& [field, target] : {std::pair{"entries", &c.entries}, std::pair{"queries", &c.queries}}) {
+      if (!j.contains(field)) continue;
+      BIRDIE_CHECK(j[field].is_number_integer() && j[field].get<long long>() >= 1, where, ": field '", field,
+                   "' must be a whole number ≥ 1");
+      *target = j[field].get<int>();
+    }
+    c.requested_entries = c.entries;
+    if (int(row_tokens(tokenizer, c.prompt, c.answer)) > context) {
+      ++set.skipped;
+      continue;
+    }
+    set.cases.push_back(c);
   }
-  BIRDIE_CHECK(!cases.empty(), path.string(), ": no cases");
-  return cases;
+  BIRDIE_CHECK(!set.cases.empty() || set.skipped > 0, path.string(), ": no cases");
+  return set;
 }
 
-// Books of `entries` entries (fewer if the prompt would not fit the context).
-std::vector<Case> generated_cases(const Options& o, const data::Tokenizer& tokenizer, int context) {
-  std::vector<Case> cases;
+// `books` books per (entries, k) of the grid, fewer entries when the prompt would not fit.
+CaseSet generated_cases(const std::vector<int>& entries_list, const std::vector<int>& queries_list, int books,
+                        std::uint64_t seed, NameHalf names, const data::Tokenizer& tokenizer, int context) {
+  CaseSet set;
   std::uint64_t stream = 0;
-  for (int entries : o.entries)
-    for (int k : o.queries)
-      for (int b = 0; b < o.books; ++b, ++stream) {
-        int n = std::max(entries, k);
-        data::tasks::PhoneBook book = data::tasks::make_phone_book(n, k, o.seed, stream);
-        // Prompt + <sg> + answer + <eos> must fit.
-        auto length = [&](const data::tasks::PhoneBook& pb) {
-          return tokenizer.encode(pb.prompt()).size() + tokenizer.encode(pb.answer()).size() + 2;
-        };
-        while (context > 0 && int(length(book)) > context && n > k) {
-          --n;
-          book = data::tasks::make_phone_book(n, k, o.seed, stream);
+  for (int entries : entries_list)
+    for (int k : queries_list)
+      for (int b = 0; b < books; ++b, ++stream) {
+        const int requested = std::max(entries, k);
+        int n = requested;
+        auto book = data::tasks::make_phone_book(n, k, seed, stream, names);
+        auto length = [&] { return int(row_tokens(tokenizer, book.prompt(), book.answer())); };
+        while (length() > context && n > k) {
+          // Jump close to the size that fits, then step down one entry at a time.
+          n = std::max(k, std::min(n - 1, static_cast<int>(n * 0.98 * context / length())));
+          book = data::tasks::make_phone_book(n, k, seed, stream, names);
         }
-        if (context > 0 && int(length(book)) > context) continue;  // k numbers alone do not fit
-        cases.push_back({book.prompt(), book.answer(), n, k, std::max(entries, k)});
+        if (length() > context) {  // k numbers alone do not fit
+          ++set.skipped;
+          continue;
+        }
+        set.cases.push_back({book.prompt(), book.answer(), n, k, requested});
       }
-  return cases;
+  return set;
 }
 
-void finetune(apps::TrainedModel& trained, const Options& o, int context) {
+struct Scored {
+  double accuracy = 0;
+  std::string generated, generated_raw;
+  std::size_t prompt_tokens = 0;
+};
+
+Scored score(const apps::TrainedModel& trained, const Case& c) {
+  Scored s;
+  const auto prompt = trained.tokenizer.encode(c.prompt);
+  s.prompt_tokens = prompt.size();
+  const auto out =
+      apps::greedy_answer(*trained.lm, prompt, std::int64_t(trained.tokenizer.encode(c.answer).size()) + 8);
+  s.generated = trained.tokenizer.decode_text(out);
+  s.generated_raw = trained.tokenizer.decode(out);
+  s.accuracy = data::tasks::digit_accuracy(c.answer, s.generated);
+  return s;
+}
+
+// The most entries of a one-query book that fit a row (measured on a generated book).
+int entries_that_fit(const data::Tokenizer& tokenizer, int row_length, std::uint64_t seed, NameHalf names) {
+  auto fits = [&](int n) {
+    const auto book = data::tasks::make_phone_book(n, 1, seed, 0, names);
+    return int(row_tokens(tokenizer, book.prompt(), book.answer())) <= row_length;
+  };
+  int low = 0, high = std::max(2, row_length / 4);  // an entry takes more than 4 tokens
+  while (low < high) {
+    const int mid = (low + high + 1) / 2;
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, int context) {
+  const Protocol& p = o.finetune;
+  const NameHalf train_names = o.split_names ? NameHalf::first : NameHalf::all;
+  const NameHalf eval_names = o.split_names ? NameHalf::second : NameHalf::all;
+  const std::uint64_t train_seed = o.seed + 1000, curve_seed = o.seed + 2000;
   objectives::PhoneBookRowOptions rows;
-  rows.rows = o.finetune_rows;
+  rows.rows = p.rows;
   rows.row_length = context;
-  rows.min_pack_tokens = std::min(256, context / 4);
+  rows.min_pack_tokens = std::min(64, context / 4);
+  rows.names = train_names;
+  rows.min_queries = p.min_queries;
+  rows.max_queries = p.max_queries;
+  // Book sizes scaled to the context: a range beyond what fits shrinks proportionally.
+  const int fit = entries_that_fit(trained.tokenizer, context, train_seed, train_names);
+  BIRDIE_CHECK(fit >= 1, "fine-tuning: not even a one-entry phone book fits a context of ", context, " tokens");
+  const int wanted_max = p.max_entries > 0 ? p.max_entries : fit;
+  const double scale = std::min(1.0, double(fit) / wanted_max);
+  rows.max_entries = std::max(1, static_cast<int>(std::lround(wanted_max * scale)));
+  rows.min_entries = std::clamp(static_cast<int>(std::lround(p.min_entries * scale)), 1, rows.max_entries);
+  std::printf("fine-tune: protocol %s, %d steps x %d rows of %d tokens, lr %g, no weight decay\n"
+              "           books of %d-%d entries%s, %d-%d queries, names from %s\n",
+              p.name.c_str(), p.steps, p.rows, context, p.lr, rows.min_entries, rows.max_entries,
+              scale < 1 ? (" (" + std::to_string(p.min_entries) + "-" + std::to_string(wanted_max) +
+                           " scaled to the context)").c_str()
+                        : "",
+              rows.min_queries, rows.max_queries, o.split_names ? "the first half of the lists" : "all the lists");
+
+  // The held-out curve set: the evaluation's grid, its own seed.
+  const int grid = int(o.entries.size() * o.queries.size());
+  const CaseSet curve_set = generated_cases(o.entries, o.queries, (o.curve_books + grid - 1) / grid, curve_seed,
+                                            eval_names, trained.tokenizer, context);
+  auto curve_accuracy = [&] {
+    double sum = 0;
+    for (const Case& c : curve_set.cases) sum += score(trained, c).accuracy;
+    return curve_set.cases.empty() ? 0.0 : sum / double(curve_set.cases.size());
+  };
   apps::FinetuneOptions options;
-  options.steps = o.finetune_steps;
-  options.lr = o.finetune_lr;
-  apps::finetune(
+  options.steps = p.steps;
+  options.lr = p.lr;
+  options.eval_every = curve_set.cases.empty() ? 0 : o.curve_every;
+  options.log_every = std::max(1, std::min(10, p.steps / 20));
+  Stopwatch clock;
+  const auto curve = apps::finetune(
       *trained.lm, options,
-      [&](int step) { return objectives::phone_book_rows(trained.tokenizer, rows, o.seed + 1000, std::uint64_t(step)); },
-      [] { return 0.0; }, "fine-tune");
+      [&](int step) { return objectives::phone_book_rows(trained.tokenizer, rows, train_seed, std::uint64_t(step)); },
+      curve_accuracy, "fine-tune");
+  if (curve.size() >= 2)
+    std::printf("held-out digit accuracy: %.3f before fine-tuning, %.3f after (random guessing: 0.10)\n",
+                curve.front().accuracy, curve.back().accuracy);
+  nlohmann::ordered_json points = nlohmann::ordered_json::array();
+  for (const auto& point : curve)
+    points.push_back({{"step", point.step}, {"loss", point.loss}, {"accuracy", point.accuracy}});
+  return {{"protocol", p.name},        {"steps", p.steps},
+          {"rows", p.rows},            {"lr", p.lr},
+          {"weight_decay", 0.0},       {"entries", {rows.min_entries, rows.max_entries}},
+          {"queries", {rows.min_queries, rows.max_queries}},
+          {"split_names", o.split_names}, {"seed", train_seed},
+          {"curve_books", curve_set.cases.size()}, {"curve_seed", curve_seed},
+          {"seconds", clock.seconds()},  {"curve", points}};
 }
 
 }  // namespace
@@ -175,25 +342,30 @@ int main(int argc, char** argv) {
     const int context = o.context > 0 ? o.context : trained.context;
     BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
     std::printf("phonebook_eval: %s, context %d tokens\n", trained.checkpoint.string().c_str(), context);
-    if (o.finetune_steps > 0) finetune(trained, o, context);
+    nlohmann::ordered_json finetune_record;
+    if (o.finetune.steps > 0) finetune_record = finetune(trained, o, context);
 
-    const std::vector<Case> cases = o.cases ? read_cases(*o.cases) : generated_cases(o, trained.tokenizer, context);
-    BIRDIE_CHECK(!cases.empty(), "no book fits a context of ", context, " tokens: lower --queries or raise --context");
+    const CaseSet set = o.cases ? read_cases(*o.cases, trained.tokenizer, context)
+                                : generated_cases(o.entries, o.queries, o.books, o.seed,
+                                                  o.split_names ? NameHalf::second : NameHalf::all,
+                                                  trained.tokenizer, context);
+    const std::vector<Case>& cases = set.cases;
+    if (set.skipped > 0)
+      std::printf("%d cases skipped: longer than the context of %d tokens (prompt, <sg>, answer, <eos>)\n",
+                  set.skipped, context);
+    BIRDIE_CHECK(!cases.empty(), "no case fits a context of ", context, " tokens: lower --queries or raise --context");
     std::map<std::pair<int, int>, std::pair<double, int>> cells;  // (entries, k) → (sum, count)
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     Stopwatch clock;
     for (const Case& c : cases) {
-      const auto prompt = trained.tokenizer.encode(c.prompt);
-      const auto out = apps::greedy_answer(*trained.lm, prompt, std::int64_t(trained.tokenizer.encode(c.answer).size()) + 8);
-      const std::string generated = trained.tokenizer.decode_text(out);
-      const double accuracy = data::tasks::digit_accuracy(c.answer, generated);
+      const Scored s = score(trained, c);
       auto& cell = cells[{c.entries, c.queries}];
-      cell.first += accuracy;
+      cell.first += s.accuracy;
       cell.second += 1;
       results.push_back({{"entries", c.entries}, {"requested_entries", c.requested_entries},
-                         {"shrunk", c.shrunk()}, {"queries", c.queries}, {"prompt_tokens", prompt.size()},
-                         {"answer", c.answer}, {"generated", generated},
-                         {"generated_raw", trained.tokenizer.decode(out)}, {"digit_accuracy", accuracy}});
+                         {"shrunk", c.shrunk()}, {"queries", c.queries}, {"prompt_tokens", s.prompt_tokens},
+                         {"answer", c.answer}, {"generated", s.generated},
+                         {"generated_raw", s.generated_raw}, {"digit_accuracy", s.accuracy}});
     }
     const auto shrunk = std::count_if(cases.begin(), cases.end(), [](const Case& c) { return c.shrunk(); });
     std::printf("\ndigit accuracy (random guessing: 0.10), %zu cases in %.1f s\n", cases.size(), clock.seconds());
@@ -215,8 +387,10 @@ int main(int argc, char** argv) {
     if (o.json) {
       std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
                                                        {"context", context},
-                                                       {"finetune_steps", o.finetune_steps},
+                                                       {"finetune_steps", o.finetune.steps},
+                                                       {"finetune", finetune_record},
                                                        {"shrunk_books", shrunk},
+                                                       {"skipped_cases", set.skipped},
                                                        {"accuracy", total / double(cases.size())},
                                                        {"table", table},
                                                        {"cases", results}}

@@ -33,7 +33,8 @@ PackedBatch phone_book_rows(const data::Tokenizer& tokenizer, const PhoneBookRow
     bool fits = false;
     for (int attempt = 0; attempt < 12 && !fits; ++attempt) {
       const auto book = data::tasks::make_phone_book(entries, std::min(queries, entries), seed,
-                                                     (batch_index << 20) + 1 + book_number * 16 + static_cast<std::uint64_t>(attempt));
+                                                     (batch_index << 20) + 1 + book_number * 16 + static_cast<std::uint64_t>(attempt),
+                                                     options.names);
       sample = phone_book_sample(book, tokenizer);
       fits = sample.row_tokens() <= static_cast<std::size_t>(space);
       if (!fits) {

@@ -18,6 +18,9 @@ struct PhoneBookRowOptions {
   int min_pack_tokens = 256;
   int min_entries = 200, max_entries = 800;  // the paper's fine-tuning range (§6)
   int min_queries = 1, max_queries = 32;
+  // The part of the name lists the books draw from (data/tasks/phonebook.h): fine-tuning
+  // on one half keeps an evaluation on the other free of names seen in training.
+  data::tasks::NameHalf names = data::tasks::NameHalf::all;
 };
 
 // A tokenized phone book: prompt = the prompt text's tokens, label = the answer's tokens

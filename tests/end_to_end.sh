@@ -57,9 +57,39 @@ python3 -c "import json, math, sys; rows = [json.loads(l) for l in open(sys.argv
 assert rows and all(math.isfinite(r['loss']) for r in rows), rows" "$work/ntp/metrics.jsonl"
 
 step "phone-book evaluation"
-"$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 4 --queries 1,2 --books 2 --finetune-steps 2 \
-  --json "$work/phonebook.json"
-grep -q '"accuracy"' "$work/phonebook.json"
+"$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 4 --queries 1,2 --books 2 --protocol paper \
+  --finetune-steps 2 --finetune-rows 2 --split-names --curve-every 1 --curve-books 2 --json "$work/phonebook.json"
+python3 -c "import json, sys; r = json.load(open(sys.argv[1])); f = r['finetune']; \
+assert 0 <= r['accuracy'] <= 1, r['accuracy']; \
+assert (f['protocol'], f['steps'], f['rows'], f['lr'], f['weight_decay']) == ('paper', 2, 2, 5e-5, 0.0), f; \
+assert [p['step'] for p in f['curve']] == [0, 1, 2], f['curve']; \
+assert 1 <= f['entries'][0] <= f['entries'][1] and f['queries'] == [1, 32] and f['split_names'], f" \
+  "$work/phonebook.json"
+# Cases from a file: the optional entries/queries fields group them; one too long for the
+# context is skipped and counted; a malformed line is refused naming the file, line and field.
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+cases = [{"prompt": "Ann Lee: 123-456-7890\nWhat is Ann Lee's number?", "answer": "123-456-7890", "entries": 1},
+         {"prompt": "Bo Li: 000-111-2222\nCy Ho: 333-444-5555\nNumbers of Bo Li and Cy Ho?",
+          "answer": "000-111-2222, 333-444-5555", "entries": 2, "queries": 2},
+         {"prompt": "word " * 400, "answer": "123-456-7890"}]
+open(f"{work}/cases.jsonl", "w").write("".join(json.dumps(c) + "\n" for c in cases))
+open(f"{work}/bad_cases.jsonl", "w").write(json.dumps(cases[0]) + "\n" + '{"prompt": "x", "answer": 5}\n')
+PY
+"$apps/phonebook_eval" --checkpoint "$work/birdie" --cases "$work/cases.jsonl" --json "$work/cases.json" \
+  | tee "$work/cases.txt"
+grep -q "1 cases skipped: longer than the context" "$work/cases.txt"
+python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
+assert r['skipped_cases'] == 1 and len(r['cases']) == 2, r; \
+assert sorted((t['entries'], t['queries']) for t in r['table']) == [(1, 1), (2, 2)], r['table']" "$work/cases.json"
+set +e
+"$apps/phonebook_eval" --checkpoint "$work/birdie" --cases "$work/bad_cases.jsonl" 2> "$work/bad.log"
+status=$?
+set -e
+cat "$work/bad.log"
+test "$status" -eq 2
+grep -q "bad_cases.jsonl:2: field 'answer' is missing or not a string" "$work/bad.log"
 # Books too long for the context are shrunk, reported as such, and grouped by their real size.
 "$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 64 --queries 1 --books 2 --context 160 \
   --json "$work/shrunk.json" | tee "$work/shrunk.txt"

@@ -47,8 +47,14 @@ std::string PhoneBook::answer() const {
   return out;
 }
 
-PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uint64_t stream) {
-  const std::size_t firsts = first_names().size(), lasts = last_names().size();
+PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uint64_t stream, NameHalf names) {
+  // The lists' index ranges [first_begin, first_begin + firsts) and likewise for last names.
+  std::size_t firsts = first_names().size(), lasts = last_names().size(), first_begin = 0, last_begin = 0;
+  if (names != NameHalf::all) {
+    firsts /= 2;
+    lasts /= 2;
+    if (names == NameHalf::second) first_begin = firsts, last_begin = lasts;
+  }
   BIRDIE_CHECK(entries >= 1 && static_cast<std::size_t>(entries) <= firsts * lasts, "phone book: ", entries,
                " entries requested; between 1 and ", firsts * lasts, " unique names are available");
   BIRDIE_CHECK(queries >= 1 && queries <= entries, "phone book: ", queries, " queries requested for ", entries,
@@ -60,7 +66,8 @@ PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uin
     const std::size_t pick = rng.uniform_int(firsts * lasts);
     if (!used.insert(pick).second) continue;  // names are unique within a book
     PhoneBookEntry e;
-    e.name = std::string(first_names()[pick / lasts]) + " " + std::string(last_names()[pick % lasts]);
+    e.name = std::string(first_names()[first_begin + pick / lasts]) + " " +
+             std::string(last_names()[last_begin + pick % lasts]);
     for (int d = 0; d < 10; ++d) {
       if (d == 3 || d == 6) e.number += '-';
       e.number += static_cast<char>('0' + rng.uniform_int(10));

@@ -28,9 +28,15 @@ struct PhoneBook {
   std::string answer() const;  // the queried numbers, ", "-separated
 };
 
-// entries in [1, first × last list sizes], queries in [1, entries]. Everything is drawn
-// from RandomGenerator(seed, stream).
-PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uint64_t stream = 0);
+// Which part of the name lists a book draws from. With the halves, books for fine-tuning
+// (first) and for evaluation (second) share no first name and no last name, so an
+// evaluation cannot be answered from names memorized during fine-tuning.
+enum class NameHalf { all, first, second };
+
+// entries in [1, first × last list sizes (a quarter of it for a half)], queries in
+// [1, entries]. Everything is drawn from RandomGenerator(seed, stream).
+PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uint64_t stream = 0,
+                          NameHalf names = NameHalf::all);
 
 // Digit accuracy of a generated answer against the expected one: the fraction of the
 // requested numbers' digits that are right, number by number (generated numbers are

@@ -50,6 +50,26 @@ TEST_CASE("a book: unique names, DDD-DDD-DDDD numbers, the §6 prompt and answer
   CHECK_THROWS_AS(make_phone_book(5, 6, 1), Error);
 }
 
+TEST_CASE("name halves: fine-tuning and evaluation books share no first and no last name") {
+  auto split = [](const PhoneBook& book) {
+    std::set<std::string> firsts, lasts;
+    for (const auto& e : book.entries) {
+      firsts.insert(e.name.substr(0, e.name.find(' ')));
+      lasts.insert(e.name.substr(e.name.find(' ') + 1));
+    }
+    return std::pair{firsts, lasts};
+  };
+  const auto [first_a, last_a] = split(make_phone_book(2000, 1, 3, 0, NameHalf::first));
+  const auto [first_b, last_b] = split(make_phone_book(2000, 1, 3, 0, NameHalf::second));
+  for (const auto& name : first_a) CHECK(first_b.count(name) == 0);
+  for (const auto& name : last_a) CHECK(last_b.count(name) == 0);
+  CHECK(first_a.size() > 100);  // the halves are really used, not a few names
+  CHECK(last_b.size() > 100);
+  const std::size_t quarter = (first_names().size() / 2) * (last_names().size() / 2);
+  CHECK_THROWS_WITH_AS(make_phone_book(static_cast<int>(quarter) + 1, 1, 3, 0, NameHalf::first),
+                       doctest::Contains("unique names are available"), Error);
+}
+
 TEST_CASE("digit accuracy") {
   CHECK(digit_accuracy("123-456-7890", "123-456-7890") == 1.0);
   CHECK(digit_accuracy("123-456-7890", "123-456-7899") == doctest::Approx(0.9));
