@@ -1,9 +1,12 @@
 // pretrain: trains a Gated SSM LM with the Birdie objective mixture (or a fixed one).
 //
 //   pretrain --config FILE [--set section.key=value ...] [--resume] [--stop-after-steps N]
+//            [--init-only]
 //
 // --stop-after-steps N trains N steps in this invocation, writes a checkpoint and stops
 // (exit 0), for runs cut into jobs of bounded length; --resume continues them exactly.
+// --init-only writes the initialized model as checkpoint 0 and stops (an untrained
+// baseline that evaluators read like any run).
 //
 // The run folder ([run] output) receives config.toml (the effective configuration),
 // checkpoints/, metrics.jsonl (one line per logged step), evaluations.jsonl (one line per
@@ -44,12 +47,14 @@ struct Arguments {
   std::vector<std::string> overrides;
   bool resume = false;
   std::int64_t stop_after_steps = 0;  // 0: run to the end
+  bool init_only = false;             // write the initialized model as checkpoint 0 and stop
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
                "pretrain: %s\n"
                "usage: pretrain --config FILE [--set section.key=value ...] [--resume] [--stop-after-steps N]\n"
+               "                [--init-only]\n"
                "  e.g. pretrain --config configs/tiny-cpu.toml --set schedule.steps=50\n",
                problem.c_str());
   std::exit(2);
@@ -61,6 +66,7 @@ Arguments parse_arguments(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") usage("trains a Gated SSM LM with Birdie");
     else if (arg == "--resume") a.resume = true;
+    else if (arg == "--init-only") a.init_only = true;
     else if ((arg == "--config" || arg == "--set" || arg == "--stop-after-steps") && i + 1 < argc) {
       const std::string value = argv[++i];
       if (arg == "--config") a.config = value;
@@ -320,6 +326,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (arguments.init_only) {
+      // An untrained baseline that is still an ordinary run folder (the experiment's
+      // "scratch" arm): checkpoint 0 holds the initial weights.
+      if (run.start_step == 0) save(run, 0);
+      else std::printf("init-only: %s already holds step %lld\n", run.config.output.string().c_str(),
+                       (long long)run.start_step);
+      return 0;
+    }
     return train(run, arguments.stop_after_steps);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pretrain: %s\n", e.what());
