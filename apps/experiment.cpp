@@ -1,0 +1,442 @@
+// experiment: the Birdie comparison in one command. For every arm (birdie, birdie-causal,
+// ntp, ul2, uniform, scratch) and pre-training seed: pretrain from the same data, seed and
+// token budget; fine-tune on phone books and evaluate on held-out books with the same
+// protocol and budget (phonebook_eval); measure the validation loss of every objective
+// class on the same validation samples. Then compare the arms.
+//
+//   experiment --config configs/experiments/NAME.toml [--set section.key=value ...] [--report-only]
+//
+// Each arm and seed is an ordinary run folder made by pretrain (<output>/<arm>/seed-<s>),
+// so an interrupted experiment (Ctrl-C, a lost machine) resumes where it stopped when the
+// same command is run again, and a finished step is never redone. Outputs in <output>:
+// results.json, results.md (accuracy per arm × book size × queries, validation loss per
+// class, budgets and wall times), accuracy.svg (accuracy against the number of queries,
+// one line per arm) and finetune.svg (held-out accuracy against fine-tune steps).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "apps/common/child_process.h"
+#include "apps/common/experiment_config.h"
+#include "apps/common/run_config.h"
+#include "apps/common/svg_plot.h"
+#include "apps/common/trained_model.h"
+#include "apps/common/trainer.h"
+#include "data/token_shard.h"
+#include "engine/timer.h"
+#include "objectives/objective_grid.h"
+#include "objectives/validation_set.h"
+
+using namespace birdie;
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "experiment: %s\n"
+               "usage: experiment --config FILE [--set section.key=value ...] [--report-only]\n"
+               "  e.g. experiment --config configs/experiments/micro-cpu.toml\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+struct Unit {  // one arm, one pre-training seed
+  std::string arm;
+  int seed = 1;
+  fs::path folder;
+  std::string name() const { return arm + " seed " + std::to_string(seed); }
+};
+
+std::string clock_text(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buffer;
+}
+
+Json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return Json::object();
+  Json j = Json::parse(in, nullptr, false);
+  BIRDIE_CHECK(!j.is_discarded(), path.string(), " is not valid JSON. Fix: delete it and run the experiment again");
+  return j;
+}
+
+void write_json(const fs::path& path, const Json& j) {
+  const fs::path temporary = path.string() + ".tmp";
+  std::ofstream(temporary) << j.dump(2) << '\n';
+  fs::rename(temporary, path);
+}
+
+// Seconds each kind of step took, from the units' state files: the ETA's basis.
+struct Durations {
+  std::map<std::string, std::vector<double>> seen;
+  double mean(const std::string& kind) const {
+    const auto it = seen.find(kind);
+    if (it == seen.end() || it->second.empty()) return NAN;
+    double sum = 0;
+    for (double s : it->second) sum += s;
+    return sum / double(it->second.size());
+  }
+};
+
+class Experiment {
+ public:
+  explicit Experiment(apps::ExperimentConfig config) : c_(std::move(config)) {
+    for (int seed = 1; seed <= c_.seeds; ++seed)
+      for (const auto& arm : c_.arms) units_.push_back({arm, seed, c_.output / arm / ("seed-" + std::to_string(seed))});
+  }
+
+  // Every arm's run configuration is read before anything runs: a bad key fails now.
+  void check() const {
+    for (const auto& unit : units_) (void)apps::load_run_config(c_.run, pretrain_overrides(unit));
+    for (const char* program : {"pretrain", "phonebook_eval"})
+      BIRDIE_CHECK(fs::exists(apps::executable_folder() / program), "experiment: ", program, " is not built beside ",
+                   apps::executable_folder().string(), ". Fix: bash scripts/build.sh");
+  }
+
+  void run() {
+    fs::create_directories(c_.output);
+    std::printf("experiment %s: %zu arms x %d seeds -> %s\n", c_.source.string().c_str(), c_.arms.size(), c_.seeds,
+                c_.output.string().c_str());
+    for (const auto& unit : units_) {
+      fs::create_directories(unit.folder);
+      Json state = read_json(unit.folder / "experiment_state.json");
+      step(unit, state, "pretrain", [&] { return pretrain(unit); });
+      step(unit, state, "evaluate", [&] { return evaluate(unit); });
+      step(unit, state, "validation", [&] {
+        write_json(unit.folder / "validation.json", class_validation(unit));
+        return 0;
+      });
+    }
+  }
+
+  void report() const;
+
+ private:
+  std::vector<std::string> pretrain_overrides(const Unit& unit) const {
+    std::vector<std::string> o = apps::arm_overrides(unit.arm);
+    o.insert(o.end(), c_.overrides.begin(), c_.overrides.end());
+    o.push_back("run.output=\"" + unit.folder.string() + "\"");
+    o.push_back("run.seed=" + std::to_string(unit.seed));
+    return o;
+  }
+
+  // Runs one step of a unit unless its state file says it is done; records its duration.
+  template <class Work>
+  void step(const Unit& unit, Json& state, const std::string& kind, Work work) {
+    if (state.contains(kind)) {
+      std::printf("[%s] %s: done before (%s), skipped\n", unit.name().c_str(), kind.c_str(),
+                  clock_text(state[kind].get<double>()).c_str());
+      return;
+    }
+    std::printf("[%s] %s ... (%s elapsed, %s)\n", unit.name().c_str(), kind.c_str(), clock_text(clock_.seconds()).c_str(),
+                eta_text(unit, kind).c_str());
+    std::fflush(stdout);
+    Stopwatch watch;
+    const int code = work();
+    if (code == 130 || code == 128 + 2 || code == 128 + 15) {
+      std::printf("experiment: interrupted during %s of %s; run the same command again to continue\n", kind.c_str(),
+                  unit.name().c_str());
+      std::exit(130);
+    }
+    BIRDIE_CHECK(code == 0, unit.name(), ": ", kind, " failed with exit code ", code, "; its log ",
+                 (unit.folder / (kind + ".log")).string(), " ends with:\n",
+                 apps::tail_lines(unit.folder / (kind + ".log"), 12));
+    state[kind] = watch.seconds();
+    write_json(unit.folder / "experiment_state.json", state);
+  }
+
+  // Remaining time: every step not yet done, from the current one on, at the mean duration
+  // of the finished steps of its kind.
+  std::string eta_text(const Unit& current, const std::string& kind) const {
+    static const std::vector<std::string> kinds{"pretrain", "evaluate", "validation"};
+    Durations d;
+    std::vector<Json> states;
+    for (const auto& unit : units_) {
+      states.push_back(read_json(unit.folder / "experiment_state.json"));
+      for (const auto& [k, seconds] : states.back().items())
+        if (k != "pretrain" || apps::arm_is_pretrained(unit.arm)) d.seen[k].push_back(seconds.get<double>());
+    }
+    double left = 0;
+    bool reached = false;
+    for (std::size_t u = 0; u < units_.size(); ++u)
+      for (const auto& k : kinds) {
+        reached = reached || (units_[u].folder == current.folder && k == kind);
+        const bool applicable = k != "pretrain" || apps::arm_is_pretrained(units_[u].arm);
+        if (!reached || !applicable || states[u].contains(k)) continue;
+        const double mean = d.mean(k);
+        if (std::isnan(mean)) return "ETA after the first arm";
+        left += mean;
+      }
+    return "ETA " + clock_text(left);
+  }
+
+  int run_program(const Unit& unit, const std::string& program, const std::string& kind,
+                  const std::vector<std::string>& arguments) {
+    const fs::path log = unit.folder / (kind + ".log");
+    return apps::run_logged(apps::executable_folder() / program, arguments, log, [&](const std::string& last) {
+      std::printf("[%s] %s, %s elapsed: %s\n", unit.name().c_str(), kind.c_str(), clock_text(clock_.seconds()).c_str(),
+                  last.c_str());
+      std::fflush(stdout);
+    });
+  }
+
+  int pretrain(const Unit& unit) {
+    std::vector<std::string> arguments{"--config", c_.run.string(), "--resume"};
+    for (const auto& o : pretrain_overrides(unit)) arguments.insert(arguments.end(), {"--set", o});
+    if (!apps::arm_is_pretrained(unit.arm)) arguments.push_back("--init-only");
+    return run_program(unit, "pretrain", "pretrain", arguments);
+  }
+
+  int evaluate(const Unit& unit) {
+    auto list = [](const std::vector<int>& values) {
+      std::string out;
+      for (int v : values) {
+        if (!out.empty()) out += ',';
+        out += std::to_string(v);
+      }
+      return out;
+    };
+    const fs::path json = unit.folder / "phonebook.json";
+    std::vector<std::string> arguments{"--checkpoint", unit.folder.string(), "--entries", list(c_.eval_entries),
+                                       "--queries", list(c_.eval_queries), "--books", std::to_string(c_.eval_books),
+                                       "--seed", std::to_string(c_.eval_seed), "--protocol", c_.finetune_protocol,
+                                       "--finetune-steps", std::to_string(c_.finetune_steps), "--finetune-rows",
+                                       std::to_string(c_.finetune_rows), "--curve-books",
+                                       std::to_string(c_.curve_books), "--json", json.string() + ".tmp"};
+    if (c_.finetune_lr) arguments.insert(arguments.end(), {"--finetune-lr", std::to_string(*c_.finetune_lr)});
+    if (!c_.finetune_entries.empty()) arguments.insert(arguments.end(), {"--finetune-entries", c_.finetune_entries});
+    if (!c_.finetune_queries.empty()) arguments.insert(arguments.end(), {"--finetune-queries", c_.finetune_queries});
+    if (c_.curve_every > 0) arguments.insert(arguments.end(), {"--curve-every", std::to_string(c_.curve_every)});
+    if (c_.split_names) arguments.push_back("--split-names");
+    const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
+    arguments.insert(arguments.end(), {"--device", run.device});
+    const int code = run_program(unit, "phonebook_eval", "evaluate", arguments);
+    if (code == 0) fs::rename(json.string() + ".tmp", json);
+    return code;
+  }
+
+  // Mean validation loss per objective class over the whole grid, on samples drawn with
+  // the evaluation seed: the same samples for every arm, whatever its mixture.
+  Json class_validation(const Unit& unit) const {
+    const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
+    apps::TrainedModel trained = apps::load_trained_model(unit.folder, std::nullopt, parse_device(run.device), "auto");
+    const objectives::ObjectiveGrid grid = objectives::load_objective_grid(run.grid);
+    const data::ShardTokenSource text = data::open_split(run.data, "validation", static_cast<int>(run.model.vocab));
+    const auto sets = objectives::build_validation_sets(text, grid.configs, run.sequence_length, run.min_pack_tokens,
+                                                        run.validation_samples, c_.eval_seed);
+    const std::vector<double> losses = apps::validation_losses(*trained.lm, sets);
+    std::map<std::string, std::pair<double, int>> by_class;
+    for (std::size_t i = 0; i < grid.configs.size(); ++i) {
+      if (!std::isfinite(losses[i])) continue;
+      auto& cell = by_class[std::string(objectives::class_name(grid.configs[i].objective_class()))];
+      cell.first += losses[i];
+      cell.second += 1;
+    }
+    Json out = Json::object();
+    for (const auto& [name, cell] : by_class) out[name] = cell.first / cell.second;
+    return out;
+  }
+
+  apps::ExperimentConfig c_;
+  std::vector<Unit> units_;
+  Stopwatch clock_;
+};
+
+struct Spread {
+  std::vector<double> values;
+  double mean() const {
+    double s = 0;
+    for (double v : values) s += v;
+    return values.empty() ? NAN : s / double(values.size());
+  }
+  double min() const { return values.empty() ? NAN : *std::min_element(values.begin(), values.end()); }
+  double max() const { return values.empty() ? NAN : *std::max_element(values.begin(), values.end()); }
+  Json json() const { return {{"mean", mean()}, {"min", min()}, {"max", max()}, {"seeds", values.size()}}; }
+  std::string text() const {
+    char buffer[64];
+    if (values.size() <= 1) std::snprintf(buffer, sizeof buffer, "%.3f", mean());
+    else std::snprintf(buffer, sizeof buffer, "%.3f (%.3f-%.3f)", mean(), min(), max());
+    return buffer;
+  }
+};
+
+void Experiment::report() const {
+  using Cell = std::pair<int, int>;  // (entries, queries)
+  std::map<std::string, std::map<Cell, Spread>> accuracy;
+  std::map<std::string, Spread> overall;
+  std::map<std::string, std::map<int, Spread>> curves;  // fine-tune step → held-out accuracy
+  std::map<std::string, std::map<std::string, Spread>> validation;
+  std::map<std::string, Json> budget;
+  std::set<Cell> cells;
+  std::set<std::string> classes;
+  int complete = 0;
+  for (const auto& unit : units_) {
+    const Json state = read_json(unit.folder / "experiment_state.json");
+    if (!state.contains("validation")) continue;
+    ++complete;
+    const Json phonebook = read_json(unit.folder / "phonebook.json");
+    for (const auto& row : phonebook["table"]) {
+      const Cell cell{row["entries"].get<int>(), row["queries"].get<int>()};
+      cells.insert(cell);
+      accuracy[unit.arm][cell].values.push_back(row["accuracy"].get<double>());
+    }
+    overall[unit.arm].values.push_back(phonebook["accuracy"].get<double>());
+    if (phonebook["finetune"].is_object())
+      for (const auto& point : phonebook["finetune"]["curve"])
+        curves[unit.arm][point["step"].get<int>()].values.push_back(point["accuracy"].get<double>());
+    const Json losses = read_json(unit.folder / "validation.json");
+    for (const auto& [name, loss] : losses.items()) {
+      classes.insert(name);
+      validation[unit.arm][name].values.push_back(loss.get<double>());
+    }
+    const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
+    Json& b = budget[unit.arm];
+    const double tokens = apps::arm_is_pretrained(unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;
+    b["pretrain_tokens"] = tokens;
+    b["parameters"] = run.model.parameter_count();
+    b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + state["pretrain"].get<double>();
+    b["evaluate_seconds"] = b.value("evaluate_seconds", 0.0) + state["evaluate"].get<double>();
+    b["seeds"] = b.value("seeds", 0) + 1;
+  }
+  if (complete == 0) {
+    std::printf("experiment: no arm has finished yet; nothing to report\n");
+    return;
+  }
+
+  // results.json
+  Json arms = Json::object();
+  for (const auto& arm : c_.arms) {
+    if (!overall.count(arm)) continue;
+    Json table = Json::array();
+    for (const auto& [cell, spread] : accuracy.at(arm))
+      table.push_back({{"entries", cell.first}, {"queries", cell.second}, {"accuracy", spread.json()}});
+    Json curve = Json::array();
+    for (const auto& [step, spread] : curves[arm]) curve.push_back({{"step", step}, {"accuracy", spread.json()}});
+    Json losses = Json::object();
+    for (const auto& [name, spread] : validation[arm]) losses[name] = spread.json();
+    arms[arm] = {{"overrides", apps::arm_overrides(arm)}, {"accuracy", overall.at(arm).json()}, {"table", table},
+                 {"finetune_curve", curve},            {"validation_by_class", losses}, {"budget", budget.at(arm)}};
+  }
+  write_json(c_.output / "results.json",
+             {{"config", c_.source.string()}, {"run", c_.run.string()}, {"seeds", c_.seeds}, {"complete_units", complete},
+              {"units", units_.size()}, {"arms", arms}});
+
+  // results.md
+  std::ofstream md(c_.output / "results.md");
+  md << "# Experiment " << c_.source.string() << "\n\n"
+     << complete << " of " << units_.size() << " arm-seed runs complete; pre-training from `" << c_.run.string()
+     << "`, " << c_.seeds << " seed(s) per arm (mean, and min-max over seeds where there are several).\n\n"
+     << "## Phone-book digit accuracy after fine-tuning (random guessing: 0.10)\n\n| arm | all |";
+  for (const auto& cell : cells) md << " " << cell.first << " entries, " << cell.second << " q |";
+  md << "\n|---|---|";
+  for (std::size_t i = 0; i < cells.size(); ++i) md << "---|";
+  md << "\n";
+  for (const auto& arm : c_.arms) {
+    if (!overall.count(arm)) continue;
+    md << "| " << arm << " | " << overall.at(arm).text() << " |";
+    for (const auto& cell : cells) {
+      const auto it = accuracy.at(arm).find(cell);
+      md << " " << (it == accuracy.at(arm).end() ? "-" : it->second.text()) << " |";
+    }
+    md << "\n";
+  }
+  md << "\n## Validation loss by objective class (the whole grid, the same samples for every arm)\n\n| arm |";
+  for (const auto& name : classes) md << " " << name << " |";
+  md << "\n|---|";
+  for (std::size_t i = 0; i < classes.size(); ++i) md << "---|";
+  md << "\n";
+  for (const auto& arm : c_.arms) {
+    if (!validation.count(arm)) continue;
+    md << "| " << arm << " |";
+    for (const auto& name : classes) {
+      const auto it = validation.at(arm).find(name);
+      md << " " << (it == validation.at(arm).end() ? "-" : it->second.text()) << " |";
+    }
+    md << "\n";
+  }
+  md << "\n## Budget\n\n| arm | parameters | pre-training tokens per seed | pre-training time | fine-tune + evaluation "
+        "time |\n|---|---|---|---|---|\n";
+  for (const auto& arm : c_.arms) {
+    if (!budget.count(arm)) continue;
+    const Json& b = budget.at(arm);
+    md << "| " << arm << " | " << b["parameters"].get<std::int64_t>() << " | "
+       << static_cast<std::int64_t>(b["pretrain_tokens"].get<double>()) << " | "
+       << clock_text(b["pretrain_seconds"].get<double>()) << " | " << clock_text(b["evaluate_seconds"].get<double>())
+       << " |\n";
+  }
+  md << "\nPlots: `accuracy.svg` (accuracy against the number of queries), `finetune.svg` (held-out accuracy "
+        "during fine-tuning).\n";
+  md.close();
+
+  // accuracy.svg: one chart per book size; finetune.svg: the learning curves.
+  std::vector<apps::Chart> charts;
+  std::set<int> sizes;
+  for (const auto& cell : cells) sizes.insert(cell.first);
+  for (int size : sizes) {
+    apps::Chart chart{"Digit accuracy, books of " + std::to_string(size) + " entries", "numbers asked (queries)",
+                      "digit accuracy", {}};
+    for (const auto& arm : c_.arms) {
+      if (!accuracy.count(arm)) continue;
+      apps::PlotSeries series{arm, {}};
+      for (const auto& [cell, spread] : accuracy.at(arm))
+        if (cell.first == size) series.points.emplace_back(cell.second, spread.mean());
+      if (!series.points.empty()) chart.series.push_back(series);
+    }
+    charts.push_back(chart);
+  }
+  apps::write_svg_charts(c_.output / "accuracy.svg", charts);
+  apps::Chart finetune{"Held-out digit accuracy during fine-tuning", "fine-tune step", "digit accuracy", {}};
+  for (const auto& arm : c_.arms) {
+    if (!curves.count(arm)) continue;
+    apps::PlotSeries series{arm, {}};
+    for (const auto& [step, spread] : curves.at(arm)) series.points.emplace_back(step, spread.mean());
+    finetune.series.push_back(series);
+  }
+  apps::write_svg_charts(c_.output / "finetune.svg", {finetune});
+
+  std::printf("\n");
+  std::fflush(stdout);
+  std::ifstream shown(c_.output / "results.md");
+  std::string line;
+  while (std::getline(shown, line)) std::printf("%s\n", line.c_str());
+  std::printf("\nresults: %s, %s, %s, %s\n", (c_.output / "results.md").string().c_str(),
+              (c_.output / "results.json").string().c_str(), (c_.output / "accuracy.svg").string().c_str(),
+              (c_.output / "finetune.svg").string().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path config;
+  std::vector<std::string> overrides;
+  bool report_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") usage("the Birdie comparison: pretrain, fine-tune and evaluate every arm");
+    else if (arg == "--report-only") report_only = true;
+    else if (arg == "--config" && i + 1 < argc) config = argv[++i];
+    else if (arg == "--set" && i + 1 < argc) overrides.emplace_back(argv[++i]);
+    else usage("unknown or incomplete argument '" + arg + "'");
+  }
+  if (config.empty()) usage("--config is required");
+  try {
+    Experiment experiment(apps::load_experiment_config(config, overrides));
+    experiment.check();
+    if (!report_only) experiment.run();
+    experiment.report();
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "experiment: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The experiment program end to end on the CPU, tiny: three arms (birdie, ntp, scratch) of
+# a few steps each, then the same command again, which must redo nothing.
+#   tests/experiment.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd)
+cd "$2"
+apps=$build/apps
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$apps/prepare_data" --out "$work/data" --vocab 1024 > "$work/prepare.log"
+cat > "$work/tiny.toml" <<TOML
+[experiment]
+output = "$work/out"
+run = "configs/experiments/micro-cpu-run.toml"
+arms = ["birdie", "ntp", "scratch"]
+seeds = 1
+set = ["data.path=\"$work/data\"", "model.vocab=1024", "model.dim=32", "model.state=64", "model.layers=2",
+       "batch.sequence_length=128", "batch.rows=2", "batch.min_pack_tokens=32", "schedule.steps=3",
+       "schedule.log_every=1", "optimizer.warmup_steps=1", "objectives.validation_samples=1",
+       "objectives.candidates=32", "objectives.critic_iterations=5"]
+
+[finetune]
+steps = 2
+rows = 2
+curve_every = 1
+curve_books = 2
+
+[evaluation]
+entries = [2]
+queries = [1]
+books = 2
+TOML
+
+"$apps/experiment" --config "$work/tiny.toml" | tee "$work/first.log"
+for file in results.json results.md accuracy.svg finetune.svg; do test -s "$work/out/$file"; done
+test -d "$work/out/ntp/seed-1/checkpoints"
+python3 - "$work/out/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+arms = r["arms"]
+assert list(arms) == ["birdie", "ntp", "scratch"], list(arms)
+for name, arm in arms.items():
+    assert 0 <= arm["accuracy"]["mean"] <= 1, arm
+    assert [p["step"] for p in arm["finetune_curve"]] == [0, 1, 2], arm["finetune_curve"]
+    assert len(arm["validation_by_class"]) == 7, arm["validation_by_class"]
+assert arms["scratch"]["budget"]["pretrain_tokens"] == 0
+assert arms["ntp"]["budget"]["pretrain_tokens"] == arms["birdie"]["budget"]["pretrain_tokens"] == 3 * 2 * 128
+print("results.json: 3 arms, curves, per-class validation losses")
+PY
+
+# The same command again: every step is found done and nothing is retrained.
+"$apps/experiment" --config "$work/tiny.toml" | tee "$work/second.log"
+test "$(grep -c 'done before' "$work/second.log")" -eq 9
+! grep -q '\] pretrain \.\.\.' "$work/second.log"
+
+# A bad experiment file is refused with exit code 2, naming the key.
+set +e
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.arms='["birdie", "gpt"]' 2> "$work/bad.log"
+status=$?
+set -e
+cat "$work/bad.log"
+test "$status" -eq 2
+grep -q "unknown arm 'gpt'" "$work/bad.log"
+echo "experiment: all checks passed"
