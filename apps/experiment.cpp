@@ -276,6 +276,7 @@ void Experiment::report() const {
   std::map<std::string, Spread> overall;
   std::map<std::string, std::map<int, Spread>> curves;  // fine-tune step → held-out accuracy
   std::map<std::string, std::map<std::string, Spread>> validation;
+  std::map<std::string, std::map<std::string, Spread>> mixture;  // the mean over a run's evaluations
   std::map<std::string, Json> budget;
   std::set<Cell> cells;
   std::set<std::string> classes;
@@ -298,6 +299,16 @@ void Experiment::report() const {
     for (const auto& [name, loss] : losses.items()) {
       classes.insert(name);
       validation[unit.arm][name].values.push_back(loss.get<double>());
+    }
+    if (apps::arm_is_pretrained(unit.arm)) {
+      std::map<std::string, Spread> over_run;
+      std::ifstream evaluations(unit.folder / "evaluations.jsonl");
+      for (std::string line; std::getline(evaluations, line);) {
+        const Json j = Json::parse(line, nullptr, false);
+        if (j.is_object() && j.contains("mixture_by_class"))
+          for (const auto& [name, p] : j["mixture_by_class"].items()) over_run[name].values.push_back(p.get<double>());
+      }
+      for (const auto& [name, spread] : over_run) mixture[unit.arm][name].values.push_back(spread.mean());
     }
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
     Json& b = budget[unit.arm];
@@ -322,10 +333,14 @@ void Experiment::report() const {
       table.push_back({{"entries", cell.first}, {"queries", cell.second}, {"accuracy", spread.json()}});
     Json curve = Json::array();
     for (const auto& [step, spread] : curves[arm]) curve.push_back({{"step", step}, {"accuracy", spread.json()}});
-    Json losses = Json::object();
+    Json losses = Json::object(), classes_mixture = Json::object();
     for (const auto& [name, spread] : validation[arm]) losses[name] = spread.json();
-    arms[arm] = {{"overrides", apps::arm_overrides(arm)}, {"accuracy", overall.at(arm).json()}, {"table", table},
-                 {"finetune_curve", curve},            {"validation_by_class", losses}, {"budget", budget.at(arm)}};
+    if (mixture.count(arm))
+      for (const auto& [name, spread] : mixture.at(arm)) classes_mixture[name] = spread.json();
+    arms[arm] = {{"overrides", apps::arm_overrides(arm)}, {"accuracy", overall.at(arm).json()},
+                 {"table", table},                     {"finetune_curve", curve},
+                 {"validation_by_class", losses},      {"mixture_by_class", classes_mixture},
+                 {"budget", budget.at(arm)}};
   }
   write_json(c_.output / "results.json",
              {{"config", c_.source.string()}, {"run", c_.run.string()}, {"seeds", c_.seeds}, {"complete_units", complete},
@@ -350,20 +365,26 @@ void Experiment::report() const {
     }
     md << "\n";
   }
-  md << "\n## Validation loss by objective class (the whole grid, the same samples for every arm)\n\n| arm |";
-  for (const auto& name : classes) md << " " << name << " |";
-  md << "\n|---|";
-  for (std::size_t i = 0; i < classes.size(); ++i) md << "---|";
-  md << "\n";
-  for (const auto& arm : c_.arms) {
-    if (!validation.count(arm)) continue;
-    md << "| " << arm << " |";
-    for (const auto& name : classes) {
-      const auto it = validation.at(arm).find(name);
-      md << " " << (it == validation.at(arm).end() ? "-" : it->second.text()) << " |";
-    }
+  // One row per arm, one column per objective class.
+  auto class_table = [&](const std::string& title, const std::map<std::string, std::map<std::string, Spread>>& values,
+                         const char* missing) {
+    md << "\n## " << title << "\n\n| arm |";
+    for (const auto& name : classes) md << " " << name << " |";
+    md << "\n|---|";
+    for (std::size_t i = 0; i < classes.size(); ++i) md << "---|";
     md << "\n";
-  }
+    for (const auto& arm : c_.arms) {
+      if (!values.count(arm)) continue;
+      md << "| " << arm << " |";
+      for (const auto& name : classes) {
+        const auto it = values.at(arm).find(name);
+        md << " " << (it == values.at(arm).end() ? missing : it->second.text()) << " |";
+      }
+      md << "\n";
+    }
+  };
+  class_table("Validation loss by objective class (the whole grid, the same samples for every arm)", validation, "-");
+  class_table("Pre-training mixture by objective class (the mean over the run's evaluations)", mixture, "0");
   md << "\n## Budget\n\n| arm | parameters | pre-training tokens per seed | pre-training time | fine-tune + evaluation "
         "time |\n|---|---|---|---|---|\n";
   for (const auto& arm : c_.arms) {
