@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -41,6 +42,11 @@ using namespace birdie;
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 struct Arguments {
   fs::path config;
@@ -140,6 +146,13 @@ Run set_up(const Arguments& arguments) {
     if (!latest) {
       std::printf("resume: no checkpoint in %s yet, starting from step 0\n", checkpoints.string().c_str());
     } else {
+      // A run continues only on the token ids it was trained on: a data folder prepared
+      // again (other tokenizer rules, another vocabulary) comes with another tokenizer.
+      const fs::path run_tokenizer = c.output / "tokenizer.model";
+      BIRDIE_CHECK(!fs::exists(run_tokenizer) || file_bytes(run_tokenizer) == file_bytes(c.data / "tokenizer.model"),
+                   c.output.string(), " was trained with the tokenizer ", run_tokenizer.string(), ", not with ",
+                   (c.data / "tokenizer.model").string(), " (the data folder was prepared again since). Fix: start a "
+                   "new run in another folder (--set run.output=...), or move ", c.output.string(), " away");
       const model::TrainingState state = model::load_checkpoint(*latest, *run.lm, &run.trainer->optimizer());
       bandit::restore_policy(*run.policy, state);
       run.loader->restore(objectives::LoaderPosition::parse(state.data_position));

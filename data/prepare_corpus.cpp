@@ -108,6 +108,14 @@ PrepareSummary prepare_corpus(const PrepareOptions& options) {
   summary.tokenizer = options.out / "tokenizer.model";
   const auto tokenizer_start = Clock::now();
   if (!options.existing_tokenizer.empty()) {
+    try {
+      // Checked under its own name, before the copy: an old-rules tokenizer is refused here.
+      (void)Tokenizer::load(options.existing_tokenizer);
+    } catch (const Error& e) {
+      throw Error(detail::concat(e.what(), "\n--tokenizer ", options.existing_tokenizer.string(),
+                                 " cannot be reused: leave --tokenizer out and prepare_data trains one by the current "
+                                 "rules"));
+    }
     if (std::filesystem::absolute(options.existing_tokenizer) != std::filesystem::absolute(summary.tokenizer))
       std::filesystem::copy_file(options.existing_tokenizer, summary.tokenizer,
                                  std::filesystem::copy_options::overwrite_existing);
@@ -191,7 +199,8 @@ PrepareSummary prepare_corpus(const PrepareOptions& options) {
   nlohmann::json manifest = {
       {"format", "birdie token shards"}, {"shard_version", token_shard_version},
       {"corpus", options.corpus},         {"vocab_size", summary.vocab_size},
-      {"tokenizer", "tokenizer.model"},   {"documents", summary.documents},
+      {"tokenizer", "tokenizer.model"},   {"tokenizer_rules", tokenizer_rules_version},
+      {"documents", summary.documents},
       {"validation_documents", summary.validation_documents},
       {"validation_fraction", options.validation_fraction},
       {"train_tokens", summary.train_tokens}, {"validation_tokens", summary.validation_tokens},

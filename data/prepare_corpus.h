@@ -4,7 +4,8 @@
 //   tokenizer.model            SentencePiece model (reserved ids 0..118)
 //   train_00000.bin …          token shards of the training split (token_shard.h)
 //   validation_00000.bin …     token shards of the validation split
-//   manifest.json              what was written: vocabulary, documents, tokens, files
+//   manifest.json              what was written: vocabulary, tokenizer rules version,
+//                              documents, tokens, files (open_split checks the rules)
 // Every document is encoded and followed by <eos>; documents are assigned to a split by
 // a hash of their text (is_validation_document).
 #pragma once

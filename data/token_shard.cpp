@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "data/tokenizer.h"
@@ -186,10 +187,28 @@ std::vector<std::filesystem::path> list_shards(const std::filesystem::path& dire
   return found;
 }
 
+void check_data_folder_manifest(const std::filesystem::path& directory) {
+  const auto path = directory / "manifest.json";
+  const std::string fix = ". Fix: re-run prepare_data --out " + directory.string() +
+                          " (it writes the tokenizer, the shards and the manifest together)";
+  std::ifstream in(path);
+  BIRDIE_CHECK(in, "data folder ", directory.string(), " has no manifest.json", fix);
+  const nlohmann::json manifest = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  BIRDIE_CHECK(!manifest.is_discarded() && manifest.is_object(), path.string(), " is not a JSON object", fix);
+  const auto rules = manifest.find("tokenizer_rules");
+  BIRDIE_CHECK(rules != manifest.end(), path.string(), " has no \"tokenizer_rules\": the folder was made by the old "
+               "tokenizer rules (digits merged, no byte fallback, newlines lost), this build needs rules ",
+               tokenizer_rules_version, fix);
+  BIRDIE_CHECK(rules->is_number_integer() && rules->get<int>() == tokenizer_rules_version, path.string(),
+               " says \"tokenizer_rules\": ", rules->dump(), " but this build reads rules ", tokenizer_rules_version,
+               fix);
+}
+
 ShardTokenSource open_split(const std::filesystem::path& directory, const std::string& split, int model_vocab_size) {
   const auto paths = list_shards(directory, split);
   BIRDIE_CHECK(!paths.empty(), "data folder ", directory.string(), " has no ", split,
                "_*.bin shards. Fix: run prepare_data --out ", directory.string());
+  check_data_folder_manifest(directory);
   const Tokenizer tokenizer = Tokenizer::load(directory / "tokenizer.model");
   std::vector<VocabularyClaim> claims{{"tokenizer", tokenizer.path().string(), tokenizer.vocab_size()}};
   if (model_vocab_size > 0) claims.push_back({"model config", "(vocab_size)", model_vocab_size});

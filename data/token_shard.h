@@ -82,8 +82,14 @@ class ShardTokenSource final : public TokenSource {
 std::vector<std::filesystem::path> list_shards(const std::filesystem::path& directory,
                                                const std::string& split);
 
-// Opens a prepared data folder's split: the shards and the tokenizer.model beside them,
-// checking that tokenizer, shards and (when > 0) the model's vocabulary size agree.
+// Checks a prepared data folder's manifest.json: its "tokenizer_rules" must be
+// tokenizer_rules_version (data/tokenizer.h). A folder without the field was made by the
+// old rules and is refused, with the fix: re-run prepare_data.
+void check_data_folder_manifest(const std::filesystem::path& directory);
+
+// Opens a prepared data folder's split: the manifest (check_data_folder_manifest), the
+// shards and the tokenizer.model beside them, checking that tokenizer, shards and (when
+// > 0) the model's vocabulary size agree.
 ShardTokenSource open_split(const std::filesystem::path& directory, const std::string& split,
                             int model_vocab_size = 0);
 

@@ -3,6 +3,7 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <algorithm>
 #include <sstream>
 #include <unordered_map>
 
@@ -44,15 +45,77 @@ class LineIterator final : public sentencepiece::SentenceIterator {
   std::string line_;
 };
 
+bool is_byte_piece(const std::string& piece) {
+  return piece.size() == 6 && piece.starts_with("<0x") && piece.back() == '>';
+}
+
+// Refuses a model made by other rules than tokenizer_rules_version's. The model file does
+// not say which options trained it in a form the public SentencePiece API reads, so the
+// check looks at what the model does: no vocabulary piece may hold a digit with anything
+// else (split_digits; a probe alone could miss it when no number happens to use such a
+// piece), and text that the old rules mangle must come back exactly, without <unk>, with
+// one piece per digit. One pass over the vocabulary and a few encodes: cheap enough for
+// every load.
+void check_tokenizer_rules(const Tokenizer& tokenizer) {
+  const auto refuse = [&](const std::string& broken, const std::string& evidence) {
+    throw Error(detail::concat(
+        "tokenizer ", tokenizer.path().string(), " was made by older tokenizer rules: ", broken, " (", evidence,
+        "). BIRDIE.md §1 needs one piece per digit, byte fallback and newlines kept (tokenizer rules ",
+        tokenizer_rules_version, "). Fix: re-run prepare_data, which makes the tokenizer and the token shards "
+        "together (shards written with the old tokenizer cannot be reused), and train new runs on that folder"));
+  };
+  for (Token id = special_tokens::reserved_count; id < tokenizer.vocab_size(); ++id) {
+    const std::string piece = tokenizer.piece(id);
+    if (piece.size() > 1 && !is_byte_piece(piece) &&
+        std::any_of(piece.begin(), piece.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      refuse("digits are merged into multi-digit pieces", "id " + std::to_string(id) + " is '" + piece + "'");
+  }
+  struct Probe {
+    std::string text;
+    int digits;  // how many pieces must decode to exactly one digit
+  };
+  const Probe probes[] = {
+      {"0123456789\n", 10},
+      {"555-010-9999\n", 10},
+      {"Ana Silva: 555-010-9999\nBo Li: 555-010-1234\n", 20},
+      // Unseen characters, a tab, a control byte, leading and repeated spaces, blank lines.
+      {"  caf\xC3\xA9\t\xF0\x9F\x99\x82 \x01  two  spaces\n\n", 0},
+  };
+  for (const Probe& probe : probes) {
+    const std::vector<Token> ids = tokenizer.encode(probe.text);
+    const std::string decoded = tokenizer.decode(ids);
+    const bool has_unknown = std::find(ids.begin(), ids.end(), special_tokens::unk) != ids.end();
+    int digit_pieces = 0;
+    for (const Token id : ids) {
+      const std::string piece = tokenizer.decode(std::span<const Token>(&id, 1));
+      digit_pieces += piece.size() == 1 && piece[0] >= '0' && piece[0] <= '9';
+    }
+    const char* broken = has_unknown ? "unseen characters become <unk> (no byte fallback)"
+                         : decoded != probe.text
+                             ? "encode then decode does not give the text back (newlines or spaces are not kept)"
+                         : digit_pieces != probe.digits ? "digits are merged into multi-digit pieces"
+                                                        : nullptr;
+    if (broken == nullptr) continue;
+    std::string shown;
+    for (const Token id : ids) {
+      if (!shown.empty()) shown += ' ';
+      shown += tokenizer.piece(id);
+    }
+    refuse(broken, std::string(probe.digits > 0 ? "a phone number" : "a test text") + " encodes as [" + shown + "]");
+  }
+}
+
 }  // namespace
 
 void Tokenizer::train(const std::vector<std::string>& documents,
                       const std::filesystem::path& model_path,
                       const TokenizerTrainingOptions& options) {
   BIRDIE_CHECK(!documents.empty(), "tokenizer training: no documents to train on");
-  BIRDIE_CHECK(options.vocab_size > special_tokens::reserved_count + 8, "tokenizer training: vocab_size ",
-               options.vocab_size, " leaves no room after the ", special_tokens::reserved_count,
-               " reserved symbols");
+  BIRDIE_CHECK(options.vocab_size >= minimum_vocab_size, "tokenizer training: vocab_size ", options.vocab_size,
+               " is below the minimum of ", minimum_vocab_size, ": the ", special_tokens::reserved_count,
+               " reserved symbols and the ", byte_piece_count, " byte pieces take ",
+               special_tokens::reserved_count + byte_piece_count,
+               " ids, and SentencePiece needs one more per distinct character of the corpus. Fix: a larger --vocab");
   std::string user_symbols;
   // <sg> (4) onwards are user-defined symbols; 0..3 are SentencePiece's own pad/unk/bos/eos.
   for (Token id = special_tokens::start_generating; id < special_tokens::reserved_count; ++id) {
@@ -72,12 +135,32 @@ void Tokenizer::train(const std::vector<std::string>& documents,
       {"pad_id", "0"}, {"unk_id", "1"}, {"bos_id", "2"}, {"eos_id", "3"},
       {"pad_piece", "<pad>"}, {"unk_piece", "<unk>"}, {"bos_piece", "<bos>"}, {"eos_piece", "<eos>"},
       {"user_defined_symbols", user_symbols},
+      // The rules of BIRDIE.md §1 (tokenizer_rules_version 2), as LLaMA's tokenizer has them:
+      // - split_digits: no piece holds a digit with anything else, so "555-010-9999" is
+      //   ten digit pieces whatever the corpus;
+      // - byte_fallback: a character outside the vocabulary becomes its UTF-8 bytes (256
+      //   byte pieces after the reserved ids) instead of <unk>, so decode gives it back;
+      // - identity normalization, no whitespace clean-up: the default nmt_nfkc turns "\n"
+      //   into a space and rewrites characters, and remove_extra_whitespaces drops leading,
+      //   trailing and repeated spaces; both break the exact round trip. Training sees lines
+      //   without their newline (LineIterator), so "\n" is the byte piece <0x0A>: one token
+      //   per newline, never merged with the text around it. (A user-defined "\n" at id 119
+      //   would give the same one token per newline from the same training lines, at the
+      //   cost of one more fixed id and one piece less for text: the byte piece it is.)
+      // - allow_whitespace_only_pieces: with spaces kept, runs of spaces (indentation,
+      //   ASCII art in the fortunes) become pieces such as "▁▁▁▁" instead of one token each.
+      {"split_digits", "true"},
+      {"byte_fallback", "true"},
+      {"normalization_rule_name", "identity"},
+      {"remove_extra_whitespaces", "false"},
+      {"allow_whitespace_only_pieces", "true"},
       {"minloglevel", "2"},
   };
   LineIterator lines(documents);
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, &lines);
-  BIRDIE_CHECK(status.ok(), "tokenizer training for ", model_path.string(), " failed: ",
-               status.ToString(), ". Fix: a smaller --vocab or a larger corpus");
+  BIRDIE_CHECK(status.ok(), "tokenizer training for ", model_path.string(), " failed: ", status.ToString(),
+               ". Fix: a smaller --vocab or a larger corpus (or a larger --vocab when SentencePiece says the "
+               "characters do not fit)");
   // SentencePiece writes <prefix>.model and <prefix>.vocab; keep the name the caller asked for.
   std::filesystem::path written = prefix;
   written += ".model";
@@ -101,6 +184,7 @@ Tokenizer Tokenizer::load(const std::filesystem::path& model_path, int expected_
                  t.piece(id), "' but BIRDIE.md §1 reserves it for '", expected,
                  "'. Fix: retrain the tokenizer with prepare_data");
   }
+  check_tokenizer_rules(t);
   if (expected_vocab_size > 0)
     check_vocabulary_agreement({{"tokenizer", model_path.string(), size},
                                 {"expected", "(caller)", expected_vocab_size}});

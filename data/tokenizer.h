@@ -1,5 +1,8 @@
 // The SentencePiece tokenizer, trained by the project on the user's corpus, with the
-// reserved symbols of BIRDIE.md §1 at ids 0..118 (data/special_tokens.h).
+// reserved symbols of BIRDIE.md §1 at ids 0..118 (data/special_tokens.h) and its rules:
+// one piece per digit (a phone number is one token per digit), byte fallback (any byte
+// encodes, nothing becomes <unk>), and text kept exactly through encode and decode
+// (newlines, tabs, runs of spaces: a phone book is one entry per line).
 #pragma once
 
 #include <filesystem>
@@ -17,6 +20,18 @@ class SentencePieceProcessor;
 
 namespace birdie::data {
 
+// The version of those rules, written into a data folder's manifest.json
+// ("tokenizer_rules"). 1 (never written): SentencePiece's defaults, digits merged, unseen
+// characters <unk>, newlines turned into spaces. 2: the rules above. Shards hold token
+// ids, so a data folder made by other rules must be prepared again as a whole.
+constexpr int tokenizer_rules_version = 2;
+
+// Byte fallback puts the 256 byte pieces <0x00> … <0xFF> right after the reserved ids.
+constexpr int byte_piece_count = 256;
+// The smallest vocabulary that leaves room for one text piece; SentencePiece also needs one
+// id per distinct character it keeps (character_coverage), so real corpora need more.
+constexpr int minimum_vocab_size = special_tokens::reserved_count + byte_piece_count + 1;
+
 struct TokenizerTrainingOptions {
   int vocab_size = 4096;
   // SentencePiece reads at most this many sentences (lines), sampled at random: it keeps
@@ -30,13 +45,14 @@ struct TokenizerTrainingOptions {
 class Tokenizer {
  public:
   // Trains on `documents` (each split into lines, SentencePiece's sentences) and writes
-  // `model_path` (e.g. out/tokenizer.model). Newlines are not tokens: SentencePiece's
-  // normalization turns them into spaces.
+  // `model_path` (e.g. out/tokenizer.model). Training sees no newline, so a newline
+  // encodes as its byte piece <0x0A>: always one token, never merged into a word piece.
   static void train(const std::vector<std::string>& documents,
                     const std::filesystem::path& model_path,
                     const TokenizerTrainingOptions& options);
 
-  // Loads a model and checks that ids 0..118 hold the reserved symbols. With
+  // Loads a model and checks that ids 0..118 hold the reserved symbols and that it follows
+  // the rules above (a model made by older rules is refused: re-run prepare_data). With
   // expected_vocab_size > 0, a different vocabulary size is an error naming the file.
   static Tokenizer load(const std::filesystem::path& model_path, int expected_vocab_size = 0);
 

@@ -10,7 +10,10 @@ bash scripts/build.sh
 apps=${BUILD_DIR:-build}/apps
 run=runs/tiny-cpu
 
-if [ ! -f data_out/fortunes/manifest.json ]; then
+# Prepared again when missing or made by older tokenizer rules (no "tokenizer_rules": 2 in
+# the manifest), which pretrain refuses; a run trained on the old tokens is set aside.
+if ! grep -qs '"tokenizer_rules": 2' data_out/fortunes/manifest.json; then
+  if [ -f data_out/fortunes/manifest.json ] && [ -d "$run" ]; then mv "$run" "$run.old-tokenizer-$(date +%s)"; fi
   "$apps"/prepare_data --corpus fortunes --out data_out/fortunes
 fi
 "$apps"/pretrain --config configs/tiny-cpu.toml --resume "$@"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End to end on the CPU: prepare a small data set, pretrain a tiny model with Birdie and
 # with NTP (in bf16 compute), check that a run cut in two jobs (--stop-after-steps, then --resume) gives
-# exactly the losses and mixtures of an uninterrupted one, evaluate it on phone books,
-# generate text, check that a bad configuration or precision is refused with exit code 2,
-# and that the planning tools (memory_plan, step_bench) read run configurations.
+# exactly the losses and mixtures of an uninterrupted one and that it does not resume with another
+# tokenizer, evaluate it on phone books, generate text, check that a bad configuration or precision is
+# refused with exit code 2, and that the planning tools (memory_plan, step_bench) read run configurations.
 #   tests/end_to_end.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -47,6 +47,18 @@ for name, keys in [("metrics.jsonl", ["step", "loss", "grad_norm", "lr"]),
     print(f"{name}: {len(x)} records identical")
 PY
 test -s "$work/birdie/plot.svg"
+
+step "a run does not continue with another tokenizer (its data folder prepared again)"
+cp "$work/resumed/tokenizer.model" "$work/tokenizer.saved"
+printf 'x' >> "$work/resumed/tokenizer.model"
+set +e
+"$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/resumed\"" --resume 2> "$work/retokenized.log"
+status=$?
+set -e
+tail -1 "$work/retokenized.log"
+test "$status" -ne 0
+grep -q "prepared again" "$work/retokenized.log"
+cp "$work/tokenizer.saved" "$work/resumed/tokenizer.model"
 
 step "pretrain with NTP, in bf16 compute over fp32 master weights"
 "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/ntp\"" --set objectives.mixture=ntp --set schedule.steps=6 \

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <iterator>
 
 #include "data/prepare_corpus.h"
 #include "data/token_shard.h"
@@ -15,9 +16,13 @@ TEST_CASE("prepare_corpus: documents end up in one split each, encoded and follo
   std::vector<std::string> documents;
   {
     std::ofstream corpus(dir.path / "corpus.jsonl");
+    // Varied words: digits are single pieces, so the words must give the vocabulary its
+    // pieces beyond the reserved ids and the 256 byte pieces.
+    const char* towns[] = {"Paris", "Lisbon", "Oslo", "Nairobi", "Lima", "Hanoi", "Quito", "Perth"};
+    const char* weather[] = {"fine", "rainy", "windy", "cold", "sunny", "foggy", "humid", "mild"};
     for (int i = 0; i < 400; ++i) {
-      documents.push_back("Document " + std::to_string(i) + " says the weather in town number " +
-                          std::to_string(i * 7 % 13) + " is fine today.");
+      documents.push_back("Document " + std::to_string(i) + " says the weather in " + towns[i % 8] + " number " +
+                          std::to_string(i * 7 % 13) + " is " + weather[i * 3 % 8] + " today.");
       corpus << "{\"text\": \"" << documents.back() << "\"}\n";
     }
     corpus << "{\"text\": 5}\n";  // malformed: skipped with --skip-malformed semantics
@@ -25,7 +30,7 @@ TEST_CASE("prepare_corpus: documents end up in one split each, encoded and follo
   PrepareOptions options;
   options.corpus = (dir.path / "corpus.jsonl").string();
   options.out = dir.path / "out";
-  options.tokenizer.vocab_size = 200;
+  options.tokenizer.vocab_size = 420;
   options.validation_fraction = 0.1;
   options.threads = 2;
   options.shard_tokens = 2000;  // several shards
@@ -34,15 +39,20 @@ TEST_CASE("prepare_corpus: documents end up in one split each, encoded and follo
   const PrepareSummary summary = prepare_corpus(options);
   CHECK(summary.documents == 400);
   CHECK(summary.malformed_lines == 1);
-  CHECK(summary.vocab_size == 200);
+  CHECK(summary.vocab_size == 420);
   CHECK(summary.validation_documents > 10);
   CHECK(summary.validation_documents < 80);
   CHECK(list_shards(options.out, "train").size() > 1);
   CHECK(std::filesystem::exists(options.out / "manifest.json"));
+  {
+    std::ifstream manifest(options.out / "manifest.json");
+    const std::string text((std::istreambuf_iterator<char>(manifest)), std::istreambuf_iterator<char>());
+    CHECK(text.find("\"tokenizer_rules\": " + std::to_string(tokenizer_rules_version)) != std::string::npos);
+  }
 
-  const Tokenizer tokenizer = Tokenizer::load(options.out / "tokenizer.model", 200);
-  const ShardTokenSource train = open_split(options.out, "train", 200);
-  const ShardTokenSource validation = open_split(options.out, "validation", 200);
+  const Tokenizer tokenizer = Tokenizer::load(options.out / "tokenizer.model", 420);
+  const ShardTokenSource train = open_split(options.out, "train", 420);
+  const ShardTokenSource validation = open_split(options.out, "validation", 420);
   CHECK(train.size() == summary.train_tokens);
   CHECK(validation.size() == summary.validation_tokens);
   // Decode the training stream document by document: the training documents in order.
