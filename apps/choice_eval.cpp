@@ -12,6 +12,7 @@
 // reported beside it. Accuracies overall and by number of choices, with the random
 // baseline (the mean of 1/choices). An item whose prompt and longest choice do not fit the
 // context (the model's training sequence length, or --context) is skipped and reported.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>

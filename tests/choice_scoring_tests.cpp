@@ -123,7 +123,7 @@ TEST_CASE("the prompt's bidirectional prefix never sees the choice") {
 }
 
 TEST_CASE("argmin: the first smallest") {
-  CHECK(apps::argmin({2.0, 1.0, 3.0}) == 1);
-  CHECK(apps::argmin({1.0, 1.0}) == 0);
+  CHECK(apps::argmin({2.0, 1.0, 3.0}) == 1u);
+  CHECK(apps::argmin({1.0, 1.0}) == 0u);
   CHECK_THROWS_AS(apps::argmin({}), Error);
 }
