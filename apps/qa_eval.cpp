@@ -109,8 +109,9 @@ std::size_t bucket_of(const std::vector<int>& bounds, std::int64_t tokens) {
   return static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), tokens) - bounds.begin());
 }
 std::string bucket_label(const std::vector<int>& bounds, std::size_t b) {
-  if (b == bounds.size()) return ">" + std::to_string(bounds.back());
-  return std::to_string(b == 0 ? 0 : bounds[b - 1] + 1) + "-" + std::to_string(bounds[b]);
+  std::string label = b == bounds.size() ? std::string(1, '>') : std::to_string(b == 0 ? 0 : bounds[b - 1] + 1) + '-';
+  label += std::to_string(b == bounds.size() ? bounds.back() : bounds[b]);
+  return label;
 }
 
 struct Cell {

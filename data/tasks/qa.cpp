@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "data/tasks/jsonl_fields.h"
 
@@ -71,8 +70,13 @@ std::string join(const std::vector<std::string>& words) {
 std::string normalize_answer(std::string_view text) { return join(normalized_words(text)); }
 
 bool answer_contains(std::string_view prediction, std::string_view gold) {
-  const std::string p = " " + normalize_answer(prediction) + " ", g = " " + normalize_answer(gold) + " ";
-  return p.find(g) != std::string::npos;
+  auto padded = [](std::string_view text) {  // " words ", so that only whole words match
+    std::string out(1, ' ');
+    out += normalize_answer(text);
+    out += ' ';
+    return out;
+  };
+  return padded(prediction).find(padded(gold)) != std::string::npos;
 }
 
 double token_f1(std::string_view prediction, std::string_view gold) {
