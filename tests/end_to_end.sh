@@ -2,8 +2,9 @@
 # End to end on the CPU: prepare a small data set, pretrain a tiny model with Birdie and
 # with NTP (in bf16 compute), check that a run cut in two jobs (--stop-after-steps, then --resume) gives
 # exactly the losses and mixtures of an uninterrupted one and that it does not resume with another
-# tokenizer, evaluate it on phone books, generate text, check that a bad configuration or precision is
-# refused with exit code 2, and that the planning tools (memory_plan, step_bench) read run configurations.
+# tokenizer, evaluate it on phone books, on question answering and on multiple choice
+# (tests/fixtures), generate text, check that a bad configuration or precision is refused with
+# exit code 2, and that the planning tools (memory_plan, step_bench) read run configurations.
 #   tests/end_to_end.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -111,6 +112,56 @@ assert r['shrunk_books'] == len(r['cases']) == 2, r['shrunk_books']; \
 assert all(c['shrunk'] and c['requested_entries'] == 64 and 1 <= c['entries'] < 64 for c in r['cases']), r['cases']; \
 assert all(t['entries'] < 64 for t in r['table']), r['table']; \
 assert all('<' not in c['generated'] for c in r['cases'])" "$work/shrunk.json"
+
+step "question answering and multiple choice on the fixtures"
+"$apps/qa_eval" --checkpoint "$work/birdie" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 \
+  --buckets 32,64 --json "$work/qa.json"
+"$apps/choice_eval" --checkpoint "$work/birdie" --data tests/fixtures/choices.jsonl --json "$work/choices.json"
+python3 - "$work/qa.json" "$work/choices.json" tests/fixtures/qa.jsonl <<'PY'
+import json, sys
+qa, mc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+items = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+assert qa["items"] == len(items) == len(qa["records"]) == 12, qa["items"]
+assert qa["scored"] + qa["skipped"] == 12 and qa["skipped"] >= 1 and qa["scored"] >= 1, (qa["scored"], qa["skipped"])
+scored = [r for r in qa["records"] if not r["skipped"]]
+assert len(scored) == qa["scored"]
+for r, item in zip(qa["records"], items):
+    assert r["answerable"] == bool(item["answers"]) and r["prompt_tokens"] > 0, r
+    if r["skipped"]:
+        assert r["prompt_tokens"] + 1 + qa["max_answer_tokens"] > qa["context"], r
+    else:
+        assert r["prompt_tokens"] + 1 + qa["max_answer_tokens"] <= qa["context"], r
+        assert isinstance(r["contains"], bool) and 0 <= r["f1"] <= 1 and isinstance(r["generated"], str), r
+table = {row["bucket"]: row for row in qa["table"]}
+assert table["all"]["items"] == qa["scored"], table
+assert sum(row["items"] for row in qa["table"] if row["bucket"] != "all") == qa["scored"], table
+assert table["all"]["unanswerable"] == sum(not r["answerable"] for r in scored), table
+assert all(0 <= row[k] <= 1 for row in qa["table"] for k in ("contains", "f1", "exact")), table
+print(f"qa: {qa['scored']} scored, {qa['skipped']} skipped, contains {table['all']['contains']:.3f}")
+
+assert mc["items"] == mc["scored"] == len(mc["records"]) == 8 and mc["skipped"] == 0, mc["items"]
+for r in mc["records"]:
+    n = r["choices"]
+    assert 2 <= n <= 4 and len(r["loss_mean"]) == len(r["loss_sum"]) == len(r["choice_tokens"]) == n, r
+    assert all(m > 0 and abs(s - m * t) <= 1e-6 * s for m, s, t in zip(r["loss_mean"], r["loss_sum"], r["choice_tokens"])), r
+    assert r["prediction"] == min(range(n), key=lambda i: r["loss_mean"][i]), r
+    assert r["correct"] == (r["prediction"] == r["label"]) and r["correct_sum"] == (r["prediction_sum"] == r["label"]), r
+assert 0 <= mc["accuracy"] <= 1 and 0 <= mc["accuracy_sum"] <= 1
+assert abs(mc["accuracy"] - sum(r["correct"] for r in mc["records"]) / 8) < 1e-12
+by_n = [row for row in mc["table"] if row["choices"] != "all"]
+assert sum(row["items"] for row in by_n) == 8 and mc["table"][-1]["items"] == 8, mc["table"]
+print(f"choices: accuracy {mc['accuracy']:.3f} (sum {mc['accuracy_sum']:.3f})")
+PY
+# Bad input is refused with exit code 2, naming the file, the line and the field.
+printf '%s\n' '{"prompt": "p", "choices": ["x", "y"], "label": 0}' '{"prompt": "p", "choices": ["x", "y"], "label": 2}' \
+  > "$work/bad_choices.jsonl"
+set +e
+"$apps/choice_eval" --checkpoint "$work/birdie" --data "$work/bad_choices.jsonl" 2> "$work/bad.log"
+status=$?
+set -e
+cat "$work/bad.log"
+test "$status" -eq 2
+grep -q "bad_choices.jsonl:2: field 'label': 2 is not a choice index" "$work/bad.log"
 
 step "generate"
 "$apps/generate" --checkpoint "$work/birdie" --prompt "The fortune says" --max-tokens 12 --temperature 0.8 \

@@ -1,0 +1,186 @@
+// choice_eval: multiple choice scored by the model's loss (the paper's §4.5 story
+// infilling), on the user's JSONL.
+//
+//   choice_eval --checkpoint DIR --data FILE.jsonl [--limit N] [--context T] [--json OUT]
+//               [--tokenizer PATH] [--device cpu|cuda] [--precision auto|fp32|bf16]
+//
+// Each line is {"prompt": "...", "choices": ["...", ...], "label": INDEX}. For each choice
+// the model reads the prompt in its bidirectional prefix, then <sg>, then the choice's
+// tokens causally (apps/common/choice_scoring.h; all choices of an item in one batch). The
+// prediction is the choice with the smallest mean cross-entropy per choice token
+// (length-normalized, the paper's metric); the summed cross-entropy's prediction is
+// reported beside it. Accuracies overall and by number of choices, with the random
+// baseline (the mean of 1/choices). An item whose prompt and longest choice do not fit the
+// context (the model's training sequence length, or --context) is skipped and reported.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "apps/common/choice_scoring.h"
+#include "apps/common/trained_model.h"
+#include "data/tasks/multiple_choice.h"
+#include "engine/timer.h"
+
+using namespace birdie;
+
+namespace {
+
+struct Options {
+  std::string checkpoint;
+  std::optional<std::filesystem::path> data, tokenizer, json;
+  int limit = 0;
+  int context = 0;
+  std::string device = "cpu";
+  std::string precision = "auto";
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "choice_eval: %s\n"
+               "usage: choice_eval --checkpoint DIR --data FILE.jsonl [--limit N] [--context T] [--json OUT]\n"
+               "                   [--tokenizer PATH] [--device cpu|cuda] [--precision auto|fp32|bf16]\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") usage("multiple-choice accuracy by length-normalized loss");
+    if (i + 1 >= argc) usage("missing value after " + flag);
+    const std::string value = argv[++i];
+    auto whole = [&](long minimum) {
+      char* end = nullptr;
+      const long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || v < minimum)
+        usage(flag + " needs a whole number ≥ " + std::to_string(minimum));
+      return static_cast<int>(v);
+    };
+    if (flag == "--checkpoint") o.checkpoint = value;
+    else if (flag == "--data") o.data = value;
+    else if (flag == "--tokenizer") o.tokenizer = value;
+    else if (flag == "--json") o.json = value;
+    else if (flag == "--limit") o.limit = whole(1);
+    else if (flag == "--context") o.context = whole(16);
+    else if (flag == "--device") o.device = value;
+    else if (flag == "--precision") o.precision = value;
+    else usage("unknown option " + flag);
+  }
+  if (o.checkpoint.empty()) usage("--checkpoint is required");
+  if (!o.data) usage("--data is required (a JSONL file of {\"prompt\", \"choices\", \"label\"})");
+  return o;
+}
+
+struct Cell {
+  int items = 0, normalized_right = 0, sum_right = 0;
+  double chance = 0;  // Σ 1/choices
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  try {
+    std::vector<data::tasks::ChoiceItem> items = data::tasks::read_choice_items(*o.data);
+    if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
+    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);
+    const int context = o.context > 0 ? o.context : trained.context;
+    BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
+    std::printf("choice_eval: %s, context %d tokens, %zu items from %s\n", trained.checkpoint.string().c_str(),
+                context, items.size(), o.data->string().c_str());
+
+    std::map<int, Cell> by_choices;  // number of choices → counts
+    Cell all;
+    int skipped = 0;
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
+    Stopwatch clock;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& item = items[i];
+      const auto prompt = trained.tokenizer.encode(item.prompt);
+      std::vector<std::vector<data::Token>> choices;
+      std::vector<std::int64_t> choice_tokens;
+      std::size_t longest = 0;
+      for (std::size_t c = 0; c < item.choices.size(); ++c) {
+        choices.push_back(trained.tokenizer.encode(item.choices[c]));
+        BIRDIE_CHECK(!choices.back().empty(), o.data->string(), ": item ", i, ": choice ", c,
+                     " has no tokens once tokenized");
+        choice_tokens.push_back(static_cast<std::int64_t>(choices.back().size()));
+        longest = std::max(longest, choices.back().size());
+      }
+      const int n = static_cast<int>(choices.size());
+      nlohmann::ordered_json record{{"index", i},         {"id", item.id},
+                                    {"choices", n},       {"label", item.label},
+                                    {"prompt_tokens", prompt.size()}, {"choice_tokens", choice_tokens}};
+      // prompt ‖ <sg> ‖ choice[0:M-1] occupies |prompt| + M positions.
+      if (prompt.size() + longest > static_cast<std::size_t>(context)) {
+        ++skipped;
+        std::printf("item %zu%s skipped: its prompt of %zu tokens and its longest choice of %zu exceed the context of %d\n",
+                    i, item.id.empty() ? "" : (" (" + item.id + ")").c_str(), prompt.size(), longest, context);
+        record["skipped"] = true;
+        records.push_back(record);
+        continue;
+      }
+      const std::vector<apps::ChoiceLoss> losses = apps::score_choices(*trained.lm, prompt, choices);
+      std::vector<double> sums, means;
+      for (const auto& l : losses) {
+        sums.push_back(l.sum);
+        means.push_back(l.mean());
+      }
+      const auto by_mean = static_cast<int>(apps::argmin(means)), by_sum = static_cast<int>(apps::argmin(sums));
+      for (Cell* cell : {&by_choices[n], &all}) {
+        cell->items += 1;
+        cell->normalized_right += by_mean == item.label ? 1 : 0;
+        cell->sum_right += by_sum == item.label ? 1 : 0;
+        cell->chance += 1.0 / n;
+      }
+      record["skipped"] = false;
+      record["loss_mean"] = means;
+      record["loss_sum"] = sums;
+      record["prediction"] = by_mean;
+      record["prediction_sum"] = by_sum;
+      record["correct"] = by_mean == item.label;
+      record["correct_sum"] = by_sum == item.label;
+      records.push_back(record);
+    }
+
+    std::printf("\nmultiple choice: %d items scored, %d skipped (too long for the context), %.1f s\n", all.items,
+                skipped, clock.seconds());
+    std::printf("accuracy: the choice with the least mean loss per token (normalized) or total loss (sum)\n");
+    std::printf("%8s %7s %11s %9s %8s\n", "choices", "items", "normalized", "sum", "random");
+    nlohmann::ordered_json table = nlohmann::ordered_json::array();
+    auto row = [&](const std::string& label, const Cell& c) {
+      const double d = std::max(1, c.items);
+      std::printf("%8s %7d %11.3f %9.3f %8.3f\n", label.c_str(), c.items, c.normalized_right / d,
+                  c.sum_right / d, c.chance / d);
+      table.push_back({{"choices", label}, {"items", c.items}, {"accuracy", c.normalized_right / d},
+                       {"accuracy_sum", c.sum_right / d}, {"random", c.chance / d}});
+    };
+    for (const auto& [n, cell] : by_choices) row(std::to_string(n), cell);
+    row("all", all);
+    if (o.json) {
+      const double d = std::max(1, all.items);
+      std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                                       {"data", o.data->string()},
+                                                       {"context", context},
+                                                       {"items", items.size()},
+                                                       {"scored", all.items},
+                                                       {"skipped", skipped},
+                                                       {"accuracy", all.normalized_right / d},
+                                                       {"accuracy_sum", all.sum_right / d},
+                                                       {"table", table},
+                                                       {"records", records}}
+                                    .dump(2)
+                             << '\n';
+      std::printf("results: %s\n", o.json->string().c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "choice_eval: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,212 @@
+// qa_eval: extractive question answering on the user's SQuAD v2-style JSONL (the paper's
+// §4.4), answer-contains-label and token F1 by context length.
+//
+//   qa_eval --checkpoint DIR --data FILE.jsonl [--max-answer-tokens N] [--buckets 256,512,...]
+//           [--limit N] [--context T] [--json OUT] [--tokenizer PATH]
+//           [--device cpu|cuda] [--precision auto|fp32|bf16]
+//
+// Each line is {"context": "...", "question": "...", "answers": ["...", ...]} (an empty
+// list: unanswerable). The model reads the prompt
+//     {context}\n\nQuestion: {question}\nAnswer:
+// in its bidirectional prefix, then <sg>, and answers greedily (the recurrent generator)
+// for at most --max-answer-tokens tokens or until <eos>. The answer's text without
+// reserved tokens (Tokenizer::decode_text) is scored, SQuAD-style (data/tasks/qa.h):
+//   contains  the normalized answer contains a normalized gold answer (whole words);
+//   F1        token F1 against the best gold answer;
+//   exact     exact match after normalization;
+// an unanswerable item scores 1 on all three when the answer is empty or "unanswerable",
+// else 0. Results are grouped by the prompt's token count: --buckets gives the upper
+// bounds (a last bucket takes what is longer), plus "all". An item whose prompt, <sg> and
+// --max-answer-tokens do not fit the context (the model's training sequence length, or
+// --context) is skipped and reported, never cut.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "apps/common/finetune.h"
+#include "apps/common/trained_model.h"
+#include "data/tasks/qa.h"
+#include "engine/timer.h"
+
+using namespace birdie;
+
+namespace {
+
+struct Options {
+  std::string checkpoint;
+  std::optional<std::filesystem::path> data, tokenizer, json;
+  std::vector<int> buckets{128, 256, 512, 1024, 2048, 4096, 8192, 16384};
+  int max_answer_tokens = 32;
+  int limit = 0;
+  int context = 0;
+  std::string device = "cpu";
+  std::string precision = "auto";
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "qa_eval: %s\n"
+               "usage: qa_eval --checkpoint DIR --data FILE.jsonl [--max-answer-tokens N] [--buckets 256,512,...]\n"
+               "               [--limit N] [--context T] [--json OUT] [--tokenizer PATH]\n"
+               "               [--device cpu|cuda] [--precision auto|fp32|bf16]\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+std::vector<int> int_list(const std::string& flag, const std::string& text) {
+  std::vector<int> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < 1) usage(flag + " takes positive whole numbers separated by commas");
+    out.push_back(static_cast<int>(v));
+  }
+  if (out.empty()) usage(flag + " takes positive whole numbers separated by commas");
+  return out;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") usage("question answering: answer contains label and F1 by context length");
+    if (i + 1 >= argc) usage("missing value after " + flag);
+    const std::string value = argv[++i];
+    auto whole = [&](long minimum) {
+      char* end = nullptr;
+      const long v = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || v < minimum)
+        usage(flag + " needs a whole number ≥ " + std::to_string(minimum));
+      return static_cast<int>(v);
+    };
+    if (flag == "--checkpoint") o.checkpoint = value;
+    else if (flag == "--data") o.data = value;
+    else if (flag == "--tokenizer") o.tokenizer = value;
+    else if (flag == "--json") o.json = value;
+    else if (flag == "--buckets") o.buckets = int_list(flag, value);
+    else if (flag == "--max-answer-tokens") o.max_answer_tokens = whole(1);
+    else if (flag == "--limit") o.limit = whole(1);
+    else if (flag == "--context") o.context = whole(16);
+    else if (flag == "--device") o.device = value;
+    else if (flag == "--precision") o.precision = value;
+    else usage("unknown option " + flag);
+  }
+  if (o.checkpoint.empty()) usage("--checkpoint is required");
+  if (!o.data) usage("--data is required (a JSONL file of {\"context\", \"question\", \"answers\"})");
+  std::sort(o.buckets.begin(), o.buckets.end());
+  o.buckets.erase(std::unique(o.buckets.begin(), o.buckets.end()), o.buckets.end());
+  return o;
+}
+
+// Bucket b holds prompts of (bounds[b-1], bounds[b]] tokens; the last one, longer prompts.
+std::size_t bucket_of(const std::vector<int>& bounds, std::int64_t tokens) {
+  return static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), tokens) - bounds.begin());
+}
+std::string bucket_label(const std::vector<int>& bounds, std::size_t b) {
+  std::string label = b == bounds.size() ? std::string(1, '>') : std::to_string(b == 0 ? 0 : bounds[b - 1] + 1) + '-';
+  label += std::to_string(b == bounds.size() ? bounds.back() : bounds[b]);
+  return label;
+}
+
+struct Cell {
+  int items = 0, unanswerable = 0;
+  double contains = 0, exact = 0, f1 = 0;
+  void add(const data::tasks::QaItem& item, const data::tasks::QaScore& s) {
+    ++items;
+    unanswerable += item.answerable() ? 0 : 1;
+    contains += s.contains ? 1 : 0;
+    exact += s.exact ? 1 : 0;
+    f1 += s.f1;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  try {
+    std::vector<data::tasks::QaItem> items = data::tasks::read_qa_items(*o.data);
+    if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
+    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);
+    const int context = o.context > 0 ? o.context : trained.context;
+    BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
+    std::printf("qa_eval: %s, context %d tokens, %zu items from %s\n", trained.checkpoint.string().c_str(), context,
+                items.size(), o.data->string().c_str());
+
+    std::vector<Cell> cells(o.buckets.size() + 1);
+    Cell all;
+    int skipped = 0;
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
+    Stopwatch clock;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& item = items[i];
+      const auto prompt = trained.tokenizer.encode(data::tasks::qa_prompt(item));
+      const auto prompt_tokens = static_cast<std::int64_t>(prompt.size());
+      nlohmann::ordered_json record{{"index", i}, {"id", item.id}, {"prompt_tokens", prompt_tokens},
+                                    {"answerable", item.answerable()}, {"answers", item.answers}};
+      if (prompt_tokens + 1 + o.max_answer_tokens > context) {
+        ++skipped;
+        std::printf("item %zu%s skipped: its prompt of %lld tokens, <sg> and %d answer tokens exceed the context of %d\n",
+                    i, item.id.empty() ? "" : (" (" + item.id + ")").c_str(), static_cast<long long>(prompt_tokens),
+                    o.max_answer_tokens, context);
+        record["skipped"] = true;
+        records.push_back(record);
+        continue;
+      }
+      const auto out = apps::greedy_answer(*trained.lm, prompt, o.max_answer_tokens);
+      const std::string generated = trained.tokenizer.decode_text(out);
+      const data::tasks::QaScore score = data::tasks::score_answer(generated, item.answers);
+      const std::size_t b = bucket_of(o.buckets, prompt_tokens);
+      cells[b].add(item, score);
+      all.add(item, score);
+      record["skipped"] = false;
+      record["bucket"] = bucket_label(o.buckets, b);
+      record["generated"] = generated;
+      record["generated_raw"] = trained.tokenizer.decode(out);
+      record["contains"] = score.contains;
+      record["exact"] = score.exact;
+      record["f1"] = score.f1;
+      records.push_back(record);
+    }
+
+    std::printf("\nquestion answering: %d items scored, %d skipped (too long for the context), %.1f s\n", all.items,
+                skipped, clock.seconds());
+    std::printf("%12s %7s %7s %9s %7s %7s\n", "prompt len", "items", "unans.", "contains", "F1", "exact");
+    nlohmann::ordered_json table = nlohmann::ordered_json::array();
+    auto row = [&](const std::string& label, const Cell& c) {
+      const double n = std::max(1, c.items);
+      std::printf("%12s %7d %7d %9.3f %7.3f %7.3f\n", label.c_str(), c.items, c.unanswerable, c.contains / n,
+                  c.f1 / n, c.exact / n);
+      table.push_back({{"bucket", label}, {"items", c.items}, {"unanswerable", c.unanswerable},
+                       {"contains", c.contains / n}, {"f1", c.f1 / n}, {"exact", c.exact / n}});
+    };
+    for (std::size_t b = 0; b < cells.size(); ++b)
+      if (cells[b].items > 0) row(bucket_label(o.buckets, b), cells[b]);
+    row("all", all);
+    if (o.json) {
+      std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                                       {"data", o.data->string()},
+                                                       {"context", context},
+                                                       {"max_answer_tokens", o.max_answer_tokens},
+                                                       {"buckets", o.buckets},
+                                                       {"items", items.size()},
+                                                       {"scored", all.items},
+                                                       {"skipped", skipped},
+                                                       {"table", table},
+                                                       {"records", records}}
+                                    .dump(2)
+                             << '\n';
+      std::printf("results: %s\n", o.json->string().c_str());
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "qa_eval: %s\n", e.what());
+    return 2;
+  }
+}
