@@ -59,6 +59,7 @@ int run_logged(const std::filesystem::path& program, const std::vector<std::stri
   }
   ::close(fd);
   auto next_report = std::chrono::steady_clock::now() + every;
+  std::string reported;
   int status = 0;
   while (true) {
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
@@ -66,7 +67,7 @@ int run_logged(const std::filesystem::path& program, const std::vector<std::stri
     if (done < 0 && errno != EINTR) throw Error(detail::concat("waiting for ", program.string(), ": ", std::strerror(errno)));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (std::chrono::steady_clock::now() >= next_report) {
-      on_progress(tail_lines(log, 1));
+      if (std::string last = tail_lines(log, 1); last != reported) on_progress(reported = std::move(last));
       next_report += every;
     }
   }
