@@ -336,6 +336,7 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a log file or pipe line by line
   const Options o = parse(argc, argv);
   try {
     apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);

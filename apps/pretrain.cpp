@@ -330,6 +330,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a log file or pipe line by line
   const Arguments arguments = parse_arguments(argc, argv);
   Run run;
   try {

@@ -55,6 +55,26 @@ PY
 test "$(grep -c 'done before' "$work/second.log")" -eq 9
 ! grep -q '\] pretrain \.\.\.' "$work/second.log"
 
+# Ctrl-C during a pre-training: passed on once, so pretrain writes its checkpoint; the
+# experiment exits 130 and says how to continue.
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/stopped\"" \
+  --set 'experiment.arms=["ntp"]' --set 'experiment.set=["data.path=\"'"$work"'/data\"", "model.vocab=1024", "model.dim=32", "model.state=64", "model.layers=2", "batch.sequence_length=128", "batch.rows=2", "batch.min_pack_tokens=32", "schedule.steps=100000", "schedule.log_every=1"]' \
+  > "$work/stopped.log" 2>&1 &
+experiment=$!
+for _ in $(seq 600); do
+  grep -qs "^step 2/" "$work/stopped/ntp/seed-1/pretrain.log" && break
+  sleep 0.1
+done
+kill -INT "$experiment"
+set +e
+wait "$experiment"
+status=$?
+set -e
+cat "$work/stopped.log"
+test "$status" -eq 130
+grep -q "run the same command again to continue" "$work/stopped.log"
+ls "$work/stopped/ntp/seed-1/checkpoints" | grep -q step_
+
 # A bad experiment file is refused with exit code 2, naming the key.
 set +e
 "$apps/experiment" --config "$work/tiny.toml" --set experiment.arms='["birdie", "gpt"]' 2> "$work/bad.log"

@@ -1,6 +1,7 @@
 #include "apps/common/child_process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,12 @@
 #include "engine/error.h"
 
 namespace birdie::apps {
+namespace {
+
+volatile sig_atomic_t stop_signal = 0;
+void remember_signal(int signal) { stop_signal = signal; }
+
+}  // namespace
 
 std::filesystem::path executable_folder() {
   return std::filesystem::read_symlink("/proc/self/exe").parent_path();
@@ -52,12 +59,22 @@ int run_logged(const std::filesystem::path& program, const std::vector<std::stri
     throw Error(detail::concat("cannot start ", program.string(), ": ", std::strerror(errno)));
   }
   if (pid == 0) {
+    // Its own process group: a Ctrl-C on the terminal reaches this process only, which
+    // passes it on once (a second SIGINT would make pretrain exit without its checkpoint).
+    ::setpgid(0, 0);
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(fd);
+  struct sigaction forward {}, old_int {}, old_term {};
+  forward.sa_handler = remember_signal;
+  sigemptyset(&forward.sa_mask);
+  stop_signal = 0;
+  ::sigaction(SIGINT, &forward, &old_int);
+  ::sigaction(SIGTERM, &forward, &old_term);
+  bool forwarded = false;
   auto next_report = std::chrono::steady_clock::now() + every;
   std::string reported;
   int status = 0;
@@ -65,12 +82,18 @@ int run_logged(const std::filesystem::path& program, const std::vector<std::stri
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR) throw Error(detail::concat("waiting for ", program.string(), ": ", std::strerror(errno)));
+    if (stop_signal != 0 && !forwarded) {
+      ::kill(pid, stop_signal);
+      forwarded = true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (std::chrono::steady_clock::now() >= next_report) {
       if (std::string last = tail_lines(log, 1); last != reported) on_progress(reported = std::move(last));
       next_report += every;
     }
   }
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;

@@ -16,9 +16,9 @@ std::filesystem::path executable_folder();
 
 // Runs `program` with `arguments`, stdout and stderr appended to `log`. While it runs,
 // `on_progress(last line of the log)` is called every `every` when that line is new.
-// Returns the exit code (128 + signal number when a signal ended it). A Ctrl-C reaches the
-// child too (same process group), which is how an interrupted pretrain still writes its
-// checkpoint.
+// Returns the exit code (128 + signal number when a signal ended it). SIGINT or SIGTERM
+// received meanwhile is passed on to the child once (it runs in its own process group),
+// which is how an interrupted pretrain still writes its checkpoint.
 int run_logged(const std::filesystem::path& program, const std::vector<std::string>& arguments,
                const std::filesystem::path& log, const std::function<void(const std::string&)>& on_progress,
                std::chrono::seconds every = std::chrono::seconds(15));
