@@ -669,14 +669,15 @@ std::string clean_gcide_entry(std::string_view entry) {
       const std::size_t close = text.find('\\', i + 1);
       const std::size_t newline = text.find('\n', i + 1);
       if (close != std::string::npos && (newline == std::string::npos || close < newline)) {
-        std::size_t next = close + 1;
-        while (next < text.size() && text[next] == ' ') ++next;
-        if (next < text.size() && text[next] == '(') {
-          const std::size_t paren = text.find(')', next);
-          if (paren != std::string::npos && (newline == std::string::npos || paren < newline)) next = paren + 1;
+        std::size_t next = close + 1, after_spaces = close + 1;
+        while (after_spaces < text.size() && text[after_spaces] == ' ') ++after_spaces;
+        if (after_spaces < text.size() && text[after_spaces] == '(') {
+          const std::size_t paren = text.find(')', after_spaces);
+          const bool respelling = paren != std::string::npos &&
+                                  text.substr(after_spaces, paren - after_spaces).find_first_of("[\"*`'") != std::string::npos;
+          if (respelling && (newline == std::string::npos || paren < newline)) next = paren + 1;
         }
-        while (!out.empty() && out.back() == ' ') out.pop_back();
-        i = next - 1;
+        i = next - 1;  // "Abandon , v. t." loses its space below; runs of spaces are collapsed later
         continue;
       }
     }

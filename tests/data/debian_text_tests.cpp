@@ -194,6 +194,9 @@ TEST_CASE("gcide: pronunciations, source notes, letter codes, tags and entities 
         "That he might . . . abandon them from him. --Udall.\n"
         "\n"
         "2. To give up absolutely; æther and œconomy.");
+  CHECK(clean_gcide_entry("Zero \\Ze\"ro\\ adj.\n   Nothing at all.\n") == "Zero adj.\nNothing at all.");
+  CHECK(clean_gcide_entry("Cat \\Cat\\, n. (Zool.)\n") == "Cat, n. (Zool.)");
+  CHECK(clean_gcide_entry("Aardvark \\Aard\"vark`\\ (Zool.) n.\n") == "Aardvark (Zool.) n.");
 }
 
 TEST_CASE("read_debian_text: every source from a fake root, in order; a missing package is named") {
