@@ -1,10 +1,12 @@
 // prepare_data: corpus → tokenizer + token shards (data/prepare_corpus.h).
 //
-//   prepare_data [--corpus fortunes|PATH] [--out DIR] [--vocab N] [--threads N]
+//   prepare_data [--corpus fortunes|debian-text|PATH] [--out DIR] [--vocab N] [--threads N]
 //                [--validation-fraction F] [--text-field NAME] [--skip-malformed]
 //                [--tokenizer MODEL] [--tokenizer-sample-mb N] [--shard-tokens N]
+//                [--debian-text-root DIR]
 //
-// With no --corpus it builds the demo data set from the fortunes text.
+// With no --corpus it builds the demo data set from the fortunes text; --corpus debian-text
+// reads English text from Debian packages (data/debian_text.h).
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -17,10 +19,14 @@ namespace {
 
 void usage() {
   std::puts(
-      "usage: prepare_data [--corpus fortunes|PATH] [--out DIR] [--vocab N] [--threads N]\n"
+      "usage: prepare_data [--corpus fortunes|debian-text|PATH] [--out DIR] [--vocab N] [--threads N]\n"
       "                    [--validation-fraction F] [--text-field NAME] [--skip-malformed]\n"
       "                    [--tokenizer MODEL] [--tokenizer-sample-mb N] [--shard-tokens N]\n"
+      "                    [--debian-text-root DIR]\n"
       "  PATH: a text file, a folder of them, a .jsonl or .jsonl.zst file (or a folder mixing them)\n"
+      "  debian-text: fortunes, the King James Bible, GCIDE, WordNet, the Jargon File, FOLDOC and\n"
+      "    other dictd dictionaries from Debian packages (bash scripts/setup.sh --corpus debian-text);\n"
+      "    --debian-text-root: where their files are (default /)\n"
       "  default: --corpus fortunes --out data_out/fortunes --vocab 4096");
 }
 
@@ -55,6 +61,7 @@ int main(int argc, char** argv) {
       else if (arg == "--skip-malformed") options.corpus_options.malformed = MalformedLinePolicy::skip;
       else if (arg == "--tokenizer") options.existing_tokenizer = value();
       else if (arg == "--tokenizer-sample-mb") options.tokenizer_sample_bytes = static_cast<std::uint64_t>(number(value()) * 1e6);
+      else if (arg == "--debian-text-root") options.debian_text_root = value();
       else if (arg == "--shard-tokens") options.shard_tokens = static_cast<std::uint64_t>(number(value()));
       else throw birdie::Error("unknown option '" + arg + "' (see --help)");
     }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "data/debian_text.h"
 #include "data/token_shard.h"
 #include "engine/error.h"
 
@@ -18,14 +19,16 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Feeds documents to `visit` (returning false stops): fortunes from memory, anything else
-// streamed from disk.
+// Feeds documents to `visit` (returning false stops): fortunes from memory, debian-text one
+// source at a time, anything else streamed from disk.
 class DocumentStream {
  public:
   explicit DocumentStream(const PrepareOptions& options) : options_(options) {
     if (options.corpus == "fortunes") {
       fortunes_ = read_fortunes(options.fortunes_directory);
       for (const auto& d : fortunes_) total_bytes_ += d.size();
+    } else if (options.corpus == "debian-text") {
+      total_bytes_ = debian_text_input_bytes(options.debian_text_root);
     } else {
       for (const auto& f : corpus_files(options.corpus)) total_bytes_ += std::filesystem::file_size(f);
     }
@@ -34,6 +37,7 @@ class DocumentStream {
   std::uint64_t total_bytes() const { return total_bytes_; }
 
   void read(const std::function<bool(std::string&&)>& visit, CorpusProgress& progress) const {
+    if (options_.corpus == "debian-text") return read_debian_text(options_.debian_text_root, visit, progress);
     if (options_.corpus != "fortunes") return read_corpus(options_.corpus, options_.corpus_options, visit, progress);
     for (const auto& d : fortunes_) {
       progress.input_bytes += d.size();

@@ -22,9 +22,11 @@
 namespace birdie::data {
 
 struct PrepareOptions {
-  // "fortunes" (the demo corpus from /usr/share/games/fortunes) or a corpus path.
+  // "fortunes" (the demo corpus from /usr/share/games/fortunes), "debian-text" (English
+  // text from Debian packages, data/debian_text.h) or a corpus path.
   std::string corpus = "fortunes";
   std::filesystem::path fortunes_directory = "/usr/share/games/fortunes";
+  std::filesystem::path debian_text_root = "/";  // where the debian-text packages' files are
   std::filesystem::path out = "data_out/fortunes";
   TokenizerTrainingOptions tokenizer;
   // Train the tokenizer on at most this many bytes of training documents (the first ones).

@@ -2,7 +2,23 @@
 # Installs the Debian packages the project needs. Idempotent: installs only what is
 # missing and runs `apt-get update` once, only when something must be installed.
 # Runs as root (no sudo); as another user it only reports what is missing.
+#
+#   bash scripts/setup.sh                        the packages to build, test and run the demo
+#   bash scripts/setup.sh --corpus debian-text   also the English text of
+#       `prepare_data --corpus debian-text` (the King James Bible, GCIDE, WordNet, the Jargon
+#       File, FOLDOC, the Devil's Dictionary, more fortunes: about 35 MB of packages)
+#   (or BIRDIE_SETUP_CORPUS=debian-text bash scripts/setup.sh)
 set -euo pipefail
+
+corpus="${BIRDIE_SETUP_CORPUS:-}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --corpus) corpus="${2:?--corpus needs a value (debian-text)}"; shift 2 ;;
+    --corpus=*) corpus="${1#--corpus=}"; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option '$1' (see --help)" >&2; exit 1 ;;
+  esac
+done
 
 packages=(
   build-essential cmake pkg-config git
@@ -15,6 +31,19 @@ packages=(
   fortunes fortunes-min  # the built-in demo corpus (English text)
   python3                # fixture scripts
 )
+
+case "$corpus" in
+  "") ;;
+  debian-text)
+    packages+=(
+      bible-kjv-text         # the King James Bible
+      dict-gcide             # the Collaborative International Dictionary of English
+      dict-wn                # WordNet
+      dict-jargon dict-foldoc dict-devil dict-vera dict-elements  # more dictd dictionaries
+      fortunes-bofh-excuses fortunes-debian-hints  # more English fortunes
+    ) ;;
+  *) echo "setup: unknown corpus '$corpus' (known: debian-text)" >&2; exit 1 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
