@@ -6,7 +6,7 @@
 #   scripts/fetch_gpu_debs.sh            # into <repo>/.debs
 #
 # The list: headers and libraries for doctest, OpenBLAS (pthread flavour, with its
-# gfortran runtime), toml++, nlohmann-json, zstd and SentencePiece, and pkg-config itself
+# gfortran runtime), toml++, nlohmann-json, zstd, zlib and SentencePiece, and pkg-config itself
 # (Debian 12's pkgconf: the `pkg-config` link, the pkgconf binary and its library), which
 # CMake's pkg_check_modules needs and a GPU machine may lack. gpu_check.sh unpacks them
 # into a prefix and runs that pkg-config with LD_LIBRARY_PATH pointing at libpkgconf.
@@ -23,6 +23,7 @@ packages=(
   libtomlplusplus-dev libtomlplusplus3
   nlohmann-json3-dev
   libzstd-dev libzstd1
+  zlib1g-dev
   libsentencepiece-dev libsentencepiece0
   pkgconf pkgconf-bin libpkgconf3
 )

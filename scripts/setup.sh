@@ -27,6 +27,7 @@ packages=(
   libtomlplusplus-dev    # configs
   nlohmann-json3-dev     # JSON / JSONL
   libzstd-dev            # .jsonl.zst corpora
+  zlib1g-dev             # the .dict.dz dictionaries of the debian-text corpus
   libsentencepiece-dev sentencepiece  # tokenizer
   fortunes fortunes-min  # the built-in demo corpus (English text)
   python3                # fixture scripts
