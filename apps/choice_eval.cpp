@@ -21,6 +21,7 @@
 #include <string>
 
 #include "apps/common/choice_scoring.h"
+#include "apps/common/evaluator_cli.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/multiple_choice.h"
 #include "engine/timer.h"
@@ -30,12 +31,9 @@ using namespace birdie;
 namespace {
 
 struct Options {
-  std::string checkpoint;
-  std::optional<std::filesystem::path> data, tokenizer, json;
+  apps::EvaluatorOptions model;
+  std::optional<std::filesystem::path> data;
   int limit = 0;
-  int context = 0;
-  std::string device = "cpu";
-  std::string precision = "auto";
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -51,28 +49,16 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("multiple-choice accuracy by length-normalized loss");
-    if (i + 1 >= argc) usage("missing value after " + flag);
+    if (flag == "--help" || flag == "-h") throw apps::UsageError("multiple-choice accuracy by length-normalized loss");
+    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
     const std::string value = argv[++i];
-    auto whole = [&](long minimum) {
-      char* end = nullptr;
-      const long v = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || v < minimum)
-        usage(flag + " needs a whole number ≥ " + std::to_string(minimum));
-      return static_cast<int>(v);
-    };
-    if (flag == "--checkpoint") o.checkpoint = value;
-    else if (flag == "--data") o.data = value;
-    else if (flag == "--tokenizer") o.tokenizer = value;
-    else if (flag == "--json") o.json = value;
-    else if (flag == "--limit") o.limit = whole(1);
-    else if (flag == "--context") o.context = whole(16);
-    else if (flag == "--device") o.device = value;
-    else if (flag == "--precision") o.precision = value;
-    else usage("unknown option " + flag);
+    if (o.model.read(flag, value)) continue;
+    if (flag == "--data") o.data = value;
+    else if (flag == "--limit") o.limit = apps::whole_number(flag, value, 1);
+    else throw apps::UsageError("unknown option " + flag);
   }
-  if (o.checkpoint.empty()) usage("--checkpoint is required");
-  if (!o.data) usage("--data is required (a JSONL file of {\"prompt\", \"choices\", \"label\"})");
+  o.model.check();
+  if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"prompt\", \"choices\", \"label\"})");
   return o;
 }
 
@@ -84,15 +70,17 @@ struct Cell {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const apps::UsageError& e) {
+    usage(e.what());
+  }
   try {
     std::vector<data::tasks::ChoiceItem> items = data::tasks::read_choice_items(*o.data);
     if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
-    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);
-    const int context = o.context > 0 ? o.context : trained.context;
-    BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
-    std::printf("choice_eval: %s, context %d tokens, %zu items from %s\n", trained.checkpoint.string().c_str(),
-                context, items.size(), o.data->string().c_str());
+    auto [trained, context] = apps::load_evaluated_model(o.model, "choice_eval");
+    std::printf("%zu items from %s\n", items.size(), o.data->string().c_str());
 
     std::map<int, Cell> by_choices;  // number of choices → counts
     Cell all;
@@ -162,9 +150,9 @@ int main(int argc, char** argv) {
     };
     for (const auto& [n, cell] : by_choices) row(std::to_string(n), cell);
     row("all", all);
-    if (o.json) {
+    if (o.model.json) {
       const double d = std::max(1, all.items);
-      std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
                                                        {"data", o.data->string()},
                                                        {"context", context},
                                                        {"items", items.size()},
@@ -176,7 +164,7 @@ int main(int argc, char** argv) {
                                                        {"records", records}}
                                     .dump(2)
                              << '\n';
-      std::printf("results: %s\n", o.json->string().c_str());
+      std::printf("results: %s\n", o.model.json->string().c_str());
     }
     return 0;
   } catch (const std::exception& e) {

@@ -28,9 +28,9 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
+#include "apps/common/evaluator_cli.h"
 #include "apps/common/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
@@ -57,18 +57,15 @@ struct Protocol {
 Protocol paper_protocol() { return {"paper", 1000, 64, 5e-5, 200, 800, 1, 32}; }
 
 struct Options {
-  std::string checkpoint;
-  std::optional<std::filesystem::path> tokenizer, cases, json;
+  apps::EvaluatorOptions model;
+  std::optional<std::filesystem::path> cases;
   std::vector<int> entries{8, 16}, queries{1, 2, 4};
   int books = 8;
   Protocol finetune;
   bool split_names = false;
   int curve_every = -1;  // -1: a tenth of the steps
   int curve_books = 16;
-  int context = 0;
   std::uint64_t seed = 1;
-  std::string device = "cpu";
-  std::string precision = "auto";  // apps/common/run_config.h: bf16 compute on cuda
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -86,32 +83,15 @@ struct Options {
   std::exit(2);
 }
 
-int whole_number(const std::string& flag, const std::string& text, int minimum) {
-  char* end = nullptr;
-  const long v = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000'000)
-    usage(flag + " takes whole numbers ≥ " + std::to_string(minimum) + ", got '" + text + "'");
-  return static_cast<int>(v);
-}
-
-std::vector<int> int_list(const std::string& flag, const std::string& text) {
-  std::vector<int> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) out.push_back(whole_number(flag, item, 1));
-  if (out.empty()) usage(flag + " takes positive whole numbers separated by commas");
-  return out;
-}
-
 // "MIN,MAX" (MAX may be "fit" where allow_fit: as many as fit, stored as 0).
 std::pair<int, int> range(const std::string& flag, const std::string& text, bool allow_fit) {
   const auto comma = text.find(',');
-  if (comma == std::string::npos) usage(flag + " takes MIN,MAX" + (allow_fit ? " or MIN,fit" : ""));
-  const int low = whole_number(flag, text.substr(0, comma), 1);
+  if (comma == std::string::npos) throw apps::UsageError(flag + " takes MIN,MAX" + (allow_fit ? " or MIN,fit" : ""));
+  const int low = apps::whole_number(flag, text.substr(0, comma), 1);
   const std::string high_text = text.substr(comma + 1);
   if (allow_fit && high_text == "fit") return {low, 0};
-  const int high = whole_number(flag, high_text, 1);
-  if (high < low) usage(flag + " " + text + ": MAX is smaller than MIN");
+  const int high = apps::whole_number(flag, high_text, 1);
+  if (high < low) throw apps::UsageError(flag + " " + text + ": MAX is smaller than MIN");
   return {low, high};
 }
 
@@ -122,29 +102,29 @@ Options parse(int argc, char** argv) {
     if (std::string(argv[i]) != "--protocol") continue;
     const std::string name = argv[i + 1];
     if (name == "paper") o.finetune = paper_protocol();
-    else if (name != "small") usage("--protocol takes small or paper, got '" + name + "'");
+    else if (name != "small") throw apps::UsageError("--protocol takes small or paper, got '" + name + "'");
   }
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("phone-book retrieval accuracy");
+    if (flag == "--help" || flag == "-h") throw apps::UsageError("phone-book retrieval accuracy");
     if (flag == "--split-names") {
       o.split_names = true;
       continue;
     }
-    if (i + 1 >= argc) usage("missing value after " + flag);
+    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
     const std::string value = argv[++i];
     auto positive = [&](double minimum) {
       char* end = nullptr;
       const double v = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(v >= minimum)) usage(flag + " needs a number ≥ " + std::to_string(minimum));
+      if (value.empty() || *end != '\0' || !(v >= minimum))
+        throw apps::UsageError(flag + " needs a number ≥ " + std::to_string(minimum));
       return v;
     };
-    if (flag == "--checkpoint") o.checkpoint = value;
-    else if (flag == "--tokenizer") o.tokenizer = value;
+    using apps::whole_number;
+    if (o.model.read(flag, value)) continue;
     else if (flag == "--cases") o.cases = value;
-    else if (flag == "--json") o.json = value;
-    else if (flag == "--entries") o.entries = int_list(flag, value);
-    else if (flag == "--queries") o.queries = int_list(flag, value);
+    else if (flag == "--entries") o.entries = apps::whole_numbers(flag, value);
+    else if (flag == "--queries") o.queries = apps::whole_numbers(flag, value);
     else if (flag == "--books") o.books = whole_number(flag, value, 1);
     else if (flag == "--protocol") continue;  // read above
     else if (flag == "--finetune-steps") o.finetune.steps = whole_number(flag, value, 0);
@@ -154,13 +134,10 @@ Options parse(int argc, char** argv) {
     else if (flag == "--finetune-queries") std::tie(o.finetune.min_queries, o.finetune.max_queries) = range(flag, value, false);
     else if (flag == "--curve-every") o.curve_every = whole_number(flag, value, 0);
     else if (flag == "--curve-books") o.curve_books = whole_number(flag, value, 1);
-    else if (flag == "--context") o.context = whole_number(flag, value, 16);
     else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(positive(0));
-    else if (flag == "--device") o.device = value;
-    else if (flag == "--precision") o.precision = value;
-    else usage("unknown option " + flag);
+    else throw apps::UsageError("unknown option " + flag);
   }
-  if (o.checkpoint.empty()) usage("--checkpoint is required");
+  o.model.check();
   if (o.curve_every < 0) o.curve_every = o.finetune.steps > 0 ? std::max(1, o.finetune.steps / 10) : 0;
   return o;
 }
@@ -337,12 +314,14 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a log file or pipe line by line
-  const Options o = parse(argc, argv);
+  Options o;
   try {
-    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);
-    const int context = o.context > 0 ? o.context : trained.context;
-    BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
-    std::printf("phonebook_eval: %s, context %d tokens\n", trained.checkpoint.string().c_str(), context);
+    o = parse(argc, argv);
+  } catch (const apps::UsageError& e) {
+    usage(e.what());
+  }
+  try {
+    auto [trained, context] = apps::load_evaluated_model(o.model, "phonebook_eval");
     nlohmann::ordered_json finetune_record;
     if (o.finetune.steps > 0) finetune_record = finetune(trained, o, context);
 
@@ -385,8 +364,8 @@ int main(int argc, char** argv) {
       table.push_back({{"entries", key.first}, {"queries", key.second}, {"cases", value.second}, {"accuracy", mean}});
     }
     std::printf("%10s %8s %8zu %10.3f\n", "all", "", cases.size(), total / double(cases.size()));
-    if (o.json) {
-      std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+    if (o.model.json) {
+      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
                                                        {"context", context},
                                                        {"finetune_steps", o.finetune.steps},
                                                        {"finetune", finetune_record},
@@ -397,7 +376,7 @@ int main(int argc, char** argv) {
                                                        {"cases", results}}
                                     .dump(2)
                              << '\n';
-      std::printf("results: %s\n", o.json->string().c_str());
+      std::printf("results: %s\n", o.model.json->string().c_str());
     }
     return 0;
   } catch (const std::exception& e) {

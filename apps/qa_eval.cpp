@@ -24,10 +24,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "apps/common/finetune.h"
+#include "apps/common/evaluator_cli.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/qa.h"
 #include "engine/timer.h"
@@ -37,14 +37,11 @@ using namespace birdie;
 namespace {
 
 struct Options {
-  std::string checkpoint;
-  std::optional<std::filesystem::path> data, tokenizer, json;
+  apps::EvaluatorOptions model;
+  std::optional<std::filesystem::path> data;
   std::vector<int> buckets{128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   int max_answer_tokens = 32;
   int limit = 0;
-  int context = 0;
-  std::string device = "cpu";
-  std::string precision = "auto";
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -57,48 +54,23 @@ struct Options {
   std::exit(2);
 }
 
-std::vector<int> int_list(const std::string& flag, const std::string& text) {
-  std::vector<int> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v < 1) usage(flag + " takes positive whole numbers separated by commas");
-    out.push_back(static_cast<int>(v));
-  }
-  if (out.empty()) usage(flag + " takes positive whole numbers separated by commas");
-  return out;
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("question answering: answer contains label and F1 by context length");
-    if (i + 1 >= argc) usage("missing value after " + flag);
+    if (flag == "--help" || flag == "-h")
+      throw apps::UsageError("question answering: answer contains label and F1 by context length");
+    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
     const std::string value = argv[++i];
-    auto whole = [&](long minimum) {
-      char* end = nullptr;
-      const long v = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || v < minimum)
-        usage(flag + " needs a whole number ≥ " + std::to_string(minimum));
-      return static_cast<int>(v);
-    };
-    if (flag == "--checkpoint") o.checkpoint = value;
-    else if (flag == "--data") o.data = value;
-    else if (flag == "--tokenizer") o.tokenizer = value;
-    else if (flag == "--json") o.json = value;
-    else if (flag == "--buckets") o.buckets = int_list(flag, value);
-    else if (flag == "--max-answer-tokens") o.max_answer_tokens = whole(1);
-    else if (flag == "--limit") o.limit = whole(1);
-    else if (flag == "--context") o.context = whole(16);
-    else if (flag == "--device") o.device = value;
-    else if (flag == "--precision") o.precision = value;
-    else usage("unknown option " + flag);
+    if (o.model.read(flag, value)) continue;
+    if (flag == "--data") o.data = value;
+    else if (flag == "--buckets") o.buckets = apps::whole_numbers(flag, value);
+    else if (flag == "--max-answer-tokens") o.max_answer_tokens = apps::whole_number(flag, value, 1);
+    else if (flag == "--limit") o.limit = apps::whole_number(flag, value, 1);
+    else throw apps::UsageError("unknown option " + flag);
   }
-  if (o.checkpoint.empty()) usage("--checkpoint is required");
-  if (!o.data) usage("--data is required (a JSONL file of {\"context\", \"question\", \"answers\"})");
+  o.model.check();
+  if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"context\", \"question\", \"answers\"})");
   std::sort(o.buckets.begin(), o.buckets.end());
   o.buckets.erase(std::unique(o.buckets.begin(), o.buckets.end()), o.buckets.end());
   return o;
@@ -129,15 +101,17 @@ struct Cell {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const apps::UsageError& e) {
+    usage(e.what());
+  }
   try {
     std::vector<data::tasks::QaItem> items = data::tasks::read_qa_items(*o.data);
     if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
-    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);
-    const int context = o.context > 0 ? o.context : trained.context;
-    BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
-    std::printf("qa_eval: %s, context %d tokens, %zu items from %s\n", trained.checkpoint.string().c_str(), context,
-                items.size(), o.data->string().c_str());
+    auto [trained, context] = apps::load_evaluated_model(o.model, "qa_eval");
+    std::printf("%zu items from %s\n", items.size(), o.data->string().c_str());
 
     std::vector<Cell> cells(o.buckets.size() + 1);
     Cell all;
@@ -189,8 +163,8 @@ int main(int argc, char** argv) {
     for (std::size_t b = 0; b < cells.size(); ++b)
       if (cells[b].items > 0) row(bucket_label(o.buckets, b), cells[b]);
     row("all", all);
-    if (o.json) {
-      std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+    if (o.model.json) {
+      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
                                                        {"data", o.data->string()},
                                                        {"context", context},
                                                        {"max_answer_tokens", o.max_answer_tokens},
@@ -202,7 +176,7 @@ int main(int argc, char** argv) {
                                                        {"records", records}}
                                     .dump(2)
                              << '\n';
-      std::printf("results: %s\n", o.json->string().c_str());
+      std::printf("results: %s\n", o.model.json->string().c_str());
     }
     return 0;
   } catch (const std::exception& e) {

@@ -1,0 +1,52 @@
+#include "apps/common/evaluator_cli.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "engine/error.h"
+
+namespace birdie::apps {
+
+bool EvaluatorOptions::read(const std::string& flag, const std::string& value) {
+  if (flag == "--checkpoint") checkpoint = value;
+  else if (flag == "--tokenizer") tokenizer = value;
+  else if (flag == "--json") json = value;
+  else if (flag == "--context") context = whole_number(flag, value, 16);
+  else if (flag == "--device") device = value;
+  else if (flag == "--precision") precision = value;
+  else return false;
+  return true;
+}
+
+void EvaluatorOptions::check() const {
+  if (checkpoint.empty()) throw UsageError("--checkpoint is required");
+}
+
+int whole_number(const std::string& flag, const std::string& text, int minimum) {
+  char* end = nullptr;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000'000)
+    throw UsageError(flag + " takes whole numbers ≥ " + std::to_string(minimum) + ", got '" + text + "'");
+  return static_cast<int>(v);
+}
+
+std::vector<int> whole_numbers(const std::string& flag, const std::string& text) {
+  std::vector<int> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(whole_number(flag, item, 1));
+  if (out.empty()) throw UsageError(flag + " takes positive whole numbers separated by commas");
+  return out;
+}
+
+EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::string& program) {
+  EvaluatedModel m{load_trained_model(options.checkpoint, options.tokenizer, parse_device(options.device),
+                                      options.precision)};
+  m.context = options.context > 0 ? options.context : m.trained.context;
+  BIRDIE_CHECK(m.context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
+  std::printf("%s: %s, context %d tokens\n", program.c_str(), m.trained.checkpoint.string().c_str(), m.context);
+  return m;
+}
+
+}  // namespace birdie::apps

@@ -1,0 +1,46 @@
+// What the evaluators' command lines share: the model to load (--checkpoint, --tokenizer,
+// --context, --device, --precision), the output (--json), and whole numbers and lists.
+// Bad values throw UsageError; each program catches it, prints its usage and exits 2.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "apps/common/trained_model.h"
+
+namespace birdie::apps {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct EvaluatorOptions {
+  std::string checkpoint;
+  std::optional<std::filesystem::path> tokenizer, json;
+  int context = 0;  // 0: the run's training sequence length
+  std::string device = "cpu";
+  std::string precision = "auto";  // apps/common/run_config.h: bf16 compute on cuda
+
+  // Takes `flag value` when the flag is one of the above; false otherwise.
+  bool read(const std::string& flag, const std::string& value);
+  // Throws when --checkpoint is missing.
+  void check() const;
+};
+
+// A whole number ≥ minimum, or a comma-separated list of whole numbers ≥ 1.
+int whole_number(const std::string& flag, const std::string& text, int minimum);
+std::vector<int> whole_numbers(const std::string& flag, const std::string& text);
+
+// The model of `options`, and the context its cases must fit (--context, or the run's
+// training sequence length): an error when neither is known. Prints one line naming the
+// program, the checkpoint and the context.
+struct EvaluatedModel {
+  TrainedModel trained;
+  int context = 0;
+};
+EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::string& program);
+
+}  // namespace birdie::apps
