@@ -4,6 +4,7 @@ pkg_check_modules(TEST_SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 birdie_test_suite(data_tests
   SOURCES
     data/corpus_reader_tests.cpp
+    data/mqar_tests.cpp
     data/phonebook_tests.cpp
     data/prepare_corpus_tests.cpp
     data/token_shard_tests.cpp
