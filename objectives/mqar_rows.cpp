@@ -45,7 +45,10 @@ PackedBatch mqar_rows(const data::tasks::MqarVocabulary& vocabulary, const MqarR
   check_mqar_row_options(vocabulary, options);
   constexpr std::uint64_t per_batch = std::uint64_t{1} << 24;  // streams per batch: sizes, then one per instance
   BIRDIE_CHECK(batch_index < (std::uint64_t{1} << 36), "MQAR rows: batch index ", batch_index, " is out of range");
-  RowPacker packer(options.row_length, options.min_pack_tokens, options.rows, options.rows);
+  // (The packer wants min_pack_tokens under the row length; a row that holds exactly one
+  // smallest instance is then finished by the space check below.)
+  RowPacker packer(options.row_length, std::clamp(options.min_pack_tokens, 0, options.row_length - 1), options.rows,
+                   options.rows);
   RandomGenerator sizes(seed, mqar_stream(MqarStreamSpace::finetune, batch_index * per_batch));
   std::uint64_t instance_number = 0;
   while (!packer.done()) {

@@ -16,7 +16,11 @@ using data::tasks::MqarVocabulary;
 MqarVocabulary synthetic_vocabulary(int words) {
   std::vector<std::string> pieces;
   for (data::Token id = 0; id < data::special_tokens::reserved_count; ++id) pieces.push_back(data::special_tokens::symbol(id));
-  for (int i = 0; i < words; ++i) pieces.push_back("w" + std::to_string(i));
+  for (int i = 0; i < words; ++i) {
+    std::string piece = "w";
+    piece += std::to_string(i);
+    pieces.push_back(piece);
+  }
   return data::tasks::mqar_vocabulary(pieces);
 }
 
