@@ -289,9 +289,11 @@ int main(int argc, char** argv) {
         cases += cell.cases;
         skipped += cell.skipped;
         total += cell.sum;
-        std::printf("%d pairs, %d queries: %d instances, accuracy %.3f%s (%.1f s)\n", pairs, queries, cell.cases,
-                    cell.cases ? cell.sum / cell.cases : 0.0,
-                    cell.skipped ? (", " + std::to_string(cell.skipped) + " skipped").c_str() : "", cell_clock.seconds());
+        char accuracy[32] = "-";
+        if (cell.cases) std::snprintf(accuracy, sizeof accuracy, "%.3f", cell.sum / cell.cases);
+        std::printf("%d pairs, %d queries: %d instances, accuracy %s%s (%.1f s)\n", pairs, queries, cell.cases, accuracy,
+                    cell.skipped ? (", " + std::to_string(cell.skipped) + " skipped (too long for the context)").c_str() : "",
+                    cell_clock.seconds());
         cells.push_back(cell);
       }
     BIRDIE_CHECK(!cells.empty(), "--pairs/--queries: every cell has more queries than pairs");
