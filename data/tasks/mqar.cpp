@@ -1,5 +1,6 @@
 #include "data/tasks/mqar.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "data/tokenizer.h"
@@ -39,6 +40,15 @@ MqarVocabulary mqar_vocabulary(const Tokenizer& tokenizer) {
   std::vector<std::string> pieces(static_cast<std::size_t>(tokenizer.vocab_size()));
   for (std::size_t id = 0; id < pieces.size(); ++id) pieces[id] = tokenizer.piece(static_cast<Token>(id));
   return mqar_vocabulary(pieces);
+}
+
+MqarVocabulary limit_mqar_vocabulary(const MqarVocabulary& vocabulary, std::size_t symbols) {
+  MqarVocabulary limited = vocabulary;
+  if (symbols > 0) {
+    limited.keys.resize(std::min(symbols, limited.keys.size()));
+    limited.values.resize(std::min(symbols, limited.values.size()));
+  }
+  return limited;
 }
 
 std::vector<Token> MqarInstance::prompt() const {

@@ -62,6 +62,12 @@ bool is_mqar_piece(const std::string& piece);
 MqarVocabulary mqar_vocabulary(std::span<const std::string> pieces);
 MqarVocabulary mqar_vocabulary(const Tokenizer& tokenizer);
 
+// The first `symbols` keys and the first `symbols` values (the lowest ids: SentencePiece
+// numbers its pieces by score, so the most frequent come first); the whole vocabulary when
+// symbols is 0 or more than a set holds. A smaller value set makes recall easier to learn
+// at small scale (random guessing then scores 1 / symbols).
+MqarVocabulary limit_mqar_vocabulary(const MqarVocabulary& vocabulary, std::size_t symbols);
+
 struct MqarInstance {
   std::vector<Token> keys, values;   // the n pairs, in prompt order
   std::vector<std::size_t> queries;  // indices into keys, in query order

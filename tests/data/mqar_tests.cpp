@@ -68,6 +68,18 @@ TEST_CASE("MQAR vocabulary: disjoint key and value sets of ordinary pieces, alte
   CHECK(mqar_vocabulary(reserved_only).keys.empty());
 }
 
+TEST_CASE("MQAR vocabulary limited to the first N keys and values") {
+  const MqarVocabulary v = mqar_vocabulary(synthetic_pieces(300));
+  const MqarVocabulary small = limit_mqar_vocabulary(v, 16);
+  CHECK(small.keys == std::vector<Token>(v.keys.begin(), v.keys.begin() + 16));
+  CHECK(small.values == std::vector<Token>(v.values.begin(), v.values.begin() + 16));
+  CHECK(small.random_guess_accuracy() == doctest::Approx(1.0 / 16));
+  CHECK(limit_mqar_vocabulary(v, 0).keys == v.keys);
+  CHECK(limit_mqar_vocabulary(v, 1000).values == v.values);
+  CHECK_THROWS_AS(make_mqar_instance(small, 17, 1, 1, 0), Error);
+  for (Token t : make_mqar_instance(small, 16, 4, 1, 0).values) CHECK(t <= small.values.back());
+}
+
 TEST_CASE("MQAR instance: the prompt and label layout, unique keys, the queried values") {
   const MqarVocabulary v = mqar_vocabulary(synthetic_pieces(300));
   const MqarInstance instance = make_mqar_instance(v, 6, 3, 11, 5);
