@@ -311,14 +311,17 @@ int main(int argc, char** argv) {
     if (skipped > 0)
       std::printf("%d instances skipped: longer than the context of %d tokens (2·pairs + 2·queries + 2 positions)\n",
                   skipped, context);
-    std::printf("%8s %8s %8s %8s %10s\n", "pairs", "queries", "cases", "skipped", "accuracy");
+    std::printf("a model that answers some value of the list, not the queried key's, scores about 1/pairs (list guess)\n");
+    std::printf("%8s %8s %8s %8s %10s %11s\n", "pairs", "queries", "cases", "skipped", "accuracy", "list guess");
     nlohmann::ordered_json table = nlohmann::ordered_json::array();
     for (const Cell& c : cells) {
       const double mean = c.cases ? c.sum / c.cases : 0.0;
-      if (c.cases) std::printf("%8d %8d %8d %8d %10.3f\n", c.pairs, c.queries, c.cases, c.skipped, mean);
-      else std::printf("%8d %8d %8d %8d %10s\n", c.pairs, c.queries, c.cases, c.skipped, "-");
+      const double list_guess = 1.0 / c.pairs;
+      if (c.cases) std::printf("%8d %8d %8d %8d %10.3f %11.3f\n", c.pairs, c.queries, c.cases, c.skipped, mean, list_guess);
+      else std::printf("%8d %8d %8d %8d %10s %11.3f\n", c.pairs, c.queries, c.cases, c.skipped, "-", list_guess);
       nlohmann::ordered_json row{{"pairs", c.pairs}, {"queries", c.queries}, {"cases", c.cases}, {"skipped", c.skipped}};
       row["accuracy"] = c.cases ? nlohmann::ordered_json(mean) : nlohmann::ordered_json(nullptr);
+      row["list_guess_accuracy"] = list_guess;
       table.push_back(row);
     }
     const double overall = cases ? total / cases : 0.0;
