@@ -6,6 +6,7 @@ birdie_test_suite(data_tests
   SOURCES
     data/corpus_reader_tests.cpp
     data/debian_text_tests.cpp
+    data/mqar_tests.cpp
     data/multiple_choice_tests.cpp
     data/phonebook_tests.cpp
     data/prepare_corpus_tests.cpp

@@ -2,9 +2,10 @@
 # End to end on the CPU: prepare a small data set, pretrain a tiny model with Birdie and
 # with NTP (in bf16 compute), check that a run cut in two jobs (--stop-after-steps, then --resume) gives
 # exactly the losses and mixtures of an uninterrupted one and that it does not resume with another
-# tokenizer, evaluate it on phone books, on question answering and on multiple choice
-# (tests/fixtures), generate text, check that a bad configuration or precision is refused with
-# exit code 2, and that the planning tools (memory_plan, step_bench) read run configurations.
+# tokenizer, evaluate it on phone books, on MQAR (after a short fine-tuning), on question
+# answering and on multiple choice (tests/fixtures), generate text, check that a bad
+# configuration or precision is refused with exit code 2, and that the planning tools
+# (memory_plan, step_bench) read run configurations.
 #   tests/end_to_end.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -112,6 +113,34 @@ assert r['shrunk_books'] == len(r['cases']) == 2, r['shrunk_books']; \
 assert all(c['shrunk'] and c['requested_entries'] == 64 and 1 <= c['entries'] < 64 for c in r['cases']), r['cases']; \
 assert all(t['entries'] < 64 for t in r['table']), r['table']; \
 assert all('<' not in c['generated'] for c in r['cases'])" "$work/shrunk.json"
+
+step "MQAR evaluation after 2 fine-tuning steps, with a learning curve"
+"$apps/mqar_eval" --checkpoint "$work/birdie" --pairs 2,4 --queries 1,2 --instances 2 --finetune-steps 2 \
+  --finetune-rows 2 --curve-every 1 --curve-instances 4 --json "$work/mqar.json" | tee "$work/mqar.txt"
+grep -q "random guessing: 1/" "$work/mqar.txt"
+python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
+assert [(t['pairs'], t['queries'], t['cases']) for t in r['table']] == [(2, 1, 2), (2, 2, 2), (4, 1, 2), (4, 2, 2)], r['table']; \
+assert all(0 <= t['accuracy'] <= 1 for t in r['table']) and 0 <= r['accuracy'] <= 1, r['table']; \
+assert [p['step'] for p in r['curve']] == [0, 1, 2], r['curve']; \
+assert all(0 <= p['accuracy'] <= 1 for p in r['curve']), r['curve']; \
+assert 0 < r['random_guess_accuracy'] < 0.01 and r['finetune']['steps'] == 2, r; \
+assert len(r['cases']) == 8 and all(len(c['expected']) == c['queries'] and 0 <= c['accuracy'] <= 1 for c in r['cases'])" \
+  "$work/mqar.json"
+# An instance longer than the context is skipped and counted; more queries than pairs is refused.
+"$apps/mqar_eval" --checkpoint "$work/birdie" --pairs 2,8 --queries 1 --instances 2 --context 12 \
+  --json "$work/mqar_short.json" | tee "$work/mqar_short.txt"
+grep -q "2 instances skipped" "$work/mqar_short.txt"
+python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
+assert r['skipped_instances'] == 2 and r['instances'] == 2, r; \
+assert [(t['pairs'], t['cases'], t['skipped']) for t in r['table']] == [(2, 2, 0), (8, 0, 2)], r['table']" \
+  "$work/mqar_short.json"
+set +e
+"$apps/mqar_eval" --checkpoint "$work/birdie" --pairs 2 --queries 4 2> "$work/mqar_bad.log"
+status=$?
+set -e
+cat "$work/mqar_bad.log"
+test "$status" -eq 2
+grep -q -- "--queries 4" "$work/mqar_bad.log"
 
 step "question answering and multiple choice on the fixtures"
 "$apps/qa_eval" --checkpoint "$work/birdie" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 \

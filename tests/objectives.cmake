@@ -7,4 +7,5 @@ birdie_test_suite(objectives_tests
     objectives/batch_builder_tests.cpp
     objectives/batch_loader_tests.cpp
     objectives/phone_book_rows_tests.cpp
+    objectives/mqar_rows_tests.cpp
   LIBS birdie_objectives)
