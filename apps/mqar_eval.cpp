@@ -24,9 +24,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
+#include "apps/common/evaluator_cli.h"
 #include "apps/common/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
@@ -47,8 +47,7 @@ struct Range {
 };
 
 struct Options {
-  std::string checkpoint;
-  std::optional<std::filesystem::path> tokenizer, json;
+  apps::EvaluatorOptions model;
   std::vector<int> pairs{4, 8, 16, 32}, queries{1, 4};
   int instances = 16;
   int finetune_steps = 0, finetune_rows = 8;
@@ -56,10 +55,7 @@ struct Options {
   std::optional<Range> finetune_pairs, finetune_queries;  // default: the evaluated ranges
   int curve_every = 0, curve_instances = 32;
   int symbols = 0;  // keys and values each limited to the first N; 0: all
-  int context = 0;
   std::uint64_t seed = 1;
-  std::string device = "cpu";
-  std::string precision = "auto";  // apps/common/run_config.h: bf16 compute on cuda
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -76,27 +72,20 @@ struct Options {
 
 constexpr int cell_limit = 1 << 20;  // pairs, queries and instances per cell (data/tasks/mqar.h)
 
+// Whole numbers under the generator's per-cell limit.
 std::vector<int> int_list(const std::string& flag, const std::string& text) {
-  std::vector<int> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v < 1 || v >= cell_limit)
-      usage(flag + " takes positive whole numbers (< 2^20) separated by commas");
-    out.push_back(static_cast<int>(v));
-  }
-  if (out.empty()) usage(flag + " takes positive whole numbers separated by commas");
+  std::vector<int> out = apps::whole_numbers(flag, text);
+  for (int v : out)
+    if (v >= cell_limit) throw apps::UsageError(flag + " takes whole numbers under 2^20");
   return out;
 }
 
 // "MIN,MAX" (or "N" for N,N).
 Range range(const std::string& flag, const std::string& text) {
   const std::vector<int> v = int_list(flag, text);
-  if (v.size() > 2) usage(flag + " takes MIN,MAX");
+  if (v.size() > 2) throw apps::UsageError(flag + " takes MIN,MAX");
   const Range r{v.front(), v.back()};
-  if (r.min > r.max) usage(flag + " " + text + ": the range is empty (MIN > MAX)");
+  if (r.min > r.max) throw apps::UsageError(flag + " " + text + ": the range is empty (MIN > MAX)");
   return r;
 }
 
@@ -104,19 +93,18 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("multi-query associative recall accuracy");
-    if (i + 1 >= argc) usage("missing value after " + flag);
+    if (flag == "--help" || flag == "-h") throw apps::UsageError("multi-query associative recall accuracy");
+    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
     const std::string value = argv[++i];
     auto positive = [&](double minimum) {
       char* end = nullptr;
       const double v = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(v >= minimum)) usage(flag + " needs a number ≥ " + std::to_string(minimum));
+      if (value.empty() || *end != '\0' || !(v >= minimum))
+        throw apps::UsageError(flag + " needs a number ≥ " + std::to_string(minimum));
       return v;
     };
-    if (flag == "--checkpoint") o.checkpoint = value;
-    else if (flag == "--tokenizer") o.tokenizer = value;
-    else if (flag == "--json") o.json = value;
-    else if (flag == "--pairs") o.pairs = int_list(flag, value);
+    if (o.model.read(flag, value)) continue;
+    if (flag == "--pairs") o.pairs = int_list(flag, value);
     else if (flag == "--queries") o.queries = int_list(flag, value);
     else if (flag == "--instances") o.instances = static_cast<int>(positive(1));
     else if (flag == "--finetune-steps") o.finetune_steps = static_cast<int>(positive(0));
@@ -127,18 +115,15 @@ Options parse(int argc, char** argv) {
     else if (flag == "--curve-every") o.curve_every = static_cast<int>(positive(0));
     else if (flag == "--curve-instances") o.curve_instances = static_cast<int>(positive(1));
     else if (flag == "--symbols") o.symbols = static_cast<int>(positive(1));
-    else if (flag == "--context") o.context = static_cast<int>(positive(8));
     else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(positive(0));
-    else if (flag == "--device") o.device = value;
-    else if (flag == "--precision") o.precision = value;
-    else usage("unknown option " + flag);
+    else throw apps::UsageError("unknown option " + flag);
   }
-  if (o.checkpoint.empty()) usage("--checkpoint is required");
-  if (o.instances >= cell_limit) usage("--instances must be under 2^20");
+  o.model.check();
+  if (o.instances >= cell_limit) throw apps::UsageError("--instances must be under 2^20");
   const int most_pairs = *std::max_element(o.pairs.begin(), o.pairs.end());
   const int most_queries = *std::max_element(o.queries.begin(), o.queries.end());
   if (most_queries > most_pairs)
-    usage("--queries " + std::to_string(most_queries) + " is more than every --pairs value (at most " +
+    throw apps::UsageError("--queries " + std::to_string(most_queries) + " is more than every --pairs value (at most " +
           std::to_string(most_pairs) + "): each query asks a distinct key of the list");
   if (!o.finetune_pairs)
     o.finetune_pairs = Range{*std::min_element(o.pairs.begin(), o.pairs.end()), most_pairs};
@@ -146,7 +131,7 @@ Options parse(int argc, char** argv) {
     o.finetune_queries = Range{std::min(*std::min_element(o.queries.begin(), o.queries.end()), o.finetune_pairs->min),
                                std::min(most_queries, o.finetune_pairs->max)};
   if (o.finetune_queries->min > o.finetune_pairs->min)
-    usage("--finetune-queries minimum " + std::to_string(o.finetune_queries->min) + " is more than the --finetune-pairs minimum " +
+    throw apps::UsageError("--finetune-queries minimum " + std::to_string(o.finetune_queries->min) + " is more than the --finetune-pairs minimum " +
           std::to_string(o.finetune_pairs->min) + ": each query asks a distinct key, so every instance needs at least as many pairs");
   return o;
 }
@@ -211,11 +196,14 @@ std::string range_text(Range r) { return std::to_string(r.min) + "-" + std::to_s
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show up as they come, also in a log file
-  const Options o = parse(argc, argv);
+  Options o;
   try {
-    apps::TrainedModel trained = apps::load_trained_model(o.checkpoint, o.tokenizer, parse_device(o.device), o.precision);
-    const int context = o.context > 0 ? o.context : trained.context;
-    BIRDIE_CHECK(context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
+    o = parse(argc, argv);
+  } catch (const apps::UsageError& e) {
+    usage(e.what());
+  }
+  try {
+    auto [trained, context] = apps::load_evaluated_model(o.model, "mqar_eval");
     const MqarVocabulary vocabulary =
         data::tasks::limit_mqar_vocabulary(data::tasks::mqar_vocabulary(trained.tokenizer), std::size_t(o.symbols));
     const int most_pairs = std::max(*std::max_element(o.pairs.begin(), o.pairs.end()), o.finetune_pairs->max);
@@ -225,9 +213,8 @@ int main(int argc, char** argv) {
                  ") offers ", vocabulary.keys.size(), " keys and ", vocabulary.values.size(),
                  " values: lower the pairs", o.symbols ? " or raise --symbols" : "");
     const double random_guess = vocabulary.random_guess_accuracy();
-    std::printf("mqar_eval: %s, context %d tokens, %zu key and %zu value tokens (random guessing: %.4f)\n",
-                trained.checkpoint.string().c_str(), context, vocabulary.keys.size(), vocabulary.values.size(),
-                random_guess);
+    std::printf("%zu key and %zu value tokens (random guessing: %.4f)\n", vocabulary.keys.size(),
+                vocabulary.values.size(), random_guess);
 
     std::vector<apps::CurvePoint> curve;
     if (o.finetune_steps > 0) {
@@ -326,7 +313,7 @@ int main(int argc, char** argv) {
     }
     const double overall = cases ? total / cases : 0.0;
     std::printf("%8s %8s %8d %8d %10.3f\n", "all", "", cases, skipped, overall);
-    if (o.json) {
+    if (o.model.json) {
       nlohmann::ordered_json curve_json = nlohmann::ordered_json::array();
       for (const auto& p : curve) curve_json.push_back({{"step", p.step}, {"loss", p.loss}, {"accuracy", p.accuracy}});
       nlohmann::ordered_json finetune{{"steps", o.finetune_steps}};
@@ -339,7 +326,7 @@ int main(int argc, char** argv) {
         finetune["curve_every"] = o.curve_every;
         finetune["curve_instances"] = o.curve_every > 0 ? o.curve_instances : 0;
       }
-      std::ofstream(*o.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
                                                        {"context", context},
                                                        {"seed", o.seed},
                                                        {"symbols", o.symbols},
@@ -356,7 +343,7 @@ int main(int argc, char** argv) {
                                                        {"cases", records}}
                                     .dump(2)
                              << '\n';
-      std::printf("results: %s\n", o.json->string().c_str());
+      std::printf("results: %s\n", o.model.json->string().c_str());
     }
     return 0;
   } catch (const std::exception& e) {
