@@ -15,6 +15,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 step() { printf '\n== %s\n' "$*"; }
+# refused PATTERN COMMAND...: the command exits with code 2 and its stderr contains PATTERN.
+refused() {
+  local pattern=$1 status
+  shift
+  set +e
+  "$@" 2> "$work/refused.log"
+  status=$?
+  set -e
+  cat "$work/refused.log"
+  test "$status" -eq 2
+  grep -q -- "$pattern" "$work/refused.log"
+}
 
 step "prepare a small data set"
 "$apps/prepare_data" --out "$work/data" --vocab 1024 > "$work/prepare.log"
@@ -97,13 +109,8 @@ grep -q "1 cases skipped: longer than the context" "$work/cases.txt"
 python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
 assert r['skipped_cases'] == 1 and len(r['cases']) == 2, r; \
 assert sorted((t['entries'], t['queries']) for t in r['table']) == [(1, 1), (2, 2)], r['table']" "$work/cases.json"
-set +e
-"$apps/phonebook_eval" --checkpoint "$work/birdie" --cases "$work/bad_cases.jsonl" 2> "$work/bad.log"
-status=$?
-set -e
-cat "$work/bad.log"
-test "$status" -eq 2
-grep -q "bad_cases.jsonl:2: field 'answer' is missing or not a string" "$work/bad.log"
+refused "bad_cases.jsonl:2: field 'answer' is missing or not a string" \
+  "$apps/phonebook_eval" --checkpoint "$work/birdie" --cases "$work/bad_cases.jsonl"
 # Books too long for the context are shrunk, reported as such, and grouped by their real size.
 "$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 64 --queries 1 --books 2 --context 160 \
   --json "$work/shrunk.json" | tee "$work/shrunk.txt"
@@ -127,20 +134,14 @@ assert 0 < r['random_guess_accuracy'] < 0.01 and r['finetune']['steps'] == 2, r;
 assert len(r['cases']) == 8 and all(len(c['expected']) == c['queries'] and 0 <= c['accuracy'] <= 1 for c in r['cases'])" \
   "$work/mqar.json"
 # An instance longer than the context is skipped and counted; more queries than pairs is refused.
-"$apps/mqar_eval" --checkpoint "$work/birdie" --pairs 2,8 --queries 1 --instances 2 --context 12 \
+"$apps/mqar_eval" --checkpoint "$work/birdie" --pairs 2,8 --queries 1 --instances 2 --context 16 \
   --json "$work/mqar_short.json" | tee "$work/mqar_short.txt"
 grep -q "2 instances skipped" "$work/mqar_short.txt"
 python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
 assert r['skipped_instances'] == 2 and r['instances'] == 2, r; \
 assert [(t['pairs'], t['cases'], t['skipped']) for t in r['table']] == [(2, 2, 0), (8, 0, 2)], r['table']" \
   "$work/mqar_short.json"
-set +e
-"$apps/mqar_eval" --checkpoint "$work/birdie" --pairs 2 --queries 4 2> "$work/mqar_bad.log"
-status=$?
-set -e
-cat "$work/mqar_bad.log"
-test "$status" -eq 2
-grep -q -- "--queries 4" "$work/mqar_bad.log"
+refused "--queries 4" "$apps/mqar_eval" --checkpoint "$work/birdie" --pairs 2 --queries 4
 
 step "question answering and multiple choice on the fixtures"
 "$apps/qa_eval" --checkpoint "$work/birdie" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 \
@@ -184,13 +185,8 @@ PY
 # Bad input is refused with exit code 2, naming the file, the line and the field.
 printf '%s\n' '{"prompt": "p", "choices": ["x", "y"], "label": 0}' '{"prompt": "p", "choices": ["x", "y"], "label": 2}' \
   > "$work/bad_choices.jsonl"
-set +e
-"$apps/choice_eval" --checkpoint "$work/birdie" --data "$work/bad_choices.jsonl" 2> "$work/bad.log"
-status=$?
-set -e
-cat "$work/bad.log"
-test "$status" -eq 2
-grep -q "bad_choices.jsonl:2: field 'label': 2 is not a choice index" "$work/bad.log"
+refused "bad_choices.jsonl:2: field 'label': 2 is not a choice index" \
+  "$apps/choice_eval" --checkpoint "$work/birdie" --data "$work/bad_choices.jsonl"
 
 step "generate"
 "$apps/generate" --checkpoint "$work/birdie" --prompt "The fortune says" --max-tokens 12 --temperature 0.8 \
@@ -199,30 +195,13 @@ cat "$work/generate.log" "$work/generated.txt"
 grep -q "mode ntp" "$work/generate.log"
 "$apps/generate" --checkpoint "$work/birdie" --prompt "The fortune says" --max-tokens 12 --mode prefix_lm \
   --show-reserved
-set +e
-"$apps/generate" --checkpoint "$work/birdie" --prompt "x" --mode poetry 2> "$work/bad.log"
-status=$?
-set -e
-test "$status" -eq 2
-grep -q "mode poetry is not a mode" "$work/bad.log"
+refused "mode poetry is not a mode" "$apps/generate" --checkpoint "$work/birdie" --prompt "x" --mode poetry
 
 step "a bad configuration is refused with exit code 2"
-set +e
-"$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set model.width=3 2> "$work/bad.log"
-status=$?
-set -e
-cat "$work/bad.log"
-test "$status" -eq 2
-grep -q "unknown key 'model.width'" "$work/bad.log"
+refused "unknown key 'model.width'" "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set model.width=3
 
 step "an unknown precision is refused with exit code 2"
-set +e
-"$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set run.precision=fp16 2> "$work/bad.log"
-status=$?
-set -e
-cat "$work/bad.log"
-test "$status" -eq 2
-grep -q 'run.precision must be' "$work/bad.log"
+refused 'run.precision must be' "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set run.precision=fp16
 
 step "the planning tools read a run configuration and its model configuration alike"
 test "$("$apps/memory_plan" configs/paper-1.4b.toml | tail -1)" = "$("$apps/memory_plan" configs/model/paper.toml | tail -1)"
