@@ -152,19 +152,16 @@ int main(int argc, char** argv) {
     row("all", all);
     if (o.model.json) {
       const double d = std::max(1, all.items);
-      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                       {"data", o.data->string()},
-                                                       {"context", context},
-                                                       {"items", items.size()},
-                                                       {"scored", all.items},
-                                                       {"skipped", skipped},
-                                                       {"accuracy", all.normalized_right / d},
-                                                       {"accuracy_sum", all.sum_right / d},
-                                                       {"table", table},
-                                                       {"records", records}}
-                                    .dump(2)
-                             << '\n';
-      std::printf("results: %s\n", o.model.json->string().c_str());
+      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                                                {"data", o.data->string()},
+                                                                {"context", context},
+                                                                {"items", items.size()},
+                                                                {"scored", all.items},
+                                                                {"skipped", skipped},
+                                                                {"accuracy", all.normalized_right / d},
+                                                                {"accuracy_sum", all.sum_right / d},
+                                                                {"table", table},
+                                                                {"records", records}});
     }
     return 0;
   } catch (const std::exception& e) {

@@ -212,7 +212,7 @@ class Experiment {
                                        "--seed", std::to_string(c_.eval_seed), "--protocol", c_.finetune_protocol,
                                        "--finetune-steps", std::to_string(c_.finetune_steps), "--finetune-rows",
                                        std::to_string(c_.finetune_rows), "--curve-books",
-                                       std::to_string(c_.curve_books), "--json", json.string() + ".tmp"};
+                                       std::to_string(c_.curve_books), "--json", json.string()};
     if (c_.finetune_lr) arguments.insert(arguments.end(), {"--finetune-lr", std::to_string(*c_.finetune_lr)});
     if (!c_.finetune_entries.empty()) arguments.insert(arguments.end(), {"--finetune-entries", c_.finetune_entries});
     if (!c_.finetune_queries.empty()) arguments.insert(arguments.end(), {"--finetune-queries", c_.finetune_queries});
@@ -220,9 +220,7 @@ class Experiment {
     if (c_.split_names) arguments.push_back("--split-names");
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
     arguments.insert(arguments.end(), {"--device", run.device});
-    const int code = run_program(unit, "phonebook_eval", "evaluate", arguments);
-    if (code == 0) fs::rename(json.string() + ".tmp", json);
-    return code;
+    return run_program(unit, "phonebook_eval", "evaluate", arguments);
   }
 
   // Mean validation loss per objective class over the whole grid, on samples drawn with

@@ -326,24 +326,23 @@ int main(int argc, char** argv) {
         finetune["curve_every"] = o.curve_every;
         finetune["curve_instances"] = o.curve_every > 0 ? o.curve_instances : 0;
       }
-      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                       {"context", context},
-                                                       {"seed", o.seed},
-                                                       {"symbols", o.symbols},
-                                                       {"key_tokens", vocabulary.keys.size()},
-                                                       {"value_tokens", vocabulary.values.size()},
-                                                       {"random_guess_accuracy", random_guess},
-                                                       {"finetune", finetune},
-                                                       {"accuracy", cases ? nlohmann::ordered_json(overall) : nlohmann::ordered_json(nullptr)},
-                                                       {"instances", cases},
-                                                       {"skipped_instances", skipped},
-                                                       {"left_out_cells", left_out},
-                                                       {"table", table},
-                                                       {"curve", curve_json},
-                                                       {"cases", records}}
-                                    .dump(2)
-                             << '\n';
-      std::printf("results: %s\n", o.model.json->string().c_str());
+      const nlohmann::ordered_json overall_json =
+          cases ? nlohmann::ordered_json(overall) : nlohmann::ordered_json(nullptr);
+      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                                                {"context", context},
+                                                                {"seed", o.seed},
+                                                                {"symbols", o.symbols},
+                                                                {"key_tokens", vocabulary.keys.size()},
+                                                                {"value_tokens", vocabulary.values.size()},
+                                                                {"random_guess_accuracy", random_guess},
+                                                                {"finetune", finetune},
+                                                                {"accuracy", overall_json},
+                                                                {"instances", cases},
+                                                                {"skipped_instances", skipped},
+                                                                {"left_out_cells", left_out},
+                                                                {"table", table},
+                                                                {"curve", curve_json},
+                                                                {"cases", records}});
     }
     return 0;
   } catch (const std::exception& e) {

@@ -365,18 +365,15 @@ int main(int argc, char** argv) {
     }
     std::printf("%10s %8s %8zu %10.3f\n", "all", "", cases.size(), total / double(cases.size()));
     if (o.model.json) {
-      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                       {"context", context},
-                                                       {"finetune_steps", o.finetune.steps},
-                                                       {"finetune", finetune_record},
-                                                       {"shrunk_books", shrunk},
-                                                       {"skipped_cases", set.skipped},
-                                                       {"accuracy", total / double(cases.size())},
-                                                       {"table", table},
-                                                       {"cases", results}}
-                                    .dump(2)
-                             << '\n';
-      std::printf("results: %s\n", o.model.json->string().c_str());
+      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                                                {"context", context},
+                                                                {"finetune_steps", o.finetune.steps},
+                                                                {"finetune", finetune_record},
+                                                                {"shrunk_books", shrunk},
+                                                                {"skipped_cases", set.skipped},
+                                                                {"accuracy", total / double(cases.size())},
+                                                                {"table", table},
+                                                                {"cases", results}});
     }
     return 0;
   } catch (const std::exception& e) {

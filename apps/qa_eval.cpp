@@ -164,19 +164,16 @@ int main(int argc, char** argv) {
       if (cells[b].items > 0) row(bucket_label(o.buckets, b), cells[b]);
     row("all", all);
     if (o.model.json) {
-      std::ofstream(*o.model.json) << nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                       {"data", o.data->string()},
-                                                       {"context", context},
-                                                       {"max_answer_tokens", o.max_answer_tokens},
-                                                       {"buckets", o.buckets},
-                                                       {"items", items.size()},
-                                                       {"scored", all.items},
-                                                       {"skipped", skipped},
-                                                       {"table", table},
-                                                       {"records", records}}
-                                    .dump(2)
-                             << '\n';
-      std::printf("results: %s\n", o.model.json->string().c_str());
+      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                                                {"data", o.data->string()},
+                                                                {"context", context},
+                                                                {"max_answer_tokens", o.max_answer_tokens},
+                                                                {"buckets", o.buckets},
+                                                                {"items", items.size()},
+                                                                {"scored", all.items},
+                                                                {"skipped", skipped},
+                                                                {"table", table},
+                                                                {"records", records}});
     }
     return 0;
   } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "engine/error.h"
@@ -47,6 +48,17 @@ EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::
   BIRDIE_CHECK(m.context > 0, "the model's context is unknown (no config.toml in its run folder): pass --context T");
   std::printf("%s: %s, context %d tokens\n", program.c_str(), m.trained.checkpoint.string().c_str(), m.context);
   return m;
+}
+
+void write_results(const std::filesystem::path& path, const nlohmann::ordered_json& results) {
+  const std::filesystem::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << results.dump(2) << '\n';
+    BIRDIE_CHECK(out.good(), "cannot write ", temporary.string());
+  }
+  std::filesystem::rename(temporary, path);
+  std::printf("results: %s\n", path.string().c_str());
 }
 
 }  // namespace birdie::apps

@@ -1,9 +1,11 @@
 // What the evaluators' command lines share: the model to load (--checkpoint, --tokenizer,
-// --context, --device, --precision), the output (--json), and whole numbers and lists.
+// --context, --device, --precision), the output (--json) and its writing, and whole
+// numbers and lists.
 // Bad values throw UsageError; each program catches it, prints its usage and exits 2.
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,5 +44,9 @@ struct EvaluatedModel {
   int context = 0;
 };
 EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::string& program);
+
+// Writes an evaluation's --json file (a temporary name, then renamed: never half a file)
+// and prints where it is.
+void write_results(const std::filesystem::path& path, const nlohmann::ordered_json& results);
 
 }  // namespace birdie::apps
