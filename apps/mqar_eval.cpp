@@ -80,13 +80,11 @@ std::vector<int> int_list(const std::string& flag, const std::string& text) {
   return out;
 }
 
-// "MIN,MAX" (or "N" for N,N).
+// "MIN,MAX" (or "N" for N,N), under the per-cell limit.
 Range range(const std::string& flag, const std::string& text) {
-  const std::vector<int> v = int_list(flag, text);
-  if (v.size() > 2) throw apps::UsageError(flag + " takes MIN,MAX");
-  const Range r{v.front(), v.back()};
-  if (r.min > r.max) throw apps::UsageError(flag + " " + text + ": the range is empty (MIN > MAX)");
-  return r;
+  const auto [low, high] = apps::whole_range(flag, text);
+  if (high >= cell_limit) throw apps::UsageError(flag + " takes whole numbers under 2^20");
+  return Range{low, high};
 }
 
 Options parse(int argc, char** argv) {
@@ -96,26 +94,20 @@ Options parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") throw apps::UsageError("multi-query associative recall accuracy");
     if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
     const std::string value = argv[++i];
-    auto positive = [&](double minimum) {
-      char* end = nullptr;
-      const double v = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(v >= minimum))
-        throw apps::UsageError(flag + " needs a number ≥ " + std::to_string(minimum));
-      return v;
-    };
+    using apps::whole_number;
     if (o.model.read(flag, value)) continue;
     if (flag == "--pairs") o.pairs = int_list(flag, value);
     else if (flag == "--queries") o.queries = int_list(flag, value);
-    else if (flag == "--instances") o.instances = static_cast<int>(positive(1));
-    else if (flag == "--finetune-steps") o.finetune_steps = static_cast<int>(positive(0));
-    else if (flag == "--finetune-rows") o.finetune_rows = static_cast<int>(positive(1));
-    else if (flag == "--finetune-lr") o.finetune_lr = positive(0);
+    else if (flag == "--instances") o.instances = whole_number(flag, value, 1);
+    else if (flag == "--finetune-steps") o.finetune_steps = whole_number(flag, value, 0);
+    else if (flag == "--finetune-rows") o.finetune_rows = whole_number(flag, value, 1);
+    else if (flag == "--finetune-lr") o.finetune_lr = apps::number(flag, value, 0);
     else if (flag == "--finetune-pairs") o.finetune_pairs = range(flag, value);
     else if (flag == "--finetune-queries") o.finetune_queries = range(flag, value);
-    else if (flag == "--curve-every") o.curve_every = static_cast<int>(positive(0));
-    else if (flag == "--curve-instances") o.curve_instances = static_cast<int>(positive(1));
-    else if (flag == "--symbols") o.symbols = static_cast<int>(positive(1));
-    else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(positive(0));
+    else if (flag == "--curve-every") o.curve_every = whole_number(flag, value, 0);
+    else if (flag == "--curve-instances") o.curve_instances = whole_number(flag, value, 1);
+    else if (flag == "--symbols") o.symbols = whole_number(flag, value, 1);
+    else if (flag == "--seed") o.seed = apps::seed_number(flag, value);
     else throw apps::UsageError("unknown option " + flag);
   }
   o.model.check();

@@ -83,16 +83,12 @@ struct Options {
   std::exit(2);
 }
 
-// "MIN,MAX" (MAX may be "fit" where allow_fit: as many as fit, stored as 0).
+// "MIN,MAX", or "MIN,fit" where allow_fit: as many as fit a row, stored as 0.
 std::pair<int, int> range(const std::string& flag, const std::string& text, bool allow_fit) {
-  const auto comma = text.find(',');
-  if (comma == std::string::npos) throw apps::UsageError(flag + " takes MIN,MAX" + (allow_fit ? " or MIN,fit" : ""));
-  const int low = apps::whole_number(flag, text.substr(0, comma), 1);
-  const std::string high_text = text.substr(comma + 1);
-  if (allow_fit && high_text == "fit") return {low, 0};
-  const int high = apps::whole_number(flag, high_text, 1);
-  if (high < low) throw apps::UsageError(flag + " " + text + ": MAX is smaller than MIN");
-  return {low, high};
+  const std::string fit = ",fit";
+  if (allow_fit && text.size() > fit.size() && text.ends_with(fit))
+    return {apps::whole_number(flag, text.substr(0, text.size() - fit.size()), 1), 0};
+  return apps::whole_range(flag, text);
 }
 
 Options parse(int argc, char** argv) {
@@ -113,13 +109,6 @@ Options parse(int argc, char** argv) {
     }
     if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
     const std::string value = argv[++i];
-    auto positive = [&](double minimum) {
-      char* end = nullptr;
-      const double v = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(v >= minimum))
-        throw apps::UsageError(flag + " needs a number ≥ " + std::to_string(minimum));
-      return v;
-    };
     using apps::whole_number;
     if (o.model.read(flag, value)) continue;
     else if (flag == "--cases") o.cases = value;
@@ -129,12 +118,12 @@ Options parse(int argc, char** argv) {
     else if (flag == "--protocol") continue;  // read above
     else if (flag == "--finetune-steps") o.finetune.steps = whole_number(flag, value, 0);
     else if (flag == "--finetune-rows") o.finetune.rows = whole_number(flag, value, 1);
-    else if (flag == "--finetune-lr") o.finetune.lr = positive(0);
+    else if (flag == "--finetune-lr") o.finetune.lr = apps::number(flag, value, 0);
     else if (flag == "--finetune-entries") std::tie(o.finetune.min_entries, o.finetune.max_entries) = range(flag, value, true);
     else if (flag == "--finetune-queries") std::tie(o.finetune.min_queries, o.finetune.max_queries) = range(flag, value, false);
     else if (flag == "--curve-every") o.curve_every = whole_number(flag, value, 0);
     else if (flag == "--curve-books") o.curve_books = whole_number(flag, value, 1);
-    else if (flag == "--seed") o.seed = static_cast<std::uint64_t>(positive(0));
+    else if (flag == "--seed") o.seed = apps::seed_number(flag, value);
     else throw apps::UsageError("unknown option " + flag);
   }
   o.model.check();

@@ -1,5 +1,7 @@
 #include "apps/common/evaluator_cli.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -39,6 +41,33 @@ std::vector<int> whole_numbers(const std::string& flag, const std::string& text)
   while (std::getline(in, item, ',')) out.push_back(whole_number(flag, item, 1));
   if (out.empty()) throw UsageError(flag + " takes positive whole numbers separated by commas");
   return out;
+}
+
+std::pair<int, int> whole_range(const std::string& flag, const std::string& text) {
+  const std::vector<int> v = whole_numbers(flag, text);
+  if (v.size() > 2) throw UsageError(flag + " takes MIN,MAX");
+  if (v.front() > v.back()) throw UsageError(flag + " " + text + ": the range is empty (MIN > MAX)");
+  return {v.front(), v.back()};
+}
+
+double number(const std::string& flag, const std::string& text, double minimum) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v >= minimum) || !std::isfinite(v)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", minimum);
+    throw UsageError(flag + " needs a number ≥ " + shown + ", got '" + text + "'");
+  }
+  return v;
+}
+
+std::uint64_t seed_number(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text[0] == '-' || *end != '\0' || errno == ERANGE)
+    throw UsageError(flag + " takes a whole number ≥ 0 (a 64-bit seed), got '" + text + "'");
+  return v;
 }
 
 EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::string& program) {

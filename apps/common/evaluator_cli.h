@@ -4,11 +4,13 @@
 // Bad values throw UsageError; each program catches it, prints its usage and exits 2.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apps/common/trained_model.h"
@@ -32,9 +34,13 @@ struct EvaluatorOptions {
   void check() const;
 };
 
-// A whole number ≥ minimum, or a comma-separated list of whole numbers ≥ 1.
+// A whole number ≥ minimum; a comma-separated list of whole numbers ≥ 1; a range
+// "MIN,MAX" (or "N" for N,N) of whole numbers ≥ 1, MIN ≤ MAX; a number ≥ minimum; a seed.
 int whole_number(const std::string& flag, const std::string& text, int minimum);
 std::vector<int> whole_numbers(const std::string& flag, const std::string& text);
+std::pair<int, int> whole_range(const std::string& flag, const std::string& text);
+double number(const std::string& flag, const std::string& text, double minimum);
+std::uint64_t seed_number(const std::string& flag, const std::string& text);
 
 // The model of `options`, and the context its cases must fit (--context, or the run's
 // training sequence length): an error when neither is known. Prints one line naming the
