@@ -4,10 +4,12 @@
 //
 // One run measures the two ceilings first, the device-to-device copy bandwidth (bytes
 // read + written) and the peak bf16 GEMM rate (8192³ through the engine's cuBLASLt path),
-// then reports against them: the gated scan (forward, backward; causal, bidirectional) in
-// GB/s and fraction of copy bandwidth; the model's GEMM shapes (D→4N and N→D projections
-// for (D, N) ∈ {(1024, 1280), (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N
-// weight gradient accumulated into f32) in TFLOP/s and fraction of peak; RMSNorm and fused cross-entropy (vocab 32000) in GB/s.
+// then reports against them: the gated scan (forward, backward; causal, bidirectional) at
+// (B, T, N) = (8, 2048, 2560) and (16, 4096, 768) in GB/s and fraction of copy bandwidth;
+// the model's GEMM shapes (D→4N and N→D projections for (D, N) ∈ {(1024, 1280),
+// (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N weight gradient accumulated into
+// f32) in TFLOP/s and fraction of peak; RMSNorm, fused cross-entropy (vocab 32000), AdamW
+// over 1.39B parameters and the embedding (vocab 32000) in GB/s.
 // Timing: CUDA events around each run, warm-up runs first, the median of many runs, the
 // L2 cache flushed (a buffer twice its size overwritten) before every timed run. Bytes
 // are the fewest the op must move (each input read once, each output written once).
@@ -31,8 +33,10 @@
 #ifdef BIRDIE_WITH_CUDA
 #include "engine/cuda_runtime.h"
 #include "engine/nvtx.h"
+#include "kernels/adamw.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
+#include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/random.h"
 #include "kernels/rmsnorm.h"
@@ -155,11 +159,14 @@ int run(const Options& options) {
               copy_gbs, copy_bytes >> 20, peak_tflops, static_cast<long long>(P));
   std::printf("%-28s %-34s %12s %17s %s\n", "op", "shape", "median", "rate", "fraction");
 
-  // Gated scan, bf16, state width N = 2560 (the paper's size), T = 2048 per row.
-  const std::int64_t N = 2560, T = 2048;
-  for (std::int64_t tokens : options.quick ? std::vector<std::int64_t>{8192}
-                                           : std::vector<std::int64_t>{32768, 131072}) {
-    const std::int64_t B = tokens / T;
+  // Gated scan, bf16: the paper's state width at its row length (B=8, T=2048, N=2560) and
+  // a narrow, long one (B=16, T=4096, N=768); the quick run takes one short row batch.
+  struct ScanShape { std::int64_t B, T, N; };
+  const std::vector<ScanShape> scan_shapes = options.quick
+      ? std::vector<ScanShape>{{2, 2048, 2560}}
+      : std::vector<ScanShape>{{8, 2048, 2560}, {16, 4096, 768}};
+  for (const auto [B, T, N] : scan_shapes) {
+    const double tokens = double(B * T);
     const Tensor proj = random_device({B, T, 4 * N}, DType::bf16, rng, -2.0, 2.0);
     const Tensor reset = device_reset(B, T);
     const Tensor dy = random_device({B, T, N}, DType::bf16, rng);
@@ -170,13 +177,13 @@ int run(const Options& options) {
       Tensor saved;
       const double fwd_ms = timer.median_ms([&] { saved = kernels::gated_scan_forward(proj, reset, direction, y); });
       // Fewest bytes: proj (4N) and reset in, y (N) out; backward adds dy in, dproj out.
-      const double fwd_bytes = double(tokens) * (4 * N * 2 + N * 2 + 4);
+      const double fwd_bytes = tokens * (4 * N * 2 + N * 2 + 4);
       const double fwd_gbs = fwd_bytes / (fwd_ms * 1e-3) / 1e9;
       row((std::string("scan forward ") + name).c_str(), dims({B, T, 4 * N}) + " bf16", fwd_ms, "GB/s",
           fwd_gbs, fwd_gbs / copy_gbs, "copy");
       const double bwd_ms = timer.median_ms(
           [&] { kernels::gated_scan_backward(proj, reset, direction, saved, dy, dproj); });
-      const double bwd_bytes = double(tokens) * (4 * N * 2 + N * 2 + 4 * N * 2 + 4);
+      const double bwd_bytes = tokens * (4 * N * 2 + N * 2 + 4 * N * 2 + 4);
       const double bwd_gbs = bwd_bytes / (bwd_ms * 1e-3) / 1e9;
       row((std::string("scan backward ") + name).c_str(), dims({B, T, 4 * N}) + " bf16", bwd_ms, "GB/s",
           bwd_gbs, bwd_gbs / copy_gbs, "copy");
@@ -239,6 +246,56 @@ int run(const Options& options) {
         [&] { kernels::cross_entropy_forward_backward(logits, targets, 1.0 / rows, loss, &dlogits); });
     const double gbs = double(rows) * (2 * V * 2 + 8) / (ms * 1e-3) / 1e9;
     row("cross-entropy fwd+bwd", dims({rows, V}) + " bf16", ms, "GB/s", gbs, gbs / copy_gbs, "copy");
+  }
+
+  // AdamW over the paper model's 1.39B parameters as training runs it: fp32 master
+  // weights, gradients and moments in one flat buffer, the bf16 compute copy written in
+  // the same pass; one decay segment per parameter tensor (every fourth one undecayed, as
+  // the norms and biases are). Fewest bytes: p, g, m, v read (16 B), p, m, v and the bf16
+  // copy written (14 B) per parameter.
+  {
+    const std::int64_t n = options.quick ? (64ll << 20) : 1'390'000'000ll, tensors = 96;
+    Tensor p = random_device({n}, DType::f32, rng, -0.02, 0.02), g = random_device({n}, DType::f32, rng, -1e-3, 1e-3);
+    Tensor m = random_device({n}, DType::f32, rng, -1e-4, 1e-4), v = random_device({n}, DType::f32, rng, 0.0, 1e-6);
+    Tensor copy = Tensor::empty({n}, DType::bf16, Device::cuda);
+    std::vector<kernels::DecaySegment> segments;
+    for (std::int64_t k = 0; k < tensors; ++k) {
+      const std::int64_t begin = n * k / tensors, end = n * (k + 1) / tensors;
+      segments.push_back({begin, end - begin, k % 4 != 3});
+    }
+    kernels::AdamWHyper hyper;
+    hyper.lr = 1e-4;
+    const double ms = timer.median_ms([&] {
+      ++hyper.step;
+      kernels::adamw_step(p, g, m, v, segments, hyper, &copy);
+    });
+    const double gbs = double(n) * 30 / (ms * 1e-3) / 1e9;
+    row("adamw (+bf16 copy)", dims({n}) + " f32", ms, "GB/s", gbs, gbs / copy_gbs, "copy");
+  }
+
+  // Embedding at vocabulary 32000, D = 2048, 8x2048 tokens: the bf16 gather forward, and
+  // the backward's deterministic scatter-add of bf16 rows into the f32 table gradient.
+  // Fewest bytes: forward reads each looked-up row and writes it; backward reads dout and
+  // reads and writes each distinct row of the gradient once.
+  {
+    const std::int64_t V = 32000, D = 2048, rows = options.quick ? 4096 : 16384;
+    const Tensor table = random_device({V, D}, DType::bf16, rng);
+    std::vector<std::int32_t> id_values(rows);
+    for (auto& v : id_values) v = static_cast<std::int32_t>(rng.uniform_int(V));
+    std::vector<std::int32_t> distinct = id_values;
+    std::sort(distinct.begin(), distinct.end());
+    const double unique = double(std::unique(distinct.begin(), distinct.end()) - distinct.begin());
+    const Tensor ids = Tensor::from_values<std::int32_t>(id_values, {rows}).to(Device::cuda);
+    const Tensor dout = random_device({rows, D}, DType::bf16, rng);
+    Tensor out = Tensor::empty({rows, D}, DType::bf16, Device::cuda);
+    Tensor dtable = Tensor::zeros({V, D}, DType::f32, Device::cuda);
+    const double fwd_ms = timer.median_ms([&] { kernels::embedding_forward(table, ids, out); });
+    const double fwd_gbs = double(rows) * (2 * D * 2 + 4) / (fwd_ms * 1e-3) / 1e9;
+    row("embedding forward", dims({rows, V, D}) + " bf16", fwd_ms, "GB/s", fwd_gbs, fwd_gbs / copy_gbs, "copy");
+    const double bwd_ms = timer.median_ms([&] { kernels::embedding_backward(ids, dout, dtable); });
+    const double bwd_gbs = (double(rows) * (D * 2 + 4) + unique * D * 4 * 2) / (bwd_ms * 1e-3) / 1e9;
+    row("embedding backward", dims({rows, V, D}) + " bf16->f32", bwd_ms, "GB/s", bwd_gbs, bwd_gbs / copy_gbs,
+        "copy");
   }
   return 0;
 }

@@ -8,7 +8,12 @@
 //   step_bench --model configs/model/paper.toml (or a run configuration such as configs/paper-1.4b.toml)
 //              [--rows R] [--seq T] [--steps N]
 //              [--warmup W] [--device cpu|cuda] [--precision auto|fp32|bf16]
-//              [--recompute] [--peak-tflops X]
+//              [--recompute] [--peak-tflops X] [--generate G]
+//
+// --generate G: afterwards, recurrent generation at batch 1 (model/generator.h) with the
+// trained-for-a-few-steps weights: a prefill of a T-token prompt, then G tokens decoded
+// one at a time, greedy, each token's logits copied to the host as generate does; reports
+// the prefill time and the decoding tokens/s.
 //
 // The peak defaults to 989 TFLOP/s (H100 SXM dense bf16) on cuda; give --peak-tflops for
 // another GPU. MFU is not printed on the CPU.
@@ -21,6 +26,7 @@
 #include "apps/common/run_config.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
+#include "data/special_tokens.h"
 #include "engine/device.h"
 #include "engine/nvtx.h"
 #include "engine/random.h"
@@ -28,6 +34,7 @@
 #include "engine/timer.h"
 #include "kernels/scan.h"
 #include "model/gated_ssm_lm.h"
+#include "model/generator.h"
 
 using namespace birdie;
 
@@ -39,6 +46,7 @@ struct Options {
   int steps = 10, warmup = 2;
   bool recompute = false;
   double peak_tflops = 989;
+  std::int64_t generate = 0;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -46,7 +54,7 @@ struct Options {
                "step_bench: %s\n"
                "usage: step_bench --model FILE.toml [--rows R] [--seq T] [--steps N] [--warmup W]\n"
                "                  [--device cpu|cuda] [--precision auto|fp32|bf16] [--recompute]\n"
-               "                  [--peak-tflops X]\n",
+               "                  [--peak-tflops X] [--generate G]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -74,6 +82,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--device") o.device = value;
     else if (flag == "--precision") o.precision = value;
     else if (flag == "--peak-tflops") o.peak_tflops = positive(flag, value);
+    else if (flag == "--generate") o.generate = static_cast<std::int64_t>(positive(flag, value));
     else usage("unknown option " + flag);
   }
   if (o.model.empty()) usage("--model is required (e.g. configs/model/paper.toml)");
@@ -103,6 +112,29 @@ Batch random_batch(std::int64_t rows, std::int64_t seq, std::int64_t vocab, Devi
   };
   const auto counted = std::count_if(targets.begin(), targets.end(), [](std::int32_t t) { return t >= 0; });
   return {make(tokens), make(targets), make(reset), counted};
+}
+
+// Batch-1 recurrent generation: prefill a seq-token prompt, then decode `count` tokens.
+void measure_generation(const model::GatedSsmLm& lm, std::int64_t seq, std::int64_t count, std::int64_t vocab) {
+  RandomGenerator rng(321);
+  std::vector<std::int32_t> prompt(seq);
+  for (auto& v : prompt) v = static_cast<std::int32_t>(rng.uniform_int(vocab));
+  model::SamplingOptions greedy;
+  std::vector<double> prefill_seconds;
+  double decode_seconds = 0;
+  for (int round = 0; round < 2; ++round) {  // the first round warms up
+    model::RecurrentGenerator generator(lm);
+    Stopwatch prefill_watch;
+    Tensor logits = generator.prefill(prompt, data::special_tokens::start_generating);
+    prefill_seconds.push_back(prefill_watch.seconds());
+    Stopwatch decode_watch;
+    for (std::int64_t k = 0; k < count; ++k) logits = generator.step(model::sample_token(logits, greedy, rng));
+    decode_seconds = decode_watch.seconds();  // step returns host logits: the device is done
+  }
+  std::printf("  generation, batch 1: prefill of %lld tokens %.2f ms; %lld tokens decoded at %.0f tokens/s "
+              "(%.3f ms per token)\n",
+              (long long)seq, prefill_seconds.back() * 1e3, (long long)count, double(count) / decode_seconds,
+              decode_seconds / double(count) * 1e3);
 }
 
 }  // namespace
@@ -156,6 +188,7 @@ int main(int argc, char** argv) try {
                 double(end.device_peak_in_use_bytes) / gib, double(end.device_reserved_bytes) / gib,
                 (double(end.device_reserved_bytes) - double(after_warmup.device_reserved_bytes)) / gib);
   }
+  if (o.generate > 0) measure_generation(lm, o.seq, o.generate, config.vocab);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "step_bench: %s\n", e.what());

@@ -11,37 +11,45 @@
 #                                                # (--stage may be repeated)
 #   scripts/gpu_check.sh --list                  # the stages and their limits
 #
-# Stages, in order of value (limit = default time limit in seconds; estimate = expected
+# Stages, in this order (limit = default time limit in seconds; estimate = expected
 # time on a 16-core H100 machine, see below):
 #
 #   stage       limit  estimate  what
 #   deps           30      5     unpack .debs/ (scripts/fetch_gpu_debs.sh) into .gpu-prefix/;
 #                                check that pkg-config from there runs and finds the .pc files
 #   build         180     60     configure with -G Ninja (Release, BIRDIE_CUDA=ON, sm_90) and
-#                                build only the cuda_* test suites, apps/bench, apps/step_bench
-#                                (and peer_targets below, what the peer benchmark uses);
-#                                ninja -k 0, so a target that fails leaves the others built,
-#                                and the later stages test those ("not built" for the rest)
+#                                build only the cuda_* test suites, apps/bench, step_bench,
+#                                init_bench, pretrain, checkpoint_parity (and peer_targets
+#                                below); ninja -k 0, so a target that fails leaves the others
+#                                built, and the later stages test those ("not built" for the rest)
 #   parity        150     30     each cuda_* suite (doctest; GPU kernels against the CPU
 #                                references), 60 s at most per suite
+#   bench          45     30     apps/bench: kernels against the measured copy bandwidth and
+#                                bf16 GEMM peak
+#   step_bench    100     60     apps/init_bench on the paper model on the GPU (its weights
+#                                against the CPU's fingerprint), then apps/step_bench, bf16,
+#                                1 warm-up + 3 steps each: small 8x2048, base 8x2048 (and
+#                                batch-1 generation), paper 4x2048, 40 s at most each
+#   peers         150     90     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick,
+#                                its scan rows from the bench stage's output (skipped when that
+#                                script is not in the tree)
+#   pretrain        5      0     starts pretrain in the background: configs/small-gpu.toml
+#                                (Birdie mixture) on data_out/fortunes for
+#                                GPU_CHECK_PRETRAIN_SECONDS (130), beside the stages below;
+#                                after them: a falling loss, an evaluation and a checkpoint,
+#                                then apps/checkpoint_parity (that checkpoint's logits on the
+#                                CPU against the GPU's), 60 s at most
 #   memcheck      120     90     compute-sanitizer memcheck on every cuda_* suite (scan, ops,
 #                                matmul first), test cases named [large] left out, 40 s at
 #                                most per suite
 #   racecheck      45     30     racecheck on the scan and ops suites, [large] left out,
 #                                25 s at most per suite
 #   initcheck      45     25     initcheck on the scan and ops suites, likewise
-#   bench          45     20     apps/bench: kernels against the measured copy bandwidth and
-#                                bf16 GEMM peak
-#   step_bench    100     40     apps/init_bench on the paper model on the GPU (its weights
-#                                against the CPU's fingerprint), then apps/step_bench, bf16,
-#                                1 warm-up + 3 steps each: small 8x2048, base 8x2048, paper
-#                                4x2048, 40 s at most each
-#   peers         150     90     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick
-#                                (skipped when that script is not in the tree)
-#   total         865    390     (~6.5 minutes expected. The whole run is also held to
-#                                GPU_CHECK_BUDGET = 570 s, so it ends inside one 10-minute
-#                                command even when stages run to their limits: a later
-#                                stage then gets what is left, or is recorded TIMEOUT.)
+#   total         870    430     (~7 minutes expected, the pretrain run hidden behind the
+#                                sanitizers. The whole run is also held to GPU_CHECK_BUDGET =
+#                                570 s, so it ends inside one 10-minute command even when
+#                                stages run to their limits: a later stage then gets what is
+#                                left, or is recorded TIMEOUT.)
 #
 # The build estimate: on the 2-core development machine (2026-11-26, shared with other
 # builds, so CPU seconds rather than wall time), a fresh build folder, -G Ninja,
@@ -59,7 +67,7 @@
 # initialises 1.4B parameters before its steps. The build stage's row reports the CPU
 # time it took on the machine that ran it.
 #
-# Result files in OUTDIR (7, all small; full outputs stay in build-gpu-logs/, outside it):
+# Result files in OUTDIR (8, all small; full outputs stay in build-gpu-logs/, outside it):
 #   summary.txt     the table printed last: one row per step (ok, FAILED, TIMEOUT with its
 #                   limit, SKIPPED with the reason, INTERRUPTED), then the overall result
 #   gpu_check.log   environment, then per step its command and the last 40 lines of its
@@ -69,6 +77,7 @@
 #   bench.txt       apps/bench's output
 #   step_bench.txt  apps/step_bench's output for the three configurations
 #   peers.txt       the peer benchmark's OUTFILE
+#   pretrain.txt    the pretrain run's output, clipped, and checkpoint_parity's
 # A full run empties OUTDIR's result files first; a --stage run rewrites its own result
 # file (any sanitizer stage: sanitizers.txt) and summary.txt, and appends to the log.
 #
@@ -80,7 +89,9 @@
 # Environment: BIRDIE_GPU_ARCH (default 90) sets CMAKE_CUDA_ARCHITECTURES; BIRDIE_GPU_JOBS
 # (default: all cores) the build parallelism; GPU_CHECK_LIMIT_<STAGE> (e.g.
 # GPU_CHECK_LIMIT_MEMCHECK=200) a stage's limit in seconds; GPU_CHECK_BUDGET (default 570)
-# the whole run's.
+# the whole run's; GPU_CHECK_PREBUILT an archive of scripts/pack_gpu_build.sh to use in
+# place of the build (when its libraries resolve here); GPU_CHECK_PRETRAIN_SECONDS (default 130) and GPU_CHECK_PRETRAIN_DATA
+# (default data_out/fortunes) the pretrain run's length and prepared data.
 # Exit status: 0 every step passed; 1 a step failed, timed out or was interrupted; 3 nothing
 # failed but steps were skipped (no GPU visible, or --stage without a build); 2 bad
 # arguments; 128+N when stopped by signal N. Skipping the peers stage because
@@ -90,9 +101,9 @@ shopt -s nullglob
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-stage_names=(deps build parity memcheck racecheck initcheck bench step_bench peers)
+stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=45
-                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=150)
+                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=150 [pretrain]=5)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
   [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
@@ -102,7 +113,8 @@ declare -A stage_what=(
   [initcheck]="initcheck on the scan and ops suites, [large] left out"
   [bench]="apps/bench (kernels against copy bandwidth and GEMM peak)"
   [step_bench]="apps/init_bench paper (cuda), apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
-  [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick")
+  [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick"
+  [pretrain]="starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them")
 # Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
 peer_targets=(step_bench bench)
 # Per-step caps inside a stage (a step also never outlives its stage's limit).
@@ -166,10 +178,11 @@ sanitizer_file="$out/sanitizers.txt"
 bench_file="$out/bench.txt"
 steps_file="$out/step_bench.txt"
 peers_file="$out/peers.txt"
+pretrain_file="$out/pretrain.txt"
 
 if [ ${#only[@]} -eq 0 ]; then
   run_stages=("${stage_names[@]}")
-  rm -f "$log" "$summary" "$parity_file" "$sanitizer_file" "$bench_file" "$steps_file" "$peers_file"
+  rm -f "$log" "$summary" "$parity_file" "$sanitizer_file" "$bench_file" "$steps_file" "$peers_file" "$pretrain_file"
   rm -rf "$logs"
 else
   run_stages=("${only[@]}")
@@ -180,6 +193,7 @@ else
       bench) rm -f "$bench_file" ;;
       step_bench) rm -f "$steps_file" ;;
       peers) rm -f "$peers_file" ;;
+      pretrain) rm -f "$pretrain_file" ;;
     esac
   done
 fi
@@ -311,6 +325,10 @@ finish() {
   finished=1
   trap '' INT TERM HUP
   [ -n "$current_pid" ] && kill_current
+  if [ -n "${pretrain_pid:-}" ] && kill -0 "$pretrain_pid" 2> /dev/null; then  # still running in the background
+    kill -TERM -- "-$pretrain_pid" 2> /dev/null || kill -TERM "$pretrain_pid" 2> /dev/null
+    record pretrain train INTERRUPTED $((SECONDS - pretrain_t0)) "stopped with the script"
+  fi
   local verdict
   if [ -n "$interrupted" ]; then
     verdict="INTERRUPTED by SIG$interrupted"
@@ -476,7 +494,47 @@ cuda_suites() {  # the built cuda_* suites, the cheap important ones first
   done
 }
 
+# GPU_CHECK_PREBUILT=ARCHIVE (scripts/pack_gpu_build.sh): the programs built elsewhere from
+# this commit. Used when every library they need resolves here (the CUDA runtime's folder
+# added to the search path); otherwise the build stage compiles here as usual.
+use_prebuilt() {
+  local archive=$1 cudalib="" d missing made_from
+  if [ ! -f "$archive" ]; then
+    record build prebuilt SKIPPED - "GPU_CHECK_PREBUILT=$archive: no such file; building here" benign
+    return 1
+  fi
+  rm -rf "$build"
+  mkdir -p "$build"
+  if ! tar -xzf "$archive" -C "$build"; then
+    record build prebuilt SKIPPED - "$archive does not unpack; building here" benign
+    rm -rf "$build"
+    return 1
+  fi
+  made_from=$(cat "$build/PREBUILT_COMMIT" 2> /dev/null || echo unknown)
+  if [ "$commit" != "unknown (no .git)" ] && [ "$made_from" != "$commit" ]; then
+    record build prebuilt SKIPPED - "$archive was built from $made_from, this tree is $commit; building here" benign
+    rm -rf "$build"
+    return 1
+  fi
+  for d in "$(dirname "$(command -v nvcc 2> /dev/null || echo /usr/local/cuda/bin/nvcc)")/../lib64" \
+           /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
+    [ -d "$d" ] && { cudalib=$(cd "$d" && pwd); break; }
+  done
+  [ -n "$cudalib" ] && export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$cudalib"
+  missing=$(for f in "$build"/tests/cuda_*_tests "$build"/apps/*; do ldd "$f" 2>&1 | grep 'not found'; done |
+            sed -E 's/^[[:space:]]*//' | sort -u | paste -sd ';' | cut -c1-200)
+  if [ -n "$missing" ]; then
+    record build prebuilt SKIPPED - "$archive: not usable here ($missing); building here" benign
+    rm -rf "$build"
+    return 1
+  fi
+  record build prebuilt ok 0 "$(ls "$build"/tests/cuda_*_tests "$build"/apps/* | wc -l) programs from $archive (commit $made_from); CUDA libraries from ${cudalib:-the system}"
+}
+
 stage_build() {
+  if [ -n "${GPU_CHECK_PREBUILT:-}" ]; then
+    use_prebuilt "$GPU_CHECK_PREBUILT" && return 0
+  fi
   if [ -f "$build/CMakeCache.txt" ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$build/CMakeCache.txt"; then
     log_note "build: $build was configured with another generator; starting afresh"
     rm -rf "$build"
@@ -500,7 +558,7 @@ stage_build() {
 
   local targets
   mapfile -t targets < <(ninja -C "$build" -t targets all 2> /dev/null | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
-  targets+=(bench step_bench init_bench "${peer_targets[@]}")
+  targets+=(bench step_bench init_bench pretrain checkpoint_parity "${peer_targets[@]}")
   mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
   out_of_time build "ninja" && return 1
   step_lim=$(cap "$stage_limit")
@@ -726,11 +784,13 @@ stage_step_bench() {
     out_of_time step_bench "$name" && continue
     step_lim=$(cap "$step_bench_run_cap")
     file="$logs/step_bench_$model.txt"
+    local generation=()
+    [ "$model" = base ] && generation=(--generate 256)  # batch-1 decoding tokens/s, base only
     run_step step_bench "$name" "$step_lim" "$file" $(line_buffered) "$build/apps/step_bench" \
       --model "$repo/configs/model/$model.toml" --rows "$nrows" --seq "$seq" --device cuda \
-      --precision bf16 --warmup 1 --steps 3
+      --precision bf16 --warmup 1 --steps 3 "${generation[@]}"
     { echo "=== $name: exit status $step_rc after $step_secs s"; clip "$file" 40 20; echo; } >> "$steps_file"
-    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
+    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB|decoded at [0-9]+ tokens/s' "$file" | paste -sd ',' | sed 's/,/, /g')
     if [ "$step_timed_out" = 1 ]; then
       timeout_row step_bench "$name"
     elif [ "$step_rc" -ne 0 ]; then
@@ -750,8 +810,11 @@ stage_peers() {
   out_of_time peers "bench/peers/run.sh" && return 1
   step_lim=$(cap "$stage_limit")
   rm -f "$peers_file"
+  # The scan comparison reads the bench stage's full-size figures when it has them.
+  local saved_bench=()
+  grep -q '^scan forward' "$bench_file" 2> /dev/null && saved_bench=(--bench-output "$bench_file")
   run_step peers "bench/peers/run.sh" "$step_lim" "$logs/peers_stdout.txt" \
-    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda --quick
+    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda --quick "${saved_bench[@]}"
   if [ "$step_timed_out" = 1 ]; then
     timeout_row peers "bench/peers/run.sh"
   elif [ "$step_rc" -ne 0 ]; then
@@ -763,6 +826,90 @@ stage_peers() {
   fi
 }
 
+# --- a real run: pretrain on the GPU beside the sanitizers, then its checkpoint on the CPU --
+# Started by the pretrain stage in the background (it needs the GPU for minutes, the
+# sanitizer stages after it need mostly time), finished after the last stage: SIGINT at
+# GPU_CHECK_PRETRAIN_SECONDS makes pretrain write its checkpoint and exit 130, as an
+# interrupted run does; then apps/checkpoint_parity loads that checkpoint on the CPU.
+pretrain_seconds=${GPU_CHECK_PRETRAIN_SECONDS:-130}
+pretrain_data=${GPU_CHECK_PRETRAIN_DATA:-$repo/data_out/fortunes}
+pretrain_run="$logs/pretrain-run"
+pretrain_stdout="$logs/pretrain_stdout.txt"
+pretrain_pid=""
+pretrain_t0=0
+pretrain_secs=0
+
+stage_pretrain() {
+  built pretrain "$build/apps/pretrain" "$build/apps/checkpoint_parity" || return 1
+  if [ ! -f "$pretrain_data/manifest.json" ]; then
+    record pretrain "-" SKIPPED - "no prepared data in $pretrain_data: prepare_data --corpus fortunes --out data_out/fortunes here, and carry data_out/fortunes"
+    return 1
+  fi
+  if ! gpu_visible; then no_gpu_row pretrain "small, Birdie mixture"; return 0; fi
+  local vocab budget_left
+  vocab=$(grep -oE '"vocab_size": *[0-9]+' "$pretrain_data/manifest.json" | grep -oE '[0-9]+$')
+  # Leave the checkpoint check its minute inside the run's budget.
+  budget_left=$((budget_end - SECONDS - 60))
+  pretrain_secs=$((pretrain_seconds < budget_left ? pretrain_seconds : budget_left))
+  if [ "$pretrain_secs" -lt 30 ]; then
+    record pretrain "-" TIMEOUT - "not started: $budget_left s of the run's budget left, under the 30 s a run needs"
+    return 1
+  fi
+  rm -rf "$pretrain_run"
+  local args=(--config "$repo/configs/small-gpu.toml" --set "data.path=$pretrain_data" --set "model.vocab=$vocab"
+              --set "run.output=$pretrain_run" --set schedule.steps=3000 --set schedule.log_every=25
+              --set schedule.checkpoint_every=100000 --set optimizer.warmup_steps=100 --set batch.workers=6)
+  log_note ""
+  log_note "=== [pretrain] in the background for $pretrain_secs s ($(date -u +%T)): pretrain ${args[*]}"
+  # --foreground: the SIGINT goes to pretrain alone, once (a second one means "exit at once").
+  timeout --foreground --preserve-status -s INT -k 30 "$pretrain_secs" $(line_buffered) "$build/apps/pretrain" "${args[@]}" \
+    < /dev/null > "$pretrain_stdout" 2>&1 &
+  pretrain_pid=$!
+  pretrain_t0=$SECONDS
+  record pretrain "start ($pretrain_secs s, background)" ok 0 "configs/small-gpu.toml, Birdie mixture, $(basename "$pretrain_data") (vocab $vocab), beside the sanitizers"
+}
+
+pretrain_finish() {
+  [ -n "$pretrain_pid" ] || return 0
+  current_stage=pretrain current_step="train" current_pid=$pretrain_pid current_t0=$pretrain_t0
+  current_limit=$pretrain_secs
+  wait "$pretrain_pid"
+  local rc=$? secs=$((SECONDS - pretrain_t0)) first last evaluations checkpoint verdict=ok
+  current_pid="" pretrain_pid=""
+  tail -n "$log_tail_ok" "$pretrain_stdout" | cut -c1-400 >> "$log"
+  log_note "(exit status $rc after $secs s)"
+  first=$(grep -m 1 -oE '^step [0-9]+/[0-9]+  loss [0-9.]+' "$pretrain_stdout")
+  last=$(grep -oE '^step [0-9]+/[0-9]+  loss [0-9.]+' "$pretrain_stdout" | tail -n 1)
+  evaluations=$(grep -c '^evaluation @' "$pretrain_stdout")
+  checkpoint=$(ls -d "$pretrain_run"/checkpoints/step_[0-9]* 2> /dev/null | grep -v partial | tail -n 1)
+  local detail="exit $rc; ${first:-no step logged} -> ${last:-none}; $evaluations evaluations; checkpoint ${checkpoint:+$(basename "$checkpoint")}"
+  # 130: stopped by its SIGINT at the planned time (the checkpoint then written); 0: finished.
+  if [ "$rc" -ne 130 ] && [ "$rc" -ne 0 ]; then verdict=FAILED
+  elif [ -z "$checkpoint" ] || [ "$evaluations" -lt 1 ] || [ -z "$first" ] ||
+       ! awk -v a="${first##* }" -v b="${last##* }" 'BEGIN { exit !(b < a) }'; then
+    verdict=FAILED detail="$detail (wanted: a falling loss, an evaluation and a checkpoint)"
+  fi
+  record pretrain "train $secs s" "$verdict" "$secs" "$detail"
+  { echo "=== pretrain: exit status $rc after $secs s"; clip "$pretrain_stdout" 40 60; echo; } > "$pretrain_file"
+  [ -n "$checkpoint" ] || return 1
+  step_lim=60
+  [ $((budget_end - SECONDS)) -lt "$step_lim" ] && step_lim=$((budget_end - SECONDS))
+  if [ "$step_lim" -lt 5 ]; then
+    record pretrain "checkpoint on the CPU" TIMEOUT - "not started: the run's budget of $budget s was spent"
+    return 1
+  fi
+  stage_limit=$step_lim
+  run_step pretrain "checkpoint on the CPU" "$step_lim" "$logs/checkpoint_parity.txt" \
+    "$build/apps/checkpoint_parity" "$checkpoint"
+  { echo "=== checkpoint_parity: exit status $step_rc after $step_secs s"; cat "$logs/checkpoint_parity.txt"; } >> "$pretrain_file"
+  if [ "$step_timed_out" = 1 ]; then timeout_row pretrain "checkpoint on the CPU"
+  elif [ "$step_rc" -ne 0 ]; then
+    record pretrain "checkpoint on the CPU" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/checkpoint_parity.txt" | cut -c1-160)"
+  else
+    record pretrain "checkpoint on the CPU" ok "$step_secs" "$(grep -m 1 'cpu fp32' "$logs/checkpoint_parity.txt" | sed 's/^ *//' | cut -c1-160)"
+  fi
+}
+
 # --- the run ----------------------------------------------------------------------------
 use_prefix
 {
@@ -771,6 +918,7 @@ use_prefix
   echo "machine: $(nproc) cores, $(uname -r); GPU: ${gpu_name:-none listed by nvidia-smi}"
   echo "tools: $(nvcc --version 2> /dev/null | grep -m 1 release); $(cmake --version 2> /dev/null | head -n 1); ninja $(ninja --version 2> /dev/null); compute-sanitizer: $(find_sanitizer)"
   echo "build $build (CUDA arch $arch, -j$jobs); prefix $prefix; full step outputs $logs; budget $budget s"
+  [ "$gpu_listed" = 1 ] && nvidia-smi 2>&1 | head -n 20
 } >> "$log"
 
 build_failed=0
@@ -795,8 +943,10 @@ for stage in "${run_stages[@]}"; do
     bench) stage_bench ;;
     step_bench) stage_step_bench ;;
     peers) stage_peers ;;
+    pretrain) stage_pretrain ;;
   esac
 done
+pretrain_finish
 current_stage=""
 reached_end=1
 exit 0  # finish (the EXIT trap) sets the status and prints the summary

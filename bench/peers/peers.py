@@ -202,7 +202,10 @@ def engine_scans(args):
     """[(B, T, N, direction, forward ms, backward ms)] from the engine's kernel benchmark,
     or a string saying why there are none."""
     if args.device == "cuda":
-        out = run_engine([str(args.build / "apps" / "bench")] + (["--quick"] if args.quick else []))
+        if args.bench_output:
+            out = args.bench_output.read_text()
+        else:
+            out = run_engine([str(args.build / "apps" / "bench")] + (["--quick"] if args.quick else []))
         if "SKIPPED" in out:
             return "apps/bench measured nothing: " + out.strip()
         found = {}
@@ -343,6 +346,8 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer steps and repeats; apps/bench --quick")
     p.add_argument("--repeat", type=int, help="whole comparisons per configuration, medians kept (default: 3 on cpu, 1 on cuda)")
     p.add_argument("--no-scan", action="store_true", help="skip the scan comparison")
+    p.add_argument("--bench-output", type=Path, help="cuda: read the engine's scan times from this saved output of"
+                   " apps/bench (run in the same command) instead of running apps/bench again")
     args = p.parse_args()
     args.build = args.build.resolve()
     cuda = args.device == "cuda"
