@@ -42,9 +42,9 @@
 #   memcheck      120     90     compute-sanitizer memcheck on every cuda_* suite (scan, ops,
 #                                matmul first), test cases named [large] left out, 40 s at
 #                                most per suite
-#   racecheck      45     30     racecheck on the scan and ops suites, [large] left out,
-#                                25 s at most per suite
-#   initcheck      45     25     initcheck on the scan and ops suites, likewise
+#   racecheck     130     60     racecheck on the scan and ops suites, [large] left out,
+#                                100 s at most per suite (ops took over 25 s on an H200)
+#   initcheck      45     25     initcheck on the scan and ops suites, likewise (ops: 11 s)
 #   total         870    430     (~7 minutes expected, the pretrain run hidden behind the
 #                                sanitizers. The whole run is also held to GPU_CHECK_BUDGET =
 #                                570 s, so it ends inside one 10-minute command even when
@@ -91,7 +91,8 @@
 # GPU_CHECK_LIMIT_MEMCHECK=200) a stage's limit in seconds; GPU_CHECK_BUDGET (default 570)
 # the whole run's; GPU_CHECK_PREBUILT an archive of scripts/pack_gpu_build.sh to use in
 # place of the build (when its libraries resolve here); GPU_CHECK_PRETRAIN_SECONDS (default 130) and GPU_CHECK_PRETRAIN_DATA
-# (default data_out/fortunes) the pretrain run's length and prepared data.
+# (default data_out/fortunes) the pretrain run's length and prepared data; GPU_CHECK_PEERS_ARGS
+# more options for bench/peers/peers.py (e.g. --variants eager,fla,ascan).
 # Exit status: 0 every step passed; 1 a step failed, timed out or was interrupted; 3 nothing
 # failed but steps were skipped (no GPU visible, or --stage without a build); 2 bad
 # arguments; 128+N when stopped by signal N. Skipping the peers stage because
@@ -102,7 +103,7 @@ shopt -s nullglob
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck)
-declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=45
+declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=130
                           [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=150 [pretrain]=5)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
@@ -120,7 +121,7 @@ peer_targets=(step_bench bench)
 # Per-step caps inside a stage (a step also never outlives its stage's limit).
 parity_suite_cap=60
 memcheck_suite_cap=40
-race_init_suite_cap=25
+race_init_suite_cap=100
 step_bench_run_cap=40
 # Lines of each step's output kept in the log.
 log_tail_ok=40
@@ -814,7 +815,8 @@ stage_peers() {
   local saved_bench=()
   grep -q '^scan forward' "$bench_file" 2> /dev/null && saved_bench=(--bench-output "$bench_file")
   run_step peers "bench/peers/run.sh" "$step_lim" "$logs/peers_stdout.txt" \
-    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda --quick "${saved_bench[@]}"
+    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda --quick "${saved_bench[@]}" \
+      ${GPU_CHECK_PEERS_ARGS:-}
   if [ "$step_timed_out" = 1 ]; then
     timeout_row peers "bench/peers/run.sh"
   elif [ "$step_rc" -ne 0 ]; then

@@ -377,7 +377,14 @@ TEST_CASE("device scalars: sum_into and scale_inplace by a tensor never leave th
     const Tensor x = random_cpu({70001}, dtype, rng);
     Tensor out = poisoned_cuda({1}, DType::f32);
     kernels::sum_into(x.to(Device::cuda), 0.25, out);
-    CHECK(out.item() == doctest::Approx(0.25 * kernels::sum(x)).epsilon(1e-6));
+    // The GPU sums in f32 in its own order: against the exact sum, its error is bounded by
+    // about log2(n) roundings of the magnitudes summed, 17 x 2^-24 x sum|x| < 1e-6 sum|x|
+    // (a relative bound on the sum itself fails when the terms cancel: seen on an H200,
+    // -8.54196 against -8.54199, 3.5e-6 of the sum and 2e-8 of the magnitudes).
+    const std::vector<double> values = as_f64_cpu(x).to_vector<double>();
+    double magnitudes = 0;
+    for (double v : values) magnitudes += std::abs(v);
+    CHECK(std::abs(out.item() - 0.25 * kernels::sum(x)) <= 1e-6 * 0.25 * magnitudes);
     Tensor y = x.to(Device::cuda);
     kernels::scale_inplace(y, Tensor::full({1}, -1.5, DType::f32, Device::cuda));
     Tensor expected = x.clone();
