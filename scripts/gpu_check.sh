@@ -30,8 +30,10 @@
 #                                against the CPU's fingerprint), then apps/step_bench, bf16,
 #                                1 warm-up + 3 steps each: small 8x2048, base 8x2048 (and
 #                                batch-1 generation), paper 4x2048, 40 s at most each
-#   peers         150     90     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick,
-#                                its scan rows from the bench stage's output (skipped when that
+#   peers         240    150     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick,
+#                                twice: eager, fla and ascan with the scan comparison (its
+#                                engine rows from the bench stage's output), 150 s at most; then
+#                                torch.compile, step only, in what is left (skipped when that
 #                                script is not in the tree)
 #   pretrain        5      0     starts pretrain in the background: configs/small-gpu.toml
 #                                (Birdie mixture) on data_out/fortunes for
@@ -45,11 +47,18 @@
 #   racecheck     130     60     racecheck on the scan and ops suites, [large] left out,
 #                                100 s at most per suite (ops took over 25 s on an H200)
 #   initcheck      45     25     initcheck on the scan and ops suites, likewise (ops: 11 s)
-#   total         870    430     (~7 minutes expected, the pretrain run hidden behind the
-#                                sanitizers. The whole run is also held to GPU_CHECK_BUDGET =
-#                                570 s, so it ends inside one 10-minute command even when
-#                                stages run to their limits: a later stage then gets what is
-#                                left, or is recorded TIMEOUT.)
+#   profile       150     90     Nsight Compute (ncu --clock-control none): one launch of each
+#                                scan kernel of apps/bench (speed of light, memory, occupancy,
+#                                warp stalls); every kernel of one paper 4x2048 step, timed and
+#                                grouped by family (scripts/ncu_kernel_times.py) against the
+#                                unprofiled step time
+#   total        1110    580     (~10 minutes expected, the pretrain run hidden behind the
+#                                sanitizers: more than one 10-minute command holds, so a run
+#                                names the stages it needs with --stage, in the order given.
+#                                The whole run is also held to GPU_CHECK_BUDGET = 570 s, so
+#                                it ends inside one command even when stages run to their
+#                                limits: a later stage then gets what is left, or is
+#                                recorded TIMEOUT.)
 #
 # The build estimate: on the 2-core development machine (2026-11-26, shared with other
 # builds, so CPU seconds rather than wall time), a fresh build folder, -G Ninja,
@@ -67,7 +76,7 @@
 # initialises 1.4B parameters before its steps. The build stage's row reports the CPU
 # time it took on the machine that ran it.
 #
-# Result files in OUTDIR (8, all small; full outputs stay in build-gpu-logs/, outside it):
+# Result files in OUTDIR (9, all small; full outputs stay in build-gpu-logs/, outside it):
 #   summary.txt     the table printed last: one row per step (ok, FAILED, TIMEOUT with its
 #                   limit, SKIPPED with the reason, INTERRUPTED), then the overall result
 #   gpu_check.log   environment, then per step its command and the last 40 lines of its
@@ -78,6 +87,7 @@
 #   step_bench.txt  apps/step_bench's output for the three configurations
 #   peers.txt       the peer benchmark's OUTFILE
 #   pretrain.txt    the pretrain run's output, clipped, and checkpoint_parity's
+#   profile.txt     ncu's scan kernel reports and the paper step's time per kernel family
 # A full run empties OUTDIR's result files first; a --stage run rewrites its own result
 # file (any sanitizer stage: sanitizers.txt) and summary.txt, and appends to the log.
 #
@@ -102,9 +112,10 @@ shopt -s nullglob
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck)
+stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=130
-                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=150 [pretrain]=5)
+                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=240 [pretrain]=5
+                          [profile]=150)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
   [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
@@ -114,7 +125,8 @@ declare -A stage_what=(
   [initcheck]="initcheck on the scan and ops suites, [large] left out"
   [bench]="apps/bench (kernels against copy bandwidth and GEMM peak)"
   [step_bench]="apps/init_bench paper (cuda), apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
-  [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick"
+  [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
+  [profile]="ncu: the scan kernels' bandwidth and stalls; the paper step's time per kernel family"
   [pretrain]="starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them")
 # Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
 peer_targets=(step_bench bench)
@@ -180,10 +192,12 @@ bench_file="$out/bench.txt"
 steps_file="$out/step_bench.txt"
 peers_file="$out/peers.txt"
 pretrain_file="$out/pretrain.txt"
+profile_file="$out/profile.txt"
 
 if [ ${#only[@]} -eq 0 ]; then
   run_stages=("${stage_names[@]}")
-  rm -f "$log" "$summary" "$parity_file" "$sanitizer_file" "$bench_file" "$steps_file" "$peers_file" "$pretrain_file"
+  rm -f "$log" "$summary" "$parity_file" "$sanitizer_file" "$bench_file" "$steps_file" "$peers_file" "$pretrain_file" \
+    "$profile_file"
   rm -rf "$logs"
 else
   run_stages=("${only[@]}")
@@ -195,6 +209,7 @@ else
       step_bench) rm -f "$steps_file" ;;
       peers) rm -f "$peers_file" ;;
       pretrain) rm -f "$pretrain_file" ;;
+      profile) rm -f "$profile_file" ;;
     esac
   done
 fi
@@ -710,9 +725,13 @@ stage_sanitizer() {  # stage_sanitizer TOOL SUITE_CAP [SUITE-NAME...]  (no names
     out_of_time "$tool" "$name" && continue
     step_lim=$(cap "$suite_cap")
     file="$logs/${tool}_$name.txt"
+    local exclude='*[large]*'
+    # racecheck watches shared memory only; these two cases run shared-memory-free kernels
+    # over 17.8M elements, and racecheck alone took over 25 s on them (H200, 2026-11-26).
+    [ "$tool" = racecheck ] && exclude+=',*grid-stride loops going round twice*,*AdamW past the grid cap*'
     # Exit 99: the sanitizer found errors; another non-zero status: a test failed under it.
     run_step "$tool" "$name" "$step_lim" "$file" "$sanitizer" --tool "$tool" --error-exitcode 99 \
-      --print-limit 20 "$exe" '--test-case-exclude=*[large]*'
+      --print-limit 20 "$exe" "--test-case-exclude=$exclude"
     summary_line=$(grep -E '(ERROR|RACECHECK) SUMMARY' "$file" | tail -n 1 | sed -E 's/^=+ *//')
     {
       echo "=== $tool $name: exit status $step_rc after $step_secs s"
@@ -808,29 +827,99 @@ stage_peers() {
     return 0
   fi
   if ! gpu_visible; then no_gpu_row peers "bench/peers/run.sh"; return 0; fi
-  out_of_time peers "bench/peers/run.sh" && return 1
-  step_lim=$(cap "$stage_limit")
   rm -f "$peers_file"
   # The scan comparison reads the bench stage's full-size figures when it has them.
-  local saved_bench=()
+  local saved_bench=() part variants extra file
   grep -q '^scan forward' "$bench_file" 2> /dev/null && saved_bench=(--bench-output "$bench_file")
-  run_step peers "bench/peers/run.sh" "$step_lim" "$logs/peers_stdout.txt" \
-    env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$peers_file" "$build" --device cuda --quick "${saved_bench[@]}" \
-      ${GPU_CHECK_PEERS_ARGS:-}
-  if [ "$step_timed_out" = 1 ]; then
-    timeout_row peers "bench/peers/run.sh"
-  elif [ "$step_rc" -ne 0 ]; then
-    record peers "bench/peers/run.sh" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/peers_stdout.txt" | cut -c1-160)"
-  elif [ ! -s "$peers_file" ]; then
-    record peers "bench/peers/run.sh" FAILED "$step_secs" "exit 0 but it wrote no $peers_file"
-  else
-    record peers "bench/peers/run.sh" ok "$step_secs" "$(wc -l < "$peers_file") lines in peers.txt"
+  # Two runs, so that torch.compile's compilation time cannot cost the other peers their
+  # rows: the eager and kernel peers with the scan comparison, then compile (step only).
+  local part_cap
+  for part in "main eager,fla,ascan 150" "compile compile 240"; do
+    read -r part variants part_cap <<< "$part"
+    extra=("${saved_bench[@]}")
+    [ "$part" = compile ] && extra=(--no-scan)
+    out_of_time peers "peers $variants" && continue
+    step_lim=$(cap "$part_cap")
+    file="$logs/peers_$part.txt"
+    run_step peers "peers $variants" "$step_lim" "$logs/peers_${part}_stdout.txt" \
+      env PYTHONUNBUFFERED=1 bash "$repo/bench/peers/run.sh" "$file" "$build" --device cuda --quick \
+        --variants "$variants" "${extra[@]}" ${GPU_CHECK_PEERS_ARGS:-}
+    [ -f "$file" ] && { cat "$file"; echo; } >> "$peers_file"
+    if [ "$step_timed_out" = 1 ]; then
+      timeout_row peers "peers $variants"
+    elif [ "$step_rc" -ne 0 ]; then
+      record peers "peers $variants" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/peers_${part}_stdout.txt" | cut -c1-160)"
+    elif [ ! -s "$file" ]; then
+      record peers "peers $variants" FAILED "$step_secs" "exit 0 but it wrote no $file"
+    else
+      record peers "peers $variants" ok "$step_secs" "$(grep -cE '^(small|base|paper) ' "$file") step rows, $(grep -cE '^[0-9]+x[0-9]+x[0-9]+ ' "$file") scan rows"
+    fi
+  done
+}
+
+# --- profile (Nsight Compute) -------------------------------------------------------------
+find_ncu() {
+  local s
+  s=$(command -v ncu || true)
+  for s in $s /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu; do
+    [ -x "$s" ] && { echo "$s"; return; }
+  done
+}
+
+# What limits the figures furthest from DESIGN.md's targets: the scan kernels (one launch
+# of each, bandwidth, occupancy and warp stalls) and the paper model's step (every kernel
+# of one step timed, grouped by family, against the step's unprofiled wall time). ncu with
+# --clock-control none: the card's clocks are left as they are.
+stage_profile() {
+  built profile "$build/apps/bench" "$build/apps/step_bench" || return 1
+  if ! gpu_visible; then no_gpu_row profile "ncu"; return 0; fi
+  local ncu file step_ms
+  ncu=$(find_ncu)
+  if [ -z "$ncu" ]; then record profile "-" FAILED - "ncu not found (PATH, /usr/local/cuda/bin, /opt/nvidia/nsight-compute)"; return 1; fi
+  : > "$profile_file"
+  if ! out_of_time profile "scan kernels"; then
+    file="$logs/profile_scan.txt"
+    # The second launch of each scan kernel (function-name invocation count): the first
+    # shape of apps/bench, 8x2048x2560, causal.
+    run_step profile "scan kernels" "$(cap 90)" "$file" "$ncu" --clock-control none --kernel-id '::regex:^scan_:2' \
+      --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section LaunchStats \
+      --section WarpStateStats "$build/apps/bench" --repeats 1
+    grep -vE '^(scan|gemm|rmsnorm|cross-entropy|adamw|embedding) ' "$file" > "$file.short"  # bench's own rows
+    { echo "=== ncu on apps/bench's scan kernels: exit status $step_rc after $step_secs s"; clip "$file.short" 700 20; echo; } >> "$profile_file"
+    if [ "$step_timed_out" = 1 ]; then timeout_row profile "scan kernels"
+    elif [ "$step_rc" -ne 0 ]; then record profile "scan kernels" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$file" | cut -c1-160)"
+    else record profile "scan kernels" ok "$step_secs" "$(grep -c 'Context [0-9]*, Stream' "$file") kernel reports"
+    fi
+  fi
+  out_of_time profile "paper step" && return 1
+  file="$logs/profile_step_bench.txt"
+  run_step profile "paper step (no profiler)" "$(cap 40)" "$file" "$build/apps/step_bench" \
+    --model "$repo/configs/model/paper.toml" --rows 4 --seq 2048 --device cuda --precision bf16 --warmup 1 --steps 3
+  step_ms=$(grep -oE 'median [0-9.]+ ms' "$file" | grep -oE '[0-9.]+' | head -n 1)
+  # The NVTX filter keeps the kernels of the step alone; should it match nothing, the whole
+  # program (the model's initialization besides the step) is profiled instead.
+  local filter=(--nvtx --nvtx-include 'step_bench.step/') attempt
+  for attempt in filtered whole; do
+    [ "$attempt" = whole ] && filter=()
+    out_of_time profile "paper step" && return 1
+    rm -f "$logs/profile_step.csv"
+    run_step profile "paper step" "$(cap 120)" "$logs/profile_step_stdout.txt" "$ncu" --clock-control none \
+      --cache-control none "${filter[@]}" --metrics gpu__time_duration.sum --csv --print-units base \
+      --log-file "$logs/profile_step.csv" "$build/apps/step_bench" --model "$repo/configs/model/paper.toml" \
+      --rows 4 --seq 2048 --device cuda --precision bf16 --warmup 0 --steps 1
+    {
+      echo "=== ncu on one step of paper 4x2048 bf16 ($attempt): exit status $step_rc after $step_secs s" \
+           "(unprofiled median ${step_ms:-?} ms)"
+      python3 "$repo/scripts/ncu_kernel_times.py" "$logs/profile_step.csv" ${step_ms:+--step-ms "$step_ms"} --top 25 2>&1
+    } >> "$profile_file"
+    grep -q 'kernel time' "$profile_file" && break
+  done
+  if [ "$step_timed_out" = 1 ]; then timeout_row profile "paper step"
+  elif [ "$step_rc" -ne 0 ]; then record profile "paper step" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/profile_step_stdout.txt" | cut -c1-160)"
+  else record profile "paper step" ok "$step_secs" "$(grep -m 1 'kernel time' "$profile_file" | cut -c1-160)"
   fi
 }
 
-# --- a real run: pretrain on the GPU beside the sanitizers, then its checkpoint on the CPU --
-# Started by the pretrain stage in the background (it needs the GPU for minutes, the
-# sanitizer stages after it need mostly time), finished after the last stage: SIGINT at
 # GPU_CHECK_PRETRAIN_SECONDS makes pretrain write its checkpoint and exit 130, as an
 # interrupted run does; then apps/checkpoint_parity loads that checkpoint on the CPU.
 pretrain_seconds=${GPU_CHECK_PRETRAIN_SECONDS:-130}
@@ -946,6 +1035,7 @@ for stage in "${run_stages[@]}"; do
     step_bench) stage_step_bench ;;
     peers) stage_peers ;;
     pretrain) stage_pretrain ;;
+    profile) stage_profile ;;
   esac
 done
 pretrain_finish
