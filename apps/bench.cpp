@@ -40,6 +40,7 @@
 #include "kernels/matmul.h"
 #include "kernels/random.h"
 #include "kernels/rmsnorm.h"
+#include "kernels/cuda/scan.h"
 #include "kernels/scan.h"
 #endif
 
@@ -172,8 +173,16 @@ int run(const Options& options) {
     const Tensor dy = random_device({B, T, N}, DType::bf16, rng);
     Tensor y = Tensor::empty({B, T, N}, DType::bf16, Device::cuda);
     Tensor dproj = Tensor::empty({B, T, 4 * N}, DType::bf16, Device::cuda);
+    // Both kernels (kernels/cuda/scan.h): rows without a tag are the one the engine uses
+    // (bench/peers reads those), the other kernel's rows are tagged with its name.
+    const kernels::cuda::ScanKernel engine_kernel = kernels::cuda::scan_kernel();
+    for (auto kernel : {engine_kernel, engine_kernel == kernels::cuda::ScanKernel::one_pass
+                                           ? kernels::cuda::ScanKernel::three_pass
+                                           : kernels::cuda::ScanKernel::one_pass})
     for (auto direction : {kernels::ScanDirection::causal, kernels::ScanDirection::bidirectional}) {
-      const char* name = direction == kernels::ScanDirection::causal ? "causal" : "bidirectional";
+      kernels::cuda::set_scan_kernel(kernel);
+      const std::string name = std::string(direction == kernels::ScanDirection::causal ? "causal" : "bidirectional") +
+                               (kernel == engine_kernel ? "" : std::string(", ") + kernels::cuda::scan_kernel_name(kernel));
       Tensor saved;
       const double fwd_ms = timer.median_ms([&] { saved = kernels::gated_scan_forward(proj, reset, direction, y); });
       // Fewest bytes: proj (4N) and reset in, y (N) out; backward adds dy in, dproj out.
@@ -188,6 +197,7 @@ int run(const Options& options) {
       row((std::string("scan backward ") + name).c_str(), dims({B, T, 4 * N}) + " bf16", bwd_ms, "GB/s",
           bwd_gbs, bwd_gbs / copy_gbs, "copy");
     }
+    kernels::cuda::clear_scan_kernel_choice();
   }
 
   // The model's GEMMs: u [tokens, D] · W_in [4N, D]ᵀ and (o⊙h) [tokens, N] · W_out [D, N]ᵀ.

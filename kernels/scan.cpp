@@ -42,7 +42,7 @@ Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection
   const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
   const std::int64_t chunks = cuda::scan_chunk_count(T);
   Tensor saved = Tensor::empty({B, chunks, N}, DType::f32, Device::cuda);
-  Tensor scratch = Tensor::empty({2 * B * chunks * N}, DType::f32, Device::cuda);
+  Tensor scratch = Tensor::empty({cuda::scan_scratch_elements(B, T, N)}, DType::f32, Device::cuda);
   cuda::gated_scan_forward(proj.dtype(), proj.raw_data(), reset.data<std::int32_t>(),
                            direction == ScanDirection::bidirectional, B, T, N, y.raw_data(),
                            saved.data<float>(), scratch.data<float>(), current_stream());
@@ -75,7 +75,7 @@ void gated_scan_backward(const Tensor& proj, const Tensor& reset, ScanDirection 
   const std::int64_t chunks = cuda::scan_chunk_count(T);
   check_shape(saved, {B, chunks, N}, "gated_scan_backward saved (chunk-boundary states)");
   check_dtype(saved, DType::f32, "gated_scan_backward saved");
-  Tensor scratch = Tensor::empty({3 * B * chunks * N}, DType::f32, Device::cuda);
+  Tensor scratch = Tensor::empty({cuda::scan_scratch_elements(B, T, N)}, DType::f32, Device::cuda);
   cuda::gated_scan_backward(proj.dtype(), proj.raw_data(), reset.data<std::int32_t>(),
                             direction == ScanDirection::bidirectional, B, T, N,
                             saved.data<float>(), dy.raw_data(), dproj.raw_data(),

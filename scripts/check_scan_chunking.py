@@ -196,3 +196,106 @@ for VEC in (1, 4, 8):
   new=min(len({(k*64+tx)%32 for tx in range(w*32, w*32+32)}) for w in range(2) for k in range(VEC))
   print("states banks per warp access, VEC", VEC, ": old", old, "new", new)
   assert new == 32
+
+# The one-pass kernel (kernels/cuda/scan_one_pass.cu): tiles of (chunk, batch row, lane)
+# launched chunk-major in scan order (from the end for the backward); each lane publishes
+# its chunk's aggregate, then looks back over the chunks before it (in its scan order)
+# until one whose inclusive state is published, and applies the aggregates in between in
+# chunk order. Here a predecessor's inclusive state is seen only by chance (as if read
+# before it was published), so look-backs stop at every distance; the entering states must
+# equal the sequential chain's bit for bit, and y and dproj the reference. Any chunk size,
+# odd lengths, resets on chunk boundaries, both directions.
+def one_pass_emulation(bidir, L, T, seed, B=2, N=6):
+  rnd = random.Random(seed)
+  proj=[[[rnd.uniform(-2,2) for _ in range(4*N)] for _ in range(T)] for _ in range(B)]
+  reset=[[0]*T for _ in range(B)]
+  for b in range(B):
+    for t in range(T):
+      reset[b][t] = (1 if t==0 else 0) | rnd.choice([0,0,0,0,0,1,2,3])
+    for t in range(L, T, 2*L): reset[b][t] |= 1 + (t//L) % 3  # 1, 2 or 3 on chunk boundaries
+  dy=[[[rnd.uniform(-1,1) for _ in range(N)] for _ in range(T)] for _ in range(B)]
+  C=(T+L-1)//L
+  def time_at(r,s): return T-1-s if r else s
+  def blocked(b,r,t):
+    if not r: return reset[b][t]&1!=0
+    return t==T-1 or reset[b][t+1]&1!=0 or reset[b][t]&2!=0
+  def gate(b,r,t,c):
+    p=proj[b][t]; f=0 if blocked(b,r,t) else sig(p[N+c]); return f, sig(p[c])*p[2*N+c]
+  yref={}; dref={}
+  for b in range(B):
+    for c in range(N):
+      r=bidir and c>=N//2; h=0; st={}
+      for s in range(T):
+        t=time_at(r,s); f,u=gate(b,r,t,c); h=f*h+u; st[s]=h; yref[b,t,c]=gelu(proj[b][t][3*N+c])*h
+      carry=0
+      for s in range(T-1,-1,-1):
+        t=time_at(r,s); p=proj[b][t]; hin=st[s-1] if s>0 else 0; g=dy[b][t][c]
+        dh=g*gelu(p[3*N+c])+carry; si=sig(p[c]); bl=blocked(b,r,t); f=0 if bl else sig(p[N+c])
+        dref[b,t,c]=dh*p[2*N+c]*si*(1-si); dref[b,t,N+c]=0 if bl else dh*hin*f*(1-f)
+        dref[b,t,2*N+c]=dh*si; dref[b,t,3*N+c]=g*st[s]*gelud(p[3*N+c]); carry=f*dh
+  def run(descending, reduce, finish):
+    # agg/incl[b,k,c]; tiles in launch order; returns the entering state of every tile
+    agg={}; incl={}; entering={}; stops=set()
+    for order in range(C):
+      k = C-1-order if descending else order
+      for b in range(B):
+        for c in range(N):
+          A_, B_ = reduce(b, k, c); agg[b,k,c]=(A_,B_)
+          step = 1 if descending else -1; count = C-1-k if descending else k
+          state=0; d=1
+          while d <= count:
+            other=k+d*step
+            if (b,other,c) in incl and rnd.random() < 0.5: state=incl[b,other,c]; break
+            d+=1
+          stops.add(min(d, count+1))
+          for dd in range(d-1, 0, -1):
+            a_,b_=agg[b,k+dd*step,c]; state=a_*state+b_
+          entering[b,k,c]=state; incl[b,k,c]=A_*state+B_
+          finish(b, k, c, state)
+    return entering, stops
+  def lane(k): s0=k*L; return s0, min(s0+L,T)
+  def fwd_reduce(b,k,c):
+    r=bidir and c>=N//2; s0,s1=lane(k); a=1; bb=0
+    for s in range(s0,s1): f,u=gate(b,r,time_at(r,s),c); bb=f*bb+u; a*=f
+    return a, bb
+  y={}
+  def fwd_finish(b,k,c,h):
+    r=bidir and c>=N//2; s0,s1=lane(k)
+    for s in range(s0,s1):
+      t=time_at(r,s); f,u=gate(b,r,t,c); h=f*h+u; y[b,t,c]=gelu(proj[b][t][3*N+c])*h
+  saved, stops_f = run(False, fwd_reduce, fwd_finish)
+  # the sequential chain over chunks, as the three-pass kernel computes it
+  for b in range(B):
+    for c in range(N):
+      carry=0
+      for k in range(C):
+        assert saved[b,k,c] == carry, "look-back changed the bits of an entering state"
+        a_,b_=fwd_reduce(b,k,c); carry=a_*carry+b_
+  def states_of(b,k,c):
+    r=bidir and c>=N//2; s0,s1=lane(k); h=saved[b,k,c]; out=[]
+    for s in range(s0,s1): f,u=gate(b,r,time_at(r,s),c); h=f*h+u; out.append(h)
+    return out
+  def bwd_reduce(b,k,c):
+    r=bidir and c>=N//2; s0,s1=lane(k); a=1; bb=0
+    for s in range(s1-1,s0-1,-1):
+      t=time_at(r,s); f,_=gate(b,r,t,c); bb=f*(bb+dy[b][t][c]*gelu(proj[b][t][3*N+c])); a*=f
+    return a, bb
+  d={}
+  def bwd_finish(b,k,c,carry):
+    r=bidir and c>=N//2; s0,s1=lane(k); st=states_of(b,k,c)
+    for s in range(s1-1,s0-1,-1):
+      t=time_at(r,s); p=proj[b][t]; loc=s-s0; hk=st[loc]; hin=st[loc-1] if loc>0 else saved[b,k,c]
+      g=dy[b][t][c]; dh=g*gelu(p[3*N+c])+carry; si=sig(p[c]); bl=blocked(b,r,t); f=0 if bl else sig(p[N+c])
+      d[b,t,c]=dh*p[2*N+c]*si*(1-si); d[b,t,N+c]=0 if bl else dh*hin*f*(1-f)
+      d[b,t,2*N+c]=dh*si; d[b,t,3*N+c]=g*hk*gelud(p[3*N+c]); carry=f*dh
+  _, stops_b = run(True, bwd_reduce, bwd_finish)
+  assert set(y)==set(yref) and set(d)==set(dref)
+  ey=max(abs(y[k]-yref[k]) for k in yref); ed=max(abs(d[k]-dref[k]) for k in dref)
+  print("one pass", "bidir" if bidir else "causal", "L", L, "T", T, "look-back stops at distances",
+        sorted(stops_f | stops_b)[:6], "max |y err|", ey, "max |dproj err|", ed)
+  assert ey < 1e-12 and ed < 1e-12
+  assert C < 3 or max(stops_f | stops_b) > 1, "the look-back never went past its neighbour"
+
+for bidir in (False, True):
+  for L, T in ((1, 7), (3, 23), (4, 16), (5, 37), (16, 50)):
+    one_pass_emulation(bidir, L, T, seed=L*100+T)

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -278,6 +280,44 @@ Tensor packed_reset(std::int64_t B, std::int64_t T, RandomGenerator& rng) {
   return Tensor::from_values<std::int32_t>(values, {B, T});
 }
 
+// Runs the scope's scans with one kernel (kernels/cuda/scan.h), then restores the choice.
+struct UseScanKernel {
+  explicit UseScanKernel(kernels::cuda::ScanKernel kernel) { kernels::cuda::set_scan_kernel(kernel); }
+  ~UseScanKernel() { kernels::cuda::clear_scan_kernel_choice(); }
+  UseScanKernel(const UseScanKernel&) = delete;
+  UseScanKernel& operator=(const UseScanKernel&) = delete;
+};
+
+// The model's scan layers (N = 2560, T = 4096: 256 chunks) with the packer's reset masks,
+// f32 and bf16 against one f64 reference per direction (the f32 run gets the bf16 inputs
+// widened). Forget-gate logits in [0, 6] (σ from 0.5 to 0.9975: memories of hundreds of
+// steps, so what one chunk hands to the next matters).
+void check_real_shape(std::uint64_t seed) {
+  const std::int64_t B = 2, T = 4096, N = 2560;
+  for (ScanDirection d : {ScanDirection::causal, ScanDirection::bidirectional}) {
+    CAPTURE(static_cast<int>(d));
+    RandomGenerator rng(++seed);
+    Tensor proj32 = random_cpu({B, T, 4 * N}, DType::f32, rng, -2.0, 2.0);
+    const Tensor forget = random_cpu({B * T, N}, DType::f32, rng, 0.0, 6.0);
+    float* p = proj32.data<float>();
+    const float* f = forget.data<float>();
+    for (std::int64_t r = 0; r < B * T; ++r)
+      for (std::int64_t k = 0; k < N; ++k) p[r * 4 * N + N + k] = f[r * N + k];
+    const Tensor proj_bf16 = proj32.to(DType::bf16);
+    const Tensor reset = packed_reset(B, T, rng);
+    const Tensor dy_bf16 = random_cpu({B, T, N}, DType::bf16, rng);
+    const ScanReference ref = scan_reference(proj_bf16, reset, dy_bf16, d);
+    for (DType dtype : {DType::f32, DType::bf16}) {
+      CAPTURE(dtype_name(dtype));
+      const ScanCase c{B, T, N, d, dtype};
+      const Tensor proj = dtype == DType::bf16 ? proj_bf16 : proj_bf16.to(DType::f32);
+      const Tensor dy = dtype == DType::bf16 ? dy_bf16 : dy_bf16.to(DType::f32);
+      const auto [y, dproj] = scan_on_gpu(c, proj, reset, dy);
+      check_scan_outputs(c, y, ref.y, dproj, ref.dproj);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("gated scan f32: odd sizes, both directions, vector and scalar paths") {
@@ -327,35 +367,10 @@ TEST_CASE("gated scan: misaligned operands take the scalar path, which matches t
 }
 
 // The shape of the model's scan layers: N = 2560 state channels (10 blocks of f32 vectors,
-// 5 of bf16 ones), T = 4096 (256 chunks), with the packer's reset masks. Inputs are drawn
-// in f32 and rounded to bf16, and the f32 run gets the same values widened, so one f64
-// reference per direction serves both dtypes. Forget-gate logits in [0, 6] (σ from 0.5 to
-// 0.9975: memories of hundreds of steps, so what one chunk hands to the next matters).
+// 5 of bf16 ones), T = 4096 (256 chunks).
 TEST_CASE("gated scan at the real shape B=2, T=4096, N=2560, both directions, f32 and bf16 [large]") {
-  const std::int64_t B = 2, T = 4096, N = 2560;
-  std::uint64_t seed = 700;
-  for (ScanDirection d : {ScanDirection::causal, ScanDirection::bidirectional}) {
-    CAPTURE(static_cast<int>(d));
-    RandomGenerator rng(++seed);
-    Tensor proj32 = random_cpu({B, T, 4 * N}, DType::f32, rng, -2.0, 2.0);
-    const Tensor forget = random_cpu({B * T, N}, DType::f32, rng, 0.0, 6.0);
-    float* p = proj32.data<float>();
-    const float* f = forget.data<float>();
-    for (std::int64_t r = 0; r < B * T; ++r)
-      for (std::int64_t k = 0; k < N; ++k) p[r * 4 * N + N + k] = f[r * N + k];
-    const Tensor proj_bf16 = proj32.to(DType::bf16);
-    const Tensor reset = packed_reset(B, T, rng);
-    const Tensor dy_bf16 = random_cpu({B, T, N}, DType::bf16, rng);
-    const ScanReference ref = scan_reference(proj_bf16, reset, dy_bf16, d);
-    for (DType dtype : {DType::f32, DType::bf16}) {
-      CAPTURE(dtype_name(dtype));
-      const ScanCase c{B, T, N, d, dtype};
-      const Tensor proj = dtype == DType::bf16 ? proj_bf16 : proj_bf16.to(DType::f32);
-      const Tensor dy = dtype == DType::bf16 ? dy_bf16 : dy_bf16.to(DType::f32);
-      const auto [y, dproj] = scan_on_gpu(c, proj, reset, dy);
-      check_scan_outputs(c, y, ref.y, dproj, ref.dproj);
-    }
-  }
+  UseScanKernel three(kernels::cuda::ScanKernel::three_pass);
+  check_real_shape(700);
 }
 
 TEST_CASE("gated scan with forget gates at 0.999 over long sequences") {
@@ -373,6 +388,86 @@ TEST_CASE("gated scan: repeated runs give identical bits") {
   kernels::gated_scan_forward(proj, reset, c.direction, y1);
   kernels::gated_scan_forward(proj, reset, c.direction, y2);
   CHECK(y1.to_vector<float>() == y2.to_vector<float>());
+}
+
+TEST_CASE("one-pass scan: odd sizes, both directions, f32 and bf16, vector and scalar paths, many tiles") {
+  // One warp a tile: channels reach a second tile in a row once N / VEC > 32.
+  UseScanKernel one(kernels::cuda::ScanKernel::one_pass);
+  std::uint64_t seed = 800;
+  for (ScanDirection d : {ScanDirection::causal, ScanDirection::bidirectional}) {
+    check_scan({1, 1, 4, d, DType::f32}, ++seed);      // one step
+    check_scan({1, 37, 12, d, DType::f32}, ++seed);    // T not a multiple of the chunk
+    check_scan({3, 17, 10, d, DType::f32}, ++seed);    // N/2 odd: scalar path
+    check_scan({2, 300, 24, d, DType::f32}, ++seed);   // many chunks
+    check_scan({2, 83, 520, d, DType::f32}, ++seed);   // vectors of 4: 130 groups, 5 tiles a row
+    check_scan({2, 83, 130, d, DType::f32}, ++seed);   // scalar: 130 groups
+    check_scan({2, 64, 32, d, DType::bf16}, ++seed);
+    check_scan({1, 45, 12, d, DType::bf16}, ++seed);   // N not a multiple of 8
+    check_scan({2, 83, 1040, d, DType::bf16}, ++seed); // vectors of 8: 130 groups
+    check_scan({2, 83, 200, d, DType::bf16}, ++seed);  // bidirectional: scalar (N/2 = 100)
+  }
+  check_scan({2, 1000, 16, ScanDirection::causal, DType::f32, true}, ++seed);  // gates at 0.999
+  check_scan({2, 513, 16, ScanDirection::bidirectional, DType::bf16, true}, ++seed);
+  check_scan_misaligned({2, 83, 520, ScanDirection::bidirectional, DType::f32}, ++seed);
+  check_scan_misaligned({2, 37, 1040, ScanDirection::causal, DType::bf16}, ++seed);
+}
+
+TEST_CASE("one-pass scan at the real shape B=2, T=4096, N=2560, both directions, f32 and bf16 [large]") {
+  UseScanKernel one(kernels::cuda::ScanKernel::one_pass);
+  check_real_shape(900);
+}
+
+// Thousands of tiles, so that look-backs meet predecessors at every stage of publication:
+// the results must not depend on it (entering states are composed in chunk order), and the
+// two kernels' saved states are interchangeable.
+TEST_CASE("one-pass scan: identical bits run after run; three-pass saved states serve its backward [large]") {
+  const ScanCase c{4, 2048, 2560, ScanDirection::bidirectional, DType::bf16};
+  RandomGenerator rng(950);
+  const Tensor proj = random_proj(c, rng).to(Device::cuda);
+  const Tensor reset = packed_reset(c.B, c.T, rng).to(Device::cuda);
+  const Tensor dy = random_cpu({c.B, c.T, c.N}, c.dtype, rng).to(Device::cuda);
+  auto run = [&](kernels::cuda::ScanKernel forward, kernels::cuda::ScanKernel backward) {
+    Tensor y = poisoned_cuda({c.B, c.T, c.N}, c.dtype), dproj = poisoned_cuda(proj.shape(), c.dtype);
+    Tensor saved;
+    {
+      UseScanKernel use(forward);
+      saved = kernels::gated_scan_forward(proj, reset, c.direction, y);
+    }
+    UseScanKernel use(backward);
+    kernels::gated_scan_backward(proj, reset, c.direction, saved, dy, dproj);
+    return std::make_tuple(y.to_vector<float>(), saved.to_vector<float>(), dproj.to_vector<float>());
+  };
+  using kernels::cuda::ScanKernel;
+  const auto first = run(ScanKernel::one_pass, ScanKernel::one_pass);
+  for (int again = 0; again < 3; ++again) {
+    CAPTURE(again);
+    CHECK((run(ScanKernel::one_pass, ScanKernel::one_pass) == first));
+  }
+  const auto three = run(ScanKernel::three_pass, ScanKernel::three_pass);
+  const auto mixed = run(ScanKernel::three_pass, ScanKernel::one_pass);
+  const Tolerance same = same_path_tolerance(c.dtype);
+  const Shape y_shape{c.B, c.T, c.N}, saved_shape{c.B, kernels::cuda::scan_chunk_count(c.T), c.N};
+  auto tensor = [](const std::vector<float>& v, const Shape& shape) { return Tensor::from_values<float>(v, shape); };
+  check_close(tensor(std::get<0>(first), y_shape), tensor(std::get<0>(three), y_shape), same, "y: one pass against three");
+  // The one-pass kernel takes σ of bf16 logits from the fast intrinsics (~1e-6 relative):
+  // its f32 states stay within the fp32 bound of the three-pass kernel's.
+  check_close(tensor(std::get<1>(first), saved_shape), tensor(std::get<1>(three), saved_shape), fp32_tolerance,
+              "saved: one pass against three");
+  check_close(tensor(std::get<2>(first), proj.shape()), tensor(std::get<2>(three), proj.shape()), same,
+              "dproj: one pass against three");
+  check_close(tensor(std::get<2>(mixed), proj.shape()), tensor(std::get<2>(three), proj.shape()), same,
+              "dproj: one-pass backward from the three-pass forward's saved states");
+}
+
+TEST_CASE("the scan kernel choice: set, cleared back to the environment's") {
+  using kernels::cuda::ScanKernel;
+  const ScanKernel before = kernels::cuda::scan_kernel();
+  {
+    UseScanKernel one(ScanKernel::one_pass);
+    CHECK(kernels::cuda::scan_kernel() == ScanKernel::one_pass);
+  }
+  CHECK(kernels::cuda::scan_kernel() == before);
+  CHECK(std::string(kernels::cuda::scan_kernel_name(ScanKernel::one_pass)) == "one_pass");
 }
 
 TEST_CASE("generation scan: final state and chained steps, f32 and bf16, odd widths") {

@@ -197,6 +197,11 @@ grep -q "mode ntp" "$work/generate.log"
   --show-reserved
 refused "mode poetry is not a mode" "$apps/generate" --checkpoint "$work/birdie" --prompt "x" --mode poetry
 
+step "checkpoint_parity: the checkpoint's logits in fp32 against bf16 emulation on the CPU"
+"$apps/checkpoint_parity" "$work/birdie" --device cpu --rows 2 --seq 64 | tee "$work/parity.log"
+grep -q "PASSED" "$work/parity.log"
+refused "needs a positive number" "$apps/checkpoint_parity" "$work/birdie" --device cpu --rows 0
+
 step "a bad configuration is refused with exit code 2"
 refused "unknown key 'model.width'" "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set model.width=3
 

@@ -10,10 +10,14 @@
 // them rather than store them, because storing would add a gate-sized write and read to
 // a memory-bound kernel, and shared memory has no room for them next to the states.
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <string>
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/scan.h"
+#include "kernels/cuda/scan_common.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -21,11 +25,6 @@ namespace {
 
 constexpr int block_threads = 64;
 constexpr int L = static_cast<int>(scan_chunk_length);
-
-struct ScanShape {
-  std::int64_t B, T, N, C;
-  bool bidirectional;
-};
 
 struct LaneInfo {
   std::int64_t c0;       // first channel of this thread
@@ -51,17 +50,6 @@ __device__ __forceinline__ LaneInfo lane_at(const ScanShape& s, std::int64_t c0,
   lane.step0 = lane.chunk * L;
   lane.step1 = min(lane.step0 + L, s.T);
   return lane;
-}
-
-__device__ __forceinline__ std::int64_t time_at(const ScanShape& s, bool reverse, std::int64_t step) {
-  return reverse ? s.T - 1 - step : step;
-}
-
-// The forget gate is forced to 0 where no state may flow in (kernels/scan.h).
-__device__ __forceinline__ bool blocked(const std::int32_t* reset_row, const ScanShape& s,
-                                        bool reverse, std::int64_t t) {
-  if (!reverse) return (reset_row[t] & 1) != 0;
-  return t == s.T - 1 || (reset_row[t + 1] & 1) != 0 || (reset_row[t] & 2) != 0;
 }
 
 __device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, const LaneInfo& lane) {
@@ -271,20 +259,6 @@ scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict_
   }
 }
 
-bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
-
-// The widest VEC this call can use: 16-byte vectors need N a multiple of VEC (so every
-// gate and row starts aligned), N/2 too for a bidirectional scan, and aligned pointers.
-template <class T>
-bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers) {
-  constexpr std::int64_t vec = 16 / sizeof(T);
-  if (s.N % vec != 0) return false;
-  if (s.bidirectional && (s.N / 2) % vec != 0) return false;
-  for (const void* p : pointers)
-    if (!aligned16(p)) return false;
-  return true;
-}
-
 dim3 scan_grid(const ScanShape& s, int vec) {
   const std::int64_t groups = s.N / vec;
   const std::int64_t x = (groups + block_threads - 1) / block_threads;
@@ -357,9 +331,40 @@ void backward_dispatch(const void* proj, const std::int32_t* reset, const ScanSh
 
 }  // namespace
 
+namespace {
+
+std::atomic<int> chosen_kernel{-1};  // -1: no set_scan_kernel choice
+
+ScanKernel environment_kernel() {
+  const char* value = std::getenv("BIRDIE_SCAN_KERNEL");
+  if (value == nullptr || *value == '\0') return ScanKernel::three_pass;
+  const std::string name = value;
+  if (name == "three_pass") return ScanKernel::three_pass;
+  if (name == "one_pass") return ScanKernel::one_pass;
+  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass or one_pass"
+              " (unset it for the default)");
+}
+
+}  // namespace
+
+ScanKernel scan_kernel() {
+  const int chosen = chosen_kernel.load(std::memory_order_relaxed);
+  if (chosen >= 0) return static_cast<ScanKernel>(chosen);
+  static const ScanKernel from_environment = environment_kernel();
+  return from_environment;
+}
+
+void set_scan_kernel(ScanKernel kernel) { chosen_kernel.store(static_cast<int>(kernel)); }
+void clear_scan_kernel_choice() { chosen_kernel.store(-1); }
+const char* scan_kernel_name(ScanKernel kernel) {
+  return kernel == ScanKernel::one_pass ? "one_pass" : "three_pass";
+}
+
 void gated_scan_forward(DType dtype, const void* proj, const std::int32_t* reset,
                         bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                         void* y, float* saved, float* scratch, cudaStream_t stream) {
+  if (scan_kernel() == ScanKernel::one_pass)
+    return gated_scan_forward_one_pass(dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
   if (dtype == DType::f32) return forward_dispatch<float>(proj, reset, s, y, saved, scratch, stream);
@@ -372,6 +377,9 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
                          bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                          const float* saved, const void* dy, void* dproj, float* scratch,
                          cudaStream_t stream) {
+  if (scan_kernel() == ScanKernel::one_pass)
+    return gated_scan_backward_one_pass(dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
+                                        stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
   if (dtype == DType::f32)

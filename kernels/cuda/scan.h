@@ -25,8 +25,30 @@ inline std::int64_t scan_chunk_count(std::int64_t T) {
   return (T + scan_chunk_length - 1) / scan_chunk_length;
 }
 
+// Which kernels gated_scan_forward/backward run. three_pass: the reduce → carries →
+// rescan passes above. one_pass (kernels/cuda/scan_one_pass.cu): each chunk is loaded
+// once into shared memory, reduced, given its entering state by decoupled look-back over
+// the chunks before it (chained through each chunk's published aggregate or inclusive
+// state, always composed in chunk order, so the results do not depend on timing), then
+// rescanned from shared memory; the backward likewise, right to left. Both write the same
+// `saved` (the states entering each chunk), so either backward accepts either forward's.
+enum class ScanKernel { three_pass, one_pass };
+
+// set_scan_kernel's choice if one was made, else the environment's BIRDIE_SCAN_KERNEL
+// (three_pass or one_pass; anything else is an error naming the variable), else
+// three_pass.
+ScanKernel scan_kernel();
+void set_scan_kernel(ScanKernel kernel);
+void clear_scan_kernel_choice();  // back to the environment's (or the default) choice
+const char* scan_kernel_name(ScanKernel kernel);
+
+// f32 elements of scratch gated_scan_forward and gated_scan_backward need (either kernel).
+inline std::int64_t scan_scratch_elements(std::int64_t B, std::int64_t T, std::int64_t N) {
+  return 4 * B * scan_chunk_count(T) * N + 4;
+}
+
 // dtype: f32 or bf16 (proj, y, dy, dproj all of it). saved: f32 [B, chunks, N].
-// scratch: f32, 2·B·chunks·N (forward) or 3·B·chunks·N (backward) elements.
+// scratch: f32, scan_scratch_elements(B, T, N).
 void gated_scan_forward(DType dtype, const void* proj, const std::int32_t* reset,
                         bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                         void* y, float* saved, float* scratch, cudaStream_t stream);
@@ -34,5 +56,14 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
                          bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                          const float* saved, const void* dy, void* dproj, float* scratch,
                          cudaStream_t stream);
+
+// The one-pass kernels themselves (what gated_scan_forward/backward call for one_pass).
+void gated_scan_forward_one_pass(DType dtype, const void* proj, const std::int32_t* reset,
+                                 bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
+                                 void* y, float* saved, float* scratch, cudaStream_t stream);
+void gated_scan_backward_one_pass(DType dtype, const void* proj, const std::int32_t* reset,
+                                  bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
+                                  const float* saved, const void* dy, void* dproj, float* scratch,
+                                  cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

@@ -186,7 +186,27 @@ inline float __int_as_float(int bits) {
   return f;
 }
 
+// Blocks run one after the other, so a flag another block publishes is there already,
+// and a spin-wait that is never satisfied is an error, not a hang.
+inline void __threadfence() {}
+template <class T>
+T __ldcg(const T* p) {
+  return *p;
+}
+inline void __nanosleep(unsigned) {
+  static thread_local long spins = 0;
+  if (++spins > 1000000) emu::fail("a spin-wait was never satisfied (a look-back waits on a later block)");
+}
+
+// The fast intrinsics, as their exact counterparts (the emulation checks maps, not rounding).
+inline float __expf(float x) { return std::exp(x); }
+inline float __fdividef(float x, float y) { return x / y; }
+
 inline cudaError_t cudaGetLastError() { return cudaSuccess; }
+inline cudaError_t cudaMemsetAsync(void* p, int value, std::size_t bytes, cudaStream_t) {
+  std::memset(p, value, bytes);
+  return cudaSuccess;
+}
 inline cudaError_t cudaMallocAsync(void** p, std::size_t bytes, cudaStream_t) {
   ++emu::allocations;
   *p = std::malloc(bytes == 0 ? 1 : bytes);

@@ -107,7 +107,8 @@ double gelud(double x) {
 
 // ------------------------------------------------------------------ scan
 void scan_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t N, bool reference = true) {
-  const std::string name = std::string("scan ") + (dt == DType::bf16 ? "bf16" : "f32") +
+  const std::string name = std::string("scan (") + kc::scan_kernel_name(kc::scan_kernel()) + ") " +
+                           (dt == DType::bf16 ? "bf16" : "f32") +
                            (bidir ? " bidir" : " causal") + " B=" + std::to_string(B) +
                            " T=" + std::to_string(T) + " N=" + std::to_string(N);
   const std::int64_t C = kc::scan_chunk_count(T);
@@ -124,7 +125,7 @@ void scan_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_
     Buffer p(dt, proj.n, off), g(dt, dy.n, off);
     for (std::int64_t i = 0; i < proj.n; ++i) p.set(i, proj.get(i));
     for (std::int64_t i = 0; i < dy.n; ++i) g.set(i, dy.get(i));
-    Buffer saved(DType::f32, B * C * N), scratch(DType::f32, 3 * B * C * N);
+    Buffer saved(DType::f32, B * C * N), scratch(DType::f32, kc::scan_scratch_elements(B, T, N));
     kc::gated_scan_forward(dt, p.data(), reset.data(), bidir, B, T, N, y.data(),
                            static_cast<float*>(saved.data()), static_cast<float*>(scratch.data()), nullptr);
     kc::gated_scan_backward(dt, p.data(), reset.data(), bidir, B, T, N,
@@ -387,11 +388,15 @@ int main(int argc, char** argv) {
   if (wanted("scan"))
   for (DType dt : {DType::f32, DType::bf16})
     for (bool bidir : {false, true}) {
-      scan_case(dt, bidir, 3, 37, 16);   // vectors (bf16: 8 channels, f32: 4)
-      scan_case(dt, bidir, 2, 33, 12);   // f32 vectors, bf16 scalar (12 % 8)
-      scan_case(dt, bidir, 2, 16, 136);  // 136/VEC groups > 64 threads: two blocks in x
-      scan_case(dt, bidir, 1, 5, 4);     // one partial chunk
+      for (kc::ScanKernel kernel : {kc::ScanKernel::three_pass, kc::ScanKernel::one_pass}) {
+        kc::set_scan_kernel(kernel);
+        scan_case(dt, bidir, 3, 37, 16);   // vectors (bf16: 8 channels, f32: 4)
+        scan_case(dt, bidir, 2, 33, 12);   // f32 vectors, bf16 scalar (12 % 8)
+        scan_case(dt, bidir, 2, 16, 136);  // 136/VEC groups > 64 threads: two blocks in x (3+ one-pass warps)
+        scan_case(dt, bidir, 1, 5, 4);     // one partial chunk
+      }
     }
+  kc::set_scan_kernel(kc::ScanKernel::three_pass);
   if (big && wanted("scan")) scan_case(DType::f32, false, 3, 16 * 21846, 8);  // B·chunks = 65538 > 65535
   if (wanted("embedding"))
   for (DType gt : {DType::f32, DType::bf16})

@@ -1,0 +1,42 @@
+// What the three-pass (scan.cu) and one-pass (scan_one_pass.cu) gated scans share: the
+// call's shape, the time order of a lane, the reset rule, and the choice of vector width.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+
+namespace birdie::kernels::cuda {
+
+struct ScanShape {
+  std::int64_t B, T, N, C;  // C: chunks of scan_chunk_length steps
+  bool bidirectional;
+};
+
+// Step `step` of a lane's scan order is time t: left to right, or right to left for the
+// reverse half of a bidirectional scan.
+__device__ __forceinline__ std::int64_t time_at(const ScanShape& s, bool reverse, std::int64_t step) {
+  return reverse ? s.T - 1 - step : step;
+}
+
+// The forget gate is forced to 0 where no state may flow in (kernels/scan.h).
+__device__ __forceinline__ bool blocked(const std::int32_t* reset_row, const ScanShape& s,
+                                        bool reverse, std::int64_t t) {
+  if (!reverse) return (reset_row[t] & 1) != 0;
+  return t == s.T - 1 || (reset_row[t + 1] & 1) != 0 || (reset_row[t] & 2) != 0;
+}
+
+inline bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
+
+// The widest VEC this call can use: 16-byte vectors need N a multiple of VEC (so every
+// gate and row starts aligned), N/2 too for a bidirectional scan, and aligned pointers.
+template <class T>
+bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers) {
+  constexpr std::int64_t vec = 16 / sizeof(T);
+  if (s.N % vec != 0) return false;
+  if (s.bidirectional && (s.N / 2) % vec != 0) return false;
+  for (const void* p : pointers)
+    if (!aligned16(p)) return false;
+  return true;
+}
+
+}  // namespace birdie::kernels::cuda
