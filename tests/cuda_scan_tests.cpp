@@ -342,11 +342,11 @@ TEST_CASE("gated scan bf16: vector (N/2 multiple of 8) and fallback paths") {
 }
 
 TEST_CASE("gated scan: several blocks of channels, full and partial, vector and scalar paths") {
-  // A block has 64 threads, each owning VEC adjacent channels (4 for f32 and 8 for bf16 on
-  // the vector path, 1 on the scalar path): channels reach blockIdx.x > 0 once N / VEC > 64.
-  // Each case here has 130 or more groups: three blocks or more, the last one partial. The
-  // carry scan (256 threads over B·N lanes) runs several blocks too. T = 83: 6 chunks of
-  // 16 steps, the last one of 3.
+  // Each thread owns VEC adjacent channels (4 for f32 and 8 for bf16 on the vector path,
+  // 1 on the scalar path); a one-pass tile has 32 threads (a three-pass block 64), so
+  // channels reach a second tile of a row once N / VEC > 32. Each case here has 130 or
+  // more groups: five tiles or more, the last one partial. T = 83: 6 chunks of 16 steps,
+  // the last one of 3.
   std::uint64_t seed = 600;
   for (ScanDirection d : {ScanDirection::causal, ScanDirection::bidirectional}) {
     check_scan({2, 83, 520, d, DType::f32}, ++seed);    // vectors of 4: 130 groups
@@ -369,7 +369,6 @@ TEST_CASE("gated scan: misaligned operands take the scalar path, which matches t
 // The shape of the model's scan layers: N = 2560 state channels (10 blocks of f32 vectors,
 // 5 of bf16 ones), T = 4096 (256 chunks).
 TEST_CASE("gated scan at the real shape B=2, T=4096, N=2560, both directions, f32 and bf16 [large]") {
-  UseScanKernel three(kernels::cuda::ScanKernel::three_pass);
   check_real_shape(700);
 }
 
@@ -390,9 +389,11 @@ TEST_CASE("gated scan: repeated runs give identical bits") {
   CHECK(y1.to_vector<float>() == y2.to_vector<float>());
 }
 
-TEST_CASE("one-pass scan: odd sizes, both directions, f32 and bf16, vector and scalar paths, many tiles") {
-  // One warp a tile: channels reach a second tile in a row once N / VEC > 32.
-  UseScanKernel one(kernels::cuda::ScanKernel::one_pass);
+// The default kernel (one pass) runs every case above; the three-pass kernel, still
+// selectable, runs these. With one warp a tile, channels reach a second one-pass tile in
+// a row once N / VEC > 32, a second three-pass block once N / VEC > 64.
+TEST_CASE("three-pass scan: odd sizes, both directions, f32 and bf16, vector and scalar paths, many blocks") {
+  UseScanKernel three(kernels::cuda::ScanKernel::three_pass);
   std::uint64_t seed = 800;
   for (ScanDirection d : {ScanDirection::causal, ScanDirection::bidirectional}) {
     check_scan({1, 1, 4, d, DType::f32}, ++seed);      // one step
@@ -412,8 +413,8 @@ TEST_CASE("one-pass scan: odd sizes, both directions, f32 and bf16, vector and s
   check_scan_misaligned({2, 37, 1040, ScanDirection::causal, DType::bf16}, ++seed);
 }
 
-TEST_CASE("one-pass scan at the real shape B=2, T=4096, N=2560, both directions, f32 and bf16 [large]") {
-  UseScanKernel one(kernels::cuda::ScanKernel::one_pass);
+TEST_CASE("three-pass scan at the real shape B=2, T=4096, N=2560, both directions, f32 and bf16 [large]") {
+  UseScanKernel three(kernels::cuda::ScanKernel::three_pass);
   check_real_shape(900);
 }
 
@@ -463,8 +464,8 @@ TEST_CASE("the scan kernel choice: set, cleared back to the environment's") {
   using kernels::cuda::ScanKernel;
   const ScanKernel before = kernels::cuda::scan_kernel();
   {
-    UseScanKernel one(ScanKernel::one_pass);
-    CHECK(kernels::cuda::scan_kernel() == ScanKernel::one_pass);
+    UseScanKernel three(ScanKernel::three_pass);
+    CHECK(kernels::cuda::scan_kernel() == ScanKernel::three_pass);
   }
   CHECK(kernels::cuda::scan_kernel() == before);
   CHECK(std::string(kernels::cuda::scan_kernel_name(ScanKernel::one_pass)) == "one_pass");

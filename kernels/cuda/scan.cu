@@ -337,7 +337,7 @@ std::atomic<int> chosen_kernel{-1};  // -1: no set_scan_kernel choice
 
 ScanKernel environment_kernel() {
   const char* value = std::getenv("BIRDIE_SCAN_KERNEL");
-  if (value == nullptr || *value == '\0') return ScanKernel::three_pass;
+  if (value == nullptr || *value == '\0') return ScanKernel::one_pass;
   const std::string name = value;
   if (name == "three_pass") return ScanKernel::three_pass;
   if (name == "one_pass") return ScanKernel::one_pass;

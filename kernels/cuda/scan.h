@@ -26,7 +26,7 @@ inline std::int64_t scan_chunk_count(std::int64_t T) {
 }
 
 // Which kernels gated_scan_forward/backward run. three_pass: the reduce → carries →
-// rescan passes above. one_pass (kernels/cuda/scan_one_pass.cu): each chunk is loaded
+// rescan passes above (the former default, kept selectable). one_pass, the default (kernels/cuda/scan_one_pass.cu): each chunk is loaded
 // once into shared memory, reduced, given its entering state by decoupled look-back over
 // the chunks before it (chained through each chunk's published aggregate or inclusive
 // state, always composed in chunk order, so the results do not depend on timing), then
@@ -36,7 +36,8 @@ enum class ScanKernel { three_pass, one_pass };
 
 // set_scan_kernel's choice if one was made, else the environment's BIRDIE_SCAN_KERNEL
 // (three_pass or one_pass; anything else is an error naming the variable), else
-// three_pass.
+// one_pass (it passed every GPU suite and the sanitizers on an H200, and ran faster at
+// every shape measured: bench/RESULTS.md).
 ScanKernel scan_kernel();
 void set_scan_kernel(ScanKernel kernel);
 void clear_scan_kernel_choice();  // back to the environment's (or the default) choice
