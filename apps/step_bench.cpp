@@ -9,11 +9,19 @@
 //              [--rows R] [--seq T] [--steps N]
 //              [--warmup W] [--device cpu|cuda] [--precision auto|fp32|bf16]
 //              [--recompute] [--peak-tflops X] [--generate G]
+//              [--evaluation [--history H] [--evaluate-every E]]
 //
 // --generate G: afterwards, recurrent generation at batch 1 (model/generator.h) with the
 // trained-for-a-few-steps weights: a prefill of a T-token prompt, then G tokens decoded
 // one at a time, greedy, each token's logits copied to the host as generate does; reports
 // the prefill time and the decoding tokens/s.
+//
+// --evaluation: Birdie's own cost at this size (BIRDIE.md §4): one evaluation's validation
+// losses (the default grid's configurations × 8 samples of T tokens, random text, on the
+// device) and its policy work (the reward-driven policy restored with --history H rows,
+// then observe(): the critic retrained, candidates drawn and scored, as pretrain does),
+// and their share of training at one evaluation every --evaluate-every E steps (default
+// 1000) of the median step measured above.
 //
 // The peak defaults to 989 TFLOP/s (H100 SXM dense bf16) on cuda; give --peak-tflops for
 // another GPU. MFU is not printed on the CPU.
@@ -23,7 +31,16 @@
 #include <string>
 #include <vector>
 
+#include <cmath>
+#include <nlohmann/json.hpp>
+
 #include "apps/common/run_config.h"
+#include "apps/common/trainer.h"
+#include "bandit/mixture_policy.h"
+#include "bandit/reward.h"
+#include "data/token_source.h"
+#include "objectives/objective_grid.h"
+#include "objectives/validation_set.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "data/special_tokens.h"
@@ -47,6 +64,8 @@ struct Options {
   bool recompute = false;
   double peak_tflops = 989;
   std::int64_t generate = 0;
+  bool evaluation = false;
+  std::int64_t history = 40, evaluate_every = 1000;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -54,7 +73,8 @@ struct Options {
                "step_bench: %s\n"
                "usage: step_bench --model FILE.toml [--rows R] [--seq T] [--steps N] [--warmup W]\n"
                "                  [--device cpu|cuda] [--precision auto|fp32|bf16] [--recompute]\n"
-               "                  [--peak-tflops X] [--generate G]\n",
+               "                  [--peak-tflops X] [--generate G]\n"
+               "                  [--evaluation [--history H] [--evaluate-every E]]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -72,6 +92,7 @@ Options parse(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") usage("measures one training step of a model configuration");
     if (flag == "--recompute") { o.recompute = true; continue; }
+    if (flag == "--evaluation") { o.evaluation = true; continue; }
     if (i + 1 >= argc) usage("missing value after " + flag);
     const char* value = argv[++i];
     if (flag == "--model") o.model = value;
@@ -83,6 +104,8 @@ Options parse(int argc, char** argv) {
     else if (flag == "--precision") o.precision = value;
     else if (flag == "--peak-tflops") o.peak_tflops = positive(flag, value);
     else if (flag == "--generate") o.generate = static_cast<std::int64_t>(positive(flag, value));
+    else if (flag == "--history") o.history = static_cast<std::int64_t>(positive(flag, value));
+    else if (flag == "--evaluate-every") o.evaluate_every = static_cast<std::int64_t>(positive(flag, value));
     else usage("unknown option " + flag);
   }
   if (o.model.empty()) usage("--model is required (e.g. configs/model/paper.toml)");
@@ -137,6 +160,74 @@ void measure_generation(const model::GatedSsmLm& lm, std::int64_t seq, std::int6
               decode_seconds / double(count) * 1e3);
 }
 
+// A policy state with `history` evaluations behind it: losses falling from ~5, actions
+// the uniform mixture, rewards by the §4 formula (the critic's work depends on the row
+// count, not on the values).
+void give_history(bandit::MixturePolicy& policy, std::size_t n, std::int64_t history, std::int64_t every) {
+  bandit::PolicyState state;
+  policy.save(state);
+  nlohmann::json j = nlohmann::json::parse(state.json);
+  std::vector<std::vector<double>> losses, actions, rewards;
+  const std::vector<double> uniform = policy.current_mixture();
+  for (std::int64_t t = 0; t < history; ++t) {
+    std::vector<double> before(n), after(n), reward(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      before[i] = 5.0 * std::pow(0.97, double(t)) * (1.0 + 0.01 * double(i % 7));
+      after[i] = before[i] * 0.97;
+      reward[i] = bandit::interval_reward(before[i], after[i]);
+    }
+    losses.push_back(before);
+    actions.push_back(uniform);
+    rewards.push_back(reward);
+  }
+  j["history"] = {{"losses", losses}, {"actions", actions}, {"rewards", rewards}};
+  j["last_losses"] = std::vector<double>(n, 2.0);
+  j["last_step"] = history * every;
+  j["evaluations"] = history + 1;
+  state.json = j.dump();
+  policy.restore(state);
+}
+
+void measure_evaluation(const model::GatedSsmLm& lm, const Options& o, double step_seconds) {
+  const objectives::ObjectiveGrid grid = objectives::load_objective_grid(objectives::default_grid_path());
+  RandomGenerator rng(99);
+  std::vector<data::Token> text(std::size_t{1} << 20);
+  for (auto& t : text)
+    t = static_cast<data::Token>(data::special_tokens::reserved_count +
+                                 rng.uniform_int(std::max<std::int64_t>(1, lm.config().vocab - data::special_tokens::reserved_count)));
+  const data::VectorTokenSource validation_text(std::move(text));
+  const int row_length = static_cast<int>(o.seq);  // pretrain's default min_pack_tokens, short rows allowed
+  const auto sets = objectives::build_validation_sets(validation_text, grid.configs, row_length,
+                                                      std::min(256, row_length / 2));
+  std::vector<double> seconds;
+  std::vector<double> losses;
+  for (int round = 0; round < 4; ++round) {  // the first round warms up
+    Stopwatch watch;
+    losses = apps::validation_losses(lm, sets);  // reads the losses back: the device is done
+    if (round > 0) seconds.push_back(watch.seconds());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const double validation_s = seconds[seconds.size() / 2];
+  std::int64_t rows = 0;
+  for (const auto& set : sets) rows += set.rows.rows;
+
+  bandit::MixturePolicyConfig config;  // "birdie" with the defaults pretrain uses
+  const std::int64_t total_steps = o.evaluate_every * (o.history + 2) * 10;
+  const auto policy = bandit::make_mixture_policy(config, grid, total_steps, 1);
+  give_history(*policy, grid.configs.size(), o.history, o.evaluate_every);
+  const bandit::EvaluationRecord record = policy->observe((o.history + 1) * o.evaluate_every, losses);
+  const double total_s = validation_s + record.seconds;
+  const double interval_s = double(o.evaluate_every) * step_seconds;
+  std::printf("  Birdie evaluation: %zu configurations x 8 samples (%lld rows of %lld tokens), critic history %lld rows\n"
+              "    validation losses %.3f s (median of 3, on %s); policy %.3f s (decision %s, critic retrained %lld "
+              "iterations)\n"
+              "    at one evaluation every %lld steps: %.2f%% of training wall time\n",
+              grid.configs.size(), (long long)rows, (long long)o.seq, (long long)o.history, validation_s,
+              std::string(device_name(lm.device())).c_str(), record.seconds, record.decision.c_str(),
+              record.critic_fit ? (long long)record.critic_fit->iterations : 0LL, (long long)o.evaluate_every,
+              100.0 * total_s / (interval_s + total_s));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -189,6 +280,7 @@ int main(int argc, char** argv) try {
                 (double(end.device_reserved_bytes) - double(after_warmup.device_reserved_bytes)) / gib);
   }
   if (o.generate > 0) measure_generation(lm, o.seq, o.generate, config.vocab);
+  if (o.evaluation) measure_evaluation(lm, o, median);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "step_bench: %s\n", e.what());
