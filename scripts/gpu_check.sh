@@ -26,10 +26,11 @@
 #                                references), 60 s at most per suite
 #   bench          45     30     apps/bench: kernels against the measured copy bandwidth and
 #                                bf16 GEMM peak
-#   step_bench    100     60     apps/init_bench on the paper model on the GPU (its weights
+#   step_bench    150     70     apps/init_bench on the paper model on the GPU (its weights
 #                                against the CPU's fingerprint), then apps/step_bench, bf16,
 #                                1 warm-up + 3 steps each: small 8x2048, base 8x2048 (and
-#                                batch-1 generation), paper 4x2048, 40 s at most each
+#                                batch-1 generation), paper 4x2048 (and --evaluation: Birdie's
+#                                own cost), 70 s at most each
 #   peers         240    150     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick,
 #                                twice: eager, fla and ascan with the scan comparison (its
 #                                engine rows from the bench stage's output), 150 s at most; then
@@ -114,7 +115,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=130
-                          [initcheck]=45 [bench]=45 [step_bench]=100 [peers]=240 [pretrain]=5
+                          [initcheck]=45 [bench]=45 [step_bench]=150 [peers]=240 [pretrain]=5
                           [profile]=150)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
@@ -134,7 +135,7 @@ peer_targets=(step_bench bench)
 parity_suite_cap=60
 memcheck_suite_cap=40
 race_init_suite_cap=100
-step_bench_run_cap=40
+step_bench_run_cap=70
 # Lines of each step's output kept in the log.
 log_tail_ok=40
 log_tail_failed=150
@@ -806,11 +807,12 @@ stage_step_bench() {
     file="$logs/step_bench_$model.txt"
     local generation=()
     [ "$model" = base ] && generation=(--generate 256)  # batch-1 decoding tokens/s, base only
+    [ "$model" = paper ] && generation=(--evaluation)    # Birdie's own cost at the paper schedule
     run_step step_bench "$name" "$step_lim" "$file" $(line_buffered) "$build/apps/step_bench" \
       --model "$repo/configs/model/$model.toml" --rows "$nrows" --seq "$seq" --device cuda \
       --precision bf16 --warmup 1 --steps 3 "${generation[@]}"
     { echo "=== $name: exit status $step_rc after $step_secs s"; clip "$file" 40 20; echo; } >> "$steps_file"
-    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB|decoded at [0-9]+ tokens/s' "$file" | paste -sd ',' | sed 's/,/, /g')
+    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB|decoded at [0-9]+ tokens/s|[0-9.]+% of training wall time' "$file" | paste -sd ',' | sed 's/,/, /g')
     if [ "$step_timed_out" = 1 ]; then
       timeout_row step_bench "$name"
     elif [ "$step_rc" -ne 0 ]; then
