@@ -53,7 +53,7 @@
 #                                warp stalls); every kernel of one paper 4x2048 step, timed and
 #                                grouped by family (scripts/ncu_kernel_times.py) against the
 #                                unprofiled step time
-#   total        1110    580     (~10 minutes expected, the pretrain run hidden behind the
+#   total        1160    590     (~10 minutes expected, the pretrain run hidden behind the
 #                                sanitizers: more than one 10-minute command holds, so a run
 #                                names the stages it needs with --stage, in the order given.
 #                                The whole run is also held to GPU_CHECK_BUDGET = 570 s, so
