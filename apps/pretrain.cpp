@@ -14,6 +14,7 @@
 // class probabilities, refreshed at every evaluation) and tokenizer.model (a copy).
 // Exit codes: 0 done; 2 bad configuration or input files; 3 stopped after too many
 // non-finite steps; 130 stopped by SIGINT/SIGTERM after writing a checkpoint; 1 other errors.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "apps/common/deferred_policy.h"
 #include "apps/common/jsonl_log.h"
 #include "apps/common/run_config.h"
 #include "apps/common/signals.h"
@@ -97,6 +99,7 @@ struct Run {
   std::unique_ptr<model::GatedSsmLm> lm;
   std::unique_ptr<apps::Trainer> trainer;
   std::unique_ptr<objectives::BatchLoader> loader;
+  std::unique_ptr<apps::DeferredPolicy> deferred;  // the policy's work, off the training thread
   std::int64_t start_step = 0;
 };
 
@@ -139,6 +142,7 @@ Run set_up(const Arguments& arguments) {
   loader_options.workers = c.workers;
   run.loader = std::make_unique<objectives::BatchLoader>(train_text, bandit::current_objective_mixture(*run.policy),
                                                          loader_options);
+  run.deferred = std::make_unique<apps::DeferredPolicy>(*run.policy, c.policy_lag_steps);
 
   const fs::path checkpoints = c.output / "checkpoints";
   if (arguments.resume) {
@@ -155,8 +159,10 @@ Run set_up(const Arguments& arguments) {
                    "new run in another folder (--set run.output=...), or move ", c.output.string(), " away");
       const model::TrainingState state = model::load_checkpoint(*latest, *run.lm, &run.trainer->optimizer());
       bandit::restore_policy(*run.policy, state);
+      run.deferred->restore(state);
       run.loader->restore(objectives::LoaderPosition::parse(state.data_position));
-      run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
+      run.loader->set_mixture(
+          objectives::make_mixture("policy", run.policy->configurations(), run.deferred->mixture_in_effect()));
       run.start_step = state.step;
       std::printf("resume: continuing from %s (step %lld)\n", latest->string().c_str(), (long long)state.step);
     }
@@ -182,6 +188,7 @@ void save(Run& run, std::int64_t step) {
   state.rng = RandomState{run.config.seed, 0, 0};
   state.data_position = run.loader->position().serialize();
   bandit::save_policy(*run.policy, state);
+  run.deferred->save(state);
   const fs::path path = model::save_checkpoint(run.config.output / "checkpoints", *run.lm,
                                                &run.trainer->optimizer(), state, run.config.keep_checkpoints);
   std::printf("checkpoint: %s\n", path.string().c_str());
@@ -248,6 +255,25 @@ int train(Run& run, std::int64_t stop_after_steps) {
               c.mixture.c_str(), run.policy->configurations().size(), eval_steps.size(),
               (long long)c.tokens_per_step());
 
+  // An evaluation's record goes to the log once its policy work is done (at its effect
+  // step, or at a checkpoint before it); the loader switches mixtures at the effect step.
+  const auto handle = [&](const apps::DeferredPolicy::Update& update) {
+    if (update.switch_mixture) run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
+    if (!update.record) return;
+    const bandit::EvaluationRecord& record = *update.record;
+    evaluations.append(bandit::to_json_line(record, run.policy->configurations()));
+    std::printf("evaluation @ %lld (%s%s):", (long long)record.step, record.decision.c_str(),
+                record.explored ? ", explored" : "");
+    const auto class_losses = by_class(run.policy->configurations(), record.losses, true);
+    const auto class_mass = by_class(run.policy->configurations(), record.mixture, false);
+    for (const auto& [name, loss] : class_losses)
+      std::printf(" %s %.3f (p=%.2f)", name.c_str(), loss, class_mass.count(name) ? class_mass.at(name) : 0.0);
+    if (c.policy_lag_steps > 0) std::printf(" [policy %.1f s, beside training]", record.seconds);
+    std::printf("\n");
+    for (const auto& w : record.warnings) std::printf("  warning: %s\n", w.c_str());
+    write_plot(run, metrics, evaluations);
+  };
+
   apps::install_stop_handlers();
   Stopwatch clock;
   double tokens_since = 0, time_mark = 0;
@@ -293,25 +319,20 @@ int train(Run& run, std::int64_t stop_after_steps) {
       tokens_since = 0;
       time_mark = now;
     }
-    if (std::binary_search(eval_steps.begin(), eval_steps.end(), step)) {
+    handle(run.deferred->after_step(step));  // an earlier evaluation's mixture taking effect now
+    if (const auto next = std::lower_bound(eval_steps.begin(), eval_steps.end(), step);
+        next != eval_steps.end() && *next == step) {
       BIRDIE_NVTX_RANGE("evaluation");
-      const std::vector<double> losses = apps::validation_losses(*run.lm, run.validation);
-      const bandit::EvaluationRecord record = run.policy->observe(step, losses);
-      run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
-      evaluations.append(bandit::to_json_line(record, run.policy->configurations()));
-      std::printf("evaluation @ %lld (%s%s):", (long long)step, record.decision.c_str(),
-                  record.explored ? ", explored" : "");
-      const auto class_losses = by_class(run.policy->configurations(), losses, true);
-      const auto class_mass = by_class(run.policy->configurations(), record.mixture, false);
-      for (const auto& [name, loss] : class_losses)
-        std::printf(" %s %.3f (p=%.2f)", name.c_str(), loss, class_mass.count(name) ? class_mass.at(name) : 0.0);
-      std::printf("\n");
-      for (const auto& w : record.warnings) std::printf("  warning: %s\n", w.c_str());
-      write_plot(run, metrics, evaluations);
+      run.deferred->start(step, apps::validation_losses(*run.lm, run.validation),
+                          next + 1 != eval_steps.end() ? *(next + 1) : c.steps);
+      handle(run.deferred->after_step(step));  // policy_lag_steps = 0: at once
     }
     const bool interrupted = apps::stop_requested();
     const bool job_done = stop_after_steps > 0 && step - run.start_step >= stop_after_steps && step < c.steps;
-    if (step % c.checkpoint_every == 0 || step == c.steps || interrupted || job_done) save(run, step);
+    if (step % c.checkpoint_every == 0 || step == c.steps || interrupted || job_done) {
+      handle({run.deferred->settle(), false});  // a checkpoint holds no running evaluation
+      save(run, step);
+    }
     if (interrupted || job_done) {
       std::printf("stopped at step %lld of %lld; continue with --resume\n", (long long)step, (long long)c.steps);
       return interrupted ? 130 : 0;

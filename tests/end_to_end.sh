@@ -62,6 +62,24 @@ for name, keys in [("metrics.jsonl", ["step", "loss", "grad_norm", "lr"]),
 PY
 test -s "$work/birdie/plot.svg"
 
+step "the policy beside training (objectives.policy_lag_steps=2): cut inside a pending switch, resumed, equal to one job"
+lagged=("${tiny[@]}" --set objectives.policy_lag_steps=2)
+"$apps/pretrain" "${lagged[@]}" --set run.output="\"$work/lagged\"" > "$work/lagged.log"
+grep -q "beside training" "$work/lagged.log"
+"$apps/pretrain" "${lagged[@]}" --set run.output="\"$work/lagged_cut\"" --stop-after-steps 5 > /dev/null
+"$apps/pretrain" "${lagged[@]}" --set run.output="\"$work/lagged_cut\"" --resume > /dev/null
+python3 - "$work/lagged" "$work/lagged_cut" "$work/birdie" <<'PY'
+import json, sys
+def read(folder, name, keys):
+    return [{k: json.loads(l).get(k) for k in keys} for l in open(f"{folder}/{name}")]
+lagged, cut, direct = sys.argv[1:]
+for name, keys in [("metrics.jsonl", ["step", "loss", "grad_norm"]), ("evaluations.jsonl", ["step", "losses", "mixture"])]:
+    assert read(lagged, name, keys) == read(cut, name, keys), f"{name}: the cut lagged run differs"
+# The lag changes when mixtures apply, so training differs from the run without it.
+assert read(lagged, "metrics.jsonl", ["loss"]) != read(direct, "metrics.jsonl", ["loss"]), "the lag changed nothing"
+print("lagged runs: one job and two jobs identical; different from the run without lag")
+PY
+
 step "a run does not continue with another tokenizer (its data folder prepared again)"
 cp "$work/resumed/tokenizer.model" "$work/tokenizer.saved"
 printf 'x' >> "$work/resumed/tokenizer.model"

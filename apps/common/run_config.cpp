@@ -19,7 +19,7 @@ const std::map<std::string, std::set<std::string>> known_keys{
     {"run", {"output", "device", "precision", "seed"}},
     {"data", {"path"}},
     {"model", {"vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "recompute_blocks"}},
-    {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations"}},
+    {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations", "policy_lag_steps"}},
     {"optimizer", {"lr", "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "clip"}},
     {"batch", {"sequence_length", "rows", "accumulation", "min_pack_tokens", "workers"}},
     {"schedule", {"steps", "log_every", "checkpoint_every", "keep_checkpoints", "max_bad_steps"}},
@@ -142,6 +142,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   objectives.read("validation_samples", c.validation_samples);
   objectives.read("candidates", c.candidates);
   objectives.read("critic_iterations", c.critic_iterations);
+  objectives.read("policy_lag_steps", c.policy_lag_steps);
   optimizer.read("lr", c.lr);
   optimizer.read("min_lr_ratio", c.min_lr_ratio);
   optimizer.read("warmup_steps", c.warmup_steps);
@@ -180,6 +181,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   require(c.max_bad_steps >= 1, "schedule.max_bad_steps", "must be ≥ 1");
   require(c.validation_samples >= 1, "objectives.validation_samples", "must be ≥ 1");
   require(c.candidates >= 1 && c.critic_iterations >= 1, "objectives.candidates/critic_iterations", "must be ≥ 1");
+  require(c.policy_lag_steps >= 0, "objectives.policy_lag_steps", "must be ≥ 0 (0: the policy's mixture at once)");
   return c;
 }
 
@@ -213,6 +215,7 @@ std::string run_config_to_toml(const RunConfig& c) {
       << "\nrecompute_blocks = " << (c.recompute_blocks ? "true" : "false") << "\n\n[objectives]\nmixture = \""
       << c.mixture << "\"\ngrid = \"" << c.grid.string() << "\"\nvalidation_samples = " << c.validation_samples
       << "\ncandidates = " << c.candidates << "\ncritic_iterations = " << c.critic_iterations
+      << "\npolicy_lag_steps = " << c.policy_lag_steps
       << "\n\n[optimizer]\nlr = " << c.lr << "\nmin_lr_ratio = " << c.min_lr_ratio << "\nwarmup_steps = "
       << c.warmup_steps << "\nweight_decay = " << c.weight_decay << "\nbeta1 = " << c.beta1 << "\nbeta2 = " << c.beta2
       << "\neps = " << c.eps << "\nclip = " << c.clip << "\n\n[batch]\nsequence_length = " << c.sequence_length

@@ -38,6 +38,10 @@ struct RunConfig {
   int validation_samples = 8;
   int candidates = 4096;            // birdie: uniform candidates (as many sharpened ones again)
   int critic_iterations = 200;      // birdie: critic updates per evaluation
+  // Steps training goes on with the previous mixture while the policy's evaluation work
+  // runs beside it; the new mixture takes effect exactly this many steps after the
+  // evaluation (or at the next one). 0: at once, as the reference procedure.
+  std::int64_t policy_lag_steps = 0;
 
   // [optimizer]: AdamW, linear warm-up then cosine decay to min_lr_ratio · lr
   double lr = 3e-3;

@@ -1,0 +1,2 @@
+# Pieces of the training loop shared by the programs (apps/common).
+birdie_test_suite(deferred_policy_tests SOURCES deferred_policy_tests.cpp LIBS birdie_apps_common)
