@@ -741,4 +741,40 @@ TEST_CASE("conversion, scaling and the Philox fill past 2^31 elements [large]") 
   }
 }
 
+// The 16-byte path of the elementwise maps going round its grid: 65536 blocks × 256
+// threads × 8 bf16 = 2^27 elements a round, here 2^27 + 8192 with an operand broadcast
+// along rows of 1024. f32 arithmetic, one rounding: the host's checks are bit for bit, in
+// windows at the start, across the first round's end and at the end.
+TEST_CASE("elementwise maps on 16-byte vectors going round their grid twice [large]") {
+  const std::int64_t width = 1024, rows = (std::int64_t{1} << 17) + 8, n = rows * width;
+  const std::uint64_t seed = 190;
+  RandomGenerator gpu_rng(seed, 1);
+  Tensor a32 = poisoned_cuda({rows, width}, DType::f32);
+  kernels::fill_uniform(a32, gpu_rng, -3.0, 3.0);
+  const Tensor a = kernels::to_dtype(a32, DType::bf16);
+  RandomGenerator rng(seed);
+  const Tensor b_host = random_cpu({width}, DType::bf16, rng, -3.0, 3.0);
+  const Tensor b = b_host.to(Device::cuda);
+  Tensor sum = poisoned_cuda({rows, width}, DType::bf16), product = poisoned_cuda({rows, width}, DType::bf16);
+  kernels::add(a, b, sum);
+  kernels::mul(a, b, product);
+  const std::int64_t round = std::int64_t{1} << 27, w = 1 << 16;
+  const bfloat16* bv = b_host.data<bfloat16>();
+  for (const std::int64_t begin : {std::int64_t{0}, round - w / 2, n - w}) {
+    CAPTURE(begin);
+    const Tensor as = a.reshape({n}).slice(begin, begin + w).to(Device::cpu);
+    const Tensor ss = sum.reshape({n}).slice(begin, begin + w).to(Device::cpu);
+    const Tensor ps = product.reshape({n}).slice(begin, begin + w).to(Device::cpu);
+    const bfloat16* av = as.data<bfloat16>();
+    std::int64_t wrong_sum = 0, wrong_product = 0;
+    for (std::int64_t i = 0; i < w; ++i) {
+      const float x = av[i].to_float(), y = bv[(begin + i) % width].to_float();
+      wrong_sum += ss.data<bfloat16>()[i].bits != bfloat16::from_float(x + y).bits;
+      wrong_product += ps.data<bfloat16>()[i].bits != bfloat16::from_float(x * y).bits;
+    }
+    CHECK(wrong_sum == 0);
+    CHECK(wrong_product == 0);
+  }
+}
+
 }  // namespace birdie::testing

@@ -308,6 +308,55 @@ void sum_rows_case(DType t, std::int64_t rows, std::int64_t width) {
                       num(e));
 }
 
+// ------------------------------------------------------------------ elementwise maps
+// Every binary and unary op on n elements (b of nb, broadcast when nb < n): aligned buffers
+// take the 16-byte path when n and nb allow it, buffers one element off the scalar one;
+// the two must agree bit for bit, and with f64.
+void elementwise_case(DType t, std::int64_t n, std::int64_t nb) {
+  Buffer a(t, n), b(t, nb);
+  fill(a, -3, 3);
+  fill(b, -3, 3);
+  const std::string shape = std::string(t == DType::bf16 ? "bf16" : "f32") + " n=" + std::to_string(n) +
+                            " nb=" + std::to_string(nb);
+  auto run = [&](std::size_t off, auto&& launch) {
+    Buffer x(t, n, off), y(t, nb, off), out(t, n, off);
+    for (std::int64_t i = 0; i < n; ++i) x.set(i, a.get(i));
+    for (std::int64_t i = 0; i < nb; ++i) y.set(i, b.get(i));
+    launch(x, y, out);
+    return out;
+  };
+  const char* binary_names[] = {"add", "mul", "sigmoid_backward", "gelu_backward"};
+  for (int op = 0; op < 4; ++op) {
+    auto launch = [&](Buffer& x, Buffer& y, Buffer& out) {
+      kc::binary(t, static_cast<kc::BinaryOp>(op), x.data(), y.data(), out.data(), n, nb, nullptr);
+    };
+    const Buffer vec = run(0, launch), scalar = run(1, launch);
+    std::vector<double> ref(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double x = a.get(i), y = b.get(i % nb);
+      ref[i] = op == 0 ? x + y : op == 1 ? x * y : op == 2 ? y * x * (1 - x) : y * gelud(x);
+    }
+    const double e = relative(vec.values(), ref);
+    check(vec.same_bits(scalar) && e < bound(t),
+          std::string("binary ") + binary_names[op] + " " + shape + ": vector and scalar paths agree, rel " + num(e));
+  }
+  const char* unary_names[] = {"scale", "sigmoid", "gelu"};
+  for (int op = 0; op < 3; ++op) {
+    auto launch = [&](Buffer& x, Buffer&, Buffer& out) {
+      kc::unary(t, static_cast<kc::UnaryOp>(op), x.data(), out.data(), n, 0.75, nullptr);
+    };
+    const Buffer vec = run(0, launch), scalar = run(1, launch);
+    std::vector<double> ref(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double x = a.get(i);
+      ref[i] = op == 0 ? 0.75 * x : op == 1 ? sig(x) : gelu(x);
+    }
+    const double e = relative(vec.values(), ref);
+    check(vec.same_bits(scalar) && e < bound(t),
+          std::string("unary ") + unary_names[op] + " " + shape + ": vector and scalar paths agree, rel " + num(e));
+  }
+}
+
 // ------------------------------------------------------------------ cross-entropy
 // rows × V logits (f32 or bf16, `offset` elements past alignment), targets with an
 // ignored row, a row whose only finite logit is the target, −inf logits elsewhere, and an
@@ -370,7 +419,7 @@ void reduce_case(DType t, std::int64_t n) {
 
 }  // namespace
 
-// Arguments: --big adds the scan with B·chunks > 65535; section names (scan, embedding,
+// Arguments: --big adds the scan with B·chunks > 65535; section names (scan, elementwise, embedding,
 // rmsnorm, sum_rows) select sections (default: all).
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -436,6 +485,13 @@ int main(int argc, char** argv) {
     reduce_case(DType::f32, 200003);
     reduce_case(DType::bf16, 1001);
   }
+  if (wanted("elementwise"))
+    for (DType t : {DType::f32, DType::bf16}) {
+      elementwise_case(t, 4096, 4096);  // vectors
+      elementwise_case(t, 4096, 64);    // vectors, b broadcast along rows
+      elementwise_case(t, 90, 30);      // n % 8 ≠ 0: scalar even when aligned
+      elementwise_case(t, 1, 1);
+    }
   if (wanted("sum_rows")) {
     sum_rows_case(DType::f32, 70, 300);
     sum_rows_case(DType::bf16, 3, 1000);
