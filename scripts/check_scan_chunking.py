@@ -73,6 +73,37 @@ for bidir in (False, True):
   print("bidir" if bidir else "causal", "max |y err|", ey, "max |dproj err|", ed)
   assert ey < 1e-12 and ed < 1e-12
 
+# kernels/scan.h's rules for proj [B][T][4N] and reset [B][T]: the time of a lane's scan
+# step, whether its forget gate is forced to 0, and (forget gate, input term) of a step.
+def lane_rules(proj, reset):
+  T, N = len(proj[0]), len(proj[0][0]) // 4
+  def time_at(r,s): return T-1-s if r else s
+  def blocked(b,r,t):
+    if not r: return reset[b][t]&1!=0
+    return t==T-1 or reset[b][t+1]&1!=0 or reset[b][t]&2!=0
+  def gate(b,r,t,c):
+    p=proj[b][t]; f=0 if blocked(b,r,t) else sig(p[N+c]); return f, sig(p[c])*p[2*N+c]
+  return time_at, blocked, gate
+
+# The sequential scan per lane (the CPU reference's reading), as dicts keyed (b, t, c):
+# y, and dproj with c over the 4N gate columns.
+def sequential_reference(proj, reset, dy, bidir):
+  B, T, N = len(proj), len(proj[0]), len(proj[0][0]) // 4
+  time_at, blocked, gate = lane_rules(proj, reset)
+  yref={}; dref={}
+  for b in range(B):
+    for c in range(N):
+      r=bidir and c>=N//2; h=0; st={}
+      for s in range(T):
+        t=time_at(r,s); f,u=gate(b,r,t,c); h=f*h+u; st[s]=h; yref[b,t,c]=gelu(proj[b][t][3*N+c])*h
+      carry=0
+      for s in range(T-1,-1,-1):
+        t=time_at(r,s); p=proj[b][t]; hin=st[s-1] if s>0 else 0; g=dy[b][t][c]
+        dh=g*gelu(p[3*N+c])+carry; si=sig(p[c]); bl=blocked(b,r,t); f=0 if bl else sig(p[N+c])
+        dref[b,t,c]=dh*p[2*N+c]*si*(1-si); dref[b,t,N+c]=0 if bl else dh*hin*f*(1-f)
+        dref[b,t,2*N+c]=dh*si; dref[b,t,3*N+c]=g*st[s]*gelud(p[3*N+c]); carry=f*dh
+  return yref, dref
+
 # The launch structure of kernels/cuda/scan.cu itself: threads of `bt` per block, each
 # owning VEC adjacent channels (first_channel), blockIdx.y striding over the B·C (batch
 # row, chunk) pairs with a capped grid.y (lane_at), and the backward rescan's shared
@@ -86,25 +117,8 @@ def kernel_emulation(bidir, VEC, bt, grid_y, B=2, T=23, N=8, L=4):
   dy=[[[rnd.uniform(-1,1) for _ in range(N)] for _ in range(T)] for _ in range(B)]
   assert N % VEC == 0 and (not bidir or (N//2) % VEC == 0)
   C=(T+L-1)//L
-  def time_at(r,s): return T-1-s if r else s
-  def blocked(b,r,t):
-    if not r: return reset[b][t]&1!=0
-    return t==T-1 or reset[b][t+1]&1!=0 or reset[b][t]&2!=0
-  def gate(b,r,t,c):
-    p=proj[b][t]; f=0 if blocked(b,r,t) else sig(p[N+c]); return f, sig(p[c])*p[2*N+c]
-  # reference: the sequential scan per lane
-  yref={}; dref={}
-  for b in range(B):
-    for c in range(N):
-      r=bidir and c>=N//2; h=0; st={}
-      for s in range(T):
-        t=time_at(r,s); f,u=gate(b,r,t,c); h=f*h+u; st[s]=h; yref[b,t,c]=gelu(proj[b][t][3*N+c])*h
-      carry=0
-      for s in range(T-1,-1,-1):
-        t=time_at(r,s); p=proj[b][t]; hin=st[s-1] if s>0 else 0; g=dy[b][t][c]
-        dh=g*gelu(p[3*N+c])+carry; si=sig(p[c]); bl=blocked(b,r,t); f=0 if bl else sig(p[N+c])
-        dref[b,t,c]=dh*p[2*N+c]*si*(1-si); dref[b,t,N+c]=0 if bl else dh*hin*f*(1-f)
-        dref[b,t,2*N+c]=dh*si; dref[b,t,3*N+c]=g*st[s]*gelud(p[3*N+c]); carry=f*dh
+  time_at, blocked, gate = lane_rules(proj, reset)
+  yref, dref = sequential_reference(proj, reset, dy, bidir)
   groups=N//VEC; grid_x=(groups+bt-1)//bt; gy=min(B*C, grid_y)
   def threads():  # (blockIdx.x, blockIdx.y, threadIdx.x, c0, bc) in launch order
     for bx in range(grid_x):
@@ -215,24 +229,8 @@ def one_pass_emulation(bidir, L, T, seed, B=2, N=6):
     for t in range(L, T, 2*L): reset[b][t] |= 1 + (t//L) % 3  # 1, 2 or 3 on chunk boundaries
   dy=[[[rnd.uniform(-1,1) for _ in range(N)] for _ in range(T)] for _ in range(B)]
   C=(T+L-1)//L
-  def time_at(r,s): return T-1-s if r else s
-  def blocked(b,r,t):
-    if not r: return reset[b][t]&1!=0
-    return t==T-1 or reset[b][t+1]&1!=0 or reset[b][t]&2!=0
-  def gate(b,r,t,c):
-    p=proj[b][t]; f=0 if blocked(b,r,t) else sig(p[N+c]); return f, sig(p[c])*p[2*N+c]
-  yref={}; dref={}
-  for b in range(B):
-    for c in range(N):
-      r=bidir and c>=N//2; h=0; st={}
-      for s in range(T):
-        t=time_at(r,s); f,u=gate(b,r,t,c); h=f*h+u; st[s]=h; yref[b,t,c]=gelu(proj[b][t][3*N+c])*h
-      carry=0
-      for s in range(T-1,-1,-1):
-        t=time_at(r,s); p=proj[b][t]; hin=st[s-1] if s>0 else 0; g=dy[b][t][c]
-        dh=g*gelu(p[3*N+c])+carry; si=sig(p[c]); bl=blocked(b,r,t); f=0 if bl else sig(p[N+c])
-        dref[b,t,c]=dh*p[2*N+c]*si*(1-si); dref[b,t,N+c]=0 if bl else dh*hin*f*(1-f)
-        dref[b,t,2*N+c]=dh*si; dref[b,t,3*N+c]=g*st[s]*gelud(p[3*N+c]); carry=f*dh
+  time_at, blocked, gate = lane_rules(proj, reset)
+  yref, dref = sequential_reference(proj, reset, dy, bidir)
   def run(descending, reduce, finish):
     # agg/incl[b,k,c]; tiles in launch order; returns the entering state of every tile
     agg={}; incl={}; entering={}; stops=set()

@@ -2,8 +2,15 @@
 // call's shape, the time order of a lane, the reset rule, and the choice of vector width.
 #pragma once
 
+#include <cuda_bf16.h>
+
 #include <cstdint>
 #include <initializer_list>
+#include <string>
+#include <type_traits>
+
+#include "engine/dtype.h"
+#include "engine/error.h"
 
 namespace birdie::kernels::cuda {
 
@@ -37,6 +44,23 @@ bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers
   for (const void* p : pointers)
     if (!aligned16(p)) return false;
   return true;
+}
+
+// Calls fn(T{}, std::integral_constant<int, VEC>{}) for dtype's element type (f32 or
+// bf16) and the widest VEC the shape and `pointers` allow.
+template <class Fn>
+void dispatch_scan(DType dtype, const ScanShape& s, std::initializer_list<const void*> pointers, const char* what,
+                   Fn&& fn) {
+  auto widest = [&](auto zero) {
+    using T = decltype(zero);
+    if (use_vectors<T>(s, pointers))
+      fn(zero, std::integral_constant<int, 16 / sizeof(T)>{});
+    else
+      fn(zero, std::integral_constant<int, 1>{});
+  };
+  if (dtype == DType::f32) return widest(float{});
+  if (dtype == DType::bf16) return widest(__nv_bfloat16{});
+  throw Error(std::string(what) + " (CUDA): proj must be f32 or bf16");
 }
 
 }  // namespace birdie::kernels::cuda

@@ -365,30 +365,6 @@ void backward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-template <class T>
-void forward_dispatch(const void* proj, const std::int32_t* reset, const ScanShape& s, void* y,
-                      float* saved, float* scratch, cudaStream_t stream) {
-  const T* p = static_cast<const T*>(proj);
-  T* out = static_cast<T*>(y);
-  if (use_vectors<T>(s, {proj, y}))
-    forward_typed<T, 16 / sizeof(T)>(p, reset, s, out, saved, scratch, stream);
-  else
-    forward_typed<T, 1>(p, reset, s, out, saved, scratch, stream);
-}
-
-template <class T>
-void backward_dispatch(const void* proj, const std::int32_t* reset, const ScanShape& s,
-                       const float* saved, const void* dy, void* dproj, float* scratch,
-                       cudaStream_t stream) {
-  const T* p = static_cast<const T*>(proj);
-  const T* g = static_cast<const T*>(dy);
-  T* d = static_cast<T*>(dproj);
-  if (use_vectors<T>(s, {proj, dy, dproj}))
-    backward_typed<T, 16 / sizeof(T)>(p, reset, s, saved, g, d, scratch, stream);
-  else
-    backward_typed<T, 1>(p, reset, s, saved, g, d, scratch, stream);
-}
-
 }  // namespace
 
 void gated_scan_forward_one_pass(DType dtype, const void* proj, const std::int32_t* reset,
@@ -396,10 +372,11 @@ void gated_scan_forward_one_pass(DType dtype, const void* proj, const std::int32
                                  void* y, float* saved, float* scratch, cudaStream_t stream) {
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
-  if (dtype == DType::f32) return forward_dispatch<float>(proj, reset, s, y, saved, scratch, stream);
-  if (dtype == DType::bf16)
-    return forward_dispatch<__nv_bfloat16>(proj, reset, s, y, saved, scratch, stream);
-  throw Error("gated_scan_forward (CUDA, one pass): proj must be f32 or bf16");
+  dispatch_scan(dtype, s, {proj, y}, "gated_scan_forward, one pass", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    forward_typed<E, decltype(vec)::value>(static_cast<const E*>(proj), reset, s, static_cast<E*>(y), saved,
+                                           scratch, stream);
+  });
 }
 
 void gated_scan_backward_one_pass(DType dtype, const void* proj, const std::int32_t* reset,
@@ -408,11 +385,11 @@ void gated_scan_backward_one_pass(DType dtype, const void* proj, const std::int3
                                   cudaStream_t stream) {
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
-  if (dtype == DType::f32)
-    return backward_dispatch<float>(proj, reset, s, saved, dy, dproj, scratch, stream);
-  if (dtype == DType::bf16)
-    return backward_dispatch<__nv_bfloat16>(proj, reset, s, saved, dy, dproj, scratch, stream);
-  throw Error("gated_scan_backward (CUDA, one pass): proj must be f32 or bf16");
+  dispatch_scan(dtype, s, {proj, dy, dproj}, "gated_scan_backward, one pass", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    backward_typed<E, decltype(vec)::value>(static_cast<const E*>(proj), reset, s, saved,
+                                            static_cast<const E*>(dy), static_cast<E*>(dproj), scratch, stream);
+  });
 }
 
 }  // namespace birdie::kernels::cuda
