@@ -36,11 +36,11 @@
 #include "kernels/adamw.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
+#include "kernels/cuda/scan.h"
 #include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/random.h"
 #include "kernels/rmsnorm.h"
-#include "kernels/cuda/scan.h"
 #include "kernels/scan.h"
 #endif
 

@@ -26,24 +26,21 @@
 // The peak defaults to 989 TFLOP/s (H100 SXM dense bf16) on cuda; give --peak-tflops for
 // another GPU. MFU is not printed on the CPU.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <cmath>
-#include <nlohmann/json.hpp>
-
 #include "apps/common/run_config.h"
 #include "apps/common/trainer.h"
-#include "bandit/mixture_policy.h"
-#include "bandit/reward.h"
-#include "data/token_source.h"
-#include "objectives/objective_grid.h"
-#include "objectives/validation_set.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
+#include "bandit/mixture_policy.h"
+#include "bandit/reward.h"
 #include "data/special_tokens.h"
+#include "data/token_source.h"
 #include "engine/device.h"
 #include "engine/nvtx.h"
 #include "engine/random.h"
@@ -52,6 +49,8 @@
 #include "kernels/scan.h"
 #include "model/gated_ssm_lm.h"
 #include "model/generator.h"
+#include "objectives/objective_grid.h"
+#include "objectives/validation_set.h"
 
 using namespace birdie;
 
@@ -196,7 +195,8 @@ void measure_evaluation(const model::GatedSsmLm& lm, const Options& o, double st
     t = static_cast<data::Token>(data::special_tokens::reserved_count +
                                  rng.uniform_int(std::max<std::int64_t>(1, lm.config().vocab - data::special_tokens::reserved_count)));
   const data::VectorTokenSource validation_text(std::move(text));
-  const int row_length = static_cast<int>(o.seq);  // pretrain's default min_pack_tokens, short rows allowed
+  // Packed as pretrain packs them: min_pack_tokens 256 (its default), below half a row for short rows.
+  const int row_length = static_cast<int>(o.seq);
   const auto sets = objectives::build_validation_sets(validation_text, grid.configs, row_length,
                                                       std::min(256, row_length / 2));
   std::vector<double> seconds;
