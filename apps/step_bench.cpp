@@ -51,6 +51,9 @@
 #include "model/generator.h"
 #include "objectives/objective_grid.h"
 #include "objectives/validation_set.h"
+#ifdef BIRDIE_WITH_CUDA
+#include "kernels/cuda/scan.h"
+#endif
 
 using namespace birdie;
 
@@ -243,9 +246,13 @@ int main(int argc, char** argv) try {
   autograd::AdamW optimizer(lm.parameters(), {});
   const Batch batch = random_batch(o.rows, o.seq, config.vocab, device);
   const double tokens = double(o.rows * o.seq), params = double(config.parameter_count());
-  std::printf("step_bench: %s, %.1fM parameters, %lld x %lld tokens, %s compute on %s%s\n", o.model.c_str(),
+  std::string scan;
+#ifdef BIRDIE_WITH_CUDA
+  if (device == Device::cuda) scan = std::string(", scan ") + kernels::cuda::scan_kernel_name(kernels::cuda::scan_kernel());
+#endif
+  std::printf("step_bench: %s, %.1fM parameters, %lld x %lld tokens, %s compute on %s%s%s\n", o.model.c_str(),
               params / 1e6, (long long)o.rows, (long long)o.seq, dtype_name(compute).data(), o.device.c_str(),
-              o.recompute ? ", recompute per block" : "");
+              scan.c_str(), o.recompute ? ", recompute per block" : "");
 
   std::vector<double> seconds;
   double loss = 0;
