@@ -1,11 +1,15 @@
-// Device-side helpers shared by the .cu files of kernels/cuda/ (device code only; never
-// included by host .cpp files). The math mirrors kernels/cpu/math.h in fp32.
+// Helpers shared by the .cu files of kernels/cuda/ (never included by host .cpp files):
+// device math mirroring kernels/cpu/math.h in fp32, vector access, and the launchers'
+// alignment test.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cstdint>
 
 namespace birdie::kernels::cuda {
+
+// Whether a 16-byte vector path may use p (null counts as aligned: an absent operand).
+inline bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
 
 __device__ __forceinline__ float to_float(float x) { return x; }
 __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }

@@ -13,8 +13,6 @@ namespace {
 constexpr int threads = 256;
 constexpr std::int64_t max_row_blocks = 1 << 20;
 
-bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
-
 // Grid-stride launches: enough blocks to cover n, capped at 65536 (every loop below
 // strides with 64-bit indices, so n is not limited by the grid).
 unsigned blocks_for(std::int64_t n) {

@@ -159,8 +159,6 @@ void visit(DType dtype, const char* what, Fn&& fn) {
   throw Error(detail::concat("rmsnorm (CUDA): ", what, " must be f32 or bf16, got ", dtype_name(dtype)));
 }
 
-bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
-
 bool all_aligned(std::initializer_list<const void*> pointers) {
   for (const void* p : pointers)
     if (!aligned16(p)) return false;

@@ -11,6 +11,7 @@
 
 #include "engine/dtype.h"
 #include "engine/error.h"
+#include "kernels/cuda/device_math.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -31,8 +32,6 @@ __device__ __forceinline__ bool blocked(const std::int32_t* reset_row, const Sca
   if (!reverse) return (reset_row[t] & 1) != 0;
   return t == s.T - 1 || (reset_row[t + 1] & 1) != 0 || (reset_row[t] & 2) != 0;
 }
-
-inline bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
 
 // The widest VEC this call can use: 16-byte vectors need N a multiple of VEC (so every
 // gate and row starts aligned), N/2 too for a bidirectional scan, and aligned pointers.

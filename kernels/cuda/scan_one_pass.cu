@@ -95,12 +95,6 @@ __device__ __forceinline__ void copy_to_shared(V* dst, const V* src) {
   }
 }
 
-template <class T, int VEC>
-__device__ __forceinline__ void unpack(const Packed<T, VEC>& v, float (&out)[VEC]) {
-#pragma unroll
-  for (int k = 0; k < VEC; ++k) out[k] = to_float(v.v[k]);
-}
-
 __device__ __forceinline__ int read_flag(const int* flags, std::int64_t i) {
   return *reinterpret_cast<const volatile int*>(flags + i);
 }
@@ -185,9 +179,9 @@ scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict
   for (int j = 0; j < tile.steps; ++j) {
     const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
     float iv[VEC], fv[VEC], zv[VEC];
-    unpack(raw[(j * 4 + 0) * threads + me], iv);
-    unpack(raw[(j * 4 + 1) * threads + me], fv);
-    unpack(raw[(j * 4 + 2) * threads + me], zv);
+    load_vec<T, VEC>(raw[(j * 4 + 0) * threads + me].v, iv);
+    load_vec<T, VEC>(raw[(j * 4 + 1) * threads + me].v, fv);
+    load_vec<T, VEC>(raw[(j * 4 + 2) * threads + me].v, zv);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
       const float f = blk ? 0.0f : gate<T>(fv[k]);
@@ -205,10 +199,10 @@ scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict
     const std::int64_t t = time_of(s, tile, j);
     const bool blk = blocked(reset_row, s, tile.reverse, t);
     float iv[VEC], fv[VEC], zv[VEC], ov[VEC], out[VEC];
-    unpack(raw[(j * 4 + 0) * threads + me], iv);
-    unpack(raw[(j * 4 + 1) * threads + me], fv);
-    unpack(raw[(j * 4 + 2) * threads + me], zv);
-    unpack(raw[(j * 4 + 3) * threads + me], ov);
+    load_vec<T, VEC>(raw[(j * 4 + 0) * threads + me].v, iv);
+    load_vec<T, VEC>(raw[(j * 4 + 1) * threads + me].v, fv);
+    load_vec<T, VEC>(raw[(j * 4 + 2) * threads + me].v, zv);
+    load_vec<T, VEC>(raw[(j * 4 + 3) * threads + me].v, ov);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
       const float f = blk ? 0.0f : gate<T>(fv[k]);
@@ -249,9 +243,9 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
   for (int j = 0; j < tile.steps; ++j) {
     const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
     float iv[VEC], fv[VEC], zv[VEC];
-    unpack(raw[(j * 5 + 0) * threads + me], iv);
-    unpack(raw[(j * 5 + 1) * threads + me], fv);
-    unpack(raw[(j * 5 + 2) * threads + me], zv);
+    load_vec<T, VEC>(raw[(j * 5 + 0) * threads + me].v, iv);
+    load_vec<T, VEC>(raw[(j * 5 + 1) * threads + me].v, fv);
+    load_vec<T, VEC>(raw[(j * 5 + 2) * threads + me].v, zv);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
       const float f = blk ? 0.0f : gate<T>(fv[k]);
@@ -267,9 +261,9 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
   for (int j = tile.steps - 1; j >= 0; --j) {
     const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
     float fv[VEC], ov[VEC], gv[VEC];
-    unpack(raw[(j * 5 + 1) * threads + me], fv);
-    unpack(raw[(j * 5 + 3) * threads + me], ov);
-    unpack(raw[(j * 5 + 4) * threads + me], gv);
+    load_vec<T, VEC>(raw[(j * 5 + 1) * threads + me].v, fv);
+    load_vec<T, VEC>(raw[(j * 5 + 3) * threads + me].v, ov);
+    load_vec<T, VEC>(raw[(j * 5 + 4) * threads + me].v, gv);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
       const float f = blk ? 0.0f : gate<T>(fv[k]);
@@ -285,11 +279,11 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
     const std::int64_t row = tile.b * s.T + time_of(s, tile, j);
     const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
     float iv[VEC], fv[VEC], zv[VEC], ov[VEC], gv[VEC];
-    unpack(raw[(j * 5 + 0) * threads + me], iv);
-    unpack(raw[(j * 5 + 1) * threads + me], fv);
-    unpack(raw[(j * 5 + 2) * threads + me], zv);
-    unpack(raw[(j * 5 + 3) * threads + me], ov);
-    unpack(raw[(j * 5 + 4) * threads + me], gv);
+    load_vec<T, VEC>(raw[(j * 5 + 0) * threads + me].v, iv);
+    load_vec<T, VEC>(raw[(j * 5 + 1) * threads + me].v, fv);
+    load_vec<T, VEC>(raw[(j * 5 + 2) * threads + me].v, zv);
+    load_vec<T, VEC>(raw[(j * 5 + 3) * threads + me].v, ov);
+    load_vec<T, VEC>(raw[(j * 5 + 4) * threads + me].v, gv);
     float di[VEC], df[VEC], dz[VEC], dout[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
