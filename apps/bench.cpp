@@ -173,12 +173,13 @@ int run(const Options& options) {
     const Tensor dy = random_device({B, T, N}, DType::bf16, rng);
     Tensor y = Tensor::empty({B, T, N}, DType::bf16, Device::cuda);
     Tensor dproj = Tensor::empty({B, T, 4 * N}, DType::bf16, Device::cuda);
-    // Both kernels (kernels/cuda/scan.h): rows without a tag are the one the engine uses
-    // (bench/peers reads those), the other kernel's rows are tagged with its name.
+    // Every kernel (kernels/cuda/scan.h), the engine's first: its rows have no tag
+    // (bench/peers reads those), the other kernels' rows are tagged with their names.
     const kernels::cuda::ScanKernel engine_kernel = kernels::cuda::scan_kernel();
-    for (auto kernel : {engine_kernel, engine_kernel == kernels::cuda::ScanKernel::one_pass
-                                           ? kernels::cuda::ScanKernel::three_pass
-                                           : kernels::cuda::ScanKernel::one_pass})
+    std::vector<kernels::cuda::ScanKernel> order{engine_kernel};
+    for (auto kernel : kernels::cuda::scan_kernels)
+      if (kernel != engine_kernel) order.push_back(kernel);
+    for (auto kernel : order)
     for (auto direction : {kernels::ScanDirection::causal, kernels::ScanDirection::bidirectional}) {
       kernels::cuda::set_scan_kernel(kernel);
       const std::string name = std::string(direction == kernels::ScanDirection::causal ? "causal" : "bidirectional") +

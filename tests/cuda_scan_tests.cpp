@@ -389,39 +389,52 @@ TEST_CASE("gated scan: repeated runs give identical bits") {
   CHECK(y1.to_vector<float>() == y2.to_vector<float>());
 }
 
-// The default kernel (one pass) runs every case above; the three-pass kernel, still
-// selectable, runs these. With one warp a tile, channels reach a second one-pass tile in
-// a row once N / VEC > 32, a second three-pass block once N / VEC > 64.
-TEST_CASE("three-pass scan: odd sizes, both directions, f32 and bf16, vector and scalar paths, many blocks") {
-  UseScanKernel three(kernels::cuda::ScanKernel::three_pass);
-  std::uint64_t seed = 800;
-  for (ScanDirection d : {ScanDirection::causal, ScanDirection::bidirectional}) {
-    check_scan({1, 1, 4, d, DType::f32}, ++seed);      // one step
-    check_scan({1, 37, 12, d, DType::f32}, ++seed);    // T not a multiple of the chunk
-    check_scan({3, 17, 10, d, DType::f32}, ++seed);    // N/2 odd: scalar path
-    check_scan({2, 300, 24, d, DType::f32}, ++seed);   // many chunks
-    check_scan({2, 83, 520, d, DType::f32}, ++seed);   // vectors of 4: 130 groups, 5 tiles a row
-    check_scan({2, 83, 130, d, DType::f32}, ++seed);   // scalar: 130 groups
-    check_scan({2, 64, 32, d, DType::bf16}, ++seed);
-    check_scan({1, 45, 12, d, DType::bf16}, ++seed);   // N not a multiple of 8
-    check_scan({2, 83, 1040, d, DType::bf16}, ++seed); // vectors of 8: 130 groups
-    check_scan({2, 83, 200, d, DType::bf16}, ++seed);  // bidirectional: scalar (N/2 = 100)
-  }
-  check_scan({2, 1000, 16, ScanDirection::causal, DType::f32, true}, ++seed);  // gates at 0.999
-  check_scan({2, 513, 16, ScanDirection::bidirectional, DType::bf16, true}, ++seed);
-  check_scan_misaligned({2, 83, 520, ScanDirection::bidirectional, DType::f32}, ++seed);
-  check_scan_misaligned({2, 37, 1040, ScanDirection::causal, DType::bf16}, ++seed);
+// The default kernel runs every case above; the other kernels, still selectable
+// (kernels/cuda/scan.h), run these. With one warp a tile, channels reach a second one-pass
+// tile in a row once N / VEC > 32, a second three-pass block once N / VEC > 64.
+std::vector<kernels::cuda::ScanKernel> other_kernels() {
+  std::vector<kernels::cuda::ScanKernel> others;
+  for (auto kernel : kernels::cuda::scan_kernels)
+    if (kernel != kernels::cuda::scan_kernel()) others.push_back(kernel);
+  return others;
 }
 
-TEST_CASE("three-pass scan at the real shape B=2, T=4096, N=2560, both directions, f32 and bf16 [large]") {
-  UseScanKernel three(kernels::cuda::ScanKernel::three_pass);
-  check_real_shape(900);
+TEST_CASE("the other scan kernels: odd sizes, both directions, f32 and bf16, vector and scalar paths, many blocks") {
+  for (auto kernel : other_kernels()) {
+    CAPTURE(kernels::cuda::scan_kernel_name(kernel));
+    UseScanKernel use(kernel);
+    std::uint64_t seed = 800;
+    for (ScanDirection d : {ScanDirection::causal, ScanDirection::bidirectional}) {
+      check_scan({1, 1, 4, d, DType::f32}, ++seed);      // one step
+      check_scan({1, 37, 12, d, DType::f32}, ++seed);    // T not a multiple of the chunk
+      check_scan({3, 17, 10, d, DType::f32}, ++seed);    // N/2 odd: scalar path
+      check_scan({2, 300, 24, d, DType::f32}, ++seed);   // many chunks
+      check_scan({2, 83, 520, d, DType::f32}, ++seed);   // vectors of 4: 130 groups, 5 tiles a row
+      check_scan({2, 83, 130, d, DType::f32}, ++seed);   // scalar: 130 groups
+      check_scan({2, 64, 32, d, DType::bf16}, ++seed);
+      check_scan({1, 45, 12, d, DType::bf16}, ++seed);   // N not a multiple of 8
+      check_scan({2, 83, 1040, d, DType::bf16}, ++seed); // vectors of 8: 130 groups
+      check_scan({2, 83, 200, d, DType::bf16}, ++seed);  // bidirectional: scalar (N/2 = 100)
+    }
+    check_scan({2, 1000, 16, ScanDirection::causal, DType::f32, true}, ++seed);  // gates at 0.999
+    check_scan({2, 513, 16, ScanDirection::bidirectional, DType::bf16, true}, ++seed);
+    check_scan_misaligned({2, 83, 520, ScanDirection::bidirectional, DType::f32}, ++seed);
+    check_scan_misaligned({2, 37, 1040, ScanDirection::causal, DType::bf16}, ++seed);
+  }
+}
+
+TEST_CASE("the other scan kernels at the real shape B=2, T=4096, N=2560, both directions, f32 and bf16 [large]") {
+  for (auto kernel : other_kernels()) {
+    CAPTURE(kernels::cuda::scan_kernel_name(kernel));
+    UseScanKernel use(kernel);
+    check_real_shape(900);
+  }
 }
 
 // Thousands of tiles, so that look-backs meet predecessors at every stage of publication:
 // the results must not depend on it (entering states are composed in chunk order), and the
 // two kernels' saved states are interchangeable.
-TEST_CASE("one-pass scan: identical bits run after run; three-pass saved states serve its backward [large]") {
+TEST_CASE("one-pass scans: identical bits run after run; three-pass saved states serve their backward [large]") {
   const ScanCase c{4, 2048, 2560, ScanDirection::bidirectional, DType::bf16};
   RandomGenerator rng(950);
   const Tensor proj = random_proj(c, rng).to(Device::cuda);
@@ -439,25 +452,31 @@ TEST_CASE("one-pass scan: identical bits run after run; three-pass saved states 
     return std::make_tuple(y.to_vector<float>(), saved.to_vector<float>(), dproj.to_vector<float>());
   };
   using kernels::cuda::ScanKernel;
-  const auto first = run(ScanKernel::one_pass, ScanKernel::one_pass);
-  for (int again = 0; again < 3; ++again) {
-    CAPTURE(again);
-    CHECK((run(ScanKernel::one_pass, ScanKernel::one_pass) == first));
-  }
   const auto three = run(ScanKernel::three_pass, ScanKernel::three_pass);
-  const auto mixed = run(ScanKernel::three_pass, ScanKernel::one_pass);
   const Tolerance same = same_path_tolerance(c.dtype);
   const Shape y_shape{c.B, c.T, c.N}, saved_shape{c.B, kernels::cuda::scan_chunk_count(c.T), c.N};
   auto tensor = [](const std::vector<float>& v, const Shape& shape) { return Tensor::from_values<float>(v, shape); };
-  check_close(tensor(std::get<0>(first), y_shape), tensor(std::get<0>(three), y_shape), same, "y: one pass against three");
-  // The one-pass kernel takes σ of bf16 logits from the fast intrinsics (~1e-6 relative):
-  // its f32 states stay within the fp32 bound of the three-pass kernel's.
-  check_close(tensor(std::get<1>(first), saved_shape), tensor(std::get<1>(three), saved_shape), fp32_tolerance,
-              "saved: one pass against three");
-  check_close(tensor(std::get<2>(first), proj.shape()), tensor(std::get<2>(three), proj.shape()), same,
-              "dproj: one pass against three");
-  check_close(tensor(std::get<2>(mixed), proj.shape()), tensor(std::get<2>(three), proj.shape()), same,
-              "dproj: one-pass backward from the three-pass forward's saved states");
+  for (ScanKernel kernel : {ScanKernel::one_pass, ScanKernel::one_pass_reread}) {
+    CAPTURE(kernels::cuda::scan_kernel_name(kernel));
+    const auto first = run(kernel, kernel);
+    for (int again = 0; again < 3; ++again) {
+      CAPTURE(again);
+      CHECK((run(kernel, kernel) == first));
+    }
+    const auto mixed = run(ScanKernel::three_pass, kernel);
+    check_close(tensor(std::get<0>(first), y_shape), tensor(std::get<0>(three), y_shape), same,
+                "y: one pass against three");
+    // The one-pass kernels take σ of bf16 logits from the fast intrinsics (~1e-6 relative):
+    // their f32 states stay within the fp32 bound of the three-pass kernel's.
+    check_close(tensor(std::get<1>(first), saved_shape), tensor(std::get<1>(three), saved_shape), fp32_tolerance,
+                "saved: one pass against three");
+    check_close(tensor(std::get<2>(first), proj.shape()), tensor(std::get<2>(three), proj.shape()), same,
+                "dproj: one pass against three");
+    check_close(tensor(std::get<2>(mixed), proj.shape()), tensor(std::get<2>(three), proj.shape()), same,
+                "dproj: one-pass backward from the three-pass forward's saved states");
+  }
+  // The two stagings run the same arithmetic in the same order.
+  CHECK((run(ScanKernel::one_pass, ScanKernel::one_pass) == run(ScanKernel::one_pass_reread, ScanKernel::one_pass_reread)));
 }
 
 TEST_CASE("the scan kernel choice: set, cleared back to the environment's") {
@@ -469,6 +488,7 @@ TEST_CASE("the scan kernel choice: set, cleared back to the environment's") {
   }
   CHECK(kernels::cuda::scan_kernel() == before);
   CHECK(std::string(kernels::cuda::scan_kernel_name(ScanKernel::one_pass)) == "one_pass");
+  CHECK(std::string(kernels::cuda::scan_kernel_name(ScanKernel::one_pass_reread)) == "one_pass_reread");
 }
 
 TEST_CASE("generation scan: final state and chained steps, f32 and bf16, odd widths") {

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "engine/cuda_runtime.h"
@@ -315,9 +316,9 @@ ScanKernel environment_kernel() {
   const char* value = std::getenv("BIRDIE_SCAN_KERNEL");
   if (value == nullptr || *value == '\0') return ScanKernel::one_pass;
   const std::string name = value;
-  if (name == "three_pass") return ScanKernel::three_pass;
-  if (name == "one_pass") return ScanKernel::one_pass;
-  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass or one_pass"
+  for (ScanKernel kernel : scan_kernels)
+    if (name == scan_kernel_name(kernel)) return kernel;
+  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass, one_pass or one_pass_reread"
               " (unset it for the default)");
 }
 
@@ -333,14 +334,30 @@ ScanKernel scan_kernel() {
 void set_scan_kernel(ScanKernel kernel) { chosen_kernel.store(static_cast<int>(kernel)); }
 void clear_scan_kernel_choice() { chosen_kernel.store(-1); }
 const char* scan_kernel_name(ScanKernel kernel) {
-  return kernel == ScanKernel::one_pass ? "one_pass" : "three_pass";
+  switch (kernel) {
+    case ScanKernel::three_pass: return "three_pass";
+    case ScanKernel::one_pass: return "one_pass";
+    case ScanKernel::one_pass_reread: return "one_pass_reread";
+  }
+  return "?";
 }
+
+namespace {
+
+// The one-pass staging of `kernel`, or nullopt for the three-pass kernel.
+std::optional<TileStaging> one_pass_staging(ScanKernel kernel) {
+  if (kernel == ScanKernel::one_pass) return TileStaging::shared_memory;
+  if (kernel == ScanKernel::one_pass_reread) return TileStaging::reread_from_l2;
+  return std::nullopt;
+}
+
+}  // namespace
 
 void gated_scan_forward(DType dtype, const void* proj, const std::int32_t* reset,
                         bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                         void* y, float* saved, float* scratch, cudaStream_t stream) {
-  if (scan_kernel() == ScanKernel::one_pass)
-    return gated_scan_forward_one_pass(dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
+  if (const auto staging = one_pass_staging(scan_kernel()))
+    return gated_scan_forward_one_pass(*staging, dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
   dispatch_scan(dtype, s, {proj, y}, "gated_scan_forward", [&](auto zero, auto vec) {
@@ -354,8 +371,8 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
                          bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                          const float* saved, const void* dy, void* dproj, float* scratch,
                          cudaStream_t stream) {
-  if (scan_kernel() == ScanKernel::one_pass)
-    return gated_scan_backward_one_pass(dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
+  if (const auto staging = one_pass_staging(scan_kernel()))
+    return gated_scan_backward_one_pass(*staging, dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
                                         stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};

@@ -437,7 +437,7 @@ int main(int argc, char** argv) {
   if (wanted("scan"))
   for (DType dt : {DType::f32, DType::bf16})
     for (bool bidir : {false, true}) {
-      for (kc::ScanKernel kernel : {kc::ScanKernel::three_pass, kc::ScanKernel::one_pass}) {
+      for (kc::ScanKernel kernel : kc::scan_kernels) {
         kc::set_scan_kernel(kernel);
         scan_case(dt, bidir, 3, 37, 16);   // vectors (bf16: 8 channels, f32: 4)
         scan_case(dt, bidir, 2, 33, 12);   // f32 vectors, bf16 scalar (12 % 8)
