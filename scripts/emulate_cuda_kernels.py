@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Compiles the CUDA kernels of kernels/cuda/{scan,scan_one_pass,rmsnorm,embedding,elementwise,
+# Compiles the CUDA kernels of kernels/cuda/{scan,scan_one_pass,scan_one_pass_split,rmsnorm,embedding,elementwise,
 # cross_entropy,reduce}.cu for the
 # host (g++, AddressSanitizer + UBSan) through scripts/cuda_emulation/cuda_shim.h and runs
 # scripts/cuda_emulation/emulation_tests.cpp: the real kernel and launcher source, on the
@@ -14,7 +14,7 @@ import os, re, subprocess, sys, tempfile
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 emu = os.path.join(root, "scripts", "cuda_emulation")
-sources = ["scan.cu", "scan_one_pass.cu", "rmsnorm.cu", "embedding.cu", "elementwise.cu", "cross_entropy.cu", "reduce.cu"]
+sources = ["scan.cu", "scan_one_pass.cu", "scan_one_pass_split.cu", "rmsnorm.cu", "embedding.cu", "elementwise.cu", "cross_entropy.cu", "reduce.cu"]
 
 def rewrite(text):
   out = []; i = 0

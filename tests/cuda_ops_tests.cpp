@@ -742,11 +742,12 @@ TEST_CASE("conversion, scaling and the Philox fill past 2^31 elements [large]") 
 }
 
 // The 16-byte path of the elementwise maps going round its grid: 65536 blocks × 256
-// threads × 8 bf16 = 2^27 elements a round, here 2^27 + 8192 with an operand broadcast
+// threads × 8 bf16 = 2^27 elements a round, here 2^27 + 2^16 with an operand broadcast
 // along rows of 1024. f32 arithmetic, one rounding: the host's checks are bit for bit, in
-// windows at the start, across the first round's end and at the end.
+// windows of 2^16 at the start, across the first round's end and at the end (the second
+// round's whole work).
 TEST_CASE("elementwise maps on 16-byte vectors going round their grid twice [large]") {
-  const std::int64_t width = 1024, rows = (std::int64_t{1} << 17) + 8, n = rows * width;
+  const std::int64_t width = 1024, rows = (std::int64_t{1} << 17) + 64, n = rows * width;
   const std::uint64_t seed = 190;
   RandomGenerator gpu_rng(seed, 1);
   Tensor a32 = poisoned_cuda({rows, width}, DType::f32);

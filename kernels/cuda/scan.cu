@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <optional>
 #include <string>
 
 #include "engine/cuda_runtime.h"
@@ -318,8 +317,8 @@ ScanKernel environment_kernel() {
   const std::string name = value;
   for (ScanKernel kernel : scan_kernels)
     if (name == scan_kernel_name(kernel)) return kernel;
-  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass, one_pass or one_pass_reread"
-              " (unset it for the default)");
+  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass, one_pass, one_pass_split4"
+              " or one_pass_split8 (unset it for the default)");
 }
 
 }  // namespace
@@ -337,18 +336,16 @@ const char* scan_kernel_name(ScanKernel kernel) {
   switch (kernel) {
     case ScanKernel::three_pass: return "three_pass";
     case ScanKernel::one_pass: return "one_pass";
-    case ScanKernel::one_pass_reread: return "one_pass_reread";
+    case ScanKernel::one_pass_split4: return "one_pass_split4";
+    case ScanKernel::one_pass_split8: return "one_pass_split8";
   }
   return "?";
 }
 
 namespace {
 
-// The one-pass staging of `kernel`, or nullopt for the three-pass kernel.
-std::optional<TileStaging> one_pass_staging(ScanKernel kernel) {
-  if (kernel == ScanKernel::one_pass) return TileStaging::shared_memory;
-  if (kernel == ScanKernel::one_pass_reread) return TileStaging::reread_from_l2;
-  return std::nullopt;
+int split_warps(ScanKernel kernel) {
+  return kernel == ScanKernel::one_pass_split4 ? 4 : kernel == ScanKernel::one_pass_split8 ? 8 : 0;
 }
 
 }  // namespace
@@ -356,8 +353,11 @@ std::optional<TileStaging> one_pass_staging(ScanKernel kernel) {
 void gated_scan_forward(DType dtype, const void* proj, const std::int32_t* reset,
                         bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                         void* y, float* saved, float* scratch, cudaStream_t stream) {
-  if (const auto staging = one_pass_staging(scan_kernel()))
-    return gated_scan_forward_one_pass(*staging, dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
+  const ScanKernel kernel = scan_kernel();
+  if (kernel == ScanKernel::one_pass)
+    return gated_scan_forward_one_pass(dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
+  if (const int warps = split_warps(kernel))
+    return gated_scan_forward_split(warps, dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
   dispatch_scan(dtype, s, {proj, y}, "gated_scan_forward", [&](auto zero, auto vec) {
@@ -371,9 +371,13 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
                          bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                          const float* saved, const void* dy, void* dproj, float* scratch,
                          cudaStream_t stream) {
-  if (const auto staging = one_pass_staging(scan_kernel()))
-    return gated_scan_backward_one_pass(*staging, dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
+  const ScanKernel kernel = scan_kernel();
+  if (kernel == ScanKernel::one_pass)
+    return gated_scan_backward_one_pass(dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
                                         stream);
+  if (const int warps = split_warps(kernel))
+    return gated_scan_backward_split(warps, dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
+                                     stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
   dispatch_scan(dtype, s, {proj, dy, dproj}, "gated_scan_backward", [&](auto zero, auto vec) {

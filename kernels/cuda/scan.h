@@ -27,22 +27,20 @@ inline std::int64_t scan_chunk_count(std::int64_t T) {
 
 // Which kernels gated_scan_forward/backward run. three_pass: the reduce → carries →
 // rescan passes above (the former default, kept selectable). one_pass, the default
-// (kernels/cuda/scan_one_pass.cu): each chunk is loaded once, reduced, given its entering
-// state by decoupled look-back over the chunks before it (chained through each chunk's
-// published aggregate or inclusive state, always composed in chunk order, so the results
-// do not depend on timing), then rescanned; the backward likewise, right to left. one_pass
-// keeps the chunk's tile in shared memory between its phases; one_pass_reread loads it
-// again (from L2) in each phase, to fit more warps on a SM. All write the same `saved`
-// (the states entering each chunk), so any backward accepts any forward's.
-enum class ScanKernel { three_pass, one_pass, one_pass_reread };
+// (kernels/cuda/scan_one_pass.cu): a warp a tile; each chunk is loaded once into shared
+// memory, reduced, given its entering state by decoupled look-back over the chunks before
+// it (chained through each chunk's published aggregate or inclusive state, always composed
+// in chunk order, so the results do not depend on timing), then rescanned from shared
+// memory; the backward likewise, right to left. one_pass_split4 and one_pass_split8
+// (scan_one_pass_split.cu): the same look-back, each tile's 16 steps split across 4 or 8
+// warps of its block, for more warps on a SM. All write the same `saved` (the states
+// entering each chunk), so any backward accepts any forward's.
+enum class ScanKernel { three_pass, one_pass, one_pass_split4, one_pass_split8 };
 inline constexpr ScanKernel scan_kernels[] = {ScanKernel::three_pass, ScanKernel::one_pass,
-                                              ScanKernel::one_pass_reread};
-
-// Where the one-pass kernels keep a chunk's tile between their phases (scan_one_pass.cu).
-enum class TileStaging { shared_memory, reread_from_l2 };
+                                              ScanKernel::one_pass_split4, ScanKernel::one_pass_split8};
 
 // set_scan_kernel's choice if one was made, else the environment's BIRDIE_SCAN_KERNEL
-// (three_pass, one_pass or one_pass_reread; anything else is an error naming the variable), else
+// (a name of scan_kernel_name; anything else is an error naming the variable), else
 // one_pass (it passed every GPU suite and the sanitizers on an H200, and ran faster at
 // every shape measured: bench/RESULTS.md).
 ScanKernel scan_kernel();
@@ -65,14 +63,21 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
                          const float* saved, const void* dy, void* dproj, float* scratch,
                          cudaStream_t stream);
 
-// The one-pass kernels themselves (what gated_scan_forward/backward call for one_pass and
-// one_pass_reread).
-void gated_scan_forward_one_pass(TileStaging staging, DType dtype, const void* proj, const std::int32_t* reset,
+// The one-pass kernels themselves (what gated_scan_forward/backward call for one_pass,
+// and for one_pass_split4/8 with warps = 4 or 8).
+void gated_scan_forward_one_pass(DType dtype, const void* proj, const std::int32_t* reset,
                                  bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                                  void* y, float* saved, float* scratch, cudaStream_t stream);
-void gated_scan_backward_one_pass(TileStaging staging, DType dtype, const void* proj, const std::int32_t* reset,
+void gated_scan_backward_one_pass(DType dtype, const void* proj, const std::int32_t* reset,
                                   bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                                   const float* saved, const void* dy, void* dproj, float* scratch,
                                   cudaStream_t stream);
+void gated_scan_forward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+                              bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N, void* y,
+                              float* saved, float* scratch, cudaStream_t stream);
+void gated_scan_backward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+                               bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
+                               const float* saved, const void* dy, void* dproj, float* scratch,
+                               cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

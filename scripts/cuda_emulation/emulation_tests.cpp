@@ -433,12 +433,14 @@ int main(int argc, char** argv) {
   auto wanted = [&](const char* section) {
     return only.empty() || std::find(only.begin(), only.end(), section) != only.end();
   };
-  emu::threaded = false;  // the scan and embedding kernels have no barriers
+  emu::threaded = false;  // the embedding and most scan kernels have no barriers
   if (wanted("scan"))
   for (DType dt : {DType::f32, DType::bf16})
     for (bool bidir : {false, true}) {
       for (kc::ScanKernel kernel : kc::scan_kernels) {
         kc::set_scan_kernel(kernel);
+        // the split kernels' warps meet at barriers; the others run thread after thread
+        emu::threaded = kernel == kc::ScanKernel::one_pass_split4 || kernel == kc::ScanKernel::one_pass_split8;
         scan_case(dt, bidir, 3, 37, 16);   // vectors (bf16: 8 channels, f32: 4)
         scan_case(dt, bidir, 2, 33, 12);   // f32 vectors, bf16 scalar (12 % 8)
         scan_case(dt, bidir, 2, 16, 136);  // 136/VEC groups > 64 threads: two blocks in x (3+ one-pass warps)
@@ -446,6 +448,7 @@ int main(int argc, char** argv) {
       }
     }
   kc::set_scan_kernel(kc::ScanKernel::three_pass);
+  emu::threaded = false;
   if (big && wanted("scan")) scan_case(DType::f32, false, 3, 16 * 21846, 8);  // B·chunks = 65538 > 65535
   if (wanted("embedding"))
   for (DType gt : {DType::f32, DType::bf16})

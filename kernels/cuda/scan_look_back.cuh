@@ -1,0 +1,181 @@
+// What the one-pass gated scans (scan_one_pass.cu: a warp a tile; scan_one_pass_split.cu:
+// a tile's steps split across warps) share: the tile a block owns, the gate arithmetic,
+// and the decoupled look-back that gives each chunk the state entering it.
+//
+// A tile is 32 lanes × VEC adjacent channels, one chunk of scan_chunk_length steps, one
+// batch row. Blocks are numbered chunk-major in scan order (from the end for the
+// backward), so a block waits only on blocks dispatched before it: the in-order dispatch
+// that CUB's decoupled look-back relies on too.
+//
+// Look-back. Each lane publishes, per chunk, its aggregate (A, B) and then its inclusive
+// state, each behind a flag (global memory, fenced). A lane reads its predecessors' flags
+// nearest first until it meets an inclusive state (or the sequence's start), then applies
+// the aggregates in between in chunk order with the same fmaf as the chain
+// h_k = A_k·h_{k-1} + B_k: the state it obtains has the same bits whichever flags it found
+// set, so results do not depend on timing (the three-pass kernel's carries are composed
+// the same way).
+#pragma once
+
+#include <cuda_pipeline_primitives.h>
+
+#include <cstdint>
+
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/scan.h"
+#include "kernels/cuda/scan_common.cuh"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+constexpr int lanes = 32;  // channel groups of a tile
+constexpr int L = static_cast<int>(scan_chunk_length);
+constexpr int ready_aggregate = 1, ready_inclusive = 2;
+
+// This lane's part of the block's tile.
+struct Tile {
+  std::int64_t b, chunk;
+  std::int64_t c0;  // first channel; -1 when the block overhangs N
+  bool reverse;     // the reverse half of a bidirectional scan
+  int steps;        // steps in the chunk (the last one may be short)
+  std::int64_t at;  // (b·C + chunk)·N + c0: this lane's slot in saved and the status planes
+};
+
+template <int VEC>
+__device__ __forceinline__ Tile tile_of(const ScanShape& s, bool descending, int lane) {
+  const std::int64_t groups = s.N / VEC;
+  const std::int64_t per_row = (groups + lanes - 1) / lanes;
+  const std::int64_t id = blockIdx.x, per_chunk = s.B * per_row;
+  const std::int64_t order = id / per_chunk, rest = id % per_chunk;
+  Tile t;
+  t.chunk = descending ? s.C - 1 - order : order;
+  t.b = rest / per_row;
+  const std::int64_t group = (rest % per_row) * lanes + lane;
+  t.c0 = group < groups ? group * VEC : -1;
+  t.reverse = s.bidirectional && t.c0 >= s.N / 2;
+  t.steps = static_cast<int>(min(s.T - t.chunk * L, static_cast<std::int64_t>(L)));
+  t.at = (t.b * s.C + t.chunk) * s.N + t.c0;
+  return t;
+}
+
+// σ of bf16 logits takes the fast intrinsics (__expf, __fdividef: about 1e-6 relative,
+// far below the 2^-8 rounding the bf16 inputs already carry) because the scan is otherwise
+// bound by instruction issue (ncu, H200: the three-pass kernel's passes at 65-75% of the
+// SM's issue rate, under 55% of DRAM bandwidth); f32 keeps the accurate form of
+// device_math.cuh, since the fp32 bound (1e-5) holds over chains of hundreds of gates.
+template <class T>
+__device__ __forceinline__ float gate(float x) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    return sigmoid(x);
+  } else {
+    return __fdividef(1.0f, 1.0f + __expf(-x));
+  }
+}
+
+__device__ __forceinline__ std::int64_t time_of(const ScanShape& s, const Tile& tile, int j) {
+  return time_at(s, tile.reverse, tile.chunk * L + j);
+}
+
+// Global → shared without a register round trip (cp.async) where the vector allows it
+// (4, 8 or 16 bytes); a plain copy for a single bf16.
+template <class V>
+__device__ __forceinline__ void copy_to_shared(V* dst, const V* src) {
+  if constexpr (sizeof(V) >= 4) {
+    __pipeline_memcpy_async(dst, src, sizeof(V));
+  } else {
+    *dst = *src;
+  }
+}
+
+__device__ __forceinline__ int read_flag(const int* flags, std::int64_t i) {
+  return *reinterpret_cast<const volatile int*>(flags + i);
+}
+
+__device__ __forceinline__ void set_flag(int* flags, std::int64_t i, int value) {
+  __threadfence();  // the values it announces are visible first
+  *reinterpret_cast<volatile int*>(flags + i) = value;
+}
+
+// The state entering this lane's chunk from the `count` chunks before it in scan order
+// (slots at + d·step for d = 1..count): the nearest inclusive state, or 0 at the
+// sequence's start, carried through the aggregates in between in chunk order.
+template <int VEC>
+__device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count, const float* agg_a,
+                          const float* agg_b, const float* inclusive, const int* flags,
+                          float (&state)[VEC]) {
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) state[k] = 0.0f;
+  std::int64_t d = 1;
+  for (; d <= count; ++d) {
+    const std::int64_t other = at + d * step;
+    int flag;
+    while ((flag = read_flag(flags, other / VEC)) == 0) __nanosleep(32);
+    if (flag == ready_inclusive) {
+      __threadfence();
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) state[k] = __ldcg(inclusive + other + k);
+      break;
+    }
+  }
+  __threadfence();
+  for (--d; d >= 1; --d) {
+    const std::int64_t other = at + d * step;
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) state[k] = fmaf(__ldcg(agg_a + other + k), state[k], __ldcg(agg_b + other + k));
+  }
+}
+
+// Publishes this lane's aggregate, obtains its entering state, publishes its inclusive
+// state. step: -N (forward: the chunks before) or +N (backward: the chunks after).
+template <int VEC>
+__device__ __forceinline__ void chain(const Tile& tile, std::int64_t step, std::int64_t count,
+                                      const float (&A)[VEC], const float (&B)[VEC], float* agg_a,
+                                      float* agg_b, float* inclusive, int* flags, float (&entering)[VEC]) {
+  if (count > 0) {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) agg_a[tile.at + k] = A[k], agg_b[tile.at + k] = B[k];
+    set_flag(flags, tile.at / VEC, ready_aggregate);
+    look_back<VEC>(tile.at, step, count, agg_a, agg_b, inclusive, flags, entering);
+  } else {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) entering[k] = 0.0f;
+  }
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) inclusive[tile.at + k] = fmaf(A[k], entering[k], B[k]);
+  set_flag(flags, tile.at / VEC, ready_inclusive);
+}
+
+// The status planes in scratch: aggregates A and B, inclusive states (f32, one per chunk
+// and channel), then one flag per chunk and lane (zeroed before each launch).
+struct Status {
+  float *agg_a, *agg_b, *inclusive;
+  int* flags;
+};
+
+template <int VEC>
+Status prepare_status(const ScanShape& s, float* scratch, cudaStream_t stream) {
+  const std::int64_t plane = s.B * s.C * s.N;
+  Status st{scratch, scratch + plane, scratch + 2 * plane, reinterpret_cast<int*>(scratch + 3 * plane)};
+  BIRDIE_CUDA_CHECK(cudaMemsetAsync(st.flags, 0, sizeof(int) * static_cast<std::size_t>(plane / VEC), stream));
+  return st;
+}
+
+template <int VEC>
+unsigned tile_blocks(const ScanShape& s) {
+  const std::int64_t per_row = (s.N / VEC + lanes - 1) / lanes;
+  const std::int64_t blocks = s.C * s.B * per_row;
+  BIRDIE_CHECK(blocks <= INT32_MAX, "gated scan (one pass): ", blocks, " tiles exceed the grid limit");
+  return static_cast<unsigned>(blocks);
+}
+
+// Dynamic shared memory beyond 48 KiB needs the kernel's opt-in (per device, so each launch).
+template <class K>
+void allow_shared(K kernel, std::size_t bytes) {
+  if (bytes > 48 * 1024)
+    BIRDIE_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+}
+
+}  // namespace
+
+}  // namespace birdie::kernels::cuda

@@ -1,0 +1,346 @@
+// The one-pass CUDA gated scan with each tile's steps split across the warps of its block
+// (kernels/cuda/scan.h says when it runs; kernels/scan.h gives the semantics;
+// scan_look_back.cuh, the tile and the look-back it shares with scan_one_pass.cu).
+//
+// Why. The warp-a-tile kernel keeps its whole 16-step tile in shared memory and walks it
+// serially: ncu on an H200 found 4-6 warps a SM, each issuing once every ~3 cycles, too
+// few to hide either memory or arithmetic latency. Here WARPS warps share one tile, warp w
+// taking steps [w·S, (w+1)·S) (S = 16 / WARPS): the same bytes on chip per tile, WARPS
+// times the warps, each with a serial chain S steps long.
+//
+//   forward:  each warp loads its steps (cp.async) and runs them from state 0, keeping in
+//             registers the local states H_j and the products P_j of the forget gates, so
+//             that the true state is h_j = P_j·h_in + H_j; its aggregate (P, H) of its last
+//             step goes to shared memory. Barrier. Warp 0 composes the warps' aggregates in
+//             order into the chunk's, takes the chunk's entering state by look-back,
+//             publishes, and shares it. Barrier. Each warp carries that state through the
+//             aggregates of the warps before it into its own h_in and writes
+//             y_j = GeLU(o_j)·(P_j·h_in + H_j): the gates are computed once per element.
+//   backward: the same local states from the chunk's saved entering state, and the local
+//             adjoint aggregates (carry ← f·(carry + dy·GeLU(o)), right to left); warp 0
+//             composes the adjoint aggregates from the last warp to the first and looks back
+//             at the chunks after it; each warp then walks its steps back, writing dproj.
+//
+// Both passes compose aggregates in a fixed order with fmaf, so the results do not depend on
+// timing; the backward rebuilds exactly the forward's states (same inputs, same order). The
+// rounding differs from the sequential walk of the warp-a-tile kernel by a few ulps.
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/scan.h"
+#include "kernels/cuda/scan_common.cuh"
+#include "kernels/cuda/scan_look_back.cuh"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+// Shared memory of a block: per warp and lane, VEC floats for each partial aggregate plane
+// (forward: A, B; backward: the forward's A, B and the adjoint's A, B); VEC floats a lane
+// for the state the chunk's look-back found; then the raw tile [L][planes][lanes].
+template <class T, int VEC, int WARPS>
+struct SplitLayout {
+  static constexpr int aggregate = WARPS * VEC * lanes;  // floats of one aggregate plane
+  float* base;
+  __device__ float& agg(int plane, int warp, int k, int lane) const {
+    return base[plane * aggregate + (warp * VEC + k) * lanes + lane];
+  }
+  __device__ float& found(int planes, int k, int lane) const { return base[planes * aggregate + k * lanes + lane]; }
+  __device__ Packed<T, VEC>* raw(int planes) const {
+    return reinterpret_cast<Packed<T, VEC>*>(base + planes * aggregate + VEC * lanes);
+  }
+  static constexpr std::size_t bytes(int agg_planes, int raw_planes) {
+    return sizeof(float) * (agg_planes * aggregate + VEC * lanes) + sizeof(Packed<T, VEC>) * L * raw_planes * lanes;
+  }
+};
+
+template <class T, int VEC, int WARPS>
+__global__ void __launch_bounds__(WARPS * lanes)
+scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
+                   T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b, float* inclusive,
+                   int* flags) {
+  using V = Packed<T, VEC>;
+  constexpr int S = L / WARPS;
+  extern __shared__ float shared[];
+  const SplitLayout<T, VEC, WARPS> layout{shared};
+  V* raw = layout.raw(2);  // [L][i f z o][lanes]
+  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes, first = warp * S;
+  const Tile tile = tile_of<VEC>(s, false, lane);
+  const bool active = tile.c0 >= 0;  // every thread reaches the barriers
+  const std::int32_t* reset_row = reset + tile.b * s.T;
+  if (active) {
+#pragma unroll
+    for (int u = 0; u < S; ++u) {
+      const int j = first + u;
+      if (j >= tile.steps) break;
+      const T* p = proj + (tile.b * s.T + time_of(s, tile, j)) * 4 * s.N + tile.c0;
+#pragma unroll
+      for (int q = 0; q < 4; ++q) copy_to_shared(&raw[(j * 4 + q) * lanes + lane], reinterpret_cast<const V*>(p + q * s.N));
+    }
+  }
+  __pipeline_commit();
+  __pipeline_wait_prior(0);  // each thread reads only its own slots: no barrier
+
+  float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) a[k] = 1.0f, b[k] = 0.0f;
+  if (active) {
+#pragma unroll
+    for (int u = 0; u < S; ++u) {
+      const int j = first + u;
+      if (j >= tile.steps) break;
+      const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
+      float iv[VEC], fv[VEC], zv[VEC];
+      load_vec<T, VEC>(raw[(j * 4 + 0) * lanes + lane].v, iv);
+      load_vec<T, VEC>(raw[(j * 4 + 1) * lanes + lane].v, fv);
+      load_vec<T, VEC>(raw[(j * 4 + 2) * lanes + lane].v, zv);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float f = blk ? 0.0f : gate<T>(fv[k]);
+        b[k] = fmaf(f, b[k], gate<T>(iv[k]) * zv[k]);
+        a[k] *= f;
+        P[u][k] = a[k];
+        H[u][k] = b[k];
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
+  }
+  __syncthreads();
+  if (warp == 0 && active) {
+    float A[VEC], B[VEC], h0[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) A[k] = a[k], B[k] = b[k];
+    for (int w = 1; w < WARPS; ++w)
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float wa = layout.agg(0, w, k, lane);
+        B[k] = fmaf(wa, B[k], layout.agg(1, w, k, lane));
+        A[k] *= wa;
+      }
+    chain<VEC>(tile, -s.N, tile.chunk, A, B, agg_a, agg_b, inclusive, flags, h0);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) saved[tile.at + k] = h0[k], layout.found(2, k, lane) = h0[k];
+  }
+  __syncthreads();
+  if (!active) return;
+
+  float h_in[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) h_in[k] = layout.found(2, k, lane);
+  for (int w = 0; w < warp; ++w)
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) h_in[k] = fmaf(layout.agg(0, w, k, lane), h_in[k], layout.agg(1, w, k, lane));
+#pragma unroll
+  for (int u = 0; u < S; ++u) {
+    const int j = first + u;
+    if (j >= tile.steps) break;
+    float ov[VEC], out[VEC];
+    load_vec<T, VEC>(raw[(j * 4 + 3) * lanes + lane].v, ov);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) out[k] = gelu(ov[k]) * fmaf(P[u][k], h_in[k], H[u][k]);
+    store_vec<T, VEC>(y + (tile.b * s.T + time_of(s, tile, j)) * s.N + tile.c0, out);
+  }
+}
+
+template <class T, int VEC, int WARPS>
+__global__ void __launch_bounds__(WARPS * lanes)
+scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
+                    const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj, float* agg_a,
+                    float* agg_b, float* inclusive, int* flags) {
+  using V = Packed<T, VEC>;
+  constexpr int S = L / WARPS;
+  extern __shared__ float shared[];
+  const SplitLayout<T, VEC, WARPS> layout{shared};  // aggregate planes: forward A, B; adjoint A, B
+  V* raw = layout.raw(4);                            // [L][i f z o dy][lanes]
+  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes, first = warp * S;
+  const Tile tile = tile_of<VEC>(s, true, lane);
+  const bool active = tile.c0 >= 0;
+  const std::int32_t* reset_row = reset + tile.b * s.T;
+  if (active) {
+#pragma unroll
+    for (int u = 0; u < S; ++u) {
+      const int j = first + u;
+      if (j >= tile.steps) break;
+      const std::int64_t row = tile.b * s.T + time_of(s, tile, j);
+      const T* p = proj + row * 4 * s.N + tile.c0;
+#pragma unroll
+      for (int q = 0; q < 4; ++q) copy_to_shared(&raw[(j * 5 + q) * lanes + lane], reinterpret_cast<const V*>(p + q * s.N));
+      copy_to_shared(&raw[(j * 5 + 4) * lanes + lane], reinterpret_cast<const V*>(dy + row * s.N + tile.c0));
+    }
+  }
+  __pipeline_commit();
+  __pipeline_wait_prior(0);
+
+  // Local states from 0 (h_j = P_j·h_in + H_j, as the forward has them) and the local
+  // adjoint aggregate, right to left: carry_out = ca·carry_in + cb.
+  float P[S][VEC], H[S][VEC], a[VEC], b[VEC], ca[VEC], cb[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) a[k] = ca[k] = 1.0f, b[k] = cb[k] = 0.0f;
+  if (active) {
+#pragma unroll
+    for (int u = 0; u < S; ++u) {
+      const int j = first + u;
+      if (j >= tile.steps) break;
+      const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
+      float iv[VEC], fv[VEC], zv[VEC];
+      load_vec<T, VEC>(raw[(j * 5 + 0) * lanes + lane].v, iv);
+      load_vec<T, VEC>(raw[(j * 5 + 1) * lanes + lane].v, fv);
+      load_vec<T, VEC>(raw[(j * 5 + 2) * lanes + lane].v, zv);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float f = blk ? 0.0f : gate<T>(fv[k]);
+        b[k] = fmaf(f, b[k], gate<T>(iv[k]) * zv[k]);
+        a[k] *= f;
+        P[u][k] = a[k];
+        H[u][k] = b[k];
+      }
+    }
+#pragma unroll
+    for (int u = S - 1; u >= 0; --u) {
+      const int j = first + u;
+      if (j >= tile.steps) continue;
+      const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
+      float fv[VEC], ov[VEC], gv[VEC];
+      load_vec<T, VEC>(raw[(j * 5 + 1) * lanes + lane].v, fv);
+      load_vec<T, VEC>(raw[(j * 5 + 3) * lanes + lane].v, ov);
+      load_vec<T, VEC>(raw[(j * 5 + 4) * lanes + lane].v, gv);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float f = blk ? 0.0f : gate<T>(fv[k]);
+        cb[k] = f * fmaf(gv[k], gelu(ov[k]), cb[k]);
+        ca[k] *= f;
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
+      layout.agg(2, warp, k, lane) = ca[k], layout.agg(3, warp, k, lane) = cb[k];
+    }
+  }
+  __syncthreads();
+  if (warp == WARPS - 1 && active) {  // the last warp holds the chunk's first adjoint aggregate
+    float A[VEC], B[VEC], carry[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) A[k] = ca[k], B[k] = cb[k];
+    for (int w = WARPS - 2; w >= 0; --w)
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float wa = layout.agg(2, w, k, lane);
+        B[k] = fmaf(wa, B[k], layout.agg(3, w, k, lane));
+        A[k] *= wa;
+      }
+    chain<VEC>(tile, s.N, s.C - 1 - tile.chunk, A, B, agg_a, agg_b, inclusive, flags, carry);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) layout.found(4, k, lane) = carry[k];
+  }
+  __syncthreads();
+  if (!active) return;
+
+  float h_in[VEC], carry[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) h_in[k] = saved[tile.at + k], carry[k] = layout.found(4, k, lane);
+  for (int w = 0; w < warp; ++w)
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) h_in[k] = fmaf(layout.agg(0, w, k, lane), h_in[k], layout.agg(1, w, k, lane));
+  for (int w = WARPS - 1; w > warp; --w)
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) carry[k] = fmaf(layout.agg(2, w, k, lane), carry[k], layout.agg(3, w, k, lane));
+
+#pragma unroll
+  for (int u = S - 1; u >= 0; --u) {
+    const int j = first + u;
+    if (j >= tile.steps) continue;
+    const std::int64_t row = tile.b * s.T + time_of(s, tile, j);
+    const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
+    float iv[VEC], fv[VEC], zv[VEC], ov[VEC], gv[VEC];
+    load_vec<T, VEC>(raw[(j * 5 + 0) * lanes + lane].v, iv);
+    load_vec<T, VEC>(raw[(j * 5 + 1) * lanes + lane].v, fv);
+    load_vec<T, VEC>(raw[(j * 5 + 2) * lanes + lane].v, zv);
+    load_vec<T, VEC>(raw[(j * 5 + 3) * lanes + lane].v, ov);
+    load_vec<T, VEC>(raw[(j * 5 + 4) * lanes + lane].v, gv);
+    float di[VEC], df[VEC], dz[VEC], dout[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      const float hk = fmaf(P[u][k], h_in[k], H[u][k]);
+      const float h_prev = u > 0 ? fmaf(P[u - 1][k], h_in[k], H[u - 1][k]) : h_in[k];
+      const float e = gelu_erf(ov[k]);  // one erff for GeLU(o) and GeLU'(o)
+      const float dh = fmaf(gv[k], gelu_from_erf(ov[k], e), carry[k]);
+      const float si = gate<T>(iv[k]);
+      const float f = blk ? 0.0f : gate<T>(fv[k]);
+      di[k] = dh * zv[k] * si * (1.0f - si);
+      df[k] = blk ? 0.0f : dh * h_prev * f * (1.0f - f);
+      dz[k] = dh * si;
+      dout[k] = gv[k] * hk * gelu_derivative_from_erf(ov[k], e);
+      carry[k] = f * dh;
+    }
+    T* d = dproj + row * 4 * s.N + tile.c0;
+    store_vec<T, VEC>(d, di);
+    store_vec<T, VEC>(d + s.N, df);
+    store_vec<T, VEC>(d + 2 * s.N, dz);
+    store_vec<T, VEC>(d + 3 * s.N, dout);
+  }
+}
+
+template <class T, int VEC, int WARPS>
+void forward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s, T* y, float* saved,
+                   float* scratch, cudaStream_t stream) {
+  const Status st = prepare_status<VEC>(s, scratch, stream);
+  const std::size_t bytes = SplitLayout<T, VEC, WARPS>::bytes(2, 4);
+  allow_shared(scan_forward_split<T, VEC, WARPS>, bytes);
+  scan_forward_split<T, VEC, WARPS><<<tile_blocks<VEC>(s), WARPS * lanes, bytes, stream>>>(
+      proj, reset, s, y, saved, st.agg_a, st.agg_b, st.inclusive, st.flags);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+template <class T, int VEC, int WARPS>
+void backward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s, const float* saved,
+                    const T* dy, T* dproj, float* scratch, cudaStream_t stream) {
+  const Status st = prepare_status<VEC>(s, scratch, stream);
+  const std::size_t bytes = SplitLayout<T, VEC, WARPS>::bytes(4, 5);
+  allow_shared(scan_backward_split<T, VEC, WARPS>, bytes);
+  scan_backward_split<T, VEC, WARPS><<<tile_blocks<VEC>(s), WARPS * lanes, bytes, stream>>>(
+      proj, reset, s, saved, dy, dproj, st.agg_a, st.agg_b, st.inclusive, st.flags);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+// Calls fn with the warps a tile as a compile-time constant (4 or 8).
+template <class Fn>
+void with_warps(int warps, Fn&& fn) {
+  BIRDIE_CHECK(warps == 4 || warps == 8, "gated scan (split): ", warps, " warps a tile (4 or 8)");
+  if (warps == 4) fn(std::integral_constant<int, 4>{});
+  else fn(std::integral_constant<int, 8>{});
+}
+
+}  // namespace
+
+void gated_scan_forward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+                              bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N, void* y,
+                              float* saved, float* scratch, cudaStream_t stream) {
+  if (B == 0 || T == 0 || N == 0) return;
+  const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
+  dispatch_scan(dtype, s, {proj, y}, "gated_scan_forward, split", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    with_warps(warps, [&](auto w) {
+      forward_typed<E, decltype(vec)::value, decltype(w)::value>(static_cast<const E*>(proj), reset, s,
+                                                                 static_cast<E*>(y), saved, scratch, stream);
+    });
+  });
+}
+
+void gated_scan_backward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+                               bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
+                               const float* saved, const void* dy, void* dproj, float* scratch,
+                               cudaStream_t stream) {
+  if (B == 0 || T == 0 || N == 0) return;
+  const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
+  dispatch_scan(dtype, s, {proj, dy, dproj}, "gated_scan_backward, split", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    with_warps(warps, [&](auto w) {
+      backward_typed<E, decltype(vec)::value, decltype(w)::value>(static_cast<const E*>(proj), reset, s, saved,
+                                                                  static_cast<const E*>(dy), static_cast<E*>(dproj),
+                                                                  scratch, stream);
+    });
+  });
+}
+
+}  // namespace birdie::kernels::cuda
