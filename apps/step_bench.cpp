@@ -254,7 +254,7 @@ int main(int argc, char** argv) try {
               params / 1e6, (long long)o.rows, (long long)o.seq, dtype_name(compute).data(), o.device.c_str(),
               scan.c_str(), o.recompute ? ", recompute per block" : "");
 
-  std::vector<double> seconds;
+  std::vector<double> seconds, enqueued;  // enqueued: until the host has issued the step's work
   double loss = 0;
   MemoryStats after_warmup = memory_stats();
   for (int i = 0; i < o.warmup + o.steps; ++i) {
@@ -265,13 +265,21 @@ int main(int argc, char** argv) try {
     const auto ce = lm.loss(batch.tokens, batch.targets, batch.reset, {batch.counted, 1.0});
     autograd::backward(ce.loss);
     optimizer.step(1e-4);
+    const double issued = watch.seconds();
     loss = ce.loss.item();  // waits for the device: the step is complete
-    if (i >= o.warmup) seconds.push_back(watch.seconds());
+    if (i >= o.warmup) seconds.push_back(watch.seconds()), enqueued.push_back(issued);
   }
   std::sort(seconds.begin(), seconds.end());
+  std::sort(enqueued.begin(), enqueued.end());
   const double median = seconds[seconds.size() / 2];
   std::printf("  step: median %.2f ms (min %.2f, max %.2f over %d steps), %.0f tokens/s, loss %.3f\n",
               median * 1e3, seconds.front() * 1e3, seconds.back() * 1e3, o.steps, tokens / median, loss);
+  // Launches are asynchronous: when the host needs about the whole step to issue its work
+  // (or waits on the device inside it), the device idles in the gaps, and launch overhead or
+  // host work (not the kernels) sets the pace.
+  if (device == Device::cuda)
+    std::printf("  host: the step's work issued in %.2f ms (median), %.0f%% of the step\n",
+                enqueued[enqueued.size() / 2] * 1e3, 100.0 * enqueued[enqueued.size() / 2] / median);
   // After warm-up a step should only reuse memory: the pool's reserve must not grow.
   const MemoryStats end = memory_stats();
   const double per_step = 1.0 / o.steps;

@@ -313,7 +313,7 @@ std::atomic<int> chosen_kernel{-1};  // -1: no set_scan_kernel choice
 
 ScanKernel environment_kernel() {
   const char* value = std::getenv("BIRDIE_SCAN_KERNEL");
-  if (value == nullptr || *value == '\0') return ScanKernel::one_pass;
+  if (value == nullptr || *value == '\0') return ScanKernel::one_pass_split4;
   const std::string name = value;
   for (ScanKernel kernel : scan_kernels)
     if (name == scan_kernel_name(kernel)) return kernel;

@@ -26,23 +26,24 @@ inline std::int64_t scan_chunk_count(std::int64_t T) {
 }
 
 // Which kernels gated_scan_forward/backward run. three_pass: the reduce → carries →
-// rescan passes above (the former default, kept selectable). one_pass, the default
+// rescan passes above (the first kernel, kept selectable). one_pass
 // (kernels/cuda/scan_one_pass.cu): a warp a tile; each chunk is loaded once into shared
 // memory, reduced, given its entering state by decoupled look-back over the chunks before
 // it (chained through each chunk's published aggregate or inclusive state, always composed
 // in chunk order, so the results do not depend on timing), then rescanned from shared
-// memory; the backward likewise, right to left. one_pass_split4 and one_pass_split8
-// (scan_one_pass_split.cu): the same look-back, each tile's 16 steps split across 4 or 8
-// warps of its block, for more warps on a SM. All write the same `saved` (the states
-// entering each chunk), so any backward accepts any forward's.
+// memory; the backward likewise, right to left. one_pass_split4, the default, and
+// one_pass_split8 (scan_one_pass_split.cu): the same look-back, each tile's 16 steps split
+// across 4 or 8 warps of its block, for several times the warps on a SM. All write the
+// same `saved` (the states entering each chunk), so any backward accepts any forward's.
 enum class ScanKernel { three_pass, one_pass, one_pass_split4, one_pass_split8 };
 inline constexpr ScanKernel scan_kernels[] = {ScanKernel::three_pass, ScanKernel::one_pass,
                                               ScanKernel::one_pass_split4, ScanKernel::one_pass_split8};
 
 // set_scan_kernel's choice if one was made, else the environment's BIRDIE_SCAN_KERNEL
 // (a name of scan_kernel_name; anything else is an error naming the variable), else
-// one_pass (it passed every GPU suite and the sanitizers on an H200, and ran faster at
-// every shape measured: bench/RESULTS.md).
+// one_pass_split4 (on an H200 it passed every GPU suite and memcheck, and ran 15-25%
+// faster than one_pass at the paper's width, though one_pass's forward was faster at
+// N = 768: bench/RESULTS.md).
 ScanKernel scan_kernel();
 void set_scan_kernel(ScanKernel kernel);
 void clear_scan_kernel_choice();  // back to the environment's (or the default) choice
