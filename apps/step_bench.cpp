@@ -8,9 +8,13 @@
 //   step_bench --model configs/model/paper.toml (or a run configuration such as configs/paper-1.4b.toml)
 //              [--rows R] [--seq T] [--steps N]
 //              [--warmup W] [--device cpu|cuda] [--precision auto|fp32|bf16]
-//              [--recompute] [--peak-tflops X] [--generate G]
+//              [--recompute] [--peak-tflops X] [--generate G] [--host-times]
 //              [--evaluation [--history H] [--evaluate-every E]]
 //
+// --host-times: the host time of each named range (engine/nvtx.h: the ops, the forward, the
+// backward, AdamW) over the timed steps, per step. Launches are asynchronous, so on a GPU
+// this shows where the host spends a step whose work it issues barely ahead of the device,
+// or where it blocks.
 // --generate G: afterwards, recurrent generation at batch 1 (model/generator.h) with the
 // trained-for-a-few-steps weights: a prefill of a T-token prompt, then G tokens decoded
 // one at a time, greedy, each token's logits copied to the host as generate does; reports
@@ -26,6 +30,7 @@
 // The peak defaults to 989 TFLOP/s (H100 SXM dense bf16) on cuda; give --peak-tflops for
 // another GPU. MFU is not printed on the CPU.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -66,7 +71,7 @@ struct Options {
   bool recompute = false;
   double peak_tflops = 989;
   std::int64_t generate = 0;
-  bool evaluation = false;
+  bool evaluation = false, host_times = false;
   std::int64_t history = 40, evaluate_every = 1000;
 };
 
@@ -75,7 +80,7 @@ struct Options {
                "step_bench: %s\n"
                "usage: step_bench --model FILE.toml [--rows R] [--seq T] [--steps N] [--warmup W]\n"
                "                  [--device cpu|cuda] [--precision auto|fp32|bf16] [--recompute]\n"
-               "                  [--peak-tflops X] [--generate G]\n"
+               "                  [--peak-tflops X] [--generate G] [--host-times]\n"
                "                  [--evaluation [--history H] [--evaluate-every E]]\n",
                problem.c_str());
   std::exit(2);
@@ -95,6 +100,7 @@ Options parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") usage("measures one training step of a model configuration");
     if (flag == "--recompute") { o.recompute = true; continue; }
     if (flag == "--evaluation") { o.evaluation = true; continue; }
+    if (flag == "--host-times") { o.host_times = true; continue; }
     if (i + 1 >= argc) usage("missing value after " + flag);
     const char* value = argv[++i];
     if (flag == "--model") o.model = value;
@@ -233,6 +239,30 @@ void measure_evaluation(const model::GatedSsmLm& lm, const Options& o, double st
 
 }  // namespace
 
+// The ranges' host time per timed step, most first (inclusive: a range's total holds the
+// ranges inside it); ranges named alike but for their numbers ("block 3.forward") together.
+void print_host_times(int steps, double step_seconds) {
+  std::vector<host_times::Entry> merged;
+  for (host_times::Entry& e : host_times::take()) {
+    std::string name;
+    for (char c : e.name)
+      if (!std::isdigit(static_cast<unsigned char>(c))) name += c;
+      else if (name.empty() || name.back() != '#') name += '#';
+    auto same = std::find_if(merged.begin(), merged.end(), [&](const auto& m) { return m.name == name; });
+    if (same == merged.end()) same = merged.insert(merged.end(), {name, 0, 0.0});
+    same->calls += e.calls;
+    same->seconds += e.seconds;
+  }
+  std::sort(merged.begin(), merged.end(), [](const auto& a, const auto& b) { return a.seconds > b.seconds; });
+  std::printf("  host time per step by range (inclusive), of a %.2f ms step:\n", step_seconds * 1e3);
+  int shown = 0;
+  for (const host_times::Entry& e : merged) {
+    if (++shown > 25) break;
+    std::printf("    %-28s %8.3f ms %6.1f%% %8.1f calls\n", e.name.c_str(), e.seconds / steps * 1e3,
+                100.0 * e.seconds / steps / step_seconds, double(e.calls) / steps);
+  }
+}
+
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
   const Device device = parse_device(o.device);
@@ -258,7 +288,7 @@ int main(int argc, char** argv) try {
   double loss = 0;
   MemoryStats after_warmup = memory_stats();
   for (int i = 0; i < o.warmup + o.steps; ++i) {
-    if (i == o.warmup) after_warmup = memory_stats();
+    if (i == o.warmup) after_warmup = memory_stats(), host_times::enable(o.host_times);
     BIRDIE_NVTX_RANGE("step_bench.step");
     Stopwatch watch;
     lm.parameters().zero_grad();
@@ -269,6 +299,7 @@ int main(int argc, char** argv) try {
     loss = ce.loss.item();  // waits for the device: the step is complete
     if (i >= o.warmup) seconds.push_back(watch.seconds()), enqueued.push_back(issued);
   }
+  host_times::enable(false);
   std::sort(seconds.begin(), seconds.end());
   std::sort(enqueued.begin(), enqueued.end());
   const double median = seconds[seconds.size() / 2];
@@ -294,6 +325,7 @@ int main(int argc, char** argv) try {
                 double(end.device_peak_in_use_bytes) / gib, double(end.device_reserved_bytes) / gib,
                 (double(end.device_reserved_bytes) - double(after_warmup.device_reserved_bytes)) / gib);
   }
+  if (o.host_times) print_host_times(o.steps, median);
   if (o.generate > 0) measure_generation(lm, o.seq, o.generate, config.vocab);
   if (o.evaluation) measure_evaluation(lm, o, median);
   return 0;

@@ -28,9 +28,9 @@
 #                                bf16 GEMM peak
 #   step_bench    150     70     apps/init_bench on the paper model on the GPU (its weights
 #                                against the CPU's fingerprint), then apps/step_bench, bf16,
-#                                1 warm-up + 3 steps each: small 8x2048, base 8x2048 (and
-#                                batch-1 generation), paper 4x2048 (and --evaluation: Birdie's
-#                                own cost), 70 s at most each
+#                                1 warm-up + 3 steps each: small 8x2048 (--host-times), base
+#                                8x2048 (and batch-1 generation), paper 4x2048 (--host-times,
+#                                and --evaluation: Birdie's own cost), 70 s at most each
 #   peers         240    150     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick,
 #                                twice: eager, fla and ascan with the scan comparison (its
 #                                engine rows from the bench stage's output), 150 s at most; then
@@ -807,13 +807,13 @@ stage_step_bench() {
     out_of_time step_bench "$name" && continue
     step_lim=$(cap "$step_bench_run_cap")
     file="$logs/step_bench_$model.txt"
-    local generation=()
+    local generation=(--host-times)  # where the host spends the step (it issued ~90% of it)
     [ "$model" = base ] && generation=(--generate 256)  # batch-1 decoding tokens/s, base only
-    [ "$model" = paper ] && generation=(--evaluation)    # Birdie's own cost at the paper schedule
+    [ "$model" = paper ] && generation+=(--evaluation)  # Birdie's own cost at the paper schedule
     run_step step_bench "$name" "$step_lim" "$file" $(line_buffered) "$build/apps/step_bench" \
       --model "$repo/configs/model/$model.toml" --rows "$nrows" --seq "$seq" --device cuda \
       --precision bf16 --warmup 1 --steps 3 "${generation[@]}"
-    { echo "=== $name: exit status $step_rc after $step_secs s"; clip "$file" 40 20; echo; } >> "$steps_file"
+    { echo "=== $name: exit status $step_rc after $step_secs s"; clip "$file" 70 20; echo; } >> "$steps_file"
     figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB|decoded at [0-9]+ tokens/s|[0-9.]+% of training wall time' "$file" | paste -sd ',' | sed 's/,/, /g')
     if [ "$step_timed_out" = 1 ]; then
       timeout_row step_bench "$name"

@@ -3,12 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
 
 #include "engine/device.h"
+#include "engine/nvtx.h"
 #include "engine/philox.h"
 #include "engine/random.h"
 #include "engine/storage.h"
@@ -272,4 +274,33 @@ TEST_CASE("check failures name the condition, the file and the line") {
     CHECK(message.find("1 + 1 == 3 failed") != std::string::npos);
     CHECK(message.find("engine_tests.cpp") != std::string::npos);
   }
+}
+
+TEST_CASE("host times: named ranges add their inclusive host time per name, only while enabled") {
+  host_times::take();  // start clean
+  auto spin = [](double seconds) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+  };
+  { BIRDIE_NVTX_RANGE("outer"); }  // not enabled: not recorded
+  CHECK(host_times::take().empty());
+  host_times::enable(true);
+  for (int i = 0; i < 2; ++i) {
+    BIRDIE_NVTX_RANGE("outer");
+    spin(0.002);
+    BIRDIE_NVTX_RANGE("inner");
+    spin(0.001);
+  }
+  host_times::enable(false);
+  { BIRDIE_NVTX_RANGE("inner"); }
+  const std::vector<host_times::Entry> entries = host_times::take();
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].name == "outer");  // most time first: it holds "inner"
+  CHECK(entries[1].name == "inner");
+  CHECK(entries[0].calls == 2);
+  CHECK(entries[1].calls == 2);
+  CHECK(entries[1].seconds >= 0.002);
+  CHECK(entries[0].seconds >= entries[1].seconds + 0.004);
+  CHECK(host_times::take().empty());  // taken: cleared
 }
