@@ -230,14 +230,13 @@ void measure_evaluation(const model::GatedSsmLm& lm, const Options& o, double st
   std::printf("  Birdie evaluation: %zu configurations x 8 samples (%lld rows of %lld tokens), critic history %lld rows\n"
               "    validation losses %.3f s (median of 3, on %s); policy %.3f s (decision %s, critic retrained %lld "
               "iterations)\n"
-              "    at one evaluation every %lld steps: %.2f%% of training wall time\n",
+              "    at one evaluation every %lld steps: %.2f%% of training wall time; %.2f%% with the policy on its\n"
+              "    background thread (objectives.policy_lag_steps > 0), the validation losses alone\n",
               grid.configs.size(), (long long)rows, (long long)o.seq, (long long)o.history, validation_s,
               std::string(device_name(lm.device())).c_str(), record.seconds, record.decision.c_str(),
               record.critic_fit ? (long long)record.critic_fit->iterations : 0LL, (long long)o.evaluate_every,
-              100.0 * total_s / (interval_s + total_s));
+              100.0 * total_s / (interval_s + total_s), 100.0 * validation_s / (interval_s + validation_s));
 }
-
-}  // namespace
 
 // The ranges' host time per timed step, most first (inclusive: a range's total holds the
 // ranges inside it); ranges named alike but for their numbers ("block 3.forward") together.
@@ -262,6 +261,8 @@ void print_host_times(int steps, double step_seconds) {
                 100.0 * e.seconds / steps / step_seconds, double(e.calls) / steps);
   }
 }
+
+}  // namespace
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
