@@ -146,6 +146,33 @@ __device__ __forceinline__ void chain(const Tile& tile, std::int64_t step, std::
   set_flag(flags, tile.at / VEC, ready_inclusive);
 }
 
+// One step of the backward walk: from the step's projections (i f z o) and dy, the states
+// before (h_prev) and after (h) it, and the carry from the step after, the step's four
+// projection gradients, stored at d (planes N apart); carry becomes the step before's.
+template <class T, int VEC>
+__device__ __forceinline__ void backward_step(const float (&iv)[VEC], const float (&fv)[VEC], const float (&zv)[VEC],
+                                              const float (&ov)[VEC], const float (&gv)[VEC],
+                                              const float (&h_prev)[VEC], const float (&h)[VEC], bool blk,
+                                              float (&carry)[VEC], T* d, std::int64_t N) {
+  float di[VEC], df[VEC], dz[VEC], dout[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) {
+    const float e = gelu_erf(ov[k]);  // one erff for GeLU(o) and GeLU'(o)
+    const float dh = fmaf(gv[k], gelu_from_erf(ov[k], e), carry[k]);
+    const float si = gate<T>(iv[k]);
+    const float f = blk ? 0.0f : gate<T>(fv[k]);
+    di[k] = dh * zv[k] * si * (1.0f - si);
+    df[k] = blk ? 0.0f : dh * h_prev[k] * f * (1.0f - f);
+    dz[k] = dh * si;
+    dout[k] = gv[k] * h[k] * gelu_derivative_from_erf(ov[k], e);
+    carry[k] = f * dh;
+  }
+  store_vec<T, VEC>(d, di);
+  store_vec<T, VEC>(d + N, df);
+  store_vec<T, VEC>(d + 2 * N, dz);
+  store_vec<T, VEC>(d + 3 * N, dout);
+}
+
 // The status planes in scratch: aggregates A and B, inclusive states (f32, one per chunk
 // and channel), then one flag per chunk and lane (zeroed before each launch).
 struct Status {

@@ -159,26 +159,13 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
     load_vec<T, VEC>(raw[(j * 5 + 2) * threads + me].v, zv);
     load_vec<T, VEC>(raw[(j * 5 + 3) * threads + me].v, ov);
     load_vec<T, VEC>(raw[(j * 5 + 4) * threads + me].v, gv);
-    float di[VEC], df[VEC], dz[VEC], dout[VEC];
+    float h[VEC], h_prev[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const float hk = states[(j * VEC + k) * threads + me];
-      const float h_in = j > 0 ? states[((j - 1) * VEC + k) * threads + me] : h_start[k];
-      const float e = gelu_erf(ov[k]);  // one erff for GeLU(o) and GeLU'(o)
-      const float dh = fmaf(gv[k], gelu_from_erf(ov[k], e), carry[k]);
-      const float si = gate<T>(iv[k]);
-      const float f = blk ? 0.0f : gate<T>(fv[k]);
-      di[k] = dh * zv[k] * si * (1.0f - si);
-      df[k] = blk ? 0.0f : dh * h_in * f * (1.0f - f);
-      dz[k] = dh * si;
-      dout[k] = gv[k] * hk * gelu_derivative_from_erf(ov[k], e);
-      carry[k] = f * dh;
+      h[k] = states[(j * VEC + k) * threads + me];
+      h_prev[k] = j > 0 ? states[((j - 1) * VEC + k) * threads + me] : h_start[k];
     }
-    T* d = dproj + row * 4 * s.N + tile.c0;
-    store_vec<T, VEC>(d, di);
-    store_vec<T, VEC>(d + s.N, df);
-    store_vec<T, VEC>(d + 2 * s.N, dz);
-    store_vec<T, VEC>(d + 3 * s.N, dout);
+    backward_step<T, VEC>(iv, fv, zv, ov, gv, h_prev, h, blk, carry, dproj + row * 4 * s.N + tile.c0, s.N);
   }
 }
 

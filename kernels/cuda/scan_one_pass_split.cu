@@ -53,46 +53,51 @@ struct SplitLayout {
   }
 };
 
-template <class T, int VEC, int WARPS>
-__global__ void __launch_bounds__(WARPS * lanes)
-scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
-                   T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b, float* inclusive,
-                   int* flags) {
-  using V = Packed<T, VEC>;
-  constexpr int S = L / WARPS;
-  extern __shared__ float shared[];
-  const SplitLayout<T, VEC, WARPS> layout{shared};
-  V* raw = layout.raw(2);  // [L][i f z o][lanes]
-  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes, first = warp * S;
-  const Tile tile = tile_of<VEC>(s, false, lane);
-  const bool active = tile.c0 >= 0;  // every thread reaches the barriers
-  const std::int32_t* reset_row = reset + tile.b * s.T;
-  if (active) {
-#pragma unroll
-    for (int u = 0; u < S; ++u) {
-      const int j = first + u;
-      if (j >= tile.steps) break;
-      const T* p = proj + (tile.b * s.T + time_of(s, tile, j)) * 4 * s.N + tile.c0;
-#pragma unroll
-      for (int q = 0; q < 4; ++q) copy_to_shared(&raw[(j * 4 + q) * lanes + lane], reinterpret_cast<const V*>(p + q * s.N));
-    }
-  }
-  __pipeline_commit();
-  __pipeline_wait_prior(0);  // each thread reads only its own slots: no barrier
+// This warp's steps of the tile, [first, first + S) cut at the chunk's end, and their
+// PLANES planes in shared memory ([L][PLANES][lanes]: i f z o, then dy for the backward).
+template <class T, int VEC, int S, int PLANES>
+struct WarpSteps {
+  Packed<T, VEC>* raw;
+  const ScanShape& s;
+  const Tile& tile;
+  const std::int32_t* reset_row;
+  int first, lane;
 
-  float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
-#pragma unroll
-  for (int k = 0; k < VEC; ++k) a[k] = 1.0f, b[k] = 0.0f;
-  if (active) {
+  __device__ int count() const { return max(0, min(S, tile.steps - first)); }
+  __device__ std::int64_t row(int u) const { return tile.b * s.T + time_of(s, tile, first + u); }
+  __device__ bool blocked_at(int u) const { return blocked(reset_row, s, tile.reverse, time_of(s, tile, first + u)); }
+  __device__ void load(int u, int q, float (&out)[VEC]) const {
+    load_vec<T, VEC>(raw[((first + u) * PLANES + q) * lanes + lane].v, out);
+  }
+  // The steps' projections (and dy) to shared memory, all in flight together (cp.async); each
+  // thread then reads only its own slots, so it waits for its own copies alone.
+  __device__ void stage(const T* proj, const T* dy) const {
+    using V = Packed<T, VEC>;
 #pragma unroll
     for (int u = 0; u < S; ++u) {
-      const int j = first + u;
-      if (j >= tile.steps) break;
-      const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
+      if (u >= count()) break;
+      const T* p = proj + row(u) * 4 * s.N + tile.c0;
+      V* slot = raw + (first + u) * PLANES * lanes + lane;
+#pragma unroll
+      for (int q = 0; q < 4; ++q) copy_to_shared(slot + q * lanes, reinterpret_cast<const V*>(p + q * s.N));
+      if constexpr (PLANES == 5) copy_to_shared(slot + 4 * lanes, reinterpret_cast<const V*>(dy + row(u) * s.N + tile.c0));
+    }
+    __pipeline_commit();
+    __pipeline_wait_prior(0);
+  }
+  // The steps run from state 0: local states H_u and gate products P_u (the true state is
+  // P_u·h_in + H_u), and the aggregate (a, b) of the last.
+  __device__ void local_states(float (&P)[S][VEC], float (&H)[S][VEC], float (&a)[VEC], float (&b)[VEC]) const {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) a[k] = 1.0f, b[k] = 0.0f;
+#pragma unroll
+    for (int u = 0; u < S; ++u) {
+      if (u >= count()) break;
+      const bool blk = blocked_at(u);
       float iv[VEC], fv[VEC], zv[VEC];
-      load_vec<T, VEC>(raw[(j * 4 + 0) * lanes + lane].v, iv);
-      load_vec<T, VEC>(raw[(j * 4 + 1) * lanes + lane].v, fv);
-      load_vec<T, VEC>(raw[(j * 4 + 2) * lanes + lane].v, zv);
+      load(u, 0, iv);
+      load(u, 1, fv);
+      load(u, 2, zv);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const float f = blk ? 0.0f : gate<T>(fv[k]);
@@ -102,6 +107,25 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
         H[u][k] = b[k];
       }
     }
+  }
+};
+
+template <class T, int VEC, int WARPS>
+__global__ void __launch_bounds__(WARPS * lanes)
+scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
+                   T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b, float* inclusive,
+                   int* flags) {
+  constexpr int S = L / WARPS;
+  extern __shared__ float shared[];
+  const SplitLayout<T, VEC, WARPS> layout{shared};
+  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
+  const Tile tile = tile_of<VEC>(s, false, lane);
+  const bool active = tile.c0 >= 0;  // every thread reaches the barriers
+  const WarpSteps<T, VEC, S, 4> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
+  float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
+  if (active) {
+    steps.stage(proj, nullptr);
+    steps.local_states(P, H, a, b);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
   }
@@ -132,13 +156,12 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
     for (int k = 0; k < VEC; ++k) h_in[k] = fmaf(layout.agg(0, w, k, lane), h_in[k], layout.agg(1, w, k, lane));
 #pragma unroll
   for (int u = 0; u < S; ++u) {
-    const int j = first + u;
-    if (j >= tile.steps) break;
+    if (u >= steps.count()) break;
     float ov[VEC], out[VEC];
-    load_vec<T, VEC>(raw[(j * 4 + 3) * lanes + lane].v, ov);
+    steps.load(u, 3, ov);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) out[k] = gelu(ov[k]) * fmaf(P[u][k], h_in[k], H[u][k]);
-    store_vec<T, VEC>(y + (tile.b * s.T + time_of(s, tile, j)) * s.N + tile.c0, out);
+    store_vec<T, VEC>(y + steps.row(u) * s.N + tile.c0, out);
   }
 }
 
@@ -147,63 +170,30 @@ __global__ void __launch_bounds__(WARPS * lanes)
 scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
                     const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj, float* agg_a,
                     float* agg_b, float* inclusive, int* flags) {
-  using V = Packed<T, VEC>;
   constexpr int S = L / WARPS;
   extern __shared__ float shared[];
   const SplitLayout<T, VEC, WARPS> layout{shared};  // aggregate planes: forward A, B; adjoint A, B
-  V* raw = layout.raw(4);                            // [L][i f z o dy][lanes]
-  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes, first = warp * S;
+  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
   const Tile tile = tile_of<VEC>(s, true, lane);
   const bool active = tile.c0 >= 0;
-  const std::int32_t* reset_row = reset + tile.b * s.T;
-  if (active) {
-#pragma unroll
-    for (int u = 0; u < S; ++u) {
-      const int j = first + u;
-      if (j >= tile.steps) break;
-      const std::int64_t row = tile.b * s.T + time_of(s, tile, j);
-      const T* p = proj + row * 4 * s.N + tile.c0;
-#pragma unroll
-      for (int q = 0; q < 4; ++q) copy_to_shared(&raw[(j * 5 + q) * lanes + lane], reinterpret_cast<const V*>(p + q * s.N));
-      copy_to_shared(&raw[(j * 5 + 4) * lanes + lane], reinterpret_cast<const V*>(dy + row * s.N + tile.c0));
-    }
-  }
-  __pipeline_commit();
-  __pipeline_wait_prior(0);
+  const WarpSteps<T, VEC, S, 5> steps{layout.raw(4), s, tile, reset + tile.b * s.T, warp * S, lane};
 
   // Local states from 0 (h_j = P_j·h_in + H_j, as the forward has them) and the local
   // adjoint aggregate, right to left: carry_out = ca·carry_in + cb.
   float P[S][VEC], H[S][VEC], a[VEC], b[VEC], ca[VEC], cb[VEC];
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) a[k] = ca[k] = 1.0f, b[k] = cb[k] = 0.0f;
+  for (int k = 0; k < VEC; ++k) ca[k] = 1.0f, cb[k] = 0.0f;
   if (active) {
-#pragma unroll
-    for (int u = 0; u < S; ++u) {
-      const int j = first + u;
-      if (j >= tile.steps) break;
-      const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
-      float iv[VEC], fv[VEC], zv[VEC];
-      load_vec<T, VEC>(raw[(j * 5 + 0) * lanes + lane].v, iv);
-      load_vec<T, VEC>(raw[(j * 5 + 1) * lanes + lane].v, fv);
-      load_vec<T, VEC>(raw[(j * 5 + 2) * lanes + lane].v, zv);
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float f = blk ? 0.0f : gate<T>(fv[k]);
-        b[k] = fmaf(f, b[k], gate<T>(iv[k]) * zv[k]);
-        a[k] *= f;
-        P[u][k] = a[k];
-        H[u][k] = b[k];
-      }
-    }
+    steps.stage(proj, dy);
+    steps.local_states(P, H, a, b);
 #pragma unroll
     for (int u = S - 1; u >= 0; --u) {
-      const int j = first + u;
-      if (j >= tile.steps) continue;
-      const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
+      if (u >= steps.count()) continue;
+      const bool blk = steps.blocked_at(u);
       float fv[VEC], ov[VEC], gv[VEC];
-      load_vec<T, VEC>(raw[(j * 5 + 1) * lanes + lane].v, fv);
-      load_vec<T, VEC>(raw[(j * 5 + 3) * lanes + lane].v, ov);
-      load_vec<T, VEC>(raw[(j * 5 + 4) * lanes + lane].v, gv);
+      steps.load(u, 1, fv);
+      steps.load(u, 3, ov);
+      steps.load(u, 4, gv);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const float f = blk ? 0.0f : gate<T>(fv[k]);
@@ -248,36 +238,20 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
 
 #pragma unroll
   for (int u = S - 1; u >= 0; --u) {
-    const int j = first + u;
-    if (j >= tile.steps) continue;
-    const std::int64_t row = tile.b * s.T + time_of(s, tile, j);
-    const bool blk = blocked(reset_row, s, tile.reverse, time_of(s, tile, j));
-    float iv[VEC], fv[VEC], zv[VEC], ov[VEC], gv[VEC];
-    load_vec<T, VEC>(raw[(j * 5 + 0) * lanes + lane].v, iv);
-    load_vec<T, VEC>(raw[(j * 5 + 1) * lanes + lane].v, fv);
-    load_vec<T, VEC>(raw[(j * 5 + 2) * lanes + lane].v, zv);
-    load_vec<T, VEC>(raw[(j * 5 + 3) * lanes + lane].v, ov);
-    load_vec<T, VEC>(raw[(j * 5 + 4) * lanes + lane].v, gv);
-    float di[VEC], df[VEC], dz[VEC], dout[VEC];
+    if (u >= steps.count()) continue;
+    float iv[VEC], fv[VEC], zv[VEC], ov[VEC], gv[VEC], h[VEC], h_prev[VEC];
+    steps.load(u, 0, iv);
+    steps.load(u, 1, fv);
+    steps.load(u, 2, zv);
+    steps.load(u, 3, ov);
+    steps.load(u, 4, gv);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const float hk = fmaf(P[u][k], h_in[k], H[u][k]);
-      const float h_prev = u > 0 ? fmaf(P[u - 1][k], h_in[k], H[u - 1][k]) : h_in[k];
-      const float e = gelu_erf(ov[k]);  // one erff for GeLU(o) and GeLU'(o)
-      const float dh = fmaf(gv[k], gelu_from_erf(ov[k], e), carry[k]);
-      const float si = gate<T>(iv[k]);
-      const float f = blk ? 0.0f : gate<T>(fv[k]);
-      di[k] = dh * zv[k] * si * (1.0f - si);
-      df[k] = blk ? 0.0f : dh * h_prev * f * (1.0f - f);
-      dz[k] = dh * si;
-      dout[k] = gv[k] * hk * gelu_derivative_from_erf(ov[k], e);
-      carry[k] = f * dh;
+      h[k] = fmaf(P[u][k], h_in[k], H[u][k]);
+      h_prev[k] = u > 0 ? fmaf(P[u - 1][k], h_in[k], H[u - 1][k]) : h_in[k];
     }
-    T* d = dproj + row * 4 * s.N + tile.c0;
-    store_vec<T, VEC>(d, di);
-    store_vec<T, VEC>(d + s.N, df);
-    store_vec<T, VEC>(d + 2 * s.N, dz);
-    store_vec<T, VEC>(d + 3 * s.N, dout);
+    backward_step<T, VEC>(iv, fv, zv, ov, gv, h_prev, h, steps.blocked_at(u), carry,
+                          dproj + steps.row(u) * 4 * s.N + tile.c0, s.N);
   }
 }
 
