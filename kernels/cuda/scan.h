@@ -41,9 +41,10 @@ inline constexpr ScanKernel scan_kernels[] = {ScanKernel::three_pass, ScanKernel
 
 // set_scan_kernel's choice if one was made, else the environment's BIRDIE_SCAN_KERNEL
 // (a name of scan_kernel_name; anything else is an error naming the variable), else
-// one_pass_split4 (on an H200 it passed every GPU suite and memcheck, and ran 15-25%
-// faster than one_pass at the paper's width, though one_pass's forward was faster at
-// N = 768: bench/RESULTS.md).
+// one_pass_split4 (on an H200 it passed every GPU suite and the sanitizers; at
+// 8 x 2048 x 2560 it ran 16-23% faster than one_pass, and its backward was faster at every
+// shape measured, though one_pass's forward was faster with fewer tiles a chunk, at
+// 16 x 4096 x 768 and, by the profiles, 4 x 2048 x 2560: bench/RESULTS.md).
 ScanKernel scan_kernel();
 void set_scan_kernel(ScanKernel kernel);
 void clear_scan_kernel_choice();  // back to the environment's (or the default) choice
