@@ -22,7 +22,7 @@
 #                                init_bench, pretrain, checkpoint_parity (and peer_targets
 #                                below); ninja -k 0, so a target that fails leaves the others
 #                                built, and the later stages test those ("not built" for the rest)
-#   parity        150     30     each cuda_* suite (doctest; GPU kernels against the CPU
+#   parity        150    100     each cuda_* suite (doctest; GPU kernels against the CPU
 #                                references), 120 s at most per suite (GPU_CHECK_PARITY_SUITE_CAP)
 #   bench          45     30     apps/bench: kernels against the measured copy bandwidth and
 #                                bf16 GEMM peak
@@ -53,7 +53,7 @@
 #                                warp stalls); every kernel of one paper 4x2048 step, timed and
 #                                grouped by family (scripts/ncu_kernel_times.py) against the
 #                                unprofiled step time
-#   total        1160    590     (~10 minutes expected, the pretrain run hidden behind the
+#   total        1160    660     (~10 minutes expected, the pretrain run hidden behind the
 #                                sanitizers: more than one 10-minute command holds, so a run
 #                                names the stages it needs with --stage, in the order given.
 #                                The whole run is also held to GPU_CHECK_BUDGET = 570 s, so
