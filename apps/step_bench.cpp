@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -288,8 +289,9 @@ int main(int argc, char** argv) try {
   std::vector<double> seconds, enqueued;  // enqueued: until the host has issued the step's work
   double loss = 0;
   MemoryStats after_warmup = memory_stats();
+  std::uint64_t waits_after_warmup = host_waits();
   for (int i = 0; i < o.warmup + o.steps; ++i) {
-    if (i == o.warmup) after_warmup = memory_stats(), host_times::enable(o.host_times);
+    if (i == o.warmup) after_warmup = memory_stats(), waits_after_warmup = host_waits(), host_times::enable(o.host_times);
     BIRDIE_NVTX_RANGE("step_bench.step");
     Stopwatch watch;
     lm.parameters().zero_grad();
@@ -301,6 +303,7 @@ int main(int argc, char** argv) try {
     if (i >= o.warmup) seconds.push_back(watch.seconds()), enqueued.push_back(issued);
   }
   host_times::enable(false);
+  const double waits_per_step = double(host_waits() - waits_after_warmup) / o.steps;
   std::sort(seconds.begin(), seconds.end());
   std::sort(enqueued.begin(), enqueued.end());
   const double median = seconds[seconds.size() / 2];
@@ -310,8 +313,9 @@ int main(int argc, char** argv) try {
   // (or waits on the device inside it), the device idles in the gaps, and launch overhead or
   // host work (not the kernels) sets the pace.
   if (device == Device::cuda)
-    std::printf("  host: the step's work issued in %.2f ms (median), %.0f%% of the step\n",
-                enqueued[enqueued.size() / 2] * 1e3, 100.0 * enqueued[enqueued.size() / 2] / median);
+    std::printf("  host: the step's work issued in %.2f ms (median), %.0f%% of the step; %.1f waits for the "
+                "device a step (2 expected: AdamW's gradient norm, the loss)\n",
+                enqueued[enqueued.size() / 2] * 1e3, 100.0 * enqueued[enqueued.size() / 2] / median, waits_per_step);
   // After warm-up a step should only reuse memory: the pool's reserve must not grow.
   const MemoryStats end = memory_stats();
   const double per_step = 1.0 / o.steps;

@@ -1,5 +1,7 @@
 #include "engine/device.h"
 
+#include <atomic>
+
 #include "engine/cuda_runtime.h"
 #include "engine/error.h"
 
@@ -12,6 +14,13 @@ Device parse_device(std::string_view name) {
   if (name == "cuda") return Device::cuda;
   throw Error(detail::concat("unknown device '", name, "': use \"cpu\" or \"cuda\""));
 }
+
+namespace {
+std::atomic<std::uint64_t> waits{0};
+}  // namespace
+
+std::uint64_t host_waits() { return waits.load(std::memory_order_relaxed); }
+void count_host_wait() { waits.fetch_add(1, std::memory_order_relaxed); }
 
 #ifdef BIRDIE_WITH_CUDA
 namespace {
@@ -30,7 +39,9 @@ int cuda_device_count() {
   return count;
 }
 void synchronize_device() {
-  if (cuda_device_count() > 0) BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+  if (cuda_device_count() == 0) return;
+  count_host_wait();
+  BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
 }
 #else
 bool built_with_cuda() { return false; }

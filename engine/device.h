@@ -1,6 +1,7 @@
 // Where a tensor lives.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 namespace birdie {
@@ -17,5 +18,10 @@ bool built_with_cuda();
 int cuda_device_count();
 // Blocks until all work queued on the current stream is done (no-op without CUDA).
 void synchronize_device();
+// How often the host has waited for the device since the process started: stream
+// synchronizations, and copies to the host (which wait for their data). A training step
+// should wait once, to read its losses; each wait more empties the device's queue.
+std::uint64_t host_waits();
+void count_host_wait();  // by whoever makes the host wait
 
 }  // namespace birdie

@@ -39,7 +39,10 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, current_stream()));
-  if (dst_device == Device::cpu) BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+  if (dst_device == Device::cpu) {
+    count_host_wait();
+    BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+  }
 #else
   throw Error("copy involving a CUDA tensor in a build without CUDA");
 #endif

@@ -104,4 +104,21 @@ TEST_CASE("AdamW on the GPU writes the compute copy as the rounded master weight
   }
 }
 
+// The host runs ahead of the GPU only while it never waits for it: the forward and backward
+// of a step must not wait at all, AdamW once (it reads the gradient norm, for clipping and
+// to skip a step with a non-finite gradient; a device-side clip factor would remove it).
+TEST_CASE("a training step waits for the device only for AdamW's gradient norm") {
+  const model::GatedSsmConfig config{53, 36, 42, 2};
+  model::GatedSsmLm lm(config, DType::f32, Device::cuda, 5, DType::bf16);
+  autograd::AdamW optimizer(lm.parameters(), {});
+  const Batch batch = make_batch(config.vocab).to(Device::cuda);
+  forward_backward(lm, batch);  // warm-up: plans, pools
+  optimizer.step(1e-3);
+  const std::uint64_t before = host_waits();
+  forward_backward(lm, batch);
+  CHECK(host_waits() == before);
+  optimizer.step(1e-3);
+  CHECK(host_waits() == before + 1);
+}
+
 }  // namespace birdie::testing
