@@ -429,7 +429,7 @@ TEST_CASE("the other scan kernels: odd sizes, both directions, f32 and bf16, vec
 
 // Thousands of tiles, so that look-backs meet predecessors at every stage of publication:
 // the results must not depend on it (entering states are composed in chunk order), and the
-// two kernels' saved states are interchangeable.
+// three-pass kernel's saved states serve every one-pass backward.
 TEST_CASE("one-pass scans: identical bits run after run; three-pass saved states serve their backwards [large]") {
   const ScanCase c{4, 2048, 2560, ScanDirection::bidirectional, DType::bf16};
   RandomGenerator rng(950);

@@ -146,6 +146,23 @@ __device__ __forceinline__ void chain(const Tile& tile, std::int64_t step, std::
   set_flag(flags, tile.at / VEC, ready_inclusive);
 }
 
+// One step of the recurrence h ← f·h + σ(i)·z (f = 0 where the step is blocked), from the
+// step's logits; returns f, for the caller's products of forget gates.
+template <class T>
+__device__ __forceinline__ float state_step(float i, float f_logit, float z, bool blk, float& h) {
+  const float f = blk ? 0.0f : gate<T>(f_logit);
+  h = fmaf(f, h, gate<T>(i) * z);
+  return f;
+}
+
+// One step of the adjoint recurrence, right to left: carry ← f·(carry + dy·GeLU(o)); returns f.
+template <class T>
+__device__ __forceinline__ float adjoint_step(float f_logit, float o, float dy, bool blk, float& carry) {
+  const float f = blk ? 0.0f : gate<T>(f_logit);
+  carry = f * fmaf(dy, gelu(o), carry);
+  return f;
+}
+
 // One step of the backward walk: from the step's projections (i f z o) and dy, the states
 // before (h_prev) and after (h) it, and the carry from the step after, the step's four
 // projection gradients, stored at d (planes N apart); carry becomes the step before's.

@@ -59,9 +59,7 @@ scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict
     load_vec<T, VEC>(raw[(j * 4 + 2) * threads + me].v, zv);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : gate<T>(fv[k]);
-      B[k] = fmaf(f, B[k], gate<T>(iv[k]) * zv[k]);
-      A[k] *= f;
+      A[k] *= state_step<T>(iv[k], fv[k], zv[k], blk, B[k]);
     }
   }
 
@@ -80,8 +78,7 @@ scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict
     load_vec<T, VEC>(raw[(j * 4 + 3) * threads + me].v, ov);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : gate<T>(fv[k]);
-      h[k] = fmaf(f, h[k], gate<T>(iv[k]) * zv[k]);
+      state_step<T>(iv[k], fv[k], zv[k], blk, h[k]);
       out[k] = gelu(ov[k]) * h[k];
     }
     store_vec<T, VEC>(y + (tile.b * s.T + t) * s.N + tile.c0, out);
@@ -123,8 +120,7 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
     load_vec<T, VEC>(raw[(j * 5 + 2) * threads + me].v, zv);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : gate<T>(fv[k]);
-      h[k] = fmaf(f, h[k], gate<T>(iv[k]) * zv[k]);
+      state_step<T>(iv[k], fv[k], zv[k], blk, h[k]);
       states[(j * VEC + k) * threads + me] = h[k];
     }
   }
@@ -141,9 +137,7 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
     load_vec<T, VEC>(raw[(j * 5 + 4) * threads + me].v, gv);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) {
-      const float f = blk ? 0.0f : gate<T>(fv[k]);
-      B[k] = f * fmaf(gv[k], gelu(ov[k]), B[k]);
-      A[k] *= f;
+      A[k] *= adjoint_step<T>(fv[k], ov[k], gv[k], blk, B[k]);
     }
   }
 

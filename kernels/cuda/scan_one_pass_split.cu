@@ -100,9 +100,7 @@ struct WarpSteps {
       load(u, 2, zv);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
-        const float f = blk ? 0.0f : gate<T>(fv[k]);
-        b[k] = fmaf(f, b[k], gate<T>(iv[k]) * zv[k]);
-        a[k] *= f;
+        a[k] *= state_step<T>(iv[k], fv[k], zv[k], blk, b[k]);
         P[u][k] = a[k];
         H[u][k] = b[k];
       }
@@ -196,9 +194,7 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
       steps.load(u, 4, gv);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
-        const float f = blk ? 0.0f : gate<T>(fv[k]);
-        cb[k] = f * fmaf(gv[k], gelu(ov[k]), cb[k]);
-        ca[k] *= f;
+        ca[k] *= adjoint_step<T>(fv[k], ov[k], gv[k], blk, cb[k]);
       }
     }
 #pragma unroll
