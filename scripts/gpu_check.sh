@@ -53,6 +53,10 @@
 #                                warp stalls); every kernel of one paper 4x2048 step, timed and
 #                                grouped by family (scripts/ncu_kernel_times.py) against the
 #                                unprofiled step time
+#   experiment    480    300     apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG (default
+#                                configs/experiments/small-gpu.toml; its prepared data carried),
+#                                every arm as its own process at once, then --report-only;
+#                                experiment.txt holds each arm's log and the report
 #   total        1160    660     (~10 minutes expected, the pretrain run hidden behind the
 #                                sanitizers: more than one 10-minute command holds, so a run
 #                                names the stages it needs with --stage, in the order given.
@@ -113,10 +117,10 @@ shopt -s nullglob
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile)
+stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile experiment)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=130
                           [initcheck]=45 [bench]=45 [step_bench]=150 [peers]=240 [pretrain]=5
-                          [profile]=150)
+                          [profile]=150 [experiment]=480)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
   [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
@@ -128,7 +132,8 @@ declare -A stage_what=(
   [step_bench]="apps/init_bench paper (cuda), apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
   [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
   [profile]="ncu: the scan kernels' bandwidth and stalls; the paper step's time per kernel family"
-  [pretrain]="starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them")
+  [pretrain]="starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"
+  [experiment]="apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG, every arm at once (one process each), then its report")
 # Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
 peer_targets=(step_bench bench)
 # Per-step caps inside a stage (a step also never outlives its stage's limit). The scan
@@ -196,11 +201,12 @@ steps_file="$out/step_bench.txt"
 peers_file="$out/peers.txt"
 pretrain_file="$out/pretrain.txt"
 profile_file="$out/profile.txt"
+experiment_file="$out/experiment.txt"
 
 if [ ${#only[@]} -eq 0 ]; then
   run_stages=("${stage_names[@]}")
   rm -f "$log" "$summary" "$parity_file" "$sanitizer_file" "$bench_file" "$steps_file" "$peers_file" "$pretrain_file" \
-    "$profile_file"
+    "$profile_file" "$experiment_file"
   rm -rf "$logs"
 else
   run_stages=("${only[@]}")
@@ -213,6 +219,7 @@ else
       peers) rm -f "$peers_file" ;;
       pretrain) rm -f "$pretrain_file" ;;
       profile) rm -f "$profile_file" ;;
+      experiment) rm -f "$experiment_file" ;;
     esac
   done
 fi
@@ -577,7 +584,7 @@ stage_build() {
 
   local targets
   mapfile -t targets < <(ninja -C "$build" -t targets all 2> /dev/null | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
-  targets+=(bench step_bench init_bench pretrain checkpoint_parity "${peer_targets[@]}")
+  targets+=(bench step_bench init_bench pretrain checkpoint_parity experiment phonebook_eval "${peer_targets[@]}")
   mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
   out_of_time build "ninja" && return 1
   step_lim=$(cap "$stage_limit")
@@ -1005,6 +1012,52 @@ pretrain_finish() {
   fi
 }
 
+# The Birdie comparison (apps/experiment) with every arm as its own process at once: a
+# small model leaves the GPU idle during each arm's evaluations, critic and fine-tuning,
+# so two arms side by side take little longer than one. Arms are independent run folders
+# and batches do not depend on timing, so this changes no figure but the wall times. The
+# report then reads every arm. Interrupted at the limit, the arms stop cleanly (SIGINT:
+# pretrain writes its checkpoint) and the same stage resumes them on the same machine.
+experiment_config=${GPU_CHECK_EXPERIMENT_CONFIG:-configs/experiments/small-gpu.toml}
+stage_experiment() {
+  built experiment "$build/apps/experiment" "$build/apps/pretrain" "$build/apps/phonebook_eval" || return 1
+  local config="$repo/$experiment_config" run_config data arms arm pids=() rc failed=() t0=$SECONDS
+  [ -f "$config" ] || config=$experiment_config
+  run_config=$(sed -n -E 's/^run *= *"([^"]+)".*/\1/p' "$config")
+  data=$(sed -n -E 's/^path *= *"([^"]+)".*/\1/p' "$repo/$run_config")
+  if [ ! -f "$repo/$data/manifest.json" ]; then
+    record experiment "-" SKIPPED - "no prepared data in $data (prepare it here with prepare_data and carry it)"
+    return 1
+  fi
+  if ! gpu_visible; then no_gpu_row experiment "$experiment_config"; return 0; fi
+  read -r -a arms <<< "$(sed -n -E 's/^arms *= *\[(.*)\].*/\1/p' "$config" | tr -d '",')"
+  : > "$experiment_file"
+  local lim; lim=$(cap "$(limit_of experiment)")
+  log_note ""
+  log_note "=== [experiment] ${arms[*]} at once, limit $lim s ($(date -u +%T)): experiment --config $experiment_config"
+  for arm in "${arms[@]}"; do
+    (cd "$repo" && exec timeout -s INT -k 30 "$lim" $(line_buffered) "$build/apps/experiment" --config "$config" \
+      --set "experiment.arms=[\"$arm\"]") < /dev/null > "$logs/experiment_$arm.txt" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!arms[@]}"; do
+    wait "${pids[$i]}"; rc=$?
+    { echo "=== arm ${arms[$i]}: exit status $rc after $((SECONDS - t0)) s"; clip "$logs/experiment_${arms[$i]}.txt" 30 40; echo; } \
+      >> "$experiment_file"
+    [ "$rc" -eq 0 ] || failed+=("${arms[$i]} (exit $rc)")
+  done
+  (cd "$repo" && "$build/apps/experiment" --config "$config" --report-only) > "$logs/experiment_report.txt" 2>&1
+  { echo "=== report"; cat "$logs/experiment_report.txt"; } >> "$experiment_file"
+  local secs=$((SECONDS - t0))
+  if [ ${#failed[@]} -gt 0 ]; then
+    record experiment "${arms[*]}" FAILED "$secs" "${failed[*]}"
+  else
+    record experiment "${arms[*]}" ok "$secs" "digit accuracy over every book: $(awk -F'|' '/^## Phone-book/ { t = 1; next }
+      /^## / { t = 0 } t && $3 ~ /[0-9]/ { gsub(/ /, "", $2); gsub(/ /, "", $3); printf "%s %s; ", $2, $3 }' \
+      "$logs/experiment_report.txt")"
+  fi
+}
+
 # --- the run ----------------------------------------------------------------------------
 use_prefix
 {
@@ -1040,6 +1093,7 @@ for stage in "${run_stages[@]}"; do
     peers) stage_peers ;;
     pretrain) stage_pretrain ;;
     profile) stage_profile ;;
+    experiment) stage_experiment ;;
   esac
 done
 pretrain_finish
