@@ -8,8 +8,8 @@
 namespace birdie::model {
 
 namespace {
-constexpr const char* known_keys[] = {"vocab",         "dim",            "state",   "layers",
-                                      "bidirectional", "tie_embeddings", "norm_eps"};
+constexpr const char* known_keys[] = {"vocab",          "dim",      "state",      "layers", "bidirectional",
+                                      "tie_embeddings", "norm_eps", "forget_init"};
 
 template <class T>
 T required(const toml::table& table, const char* key, std::string_view source) {
@@ -28,7 +28,7 @@ GatedSsmConfig gated_ssm_config_from_toml(const toml::table& table, std::string_
     bool known = false;
     for (const char* k : known_keys) known = known || key.str() == k;
     BIRDIE_CHECK(known, source, ": unknown key '", key.str(), "' (known: vocab, dim, state, layers, "
-                 "bidirectional, tie_embeddings, norm_eps)");
+                 "bidirectional, tie_embeddings, norm_eps, forget_init)");
   }
   GatedSsmConfig c;
   c.vocab = required<std::int64_t>(table, "vocab", source);
@@ -39,6 +39,8 @@ GatedSsmConfig gated_ssm_config_from_toml(const toml::table& table, std::string_
     c.bidirectional = parse_bidirectional_layers(required<std::string>(table, "bidirectional", source));
   if (table.contains("tie_embeddings")) c.tie_embeddings = required<bool>(table, "tie_embeddings", source);
   if (table.contains("norm_eps")) c.norm_eps = required<double>(table, "norm_eps", source);
+  if (table.contains("forget_init"))
+    c.forget_init = parse_forget_gate_init(required<std::string>(table, "forget_init", source));
   try {
     c.validate();
   } catch (const Error& e) {
@@ -68,6 +70,7 @@ std::string gated_ssm_config_to_json(const GatedSsmConfig& c) {
   j["bidirectional"] = std::string(bidirectional_layers_name(c.bidirectional));
   j["tie_embeddings"] = c.tie_embeddings;
   j["norm_eps"] = c.norm_eps;
+  j["forget_init"] = std::string(forget_gate_init_name(c.forget_init));
   return j.dump();
 }
 
@@ -87,6 +90,8 @@ GatedSsmConfig gated_ssm_config_from_json(std::string_view json, std::string_vie
     c.bidirectional = parse_bidirectional_layers(j.at("bidirectional").get<std::string>());
     c.tie_embeddings = j.at("tie_embeddings").get<bool>();
     c.norm_eps = j.at("norm_eps").get<double>();
+    // Checkpoints written before the key existed started from zero biases.
+    c.forget_init = parse_forget_gate_init(j.value("forget_init", std::string("zero")));
     c.validate();
     return c;
   } catch (const nlohmann::json::exception& e) {

@@ -21,7 +21,24 @@ GatedSsmBlockWeights gated_ssm_block_weights(const autograd::ParameterSet& param
           parameters.compute(prefix + "in_proj.bias"), parameters.compute(prefix + "out_proj.weight")};
 }
 
-void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng) {
+namespace {
+
+// ln(m − 1) with m log-uniform over [10, 1000] across each half of the N forget rows.
+Tensor spread_forget_bias(std::int64_t state) {
+  const std::int64_t half = state % 2 == 0 ? state / 2 : state;
+  Tensor bias = Tensor::empty({state}, DType::f64);
+  double* b = bias.data<double>();
+  for (std::int64_t k = 0; k < state; ++k) {
+    const double u = half > 1 ? double(k % half) / double(half - 1) : 0.0;
+    b[k] = std::log(std::pow(10.0, 1.0 + 2.0 * u) - 1.0);
+  }
+  return bias;
+}
+
+}  // namespace
+
+void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng,
+                           ForgetGateInit forget) {
   const double output_scale = 1.0 / std::sqrt(2.0 * double(layers));
   // Weights are drawn straight into the flat buffer when it is an f32 or f64 CPU buffer;
   // otherwise (on the GPU, or bf16) into one reused CPU staging buffer, in f64 for f64
@@ -33,6 +50,10 @@ void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t laye
     const bool is_norm = spec.name.ends_with("norm.weight");
     if (is_norm || spec.name.ends_with(".bias")) {
       target.copy_from(Tensor::full(spec.shape, is_norm ? 1.0 : 0.0, target.dtype(), target.device()));
+      if (forget == ForgetGateInit::spread && spec.name.ends_with("in_proj.bias")) {
+        const std::int64_t state = spec.shape[0] / 4;
+        target.slice(state, 2 * state).copy_from(spread_forget_bias(state).to(target.dtype()));
+      }
       continue;
     }
     const bool is_matrix = spec.shape.size() == 2 && spec.name != "embedding.weight";

@@ -21,6 +21,16 @@ std::string_view bidirectional_layers_name(BidirectionalLayers layers) {
   return "invalid";
 }
 
+ForgetGateInit parse_forget_gate_init(std::string_view name) {
+  if (name == "zero") return ForgetGateInit::zero;
+  if (name == "spread") return ForgetGateInit::spread;
+  throw Error(detail::concat("model.forget_init = '", name, "' is not one of \"zero\", \"spread\""));
+}
+
+std::string_view forget_gate_init_name(ForgetGateInit init) {
+  return init == ForgetGateInit::spread ? "spread" : "zero";
+}
+
 void GatedSsmConfig::validate() const {
   BIRDIE_CHECK(vocab > 0, "model.vocab must be positive, got ", vocab);
   BIRDIE_CHECK(dim > 0, "model.dim must be positive, got ", dim);

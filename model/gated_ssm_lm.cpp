@@ -28,7 +28,7 @@ GatedSsmLm::GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device,
                        std::uint64_t seed, DType compute_dtype)
     : config_(config), parameters_(gated_ssm_parameter_specs(config), dtype, device) {
   RandomGenerator rng(seed);
-  initialize_parameters(parameters_, config_.layers, rng);
+  initialize_parameters(parameters_, config_.layers, rng, config_.forget_init);
   if (compute_dtype != dtype) parameters_.add_compute_copy(compute_dtype);
   for (std::int64_t l = 0; l < config_.layers; ++l)
     blocks_.push_back(gated_ssm_block_weights(parameters_, block_prefix(l)));

@@ -66,10 +66,18 @@ TEST_CASE("config files: unknown keys, wrong types and bad values are named") {
   CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("model.state must be even"), Error);
   write_text(file, "[model]\nvocab = 10\ndim = 4\n");
   CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("missing key 'state'"), Error);
+  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nforget_init = \"long\"\n");
+  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("model.forget_init = 'long'"), Error);
+  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nforget_init = \"spread\"\n");
+  CHECK(model::load_gated_ssm_config(file).forget_init == model::ForgetGateInit::spread);
+  // A checkpoint's config from before the key: zero biases.
+  CHECK(model::gated_ssm_config_from_json(R"({"vocab":10,"dim":4,"state":4,"layers":1,"bidirectional":"all",)"
+                                          R"("tie_embeddings":false,"norm_eps":1e-5})", "old").forget_init ==
+        model::ForgetGateInit::zero);
   write_text(file, "[model\nvocab = 10\n");
   CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("m.toml:1"), Error);
   CHECK_THROWS_AS(model::load_gated_ssm_config(tmp.path / "missing.toml"), Error);
-  model::GatedSsmConfig c{10, 4, 6, 2, model::BidirectionalLayers::all, true, 1e-6};
+  model::GatedSsmConfig c{10, 4, 6, 2, model::BidirectionalLayers::all, true, 1e-6, model::ForgetGateInit::spread};
   const auto back = model::gated_ssm_config_from_json(model::gated_ssm_config_to_json(c), "test");
   CHECK(model::gated_ssm_config_to_json(back) == model::gated_ssm_config_to_json(c));
 }

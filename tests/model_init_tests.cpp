@@ -8,6 +8,7 @@
 
 #include <omp.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -178,4 +179,38 @@ TEST_CASE("a truncated normal fill of 2^24 + 5 elements (the tabulated path) giv
     });
   }
   check_fill_goldens();  // now through the table
+}
+
+TEST_CASE("forget_init = spread starts the forget rows at ln(m - 1), m log-uniform over [10, 1000] in each half") {
+  model::GatedSsmConfig config = config_named("tiny");
+  model::GatedSsmLm zero(config, DType::f32, Device::cpu, 7);
+  config.forget_init = model::ForgetGateInit::spread;
+  model::GatedSsmLm spread(config, DType::f32, Device::cpu, 7);
+  const std::int64_t n = config.state, half = n / 2;
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    CAPTURE(l);
+    const std::string name = "blocks." + std::to_string(l) + ".in_proj.bias";
+    const float* b = spread.parameters()[name].data<float>();
+    for (std::int64_t k = 0; k < 4 * n; ++k) {
+      if (k < n || k >= 2 * n) {
+        REQUIRE(b[k] == 0.0f);
+        continue;
+      }
+      const std::int64_t j = (k - n) % half;
+      const double memory = std::pow(10.0, 1.0 + 2.0 * double(j) / double(half - 1));
+      REQUIRE(b[k] == doctest::Approx(std::log(memory - 1)).epsilon(1e-6));
+      REQUIRE(b[k] == b[n + j]);  // the two halves alike
+    }
+    // f = σ(b) = 1 − 1/m at both ends of the spread.
+    CHECK(1 / (1 + std::exp(-double(b[n]))) == doctest::Approx(0.9));
+    CHECK(1 / (1 + std::exp(-double(b[n + half - 1]))) == doctest::Approx(0.999));
+  }
+  // Every other parameter draws the same numbers as with zero biases.
+  for (const auto& spec : spread.parameters().specs()) {
+    if (spec.name.ends_with("in_proj.bias")) continue;
+    CAPTURE(spec.name);
+    const Tensor& a = zero.parameters()[spec.name];
+    const Tensor& b = spread.parameters()[spec.name];
+    CHECK(std::memcmp(a.data<float>(), b.data<float>(), std::size_t(a.numel()) * sizeof(float)) == 0);
+  }
 }
