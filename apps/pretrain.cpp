@@ -14,9 +14,19 @@
 // class probabilities, refreshed at every evaluation) and tokenizer.model (a copy).
 // Exit codes: 0 done; 2 bad configuration or input files; 3 stopped after too many
 // non-finite steps; 130 stopped by SIGINT/SIGTERM after writing a checkpoint; 1 other errors.
+//
+// Data parallel: `mpirun -np G pretrain ...` (or srun) runs G ranks (engine/distributed.h).
+// batch.rows is each rank's share: the loader builds the global batch of G × rows rows
+// (the same on every rank: a pure function of seed, batch index and mixture) and rank r
+// trains on rows [r·rows, (r+1)·rows), so G ranks train as one rank with G × rows rows.
+// Gradients, losses and counts are summed over the ranks; the validation losses of an
+// evaluation are rank 0's, so every rank's policy sees the same numbers and chooses the
+// same mixture (checked). Rank 0 alone prints, logs and writes checkpoints; an error on any
+// rank ends the whole job, naming the rank. CPU only for now (NCCL is not built yet).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -33,6 +43,7 @@
 #include "bandit/mixture_policy.h"
 #include "bandit/policy_checkpoint.h"
 #include "data/token_shard.h"
+#include "engine/distributed.h"
 #include "engine/nvtx.h"
 #include "engine/timer.h"
 #include "kernels/reduce.h"
@@ -120,6 +131,10 @@ Run set_up(const Arguments& arguments) {
   const Device device = parse_device(c.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0, c.source.string(),
                ": run.device = \"cuda\" but no GPU is visible; use --set run.device=cpu");
+  const distributed::World& world = distributed::world();
+  BIRDIE_CHECK(world.size == 1 || device == Device::cpu, c.source.string(), ": ", world.size,
+               " ranks on run.device = \"cuda\": multi-GPU training needs NCCL, which this build does not have "
+               "yet. Run one rank per machine on cuda, or the ranks on the CPU (--set run.device=cpu)");
   fs::create_directories(c.output);
 
   run.grid = objectives::load_objective_grid(c.grid);
@@ -137,7 +152,7 @@ Run set_up(const Arguments& arguments) {
   run.trainer = std::make_unique<apps::Trainer>(
       *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip});
   objectives::LoaderOptions loader_options;
-  loader_options.shape = {c.rows, c.sequence_length, c.min_pack_tokens};
+  loader_options.shape = {c.rows * world.size, c.sequence_length, c.min_pack_tokens};  // the global batch
   loader_options.seed = c.seed;
   loader_options.workers = c.workers;
   run.loader = std::make_unique<objectives::BatchLoader>(train_text, bandit::current_objective_mixture(*run.policy),
@@ -170,9 +185,11 @@ Run set_up(const Arguments& arguments) {
     throw Error(detail::concat(checkpoints.string(), " already holds checkpoints: pass --resume to continue that "
                                "run, or choose another folder with --set run.output=..."));
   }
-  std::ofstream(c.output / "config.toml") << apps::run_config_to_toml(c);
-  // The tokenizer travels with the run, so evaluation finds it beside the checkpoints.
-  fs::copy_file(c.data / "tokenizer.model", c.output / "tokenizer.model", fs::copy_options::overwrite_existing);
+  if (world.rank == 0) {
+    std::ofstream(c.output / "config.toml") << apps::run_config_to_toml(c);
+    // The tokenizer travels with the run, so evaluation finds it beside the checkpoints.
+    fs::copy_file(c.data / "tokenizer.model", c.output / "tokenizer.model", fs::copy_options::overwrite_existing);
+  }
   return run;
 }
 
@@ -181,6 +198,7 @@ bool parameters_finite(model::GatedSsmLm& lm) {
 }
 
 void save(Run& run, std::int64_t step) {
+  if (distributed::world().rank != 0) return;  // the other ranks hold the same state
   BIRDIE_CHECK(parameters_finite(*run.lm), "refusing to write a checkpoint at step ", step,
                ": the parameters are not finite");
   model::TrainingState state;
@@ -234,6 +252,17 @@ void write_plot(const Run& run, const apps::JsonlLog& metrics, const apps::Jsonl
   apps::write_svg_charts(run.config.output / "plot.svg", {losses, mixture});
 }
 
+// FNV-1a over the weights' bits: equal mixtures, equal fingerprints.
+std::uint64_t mixture_fingerprint(const std::vector<double>& weights) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (double w : weights) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &w, sizeof bits);
+    for (int b = 0; b < 64; b += 8) h = (h ^ ((bits >> b) & 0xff)) * 0x100000001b3ull;
+  }
+  return h;
+}
+
 std::string format_duration(double seconds) {
   char buffer[32];
   const long s = std::lround(std::max(0.0, seconds));
@@ -243,8 +272,9 @@ std::string format_duration(double seconds) {
 
 int train(Run& run, std::int64_t stop_after_steps) {
   const apps::RunConfig& c = run.config;
-  apps::JsonlLog metrics(c.output / "metrics.jsonl", run.start_step);
-  apps::JsonlLog evaluations(c.output / "evaluations.jsonl", run.start_step);
+  const distributed::World& world = distributed::world();
+  apps::JsonlLog metrics(c.output / "metrics.jsonl", run.start_step, world.rank == 0);
+  apps::JsonlLog evaluations(c.output / "evaluations.jsonl", run.start_step, world.rank == 0);
   const auto& eval_steps = run.policy->evaluation_steps();
   const double params = double(c.model.parameter_count());
   std::printf("model: %lld parameters (D=%lld N=%lld layers=%lld, bidirectional %s) on %s, computing in %s\n",
@@ -253,12 +283,18 @@ int train(Run& run, std::int64_t stop_after_steps) {
               c.device.c_str(), run.lm->compute_dtype() == DType::bf16 ? "bf16 (fp32 master weights)" : "fp32");
   std::printf("objectives: %s over %zu configurations, %zu evaluations planned; %lld tokens per step\n",
               c.mixture.c_str(), run.policy->configurations().size(), eval_steps.size(),
-              (long long)c.tokens_per_step());
+              (long long)(c.tokens_per_step() * world.size));
+  if (world.size > 1)
+    std::printf("data parallel: %d ranks (%d on this machine), %lld rows each\n", world.size, world.local_size,
+                (long long)c.rows);
 
   // An evaluation's record goes to the log once its policy work is done (at its effect
   // step, or at a checkpoint before it); the loader switches mixtures at the effect step.
   const auto handle = [&](const apps::DeferredPolicy::Update& update) {
-    if (update.switch_mixture) run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
+    if (update.switch_mixture) {
+      distributed::check_same_on_all_ranks(mixture_fingerprint(run.policy->current_mixture()), "the mixture");
+      run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
+    }
     if (!update.record) return;
     const bandit::EvaluationRecord& record = *update.record;
     evaluations.append(bandit::to_json_line(record, run.policy->configurations()));
@@ -271,7 +307,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
     if (c.policy_lag_steps > 0) std::printf(" [policy %.1f s, beside training]", record.seconds);
     std::printf("\n");
     for (const auto& w : record.warnings) std::printf("  warning: %s\n", w.c_str());
-    write_plot(run, metrics, evaluations);
+    if (world.rank == 0) write_plot(run, metrics, evaluations);
   };
 
   apps::install_stop_handlers();
@@ -283,7 +319,11 @@ int train(Run& run, std::int64_t stop_after_steps) {
     std::vector<objectives::PackedBatch> batches;
     {
       BIRDIE_NVTX_RANGE("batches.wait");  // generation runs on the loader's threads
-      for (int k = 0; k < c.accumulation; ++k) batches.push_back(run.loader->next());
+      for (int k = 0; k < c.accumulation; ++k) {
+        const objectives::PackedBatch global = run.loader->next();
+        batches.push_back(world.size == 1 ? global
+                                          : global.rows_slice(world.rank * c.rows, (world.rank + 1) * c.rows));
+      }
     }
     const double lr = c.learning_rate(step);
     const apps::StepResult r = run.trainer->step(batches, lr);
@@ -323,11 +363,12 @@ int train(Run& run, std::int64_t stop_after_steps) {
     if (const auto next = std::lower_bound(eval_steps.begin(), eval_steps.end(), step);
         next != eval_steps.end() && *next == step) {
       BIRDIE_NVTX_RANGE("evaluation");
-      run.deferred->start(step, apps::validation_losses(*run.lm, run.validation),
-                          next + 1 != eval_steps.end() ? *(next + 1) : c.steps);
+      std::vector<double> losses = apps::validation_losses(*run.lm, run.validation);
+      distributed::broadcast(losses);  // rank 0's numbers for every rank's policy
+      run.deferred->start(step, std::move(losses), next + 1 != eval_steps.end() ? *(next + 1) : c.steps);
       handle(run.deferred->after_step(step));  // policy_lag_steps = 0: at once
     }
-    const bool interrupted = apps::stop_requested();
+    const bool interrupted = distributed::any_rank(apps::stop_requested());  // all ranks stop at one step
     const bool job_done = stop_after_steps > 0 && step - run.start_step >= stop_after_steps && step < c.steps;
     if (step % c.checkpoint_every == 0 || step == c.steps || interrupted || job_done) {
       handle({run.deferred->settle(), false});  // a checkpoint holds no running evaluation
@@ -338,9 +379,10 @@ int train(Run& run, std::int64_t stop_after_steps) {
       return interrupted ? 130 : 0;
     }
   }
-  write_plot(run, metrics, evaluations);
+  if (world.rank == 0) write_plot(run, metrics, evaluations);
   std::printf("\ndone: %lld steps, %.0f tokens in %s; last training loss %.4f\n", (long long)c.steps,
-              double(c.steps - run.start_step) * double(c.tokens_per_step()), format_duration(clock.seconds()).c_str(),
+              double(c.steps - run.start_step) * double(c.tokens_per_step() * world.size),
+              format_duration(clock.seconds()).c_str(),
               last_loss);
   std::printf("  metrics      %s\n  evaluations  %s\n  plot         %s\n  checkpoints  %s\n",
               metrics.path().string().c_str(), evaluations.path().string().c_str(),
@@ -350,15 +392,35 @@ int train(Run& run, std::int64_t stop_after_steps) {
 
 }  // namespace
 
+// An error on one rank of several ends every rank (a rank left waiting in a collective
+// would hang), naming the rank that failed.
+int fail(int code, const std::exception& e) {
+  const distributed::World& world = distributed::world();
+  if (world.size == 1) {
+    std::fprintf(stderr, "pretrain: %s\n", e.what());
+    return code;
+  }
+  std::fprintf(stderr, "pretrain (rank %d of %d): %s\n", world.rank, world.size, e.what());
+  std::fflush(stderr);
+  distributed::abort_job(code);
+}
+
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a log file or pipe line by line
+  try {
+    // Only rank 0 prints progress; every rank prints its errors.
+    if (distributed::init(argc, argv).rank != 0 && !std::freopen("/dev/null", "w", stdout))
+      throw Error("cannot silence the progress output of this rank");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pretrain: %s\n", e.what());
+    return 2;
+  }
   const Arguments arguments = parse_arguments(argc, argv);
   Run run;
   try {
     run = set_up(arguments);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pretrain: %s\n", e.what());
-    return 2;
+    return fail(2, e);
   }
   try {
     if (arguments.init_only) {
@@ -371,7 +433,6 @@ int main(int argc, char** argv) {
     }
     return train(run, arguments.stop_after_steps);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "pretrain: %s\n", e.what());
-    return 1;
+    return fail(1, e);
   }
 }

@@ -49,6 +49,9 @@ struct PackedBatch {
   }
   // Appends the rows of `other` (same length).
   void append(const PackedBatch& other);
+  // Rows [begin, end) as a batch of their own (a data-parallel rank's share); stats are
+  // the whole batch's.
+  PackedBatch rows_slice(int begin, int end) const;
 };
 
 }  // namespace birdie::objectives

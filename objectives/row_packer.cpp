@@ -36,6 +36,21 @@ void PackedBatch::append(const PackedBatch& other) {
   stats.merge(other.stats);
 }
 
+PackedBatch PackedBatch::rows_slice(int begin, int end) const {
+  BIRDIE_CHECK(0 <= begin && begin <= end && end <= rows, "PackedBatch::rows_slice: rows [", begin, ", ", end,
+               ") of a batch of ", rows);
+  PackedBatch out;
+  out.rows = end - begin;
+  out.length = length;
+  out.stats = stats;
+  out.batch_index = batch_index;
+  const auto from = static_cast<std::ptrdiff_t>(at(begin, 0)), to = static_cast<std::ptrdiff_t>(at(end, 0));
+  for (auto [a, b] : {std::pair{&tokens, &out.tokens}, {&targets, &out.targets}, {&segment, &out.segment},
+                      {&reset, &out.reset}, {&objective, &out.objective}})
+    b->assign(a->begin() + from, a->begin() + to);
+  return out;
+}
+
 RowPacker::RowPacker(int row_length, int min_pack_tokens, int max_open_rows, int row_limit)
     : row_length_(row_length),
       min_pack_tokens_(min_pack_tokens),

@@ -24,6 +24,7 @@ packages=(
   build-essential cmake pkg-config git
   doctest-dev            # test framework
   libopenblas-dev        # CPU GEMM
+  libopenmpi-dev openmpi-bin  # data-parallel ranks: mpirun, the CPU collectives
   libtomlplusplus-dev    # configs
   nlohmann-json3-dev     # JSON / JSONL
   libzstd-dev            # .jsonl.zst corpora

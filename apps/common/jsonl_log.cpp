@@ -7,7 +7,8 @@
 
 namespace birdie::apps {
 
-JsonlLog::JsonlLog(std::filesystem::path path, std::int64_t keep_through_step) : path_(std::move(path)) {
+JsonlLog::JsonlLog(std::filesystem::path path, std::int64_t keep_through_step, bool write)
+    : path_(std::move(path)), write_(write) {
   if (keep_through_step > 0 && std::filesystem::exists(path_)) {
     std::ifstream in(path_);
     std::string line;
@@ -18,6 +19,7 @@ JsonlLog::JsonlLog(std::filesystem::path path, std::int64_t keep_through_step) :
         lines_.push_back(line);
     }
   }
+  if (!write_) return;
   std::string kept;
   for (const auto& l : lines_) kept += l + "\n";
   model::write_file_atomically(path_, kept);
@@ -27,6 +29,7 @@ JsonlLog::JsonlLog(std::filesystem::path path, std::int64_t keep_through_step) :
 
 void JsonlLog::append(const std::string& json_line) {
   lines_.push_back(json_line);
+  if (!write_) return;
   out_ << json_line << '\n';
   out_.flush();
 }

@@ -14,8 +14,9 @@ namespace birdie::apps {
 class JsonlLog {
  public:
   // Opens for appending; keeps only the lines whose "step" is ≤ keep_through_step
-  // (all lines are dropped when it is 0: a fresh run).
-  JsonlLog(std::filesystem::path path, std::int64_t keep_through_step);
+  // (all lines are dropped when it is 0: a fresh run). With write = false (the ranks of a
+  // data-parallel job other than rank 0) the file is read but never written.
+  JsonlLog(std::filesystem::path path, std::int64_t keep_through_step, bool write = true);
   void append(const std::string& json_line);
   const std::vector<std::string>& lines() const { return lines_; }  // everything in the file
   const std::filesystem::path& path() const { return path_; }
@@ -24,6 +25,7 @@ class JsonlLog {
   std::filesystem::path path_;
   std::vector<std::string> lines_;
   std::ofstream out_;
+  bool write_ = true;
 };
 
 }  // namespace birdie::apps

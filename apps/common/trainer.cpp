@@ -1,8 +1,10 @@
 #include "apps/common/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/tape.h"
+#include "engine/distributed.h"
 #include "engine/nvtx.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/elementwise.h"
@@ -50,6 +52,24 @@ void add_by_objective(const objectives::PackedBatch& batch, std::span<const doub
   }
 }
 
+// Every rank calls the same collectives, whatever its share held: the gradients, then
+// the losses and counts (per objective over the longest list any rank has).
+void reduce_over_ranks(StepResult& result, autograd::ParameterSet& parameters) {
+  BIRDIE_NVTX_RANGE("trainer.all_reduce");
+  distributed::all_reduce_sum(parameters.gradients());
+  const auto objectives = static_cast<std::size_t>(
+      distributed::all_reduce_max(static_cast<std::int64_t>(result.loss_by_objective.size())));
+  result.loss_by_objective.resize(objectives, 0.0);
+  result.count_by_objective.resize(objectives, 0.0);
+  std::vector<double> sums{result.loss};
+  sums.insert(sums.end(), result.loss_by_objective.begin(), result.loss_by_objective.end());
+  sums.insert(sums.end(), result.count_by_objective.begin(), result.count_by_objective.end());
+  distributed::all_reduce_sum(sums);
+  result.loss = sums[0];
+  std::copy_n(sums.begin() + 1, objectives, result.loss_by_objective.begin());
+  std::copy_n(sums.begin() + 1 + std::ptrdiff_t(objectives), objectives, result.count_by_objective.begin());
+}
+
 }  // namespace
 
 Trainer::Trainer(model::GatedSsmLm& lm, const autograd::AdamWConfig& optimizer)
@@ -58,6 +78,11 @@ Trainer::Trainer(model::GatedSsmLm& lm, const autograd::AdamWConfig& optimizer)
 // The device never waits for the host inside a step: targets are counted on the host,
 // each micro-batch's loss is added into a device scalar and its row losses copied into one
 // device buffer, and both are read once, after the last backward pass.
+//
+// Data parallel (engine/distributed.h): each rank passes its share of the global batch.
+// The counted targets are summed over the ranks first, so each rank's loss is its part of
+// the global per-token mean and the gradients summed over the ranks are those of one rank
+// holding every row; AdamW then clips by the global norm, the same on every rank.
 StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches, double lr) {
   BIRDIE_NVTX_RANGE("trainer.step");
   StepResult result;
@@ -68,6 +93,9 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
     result.counted += counted[i];
     positions += static_cast<std::int64_t>(micro_batches[i].targets.size());
   }
+  std::int64_t totals[2] = {result.counted, positions};
+  distributed::all_reduce_sum(totals);
+  const std::int64_t global_counted = totals[0];
   lm_.parameters().zero_grad();
   Tensor step_loss, row_losses;  // [1] and [positions], on the model's device
   std::int64_t offset = 0;
@@ -85,7 +113,7 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
     }();
     // Weight each micro-batch by its share of the counted tokens: the gradient is that of
     // the per-token mean over the whole step.
-    const double weight = double(counted[i]) / double(result.counted);
+    const double weight = double(counted[i]) / double(global_counted);
     const auto ce = lm_.loss(b.tokens, b.targets, b.reset, {counted[i], weight});
     if (!step_loss.defined()) {
       step_loss = Tensor::zeros({1}, ce.loss.dtype(), lm_.device());
@@ -106,6 +134,11 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
                        result);
       offset += static_cast<std::int64_t>(batch.targets.size());
     }
+  }
+  if (distributed::world().size > 1) {
+    reduce_over_ranks(result, lm_.parameters());
+    result.counted = global_counted;
+    result.tokens = totals[1];
   }
   if (!std::isfinite(result.loss)) {
     result.skipped = true;

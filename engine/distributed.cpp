@@ -1,0 +1,170 @@
+#include "engine/distributed.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string_view>
+
+#include "engine/error.h"
+
+#include <omp.h>
+
+#ifdef BIRDIE_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace birdie::distributed {
+
+namespace {
+
+World g_world;
+[[maybe_unused]] bool g_mpi = false;  // this process joined an MPI job
+
+// The world size a launcher announced, or 0 when no launcher started this process.
+int launcher_world_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  // srun --mpi=pmix sets the rank before the size is known from the environment.
+  if (std::getenv("PMIX_RANK") != nullptr) return -1;
+  return 0;
+}
+
+#ifdef BIRDIE_WITH_MPI
+void check(int code, const char* what) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw Error(detail::concat("MPI ", what, " failed: ", std::string_view(text, std::size_t(length))));
+}
+
+void finalize() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+// MPI counts are int: large buffers go in pieces.
+template <class T>
+void all_reduce(T* values, std::int64_t count, MPI_Datatype type, MPI_Op op) {
+  constexpr std::int64_t piece = std::int64_t(1) << 30;
+  for (std::int64_t begin = 0; begin < count; begin += piece) {
+    const int n = int(std::min(piece, count - begin));
+    check(MPI_Allreduce(MPI_IN_PLACE, values + begin, n, type, op, MPI_COMM_WORLD), "all-reduce");
+  }
+}
+#endif
+
+}  // namespace
+
+bool built_with_mpi() {
+#ifdef BIRDIE_WITH_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+const World& init(int& argc, char**& argv) {
+  const int announced = launcher_world_size();
+  if (announced == 0) return g_world;
+#ifdef BIRDIE_WITH_MPI
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    int provided = 0;
+    // Only the main thread calls MPI (loader and policy threads never do).
+    check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "init");
+    std::atexit(finalize);
+  }
+  g_mpi = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &g_world.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &g_world.size);
+  MPI_Comm node;
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_world.rank, MPI_INFO_NULL, &node), "node split");
+  MPI_Comm_rank(node, &g_world.local_rank);
+  MPI_Comm_size(node, &g_world.local_size);
+  MPI_Comm_free(&node);
+  // The ranks of a machine share its cores, and replicated state stays identical only if
+  // every rank computes with the same thread count (a reduction's order follows it).
+  if (std::getenv("OMP_NUM_THREADS") == nullptr)
+    omp_set_num_threads(std::max(1, omp_get_num_procs() / g_world.local_size));
+  // A failing rank must end the job, never leave the others waiting: errors come back as
+  // codes (then an exception, then abort_job) rather than a silent hang.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+#else
+  (void)argc;
+  (void)argv;
+  BIRDIE_CHECK(announced == 1, "a launcher started ", announced > 0 ? std::to_string(announced) : "several",
+               " ranks, but this build has no MPI. Fix: install it (bash scripts/setup.sh installs libopenmpi-dev), "
+               "then rebuild (bash scripts/build.sh)");
+#endif
+  return g_world;
+}
+
+const World& world() { return g_world; }
+
+void all_reduce_sum(const Tensor& values) {
+  if (g_world.size == 1) return;
+  BIRDIE_CHECK(values.is_cpu(), "all_reduce_sum: tensors on ", device_name(values.device()),
+               " reduce through NCCL, which this build does not have yet; multi-rank runs are CPU only");
+#ifdef BIRDIE_WITH_MPI
+  switch (values.dtype()) {
+    case DType::f32: all_reduce(values.data<float>(), values.numel(), MPI_FLOAT, MPI_SUM); return;
+    case DType::f64: all_reduce(values.data<double>(), values.numel(), MPI_DOUBLE, MPI_SUM); return;
+    case DType::i32: all_reduce(values.data<std::int32_t>(), values.numel(), MPI_INT32_T, MPI_SUM); return;
+    default: break;
+  }
+  throw Error(detail::concat("all_reduce_sum: no MPI reduction for ", dtype_name(values.dtype()), " tensors"));
+#endif
+}
+
+void all_reduce_sum(std::span<double> values) {
+  if (g_world.size == 1) return;
+#ifdef BIRDIE_WITH_MPI
+  all_reduce(values.data(), std::int64_t(values.size()), MPI_DOUBLE, MPI_SUM);
+#endif
+}
+
+void all_reduce_sum(std::span<std::int64_t> values) {
+  if (g_world.size == 1) return;
+#ifdef BIRDIE_WITH_MPI
+  all_reduce(values.data(), std::int64_t(values.size()), MPI_INT64_T, MPI_SUM);
+#endif
+}
+
+std::int64_t all_reduce_max(std::int64_t value) {
+  if (g_world.size == 1) return value;
+#ifdef BIRDIE_WITH_MPI
+  all_reduce(&value, 1, MPI_INT64_T, MPI_MAX);
+#endif
+  return value;
+}
+
+bool any_rank(bool flag) { return all_reduce_max(flag ? 1 : 0) != 0; }
+
+void broadcast(std::span<double> values, int root) {
+  if (g_world.size == 1) return;
+#ifdef BIRDIE_WITH_MPI
+  check(MPI_Bcast(values.data(), int(values.size()), MPI_DOUBLE, root, MPI_COMM_WORLD), "broadcast");
+#else
+  (void)root;
+#endif
+}
+
+void check_same_on_all_ranks(std::uint64_t fingerprint, const std::string& what) {
+  if (g_world.size == 1) return;
+  // Two halves of 32 bits, each compared by its minimum and maximum over the ranks.
+  const auto low = std::int64_t(fingerprint & 0xffffffffu), high = std::int64_t(fingerprint >> 32);
+  const bool same = all_reduce_max(low) == -all_reduce_max(-low) && all_reduce_max(high) == -all_reduce_max(-high);
+  BIRDIE_CHECK(same, what, " differs between the ranks (rank ", g_world.rank, " has fingerprint ", fingerprint,
+               "): the replicated state drifted apart. Give every rank the same thread count (OMP_NUM_THREADS)");
+}
+
+void abort_job(int code) {
+#ifdef BIRDIE_WITH_MPI
+  if (g_mpi && g_world.size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::exit(code);
+}
+
+}  // namespace birdie::distributed

@@ -1,0 +1,54 @@
+// The process group of a data-parallel job: one process per device, started by a launcher
+// (`mpirun -np G`, or `srun` under Slurm), joined through MPI. A process started without a
+// launcher is a world of one and never touches MPI, so a plain run behaves as it always has.
+//
+// Collectives: every rank calls them in the same order with the same sizes (a rank that
+// skips one hangs the others until the launcher's timeout, so callers make them
+// unconditional). At world size 1 each is a no-op. CPU tensors and host values reduce
+// through MPI; CUDA tensors will reduce through NCCL (not built yet: a multi-rank run on
+// cuda is refused with a message).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "engine/tensor.h"
+
+namespace birdie::distributed {
+
+struct World {
+  int rank = 0;        // 0 … size−1; rank 0 writes the run's files and prints its progress
+  int size = 1;
+  int local_rank = 0;  // rank among the processes of this machine (selects the GPU)
+  int local_size = 1;
+};
+
+// Joins the launcher's job when one started this process (Open MPI's OMPI_COMM_WORLD_SIZE,
+// PMI_SIZE of MPICH and Slurm's PMI, PMIX_RANK of srun --mpi=pmix), else a world of one.
+// Call once, first thing in main, before any thread starts. Throws when a launcher started
+// several ranks of a build without MPI, naming the fix.
+const World& init(int& argc, char**& argv);
+const World& world();  // after init; a world of one before it
+bool built_with_mpi();
+
+// Sums element-wise over the ranks, in place: the same bits on every rank. CPU tensors of
+// f32, f64 or i32.
+void all_reduce_sum(const Tensor& values);
+void all_reduce_sum(std::span<double> values);
+void all_reduce_sum(std::span<std::int64_t> values);
+std::int64_t all_reduce_max(std::int64_t value);
+// True on every rank when it is true on any (a stop request seen by one rank stops all at
+// the same step).
+bool any_rank(bool flag);
+// Rank `root`'s values replace everyone's.
+void broadcast(std::span<double> values, int root = 0);
+// Throws on every rank, naming the ranks that disagree, unless `fingerprint` is the same on
+// all of them (a check that replicated state has not drifted apart).
+void check_same_on_all_ranks(std::uint64_t fingerprint, const std::string& what);
+
+// Ends every rank of the job with `code` (MPI_Abort), so that no rank waits forever on
+// one that failed; at world size 1, std::exit(code).
+[[noreturn]] void abort_job(int code);
+
+}  // namespace birdie::distributed
