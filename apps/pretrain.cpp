@@ -19,9 +19,9 @@
 // batch.rows is each rank's share: the loader builds the global batch of G × rows rows
 // (the same on every rank: a pure function of seed, batch index and mixture) and rank r
 // trains on rows [r·rows, (r+1)·rows), so G ranks train as one rank with G × rows rows.
-// Gradients, losses and counts are summed over the ranks; the validation losses of an
-// evaluation are rank 0's, so every rank's policy sees the same numbers and chooses the
-// same mixture (checked). Rank 0 alone prints, logs and writes checkpoints; an error on any
+// Gradients, losses and counts are summed over the ranks; an evaluation's validation sets
+// are split over the ranks and their losses gathered, so every rank's policy sees the same
+// numbers and chooses the same mixture (checked). Rank 0 alone prints, logs and writes checkpoints; an error on any
 // rank ends the whole job, naming the rank. CPU only for now (NCCL is not built yet).
 #include <algorithm>
 #include <cmath>
@@ -150,7 +150,7 @@ Run set_up(const Arguments& arguments) {
                                                 apps::compute_dtype(c.precision, device));
   run.lm->set_recompute_blocks(c.recompute_blocks);
   run.trainer = std::make_unique<apps::Trainer>(
-      *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip});
+      *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip, c.zero == 1});
   objectives::LoaderOptions loader_options;
   loader_options.shape = {c.rows * world.size, c.sequence_length, c.min_pack_tokens};  // the global batch
   loader_options.seed = c.seed;
@@ -198,7 +198,10 @@ bool parameters_finite(model::GatedSsmLm& lm) {
 }
 
 void save(Run& run, std::int64_t step) {
-  if (distributed::world().rank != 0) return;  // the other ranks hold the same state
+  // Sharded optimizer state is gathered to rank 0 (every rank takes part), which alone
+  // writes: the same checkpoint as one rank's, resumable on any number of ranks.
+  const autograd::OptimizerState optimizer = run.trainer->optimizer().state();
+  if (distributed::world().rank != 0) return;
   BIRDIE_CHECK(parameters_finite(*run.lm), "refusing to write a checkpoint at step ", step,
                ": the parameters are not finite");
   model::TrainingState state;
@@ -207,8 +210,8 @@ void save(Run& run, std::int64_t step) {
   state.data_position = run.loader->position().serialize();
   bandit::save_policy(*run.policy, state);
   run.deferred->save(state);
-  const fs::path path = model::save_checkpoint(run.config.output / "checkpoints", *run.lm,
-                                               &run.trainer->optimizer(), state, run.config.keep_checkpoints);
+  const fs::path path = model::save_checkpoint(run.config.output / "checkpoints", *run.lm, &optimizer, state,
+                                               run.config.keep_checkpoints);
   std::printf("checkpoint: %s\n", path.string().c_str());
 }
 
@@ -363,9 +366,8 @@ int train(Run& run, std::int64_t stop_after_steps) {
     if (const auto next = std::lower_bound(eval_steps.begin(), eval_steps.end(), step);
         next != eval_steps.end() && *next == step) {
       BIRDIE_NVTX_RANGE("evaluation");
-      std::vector<double> losses = apps::validation_losses(*run.lm, run.validation);
-      distributed::broadcast(losses);  // rank 0's numbers for every rank's policy
-      run.deferred->start(step, std::move(losses), next + 1 != eval_steps.end() ? *(next + 1) : c.steps);
+      run.deferred->start(step, apps::validation_losses(*run.lm, run.validation),
+                          next + 1 != eval_steps.end() ? *(next + 1) : c.steps);
       handle(run.deferred->after_step(step));  // policy_lag_steps = 0: at once
     }
     const bool interrupted = distributed::any_rank(apps::stop_requested());  // all ranks stop at one step

@@ -1,9 +1,16 @@
 // The AdamW optimizer over a ParameterSet's flat buffers: moments in one buffer each,
 // gradient clipping by global norm, one kernel call per step (which also rewrites the
 // bf16 compute copy when the set has one).
+//
+// Over the ranks of a data-parallel job (engine/distributed.h) the gradients are summed by
+// reduce_gradients(). With shard_state (ZeRO-1) each rank keeps the moments of its shard of
+// the flat buffer only, receives only its shard of the summed gradient (reduce-scatter),
+// updates those parameters and all-gathers them: the same update as replicated state, with
+// the moments' memory divided by the number of ranks.
 #pragma once
 
 #include "autograd/parameters.h"
+#include "engine/distributed.h"
 #include "kernels/adamw.h"
 
 namespace birdie::autograd {
@@ -14,6 +21,13 @@ struct AdamWConfig {
   double eps = 1e-8;
   double weight_decay = 0.1;
   double clip_norm = 1.0;  // ≤ 0 disables clipping
+  bool shard_state = false;  // ZeRO-1 over the ranks (a no-op alone)
+};
+
+// What a checkpoint holds of the optimizer: the moments of the whole flat buffer.
+struct OptimizerState {
+  std::int64_t steps = 0;
+  Tensor first_moment, second_moment;
 };
 
 struct StepReport {
@@ -29,18 +43,30 @@ class AdamW {
   // clip_norm (scaled inside the update; the gradient buffer is not modified). A
   // non-finite gradient norm skips the update (and does not advance the step count).
   StepReport step(double lr);
+  // Sums the gradients over the ranks (nothing alone): the whole buffer, or with sharded
+  // state this rank's shard (the rest of its gradient buffer is then not the sum). Every
+  // rank calls it after the backward pass and before step().
+  void reduce_gradients();
 
   std::int64_t steps_taken() const { return steps_; }
+  // This rank's moments (all of them unless sharded).
   Tensor& first_moment() { return m_; }
   Tensor& second_moment() { return v_; }
-  // For restoring a checkpoint: the moments are copied in by the caller.
   void set_steps_taken(std::int64_t steps) { steps_ = steps; }
+  // The whole state for a checkpoint. Sharded, it is a collective: rank 0 receives the
+  // full moments, the other ranks undefined tensors.
+  OptimizerState state() const;
+  // From a checkpoint's whole state (any number of ranks wrote it): keeps this rank's part.
+  void restore(const OptimizerState& state);
 
  private:
   ParameterSet& parameters_;
   AdamWConfig config_;
+  bool sharded() const { return shard_.size() != parameters_.count(); }
   Tensor m_, v_;
-  std::vector<kernels::DecaySegment> segments_;
+  distributed::Range shard_;  // the part of the flat buffer this rank updates
+  Tensor shard_grads_;        // sharded: this rank's part of the summed gradient
+  std::vector<kernels::DecaySegment> segments_;  // relative to the shard
   std::int64_t steps_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "engine/error.h"
 
@@ -132,6 +133,92 @@ void all_reduce_sum(std::span<std::int64_t> values) {
 #endif
 }
 
+Range shard_of(std::int64_t n, int rank, int size) {
+  const std::int64_t base = n / size, extra = n % size;
+  const std::int64_t begin = rank * base + std::min<std::int64_t>(rank, extra);
+  return {begin, begin + base + (rank < extra ? 1 : 0)};
+}
+
+#ifdef BIRDIE_WITH_MPI
+namespace {
+
+MPI_Datatype mpi_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return MPI_FLOAT;
+    case DType::f64: return MPI_DOUBLE;
+    case DType::i32: return MPI_INT32_T;
+    case DType::bf16: return MPI_UINT16_T;  // moved, never summed
+  }
+  return MPI_DATATYPE_NULL;
+}
+
+// Counts and offsets of every rank's shard, in MPI's int (checked).
+struct Layout {
+  std::vector<int> counts, offsets;
+};
+
+Layout layout(std::int64_t n) {
+  BIRDIE_CHECK(n < (std::int64_t(1) << 31), "sharded collectives: ", n, " elements is beyond MPI's int counts");
+  Layout l;
+  for (int r = 0; r < g_world.size; ++r) {
+    const Range range = shard_of(n, r, g_world.size);
+    l.counts.push_back(int(range.size()));
+    l.offsets.push_back(int(range.begin));
+  }
+  return l;
+}
+
+void check_cpu(const Tensor& t, const char* what) {
+  BIRDIE_CHECK(t.is_cpu(), what, ": tensors on ", device_name(t.device()),
+               " go through NCCL, which this build does not have yet; multi-rank runs are CPU only");
+}
+
+}  // namespace
+#endif
+
+void reduce_scatter_sum(const Tensor& full, const Tensor& shard) {
+  if (g_world.size == 1) {
+    if (shard.raw_data() != full.raw_data()) shard.copy_from(full);
+    return;
+  }
+#ifdef BIRDIE_WITH_MPI
+  check_cpu(full, "reduce_scatter_sum");
+  BIRDIE_CHECK(full.dtype() == shard.dtype() && shard.numel() == shard_of(full.numel(), g_world.rank, g_world.size).size(),
+               "reduce_scatter_sum: the shard does not match this rank's part of the buffer");
+  const Layout l = layout(full.numel());
+  check(MPI_Reduce_scatter(full.raw_data(), shard.raw_data(), l.counts.data(), mpi_type(full.dtype()), MPI_SUM,
+                           MPI_COMM_WORLD),
+        "reduce-scatter");
+#endif
+}
+
+void all_gather(const Tensor& full) {
+  if (g_world.size == 1) return;
+#ifdef BIRDIE_WITH_MPI
+  check_cpu(full, "all_gather");
+  const Layout l = layout(full.numel());
+  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, full.raw_data(), l.counts.data(), l.offsets.data(),
+                       mpi_type(full.dtype()), MPI_COMM_WORLD),
+        "all-gather");
+#endif
+}
+
+void gather(const Tensor& shard, const Tensor& full) {
+  if (g_world.size == 1) {
+    if (shard.raw_data() != full.raw_data()) full.copy_from(shard);
+    return;
+  }
+#ifdef BIRDIE_WITH_MPI
+  check_cpu(shard, "gather");
+  const std::int64_t n = all_reduce_max(g_world.rank == 0 ? full.numel() : 0);
+  const Layout l = layout(n);
+  check(MPI_Gatherv(shard.raw_data(), int(shard.numel()), mpi_type(shard.dtype()),
+                    g_world.rank == 0 ? full.raw_data() : nullptr, l.counts.data(), l.offsets.data(),
+                    mpi_type(shard.dtype()), 0, MPI_COMM_WORLD),
+        "gather");
+#endif
+}
+
 std::int64_t all_reduce_max(std::int64_t value) {
   if (g_world.size == 1) return value;
 #ifdef BIRDIE_WITH_MPI
@@ -141,15 +228,6 @@ std::int64_t all_reduce_max(std::int64_t value) {
 }
 
 bool any_rank(bool flag) { return all_reduce_max(flag ? 1 : 0) != 0; }
-
-void broadcast(std::span<double> values, int root) {
-  if (g_world.size == 1) return;
-#ifdef BIRDIE_WITH_MPI
-  check(MPI_Bcast(values.data(), int(values.size()), MPI_DOUBLE, root, MPI_COMM_WORLD), "broadcast");
-#else
-  (void)root;
-#endif
-}
 
 void check_same_on_all_ranks(std::uint64_t fingerprint, const std::string& what) {
   if (g_world.size == 1) return;

@@ -38,11 +38,22 @@ void all_reduce_sum(const Tensor& values);
 void all_reduce_sum(std::span<double> values);
 void all_reduce_sum(std::span<std::int64_t> values);
 std::int64_t all_reduce_max(std::int64_t value);
+// Sharded state (ZeRO-1): n elements split evenly over the ranks, rank r holding
+// [begin, end), the first n % size ranks one element more.
+struct Range {
+  std::int64_t begin = 0, end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+Range shard_of(std::int64_t n, int rank, int size);
+// `full` holds every rank's whole buffer; `shard` receives this rank's shard of their sum.
+void reduce_scatter_sum(const Tensor& full, const Tensor& shard);
+// Every rank's shard of `full` (in place, at its offset) goes to every rank.
+void all_gather(const Tensor& full);
+// Every rank's `shard` into rank 0's `full` (only rank 0 needs `full` defined).
+void gather(const Tensor& shard, const Tensor& full);
 // True on every rank when it is true on any (a stop request seen by one rank stops all at
 // the same step).
 bool any_rank(bool flag);
-// Rank `root`'s values replace everyone's.
-void broadcast(std::span<double> values, int root = 0);
 // Throws on every rank, naming the ranks that disagree, unless `fingerprint` is the same on
 // all of them (a check that replicated state has not drifted apart).
 void check_same_on_all_ranks(std::uint64_t fingerprint, const std::string& what);

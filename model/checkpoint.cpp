@@ -50,7 +50,7 @@ std::string config_mismatch(const GatedSsmConfig& saved, const GatedSsmConfig& c
 
 }  // namespace
 
-fs::path save_checkpoint(const fs::path& directory, GatedSsmLm& lm, autograd::AdamW* optimizer,
+fs::path save_checkpoint(const fs::path& directory, GatedSsmLm& lm, const autograd::OptimizerState* optimizer,
                          const TrainingState& state, int keep_last) {
   fs::create_directories(directory);
   const fs::path final_path = directory / step_folder_name(state.step);
@@ -65,11 +65,11 @@ fs::path save_checkpoint(const fs::path& directory, GatedSsmLm& lm, autograd::Ad
   nlohmann::ordered_json meta;
   meta["step"] = state.step;
   meta["rng"] = {{"seed", state.rng.seed}, {"stream", state.rng.stream}, {"offset", state.rng.offset}};
-  meta["optimizer_steps"] = optimizer ? optimizer->steps_taken() : 0;
+  meta["optimizer_steps"] = optimizer ? optimizer->steps : 0;
   NamedTensors tensors = state.tensors;
   if (optimizer) {
-    tensors.emplace_back("optimizer.first_moment", optimizer->first_moment());
-    tensors.emplace_back("optimizer.second_moment", optimizer->second_moment());
+    tensors.emplace_back("optimizer.first_moment", optimizer->first_moment);
+    tensors.emplace_back("optimizer.second_moment", optimizer->second_moment);
   }
   std::map<std::string, std::string> metadata{{"training", meta.dump()},
                                               {"data_position", state.data_position}};
@@ -145,12 +145,13 @@ TrainingState load_checkpoint(const fs::path& checkpoint, GatedSsmLm& lm, autogr
 
   SafetensorsFile state_file_contents = read_safetensors(checkpoint / state_file);
   TrainingState state;
+  std::int64_t optimizer_steps = 0;
   try {
     const auto meta = nlohmann::json::parse(state_file_contents.metadata.at("training"));
     state.step = meta.at("step").get<std::int64_t>();
     state.rng = {meta.at("rng").at("seed").get<std::uint64_t>(), meta.at("rng").at("stream").get<std::uint64_t>(),
                  meta.at("rng").at("offset").get<std::uint64_t>()};
-    if (optimizer) optimizer->set_steps_taken(meta.at("optimizer_steps").get<std::int64_t>());
+    if (optimizer) optimizer_steps = meta.at("optimizer_steps").get<std::int64_t>();
   } catch (const std::exception& e) {
     throw Error(detail::concat(state_file_contents.path.string(), ": training metadata is missing or "
                                "malformed (", e.what(), ")"));
@@ -163,13 +164,11 @@ TrainingState load_checkpoint(const fs::path& checkpoint, GatedSsmLm& lm, autogr
     state.tensors.emplace_back(name, tensor);
   }
   if (optimizer) {
-    for (auto [name, target] : {std::pair{"optimizer.first_moment", &optimizer->first_moment()},
-                                std::pair{"optimizer.second_moment", &optimizer->second_moment()}}) {
-      const Tensor& stored = state_file_contents.at(name);
-      BIRDIE_CHECK(stored.shape() == target->shape() && stored.dtype() == target->dtype(),
-                   state_file_contents.path.string(), ": ", name, " is ", stored.describe(),
-                   " but the optimizer needs ", target->describe());
-      target->copy_from(stored);
+    try {
+      optimizer->restore({optimizer_steps, state_file_contents.at("optimizer.first_moment"),
+                          state_file_contents.at("optimizer.second_moment")});
+    } catch (const Error& e) {
+      throw Error(detail::concat(state_file_contents.path.string(), ": ", e.what()));
     }
   }
   return state;

@@ -28,9 +28,10 @@ struct TrainingState {
 };
 
 // Saves and keeps the newest `keep_last` complete checkpoints (≤ 0 keeps all). Returns
-// the checkpoint's folder. `optimizer` may be null (weights only).
+// the checkpoint's folder. `optimizer` may be null (weights only); it holds the whole
+// buffer's moments (autograd::AdamW::state(), gathered from the ranks when sharded).
 std::filesystem::path save_checkpoint(const std::filesystem::path& directory, GatedSsmLm& lm,
-                                      autograd::AdamW* optimizer, const TrainingState& state,
+                                      const autograd::OptimizerState* optimizer, const TrainingState& state,
                                       int keep_last);
 
 // The newest complete checkpoint folder in `directory`, if any.

@@ -99,7 +99,8 @@ TEST_CASE("save → load gives bitwise identical logits, optimizer state and tra
   state.data_position = R"({"batch": 17})";
   state.sections["bandit"] = R"({"history": [1, 2]})";
   state.tensors.emplace_back("bandit.critic", Tensor::from_values<float>({1.5f, -2.0f}, {2}));
-  const fs::path saved = model::save_checkpoint(tmp.path, lm, &optimizer, state, 3);
+  const autograd::OptimizerState optimizer_state = optimizer.state();
+  const fs::path saved = model::save_checkpoint(tmp.path, lm, &optimizer_state, state, 3);
   CHECK(saved.filename() == "step_00000003");
   CHECK(fs::exists(saved / "DONE"));
 

@@ -2,7 +2,8 @@
 # Data-parallel pretraining on the CPU, 2 ranks under mpirun (engine/distributed.h):
 #   1. 2 ranks × 2 rows train as 1 rank × 4 rows: the same loss and gradient norm at every
 #      one of 20 steps, within 1e-5 relative (the gradients are summed in another order,
-#      so the bits differ);
+#      so the bits differ), with the optimizer state replicated and sharded (ZeRO-1); a
+#      sharded 2-rank run cut after 8 steps and resumed on 1 rank × 4 rows matches too;
 #   2. Birdie with its evaluations on 2 ranks: the ranks keep choosing the same mixture
 #      (pretrain checks it at every switch), and a run cut after 6 steps and resumed ends
 #      bitwise equal to the uncut one;
@@ -29,26 +30,38 @@ common=(--config configs/tiny-cpu.toml --set "data.path=\"$work/data\"" --set mo
         --set schedule.log_every=1 --set schedule.checkpoint_every=1000 --set optimizer.warmup_steps=2
         --set objectives.validation_samples=1 --set objectives.candidates=32 --set objectives.critic_iterations=5)
 
-echo "== 1 rank x 4 rows against 2 ranks x 2 rows, next-token prediction, 20 steps"
+echo "== 1 rank x 4 rows against 2 ranks x 2 rows (replicated, ZeRO-1, resumed on 1 rank), next-token prediction"
 ntp=("${common[@]}" --set 'objectives.mixture="ntp"' --set schedule.steps=20)
 "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/one\"" --set batch.rows=4 > "$work/one.log"
 "${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/two\"" --set batch.rows=2 > "$work/two.log"
 grep -q "data parallel: 2 ranks" "$work/two.log"
-python3 - "$work/one/metrics.jsonl" "$work/two/metrics.jsonl" <<'PY'
+"${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/zero\"" --set batch.rows=2 --set optimizer.zero=1 \
+  > "$work/zero.log"
+"${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/reshard\"" --set batch.rows=2 --set optimizer.zero=1 \
+  --stop-after-steps 8 > "$work/reshard1.log"
+"$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/reshard\"" --set batch.rows=4 --resume > "$work/reshard2.log"
+compare() {  # compare REFERENCE OTHER WHAT: loss and gradient norm at each of the 20 steps
+  python3 - "$@" <<'PY'
 import json, sys
-one, two = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+one, two = ([json.loads(l) for l in open(p + "/metrics.jsonl")] for p in sys.argv[1:3])
 assert [r["step"] for r in one] == list(range(1, 21)) == [r["step"] for r in two], "20 logged steps each"
 worst = 0.0
 for a, b in zip(one, two):
     for key in ("loss", "grad_norm"):
         rel = abs(a[key] - b[key]) / abs(a[key])
         worst = max(worst, rel)
-        assert rel <= 1e-5, f"step {a['step']}: {key} {a[key]} (1 rank) against {b[key]} (2 ranks)"
-print(f"20 steps: loss {one[0]['loss']:.4f} -> {one[-1]['loss']:.4f}; largest relative difference {worst:.2e}")
+        assert rel <= 1e-5, f"{sys.argv[3]}, step {a['step']}: {key} {a[key]} against {b[key]}"
+print(f"{sys.argv[3]}: loss {one[0]['loss']:.4f} -> {one[-1]['loss']:.4f} over 20 steps; "
+      f"largest relative difference {worst:.2e}")
 PY
+}
+compare "$work/one" "$work/two" "2 ranks x 2 rows against 1 x 4"
+compare "$work/one" "$work/zero" "2 ranks x 2 rows, ZeRO-1, against 1 x 4"
+compare "$work/one" "$work/reshard" "2 ranks, ZeRO-1, cut at step 8 and resumed on 1 rank x 4 rows, against 1 x 4"
 
-echo "== Birdie on 2 ranks: cut after 6 steps and resumed, against uncut (12 steps)"
-birdie=("${common[@]}" --set 'objectives.mixture="birdie"' --set schedule.steps=12 --set batch.rows=2)
+echo "== Birdie on 2 ranks with ZeRO-1: cut after 6 steps and resumed, against uncut (12 steps)"
+birdie=("${common[@]}" --set 'objectives.mixture="birdie"' --set schedule.steps=12 --set batch.rows=2
+        --set optimizer.zero=1)
 "${mpi[@]}" "$apps/pretrain" "${birdie[@]}" --set "run.output=\"$work/uncut\"" > "$work/uncut.log"
 "${mpi[@]}" "$apps/pretrain" "${birdie[@]}" --set "run.output=\"$work/cut\"" --stop-after-steps 6 > "$work/cut1.log"
 "${mpi[@]}" "$apps/pretrain" "${birdie[@]}" --set "run.output=\"$work/cut\"" --resume > "$work/cut2.log"

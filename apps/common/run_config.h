@@ -52,6 +52,7 @@ struct RunConfig {
   double beta2 = 0.95;
   double eps = 1e-8;
   double clip = 1.0;
+  int zero = 0;  // 1: ZeRO-1, the optimizer's moments sharded over the ranks (autograd/adamw.h)
 
   // [batch]
   int sequence_length = 512;

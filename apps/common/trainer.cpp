@@ -54,9 +54,9 @@ void add_by_objective(const objectives::PackedBatch& batch, std::span<const doub
 
 // Every rank calls the same collectives, whatever its share held: the gradients, then
 // the losses and counts (per objective over the longest list any rank has).
-void reduce_over_ranks(StepResult& result, autograd::ParameterSet& parameters) {
+void reduce_over_ranks(StepResult& result, autograd::AdamW& optimizer) {
   BIRDIE_NVTX_RANGE("trainer.all_reduce");
-  distributed::all_reduce_sum(parameters.gradients());
+  optimizer.reduce_gradients();
   const auto objectives = static_cast<std::size_t>(
       distributed::all_reduce_max(static_cast<std::int64_t>(result.loss_by_objective.size())));
   result.loss_by_objective.resize(objectives, 0.0);
@@ -136,7 +136,7 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
     }
   }
   if (distributed::world().size > 1) {
-    reduce_over_ranks(result, lm_.parameters());
+    reduce_over_ranks(result, optimizer_);
     result.counted = global_counted;
     result.tokens = totals[1];
   }
@@ -158,7 +158,9 @@ std::vector<double> validation_losses(const model::GatedSsmLm& lm,
   // Each set's loss is written into its slot on the device; all are read at the end.
   Tensor losses;
   std::vector<bool> empty(sets.size(), false);
+  const distributed::World& world = distributed::world();
   for (std::size_t i = 0; i < sets.size(); ++i) {
+    if (int(i % std::size_t(world.size)) != world.rank) continue;  // another rank's set
     const std::int64_t counted = counted_targets(sets[i].rows, lm.config().vocab);
     if (counted == 0) {
       empty[i] = true;
@@ -173,6 +175,7 @@ std::vector<double> validation_losses(const model::GatedSsmLm& lm,
                                                 : std::vector<double>(sets.size(), 0.0);
   for (std::size_t i = 0; i < sets.size(); ++i)
     if (empty[i]) values[i] = NAN;
+  distributed::all_reduce_sum(values);  // each set's loss from one rank, zeros from the others
   return values;
 }
 

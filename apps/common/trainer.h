@@ -38,7 +38,9 @@ class Trainer {
   autograd::AdamW optimizer_;
 };
 
-// L[i] = mean CE over validation set i's label tokens (no gradients recorded).
+// L[i] = mean CE over validation set i's label tokens (no gradients recorded). On several
+// ranks each computes every world-size-th set and the losses are gathered: every rank
+// returns all of them, the same bits (a set's loss comes from one rank alone).
 std::vector<double> validation_losses(const model::GatedSsmLm& lm,
                                       const std::vector<objectives::ValidationSet>& sets);
 
