@@ -2,8 +2,11 @@
 // fp32 master weights, gradients and AdamW moments in flat buffers, a bf16 compute copy,
 // and per block and token the activations the backward pass reads (bf16), with or
 // without activation recompute per block. An estimate to plan runs, not a measurement.
+// Per rank of a data-parallel job (--ranks G, rows per rank): with --zero 1 each rank keeps
+// the AdamW moments of its 1/G shard and a buffer for its shard of the summed gradient;
+// master weights, gradients and the compute copy stay whole on every rank.
 //
-//   memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G]
+//   memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G] [--ranks G] [--zero 0|1]
 //
 // CONFIG is a model configuration (configs/model/*.toml) or a run configuration.
 #include <cstdio>
@@ -23,27 +26,38 @@ constexpr int scan_chunk = 64;  // tokens per chunk whose boundary state the GPU
 
 int main(int argc, char** argv) try {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr, "usage: memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G]\n");
+    std::fprintf(stderr, "usage: memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G] "
+                         "[--ranks G] [--zero 0|1]\n");
     return 2;
   }
   const auto config = apps::load_model_config(argv[1]);
   double rows = 4, seq = 2048, gpu = 79.0;  // an "80 GB" H100 shows about 79.6 GiB
-  bool recompute = false;
+  double ranks = 1;
+  bool recompute = false, zero = false;
   for (int i = 2; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--recompute") { recompute = true; continue; }
     if (i + 1 >= argc) throw Error("missing value after " + flag);
+    if (flag == "--zero") {
+      const std::string stage = argv[++i];
+      if (stage != "0" && stage != "1") throw Error("--zero needs 0 or 1, got '" + stage + "'");
+      zero = stage == "1";
+      continue;
+    }
     const double value = std::atof(argv[++i]);
     if (!(value > 0)) throw Error(flag + " needs a positive number");
     if (flag == "--rows") rows = value;
     else if (flag == "--seq") seq = value;
     else if (flag == "--gpu-gib") gpu = value;
+    else if (flag == "--ranks") ranks = value;
     else throw Error("unknown option " + flag);
   }
   const double P = double(config.parameter_count()), D = double(config.dim), N = double(config.state);
   const double V = double(config.vocab), L = double(config.layers), tokens = rows * seq;
 
-  const double master = 4 * P, gradients = 4 * P, moments = 8 * P, compute_copy = 2 * P;
+  const double shard = zero ? 1 / ranks : 1;
+  const double master = 4 * P, gradients = 4 * P * (1 + (zero && ranks > 1 ? shard : 0)), moments = 8 * P * shard,
+               compute_copy = 2 * P;
   // Saved per block and token: block input x and normalized u (bf16, D each), the fused
   // projection (bf16, 4N) and the scan output (bf16, N), the norm's 1/rms (fp32), and
   // the scan's chunk-boundary states (fp32, N per chunk).
@@ -58,8 +72,12 @@ int main(int argc, char** argv) try {
 
   std::printf("%s: %.3fB parameters, %g rows x %g tokens = %g tokens per micro-batch%s\n", argv[1], P / 1e9,
               rows, seq, tokens, recompute ? ", recompute per block" : "");
+  if (ranks > 1)
+    std::printf("per rank of %g (%g x %g tokens per micro-batch in all), optimizer state %s\n", ranks, ranks, tokens,
+                zero ? "sharded (ZeRO-1)" : "replicated");
   const std::pair<const char*, double> lines[] = {
-      {"fp32 master weights", master}, {"fp32 gradients", gradients}, {"fp32 AdamW moments", moments},
+      {"fp32 master weights", master}, {"fp32 gradients", gradients},
+      {zero && ranks > 1 ? "fp32 AdamW moments (this shard)" : "fp32 AdamW moments", moments},
       {"bf16 compute copy", compute_copy}, {"saved activations", saved},
       {"backward transient (one block)", transient}, {"logits / dlogits", logits}};
   for (const auto& [what, bytes] : lines) std::printf("  %-32s %8.2f GiB\n", what, bytes / gib);

@@ -228,6 +228,13 @@ refused 'run.precision must be' "$apps/pretrain" "${tiny[@]}" --set run.output="
 
 step "the planning tools read a run configuration and its model configuration alike"
 test "$("$apps/memory_plan" configs/paper-1.4b.toml | tail -1)" = "$("$apps/memory_plan" configs/model/paper.toml | tail -1)"
+step "memory_plan per rank: ZeRO-1 over 8 ranks keeps an eighth of the moments (8P/8 bytes) and a gradient shard"
+python3 - "$("$apps/memory_plan" configs/model/paper.toml | grep moments)" \
+  "$("$apps/memory_plan" configs/model/paper.toml --ranks 8 --zero 1 | grep moments)" <<'PY'
+import sys
+whole, shard = (float(line.split()[-2]) for line in sys.argv[1:3])
+assert abs(shard - whole / 8) < 0.01, (whole, shard)
+PY
 "$apps/step_bench" --model configs/tiny-cpu.toml --rows 1 --seq 128 --steps 1 --warmup 0 --precision bf16
 
 step "end-to-end: all checks passed"
