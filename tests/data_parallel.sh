@@ -7,7 +7,9 @@
 #   2. Birdie with its evaluations on 2 ranks: the ranks keep choosing the same mixture
 #      (pretrain checks it at every switch), and a run cut after 6 steps and resumed ends
 #      bitwise equal to the uncut one;
-#   3. a rank killed mid-run ends the whole job within 60 s, and the launcher names it.
+#   3. SIGINT to the launcher stops every rank at one step with one checkpoint, from which
+#      the run resumes; a rank killed mid-run ends the whole job within 60 s, and the
+#      launcher names it.
 #   tests/data_parallel.sh BUILD_DIR SOURCE_DIR mpi|no-mpi
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -81,15 +83,33 @@ print(f"12 steps and {len(e1)} evaluations, bitwise equal after the cut; decisio
       + ", ".join(d for _, d, _ in e1))
 PY
 
-echo "== a rank killed mid-run ends the job"
-"${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/killed\"" --set batch.rows=2 \
-  --set schedule.steps=100000 > "$work/killed.log" 2>&1 &
+wait_for_step() {  # wait_for_step LOG N: until the run has logged step N (60 s at most)
+  for _ in $(seq 1 120); do
+    grep -q "^step $2/" "$1" 2> /dev/null && return 0
+    sleep 0.5
+  done
+  echo "the 2-rank run did not reach step $2:"; cat "$1"; exit 1
+}
+
+echo "== SIGINT to the job: one checkpoint, then --resume"
+long=("${ntp[@]}" --set batch.rows=2 --set schedule.steps=100000)
+"${mpi[@]}" "$apps/pretrain" "${long[@]}" --set "run.output=\"$work/stopped\"" > "$work/stopped.log" 2>&1 &
 launcher=$!
-for _ in $(seq 1 120); do
-  grep -q "^step 2/" "$work/killed.log" 2> /dev/null && break
-  sleep 0.5
-done
-grep -q "^step 2/" "$work/killed.log" || { echo "the 2-rank run did not start:"; cat "$work/killed.log"; exit 1; }
+wait_for_step "$work/stopped.log" 3
+kill -INT "$launcher"
+wait "$launcher" || true
+grep -q "^stopped at step" "$work/stopped.log" || { echo "no clean stop:"; tail -n 20 "$work/stopped.log"; exit 1; }
+stopped=$(ls "$work/stopped/checkpoints")
+[ "$(echo "$stopped" | wc -l)" -eq 1 ] || { echo "expected one checkpoint, found: $stopped"; exit 1; }
+"${mpi[@]}" "$apps/pretrain" "${long[@]}" --set "run.output=\"$work/stopped\"" --resume --stop-after-steps 2 \
+  > "$work/resumed.log"
+grep -q "resume: continuing from .*$stopped" "$work/resumed.log"
+echo "stopped cleanly at $stopped, resumed from it"
+
+echo "== a rank killed mid-run ends the job"
+"${mpi[@]}" "$apps/pretrain" "${long[@]}" --set "run.output=\"$work/killed\"" > "$work/killed.log" 2>&1 &
+launcher=$!
+wait_for_step "$work/killed.log" 2
 victim=$(pgrep -f "pretrain.*$work/killed" | grep -v "^$launcher$" | tail -n 1)
 kill -9 "$victim"
 start=$SECONDS
