@@ -21,8 +21,9 @@
 // trains on rows [r·rows, (r+1)·rows), so G ranks train as one rank with G × rows rows.
 // Gradients, losses and counts are summed over the ranks; an evaluation's validation sets
 // are split over the ranks and their losses gathered, so every rank's policy sees the same
-// numbers and chooses the same mixture (checked). Rank 0 alone prints, logs and writes checkpoints; an error on any
-// rank ends the whole job, naming the rank. CPU only for now (NCCL is not built yet).
+// numbers and chooses the same mixture (checked). Rank 0 alone prints, logs and writes
+// checkpoints; an error on any rank ends the whole job, naming the rank. On cuda each rank
+// takes its local rank's GPU and the tensors' collectives go through NCCL.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -132,9 +133,10 @@ Run set_up(const Arguments& arguments) {
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0, c.source.string(),
                ": run.device = \"cuda\" but no GPU is visible; use --set run.device=cpu");
   const distributed::World& world = distributed::world();
-  BIRDIE_CHECK(world.size == 1 || device == Device::cpu, c.source.string(), ": ", world.size,
-               " ranks on run.device = \"cuda\": multi-GPU training needs NCCL, which this build does not have "
-               "yet. Run one rank per machine on cuda, or the ranks on the CPU (--set run.device=cpu)");
+  BIRDIE_CHECK(world.size == 1 || device == Device::cpu || distributed::built_with_nccl(), c.source.string(), ": ",
+               world.size, " ranks on run.device = \"cuda\" need NCCL, which this build does not have (it comes "
+               "with the CUDA toolkit: rebuild where nccl.h and libnccl are found), or run the ranks on the CPU "
+               "(--set run.device=cpu)");
   fs::create_directories(c.output);
 
   run.grid = objectives::load_objective_grid(c.grid);

@@ -41,7 +41,7 @@ AdamW::AdamW(ParameterSet& parameters, AdamWConfig config)
 }
 
 void AdamW::reduce_gradients() {
-  if (distributed::world().size == 1) return;
+  if (!distributed::collectives_run()) return;
   BIRDIE_NVTX_RANGE("adamw.reduce_gradients");
   if (sharded()) distributed::reduce_scatter_sum(parameters_.gradients(), shard_grads_);
   else distributed::all_reduce_sum(parameters_.gradients());

@@ -12,6 +12,10 @@
 #ifdef BIRDIE_WITH_MPI
 #include <mpi.h>
 #endif
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#endif
+#include "engine/distributed_nccl.h"
 
 namespace birdie::distributed {
 
@@ -57,6 +61,33 @@ void all_reduce(T* values, std::int64_t count, MPI_Datatype type, MPI_Op op) {
 
 }  // namespace
 
+bool built_with_nccl() {
+#ifdef BIRDIE_WITH_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+static bool nccl_forced() {
+  static const bool forced = [] {
+    const char* value = std::getenv("BIRDIE_NCCL");
+    return value != nullptr && std::string_view(value) == "1";
+  }();
+  return forced && built_with_nccl();
+}
+
+bool collectives_run() { return g_world.size > 1 || nccl_forced(); }
+
+// Whether a tensor's collective goes through NCCL: CUDA tensors whenever collectives run.
+static bool through_nccl(const Tensor& t) {
+  if (t.is_cpu() || !collectives_run()) return false;
+  BIRDIE_CHECK(built_with_nccl(), "collectives on ", device_name(t.device()),
+               " tensors need NCCL, which this build does not have (it comes with the CUDA toolkit: rebuild "
+               "where nccl.h and libnccl are found)");
+  return true;
+}
+
 bool built_with_mpi() {
 #ifdef BIRDIE_WITH_MPI
   return true;
@@ -92,6 +123,10 @@ const World& init(int& argc, char**& argv) {
   // A failing rank must end the job, never leave the others waiting: errors come back as
   // codes (then an exception, then abort_job) rather than a silent hang.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+#ifdef BIRDIE_WITH_CUDA
+  // One GPU per rank: the local rank's (CUDA state is per process, so before any allocation).
+  if (const int gpus = cuda_device_count(); gpus > 0) BIRDIE_CUDA_CHECK(cudaSetDevice(g_world.local_rank % gpus));
+#endif
 #else
   (void)argc;
   (void)argv;
@@ -104,10 +139,18 @@ const World& init(int& argc, char**& argv) {
 
 const World& world() { return g_world; }
 
+#ifndef BIRDIE_WITH_NCCL
+namespace nccl {  // never called: through_nccl() is false in a build without NCCL
+void all_reduce_sum(const Tensor&) {}
+void reduce_scatter_sum(const Tensor&, const Tensor&) {}
+void all_gather(const Tensor&) {}
+void gather(const Tensor&, const Tensor&) {}
+}  // namespace nccl
+#endif
+
 void all_reduce_sum(const Tensor& values) {
+  if (through_nccl(values)) return nccl::all_reduce_sum(values);
   if (g_world.size == 1) return;
-  BIRDIE_CHECK(values.is_cpu(), "all_reduce_sum: tensors on ", device_name(values.device()),
-               " reduce through NCCL, which this build does not have yet; multi-rank runs are CPU only");
 #ifdef BIRDIE_WITH_MPI
   switch (values.dtype()) {
     case DType::f32: all_reduce(values.data<float>(), values.numel(), MPI_FLOAT, MPI_SUM); return;
@@ -168,21 +211,17 @@ Layout layout(std::int64_t n) {
   return l;
 }
 
-void check_cpu(const Tensor& t, const char* what) {
-  BIRDIE_CHECK(t.is_cpu(), what, ": tensors on ", device_name(t.device()),
-               " go through NCCL, which this build does not have yet; multi-rank runs are CPU only");
-}
 
 }  // namespace
 #endif
 
 void reduce_scatter_sum(const Tensor& full, const Tensor& shard) {
+  if (through_nccl(full)) return nccl::reduce_scatter_sum(full, shard);
   if (g_world.size == 1) {
     if (shard.raw_data() != full.raw_data()) shard.copy_from(full);
     return;
   }
 #ifdef BIRDIE_WITH_MPI
-  check_cpu(full, "reduce_scatter_sum");
   BIRDIE_CHECK(full.dtype() == shard.dtype() && shard.numel() == shard_of(full.numel(), g_world.rank, g_world.size).size(),
                "reduce_scatter_sum: the shard does not match this rank's part of the buffer");
   const Layout l = layout(full.numel());
@@ -193,9 +232,9 @@ void reduce_scatter_sum(const Tensor& full, const Tensor& shard) {
 }
 
 void all_gather(const Tensor& full) {
+  if (through_nccl(full)) return nccl::all_gather(full);
   if (g_world.size == 1) return;
 #ifdef BIRDIE_WITH_MPI
-  check_cpu(full, "all_gather");
   const Layout l = layout(full.numel());
   check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, full.raw_data(), l.counts.data(), l.offsets.data(),
                        mpi_type(full.dtype()), MPI_COMM_WORLD),
@@ -204,12 +243,12 @@ void all_gather(const Tensor& full) {
 }
 
 void gather(const Tensor& shard, const Tensor& full) {
+  if (through_nccl(shard)) return nccl::gather(shard, full);
   if (g_world.size == 1) {
     if (shard.raw_data() != full.raw_data()) full.copy_from(shard);
     return;
   }
 #ifdef BIRDIE_WITH_MPI
-  check_cpu(shard, "gather");
   const std::int64_t n = all_reduce_max(g_world.rank == 0 ? full.numel() : 0);
   const Layout l = layout(n);
   check(MPI_Gatherv(shard.raw_data(), int(shard.numel()), mpi_type(shard.dtype()),
@@ -228,6 +267,18 @@ std::int64_t all_reduce_max(std::int64_t value) {
 }
 
 bool any_rank(bool flag) { return all_reduce_max(flag ? 1 : 0) != 0; }
+
+void broadcast_bytes(void* data, std::size_t size, int root) {
+  if (g_world.size == 1) return;
+#ifdef BIRDIE_WITH_MPI
+  BIRDIE_CHECK(size < (std::size_t(1) << 31), "broadcast_bytes: ", size, " bytes is beyond MPI's int counts");
+  check(MPI_Bcast(data, int(size), MPI_BYTE, root, MPI_COMM_WORLD), "broadcast");
+#else
+  (void)data;
+  (void)size;
+  (void)root;
+#endif
+}
 
 void check_same_on_all_ranks(std::uint64_t fingerprint, const std::string& what) {
   if (g_world.size == 1) return;

@@ -5,8 +5,9 @@
 // Collectives: every rank calls them in the same order with the same sizes (a rank that
 // skips one hangs the others until the launcher's timeout, so callers make them
 // unconditional). At world size 1 each is a no-op. CPU tensors and host values reduce
-// through MPI; CUDA tensors will reduce through NCCL (not built yet: a multi-rank run on
-// cuda is refused with a message).
+// through MPI; CUDA tensors through NCCL (engine/distributed_nccl.h), one GPU per rank
+// (the local rank's), also at world size 1 when BIRDIE_NCCL=1 (to check that path on one
+// GPU).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,10 @@ struct World {
 const World& init(int& argc, char**& argv);
 const World& world();  // after init; a world of one before it
 bool built_with_mpi();
+bool built_with_nccl();
+// Whether the collectives do anything: at world size > 1, or at 1 with BIRDIE_NCCL=1 (then
+// CUDA tensors go through a one-rank NCCL communicator).
+bool collectives_run();
 
 // Sums element-wise over the ranks, in place: the same bits on every rank. CPU tensors of
 // f32, f64 or i32.
@@ -57,6 +62,9 @@ bool any_rank(bool flag);
 // Throws on every rank, naming the ranks that disagree, unless `fingerprint` is the same on
 // all of them (a check that replicated state has not drifted apart).
 void check_same_on_all_ranks(std::uint64_t fingerprint, const std::string& what);
+
+// Rank `root`'s bytes to every rank (the NCCL communicator's id).
+void broadcast_bytes(void* data, std::size_t size, int root = 0);
 
 // Ends every rank of the job with `code` (MPI_Abort), so that no rank waits forever on
 // one that failed; at world size 1, std::exit(code).

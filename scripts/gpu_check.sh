@@ -53,6 +53,10 @@
 #                                warp stalls); every kernel of one paper 4x2048 step, timed and
 #                                grouped by family (scripts/ncu_kernel_times.py) against the
 #                                unprofiled step time
+#   nccl           90     30     the data-parallel NCCL path at world size 1: pretrain (tiny model,
+#                                next-token, 10 steps on cuda) with and without BIRDIE_NCCL=1
+#                                (the gradients through a one-rank NCCL all-reduce) must log
+#                                the same losses and gradient norms, bit for bit
 #   experiment    480    300     apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG (default
 #                                configs/experiments/small-gpu.toml; its prepared data carried),
 #                                every arm as its own process at once, then --report-only;
@@ -117,10 +121,10 @@ shopt -s nullglob
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile experiment)
+stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile nccl experiment)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=130
                           [initcheck]=45 [bench]=45 [step_bench]=150 [peers]=240 [pretrain]=5
-                          [profile]=150 [experiment]=480)
+                          [profile]=150 [nccl]=90 [experiment]=480)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
   [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
@@ -133,6 +137,7 @@ declare -A stage_what=(
   [peers]="bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
   [profile]="ncu: the scan kernels' bandwidth and stalls; the paper step's time per kernel family"
   [pretrain]="starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"
+  [nccl]="pretrain tiny on cuda, 10 steps, with and without BIRDIE_NCCL=1: the same losses, bit for bit"
   [experiment]="apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG, every arm at once (one process each), then its report")
 # Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
 peer_targets=(step_bench bench)
@@ -1012,6 +1017,37 @@ pretrain_finish() {
   fi
 }
 
+# The NCCL path of data-parallel training on the one GPU there is: the same run with its
+# collectives through a one-rank NCCL communicator (BIRDIE_NCCL=1) must match the plain one.
+stage_nccl() {
+  built nccl "$build/apps/pretrain" || return 1
+  if [ ! -f "$pretrain_data/manifest.json" ]; then
+    record nccl "-" SKIPPED - "no prepared data in $pretrain_data (prepare_data --corpus fortunes here, and carry it)"
+    return 1
+  fi
+  if ! gpu_visible; then no_gpu_row nccl "BIRDIE_NCCL=1 against plain"; return 0; fi
+  local vocab variant args t0=$SECONDS
+  vocab=$(grep -oE '"vocab_size": *[0-9]+' "$pretrain_data/manifest.json" | grep -oE '[0-9]+$')
+  for variant in plain nccl; do
+    rm -rf "$logs/nccl-$variant"
+    args=(--config "$repo/configs/tiny-cpu.toml" --set 'run.device="cuda"' --set "data.path=\"$pretrain_data\""
+          --set "model.vocab=$vocab" --set "run.output=\"$logs/nccl-$variant\"" --set 'objectives.mixture="ntp"'
+          --set schedule.steps=10 --set schedule.log_every=1)
+    run_step nccl "$variant" "$(cap 40)" "$logs/nccl_$variant.txt" env BIRDIE_NCCL=$([ $variant = nccl ] && echo 1 || echo 0) \
+      "$build/apps/pretrain" "${args[@]}"
+    if [ "$step_rc" -ne 0 ]; then
+      record nccl "$variant" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/nccl_$variant.txt" | cut -c1-160)"
+      return 1
+    fi
+  done
+  if cmp -s <(grep -oE '"(loss|grad_norm)":[^,]+' "$logs/nccl-plain/metrics.jsonl") \
+            <(grep -oE '"(loss|grad_norm)":[^,]+' "$logs/nccl-nccl/metrics.jsonl"); then
+    record nccl "BIRDIE_NCCL=1 against plain" ok $((SECONDS - t0)) "10 steps, the same losses and gradient norms, bit for bit"
+  else
+    record nccl "BIRDIE_NCCL=1 against plain" FAILED $((SECONDS - t0)) "the logged losses or gradient norms differ"
+  fi
+}
+
 # The Birdie comparison (apps/experiment) with every arm as its own process at once: a
 # small model leaves the GPU idle during each arm's evaluations, critic and fine-tuning,
 # so two arms side by side take little longer than one. Arms are independent run folders
@@ -1093,6 +1129,7 @@ for stage in "${run_stages[@]}"; do
     peers) stage_peers ;;
     pretrain) stage_pretrain ;;
     profile) stage_profile ;;
+    nccl) stage_nccl ;;
     experiment) stage_experiment ;;
   esac
 done

@@ -135,7 +135,7 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
       offset += static_cast<std::int64_t>(batch.targets.size());
     }
   }
-  if (distributed::world().size > 1) {
+  if (distributed::collectives_run()) {
     reduce_over_ranks(result, optimizer_);
     result.counted = global_counted;
     result.tokens = totals[1];
