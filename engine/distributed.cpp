@@ -5,9 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/error.h"
-
 #include <omp.h>
+
+#include "engine/distributed_nccl.h"
+#include "engine/error.h"
 
 #ifdef BIRDIE_WITH_MPI
 #include <mpi.h>
@@ -15,7 +16,6 @@
 #ifdef BIRDIE_WITH_CUDA
 #include "engine/cuda_runtime.h"
 #endif
-#include "engine/distributed_nccl.h"
 
 namespace birdie::distributed {
 
@@ -28,9 +28,30 @@ World g_world;
 int launcher_world_size() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
     if (const char* value = std::getenv(name)) return std::atoi(value);
-  // srun --mpi=pmix sets the rank before the size is known from the environment.
-  if (std::getenv("PMIX_RANK") != nullptr) return -1;
+  // srun with PMIx names the rank; its task count is then the job's size. (SLURM_NTASKS
+  // alone also holds inside a batch script that did not start this process through srun.)
+  if (std::getenv("PMIX_RANK") != nullptr) {
+    const char* tasks = std::getenv("SLURM_NTASKS");
+    return tasks != nullptr ? std::atoi(tasks) : -1;
+  }
   return 0;
+}
+
+bool nccl_forced() {
+  static const bool forced = [] {
+    const char* value = std::getenv("BIRDIE_NCCL");
+    return value != nullptr && std::string_view(value) == "1";
+  }();
+  return forced && built_with_nccl();
+}
+
+// Whether a tensor's collective goes through NCCL: CUDA tensors whenever collectives run.
+bool through_nccl(const Tensor& t) {
+  if (t.is_cpu() || !collectives_run()) return false;
+  BIRDIE_CHECK(built_with_nccl(), "collectives on ", device_name(t.device()),
+               " tensors need NCCL, which this build does not have (it comes with the CUDA toolkit: rebuild "
+               "where nccl.h and libnccl are found)");
+  return true;
 }
 
 #ifdef BIRDIE_WITH_MPI
@@ -48,14 +69,41 @@ void finalize() {
   if (!finalized) MPI_Finalize();
 }
 
+MPI_Datatype mpi_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return MPI_FLOAT;
+    case DType::f64: return MPI_DOUBLE;
+    case DType::i32: return MPI_INT32_T;
+    case DType::bf16: return MPI_UINT16_T;  // moved, never summed
+  }
+  return MPI_DATATYPE_NULL;
+}
+
 // MPI counts are int: large buffers go in pieces.
-template <class T>
-void all_reduce(T* values, std::int64_t count, MPI_Datatype type, MPI_Op op) {
+void all_reduce(void* values, std::int64_t count, DType dtype, MPI_Op op) {
   constexpr std::int64_t piece = std::int64_t(1) << 30;
   for (std::int64_t begin = 0; begin < count; begin += piece) {
     const int n = int(std::min(piece, count - begin));
-    check(MPI_Allreduce(MPI_IN_PLACE, values + begin, n, type, op, MPI_COMM_WORLD), "all-reduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, static_cast<char*>(values) + begin * std::int64_t(dtype_size(dtype)), n,
+                        mpi_type(dtype), op, MPI_COMM_WORLD),
+          "all-reduce");
   }
+}
+
+// Counts and offsets of every rank's shard of n elements, in MPI's int (checked).
+struct Layout {
+  std::vector<int> counts, offsets;
+};
+
+Layout layout(std::int64_t n) {
+  BIRDIE_CHECK(n < (std::int64_t(1) << 31), "sharded collectives: ", n, " elements is beyond MPI's int counts");
+  Layout l;
+  for (int r = 0; r < g_world.size; ++r) {
+    const Range range = shard_of(n, r, g_world.size);
+    l.counts.push_back(int(range.size()));
+    l.offsets.push_back(int(range.begin));
+  }
+  return l;
 }
 #endif
 
@@ -67,25 +115,6 @@ bool built_with_nccl() {
 #else
   return false;
 #endif
-}
-
-static bool nccl_forced() {
-  static const bool forced = [] {
-    const char* value = std::getenv("BIRDIE_NCCL");
-    return value != nullptr && std::string_view(value) == "1";
-  }();
-  return forced && built_with_nccl();
-}
-
-bool collectives_run() { return g_world.size > 1 || nccl_forced(); }
-
-// Whether a tensor's collective goes through NCCL: CUDA tensors whenever collectives run.
-static bool through_nccl(const Tensor& t) {
-  if (t.is_cpu() || !collectives_run()) return false;
-  BIRDIE_CHECK(built_with_nccl(), "collectives on ", device_name(t.device()),
-               " tensors need NCCL, which this build does not have (it comes with the CUDA toolkit: rebuild "
-               "where nccl.h and libnccl are found)");
-  return true;
 }
 
 bool built_with_mpi() {
@@ -139,6 +168,8 @@ const World& init(int& argc, char**& argv) {
 
 const World& world() { return g_world; }
 
+bool collectives_run() { return g_world.size > 1 || nccl_forced(); }
+
 #ifndef BIRDIE_WITH_NCCL
 namespace nccl {  // never called: through_nccl() is false in a build without NCCL
 void all_reduce_sum(const Tensor&) {}
@@ -151,28 +182,24 @@ void gather(const Tensor&, const Tensor&) {}
 void all_reduce_sum(const Tensor& values) {
   if (through_nccl(values)) return nccl::all_reduce_sum(values);
   if (g_world.size == 1) return;
+  BIRDIE_CHECK(values.dtype() != DType::bf16, "all_reduce_sum: bf16 tensors are not summed on the CPU");
 #ifdef BIRDIE_WITH_MPI
-  switch (values.dtype()) {
-    case DType::f32: all_reduce(values.data<float>(), values.numel(), MPI_FLOAT, MPI_SUM); return;
-    case DType::f64: all_reduce(values.data<double>(), values.numel(), MPI_DOUBLE, MPI_SUM); return;
-    case DType::i32: all_reduce(values.data<std::int32_t>(), values.numel(), MPI_INT32_T, MPI_SUM); return;
-    default: break;
-  }
-  throw Error(detail::concat("all_reduce_sum: no MPI reduction for ", dtype_name(values.dtype()), " tensors"));
+  all_reduce(values.raw_data(), values.numel(), values.dtype(), MPI_SUM);
 #endif
 }
 
 void all_reduce_sum(std::span<double> values) {
   if (g_world.size == 1) return;
 #ifdef BIRDIE_WITH_MPI
-  all_reduce(values.data(), std::int64_t(values.size()), MPI_DOUBLE, MPI_SUM);
+  all_reduce(values.data(), std::int64_t(values.size()), DType::f64, MPI_SUM);
 #endif
 }
 
 void all_reduce_sum(std::span<std::int64_t> values) {
   if (g_world.size == 1) return;
 #ifdef BIRDIE_WITH_MPI
-  all_reduce(values.data(), std::int64_t(values.size()), MPI_INT64_T, MPI_SUM);
+  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD),
+        "all-reduce");
 #endif
 }
 
@@ -182,39 +209,6 @@ Range shard_of(std::int64_t n, int rank, int size) {
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }
 
-#ifdef BIRDIE_WITH_MPI
-namespace {
-
-MPI_Datatype mpi_type(DType dtype) {
-  switch (dtype) {
-    case DType::f32: return MPI_FLOAT;
-    case DType::f64: return MPI_DOUBLE;
-    case DType::i32: return MPI_INT32_T;
-    case DType::bf16: return MPI_UINT16_T;  // moved, never summed
-  }
-  return MPI_DATATYPE_NULL;
-}
-
-// Counts and offsets of every rank's shard, in MPI's int (checked).
-struct Layout {
-  std::vector<int> counts, offsets;
-};
-
-Layout layout(std::int64_t n) {
-  BIRDIE_CHECK(n < (std::int64_t(1) << 31), "sharded collectives: ", n, " elements is beyond MPI's int counts");
-  Layout l;
-  for (int r = 0; r < g_world.size; ++r) {
-    const Range range = shard_of(n, r, g_world.size);
-    l.counts.push_back(int(range.size()));
-    l.offsets.push_back(int(range.begin));
-  }
-  return l;
-}
-
-
-}  // namespace
-#endif
-
 void reduce_scatter_sum(const Tensor& full, const Tensor& shard) {
   if (through_nccl(full)) return nccl::reduce_scatter_sum(full, shard);
   if (g_world.size == 1) {
@@ -222,7 +216,8 @@ void reduce_scatter_sum(const Tensor& full, const Tensor& shard) {
     return;
   }
 #ifdef BIRDIE_WITH_MPI
-  BIRDIE_CHECK(full.dtype() == shard.dtype() && shard.numel() == shard_of(full.numel(), g_world.rank, g_world.size).size(),
+  BIRDIE_CHECK(full.dtype() == shard.dtype() &&
+                   shard.numel() == shard_of(full.numel(), g_world.rank, g_world.size).size(),
                "reduce_scatter_sum: the shard does not match this rank's part of the buffer");
   const Layout l = layout(full.numel());
   check(MPI_Reduce_scatter(full.raw_data(), shard.raw_data(), l.counts.data(), mpi_type(full.dtype()), MPI_SUM,
@@ -261,7 +256,7 @@ void gather(const Tensor& shard, const Tensor& full) {
 std::int64_t all_reduce_max(std::int64_t value) {
   if (g_world.size == 1) return value;
 #ifdef BIRDIE_WITH_MPI
-  all_reduce(&value, 1, MPI_INT64_T, MPI_MAX);
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD), "all-reduce");
 #endif
   return value;
 }
