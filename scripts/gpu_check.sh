@@ -61,7 +61,7 @@
 #                                configs/experiments/small-gpu.toml; its prepared data carried),
 #                                every arm as its own process at once, then --report-only;
 #                                experiment.txt holds each arm's log and the report
-#   total        1160    660     (~10 minutes expected, the pretrain run hidden behind the
+#   total        1730    990     (~16 minutes expected, the pretrain run hidden behind the
 #                                sanitizers: more than one 10-minute command holds, so a run
 #                                names the stages it needs with --stage, in the order given.
 #                                The whole run is also held to GPU_CHECK_BUDGET = 570 s, so
