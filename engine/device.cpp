@@ -1,6 +1,7 @@
 #include "engine/device.h"
 
 #include <atomic>
+#include <chrono>
 
 #include "engine/cuda_runtime.h"
 #include "engine/error.h"
@@ -17,10 +18,19 @@ Device parse_device(std::string_view name) {
 
 namespace {
 std::atomic<std::uint64_t> waits{0};
+std::atomic<std::int64_t> waited_ns{0};
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 }  // namespace
 
 std::uint64_t host_waits() { return waits.load(std::memory_order_relaxed); }
-void count_host_wait() { waits.fetch_add(1, std::memory_order_relaxed); }
+double host_wait_seconds() { return double(waited_ns.load(std::memory_order_relaxed)) * 1e-9; }
+
+HostWait::HostWait() : start_ns_(now_ns()) { waits.fetch_add(1, std::memory_order_relaxed); }
+HostWait::~HostWait() { waited_ns.fetch_add(now_ns() - start_ns_, std::memory_order_relaxed); }
 
 #ifdef BIRDIE_WITH_CUDA
 namespace {
@@ -40,7 +50,7 @@ int cuda_device_count() {
 }
 void synchronize_device() {
   if (cuda_device_count() == 0) return;
-  count_host_wait();
+  const HostWait wait;
   BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
 }
 #else

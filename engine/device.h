@@ -18,10 +18,22 @@ bool built_with_cuda();
 int cuda_device_count();
 // Blocks until all work queued on the current stream is done (no-op without CUDA).
 void synchronize_device();
-// How often the host has waited for the device since the process started: stream
-// synchronizations, and copies to the host (which wait for their data). A training step
-// should wait once, to read its losses; each wait more empties the device's queue.
+// How often, and how long in all (seconds), the host has waited for the device since the
+// process started: stream synchronizations, and copies to the host (which wait for their
+// data). A training step should wait once, to read its losses; each wait more empties the
+// device's queue.
 std::uint64_t host_waits();
-void count_host_wait();  // by whoever makes the host wait
+double host_wait_seconds();
+// Counts and times one wait, for as long as it lives (by whoever makes the host wait).
+class HostWait {
+ public:
+  HostWait();
+  ~HostWait();
+  HostWait(const HostWait&) = delete;
+  HostWait& operator=(const HostWait&) = delete;
+
+ private:
+  std::int64_t start_ns_;
+};
 
 }  // namespace birdie

@@ -40,7 +40,7 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, current_stream()));
   if (dst_device == Device::cpu) {
-    count_host_wait();
+    const HostWait wait;
     BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
   }
 #else
