@@ -19,6 +19,7 @@
 
 #include "engine/device.h"
 #include "engine/error.h"
+#include "engine/fingerprint.h"
 #include "model/config_file.h"
 #include "model/gated_ssm_lm.h"
 
@@ -34,13 +35,6 @@ double cpu_seconds() {
 
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::uint64_t fnv1a(const Tensor& t) {
-  const auto* p = static_cast<const unsigned char*>(t.raw_data());
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::size_t i = 0; i < t.nbytes(); ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
 }
 
 }  // namespace

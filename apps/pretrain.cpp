@@ -27,7 +27,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -45,6 +44,7 @@
 #include "bandit/policy_checkpoint.h"
 #include "data/token_shard.h"
 #include "engine/distributed.h"
+#include "engine/fingerprint.h"
 #include "engine/nvtx.h"
 #include "engine/timer.h"
 #include "kernels/reduce.h"
@@ -257,17 +257,6 @@ void write_plot(const Run& run, const apps::JsonlLog& metrics, const apps::Jsonl
   apps::write_svg_charts(run.config.output / "plot.svg", {losses, mixture});
 }
 
-// FNV-1a over the weights' bits: equal mixtures, equal fingerprints.
-std::uint64_t mixture_fingerprint(const std::vector<double>& weights) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (double w : weights) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &w, sizeof bits);
-    for (int b = 0; b < 64; b += 8) h = (h ^ ((bits >> b) & 0xff)) * 0x100000001b3ull;
-  }
-  return h;
-}
-
 std::string format_duration(double seconds) {
   char buffer[32];
   const long s = std::lround(std::max(0.0, seconds));
@@ -297,7 +286,8 @@ int train(Run& run, std::int64_t stop_after_steps) {
   // step, or at a checkpoint before it); the loader switches mixtures at the effect step.
   const auto handle = [&](const apps::DeferredPolicy::Update& update) {
     if (update.switch_mixture) {
-      distributed::check_same_on_all_ranks(mixture_fingerprint(run.policy->current_mixture()), "the mixture");
+      const std::vector<double> mixture = run.policy->current_mixture();
+      distributed::check_same_on_all_ranks(fnv1a(mixture.data(), mixture.size() * sizeof(double)), "the mixture");
       run.loader->set_mixture(bandit::current_objective_mixture(*run.policy));
     }
     if (!update.record) return;

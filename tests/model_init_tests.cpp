@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/fingerprint.h"
 #include "engine/random.h"
 #include "model/config_file.h"
 #include "model/gated_ssm_lm.h"
@@ -22,14 +23,7 @@ using namespace birdie;
 
 namespace {
 
-std::uint64_t fnv1a(const void* data, std::size_t bytes) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
-
-std::uint64_t fingerprint(const Tensor& t) { return fnv1a(t.raw_data(), t.nbytes()); }
+std::uint64_t fingerprint(const Tensor& t) { return fnv1a(t); }
 
 std::uint32_t f32_bits(const Tensor& flat, std::int64_t i) {
   std::uint32_t bits;
