@@ -152,7 +152,8 @@ Run set_up(const Arguments& arguments) {
                                                 apps::compute_dtype(c.precision, device));
   run.lm->set_recompute_blocks(c.recompute_blocks);
   run.trainer = std::make_unique<apps::Trainer>(
-      *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip, c.zero == 1});
+      *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip, c.zero == 1,
+                                     std::max<std::int64_t>(1, std::int64_t(c.bucket_mib * (1 << 20) / 4))});
   objectives::LoaderOptions loader_options;
   loader_options.shape = {c.rows * world.size, c.sequence_length, c.min_pack_tokens};  // the global batch
   loader_options.seed = c.seed;

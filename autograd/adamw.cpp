@@ -1,5 +1,6 @@
 #include "autograd/adamw.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/error.h"
@@ -41,10 +42,67 @@ AdamW::AdamW(ParameterSet& parameters, AdamWConfig config)
 }
 
 void AdamW::reduce_gradients() {
+  begin_reduction();
+  finish_reduction();
+}
+
+void AdamW::begin_reduction() {
+  BIRDIE_CHECK(!reducing_, "AdamW::begin_reduction: the previous reduction was not finished");
+  reducing_ = true;
+  gathering_ = {};
+  started_ranges_.clear();
+}
+
+void AdamW::start_bucket(ParameterRange range) {
+  if (range.begin >= range.end) return;
+  started_ranges_.push_back(range);
   if (!distributed::collectives_run()) return;
-  BIRDIE_NVTX_RANGE("adamw.reduce_gradients");
-  if (sharded()) distributed::reduce_scatter_sum(parameters_.gradients(), shard_grads_);
-  else distributed::all_reduce_sum(parameters_.gradients());
+  const Tensor& grads = parameters_.gradients();
+  constexpr std::int64_t piece = std::int64_t(1) << 30;  // MPI's counts are int
+  for (std::int64_t begin = range.begin; begin < range.end; begin += piece) {
+    const std::int64_t end = std::min(range.end, begin + piece);
+    in_flight_.push_back(sharded() ? distributed::reduce_scatter_sum_async(grads, {begin, end}, shard_grads_)
+                                   : distributed::all_reduce_sum_async(grads.slice(begin, end)));
+  }
+}
+
+void AdamW::gradients_final(ParameterRange range) {
+  BIRDIE_CHECK(reducing_, "AdamW::gradients_final outside begin_reduction() … finish_reduction()");
+  BIRDIE_CHECK(0 <= range.begin && range.begin <= range.end && range.end <= parameters_.count(),
+               "AdamW::gradients_final: range [", range.begin, ", ", range.end, ") is outside the ",
+               parameters_.count(), " parameters");
+  // Blocks finish last to first and lie in order in the buffer: each range usually ends
+  // where the one gathered before it begins.
+  if (range.end == gathering_.begin) {
+    gathering_.begin = range.begin;
+  } else {
+    start_bucket(gathering_);
+    gathering_ = range;
+  }
+  if (gathering_.end - gathering_.begin >= config_.bucket_elements) {
+    start_bucket(gathering_);
+    gathering_ = {};
+  }
+  for (auto& pending : in_flight_) pending.progress();
+}
+
+void AdamW::finish_reduction() {
+  BIRDIE_CHECK(reducing_, "AdamW::finish_reduction without begin_reduction()");
+  BIRDIE_NVTX_RANGE("adamw.finish_reduction");
+  reducing_ = false;
+  start_bucket(gathering_);
+  // The ranges no mark covered, in buffer order.
+  std::vector<ParameterRange> covered = started_ranges_;
+  std::sort(covered.begin(), covered.end(), [](auto a, auto b) { return a.begin < b.begin; });
+  std::int64_t at = 0;
+  for (const ParameterRange& r : covered) {
+    BIRDIE_CHECK(r.begin >= at, "AdamW: gradient range [", r.begin, ", ", r.end, ") was marked final twice");
+    start_bucket({at, r.begin});
+    at = r.end;
+  }
+  start_bucket({at, parameters_.count()});
+  for (auto& pending : in_flight_) pending.wait();
+  in_flight_.clear();
 }
 
 StepReport AdamW::step(double lr) {

@@ -9,6 +9,9 @@
 // the moments' memory divided by the number of ranks.
 #pragma once
 
+#include <vector>
+
+#include "autograd/gradients_final.h"
 #include "autograd/parameters.h"
 #include "engine/distributed.h"
 #include "kernels/adamw.h"
@@ -22,6 +25,9 @@ struct AdamWConfig {
   double weight_decay = 0.1;
   double clip_norm = 1.0;  // ≤ 0 disables clipping
   bool shard_state = false;  // ZeRO-1 over the ranks (a no-op alone)
+  // Gradient ranges that become final together are summed over the ranks in one collective
+  // once they reach this many elements (PyTorch DDP's 25 MiB of f32 by default).
+  std::int64_t bucket_elements = std::int64_t(25) << 18;
 };
 
 // What a checkpoint holds of the optimizer: the moments of the whole flat buffer.
@@ -47,6 +53,17 @@ class AdamW {
   // state this rank's shard (the rest of its gradient buffer is then not the sum). Every
   // rank calls it after the backward pass and before step().
   void reduce_gradients();
+  // The same sum in buckets, started while the backward pass runs:
+  //     optimizer.begin_reduction();
+  //     { GradientsFinalListener l([&](ParameterRange r) { optimizer.gradients_final(r); });
+  //       backward(loss); }
+  //     optimizer.finish_reduction();
+  // gradients_final() collects the ranges the model marks (autograd/gradients_final.h) into
+  // buckets and starts each one's collective; finish_reduction() starts the rest of the
+  // buffer (what no mark covered: the embedding, the head) and waits for them all.
+  void begin_reduction();
+  void gradients_final(ParameterRange range);
+  void finish_reduction();
 
   std::int64_t steps_taken() const { return steps_; }
   // This rank's moments (all of them unless sharded).
@@ -68,6 +85,12 @@ class AdamW {
   Tensor shard_grads_;        // sharded: this rank's part of the summed gradient
   std::vector<kernels::DecaySegment> segments_;  // relative to the shard
   std::int64_t steps_ = 0;
+  // The bucketed reduction in progress.
+  bool reducing_ = false;
+  ParameterRange gathering_;                   // final, not yet started (grows downwards)
+  std::vector<ParameterRange> started_ranges_;
+  std::vector<distributed::PendingCollective> in_flight_;
+  void start_bucket(ParameterRange range);
 };
 
 }  // namespace birdie::autograd

@@ -1,5 +1,7 @@
 #include "autograd/parameters.h"
 
+#include <algorithm>
+
 #include "kernels/convert.h"
 
 namespace birdie::autograd {
@@ -38,6 +40,19 @@ std::size_t ParameterSet::index_of(const std::string& name) const {
 const Tensor& ParameterSet::operator[](const std::string& name) const { return tensors_[index_of(name)]; }
 
 std::int64_t ParameterSet::offset_of(const std::string& name) const { return offsets_[index_of(name)]; }
+
+ParameterRange ParameterSet::range_of(const std::string& prefix) const {
+  std::size_t first = specs_.size(), last = 0;
+  for (std::size_t i = 0; i < specs_.size(); ++i)
+    if (specs_[i].name.starts_with(prefix)) {
+      BIRDIE_CHECK(first == specs_.size() || last + 1 == i, "ParameterSet: the parameters named ", prefix,
+                   "* are not contiguous (", specs_[i].name, " comes after others)");
+      first = std::min(first, i);
+      last = i;
+    }
+  BIRDIE_CHECK(first < specs_.size(), "ParameterSet: no parameter is named ", prefix, "*");
+  return {offsets_[first], offsets_[last] + tensors_[last].numel()};
+}
 
 void ParameterSet::add_compute_copy(DType dtype) {
   BIRDIE_CHECK(!has_compute_copy(), "ParameterSet: the compute copy exists already");

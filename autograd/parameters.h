@@ -31,6 +31,11 @@ struct ParameterSpec {
   std::int64_t no_decay_row_end = 0;
 };
 
+// A range [begin, end) of a ParameterSet's flat buffers.
+struct ParameterRange {
+  std::int64_t begin = 0, end = 0;
+};
+
 class ParameterSet {
  public:
   ParameterSet() = default;
@@ -41,6 +46,9 @@ class ParameterSet {
   const std::vector<ParameterSpec>& specs() const { return specs_; }
   const std::vector<Tensor>& tensors() const { return tensors_; }
   std::int64_t offset_of(const std::string& name) const;
+  // Where the parameters whose names start with `prefix` lie ("blocks.3."); throws when
+  // none does or others lie between them.
+  ParameterRange range_of(const std::string& prefix) const;
 
   // Creates the compute copy in `dtype` (bf16) from the current values. Once.
   void add_compute_copy(DType dtype);

@@ -1,12 +1,14 @@
 #include "engine/distributed.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
 
 #include <omp.h>
 
+#include "engine/collective_watchdog.h"
 #include "engine/distributed_nccl.h"
 #include "engine/error.h"
 
@@ -63,6 +65,13 @@ void check(int code, const char* what) {
   throw Error(detail::concat("MPI ", what, " failed: ", std::string_view(text, std::size_t(length))));
 }
 
+// One blocking collective, under the watchdog (engine/collective_watchdog.h).
+template <class Call>
+void collective(const char* what, Call call) {
+  const CollectiveWait waiting(what);
+  check(call(), what);
+}
+
 void finalize() {
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -84,9 +93,8 @@ void all_reduce(void* values, std::int64_t count, DType dtype, MPI_Op op) {
   constexpr std::int64_t piece = std::int64_t(1) << 30;
   for (std::int64_t begin = 0; begin < count; begin += piece) {
     const int n = int(std::min(piece, count - begin));
-    check(MPI_Allreduce(MPI_IN_PLACE, static_cast<char*>(values) + begin * std::int64_t(dtype_size(dtype)), n,
-                        mpi_type(dtype), op, MPI_COMM_WORLD),
-          "all-reduce");
+    collective("all-reduce", [&] { return MPI_Allreduce(MPI_IN_PLACE, static_cast<char*>(values) + begin * std::int64_t(dtype_size(dtype)), n,
+                        mpi_type(dtype), op, MPI_COMM_WORLD); });
   }
 }
 
@@ -152,6 +160,7 @@ const World& init(int& argc, char**& argv) {
   // A failing rank must end the job, never leave the others waiting: errors come back as
   // codes (then an exception, then abort_job) rather than a silent hang.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  if (g_world.size > 1) start_collective_watchdog(g_world.rank, g_world.size);
 #ifdef BIRDIE_WITH_CUDA
   // One GPU per rank: the local rank's (CUDA state is per process, so before any allocation).
   if (const int gpus = cuda_device_count(); gpus > 0) BIRDIE_CUDA_CHECK(cudaSetDevice(g_world.local_rank % gpus));
@@ -173,6 +182,9 @@ bool collectives_run() { return g_world.size > 1 || nccl_forced(); }
 #ifndef BIRDIE_WITH_NCCL
 namespace nccl {  // never called: through_nccl() is false in a build without NCCL
 void all_reduce_sum(const Tensor&) {}
+Started start_all_reduce_sum(const Tensor&) { return nullptr; }
+Started start_reduce_scatter_sum(const Tensor&, Range, const Tensor&) { return nullptr; }
+void finish(Started) {}
 void reduce_scatter_sum(const Tensor&, const Tensor&) {}
 void all_gather(const Tensor&) {}
 void gather(const Tensor&, const Tensor&) {}
@@ -198,8 +210,7 @@ void all_reduce_sum(std::span<double> values) {
 void all_reduce_sum(std::span<std::int64_t> values) {
   if (g_world.size == 1) return;
 #ifdef BIRDIE_WITH_MPI
-  check(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD),
-        "all-reduce");
+  collective("all-reduce", [&] { return MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD); });
 #endif
 }
 
@@ -220,9 +231,8 @@ void reduce_scatter_sum(const Tensor& full, const Tensor& shard) {
                    shard.numel() == shard_of(full.numel(), g_world.rank, g_world.size).size(),
                "reduce_scatter_sum: the shard does not match this rank's part of the buffer");
   const Layout l = layout(full.numel());
-  check(MPI_Reduce_scatter(full.raw_data(), shard.raw_data(), l.counts.data(), mpi_type(full.dtype()), MPI_SUM,
-                           MPI_COMM_WORLD),
-        "reduce-scatter");
+  collective("reduce-scatter", [&] { return MPI_Reduce_scatter(full.raw_data(), shard.raw_data(), l.counts.data(), mpi_type(full.dtype()), MPI_SUM,
+                           MPI_COMM_WORLD); });
 #endif
 }
 
@@ -231,9 +241,8 @@ void all_gather(const Tensor& full) {
   if (g_world.size == 1) return;
 #ifdef BIRDIE_WITH_MPI
   const Layout l = layout(full.numel());
-  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, full.raw_data(), l.counts.data(), l.offsets.data(),
-                       mpi_type(full.dtype()), MPI_COMM_WORLD),
-        "all-gather");
+  collective("all-gather", [&] { return MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, full.raw_data(), l.counts.data(), l.offsets.data(),
+                       mpi_type(full.dtype()), MPI_COMM_WORLD); });
 #endif
 }
 
@@ -246,17 +255,131 @@ void gather(const Tensor& shard, const Tensor& full) {
 #ifdef BIRDIE_WITH_MPI
   const std::int64_t n = all_reduce_max(g_world.rank == 0 ? full.numel() : 0);
   const Layout l = layout(n);
-  check(MPI_Gatherv(shard.raw_data(), int(shard.numel()), mpi_type(shard.dtype()),
+  collective("gather", [&] { return MPI_Gatherv(shard.raw_data(), int(shard.numel()), mpi_type(shard.dtype()),
                     g_world.rank == 0 ? full.raw_data() : nullptr, l.counts.data(), l.offsets.data(),
-                    mpi_type(shard.dtype()), 0, MPI_COMM_WORLD),
-        "gather");
+                    mpi_type(shard.dtype()), 0, MPI_COMM_WORLD); });
 #endif
+}
+
+struct PendingCollective::State {
+#ifdef BIRDIE_WITH_MPI
+  std::vector<MPI_Request> requests;
+  std::vector<int> counts;  // read by MPI until the collective ends
+#endif
+  const char* what = "";
+  nccl::Started nccl;       // the NCCL collective's, when it went through NCCL
+};
+
+PendingCollective::PendingCollective() = default;
+PendingCollective::PendingCollective(PendingCollective&&) noexcept = default;
+PendingCollective& PendingCollective::operator=(PendingCollective&& other) noexcept {
+  if (this != &other) {
+    if (state_) wait();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+PendingCollective::~PendingCollective() {
+  if (!state_) return;
+  try {
+    wait();
+  } catch (const std::exception& e) {  // a destructor may not throw: the job is ending anyway
+    std::fprintf(stderr, "rank %d: a collective failed while it was abandoned: %s\n", g_world.rank, e.what());
+  }
+}
+
+void PendingCollective::wait() {
+  if (!state_) return;
+  const std::unique_ptr<State> state = std::move(state_);
+  if (state->nccl) return nccl::finish(state->nccl);
+#ifdef BIRDIE_WITH_MPI
+  if (!state->requests.empty())
+    collective(state->what, [&] {
+      return MPI_Waitall(int(state->requests.size()), state->requests.data(), MPI_STATUSES_IGNORE);
+    });
+#endif
+}
+
+void PendingCollective::progress() {
+#ifdef BIRDIE_WITH_MPI
+  if (!state_ || state_->requests.empty()) return;
+  int done = 0;
+  check(MPI_Testall(int(state_->requests.size()), state_->requests.data(), &done, MPI_STATUSES_IGNORE),
+        "test of a non-blocking collective");
+#endif
+}
+
+PendingCollective all_reduce_sum_async(const Tensor& values) {
+  PendingCollective pending;
+  if (through_nccl(values)) {
+    pending.state_ = std::make_unique<PendingCollective::State>();
+    pending.state_->nccl = nccl::start_all_reduce_sum(values);
+    return pending;
+  }
+  if (g_world.size == 1) return pending;
+  BIRDIE_CHECK(values.dtype() != DType::bf16, "all_reduce_sum_async: bf16 tensors are not summed on the CPU");
+#ifdef BIRDIE_WITH_MPI
+  pending.state_ = std::make_unique<PendingCollective::State>();
+  pending.state_->what = "all-reduce (started during the backward pass)";
+  constexpr std::int64_t piece = std::int64_t(1) << 30;  // MPI counts are int
+  const std::int64_t count = values.numel();
+  for (std::int64_t begin = 0; begin < count; begin += piece) {
+    MPI_Request request;
+    check(MPI_Iallreduce(MPI_IN_PLACE, static_cast<char*>(values.raw_data()) + begin * std::int64_t(dtype_size(values.dtype())),
+                         int(std::min(piece, count - begin)), mpi_type(values.dtype()), MPI_SUM, MPI_COMM_WORLD, &request),
+          "non-blocking all-reduce");
+    pending.state_->requests.push_back(request);
+  }
+#endif
+  return pending;
+}
+
+PendingCollective reduce_scatter_sum_async(const Tensor& full, Range bucket, const Tensor& shard) {
+  BIRDIE_CHECK(full.dtype() == shard.dtype() && bucket.begin >= 0 && bucket.begin <= bucket.end &&
+                   bucket.end <= full.numel() &&
+                   shard.numel() == shard_of(full.numel(), g_world.rank, g_world.size).size(),
+               "reduce_scatter_sum_async: the bucket or the shard does not match the buffer ", full.describe());
+  PendingCollective pending;
+  if (through_nccl(full)) {
+    pending.state_ = std::make_unique<PendingCollective::State>();
+    pending.state_->nccl = nccl::start_reduce_scatter_sum(full, bucket, shard);
+    return pending;
+  }
+  const Range mine = shard_of(full.numel(), g_world.rank, g_world.size);
+  const std::int64_t begin = std::max(bucket.begin, mine.begin), end = std::min(bucket.end, mine.end);
+  if (g_world.size == 1) {
+    if (shard.raw_data() != full.raw_data() && begin < end)
+      shard.slice(begin - mine.begin, end - mine.begin).copy_from(full.slice(begin, end));
+    return pending;
+  }
+#ifdef BIRDIE_WITH_MPI
+  BIRDIE_CHECK(bucket.size() < (std::int64_t(1) << 31), "reduce_scatter_sum_async: a bucket of ", bucket.size(),
+               " elements is beyond MPI's int counts");
+  pending.state_ = std::make_unique<PendingCollective::State>();
+  pending.state_->what = "reduce-scatter (started during the backward pass)";
+  auto& counts = pending.state_->counts;
+  // Each rank's part of the bucket: its shard's overlap with it, in rank order (the
+  // shards tile the buffer in rank order, so the parts tile the bucket).
+  for (int r = 0; r < g_world.size; ++r) {
+    const Range shard_r = shard_of(full.numel(), r, g_world.size);
+    counts.push_back(int(std::max<std::int64_t>(0, std::min(bucket.end, shard_r.end) - std::max(bucket.begin, shard_r.begin))));
+  }
+  const std::size_t element = dtype_size(full.dtype());
+  char* receive = static_cast<char*>(shard.raw_data()) + std::max<std::int64_t>(0, begin - mine.begin) * std::int64_t(element);
+  MPI_Request request;
+  check(MPI_Ireduce_scatter(static_cast<char*>(full.raw_data()) + bucket.begin * std::int64_t(element), receive,
+                            counts.data(), mpi_type(full.dtype()), MPI_SUM, MPI_COMM_WORLD, &request),
+        "non-blocking reduce-scatter");
+  pending.state_->requests.push_back(request);
+#endif
+  return pending;
 }
 
 std::int64_t all_reduce_max(std::int64_t value) {
   if (g_world.size == 1) return value;
 #ifdef BIRDIE_WITH_MPI
-  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD), "all-reduce");
+  collective("all-reduce", [&] { return MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD); });
 #endif
   return value;
 }
@@ -267,7 +390,7 @@ void broadcast_bytes(void* data, std::size_t size, int root) {
   if (g_world.size == 1) return;
 #ifdef BIRDIE_WITH_MPI
   BIRDIE_CHECK(size < (std::size_t(1) << 31), "broadcast_bytes: ", size, " bytes is beyond MPI's int counts");
-  check(MPI_Bcast(data, int(size), MPI_BYTE, root, MPI_COMM_WORLD), "broadcast");
+  collective("broadcast", [&] { return MPI_Bcast(data, int(size), MPI_BYTE, root, MPI_COMM_WORLD); });
 #else
   (void)data;
   (void)size;

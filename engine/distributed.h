@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -56,6 +57,37 @@ void reduce_scatter_sum(const Tensor& full, const Tensor& shard);
 void all_gather(const Tensor& full);
 // Every rank's `shard` into rank 0's `full` (only rank 0 needs `full` defined).
 void gather(const Tensor& shard, const Tensor& full);
+// Collectives that overlap other work (the gradient reduction of one block with the
+// backward pass of the blocks before it): started now, finished by wait(), which every rank
+// calls. Ranks start them in the same order, like the blocking ones. On the CPU they are
+// MPI's non-blocking collectives; on CUDA tensors NCCL's, on a communication stream that
+// waits for the work already queued on the current stream (the gradient being complete),
+// and wait() makes the current stream wait for the collective.
+class PendingCollective {
+ public:
+  PendingCollective();
+  ~PendingCollective();  // waits, if wait() was not called
+  PendingCollective(PendingCollective&&) noexcept;
+  PendingCollective& operator=(PendingCollective&&) noexcept;
+  void wait();
+  // Lets MPI advance the collective (its non-blocking collectives move only inside MPI
+  // calls); never blocks.
+  void progress();
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+  friend PendingCollective all_reduce_sum_async(const Tensor&);
+  friend PendingCollective reduce_scatter_sum_async(const Tensor&, Range, const Tensor&);
+};
+// all_reduce_sum, started.
+PendingCollective all_reduce_sum_async(const Tensor& values);
+// The part `bucket` of reduce_scatter_sum(full, shard): every rank's elements of `full` in
+// `bucket` are summed, and this rank receives those that fall in its shard
+// (shard_of(full.numel(), rank, size)) at their place in `shard`.
+PendingCollective reduce_scatter_sum_async(const Tensor& full, Range bucket, const Tensor& shard);
+
 // True on every rank when it is true on any (a stop request seen by one rank stops all at
 // the same step).
 bool any_rank(bool flag);

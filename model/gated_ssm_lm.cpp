@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "autograd/gradients_final.h"
 #include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/nvtx.h"
@@ -30,8 +31,10 @@ GatedSsmLm::GatedSsmLm(const GatedSsmConfig& config, DType dtype, Device device,
   RandomGenerator rng(seed);
   initialize_parameters(parameters_, config_.layers, rng, config_.forget_init);
   if (compute_dtype != dtype) parameters_.add_compute_copy(compute_dtype);
-  for (std::int64_t l = 0; l < config_.layers; ++l)
+  for (std::int64_t l = 0; l < config_.layers; ++l) {
     blocks_.push_back(gated_ssm_block_weights(parameters_, block_prefix(l)));
+    block_ranges_.push_back(parameters_.range_of(block_prefix(l)));
+  }
 }
 
 Tensor GatedSsmLm::embed(const Tensor& tokens) const {
@@ -61,6 +64,10 @@ Tensor GatedSsmLm::logits(const Tensor& tokens, const Tensor& reset) const {
   check_shape(reset, tokens.shape(), "GatedSsmLm reset mask");
   Tensor x = embed(tokens);
   for (std::int64_t l = 0; l < config_.layers; ++l) {
+    // Block l's parameters are used by nothing recorded before its input: once the backward
+    // pass is back here their gradients are final, and a data-parallel step can start
+    // summing them over the ranks while the earlier blocks run (autograd/adamw.h).
+    x = autograd::mark_gradients_final(x, block_ranges_[l]);
     // The region is opened inside the function, so a recomputed block's nodes carry it too.
     auto block = [this, l, &reset](const std::vector<Tensor>& in) {
       autograd::RegionScope region("block " + std::to_string(l));

@@ -64,6 +64,7 @@ class GatedSsmLm {
   GatedSsmConfig config_;
   autograd::ParameterSet parameters_;
   std::vector<GatedSsmBlockWeights> blocks_;
+  std::vector<autograd::ParameterRange> block_ranges_;  // each block's part of the flat buffers
   bool recompute_blocks_ = false;
 };
 

@@ -190,3 +190,20 @@ TEST_CASE("AdamW optimizer: clips, updates, and skips a non-finite step") {
   CHECK(optimizer.steps_taken() == 1);
   CHECK(params["w"].item(0) == doctest::Approx(0.9));
 }
+
+TEST_CASE("AdamW's bucketed reduction covers the buffer once, whatever was marked") {
+  ag::ParameterSet params({{"a", {4}, true}, {"b", {6}, true}, {"c", {5}, true}}, DType::f32, Device::cpu);
+  ag::AdamW optimizer(params, {});
+  // Alone (world size 1) nothing is summed, but the bookkeeping runs as on several ranks.
+  optimizer.begin_reduction();
+  optimizer.gradients_final({10, 15});
+  optimizer.gradients_final({4, 10});
+  CHECK_NOTHROW(optimizer.finish_reduction());
+  optimizer.begin_reduction();
+  optimizer.gradients_final({4, 10});
+  optimizer.gradients_final({4, 10});
+  CHECK_THROWS_WITH_AS(optimizer.finish_reduction(), doctest::Contains("marked final twice"), Error);
+  optimizer.begin_reduction();
+  CHECK_THROWS_WITH_AS(optimizer.gradients_final({10, 16}), doctest::Contains("outside the 15 parameters"), Error);
+  CHECK_THROWS_WITH_AS(optimizer.begin_reduction(), doctest::Contains("was not finished"), Error);
+}

@@ -2,14 +2,16 @@
 # Data-parallel pretraining on the CPU, 2 ranks under mpirun (engine/distributed.h):
 #   1. 2 ranks × 2 rows train as 1 rank × 4 rows: the same loss and gradient norm at every
 #      one of 20 steps, within 1e-5 relative (the gradients are summed in another order,
-#      so the bits differ), with the optimizer state replicated and sharded (ZeRO-1); a
+#      so the bits differ), with the optimizer state replicated and sharded (ZeRO-1), the
+#      gradients summed in one bucket or one per block (optimizer.bucket_mib); a
 #      sharded 2-rank run cut after 8 steps and resumed on 1 rank × 4 rows matches too;
 #   2. Birdie with its evaluations on 2 ranks: the ranks keep choosing the same mixture
 #      (pretrain checks it at every switch), and a run cut after 6 steps and resumed ends
 #      bitwise equal to the uncut one;
 #   3. SIGINT to the launcher stops every rank at one step with one checkpoint, from which
 #      the run resumes; a rank killed mid-run ends the whole job within 60 s, and the
-#      launcher names it.
+#      launcher names it; a rank stopped mid-run (SIGSTOP) makes another end the job after
+#      BIRDIE_COLLECTIVE_TIMEOUT seconds, naming the collective it waited in.
 #   tests/data_parallel.sh BUILD_DIR SOURCE_DIR mpi|no-mpi
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -39,6 +41,12 @@ ntp=("${common[@]}" --set 'objectives.mixture="ntp"' --set schedule.steps=20)
 grep -q "data parallel: 2 ranks" "$work/two.log"
 "${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/zero\"" --set batch.rows=2 --set optimizer.zero=1 \
   > "$work/zero.log"
+# Buckets of 0.01 MiB: every block's gradients summed on their own while the backward pass
+# goes on to the blocks before it.
+"${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/buckets\"" --set batch.rows=2 \
+  --set optimizer.bucket_mib=0.01 > "$work/buckets.log"
+"${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/zero-buckets\"" --set batch.rows=2 \
+  --set optimizer.zero=1 --set optimizer.bucket_mib=0.01 > "$work/zero-buckets.log"
 "${mpi[@]}" "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/reshard\"" --set batch.rows=2 --set optimizer.zero=1 \
   --stop-after-steps 8 > "$work/reshard1.log"
 "$apps/pretrain" "${ntp[@]}" --set "run.output=\"$work/reshard\"" --set batch.rows=4 --resume > "$work/reshard2.log"
@@ -59,6 +67,8 @@ PY
 }
 compare "$work/one" "$work/two" "2 ranks x 2 rows against 1 x 4"
 compare "$work/one" "$work/zero" "2 ranks x 2 rows, ZeRO-1, against 1 x 4"
+compare "$work/one" "$work/buckets" "2 ranks x 2 rows, a bucket per block, against 1 x 4"
+compare "$work/one" "$work/zero-buckets" "2 ranks x 2 rows, ZeRO-1 and a bucket per block, against 1 x 4"
 compare "$work/one" "$work/reshard" "2 ranks, ZeRO-1, cut at step 8 and resumed on 1 rank x 4 rows, against 1 x 4"
 
 echo "== Birdie on 2 ranks with ZeRO-1: cut after 6 steps and resumed, against uncut (12 steps)"
@@ -119,4 +129,19 @@ wait "$launcher" || status=$?
 [ "$status" -ne 0 ] || { echo "the job exited 0 after a rank was killed"; exit 1; }
 grep -iE "rank [0-9]+|process rank" "$work/killed.log" | head -n 2
 echo "the job ended $((SECONDS - start)) s after rank process $victim was killed (exit status $status)"
+echo "== a rank that stops answering ends the job after BIRDIE_COLLECTIVE_TIMEOUT"
+BIRDIE_COLLECTIVE_TIMEOUT=3 "${mpi[@]}" -x BIRDIE_COLLECTIVE_TIMEOUT "$apps/pretrain" "${long[@]}" \
+  --set "run.output=\"$work/hung\"" > "$work/hung.log" 2>&1 &
+launcher=$!
+wait_for_step "$work/hung.log" 2
+victim=$(pgrep -f "pretrain.*$work/hung" | grep -v "^$launcher$" | tail -n 1)
+kill -STOP "$victim"
+start=$SECONDS
+status=0
+timeout 60 tail --pid="$launcher" -f /dev/null || { echo "the job still runs 60 s after a rank stopped"; kill -9 "$launcher"; kill -9 "$victim"; exit 1; }
+wait "$launcher" || status=$?
+kill -9 "$victim" 2> /dev/null || true
+[ "$status" -ne 0 ] || { echo "the job exited 0 after a rank stopped"; exit 1; }
+grep -m 1 "has waited" "$work/hung.log" || { echo "no rank reported the wait:"; tail -n 20 "$work/hung.log"; exit 1; }
+echo "the job ended $((SECONDS - start)) s after rank process $victim was stopped (exit status $status)"
 echo "data parallel: all checks passed"

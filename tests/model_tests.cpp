@@ -2,8 +2,10 @@
 // a finite-difference gradient check of a whole tiny model in f64.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "autograd/gradients_final.h"
 #include "model/gated_ssm_lm.h"
 #include "support/test_util.h"
 
@@ -117,6 +119,49 @@ TEST_CASE("activation recompute per block gives the same gradients with a shorte
   for (std::size_t i = 0; i < gradients[0].size(); ++i)
     worst = std::max(worst, std::abs(gradients[0][i] - gradients[1][i]));
   CHECK(worst == 0.0);
+}
+
+TEST_CASE("each block's gradients are final when the backward pass marks them, with and without recompute") {
+  model::GatedSsmConfig config{9, 4, 6, 3};
+  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
+  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
+  for (int recompute : {0, 1}) {
+    CAPTURE(recompute);
+    model::GatedSsmLm lm(config, DType::f64, Device::cpu, 5);
+    lm.set_recompute_blocks(recompute == 1);
+    lm.parameters().zero_grad();
+    struct Mark {
+      autograd::ParameterRange range;
+      std::vector<double> gradient;  // the range's gradient when it was marked
+    };
+    std::vector<Mark> marks;
+    Tensor loss = lm.loss(tokens, targets, reset).loss;
+    {
+      const autograd::GradientsFinalListener listener([&](autograd::ParameterRange r) {
+        marks.push_back({r, lm.parameters().gradients().slice(r.begin, r.end).to_vector<double>()});
+      });
+      autograd::backward(loss);
+    }
+    // One mark per block, last block first, each exactly that block's parameters ...
+    REQUIRE(marks.size() == 3);
+    for (std::int64_t l = 0; l < 3; ++l) {
+      const auto expected = lm.parameters().range_of("blocks." + std::to_string(l) + ".");
+      CHECK(marks[2 - l].range.begin == expected.begin);
+      CHECK(marks[2 - l].range.end == expected.end);
+    }
+    // ... whose gradient did not change afterwards (and was not still zero).
+    for (const Mark& m : marks) {
+      CHECK(m.gradient == lm.parameters().gradients().slice(m.range.begin, m.range.end).to_vector<double>());
+      CHECK(std::any_of(m.gradient.begin(), m.gradient.end(), [](double g) { return g != 0; }));
+    }
+  }
+  // No listener, no marks: the pass is unchanged.
+  model::GatedSsmLm lm(config, DType::f64, Device::cpu, 5);
+  autograd::backward(lm.loss(tokens, targets, reset).loss);
+  CHECK(lm.parameters().range_of("embedding.").begin == 0);
+  CHECK_THROWS_WITH_AS(lm.parameters().range_of("blocks.7."), doctest::Contains("no parameter is named blocks.7.*"),
+                       Error);
 }
 
 namespace {

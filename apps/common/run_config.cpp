@@ -21,7 +21,7 @@ const std::map<std::string, std::set<std::string>> known_keys{
     {"model", {"vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "forget_init",
                "recompute_blocks"}},
     {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations", "policy_lag_steps"}},
-    {"optimizer", {"lr", "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "clip", "zero"}},
+    {"optimizer", {"lr", "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "clip", "zero", "bucket_mib"}},
     {"batch", {"sequence_length", "rows", "accumulation", "min_pack_tokens", "workers"}},
     {"schedule", {"steps", "log_every", "checkpoint_every", "keep_checkpoints", "max_bad_steps"}},
 };
@@ -153,6 +153,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   optimizer.read("eps", c.eps);
   optimizer.read("clip", c.clip);
   optimizer.read("zero", c.zero);
+  optimizer.read("bucket_mib", c.bucket_mib);
   batch.read("sequence_length", c.sequence_length);
   batch.read("rows", c.rows);
   batch.read("accumulation", c.accumulation);
@@ -174,6 +175,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   require(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1, "optimizer.min_lr_ratio", "must be in [0, 1]");
   require(c.warmup_steps >= 0, "optimizer.warmup_steps", "must not be negative");
   require(c.zero == 0 || c.zero == 1, "optimizer.zero", "must be 0 (replicated optimizer state) or 1 (ZeRO-1)");
+  require(c.bucket_mib > 0, "optimizer.bucket_mib", "must be positive (MiB of gradients summed over the ranks at once)");
   require(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, "optimizer.beta1/beta2", "must be in [0, 1)");
   require(c.sequence_length >= 16, "batch.sequence_length", "must be at least 16");
   require(c.rows >= 1 && c.accumulation >= 1 && c.workers >= 1, "batch.rows/accumulation/workers", "must be ≥ 1");
@@ -222,7 +224,7 @@ std::string run_config_to_toml(const RunConfig& c) {
       << "\npolicy_lag_steps = " << c.policy_lag_steps
       << "\n\n[optimizer]\nlr = " << c.lr << "\nmin_lr_ratio = " << c.min_lr_ratio << "\nwarmup_steps = "
       << c.warmup_steps << "\nweight_decay = " << c.weight_decay << "\nbeta1 = " << c.beta1 << "\nbeta2 = " << c.beta2
-      << "\neps = " << c.eps << "\nclip = " << c.clip << "\nzero = " << c.zero << "\n\n[batch]\nsequence_length = " << c.sequence_length
+      << "\neps = " << c.eps << "\nclip = " << c.clip << "\nzero = " << c.zero << "\nbucket_mib = " << c.bucket_mib << "\n\n[batch]\nsequence_length = " << c.sequence_length
       << "\nrows = " << c.rows << "\naccumulation = " << c.accumulation << "\nmin_pack_tokens = " << c.min_pack_tokens
       << "\nworkers = " << c.workers << "\n\n[schedule]\nsteps = " << c.steps << "\nlog_every = " << c.log_every
       << "\ncheckpoint_every = " << c.checkpoint_every << "\nkeep_checkpoints = " << c.keep_checkpoints

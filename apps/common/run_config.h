@@ -53,6 +53,9 @@ struct RunConfig {
   double eps = 1e-8;
   double clip = 1.0;
   int zero = 0;  // 1: ZeRO-1, the optimizer's moments sharded over the ranks (autograd/adamw.h)
+  // Gradients summed over the ranks in buckets of this size, each started as soon as the
+  // backward pass has finished its blocks (autograd/adamw.h)
+  double bucket_mib = 25;
 
   // [batch]
   int sequence_length = 512;

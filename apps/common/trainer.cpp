@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/gradients_final.h"
 #include "autograd/tape.h"
 #include "engine/distributed.h"
 #include "engine/nvtx.h"
@@ -54,9 +55,11 @@ void add_by_objective(const objectives::PackedBatch& batch, std::span<const doub
 
 // Every rank calls the same collectives, whatever its share held: the gradients, then
 // the losses and counts (per objective over the longest list any rank has).
-void reduce_over_ranks(StepResult& result, autograd::AdamW& optimizer) {
+// The gradients' reduction was started during the last backward pass when there was one.
+void reduce_over_ranks(StepResult& result, autograd::AdamW& optimizer, bool reduction_started) {
   BIRDIE_NVTX_RANGE("trainer.all_reduce");
-  optimizer.reduce_gradients();
+  if (reduction_started) optimizer.finish_reduction();
+  else optimizer.reduce_gradients();
   const auto objectives = static_cast<std::size_t>(
       distributed::all_reduce_max(static_cast<std::int64_t>(result.loss_by_objective.size())));
   result.loss_by_objective.resize(objectives, 0.0);
@@ -99,6 +102,11 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
   lm_.parameters().zero_grad();
   Tensor step_loss, row_losses;  // [1] and [positions], on the model's device
   std::int64_t offset = 0;
+  // The last micro-batch with a loss: its backward pass overlaps the gradients' reduction.
+  std::size_t last_backward = micro_batches.size();
+  for (std::size_t i = 0; i < micro_batches.size(); ++i)
+    if (counted[i] > 0) last_backward = i;
+  bool reduction_started = false;
   for (std::size_t i = 0; i < micro_batches.size(); ++i) {
     const auto& batch = micro_batches[i];
     const auto rows = static_cast<std::int64_t>(batch.targets.size());
@@ -122,7 +130,15 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
     kernels::accumulate(step_loss, ce.loss);
     row_losses.slice(offset, offset + rows).copy_from(ce.row_loss);
     offset += rows;
-    autograd::backward(ce.loss);
+    if (i == last_backward && distributed::collectives_run()) {
+      optimizer_.begin_reduction();
+      reduction_started = true;
+      const autograd::GradientsFinalListener listener(
+          [this](autograd::ParameterRange range) { optimizer_.gradients_final(range); });
+      autograd::backward(ce.loss);
+    } else {
+      autograd::backward(ce.loss);
+    }
   }
   if (step_loss.defined()) {
     BIRDIE_NVTX_RANGE("trainer.read_losses");
@@ -136,7 +152,7 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
     }
   }
   if (distributed::collectives_run()) {
-    reduce_over_ranks(result, optimizer_);
+    reduce_over_ranks(result, optimizer_, reduction_started);
     result.counted = global_counted;
     result.tokens = totals[1];
   }
