@@ -55,8 +55,9 @@
 #                                unprofiled step time
 #   nccl           90     30     the data-parallel NCCL path at world size 1: pretrain (tiny model,
 #                                next-token, 10 steps on cuda) with and without BIRDIE_NCCL=1
-#                                (the gradients through a one-rank NCCL all-reduce) must log
-#                                the same losses and gradient norms, bit for bit
+#                                (the gradients through a one-rank NCCL all-reduce, in one
+#                                bucket and in a bucket per block during the backward pass)
+#                                must log the same losses and gradient norms, bit for bit
 #   experiment    480    300     apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG (default
 #                                configs/experiments/small-gpu.toml; its prepared data carried),
 #                                every arm as its own process at once, then --report-only;
@@ -1018,7 +1019,9 @@ pretrain_finish() {
 }
 
 # The NCCL path of data-parallel training on the one GPU there is: the same run with its
-# collectives through a one-rank NCCL communicator (BIRDIE_NCCL=1) must match the plain one.
+# collectives through a one-rank NCCL communicator (BIRDIE_NCCL=1) must match the plain one,
+# in one bucket after the backward pass and in a bucket per block during it (on NCCL's own
+# stream).
 stage_nccl() {
   built nccl "$build/apps/pretrain" || return 1
   if [ ! -f "$pretrain_data/manifest.json" ]; then
@@ -1028,24 +1031,27 @@ stage_nccl() {
   if ! gpu_visible; then no_gpu_row nccl "BIRDIE_NCCL=1 against plain"; return 0; fi
   local vocab variant args t0=$SECONDS
   vocab=$(grep -oE '"vocab_size": *[0-9]+' "$pretrain_data/manifest.json" | grep -oE '[0-9]+$')
-  for variant in plain nccl; do
+  for variant in plain nccl buckets; do
     rm -rf "$logs/nccl-$variant"
     args=(--config "$repo/configs/tiny-cpu.toml" --set 'run.device="cuda"' --set "data.path=\"$pretrain_data\""
           --set "model.vocab=$vocab" --set "run.output=\"$logs/nccl-$variant\"" --set 'objectives.mixture="ntp"'
           --set schedule.steps=10 --set schedule.log_every=1)
-    run_step nccl "$variant" "$(cap 40)" "$logs/nccl_$variant.txt" env BIRDIE_NCCL=$([ $variant = nccl ] && echo 1 || echo 0) \
+    [ $variant = buckets ] && args+=(--set optimizer.bucket_mib=0.01)
+    run_step nccl "$variant" "$(cap 30)" "$logs/nccl_$variant.txt" env BIRDIE_NCCL=$([ $variant = plain ] && echo 0 || echo 1) \
       "$build/apps/pretrain" "${args[@]}"
     if [ "$step_rc" -ne 0 ]; then
       record nccl "$variant" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/nccl_$variant.txt" | cut -c1-160)"
       return 1
     fi
   done
-  if cmp -s <(grep -oE '"(loss|grad_norm)":[^,]+' "$logs/nccl-plain/metrics.jsonl") \
-            <(grep -oE '"(loss|grad_norm)":[^,]+' "$logs/nccl-nccl/metrics.jsonl"); then
-    record nccl "BIRDIE_NCCL=1 against plain" ok $((SECONDS - t0)) "10 steps, the same losses and gradient norms, bit for bit"
-  else
-    record nccl "BIRDIE_NCCL=1 against plain" FAILED $((SECONDS - t0)) "the logged losses or gradient norms differ"
-  fi
+  for variant in nccl buckets; do
+    if cmp -s <(grep -oE '"(loss|grad_norm)":[^,]+' "$logs/nccl-plain/metrics.jsonl") \
+              <(grep -oE '"(loss|grad_norm)":[^,]+' "$logs/nccl-$variant/metrics.jsonl"); then
+      record nccl "BIRDIE_NCCL=1 ($variant) against plain" ok $((SECONDS - t0)) "10 steps, the same losses and gradient norms, bit for bit"
+    else
+      record nccl "BIRDIE_NCCL=1 ($variant) against plain" FAILED $((SECONDS - t0)) "the logged losses or gradient norms differ"
+    fi
+  done
 }
 
 # The Birdie comparison (apps/experiment) with every arm as its own process at once: a
