@@ -17,7 +17,7 @@
 #include "kernels/adamw.h"
 #include "kernels/matmul.h"
 #include "kernels/scan.h"
-#include "model/gated_ssm_lm.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 
 using namespace birdie;
 
@@ -81,7 +81,7 @@ int main(int argc, char** argv) try {
   }
   {
     data::CopyTaskConfig task;
-    model::GatedSsmConfig config{task.first_symbol + task.symbols, 64, 128, 2};
+    model::ModelConfig config{task.first_symbol + task.symbols, 64, 128, 2};
     model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
     autograd::AdamW optimizer(lm.parameters(), {});
     RandomGenerator data_rng(1, 1);

@@ -21,7 +21,7 @@
 #include "engine/error.h"
 #include "engine/fingerprint.h"
 #include "model/config_file.h"
-#include "model/gated_ssm_lm.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 
 using namespace birdie;
 
@@ -44,7 +44,7 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr, "usage: init_bench MODEL.toml [--threads N] [--device cpu|cuda] [--seed S] [--expect HEX] [--no-fingerprint]\n");
     return 2;
   }
-  const auto config = model::load_gated_ssm_config(argv[1]);
+  const auto config = model::load_model_config_toml(argv[1]);
   Device device = Device::cpu;
   std::uint64_t seed = 1234;
   bool print_fingerprint = true;

@@ -108,7 +108,7 @@ struct Run {
   objectives::ObjectiveGrid grid;
   std::unique_ptr<bandit::MixturePolicy> policy;
   std::vector<objectives::ValidationSet> validation;
-  std::unique_ptr<model::GatedSsmLm> lm;
+  std::unique_ptr<model::LanguageModel> lm;
   std::unique_ptr<apps::Trainer> trainer;
   std::unique_ptr<objectives::BatchLoader> loader;
   std::unique_ptr<apps::DeferredPolicy> deferred;  // the policy's work, off the training thread
@@ -148,7 +148,7 @@ Run set_up(const Arguments& arguments) {
   run.validation = objectives::build_validation_sets(validation_text, run.policy->configurations(), c.sequence_length,
                                                      c.min_pack_tokens, c.validation_samples, c.seed);
 
-  run.lm = std::make_unique<model::GatedSsmLm>(c.model, DType::f32, device, c.seed,
+  run.lm = model::make_language_model(c.model, DType::f32, device, c.seed,
                                                 apps::compute_dtype(c.precision, device));
   run.lm->set_recompute_blocks(c.recompute_blocks);
   run.trainer = std::make_unique<apps::Trainer>(
@@ -196,7 +196,7 @@ Run set_up(const Arguments& arguments) {
   return run;
 }
 
-bool parameters_finite(model::GatedSsmLm& lm) {
+bool parameters_finite(model::LanguageModel& lm) {
   return std::isfinite(kernels::sum_of_squares(lm.parameters().values()));
 }
 

@@ -53,7 +53,7 @@
 #include "engine/storage.h"
 #include "engine/timer.h"
 #include "kernels/scan.h"
-#include "model/gated_ssm_lm.h"
+#include "model/language_model.h"
 #include "model/generator.h"
 #include "objectives/objective_grid.h"
 #include "objectives/validation_set.h"
@@ -147,7 +147,7 @@ Batch random_batch(std::int64_t rows, std::int64_t seq, std::int64_t vocab, Devi
 }
 
 // Batch-1 recurrent generation: prefill a seq-token prompt, then decode `count` tokens.
-void measure_generation(const model::GatedSsmLm& lm, std::int64_t seq, std::int64_t count, std::int64_t vocab) {
+void measure_generation(const model::LanguageModel& lm, std::int64_t seq, std::int64_t count, std::int64_t vocab) {
   RandomGenerator rng(321);
   std::vector<std::int32_t> prompt(seq);
   for (auto& v : prompt) v = static_cast<std::int32_t>(rng.uniform_int(vocab));
@@ -155,12 +155,12 @@ void measure_generation(const model::GatedSsmLm& lm, std::int64_t seq, std::int6
   std::vector<double> prefill_seconds;
   double decode_seconds = 0;
   for (int round = 0; round < 2; ++round) {  // the first round warms up
-    model::RecurrentGenerator generator(lm);
+    const std::unique_ptr<model::Decoder> decoder = lm.decoder();
     Stopwatch prefill_watch;
-    Tensor logits = generator.prefill(prompt, data::special_tokens::start_generating);
+    Tensor logits = decoder->prefill(prompt, data::special_tokens::start_generating);
     prefill_seconds.push_back(prefill_watch.seconds());
     Stopwatch decode_watch;
-    for (std::int64_t k = 0; k < count; ++k) logits = generator.step(model::sample_token(logits, greedy, rng));
+    for (std::int64_t k = 0; k < count; ++k) logits = decoder->step(model::sample_token(logits, greedy, rng));
     decode_seconds = decode_watch.seconds();  // step returns host logits: the device is done
   }
   std::printf("  generation, batch 1: prefill of %lld tokens %.2f ms; %lld tokens decoded at %.0f tokens/s "
@@ -197,7 +197,7 @@ void give_history(bandit::MixturePolicy& policy, std::size_t n, std::int64_t his
   policy.restore(state);
 }
 
-void measure_evaluation(const model::GatedSsmLm& lm, const Options& o, double step_seconds) {
+void measure_evaluation(const model::LanguageModel& lm, const Options& o, double step_seconds) {
   const objectives::ObjectiveGrid grid = objectives::load_objective_grid(objectives::default_grid_path());
   RandomGenerator rng(99);
   std::vector<data::Token> text(std::size_t{1} << 20);
@@ -270,10 +270,11 @@ int main(int argc, char** argv) try {
   const Device device = parse_device(o.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
                "--device cuda but no GPU is visible (or this build has no CUDA backend)");
-  const model::GatedSsmConfig config = apps::load_model_config(o.model);
+  const model::ModelConfig config = apps::load_model_config(o.model);
   const DType compute = apps::compute_dtype(o.precision, device);
   reset_device_memory_peak();
-  model::GatedSsmLm lm(config, DType::f32, device, 1, compute);
+  const std::unique_ptr<model::LanguageModel> model = model::make_language_model(config, DType::f32, device, 1, compute);
+  model::LanguageModel& lm = *model;
   lm.set_recompute_blocks(o.recompute);
   autograd::AdamW optimizer(lm.parameters(), {});
   const Batch batch = random_batch(o.rows, o.seq, config.vocab, device);

@@ -13,7 +13,7 @@
 #include "autograd/tape.h"
 #include "data/tasks/copy_task.h"
 #include "engine/timer.h"
-#include "model/gated_ssm_lm.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 
 using namespace birdie;
 
@@ -58,7 +58,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) try {
   const Options options = parse(argc, argv);
   data::CopyTaskConfig task;
-  model::GatedSsmConfig config;
+  model::ModelConfig config;
   config.vocab = task.first_symbol + task.symbols;
   config.dim = options.dim;
   config.state = options.state;

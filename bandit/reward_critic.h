@@ -4,7 +4,7 @@
 // Network (f32 on the CPU backend of this engine):
 //     u = RMSNorm(L_old)·s_loss ‖ RMSNorm(a)·s_action       (learned scales, init 0.1)
 //     x = Linear 2n→width (u)   — computed as W_loss·(loss half) + W_action·(action half) + b
-//     4 × pre-norm residual Gated SSM block (model/gated_ssm_block.h: its parameters,
+//     4 × pre-norm residual Gated SSM block (model/gated_ssm/gated_ssm_block.h: its parameters,
 //         initialization and math),
 //         causal over t
 //     R̂ = Linear width→n (RMSNorm(x)) + b
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "autograd/parameters.h"
-#include "model/gated_ssm_block.h"
+#include "model/gated_ssm/gated_ssm_block.h"
 
 namespace birdie::bandit {
 

@@ -37,9 +37,9 @@ std::vector<std::pair<std::int64_t, fs::path>> complete_checkpoints(const fs::pa
   return found;
 }
 
-std::string config_mismatch(const GatedSsmConfig& saved, const GatedSsmConfig& current) {
-  const auto a = nlohmann::json::parse(gated_ssm_config_to_json(saved));
-  const auto b = nlohmann::json::parse(gated_ssm_config_to_json(current));
+std::string config_mismatch(const ModelConfig& saved, const ModelConfig& current) {
+  const auto a = nlohmann::json::parse(model_config_to_json(saved));
+  const auto b = nlohmann::json::parse(model_config_to_json(current));
   std::string differences;
   for (const auto& [key, value] : a.items())
     if (b.at(key) != value)
@@ -50,7 +50,7 @@ std::string config_mismatch(const GatedSsmConfig& saved, const GatedSsmConfig& c
 
 }  // namespace
 
-fs::path save_checkpoint(const fs::path& directory, GatedSsmLm& lm, const autograd::OptimizerState* optimizer,
+fs::path save_checkpoint(const fs::path& directory, LanguageModel& lm, const autograd::OptimizerState* optimizer,
                          const TrainingState& state, int keep_last) {
   fs::create_directories(directory);
   const fs::path final_path = directory / step_folder_name(state.step);
@@ -60,7 +60,7 @@ fs::path save_checkpoint(const fs::path& directory, GatedSsmLm& lm, const autogr
 
   NamedTensors weights;
   for (const auto& spec : lm.parameters().specs()) weights.emplace_back(spec.name, lm.parameters()[spec.name]);
-  write_safetensors(temporary / model_file, weights, {{"config", gated_ssm_config_to_json(lm.config())}});
+  write_safetensors(temporary / model_file, weights, {{"config", model_config_to_json(lm.config())}});
 
   nlohmann::ordered_json meta;
   meta["step"] = state.step;
@@ -101,20 +101,20 @@ void require_complete(const fs::path& checkpoint) {
                "written; use an earlier one");
 }
 
-GatedSsmConfig config_of(const SafetensorsFile& weights) {
+ModelConfig config_of(const SafetensorsFile& weights) {
   auto it = weights.metadata.find("config");
   BIRDIE_CHECK(it != weights.metadata.end(), weights.path.string(), ": no model config in the metadata");
-  return gated_ssm_config_from_json(it->second, weights.path.string());
+  return model_config_from_json(it->second, weights.path.string());
 }
 
 }  // namespace
 
-GatedSsmConfig read_checkpoint_config(const fs::path& checkpoint) {
+ModelConfig read_checkpoint_config(const fs::path& checkpoint) {
   require_complete(checkpoint);
   return config_of(read_safetensors(checkpoint / model_file));
 }
 
-void load_weights(const fs::path& model_file, GatedSsmLm& lm) {
+void load_weights(const fs::path& model_file, LanguageModel& lm) {
   const SafetensorsFile weights = read_safetensors(model_file);
   const std::string config_problems = config_mismatch(config_of(weights), lm.config());
   BIRDIE_CHECK(config_problems.empty(), model_file.string(), ": the checkpoint's model differs from this one:",
@@ -139,7 +139,7 @@ void load_weights(const fs::path& model_file, GatedSsmLm& lm) {
   parameters.refresh_compute_copy();
 }
 
-TrainingState load_checkpoint(const fs::path& checkpoint, GatedSsmLm& lm, autograd::AdamW* optimizer) {
+TrainingState load_checkpoint(const fs::path& checkpoint, LanguageModel& lm, autograd::AdamW* optimizer) {
   require_complete(checkpoint);
   load_weights(checkpoint / model_file, lm);
 

@@ -14,7 +14,7 @@
 
 #include "autograd/adamw.h"
 #include "engine/random.h"
-#include "model/gated_ssm_lm.h"
+#include "model/language_model.h"
 #include "model/safetensors.h"
 
 namespace birdie::model {
@@ -30,7 +30,7 @@ struct TrainingState {
 // Saves and keeps the newest `keep_last` complete checkpoints (≤ 0 keeps all). Returns
 // the checkpoint's folder. `optimizer` may be null (weights only); it holds the whole
 // buffer's moments (autograd::AdamW::state(), gathered from the ranks when sharded).
-std::filesystem::path save_checkpoint(const std::filesystem::path& directory, GatedSsmLm& lm,
+std::filesystem::path save_checkpoint(const std::filesystem::path& directory, LanguageModel& lm,
                                       const autograd::OptimizerState* optimizer, const TrainingState& state,
                                       int keep_last);
 
@@ -38,16 +38,16 @@ std::filesystem::path save_checkpoint(const std::filesystem::path& directory, Ga
 std::optional<std::filesystem::path> latest_checkpoint(const std::filesystem::path& directory);
 
 // The model configuration stored with a checkpoint (to build the model before loading).
-GatedSsmConfig read_checkpoint_config(const std::filesystem::path& checkpoint);
+ModelConfig read_checkpoint_config(const std::filesystem::path& checkpoint);
 
 // Loads the weights of a model.safetensors file (written by save_checkpoint or by any
 // tool using the same names) into an existing model, checking config, names, shapes and
 // dtypes; the error lists every mismatch.
-void load_weights(const std::filesystem::path& model_file, GatedSsmLm& lm);
+void load_weights(const std::filesystem::path& model_file, LanguageModel& lm);
 
 // Loads weights (and optimizer state when `optimizer` is given) into an existing model.
 // Names, shapes, dtypes and the config must match; the error lists every mismatch.
-TrainingState load_checkpoint(const std::filesystem::path& checkpoint, GatedSsmLm& lm,
+TrainingState load_checkpoint(const std::filesystem::path& checkpoint, LanguageModel& lm,
                               autograd::AdamW* optimizer);
 
 }  // namespace birdie::model

@@ -8,8 +8,20 @@
 namespace birdie::model {
 
 namespace {
-constexpr const char* known_keys[] = {"vocab",          "dim",      "state",      "layers", "bidirectional",
-                                      "tie_embeddings", "norm_eps", "forget_init"};
+constexpr const char* known_keys[] = {"architecture", "vocab",       "dim",        "state",      "layers",
+                                      "bidirectional", "tie_embeddings", "norm_eps", "forget_init", "heads",
+                                      "mlp_hidden",   "conv_width",  "rope_base"};
+
+// The keys that mean something for one architecture only (a key that an architecture
+// would silently ignore is a mistake worth naming).
+bool key_applies(std::string_view key, Architecture architecture) {
+  if (key == "state") return architecture != Architecture::transformer;
+  if (key == "forget_init") return architecture == Architecture::gated_ssm;
+  if (key == "mlp_hidden") return architecture != Architecture::gated_ssm;
+  if (key == "conv_width") return architecture == Architecture::hawk;
+  if (key == "heads" || key == "rope_base") return architecture == Architecture::transformer;
+  return true;
+}
 
 template <class T>
 T required(const toml::table& table, const char* key, std::string_view source) {
@@ -23,18 +35,27 @@ T required(const toml::table& table, const char* key, std::string_view source) {
 }
 }  // namespace
 
-GatedSsmConfig gated_ssm_config_from_toml(const toml::table& table, std::string_view source) {
+ModelConfig model_config_from_toml(const toml::table& table, std::string_view source) {
   for (const auto& [key, value] : table) {
     bool known = false;
     for (const char* k : known_keys) known = known || key.str() == k;
-    BIRDIE_CHECK(known, source, ": unknown key '", key.str(), "' (known: vocab, dim, state, layers, "
-                 "bidirectional, tie_embeddings, norm_eps, forget_init)");
+    BIRDIE_CHECK(known, source, ": unknown key '", key.str(), "' (known: architecture, vocab, dim, state, layers, "
+                 "bidirectional, tie_embeddings, norm_eps, forget_init, heads, mlp_hidden, conv_width, rope_base)");
   }
-  GatedSsmConfig c;
+  ModelConfig c;
+  if (table.contains("architecture"))
+    c.architecture = parse_architecture(required<std::string>(table, "architecture", source));
+  for (const auto& [key, value] : table)
+    BIRDIE_CHECK(key_applies(key.str(), c.architecture), source, ": key '", key.str(), "' has no meaning for "
+                 "architecture = \"", architecture_name(c.architecture), "\": remove it");
   c.vocab = required<std::int64_t>(table, "vocab", source);
   c.dim = required<std::int64_t>(table, "dim", source);
-  c.state = required<std::int64_t>(table, "state", source);
+  if (c.architecture != Architecture::transformer) c.state = required<std::int64_t>(table, "state", source);
   c.layers = required<std::int64_t>(table, "layers", source);
+  if (c.architecture != Architecture::gated_ssm) c.mlp_hidden = required<std::int64_t>(table, "mlp_hidden", source);
+  if (c.architecture == Architecture::transformer) c.heads = required<std::int64_t>(table, "heads", source);
+  if (table.contains("conv_width")) c.conv_width = required<std::int64_t>(table, "conv_width", source);
+  if (table.contains("rope_base")) c.rope_base = required<double>(table, "rope_base", source);
   if (table.contains("bidirectional"))
     c.bidirectional = parse_bidirectional_layers(required<std::string>(table, "bidirectional", source));
   if (table.contains("tie_embeddings")) c.tie_embeddings = required<bool>(table, "tie_embeddings", source);
@@ -49,7 +70,7 @@ GatedSsmConfig gated_ssm_config_from_toml(const toml::table& table, std::string_
   return c;
 }
 
-GatedSsmConfig load_gated_ssm_config(const std::filesystem::path& path) {
+ModelConfig load_model_config_toml(const std::filesystem::path& path) {
   toml::table root;
   try {
     root = toml::parse_file(path.string());
@@ -58,11 +79,12 @@ GatedSsmConfig load_gated_ssm_config(const std::filesystem::path& path) {
   }
   const toml::table* model = root["model"].as_table();
   BIRDIE_CHECK(model != nullptr, path.string(), ": no [model] table");
-  return gated_ssm_config_from_toml(*model, path.string() + " [model]");
+  return model_config_from_toml(*model, path.string() + " [model]");
 }
 
-std::string gated_ssm_config_to_json(const GatedSsmConfig& c) {
+std::string model_config_to_json(const ModelConfig& c) {
   nlohmann::ordered_json j;
+  j["architecture"] = std::string(architecture_name(c.architecture));
   j["vocab"] = c.vocab;
   j["dim"] = c.dim;
   j["state"] = c.state;
@@ -71,10 +93,14 @@ std::string gated_ssm_config_to_json(const GatedSsmConfig& c) {
   j["tie_embeddings"] = c.tie_embeddings;
   j["norm_eps"] = c.norm_eps;
   j["forget_init"] = std::string(forget_gate_init_name(c.forget_init));
+  j["heads"] = c.heads;
+  j["mlp_hidden"] = c.mlp_hidden;
+  j["conv_width"] = c.conv_width;
+  j["rope_base"] = c.rope_base;
   return j.dump();
 }
 
-GatedSsmConfig gated_ssm_config_from_json(std::string_view json, std::string_view source) {
+ModelConfig model_config_from_json(std::string_view json, std::string_view source) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json);
@@ -82,7 +108,7 @@ GatedSsmConfig gated_ssm_config_from_json(std::string_view json, std::string_vie
     throw Error(detail::concat(source, ": the model config is not valid JSON (", e.what(), ")"));
   }
   try {
-    GatedSsmConfig c;
+    ModelConfig c;
     c.vocab = j.at("vocab").get<std::int64_t>();
     c.dim = j.at("dim").get<std::int64_t>();
     c.state = j.at("state").get<std::int64_t>();
@@ -92,6 +118,12 @@ GatedSsmConfig gated_ssm_config_from_json(std::string_view json, std::string_vie
     c.norm_eps = j.at("norm_eps").get<double>();
     // Checkpoints written before the key existed started from zero biases.
     c.forget_init = parse_forget_gate_init(j.value("forget_init", std::string("zero")));
+    // ... and before there was more than one architecture.
+    c.architecture = parse_architecture(j.value("architecture", std::string("gated_ssm")));
+    c.heads = j.value("heads", std::int64_t(0));
+    c.mlp_hidden = j.value("mlp_hidden", std::int64_t(0));
+    c.conv_width = j.value("conv_width", std::int64_t(4));
+    c.rope_base = j.value("rope_base", 10000.0);
     c.validate();
     return c;
   } catch (const nlohmann::json::exception& e) {

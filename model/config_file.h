@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "model/gated_ssm_config.h"
+#include "model/model_config.h"
 
 namespace toml {
 inline namespace v3 {
@@ -18,11 +18,11 @@ class table;
 namespace birdie::model {
 
 // Reads the [model] table of a TOML file.
-GatedSsmConfig load_gated_ssm_config(const std::filesystem::path& path);
+ModelConfig load_model_config_toml(const std::filesystem::path& path);
 // From a parsed [model] table; `source` names it in messages ("configs/tiny.toml [model]").
-GatedSsmConfig gated_ssm_config_from_toml(const toml::table& table, std::string_view source);
+ModelConfig model_config_from_toml(const toml::table& table, std::string_view source);
 
-std::string gated_ssm_config_to_json(const GatedSsmConfig& config);
-GatedSsmConfig gated_ssm_config_from_json(std::string_view json, std::string_view source);
+std::string model_config_to_json(const ModelConfig& config);
+ModelConfig model_config_from_json(std::string_view json, std::string_view source);
 
 }  // namespace birdie::model

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "model/gated_ssm/gated_ssm_lm.h"
 #include "autograd/tape.h"
 #include "model/checkpoint.h"
 #include "model/config_file.h"
@@ -45,12 +46,12 @@ TEST_CASE("the shipped model configs load and have the documented sizes") {
   };
   for (const Expect& e : {Expect{"tiny", 1e6, 3e6}, Expect{"small", 20e6, 30e6}, Expect{"base", 120e6, 180e6},
                           Expect{"paper", 1.3e9, 1.45e9}}) {
-    const auto config = model::load_gated_ssm_config(dir / (std::string(e.name) + ".toml"));
+    const auto config = model::load_model_config_toml(dir / (std::string(e.name) + ".toml"));
     MESSAGE(std::string(e.name), ": ", config.parameter_count(), " parameters");
     CHECK(config.parameter_count() >= e.low);
     CHECK(config.parameter_count() <= e.high);
   }
-  const auto paper = model::load_gated_ssm_config(dir / "paper.toml");
+  const auto paper = model::load_model_config_toml(dir / "paper.toml");
   CHECK((paper.dim == 2048 && paper.state == 2560 && paper.layers == 48 && paper.vocab == 32000));
 }
 
@@ -58,34 +59,34 @@ TEST_CASE("config files: unknown keys, wrong types and bad values are named") {
   TempDir tmp;
   const fs::path file = tmp.path / "m.toml";
   write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nwidth = 3\n");
-  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("unknown key 'width'"), Error);
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("unknown key 'width'"), Error);
   write_text(file, "[model]\nvocab = \"big\"\ndim = 4\nstate = 4\nlayers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file),
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file),
                        doctest::Contains("key 'vocab' has the wrong type (expected a number)"), Error);
   write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 5\nlayers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("model.state must be even"), Error);
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.state must be even"), Error);
   write_text(file, "[model]\nvocab = 10\ndim = 4\n");
-  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("missing key 'state'"), Error);
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("missing key 'state'"), Error);
   write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nforget_init = \"long\"\n");
-  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("model.forget_init = 'long'"), Error);
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.forget_init = 'long'"), Error);
   write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nforget_init = \"spread\"\n");
-  CHECK(model::load_gated_ssm_config(file).forget_init == model::ForgetGateInit::spread);
+  CHECK(model::load_model_config_toml(file).forget_init == model::ForgetGateInit::spread);
   // A checkpoint's config from before the key: zero biases.
-  CHECK(model::gated_ssm_config_from_json(R"({"vocab":10,"dim":4,"state":4,"layers":1,"bidirectional":"all",)"
+  CHECK(model::model_config_from_json(R"({"vocab":10,"dim":4,"state":4,"layers":1,"bidirectional":"all",)"
                                           R"("tie_embeddings":false,"norm_eps":1e-5})", "old").forget_init ==
         model::ForgetGateInit::zero);
   write_text(file, "[model\nvocab = 10\n");
-  CHECK_THROWS_WITH_AS(model::load_gated_ssm_config(file), doctest::Contains("m.toml:1"), Error);
-  CHECK_THROWS_AS(model::load_gated_ssm_config(tmp.path / "missing.toml"), Error);
-  model::GatedSsmConfig c{10, 4, 6, 2, model::BidirectionalLayers::all, true, 1e-6, model::ForgetGateInit::spread};
-  const auto back = model::gated_ssm_config_from_json(model::gated_ssm_config_to_json(c), "test");
-  CHECK(model::gated_ssm_config_to_json(back) == model::gated_ssm_config_to_json(c));
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("m.toml:1"), Error);
+  CHECK_THROWS_AS(model::load_model_config_toml(tmp.path / "missing.toml"), Error);
+  model::ModelConfig c{10, 4, 6, 2, model::BidirectionalLayers::all, true, 1e-6, model::ForgetGateInit::spread};
+  const auto back = model::model_config_from_json(model::model_config_to_json(c), "test");
+  CHECK(model::model_config_to_json(back) == model::model_config_to_json(c));
 }
 
 TEST_CASE("save → load gives bitwise identical logits, optimizer state and training state") {
   TempDir tmp;
   Example ex;
-  model::GatedSsmConfig config{12, 8, 10, 2};
+  model::ModelConfig config{12, 8, 10, 2};
   model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
   autograd::AdamW optimizer(lm.parameters(), {});
   for (int i = 0; i < 3; ++i) {  // some training so the moments are not zero

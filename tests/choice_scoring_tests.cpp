@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "model/gated_ssm/gated_ssm_lm.h"
 #include "apps/common/choice_scoring.h"
 #include "autograd/tape.h"
 #include "support/test_util.h"

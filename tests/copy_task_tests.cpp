@@ -7,7 +7,7 @@
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "data/tasks/copy_task.h"
-#include "model/gated_ssm_lm.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 
 using namespace birdie;
 
@@ -35,7 +35,7 @@ namespace {
 // over fp32 master weights) and checks the loss falls from chance to below 1.0.
 void check_learns_to_copy(DType compute) {
   data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08
-  model::GatedSsmConfig config;
+  model::ModelConfig config;
   config.vocab = task.first_symbol + task.symbols;
   config.dim = 64;
   config.state = 128;

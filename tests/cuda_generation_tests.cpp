@@ -3,6 +3,7 @@
 // and chained steps, logits compared after every token.
 #include <doctest/doctest.h>
 
+#include "model/gated_ssm/gated_ssm_decoder.h"
 #include "model/generator.h"
 #include "tests/cuda_test_support.h"
 
@@ -11,14 +12,14 @@ namespace {
 
 constexpr std::int32_t sg = 4;
 // Odd state halves (N/2 = 11) and alternate bidirectional / causal blocks.
-const model::GatedSsmConfig config{45, 24, 22, 3, model::BidirectionalLayers::alternate};
+const model::ModelConfig config{45, 24, 22, 3, model::BidirectionalLayers::alternate};
 
 // The logits at <sg>, then after each continuation token (all on the host).
 std::vector<Tensor> generation_logits(const model::GatedSsmLm& lm) {
   RandomGenerator rng(12);
   std::vector<std::int32_t> prompt(23);
   for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(40));
-  model::RecurrentGenerator generator(lm);
+  model::GatedSsmDecoder generator(lm);
   std::vector<Tensor> logits{generator.prefill(prompt, sg)};
   for (int i = 0; i < 6; ++i) logits.push_back(generator.step(5 + std::int32_t(rng.uniform_int(40))));
   return logits;

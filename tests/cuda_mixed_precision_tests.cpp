@@ -8,7 +8,7 @@
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "kernels/convert.h"
-#include "model/gated_ssm_lm.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 #include "tests/cuda_test_support.h"
 
 namespace birdie::testing {
@@ -51,7 +51,7 @@ Result forward_backward(model::GatedSsmLm& lm, const Batch& batch) {
 // The same model (weights from one seed) on the CPU and on the GPU, compared.
 void check_model(DType compute, double logits_bound, double grad_bound) {
   // Odd widths: D and N not multiples of 8; alternate bidirectional layers.
-  const model::GatedSsmConfig config{53, 36, 42, 3};
+  const model::ModelConfig config{53, 36, 42, 3};
   model::GatedSsmLm cpu(config, DType::f32, Device::cpu, 11, compute);
   model::GatedSsmLm gpu(config, DType::f32, Device::cuda, 11, compute);
   const Batch batch = make_batch(config.vocab);
@@ -87,7 +87,7 @@ TEST_CASE("the LM with bf16 compute: GPU against the CPU's bf16 emulation") {
 }
 
 TEST_CASE("AdamW on the GPU writes the compute copy as the rounded master weights") {
-  const model::GatedSsmConfig config{53, 36, 42, 2};
+  const model::ModelConfig config{53, 36, 42, 2};
   model::GatedSsmLm lm(config, DType::f32, Device::cuda, 3, DType::bf16);
   autograd::AdamW optimizer(lm.parameters(), {});
   const Batch batch = make_batch(config.vocab).to(Device::cuda);
@@ -108,7 +108,7 @@ TEST_CASE("AdamW on the GPU writes the compute copy as the rounded master weight
 // of a step must not wait at all, AdamW once (it reads the gradient norm, for clipping and
 // to skip a step with a non-finite gradient; a device-side clip factor would remove it).
 TEST_CASE("a training step waits for the device only for AdamW's gradient norm") {
-  const model::GatedSsmConfig config{53, 36, 42, 2};
+  const model::ModelConfig config{53, 36, 42, 2};
   model::GatedSsmLm lm(config, DType::f32, Device::cuda, 5, DType::bf16);
   autograd::AdamW optimizer(lm.parameters(), {});
   const Batch batch = make_batch(config.vocab).to(Device::cuda);

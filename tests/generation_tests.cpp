@@ -2,6 +2,7 @@
 // prefix included), and the sampling options behave as documented.
 #include <doctest/doctest.h>
 
+#include "model/gated_ssm/gated_ssm_decoder.h"
 #include "model/generator.h"
 #include "support/test_util.h"
 
@@ -39,12 +40,12 @@ void check_incremental_matches_full_pass(DType compute, double bound) {
     for (std::size_t prompt_length : {std::size_t(0), std::size_t(9)}) {
       CAPTURE(int(layers));
       CAPTURE(prompt_length);
-      model::GatedSsmConfig config{40, 16, 24, 3, layers};
+      model::ModelConfig config{40, 16, 24, 3, layers};
       model::GatedSsmLm lm(config, DType::f32, Device::cpu, 7, compute);
       RandomGenerator rng(8);
       std::vector<std::int32_t> prompt(prompt_length);
       for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(35));
-      model::RecurrentGenerator generator(lm);
+      model::GatedSsmDecoder generator(lm);
       std::vector<Tensor> rows{generator.prefill(prompt, sg)};
       std::vector<std::int32_t> continuation;
       for (int i = 0; i < 6; ++i) {
@@ -91,7 +92,7 @@ TEST_CASE("sampling: greedy, top-k, top-p, temperature and stop tokens") {
   nucleus.top_p = 0.01;  // the nucleus is the single most likely token
   for (int i = 0; i < 50; ++i) CHECK(model::sample_token(logits, nucleus, rng) == 1);
 
-  model::GatedSsmConfig config{12, 8, 8, 2};
+  model::ModelConfig config{12, 8, 8, 2};
   model::GatedSsmLm lm(config, DType::f32, Device::cpu, 3);
   model::SamplingOptions options;
   options.max_new_tokens = 20;
@@ -107,7 +108,7 @@ TEST_CASE("sampling: greedy, top-k, top-p, temperature and stop tokens") {
 }
 
 TEST_CASE("an answer start is fed causally: greedy decoding continues it as if it had generated it") {
-  model::GatedSsmConfig config{12, 8, 8, 2};
+  model::ModelConfig config{12, 8, 8, 2};
   model::GatedSsmLm lm(config, DType::f32, Device::cpu, 5);
   model::SamplingOptions greedy;
   greedy.max_new_tokens = 8;

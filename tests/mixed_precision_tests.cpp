@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "model/gated_ssm/gated_ssm_lm.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "data/temporary_folder.h"
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-model::GatedSsmLm mixed_model(const model::GatedSsmConfig& config, std::uint64_t seed) {
+model::GatedSsmLm mixed_model(const model::ModelConfig& config, std::uint64_t seed) {
   return model::GatedSsmLm(config, DType::f32, Device::cpu, seed, DType::bf16);
 }
 
@@ -66,7 +67,7 @@ TEST_CASE("the compute copy: bf16 views whose gradients are the fp32 master grad
 TEST_CASE("a bf16-compute model: logits, loss and every fp32 gradient against f64 and the PyTorch twin") {
   const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "tests" / "fixtures" / "twin";
   const auto weights = model::read_safetensors(dir / "model.safetensors");
-  const auto config = model::gated_ssm_config_from_json(weights.metadata.at("config"), "twin fixture");
+  const auto config = model::model_config_from_json(weights.metadata.at("config"), "twin fixture");
   model::GatedSsmLm lm = mixed_model(config, 0);
   model::load_weights(dir / "model.safetensors", lm);
   REQUIRE(copy_matches_master(lm.parameters()));
@@ -104,7 +105,7 @@ TEST_CASE("a bf16-compute model: logits, loss and every fp32 gradient against f6
 
 TEST_CASE("AdamW rewrites the compute copy; loading a checkpoint refreshes it") {
   data::testing::TemporaryFolder tmp("birdie_mixed_precision");
-  model::GatedSsmConfig config{16, 8, 10, 2};
+  model::ModelConfig config{16, 8, 10, 2};
   model::GatedSsmLm lm = mixed_model(config, 2);
   autograd::AdamW optimizer(lm.parameters(), {});
   RandomGenerator rng(5);

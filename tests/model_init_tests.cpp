@@ -17,7 +17,7 @@
 #include "engine/fingerprint.h"
 #include "engine/random.h"
 #include "model/config_file.h"
-#include "model/gated_ssm_lm.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 
 using namespace birdie;
 
@@ -31,8 +31,8 @@ std::uint32_t f32_bits(const Tensor& flat, std::int64_t i) {
   return bits;
 }
 
-model::GatedSsmConfig config_named(const char* name) {
-  return model::load_gated_ssm_config(std::string(BIRDIE_SOURCE_DIR) + "/configs/model/" + name + ".toml");
+model::ModelConfig config_named(const char* name) {
+  return model::load_model_config_toml(std::string(BIRDIE_SOURCE_DIR) + "/configs/model/" + name + ".toml");
 }
 
 // Runs fn with the OpenMP thread count set to `threads`, restoring it after.
@@ -176,7 +176,7 @@ TEST_CASE("a truncated normal fill of 2^24 + 5 elements (the tabulated path) giv
 }
 
 TEST_CASE("forget_init = spread starts the forget rows at ln(m - 1), m log-uniform over [10, 1000] in each half") {
-  model::GatedSsmConfig config = config_named("tiny");
+  model::ModelConfig config = config_named("tiny");
   model::GatedSsmLm zero(config, DType::f32, Device::cpu, 7);
   config.forget_init = model::ForgetGateInit::spread;
   model::GatedSsmLm spread(config, DType::f32, Device::cpu, 7);

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "autograd/gradients_final.h"
-#include "model/gated_ssm_lm.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -14,7 +14,7 @@ using namespace birdie::testing;
 
 TEST_CASE("parameter count matches the formula and the registry") {
   for (bool tied : {false, true}) {
-    model::GatedSsmConfig config{1000, 48, 96, 3};
+    model::ModelConfig config{1000, 48, 96, 3};
     config.tie_embeddings = tied;
     model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
     const std::int64_t V = 1000, D = 48, N = 96, L = 3;
@@ -24,28 +24,28 @@ TEST_CASE("parameter count matches the formula and the registry") {
     CHECK(lm.parameters().contains("head.weight") == !tied);
   }
   // The paper's configuration: about 1.4B parameters.
-  model::GatedSsmConfig paper{32000, 2048, 2560, 48};
+  model::ModelConfig paper{32000, 2048, 2560, 48};
   CHECK(paper.parameter_count() > 1.3e9);
   CHECK(paper.parameter_count() < 1.45e9);
 }
 
 TEST_CASE("invalid configurations are refused, naming the field") {
-  model::GatedSsmConfig odd{100, 8, 7, 2};
+  model::ModelConfig odd{100, 8, 7, 2};
   CHECK_THROWS_WITH_AS(odd.validate(), doctest::Contains("model.state must be even"), Error);
   odd.bidirectional = model::BidirectionalLayers::none;
   CHECK_NOTHROW(odd.validate());
-  model::GatedSsmConfig empty{0, 8, 8, 2};
+  model::ModelConfig empty{0, 8, 8, 2};
   CHECK_THROWS_WITH_AS(empty.validate(), doctest::Contains("model.vocab must be positive"), Error);
   CHECK_THROWS_WITH_AS(model::parse_bidirectional_layers("some"),
                        doctest::Contains("model.bidirectional = 'some'"), Error);
-  model::GatedSsmConfig alternate{10, 4, 4, 3};
+  model::ModelConfig alternate{10, 4, 4, 3};
   CHECK(alternate.is_bidirectional(0));
   CHECK_FALSE(alternate.is_bidirectional(1));
   CHECK(alternate.is_bidirectional(2));
 }
 
 TEST_CASE("initialization: std 1/sqrt(fan_in), scaled output projections, unit norms, zero biases") {
-  model::GatedSsmConfig config{500, 64, 128, 8};
+  model::ModelConfig config{500, 64, 128, 8};
   model::GatedSsmLm lm(config, DType::f64, Device::cpu, 3);
   auto std_of = [&](const char* name) {
     const auto v = lm.parameters()[name].to_vector<double>();
@@ -65,7 +65,7 @@ TEST_CASE("initialization: std 1/sqrt(fan_in), scaled output projections, unit n
 }
 
 TEST_CASE("no weight decay on the forget gate, biases and norms") {
-  model::GatedSsmConfig config{10, 4, 6, 1};
+  model::ModelConfig config{10, 4, 6, 1};
   model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
   auto& p = lm.parameters();
   std::vector<bool> decays(p.count(), false);
@@ -83,7 +83,7 @@ TEST_CASE("no weight decay on the forget gate, biases and norms") {
 }
 
 TEST_CASE("gradient of a whole tiny model (two blocks, packed row with resets) in f64") {
-  model::GatedSsmConfig config{7, 3, 4, 2};
+  model::ModelConfig config{7, 3, 4, 2};
   model::GatedSsmLm lm(config, DType::f64, Device::cpu, 5);
   Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2, 1, 0}, {1, 10});
   Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, -1, 2, 1, -1, -1}, {1, 10});
@@ -99,7 +99,7 @@ TEST_CASE("gradient of a whole tiny model (two blocks, packed row with resets) i
 }
 
 TEST_CASE("activation recompute per block gives the same gradients with a shorter tape") {
-  model::GatedSsmConfig config{9, 4, 6, 3};
+  model::ModelConfig config{9, 4, 6, 3};
   Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
   Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
   Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
@@ -122,7 +122,7 @@ TEST_CASE("activation recompute per block gives the same gradients with a shorte
 }
 
 TEST_CASE("each block's gradients are final when the backward pass marks them, with and without recompute") {
-  model::GatedSsmConfig config{9, 4, 6, 3};
+  model::ModelConfig config{9, 4, 6, 3};
   Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
   Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
   Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});

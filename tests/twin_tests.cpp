@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "model/gated_ssm/gated_ssm_lm.h"
 #include "autograd/tape.h"
 #include "model/checkpoint.h"
 #include "model/config_file.h"
@@ -17,7 +18,7 @@ using namespace birdie::testing;
 TEST_CASE("the Gated SSM LM matches its PyTorch twin: logits, loss, every gradient (f32, 1e-4)") {
   const std::filesystem::path dir = std::filesystem::path(BIRDIE_SOURCE_DIR) / "tests" / "fixtures" / "twin";
   const auto weights = model::read_safetensors(dir / "model.safetensors");
-  const auto config = model::gated_ssm_config_from_json(weights.metadata.at("config"), "twin fixture");
+  const auto config = model::model_config_from_json(weights.metadata.at("config"), "twin fixture");
   model::GatedSsmLm lm(config, DType::f32, Device::cpu, 0);
   model::load_weights(dir / "model.safetensors", lm);
   const auto expected = model::read_safetensors(dir / "expected.safetensors");

@@ -32,7 +32,7 @@ objectives::PackedBatch choice_rows(std::span<const data::Token> prompt,
   return rows;
 }
 
-std::vector<ChoiceLoss> score_choices(const model::GatedSsmLm& lm, std::span<const data::Token> prompt,
+std::vector<ChoiceLoss> score_choices(const model::LanguageModel& lm, std::span<const data::Token> prompt,
                                       const std::vector<std::vector<data::Token>>& choices) {
   const objectives::PackedBatch rows = choice_rows(prompt, choices);
   const objectives::BatchTensors host = objectives::to_tensors(rows);

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "data/special_tokens.h"
-#include "model/gated_ssm_lm.h"
+#include "model/language_model.h"
 #include "objectives/packed_batch.h"
 
 namespace birdie::apps {
@@ -28,7 +28,7 @@ objectives::PackedBatch choice_rows(std::span<const data::Token> prompt,
                                     const std::vector<std::vector<data::Token>>& choices);
 
 // The per-choice losses, in the order of `choices`, from one forward pass of their rows.
-std::vector<ChoiceLoss> score_choices(const model::GatedSsmLm& lm, std::span<const data::Token> prompt,
+std::vector<ChoiceLoss> score_choices(const model::LanguageModel& lm, std::span<const data::Token> prompt,
                                       const std::vector<std::vector<data::Token>>& choices);
 
 // The index of the smallest value (the first one on ties).

@@ -9,7 +9,7 @@
 
 namespace birdie::apps {
 
-std::vector<data::Token> greedy_answer(const model::GatedSsmLm& lm, std::span<const data::Token> prompt,
+std::vector<data::Token> greedy_answer(const model::LanguageModel& lm, std::span<const data::Token> prompt,
                                        std::int64_t max_new_tokens) {
   model::SamplingOptions greedy;
   greedy.eos = data::special_tokens::eos;
@@ -19,7 +19,7 @@ std::vector<data::Token> greedy_answer(const model::GatedSsmLm& lm, std::span<co
   return out;
 }
 
-std::vector<CurvePoint> finetune(model::GatedSsmLm& lm, const FinetuneOptions& options,
+std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions& options,
                                  const std::function<objectives::PackedBatch(int step)>& batch,
                                  const std::function<double()>& curve_accuracy, const std::string& label) {
   std::vector<CurvePoint> curve;

@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "data/special_tokens.h"
-#include "model/gated_ssm_lm.h"
+#include "model/language_model.h"
 #include "objectives/packed_batch.h"
 
 namespace birdie::apps {
 
 // The greedy answer after prompt ‖ <sg>, at most max_new_tokens long, without its <eos>.
-std::vector<data::Token> greedy_answer(const model::GatedSsmLm& lm, std::span<const data::Token> prompt,
+std::vector<data::Token> greedy_answer(const model::LanguageModel& lm, std::span<const data::Token> prompt,
                                        std::int64_t max_new_tokens);
 
 struct FinetuneOptions {
@@ -37,7 +37,7 @@ struct CurvePoint {
 // `batch(step)` (step = 1, 2, …); every eval_every steps `curve_accuracy()` is measured
 // (held-out books, never trained on). Progress lines are prefixed with `label`. Returns the
 // learning curve (empty when eval_every is 0).
-std::vector<CurvePoint> finetune(model::GatedSsmLm& lm, const FinetuneOptions& options,
+std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions& options,
                                  const std::function<objectives::PackedBatch(int step)>& batch,
                                  const std::function<double()>& curve_accuracy, const std::string& label);
 

@@ -136,7 +136,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   BIRDIE_CHECK(model.table, source, ": missing [model] table (see configs/model/*.toml)");
   toml::table model_only = *model.table;
   model_only.erase("recompute_blocks");
-  c.model = model::gated_ssm_config_from_toml(model_only, source + " [model]");
+  c.model = model::model_config_from_toml(model_only, source + " [model]");
   model.read("recompute_blocks", c.recompute_blocks);
   objectives.read("mixture", c.mixture);
   objectives.read("grid", c.grid);
@@ -190,7 +190,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   return c;
 }
 
-model::GatedSsmConfig load_model_config(const std::filesystem::path& path) {
+model::ModelConfig load_model_config(const std::filesystem::path& path) {
   bool model_only = false;
   try {
     const toml::table root = toml::parse_file(path.string());
@@ -198,7 +198,7 @@ model::GatedSsmConfig load_model_config(const std::filesystem::path& path) {
   } catch (const toml::parse_error&) {
     // Either reader reports the syntax error with the file and line.
   }
-  return model_only ? model::load_gated_ssm_config(path) : load_run_config(path, {}).model;
+  return model_only ? model::load_model_config_toml(path) : load_run_config(path, {}).model;
 }
 
 DType compute_dtype(const std::string& precision, Device device) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/tensor.h"
-#include "model/gated_ssm_config.h"
+#include "model/model_config.h"
 
 namespace birdie::apps {
 
@@ -29,7 +29,7 @@ struct RunConfig {
   std::filesystem::path data = "data_out/fortunes";  // a folder written by prepare_data
 
   // [model]: see configs/model/*.toml
-  model::GatedSsmConfig model;
+  model::ModelConfig model;
   bool recompute_blocks = false;
 
   // [objectives]
@@ -87,7 +87,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
 
 // The model of either kind of file: a model configuration (configs/model/*.toml, only a
 // [model] table) or a run configuration (configs/*.toml), for the planning tools.
-model::GatedSsmConfig load_model_config(const std::filesystem::path& path);
+model::ModelConfig load_model_config(const std::filesystem::path& path);
 
 // The effective configuration as TOML (written into the run folder).
 std::string run_config_to_toml(const RunConfig& config);

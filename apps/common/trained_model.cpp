@@ -26,8 +26,8 @@ TrainedModel load_trained_model(const fs::path& path, const std::optional<fs::pa
   const fs::path tokenizer_path = tokenizer.value_or(run_folder / "tokenizer.model");
   BIRDIE_CHECK(fs::exists(tokenizer_path), "no tokenizer at ", tokenizer_path.string(),
                ": pass --tokenizer PATH (the tokenizer.model of the data the model was trained on)");
-  const model::GatedSsmConfig config = model::read_checkpoint_config(checkpoint);
-  TrainedModel out{checkpoint, run_folder, std::make_unique<model::GatedSsmLm>(config, DType::f32, device, 0,
+  const model::ModelConfig config = model::read_checkpoint_config(checkpoint);
+  TrainedModel out{checkpoint, run_folder, model::make_language_model(config, DType::f32, device, 0,
                                                                         compute_dtype(precision, device)),
                    data::Tokenizer::load(tokenizer_path, static_cast<int>(config.vocab)), 0};
   model::load_checkpoint(checkpoint, *out.lm, nullptr);

@@ -9,14 +9,14 @@
 #include <string>
 
 #include "data/tokenizer.h"
-#include "model/gated_ssm_lm.h"
+#include "model/language_model.h"
 
 namespace birdie::apps {
 
 struct TrainedModel {
   std::filesystem::path checkpoint;  // the step folder loaded
   std::filesystem::path run_folder;
-  std::unique_ptr<model::GatedSsmLm> lm;
+  std::unique_ptr<model::LanguageModel> lm;
   data::Tokenizer tokenizer;
   int context = 0;  // batch.sequence_length of the run (0 when unknown)
 };

@@ -75,7 +75,7 @@ void reduce_over_ranks(StepResult& result, autograd::AdamW& optimizer, bool redu
 
 }  // namespace
 
-Trainer::Trainer(model::GatedSsmLm& lm, const autograd::AdamWConfig& optimizer)
+Trainer::Trainer(model::LanguageModel& lm, const autograd::AdamWConfig& optimizer)
     : lm_(lm), optimizer_(lm.parameters(), optimizer) {}
 
 // The device never waits for the host inside a step: targets are counted on the host,
@@ -167,7 +167,7 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
   return result;
 }
 
-std::vector<double> validation_losses(const model::GatedSsmLm& lm,
+std::vector<double> validation_losses(const model::LanguageModel& lm,
                                       const std::vector<objectives::ValidationSet>& sets) {
   BIRDIE_NVTX_RANGE("validation_losses");
   autograd::NoGradGuard no_grad;

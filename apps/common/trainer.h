@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "autograd/adamw.h"
-#include "model/gated_ssm_lm.h"
+#include "model/language_model.h"
 #include "objectives/packed_batch.h"
 #include "objectives/validation_set.h"
 
@@ -24,24 +24,24 @@ struct StepResult {
 
 class Trainer {
  public:
-  Trainer(model::GatedSsmLm& lm, const autograd::AdamWConfig& optimizer);
+  Trainer(model::LanguageModel& lm, const autograd::AdamWConfig& optimizer);
 
   // Gradients of the per-token mean loss over all micro-batches (accumulated), then one
   // AdamW step with learning rate lr, unless the loss or the gradient is not finite.
   StepResult step(std::span<const objectives::PackedBatch> micro_batches, double lr);
 
   autograd::AdamW& optimizer() { return optimizer_; }
-  model::GatedSsmLm& model() { return lm_; }
+  model::LanguageModel& model() { return lm_; }
 
  private:
-  model::GatedSsmLm& lm_;
+  model::LanguageModel& lm_;
   autograd::AdamW optimizer_;
 };
 
 // L[i] = mean CE over validation set i's label tokens (no gradients recorded). On several
 // ranks each computes every world-size-th set and the losses are gathered: every rank
 // returns all of them, the same bits (a set's loss comes from one rank alone).
-std::vector<double> validation_losses(const model::GatedSsmLm& lm,
+std::vector<double> validation_losses(const model::LanguageModel& lm,
                                       const std::vector<objectives::ValidationSet>& sets);
 
 }  // namespace birdie::apps

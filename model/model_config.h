@@ -1,4 +1,5 @@
-// The shape of a Gated SSM language model (BIRDIE.md §5).
+// The shape of a language model (BIRDIE.md §5): the architecture, Gated SSM (the default),
+// Hawk (Griffin's RG-LRU) or a Transformer, and its sizes.
 #pragma once
 
 #include <cstdint>
@@ -25,25 +26,44 @@ enum class ForgetGateInit { zero, spread };
 ForgetGateInit parse_forget_gate_init(std::string_view name);
 std::string_view forget_gate_init_name(ForgetGateInit init);
 
-struct GatedSsmConfig {
+enum class Architecture { gated_ssm, hawk, transformer };
+
+Architecture parse_architecture(std::string_view name);
+std::string_view architecture_name(Architecture architecture);
+
+struct ModelConfig {
   std::int64_t vocab = 0;   // vocabulary size V
   std::int64_t dim = 0;     // model width D
-  std::int64_t state = 0;   // state width N (even when any block is bidirectional)
+  // Gated SSM: the state width N; Hawk: the recurrence's width (Griffin's D_RNN). Even
+  // when any block is bidirectional. Unused by the Transformer.
+  std::int64_t state = 0;
   std::int64_t layers = 0;  // number of blocks
+  // Which blocks read their input in both directions: the recurrences split their state,
+  // the Transformer's attention is bidirectional over the prompt (a prefix LM).
   BidirectionalLayers bidirectional = BidirectionalLayers::alternate;
   bool tie_embeddings = false;  // head shares the embedding table
   double norm_eps = 1e-5;
-  ForgetGateInit forget_init = ForgetGateInit::zero;
+  ForgetGateInit forget_init = ForgetGateInit::zero;  // Gated SSM only
+  Architecture architecture = Architecture::gated_ssm;
+  std::int64_t heads = 0;       // Transformer: attention heads (dim / heads even)
+  std::int64_t mlp_hidden = 0;  // Hawk and Transformer: the gated MLP's hidden width
+  std::int64_t conv_width = 4;  // Hawk: the temporal convolution's width
+  double rope_base = 10000;     // Transformer: the rotary embedding's base
 
   bool is_bidirectional(std::int64_t layer) const {
     return bidirectional == BidirectionalLayers::all ||
            (bidirectional == BidirectionalLayers::alternate && layer % 2 == 0);
   }
-  // Throws naming the field when a value is impossible.
+  // Throws naming the field when a value is impossible for the architecture.
   void validate() const;
-  // V·D (embedding) + L·(D + 4N·D + 4N + N·D) (norm, fused projection and its bias,
-  // output projection) + D (final norm) + V·D (head, unless tied).
+  // V·D (embedding) + L·(the block's parameters) + D (final norm) + V·D (head, unless
+  // tied); a block holds
+  //   Gated SSM:   D + 4N·D + 4N + N·D   (norm, fused projection and its bias, output)
+  //   Hawk:        2D + 3C·D + 2C² + (K + 4)·C + 3M·D   (C = state, K = conv_width,
+  //                M = mlp_hidden; model/hawk/hawk_block.h lists them)
+  //   Transformer: 2D + 4D² + 3M·D     (norms, q/k/v and output projections, gated MLP)
   std::int64_t parameter_count() const;
+  std::int64_t block_parameter_count() const;
 };
 
 }  // namespace birdie::model

@@ -10,7 +10,8 @@
 #include "autograd/parameters.h"
 #include "engine/random.h"
 #include "kernels/scan.h"
-#include "model/gated_ssm_config.h"
+#include "model/initialization.h"
+#include "model/model_config.h"
 
 namespace birdie::model {
 
@@ -27,16 +28,9 @@ void append_gated_ssm_block_specs(std::vector<autograd::ParameterSpec>& specs,
 GatedSsmBlockWeights gated_ssm_block_weights(const autograd::ParameterSet& parameters,
                                              const std::string& prefix);
 
-// Initialization by parameter name (§5): "*norm.weight" 1, "*.bias" 0 (but the forget rows
-// [N, 2N) of "*in_proj.bias" with ForgetGateInit::spread, gated_ssm_config.h), the embedding
-// truncated normal with std 1 (its input is one-hot: fan-in 1), every other matrix
-// truncated normal with std 1/sqrt(fan_in), "*out_proj.weight" further scaled by
-// 1/sqrt(2·layers). Drawn in registry order by the CPU fills of engine/random.h (computed
-// in f64, rounded once to the parameters' dtype, on all OpenMP threads with the same bits
-// for any number of them), straight into the flat buffer when it is f32 or f64 on the CPU,
-// else through a CPU staging buffer: every dtype and device starts from the same numbers.
-void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng,
-                           ForgetGateInit forget = ForgetGateInit::zero);
+// The block's own initial values (model/initialization.h): with ForgetGateInit::spread the
+// forget rows [N, 2N) of "*in_proj.bias" (model/model_config.h); none with zero.
+OwnInitialValues gated_ssm_initial_values(ForgetGateInit forget);
 
 // The pieces of the block (generation runs the scan itself, one token at a time).
 Tensor gated_ssm_block_projection(const GatedSsmBlockWeights& w, const Tensor& x, double norm_eps);

@@ -1,4 +1,4 @@
-#include "model/gated_ssm_block.h"
+#include "model/gated_ssm/gated_ssm_block.h"
 
 #include <cmath>
 
@@ -37,40 +37,15 @@ Tensor spread_forget_bias(std::int64_t state) {
 
 }  // namespace
 
-void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng,
-                           ForgetGateInit forget) {
-  const double output_scale = 1.0 / std::sqrt(2.0 * double(layers));
-  // Weights are drawn straight into the flat buffer when it is an f32 or f64 CPU buffer;
-  // otherwise (on the GPU, or bf16) into one reused CPU staging buffer, in f64 for f64
-  // and f32 for the rest, which rounds to the same bits as rounding the f64 draw.
-  Tensor staging;
-  for (std::size_t i = 0; i < parameters.specs().size(); ++i) {
-    const autograd::ParameterSpec& spec = parameters.specs()[i];
-    const Tensor& target = parameters.tensors()[i];
-    const bool is_norm = spec.name.ends_with("norm.weight");
-    if (is_norm || spec.name.ends_with(".bias")) {
-      target.copy_from(Tensor::full(spec.shape, is_norm ? 1.0 : 0.0, target.dtype(), target.device()));
-      if (forget == ForgetGateInit::spread && spec.name.ends_with("in_proj.bias")) {
-        const std::int64_t state = spec.shape[0] / 4;
-        target.slice(state, 2 * state).copy_from(spread_forget_bias(state).to(target.dtype()));
-      }
-      continue;
-    }
-    const bool is_matrix = spec.shape.size() == 2 && spec.name != "embedding.weight";
-    double std = is_matrix ? 1.0 / std::sqrt(double(spec.shape[1])) : 1.0;
-    if (spec.name.ends_with("out_proj.weight")) std *= output_scale;
-    const DType fill_dtype = target.dtype() == DType::f64 ? DType::f64 : DType::f32;
-    if (target.is_cpu() && target.dtype() == fill_dtype) {
-      Tensor values = target;
-      fill_truncated_normal(values, rng, std);
-      continue;
-    }
-    if (!staging.defined() || staging.dtype() != fill_dtype || staging.numel() < target.numel())
-      staging = Tensor::empty({target.numel()}, fill_dtype);
-    Tensor values = staging.slice(0, target.numel()).reshape(spec.shape);
-    fill_truncated_normal(values, rng, std);
-    target.copy_from(values.dtype() == target.dtype() ? values : values.to(target.dtype()));
-  }
+OwnInitialValues gated_ssm_initial_values(ForgetGateInit forget) {
+  if (forget == ForgetGateInit::zero) return {};
+  return [](const autograd::ParameterSpec& spec) -> std::optional<OwnInitialValue> {
+    if (!spec.name.ends_with("in_proj.bias")) return std::nullopt;
+    const std::int64_t state = spec.shape[0] / 4;
+    Tensor bias = Tensor::zeros(spec.shape, DType::f64);
+    bias.slice(state, 2 * state).copy_from(spread_forget_bias(state));
+    return OwnInitialValue{bias};
+  };
 }
 
 Tensor gated_ssm_block_projection(const GatedSsmBlockWeights& w, const Tensor& x, double norm_eps) {

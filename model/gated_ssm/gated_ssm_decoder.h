@@ -1,0 +1,25 @@
+// Recurrent generation with the Gated SSM (BIRDIE.md §5): the prompt and <sg> go through
+// every block in one pass (both directions of the bidirectional blocks), then each new
+// token is decoded causally with O(1) time and memory per token: only the forward state of
+// each block is carried, a few N-wide vectors whatever the prompt length.
+#pragma once
+
+#include <vector>
+
+#include "model/gated_ssm/gated_ssm_lm.h"
+
+namespace birdie::model {
+
+class GatedSsmDecoder : public Decoder {
+ public:
+  explicit GatedSsmDecoder(const GatedSsmLm& lm) : lm_(lm) {}
+  Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) override;
+  Tensor step(std::int32_t token) override;
+
+ private:
+  const GatedSsmLm& lm_;
+  // Per block: [1, N], f32 when the activations are bf16 (kernels/scan_step.h).
+  std::vector<Tensor> states_;
+};
+
+}  // namespace birdie::model

@@ -1,0 +1,98 @@
+#include "model/language_model.h"
+
+#include "autograd/gradients_final.h"
+#include "autograd/recompute.h"
+#include "autograd/tape.h"
+#include "engine/nvtx.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
+
+namespace birdie::model {
+
+PrefillRow prefill_row(std::span<const std::int32_t> prompt, std::int32_t start_generating, Device device) {
+  const auto T = static_cast<std::int64_t>(prompt.size()) + 1;
+  std::vector<std::int32_t> tokens(prompt.begin(), prompt.end());
+  tokens.push_back(start_generating);
+  std::vector<std::int32_t> reset(T, 0);
+  reset[0] = kernels::reset_bits::segment_start;
+  reset[T - 1] |= kernels::reset_bits::causal;
+  return {Tensor::from_values<std::int32_t>(tokens, {1, T}).to(device),
+          Tensor::from_values<std::int32_t>(reset, {1, T}).to(device)};
+}
+
+std::string block_prefix(std::int64_t layer) { return "blocks." + std::to_string(layer) + "."; }
+
+void append_embedding_spec(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config) {
+  specs.push_back({"embedding.weight", {config.vocab, config.dim}, true});
+}
+
+void append_head_specs(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config) {
+  specs.push_back({"final_norm.weight", {config.dim}, false});
+  if (!config.tie_embeddings) specs.push_back({"head.weight", {config.vocab, config.dim}, true});
+}
+
+LanguageModel::LanguageModel(const ModelConfig& config, std::vector<autograd::ParameterSpec> specs, DType dtype,
+                             Device device)
+    : config_(config), parameters_(std::move(specs), dtype, device) {}
+
+void LanguageModel::finish_parameters(DType compute_dtype) {
+  if (compute_dtype != parameters_.values().dtype()) parameters_.add_compute_copy(compute_dtype);
+  for (std::int64_t l = 0; l < config_.layers; ++l) block_ranges_.push_back(parameters_.range_of(block_prefix(l)));
+}
+
+Tensor LanguageModel::run_blocks(Tensor x, const BlockFunction& block) const {
+  for (std::int64_t l = 0; l < config_.layers; ++l) {
+    // Block l's parameters are used by nothing recorded before its input: once the backward
+    // pass is back here their gradients are final, and a data-parallel step can start
+    // summing them over the ranks while the earlier blocks run (autograd/adamw.h).
+    x = autograd::mark_gradients_final(x, block_ranges_[l]);
+    // The region is opened inside the function, so a recomputed block's nodes carry it too.
+    // A recomputed block runs again in the backward pass: everything is captured by value.
+    auto one_block = [block, l](const std::vector<Tensor>& in) {
+      autograd::RegionScope region("block " + std::to_string(l));
+      return block(l, in[0]);
+    };
+    x = recompute_blocks_ ? autograd::recompute(one_block, {x}) : one_block({x});
+  }
+  return x;
+}
+
+Tensor LanguageModel::embed(const Tensor& tokens) const {
+  autograd::RegionScope region("embedding");
+  return autograd::embedding(parameters_.compute("embedding.weight"), tokens);
+}
+
+Tensor LanguageModel::head(const Tensor& x) const {
+  namespace ag = autograd;
+  ag::RegionScope region("head");
+  Tensor h = ag::rmsnorm(x, parameters_.compute("final_norm.weight"), config_.norm_eps);
+  const Tensor& weight = parameters_.compute(config_.tie_embeddings ? "embedding.weight" : "head.weight");
+  return ag::linear(ag::reshape(h, {-1, config_.dim}), weight);
+}
+
+Tensor LanguageModel::host_logits(const Tensor& x) const {
+  const Tensor logits = head(x).reshape({config_.vocab});
+  return logits.is_cpu() ? logits : logits.to(Device::cpu);
+}
+
+autograd::CrossEntropy LanguageModel::loss(const Tensor& tokens, const Tensor& targets, const Tensor& reset,
+                                           const autograd::CrossEntropyOptions& options) const {
+  check_shape(targets, tokens.shape(), "language model targets");
+  const Tensor all_logits = logits(tokens, reset);
+  autograd::RegionScope region("loss");
+  return autograd::cross_entropy(all_logits, targets.reshape({-1}), options);
+}
+
+std::unique_ptr<LanguageModel> make_language_model(const ModelConfig& config, DType dtype, Device device,
+                                                   std::uint64_t seed, DType compute_dtype) {
+  switch (config.architecture) {
+    case Architecture::gated_ssm:
+      return std::make_unique<GatedSsmLm>(config, dtype, device, seed, compute_dtype);
+    case Architecture::hawk:
+    case Architecture::transformer:
+      break;
+  }
+  throw Error(detail::concat("model.architecture = \"", architecture_name(config.architecture),
+                             "\" is not built into this engine yet"));
+}
+
+}  // namespace birdie::model
