@@ -28,6 +28,14 @@ Tensor reshape(const Tensor& x, const Shape& shape);
 
 // The fused gated scan (kernels/scan.h): proj [B, T, 4N], reset [B, T] → y [B, T, N].
 Tensor gated_scan(const Tensor& proj, const Tensor& reset, kernels::ScanDirection direction);
+// Hawk's depthwise causal convolution with resets (kernels/conv1d.h): x [B, T, C],
+// weight [K, C], bias [C] (x's dtype), reset [B, T] → y [B, T, C].
+Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& reset,
+                     kernels::ScanDirection direction);
+// Hawk's RG-LRU scan, gates fused (kernels/rglru.h): proj [B, T, 3C] (x, recurrence gate,
+// input gate), lambda [C] (f32; f64 with f64 proj), reset [B, T] → y [B, T, C].
+Tensor rglru_scan(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+                  kernels::ScanDirection direction);
 // RMSNorm over the last dimension.
 Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps = 1e-5);
 // table [V, D], ids [...] (i32) → [..., D].

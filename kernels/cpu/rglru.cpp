@@ -1,0 +1,179 @@
+// The plain reference of kernels/rglru.h, shaped like the gated scan's (kernels/cpu/scan.cpp):
+// runs of up to 64 channels that share a direction, time the outer loop. The backward pass
+// gives each thread whole channel runs over every batch row, so dlambda is summed without
+// races and in a fixed order.
+#include "kernels/cpu/rglru.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/math.h"
+#include "kernels/rglru.h"
+
+namespace birdie::kernels::cpu {
+
+namespace {
+
+constexpr std::int64_t channels_per_run = 64;
+
+struct ChannelRun {
+  std::int64_t begin, end;  // channels [begin, end)
+  bool reverse;             // right to left (the reverse half of a bidirectional scan)
+};
+
+std::vector<ChannelRun> channel_runs(std::int64_t C, ScanDirection direction) {
+  std::vector<ChannelRun> runs;
+  const std::int64_t half = direction == ScanDirection::bidirectional ? C / 2 : C;
+  for (std::int64_t part_begin : {std::int64_t(0), half}) {
+    const std::int64_t part_end = part_begin == 0 ? half : C;
+    for (std::int64_t c = part_begin; c < part_end; c += channels_per_run)
+      runs.push_back({c, std::min(c + channels_per_run, part_end), part_begin > 0});
+  }
+  return runs;
+}
+
+// a_t is forced to 0 where no state may flow in (kernels/rglru.h).
+bool blocked(const std::int32_t* reset, std::int64_t T, std::int64_t t, bool reverse) {
+  if (!reverse) return t == 0 || (reset[t] & reset_bits::segment_start) != 0;
+  const bool last_of_segment = t == T - 1 || (reset[t + 1] & reset_bits::segment_start) != 0;
+  return last_of_segment || (reset[t] & reset_bits::causal) != 0;
+}
+
+// softplus(z) = log(1 + e^z), without overflow for large z or lost digits for small.
+template <class F>
+F softplus(F z) {
+  return std::max(z, F(0)) + std::log1p(std::exp(-std::abs(z)));
+}
+
+// The recurrence weight a, the drive scale sqrt(1 − a²) and log a of one element.
+template <class F>
+struct Decay {
+  F log_a, a, scale;
+  Decay(bool is_blocked, F r, F softplus_neg_lambda) {
+    if (is_blocked) {
+      log_a = F(0), a = F(0), scale = F(1);
+      return;
+    }
+    log_a = -F(rglru_c) * r * softplus_neg_lambda;
+    a = std::exp(log_a);
+    scale = std::sqrt(-std::expm1(F(2) * log_a));
+  }
+  // d scale / d log a = −a² / scale; 0 where scale is exactly 0 (see kernels/rglru.h).
+  F dscale_dlog_a() const { return scale > F(0) ? -a * a / scale : F(0); }
+};
+
+// Per-channel constants of Λ: softplus(−Λ) and d softplus(−Λ) / dΛ = −σ(−Λ).
+template <class F>
+void lambda_terms(const F* lambda, const ChannelRun& run, F* softplus_neg, F* sigmoid_neg) {
+  for (std::int64_t c = run.begin; c < run.end; ++c) {
+    softplus_neg[c - run.begin] = softplus(-lambda[c]);
+    sigmoid_neg[c - run.begin] = sigmoid(-lambda[c]);
+  }
+}
+
+template <class F>
+void forward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset,
+                 const F* proj, const F* lambda, F* states, F* y) {
+  F h[channels_per_run] = {}, sp[channels_per_run], sn[channels_per_run];
+  lambda_terms(lambda, run, sp, sn);
+  for (std::int64_t s = 0; s < T; ++s) {
+    const std::int64_t t = run.reverse ? T - 1 - s : s;
+    const F* p = proj + t * 3 * C;
+    const bool is_blocked = blocked(reset, T, t, run.reverse);
+    for (std::int64_t c = run.begin; c < run.end; ++c) {
+      const std::int64_t j = c - run.begin;
+      const Decay<F> d(is_blocked, sigmoid(p[C + c]), sp[j]);
+      h[j] = d.a * h[j] + d.scale * sigmoid(p[2 * C + c]) * p[c];
+      states[t * C + c] = h[j];
+      y[t * C + c] = h[j];
+    }
+  }
+}
+
+template <class F>
+void backward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset,
+                  const F* proj, const F* lambda, const F* states, const F* dy, F* dproj,
+                  F* dlambda_run) {
+  F carry[channels_per_run] = {};  // gradient reaching h_t through the next step's a
+  F sp[channels_per_run], sn[channels_per_run];
+  lambda_terms(lambda, run, sp, sn);
+  for (std::int64_t s = T - 1; s >= 0; --s) {
+    const std::int64_t t = run.reverse ? T - 1 - s : s;
+    const F* p = proj + t * 3 * C;
+    F* d = dproj + t * 3 * C;
+    const F* h_in = s > 0 ? states + (run.reverse ? t + 1 : t - 1) * C : nullptr;
+    const bool is_blocked = blocked(reset, T, t, run.reverse);
+    for (std::int64_t c = run.begin; c < run.end; ++c) {
+      const std::int64_t j = c - run.begin;
+      const F x = p[c], r = sigmoid(p[C + c]), i = sigmoid(p[2 * C + c]);
+      const Decay<F> decay(is_blocked, r, sp[j]);
+      const F g = dy[t * C + c] + carry[j];
+      d[c] = g * decay.scale * i;
+      d[2 * C + c] = g * decay.scale * x * i * (1 - i);
+      if (is_blocked) {
+        d[C + c] = F(0);
+      } else {
+        // h_t = a·h_in + scale·i·x with a = exp(log a), scale a function of log a.
+        const F h_prev = h_in ? h_in[c] : F(0);
+        const F dlog_a = g * (decay.a * h_prev + decay.dscale_dlog_a() * i * x);
+        d[C + c] = dlog_a * (-F(rglru_c) * sp[j]) * r * (1 - r);
+        dlambda_run[j] += dlog_a * F(rglru_c) * r * sn[j];
+      }
+      carry[j] = decay.a * g;
+    }
+  }
+}
+
+}  // namespace
+
+Tensor rglru_scan_forward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+                          ScanDirection direction, Tensor& y) {
+  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
+  Tensor states = Tensor::empty({B, T, C}, proj.dtype());
+  const auto runs = channel_runs(C, direction);
+  const auto R = static_cast<std::int64_t>(runs.size());
+  dispatch_floating(proj, "rglru_scan_forward", [&](auto zero) {
+    using F = decltype(zero);
+    const F* pp = proj.data<F>();
+    const F* pl = lambda.data<F>();
+    F* ps = states.data<F>();
+    F* py = y.data<F>();
+#pragma omp parallel for if (B * T * C > parallel_threshold)
+    for (std::int64_t job = 0; job < B * R; ++job) {
+      const std::int64_t b = job / R;
+      forward_run(runs[job % R], T, C, reset.data<std::int32_t>() + b * T, pp + b * T * 3 * C, pl,
+                  ps + b * T * C, py + b * T * C);
+    }
+  });
+  return states;
+}
+
+void rglru_scan_backward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+                         ScanDirection direction, const Tensor& saved, const Tensor& dy,
+                         Tensor& dproj, Tensor& dlambda) {
+  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
+  const auto runs = channel_runs(C, direction);
+  const auto R = static_cast<std::int64_t>(runs.size());
+  dispatch_floating(proj, "rglru_scan_backward", [&](auto zero) {
+    using F = decltype(zero);
+    const F* pp = proj.data<F>();
+    const F* pl = lambda.data<F>();
+    const F* ps = saved.data<F>();
+    const F* pdy = dy.data<F>();
+    F* pd = dproj.data<F>();
+    F* pdl = dlambda.data<F>();
+#pragma omp parallel for if (B * T * C > parallel_threshold)
+    for (std::int64_t r = 0; r < R; ++r) {
+      const ChannelRun run = runs[r];
+      F sum[channels_per_run] = {};
+      for (std::int64_t b = 0; b < B; ++b)
+        backward_run(run, T, C, reset.data<std::int32_t>() + b * T, pp + b * T * 3 * C, pl,
+                     ps + b * T * C, pdy + b * T * C, pd + b * T * 3 * C, sum);
+      for (std::int64_t c = run.begin; c < run.end; ++c) pdl[c] += sum[c - run.begin];
+    }
+  });
+}
+
+}  // namespace birdie::kernels::cpu

@@ -1,0 +1,382 @@
+// CUDA RG-LRU scan, forward and backward (kernels/cuda/rglru.h for the algorithm,
+// kernels/rglru.h for the semantics, kernels/cpu/rglru.cpp for the reference). One thread
+// owns VEC adjacent channels of one (batch row, chunk), VEC·sizeof(T) = 16 bytes when the
+// channel count allows aligned vectors, else 1; a vector never straddles the causal and
+// reverse halves (scan_common.cuh's use_vectors). grid = (channel groups / 64,
+// min(B·chunks, 65535)), blockIdx.y striding over the (batch row, chunk) pairs.
+//
+// Why a kernel of its own rather than the gated scan's kernels templated on their gate
+// math: the kernels in use for the gated scan (one_pass_split4 by default, with the
+// one-pass look-back ones) were tuned and validated on an H200 under the sanitizers, and
+// this change was written on a machine without a GPU, where a template parameter threaded
+// through them could not be checked not to change them. The RG-LRU also differs beyond its
+// gate math: three inputs a token (not four), a per-channel parameter to load, and a
+// parameter gradient to reduce over B and T. So it gets the structure of the simplest of
+// them, three_pass (reduce → carries → rescan), with the shared pieces (ScanShape,
+// time_at, dispatch_scan, vector loads) taken from scan_common.cuh and device_math.cuh.
+// Folding it into the look-back kernels is left for when it can be measured.
+//
+// Gates are recomputed in every pass that needs them rather than stored, as in the gated
+// scan: storing them would add a write and a read of gate size to a memory-bound kernel.
+#include <algorithm>
+
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/rglru.h"
+#include "kernels/cuda/scan_common.cuh"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+constexpr int block_threads = 64;
+constexpr int L = static_cast<int>(rglru_chunk_length);
+constexpr float rglru_c = 8.0f;  // kernels::rglru_c
+
+// In a ScanShape here N counts the RG-LRU's channels and C the chunks.
+
+// a_t forced to 0 where no state may flow in (kernels/rglru.h): the gated scan's rule, and
+// t = 0 going forward.
+__device__ __forceinline__ bool rglru_blocked(const std::int32_t* reset_row, const ScanShape& s,
+                                              bool reverse, std::int64_t t) {
+  return blocked(reset_row, s, reverse, t) || (!reverse && t == 0);
+}
+
+__device__ __forceinline__ float softplus(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
+
+// a, sqrt(1 − a²) (from expm1, accurate as a → 1) and d sqrt(1 − a²) / d log a of one element.
+struct Decay {
+  float a, scale;
+  __device__ __forceinline__ Decay(bool is_blocked, float r, float softplus_neg_lambda) {
+    if (is_blocked) {
+      a = 0.0f, scale = 1.0f;
+      return;
+    }
+    const float log_a = -rglru_c * r * softplus_neg_lambda;
+    a = expf(log_a);
+    scale = sqrtf(-expm1f(2.0f * log_a));
+  }
+  __device__ __forceinline__ float dscale_dlog_a() const { return scale > 0.0f ? -a * a / scale : 0.0f; }
+};
+
+struct Lane {
+  std::int64_t c0;            // first channel of this thread
+  bool reverse;               // runs right to left
+  std::int64_t b, chunk;      // batch row and chunk
+  std::int64_t step0, step1;  // the chunk's steps, in scan order
+};
+
+template <int VEC>
+__device__ __forceinline__ std::int64_t first_channel(const ScanShape& s) {
+  const std::int64_t group = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  return group < s.N / VEC ? group * VEC : -1;
+}
+
+__device__ __forceinline__ Lane lane_at(const ScanShape& s, std::int64_t c0, std::int64_t bc) {
+  Lane lane;
+  lane.c0 = c0;
+  lane.reverse = s.bidirectional && c0 >= s.N / 2;
+  lane.b = bc / s.C;
+  lane.chunk = bc % s.C;
+  lane.step0 = lane.chunk * L;
+  lane.step1 = min(lane.step0 + L, s.T);
+  return lane;
+}
+
+__device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, const Lane& lane) {
+  return (lane.b * s.C + lane.chunk) * s.N + lane.c0;
+}
+
+// softplus(−Λ) (and σ(−Λ), its derivative's magnitude) for the thread's channels.
+template <int VEC>
+__device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c0, float (&sp)[VEC],
+                                             float (&sn)[VEC]) {
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) {
+    const float l = lambda[c0 + k];
+    sp[k] = softplus(-l);
+    sn[k] = sigmoid(-l);
+  }
+}
+
+// The token's x, σ(r) and σ(i) for the thread's channels.
+template <class T, int VEC>
+__device__ __forceinline__ void load_token(const T* proj, const ScanShape& s, const Lane& lane, std::int64_t t,
+                                           float (&x)[VEC], float (&r)[VEC], float (&i)[VEC]) {
+  const T* p = proj + (lane.b * s.T + t) * 3 * s.N + lane.c0;
+  load_vec<T, VEC>(p, x);
+  load_vec<T, VEC>(p + s.N, r);
+  load_vec<T, VEC>(p + 2 * s.N, i);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) r[k] = sigmoid(r[k]), i[k] = sigmoid(i[k]);
+}
+
+// Phase 1 forward: h_end = A·h_start + B over the chunk.
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+rglru_forward_reduce(const T* __restrict__ proj, const float* __restrict__ lambda,
+                     const std::int32_t* __restrict__ reset, ScanShape s, float* __restrict__ chunk_a,
+                     float* __restrict__ chunk_b) {
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  float sp[VEC], sn[VEC];
+  lambda_terms<VEC>(lambda, c0, sp, sn);
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const Lane lane = lane_at(s, c0, bc);
+    const std::int32_t* reset_row = reset + lane.b * s.T;
+    float a_acc[VEC], b_acc[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
+    for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
+      float x[VEC], r[VEC], i[VEC];
+      load_token<T, VEC>(proj, s, lane, t, x, r, i);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const Decay d(blk, r[k], sp[k]);
+        b_acc[k] = d.a * b_acc[k] + d.scale * i[k] * x[k];
+        a_acc[k] *= d.a;
+      }
+    }
+    const std::int64_t out = chunk_index(s, lane);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+  }
+}
+
+// Phase 2 (both passes): per (batch row, channel), entering[k] = carry; carry = A[k]·carry
+// + B[k], over the chunks in ascending (forward) or descending (backward) order.
+__global__ void rglru_chunk_carries(const float* __restrict__ chunk_a, const float* __restrict__ chunk_b,
+                                    std::int64_t B, std::int64_t C, std::int64_t N, bool descending,
+                                    float* __restrict__ entering) {
+  const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (index >= B * N) return;
+  const std::int64_t b = index / N, c = index % N;
+  float carry = 0.0f;
+  for (std::int64_t i = 0; i < C; ++i) {
+    const std::int64_t k = descending ? C - 1 - i : i;
+    const std::int64_t at = (b * C + k) * N + c;
+    entering[at] = carry;
+    carry = chunk_a[at] * carry + chunk_b[at];
+  }
+}
+
+// Phase 3 forward: rescan each chunk from its entering state, write y = h.
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+rglru_forward_rescan(const T* __restrict__ proj, const float* __restrict__ lambda,
+                     const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ entering,
+                     T* __restrict__ y) {
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  float sp[VEC], sn[VEC];
+  lambda_terms<VEC>(lambda, c0, sp, sn);
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const Lane lane = lane_at(s, c0, bc);
+    const std::int32_t* reset_row = reset + lane.b * s.T;
+    float h[VEC];
+    const std::int64_t in = chunk_index(s, lane);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) h[k] = entering[in + k];
+    for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
+      float x[VEC], r[VEC], i[VEC];
+      load_token<T, VEC>(proj, s, lane, t, x, r, i);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const Decay d(blk, r[k], sp[k]);
+        h[k] = d.a * h[k] + d.scale * i[k] * x[k];
+      }
+      store_vec<T, VEC>(y + (lane.b * s.T + t) * s.N + lane.c0, h);
+    }
+  }
+}
+
+// Phase 1 backward: carry_out = A·carry_in + B for carry ← a·(carry + dy), walking the
+// chunk against the scan order.
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+rglru_backward_reduce(const T* __restrict__ proj, const float* __restrict__ lambda,
+                      const std::int32_t* __restrict__ reset, ScanShape s, const T* __restrict__ dy,
+                      float* __restrict__ chunk_a, float* __restrict__ chunk_b) {
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  float sp[VEC], sn[VEC];
+  lambda_terms<VEC>(lambda, c0, sp, sn);
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const Lane lane = lane_at(s, c0, bc);
+    const std::int32_t* reset_row = reset + lane.b * s.T;
+    float a_acc[VEC], b_acc[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
+    for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
+      float rv[VEC], gv[VEC];
+      load_vec<T, VEC>(proj + (lane.b * s.T + t) * 3 * s.N + s.N + lane.c0, rv);
+      load_vec<T, VEC>(dy + (lane.b * s.T + t) * s.N + lane.c0, gv);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const Decay d(blk, sigmoid(rv[k]), sp[k]);
+        b_acc[k] = d.a * (b_acc[k] + gv[k]);
+        a_acc[k] *= d.a;
+      }
+    }
+    const std::int64_t out = chunk_index(s, lane);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+  }
+}
+
+// Phase 3 backward: rebuild the chunk's states from the saved entering state (in shared
+// memory, channel k of a thread at column k·64 + threadIdx.x so a warp's accesses are
+// conflict-free; only the thread itself touches its slots, so no barrier), then walk the
+// chunk back writing dproj, and leave the lane's dlambda share for the chunk in
+// lambda_part [B, chunks, C].
+template <class T, int VEC>
+__global__ void __launch_bounds__(block_threads)
+rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lambda,
+                      const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ saved,
+                      const float* __restrict__ carry_in, const T* __restrict__ dy, T* __restrict__ dproj,
+                      float* __restrict__ lambda_part) {
+  __shared__ float states[L][VEC * block_threads];
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  const int slot = threadIdx.x;
+  float sp[VEC], sn[VEC];
+  lambda_terms<VEC>(lambda, c0, sp, sn);
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const Lane lane = lane_at(s, c0, bc);
+    const std::int32_t* reset_row = reset + lane.b * s.T;
+    const std::int64_t at = chunk_index(s, lane);
+    float h_start[VEC], h[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) h_start[k] = h[k] = saved[at + k];
+    for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
+      float x[VEC], r[VEC], i[VEC];
+      load_token<T, VEC>(proj, s, lane, t, x, r, i);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const Decay d(blk, r[k], sp[k]);
+        h[k] = d.a * h[k] + d.scale * i[k] * x[k];
+        states[step - lane.step0][slot + k * block_threads] = h[k];
+      }
+    }
+    float carry[VEC], dlambda[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) carry[k] = carry_in[at + k], dlambda[k] = 0.0f;
+    for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
+      const std::int64_t t = time_at(s, lane.reverse, step);
+      const std::int64_t row = lane.b * s.T + t;
+      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
+      const int local = static_cast<int>(step - lane.step0);
+      float x[VEC], r[VEC], i[VEC], gv[VEC];
+      load_token<T, VEC>(proj, s, lane, t, x, r, i);
+      load_vec<T, VEC>(dy + row * s.N + lane.c0, gv);
+      float dx[VEC], dr[VEC], di[VEC];
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float h_in = local > 0 ? states[local - 1][slot + k * block_threads] : h_start[k];
+        const Decay d(blk, r[k], sp[k]);
+        const float g = gv[k] + carry[k];
+        dx[k] = g * d.scale * i[k];
+        di[k] = g * d.scale * x[k] * i[k] * (1.0f - i[k]);
+        // Blocked: a = 0 is a constant, so neither r nor Λ gets a gradient there.
+        const float dlog_a = blk ? 0.0f : g * (d.a * h_in + d.dscale_dlog_a() * i[k] * x[k]);
+        dr[k] = dlog_a * (-rglru_c * sp[k]) * r[k] * (1.0f - r[k]);
+        dlambda[k] += dlog_a * rglru_c * r[k] * sn[k];
+        carry[k] = d.a * g;
+      }
+      T* out = dproj + row * 3 * s.N + lane.c0;
+      store_vec<T, VEC>(out, dx);
+      store_vec<T, VEC>(out + s.N, dr);
+      store_vec<T, VEC>(out + 2 * s.N, di);
+    }
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) lambda_part[at + k] = dlambda[k];
+  }
+}
+
+// dlambda[c] += Σ over (batch row, chunk) of lambda_part, in that order.
+__global__ void rglru_lambda_sum(const float* __restrict__ lambda_part, std::int64_t rows, std::int64_t N,
+                                 float* __restrict__ dlambda) {
+  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= N) return;
+  float sum = 0.0f;
+  for (std::int64_t bc = 0; bc < rows; ++bc) sum += lambda_part[bc * N + c];
+  dlambda[c] += sum;
+}
+
+dim3 rglru_grid(const ScanShape& s, int vec) {
+  const std::int64_t x = (s.N / vec + block_threads - 1) / block_threads;
+  BIRDIE_CHECK(x <= INT32_MAX, "RG-LRU scan: ", s.N, " channels exceed the grid limit");
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(std::min<std::int64_t>(s.B * s.C, 65535)));
+}
+
+void launch_carries(const float* a, const float* b, const ScanShape& s, bool descending, float* entering,
+                    cudaStream_t stream) {
+  constexpr int threads = 256;
+  const std::int64_t lanes = s.B * s.N;
+  rglru_chunk_carries<<<static_cast<unsigned>((lanes + threads - 1) / threads), threads, 0, stream>>>(
+      a, b, s.B, s.C, s.N, descending, entering);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace
+
+void rglru_scan_forward(DType dtype, const void* proj, const float* lambda,
+                        const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                        std::int64_t T, std::int64_t C, void* y, float* saved, float* scratch,
+                        cudaStream_t stream) {
+  if (B == 0 || T == 0 || C == 0) return;
+  const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
+  dispatch_scan(dtype, s, {proj, y}, "rglru_scan_forward", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    constexpr int VEC = decltype(vec)::value;
+    const dim3 grid = rglru_grid(s, VEC);
+    float* chunk_a = scratch;
+    float* chunk_b = scratch + s.B * s.C * s.N;
+    const E* p = static_cast<const E*>(proj);
+    rglru_forward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, chunk_a, chunk_b);
+    BIRDIE_CUDA_CHECK(cudaGetLastError());
+    launch_carries(chunk_a, chunk_b, s, false, saved, stream);
+    rglru_forward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, saved, static_cast<E*>(y));
+    BIRDIE_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
+                         const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                         std::int64_t T, std::int64_t C, const float* saved, const void* dy,
+                         void* dproj, float* dlambda, float* scratch, cudaStream_t stream) {
+  if (B == 0 || T == 0 || C == 0) return;
+  const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
+  const std::int64_t plane = s.B * s.C * s.N;
+  float* chunk_a = scratch;
+  float* chunk_b = scratch + plane;
+  float* carry_in = scratch + 2 * plane;
+  float* lambda_part = scratch + 3 * plane;
+  dispatch_scan(dtype, s, {proj, dy, dproj}, "rglru_scan_backward", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    constexpr int VEC = decltype(vec)::value;
+    const dim3 grid = rglru_grid(s, VEC);
+    const E* p = static_cast<const E*>(proj);
+    const E* g = static_cast<const E*>(dy);
+    rglru_backward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, g, chunk_a, chunk_b);
+    BIRDIE_CUDA_CHECK(cudaGetLastError());
+    launch_carries(chunk_a, chunk_b, s, true, carry_in, stream);
+    rglru_backward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, saved, carry_in, g,
+                                                                     static_cast<E*>(dproj), lambda_part);
+    BIRDIE_CUDA_CHECK(cudaGetLastError());
+  });
+  constexpr int threads = 256;
+  rglru_lambda_sum<<<static_cast<unsigned>((C + threads - 1) / threads), threads, 0, stream>>>(
+      lambda_part, s.B * s.C, s.N, dlambda);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace birdie::kernels::cuda

@@ -1,0 +1,47 @@
+// Launchers of the CUDA RG-LRU scan (kernels/cuda/rglru.cu). Host-callable, raw pointers;
+// the Tensor-level validation and dispatch live in kernels/rglru.cpp, the semantics in
+// kernels/rglru.h.
+//
+// The three-pass chunked scan of the gated scan's three_pass kernel (kernels/cuda/scan.h),
+// with the RG-LRU's gates computed in the loads: the time axis, in each lane's scan order,
+// is cut into chunks of rglru_chunk_length steps. Forward: (1) each chunk reduces its
+// recurrence to h_end = A·h_start + B, (2) a carry scan over chunks gives every chunk's
+// entering state, which is the `saved` tensor [B, chunks, C] (f32), (3) each chunk rescans
+// from its entering state and writes y. Backward: the adjoint recurrence
+// carry ← a·(carry + dy) runs the same three phases right to left; the last phase rebuilds
+// the chunk's states from `saved`, walks it back writing dproj, and leaves each lane's
+// share of dlambda in scratch, which a last kernel sums per channel in a fixed order
+// (deterministic, no atomics) and adds into dlambda.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "engine/dtype.h"
+
+namespace birdie::kernels::cuda {
+
+constexpr std::int64_t rglru_chunk_length = 16;
+
+inline std::int64_t rglru_chunk_count(std::int64_t T) {
+  return (T + rglru_chunk_length - 1) / rglru_chunk_length;
+}
+
+// f32 elements of scratch rglru_scan_forward and rglru_scan_backward need.
+inline std::int64_t rglru_scratch_elements(std::int64_t B, std::int64_t T, std::int64_t C) {
+  return 4 * B * rglru_chunk_count(T) * C + 4;
+}
+
+// dtype: f32 or bf16 (proj, y, dy, dproj all of it). lambda, dlambda: f32 [C].
+// saved: f32 [B, chunks, C]. scratch: f32, rglru_scratch_elements(B, T, C).
+void rglru_scan_forward(DType dtype, const void* proj, const float* lambda,
+                        const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                        std::int64_t T, std::int64_t C, void* y, float* saved, float* scratch,
+                        cudaStream_t stream);
+void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
+                         const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                         std::int64_t T, std::int64_t C, const float* saved, const void* dy,
+                         void* dproj, float* dlambda, float* scratch, cudaStream_t stream);
+
+}  // namespace birdie::kernels::cuda

@@ -1,0 +1,1 @@
+birdie_test_suite(hawk_kernels_tests SOURCES hawk_kernels_tests.cpp LIBS birdie_autograd)
