@@ -317,3 +317,49 @@ TEST_CASE("rotary: norms are preserved, the backward is the inverse, in place wo
   kernels::rotary_forward(xb.to(DType::f64), reset, 10000, yref);
   CHECK(relative_error(yb, yref) < 4e-3);
 }
+
+TEST_CASE("attention backward: no gradient crosses a segment, and bf16 follows the f64 reference") {
+  RandomGenerator rng(9);
+  const Tensor reset = reset_rows({row_a, row_c});
+  for (AttentionMask mask : {AttentionMask::causal, AttentionMask::prefix}) {
+    CAPTURE(name(mask));
+    const Shape shape{2, 13, 3, 8};
+    const Qkv x = random_qkv(shape, rng);
+    Tensor out = Tensor::empty(shape, DType::f64), lse = Tensor::empty({2, 3, 13}, DType::f64);
+    kernels::attention_forward(x.q, x.k, x.v, reset, mask, out, lse);
+    // dout nonzero only on row 0's last segment [8, 13): every gradient outside it is 0.
+    Tensor dout = random_tensor(shape, rng);
+    double* g = dout.data<double>();
+    for (std::int64_t b = 0; b < 2; ++b)
+      for (std::int64_t t = 0; t < 13; ++t)
+        if (b == 1 || t < 8)
+          for (std::int64_t c = 0; c < 24; ++c) g[(b * 13 + t) * 24 + c] = 0.0;
+    Tensor dq = Tensor::empty(shape, DType::f64), dk = Tensor::empty(shape, DType::f64),
+           dv = Tensor::empty(shape, DType::f64);
+    kernels::attention_backward(x.q, x.k, x.v, reset, mask, out, lse, dout, dq, dk, dv);
+    const Tensor zero = Tensor::zeros(shape, DType::f64);
+    // (Inside it some may be 0 too: a query that sees one key has dS = 0.)
+    for (const Tensor* grad : {&dq, &dk, &dv})
+      for (std::int64_t b = 0; b < 2; ++b)
+        for (std::int64_t t = 0; t < 13; ++t)
+          if (b == 1 || t < 8) CHECK(token_unchanged(*grad, zero, b, t));
+    for (std::int64_t t = 8; t < 13; ++t) CHECK_FALSE(token_unchanged(dv, zero, 0, t));
+
+    // bf16 (emulated): f32 math on the rounded inputs, outputs rounded once.
+    const Qkv y{x.q.to(DType::bf16), x.k.to(DType::bf16), x.v.to(DType::bf16)};
+    const Tensor dout_b = random_tensor(shape, rng).to(DType::bf16);
+    Tensor ob = Tensor::empty(shape, DType::bf16), lb = Tensor::empty({2, 3, 13}, DType::f32);
+    kernels::attention_forward(y.q, y.k, y.v, reset, mask, ob, lb);
+    Tensor dqb = Tensor::empty(shape, DType::bf16), dkb = Tensor::empty(shape, DType::bf16),
+           dvb = Tensor::empty(shape, DType::bf16);
+    kernels::attention_backward(y.q, y.k, y.v, reset, mask, ob, lb, dout_b, dqb, dkb, dvb);
+    const Qkv w{y.q.to(DType::f64), y.k.to(DType::f64), y.v.to(DType::f64)};
+    Tensor lse_ref = Tensor::empty({2, 3, 13}, DType::f64), out_ref = Tensor::empty(shape, DType::f64);
+    kernels::attention_forward(w.q, w.k, w.v, reset, mask, out_ref, lse_ref);
+    kernels::attention_backward(w.q, w.k, w.v, reset, mask, ob.to(DType::f64), lse_ref,
+                                dout_b.to(DType::f64), dq, dk, dv);
+    CHECK(relative_error(dqb, dq) < 1e-2);
+    CHECK(relative_error(dkb, dk) < 1e-2);
+    CHECK(relative_error(dvb, dv) < 1e-2);
+  }
+}
