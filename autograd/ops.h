@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
+#include "kernels/attention.h"
 #include "kernels/scan.h"
 
 namespace birdie::autograd {
@@ -36,6 +37,15 @@ Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, 
 // input gate), lambda [C] (f32; f64 with f64 proj), reset [B, T] → y [B, T, C].
 Tensor rglru_scan(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
                   kernels::ScanDirection direction);
+// Softmax attention over packed rows (kernels/attention.h): q, k, v [B, T, H, Dh]
+// (contiguous, heads side by side), reset [B, T] (i32) → [B, T, H, Dh]; scale 1/sqrt(Dh);
+// causal, or prefix-LM (the prompt bidirectional, the suffix causal); no attention across
+// segments. Gradients for q, k, v (the backward recomputes the probabilities).
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
+                 kernels::AttentionMask mask);
+// Rotary position embedding (kernels/rotary.h): x [B, T, H, Dh] (Dh even) rotated by the
+// position within its segment (restarting at every sample), rotate-half pairs (d, d + Dh/2).
+Tensor rotary(const Tensor& x, const Tensor& reset, double base = 10000);
 // RMSNorm over the last dimension.
 Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps = 1e-5);
 // table [V, D], ids [...] (i32) → [..., D].

@@ -75,4 +75,5 @@ def main():
   passed = [a for i, a in enumerate(args) if a != "--keep" and (i == 0 or args[i - 1] != "--keep")]
   sys.exit(subprocess.run([exe] + passed, env=env).returncode)
 
-main()
+if __name__ == "__main__":  # importable: scripts/emulate_attention_kernels.py reuses rewrite()
+  main()

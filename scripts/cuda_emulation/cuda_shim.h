@@ -180,6 +180,34 @@ V __shfl_xor_sync(unsigned mask, V value, int offset) {
   return result;
 }
 
+// Lane `source`'s value to every lane (the attention kernels broadcast probabilities).
+template <class V>
+V __shfl_sync(unsigned mask, V value, int source) {
+  if (!emu::threaded) emu::fail("warp shuffle in a sequential launch");
+  if (mask != 0xffffffffu) emu::fail("partial warp mask");
+  const unsigned t = emu::linear_thread();
+  if ((blockDim.x * blockDim.y * blockDim.z) % 32 != 0) emu::fail("shuffle in a partial warp");
+  emu::Warp& w = emu::warps[t / 32];
+  w.values[t % 32] = static_cast<double>(value);
+  w.barrier->arrive_and_wait();
+  const V result = static_cast<V>(w.values[static_cast<unsigned>(source) % 32]);
+  w.barrier->arrive_and_wait();
+  return result;
+}
+
+inline bool __any_sync(unsigned mask, int predicate) {
+  if (!emu::threaded) emu::fail("warp vote in a sequential launch");
+  if (mask != 0xffffffffu) emu::fail("partial warp mask");
+  const unsigned t = emu::linear_thread();
+  emu::Warp& w = emu::warps[t / 32];
+  w.values[t % 32] = predicate ? 1.0 : 0.0;
+  w.barrier->arrive_and_wait();
+  bool any = false;
+  for (int l = 0; l < 32; ++l) any = any || w.values[l] != 0.0;
+  w.barrier->arrive_and_wait();
+  return any;
+}
+
 inline float __int_as_float(int bits) {
   float f;
   std::memcpy(&f, &bits, 4);

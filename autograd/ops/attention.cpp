@@ -1,0 +1,48 @@
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "engine/nvtx.h"
+#include "kernels/rotary.h"
+
+namespace birdie::autograd {
+
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
+                 kernels::AttentionMask mask) {
+  BIRDIE_NVTX_RANGE("attention");
+  BIRDIE_CHECK(q.rank() == 4, "attention: q must be [batch, time, heads, head_dim], got ",
+               q.describe());
+  Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
+  Tensor lse = Tensor::empty({q.dim(0), q.dim(2), q.dim(1)}, kernels::attention_lse_dtype(q.dtype()),
+                             q.device());
+  kernels::attention_forward(q, k, v, reset, mask, out, lse);
+  if (needs_grad({&q, &k, &v})) {
+    // Saved: the inputs, the output and the row log-sum-exp (O(T), not the T×T
+    // probabilities, which the backward recomputes).
+    record("attention", {q, k, v}, {out},
+           [q, k, v, reset, mask, out, lse](const std::vector<Tensor>& grads) {
+             Tensor dq = Tensor::empty(q.shape(), q.dtype(), q.device());
+             Tensor dk = Tensor::empty(k.shape(), k.dtype(), k.device());
+             Tensor dv = Tensor::empty(v.shape(), v.dtype(), v.device());
+             kernels::attention_backward(q, k, v, reset, mask, out, lse, grads[0], dq, dk, dv);
+             accumulate_fresh_grad(q, dq);
+             accumulate_fresh_grad(k, dk);
+             accumulate_fresh_grad(v, dv);
+           });
+  }
+  return out;
+}
+
+Tensor rotary(const Tensor& x, const Tensor& reset, double base) {
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  kernels::rotary_forward(x, reset, base, y);
+  if (needs_grad({&x})) {
+    record("rotary", {x}, {y}, [x, reset, base](const std::vector<Tensor>& grads) {
+      // The rotation is orthogonal: its backward is the rotation by −θ.
+      Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+      kernels::rotary_backward(grads[0], reset, base, dx);
+      accumulate_fresh_grad(x, dx);
+    });
+  }
+  return y;
+}
+
+}  // namespace birdie::autograd

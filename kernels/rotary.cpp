@@ -1,0 +1,50 @@
+#include "kernels/rotary.h"
+
+#include "kernels/cpu/bf16_emulation.h"
+#include "kernels/cpu/rotary.h"
+#include "kernels/device_dispatch.h"
+
+#ifdef BIRDIE_WITH_CUDA
+#include "engine/cuda_runtime.h"
+#include "engine/nvtx.h"
+#include "kernels/cuda/rotary.h"
+#endif
+
+namespace birdie::kernels {
+
+namespace {
+void rotate(const char* op, const Tensor& x, const Tensor& reset, double base, int sign, Tensor& y) {
+  require_same_device(op, {&x, &reset, &y});
+  BIRDIE_CHECK(x.rank() == 4 && x.dim(3) % 2 == 0 && x.dim(3) > 0, op,
+               ": the input must be [batch, time, heads, head_dim] with an even head_dim > 0, got ",
+               x.describe());
+  BIRDIE_CHECK(base > 1.0, op, ": the base must exceed 1, got ", base);
+  check_shape(y, x.shape(), op);
+  check_dtype(y, x.dtype(), op);
+  check_shape(reset, {x.dim(0), x.dim(1)}, "rotary reset mask [batch, time]");
+  check_dtype(reset, DType::i32, "rotary reset mask");
+  if (x.numel() == 0) return;
+  if (x.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    cpu::rotary(f32.input(x), reset, base, sign, f32.output(y));
+    return f32.finish();
+  }
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE(op);
+  cuda::rotary(x.dtype(), x.raw_data(), reset.data<std::int32_t>(), base, sign, x.dim(0), x.dim(1),
+               x.dim(2), x.dim(3), y.raw_data(), current_stream());
+#else
+  no_cuda_kernel(op);
+#endif
+}
+}  // namespace
+
+void rotary_forward(const Tensor& x, const Tensor& reset, double base, Tensor& y) {
+  rotate("rotary_forward", x, reset, base, +1, y);
+}
+
+void rotary_backward(const Tensor& dy, const Tensor& reset, double base, Tensor& dx) {
+  rotate("rotary_backward", dy, reset, base, -1, dx);
+}
+
+}  // namespace birdie::kernels

@@ -1,0 +1,8 @@
+# The CUDA attention and rotary kernels' own source compiled for the host (g++ with
+# AddressSanitizer/UBSan through scripts/cuda_emulation/cuda_shim.h) and run against dense
+# f64 references: no GPU or CUDA toolkit needed (a minute or two; label "slow").
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+add_test(NAME attention_kernel_emulation
+         COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/emulate_attention_kernels.py
+                 --keep ${CMAKE_CURRENT_BINARY_DIR}/attention_kernel_emulation)
+set_tests_properties(attention_kernel_emulation PROPERTIES TIMEOUT 1200 LABELS slow)

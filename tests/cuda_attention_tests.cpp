@@ -1,0 +1,156 @@
+// GPU attention and rotary embedding against the CPU references in f64: random inputs,
+// outputs poisoned before each run, odd lengths (77, 300: not multiples of the 16-row
+// blocks or 32-token tiles), rows packed with many samples (long ones spanning several
+// tiles, a sample of one token, an empty prompt), both masks, head dims 64 and 128,
+// forward and backward, f32 and bf16.
+//
+// Bounds. f32: out and lse within the DESIGN.md fp32 bound (1e-5 relative L2; 1e-5 of
+// the largest magnitude per element); the gradients within 5e-5 in both measures: each
+// is a sum over up to a few hundred tokens of products of two Dh-long f32 dot products,
+// and dS = P ⊙ (dP − D) subtracts nearly equal numbers. bf16: the DESIGN.md bf16 bound
+// (1e-2) and the elementwise bf16 tolerance of tests/cuda_test_support.h. The backward
+// reference takes the GPU's own (rounded) forward output for D, as the GPU does, so only
+// the arithmetic differs.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/rotary.h"
+#include "tests/cuda_test_support.h"
+
+namespace birdie::testing {
+namespace {
+
+using kernels::AttentionMask;
+
+constexpr Tolerance attention_fp32_forward{fp32_bound, 1e-5, 1.0};
+constexpr Tolerance attention_fp32_gradient{5e-5, 5e-5, 1.0};
+
+// Rows of random samples: lengths 1..max_length, each with a random prompt/suffix split
+// (prompt 0 → an empty prompt, first token 3). Row 0 opens without bit 0 (t = 0 starts a
+// segment anyway); row 1 opens with a one-token sample and an empty-prompt sample.
+Tensor random_resets(std::int64_t B, std::int64_t T, std::int64_t max_length, RandomGenerator& rng) {
+  std::vector<std::int32_t> reset(B * T);
+  for (std::int64_t b = 0; b < B; ++b) {
+    std::int32_t* r = reset.data() + b * T;
+    std::int64_t t = 0;
+    auto place = [&](std::int64_t length, std::int64_t prompt) {
+      for (std::int64_t u = 0; u < length && t < T; ++u, ++t)
+        r[t] = (u == 0 ? 1 : 0) | (u >= prompt ? 2 : 0);
+    };
+    if (b == 1) {
+      place(1, 1);
+      place(6, 0);
+    }
+    while (t < T) {
+      const std::int64_t length = 1 + static_cast<std::int64_t>(rng.uniform_int(max_length));
+      place(length, static_cast<std::int64_t>(rng.uniform_int(length + 1)));
+    }
+    if (b == 0) r[0] &= ~1;
+  }
+  return Tensor::from_values<std::int32_t>(reset, {B, T});
+}
+
+std::string label(DType dtype, std::int64_t T, std::int64_t Dh, AttentionMask mask) {
+  return std::string(dtype_name(dtype)) + " T=" + std::to_string(T) + " Dh=" + std::to_string(Dh) +
+         (mask == AttentionMask::causal ? " causal" : " prefix");
+}
+
+}  // namespace
+
+TEST_CASE("attention forward and backward against the CPU reference") {
+  std::uint64_t seed = 100;
+  const std::int64_t B = 2, H = 3;
+  for (DType dtype : {DType::f32, DType::bf16})
+    for (std::int64_t T : {77, 300})
+      for (std::int64_t Dh : {64, 128, 40})
+        for (AttentionMask mask : {AttentionMask::causal, AttentionMask::prefix}) {
+          if (Dh == 40 && T == 300) continue;  // one odd head dim (two channels a lane, part-filled)
+          const std::string what = label(dtype, T, Dh, mask);
+          CAPTURE(what);
+          RandomGenerator rng(++seed);
+          const Shape shape{B, T, H, Dh};
+          const Tensor reset = random_resets(B, T, T / 2, rng);
+          const Tensor q = random_cpu(shape, dtype, rng, -2, 2), k = random_cpu(shape, dtype, rng, -2, 2);
+          const Tensor v = random_cpu(shape, dtype, rng), dout = random_cpu(shape, dtype, rng);
+
+          Tensor out_ref = Tensor::empty(shape, DType::f64), lse_ref = Tensor::empty({B, H, T}, DType::f64);
+          kernels::attention_forward(as_f64_cpu(q), as_f64_cpu(k), as_f64_cpu(v), reset, mask, out_ref, lse_ref);
+
+          const Tensor qg = q.to(Device::cuda), kg = k.to(Device::cuda), vg = v.to(Device::cuda);
+          const Tensor reset_g = reset.to(Device::cuda), dout_g = dout.to(Device::cuda);
+          Tensor out = poisoned_cuda(shape, dtype), lse = poisoned_cuda({B, H, T}, DType::f32);
+          kernels::attention_forward(qg, kg, vg, reset_g, mask, out, lse);
+          check_close(out, out_ref, dtype == DType::bf16 ? bf16_tolerance : attention_fp32_forward, "out");
+          check_close(lse, lse_ref, fp32_tolerance, "lse");
+
+          // The reference backward from the GPU's own forward output (D = rowsum(dout ⊙ out)).
+          Tensor dq_ref = Tensor::empty(shape, DType::f64), dk_ref = Tensor::empty(shape, DType::f64),
+                 dv_ref = Tensor::empty(shape, DType::f64);
+          kernels::attention_backward(as_f64_cpu(q), as_f64_cpu(k), as_f64_cpu(v), reset, mask, as_f64_cpu(out),
+                                      lse_ref, as_f64_cpu(dout), dq_ref, dk_ref, dv_ref);
+          Tensor dq = poisoned_cuda(shape, dtype), dk = poisoned_cuda(shape, dtype), dv = poisoned_cuda(shape, dtype);
+          kernels::attention_backward(qg, kg, vg, reset_g, mask, out, lse, dout_g, dq, dk, dv);
+          const Tolerance gradient = dtype == DType::bf16 ? bf16_tolerance : attention_fp32_gradient;
+          check_close(dq, dq_ref, gradient, "dq");
+          check_close(dk, dk_ref, gradient, "dk");
+          check_close(dv, dv_ref, gradient, "dv");
+        }
+}
+
+TEST_CASE("attention: one long sample (every tile visible) and all one-token samples (nearly all skipped)") {
+  std::uint64_t seed = 200;
+  const std::int64_t B = 1, T = 131, H = 2, Dh = 64;
+  std::vector<std::int32_t> one_sample(T, 0), singles(T, 3);
+  for (std::int64_t t = 100; t < T; ++t) one_sample[t] = 2;
+  for (const auto& bits : {one_sample, singles})
+    for (AttentionMask mask : {AttentionMask::causal, AttentionMask::prefix}) {
+      RandomGenerator rng(++seed);
+      const Shape shape{B, T, H, Dh};
+      const Tensor reset = Tensor::from_values<std::int32_t>(bits, {B, T});
+      const Tensor q = random_cpu(shape, DType::f32, rng, -2, 2), k = random_cpu(shape, DType::f32, rng, -2, 2);
+      const Tensor v = random_cpu(shape, DType::f32, rng);
+      Tensor out_ref = Tensor::empty(shape, DType::f64), lse_ref = Tensor::empty({B, H, T}, DType::f64);
+      kernels::attention_forward(as_f64_cpu(q), as_f64_cpu(k), as_f64_cpu(v), reset, mask, out_ref, lse_ref);
+      Tensor out = poisoned_cuda(shape, DType::f32), lse = poisoned_cuda({B, H, T}, DType::f32);
+      kernels::attention_forward(q.to(Device::cuda), k.to(Device::cuda), v.to(Device::cuda),
+                                 reset.to(Device::cuda), mask, out, lse);
+      check_close(out, out_ref, attention_fp32_forward, "out");
+      check_close(lse, lse_ref, fp32_tolerance, "lse");
+    }
+}
+
+TEST_CASE("rotary forward and backward against the CPU reference") {
+  std::uint64_t seed = 300;
+  const std::int64_t B = 2, H = 3;
+  for (DType dtype : {DType::f32, DType::bf16})
+    for (std::int64_t T : {77, 300})
+      for (std::int64_t Dh : {64, 128, 6}) {
+        CAPTURE(dtype_name(dtype));
+        CAPTURE(T);
+        CAPTURE(Dh);
+        RandomGenerator rng(++seed);
+        const Shape shape{B, T, H, Dh};
+        const Tensor reset = random_resets(B, T, 200, rng);
+        const Tensor x = random_cpu(shape, dtype, rng);
+        Tensor y_ref = Tensor::empty(shape, DType::f64), dx_ref = Tensor::empty(shape, DType::f64);
+        kernels::rotary_forward(as_f64_cpu(x), reset, 10000, y_ref);
+        kernels::rotary_backward(as_f64_cpu(x), reset, 10000, dx_ref);
+        const Tensor xg = x.to(Device::cuda), reset_g = reset.to(Device::cuda);
+        Tensor y = poisoned_cuda(shape, dtype), dx = poisoned_cuda(shape, dtype);
+        kernels::rotary_forward(xg, reset_g, 10000, y);
+        kernels::rotary_backward(xg, reset_g, 10000, dx);
+        check_close(y, y_ref, tolerance_for(dtype), "rotary forward");
+        check_close(dx, dx_ref, tolerance_for(dtype), "rotary backward");
+        // In place, and the backward undoes the forward.
+        Tensor z = xg.clone();
+        kernels::rotary_forward(z, reset_g, 10000, z);
+        check_close(z, y_ref, tolerance_for(dtype), "rotary in place");
+        kernels::rotary_backward(z, reset_g, 10000, z);
+        check_close(z, as_f64_cpu(x), tolerance_for(dtype), "rotary round trip");
+      }
+}
+
+}  // namespace birdie::testing
