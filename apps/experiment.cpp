@@ -97,7 +97,7 @@ class Experiment {
 
   // Every arm's run configuration is read before anything runs: a bad key fails now.
   void check() const {
-    for (const auto& unit : units_) (void)apps::load_run_config(c_.run, pretrain_overrides(unit));
+    for (const auto& unit : units_) (void)apps::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit));
     for (const char* program : {"pretrain", "phonebook_eval"})
       BIRDIE_CHECK(fs::exists(apps::executable_folder() / program), "experiment: ", program, " is not built beside ",
                    apps::executable_folder().string(), ". Fix: bash scripts/build.sh");
@@ -191,7 +191,7 @@ class Experiment {
   }
 
   int pretrain(const Unit& unit) {
-    std::vector<std::string> arguments{"--config", c_.run.string(), "--resume"};
+    std::vector<std::string> arguments{"--config", apps::arm_run_file(c_, unit.arm).string(), "--resume"};
     for (const auto& o : pretrain_overrides(unit)) arguments.insert(arguments.end(), {"--set", o});
     if (!apps::arm_is_pretrained(unit.arm)) arguments.push_back("--init-only");
     return run_program(unit, "pretrain", "pretrain", arguments);

@@ -83,4 +83,10 @@ set -e
 cat "$work/bad.log"
 test "$status" -eq 2
 grep -q "unknown arm 'gpt'" "$work/bad.log"
+set +e
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.arms='["birdie@gpt"]' 2> "$work/bad.log"
+status=$?
+set -e
+test "$status" -eq 2
+grep -q "names the model 'gpt', which experiment.models does not define" "$work/bad.log"
 echo "experiment: all checks passed"

@@ -11,7 +11,7 @@ namespace birdie::apps {
 namespace {
 
 const std::map<std::string, std::set<std::string>> known_keys{
-    {"experiment", {"output", "run", "arms", "seeds", "set"}},
+    {"experiment", {"output", "run", "arms", "models", "seeds", "set"}},
     {"finetune",
      {"protocol", "steps", "rows", "lr", "entries", "queries", "split_names", "curve_every", "curve_books"}},
     {"evaluation", {"entries", "queries", "books", "seed"}},
@@ -69,6 +69,7 @@ std::vector<std::string> arm_overrides(const std::string& arm) {
     return std::vector<std::string>{"objectives.mixture=\"" + mixture + "\"",
                                     "model.bidirectional=\"" + bidirectional + "\""};
   };
+  if (arm.find('@') != std::string::npos) return arm_overrides(base_arm(arm));
   if (arm == "birdie") return setting("birdie", "alternate");
   if (arm == "birdie-causal") return setting("birdie", "none");
   if (arm == "ntp") return setting("ntp", "none");
@@ -77,7 +78,14 @@ std::vector<std::string> arm_overrides(const std::string& arm) {
   throw Error("unknown arm '" + arm + "'");
 }
 
-bool arm_is_pretrained(const std::string& arm) { return arm != "scratch"; }
+bool arm_is_pretrained(const std::string& arm) { return base_arm(arm) != "scratch"; }
+
+std::string base_arm(const std::string& arm) { return arm.substr(0, arm.find('@')); }
+
+std::filesystem::path arm_run_file(const ExperimentConfig& config, const std::string& arm) {
+  const auto at = arm.find('@');
+  return at == std::string::npos ? config.run : config.models.at(arm.substr(at + 1));
+}
 
 ExperimentConfig load_experiment_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
   toml::table root;
@@ -122,13 +130,27 @@ ExperimentConfig load_experiment_config(const std::filesystem::path& path, const
   BIRDIE_CHECK(!output.empty() && !run.empty(), path.string(), ": experiment.output and experiment.run are required");
   c.output = output;
   c.run = run;
+  if (const toml::node* models = r.node("experiment", "models")) {
+    BIRDIE_CHECK(models->is_table(), r.where("experiment", "models"),
+                 " must be a table of run files, e.g. models = { hawk = \"configs/experiments/hawk-run.toml\" }");
+    for (const auto& [name, file] : *models->as_table()) {
+      const auto value = file.value<std::string>();
+      BIRDIE_CHECK(value.has_value() && !value->empty(), r.where("experiment", "models"), ".", name.str(),
+                   " must be the path of a run configuration file");
+      c.models[std::string(name.str())] = *value;
+    }
+  }
   r.read_list("experiment", "arms", c.arms, "arm names");
   BIRDIE_CHECK(!c.arms.empty(), path.string(), ": experiment.arms must name at least one arm");
   for (const auto& arm : c.arms) {
     std::string names;
     for (const auto& k : known_arms()) names += (names.empty() ? "" : ", ") + k;
-    BIRDIE_CHECK(std::count(known_arms().begin(), known_arms().end(), arm) == 1, path.string(),
-                 ": experiment.arms: unknown arm '", arm, "'; the arms are ", names);
+    BIRDIE_CHECK(std::count(known_arms().begin(), known_arms().end(), base_arm(arm)) == 1, path.string(),
+                 ": experiment.arms: unknown arm '", arm, "'; the arms are ", names,
+                 ", each optionally followed by @MODEL (a name in experiment.models)");
+    if (const auto at = arm.find('@'); at != std::string::npos)
+      BIRDIE_CHECK(c.models.count(arm.substr(at + 1)), path.string(), ": experiment.arms: '", arm,
+                   "' names the model '", arm.substr(at + 1), "', which experiment.models does not define");
     BIRDIE_CHECK(std::count(c.arms.begin(), c.arms.end(), arm) == 1, path.string(), ": experiment.arms lists '", arm,
                  "' twice");
   }

@@ -5,6 +5,7 @@
 //   output = "runs/experiments/micro-cpu"     # one run folder per arm and seed inside
 //   run = "configs/experiments/micro-cpu-run.toml"   # the pre-training run every arm starts from
 //   arms = ["birdie", "birdie-causal", "ntp"]  # built-in arms, see arm_overrides()
+//   models = { hawk = "configs/experiments/micro-cpu-hawk-run.toml" }  # optional: see below
 //   seeds = 1                                  # pre-training seeds per arm: run.seed = 1..seeds
 //   set = ["schedule.steps=400"]               # optional overrides for every arm
 //
@@ -15,11 +16,16 @@
 //   [evaluation]    # held-out books (seeded apart from the fine-tuning books)
 //   entries = [4, 8, 16]   queries = [1, 2, 4]   books = 8   seed = 7
 //
-// Unknown keys and arms are errors naming the file and the key.
+// An arm trains the model of `run` unless its name ends in @MODEL ("birdie@hawk"): it then
+// starts from experiment.models.MODEL, another whole run configuration (the same data,
+// schedule and objectives, written by the user, with another [model], e.g. Hawk or a
+// Transformer of a matched size). Unknown keys and arms are errors naming the file and
+// the key.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +37,7 @@ struct ExperimentConfig {
   std::filesystem::path output;
   std::filesystem::path run;
   std::vector<std::string> arms;
+  std::map<std::string, std::filesystem::path> models;  // experiment.models: name → run file
   int seeds = 1;
   std::vector<std::string> overrides;
 
@@ -48,6 +55,11 @@ struct ExperimentConfig {
 };
 
 ExperimentConfig load_experiment_config(const std::filesystem::path& path, const std::vector<std::string>& overrides);
+
+// "birdie@hawk" → "birdie" (the built-in arm its mixture and layers come from).
+std::string base_arm(const std::string& arm);
+// The run configuration an arm starts from: experiment.run, or the model's for "arm@model".
+std::filesystem::path arm_run_file(const ExperimentConfig& config, const std::string& arm);
 
 // The built-in arms: name → pretrain overrides (the mixture and the bidirectional layers).
 //   birdie         reward-driven mixture, bidirectional layers alternating
