@@ -178,6 +178,23 @@ TEST_CASE("Hawk: activation recompute gives bitwise the same gradients; each blo
   CHECK(gradients[0] == gradients[1]);
 }
 
+TEST_CASE("Hawk with bf16 compute over f32 masters: Λ read in f32, gradients close to the f32 model's") {
+  const auto config = hawk_config(20, 16, 24, 2, 20);
+  Tensor tokens = Tensor::from_values<std::int32_t>({5, 6, 7, 4, 8, 9, 10, 11, 5, 4, 6, 7}, {1, 12});
+  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 8, 9, 3, -1, -1, -1, 6, 7, 3}, {1, 12});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 1, 0, 0, 2, 2, 2}, {1, 12});
+  model::HawkLm f32(config, DType::f32, Device::cpu, 4), bf16(config, DType::f32, Device::cpu, 4, DType::bf16);
+  CHECK(bf16.block(0).lambda.dtype() == DType::f32);
+  CHECK(bf16.block(0).in_proj.dtype() == DType::bf16);
+  const auto want = gradients_of(f32, tokens, targets, reset), got = gradients_of(bf16, tokens, targets, reset);
+  const Tensor g = Tensor::from_values<double>(got, {std::int64_t(got.size())});
+  const Tensor w = Tensor::from_values<double>(want, {std::int64_t(want.size())});
+  MESSAGE("bf16 compute: gradient relative error ", relative_error(g, w));
+  CHECK(relative_error(g, w) < 5e-2);
+  const auto lambda_grad = bf16.parameters()["blocks.0.temporal.lambda"].grad().to_vector<double>();
+  CHECK(std::any_of(lambda_grad.begin(), lambda_grad.end(), [](double v) { return v != 0; }));
+}
+
 namespace {
 // Logits rows (time steps) of a row that change when token `poke` changes.
 std::vector<bool> changed_logit_rows(const model::LanguageModel& lm, std::vector<std::int32_t> tokens,
