@@ -16,14 +16,15 @@ void copy_columns(const Tensor& src, std::int64_t src_begin, Tensor& dst, std::i
   check_dtype(dst, src.dtype(), "copy_columns destination");
   BIRDIE_CHECK(src.rank() >= 1 && dst.rank() >= 1, "copy_columns: tensors of rank 0");
   const std::int64_t src_width = src.dim(src.rank() - 1), dst_width = dst.dim(dst.rank() - 1);
-  const std::int64_t rows = src_width == 0 ? 0 : src.numel() / src_width;
-  BIRDIE_CHECK(dst_width == 0 ? rows == 0 : dst.numel() / dst_width == rows,
-               "copy_columns: ", src.describe(), " and ", dst.describe(), " differ in rows");
   BIRDIE_CHECK(width >= 0 && src_begin >= 0 && dst_begin >= 0 && src_begin + width <= src_width &&
                    dst_begin + width <= dst_width,
                "copy_columns: columns [", src_begin, ", ", src_begin + width, ") of ", src.describe(),
                " to [", dst_begin, ", ", dst_begin + width, ") of ", dst.describe());
-  if (rows == 0 || width == 0) return;
+  if (width == 0) return;  // both widths are then positive
+  const std::int64_t rows = src.numel() / src_width;
+  BIRDIE_CHECK(dst.numel() / dst_width == rows, "copy_columns: ", src.describe(), " and ", dst.describe(),
+               " differ in rows");
+  if (rows == 0) return;
   const std::size_t element = dtype_size(src.dtype());
   const auto* from = static_cast<const char*>(src.raw_data()) + src_begin * element;
   auto* to = static_cast<char*>(dst.raw_data()) + dst_begin * element;
