@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/tensor.h"
 #include "kernels/attention.h"
@@ -26,6 +27,12 @@ Tensor gelu(const Tensor& x);  // exact form, x · Φ(x)
 Tensor sum(const Tensor& x);
 // A view with another shape; the gradient flows back through it.
 Tensor reshape(const Tensor& x, const Shape& shape);
+// x [..., W] cut along the last dimension into parts [..., widths[k]] (the widths sum to
+// W), copies; and the inverse, parts [..., W_k] (same leading shape, dtype and device)
+// put side by side into [..., Σ W_k]. Hawk cuts its fused projections apart with them
+// and assembles the RG-LRU's input (model/hawk/hawk_block.h).
+std::vector<Tensor> split_last(const Tensor& x, const std::vector<std::int64_t>& widths);
+Tensor concat_last(const std::vector<Tensor>& parts);
 
 // The fused gated scan (kernels/scan.h): proj [B, T, 4N], reset [B, T] → y [B, T, N].
 Tensor gated_scan(const Tensor& proj, const Tensor& reset, kernels::ScanDirection direction);

@@ -5,6 +5,7 @@
 #include "autograd/tape.h"
 #include "engine/nvtx.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
+#include "model/hawk/hawk_lm.h"
 
 namespace birdie::model {
 
@@ -88,6 +89,7 @@ std::unique_ptr<LanguageModel> make_language_model(const ModelConfig& config, DT
     case Architecture::gated_ssm:
       return std::make_unique<GatedSsmLm>(config, dtype, device, seed, compute_dtype);
     case Architecture::hawk:
+      return std::make_unique<HawkLm>(config, dtype, device, seed, compute_dtype);
     case Architecture::transformer:
       break;
   }

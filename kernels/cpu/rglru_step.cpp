@@ -1,0 +1,107 @@
+// The reference of kernels/rglru_step.h, with the formulas of the full scan's reference
+// (kernels/cpu/rglru.cpp), so a decoded token matches the full pass to rounding.
+#include "kernels/cpu/rglru_step.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/math.h"
+
+namespace birdie::kernels::cpu {
+
+namespace {
+
+std::int64_t forward_channels(ScanDirection direction, std::int64_t C) {
+  return direction == ScanDirection::bidirectional ? C / 2 : C;
+}
+
+template <class F>
+F softplus(F z) {
+  return std::max(z, F(0)) + std::log1p(std::exp(-std::abs(z)));
+}
+
+// h ← a·h + sqrt(1 − a²)·σ(i)·x with a = σ(Λ)^(c·σ(r)), as in the full scan.
+template <class F>
+F rglru_update(F h, F x, F r_pre, F i_pre, F lambda) {
+  const F log_a = -F(rglru_c) * sigmoid(r_pre) * softplus(-lambda);
+  return std::exp(log_a) * h + std::sqrt(-std::expm1(F(2) * log_a)) * sigmoid(i_pre) * x;
+}
+
+}  // namespace
+
+void rglru_final_state(const Tensor& proj, const Tensor& lambda, const Tensor& reset, ScanDirection direction,
+                       Tensor& state) {
+  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
+  const std::int64_t forward = forward_channels(direction, C);
+  dispatch_floating(proj, "rglru_final_state", [&](auto zero) {
+    using F = decltype(zero);
+    const F* pp = proj.data<F>();
+    const F* pl = lambda.data<F>();
+    const std::int32_t* pr = reset.data<std::int32_t>();
+    F* ps = state.data<F>();
+    for (std::int64_t b = 0; b < B; ++b) {
+      F* h = ps + b * C;
+      std::fill(h, h + C, F(0));
+      for (std::int64_t t = 0; t < T; ++t) {
+        const F* p = pp + (b * T + t) * 3 * C;
+        // A segment start lets no state in: a = 0 there, and sqrt(1 − 0) = 1.
+        const bool start = t == 0 || (pr[b * T + t] & reset_bits::segment_start) != 0;
+        for (std::int64_t c = 0; c < forward; ++c)
+          h[c] = start ? sigmoid(p[2 * C + c]) * p[c] : rglru_update(h[c], p[c], p[C + c], p[2 * C + c], pl[c]);
+      }
+    }
+  });
+}
+
+void rglru_step(const Tensor& proj, const Tensor& lambda, Tensor& state, ScanDirection direction, Tensor& y) {
+  const std::int64_t B = proj.dim(0), C = proj.dim(1) / 3;
+  const std::int64_t forward = forward_channels(direction, C);
+  dispatch_floating(proj, "rglru_step", [&](auto zero) {
+    using F = decltype(zero);
+    const F* pp = proj.data<F>();
+    const F* pl = lambda.data<F>();
+    F* ps = state.data<F>();
+    F* py = y.data<F>();
+    for (std::int64_t b = 0; b < B; ++b) {
+      const F* p = pp + b * 3 * C;
+      for (std::int64_t c = 0; c < C; ++c) {
+        if (c < forward) {
+          ps[b * C + c] = rglru_update(ps[b * C + c], p[c], p[C + c], p[2 * C + c], pl[c]);
+          py[b * C + c] = ps[b * C + c];
+        } else {
+          py[b * C + c] = sigmoid(p[2 * C + c]) * p[c];  // reverse half: a = 0 on a suffix token
+        }
+      }
+    }
+  });
+}
+
+void conv1d_step(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& window,
+                 ScanDirection direction, Tensor& y) {
+  const std::int64_t B = x.dim(0), C = x.dim(1), K = weight.dim(0);
+  const std::int64_t forward = forward_channels(direction, C);
+  dispatch_floating(x, "conv1d_step", [&](auto zero) {
+    using F = decltype(zero);
+    const F* px = x.data<F>();
+    const F* pw = weight.data<F>();
+    const F* pb = bias.data<F>();
+    F* pwin = window.data<F>();
+    F* py = y.data<F>();
+    for (std::int64_t b = 0; b < B; ++b) {
+      F* win = pwin + b * (K - 1) * C;
+      for (std::int64_t c = 0; c < C; ++c) {
+        const F xc = px[b * C + c];
+        // The terms in the order of the full convolution's reference: bias, then k = 0, 1, ...
+        F acc = pb[c] + pw[c] * xc;
+        if (c < forward)
+          for (std::int64_t k = 1; k < K; ++k) acc += pw[k * C + c] * win[(K - 1 - k) * C + c];
+        py[b * C + c] = acc;
+        for (std::int64_t j = 0; j + 1 < K - 1; ++j) win[j * C + c] = win[(j + 1) * C + c];
+        if (K > 1) win[(K - 2) * C + c] = xc;
+      }
+    }
+  });
+}
+
+}  // namespace birdie::kernels::cpu

@@ -1,0 +1,62 @@
+#include "model/hawk/hawk_decoder.h"
+
+#include <algorithm>
+
+#include "autograd/tape.h"
+#include "kernels/rglru_step.h"
+
+namespace birdie::model {
+
+Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+  autograd::NoGradGuard no_grad;
+  const Device device = lm_.device();
+  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device);
+  const std::int64_t T = token_tensor.dim(1);
+  const std::int64_t C = lm_.config().state, K = lm_.config().conv_width;
+  const double eps = lm_.config().norm_eps;
+
+  windows_.clear();
+  states_.clear();
+  Tensor x = lm_.embed(token_tensor);
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    const HawkBlockWeights& w = lm_.block(l);
+    const std::vector<Tensor> gz = hawk_temporal_input(w, x, eps);
+    // The window: the row's last K−1 convolution inputs, zeros before the row's start.
+    Tensor window = Tensor::zeros({1, K - 1, C}, gz[1].dtype(), device);
+    const std::int64_t kept = std::min(T, K - 1);
+    if (kept > 0) window.reshape({K - 1, C}).slice(K - 1 - kept, K - 1).copy_from(gz[1].reshape({T, C}).slice(T - kept, T));
+    windows_.push_back(window);
+
+    const Tensor c = autograd::causal_conv1d(gz[1], w.conv_weight, w.conv_bias, reset_tensor, lm_.direction(l));
+    const Tensor proj = hawk_rglru_input(w, c);
+    Tensor state = Tensor::empty({1, C}, kernels::rglru_state_dtype(proj.dtype()), device);
+    kernels::rglru_final_state(proj, w.lambda, reset_tensor, lm_.direction(l), state);
+    states_.push_back(state);
+    const Tensor h = autograd::rglru_scan(proj, w.lambda, reset_tensor, lm_.direction(l));
+    x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h), eps);
+  }
+  // Only <sg>'s row goes through the head (a long prompt's [T, V] logits nobody reads).
+  return lm_.host_logits(x.reshape({T, lm_.config().dim}).slice(T - 1, T));
+}
+
+Tensor HawkDecoder::step(std::int32_t token) {
+  BIRDIE_CHECK(!states_.empty(), "HawkDecoder::step before prefill");
+  autograd::NoGradGuard no_grad;
+  const Device device = lm_.device();
+  const std::int64_t C = lm_.config().state;
+  const double eps = lm_.config().norm_eps;
+  Tensor x = lm_.embed(Tensor::from_values<std::int32_t>({token}, {1, 1}).to(device));
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    const HawkBlockWeights& w = lm_.block(l);
+    const std::vector<Tensor> gz = hawk_temporal_input(w, x, eps);
+    Tensor c = Tensor::empty({1, C}, gz[1].dtype(), device);
+    kernels::conv1d_step(gz[1].reshape({1, C}), w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c);
+    const Tensor proj = hawk_rglru_input(w, c);
+    Tensor h = Tensor::empty({1, C}, proj.dtype(), device);
+    kernels::rglru_step(proj, w.lambda, states_[l], lm_.direction(l), h);
+    x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h.reshape({1, 1, C})), eps);
+  }
+  return lm_.host_logits(x);
+}
+
+}  // namespace birdie::model

@@ -1,0 +1,37 @@
+// The Hawk language model (Griffin's RG-LRU model, BIRDIE.md §5): embedding, Hawk residual
+// blocks (model/hawk/hawk_block.h: temporal mixing with the short convolution and the
+// RG-LRU, then a gated MLP; causal or bidirectional per block), a final RMSNorm and the
+// vocabulary head. Parameters live in one ParameterSet, named
+//     embedding.weight, blocks.{l}.… (model/hawk/hawk_block.h lists them),
+//     final_norm.weight, head.weight [V, D] (absent when tied).
+#pragma once
+
+#include "model/hawk/hawk_block.h"
+#include "model/language_model.h"
+
+namespace birdie::model {
+
+std::vector<autograd::ParameterSpec> hawk_parameter_specs(const ModelConfig& config);
+
+// Built with its parameters initialized (model/initialization.h plus hawk_initial_values)
+// from `seed`; dtypes as in make_language_model (model/language_model.h).
+class HawkLm : public LanguageModel {
+ public:
+  HawkLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed)
+      : HawkLm(config, dtype, device, seed, dtype) {}
+  HawkLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed, DType compute_dtype);
+
+  Tensor logits(const Tensor& tokens, const Tensor& reset) const override;
+  // Recurrent: O(1) time and memory per generated token (model/hawk/hawk_decoder.h).
+  std::unique_ptr<Decoder> decoder() const override;
+
+  const HawkBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
+  kernels::ScanDirection direction(std::int64_t layer) const {
+    return is_bidirectional(layer) ? kernels::ScanDirection::bidirectional : kernels::ScanDirection::causal;
+  }
+
+ private:
+  std::vector<HawkBlockWeights> blocks_;
+};
+
+}  // namespace birdie::model

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""An independent PyTorch twin of the Hawk LM (BIRDIE.md §5, model/hawk/), for the end-to-end check.
+
+It loads a tiny checkpoint written in the engine's format (model.safetensors: the weights by
+name, the model config in the metadata), runs the packed batch of scripts/torch_twin.py
+(several segments, prompts, suffixes, an empty prompt, padding) through the model in float64,
+and writes the expected logits, loss and every parameter gradient to a fixture that
+tests/hawk_model_tests.cpp compares against (1e-4 relative in fp32).
+
+Everything is written literally from the semantics in the headers, one token at a time:
+the depthwise convolution with resets (kernels/conv1d.h), the RG-LRU (kernels/rglru.h),
+the block (model/hawk/hawk_block.h); nothing is shared with the engine but the file format.
+
+Regenerate the committed fixture (Debian's python3-torch is enough; from the repository root):
+
+    /usr/bin/python3 scripts/hawk_twin.py --make-checkpoint tests/fixtures/hawk_twin/model.safetensors
+    /usr/bin/python3 scripts/hawk_twin.py tests/fixtures/hawk_twin/model.safetensors \\
+        --out tests/fixtures/hawk_twin/expected.safetensors
+"""
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from torch_twin import BATCH_RESET, BATCH_TARGETS, BATCH_TOKENS, read_safetensors, write_safetensors  # noqa: E402
+
+RGLRU_C = 8.0
+
+
+def is_bidirectional(cfg, layer):
+    return cfg["bidirectional"] == "all" or (cfg["bidirectional"] == "alternate" and layer % 2 == 0)
+
+
+def rmsnorm(x, w, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+def segments(reset_row):
+    """first[t], last[t]: the ends of t's segment (one starts at 0 and at every bit-0 token)."""
+    T = len(reset_row)
+    first, last = [0] * T, [0] * T
+    for t in range(T):
+        first[t] = t if t == 0 or reset_row[t] & 1 else first[t - 1]
+    for t in reversed(range(T)):
+        last[t] = t if t == T - 1 or reset_row[t + 1] & 1 else last[t + 1]
+    return first, last
+
+
+def conv1d(x, weight, bias, reset, bidirectional):
+    """kernels/conv1d.h: x [B, T, C], weight [K, C], bias [C]."""
+    B, T, C = x.shape
+    K = weight.shape[0]
+    half = C // 2 if bidirectional else C
+    rows = []
+    for b in range(B):
+        r = [int(v) for v in reset[b]]
+        first, last = segments(r)
+        outs = []
+        for t in range(T):
+            fwd = bias[:half].clone()
+            for k in range(K):
+                if t - k >= first[t]:
+                    fwd = fwd + weight[k, :half] * x[b, t - k, :half]
+            parts = [fwd]
+            if bidirectional:
+                rev = bias[half:] + weight[0, half:] * x[b, t, half:]
+                for k in range(1, K):
+                    s = t + k
+                    if s <= last[t] and not (r[t] & 2) and not (r[s] & 2):
+                        rev = rev + weight[k, half:] * x[b, s, half:]
+                parts.append(rev)
+            outs.append(torch.cat(parts))
+        rows.append(torch.stack(outs))
+    return torch.stack(rows)
+
+
+def rglru(proj, lam, reset, bidirectional):
+    """kernels/rglru.h: proj [B, T, 3C] = [x | r | i], lam [C] → h [B, T, C]."""
+    B, T, C3 = proj.shape
+    C = C3 // 3
+    half = C // 2 if bidirectional else C
+    x, r, i = proj[..., :C], torch.sigmoid(proj[..., C : 2 * C]), torch.sigmoid(proj[..., 2 * C :])
+    log_a = -RGLRU_C * r * F.softplus(-lam)  # a = σ(Λ)^(c·r)
+    rows = []
+    for b in range(B):
+        rr = [int(v) for v in reset[b]]
+        first, last = segments(rr)
+        out = [[None, None] for _ in range(T)]
+        h = torch.zeros(half, dtype=proj.dtype)
+        for t in range(T):  # forward half, left to right
+            sl = slice(0, half)
+            drive = i[b, t, sl] * x[b, t, sl]
+            if t == 0 or rr[t] & 1:
+                h = drive
+            else:
+                a = torch.exp(log_a[b, t, sl])
+                h = a * h + torch.sqrt(1 - a * a) * drive
+            out[t][0] = h
+        if bidirectional:
+            h = torch.zeros(C - half, dtype=proj.dtype)
+            for t in reversed(range(T)):  # reverse half, right to left
+                sl = slice(half, C)
+                drive = i[b, t, sl] * x[b, t, sl]
+                if last[t] == t or rr[t] & 2:
+                    h = drive
+                else:
+                    a = torch.exp(log_a[b, t, sl])
+                    h = a * h + torch.sqrt(1 - a * a) * drive
+                out[t][1] = h
+        rows.append(torch.stack([torch.cat([p for p in o if p is not None]) for o in out]))
+    return torch.stack(rows)
+
+
+def hawk_block(x, p, prefix, cfg, reset, bidirectional):
+    C, M, eps = cfg["state"], cfg["mlp_hidden"], cfg["norm_eps"]
+    u = rmsnorm(x, p[prefix + "temporal_norm.weight"], eps)
+    gz = F.linear(u, p[prefix + "temporal.in_proj.weight"])
+    g, z = gz[..., :C], gz[..., C:]
+    c = conv1d(z, p[prefix + "temporal.conv.weight"], p[prefix + "temporal.conv.bias"], reset, bidirectional)
+    gates = F.linear(c, p[prefix + "temporal.gates.weight"], p[prefix + "temporal.gates.bias"])
+    h = rglru(torch.cat([c, gates], -1), p[prefix + "temporal.lambda"], reset, bidirectional)
+    x = x + F.linear(F.gelu(g) * h, p[prefix + "temporal.out_proj.weight"])
+    up = F.linear(rmsnorm(x, p[prefix + "mlp_norm.weight"], eps), p[prefix + "mlp.in_proj.weight"])
+    return x + F.linear(F.gelu(up[..., :M]) * up[..., M:], p[prefix + "mlp.out_proj.weight"])
+
+
+def forward(p, cfg, tokens, reset):
+    x = p["embedding.weight"][tokens.long()]
+    for l in range(cfg["layers"]):
+        x = hawk_block(x, p, f"blocks.{l}.", cfg, reset, is_bidirectional(cfg, l))
+    h = rmsnorm(x, p["final_norm.weight"], cfg["norm_eps"])
+    head = p["embedding.weight"] if cfg["tie_embeddings"] else p["head.weight"]
+    return F.linear(h, head).reshape(-1, cfg["vocab"])
+
+
+def make_checkpoint(path):
+    cfg = {"architecture": "hawk", "vocab": 11, "dim": 6, "state": 8, "layers": 2, "bidirectional": "alternate",
+           "tie_embeddings": False, "norm_eps": 1e-5, "mlp_hidden": 10, "conv_width": 3}
+    g = torch.Generator().manual_seed(2025)
+    D, C, V, M, K = cfg["dim"], cfg["state"], cfg["vocab"], cfg["mlp_hidden"], cfg["conv_width"]
+    shapes = {"embedding.weight": (V, D)}
+    for l in range(cfg["layers"]):
+        pre = f"blocks.{l}."
+        shapes.update({pre + "temporal_norm.weight": (D,), pre + "temporal.in_proj.weight": (2 * C, D),
+                       pre + "temporal.conv.weight": (K, C), pre + "temporal.conv.bias": (C,),
+                       pre + "temporal.gates.weight": (2 * C, C), pre + "temporal.gates.bias": (2 * C,),
+                       pre + "temporal.lambda": (C,), pre + "temporal.out_proj.weight": (D, C),
+                       pre + "mlp_norm.weight": (D,), pre + "mlp.in_proj.weight": (2 * M, D),
+                       pre + "mlp.out_proj.weight": (D, M)})
+    shapes.update({"final_norm.weight": (D,), "head.weight": (V, D)})
+    tensors = {}
+    for name, shape in shapes.items():
+        t = torch.randn(shape, generator=g, dtype=torch.float64)
+        if name.endswith("norm.weight"):
+            t = 1.0 + 0.2 * t
+        elif name.endswith("lambda"):
+            t = 2.0 + t  # σ(Λ)^8 from about 0.1 to 0.9: the recurrence matters over the short rows
+        elif name.endswith("conv.weight"):
+            t = t / math.sqrt(shape[0])
+        elif len(shape) == 2 and name != "embedding.weight":
+            t = t / math.sqrt(shape[1])
+        else:
+            t = 0.5 * t
+        tensors[name] = t.float()
+    write_safetensors(path, tensors, {"config": json.dumps(cfg)})
+    print(f"wrote {path}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", nargs="?", help="a Hawk model.safetensors written by the engine")
+    parser.add_argument("--out", help="where to write the expected values")
+    parser.add_argument("--make-checkpoint", metavar="PATH", help="write a random tiny checkpoint and stop")
+    args = parser.parse_args()
+    if args.make_checkpoint:
+        return make_checkpoint(args.make_checkpoint)
+    if not args.checkpoint or not args.out:
+        parser.error("give a checkpoint and --out (or --make-checkpoint PATH)")
+    weights, meta = read_safetensors(args.checkpoint)
+    cfg = json.loads(meta["config"])
+    params = {k: v.double().requires_grad_(True) for k, v in weights.items()}
+    tokens, targets, reset = (torch.tensor(b, dtype=torch.int32) for b in (BATCH_TOKENS, BATCH_TARGETS, BATCH_RESET))
+    logits = forward(params, cfg, tokens, reset)
+    loss = F.cross_entropy(logits, targets.reshape(-1).long(), ignore_index=-1)
+    loss.backward()
+    out = {"batch.tokens": tokens, "batch.targets": targets, "batch.reset": reset,
+           "expected.logits": logits.detach(), "expected.loss": loss.detach().reshape(1)}
+    out.update({f"expected.grad.{k}": v.grad for k, v in params.items()})
+    write_safetensors(args.out, out, {"checkpoint": args.checkpoint, "torch": torch.__version__})
+    print(f"loss {loss.item():.6f}; wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+birdie_test_suite(hawk_model_tests SOURCES hawk_model_tests.cpp LIBS birdie_model birdie_data)

@@ -1,0 +1,442 @@
+// model/hawk: the Hawk LM (Griffin's RG-LRU, BIRDIE.md §5) behind the language-model
+// interface: parameters (names, count, decay groups, own initial values), a finite-
+// difference gradient check of a whole tiny model in f64, recompute, information flow,
+// recurrent decoding against the full pass, the copy task, the PyTorch twin, checkpoints,
+// the shipped configs; and the pieces it added (split_last/concat_last, the one-token
+// kernels of kernels/rglru_step.h).
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "autograd/adamw.h"
+#include "autograd/gradients_final.h"
+#include "autograd/tape.h"
+#include "data/tasks/copy_task.h"
+#include "kernels/conv1d.h"
+#include "kernels/rglru_step.h"
+#include "model/checkpoint.h"
+#include "model/config_file.h"
+#include "model/hawk/hawk_decoder.h"
+#include "model/hawk/hawk_lm.h"
+#include "support/test_util.h"
+
+using namespace birdie;
+using namespace birdie::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+model::ModelConfig hawk_config(std::int64_t vocab, std::int64_t dim, std::int64_t state, std::int64_t layers,
+                               std::int64_t mlp_hidden,
+                               model::BidirectionalLayers bidirectional = model::BidirectionalLayers::alternate,
+                               std::int64_t conv_width = 4) {
+  model::ModelConfig c;
+  c.architecture = model::Architecture::hawk;
+  c.vocab = vocab;
+  c.dim = dim;
+  c.state = state;
+  c.layers = layers;
+  c.mlp_hidden = mlp_hidden;
+  c.bidirectional = bidirectional;
+  c.conv_width = conv_width;
+  return c;
+}
+
+std::vector<double> gradients_of(model::LanguageModel& lm, const Tensor& tokens, const Tensor& targets,
+                                 const Tensor& reset) {
+  lm.parameters().zero_grad();
+  autograd::backward(lm.loss(tokens, targets, reset).loss);
+  return lm.parameters().gradients().to_vector<double>();
+}
+
+}  // namespace
+
+TEST_CASE("split_last and concat_last: values and gradients (f64 finite differences)") {
+  RandomGenerator rng(4);
+  const Tensor x = random_tensor({2, 3, 7}, rng), a = random_tensor({2, 3, 2}, rng), b = random_tensor({2, 3, 5}, rng);
+  const auto parts = autograd::split_last(x, {3, 0, 4});
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[0].shape() == Shape{2, 3, 3});
+  CHECK(parts[2].item(2 * 4 + 1) == x.item(2 * 7 + 3 + 1));  // row 2 (of 6), column 1 of the last part
+  const Tensor joined = autograd::concat_last({parts[0], parts[1], parts[2]});
+  CHECK(max_abs_difference(joined, x) == 0.0);
+  CHECK_THROWS_WITH_AS(autograd::split_last(x, {3, 3}), doctest::Contains("widths sum to 6"), Error);
+  check_gradients(
+      [](const std::vector<Tensor>& in) {
+        const auto p = autograd::split_last(in[0], {4, 3});
+        // The parts used unevenly (one twice, one through a product) so every column counts.
+        return weighted_sum(autograd::concat_last({p[1], in[1], autograd::mul(p[0], p[0]), in[2], p[1]}));
+      },
+      {x, a, b});
+}
+
+TEST_CASE("Hawk parameters: count matches the formula and the registry, one contiguous run per block") {
+  for (bool tied : {false, true}) {
+    auto config = hawk_config(100, 12, 16, 3, 20);
+    config.tie_embeddings = tied;
+    model::HawkLm lm(config, DType::f32, Device::cpu, 1);
+    const std::int64_t V = 100, D = 12, C = 16, L = 3, M = 20, K = 4;
+    const std::int64_t block = 2 * D + 3 * C * D + 2 * C * C + (K + 4) * C + 3 * M * D;
+    CHECK(config.parameter_count() == V * D + L * block + D + (tied ? 0 : V * D));
+    CHECK(lm.parameters().count() == config.parameter_count());
+    CHECK(lm.parameters().contains("blocks.2.temporal.lambda"));
+    CHECK(lm.parameters().contains("blocks.0.mlp.out_proj.weight"));
+    CHECK(lm.parameters().contains("head.weight") == !tied);
+    for (std::int64_t l = 0; l < L; ++l) {
+      const auto range = lm.parameters().range_of(model::block_prefix(l));
+      CHECK(range.end - range.begin == block);
+    }
+    // Through the factory, too.
+    const auto made = model::make_language_model(config, DType::f32, Device::cpu, 1);
+    CHECK(made->parameters().count() == config.parameter_count());
+    CHECK(dynamic_cast<model::HawkLm*>(made.get()) != nullptr);
+  }
+}
+
+TEST_CASE("Hawk: no weight decay on norms, biases and Λ; own starts for Λ and the convolution") {
+  auto config = hawk_config(50, 16, 64, 4, 24);
+  model::HawkLm lm(config, DType::f64, Device::cpu, 3);
+  auto& p = lm.parameters();
+  std::vector<bool> decays(p.count(), false);
+  for (const auto& s : p.decay_segments())
+    for (std::int64_t i = s.offset; i < s.offset + s.length; ++i) decays[i] = s.decay;
+  for (const char* name : {"blocks.1.temporal_norm.weight", "blocks.1.temporal.conv.bias", "blocks.1.temporal.gates.bias",
+                           "blocks.1.temporal.lambda", "blocks.1.mlp_norm.weight", "final_norm.weight"})
+    CHECK_MESSAGE(!decays[p.offset_of(name)], name);
+  for (const char* name : {"blocks.1.temporal.in_proj.weight", "blocks.1.temporal.conv.weight",
+                           "blocks.1.temporal.gates.weight", "blocks.1.temporal.out_proj.weight",
+                           "blocks.1.mlp.in_proj.weight", "blocks.1.mlp.out_proj.weight", "head.weight"})
+    CHECK_MESSAGE(decays[p.offset_of(name)], name);
+
+  // σ(Λ)^8 spread evenly over [0.9, 0.999] across each half of the channels.
+  const auto lambda = p["blocks.2.temporal.lambda"].to_vector<double>();
+  auto decay8 = [](double l) { return std::pow(1.0 / (1.0 + std::exp(-l)), 8.0); };
+  CHECK(decay8(lambda[0]) == doctest::Approx(0.9));
+  CHECK(decay8(lambda[31]) == doctest::Approx(0.999));
+  CHECK(decay8(lambda[32]) == doctest::Approx(0.9));
+  CHECK(decay8(lambda[63]) == doctest::Approx(0.999));
+  for (std::size_t k = 1; k < 32; ++k) CHECK(lambda[k] > lambda[k - 1]);
+  auto std_of = [&](const char* name) {
+    const auto v = p[name].to_vector<double>();
+    double sq = 0;
+    for (double x : v) sq += x * x;
+    return std::sqrt(sq / double(v.size()));
+  };
+  const double truncation = 0.879626;  // std of a unit normal truncated to ±2
+  CHECK(std_of("blocks.0.temporal.conv.weight") == doctest::Approx(truncation / 2.0).epsilon(0.1));
+  CHECK(std_of("blocks.0.temporal.gates.weight") == doctest::Approx(truncation / 8.0).epsilon(0.05));
+  CHECK(std_of("blocks.3.mlp.out_proj.weight") ==
+        doctest::Approx(truncation / std::sqrt(24.0) / std::sqrt(8.0)).epsilon(0.05));
+  CHECK(std_of("blocks.3.temporal.out_proj.weight") ==
+        doctest::Approx(truncation / 8.0 / std::sqrt(8.0)).epsilon(0.05));
+  CHECK(p["blocks.1.temporal.gates.bias"].item(3) == 0.0);
+  CHECK(p["blocks.1.mlp_norm.weight"].item(3) == 1.0);
+}
+
+TEST_CASE("gradient of a whole tiny Hawk model (two blocks, packed row with resets) in f64") {
+  for (auto layers : {model::BidirectionalLayers::alternate, model::BidirectionalLayers::none}) {
+    CAPTURE(int(layers));
+    model::HawkLm lm(hawk_config(7, 3, 4, 2, 5, layers, 3), DType::f64, Device::cpu, 5);
+    Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2, 1, 0}, {1, 10});
+    Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, -1, 2, 1, -1, -1}, {1, 10});
+    Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 1, 0, 2, 2, 1}, {1, 10});
+    auto loss = [&] { return lm.loss(tokens, targets, reset).loss; };
+    const auto analytic = gradients_of(lm, tokens, targets, reset);
+    const std::string mismatch = first_gradient_mismatch([&] { return loss().item(); },
+                                                         lm.parameters().values().data<double>(), analytic, 1e-6, 1e-8, 1e-6);
+    CHECK_MESSAGE(mismatch.empty(), mismatch);
+  }
+}
+
+TEST_CASE("Hawk: activation recompute gives bitwise the same gradients; each block's gradients final when marked") {
+  const auto config = hawk_config(9, 4, 6, 3, 8);
+  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
+  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
+  std::vector<double> gradients[2];
+  std::size_t tape_length[2];
+  for (int recompute : {0, 1}) {
+    model::HawkLm lm(config, DType::f64, Device::cpu, 5);
+    lm.set_recompute_blocks(recompute == 1);
+    lm.parameters().zero_grad();
+    Tensor loss = lm.loss(tokens, targets, reset).loss;
+    tape_length[recompute] = autograd::tape().size();
+    std::vector<autograd::ParameterRange> marks;
+    {
+      const autograd::GradientsFinalListener listener([&](autograd::ParameterRange r) { marks.push_back(r); });
+      autograd::backward(loss);
+    }
+    REQUIRE(marks.size() == 3);
+    for (std::int64_t l = 0; l < 3; ++l) CHECK(marks[2 - l].begin == lm.parameters().range_of(model::block_prefix(l)).begin);
+    gradients[recompute] = lm.parameters().gradients().to_vector<double>();
+  }
+  CHECK(tape_length[1] < tape_length[0]);
+  CHECK(gradients[0] == gradients[1]);
+}
+
+TEST_CASE("Hawk with bf16 compute over f32 masters: Λ read in f32, gradients close to the f32 model's") {
+  const auto config = hawk_config(20, 16, 24, 2, 20);
+  Tensor tokens = Tensor::from_values<std::int32_t>({5, 6, 7, 4, 8, 9, 10, 11, 5, 4, 6, 7}, {1, 12});
+  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 8, 9, 3, -1, -1, -1, 6, 7, 3}, {1, 12});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 1, 0, 0, 2, 2, 2}, {1, 12});
+  model::HawkLm f32(config, DType::f32, Device::cpu, 4), bf16(config, DType::f32, Device::cpu, 4, DType::bf16);
+  CHECK(bf16.block(0).lambda.dtype() == DType::f32);
+  CHECK(bf16.block(0).in_proj.dtype() == DType::bf16);
+  const auto want = gradients_of(f32, tokens, targets, reset), got = gradients_of(bf16, tokens, targets, reset);
+  const Tensor g = Tensor::from_values<double>(got, {std::int64_t(got.size())});
+  const Tensor w = Tensor::from_values<double>(want, {std::int64_t(want.size())});
+  MESSAGE("bf16 compute: gradient relative error ", relative_error(g, w));
+  CHECK(relative_error(g, w) < 5e-2);
+  const auto lambda_grad = bf16.parameters()["blocks.0.temporal.lambda"].grad().to_vector<double>();
+  CHECK(std::any_of(lambda_grad.begin(), lambda_grad.end(), [](double v) { return v != 0; }));
+}
+
+namespace {
+// Logits rows (time steps) of a row that change when token `poke` changes.
+std::vector<bool> changed_logit_rows(const model::LanguageModel& lm, std::vector<std::int32_t> tokens,
+                                     const std::vector<std::int32_t>& reset, std::size_t poke) {
+  const auto T = static_cast<std::int64_t>(tokens.size());
+  autograd::NoGradGuard no_grad;
+  auto run = [&] {
+    return lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}), Tensor::from_values<std::int32_t>(reset, {1, T}))
+        .to_vector<double>();
+  };
+  const auto before = run();
+  tokens[poke] = tokens[poke] == 9 ? 10 : 9;
+  const auto after = run();
+  const std::int64_t V = lm.config().vocab;
+  std::vector<bool> changed(T, false);
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t v = 0; v < V; ++v) changed[t] = changed[t] || before[t * V + v] != after[t * V + v];
+  return changed;
+}
+}  // namespace
+
+TEST_CASE("whole Hawk model: segments are isolated, suffixes causal, prefixes bidirectional") {
+  // Sample A: prompt 0-2, suffix 3-5; sample B: prompt 6-9, suffix 10-12; padding 13-14.
+  const std::vector<std::int32_t> tokens{5, 6, 7, 4, 8, 9, 10, 11, 5, 6, 4, 6, 7, 0, 0};
+  const std::vector<std::int32_t> reset{1, 0, 0, 2, 2, 2, 1, 0, 0, 0, 2, 2, 2, 1, 0};
+  const int segment[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 2};
+  for (auto layers : {model::BidirectionalLayers::alternate, model::BidirectionalLayers::none}) {
+    CAPTURE(int(layers));
+    model::HawkLm lm(hawk_config(12, 8, 10, 3, 12, layers, 3), DType::f64, Device::cpu, 2);
+    for (std::size_t poke : {1u, 4u, 7u, 11u, 14u}) {
+      CAPTURE(poke);
+      const auto changed = changed_logit_rows(lm, tokens, reset, poke);
+      for (std::size_t t = 0; t < tokens.size(); ++t) {
+        if (segment[t] != segment[poke]) CHECK_MESSAGE(!changed[t], "step ", t);
+        if (segment[t] == segment[poke] && t >= poke) CHECK_MESSAGE(changed[t], "step ", t);
+      }
+      // A label token never reaches an earlier position.
+      if (reset[poke] == 2)
+        for (std::size_t t = 0; t < poke; ++t) CHECK_MESSAGE(!changed[t], "step ", t);
+    }
+    // The last prompt token of sample B (9) reaches the earlier prompt tokens only through
+    // the bidirectional blocks: within the convolution's look-ahead (7 and 8, K = 3) and
+    // beyond it through the reverse RG-LRU (6).
+    const auto changed = changed_logit_rows(lm, tokens, reset, 9);
+    for (std::size_t t : {6u, 7u, 8u}) CHECK_MESSAGE(changed[t] == (layers != model::BidirectionalLayers::none), "step ", t);
+  }
+}
+
+namespace {
+constexpr std::int32_t sg = 4;
+
+// Full-pass logits for prompt ‖ <sg> ‖ continuation, rows from <sg> on.
+Tensor full_pass_logits(const model::LanguageModel& lm, const std::vector<std::int32_t>& prompt,
+                        const std::vector<std::int32_t>& continuation) {
+  std::vector<std::int32_t> tokens = prompt, reset(prompt.size(), 0);
+  tokens.push_back(sg);
+  reset.push_back(2);
+  for (auto t : continuation) {
+    tokens.push_back(t);
+    reset.push_back(2);
+  }
+  reset[0] |= 1;
+  const auto T = static_cast<std::int64_t>(tokens.size());
+  autograd::NoGradGuard no_grad;
+  Tensor logits = lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}),
+                            Tensor::from_values<std::int32_t>(reset, {1, T}));
+  return logits.slice(static_cast<std::int64_t>(prompt.size()), T);
+}
+
+void check_decoder_matches_full_pass(DType compute, double bound) {
+  for (auto layers : {model::BidirectionalLayers::alternate, model::BidirectionalLayers::all,
+                      model::BidirectionalLayers::none}) {
+    for (std::size_t prompt_length : {std::size_t(0), std::size_t(1), std::size_t(9)}) {
+      CAPTURE(int(layers));
+      CAPTURE(prompt_length);
+      const auto config = hawk_config(40, 16, 24, 3, 20, layers);
+      model::HawkLm lm(config, DType::f32, Device::cpu, 7, compute);
+      RandomGenerator rng(8);
+      std::vector<std::int32_t> prompt(prompt_length);
+      for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(35));
+      const auto decoder = lm.decoder();
+      std::vector<Tensor> rows{decoder->prefill(prompt, sg)};
+      std::vector<std::int32_t> continuation;
+      for (int i = 0; i < 7; ++i) {
+        continuation.push_back(5 + std::int32_t(rng.uniform_int(35)));
+        rows.push_back(decoder->step(continuation.back()));
+      }
+      Tensor full = full_pass_logits(lm, prompt, continuation);
+      REQUIRE(full.dim(0) == 8);
+      double worst = 0;
+      for (std::int64_t i = 0; i < 8; ++i)
+        worst = std::max(worst, relative_error(rows[i], full.slice(i, i + 1).reshape({config.vocab})));
+      CHECK(worst < bound);
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("Hawk decoder: prefill + steps give the logits of a full forward pass (f32, 1e-5)") {
+  check_decoder_matches_full_pass(DType::f32, 1e-5);
+}
+
+TEST_CASE("the same with bf16 compute over fp32 master weights (1e-2)") { check_decoder_matches_full_pass(DType::bf16, 1e-2); }
+
+TEST_CASE("one-token kernels: conv1d_step and rglru_step follow the full ops token by token") {
+  // A causal suffix after a prompt: the full ops over the row against prefill state + steps.
+  for (auto direction : {kernels::ScanDirection::causal, kernels::ScanDirection::bidirectional}) {
+    CAPTURE(int(direction));
+    RandomGenerator rng(21);
+    const std::int64_t T = 9, C = 6, K = 4, prompt = 4;  // prompt 0-3, then suffix 4-8
+    const Tensor x = random_tensor({1, T, C}, rng), weight = random_tensor({K, C}, rng), bias = random_tensor({C}, rng);
+    const Tensor proj = random_tensor({1, T, 3 * C}, rng, -2, 2), lambda = random_tensor({C}, rng, 0, 4);
+    std::vector<std::int32_t> r(T, 2);
+    for (std::int64_t t = 0; t < prompt; ++t) r[t] = 0;
+    r[0] = 1;
+    const Tensor reset = Tensor::from_values<std::int32_t>(r, {1, T});
+    Tensor conv_full = Tensor::empty({1, T, C}, DType::f64), h_full = Tensor::empty({1, T, C}, DType::f64);
+    kernels::causal_conv1d_forward(x, weight, bias, reset, direction, conv_full);
+    kernels::rglru_scan_forward(proj, lambda, reset, direction, h_full);
+    // The state after token `prompt` (<sg>, the first causal one), then steps.
+    const Tensor head_reset = Tensor::from_values<std::int32_t>(std::vector<std::int32_t>(r.begin(), r.begin() + prompt + 1),
+                                                                {1, prompt + 1});
+    Tensor state = Tensor::empty({1, C}, DType::f64);
+    kernels::rglru_final_state(proj.reshape({T, 3 * C}).slice(0, prompt + 1).reshape({1, prompt + 1, 3 * C}), lambda,
+                               head_reset, direction, state);
+    Tensor window = Tensor::zeros({1, K - 1, C}, DType::f64);
+    window.reshape({K - 1, C}).copy_from(x.reshape({T, C}).slice(prompt + 1 - (K - 1), prompt + 1));
+    for (std::int64_t t = prompt + 1; t < T; ++t) {
+      CAPTURE(t);
+      Tensor c = Tensor::empty({1, C}, DType::f64), h = Tensor::empty({1, C}, DType::f64);
+      kernels::conv1d_step(x.reshape({T, C}).slice(t, t + 1), weight, bias, window, direction, c);
+      kernels::rglru_step(proj.reshape({T, 3 * C}).slice(t, t + 1), lambda, state, direction, h);
+      CHECK(max_abs_difference(c, conv_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
+      CHECK(max_abs_difference(h, h_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
+    }
+  }
+}
+
+TEST_CASE("a tiny Hawk LM learns to copy: loss falls from chance to below 1.0 in 150 steps") {
+  data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08
+  auto config = hawk_config(task.first_symbol + task.symbols, 64, 64, 2, 128);
+  model::HawkLm lm(config, DType::f32, Device::cpu, 1);
+  autograd::AdamW optimizer(lm.parameters(), {0.9, 0.95, 1e-8, 0.0, 1.0});
+  RandomGenerator rng(1, 1);
+  const int steps = 150;
+  std::vector<double> losses;
+  double accuracy = 0;
+  for (int step = 1; step <= steps; ++step) {
+    const auto batch = data::make_copy_task_batch(task, rng);
+    lm.parameters().zero_grad();
+    const auto result = lm.loss(batch.tokens, batch.targets, batch.reset);
+    autograd::backward(result.loss);
+    REQUIRE_FALSE(optimizer.step(3e-3 * std::min(1.0, step / 30.0)).skipped);
+    losses.push_back(result.loss.item());
+    if (step == steps) {  // token accuracy of the last batch (argmax of its logits)
+      autograd::NoGradGuard no_grad;
+      const auto logits = lm.logits(batch.tokens, batch.reset).to_vector<float>();
+      const auto targets = batch.targets.to_vector<std::int32_t>();
+      std::int64_t counted = 0, right = 0;
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (targets[i] < 0) continue;
+        const auto row = logits.begin() + std::ptrdiff_t(i * config.vocab);
+        right += std::max_element(row, row + config.vocab) - row == targets[i];
+        ++counted;
+      }
+      accuracy = double(right) / double(counted);
+    }
+  }
+  double last = 0;
+  for (int i = steps - 10; i < steps; ++i) last += losses[i] / 10;
+  MESSAGE("Hawk copy task: first loss ", losses.front(), ", mean of the last 10 ", last, ", last batch token accuracy ",
+          accuracy);
+  CHECK(losses.front() > 2.0);
+  CHECK(last < 1.0);
+}
+
+TEST_CASE("the Hawk LM matches its PyTorch twin: logits, loss, every gradient (f32, 1e-4)") {
+  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "tests" / "fixtures" / "hawk_twin";
+  const auto weights = model::read_safetensors(dir / "model.safetensors");
+  const auto config = model::model_config_from_json(weights.metadata.at("config"), "hawk twin fixture");
+  REQUIRE(config.architecture == model::Architecture::hawk);
+  model::HawkLm lm(config, DType::f32, Device::cpu, 0);
+  model::load_weights(dir / "model.safetensors", lm);
+  const auto expected = model::read_safetensors(dir / "expected.safetensors");
+
+  lm.parameters().zero_grad();
+  const Tensor logits = lm.logits(expected.at("batch.tokens"), expected.at("batch.reset"));
+  const auto loss = autograd::cross_entropy(logits, expected.at("batch.targets").reshape({-1}));
+  autograd::backward(loss.loss);
+
+  CHECK(relative_error(logits, expected.at("expected.logits")) < 1e-4);
+  CHECK(loss.loss.item() == doctest::Approx(expected.at("expected.loss").item()).epsilon(1e-5));
+  double worst = 0;
+  for (const auto& spec : lm.parameters().specs()) {
+    CAPTURE(spec.name);
+    const double error = relative_error(lm.parameters()[spec.name].grad(), expected.at("expected.grad." + spec.name));
+    worst = std::max(worst, error);
+    CHECK(error < 1e-4);
+  }
+  MESSAGE("Hawk twin: logits relative error ", relative_error(logits, expected.at("expected.logits")), ", loss ",
+          loss.loss.item(), " vs ", expected.at("expected.loss").item(), ", worst gradient relative error ", worst);
+}
+
+TEST_CASE("Hawk checkpoint: save → load gives bitwise identical logits") {
+  const fs::path dir = fs::temp_directory_path() / ("birdie_hawk_test_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const auto config = hawk_config(12, 8, 10, 2, 12);
+  model::HawkLm lm(config, DType::f32, Device::cpu, 1);
+  const Tensor tokens = Tensor::from_values<std::int32_t>({5, 6, 7, 4, 8, 9}, {1, 6});
+  const Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 8, 9, 3}, {1, 6});
+  const Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2}, {1, 6});
+  autograd::AdamW optimizer(lm.parameters(), {});
+  for (int i = 0; i < 2; ++i) {
+    lm.parameters().zero_grad();
+    autograd::backward(lm.loss(tokens, targets, reset).loss);
+    optimizer.step(1e-2);
+  }
+  model::TrainingState state;
+  state.step = 2;
+  const fs::path saved = model::save_checkpoint(dir, lm, nullptr, state, 1);
+  const auto restored_config = model::read_checkpoint_config(saved);
+  CHECK(restored_config.architecture == model::Architecture::hawk);
+  CHECK(restored_config.mlp_hidden == 12);
+  CHECK(restored_config.conv_width == 4);
+  const auto restored = model::make_language_model(restored_config, DType::f32, Device::cpu, 999);
+  model::load_checkpoint(saved, *restored, nullptr);
+  autograd::NoGradGuard no_grad;
+  CHECK(max_abs_difference(lm.logits(tokens, reset), restored->logits(tokens, reset)) == 0.0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("each Hawk config is within 5% of its Gated SSM twin's parameter count") {
+  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "configs" / "model";
+  for (const std::string name : {"tiny", "small", "base", "paper"}) {
+    CAPTURE(name);
+    const auto ssm = model::load_model_config_toml(dir / (name + ".toml"));
+    const auto hawk = model::load_model_config_toml(dir / ("hawk-" + name + ".toml"));
+    CHECK(ssm.architecture == model::Architecture::gated_ssm);
+    CHECK(hawk.architecture == model::Architecture::hawk);
+    CHECK((hawk.vocab == ssm.vocab && hawk.dim == ssm.dim && hawk.layers == ssm.layers));
+    const double ratio = double(hawk.parameter_count()) / double(ssm.parameter_count());
+    MESSAGE(name, ": Gated SSM ", ssm.parameter_count(), ", Hawk ", hawk.parameter_count(), " (", ratio, ")");
+    CHECK(std::abs(ratio - 1.0) < 0.05);
+  }
+}
