@@ -5,6 +5,7 @@
 #include "autograd/tape.h"
 #include "engine/nvtx.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
+#include "model/transformer/transformer_lm.h"
 
 namespace birdie::model {
 
@@ -87,8 +88,9 @@ std::unique_ptr<LanguageModel> make_language_model(const ModelConfig& config, DT
   switch (config.architecture) {
     case Architecture::gated_ssm:
       return std::make_unique<GatedSsmLm>(config, dtype, device, seed, compute_dtype);
-    case Architecture::hawk:
     case Architecture::transformer:
+      return std::make_unique<TransformerLm>(config, dtype, device, seed, compute_dtype);
+    case Architecture::hawk:
       break;
   }
   throw Error(detail::concat("model.architecture = \"", architecture_name(config.architecture),
