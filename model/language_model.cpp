@@ -6,6 +6,7 @@
 #include "engine/nvtx.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "model/hawk/hawk_lm.h"
+#include "model/transformer/transformer_lm.h"
 
 namespace birdie::model {
 
@@ -91,10 +92,10 @@ std::unique_ptr<LanguageModel> make_language_model(const ModelConfig& config, DT
     case Architecture::hawk:
       return std::make_unique<HawkLm>(config, dtype, device, seed, compute_dtype);
     case Architecture::transformer:
-      break;
+      return std::make_unique<TransformerLm>(config, dtype, device, seed, compute_dtype);
   }
   throw Error(detail::concat("model.architecture = \"", architecture_name(config.architecture),
-                             "\" is not built into this engine yet"));
+                             "\" is not a known architecture"));
 }
 
 }  // namespace birdie::model

@@ -1,0 +1,82 @@
+#include "model/transformer/transformer_decoder.h"
+
+#include <algorithm>
+
+#include "autograd/tape.h"
+#include "kernels/attention_decode.h"
+
+namespace birdie::model {
+
+namespace {
+constexpr std::int64_t minimum_capacity = 64;
+}
+
+void TransformerDecoder::reserve(std::int64_t rows) {
+  if (rows <= capacity()) return;
+  const std::int64_t grown = std::max({rows, 2 * capacity(), minimum_capacity});
+  const AttentionHeads h = lm_.attention_heads();
+  for (LayerCache& layer : layers_)
+    for (Tensor* cache : {&layer.keys, &layer.values}) {
+      Tensor bigger = Tensor::empty({grown, h.heads, h.head_dim}, cache->dtype(), cache->device());
+      if (length_ > 0) bigger.slice(0, length_).copy_from(cache->slice(0, length_));
+      *cache = bigger;
+    }
+}
+
+Tensor TransformerDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+  namespace ag = autograd;
+  ag::NoGradGuard no_grad;
+  const auto [tokens, reset] = prefill_row(prompt, start_generating, lm_.device());
+  const std::int64_t T = tokens.dim(1);
+  const ModelConfig& config = lm_.config();
+  const AttentionHeads h = lm_.attention_heads();
+
+  Tensor x = lm_.embed(tokens);
+  layers_.assign(config.layers, {});
+  length_ = 0;
+  for (LayerCache& layer : layers_)  // empty caches of the activations' dtype, grown below
+    layer.keys = layer.values = Tensor::empty({0, h.heads, h.head_dim}, x.dtype(), x.device());
+  reserve(T + 1);
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    const TransformerBlockWeights& w = lm_.block(l);
+    const auto [q, k, v] = transformer_query_key_value(w, x, h, config.norm_eps);
+    const Tensor k_rotated = ag::rotary(k, reset, config.rope_base);
+    layers_[l].keys.slice(0, T).copy_from(k_rotated.reshape({T, h.heads, h.head_dim}));
+    layers_[l].values.slice(0, T).copy_from(v.reshape({T, h.heads, h.head_dim}));
+    const Tensor attended = ag::attention(ag::rotary(q, reset, config.rope_base), k_rotated, v, reset, lm_.mask(l));
+    x = transformer_mlp_residual(w, transformer_attention_residual(w, x, attended), config.norm_eps);
+  }
+  length_ = T;
+  // Only <sg>'s row goes through the head (a long prompt's [T, V] logits are never read).
+  return lm_.host_logits(x.reshape({T, config.dim}).slice(T - 1, T));
+}
+
+Tensor TransformerDecoder::step(std::int32_t token) {
+  BIRDIE_CHECK(length_ > 0, "TransformerDecoder::step before prefill");
+  autograd::NoGradGuard no_grad;
+  const ModelConfig& config = lm_.config();
+  const AttentionHeads h = lm_.attention_heads();
+  reserve(length_ + 1);
+  // The new token's position in its sample: the prompt starts at 0, so it is the number of
+  // tokens before it.
+  const std::int64_t position = length_;
+  Tensor x = lm_.embed(Tensor::from_values<std::int32_t>({token}, {1, 1}).to(lm_.device()));
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    const TransformerBlockWeights& w = lm_.block(l);
+    const auto [q, k, v] = transformer_query_key_value(w, x, h, config.norm_eps);
+    Tensor q_rotated = q.reshape({h.heads, h.head_dim});
+    kernels::rotary_at_position(q_rotated, position, config.rope_base, q_rotated);
+    Tensor key_row = layers_[l].keys.slice(position, position + 1).reshape({h.heads, h.head_dim});
+    kernels::rotary_at_position(k.reshape({h.heads, h.head_dim}), position, config.rope_base, key_row);
+    layers_[l].values.slice(position, position + 1).copy_from(v.reshape({1, h.heads, h.head_dim}));
+    Tensor attended = Tensor::empty({h.heads, h.head_dim}, q.dtype(), q.device());
+    kernels::attention_decode(q_rotated, layers_[l].keys.slice(0, position + 1),
+                              layers_[l].values.slice(0, position + 1), attended);
+    x = transformer_attention_residual(w, x, attended.reshape({1, 1, h.heads, h.head_dim}));
+    x = transformer_mlp_residual(w, x, config.norm_eps);
+  }
+  length_ = position + 1;
+  return lm_.host_logits(x);
+}
+
+}  // namespace birdie::model

@@ -1,0 +1,382 @@
+// model/transformer/: the Transformer baseline LM: parameter names, count and decay
+// groups; a finite-difference gradient check of a whole tiny model in f64; activation
+// recompute; which logits a token reaches (segments, causal suffixes, bidirectional
+// prompts in the prefix layers); the KV-cache decoder against the full pass; the copy task;
+// the PyTorch twin; checkpoints; the shipped configs against their Gated SSM twins.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <omp.h>
+#include <unistd.h>
+
+#include "autograd/adamw.h"
+#include "autograd/tape.h"
+#include "data/tasks/copy_task.h"
+#include "model/checkpoint.h"
+#include "model/config_file.h"
+#include "model/generator.h"
+#include "model/transformer/transformer_decoder.h"
+#include "model/transformer/transformer_lm.h"
+#include "support/test_util.h"
+
+using namespace birdie;
+using namespace birdie::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+model::ModelConfig transformer_config(std::int64_t vocab, std::int64_t dim, std::int64_t heads,
+                                      std::int64_t mlp_hidden, std::int64_t layers,
+                                      model::BidirectionalLayers bidirectional = model::BidirectionalLayers::alternate) {
+  model::ModelConfig c;
+  c.architecture = model::Architecture::transformer;
+  c.vocab = vocab;
+  c.dim = dim;
+  c.heads = heads;
+  c.mlp_hidden = mlp_hidden;
+  c.layers = layers;
+  c.bidirectional = bidirectional;
+  return c;
+}
+
+constexpr std::int32_t sg = 4;
+
+}  // namespace
+
+TEST_CASE("transformer: parameter count matches the formula, the registry and the factory") {
+  for (bool tied : {false, true}) {
+    CAPTURE(tied);
+    model::ModelConfig config = transformer_config(1000, 48, 4, 80, 3);
+    config.tie_embeddings = tied;
+    model::TransformerLm lm(config, DType::f32, Device::cpu, 1);
+    const std::int64_t V = 1000, D = 48, M = 80, L = 3;
+    CHECK(config.block_parameter_count() == 2 * D + 4 * D * D + 3 * M * D);
+    CHECK(config.parameter_count() == V * D + L * (2 * D + 4 * D * D + 3 * M * D) + D + (tied ? 0 : V * D));
+    CHECK(lm.parameters().count() == config.parameter_count());
+    CHECK(lm.parameters().contains("blocks.2.attention.q_proj.weight"));
+    CHECK(lm.parameters().contains("blocks.2.attention.out_proj.weight"));
+    CHECK(lm.parameters().contains("blocks.0.mlp.out_proj.weight"));
+    CHECK(lm.parameters().contains("head.weight") == !tied);
+    // Each block's parameters are one contiguous range of the block's size.
+    for (std::int64_t l = 0; l < L; ++l) {
+      const auto range = lm.parameters().range_of("blocks." + std::to_string(l) + ".");
+      CHECK(range.end - range.begin == config.block_parameter_count());
+    }
+    const auto made = model::make_language_model(config, DType::f32, Device::cpu, 1);
+    CHECK(dynamic_cast<model::TransformerLm*>(made.get()) != nullptr);
+    CHECK(made->parameters().count() == config.parameter_count());
+  }
+  model::ModelConfig bad = transformer_config(10, 12, 4, 8, 1);  // heads of width 3
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("model.heads"), Error);
+}
+
+TEST_CASE("transformer: initialization and decay groups") {
+  model::ModelConfig config = transformer_config(500, 64, 4, 96, 8);
+  model::TransformerLm lm(config, DType::f64, Device::cpu, 3);
+  auto std_of = [&](const std::string& name) {
+    const auto v = lm.parameters()[name].to_vector<double>();
+    double sq = 0;
+    for (double x : v) sq += x * x;
+    return std::sqrt(sq / double(v.size()));
+  };
+  const double truncation = 0.879626;  // std of a unit normal truncated to ±2
+  CHECK(std_of("blocks.0.attention.q_proj.weight") == doctest::Approx(truncation / 8.0).epsilon(0.03));
+  CHECK(std_of("blocks.3.attention.out_proj.weight") == doctest::Approx(truncation / 8.0 / 4.0).epsilon(0.03));
+  CHECK(std_of("blocks.5.mlp.out_proj.weight") ==
+        doctest::Approx(truncation / std::sqrt(96.0) / 4.0).epsilon(0.03));
+  CHECK(lm.parameters()["blocks.1.attention_norm.weight"].item(5) == 1.0);
+  CHECK(lm.parameters()["blocks.1.mlp_norm.weight"].item(5) == 1.0);
+
+  auto& p = lm.parameters();
+  std::vector<bool> decays(p.count(), false);
+  for (const auto& s : p.decay_segments())
+    for (std::int64_t i = s.offset; i < s.offset + s.length; ++i) decays[i] = s.decay;
+  CHECK_FALSE(decays[p.offset_of("blocks.2.attention_norm.weight")]);
+  CHECK_FALSE(decays[p.offset_of("blocks.2.mlp_norm.weight")]);
+  CHECK_FALSE(decays[p.offset_of("final_norm.weight")]);
+  CHECK(decays[p.offset_of("blocks.2.attention.v_proj.weight")]);
+  CHECK(decays[p.offset_of("blocks.2.mlp.gate_proj.weight")]);
+  CHECK(decays[p.offset_of("head.weight")]);
+}
+
+TEST_CASE("transformer: gradient of a whole tiny model (prefix and causal blocks, packed rows) in f64") {
+  model::ModelConfig config = transformer_config(7, 4, 2, 6, 2);
+  model::TransformerLm lm(config, DType::f64, Device::cpu, 5);
+  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2, 1, 0, 3, 3, 4, 5, 6, 1, 2, 4, 5, 0}, {2, 10});
+  Tensor targets =
+      Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, -1, 2, 1, -1, -1, -1, -1, 5, 6, 2, -1, -1, 5, 3, -1}, {2, 10});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 1, 0, 2, 2, 1, 1, 0, 2, 2, 2, 3, 1, 2, 2, 1}, {2, 10});
+  auto loss = [&] { return lm.loss(tokens, targets, reset).loss; };
+  lm.parameters().zero_grad();
+  autograd::backward(loss());
+  const std::string mismatch = first_gradient_mismatch(
+      [&] { return loss().item(); }, lm.parameters().values().data<double>(),
+      lm.parameters().gradients().to_vector<double>(), 1e-6, 1e-8, 1e-6);
+  CHECK_MESSAGE(mismatch.empty(), mismatch);
+}
+
+TEST_CASE("transformer: activation recompute per block gives bitwise the same gradients") {
+  model::ModelConfig config = transformer_config(9, 8, 2, 12, 3);
+  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
+  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
+  std::vector<double> gradients[2];
+  std::size_t tape_length[2];
+  for (int recompute : {0, 1}) {
+    model::TransformerLm lm(config, DType::f64, Device::cpu, 5);
+    lm.set_recompute_blocks(recompute == 1);
+    lm.parameters().zero_grad();
+    Tensor loss = lm.loss(tokens, targets, reset).loss;
+    tape_length[recompute] = autograd::tape().size();
+    autograd::backward(loss);
+    gradients[recompute] = lm.parameters().gradients().to_vector<double>();
+  }
+  CHECK(tape_length[1] < tape_length[0]);
+  CHECK(gradients[0] == gradients[1]);
+}
+
+namespace {
+// Logits rows (time steps) of a row that change when token `poke` changes.
+std::vector<bool> changed_logit_rows(const model::LanguageModel& lm, std::vector<std::int32_t> tokens,
+                                     const std::vector<std::int32_t>& reset, std::size_t poke) {
+  const auto T = static_cast<std::int64_t>(tokens.size());
+  autograd::NoGradGuard no_grad;
+  auto run = [&] {
+    return lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}), Tensor::from_values<std::int32_t>(reset, {1, T}))
+        .to_vector<double>();
+  };
+  const auto before = run();
+  tokens[poke] = tokens[poke] == 9 ? 10 : 9;
+  const auto after = run();
+  const std::int64_t V = lm.config().vocab;
+  std::vector<bool> changed(T, false);
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t v = 0; v < V; ++v) changed[t] = changed[t] || before[t * V + v] != after[t * V + v];
+  return changed;
+}
+}  // namespace
+
+TEST_CASE("transformer: segments are isolated, suffixes causal, prompts bidirectional only in prefix blocks") {
+  // Sample A: prompt 0-2, suffix 3-5; sample B: prompt 6-8, suffix 9-11; padding 12-13.
+  const std::vector<std::int32_t> tokens{5, 6, 7, 4, 8, 9, 10, 11, 5, 4, 6, 7, 0, 0};
+  const std::vector<std::int32_t> reset{1, 0, 0, 2, 2, 2, 1, 0, 0, 2, 2, 2, 1, 0};
+  const int segment[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2};
+  for (auto layers : {model::BidirectionalLayers::alternate, model::BidirectionalLayers::all,
+                      model::BidirectionalLayers::none}) {
+    CAPTURE(int(layers));
+    model::TransformerLm lm(transformer_config(12, 8, 2, 12, 3, layers), DType::f64, Device::cpu, 2);
+    for (std::size_t poke : {0u, 1u, 4u, 7u, 8u, 10u, 13u}) {
+      CAPTURE(poke);
+      const auto changed = changed_logit_rows(lm, tokens, reset, poke);
+      for (std::size_t t = 0; t < tokens.size(); ++t) {
+        CAPTURE(t);
+        if (segment[t] != segment[poke]) CHECK_FALSE(changed[t]);
+        // Within its segment a token reaches itself and every later token ...
+        else if (t >= poke) CHECK(changed[t]);
+        // ... and an earlier one only when both are prompt tokens and a block is a prefix block.
+        else CHECK(changed[t] == (reset[poke] != 2 && layers != model::BidirectionalLayers::none));
+      }
+    }
+  }
+}
+
+namespace {
+// Full-pass logits for prompt ‖ <sg> ‖ continuation, rows from <sg> on.
+Tensor full_pass_logits(const model::LanguageModel& lm, const std::vector<std::int32_t>& prompt,
+                        const std::vector<std::int32_t>& continuation) {
+  std::vector<std::int32_t> tokens = prompt, reset(prompt.size(), 0);
+  tokens.push_back(sg);
+  reset.push_back(2);
+  for (auto t : continuation) {
+    tokens.push_back(t);
+    reset.push_back(2);
+  }
+  reset[0] |= 1;
+  const auto T = static_cast<std::int64_t>(tokens.size());
+  autograd::NoGradGuard no_grad;
+  Tensor logits = lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}),
+                            Tensor::from_values<std::int32_t>(reset, {1, T}));
+  return logits.slice(static_cast<std::int64_t>(prompt.size()), T);
+}
+
+// Prefill + `steps` steps against the full pass; returns the worst relative error.
+double check_decoder_matches_full_pass(model::BidirectionalLayers layers, std::size_t prompt_length, int steps,
+                                       DType compute, double bound) {
+  CAPTURE(int(layers));
+  CAPTURE(prompt_length);
+  model::ModelConfig config = transformer_config(40, 16, 2, 24, 3, layers);
+  model::TransformerLm lm(config, DType::f32, Device::cpu, 7, compute);
+  RandomGenerator rng(8);
+  std::vector<std::int32_t> prompt(prompt_length);
+  for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(35));
+  const auto decoder = lm.decoder();
+  std::vector<Tensor> rows{decoder->prefill(prompt, sg)};
+  std::vector<std::int32_t> continuation;
+  for (int i = 0; i < steps; ++i) {
+    continuation.push_back(5 + std::int32_t(rng.uniform_int(35)));
+    rows.push_back(decoder->step(continuation.back()));
+  }
+  Tensor full = full_pass_logits(lm, prompt, continuation);
+  REQUIRE(full.dim(0) == steps + 1);
+  double worst = 0;
+  for (std::int64_t i = 0; i <= steps; ++i) {
+    const double error = relative_error(rows[i], full.slice(i, i + 1).reshape({config.vocab}));
+    CHECK(error < bound);
+    worst = std::max(worst, error);
+  }
+  return worst;
+}
+}  // namespace
+
+TEST_CASE("transformer: KV-cache decoding gives the logits of a full forward pass (f32, 1e-5)") {
+  double worst = 0;
+  for (auto layers : {model::BidirectionalLayers::alternate, model::BidirectionalLayers::all,
+                      model::BidirectionalLayers::none})
+    for (std::size_t prompt_length : {std::size_t(0), std::size_t(1), std::size_t(9)})
+      worst = std::max(worst, check_decoder_matches_full_pass(layers, prompt_length, 6, DType::f32, 1e-5));
+  MESSAGE("worst relative error of a decoded row (f32): ", worst);
+}
+
+TEST_CASE("transformer: the cache grows past its first capacity and stays exact") {
+  // prompt ‖ <sg> = 61 tokens fill the first 64 rows; the steps double the capacity.
+  check_decoder_matches_full_pass(model::BidirectionalLayers::alternate, 60, 10, DType::f32, 1e-5);
+  model::TransformerLm lm(transformer_config(40, 16, 2, 24, 2), DType::f32, Device::cpu, 7);
+  model::TransformerDecoder decoder(lm);
+  decoder.prefill(std::vector<std::int32_t>(60, 6), sg);
+  CHECK(decoder.capacity() == 64);
+  for (int i = 0; i < 10; ++i) decoder.step(7);
+  CHECK(decoder.length() == 71);
+  CHECK(decoder.capacity() == 128);
+}
+
+// Both paths round the same activations to bf16 and differ in summation order only.
+TEST_CASE("transformer: the same with bf16 compute over fp32 master weights (2e-2)") {
+  for (auto layers : {model::BidirectionalLayers::alternate, model::BidirectionalLayers::none})
+    check_decoder_matches_full_pass(layers, 9, 6, DType::bf16, 2e-2);
+}
+
+TEST_CASE("transformer: greedy generation runs through the decoder") {
+  model::TransformerLm lm(transformer_config(12, 8, 2, 8, 2), DType::f32, Device::cpu, 3);
+  model::SamplingOptions greedy;
+  greedy.max_new_tokens = 8;
+  greedy.eos = -1;
+  const std::vector<std::int32_t> prompt{5, 6, 7};
+  const auto out = model::generate(lm, prompt, sg, greedy);
+  CHECK(out.size() == 8);
+  CHECK(out == model::generate(lm, prompt, sg, greedy));
+}
+
+// On one thread: the model is so small that starting OpenMP's threads costs more than the
+// work, many times more on a loaded machine.
+TEST_CASE("transformer: a tiny Transformer LM learns to copy: loss falls from chance to below 0.5 in 250 steps") {
+  const int threads_before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const auto begin = std::chrono::steady_clock::now();
+  data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08
+  model::ModelConfig config = transformer_config(task.first_symbol + task.symbols, 32, 2, 64, 2);
+  model::TransformerLm lm(config, DType::f32, Device::cpu, 1);
+  autograd::AdamW optimizer(lm.parameters(), {0.9, 0.95, 1e-8, 0.0, 1.0});
+  RandomGenerator rng(1, 1);
+  const int steps = 250;
+  const double lr = 5e-3;
+  std::vector<double> losses;
+  for (int step = 1; step <= steps; ++step) {
+    const auto batch = data::make_copy_task_batch(task, rng);
+    lm.parameters().zero_grad();
+    const auto result = lm.loss(batch.tokens, batch.targets, batch.reset);
+    autograd::backward(result.loss);
+    REQUIRE_FALSE(optimizer.step(lr * std::min(1.0, step / 50.0)).skipped);
+    losses.push_back(result.loss.item());
+  }
+  double last = 0;
+  for (int i = steps - 10; i < steps; ++i) last += losses[i] / 10;
+  // Token accuracy on a fresh batch: the argmax at each counted target.
+  const auto batch = data::make_copy_task_batch(task, rng);
+  autograd::NoGradGuard no_grad;
+  const auto logits = lm.logits(batch.tokens, batch.reset).to_vector<float>();
+  const auto targets = batch.targets.to_vector<std::int32_t>();
+  std::int64_t counted = 0, right = 0;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i] < 0) continue;
+    const float* row = logits.data() + i * config.vocab;
+    ++counted;
+    right += std::max_element(row, row + config.vocab) - row == targets[i];
+  }
+  const double accuracy = double(right) / double(counted);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  MESSAGE("copy task (transformer): first loss ", losses.front(), ", mean of the last 10 ", last,
+          ", token accuracy ", accuracy, ", ", seconds, " s");
+  CHECK(losses.front() > 2.0);
+  CHECK(last < 0.5);
+  CHECK(accuracy > 0.8);
+  omp_set_num_threads(threads_before);
+}
+
+TEST_CASE("transformer: matches its PyTorch twin: logits, loss, every gradient (f32, 1e-4)") {
+  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "tests" / "fixtures" / "transformer_twin";
+  const auto weights = model::read_safetensors(dir / "model.safetensors");
+  const auto config = model::model_config_from_json(weights.metadata.at("config"), "transformer twin fixture");
+  REQUIRE(config.architecture == model::Architecture::transformer);
+  model::TransformerLm lm(config, DType::f32, Device::cpu, 0);
+  model::load_weights(dir / "model.safetensors", lm);
+  const auto expected = model::read_safetensors(dir / "expected.safetensors");
+
+  lm.parameters().zero_grad();
+  const Tensor logits = lm.logits(expected.at("batch.tokens"), expected.at("batch.reset"));
+  const auto loss = autograd::cross_entropy(logits, expected.at("batch.targets").reshape({-1}));
+  autograd::backward(loss.loss);
+
+  CHECK(relative_error(logits, expected.at("expected.logits")) < 1e-4);
+  CHECK(loss.loss.item() == doctest::Approx(expected.at("expected.loss").item()).epsilon(1e-4));
+  double worst = 0;
+  for (const auto& spec : lm.parameters().specs()) {
+    CAPTURE(spec.name);
+    const double error = relative_error(lm.parameters()[spec.name].grad(), expected.at("expected.grad." + spec.name));
+    worst = std::max(worst, error);
+    CHECK(error < 1e-4);
+  }
+  MESSAGE("twin: logits relative error ", relative_error(logits, expected.at("expected.logits")), ", loss ",
+          loss.loss.item(), " vs ", expected.at("expected.loss").item(), ", worst gradient relative error ", worst);
+}
+
+TEST_CASE("transformer: a checkpoint round trip restores the model exactly") {
+  const fs::path dir = fs::temp_directory_path() / ("birdie_transformer_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  model::ModelConfig config = transformer_config(12, 8, 2, 12, 2);
+  config.rope_base = 500;
+  model::TransformerLm lm(config, DType::f32, Device::cpu, 1);
+  model::TrainingState state;
+  state.step = 7;
+  const fs::path saved = model::save_checkpoint(dir, lm, nullptr, state, 0);
+  const model::ModelConfig read = model::read_checkpoint_config(saved);
+  CHECK(read.architecture == model::Architecture::transformer);
+  CHECK(read.heads == 2);
+  CHECK(read.mlp_hidden == 12);
+  CHECK(read.rope_base == 500);
+  const auto restored = model::make_language_model(read, DType::f32, Device::cpu, 999);
+  CHECK(model::load_checkpoint(saved, *restored, nullptr).step == 7);
+  Tensor tokens = Tensor::from_values<std::int32_t>({5, 6, 7, 4, 8, 9, 5, 4, 6, 7}, {2, 5});
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 2, 2, 2, 1, 2, 2, 1, 0}, {2, 5});
+  autograd::NoGradGuard no_grad;
+  CHECK(max_abs_difference(lm.logits(tokens, reset), restored->logits(tokens, reset)) == 0.0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("transformer: each shipped config is within 5% of its Gated SSM twin's parameter count") {
+  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "configs" / "model";
+  for (const std::string name : {"tiny", "small", "base", "paper"}) {
+    CAPTURE(name);
+    const auto ssm = model::load_model_config_toml(dir / (name + ".toml"));
+    const auto transformer = model::load_model_config_toml(dir / ("transformer-" + name + ".toml"));
+    CHECK(ssm.architecture == model::Architecture::gated_ssm);
+    CHECK(transformer.architecture == model::Architecture::transformer);
+    CHECK_NOTHROW(transformer.validate());
+    CHECK(transformer.vocab == ssm.vocab);
+    const double ratio = double(transformer.parameter_count()) / double(ssm.parameter_count());
+    MESSAGE(name, ": transformer ", transformer.parameter_count(), " vs gated ssm ", ssm.parameter_count(),
+            " parameters (ratio ", ratio, ")");
+    CHECK(std::abs(ratio - 1.0) < 0.05);
+  }
+}
