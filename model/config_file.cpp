@@ -1,6 +1,7 @@
 #include "model/config_file.h"
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "engine/error.h"
@@ -80,6 +81,31 @@ ModelConfig load_model_config_toml(const std::filesystem::path& path) {
   const toml::table* model = root["model"].as_table();
   BIRDIE_CHECK(model != nullptr, path.string(), ": no [model] table");
   return model_config_from_toml(*model, path.string() + " [model]");
+}
+
+std::string model_config_to_toml(const ModelConfig& c) {
+  toml::table t;
+  auto put = [&](const char* key, auto value) {
+    if (key_applies(key, c.architecture)) t.insert(key, value);
+  };
+  put("architecture", std::string(architecture_name(c.architecture)));
+  put("vocab", c.vocab);
+  put("dim", c.dim);
+  put("state", c.state);
+  put("heads", c.heads);
+  put("mlp_hidden", c.mlp_hidden);
+  put("conv_width", c.conv_width);
+  put("layers", c.layers);
+  put("bidirectional", std::string(bidirectional_layers_name(c.bidirectional)));
+  put("tie_embeddings", c.tie_embeddings);
+  put("norm_eps", c.norm_eps);
+  put("forget_init", std::string(forget_gate_init_name(c.forget_init)));
+  put("rope_base", c.rope_base);
+  std::ostringstream out;
+  // Double-quoted strings, like the rest of a run folder's config.toml.
+  out << toml::toml_formatter(t, toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings)
+      << "\n";
+  return out.str();
 }
 
 std::string model_config_to_json(const ModelConfig& c) {

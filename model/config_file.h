@@ -23,6 +23,9 @@ ModelConfig load_model_config_toml(const std::filesystem::path& path);
 ModelConfig model_config_from_toml(const toml::table& table, std::string_view source);
 
 std::string model_config_to_json(const ModelConfig& config);
+// The keys of a [model] table (without its header) that apply to the architecture, one
+// "key = value" line each, as model_config_from_toml reads them back.
+std::string model_config_to_toml(const ModelConfig& config);
 ModelConfig model_config_from_json(std::string_view json, std::string_view source);
 
 }  // namespace birdie::model

@@ -83,6 +83,34 @@ TEST_CASE("config files: unknown keys, wrong types and bad values are named") {
   CHECK(model::model_config_to_json(back) == model::model_config_to_json(c));
 }
 
+TEST_CASE("config files: each architecture's keys, written back as read") {
+  TempDir tmp;
+  const fs::path file = tmp.path / "m.toml";
+  write_text(file, "[model]\narchitecture = \"rnn\"\nvocab = 10\ndim = 4\nlayers = 1\n");
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.architecture = 'rnn'"), Error);
+  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nheads = 2\n");
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file),
+                       doctest::Contains("key 'heads' has no meaning for architecture = \"gated_ssm\""), Error);
+  write_text(file, "[model]\narchitecture = \"transformer\"\nvocab = 10\ndim = 8\nstate = 4\nlayers = 1\n");
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("key 'state' has no meaning"), Error);
+  write_text(file, "[model]\narchitecture = \"transformer\"\nvocab = 10\ndim = 8\nheads = 3\nmlp_hidden = 4\n"
+                   "layers = 1\n");
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.heads must divide model.dim"),
+                       Error);
+  write_text(file, "[model]\narchitecture = \"hawk\"\nvocab = 10\ndim = 8\nstate = 4\nlayers = 1\n");
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("missing key 'mlp_hidden'"), Error);
+  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "configs" / "model";
+  for (const char* name : {"tiny", "hawk-tiny", "transformer-tiny"}) {
+    CAPTURE(name);
+    const auto config = model::load_model_config_toml(dir / (std::string(name) + ".toml"));
+    write_text(file, "[model]\n" + model::model_config_to_toml(config));
+    const auto back = model::load_model_config_toml(file);
+    CHECK(model::model_config_to_json(back) == model::model_config_to_json(config));
+    CHECK(model::model_config_to_json(model::model_config_from_json(model::model_config_to_json(config), "test")) ==
+          model::model_config_to_json(config));
+  }
+}
+
 TEST_CASE("save → load gives bitwise identical logits, optimizer state and training state") {
   TempDir tmp;
   Example ex;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The experiment program end to end on the CPU, tiny: three arms (birdie, ntp, scratch) of
-# a few steps each, then the same command again, which must redo nothing.
+# The experiment program end to end on the CPU, tiny: five arms (birdie, ntp, scratch, and
+# ntp on Hawk and on a Transformer) of a few steps each, then the same command again, which
+# must redo nothing.
 #   tests/experiment.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -14,9 +15,10 @@ cat > "$work/tiny.toml" <<TOML
 [experiment]
 output = "$work/out"
 run = "configs/experiments/micro-cpu-run.toml"
-arms = ["birdie", "ntp", "scratch"]
+arms = ["birdie", "ntp", "scratch", "ntp@hawk", "ntp@transformer"]
+models = { hawk = "configs/experiments/micro-cpu-hawk-run.toml", transformer = "configs/experiments/micro-cpu-transformer-run.toml" }
 seeds = 1
-set = ["data.path=\"$work/data\"", "model.vocab=1024", "model.dim=32", "model.state=64", "model.layers=2",
+set = ["data.path=\"$work/data\"", "model.vocab=1024", "model.dim=48", "model.layers=2",
        "batch.sequence_length=128", "batch.rows=2", "batch.min_pack_tokens=32", "schedule.steps=3",
        "schedule.log_every=1", "optimizer.warmup_steps=1", "objectives.validation_samples=1",
        "objectives.candidates=32", "objectives.critic_iterations=5"]
@@ -40,25 +42,33 @@ python3 - "$work/out/results.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 arms = r["arms"]
-assert list(arms) == ["birdie", "ntp", "scratch"], list(arms)
+assert list(arms) == ["birdie", "ntp", "scratch", "ntp@hawk", "ntp@transformer"], list(arms)
 for name, arm in arms.items():
     assert 0 <= arm["accuracy"]["mean"] <= 1, arm
     assert [p["step"] for p in arm["finetune_curve"]] == [0, 1, 2], arm["finetune_curve"]
     assert len(arm["validation_by_class"]) == 7, arm["validation_by_class"]
 assert arms["scratch"]["budget"]["pretrain_tokens"] == 0
 assert arms["ntp"]["budget"]["pretrain_tokens"] == arms["birdie"]["budget"]["pretrain_tokens"] == 3 * 2 * 128
-print("results.json: 3 arms, curves, per-class validation losses")
+assert arms["ntp@hawk"]["budget"]["pretrain_tokens"] == arms["ntp@transformer"]["budget"]["pretrain_tokens"] == 3 * 2 * 128
+params = {name: arm["budget"]["parameters"] for name, arm in arms.items()}
+assert len({params["ntp"], params["ntp@hawk"], params["ntp@transformer"]}) == 3, params
+print("results.json: 5 arms (Gated SSM, Hawk, Transformer), curves, per-class validation losses; parameters", params)
+PY
+grep -q 'architecture = "hawk"' "$work/out/ntp@hawk/seed-1/config.toml"
+grep -q 'architecture = "transformer"' "$work/out/ntp@transformer/seed-1/config.toml"
+python3 - <<'PY'
+print("each arm's run folder records its architecture")
 PY
 
 # The same command again: every step is found done and nothing is retrained.
 "$apps/experiment" --config "$work/tiny.toml" | tee "$work/second.log"
-test "$(grep -c 'done before' "$work/second.log")" -eq 9
+test "$(grep -c 'done before' "$work/second.log")" -eq 15
 ! grep -q '\] pretrain \.\.\.' "$work/second.log"
 
 # Ctrl-C during a pre-training: passed on once, so pretrain writes its checkpoint; the
 # experiment exits 130 and says how to continue.
 "$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/stopped\"" \
-  --set 'experiment.arms=["ntp"]' --set 'experiment.set=["data.path=\"'"$work"'/data\"", "model.vocab=1024", "model.dim=32", "model.state=64", "model.layers=2", "batch.sequence_length=128", "batch.rows=2", "batch.min_pack_tokens=32", "schedule.steps=100000", "schedule.log_every=1"]' \
+  --set 'experiment.arms=["ntp"]' --set 'experiment.set=["data.path=\"'"$work"'/data\"", "model.vocab=1024", "model.dim=48", "model.layers=2", "batch.sequence_length=128", "batch.rows=2", "batch.min_pack_tokens=32", "schedule.steps=100000", "schedule.log_every=1"]' \
   > "$work/stopped.log" 2>&1 &
 experiment=$!
 for _ in $(seq 600); do

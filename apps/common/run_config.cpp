@@ -18,7 +18,7 @@ namespace {
 const std::map<std::string, std::set<std::string>> known_keys{
     {"run", {"output", "device", "precision", "seed"}},
     {"data", {"path"}},
-    {"model", {"vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "forget_init",
+    {"model", {"architecture", "heads", "mlp_hidden", "conv_width", "rope_base", "vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "forget_init",
                "recompute_blocks"}},
     {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations", "policy_lag_steps"}},
     {"optimizer", {"lr", "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "clip", "zero", "bucket_mib"}},
@@ -213,12 +213,8 @@ std::string run_config_to_toml(const RunConfig& c) {
   out << "# effective configuration (from " << c.source.string() << " and --set overrides)\n"
       << "[run]\noutput = \"" << c.output.string() << "\"\ndevice = \"" << c.device << "\"\nprecision = \""
       << c.precision << "\"\nseed = " << c.seed
-      << "\n\n[data]\npath = \"" << c.data.string() << "\"\n\n[model]\nvocab = " << c.model.vocab
-      << "\ndim = " << c.model.dim << "\nstate = " << c.model.state << "\nlayers = " << c.model.layers
-      << "\nbidirectional = \"" << model::bidirectional_layers_name(c.model.bidirectional)
-      << "\"\ntie_embeddings = " << (c.model.tie_embeddings ? "true" : "false") << "\nnorm_eps = " << c.model.norm_eps
-      << "\nforget_init = \"" << model::forget_gate_init_name(c.model.forget_init)
-      << "\"\nrecompute_blocks = " << (c.recompute_blocks ? "true" : "false") << "\n\n[objectives]\nmixture = \""
+      << "\n\n[data]\npath = \"" << c.data.string() << "\"\n\n[model]\n" << model::model_config_to_toml(c.model)
+      << "recompute_blocks = " << (c.recompute_blocks ? "true" : "false") << "\n\n[objectives]\nmixture = \""
       << c.mixture << "\"\ngrid = \"" << c.grid.string() << "\"\nvalidation_samples = " << c.validation_samples
       << "\ncandidates = " << c.candidates << "\ncritic_iterations = " << c.critic_iterations
       << "\npolicy_lag_steps = " << c.policy_lag_steps
