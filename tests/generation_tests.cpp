@@ -4,6 +4,7 @@
 
 #include "model/gated_ssm/gated_ssm_decoder.h"
 #include "model/generator.h"
+#include "support/language_model_checks.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -12,23 +13,6 @@ using namespace birdie::testing;
 namespace {
 constexpr std::int32_t sg = 4;
 
-// Full-pass logits for prompt ‖ <sg> ‖ continuation, rows from <sg> on.
-Tensor full_pass_logits(const model::GatedSsmLm& lm, const std::vector<std::int32_t>& prompt,
-                        const std::vector<std::int32_t>& continuation) {
-  std::vector<std::int32_t> tokens = prompt, reset(prompt.size(), 0);
-  tokens.push_back(sg);
-  reset.push_back(2);
-  for (auto t : continuation) {
-    tokens.push_back(t);
-    reset.push_back(2);
-  }
-  reset[0] |= 1;
-  const auto T = static_cast<std::int64_t>(tokens.size());
-  autograd::NoGradGuard no_grad;
-  Tensor logits = lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}),
-                            Tensor::from_values<std::int32_t>(reset, {1, T}));
-  return logits.slice(static_cast<std::int64_t>(prompt.size()), T);
-}
 }  // namespace
 
 namespace {
@@ -52,7 +36,7 @@ void check_incremental_matches_full_pass(DType compute, double bound) {
         continuation.push_back(5 + std::int32_t(rng.uniform_int(35)));
         rows.push_back(generator.step(continuation.back()));
       }
-      Tensor full = full_pass_logits(lm, prompt, continuation);
+      Tensor full = full_pass_logits(lm, prompt, sg, continuation);
       REQUIRE(full.dim(0) == 7);
       for (std::int64_t i = 0; i < 7; ++i)
         CHECK(relative_error(rows[i], full.slice(i, i + 1).reshape({config.vocab})) < bound);

@@ -7,6 +7,7 @@
 
 #include "autograd/gradients_final.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
+#include "support/language_model_checks.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -163,27 +164,6 @@ TEST_CASE("each block's gradients are final when the backward pass marks them, w
   CHECK_THROWS_WITH_AS(lm.parameters().range_of("blocks.7."), doctest::Contains("no parameter is named blocks.7.*"),
                        Error);
 }
-
-namespace {
-// Logits rows (time steps) of a row that change when token `poke` changes.
-std::vector<bool> changed_logit_rows(const model::GatedSsmLm& lm, std::vector<std::int32_t> tokens,
-                                     const std::vector<std::int32_t>& reset, std::size_t poke) {
-  const auto T = static_cast<std::int64_t>(tokens.size());
-  autograd::NoGradGuard no_grad;
-  auto run = [&] {
-    return lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}), Tensor::from_values<std::int32_t>(reset, {1, T}))
-        .to_vector<double>();
-  };
-  const auto before = run();
-  tokens[poke] = tokens[poke] == 9 ? 10 : 9;
-  const auto after = run();
-  const std::int64_t V = lm.config().vocab;
-  std::vector<bool> changed(T, false);
-  for (std::int64_t t = 0; t < T; ++t)
-    for (std::int64_t v = 0; v < V; ++v) changed[t] = changed[t] || before[t * V + v] != after[t * V + v];
-  return changed;
-}
-}  // namespace
 
 TEST_CASE("whole model: segments are isolated, suffixes causal, prefixes bidirectional") {
   // Sample A: prompt 0-2, suffix 3-5; sample B: prompt 6-8, suffix 9-11; padding 12-13.

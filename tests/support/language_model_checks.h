@@ -1,0 +1,86 @@
+// Checks every architecture's tests share (model/language_model.h): which logits a token
+// reaches, the full pass a decoder must reproduce, and the comparison with a PyTorch twin's
+// fixture (scripts/*_twin.py write them).
+#pragma once
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "model/checkpoint.h"
+#include "model/config_file.h"
+#include "model/language_model.h"
+#include "test_util.h"
+
+namespace birdie::testing {
+
+// Logits rows (time steps) of one row [1, T] that change when token `poke` changes.
+inline std::vector<bool> changed_logit_rows(const model::LanguageModel& lm, std::vector<std::int32_t> tokens,
+                                            const std::vector<std::int32_t>& reset, std::size_t poke) {
+  const auto T = static_cast<std::int64_t>(tokens.size());
+  autograd::NoGradGuard no_grad;
+  auto run = [&] {
+    return lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}), Tensor::from_values<std::int32_t>(reset, {1, T}))
+        .to_vector<double>();
+  };
+  const auto before = run();
+  tokens[poke] = tokens[poke] == 9 ? 10 : 9;
+  const auto after = run();
+  const std::int64_t V = lm.config().vocab;
+  std::vector<bool> changed(T, false);
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t v = 0; v < V; ++v) changed[t] = changed[t] || before[t * V + v] != after[t * V + v];
+  return changed;
+}
+
+// Full-pass logits for prompt ‖ <sg> ‖ continuation as one sample (the prompt
+// bidirectional, the rest causal), rows from <sg> on: what a decoder's prefill and steps
+// must give.
+inline Tensor full_pass_logits(const model::LanguageModel& lm, const std::vector<std::int32_t>& prompt,
+                               std::int32_t start_generating, const std::vector<std::int32_t>& continuation) {
+  std::vector<std::int32_t> tokens = prompt, reset(prompt.size(), 0);
+  tokens.push_back(start_generating);
+  reset.push_back(2);
+  for (auto t : continuation) {
+    tokens.push_back(t);
+    reset.push_back(2);
+  }
+  reset[0] |= 1;
+  const auto T = static_cast<std::int64_t>(tokens.size());
+  autograd::NoGradGuard no_grad;
+  Tensor logits = lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}),
+                            Tensor::from_values<std::int32_t>(reset, {1, T}));
+  return logits.slice(static_cast<std::int64_t>(prompt.size()), T);
+}
+
+// The model of a twin fixture (folder with model.safetensors and expected.safetensors)
+// against the twin's logits, loss and every parameter gradient, in f32 within 1e-4.
+inline void check_against_twin(const std::filesystem::path& fixture, model::Architecture architecture) {
+  const auto weights = model::read_safetensors(fixture / "model.safetensors");
+  const auto config = model::model_config_from_json(weights.metadata.at("config"), fixture.string());
+  REQUIRE(config.architecture == architecture);
+  const auto lm = model::make_language_model(config, DType::f32, Device::cpu, 0);
+  model::load_weights(fixture / "model.safetensors", *lm);
+  const auto expected = model::read_safetensors(fixture / "expected.safetensors");
+
+  lm->parameters().zero_grad();
+  const Tensor logits = lm->logits(expected.at("batch.tokens"), expected.at("batch.reset"));
+  const auto loss = autograd::cross_entropy(logits, expected.at("batch.targets").reshape({-1}));
+  autograd::backward(loss.loss);
+
+  CHECK(relative_error(logits, expected.at("expected.logits")) < 1e-4);
+  CHECK(loss.loss.item() == doctest::Approx(expected.at("expected.loss").item()).epsilon(1e-5));
+  double worst = 0;
+  for (const auto& spec : lm->parameters().specs()) {
+    CAPTURE(spec.name);
+    const double error = relative_error(lm->parameters()[spec.name].grad(), expected.at("expected.grad." + spec.name));
+    worst = std::max(worst, error);
+    CHECK(error < 1e-4);
+  }
+  MESSAGE(std::string(model::architecture_name(architecture)), " twin: logits relative error ",
+          relative_error(logits, expected.at("expected.logits")), ", loss ", loss.loss.item(), " against ",
+          expected.at("expected.loss").item(), ", worst gradient relative error ", worst);
+}
+
+}  // namespace birdie::testing
