@@ -17,8 +17,6 @@ Regenerate the committed fixture (Debian's python3-torch is enough; from the rep
     /usr/bin/python3 scripts/hawk_twin.py tests/fixtures/hawk_twin/model.safetensors \\
         --out tests/fixtures/hawk_twin/expected.safetensors
 """
-import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -27,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torch_twin import BATCH_RESET, BATCH_TARGETS, BATCH_TOKENS, read_safetensors, write_safetensors  # noqa: E402
+from torch_twin import random_checkpoint, twin_main  # noqa: E402
 
 RGLRU_C = 8.0
 
@@ -141,7 +139,6 @@ def forward(p, cfg, tokens, reset):
 def make_checkpoint(path):
     cfg = {"architecture": "hawk", "vocab": 11, "dim": 6, "state": 8, "layers": 2, "bidirectional": "alternate",
            "tie_embeddings": False, "norm_eps": 1e-5, "mlp_hidden": 10, "conv_width": 3}
-    g = torch.Generator().manual_seed(2025)
     D, C, V, M, K = cfg["dim"], cfg["state"], cfg["vocab"], cfg["mlp_hidden"], cfg["conv_width"]
     shapes = {"embedding.weight": (V, D)}
     for l in range(cfg["layers"]):
@@ -153,47 +150,16 @@ def make_checkpoint(path):
                        pre + "mlp_norm.weight": (D,), pre + "mlp.in_proj.weight": (2 * M, D),
                        pre + "mlp.out_proj.weight": (D, M)})
     shapes.update({"final_norm.weight": (D,), "head.weight": (V, D)})
-    tensors = {}
-    for name, shape in shapes.items():
-        t = torch.randn(shape, generator=g, dtype=torch.float64)
-        if name.endswith("norm.weight"):
-            t = 1.0 + 0.2 * t
-        elif name.endswith("lambda"):
-            t = 2.0 + t  # σ(Λ)^8 from about 0.1 to 0.9: the recurrence matters over the short rows
-        elif name.endswith("conv.weight"):
-            t = t / math.sqrt(shape[0])
-        elif len(shape) == 2 and name != "embedding.weight":
-            t = t / math.sqrt(shape[1])
-        else:
-            t = 0.5 * t
-        tensors[name] = t.float()
-    write_safetensors(path, tensors, {"config": json.dumps(cfg)})
-    print(f"wrote {path}")
 
+    def own(name, shape, t):
+        if name.endswith("lambda"):
+            return 2.0 + t  # σ(Λ)^8 from about 0.1 to 0.9: the recurrence matters over the short rows
+        if name.endswith("conv.weight"):
+            return t / math.sqrt(shape[0])
+        return None
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint", nargs="?", help="a Hawk model.safetensors written by the engine")
-    parser.add_argument("--out", help="where to write the expected values")
-    parser.add_argument("--make-checkpoint", metavar="PATH", help="write a random tiny checkpoint and stop")
-    args = parser.parse_args()
-    if args.make_checkpoint:
-        return make_checkpoint(args.make_checkpoint)
-    if not args.checkpoint or not args.out:
-        parser.error("give a checkpoint and --out (or --make-checkpoint PATH)")
-    weights, meta = read_safetensors(args.checkpoint)
-    cfg = json.loads(meta["config"])
-    params = {k: v.double().requires_grad_(True) for k, v in weights.items()}
-    tokens, targets, reset = (torch.tensor(b, dtype=torch.int32) for b in (BATCH_TOKENS, BATCH_TARGETS, BATCH_RESET))
-    logits = forward(params, cfg, tokens, reset)
-    loss = F.cross_entropy(logits, targets.reshape(-1).long(), ignore_index=-1)
-    loss.backward()
-    out = {"batch.tokens": tokens, "batch.targets": targets, "batch.reset": reset,
-           "expected.logits": logits.detach(), "expected.loss": loss.detach().reshape(1)}
-    out.update({f"expected.grad.{k}": v.grad for k, v in params.items()})
-    write_safetensors(args.out, out, {"checkpoint": args.checkpoint, "torch": torch.__version__})
-    print(f"loss {loss.item():.6f}; wrote {args.out}")
+    random_checkpoint(path, cfg, shapes, 2025, own)
 
 
 if __name__ == "__main__":
-    main()
+    twin_main(__doc__, forward, make_checkpoint)

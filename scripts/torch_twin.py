@@ -67,20 +67,17 @@ BATCH_TARGETS = [[-1, -1, -1, 8, 9, 3, 10, 3, -1, -1, -1, -1], [-1, -1, -1, -1, 
 BATCH_RESET = [[1, 0, 0, 2, 2, 2, 3, 2, 1, 0, 0, 1], [1, 0, 0, 0, 2, 2, 2, 1, 0, 2, 2, 1]]
 
 
-def make_checkpoint(path):
-    cfg = {"vocab": 11, "dim": 6, "state": 8, "layers": 2, "bidirectional": "alternate",
-           "tie_embeddings": False, "norm_eps": 1e-5}
-    g = torch.Generator().manual_seed(2024)
-    D, N, V = cfg["dim"], cfg["state"], cfg["vocab"]
-    shapes = {"embedding.weight": (V, D)}
-    for l in range(cfg["layers"]):
-        shapes.update({f"blocks.{l}.norm.weight": (D,), f"blocks.{l}.in_proj.weight": (4 * N, D),
-                       f"blocks.{l}.in_proj.bias": (4 * N,), f"blocks.{l}.out_proj.weight": (D, N)})
-    shapes.update({"final_norm.weight": (D,), "head.weight": (V, D)})
+def random_checkpoint(path, cfg, shapes, seed, own=lambda name, shape, t: None):
+    """Writes a tiny checkpoint of random weights: norms near 1, matrices with std
+    1/sqrt(fan_in), the rest std 0.5, unless own(name, shape, draw) returns the value."""
+    g = torch.Generator().manual_seed(seed)
     tensors = {}
     for name, shape in shapes.items():
         t = torch.randn(shape, generator=g, dtype=torch.float64)
-        if name.endswith("norm.weight"):
+        mine = own(name, shape, t)
+        if mine is not None:
+            t = mine
+        elif name.endswith("norm.weight"):
             t = 1.0 + 0.2 * t
         elif len(shape) == 2 and name != "embedding.weight":
             t = t / math.sqrt(shape[1])
@@ -91,8 +88,22 @@ def make_checkpoint(path):
     print(f"wrote {path}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def make_checkpoint(path):
+    cfg = {"vocab": 11, "dim": 6, "state": 8, "layers": 2, "bidirectional": "alternate",
+           "tie_embeddings": False, "norm_eps": 1e-5}
+    D, N, V = cfg["dim"], cfg["state"], cfg["vocab"]
+    shapes = {"embedding.weight": (V, D)}
+    for l in range(cfg["layers"]):
+        shapes.update({f"blocks.{l}.norm.weight": (D,), f"blocks.{l}.in_proj.weight": (4 * N, D),
+                       f"blocks.{l}.in_proj.bias": (4 * N,), f"blocks.{l}.out_proj.weight": (D, N)})
+    shapes.update({"final_norm.weight": (D,), "head.weight": (V, D)})
+    random_checkpoint(path, cfg, shapes, 2024)
+
+
+def twin_main(doc, forward, make_checkpoint):
+    """The command line of every twin: write a random checkpoint, or the expected logits,
+    loss and gradients of a checkpoint on the fixed batch, computed in float64."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", nargs="?", help="a model.safetensors written by the engine")
     parser.add_argument("--out", help="where to write the expected values")
     parser.add_argument("--make-checkpoint", metavar="PATH", help="write a random tiny checkpoint and stop")
@@ -116,4 +127,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    twin_main(__doc__, forward, make_checkpoint)

@@ -19,8 +19,6 @@ root):
     /usr/bin/python3 scripts/transformer_twin.py tests/fixtures/transformer_twin/model.safetensors \\
         --out tests/fixtures/transformer_twin/expected.safetensors
 """
-import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -29,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torch_twin import BATCH_RESET, BATCH_TARGETS, BATCH_TOKENS, read_safetensors, write_safetensors  # noqa: E402
+from torch_twin import random_checkpoint, twin_main  # noqa: E402
 
 
 def rmsnorm(x, w, eps):
@@ -108,7 +106,6 @@ def make_checkpoint(path):
     cfg = {"architecture": "transformer", "vocab": 11, "dim": 8, "state": 0, "layers": 3, "heads": 2,
            "mlp_hidden": 12, "rope_base": 100.0, "bidirectional": "alternate", "tie_embeddings": False,
            "norm_eps": 1e-5}
-    g = torch.Generator().manual_seed(2025)
     D, M, V = cfg["dim"], cfg["mlp_hidden"], cfg["vocab"]
     shapes = {"embedding.weight": (V, D)}
     for l in range(cfg["layers"]):
@@ -118,44 +115,15 @@ def make_checkpoint(path):
                        f"blocks.{l}.mlp.gate_proj.weight": (M, D), f"blocks.{l}.mlp.up_proj.weight": (M, D),
                        f"blocks.{l}.mlp.out_proj.weight": (D, M)})
     shapes.update({"final_norm.weight": (D,), "head.weight": (V, D)})
-    tensors = {}
-    for name, shape in shapes.items():
-        t = torch.randn(shape, generator=g, dtype=torch.float64)
-        if name.endswith("norm.weight"):
-            t = 1.0 + 0.2 * t
-        elif len(shape) == 2 and name != "embedding.weight":
-            # q and k larger than 1/sqrt(fan_in), so the softmax is far from uniform.
-            t = t * (2.0 if "q_proj" in name or "k_proj" in name else 1.0) / math.sqrt(shape[1])
-        else:
-            t = 0.5 * t
-        tensors[name] = t.float()
-    write_safetensors(path, tensors, {"config": json.dumps(cfg)})
-    print(f"wrote {path}")
 
+    def own(name, shape, t):
+        # q and k larger than 1/sqrt(fan_in), so the softmax is far from uniform.
+        if "q_proj" in name or "k_proj" in name:
+            return 2.0 * t / math.sqrt(shape[1])
+        return None
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint", nargs="?", help="a model.safetensors written by the engine")
-    parser.add_argument("--out", help="where to write the expected values")
-    parser.add_argument("--make-checkpoint", metavar="PATH", help="write a random tiny checkpoint and stop")
-    args = parser.parse_args()
-    if args.make_checkpoint:
-        return make_checkpoint(args.make_checkpoint)
-    if not args.checkpoint or not args.out:
-        parser.error("give a checkpoint and --out (or --make-checkpoint PATH)")
-    weights, meta = read_safetensors(args.checkpoint)
-    cfg = json.loads(meta["config"])
-    params = {k: v.double().requires_grad_(True) for k, v in weights.items()}
-    tokens, targets, reset = (torch.tensor(b, dtype=torch.int32) for b in (BATCH_TOKENS, BATCH_TARGETS, BATCH_RESET))
-    logits = forward(params, cfg, tokens, reset)
-    loss = F.cross_entropy(logits, targets.reshape(-1).long(), ignore_index=-1)
-    loss.backward()
-    out = {"batch.tokens": tokens, "batch.targets": targets, "batch.reset": reset,
-           "expected.logits": logits.detach(), "expected.loss": loss.detach().reshape(1)}
-    out.update({f"expected.grad.{k}": v.grad for k, v in params.items()})
-    write_safetensors(args.out, out, {"checkpoint": args.checkpoint, "torch": torch.__version__})
-    print(f"loss {loss.item():.6f}; wrote {args.out}")
+    random_checkpoint(path, cfg, shapes, 2025, own)
 
 
 if __name__ == "__main__":
-    main()
+    twin_main(__doc__, forward, make_checkpoint)
