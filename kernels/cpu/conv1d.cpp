@@ -1,56 +1,34 @@
-// The plain reference of kernels/conv1d.h. Work is cut into runs of up to 64 channels that
-// share a direction; within a run time is the outer loop and channels the inner one, so
-// every access is contiguous. The backward pass gives each thread whole channel runs over
-// every batch row, so the weight and bias gradients are summed without races, in a fixed
-// order (the results do not depend on the thread count).
+// The plain reference of kernels/conv1d.h, cut into channel runs (kernels/cpu/channel_runs.h):
+// the backward pass gives each thread whole runs over every batch row, so the weight and
+// bias gradients are summed without races, in a fixed order.
 #include "kernels/cpu/conv1d.h"
 
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/channel_runs.h"
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/segments.h"
 
 namespace birdie::kernels::cpu {
 
 namespace {
 
-constexpr std::int64_t channels_per_run = 64;
-
-struct ChannelRun {
-  std::int64_t begin, end;  // channels [begin, end)
-  bool reverse;             // the look-ahead half of a bidirectional convolution
-};
-
-std::vector<ChannelRun> channel_runs(std::int64_t C, ScanDirection direction) {
-  std::vector<ChannelRun> runs;
-  const std::int64_t half = direction == ScanDirection::bidirectional ? C / 2 : C;
-  for (std::int64_t part_begin : {std::int64_t(0), half}) {
-    const std::int64_t part_end = part_begin == 0 ? half : C;
-    for (std::int64_t c = part_begin; c < part_end; c += channels_per_run)
-      runs.push_back({c, std::min(c + channels_per_run, part_end), part_begin > 0});
-  }
-  return runs;
-}
-
-// One batch row's segments: for every t, the first and last position of its segment.
+// One batch row's segments: for every t, where its segment starts and ends (one past).
 struct Segments {
-  std::vector<std::int64_t> first, last;
+  std::vector<std::int64_t> start, end;
   const std::int32_t* reset;
 
-  Segments(const std::int32_t* row, std::int64_t T) : first(T), last(T), reset(row) {
-    for (std::int64_t t = 0; t < T; ++t)
-      first[t] = t == 0 || (row[t] & reset_bits::segment_start) ? t : first[t - 1];
-    for (std::int64_t t = T - 1; t >= 0; --t)
-      last[t] = t == T - 1 || (row[t + 1] & reset_bits::segment_start) ? t : last[t + 1];
-  }
+  Segments(const std::int32_t* row, std::int64_t T)
+      : start(segment_starts(row, T)), end(segment_ends(row, T)), reset(row) {}
 
   // The position term k of output t reads, or -1 when the term is dropped (the rule of
   // kernels/conv1d.h).
   std::int64_t source(std::int64_t t, std::int64_t k, bool reverse) const {
-    if (!reverse) return t - k >= first[t] ? t - k : -1;
+    if (!reverse) return t - k >= start[t] ? t - k : -1;
     if (k == 0) return t;
     const std::int64_t s = t + k;
-    if (s > last[t] || (reset[t] & reset_bits::causal) || (reset[s] & reset_bits::causal)) return -1;
+    if (s >= end[t] || (reset[t] & reset_bits::causal) || (reset[s] & reset_bits::causal)) return -1;
     return s;
   }
 };

@@ -1,13 +1,13 @@
-// The plain reference of kernels/rglru.h, shaped like the gated scan's (kernels/cpu/scan.cpp):
-// runs of up to 64 channels that share a direction, time the outer loop. The backward pass
-// gives each thread whole channel runs over every batch row, so dlambda is summed without
-// races and in a fixed order.
+// The plain reference of kernels/rglru.h, shaped like the gated scan's (kernels/cpu/scan.cpp)
+// and cut into channel runs (kernels/cpu/channel_runs.h): the backward pass gives each thread
+// whole runs over every batch row, so dlambda is summed without races and in a fixed order.
 #include "kernels/cpu/rglru.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/channel_runs.h"
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/math.h"
 #include "kernels/rglru.h"
@@ -15,24 +15,6 @@
 namespace birdie::kernels::cpu {
 
 namespace {
-
-constexpr std::int64_t channels_per_run = 64;
-
-struct ChannelRun {
-  std::int64_t begin, end;  // channels [begin, end)
-  bool reverse;             // right to left (the reverse half of a bidirectional scan)
-};
-
-std::vector<ChannelRun> channel_runs(std::int64_t C, ScanDirection direction) {
-  std::vector<ChannelRun> runs;
-  const std::int64_t half = direction == ScanDirection::bidirectional ? C / 2 : C;
-  for (std::int64_t part_begin : {std::int64_t(0), half}) {
-    const std::int64_t part_end = part_begin == 0 ? half : C;
-    for (std::int64_t c = part_begin; c < part_end; c += channels_per_run)
-      runs.push_back({c, std::min(c + channels_per_run, part_end), part_begin > 0});
-  }
-  return runs;
-}
 
 // a_t is forced to 0 where no state may flow in (kernels/rglru.h).
 bool blocked(const std::int32_t* reset, std::int64_t T, std::int64_t t, bool reverse) {

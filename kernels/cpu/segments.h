@@ -1,5 +1,5 @@
 // Segments of a packed row from its reset bits (kernels/scan.h): shared by the CPU
-// references of attention and rotary embedding.
+// references of attention, rotary embedding and the convolution.
 #pragma once
 
 #include <cstdint>
