@@ -58,11 +58,17 @@
 #                                (the gradients through a one-rank NCCL all-reduce, in one
 #                                bucket and in a bucket per block during the backward pass)
 #                                must log the same losses and gradient norms, bit for bit
+#   architectures 150     80     Hawk and the Transformer, each at its "small" shape
+#                                (configs/model/{hawk,transformer}-small.toml, matched to the Gated
+#                                SSM small): apps/step_bench bf16 8x2048 (tokens/s beside the
+#                                step_bench stage's Gated SSM), 40 next-token steps of pretrain on
+#                                data_out/fortunes (the loss must fall), then apps/generate from
+#                                the checkpoint (the decoders on the GPU)
 #   experiment    480    300     apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG (default
 #                                configs/experiments/small-gpu.toml; its prepared data carried),
 #                                every arm as its own process at once, then --report-only;
 #                                experiment.txt holds each arm's log and the report
-#   total        1730    990     (~16 minutes expected, the pretrain run hidden behind the
+#   total        1880   1070     (~18 minutes expected, the pretrain run hidden behind the
 #                                sanitizers: more than one 10-minute command holds, so a run
 #                                names the stages it needs with --stage, in the order given.
 #                                The whole run is also held to GPU_CHECK_BUDGET = 570 s, so
@@ -122,10 +128,10 @@ shopt -s nullglob
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile nccl experiment)
+stage_names=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile nccl architectures experiment)
 declare -A default_limit=([deps]=30 [build]=180 [parity]=150 [memcheck]=120 [racecheck]=130
                           [initcheck]=45 [bench]=45 [step_bench]=150 [peers]=240 [pretrain]=5
-                          [profile]=150 [nccl]=90 [experiment]=480)
+                          [profile]=150 [nccl]=90 [architectures]=150 [experiment]=480)
 declare -A stage_what=(
   [deps]="unpack .debs/ into the prefix; pkg-config from there"
   [build]="configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
@@ -139,6 +145,7 @@ declare -A stage_what=(
   [profile]="ncu: the scan kernels' bandwidth and stalls; the paper step's time per kernel family"
   [pretrain]="starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"
   [nccl]="pretrain tiny on cuda, 10 steps, with and without BIRDIE_NCCL=1: the same losses, bit for bit"
+  [architectures]="Hawk and the Transformer (small) on cuda: step_bench, 40 steps of pretrain, generate from the checkpoint"
   [experiment]="apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG, every arm at once (one process each), then its report")
 # Targets the peer benchmark needs from BUILD_DIR beyond the suites (add here if it grows).
 peer_targets=(step_bench bench)
@@ -590,7 +597,7 @@ stage_build() {
 
   local targets
   mapfile -t targets < <(ninja -C "$build" -t targets all 2> /dev/null | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
-  targets+=(bench step_bench init_bench pretrain checkpoint_parity experiment phonebook_eval "${peer_targets[@]}")
+  targets+=(bench step_bench init_bench pretrain checkpoint_parity experiment phonebook_eval generate "${peer_targets[@]}")
   mapfile -t targets < <(printf '%s\n' "${targets[@]}" | sort -u)
   out_of_time build "ninja" && return 1
   step_lim=$(cap "$stage_limit")
@@ -1054,6 +1061,54 @@ stage_nccl() {
   done
 }
 
+# The other two architectures on the GPU: speed beside the Gated SSM, a short pretrain whose
+# loss must fall, and generation from its checkpoint.
+stage_architectures() {
+  built architectures "$build/apps/pretrain" "$build/apps/step_bench" "$build/apps/generate" || return 1
+  if [ ! -f "$pretrain_data/manifest.json" ]; then
+    record architectures "-" SKIPPED - "no prepared data in $pretrain_data (prepare_data --corpus fortunes here, and carry it)"
+    return 1
+  fi
+  if ! gpu_visible; then no_gpu_row architectures "hawk and transformer"; return 0; fi
+  local vocab arch run config first last
+  vocab=$(grep -oE '"vocab_size": *[0-9]+' "$pretrain_data/manifest.json" | grep -oE '[0-9]+$')
+  for arch in hawk transformer; do
+    out_of_time architectures "$arch" && return 1
+    run_step architectures "$arch step_bench" "$(cap 35)" "$logs/architectures_${arch}_bench.txt" \
+      "$build/apps/step_bench" --model "$repo/configs/model/$arch-small.toml" --device cuda --precision bf16 \
+      --rows 8 --seq 2048 --steps 3 --warmup 1
+    record architectures "$arch step_bench" "$([ "$step_rc" -eq 0 ] && echo ok || echo FAILED)" "$step_secs" \
+      "$(grep -m 1 -E 'step: median' "$logs/architectures_${arch}_bench.txt" | cut -c1-160)"
+    # configs/small-gpu.toml with this architecture's [model] table.
+    config="$logs/architectures_$arch.toml"
+    python3 - "$repo/configs/small-gpu.toml" "$repo/configs/model/$arch-small.toml" "$config" <<'PY'
+import re, sys
+run, model, out = (open(p).read() if i < 2 else p for i, p in enumerate(sys.argv[1:]))
+table = re.search(r"^\[model\]\n.*?(?=^\[|\Z)", model, re.S | re.M).group(0)
+open(out, "w").write(re.sub(r"^\[model\]\n.*?(?=^\[)", table.rstrip("\n") + "\n\n", run, count=1, flags=re.S | re.M))
+PY
+    run="$logs/architectures-$arch"
+    rm -rf "$run"
+    out_of_time architectures "$arch pretrain" && return 1
+    run_step architectures "$arch pretrain" "$(cap 60)" "$logs/architectures_${arch}_pretrain.txt" \
+      "$build/apps/pretrain" --config "$config" --set "data.path=\"$pretrain_data\"" --set "model.vocab=$vocab" \
+      --set "run.output=\"$run\"" --set 'objectives.mixture="ntp"' --set schedule.steps=40 --set schedule.log_every=10 \
+      --set optimizer.warmup_steps=5
+    first=$(grep -m 1 -oE '^step [0-9]+/[0-9]+  loss [0-9.]+' "$logs/architectures_${arch}_pretrain.txt")
+    last=$(grep -oE '^step [0-9]+/[0-9]+  loss [0-9.]+' "$logs/architectures_${arch}_pretrain.txt" | tail -n 1)
+    if [ "$step_rc" -ne 0 ] || [ -z "$last" ] || \
+       ! awk -v a="${first##* }" -v b="${last##* }" 'BEGIN { exit !(b < a) }'; then
+      record architectures "$arch pretrain" FAILED "$step_secs" "exit $step_rc; ${first:-no step} -> ${last:-none}"
+      continue
+    fi
+    record architectures "$arch pretrain" ok "$step_secs" "$first -> $last"
+    run_step architectures "$arch generate" "$(cap 30)" "$logs/architectures_${arch}_generate.txt" \
+      "$build/apps/generate" --checkpoint "$run" --prompt "The" --max-tokens 32 --device cuda
+    record architectures "$arch generate" "$([ "$step_rc" -eq 0 ] && echo ok || echo FAILED)" "$step_secs" \
+      "$(head -n 1 "$logs/architectures_${arch}_generate.txt" | cut -c1-160)"
+  done
+}
+
 # The Birdie comparison (apps/experiment) with every arm as its own process at once: a
 # small model leaves the GPU idle during each arm's evaluations, critic and fine-tuning,
 # so two arms side by side take little longer than one. Arms are independent run folders
@@ -1136,6 +1191,7 @@ for stage in "${run_stages[@]}"; do
     pretrain) stage_pretrain ;;
     profile) stage_profile ;;
     nccl) stage_nccl ;;
+    architectures) stage_architectures ;;
     experiment) stage_experiment ;;
   esac
 done
