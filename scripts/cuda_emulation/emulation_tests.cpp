@@ -625,6 +625,10 @@ int main(int argc, char** argv) {
       elementwise_case(t, 90, 30);      // n % 8 ≠ 0: scalar even when aligned
       elementwise_case(t, 1, 1);
     }
+  if (wanted("sum_rows")) {
+    sum_rows_case(DType::f32, 70, 300);
+    sum_rows_case(DType::bf16, 3, 1000);
+  }
   emu::threaded = false;  // no barriers in the Hawk kernels
   if (wanted("conv1d"))
     for (DType t : {DType::f32, DType::bf16}) {
@@ -642,10 +646,6 @@ int main(int argc, char** argv) {
         rglru_case(t, bidir, 3, 48, 136);  // T a multiple of 16; two blocks of channels
         rglru_case(t, bidir, 1, 5, 6);     // one partial chunk
       }
-  if (wanted("sum_rows")) {
-    sum_rows_case(DType::f32, 70, 300);
-    sum_rows_case(DType::bf16, 3, 1000);
-  }
   std::printf("%ld launches, %d failure(s)\n", emu::launches.load(), failures);
   return failures == 0 ? 0 : 1;
 }
