@@ -70,15 +70,14 @@ class LanguageModel {
   bool is_bidirectional(std::int64_t layer) const { return config_.is_bidirectional(layer); }
 
  protected:
-  // Registers the parameters (config validated first) in `dtype` on `device`; the
-  // architecture initializes them, then calls finish_parameters.
+  // Registers `specs` (the architecture's, from a validated config) in `dtype` on
+  // `device`; the architecture initializes them, then calls finish_parameters.
   LanguageModel(const ModelConfig& config, std::vector<autograd::ParameterSpec> specs, DType dtype, Device device);
   // Adds the compute copy when compute_dtype differs from the parameters' dtype (mixed
   // precision: bf16 weights and activations over f32 master weights, f32 gradients and
   // recurrences) and records where each block's parameters lie.
   void finish_parameters(DType compute_dtype);
 
-  bool recompute_blocks() const { return recompute_blocks_; }
   // x → block(x) over the model's blocks: each block's input marked as where its gradients
   // become final (autograd/gradients_final.h), under a profiler region "block l", and
   // recomputed in the backward pass when set_recompute_blocks(true) (so `block` must

@@ -7,6 +7,8 @@ namespace birdie::model {
 
 std::vector<autograd::ParameterSpec> gated_ssm_parameter_specs(const ModelConfig& config) {
   config.validate();
+  BIRDIE_CHECK(config.architecture == Architecture::gated_ssm, "GatedSsmLm: model.architecture is \"",
+               architecture_name(config.architecture), "\"");
   std::vector<autograd::ParameterSpec> specs;
   append_embedding_spec(specs, config);
   for (std::int64_t l = 0; l < config.layers; ++l)
