@@ -154,29 +154,7 @@ TEST_CASE("gradient of a whole tiny Hawk model (two blocks, packed row with rese
 }
 
 TEST_CASE("Hawk: activation recompute gives bitwise the same gradients; each block's gradients final when marked") {
-  const auto config = hawk_config(9, 4, 6, 3, 8);
-  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
-  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
-  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
-  std::vector<double> gradients[2];
-  std::size_t tape_length[2];
-  for (int recompute : {0, 1}) {
-    model::HawkLm lm(config, DType::f64, Device::cpu, 5);
-    lm.set_recompute_blocks(recompute == 1);
-    lm.parameters().zero_grad();
-    Tensor loss = lm.loss(tokens, targets, reset).loss;
-    tape_length[recompute] = autograd::tape().size();
-    std::vector<autograd::ParameterRange> marks;
-    {
-      const autograd::GradientsFinalListener listener([&](autograd::ParameterRange r) { marks.push_back(r); });
-      autograd::backward(loss);
-    }
-    REQUIRE(marks.size() == 3);
-    for (std::int64_t l = 0; l < 3; ++l) CHECK(marks[2 - l].begin == lm.parameters().range_of(model::block_prefix(l)).begin);
-    gradients[recompute] = lm.parameters().gradients().to_vector<double>();
-  }
-  CHECK(tape_length[1] < tape_length[0]);
-  CHECK(gradients[0] == gradients[1]);
+  check_recompute_and_gradient_marks(hawk_config(9, 4, 6, 3, 8));
 }
 
 TEST_CASE("Hawk with bf16 compute over f32 masters: Λ read in f32, gradients close to the f32 model's") {

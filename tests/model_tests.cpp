@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/gradients_final.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "support/language_model_checks.h"
 #include "support/test_util.h"
@@ -99,70 +98,8 @@ TEST_CASE("gradient of a whole tiny model (two blocks, packed row with resets) i
   CHECK_MESSAGE(mismatch.empty(), mismatch);
 }
 
-TEST_CASE("activation recompute per block gives the same gradients with a shorter tape") {
-  model::ModelConfig config{9, 4, 6, 3};
-  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
-  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
-  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
-  std::vector<double> gradients[2];
-  std::size_t tape_length[2];
-  for (int recompute : {0, 1}) {
-    model::GatedSsmLm lm(config, DType::f64, Device::cpu, 5);
-    lm.set_recompute_blocks(recompute == 1);
-    lm.parameters().zero_grad();
-    Tensor loss = lm.loss(tokens, targets, reset).loss;
-    tape_length[recompute] = autograd::tape().size();
-    autograd::backward(loss);
-    gradients[recompute] = lm.parameters().gradients().to_vector<double>();
-  }
-  CHECK(tape_length[1] < tape_length[0]);
-  double worst = 0;
-  for (std::size_t i = 0; i < gradients[0].size(); ++i)
-    worst = std::max(worst, std::abs(gradients[0][i] - gradients[1][i]));
-  CHECK(worst == 0.0);
-}
-
-TEST_CASE("each block's gradients are final when the backward pass marks them, with and without recompute") {
-  model::ModelConfig config{9, 4, 6, 3};
-  Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
-  Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
-  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
-  for (int recompute : {0, 1}) {
-    CAPTURE(recompute);
-    model::GatedSsmLm lm(config, DType::f64, Device::cpu, 5);
-    lm.set_recompute_blocks(recompute == 1);
-    lm.parameters().zero_grad();
-    struct Mark {
-      autograd::ParameterRange range;
-      std::vector<double> gradient;  // the range's gradient when it was marked
-    };
-    std::vector<Mark> marks;
-    Tensor loss = lm.loss(tokens, targets, reset).loss;
-    {
-      const autograd::GradientsFinalListener listener([&](autograd::ParameterRange r) {
-        marks.push_back({r, lm.parameters().gradients().slice(r.begin, r.end).to_vector<double>()});
-      });
-      autograd::backward(loss);
-    }
-    // One mark per block, last block first, each exactly that block's parameters ...
-    REQUIRE(marks.size() == 3);
-    for (std::int64_t l = 0; l < 3; ++l) {
-      const auto expected = lm.parameters().range_of("blocks." + std::to_string(l) + ".");
-      CHECK(marks[2 - l].range.begin == expected.begin);
-      CHECK(marks[2 - l].range.end == expected.end);
-    }
-    // ... whose gradient did not change afterwards (and was not still zero).
-    for (const Mark& m : marks) {
-      CHECK(m.gradient == lm.parameters().gradients().slice(m.range.begin, m.range.end).to_vector<double>());
-      CHECK(std::any_of(m.gradient.begin(), m.gradient.end(), [](double g) { return g != 0; }));
-    }
-  }
-  // No listener, no marks: the pass is unchanged.
-  model::GatedSsmLm lm(config, DType::f64, Device::cpu, 5);
-  autograd::backward(lm.loss(tokens, targets, reset).loss);
-  CHECK(lm.parameters().range_of("embedding.").begin == 0);
-  CHECK_THROWS_WITH_AS(lm.parameters().range_of("blocks.7."), doctest::Contains("no parameter is named blocks.7.*"),
-                       Error);
+TEST_CASE("activation recompute gives bitwise the same gradients; each block's gradients are final when marked") {
+  check_recompute_and_gradient_marks(model::ModelConfig{9, 4, 6, 3});
 }
 
 TEST_CASE("whole model: segments are isolated, suffixes causal, prefixes bidirectional") {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/gradients_final.h"
 #include "model/checkpoint.h"
 #include "model/config_file.h"
 #include "model/language_model.h"
@@ -52,6 +53,50 @@ inline Tensor full_pass_logits(const model::LanguageModel& lm, const std::vector
   Tensor logits = lm.logits(Tensor::from_values<std::int32_t>(tokens, {1, T}),
                             Tensor::from_values<std::int32_t>(reset, {1, T}));
   return logits.slice(static_cast<std::int64_t>(prompt.size()), T);
+}
+
+// A tiny f64 model of `config` on a packed row with resets: activation recompute per block
+// gives bitwise the same gradients with a shorter tape, and in both passes each block's
+// gradients are marked final (autograd/gradients_final.h) last block first, over exactly
+// its parameters, and do not change after the mark.
+inline void check_recompute_and_gradient_marks(const model::ModelConfig& config) {
+  const Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2}, {1, 8});
+  const Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, 2, 2, 1}, {1, 8});
+  const Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 2, 3, 2}, {1, 8});
+  std::vector<double> gradients[2];
+  std::size_t tape_length[2];
+  for (int recompute : {0, 1}) {
+    CAPTURE(recompute);
+    const auto lm = model::make_language_model(config, DType::f64, Device::cpu, 5);
+    lm->set_recompute_blocks(recompute == 1);
+    lm->parameters().zero_grad();
+    struct Mark {
+      autograd::ParameterRange range;
+      std::vector<double> gradient;  // the range's gradient when it was marked
+    };
+    std::vector<Mark> marks;
+    const Tensor loss = lm->loss(tokens, targets, reset).loss;
+    tape_length[recompute] = autograd::tape().size();
+    {
+      const autograd::GradientsFinalListener listener([&](autograd::ParameterRange r) {
+        marks.push_back({r, lm->parameters().gradients().slice(r.begin, r.end).to_vector<double>()});
+      });
+      autograd::backward(loss);
+    }
+    const std::int64_t L = config.layers;
+    REQUIRE(marks.size() == std::size_t(L));
+    for (std::int64_t l = 0; l < L; ++l) {
+      const auto expected = lm->parameters().range_of(model::block_prefix(l));
+      const Mark& m = marks[std::size_t(L - 1 - l)];
+      CHECK(m.range.begin == expected.begin);
+      CHECK(m.range.end == expected.end);
+      CHECK(m.gradient == lm->parameters().gradients().slice(m.range.begin, m.range.end).to_vector<double>());
+      CHECK(std::any_of(m.gradient.begin(), m.gradient.end(), [](double g) { return g != 0; }));
+    }
+    gradients[recompute] = lm->parameters().gradients().to_vector<double>();
+  }
+  CHECK(tape_length[1] < tape_length[0]);
+  CHECK(gradients[0] == gradients[1]);
 }
 
 // The model of a twin fixture (folder with model.safetensors and expected.safetensors)
