@@ -59,34 +59,6 @@ struct Decay {
   __device__ __forceinline__ float dscale_dlog_a() const { return scale > 0.0f ? -a * a / scale : 0.0f; }
 };
 
-struct Lane {
-  std::int64_t c0;            // first channel of this thread
-  bool reverse;               // runs right to left
-  std::int64_t b, chunk;      // batch row and chunk
-  std::int64_t step0, step1;  // the chunk's steps, in scan order
-};
-
-template <int VEC>
-__device__ __forceinline__ std::int64_t first_channel(const ScanShape& s) {
-  const std::int64_t group = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  return group < s.N / VEC ? group * VEC : -1;
-}
-
-__device__ __forceinline__ Lane lane_at(const ScanShape& s, std::int64_t c0, std::int64_t bc) {
-  Lane lane;
-  lane.c0 = c0;
-  lane.reverse = s.bidirectional && c0 >= s.N / 2;
-  lane.b = bc / s.C;
-  lane.chunk = bc % s.C;
-  lane.step0 = lane.chunk * L;
-  lane.step1 = min(lane.step0 + L, s.T);
-  return lane;
-}
-
-__device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, const Lane& lane) {
-  return (lane.b * s.C + lane.chunk) * s.N + lane.c0;
-}
-
 // softplus(−Λ) (and σ(−Λ), its derivative's magnitude) for the thread's channels.
 template <int VEC>
 __device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c0, float (&sp)[VEC],
@@ -101,7 +73,7 @@ __device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c
 
 // The token's x, σ(r) and σ(i) for the thread's channels.
 template <class T, int VEC>
-__device__ __forceinline__ void load_token(const T* proj, const ScanShape& s, const Lane& lane, std::int64_t t,
+__device__ __forceinline__ void load_token(const T* proj, const ScanShape& s, const ScanLane& lane, std::int64_t t,
                                            float (&x)[VEC], float (&r)[VEC], float (&i)[VEC]) {
   const T* p = proj + (lane.b * s.T + t) * 3 * s.N + lane.c0;
   load_vec<T, VEC>(p, x);
@@ -122,7 +94,7 @@ rglru_forward_reduce(const T* __restrict__ proj, const float* __restrict__ lambd
   float sp[VEC], sn[VEC];
   lambda_terms<VEC>(lambda, c0, sp, sn);
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const Lane lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int32_t* reset_row = reset + lane.b * s.T;
     float a_acc[VEC], b_acc[VEC];
 #pragma unroll
@@ -173,7 +145,7 @@ rglru_forward_rescan(const T* __restrict__ proj, const float* __restrict__ lambd
   float sp[VEC], sn[VEC];
   lambda_terms<VEC>(lambda, c0, sp, sn);
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const Lane lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int32_t* reset_row = reset + lane.b * s.T;
     float h[VEC];
     const std::int64_t in = chunk_index(s, lane);
@@ -206,7 +178,7 @@ rglru_backward_reduce(const T* __restrict__ proj, const float* __restrict__ lamb
   float sp[VEC], sn[VEC];
   lambda_terms<VEC>(lambda, c0, sp, sn);
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const Lane lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int32_t* reset_row = reset + lane.b * s.T;
     float a_acc[VEC], b_acc[VEC];
 #pragma unroll
@@ -248,7 +220,7 @@ rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lamb
   float sp[VEC], sn[VEC];
   lambda_terms<VEC>(lambda, c0, sp, sn);
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const Lane lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int32_t* reset_row = reset + lane.b * s.T;
     const std::int64_t at = chunk_index(s, lane);
     float h_start[VEC], h[VEC];

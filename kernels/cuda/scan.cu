@@ -26,36 +26,6 @@ namespace {
 constexpr int block_threads = 64;
 constexpr int L = static_cast<int>(scan_chunk_length);
 
-struct LaneInfo {
-  std::int64_t c0;       // first channel of this thread
-  bool reverse;          // runs right to left
-  std::int64_t b, chunk;      // batch row and chunk
-  std::int64_t step0, step1;  // the chunk's steps, in scan order
-};
-
-// This thread's first channel, or -1 when it has none (its block overhangs N).
-template <int VEC>
-__device__ __forceinline__ std::int64_t first_channel(const ScanShape& s) {
-  const std::int64_t group = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  return group < s.N / VEC ? group * VEC : -1;
-}
-
-// bc = b·C + chunk, from the grid-stride loop over blockIdx.y.
-__device__ __forceinline__ LaneInfo lane_at(const ScanShape& s, std::int64_t c0, std::int64_t bc) {
-  LaneInfo lane;
-  lane.c0 = c0;
-  lane.reverse = s.bidirectional && c0 >= s.N / 2;
-  lane.b = bc / s.C;
-  lane.chunk = bc % s.C;
-  lane.step0 = lane.chunk * L;
-  lane.step1 = min(lane.step0 + L, s.T);
-  return lane;
-}
-
-__device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, const LaneInfo& lane) {
-  return (lane.b * s.C + lane.chunk) * s.N + lane.c0;
-}
-
 // Phase 1 forward: h_end = A·h_start + B over the chunk.
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
@@ -64,7 +34,7 @@ scan_forward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict__
   const std::int64_t c0 = first_channel<VEC>(s);
   if (c0 < 0) return;
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const LaneInfo lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int64_t b = lane.b;
     const std::int32_t* reset_row = reset + b * s.T;
     float a_acc[VEC], b_acc[VEC];
@@ -117,7 +87,7 @@ scan_forward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict__
   const std::int64_t c0 = first_channel<VEC>(s);
   if (c0 < 0) return;
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const LaneInfo lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int64_t b = lane.b;
     const std::int32_t* reset_row = reset + b * s.T;
     float h[VEC];
@@ -154,7 +124,7 @@ scan_backward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict_
   const std::int64_t c0 = first_channel<VEC>(s);
   if (c0 < 0) return;
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const LaneInfo lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int64_t b = lane.b;
     const std::int32_t* reset_row = reset + b * s.T;
     float a_acc[VEC], b_acc[VEC];
@@ -198,7 +168,7 @@ scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict_
   if (c0 < 0) return;
   const int slot = threadIdx.x;  // channel k at slot + k·block_threads
   for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const LaneInfo lane = lane_at(s, c0, bc);
+    const ScanLane lane = scan_lane_at(s, c0, bc, L);
     const std::int64_t b = lane.b;
     const std::int32_t* reset_row = reset + b * s.T;
     const std::int64_t at = chunk_index(s, lane);

@@ -35,6 +35,40 @@ __device__ __forceinline__ bool blocked(const std::int32_t* reset_row, const Sca
 
 // The widest VEC this call can use: 16-byte vectors need N a multiple of VEC (so every
 // gate and row starts aligned), N/2 too for a bidirectional scan, and aligned pointers.
+// A thread's place in a chunked scan (scan.cu, rglru.cu): its first channel, direction,
+// batch row and chunk, and the chunk's steps in scan order.
+struct ScanLane {
+  std::int64_t c0;            // first channel of this thread
+  bool reverse;               // runs right to left
+  std::int64_t b, chunk;      // batch row and chunk
+  std::int64_t step0, step1;  // the chunk's steps, in scan order
+};
+
+// This thread's first channel, or -1 when it has none (its block overhangs N).
+template <int VEC>
+__device__ __forceinline__ std::int64_t first_channel(const ScanShape& s) {
+  const std::int64_t group = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  return group < s.N / VEC ? group * VEC : -1;
+}
+
+// bc = b·C + chunk, from the grid-stride loop over blockIdx.y; chunks of chunk_length steps.
+__device__ __forceinline__ ScanLane scan_lane_at(const ScanShape& s, std::int64_t c0, std::int64_t bc,
+                                                 int chunk_length) {
+  ScanLane lane;
+  lane.c0 = c0;
+  lane.reverse = s.bidirectional && c0 >= s.N / 2;
+  lane.b = bc / s.C;
+  lane.chunk = bc % s.C;
+  lane.step0 = lane.chunk * chunk_length;
+  lane.step1 = min(lane.step0 + chunk_length, s.T);
+  return lane;
+}
+
+// Where the lane's chunk-boundary state lies in a [B, chunks, N] buffer.
+__device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, const ScanLane& lane) {
+  return (lane.b * s.C + lane.chunk) * s.N + lane.c0;
+}
+
 template <class T>
 bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers) {
   constexpr std::int64_t vec = 16 / sizeof(T);
