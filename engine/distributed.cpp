@@ -42,7 +42,11 @@ int launcher_world_size() {
 bool nccl_forced() {
   static const bool forced = [] {
     const char* value = std::getenv("BIRDIE_NCCL");
-    return value != nullptr && std::string_view(value) == "1";
+    const bool asked = value != nullptr && std::string_view(value) == "1";
+    if (asked && !built_with_nccl())
+      std::fprintf(stderr, "warning: BIRDIE_NCCL=1 is ignored: this build has no NCCL (it comes with the CUDA "
+                           "toolkit: rebuild where nccl.h and libnccl are found)\n");
+    return asked;
   }();
   return forced && built_with_nccl();
 }

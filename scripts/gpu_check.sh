@@ -16,77 +16,20 @@
 # stage's code scripts/gpu_check/stages/<name>.sh (stage_<name>). A new stage: one file
 # there and one `register` line below.
 #
-# Stages, in this order (limit = default time limit in seconds; estimate = expected time
-# on a 16-core H100 machine):
-#
-#   stage       limit  estimate  what
-#   deps           30      5     unpack .debs/ (scripts/fetch_gpu_debs.sh) into .gpu-prefix/;
-#                                check that pkg-config from there runs and finds the .pc files
-#   build         180     60     configure with -G Ninja (Release, BIRDIE_CUDA=ON, sm_90) and
-#                                build only the cuda_* suites and the apps the stages run
-#                                (stages/build.sh lists them); ninja -k 0, so a target that
-#                                fails leaves the others built, and the later stages test
-#                                those ("not built" for the rest)
-#   parity        150    100     each cuda_* suite (doctest; GPU kernels against the CPU
-#                                references), 120 s at most per suite (GPU_CHECK_PARITY_SUITE_CAP)
-#   bench          45     30     apps/bench: kernels against the measured copy bandwidth and
-#                                bf16 GEMM peak
-#   step_bench    150     70     apps/init_bench on the paper model on the GPU (its weights
-#                                against the CPU's fingerprint), then apps/step_bench, bf16,
-#                                1 warm-up + 3 steps each: small 8x2048 (--host-times), base
-#                                8x2048 (and batch-1 generation), paper 4x2048 (--host-times,
-#                                and --evaluation: Birdie's own cost), 70 s at most each
-#   peers         240    150     bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick,
-#                                twice: eager, fla and ascan with the scan comparison (its
-#                                engine rows from the bench stage's output), 150 s at most; then
-#                                torch.compile, step only, in what is left (skipped when that
-#                                script is not in the tree)
-#   pretrain        5      0     starts pretrain in the background: configs/small-gpu.toml
-#                                (Birdie mixture) on data_out/fortunes for
-#                                GPU_CHECK_PRETRAIN_SECONDS (130), beside the stages below;
-#                                after them: a falling loss, an evaluation and a checkpoint,
-#                                then apps/checkpoint_parity (that checkpoint's logits on the
-#                                CPU against the GPU's), 60 s at most
-#   memcheck      120     90     compute-sanitizer memcheck on every cuda_* suite (scan, ops,
-#                                matmul first), test cases named [large] left out, 40 s at
-#                                most per suite
-#   racecheck     130     60     racecheck on the scan and ops suites, [large] left out,
-#                                100 s at most per suite (ops took over 25 s on an H200)
-#   initcheck      45     25     initcheck on the scan and ops suites, likewise (ops: 11 s)
-#   profile       150     90     Nsight Compute (ncu --clock-control none): one launch of each
-#                                scan kernel of apps/bench (speed of light, memory, occupancy,
-#                                warp stalls); every kernel of one paper 4x2048 step, timed and
-#                                grouped by family (scripts/ncu_kernel_times.py) against the
-#                                unprofiled step time
-#   nccl           90     30     the data-parallel NCCL path at world size 1: pretrain (tiny,
-#                                next-token, 10 steps on cuda) with and without BIRDIE_NCCL=1
-#                                (one bucket, and a bucket per block during the backward pass)
-#                                must log the same losses and gradient norms, bit for bit
-#   architectures 150     80     Hawk and the Transformer at their "small" shape
-#                                (configs/model/{hawk,transformer}-small.toml): apps/step_bench
-#                                bf16 8x2048, 40 next-token steps of pretrain on
-#                                data_out/fortunes (the loss must fall), then apps/generate
-#                                from the checkpoint (the decoders on the GPU)
-#   experiment    480    300     apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG (default
-#                                configs/experiments/small-gpu.toml; its prepared data carried),
-#                                every arm as its own process at once, then --report-only
-#   total        1880   1070     (~18 minutes expected, the pretrain run hidden behind the
-#                                sanitizers: more than one 10-minute command holds, so a run
-#                                names the stages it needs with --stage, in the order given.
-#                                The whole run is also held to GPU_CHECK_BUDGET = 570 s, so
-#                                it ends inside one command even when stages run to their
-#                                limits: a later stage then gets what is left, or is
-#                                recorded TIMEOUT.)
-#
-# The build estimate: on the 2-core development machine (2026-11-26), a fresh build folder
-# with the 6 cuda_* suites, bench, step_bench and their libraries (116 build steps) took
-# 275 s of CPU; over 16 cores that is 17 s, the longest compile (kernels/cuda/embedding.cu,
-# ~15 s) and the links after it make the critical path ~30 s, and with configure (~10 s)
-# and a 1.5x margin for another CPU about 60 s. A second run finds the build done and
-# takes seconds; the build row reports the CPU time it took. The GPU stages' figures are
-# guesses until the first run on a GPU: the suites and bench run for seconds, the
-# sanitizers slow kernels 10-100x (hence the per-suite caps and the [large] exclusion), and
-# step_bench's paper model initialises 1.4B parameters before its steps.
+# The stages, in the order of the registry below, each with its default time limit and a
+# line saying what it does (`--list` prints them; each stage file's header says more):
+# deps and build (the packages of .debs/, the programs), parity (every cuda_* suite), bench
+# and step_bench (kernels, training steps of the three architectures), peers (PyTorch on
+# the same model), pretrain (a real run in the background, its checkpoint on the CPU),
+# memcheck, racecheck, initcheck (compute-sanitizer), profile (Nsight Compute), nccl (the
+# data-parallel path on one GPU), architectures (Hawk and the Transformer: train, the
+# checkpoint on the CPU, generate), evaluators (every evaluator on the GPU against the CPU),
+# experiment (apps/experiment, every arm at once). All of them need about 25 minutes, more
+# than one 10-minute command holds: a command names the stages it runs with --stage, in
+# the order given, and the whole run is held to GPU_CHECK_BUDGET (570 s), so it ends inside
+# one command even when stages run to their limits (a later stage then gets what is left,
+# or a TIMEOUT row). Measured on an H200 (bench/RESULTS.md): the build ~45 s on 16 cores,
+# the parity suites ~100 s at once (the scan suite's host comparisons the longest).
 #
 # Result files in OUTDIR (all small; full outputs stay in build-gpu-logs/, outside it):
 #   summary.txt     the table printed last: one row per step (ok, FAILED, TIMEOUT with its
@@ -96,7 +39,8 @@
 #   parity.txt      each parity suite's output (per-test-case durations), clipped
 #   sanitizers.txt  each compute-sanitizer run's report, clipped
 #   bench.txt       apps/bench's output
-#   step_bench.txt  apps/step_bench's output for the three configurations
+#   step_bench.txt  apps/step_bench's output for each model
+#   evaluators.txt  the evaluators' comparison table (GPU against CPU) and their timings
 #   peers.txt       the peer benchmark's OUTFILE
 #   pretrain.txt    the pretrain run's output, clipped, and checkpoint_parity's
 #   profile.txt     ncu's scan kernel reports and the paper step's time per kernel family
@@ -117,7 +61,10 @@
 # place of the build (when its libraries resolve here); GPU_CHECK_PRETRAIN_SECONDS
 # (default 130) and GPU_CHECK_PRETRAIN_DATA (default data_out/fortunes) the pretrain run's
 # length and prepared data; GPU_CHECK_PEERS_ARGS more options for bench/peers/peers.py
-# (e.g. --variants eager,fla,ascan).
+# (e.g. --variants eager,fla,ascan); GPU_CHECK_PARITY_JOBS and GPU_CHECK_SANITIZER_JOBS
+# the suites run at once (6, 3); GPU_CHECK_<MEMCHECK|RACECHECK|INITCHECK>_SUITES the suites
+# a sanitizer runs ("attention hawk_kernels"); GPU_CHECK_STEP_BENCH_MODELS the models
+# step_bench times ("hawk-small transformer-paper", configs/model/<name>.toml).
 #
 # Exit status: 0 every step passed; 1 a step failed, timed out or was interrupted; 3 nothing
 # failed but steps were skipped (no GPU visible, or --stage without a build); 2 bad
@@ -140,17 +87,18 @@ register() { stage_names+=("$1"); default_limit[$1]=$2; stage_result[$1]=$3; sta
 #        name          limit  result file     what
 register deps             30  -               "unpack .debs/ into the prefix; pkg-config from there"
 register build           180  -               "configure (-G Ninja) and build the cuda_* suites, apps/bench, apps/step_bench"
-register parity          150  parity.txt      "the cuda_* suites (GPU against the CPU references)"
+register parity          150  parity.txt      "the cuda_* suites (GPU against the CPU references), several at once"
 register bench            45  bench.txt       "apps/bench (kernels against copy bandwidth and GEMM peak)"
-register step_bench      150  step_bench.txt  "apps/init_bench paper (cuda), apps/step_bench bf16: small 8x2048, base 8x2048, paper 4x2048"
+register step_bench      420  step_bench.txt  "apps/init_bench paper (cuda), apps/step_bench bf16: each architecture at small, base 8x2048 and paper 4x2048"
 register peers           240  peers.txt       "bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
 register pretrain          5  pretrain.txt    "starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"
 register memcheck        120  sanitizers.txt  "compute-sanitizer memcheck on every cuda_* suite, [large] left out"
-register racecheck       130  sanitizers.txt  "racecheck on the scan and ops suites, [large] left out"
-register initcheck        45  sanitizers.txt  "initcheck on the scan and ops suites, [large] left out"
+register racecheck       130  sanitizers.txt  "racecheck on the scan, ops, attention and hawk_kernels suites, [large] left out"
+register initcheck        60  sanitizers.txt  "initcheck on the scan, ops, attention and hawk_kernels suites, [large] left out"
 register profile         150  profile.txt     "ncu: the scan kernels' bandwidth and stalls; the paper step's time per kernel family"
-register nccl             90  -               "pretrain tiny on cuda, 10 steps, with and without BIRDIE_NCCL=1: the same losses, bit for bit"
-register architectures   150  -               "Hawk and the Transformer (small) on cuda: step_bench, 40 steps of pretrain, generate from the checkpoint"
+register nccl             90  -               "pretrain tiny on cuda, 10 steps, plain and with BIRDIE_NCCL=1 (buckets, ZeRO-1): the same losses, bit for bit"
+register architectures   150  -               "Hawk and the Transformer (small) on cuda: 40 steps of pretrain, the checkpoint on the CPU, generate"
+register evaluators      150  evaluators.txt  "phonebook, mqar, qa, choice and generate on cuda against the CPU, fp32 and bf16, each architecture"
 register experiment      480  experiment.txt  "apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG, every arm at once (one process each), then its report"
 
 limit_of() {

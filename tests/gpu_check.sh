@@ -7,9 +7,9 @@
 #      (CUDA_VISIBLE_DEVICES empty, an nvidia-smi that lists none), and again on an empty
 #      build folder: every row SKIPPED ("no GPU visible", or "not built" where the build has
 #      no CUDA), the summary printed and in OUTDIR/summary.txt, exit status 3;
-#   3. on fakes (an nvidia-smi that lists a GPU, a cuda_*_tests suite that sleeps): SIGINT
-#      and SIGTERM during the suite give its INTERRUPTED row, exit 130 and 143, and the
-#      suite is stopped; a parity limit of 6 s gives a TIMEOUT row (killed at the limit),
+#   3. on fakes (an nvidia-smi that lists a GPU, two cuda_*_tests suites that sleep, which
+#      the parity stage runs at once): SIGINT and SIGTERM during them give their
+#      INTERRUPTED rows, exit 130 and 143, and both are stopped; a parity limit of 6 s gives a TIMEOUT row (killed at the limit),
 #      one of 2 s a TIMEOUT row (not started), exit 1; a --stage run rewrites only its own
 #      result file.
 #   tests/gpu_check.sh BUILD_DIR SOURCE_DIR
@@ -35,7 +35,7 @@ rows() {  # the summary's step rows
 
 # --- 1. the command line ------------------------------------------------------------------
 stages=(deps build parity bench step_bench peers pretrain memcheck racecheck initcheck profile nccl
-        architectures experiment)
+        architectures evaluators experiment)
 GPU_CHECK_LIMIT_PARITY=7 bash "$script" --list > "$work/list"
 for s in "${stages[@]}"; do
   has "$work/list" "^$s +[0-9]+ s  [^ ]" "--list: $s"
@@ -67,7 +67,7 @@ printf '#!/bin/sh\necho "NVIDIA-SMI has failed: no devices were found" >&2\nexit
 chmod +x "$work/no-gpu/nvidia-smi"
 echo '{"vocab_size": 512}' > "$work/data/manifest.json"
 no_build_stages=(parity bench step_bench peers pretrain memcheck racecheck initcheck profile nccl architectures
-                 experiment)
+                 evaluators experiment)
 no_gpu_run() {  # no_gpu_run BUILD_DIR NAME: the stages above on BUILD_DIR, checked
   local dir=$1 name=$2 out="$work/$2" rc
   set +e
@@ -99,6 +99,7 @@ no_gpu_run() {  # no_gpu_run BUILD_DIR NAME: the stages above on BUILD_DIR, chec
     has "$work/rows" "^nccl +- +SKIPPED +- +not built: $dir/apps/pretrain " "$name: nccl without pretrain"
   else
     has "$work/rows" "^nccl +BIRDIE_NCCL=1 against plain +SKIPPED +- +no GPU visible$" "$name: nccl"
+    has "$work/rows" "^evaluators +cpu against cuda +SKIPPED +- +no GPU visible$" "$name: evaluators"
   fi
 }
 no_gpu_run "$build" this-build
@@ -114,27 +115,30 @@ case "$*" in
   *) echo "a fake nvidia-smi" ;;
 esac
 EOF
-cat > "$work/fake-build/tests/cuda_fake_tests" <<EOF
+for suite in fake other; do  # two suites, which the parity stage runs at once
+  cat > "$work/fake-build/tests/cuda_${suite}_tests" <<EOF
 #!/bin/sh
-echo \$\$ > "$work/suite.pid"
+echo \$\$ > "$work/$suite.pid"
 exec sleep 60
 EOF
-chmod +x "$work/gpu/nvidia-smi" "$work/fake-build/tests/cuda_fake_tests"
+  chmod +x "$work/fake-build/tests/cuda_${suite}_tests"
+done
+chmod +x "$work/gpu/nvidia-smi"
 fake_env=(PATH="$work/gpu:$PATH" GPU_CHECK_BUILD_DIR="$work/fake-build" GPU_CHECK_LOGS="$work/fake-logs"
           GPU_CHECK_PREFIX="$work/fake-prefix")
 
 interrupt() {  # interrupt SIGNAL WANTED_STATUS
   local out="$work/int-$1" rc
-  rm -f "$work/suite.pid"
+  rm -f "$work/fake.pid" "$work/other.pid"
   set -m  # the run in its own process group, where SIGINT is not ignored
   env "${fake_env[@]}" bash "$script" "$out" --stage parity --stage bench > "$work/stdout" 2> "$work/stderr" &
   local pid=$!
   set +m
-  for _ in $(seq 100); do  # until the suite runs
-    [ -s "$work/suite.pid" ] && break
+  for _ in $(seq 100); do  # until both suites run
+    [ -s "$work/fake.pid" ] && [ -s "$work/other.pid" ] && break
     sleep 0.2
   done
-  [ -s "$work/suite.pid" ] || fail "SIG$1: the fake suite did not start"
+  [ -s "$work/fake.pid" ] && [ -s "$work/other.pid" ] || fail "SIG$1: the two fake suites did not run at once"
   kill -"$1" "$pid"
   set +e
   wait "$pid"
@@ -142,10 +146,12 @@ interrupt() {  # interrupt SIGNAL WANTED_STATUS
   set -e
   expect_rc "$2" "$rc" "SIG$1 during a step"
   has "$out/summary.txt" "^parity +cuda_fake_tests +INTERRUPTED +[0-9]+  stopped by SIG$1 " "SIG$1: the step's row"
+  has "$out/summary.txt" "^parity +cuda_other_tests +INTERRUPTED +[0-9]+  stopped by SIG$1 " "SIG$1: the other step's row"
   has "$out/summary.txt" "^overall: INTERRUPTED by SIG$1$" "SIG$1: the verdict"
   has "$work/stdout" "^overall: INTERRUPTED by SIG$1$" "SIG$1: the printed summary"
   if grep -qE '^bench ' "$out/summary.txt"; then fail "SIG$1: the run went on to the bench stage"; fi
-  ! kill -0 "$(cat "$work/suite.pid")" 2> /dev/null || fail "SIG$1: the suite still runs"
+  ! kill -0 "$(cat "$work/fake.pid")" 2> /dev/null || fail "SIG$1: the suite still runs"
+  ! kill -0 "$(cat "$work/other.pid")" 2> /dev/null || fail "SIG$1: the other suite still runs"
 }
 interrupt INT 130
 interrupt TERM 143
@@ -156,7 +162,8 @@ expect_rc 1 $? "a suite past the parity stage's limit"
 set -e
 has "$work/limit/summary.txt" "^parity +cuda_fake_tests +TIMEOUT +[0-9]+  killed at its limit of [0-9]+ s \(stage limit 6 s, run budget 570 s\)$" \
   "the stage's limit"
-has "$work/limit/summary.txt" "^overall: FAILED \(1 step" "the stage's limit: the verdict"
+has "$work/limit/summary.txt" "^parity +cuda_other_tests +TIMEOUT +[0-9]+  killed at its limit " "the stage's limit: the other suite"
+has "$work/limit/summary.txt" "^overall: FAILED \(2 step" "the stage's limit: the verdict"
 has "$work/limit/parity.txt" "^=== cuda_fake_tests: exit status 124 " "the stage's limit: parity.txt"
 
 set +e
@@ -164,6 +171,7 @@ env "${fake_env[@]}" GPU_CHECK_LIMIT_PARITY=2 bash "$script" "$work/limit" --sta
 expect_rc 1 $? "a parity limit too short to start a suite"
 set -e
 has "$work/limit/summary.txt" "^parity +cuda_fake_tests +TIMEOUT +- +not started: the stage's limit \(2 s\)" "a short limit"
+has "$work/limit/summary.txt" "^parity +cuda_other_tests +TIMEOUT +- +not started: " "a short limit: the other suite"
 has "$work/limit/summary.txt" "^bench +- +SKIPPED +- +not built: " "a short limit: the next stage"
 [ ! -e "$work/limit/parity.txt" ] || [ ! -s "$work/limit/parity.txt" ] ||
   fail "a --stage parity run kept the earlier parity.txt"

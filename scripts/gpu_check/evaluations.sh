@@ -5,7 +5,8 @@
 #
 # Trains a tiny checkpoint of each architecture (configs/tiny-cpu.toml with the [model]
 # table of configs/model/{tiny,hawk-tiny,transformer-tiny}.toml, next-token prediction,
-# EVALUATIONS_TRAIN_STEPS steps, default 300) on DEVICE (default cuda), then runs
+# EVALUATIONS_TRAIN_STEPS steps, default 300; EVALUATIONS_ARCHITECTURES names fewer) on
+# DEVICE (default cuda), then runs
 # phonebook_eval (with fine-tuning), mqar_eval (with fine-tuning), qa_eval, choice_eval and
 # generate --mode ntp on it twice per precision (fp32, bf16): on the CPU (the reference)
 # and on DEVICE (tested), EVALUATIONS_JOBS runs at a time (default: cores / 2). The results
@@ -15,18 +16,22 @@
 # Exit status: compare_evaluations.py's (0 every comparison within bounds), else the
 # failing step's.
 set -euo pipefail
-[ $# -ge 3 ] && [ $# -le 4 ] || { sed -n '2,3p' "$0" >&2; exit 2; }
-build=$1 data=$2 work=$3 device=${4:-cuda}
+if [ $# -lt 3 ] || [ $# -gt 4 ]; then sed -n '2,3p' "$0" >&2; exit 2; fi
+device=${4:-cuda}
+build=$(cd "$1" && pwd) data=$(cd "$2" && pwd)
+rm -rf "$3"
+mkdir -p "$3/results" "$3/logs"
+work=$(cd "$3" && pwd)
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo"  # the configs name the objective grid from the repository's root
 steps=${EVALUATIONS_TRAIN_STEPS:-300}
 jobs=${EVALUATIONS_JOBS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}
 vocab=$(grep -oE '"vocab_size": *[0-9]+' "$data/manifest.json" | grep -oE '[0-9]+$') ||
   { echo "evaluations: no vocab_size in $data/manifest.json (prepare_data --out $data)" >&2; exit 2; }
-rm -rf "$work"
-mkdir -p "$work/results" "$work/logs"
 
 declare -A model_file=([gated_ssm]=tiny [hawk]=hawk-tiny [transformer]=transformer-tiny)
-architectures=(gated_ssm hawk transformer)
+# shellcheck disable=SC2206  # names split at spaces
+architectures=(${EVALUATIONS_ARCHITECTURES:-gated_ssm hawk transformer})
 for arch in "${architectures[@]}"; do
   python3 "$repo/scripts/gpu_check/with_model.py" "$repo/configs/tiny-cpu.toml" \
     "$repo/configs/model/${model_file[$arch]}.toml" "$work/$arch.toml"
@@ -40,24 +45,23 @@ for arch in "${architectures[@]}"; do
     "$work/logs/$arch.pretrain.txt" | sed -n '1p;$p' | paste -sd ' ' | sed 's/ step/ ->/')"
 done
 
-# One line per run: NAME then the command (the evaluator's options, the device ones last).
+# One line per run: the result's name, then the command (the device options last).
 runs="$work/runs.txt"
-: > "$runs"
-for arch in "${architectures[@]}"; do
-  checkpoint="$work/$arch"
-  for precision in fp32 bf16; do
-    for role in reference tested; do
-      dev=$([ $role = reference ] && echo cpu || echo "$device")
-      name="$arch.%s.$role.$precision"
-      common="--checkpoint $checkpoint --device $dev --precision $precision"
-      printf "$name.json %s\n" phonebook "$build/apps/phonebook_eval $common --finetune-steps 30 --finetune-rows 4 --finetune-entries 1,4 --finetune-queries 1,1 --entries 1,4 --queries 1 --books 8 --seed 7 --curve-every 10 --curve-books 4" >> "$runs"
-      printf "$name.json %s\n" mqar "$build/apps/mqar_eval $common --pairs 4,8 --queries 1,4 --instances 8 --seed 7 --finetune-steps 20 --finetune-rows 4" >> "$runs"
-      printf "$name.json %s\n" qa "$build/apps/qa_eval $common --data $repo/tests/fixtures/qa.jsonl" >> "$runs"
-      printf "$name.json %s\n" choice "$build/apps/choice_eval $common --data $repo/tests/fixtures/choices.jsonl" >> "$runs"
-      printf "$name.txt %s\n" generate "$build/apps/generate $common --mode ntp --prompt The --max-tokens 48" >> "$runs"
+{
+  for arch in "${architectures[@]}"; do
+    for precision in fp32 bf16; do
+      for role in reference tested; do
+        dev=$([ $role = reference ] && echo cpu || echo "$device")
+        at="--checkpoint $work/$arch --device $dev --precision $precision"
+        echo "$arch.phonebook.$role.$precision.json $build/apps/phonebook_eval --finetune-steps 30 --finetune-rows 4 --finetune-entries 1,4 --finetune-queries 1,1 --entries 1,4 --queries 1 --books 8 --seed 7 --curve-every 10 --curve-books 4 $at"
+        echo "$arch.mqar.$role.$precision.json $build/apps/mqar_eval --pairs 4,8 --queries 1,4 --instances 8 --seed 7 --finetune-steps 20 --finetune-rows 4 $at"
+        echo "$arch.qa.$role.$precision.json $build/apps/qa_eval --data $repo/tests/fixtures/qa.jsonl $at"
+        echo "$arch.choice.$role.$precision.json $build/apps/choice_eval --data $repo/tests/fixtures/choices.jsonl $at"
+        echo "$arch.generate.$role.$precision.txt $build/apps/generate --mode ntp --prompt The --max-tokens 48 $at"
+      done
     done
   done
-done
+} > "$runs"
 
 # Each run: the --json file for the evaluators, the standard output for generate; the log
 # beside it. A failed run leaves its log's tail on stderr and no result (compare reports it).

@@ -136,16 +136,74 @@ run_step() {
   log_note "(exit status $step_rc after $step_secs s)"
 }
 
-kill_current() {
-  [ -n "$current_pid" ] || return 0
+kill_steps() {  # kill_steps PID...: the steps' `timeout`s and everything they started
   # timeout leads its own process group: signal the group, so the command's children stop too.
-  kill -TERM -- "-$current_pid" 2>/dev/null || kill -TERM "$current_pid" 2>/dev/null
-  local i
+  local pid i
+  for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; done
   for i in 1 2 3 4 5; do
-    kill -0 "$current_pid" 2>/dev/null || break
+    kill -0 "$@" 2>/dev/null || break  # true while any of them runs
     sleep 1
   done
-  kill -KILL -- "-$current_pid" 2>/dev/null || kill -KILL "$current_pid" 2>/dev/null
+  for pid in "$@"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null; done
+}
+kill_current() { [ -z "$current_pid" ] || kill_steps "$current_pid"; }
+
+# --- steps at once ------------------------------------------------------------------------
+# Independent steps that share the GPU without needing all of it (the suites): their wall
+# time is the longest one's rather than the sum.
+#
+# run_at_once STAGE JOBS CAP COMMAND_FN ROW_FN NAME...: one step per NAME, up to JOBS at a
+# time, each under CAP and what is left of the stage. COMMAND_FN NAME sets the array
+# step_command and the output file step_output; as each step ends, step_rc, step_secs,
+# step_lim, step_timed_out and step_output are set as run_step sets them, and ROW_FN NAME
+# records its row.
+# The steps run_at_once started and that have not ended: pid -> "STAGE STEP", their start
+# (SECONDS) and their limit, for the signal handler.
+declare -A running_steps=() running_since=() running_limit=()
+
+run_at_once() {
+  local stage=$1 jobs=$2 step_cap=$3 command_fn=$4 row_fn=$5
+  shift 5
+  local queue=("$@") name pid lim
+  local -A output_of=()
+  while [ ${#queue[@]} -gt 0 ] || [ ${#running_steps[@]} -gt 0 ]; do
+    while [ ${#queue[@]} -gt 0 ] && [ ${#running_steps[@]} -lt "$jobs" ]; do
+      name=${queue[0]}
+      queue=("${queue[@]:1}")
+      out_of_time "$stage" "$name" && continue
+      "$command_fn" "$name"
+      lim=$(cap "$step_cap")
+      log_note ""
+      log_note "=== [$stage] $name (limit $lim s, $(date -u +%T), up to $jobs at once): ${step_command[*]}"
+      timeout -k 10 "$lim" "${step_command[@]}" < /dev/null > "$step_output" 2>&1 &
+      pid=$!
+      running_steps[$pid]="$stage $name" running_since[$pid]=$SECONDS running_limit[$pid]=$lim
+      output_of[$pid]=$step_output
+    done
+    [ ${#running_steps[@]} -gt 0 ] || break
+    # The first step that has ended (bash reaps it and keeps its status for `wait PID`;
+    # `wait -n` can miss a job that ended before it was called).
+    pid=""
+    while [ -z "$pid" ]; do
+      for name in "${!running_steps[@]}"; do
+        kill -0 "$name" 2> /dev/null || { pid=$name; break; }
+      done
+      [ -n "$pid" ] || sleep 0.5
+    done
+    wait "$pid"
+    step_rc=$?
+    name=${running_steps[$pid]#* }
+    unset "running_steps[$pid]"
+    step_secs=$((SECONDS - running_since[$pid])) step_lim=${running_limit[$pid]} step_output=${output_of[$pid]}
+    step_timed_out=0
+    if { [ "$step_rc" -eq 124 ] || [ "$step_rc" -eq 137 ]; } && [ "$step_secs" -ge $((step_lim - 1)) ]; then
+      step_timed_out=1
+    fi
+    tail -n "$([ "$step_rc" -eq 0 ] && echo "$log_tail_ok" || echo "$log_tail_failed")" "$step_output" |
+      cut -c1-400 >> "$log"
+    log_note "(the above: [$stage] $name, exit status $step_rc after $step_secs s)"
+    "$row_fn" "$name"
+  done
 }
 
 # A program's stdout line by line, so one killed at its limit keeps its output:
@@ -167,7 +225,15 @@ interrupted=""
 
 on_signal() {
   interrupted=$1
-  if [ -n "$current_pid" ]; then
+  local pid
+  [ ${#running_steps[@]} -eq 0 ] || kill_steps "${!running_steps[@]}"
+  for pid in "${!running_steps[@]}"; do
+    record "${running_steps[$pid]%% *}" "${running_steps[$pid]#* }" INTERRUPTED $((SECONDS - running_since[$pid])) \
+      "stopped by SIG$1 (the step's limit was ${running_limit[$pid]} s)"
+  done
+  if [ ${#running_steps[@]} -gt 0 ]; then
+    running_steps=()
+  elif [ -n "$current_pid" ]; then
     kill_current
     record "$current_stage" "$current_step" INTERRUPTED $((SECONDS - current_t0)) \
       "stopped by SIG$1 (the step's limit was $current_limit s)"
@@ -184,6 +250,7 @@ finish() {
   finished=1
   trap '' INT TERM HUP
   [ -n "$current_pid" ] && kill_current
+  [ ${#running_steps[@]} -eq 0 ] || kill_steps "${!running_steps[@]}"
   # The pretrain stage's run, still in the background (stages/pretrain.sh).
   if [ -n "${pretrain_pid:-}" ] && kill -0 "$pretrain_pid" 2> /dev/null; then
     kill -TERM -- "-$pretrain_pid" 2> /dev/null || kill -TERM "$pretrain_pid" 2> /dev/null

@@ -7,7 +7,21 @@
 
 # What the stages run beyond the cuda_* suites (bench/peers/run.sh: bench and step_bench);
 # add an app here when a stage needs another.
-build_apps=(bench step_bench init_bench pretrain checkpoint_parity experiment phonebook_eval generate)
+build_apps=(bench step_bench init_bench pretrain checkpoint_parity experiment phonebook_eval mqar_eval qa_eval
+            choice_eval generate)
+
+# NCCL where the CUDA toolkit has none: the copy PyTorch's Python environment carries
+# (the nvidia-nccl wheel: include/nccl.h and lib/libnccl.so.2), for engine/CMakeLists.txt.
+nccl_args() {
+  local toolkit d
+  toolkit=$(dirname "$(command -v nvcc 2> /dev/null || echo /usr/local/cuda/bin/nvcc)")/..
+  for d in "$toolkit/include" /usr/include /usr/local/include; do
+    [ -f "$d/nccl.h" ] && return 0
+  done
+  d=$(python3 -c 'import nvidia.nccl as n; print(list(n.__path__)[0])' 2> /dev/null) || return 0
+  [ -f "$d/include/nccl.h" ] && [ -f "$d/lib/libnccl.so.2" ] &&
+    echo "-DNCCL_INCLUDE_DIR=$d/include -DNCCL_LIBRARY=$d/lib/libnccl.so.2"
+}
 
 stage_build() {
   build_steps
@@ -25,9 +39,10 @@ build_steps() {
     rm -rf "$build"
   fi
   out_of_time build configure && return 1
+  # shellcheck disable=SC2046  # nccl_args: none, or two -D arguments
   run_step build configure "$(cap "$stage_limit")" "$logs/build_configure.txt" \
     cmake -G Ninja -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBIRDIE_CUDA=ON \
-      "-DCMAKE_CUDA_ARCHITECTURES=$arch" "${cmake_dep_args[@]}"
+      "-DCMAKE_CUDA_ARCHITECTURES=$arch" "${cmake_dep_args[@]}" $(nccl_args)
   if [ "$step_timed_out" = 1 ]; then timeout_row build configure; return 1; fi
   if [ "$step_rc" -ne 0 ]; then
     record build configure FAILED "$step_secs" "$(grep -m 1 -E 'CMake Error|Could not|not found' "$logs/build_configure.txt" | cut -c1-160)"
@@ -38,7 +53,7 @@ build_steps() {
     grep -E '^(doctest|tomlplusplus|nlohmann_json)_DIR|^pkgcfg_lib_|^PKG_CONFIG_EXECUTABLE|^CMAKE_CUDA_COMPILER:' "$build/CMakeCache.txt"
   } >> "$log"
   record build configure ok "$step_secs" "$(grep -m 1 -oE 'The CUDA compiler identification is .*' "$logs/build_configure.txt" ||
-    echo "build files in $build (reconfigured)")"
+    echo "build files in $build (reconfigured)"); $(grep -m 1 -oE 'birdie: (NCCL found|no NCCL)[^:]*' "$logs/build_configure.txt")"
 
   local targets
   mapfile -t targets < <(ninja -C "$build" -t targets all 2> /dev/null | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
