@@ -21,6 +21,10 @@ from collections import defaultdict
 FAMILIES = [  # (family, pattern on the kernel's name), first match wins
     ("GEMM (cuBLASLt)", re.compile(r"nvjet|xmma|gemm|cutlass|cublas|sm90_", re.I)),
     ("gated scan", re.compile(r"^scan_|scan_step", re.I)),
+    ("attention", re.compile(r"^attention_", re.I)),
+    ("rotary", re.compile(r"^rotary", re.I)),
+    ("RG-LRU", re.compile(r"^rglru|lambda_sum", re.I)),
+    ("conv1d", re.compile(r"^conv_", re.I)),
     ("RMSNorm", re.compile(r"rmsnorm", re.I)),
     ("cross-entropy", re.compile(r"cross_entropy|softmax", re.I)),
     ("AdamW", re.compile(r"adamw", re.I)),

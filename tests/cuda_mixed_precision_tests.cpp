@@ -8,6 +8,7 @@
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "kernels/convert.h"
+#include "kernels/cross_entropy.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "tests/cuda_test_support.h"
 
@@ -40,10 +41,12 @@ struct Result {
   Tensor logits, loss;
 };
 
-Result forward_backward(model::GatedSsmLm& lm, const Batch& batch) {
+// counted: the targets not ignored, when counted on the host as the trainer counts them
+// (-1: counted here, from the targets, which waits for a GPU).
+Result forward_backward(model::GatedSsmLm& lm, const Batch& batch, std::int64_t counted = -1) {
   lm.parameters().zero_grad();
   const Tensor logits = lm.logits(batch.tokens, batch.reset);
-  const auto ce = autograd::cross_entropy(logits, batch.targets.reshape({-1}));
+  const auto ce = autograd::cross_entropy(logits, batch.targets.reshape({-1}), {.counted = counted});
   autograd::backward(ce.loss);
   return {logits, ce.loss};
 }
@@ -111,11 +114,13 @@ TEST_CASE("a training step waits for the device only for AdamW's gradient norm")
   const model::ModelConfig config{53, 36, 42, 2};
   model::GatedSsmLm lm(config, DType::f32, Device::cuda, 5, DType::bf16);
   autograd::AdamW optimizer(lm.parameters(), {});
-  const Batch batch = make_batch(config.vocab).to(Device::cuda);
-  forward_backward(lm, batch);  // warm-up: plans, pools
+  const Batch host_batch = make_batch(config.vocab);
+  const std::int64_t counted = kernels::count_targets(host_batch.targets, config.vocab);
+  const Batch batch = host_batch.to(Device::cuda);
+  forward_backward(lm, batch, counted);  // warm-up: plans, pools
   optimizer.step(1e-3);
   const std::uint64_t before = host_waits();
-  forward_backward(lm, batch);
+  forward_backward(lm, batch, counted);
   CHECK(host_waits() == before);
   optimizer.step(1e-3);
   CHECK(host_waits() == before + 1);

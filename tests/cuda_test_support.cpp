@@ -107,7 +107,7 @@ double max_relative_error(const Tensor& got, const Tensor& ref, double floor) {
 }
 
 void check_close(const ErrorSummary& e, const Tolerance& tolerance, const char* what) {
-  INFO(what, ": relative L2 error ", e.relative_l2, " (bound ", tolerance.l2,
+  INFO(std::string(what), ": relative L2 error ", e.relative_l2, " (bound ", tolerance.l2,
        "), largest elementwise error ", e.max_relative, " (bound ", tolerance.elementwise,
        ", floor ", tolerance.floor, " of the largest magnitude ", e.max_ref, "), largest |got - ref| ",
        e.max_abs, "; worst element ", e.worst, ": got ", e.worst_got, ", reference ", e.worst_ref,

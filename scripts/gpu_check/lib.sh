@@ -339,8 +339,14 @@ built() {  # built STAGE FILE...: the files exist, or a SKIPPED row
   done
 }
 
-cuda_suites() {  # the built cuda_* suites, the cheap important ones first
+# cuda_suites [NAME...]: the built cuda_* suites, the long ones first; with names
+# ("attention", "hawk_kernels"), those suites, built or not (`built` says which are not).
+cuda_suites() {
   local first=(scan ops matmul autograd mixed_precision generation) s exe
+  if [ $# -gt 0 ]; then
+    for s in "$@"; do echo "$build/tests/cuda_${s}_tests"; done
+    return
+  fi
   local seen=" "
   for s in "${first[@]}"; do
     exe="$build/tests/cuda_${s}_tests"

@@ -33,7 +33,7 @@ stage_nccl() {
     if [ "$step_rc" -ne 0 ]; then
       record nccl "$variant" FAILED "$step_secs" "exit $step_rc: $(tail -n 1 "$logs/nccl_$variant.txt" | cut -c1-160)"
       [ "$variant" = plain ] && return 1
-    else
+    elif [ "$variant" != plain ]; then
       passed+=("$variant")
     fi
   done

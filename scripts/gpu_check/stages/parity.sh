@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # parity: runs each built cuda_* suite (doctest: the GPU kernels against the CPU
 # references), GPU_CHECK_PARITY_JOBS at a time (default 6), the long ones first, each under
-# its own cap. A suite's exit 77 means no GPU (SKIPPED, or FAILED where nvidia-smi lists
+# its own cap (GPU_CHECK_PARITY_SUITES="attention ops": those alone). A suite's exit 77 means no GPU (SKIPPED, or FAILED where nvidia-smi lists
 # one). Writes parity.txt: each suite's output with its per-test-case durations, clipped,
 # in the order the suites ended.
 
@@ -14,18 +14,20 @@ parity_jobs=${GPU_CHECK_PARITY_JOBS:-6}
 
 stage_parity() {
   local suites
-  mapfile -t suites < <(cuda_suites)
+  # shellcheck disable=SC2086  # names split at spaces
+  mapfile -t suites < <(cuda_suites ${GPU_CHECK_PARITY_SUITES:-})
   if [ ${#suites[@]} -eq 0 ]; then
     record parity "-" SKIPPED - "no cuda_* suite built (the build stage failed or did not run)"
     return 1
   fi
+  built parity "${suites[@]}" || return 1
   : > "${result[parity]}"
   run_at_once parity "$parity_jobs" "$parity_suite_cap" parity_command parity_row "${suites[@]##*/}"
 }
 
-parity_command() {  # the suite's own threads: the cores shared among the suites at once
-  step_command=(env "OPENBLAS_NUM_THREADS=$(( $(nproc) / parity_jobs > 1 ? $(nproc) / parity_jobs : 1 ))"
-                "$build/tests/$1" --duration=true)
+parity_command() {  # the suite's own threads (OpenMP, OpenBLAS): the cores shared among the suites at once
+  local threads=$(( $(nproc) / parity_jobs > 1 ? $(nproc) / parity_jobs : 1 ))
+  step_command=(env "OMP_NUM_THREADS=$threads" "OPENBLAS_NUM_THREADS=$threads" "$build/tests/$1" --duration=true)
   step_output="$logs/parity_$1.txt"
 }
 

@@ -1,9 +1,15 @@
 # shellcheck shell=bash
 # profile: Nsight Compute with --clock-control none (the card's clocks as they are) on what
 # limits the figures furthest from DESIGN.md's targets: one launch of each scan kernel of
-# apps/bench (speed of light, memory, occupancy, warp stalls), and every kernel of one paper
-# 4x2048 step, timed and grouped by family (scripts/ncu_kernel_times.py) against the
-# step's unprofiled time. Writes profile.txt: the scan kernels' reports and that table.
+# apps/bench (speed of light, memory, occupancy, warp stalls; GPU_CHECK_PROFILE_SCAN=0
+# leaves it out), and every kernel of one training step of each model of
+# GPU_CHECK_PROFILE_MODELS (configs/model/<name>.toml, default paper; 4x2048 for the paper
+# shapes, 8x2048 for the others), timed and grouped by family (scripts/ncu_kernel_times.py)
+# against the step's unprofiled time. Writes profile.txt: the scan kernels' reports and
+# one table per model.
+
+# shellcheck disable=SC2206  # names split at spaces
+profile_models=(${GPU_CHECK_PROFILE_MODELS:-paper})
 
 find_ncu() {
   local s
@@ -16,11 +22,11 @@ find_ncu() {
 stage_profile() {
   built profile "$build/apps/bench" "$build/apps/step_bench" || return 1
   if ! gpu_visible; then no_gpu_row profile "ncu"; return 0; fi
-  local ncu file step_ms report=${result[profile]}
+  local ncu file report=${result[profile]}
   ncu=$(find_ncu)
   if [ -z "$ncu" ]; then record profile "-" FAILED - "ncu not found (PATH, /usr/local/cuda/bin, /opt/nvidia/nsight-compute)"; return 1; fi
   : > "$report"
-  if ! out_of_time profile "scan kernels"; then
+  if [ "${GPU_CHECK_PROFILE_SCAN:-1}" != 0 ] && ! out_of_time profile "scan kernels"; then
     file="$logs/profile_scan.txt"
     # The second launch of each scan kernel (function-name invocation count): the first
     # shape of apps/bench, 8x2048x2560, causal.
@@ -31,28 +37,39 @@ stage_profile() {
     clip_step "$report" "ncu on apps/bench's scan kernels" "$file.short" 700 20
     step_row profile "scan kernels" "$file" "$(grep -c 'Context [0-9]*, Stream' "$file") kernel reports"
   fi
-  out_of_time profile "paper step" && return 1
-  file="$logs/profile_step_bench.txt"
-  run_step profile "paper step (no profiler)" "$(cap 40)" "$file" "$build/apps/step_bench" \
-    --model "$repo/configs/model/paper.toml" --rows 4 --seq 2048 --device cuda --precision bf16 --warmup 1 --steps 3
+  local model
+  for model in "${profile_models[@]}"; do profile_step "$ncu" "$model"; done
+}
+
+# profile_step NCU MODEL: every kernel of one bf16 step of configs/model/MODEL.toml.
+profile_step() {
+  local ncu=$1 model=$2 rows=8 file step_ms report=${result[profile]} attempt
+  [[ $model == *paper ]] && rows=4
+  local shape=(--model "$repo/configs/model/$model.toml" --rows "$rows" --seq 2048 --device cuda --precision bf16)
+  out_of_time profile "$model step" && return 1
+  file="$logs/profile_step_bench_$model.txt"
+  run_step profile "$model step (no profiler)" "$(cap 40)" "$file" "$build/apps/step_bench" "${shape[@]}" \
+    --warmup 1 --steps 3
   step_ms=$(grep -oE 'median [0-9.]+ ms' "$file" | grep -oE '[0-9.]+' | head -n 1)
   # The NVTX filter keeps the kernels of the step alone; should it match nothing, the whole
   # program (the model's initialization besides the step) is profiled instead.
-  local filter=(--nvtx --nvtx-include 'step_bench.step/') attempt
+  local filter=(--nvtx --nvtx-include 'step_bench.step/') found=""
   for attempt in filtered whole; do
     [ "$attempt" = whole ] && filter=()
-    out_of_time profile "paper step" && return 1
-    rm -f "$logs/profile_step.csv"
-    run_step profile "paper step" "$(cap 120)" "$logs/profile_step_stdout.txt" "$ncu" --clock-control none \
+    out_of_time profile "$model step" && return 1
+    rm -f "$logs/profile_step_$model.csv"
+    run_step profile "$model step" "$(cap 120)" "$logs/profile_step_stdout_$model.txt" "$ncu" --clock-control none \
       --cache-control none "${filter[@]}" --metrics gpu__time_duration.sum --csv --print-units base \
-      --log-file "$logs/profile_step.csv" "$build/apps/step_bench" --model "$repo/configs/model/paper.toml" \
-      --rows 4 --seq 2048 --device cuda --precision bf16 --warmup 0 --steps 1
+      --log-file "$logs/profile_step_$model.csv" "$build/apps/step_bench" "${shape[@]}" --warmup 0 --steps 1
+    python3 "$repo/scripts/ncu_kernel_times.py" "$logs/profile_step_$model.csv" ${step_ms:+--step-ms "$step_ms"} \
+      --top 25 > "$logs/profile_table_$model.txt" 2>&1
     {
-      echo "=== ncu on one step of paper 4x2048 bf16 ($attempt): exit status $step_rc after $step_secs s" \
+      echo "=== ncu on one step of $model ${rows}x2048 bf16 ($attempt): exit status $step_rc after $step_secs s" \
            "(unprofiled median ${step_ms:-?} ms)"
-      python3 "$repo/scripts/ncu_kernel_times.py" "$logs/profile_step.csv" ${step_ms:+--step-ms "$step_ms"} --top 25 2>&1
+      cat "$logs/profile_table_$model.txt"
     } >> "$report"
-    grep -q 'kernel time' "$report" && break
+    found=$(grep -m 1 'kernel time' "$logs/profile_table_$model.txt")
+    [ -n "$found" ] && break
   done
-  step_row profile "paper step" "$logs/profile_step_stdout.txt" "$(grep -m 1 'kernel time' "$report" | cut -c1-160)"
+  step_row profile "$model step" "$logs/profile_step_stdout_$model.txt" "$(cut -c1-160 <<< "$found")"
 }

@@ -27,15 +27,10 @@ stage_initcheck() { run_sanitizer initcheck "$race_init_suite_cap" "" ${GPU_CHEC
 # (none: every built suite); MORE_EXCLUDED: test-case patterns left out beyond [large]
 # (",PATTERN,...", or "").
 run_sanitizer() {
-  local tool=$1 suite_cap=$2 suites name
+  local tool=$1 suite_cap=$2 suites
   sanitizer_exclude="*[large]*$3"
   shift 3
-  if [ $# -eq 0 ]; then
-    mapfile -t suites < <(cuda_suites)
-  else
-    suites=()
-    for name in "$@"; do suites+=("$build/tests/cuda_${name}_tests"); done
-  fi
+  mapfile -t suites < <(cuda_suites "$@")
   built "$tool" "${suites[@]}" || return 1
   [ ${#suites[@]} -gt 0 ] || { record "$tool" "-" SKIPPED - "no cuda_* suite built"; return 1; }
   if ! gpu_visible; then
