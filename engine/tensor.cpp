@@ -38,11 +38,15 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     return;
   }
 #ifdef BIRDIE_WITH_CUDA
-  BIRDIE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, current_stream()));
   if (dst_device == Device::cpu) {
+    // Timed from before the copy: into pageable host memory cudaMemcpyAsync itself waits
+    // for the stream's earlier work (an H200 showed 105 ms of a 120 ms step inside it).
     const HostWait wait;
+    BIRDIE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, current_stream()));
     BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
+    return;
   }
+  BIRDIE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, current_stream()));
 #else
   throw Error("copy involving a CUDA tensor in a build without CUDA");
 #endif

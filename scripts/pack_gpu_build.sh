@@ -15,7 +15,9 @@ build=$1 archive=$2
 repo=$(cd "$(dirname "$0")/.." && pwd)
 grep -q '^BIRDIE_CUDA:BOOL=ON' "$build/CMakeCache.txt" 2> /dev/null ||
   { echo "pack_gpu_build: $build is not a build folder configured with -DBIRDIE_CUDA=ON" >&2; exit 2; }
-apps=(bench step_bench init_bench pretrain checkpoint_parity)
+# shellcheck source=scripts/gpu_check/stages/build.sh
+source "$repo/scripts/gpu_check/stages/build.sh"  # build_apps: what the stages run
+apps=("${build_apps[@]}")
 mapfile -t suites < <(ninja -C "$build" -t targets all | sed -n -E 's/^(cuda_[A-Za-z0-9_]+_tests):.*/\1/p' | sort -u)
 cmake --build "$build" --target "${suites[@]}" "${apps[@]}"
 commit=$(git -C "$repo" rev-parse --short HEAD)

@@ -15,11 +15,16 @@ precision:
   losses   the largest relative difference of the losses both record (choice losses,
            the phone-book fine-tuning curve), where there are any.
 
-fp32 on both devices differs only in summation order, so nearly every output must agree;
+fp32 on both devices differs only in summation order, so nearly every output must agree.
 bf16 (the GPU against the CPU's bf16 emulation) rounds every layer's output, and a
-near-tie then flips a greedy choice and everything generated after it, so its bounds only
-catch a broken path (one that agrees with the CPU on nothing). Prints one row per
-comparison and exits 1 when any row is outside its bounds or a result is missing.
+near-tie then flips a greedy choice and everything generated after it: its bounds catch a
+broken path (one that agrees with the CPU on nothing). Where the evaluator first
+fine-tunes the model (phone book, MQAR), bf16 weights drift apart over the steps (other
+summation orders, each AdamW update rounded), and a barely trained model's digits are
+near-ties: there bf16 bounds the score and the losses, not the outputs (seen on an H200:
+1 of 16 phone-book answers equal, digit accuracy 0.169 against 0.175, losses within
+9e-4). Prints one row per comparison and exits 1 when any row is outside its bounds or a
+result is missing.
 """
 import json
 import math
@@ -27,7 +32,8 @@ import pathlib
 import sys
 
 # (least share of equal outputs, largest |score difference|, largest relative loss difference)
-BOUNDS = {"fp32": (0.95, 0.05, 1e-3), "bf16": (0.5, 0.25, 0.05)}
+BOUNDS = {"fp32": (0.95, 0.05, 1e-3), "bf16": (0.5, 0.1, 0.05)}
+FINE_TUNED = {"phonebook", "mqar"}  # their bf16 outputs are not bounded (above)
 
 
 def items(evaluator, result):
@@ -81,6 +87,8 @@ def main():
         gpu_items, gpu_score, gpu_losses = items(evaluator, load(gpu))
         cpu_items, cpu_score, cpu_losses = items(evaluator, load(cpu))
         least_equal, score_bound, loss_bound = BOUNDS[precision]
+        if precision == "bf16" and evaluator in FINE_TUNED:
+            least_equal = 0.0
         problems = []
         if len(gpu_items) != len(cpu_items):
             problems.append(f"{len(gpu_items)} items on the GPU, {len(cpu_items)} on the CPU")
