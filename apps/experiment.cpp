@@ -348,7 +348,8 @@ void Experiment::report() const {
     }
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
     Json& b = budget[unit.arm];
-    const double tokens = apps::arm_is_pretrained(c_, unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;
+    const double tokens =
+        apps::arm_is_pretrained(c_, unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;
     b["pretrain_tokens"] = tokens;
     b["parameters"] = run.model.parameter_count();
     b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + state["pretrain"].get<double>();

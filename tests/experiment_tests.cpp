@@ -96,7 +96,8 @@ TEST_CASE("experiment file: the fine-tuning curve's books and the threshold") {
   CHECK(defaults.threshold == 0.5);
   CHECK(defaults.curve_entries.empty());
   CHECK(defaults.curve_queries.empty());
-  const auto set = file.load("arms = [\"birdie\"]\n[finetune]\nthreshold = 0.25\ncurve_entries = [1]\ncurve_queries = [1]\n");
+  const auto set =
+      file.load("arms = [\"birdie\"]\n[finetune]\nthreshold = 0.25\ncurve_entries = [1]\ncurve_queries = [1]\n");
   CHECK(set.threshold == 0.25);
   CHECK(set.curve_entries == std::vector<int>{1});
   CHECK(set.curve_queries == std::vector<int>{1});

@@ -31,13 +31,10 @@ double total(const std::vector<double>& w) {
   return t;
 }
 
-std::vector<std::int64_t> every(std::int64_t interval, std::int64_t total_steps) {
-  std::vector<std::int64_t> steps;
-  for (std::int64_t s = interval; s <= total_steps; s += interval) steps.push_back(s);
-  return steps;
-}
-
 }  // namespace
+
+using testing::every;
+using testing::run_synthetic;
 
 TEST_CASE("class floor: classes under the floor are raised to it, proportions kept, the sum 1") {
   // Class shares 0.02, 0.08, 0.6, 0.3 against a floor of 0.1.
@@ -117,20 +114,13 @@ TEST_CASE("policy with a class floor: every mixture it hands out respects the fl
   // with a floor of 0.1 every class keeps at least 0.1 of every mixture, explorations included.
   const auto grid = testing::small_grid();
   const auto classes = grid.indices_by_class();
-  MixturePolicyConfig config = testing::fast_birdie_config();
-  config.evaluation_steps = every(100, 1000);
-  config.uniform_fraction = 0.15;
-  config.exploration = ExplorationSchedule{0.3, 0.6, 0.8, 1.0, 0.5, 0.3, 0.005};
+  MixturePolicyConfig config =
+      testing::ten_evaluations_config(ExplorationSchedule{0.3, 0.6, 0.8, 1.0, 0.5, 0.3, 0.005});
   const auto run_policy = [&](double floor) {
     config.class_floor = floor;
     auto policy = make_mixture_policy(config, grid, 1000, 11);
     testing::SyntheticRun run(grid);
-    std::vector<EvaluationRecord> records;
-    for (std::size_t e = 0; e < policy->evaluation_steps().size(); ++e) {
-      if (e > 0) run.train_interval(policy->current_mixture(), ObjectiveClass::infilling);
-      records.push_back(policy->observe(policy->evaluation_steps()[e], run.losses));
-    }
-    return records;
+    return run_synthetic(*policy, run, [](std::int64_t) { return ObjectiveClass::infilling; });
   };
   const auto floored = run_policy(0.1);
   const auto unfloored = run_policy(0.0);
@@ -168,17 +158,13 @@ TEST_CASE("policy with a class floor: every mixture it hands out respects the fl
 
 TEST_CASE("policy with a class floor: save/restore continues bitwise; bad floors are refused") {
   const auto grid = testing::small_grid();
-  MixturePolicyConfig config = testing::fast_birdie_config();
-  config.evaluation_steps = every(100, 1000);
-  config.uniform_fraction = 0.15;
-  config.exploration = ExplorationSchedule{0.3, 0.6, 0.8, 1.0, 0.5, 0.3, 0.005};
+  MixturePolicyConfig config =
+      testing::ten_evaluations_config(ExplorationSchedule{0.3, 0.6, 0.8, 1.0, 0.5, 0.3, 0.005});
   config.class_floor = 0.05;
   const auto step_through = [&](MixturePolicy& policy, testing::SyntheticRun& run, std::size_t from, std::size_t to) {
     std::vector<std::vector<double>> mixtures;
-    for (std::size_t e = from; e < to; ++e) {
-      if (e > 0) run.train_interval(policy.current_mixture(), ObjectiveClass::copying);
-      mixtures.push_back(policy.observe(policy.evaluation_steps()[e], run.losses).mixture);
-    }
+    const auto favoured = [](std::int64_t) { return ObjectiveClass::copying; };
+    for (const auto& record : run_synthetic(policy, run, favoured, from, to - from)) mixtures.push_back(record.mixture);
     return mixtures;
   };
   auto uninterrupted = make_mixture_policy(config, grid, 1000, 4);
