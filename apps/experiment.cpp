@@ -9,9 +9,13 @@
 // Each arm and seed is an ordinary run folder made by pretrain (<output>/<arm>/seed-<s>),
 // so an interrupted experiment (Ctrl-C, a lost machine) resumes where it stopped when the
 // same command is run again, and a finished step is never redone. Outputs in <output>:
-// results.json, results.md (accuracy per arm × book size × queries, validation loss per
-// class, budgets and wall times), accuracy.svg (accuracy against the number of queries,
-// one line per arm) and finetune.svg (held-out accuracy against fine-tune steps).
+// results.json, results.md (accuracy per arm × book size × queries, fine-tuning steps to
+// finetune.threshold held-out accuracy per arm and seed, validation loss per class, budgets
+// and wall times), accuracy.svg (accuracy against the number of queries, one line per arm)
+// and finetune.svg (held-out accuracy against fine-tune steps, the threshold dashed, a dot
+// where each seed reaches it). Arms are built-in (birdie, ntp, ...) or defined in the file
+// ([arms.NAME]: a mixture, bidirectional layers, overrides), any of them on another model
+// as ARM@MODEL.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -24,6 +28,7 @@
 
 #include "apps/common/child_process.h"
 #include "apps/common/experiment_config.h"
+#include "apps/common/learning_curve.h"
 #include "apps/common/run_config.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trained_model.h"
@@ -123,8 +128,7 @@ class Experiment {
 
  private:
   std::vector<std::string> pretrain_overrides(const Unit& unit) const {
-    std::vector<std::string> o = apps::arm_overrides(unit.arm);
-    o.insert(o.end(), c_.overrides.begin(), c_.overrides.end());
+    std::vector<std::string> o = apps::arm_pretrain_overrides(c_, unit.arm);
     o.push_back("run.output=\"" + unit.folder.string() + "\"");
     o.push_back("run.seed=" + std::to_string(unit.seed));
     return o;
@@ -164,14 +168,14 @@ class Experiment {
     for (const auto& unit : units_) {
       states.push_back(read_json(unit.folder / "experiment_state.json"));
       for (const auto& [k, seconds] : states.back().items())
-        if (k != "pretrain" || apps::arm_is_pretrained(unit.arm)) d.seen[k].push_back(seconds.get<double>());
+        if (k != "pretrain" || apps::arm_is_pretrained(c_, unit.arm)) d.seen[k].push_back(seconds.get<double>());
     }
     double left = 0;
     bool reached = false;
     for (std::size_t u = 0; u < units_.size(); ++u)
       for (const auto& k : kinds) {
         reached = reached || (units_[u].folder == current.folder && k == kind);
-        const bool applicable = k != "pretrain" || apps::arm_is_pretrained(units_[u].arm);
+        const bool applicable = k != "pretrain" || apps::arm_is_pretrained(c_, units_[u].arm);
         if (!reached || !applicable || states[u].contains(k)) continue;
         const double mean = d.mean(k);
         if (std::isnan(mean)) return "ETA after the first arm";
@@ -193,7 +197,7 @@ class Experiment {
   int pretrain(const Unit& unit) {
     std::vector<std::string> arguments{"--config", apps::arm_run_file(c_, unit.arm).string(), "--resume"};
     for (const auto& o : pretrain_overrides(unit)) arguments.insert(arguments.end(), {"--set", o});
-    if (!apps::arm_is_pretrained(unit.arm)) arguments.push_back("--init-only");
+    if (!apps::arm_is_pretrained(c_, unit.arm)) arguments.push_back("--init-only");
     return run_program(unit, "pretrain", "pretrain", arguments);
   }
 
@@ -217,6 +221,8 @@ class Experiment {
     if (!c_.finetune_entries.empty()) arguments.insert(arguments.end(), {"--finetune-entries", c_.finetune_entries});
     if (!c_.finetune_queries.empty()) arguments.insert(arguments.end(), {"--finetune-queries", c_.finetune_queries});
     if (c_.curve_every > 0) arguments.insert(arguments.end(), {"--curve-every", std::to_string(c_.curve_every)});
+    if (!c_.curve_entries.empty()) arguments.insert(arguments.end(), {"--curve-entries", list(c_.curve_entries)});
+    if (!c_.curve_queries.empty()) arguments.insert(arguments.end(), {"--curve-queries", list(c_.curve_queries)});
     if (c_.split_names) arguments.push_back("--split-names");
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
     arguments.insert(arguments.end(), {"--device", run.device});
@@ -268,11 +274,34 @@ struct Spread {
   }
 };
 
+// "16 held-out books of 1 entry and 1 query, a point every 50 of 600 fine-tuning steps",
+// from a unit's phonebook.json "finetune" record.
+std::string curve_description(const Json& finetune) {
+  const auto values = [&](const char* key, const char* one, const char* many) {
+    if (!finetune.contains(key) || !finetune[key].is_array() || finetune[key].empty()) return std::string();
+    std::string out;
+    for (const auto& v : finetune[key]) out += (out.empty() ? "" : ", ") + std::to_string(v.get<int>());
+    return out + " " + (finetune[key].size() == 1 && finetune[key][0].get<int>() == 1 ? one : many);
+  };
+  const std::string entries = values("curve_entries", "entry", "entries"),
+                    queries = values("curve_queries", "query", "queries");
+  std::string text = std::to_string(finetune.value("curve_books", 0)) + " held-out books";
+  text += entries.empty() ? std::string(" of the evaluation's sizes") : " of " + entries + " and " + queries;
+  const Json& curve = finetune["curve"];
+  if (curve.is_array() && curve.size() >= 2)
+    text += ", a point every " + std::to_string(curve[1]["step"].get<int>() - curve[0]["step"].get<int>()) + " of " +
+            std::to_string(finetune.value("steps", 0)) + " fine-tuning steps";
+  return text;
+}
+
 void Experiment::report() const {
   using Cell = std::pair<int, int>;  // (entries, queries)
   std::map<std::string, std::map<Cell, Spread>> accuracy;
   std::map<std::string, Spread> overall;
   std::map<std::string, std::map<int, Spread>> curves;  // fine-tune step → held-out accuracy
+  std::map<std::string, apps::ThresholdSteps> threshold_steps;  // per seed
+  std::map<std::string, Spread> curve_end;                      // the curve's last accuracy
+  Json curve_record;  // the first unit's fine-tuning record: how the curve is measured
   std::map<std::string, std::map<std::string, Spread>> validation;
   std::map<std::string, std::map<std::string, Spread>> mixture;  // the mean over a run's evaluations
   std::map<std::string, Json> budget;
@@ -290,15 +319,24 @@ void Experiment::report() const {
       accuracy[unit.arm][cell].values.push_back(row["accuracy"].get<double>());
     }
     overall[unit.arm].values.push_back(phonebook["accuracy"].get<double>());
-    if (phonebook["finetune"].is_object())
-      for (const auto& point : phonebook["finetune"]["curve"])
+    if (phonebook["finetune"].is_object()) {
+      std::vector<apps::CurvePoint> curve;
+      for (const auto& point : phonebook["finetune"]["curve"]) {
         curves[unit.arm][point["step"].get<int>()].values.push_back(point["accuracy"].get<double>());
+        curve.push_back({point["step"].get<int>(), 0.0, point["accuracy"].get<double>()});
+      }
+      if (!curve.empty()) {
+        threshold_steps[unit.arm].seeds.emplace_back(unit.seed, apps::steps_to_threshold(curve, c_.threshold));
+        curve_end[unit.arm].values.push_back(curve.back().accuracy);
+        if (curve_record.is_null()) curve_record = phonebook["finetune"];
+      }
+    }
     const Json losses = read_json(unit.folder / "validation.json");
     for (const auto& [name, loss] : losses.items()) {
       classes.insert(name);
       validation[unit.arm][name].values.push_back(loss.get<double>());
     }
-    if (apps::arm_is_pretrained(unit.arm)) {
+    if (apps::arm_is_pretrained(c_, unit.arm)) {
       std::map<std::string, Spread> over_run;
       std::ifstream evaluations(unit.folder / "evaluations.jsonl");
       for (std::string line; std::getline(evaluations, line);) {
@@ -310,7 +348,8 @@ void Experiment::report() const {
     }
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
     Json& b = budget[unit.arm];
-    const double tokens = apps::arm_is_pretrained(unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;
+    const double tokens =
+        apps::arm_is_pretrained(c_, unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;
     b["pretrain_tokens"] = tokens;
     b["parameters"] = run.model.parameter_count();
     b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + state["pretrain"].get<double>();
@@ -335,14 +374,25 @@ void Experiment::report() const {
     for (const auto& [name, spread] : validation[arm]) losses[name] = spread.json();
     if (mixture.count(arm))
       for (const auto& [name, spread] : mixture.at(arm)) classes_mixture[name] = spread.json();
-    arms[arm] = {{"overrides", apps::arm_overrides(arm)}, {"accuracy", overall.at(arm).json()},
-                 {"table", table},                     {"finetune_curve", curve},
-                 {"validation_by_class", losses},      {"mixture_by_class", classes_mixture},
+    const auto steps = threshold_steps.find(arm);
+    arms[arm] = {{"overrides", apps::arm_overrides(c_, arm)},
+                 {"accuracy", overall.at(arm).json()},
+                 {"table", table},
+                 {"finetune_curve", curve},
+                 {"steps_to_threshold", steps == threshold_steps.end() ? Json() : steps->second.json()},
+                 {"validation_by_class", losses},
+                 {"mixture_by_class", classes_mixture},
                  {"budget", budget.at(arm)}};
   }
+  Json threshold = {{"threshold", c_.threshold},
+                    {"curve", curve_record.is_null() ? Json() : Json(curve_description(curve_record))}};
+  for (const char* key : {"curve_books", "curve_entries", "curve_queries", "steps"})
+    if (curve_record.is_object() && curve_record.contains(key)) threshold[key] = curve_record[key];
+  threshold["not_reached"] = "step null: the curve never reached the threshold; mean, min and max are null unless "
+                             "every seed reached it";
   write_json(c_.output / "results.json",
              {{"config", c_.source.string()}, {"run", c_.run.string()}, {"seeds", c_.seeds}, {"complete_units", complete},
-              {"units", units_.size()}, {"arms", arms}});
+              {"units", units_.size()}, {"steps_to_threshold", threshold}, {"arms", arms}});
 
   // results.md
   std::ofstream md(c_.output / "results.md");
@@ -362,6 +412,22 @@ void Experiment::report() const {
       md << " " << (it == accuracy.at(arm).end() ? "-" : it->second.text()) << " |";
     }
     md << "\n";
+  }
+  if (!threshold_steps.empty()) {
+    char level[32];
+    std::snprintf(level, sizeof level, "%.2f", c_.threshold);
+    md << "\n## Fine-tuning steps to " << level << " held-out digit accuracy\n\n"
+       << "The first fine-tuning step at which the held-out learning curve (" << curve_description(curve_record)
+       << ") reaches " << level << " digit accuracy (`finetune.threshold`); \"not reached\": never within the "
+       << "fine-tuning steps. Over several seeds: the mean (min-max) when every seed reached it, otherwise how many "
+          "did not (a seed that never reached it is only bounded from below, so no mean is given).\n\n"
+       << "| arm | steps to " << level << " | each seed | curve accuracy at the end |\n|---|---|---|---|\n";
+    for (const auto& arm : c_.arms) {
+      const auto it = threshold_steps.find(arm);
+      if (it == threshold_steps.end()) continue;
+      md << "| " << arm << " | " << it->second.text() << " | " << it->second.seeds_text() << " | "
+         << curve_end.at(arm).text() << " |\n";
+    }
   }
   // One row per arm, one column per objective class.
   auto class_table = [&](const std::string& title, const std::map<std::string, std::map<std::string, Spread>>& values,
@@ -394,7 +460,7 @@ void Experiment::report() const {
        << " |\n";
   }
   md << "\nPlots: `accuracy.svg` (accuracy against the number of queries), `finetune.svg` (held-out accuracy "
-        "during fine-tuning).\n";
+        "during fine-tuning, the threshold dashed, a dot where each seed reaches it).\n";
   md.close();
 
   // accuracy.svg: one chart per book size; finetune.svg: the learning curves.
@@ -414,11 +480,18 @@ void Experiment::report() const {
     charts.push_back(chart);
   }
   apps::write_svg_charts(c_.output / "accuracy.svg", charts);
+  // The threshold as a dashed line; a dot where each seed of an arm first reaches it.
   apps::Chart finetune{"Held-out digit accuracy during fine-tuning", "fine-tune step", "digit accuracy", {}};
+  char threshold_label[48];
+  std::snprintf(threshold_label, sizeof threshold_label, "threshold %.2f", c_.threshold);
+  finetune.lines.push_back({c_.threshold, threshold_label});
   for (const auto& arm : c_.arms) {
     if (!curves.count(arm)) continue;
     apps::PlotSeries series{arm, {}};
     for (const auto& [step, spread] : curves.at(arm)) series.points.emplace_back(step, spread.mean());
+    if (threshold_steps.count(arm))
+      for (const auto& [seed, step] : threshold_steps.at(arm).seeds)
+        if (step) series.markers.emplace_back(*step, c_.threshold);
     finetune.series.push_back(series);
   }
   apps::write_svg_charts(c_.output / "finetune.svg", {finetune});

@@ -7,6 +7,7 @@
 //                  [--protocol small|paper] [--finetune-steps N] [--finetune-rows R]
 //                  [--finetune-lr LR] [--finetune-entries MIN,MAX|MIN,fit] [--finetune-queries MIN,MAX]
 //                  [--split-names] [--curve-every N] [--curve-books M]
+//                  [--curve-entries 1] [--curve-queries 1]
 //
 // Generated books are scaled to the model's context (its training sequence length, or
 // --context): a book whose prompt does not fit is shrunk to the most entries that do, and
@@ -20,13 +21,17 @@
 // 1..K queries, no weight decay, prompt in the bidirectional prefix and answer causal.
 // Fine-tuning books come from other seeds than the evaluation's, and with --split-names
 // from the other half of the name lists. A learning curve (digit accuracy on a small
-// held-out set of books) is measured every --curve-every steps and written to the JSON.
+// held-out set of books) is measured every --curve-every steps and written to the JSON; its
+// books are --curve-books books spread over --curve-entries × --curve-queries (default: the
+// evaluation's --entries × --queries; a book holds max(entries, queries) entries, so
+// 1-entry books are --curve-entries 1 --curve-queries 1).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -65,6 +70,7 @@ struct Options {
   bool split_names = false;
   int curve_every = -1;  // -1: a tenth of the steps
   int curve_books = 16;
+  std::vector<int> curve_entries, curve_queries;  // empty: entries, queries
   std::uint64_t seed = 1;
 };
 
@@ -77,6 +83,7 @@ struct Options {
                "                      [--protocol small|paper] [--finetune-steps N] [--finetune-rows R]\n"
                "                      [--finetune-lr LR] [--finetune-entries MIN,MAX|MIN,fit]\n"
                "                      [--finetune-queries MIN,MAX] [--split-names] [--curve-every N] [--curve-books M]\n"
+               "                      [--curve-entries 1] [--curve-queries 1]\n"
                "protocols: small (default: rows 8, lr 1e-3, books of 2 entries up to what fits, 1-32 queries)\n"
                "           paper (1000 steps, 64 rows, lr 5e-5, 200-800 entries scaled to the context, 1-32 queries)\n",
                problem.c_str());
@@ -123,6 +130,8 @@ Options parse(int argc, char** argv) {
     else if (flag == "--finetune-queries") std::tie(o.finetune.min_queries, o.finetune.max_queries) = range(flag, value, false);
     else if (flag == "--curve-every") o.curve_every = whole_number(flag, value, 0);
     else if (flag == "--curve-books") o.curve_books = whole_number(flag, value, 1);
+    else if (flag == "--curve-entries") o.curve_entries = apps::whole_numbers(flag, value);
+    else if (flag == "--curve-queries") o.curve_queries = apps::whole_numbers(flag, value);
     else if (flag == "--seed") o.seed = apps::seed_number(flag, value);
     else throw apps::UsageError("unknown option " + flag);
   }
@@ -265,10 +274,15 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
                         : "",
               rows.min_queries, rows.max_queries, o.split_names ? "the first half of the lists" : "all the lists");
 
-  // The held-out curve set: the evaluation's grid, its own seed.
-  const int grid = int(o.entries.size() * o.queries.size());
-  const CaseSet curve_set = generated_cases(o.entries, o.queries, (o.curve_books + grid - 1) / grid, curve_seed,
-                                            eval_names, trained.tokenizer, context);
+  // The held-out curve set: the evaluation's grid unless --curve-entries/--curve-queries, its
+  // own seed.
+  const std::vector<int>& curve_entries = o.curve_entries.empty() ? o.entries : o.curve_entries;
+  const std::vector<int>& curve_queries = o.curve_queries.empty() ? o.queries : o.curve_queries;
+  const int grid = int(curve_entries.size() * curve_queries.size());
+  const CaseSet curve_set = generated_cases(curve_entries, curve_queries, (o.curve_books + grid - 1) / grid,
+                                            curve_seed, eval_names, trained.tokenizer, context);
+  std::set<int> held_entries, held_queries;  // what the curve's books really hold
+  for (const Case& c : curve_set.cases) held_entries.insert(c.entries), held_queries.insert(c.queries);
   auto curve_accuracy = [&] {
     double sum = 0;
     for (const Case& c : curve_set.cases) sum += score(trained, c).accuracy;
@@ -296,6 +310,7 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
           {"queries", {rows.min_queries, rows.max_queries}},
           {"split_names", o.split_names}, {"seed", train_seed},
           {"curve_books", curve_set.cases.size()}, {"curve_seed", curve_seed},
+          {"curve_entries", held_entries}, {"curve_queries", held_queries},
           {"seconds", clock.seconds()},  {"curve", points}};
 }
 

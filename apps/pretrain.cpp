@@ -122,6 +122,7 @@ bandit::MixturePolicyConfig policy_config(const apps::RunConfig& c) {
   if (!named) p.weights_file = c.mixture;
   p.uniform_candidates = p.sharpened_candidates = c.candidates;
   p.training.iterations = c.critic_iterations;
+  p.class_floor = c.class_floor;
   return p;
 }
 

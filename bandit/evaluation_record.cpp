@@ -29,6 +29,13 @@ std::string to_json_line(const EvaluationRecord& r,
     picked.push_back(std::string(objectives::class_name(static_cast<objectives::ObjectiveClass>(c))));
   j["explored_classes"] = picked;
   j["exploration_probability"] = r.exploration_probability;
+  if (r.class_floor > 0) {  // objectives.class_floor: the floor and the classes it raised
+    j["class_floor"] = r.class_floor;
+    nlohmann::json raised = nlohmann::json::array();
+    for (std::size_t c : r.floor_raised_classes)
+      raised.push_back(std::string(objectives::class_name(static_cast<objectives::ObjectiveClass>(c))));
+    j["floor_raised_classes"] = raised;
+  }
   j["losses"] = by_name(r.losses, configurations);
   if (!r.rewards.empty()) j["rewards"] = by_name(r.rewards, configurations);
   j["mixture"] = by_name(r.mixture, configurations);

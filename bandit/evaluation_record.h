@@ -1,6 +1,7 @@
 // One evaluation as one JSONL line (nlohmann json), for the training log:
 //   {"step":500,"policy":"birdie","decision":"critic","explored":false,
 //    "explored_classes":[],"exploration_probability":0.2,
+//    "class_floor":0.05,"floor_raised_classes":["copying"],   (only with objectives.class_floor > 0)
 //    "losses":{"<config name>":3.1,...},            (a non-finite loss is null)
 //    "rewards":{"<config name>":0.08,...},          (absent at the first evaluation)
 //    "mixture":{"<config name>":0.01,...},

@@ -35,6 +35,9 @@ std::unique_ptr<MixturePolicy> make_mixture_policy(const MixturePolicyConfig& co
                  "mixture policy: evaluation steps must increase strictly within [1, ", total_steps,
                  "]; entry ", i, " is ", steps[i]);
   if (config.kind == "birdie") return std::make_unique<RewardDrivenPolicy>(config, grid, total_steps, seed);
+  BIRDIE_CHECK(config.class_floor == 0, "mixture policy '", config.kind, "': objectives.class_floor = ",
+               config.class_floor, " applies to the reward-driven mixture only. Fix: set it to 0, or use "
+               "objectives.mixture = \"birdie\"");
   objectives::Mixture mixture;
   if (config.kind == "ntp") {
     mixture = objectives::next_token_mixture();

@@ -59,6 +59,10 @@ struct MixturePolicyConfig {
   std::int64_t critic_layers = 4;
   CriticTrainingConfig training;
   ExplorationSchedule exploration;
+  // Every class present in the grid gets at least this share of every mixture the policy
+  // hands out (class_floor.h); 0: no floor (the reference procedure). Validated against
+  // the grid: 0 ≤ class_floor and class_floor × classes ≤ 1.
+  double class_floor = 0;
 };
 
 // What one evaluation decided, for the log (to_json_line, evaluation_record.h).
@@ -73,6 +77,8 @@ struct EvaluationRecord {
   std::string decision;
   bool explored = false;
   std::vector<std::size_t> explored_classes;  // ObjectiveClass values picked
+  double class_floor = 0;                      // the policy's floor (0: none)
+  std::vector<std::size_t> floor_raised_classes;  // ObjectiveClass values the floor raised
   double exploration_probability = 0;
   std::optional<CriticFit> critic_fit;  // when the critic was retrained
   double predicted_score = 0;           // mean class-balanced score of the top candidates

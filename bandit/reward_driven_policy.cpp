@@ -6,6 +6,7 @@
 
 #include "bandit/candidate_mixtures.h"
 #include "bandit/candidate_scoring.h"
+#include "bandit/class_floor.h"
 #include "bandit/evaluation_schedule.h"
 #include "bandit/loss_observation.h"
 #include "bandit/reward.h"
@@ -42,6 +43,8 @@ RewardDrivenPolicy::RewardDrivenPolicy(const MixturePolicyConfig& config,
   BIRDIE_CHECK(config.top_k >= 1 && config.uniform_candidates + config.sharpened_candidates >= 1,
                "mixture policy 'birdie': top_k (", config.top_k, ") and the candidate count (",
                config.uniform_candidates, " + ", config.sharpened_candidates, ") must be ≥ 1");
+  check_class_floor(config.class_floor, classes_present(classes_), "objectives.class_floor",
+                    "mixture policy 'birdie' on the grid " + (grid.source.empty() ? std::string("(built in code)") : grid.source));
   RewardCriticConfig critic{std::int64_t(n_), config.critic_width, config.critic_state, config.critic_layers};
   critic_ = std::make_unique<RewardCritic>(critic, seed ^ critic_stream_salt);
   trainer_ = std::make_unique<CriticTrainer>(*critic_, config.training);
@@ -57,8 +60,20 @@ Tensor RewardDrivenPolicy::history_tensor(const std::vector<std::vector<double>>
 
 void RewardDrivenPolicy::choose_with_critic(EvaluationRecord& record) {
   BIRDIE_NVTX_RANGE("critic.choose");
-  const Tensor candidates = draw_candidate_mixtures(std::int64_t(n_), config_.uniform_candidates,
-                                                    config_.sharpened_candidates, config_.sharpen_power, rng_);
+  Tensor candidates = draw_candidate_mixtures(std::int64_t(n_), config_.uniform_candidates,
+                                              config_.sharpened_candidates, config_.sharpen_power, rng_);
+  if (config_.class_floor > 0) {
+    // The critic scores the mixtures that could really be used: the candidates with the
+    // floor applied (then so is the mean of the top ones, up to rounding).
+    float* rows = candidates.data<float>();
+    std::vector<double> row(n_);
+    for (std::int64_t c = 0; c < candidates.dim(0); ++c) {
+      float* values = rows + c * std::int64_t(n_);
+      for (std::size_t i = 0; i < n_; ++i) row[i] = values[i];
+      row = apply_class_floor(row, classes_, config_.class_floor);
+      for (std::size_t i = 0; i < n_; ++i) values[i] = static_cast<float>(row[i]);
+    }
+  }
   std::vector<float> current(last_losses_.begin(), last_losses_.end());
   const Tensor predicted = critic_->predict_next_row(
       history_tensor(history_losses_), history_tensor(history_actions_),
@@ -121,6 +136,11 @@ EvaluationRecord RewardDrivenPolicy::observe(std::int64_t step, const std::vecto
       }
     }
   }
+  // The floor holds for every mixture handed out: the critic's choice, an exploration action
+  // (a picked class keeps all the mass above the other classes' floors) and the uniform
+  // warm-up (unchanged: a valid floor is at most the uniform share of a class).
+  record.class_floor = config_.class_floor;
+  mixture_ = apply_class_floor(mixture_, classes_, config_.class_floor, &record.floor_raised_classes);
   check_mixture(mixture_, n_, "the reward-driven policy's next mixture");
   record.mixture = mixture_;
   record.history_rows = std::int64_t(history_losses_.size());
@@ -134,6 +154,7 @@ void RewardDrivenPolicy::save(PolicyState& out) const {
   j["configurations"] = n_;
   j["total_steps"] = total_steps_;
   j["seed"] = seed_;
+  j["class_floor"] = config_.class_floor;
   j["mixture"] = mixture_;
   j["last_losses"] = last_losses_;
   j["last_step"] = last_step_;
@@ -162,6 +183,10 @@ void RewardDrivenPolicy::restore(const PolicyState& in) {
                j.value("configurations", std::size_t(0)), " configurations and ",
                j.value("total_steps", std::int64_t(0)), " steps, but this run has '", config_.kind,
                "', ", n_, " and ", total_steps_, ". Fix: resume with the same grid, policy and length");
+  const double saved_floor = j.value("class_floor", 0.0);  // states from before the floor: none
+  BIRDIE_CHECK(saved_floor == config_.class_floor, "mixture policy state: saved with objectives.class_floor = ",
+               saved_floor, ", but this run has ", config_.class_floor,
+               ". Fix: resume with the same objectives.class_floor");
   const auto set_tensor = [&](const std::string& name, const Tensor& target) {
     const Tensor& source = find_tensor(in, name);
     check_shape(source, target.shape(), name.c_str());

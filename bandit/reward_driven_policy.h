@@ -6,7 +6,9 @@
 //      history yet); otherwise, with probability ε(step) an exploration action
 //      (exploration.h), else the critic's choice: candidates (candidate_mixtures.h) scored
 //      with the shared history state (RewardCritic::predict_next_row), class-balanced
-//      scores, mean of the top_k (candidate_scoring.h).
+//      scores, mean of the top_k (candidate_scoring.h);
+//   4. with class_floor > 0, the floor (class_floor.h) on the next mixture, whichever way
+//      it was chosen, and on the candidates before the critic scores them.
 // Every random draw comes from one Philox stream whose position is saved, so a restored
 // policy makes bitwise the same choices as one that never stopped.
 #pragma once

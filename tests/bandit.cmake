@@ -7,6 +7,7 @@ birdie_test_suite(bandit_tests
     bandit/selection_tests.cpp
     bandit/schedule_tests.cpp
     bandit/policy_tests.cpp
+    bandit/class_floor_tests.cpp
   LIBS birdie_bandit)
 find_package(nlohmann_json REQUIRED)
 target_link_libraries(bandit_tests PRIVATE nlohmann_json::nlohmann_json)

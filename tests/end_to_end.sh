@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End to end on the CPU: prepare a small data set, pretrain a tiny model with Birdie and
 # with NTP (in bf16 compute), check that a run cut in two jobs (--stop-after-steps, then --resume) gives
-# exactly the losses and mixtures of an uninterrupted one and that it does not resume with another
-# tokenizer, evaluate it on phone books, on MQAR (after a short fine-tuning), on question
+# exactly the losses and mixtures of an uninterrupted one (also with a class floor) and that it
+# does not resume with another tokenizer, evaluate it on phone books, on MQAR (after a short fine-tuning), on question
 # answering and on multiple choice (tests/fixtures), generate text, check that a bad
 # configuration or precision is refused with exit code 2, and that the planning tools
 # (memory_plan, step_bench) read run configurations.
@@ -79,6 +79,31 @@ for name, keys in [("metrics.jsonl", ["step", "loss", "grad_norm"]), ("evaluatio
 assert read(lagged, "metrics.jsonl", ["loss"]) != read(direct, "metrics.jsonl", ["loss"]), "the lag changed nothing"
 print("lagged runs: one job and two jobs identical; different from the run without lag")
 PY
+
+step "a class floor (objectives.class_floor=0.1): every mixture keeps each class at 0.1; cut and resumed, equal to one job"
+floored=("${tiny[@]}" --set objectives.class_floor=0.1)
+"$apps/pretrain" "${floored[@]}" --set run.output="\"$work/floored\"" > /dev/null
+"$apps/pretrain" "${floored[@]}" --set run.output="\"$work/floored_cut\"" --stop-after-steps 5 > /dev/null
+"$apps/pretrain" "${floored[@]}" --set run.output="\"$work/floored_cut\"" --resume > /dev/null
+grep -q "^class_floor = 0.1$" "$work/floored/config.toml"
+python3 - "$work/floored" "$work/floored_cut" <<'PY'
+import json, sys
+def read(folder, name, keys):
+    return [{k: json.loads(l).get(k) for k in keys} for l in open(f"{folder}/{name}")]
+one, cut = sys.argv[1:]
+for name, keys in [("metrics.jsonl", ["step", "loss", "grad_norm"]), ("evaluations.jsonl", ["step", "losses", "mixture"])]:
+    assert read(one, name, keys) == read(cut, name, keys), f"{name}: the cut run with a class floor differs"
+lines = [json.loads(l) for l in open(f"{one}/evaluations.jsonl")]
+for line in lines:
+    assert line["class_floor"] == 0.1 and min(line["mixture_by_class"].values()) >= 0.1 - 1e-9, line
+print("class floor: held in", len(lines), "evaluations; one job and two jobs identical")
+PY
+refused "Fix: resume with the same objectives.class_floor" \
+  "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/floored_cut\"" --resume --set objectives.class_floor=0.05
+refused "floor × classes must be ≤ 1" "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" \
+  --set objectives.class_floor=0.2
+refused "objectives.class_floor applies to the reward-driven mixture only" \
+  "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set objectives.class_floor=0.1 --set objectives.mixture=ntp
 
 step "a run does not continue with another tokenizer (its data folder prepared again)"
 cp "$work/resumed/tokenizer.model" "$work/tokenizer.saved"

@@ -8,8 +8,10 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "bandit/class_floor.h"
 #include "engine/error.h"
 #include "model/config_file.h"
+#include "objectives/objective_grid.h"
 
 namespace birdie::apps {
 
@@ -20,7 +22,7 @@ const std::map<std::string, std::set<std::string>> known_keys{
     {"data", {"path"}},
     {"model", {"architecture", "heads", "mlp_hidden", "conv_width", "rope_base", "vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "forget_init",
                "recompute_blocks"}},
-    {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations", "policy_lag_steps"}},
+    {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations", "policy_lag_steps", "class_floor"}},
     {"optimizer", {"lr", "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "clip", "zero", "bucket_mib"}},
     {"batch", {"sequence_length", "rows", "accumulation", "min_pack_tokens", "workers"}},
     {"schedule", {"steps", "log_every", "checkpoint_every", "keep_checkpoints", "max_bad_steps"}},
@@ -144,6 +146,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   objectives.read("candidates", c.candidates);
   objectives.read("critic_iterations", c.critic_iterations);
   objectives.read("policy_lag_steps", c.policy_lag_steps);
+  objectives.read("class_floor", c.class_floor);
   optimizer.read("lr", c.lr);
   optimizer.read("min_lr_ratio", c.min_lr_ratio);
   optimizer.read("warmup_steps", c.warmup_steps);
@@ -187,6 +190,17 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   require(c.validation_samples >= 1, "objectives.validation_samples", "must be ≥ 1");
   require(c.candidates >= 1 && c.critic_iterations >= 1, "objectives.candidates/critic_iterations", "must be ≥ 1");
   require(c.policy_lag_steps >= 0, "objectives.policy_lag_steps", "must be ≥ 0 (0: the policy's mixture at once)");
+  require(std::isfinite(c.class_floor) && c.class_floor >= 0 && c.class_floor <= 1, "objectives.class_floor",
+          "must be a share in [0, 1] (0: no floor)");
+  if (c.class_floor > 0) {
+    require(c.mixture == "birdie", "objectives.class_floor",
+            "applies to the reward-driven mixture only (objectives.mixture = \"birdie\"); set it to 0 for a fixed "
+            "mixture");
+    // floor × classes ≤ 1 needs the grid: checked here, before any step, as the policy will.
+    bandit::check_class_floor(c.class_floor,
+                              bandit::classes_present(objectives::load_objective_grid(c.grid).indices_by_class()),
+                              "objectives.class_floor", source + " (grid " + c.grid.string() + ")");
+  }
   return c;
 }
 
@@ -217,7 +231,7 @@ std::string run_config_to_toml(const RunConfig& c) {
       << "recompute_blocks = " << (c.recompute_blocks ? "true" : "false") << "\n\n[objectives]\nmixture = \""
       << c.mixture << "\"\ngrid = \"" << c.grid.string() << "\"\nvalidation_samples = " << c.validation_samples
       << "\ncandidates = " << c.candidates << "\ncritic_iterations = " << c.critic_iterations
-      << "\npolicy_lag_steps = " << c.policy_lag_steps
+      << "\npolicy_lag_steps = " << c.policy_lag_steps << "\nclass_floor = " << c.class_floor
       << "\n\n[optimizer]\nlr = " << c.lr << "\nmin_lr_ratio = " << c.min_lr_ratio << "\nwarmup_steps = "
       << c.warmup_steps << "\nweight_decay = " << c.weight_decay << "\nbeta1 = " << c.beta1 << "\nbeta2 = " << c.beta2
       << "\neps = " << c.eps << "\nclip = " << c.clip << "\nzero = " << c.zero << "\nbucket_mib = " << c.bucket_mib << "\n\n[batch]\nsequence_length = " << c.sequence_length

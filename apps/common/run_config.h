@@ -42,6 +42,9 @@ struct RunConfig {
   // runs beside it; the new mixture takes effect exactly this many steps after the
   // evaluation (or at the next one). 0: at once, as the reference procedure.
   std::int64_t policy_lag_steps = 0;
+  // birdie: every objective class present in the grid gets at least this share of every
+  // mixture the policy hands out (bandit/class_floor.h); 0: no floor, as the reference.
+  double class_floor = 0;
 
   // [optimizer]: AdamW, linear warm-up then cosine decay to min_lr_ratio · lr
   double lr = 3e-3;

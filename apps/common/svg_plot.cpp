@@ -37,11 +37,14 @@ std::string number(double v) {
 void draw_chart(std::ostringstream& svg, const Chart& chart, double top) {
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
   for (const auto& s : chart.series)
-    for (auto [x, y] : s.points) {
-      if (!std::isfinite(y)) continue;
-      x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-    }
+    for (const auto* points : {&s.points, &s.markers})
+      for (auto [x, y] : *points) {
+        if (!std::isfinite(y)) continue;
+        x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+      }
   if (!(x0 <= x1)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  for (const auto& line : chart.lines)
+    if (std::isfinite(line.y)) y0 = std::min(y0, line.y), y1 = std::max(y1, line.y);
   if (x1 == x0) x1 = x0 + 1;
   if (y1 == y0) y1 = y0 + 1;
   const double pad = 0.05 * (y1 - y0);
@@ -69,6 +72,13 @@ void draw_chart(std::ostringstream& svg, const Chart& chart, double top) {
       << "' text-anchor='middle' font-size='12'>" << escape(chart.x_label) << "</text>\n"
       << "<text transform='translate(16," << top + margin_top + plot_h / 2
       << ") rotate(-90)' text-anchor='middle' font-size='12'>" << escape(chart.y_label) << "</text>\n";
+  for (const auto& line : chart.lines) {
+    if (!std::isfinite(line.y)) continue;
+    svg << "<line x1='" << margin_left << "' y1='" << py(line.y) << "' x2='" << margin_left + plot_w << "' y2='"
+        << py(line.y) << "' stroke='#555' stroke-width='1.2' stroke-dasharray='6,4'/>\n"
+        << "<text x='" << margin_left + plot_w - 4 << "' y='" << py(line.y) - 5
+        << "' text-anchor='end' font-size='11' fill='#555'>" << escape(line.label) << "</text>\n";
+  }
   for (std::size_t k = 0; k < chart.series.size(); ++k) {
     const auto& s = chart.series[k];
     const char* color = palette[k % std::size(palette)];
@@ -76,6 +86,10 @@ void draw_chart(std::ostringstream& svg, const Chart& chart, double top) {
     for (auto [x, y] : s.points)
       if (std::isfinite(y)) svg << px(x) << ',' << py(y) << ' ';
     svg << "'/>\n";
+    for (auto [x, y] : s.markers)
+      if (std::isfinite(y))
+        svg << "<circle cx='" << px(x) << "' cy='" << py(y) << "' r='4.5' fill='" << color
+            << "' stroke='white' stroke-width='1'/>\n";
     const double ly = top + margin_top + 14 + 18 * double(k);
     svg << "<line x1='" << width - margin_right + 15 << "' y1='" << ly - 4 << "' x2='" << width - margin_right + 35
         << "' y2='" << ly - 4 << "' stroke='" << color << "' stroke-width='3'/>\n"

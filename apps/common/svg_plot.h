@@ -12,11 +12,19 @@ namespace birdie::apps {
 struct PlotSeries {
   std::string name;
   std::vector<std::pair<double, double>> points;  // (x, y), x increasing
+  std::vector<std::pair<double, double>> markers = {};  // (x, y): dots in the series' colour
+};
+
+// A dashed horizontal line across the chart (e.g. a threshold), labelled at its right end.
+struct HorizontalLine {
+  double y = 0;
+  std::string label;
 };
 
 struct Chart {
   std::string title, x_label, y_label;
   std::vector<PlotSeries> series;
+  std::vector<HorizontalLine> lines = {};  // always inside the y range
 };
 
 // Charts stacked vertically, each with axes, ticks and a legend. Written atomically.

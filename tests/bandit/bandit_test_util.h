@@ -1,5 +1,5 @@
 // Helpers of the bandit suite: small grids built in code, a fast policy configuration and
-// a synthetic training run whose true reward is known.
+// a synthetic training run whose true reward is known, with a driver that runs a policy on it.
 #pragma once
 
 #include <cmath>
@@ -40,6 +40,16 @@ inline bandit::MixturePolicyConfig fast_birdie_config() {
   return c;
 }
 
+// fast_birdie_config() for a 1000-step run evaluated every 100 steps, uniform until step
+// 150, then exploring on `exploration`'s schedule.
+inline bandit::MixturePolicyConfig ten_evaluations_config(const bandit::ExplorationSchedule& exploration) {
+  bandit::MixturePolicyConfig c = fast_birdie_config();
+  for (std::int64_t s = 100; s <= 1000; s += 100) c.evaluation_steps.push_back(s);
+  c.uniform_fraction = 0.15;
+  c.exploration = exploration;
+  return c;
+}
+
 inline double class_mass(const std::vector<double>& mixture, const objectives::ObjectiveGrid& grid,
                          objectives::ObjectiveClass c) {
   double mass = 0;
@@ -62,5 +72,27 @@ struct SyntheticRun {
     for (double& l : losses) l *= 1.0 - drop;
   }
 };
+
+// Runs `policy` through its evaluation steps on the synthetic problem; `favoured(step)`
+// says which class speeds up every loss in the interval ending at `step`.
+inline std::vector<bandit::EvaluationRecord> run_synthetic(
+    bandit::MixturePolicy& policy, SyntheticRun& run,
+    const std::function<objectives::ObjectiveClass(std::int64_t)>& favoured, std::size_t first = 0,
+    std::size_t count = ~std::size_t(0)) {
+  std::vector<bandit::EvaluationRecord> records;
+  const auto& steps = policy.evaluation_steps();
+  for (std::size_t e = first; e < steps.size() && records.size() < count; ++e) {
+    if (e > 0) run.train_interval(policy.current_mixture(), favoured(steps[e]));
+    records.push_back(policy.observe(steps[e], run.losses));
+  }
+  return records;
+}
+
+// interval, 2·interval, … up to total: evaluation steps.
+inline std::vector<std::int64_t> every(std::int64_t interval, std::int64_t total) {
+  std::vector<std::int64_t> steps;
+  for (std::int64_t s = interval; s <= total; s += interval) steps.push_back(s);
+  return steps;
+}
 
 }  // namespace birdie::testing

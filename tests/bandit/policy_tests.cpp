@@ -14,29 +14,8 @@ using namespace birdie;
 using namespace birdie::bandit;
 using birdie::objectives::ObjectiveClass;
 
-namespace {
-
-// Runs `policy` through its evaluation steps on the synthetic problem; `favoured(step)`
-// says which class speeds up every loss in the interval ending at `step`.
-std::vector<EvaluationRecord> run_synthetic(MixturePolicy& policy, testing::SyntheticRun& run,
-                                            const std::function<ObjectiveClass(std::int64_t)>& favoured,
-                                            std::size_t first = 0, std::size_t count = ~std::size_t(0)) {
-  std::vector<EvaluationRecord> records;
-  const auto& steps = policy.evaluation_steps();
-  for (std::size_t e = first; e < steps.size() && records.size() < count; ++e) {
-    if (e > 0) run.train_interval(policy.current_mixture(), favoured(steps[e]));
-    records.push_back(policy.observe(steps[e], run.losses));
-  }
-  return records;
-}
-
-std::vector<std::int64_t> every(std::int64_t interval, std::int64_t total) {
-  std::vector<std::int64_t> steps;
-  for (std::int64_t s = interval; s <= total; s += interval) steps.push_back(s);
-  return steps;
-}
-
-}  // namespace
+using testing::every;
+using testing::run_synthetic;
 
 TEST_CASE("policy: fixed mixtures go through the same interface and never move") {
   const auto grid = testing::small_grid();
@@ -152,10 +131,8 @@ TEST_CASE("policy: a problem whose true reward favours one class") {
     CAPTURE(seed);
     CAPTURE(objectives::class_name(favoured));
     const auto grid = testing::small_grid();
-    MixturePolicyConfig config = testing::fast_birdie_config();
-    config.evaluation_steps = every(100, 1000);
-    config.uniform_fraction = 0.15;
-    config.exploration = ExplorationSchedule{0.45, 0.45, 0.45, 1.0, 0.0, 0.0, 0.005};
+    MixturePolicyConfig config =
+        testing::ten_evaluations_config(ExplorationSchedule{0.45, 0.45, 0.45, 1.0, 0.0, 0.0, 0.005});
     auto policy = make_mixture_policy(config, grid, 1000, seed);
     testing::SyntheticRun run(grid);
     const auto records = run_synthetic(*policy, run, [&](std::int64_t) { return favoured; });
@@ -208,10 +185,8 @@ TEST_CASE("policy: the best class changes halfway and the policy follows") {
 
 TEST_CASE("policy: save/restore continues bitwise as if it had not stopped") {
   const auto grid = testing::small_grid();
-  MixturePolicyConfig config = testing::fast_birdie_config();
-  config.evaluation_steps = every(100, 1000);
-  config.uniform_fraction = 0.15;
-  config.exploration = ExplorationSchedule{0.3, 0.6, 0.8, 1.0, 0.5, 0.3, 0.005};
+  MixturePolicyConfig config =
+      testing::ten_evaluations_config(ExplorationSchedule{0.3, 0.6, 0.8, 1.0, 0.5, 0.3, 0.005});
   const auto favoured = [](std::int64_t) { return ObjectiveClass::copying; };
 
   auto uninterrupted = make_mixture_policy(config, grid, 1000, 21);
@@ -259,10 +234,8 @@ TEST_CASE("policy: save/restore continues bitwise as if it had not stopped") {
 
 TEST_CASE("evaluation record: one JSONL line with losses, rewards, mixture per configuration and class") {
   const auto grid = testing::small_grid();
-  MixturePolicyConfig config = testing::fast_birdie_config();
-  config.evaluation_steps = every(100, 1000);
-  config.uniform_fraction = 0.15;
-  config.exploration = ExplorationSchedule{1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.005};  // always explore
+  MixturePolicyConfig config =
+      testing::ten_evaluations_config(ExplorationSchedule{1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.005});  // always explore
   auto policy = make_mixture_policy(config, grid, 1000, 3);
   testing::SyntheticRun run(grid);
   const auto records = run_synthetic(*policy, run, [](std::int64_t) { return ObjectiveClass::copying; }, 0, 2);
