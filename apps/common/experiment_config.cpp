@@ -129,9 +129,9 @@ void read_custom_arms(const toml::table& root, const std::string& source, std::m
 
 const std::vector<std::pair<std::string, ArmDefinition>>& built_in_arms() {
   static const std::vector<std::pair<std::string, ArmDefinition>> arms{
-      {"birdie", {"birdie", "alternate"}}, {"birdie-causal", {"birdie", "none"}}, {"ntp", {"ntp", "none"}},
-      {"ul2", {"ul2", "alternate"}},       {"uniform", {"uniform", "alternate"}},
-      {"scratch", {"uniform", "alternate", {}, false}}};
+      {"birdie", {"birdie", "alternate", {}, true}},   {"birdie-causal", {"birdie", "none", {}, true}},
+      {"ntp", {"ntp", "none", {}, true}},               {"ul2", {"ul2", "alternate", {}, true}},
+      {"uniform", {"uniform", "alternate", {}, true}}, {"scratch", {"uniform", "alternate", {}, false}}};
   return arms;
 }
 
