@@ -44,6 +44,11 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+// validation.json: the loss per objective class, and per configuration under this key.
+constexpr const char* configurations_key = "configurations";
+// The classes whose configurations the report lists one by one: what teaches retrieval.
+const std::set<std::string> retrieval_classes{"copying", "selective_copying", "deshuffling"};
+
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
                "experiment: %s\n"
@@ -229,25 +234,30 @@ class Experiment {
     return run_program(unit, "phonebook_eval", "evaluate", arguments);
   }
 
-  // Mean validation loss per objective class over the whole grid, on samples drawn with
-  // the evaluation seed: the same samples for every arm, whatever its mixture.
+  // Validation loss per objective class (the mean over its configurations) and per
+  // configuration (under "configurations", by class) over the whole grid, on evaluation.
+  // validation_samples samples per configuration drawn with the evaluation seed: the same
+  // samples for every arm, whatever its mixture.
   Json class_validation(const Unit& unit) const {
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
     apps::TrainedModel trained = apps::load_trained_model(unit.folder, std::nullopt, parse_device(run.device), "auto");
     const objectives::ObjectiveGrid grid = objectives::load_objective_grid(run.grid);
     const data::ShardTokenSource text = data::open_split(run.data, "validation", static_cast<int>(run.model.vocab));
     const auto sets = objectives::build_validation_sets(text, grid.configs, run.sequence_length, run.min_pack_tokens,
-                                                        run.validation_samples, c_.eval_seed);
+                                                        c_.eval_validation_samples, c_.eval_seed);
     const std::vector<double> losses = apps::validation_losses(*trained.lm, sets);
     std::map<std::string, std::pair<double, int>> by_class;
+    Json out = Json::object(), configurations = Json::object();
     for (std::size_t i = 0; i < grid.configs.size(); ++i) {
       if (!std::isfinite(losses[i])) continue;
       auto& cell = by_class[std::string(objectives::class_name(grid.configs[i].objective_class()))];
       cell.first += losses[i];
       cell.second += 1;
+      configurations[std::string(objectives::class_name(grid.configs[i].objective_class()))][grid.configs[i].name] =
+          losses[i];
     }
-    Json out = Json::object();
     for (const auto& [name, cell] : by_class) out[name] = cell.first / cell.second;
+    out[configurations_key] = configurations;
     return out;
   }
 
@@ -303,6 +313,8 @@ void Experiment::report() const {
   std::map<std::string, Spread> curve_end;                      // the curve's last accuracy
   Json curve_record;  // the first unit's fine-tuning record: how the curve is measured
   std::map<std::string, std::map<std::string, Spread>> validation;
+  std::map<std::string, std::map<std::string, Spread>> configuration_validation;  // retrieval configurations
+  std::set<std::string> retrieval_configurations;
   std::map<std::string, std::map<std::string, Spread>> mixture;  // the mean over a run's evaluations
   std::map<std::string, Json> budget;
   std::set<Cell> cells;
@@ -333,9 +345,17 @@ void Experiment::report() const {
     }
     const Json losses = read_json(unit.folder / "validation.json");
     for (const auto& [name, loss] : losses.items()) {
+      if (name == configurations_key) continue;
       classes.insert(name);
       validation[unit.arm][name].values.push_back(loss.get<double>());
     }
+    if (losses.contains(configurations_key))
+      for (const auto& [class_name, configurations] : losses[configurations_key].items())
+        if (retrieval_classes.count(class_name))
+          for (const auto& [name, loss] : configurations.items()) {
+            retrieval_configurations.insert(name);
+            configuration_validation[unit.arm][name].values.push_back(loss.get<double>());
+          }
     if (apps::arm_is_pretrained(c_, unit.arm)) {
       std::map<std::string, Spread> over_run;
       std::ifstream evaluations(unit.folder / "evaluations.jsonl");
@@ -372,6 +392,8 @@ void Experiment::report() const {
     for (const auto& [step, spread] : curves[arm]) curve.push_back({{"step", step}, {"accuracy", spread.json()}});
     Json losses = Json::object(), classes_mixture = Json::object();
     for (const auto& [name, spread] : validation[arm]) losses[name] = spread.json();
+    Json configuration_losses = Json::object();
+    for (const auto& [name, spread] : configuration_validation[arm]) configuration_losses[name] = spread.json();
     if (mixture.count(arm))
       for (const auto& [name, spread] : mixture.at(arm)) classes_mixture[name] = spread.json();
     const auto steps = threshold_steps.find(arm);
@@ -381,6 +403,7 @@ void Experiment::report() const {
                  {"finetune_curve", curve},
                  {"steps_to_threshold", steps == threshold_steps.end() ? Json() : steps->second.json()},
                  {"validation_by_class", losses},
+                 {"validation_of_retrieval_configurations", configuration_losses},
                  {"mixture_by_class", classes_mixture},
                  {"budget", budget.at(arm)}};
   }
@@ -429,26 +452,32 @@ void Experiment::report() const {
          << curve_end.at(arm).text() << " |\n";
     }
   }
-  // One row per arm, one column per objective class.
-  auto class_table = [&](const std::string& title, const std::map<std::string, std::map<std::string, Spread>>& values,
-                         const char* missing) {
+  // One row per arm, one column per name (objective class or configuration).
+  auto class_table = [&](const std::string& title, const std::set<std::string>& columns,
+                         const std::map<std::string, std::map<std::string, Spread>>& values, const char* missing) {
     md << "\n## " << title << "\n\n| arm |";
-    for (const auto& name : classes) md << " " << name << " |";
+    for (const auto& name : columns) md << " " << name << " |";
     md << "\n|---|";
-    for (std::size_t i = 0; i < classes.size(); ++i) md << "---|";
+    for (std::size_t i = 0; i < columns.size(); ++i) md << "---|";
     md << "\n";
     for (const auto& arm : c_.arms) {
       if (!values.count(arm)) continue;
       md << "| " << arm << " |";
-      for (const auto& name : classes) {
+      for (const auto& name : columns) {
         const auto it = values.at(arm).find(name);
         md << " " << (it == values.at(arm).end() ? missing : it->second.text()) << " |";
       }
       md << "\n";
     }
   };
-  class_table("Validation loss by objective class (the whole grid, the same samples for every arm)", validation, "-");
-  class_table("Pre-training mixture by objective class (the mean over the run's evaluations)", mixture, "0");
+  class_table("Validation loss by objective class (the mean over its configurations, the whole grid, the same "
+              "samples for every arm)",
+              classes, validation, "-");
+  if (!retrieval_configurations.empty())
+    class_table("Validation loss of each retrieval configuration (a class mean hides a span length that is "
+                "learned beside longer ones that are not; a configuration's lengths count prompt and label)",
+                retrieval_configurations, configuration_validation, "-");
+  class_table("Pre-training mixture by objective class (the mean over the run's evaluations)", classes, mixture, "0");
   md << "\n## Budget\n\n| arm | parameters | pre-training tokens per seed | pre-training time | fine-tune + evaluation "
         "time |\n|---|---|---|---|---|\n";
   for (const auto& arm : c_.arms) {

@@ -64,6 +64,12 @@ for name, arm in arms.items():
     assert 0 <= arm["accuracy"]["mean"] <= 1, arm
     assert [p["step"] for p in arm["finetune_curve"]] == [0, 1, 2], arm["finetune_curve"]
     assert len(arm["validation_by_class"]) == 7, arm["validation_by_class"]
+    # Each retrieval configuration of the grid one by one (3 copying, 4 deshuffling, 4
+    # selective copying in the micro grid); the copying class is their mean.
+    c = arm["validation_of_retrieval_configurations"]
+    assert len(c) == 11 and all(name.split("_")[0] in ("copying", "selective", "deshuffling") for name in c), c
+    copying = [v["mean"] for k, v in c.items() if k.startswith("copying_")]
+    assert abs(sum(copying) / len(copying) - arm["validation_by_class"]["copying"]["mean"]) < 1e-6 * max(copying)
     s = arm["steps_to_threshold"]
     crossed = [p["step"] for p in arm["finetune_curve"] if p["accuracy"]["mean"] >= 0.05]
     expected = crossed[0] if crossed else None
@@ -82,6 +88,7 @@ print("results.json: 7 arms (Gated SSM, Hawk, Transformer, two custom), curves, 
 PY
 grep -q "^## Fine-tuning steps to 0.05 held-out digit accuracy" "$work/out/results.md"
 grep -q "^| floor | " "$work/out/results.md"
+grep -q "^## Validation loss of each retrieval configuration" "$work/out/results.md"
 grep -q "threshold 0.05" "$work/out/finetune.svg"
 grep -q "stroke-dasharray" "$work/out/finetune.svg"
 python3 - "$work/out" <<'PY'

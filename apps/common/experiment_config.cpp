@@ -17,7 +17,7 @@ const std::map<std::string, std::set<std::string>> known_keys{
     {"finetune",
      {"protocol", "steps", "rows", "lr", "entries", "queries", "split_names", "curve_every", "curve_books",
       "curve_entries", "curve_queries", "threshold"}},
-    {"evaluation", {"entries", "queries", "books", "seed"}},
+    {"evaluation", {"entries", "queries", "books", "seed", "validation_samples"}},
 };
 const std::set<std::string> custom_arm_keys{"mixture", "bidirectional", "set"};
 
@@ -298,6 +298,7 @@ ExperimentConfig load_experiment_config(const std::filesystem::path& path, const
   read_book_sizes(r, "evaluation", "entries", c.eval_entries);
   read_book_sizes(r, "evaluation", "queries", c.eval_queries);
   r.read_int("evaluation", "books", c.eval_books, 1);
+  r.read_int("evaluation", "validation_samples", c.eval_validation_samples, 1);
   int seed = static_cast<int>(c.eval_seed);
   r.read_int("evaluation", "seed", seed, 0);
   c.eval_seed = static_cast<std::uint64_t>(seed);

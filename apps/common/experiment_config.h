@@ -71,6 +71,9 @@ struct ExperimentConfig {
   std::vector<int> eval_entries{4, 8, 16}, eval_queries{1, 2, 4};
   int eval_books = 8;
   std::uint64_t eval_seed = 7;
+  // Validation samples per grid configuration for the arms' validation losses (more than a
+  // run's own evaluations use: one configuration's loss is then steady enough to read).
+  int eval_validation_samples = 8;
 };
 
 ExperimentConfig load_experiment_config(const std::filesystem::path& path, const std::vector<std::string>& overrides);
