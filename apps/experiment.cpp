@@ -24,7 +24,10 @@
 
 #include "apps/common/child_process.h"
 #include "apps/common/experiment_config.h"
+#include "apps/common/experiment_state.h"
+#include "apps/common/jsonl_log.h"
 #include "apps/common/run_config.h"
+#include "apps/common/run_logs.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trained_model.h"
 #include "apps/common/trainer.h"
@@ -109,7 +112,7 @@ class Experiment {
                 c_.output.string().c_str());
     for (const auto& unit : units_) {
       fs::create_directories(unit.folder);
-      Json state = read_json(unit.folder / "experiment_state.json");
+      apps::ExperimentState state = apps::read_experiment_state(unit.folder / "experiment_state.json");
       step(unit, state, "pretrain", [&] { return pretrain(unit); });
       step(unit, state, "evaluate", [&] { return evaluate(unit); });
       step(unit, state, "validation", [&] {
@@ -132,10 +135,10 @@ class Experiment {
 
   // Runs one step of a unit unless its state file says it is done; records its duration.
   template <class Work>
-  void step(const Unit& unit, Json& state, const std::string& kind, Work work) {
-    if (state.contains(kind)) {
+  void step(const Unit& unit, apps::ExperimentState& state, const std::string& kind, Work work) {
+    if (state.count(kind)) {
       std::printf("[%s] %s: done before (%s), skipped\n", unit.name().c_str(), kind.c_str(),
-                  clock_text(state[kind].get<double>()).c_str());
+                  clock_text(state.at(kind)).c_str());
       return;
     }
     std::printf("[%s] %s ... (%s elapsed, %s)\n", unit.name().c_str(), kind.c_str(), clock_text(clock_.seconds()).c_str(),
@@ -152,7 +155,7 @@ class Experiment {
                  (unit.folder / (kind + ".log")).string(), " ends with:\n",
                  apps::tail_lines(unit.folder / (kind + ".log"), 12));
     state[kind] = watch.seconds();
-    write_json(unit.folder / "experiment_state.json", state);
+    apps::write_experiment_state(unit.folder / "experiment_state.json", state);
   }
 
   // Remaining time: every step not yet done, from the current one on, at the mean duration
@@ -160,11 +163,11 @@ class Experiment {
   std::string eta_text(const Unit& current, const std::string& kind) const {
     static const std::vector<std::string> kinds{"pretrain", "evaluate", "validation"};
     Durations d;
-    std::vector<Json> states;
+    std::vector<apps::ExperimentState> states;
     for (const auto& unit : units_) {
-      states.push_back(read_json(unit.folder / "experiment_state.json"));
-      for (const auto& [k, seconds] : states.back().items())
-        if (k != "pretrain" || apps::arm_is_pretrained(unit.arm)) d.seen[k].push_back(seconds.get<double>());
+      states.push_back(apps::read_experiment_state(unit.folder / "experiment_state.json"));
+      for (const auto& [k, seconds] : states.back())
+        if (k != "pretrain" || apps::arm_is_pretrained(unit.arm)) d.seen[k].push_back(seconds);
     }
     double left = 0;
     bool reached = false;
@@ -172,7 +175,7 @@ class Experiment {
       for (const auto& k : kinds) {
         reached = reached || (units_[u].folder == current.folder && k == kind);
         const bool applicable = k != "pretrain" || apps::arm_is_pretrained(units_[u].arm);
-        if (!reached || !applicable || states[u].contains(k)) continue;
+        if (!reached || !applicable || states[u].count(k)) continue;
         const double mean = d.mean(k);
         if (std::isnan(mean)) return "ETA after the first arm";
         left += mean;
@@ -280,32 +283,43 @@ void Experiment::report() const {
   std::set<std::string> classes;
   int complete = 0;
   for (const auto& unit : units_) {
-    const Json state = read_json(unit.folder / "experiment_state.json");
-    if (!state.contains("validation")) continue;
+    const apps::ExperimentState state = apps::read_experiment_state(unit.folder / "experiment_state.json");
+    if (!state.count("validation")) continue;
     ++complete;
-    const Json phonebook = read_json(unit.folder / "phonebook.json");
-    for (const auto& row : phonebook["table"]) {
-      const Cell cell{row["entries"].get<int>(), row["queries"].get<int>()};
-      cells.insert(cell);
-      accuracy[unit.arm][cell].values.push_back(row["accuracy"].get<double>());
-    }
-    overall[unit.arm].values.push_back(phonebook["accuracy"].get<double>());
-    if (phonebook["finetune"].is_object())
-      for (const auto& point : phonebook["finetune"]["curve"])
-        curves[unit.arm][point["step"].get<int>()].values.push_back(point["accuracy"].get<double>());
-    const Json losses = read_json(unit.folder / "validation.json");
-    for (const auto& [name, loss] : losses.items()) {
-      classes.insert(name);
-      validation[unit.arm][name].values.push_back(loss.get<double>());
-    }
+    // phonebook.json and validation.json were written by this experiment's steps; one
+    // that does not read names itself and the fix.
+    const auto reading = [&](const fs::path& file, const auto& read) {
+      try {
+        read(read_json(file));
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(detail::concat(file.string(), ": not as written by the experiment (", e.what(), "). Fix: delete ",
+                                   (unit.folder / "experiment_state.json").string(), " to run this unit again"));
+      }
+    };
+    reading(unit.folder / "phonebook.json", [&](const Json& phonebook) {
+      for (const auto& row : phonebook.at("table")) {
+        const Cell cell{row.at("entries").get<int>(), row.at("queries").get<int>()};
+        cells.insert(cell);
+        accuracy[unit.arm][cell].values.push_back(row.at("accuracy").get<double>());
+      }
+      overall[unit.arm].values.push_back(phonebook.at("accuracy").get<double>());
+      if (phonebook.contains("finetune") && phonebook.at("finetune").is_object())
+        for (const auto& point : phonebook.at("finetune").at("curve"))
+          curves[unit.arm][point.at("step").get<int>()].values.push_back(point.at("accuracy").get<double>());
+    });
+    reading(unit.folder / "validation.json", [&](const Json& losses) {
+      for (const auto& [name, loss] : losses.items()) {
+        classes.insert(name);
+        validation[unit.arm][name].values.push_back(loss.get<double>());
+      }
+    });
     if (apps::arm_is_pretrained(unit.arm)) {
       std::map<std::string, Spread> over_run;
-      std::ifstream evaluations(unit.folder / "evaluations.jsonl");
-      for (std::string line; std::getline(evaluations, line);) {
-        const Json j = Json::parse(line, nullptr, false);
-        if (j.is_object() && j.contains("mixture_by_class"))
-          for (const auto& [name, p] : j["mixture_by_class"].items()) over_run[name].values.push_back(p.get<double>());
-      }
+      apps::for_each_log_line(unit.folder / "evaluations.jsonl", INT64_MAX,
+                              [&](const std::string& line, const std::string& where) {
+                                for (const auto& [name, p] : apps::parse_evaluation_line(line, where).mixture_by_class)
+                                  over_run[name].values.push_back(p);
+                              });
       for (const auto& [name, spread] : over_run) mixture[unit.arm][name].values.push_back(spread.mean());
     }
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
@@ -313,8 +327,9 @@ void Experiment::report() const {
     const double tokens = apps::arm_is_pretrained(unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;
     b["pretrain_tokens"] = tokens;
     b["parameters"] = run.model.parameter_count();
-    b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + state["pretrain"].get<double>();
-    b["evaluate_seconds"] = b.value("evaluate_seconds", 0.0) + state["evaluate"].get<double>();
+    const auto seconds = [&](const char* kind) { return state.count(kind) ? state.at(kind) : 0.0; };
+    b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + seconds("pretrain");
+    b["evaluate_seconds"] = b.value("evaluate_seconds", 0.0) + seconds("evaluate");
     b["seeds"] = b.value("seeds", 0) + 1;
   }
   if (complete == 0) {
