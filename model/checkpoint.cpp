@@ -1,12 +1,7 @@
 #include "model/checkpoint.h"
 
-#include <algorithm>
-#include <climits>
-#include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/checksum.h"
 #include "model/config_file.h"
 
 namespace birdie::model {
@@ -15,81 +10,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* model_file = "model.safetensors";
-constexpr const char* state_file = "training_state.safetensors";
-constexpr const char* done_file = "DONE";
-
-std::string step_folder_name(std::int64_t step) {
-  char name[32];
-  std::snprintf(name, sizeof name, "step_%08lld", static_cast<long long>(step));
-  return name;
-}
-
-// The checkpoint folders (step_N) in `directory`, oldest first, complete or not.
-std::vector<std::pair<std::int64_t, fs::path>> checkpoint_folders(const fs::path& directory) {
-  std::vector<std::pair<std::int64_t, fs::path>> found;
-  std::error_code error;
-  if (!fs::is_directory(directory, error)) return found;
-  for (const auto& entry : fs::directory_iterator(directory)) {
-    const std::string name = entry.path().filename().string();
-    long long step = 0;
-    char rest = 0;
-    if (std::sscanf(name.c_str(), "step_%lld%c", &step, &rest) != 1 || !entry.is_directory(error)) continue;
-    found.emplace_back(step, entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
-// The complete checkpoints (with DONE) in `directory`, oldest first.
-std::vector<std::pair<std::int64_t, fs::path>> complete_checkpoints(const fs::path& directory) {
-  auto found = checkpoint_folders(directory);
-  std::erase_if(found, [](const auto& entry) { return !fs::exists(entry.second / done_file); });
-  return found;
-}
-
-// DONE: "complete", then one line per file: its name, size in bytes and checksum (hex).
-std::string done_marker(const std::map<std::string, FileDigest>& files) {
-  std::string text = "complete\n";
-  for (const auto& [name, digest] : files) {
-    char line[160];
-    std::snprintf(line, sizeof line, "%s %llu %016llx\n", name.c_str(), static_cast<unsigned long long>(digest.bytes),
-                  static_cast<unsigned long long>(digest.checksum));
-    text += line;
-  }
-  return text;
-}
-
-// The digests a DONE marker records (none for a marker written before they were), or an
-// empty optional when the marker is not one.
-std::optional<std::map<std::string, FileDigest>> read_done_marker(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  if (!in || !std::getline(in, line) || line != "complete") return std::nullopt;
-  std::map<std::string, FileDigest> files;
-  while (std::getline(in, line) && files.size() < 16) {
-    char name[64];
-    unsigned long long bytes = 0, checksum = 0;
-    char rest = 0;
-    if (std::sscanf(line.c_str(), "%63s %llu %llx%c", name, &bytes, &checksum, &rest) != 3) return std::nullopt;
-    files[name] = {bytes, checksum};
-  }
-  return files;
-}
-
-FileDigest digest_of_file(const fs::path& path, std::uint64_t size) {
-  std::ifstream in(path, std::ios::binary);
-  Checksum64 sum(size);
-  std::vector<char> buffer(std::size_t(4) << 20);
-  std::uint64_t read = 0;
-  while (in && read < size) {
-    in.read(buffer.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(buffer.size(), size - read)));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    sum.add(buffer.data(), got);
-    read += got;
-  }
-  return {read, sum.value()};
-}
+constexpr const char* model_file = checkpoint_model_file;
+constexpr const char* state_file = checkpoint_state_file;
 
 std::string config_mismatch(const ModelConfig& saved, const ModelConfig& current) {
   const auto a = nlohmann::json::parse(model_config_to_json(saved));
@@ -107,8 +29,8 @@ std::string config_mismatch(const ModelConfig& saved, const ModelConfig& current
 fs::path save_checkpoint(const fs::path& directory, LanguageModel& lm, const autograd::OptimizerState* optimizer,
                          const TrainingState& state, int keep_last) {
   fs::create_directories(directory);
-  const fs::path final_path = directory / step_folder_name(state.step);
-  const fs::path temporary = directory / (step_folder_name(state.step) + ".partial");
+  const fs::path final_path = directory / checkpoint_folder_name(state.step);
+  const fs::path temporary = directory / (checkpoint_folder_name(state.step) + ".partial");
   fs::remove_all(temporary);
   fs::create_directories(temporary);
 
@@ -139,121 +61,14 @@ fs::path save_checkpoint(const fs::path& directory, LanguageModel& lm, const aut
     else set_aside_checkpoint(final_path);
   }
   fs::rename(temporary, final_path);
-  write_file_atomically(final_path / done_file, done_marker(digests));
+  write_done_marker(final_path, digests);
 
   if (keep_last > 0) {
-    auto all = complete_checkpoints(directory);
+    auto all = checkpoint_folders(directory, true);
     std::erase_if(all, [&](const auto& entry) { return entry.first > state.step; });
     for (std::size_t i = 0; i + keep_last < all.size(); ++i) fs::remove_all(all[i].second);
   }
   return final_path;
-}
-
-std::optional<fs::path> latest_checkpoint(const fs::path& directory) {
-  auto all = complete_checkpoints(directory);
-  if (all.empty()) return std::nullopt;
-  return all.back().second;
-}
-
-std::string checkpoint_problem(const fs::path& checkpoint) {
-  std::error_code error;
-  if (!fs::exists(checkpoint / done_file, error))
-    return "no DONE marker: it was interrupted while being written";
-  const auto digests = read_done_marker(checkpoint / done_file);
-  if (!digests) return detail::concat((checkpoint / done_file).string(), " is not a DONE marker (damaged)");
-  for (const char* name : {model_file, state_file}) {
-    const fs::path path = checkpoint / name;
-    if (!fs::is_regular_file(path, error)) return detail::concat(path.string(), " is missing");
-    const auto recorded = digests->find(name);
-    if (recorded == digests->end()) {  // DONE written before it recorded checksums: read the file
-      try {
-        const SafetensorsFile file = read_safetensors(path);
-        if (name == std::string(model_file)) (void)checkpoint_model_config(file);
-        else (void)read_training_metadata(file);
-      } catch (const Error& e) {
-        return e.what();
-      }
-      continue;
-    }
-    const std::uint64_t size = fs::file_size(path, error);
-    if (error) return detail::concat("cannot read the size of ", path.string(), ": ", error.message());
-    if (size != recorded->second.bytes)
-      return detail::concat(path.string(), " is ", size, " bytes but DONE records ", recorded->second.bytes,
-                            size < recorded->second.bytes ? " (truncated)" : " (longer than written)");
-    if (digest_of_file(path, size) != recorded->second)
-      return detail::concat(path.string(), " does not match the checksum DONE records (its bytes changed since it "
-                            "was written)");
-  }
-  return "";
-}
-
-fs::path set_aside_checkpoint(const fs::path& folder) {
-  fs::path target = folder.string() + ".damaged";
-  for (int n = 2; fs::exists(target); ++n) target = folder.string() + ".damaged-" + std::to_string(n);
-  fs::rename(folder, target);
-  return target;
-}
-
-CheckpointChoice choose_checkpoint(const fs::path& directory) {
-  const auto folders = checkpoint_folders(directory);
-  CheckpointChoice choice;
-  for (auto it = folders.rbegin(); it != folders.rend(); ++it) {
-    std::string problem = checkpoint_problem(it->second);
-    if (problem.empty()) {
-      choice.checkpoint = it->second;
-      return choice;
-    }
-    choice.damaged.emplace_back(it->second, std::move(problem));
-  }
-  if (choice.damaged.empty()) return choice;
-  std::string list;
-  for (const auto& [folder, problem] : choice.damaged) list += "\n  " + folder.string() + ": " + problem;
-  throw Error(detail::concat("no good checkpoint in ", directory.string(), ": every checkpoint folder is damaged or "
-                             "incomplete:", list, "\nFix: restore a checkpoint from a copy, or start the run again "
-                             "in another folder (--set run.output=...); nothing was deleted"));
-}
-
-namespace {
-
-void require_complete(const fs::path& checkpoint) {
-  BIRDIE_CHECK(fs::exists(checkpoint / done_file), checkpoint.string(),
-               " is not a complete checkpoint (no DONE marker): it was interrupted while being "
-               "written; use an earlier one");
-}
-
-}  // namespace
-
-ModelConfig checkpoint_model_config(const SafetensorsFile& weights) {
-  auto it = weights.metadata.find("config");
-  BIRDIE_CHECK(it != weights.metadata.end(), weights.path.string(), ": no model config in the metadata");
-  return model_config_from_json(it->second, weights.path.string() + " (metadata 'config')");
-}
-
-TrainingMetadata read_training_metadata(const SafetensorsFile& state) {
-  const auto it = state.metadata.find("training");
-  BIRDIE_CHECK(it != state.metadata.end(), state.path.string(), ": no 'training' metadata (step, RNG, optimizer steps)");
-  const nlohmann::json meta = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
-  const auto field = [&](const nlohmann::json& object, const char* key, const char* name) -> std::uint64_t {
-    const auto value = object.is_object() ? object.find(key) : object.end();
-    BIRDIE_CHECK(value != object.end() && value->is_number_unsigned(), state.path.string(), ": metadata 'training': ",
-                 name, " is missing or not a whole number ≥ 0 (", it->second.substr(0, 200), ")");
-    return value->get<std::uint64_t>();
-  };
-  BIRDIE_CHECK(meta.is_object(), state.path.string(), ": metadata 'training' is not a JSON object");
-  TrainingMetadata m;
-  const std::uint64_t step = field(meta, "step", "step"), optimizer_steps = field(meta, "optimizer_steps", "optimizer_steps");
-  BIRDIE_CHECK(step <= std::uint64_t(INT64_MAX) && optimizer_steps <= std::uint64_t(INT64_MAX), state.path.string(),
-               ": metadata 'training': step or optimizer_steps is out of range");
-  m.step = static_cast<std::int64_t>(step);
-  m.optimizer_steps = static_cast<std::int64_t>(optimizer_steps);
-  const nlohmann::json rng = meta.contains("rng") ? meta["rng"] : nlohmann::json();
-  m.rng = {field(rng, "seed", "rng.seed"), field(rng, "stream", "rng.stream"), field(rng, "offset", "rng.offset")};
-  return m;
-}
-
-ModelConfig read_checkpoint_config(const fs::path& checkpoint) {
-  require_complete(checkpoint);
-  return checkpoint_model_config(read_safetensors(checkpoint / model_file));
 }
 
 void load_weights(const fs::path& model_file, LanguageModel& lm) {
@@ -282,7 +97,7 @@ void load_weights(const fs::path& model_file, LanguageModel& lm) {
 }
 
 TrainingState load_checkpoint(const fs::path& checkpoint, LanguageModel& lm, autograd::AdamW* optimizer) {
-  require_complete(checkpoint);
+  require_complete_checkpoint(checkpoint);
   load_weights(checkpoint / model_file, lm);
 
   SafetensorsFile state_file_contents = read_safetensors(checkpoint / state_file);

@@ -46,7 +46,9 @@ struct Section {
   void read(const char* key, T& target, const char* expected) const {
     const toml::node* n = node(key);
     if (!n) return;
-    std::optional<T> value = n->value<T>();
+    // Whole numbers only from integers (a float's conversion is unchecked in toml++);
+    // integers are fine where a real number is expected.
+    std::optional<T> value = std::is_floating_point_v<T> ? n->value<T>() : n->value_exact<T>();
     BIRDIE_CHECK(value.has_value(), source, ": ", name, ".", key, " must be ", expected, " (fix the file or --set ",
                  name, ".", key, "=...)");
     target = *value;
