@@ -42,7 +42,7 @@ function(birdie_fuzz_harness name)
   add_test(NAME fuzz_${name}
            COMMAND bash ${PROJECT_SOURCE_DIR}/tests/fuzz/run_harness.sh ${birdie_fuzz_binaries}/fuzz_${name}
                    ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/${name} -runs=${HARNESS_RUNS} -seed=1 -max_len=65536
-                   -timeout=60 -- ${seeds})
+                   -timeout=60 -malloc_limit_mb=512 -- ${seeds})
   set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz)
 endfunction()
 include(${CMAKE_CURRENT_LIST_DIR}/fuzz/harnesses.cmake)

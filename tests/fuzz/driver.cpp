@@ -373,6 +373,7 @@ int main(int argc, char** argv) {
     else if (flag(a, "max_total_time", v)) max_total_time = number(v, "max_total_time");
     else if (flag(a, "timeout", v)) timeout = number(v, "timeout");
     else if (flag(a, "artifact_prefix", v)) artifact_prefix = v;
+    else if (flag(a, "malloc_limit_mb", v) || flag(a, "rss_limit_mb", v)) continue;  // 512 MB: __asan_default_options
     else if (a.starts_with("-")) std::fprintf(stderr, "fuzz driver: ignoring the libFuzzer flag %s\n", a.c_str());
     else inputs.push_back(a);
   }
