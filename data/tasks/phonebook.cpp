@@ -1,7 +1,6 @@
 #include "data/tasks/phonebook.h"
 
 #include <algorithm>
-#include <fstream>
 #include <unordered_set>
 
 #include "data/tasks/jsonl_fields.h"
@@ -119,11 +118,7 @@ std::vector<PhoneBookCase> parse_phone_book_cases(std::istream& in, const std::s
 }
 
 std::vector<PhoneBookCase> read_phone_book_cases(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in.good()) throw Error("cannot open the phone-book cases file " + path.string());
-  std::vector<PhoneBookCase> cases = parse_phone_book_cases(in, path.string());
-  if (cases.empty()) throw Error(path.string() + ": no cases");
-  return cases;
+  return jsonl::read_file(path, "phone-book cases", "cases", parse_phone_book_cases);
 }
 
 }  // namespace birdie::data::tasks
