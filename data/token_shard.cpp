@@ -123,7 +123,7 @@ TokenShard TokenShard::open(const std::filesystem::path& path, int expected_voca
     const Token t = shard[i];
     if (t < 0 || t >= shard.vocab_size_) [[unlikely]]
       throw Error(detail::concat("shard ", name, ": token ", i, " (byte ", token_shard_header_bytes + i * width, ") is ",
-                                 width == 4 ? static_cast<std::uint32_t>(t) : static_cast<std::uint32_t>(t & 0xffff),
+                                 static_cast<std::uint32_t>(t),
                                  ", outside the vocabulary of ", shard.vocab_size_,
                                  " that the header (bytes 12-15) announces", fix));
   }

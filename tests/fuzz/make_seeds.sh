@@ -3,7 +3,7 @@
 # tests/fuzz/seeds/<harness>/: the outputs of the project's own programs on a small corpus
 # (prepare_data: a manifest, token shards, a tokenizer; pretrain: its logs and checkpoint
 # files) and a few hand-written lines. They are kept in the repository; run this again
-# (then commit) when a format changes.
+# (then commit) when a format changes. Needs the zstd program (apt-get install zstd).
 #   bash tests/fuzz/make_seeds.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
