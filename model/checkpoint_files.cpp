@@ -23,6 +23,9 @@ constexpr const char* done_file = checkpoint_done_file;
 // The digests a DONE marker records (none for a marker written before they were), or an
 // empty optional when the marker is not one.
 std::optional<std::map<std::string, FileDigest>> read_done_marker(const fs::path& path) {
+  std::error_code error;
+  const auto size = fs::file_size(path, error);
+  if (error || size > 4096) return std::nullopt;  // a few lines at most
   std::ifstream in(path, std::ios::binary);
   std::string line;
   if (!in || !std::getline(in, line) || line != "complete") return std::nullopt;
@@ -40,7 +43,7 @@ std::optional<std::map<std::string, FileDigest>> read_done_marker(const fs::path
 FileDigest digest_of_file(const fs::path& path, std::uint64_t size) {
   std::ifstream in(path, std::ios::binary);
   Checksum64 sum(size);
-  std::vector<char> buffer(std::size_t(4) << 20);
+  std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(size, std::uint64_t(4) << 20)));
   std::uint64_t read = 0;
   while (in && read < size) {
     in.read(buffer.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(buffer.size(), size - read)));

@@ -7,6 +7,8 @@
 # each defining birdie_fuzz_harness() its own way.
 birdie_fuzz_harness(safetensors LIBS birdie_model_files RUNS 4000
   SEEDS tests/fixtures/twin tests/fixtures/hawk_twin tests/fixtures/transformer_twin tests/fuzz/seeds/safetensors)
+birdie_fuzz_harness(done_marker LIBS birdie_model_files RUNS 10000
+  SEEDS tests/fuzz/seeds/done_marker)
 birdie_fuzz_harness(model_config LIBS birdie_model_files tomlplusplus::tomlplusplus RUNS 20000
   SEEDS configs/model)
 birdie_fuzz_harness(run_config LIBS birdie_run_files RUNS 10000
@@ -24,9 +26,9 @@ birdie_fuzz_harness(manifest LIBS birdie_data RUNS 20000
   SEEDS tests/fuzz/seeds/manifest)
 birdie_fuzz_harness(token_shard LIBS birdie_data RUNS 20000
   SEEDS tests/fuzz/seeds/token_shard)
-birdie_fuzz_harness(corpus_jsonl LIBS birdie_data RUNS 1500
+birdie_fuzz_harness(corpus_jsonl LIBS birdie_data RUNS 5000
   SEEDS tests/fuzz/seeds/corpus_jsonl tests/fixtures/qa.jsonl)
-birdie_fuzz_harness(corpus_jsonl_zst LIBS birdie_data RUNS 1000
+birdie_fuzz_harness(corpus_jsonl_zst LIBS birdie_data RUNS 4000
   SEEDS tests/fuzz/seeds/corpus_jsonl_zst)
 birdie_fuzz_harness(qa LIBS birdie_data RUNS 20000
   SEEDS tests/fixtures/qa.jsonl)

@@ -34,7 +34,7 @@ PY
   --set objectives.grid="\"configs/objectives/micro_grid.toml\"" > /dev/null
 
 rm -rf "$seeds"
-mkdir -p "$seeds"/{token_shard,manifest,tokenizer,corpus_jsonl,corpus_jsonl_zst,run_logs,safetensors,experiment_state,phonebook_cases}
+mkdir -p "$seeds"/{token_shard,manifest,tokenizer,corpus_jsonl,corpus_jsonl_zst,run_logs,safetensors,done_marker,experiment_state,phonebook_cases}
 cp "$work/small_shards/train_00000.bin" "$work/small_shards/validation_00000.bin" "$seeds/token_shard/"
 cp "$work/data/manifest.json" "$seeds/manifest/"
 cp "$work/data/tokenizer.model" "$seeds/tokenizer/"
@@ -47,6 +47,8 @@ printf '{"step":4,"skipped":true}\n' >> "$seeds/run_logs/metrics.jsonl"
 cp "$work/run/evaluations.jsonl" "$seeds/run_logs/evaluations.jsonl"
 cp "$work/run/checkpoints/step_00000003/training_state.safetensors" "$seeds/safetensors/"
 cp "$work/run/checkpoints/step_00000003/model.safetensors" "$seeds/safetensors/"
+cp "$work/run/checkpoints/step_00000003/DONE" "$seeds/done_marker/DONE"
+printf 'complete\n' > "$seeds/done_marker/DONE-without-checksums"
 printf '{\n  "pretrain": 812.5,\n  "evaluate": 95.25,\n  "validation": 12\n}\n' > "$seeds/experiment_state/experiment_state.json"
 printf '{\n  "pretrain": 3.5\n}\n' > "$seeds/experiment_state/after_pretrain.json"
 cat > "$seeds/phonebook_cases/cases.jsonl" <<'JSONL'
