@@ -33,6 +33,7 @@
 #include "apps/common/trainer.h"
 #include "data/token_shard.h"
 #include "engine/timer.h"
+#include "model/safetensors.h"
 #include "objectives/objective_grid.h"
 #include "objectives/validation_set.h"
 
@@ -73,11 +74,7 @@ Json read_json(const fs::path& path) {
   return j;
 }
 
-void write_json(const fs::path& path, const Json& j) {
-  const fs::path temporary = path.string() + ".tmp";
-  std::ofstream(temporary) << j.dump(2) << '\n';
-  fs::rename(temporary, path);
-}
+void write_json(const fs::path& path, const Json& j) { model::write_file_atomically(path, j.dump(2) + "\n"); }
 
 // Seconds each kind of step took, from the units' state files: the ETA's basis.
 struct Durations {

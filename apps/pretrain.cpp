@@ -216,7 +216,7 @@ Run set_up(const Arguments& arguments) {
         [](const std::string& line, const std::string& where) { (void)apps::parse_evaluation_line(line, where); });
   }
   if (world.rank == 0) {
-    std::ofstream(c.output / "config.toml") << apps::run_config_to_toml(c);
+    model::write_file_atomically(c.output / "config.toml", apps::run_config_to_toml(c));
     // The tokenizer travels with the run, so evaluation finds it beside the checkpoints.
     fs::copy_file(c.data / "tokenizer.model", c.output / "tokenizer.model", fs::copy_options::overwrite_existing);
   }
