@@ -28,13 +28,18 @@
 
 #include "apps/common/child_process.h"
 #include "apps/common/experiment_config.h"
+#include "apps/common/experiment_state.h"
+#include "apps/common/jsonl_log.h"
 #include "apps/common/learning_curve.h"
+#include "apps/common/run_checks.h"
 #include "apps/common/run_config.h"
+#include "apps/common/run_logs.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trained_model.h"
 #include "apps/common/trainer.h"
 #include "data/token_shard.h"
 #include "engine/timer.h"
+#include "model/safetensors.h"
 #include "objectives/objective_grid.h"
 #include "objectives/validation_set.h"
 
@@ -80,11 +85,7 @@ Json read_json(const fs::path& path) {
   return j;
 }
 
-void write_json(const fs::path& path, const Json& j) {
-  const fs::path temporary = path.string() + ".tmp";
-  std::ofstream(temporary) << j.dump(2) << '\n';
-  fs::rename(temporary, path);
-}
+void write_json(const fs::path& path, const Json& j) { model::write_file_atomically(path, j.dump(2) + "\n"); }
 
 // Seconds each kind of step took, from the units' state files: the ETA's basis.
 struct Durations {
@@ -107,7 +108,8 @@ class Experiment {
 
   // Every arm's run configuration is read before anything runs: a bad key fails now.
   void check() const {
-    for (const auto& unit : units_) (void)apps::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit));
+    for (const auto& unit : units_)
+      apps::check_run_against_grid(apps::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit)));
     for (const char* program : {"pretrain", "phonebook_eval"})
       BIRDIE_CHECK(fs::exists(apps::executable_folder() / program), "experiment: ", program, " is not built beside ",
                    apps::executable_folder().string(), ". Fix: bash scripts/build.sh");
@@ -119,7 +121,7 @@ class Experiment {
                 c_.output.string().c_str());
     for (const auto& unit : units_) {
       fs::create_directories(unit.folder);
-      Json state = read_json(unit.folder / "experiment_state.json");
+      apps::ExperimentState state = apps::read_experiment_state(unit.folder / "experiment_state.json");
       step(unit, state, "pretrain", [&] { return pretrain(unit); });
       step(unit, state, "evaluate", [&] { return evaluate(unit); });
       step(unit, state, "validation", [&] {
@@ -141,10 +143,10 @@ class Experiment {
 
   // Runs one step of a unit unless its state file says it is done; records its duration.
   template <class Work>
-  void step(const Unit& unit, Json& state, const std::string& kind, Work work) {
-    if (state.contains(kind)) {
+  void step(const Unit& unit, apps::ExperimentState& state, const std::string& kind, Work work) {
+    if (state.count(kind)) {
       std::printf("[%s] %s: done before (%s), skipped\n", unit.name().c_str(), kind.c_str(),
-                  clock_text(state[kind].get<double>()).c_str());
+                  clock_text(state.at(kind)).c_str());
       return;
     }
     std::printf("[%s] %s ... (%s elapsed, %s)\n", unit.name().c_str(), kind.c_str(), clock_text(clock_.seconds()).c_str(),
@@ -161,7 +163,7 @@ class Experiment {
                  (unit.folder / (kind + ".log")).string(), " ends with:\n",
                  apps::tail_lines(unit.folder / (kind + ".log"), 12));
     state[kind] = watch.seconds();
-    write_json(unit.folder / "experiment_state.json", state);
+    apps::write_experiment_state(unit.folder / "experiment_state.json", state);
   }
 
   // Remaining time: every step not yet done, from the current one on, at the mean duration
@@ -169,11 +171,11 @@ class Experiment {
   std::string eta_text(const Unit& current, const std::string& kind) const {
     static const std::vector<std::string> kinds{"pretrain", "evaluate", "validation"};
     Durations d;
-    std::vector<Json> states;
+    std::vector<apps::ExperimentState> states;
     for (const auto& unit : units_) {
-      states.push_back(read_json(unit.folder / "experiment_state.json"));
-      for (const auto& [k, seconds] : states.back().items())
-        if (k != "pretrain" || apps::arm_is_pretrained(c_, unit.arm)) d.seen[k].push_back(seconds.get<double>());
+      states.push_back(apps::read_experiment_state(unit.folder / "experiment_state.json"));
+      for (const auto& [k, seconds] : states.back())
+        if (k != "pretrain" || apps::arm_is_pretrained(c_, unit.arm)) d.seen[k].push_back(seconds);
     }
     double left = 0;
     bool reached = false;
@@ -181,7 +183,7 @@ class Experiment {
       for (const auto& k : kinds) {
         reached = reached || (units_[u].folder == current.folder && k == kind);
         const bool applicable = k != "pretrain" || apps::arm_is_pretrained(c_, units_[u].arm);
-        if (!reached || !applicable || states[u].contains(k)) continue;
+        if (!reached || !applicable || states[u].count(k)) continue;
         const double mean = d.mean(k);
         if (std::isnan(mean)) return "ETA after the first arm";
         left += mean;
@@ -321,49 +323,58 @@ void Experiment::report() const {
   std::set<std::string> classes;
   int complete = 0;
   for (const auto& unit : units_) {
-    const Json state = read_json(unit.folder / "experiment_state.json");
-    if (!state.contains("validation")) continue;
+    const apps::ExperimentState state = apps::read_experiment_state(unit.folder / "experiment_state.json");
+    if (!state.count("validation")) continue;
     ++complete;
-    const Json phonebook = read_json(unit.folder / "phonebook.json");
-    for (const auto& row : phonebook["table"]) {
-      const Cell cell{row["entries"].get<int>(), row["queries"].get<int>()};
-      cells.insert(cell);
-      accuracy[unit.arm][cell].values.push_back(row["accuracy"].get<double>());
-    }
-    overall[unit.arm].values.push_back(phonebook["accuracy"].get<double>());
-    if (phonebook["finetune"].is_object()) {
+    // phonebook.json and validation.json were written by this experiment's steps; one
+    // that does not read names itself and the fix.
+    const auto reading = [&](const fs::path& file, const auto& read) {
+      try {
+        read(read_json(file));
+      } catch (const nlohmann::json::exception& e) {
+        throw Error(detail::concat(file.string(), ": not as written by the experiment (", e.what(), "). Fix: delete ",
+                                   (unit.folder / "experiment_state.json").string(), " to run this unit again"));
+      }
+    };
+    reading(unit.folder / "phonebook.json", [&](const Json& phonebook) {
+      for (const auto& row : phonebook.at("table")) {
+        const Cell cell{row.at("entries").get<int>(), row.at("queries").get<int>()};
+        cells.insert(cell);
+        accuracy[unit.arm][cell].values.push_back(row.at("accuracy").get<double>());
+      }
+      overall[unit.arm].values.push_back(phonebook.at("accuracy").get<double>());
+      if (!phonebook.contains("finetune") || !phonebook.at("finetune").is_object()) return;
       std::vector<apps::CurvePoint> curve;
-      for (const auto& point : phonebook["finetune"]["curve"]) {
-        curves[unit.arm][point["step"].get<int>()].values.push_back(point["accuracy"].get<double>());
-        curve.push_back({point["step"].get<int>(), 0.0, point["accuracy"].get<double>()});
+      for (const auto& point : phonebook.at("finetune").at("curve")) {
+        curves[unit.arm][point.at("step").get<int>()].values.push_back(point.at("accuracy").get<double>());
+        curve.push_back({point.at("step").get<int>(), 0.0, point.at("accuracy").get<double>()});
       }
-      if (!curve.empty()) {
-        threshold_steps[unit.arm].seeds.emplace_back(unit.seed, apps::steps_to_threshold(curve, c_.threshold));
-        curve_end[unit.arm].values.push_back(curve.back().accuracy);
-        if (curve_record.is_null()) curve_record = phonebook["finetune"];
+      if (curve.empty()) return;
+      threshold_steps[unit.arm].seeds.emplace_back(unit.seed, apps::steps_to_threshold(curve, c_.threshold));
+      curve_end[unit.arm].values.push_back(curve.back().accuracy);
+      if (curve_record.is_null()) curve_record = phonebook.at("finetune");
+    });
+    reading(unit.folder / "validation.json", [&](const Json& losses) {
+      for (const auto& [name, loss] : losses.items()) {
+        if (name == configurations_key) continue;
+        classes.insert(name);
+        validation[unit.arm][name].values.push_back(loss.get<double>());
       }
-    }
-    const Json losses = read_json(unit.folder / "validation.json");
-    for (const auto& [name, loss] : losses.items()) {
-      if (name == configurations_key) continue;
-      classes.insert(name);
-      validation[unit.arm][name].values.push_back(loss.get<double>());
-    }
-    if (losses.contains(configurations_key))
-      for (const auto& [class_name, configurations] : losses[configurations_key].items())
+      if (!losses.contains(configurations_key)) return;
+      for (const auto& [class_name, configurations] : losses.at(configurations_key).items())
         if (retrieval_classes.count(class_name))
           for (const auto& [name, loss] : configurations.items()) {
             retrieval_configurations.insert(name);
             configuration_validation[unit.arm][name].values.push_back(loss.get<double>());
           }
+    });
     if (apps::arm_is_pretrained(c_, unit.arm)) {
       std::map<std::string, Spread> over_run;
-      std::ifstream evaluations(unit.folder / "evaluations.jsonl");
-      for (std::string line; std::getline(evaluations, line);) {
-        const Json j = Json::parse(line, nullptr, false);
-        if (j.is_object() && j.contains("mixture_by_class"))
-          for (const auto& [name, p] : j["mixture_by_class"].items()) over_run[name].values.push_back(p.get<double>());
-      }
+      apps::for_each_log_line(unit.folder / "evaluations.jsonl", INT64_MAX,
+                              [&](const std::string& line, const std::string& where) {
+                                for (const auto& [name, p] : apps::parse_evaluation_line(line, where).mixture_by_class)
+                                  over_run[name].values.push_back(p);
+                              });
       for (const auto& [name, spread] : over_run) mixture[unit.arm][name].values.push_back(spread.mean());
     }
     const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
@@ -372,8 +383,9 @@ void Experiment::report() const {
         apps::arm_is_pretrained(c_, unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;
     b["pretrain_tokens"] = tokens;
     b["parameters"] = run.model.parameter_count();
-    b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + state["pretrain"].get<double>();
-    b["evaluate_seconds"] = b.value("evaluate_seconds", 0.0) + state["evaluate"].get<double>();
+    const auto seconds = [&](const char* kind) { return state.count(kind) ? state.at(kind) : 0.0; };
+    b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + seconds("pretrain");
+    b["evaluate_seconds"] = b.value("evaluate_seconds", 0.0) + seconds("evaluate");
     b["seeds"] = b.value("seeds", 0) + 1;
   }
   if (complete == 0) {

@@ -158,25 +158,9 @@ std::size_t row_tokens(const data::Tokenizer& tokenizer, const std::string& prom
 }
 
 CaseSet read_cases(const std::filesystem::path& path, const data::Tokenizer& tokenizer, int context) {
-  std::ifstream in(path);
-  BIRDIE_CHECK(in.good(), "cannot open --cases file ", path.string());
   CaseSet set;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = path.string() + ":" + std::to_string(number);
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    BIRDIE_CHECK(j.is_object(), where, ": not a JSON object; expected {\"prompt\": \"...\", \"answer\": \"...\"}");
-    for (const char* field : {"prompt", "answer"})
-      BIRDIE_CHECK(j.contains(field) && j[field].is_string(), where, ": field '", field, "' is missing or not a string");
-    Case c{j["prompt"].get<std::string>(), j["answer"].get<std::string>()};
-    c.queries = static_cast<int>(std::count(c.answer.begin(), c.answer.end(), ',') + 1);
-    for (const auto& [field, target] : {std::pair{"entries", &c.entries}, std::pair{"queries", &c.queries}}) {
-      if (!j.contains(field)) continue;
-      BIRDIE_CHECK(j[field].is_number_integer() && j[field].get<long long>() >= 1, where, ": field '", field,
-                   "' must be a whole number ≥ 1");
-      *target = j[field].get<int>();
-    }
+  for (const data::tasks::PhoneBookCase& read : data::tasks::read_phone_book_cases(path)) {
+    Case c{read.prompt, read.answer, read.entries, read.queries};
     c.requested_entries = c.entries;
     if (int(row_tokens(tokenizer, c.prompt, c.answer)) > context) {
       ++set.skipped;
@@ -184,7 +168,6 @@ CaseSet read_cases(const std::filesystem::path& path, const data::Tokenizer& tok
     }
     set.cases.push_back(c);
   }
-  BIRDIE_CHECK(!set.cases.empty() || set.skipped > 0, path.string(), ": no cases");
   return set;
 }
 

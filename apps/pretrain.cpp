@@ -35,7 +35,9 @@
 
 #include "apps/common/deferred_policy.h"
 #include "apps/common/jsonl_log.h"
+#include "apps/common/run_checks.h"
 #include "apps/common/run_config.h"
+#include "apps/common/run_logs.h"
 #include "apps/common/signals.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trainer.h"
@@ -113,6 +115,9 @@ struct Run {
   std::unique_ptr<objectives::BatchLoader> loader;
   std::unique_ptr<apps::DeferredPolicy> deferred;  // the policy's work, off the training thread
   std::int64_t start_step = 0;
+  // metrics.jsonl and evaluations.jsonl, their lines after start_step dropped and the rest
+  // checked (opened by set_up, so that a damaged line is a bad input file: exit 2)
+  std::unique_ptr<apps::JsonlLog> metrics, evaluations;
 };
 
 bandit::MixturePolicyConfig policy_config(const apps::RunConfig& c) {
@@ -129,6 +134,7 @@ bandit::MixturePolicyConfig policy_config(const apps::RunConfig& c) {
 Run set_up(const Arguments& arguments) {
   Run run;
   run.config = apps::load_run_config(arguments.config, arguments.overrides);
+  apps::check_run_against_grid(run.config);
   const apps::RunConfig& c = run.config;
   const Device device = parse_device(c.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0, c.source.string(),
@@ -165,7 +171,19 @@ Run set_up(const Arguments& arguments) {
 
   const fs::path checkpoints = c.output / "checkpoints";
   if (arguments.resume) {
-    const auto latest = model::latest_checkpoint(checkpoints);
+    // The newest good checkpoint. A damaged or incomplete newer one is named and set aside
+    // (step_N.damaged: kept, no longer counted by retention); none good: an error listing
+    // each one's problem (exit 2), and nothing is moved.
+    const model::CheckpointChoice choice = model::choose_checkpoint(checkpoints);
+    for (const auto& [folder, problem] : choice.damaged) {
+      if (world.rank != 0) continue;
+      const fs::path kept = model::set_aside_checkpoint(folder);
+      std::fprintf(stderr,
+                   "pretrain: warning: checkpoint %s is damaged or incomplete: %s. Falling back to an earlier "
+                   "checkpoint; the damaged one is kept as %s\n",
+                   folder.string().c_str(), problem.c_str(), kept.string().c_str());
+    }
+    const std::optional<fs::path> latest = choice.checkpoint;
     if (!latest) {
       std::printf("resume: no checkpoint in %s yet, starting from step 0\n", checkpoints.string().c_str());
     } else {
@@ -185,12 +203,23 @@ Run set_up(const Arguments& arguments) {
       run.start_step = state.step;
       std::printf("resume: continuing from %s (step %lld)\n", latest->string().c_str(), (long long)state.step);
     }
+    // Every rank must continue from the same step (a rank that read a checkpoint another
+    // found damaged would train on other weights).
+    distributed::check_same_on_all_ranks(static_cast<std::uint64_t>(run.start_step), "the step resumed from");
   } else if (model::latest_checkpoint(checkpoints)) {
     throw Error(detail::concat(checkpoints.string(), " already holds checkpoints: pass --resume to continue that "
                                "run, or choose another folder with --set run.output=..."));
   }
+  if (!arguments.init_only) {
+    run.metrics = std::make_unique<apps::JsonlLog>(
+        c.output / "metrics.jsonl", run.start_step, world.rank == 0,
+        [](const std::string& line, const std::string& where) { (void)apps::parse_metrics_line(line, where); });
+    run.evaluations = std::make_unique<apps::JsonlLog>(
+        c.output / "evaluations.jsonl", run.start_step, world.rank == 0,
+        [](const std::string& line, const std::string& where) { (void)apps::parse_evaluation_line(line, where); });
+  }
   if (world.rank == 0) {
-    std::ofstream(c.output / "config.toml") << apps::run_config_to_toml(c);
+    model::write_file_atomically(c.output / "config.toml", apps::run_config_to_toml(c));
     // The tokenizer travels with the run, so evaluation finds it beside the checkpoints.
     fs::copy_file(c.data / "tokenizer.model", c.output / "tokenizer.model", fs::copy_options::overwrite_existing);
   }
@@ -234,25 +263,21 @@ std::map<std::string, double> by_class(const std::vector<objectives::ObjectiveCo
   return sum;
 }
 
-void write_plot(const Run& run, const apps::JsonlLog& metrics, const apps::JsonlLog& evaluations) {
+void write_plot(const Run& run) {
   apps::Chart losses{"Loss", "step", "cross-entropy", {{"train (per token)", {}}, {"validation (mean of configs)", {}}}};
   apps::Chart mixture{"Mixture by objective class", "step", "probability", {}};
   std::map<std::string, apps::PlotSeries> classes;
-  for (const auto& line : metrics.lines()) {
-    const auto j = nlohmann::json::parse(line);
-    if (j.value("skipped", false)) continue;
-    losses.series[0].points.emplace_back(j["step"].get<double>(), j["loss"].get<double>());
+  const auto where = [](const apps::JsonlLog& log, std::size_t i) { return log.path().string() + ":" + std::to_string(i + 1); };
+  for (std::size_t i = 0; i < run.metrics->lines().size(); ++i) {
+    const apps::MetricsLine m = apps::parse_metrics_line(run.metrics->lines()[i], where(*run.metrics, i));
+    if (m.loss) losses.series[0].points.emplace_back(double(m.step), *m.loss);
   }
-  for (const auto& line : evaluations.lines()) {
-    const auto j = nlohmann::json::parse(line);
-    const double step = j["step"].get<double>();
-    double total = 0, n = 0;
-    for (const auto& [name, loss] : j["losses"].items())
-      if (loss.is_number()) total += loss.get<double>(), n += 1;
-    if (n > 0) losses.series[1].points.emplace_back(step, total / n);
-    for (const auto& [name, p] : j["mixture_by_class"].items()) {
+  for (std::size_t i = 0; i < run.evaluations->lines().size(); ++i) {
+    const apps::EvaluationLine e = apps::parse_evaluation_line(run.evaluations->lines()[i], where(*run.evaluations, i));
+    if (e.mean_loss) losses.series[1].points.emplace_back(double(e.step), *e.mean_loss);
+    for (const auto& [name, p] : e.mixture_by_class) {
       classes[name].name = name;
-      classes[name].points.emplace_back(step, p.get<double>());
+      classes[name].points.emplace_back(double(e.step), p);
     }
   }
   for (auto& [name, series] : classes) mixture.series.push_back(series);
@@ -269,8 +294,8 @@ std::string format_duration(double seconds) {
 int train(Run& run, std::int64_t stop_after_steps) {
   const apps::RunConfig& c = run.config;
   const distributed::World& world = distributed::world();
-  apps::JsonlLog metrics(c.output / "metrics.jsonl", run.start_step, world.rank == 0);
-  apps::JsonlLog evaluations(c.output / "evaluations.jsonl", run.start_step, world.rank == 0);
+  apps::JsonlLog& metrics = *run.metrics;
+  apps::JsonlLog& evaluations = *run.evaluations;
   const auto& eval_steps = run.policy->evaluation_steps();
   const double params = double(c.model.parameter_count());
   std::printf("model: %lld parameters (D=%lld N=%lld layers=%lld, bidirectional %s) on %s, computing in %s\n",
@@ -304,7 +329,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
     if (c.policy_lag_steps > 0) std::printf(" [policy %.1f s, beside training]", record.seconds);
     std::printf("\n");
     for (const auto& w : record.warnings) std::printf("  warning: %s\n", w.c_str());
-    if (world.rank == 0) write_plot(run, metrics, evaluations);
+    if (world.rank == 0) write_plot(run);
   };
 
   apps::install_stop_handlers();
@@ -375,7 +400,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
       return interrupted ? 130 : 0;
     }
   }
-  if (world.rank == 0) write_plot(run, metrics, evaluations);
+  if (world.rank == 0) write_plot(run);
   std::printf("\ndone: %lld steps, %.0f tokens in %s; last training loss %.4f\n", (long long)c.steps,
               double(c.steps - run.start_step) * double(c.tokens_per_step() * world.size),
               format_duration(clock.seconds()).c_str(),

@@ -40,7 +40,9 @@ bool for_each_line(const std::filesystem::path& path, bool compressed, CorpusPro
     }
     return going;
   };
-  std::vector<char> input(1 << 20);
+  std::error_code error;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, error);
+  std::vector<char> input(error ? 1 << 20 : std::clamp<std::uintmax_t>(file_size, 4096, 1 << 20));
   if (!compressed) {
     while (in) {
       in.read(input.data(), static_cast<std::streamsize>(input.size()));

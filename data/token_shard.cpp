@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "data/tokenizer.h"
+#include "engine/checksum.h"
 #include "engine/error.h"
 
 namespace birdie::data {
@@ -27,20 +28,6 @@ T load(const unsigned char* p) {
 }
 
 }  // namespace
-
-std::uint64_t checksum_bytes(const void* data, std::size_t size) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::uint64_t h = 0x9E3779B97F4A7C15ull ^ size;
-  std::size_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-  }
-  for (; i < size; ++i) h = (h ^ p[i]) * 0x100000001B3ull;
-  return h;
-}
 
 void write_token_shard(const std::filesystem::path& path, std::span<const Token> tokens, int vocab_size) {
   BIRDIE_CHECK(vocab_size > 0, "write_token_shard ", path.string(), ": vocabulary size must be positive");
@@ -64,7 +51,7 @@ void write_token_shard(const std::filesystem::path& path, std::span<const Token>
                                    static_cast<std::uint32_t>(token_shard_header_bytes)};
   std::memcpy(header + 8, fields, sizeof fields);
   const std::uint64_t count = tokens.size();
-  const std::uint64_t sum = checksum_bytes(body.data(), body.size());
+  const std::uint64_t sum = checksum64(body.data(), body.size());
   std::memcpy(header + 24, &count, 8);
   std::memcpy(header + 32, &sum, 8);
   std::filesystem::path temporary = path;
@@ -81,16 +68,20 @@ void write_token_shard(const std::filesystem::path& path, std::span<const Token>
 
 TokenShard TokenShard::open(const std::filesystem::path& path, int expected_vocab_size) {
   const std::string name = path.string();
+  const std::string fix = ". Fix: re-run prepare_data";
   const int fd = ::open(name.c_str(), O_RDONLY);
   BIRDIE_CHECK(fd >= 0, "cannot open shard ", name, ": ", std::strerror(errno),
                ". Fix: run prepare_data to write the shards");
   struct stat info {};
-  ::fstat(fd, &info);
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    throw Error("shard " + name + " is not a regular file. Fix: point the loader at a prepare_data output folder");
+  }
   const auto file_size = static_cast<std::size_t>(info.st_size);
   if (file_size < token_shard_header_bytes) {
     ::close(fd);
     throw Error("shard " + name + " is truncated: " + std::to_string(file_size) +
-                " bytes, shorter than its 64-byte header. Fix: re-run prepare_data");
+                " bytes, shorter than its 64-byte header" + fix);
   }
   void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
@@ -100,25 +91,42 @@ TokenShard TokenShard::open(const std::filesystem::path& path, int expected_voca
   shard.map_ = static_cast<const unsigned char*>(map);
   shard.map_size_ = file_size;
   const unsigned char* h = shard.map_;
-  BIRDIE_CHECK(std::memcmp(h, magic, 8) == 0, "shard ", name,
-               " has the wrong magic (not a birdie token shard). Fix: point the loader at a prepare_data output folder");
+  BIRDIE_CHECK(std::memcmp(h, magic, 8) == 0, "shard ", name, ": bytes 0-7 are not the magic \"BIRDTOK\\0\" (not a "
+               "birdie token shard). Fix: point the loader at a prepare_data output folder");
   const auto version = load<std::uint32_t>(h + 8);
-  BIRDIE_CHECK(version == token_shard_version, "shard ", name, " has format version ", version,
-               " but this build reads version ", token_shard_version, ". Fix: re-run prepare_data with this build");
-  shard.vocab_size_ = static_cast<int>(load<std::uint32_t>(h + 12));
-  shard.width_ = static_cast<int>(load<std::uint32_t>(h + 16));
+  BIRDIE_CHECK(version == token_shard_version, "shard ", name, " has format version ", version, " (bytes 8-11) but this "
+               "build reads version ", token_shard_version, ". Fix: re-run prepare_data with this build");
+  const auto vocab_size = load<std::uint32_t>(h + 12);
+  const auto width = load<std::uint32_t>(h + 16);
   const auto header_size = load<std::uint32_t>(h + 20);
-  shard.count_ = load<std::uint64_t>(h + 24);
+  const auto count = load<std::uint64_t>(h + 24);
   const auto sum = load<std::uint64_t>(h + 32);
-  BIRDIE_CHECK((shard.width_ == 2 || shard.width_ == 4) && header_size == token_shard_header_bytes,
-               "shard ", name, " has a corrupt header (token width ", shard.width_, ", header size ",
-               header_size, "). Fix: re-run prepare_data");
-  const std::size_t expected_size = token_shard_header_bytes + shard.count_ * static_cast<std::size_t>(shard.width_);
-  BIRDIE_CHECK(file_size == expected_size, "shard ", name, " is ", file_size, " bytes but its header announces ",
-               shard.count_, " tokens (", expected_size, " bytes): the file is ",
-               file_size < expected_size ? "truncated" : "longer than written", ". Fix: re-run prepare_data");
-  const std::uint64_t actual = checksum_bytes(h + token_shard_header_bytes, file_size - token_shard_header_bytes);
-  BIRDIE_CHECK(actual == sum, "shard ", name, " is corrupt: checksum mismatch. Fix: re-run prepare_data");
+  BIRDIE_CHECK(vocab_size >= 1 && vocab_size <= (width == 2 ? 65536u : 0x7fffffffu), "shard ", name,
+               ": the vocabulary size (bytes 12-15) is ", vocab_size, ", expected 1 to ",
+               width == 2 ? 65536u : 0x7fffffffu, " for ", width, "-byte tokens", fix);
+  BIRDIE_CHECK(width == 2 || width == 4, "shard ", name, ": the token width (bytes 16-19) is ", width,
+               ", expected 2 or 4", fix);
+  BIRDIE_CHECK(header_size == token_shard_header_bytes, "shard ", name, ": the header size (bytes 20-23) is ",
+               header_size, ", expected ", token_shard_header_bytes, fix);
+  // The count is checked against the file's size before anything uses it (a product
+  // could wrap around).
+  const std::size_t body_size = file_size - token_shard_header_bytes;
+  BIRDIE_CHECK(count <= body_size / width && body_size == count * width, "shard ", name, " is ", file_size,
+               " bytes but its token count (bytes 24-31) announces ", count, " tokens of ", width, " bytes: the file is ",
+               count > body_size / width ? "truncated" : "longer than written", fix);
+  BIRDIE_CHECK(checksum64(h + token_shard_header_bytes, body_size) == sum, "shard ", name,
+               " is corrupt: the tokens do not match the checksum (bytes 32-39)", fix);
+  shard.vocab_size_ = static_cast<int>(vocab_size);
+  shard.width_ = static_cast<int>(width);
+  shard.count_ = static_cast<std::size_t>(count);
+  for (std::size_t i = 0; i < shard.count_; ++i) {
+    const Token t = shard[i];
+    if (t < 0 || t >= shard.vocab_size_) [[unlikely]]
+      throw Error(detail::concat("shard ", name, ": token ", i, " (byte ", token_shard_header_bytes + i * width, ") is ",
+                                 static_cast<std::uint32_t>(t),
+                                 ", outside the vocabulary of ", shard.vocab_size_,
+                                 " that the header (bytes 12-15) announces", fix));
+  }
   if (expected_vocab_size > 0)
     check_vocabulary_agreement({{"shard", name, shard.vocab_size_}, {"expected", "(caller)", expected_vocab_size}});
   return shard;

@@ -8,7 +8,7 @@
 //   16      4     token width in bytes: 2 (u16, vocabularies up to 65536) or 4 (u32)
 //   20      4     header size (64)
 //   24      8     token count
-//   32      8     checksum of the token bytes (checksum_bytes below)
+//   32      8     checksum of the token bytes (checksum64, engine/checksum.h)
 //   40      24    zero
 //
 // Shards are read through a memory map. Opening checks the magic, version, width, that
@@ -28,10 +28,6 @@ namespace birdie::data {
 
 constexpr std::uint32_t token_shard_version = 1;
 constexpr std::size_t token_shard_header_bytes = 64;
-
-// A 64-bit hash of a byte range (8-byte words, multiply-xorshift): fast enough to verify
-// every shard on open.
-std::uint64_t checksum_bytes(const void* data, std::size_t size);
 
 // Writes the shard atomically (a temporary file renamed into place). Token ids must be in
 // [0, vocab_size).

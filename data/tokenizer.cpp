@@ -172,8 +172,16 @@ Tokenizer Tokenizer::load(const std::filesystem::path& model_path, int expected_
                " does not exist. Fix: run prepare_data (it writes tokenizer.model beside the shards)");
   Tokenizer t;
   t.processor_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  const auto status = t.processor_->Load(model_path.string());
-  BIRDIE_CHECK(status.ok(), "cannot load tokenizer ", model_path.string(), ": ", status.ToString());
+  // SentencePiece reports most damage in its status, some by throwing (its double-array
+  // trie refuses an empty piece): both are this file's error.
+  sentencepiece::util::Status status;
+  try {
+    status = t.processor_->Load(model_path.string());
+  } catch (const std::exception& e) {
+    status = sentencepiece::util::Status(sentencepiece::util::StatusCode::kInternal, e.what());
+  }
+  BIRDIE_CHECK(status.ok(), "cannot load tokenizer ", model_path.string(), ": ", status.ToString(),
+               " (not a SentencePiece model, or a damaged one). Fix: run prepare_data to write it again");
   t.path_ = model_path;
   const int size = t.vocab_size();
   BIRDIE_CHECK(size > special_tokens::reserved_count, "tokenizer ", model_path.string(), " has only ",

@@ -1,7 +1,5 @@
 #include "model/checkpoint.h"
 
-#include <algorithm>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "model/config_file.h"
@@ -12,30 +10,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* model_file = "model.safetensors";
-constexpr const char* state_file = "training_state.safetensors";
-constexpr const char* done_file = "DONE";
-
-std::string step_folder_name(std::int64_t step) {
-  char name[32];
-  std::snprintf(name, sizeof name, "step_%08lld", static_cast<long long>(step));
-  return name;
-}
-
-// The complete checkpoints in `directory`, oldest first.
-std::vector<std::pair<std::int64_t, fs::path>> complete_checkpoints(const fs::path& directory) {
-  std::vector<std::pair<std::int64_t, fs::path>> found;
-  if (!fs::is_directory(directory)) return found;
-  for (const auto& entry : fs::directory_iterator(directory)) {
-    const std::string name = entry.path().filename().string();
-    long long step = 0;
-    char rest = 0;
-    if (std::sscanf(name.c_str(), "step_%lld%c", &step, &rest) != 1) continue;
-    if (fs::exists(entry.path() / done_file)) found.emplace_back(step, entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
+constexpr const char* model_file = checkpoint_model_file;
+constexpr const char* state_file = checkpoint_state_file;
 
 std::string config_mismatch(const ModelConfig& saved, const ModelConfig& current) {
   const auto a = nlohmann::json::parse(model_config_to_json(saved));
@@ -53,14 +29,16 @@ std::string config_mismatch(const ModelConfig& saved, const ModelConfig& current
 fs::path save_checkpoint(const fs::path& directory, LanguageModel& lm, const autograd::OptimizerState* optimizer,
                          const TrainingState& state, int keep_last) {
   fs::create_directories(directory);
-  const fs::path final_path = directory / step_folder_name(state.step);
-  const fs::path temporary = directory / (step_folder_name(state.step) + ".partial");
+  const fs::path final_path = directory / checkpoint_folder_name(state.step);
+  const fs::path temporary = directory / (checkpoint_folder_name(state.step) + ".partial");
   fs::remove_all(temporary);
   fs::create_directories(temporary);
 
   NamedTensors weights;
   for (const auto& spec : lm.parameters().specs()) weights.emplace_back(spec.name, lm.parameters()[spec.name]);
-  write_safetensors(temporary / model_file, weights, {{"config", model_config_to_json(lm.config())}});
+  std::map<std::string, FileDigest> digests;
+  digests[model_file] =
+      write_safetensors(temporary / model_file, weights, {{"config", model_config_to_json(lm.config())}});
 
   nlohmann::ordered_json meta;
   meta["step"] = state.step;
@@ -74,49 +52,28 @@ fs::path save_checkpoint(const fs::path& directory, LanguageModel& lm, const aut
   std::map<std::string, std::string> metadata{{"training", meta.dump()},
                                               {"data_position", state.data_position}};
   for (const auto& [key, value] : state.sections) metadata["section." + key] = value;
-  write_safetensors(temporary / state_file, tensors, metadata);
+  digests[state_file] = write_safetensors(temporary / state_file, tensors, metadata);
 
-  fs::remove_all(final_path);  // a stale copy of the same step (e.g. after a crash)
+  // A folder of the same step is left by a run that fell back past it (or by a crash): a
+  // good one is replaced, a damaged one set aside.
+  if (fs::exists(final_path)) {
+    if (checkpoint_problem(final_path).empty()) fs::remove_all(final_path);
+    else set_aside_checkpoint(final_path);
+  }
   fs::rename(temporary, final_path);
-  write_file_atomically(final_path / done_file, "complete\n");
+  write_done_marker(final_path, digests);
 
   if (keep_last > 0) {
-    auto all = complete_checkpoints(directory);
+    auto all = checkpoint_folders(directory, true);
+    std::erase_if(all, [&](const auto& entry) { return entry.first > state.step; });
     for (std::size_t i = 0; i + keep_last < all.size(); ++i) fs::remove_all(all[i].second);
   }
   return final_path;
 }
 
-std::optional<fs::path> latest_checkpoint(const fs::path& directory) {
-  auto all = complete_checkpoints(directory);
-  if (all.empty()) return std::nullopt;
-  return all.back().second;
-}
-
-namespace {
-
-void require_complete(const fs::path& checkpoint) {
-  BIRDIE_CHECK(fs::exists(checkpoint / done_file), checkpoint.string(),
-               " is not a complete checkpoint (no DONE marker): it was interrupted while being "
-               "written; use an earlier one");
-}
-
-ModelConfig config_of(const SafetensorsFile& weights) {
-  auto it = weights.metadata.find("config");
-  BIRDIE_CHECK(it != weights.metadata.end(), weights.path.string(), ": no model config in the metadata");
-  return model_config_from_json(it->second, weights.path.string());
-}
-
-}  // namespace
-
-ModelConfig read_checkpoint_config(const fs::path& checkpoint) {
-  require_complete(checkpoint);
-  return config_of(read_safetensors(checkpoint / model_file));
-}
-
 void load_weights(const fs::path& model_file, LanguageModel& lm) {
   const SafetensorsFile weights = read_safetensors(model_file);
-  const std::string config_problems = config_mismatch(config_of(weights), lm.config());
+  const std::string config_problems = config_mismatch(checkpoint_model_config(weights), lm.config());
   BIRDIE_CHECK(config_problems.empty(), model_file.string(), ": the checkpoint's model differs from this one:",
                config_problems);
   auto& parameters = lm.parameters();
@@ -140,22 +97,15 @@ void load_weights(const fs::path& model_file, LanguageModel& lm) {
 }
 
 TrainingState load_checkpoint(const fs::path& checkpoint, LanguageModel& lm, autograd::AdamW* optimizer) {
-  require_complete(checkpoint);
+  require_complete_checkpoint(checkpoint);
   load_weights(checkpoint / model_file, lm);
 
   SafetensorsFile state_file_contents = read_safetensors(checkpoint / state_file);
+  const TrainingMetadata meta = read_training_metadata(state_file_contents);
   TrainingState state;
-  std::int64_t optimizer_steps = 0;
-  try {
-    const auto meta = nlohmann::json::parse(state_file_contents.metadata.at("training"));
-    state.step = meta.at("step").get<std::int64_t>();
-    state.rng = {meta.at("rng").at("seed").get<std::uint64_t>(), meta.at("rng").at("stream").get<std::uint64_t>(),
-                 meta.at("rng").at("offset").get<std::uint64_t>()};
-    if (optimizer) optimizer_steps = meta.at("optimizer_steps").get<std::int64_t>();
-  } catch (const std::exception& e) {
-    throw Error(detail::concat(state_file_contents.path.string(), ": training metadata is missing or "
-                               "malformed (", e.what(), ")"));
-  }
+  state.step = meta.step;
+  state.rng = meta.rng;
+  const std::int64_t optimizer_steps = meta.optimizer_steps;
   state.data_position = state_file_contents.metadata["data_position"];
   for (const auto& [key, value] : state_file_contents.metadata)
     if (key.starts_with("section.")) state.sections[key.substr(8)] = value;

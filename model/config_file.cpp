@@ -1,6 +1,8 @@
 #include "model/config_file.h"
 
+#include <climits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <toml++/toml.h>
 
@@ -28,7 +30,8 @@ template <class T>
 T required(const toml::table& table, const char* key, std::string_view source) {
   const toml::node* node = table.get(key);
   BIRDIE_CHECK(node != nullptr, source, ": missing key '", key, "'");
-  std::optional<T> value = node->value<T>();
+  // Whole numbers only from integers (a float's conversion is unchecked in toml++).
+  std::optional<T> value = std::is_floating_point_v<T> ? node->value<T>() : node->value_exact<T>();
   BIRDIE_CHECK(value.has_value(), source, ": key '", key, "' has the wrong type (expected ",
                std::is_same_v<T, std::string> ? "a string" : std::is_same_v<T, bool> ? "true or false"
                                                          : "a number", ")");
@@ -43,9 +46,17 @@ ModelConfig model_config_from_toml(const toml::table& table, std::string_view so
     BIRDIE_CHECK(known, source, ": unknown key '", key.str(), "' (known: architecture, vocab, dim, state, layers, "
                  "bidirectional, tie_embeddings, norm_eps, forget_init, heads, mlp_hidden, conv_width, rope_base)");
   }
+  // The names' parsers say what is allowed; the file is added here.
+  const auto in_source = [&](auto parse) {
+    try {
+      return parse();
+    } catch (const Error& e) {
+      throw Error(detail::concat(source, ": ", e.what()));
+    }
+  };
   ModelConfig c;
   if (table.contains("architecture"))
-    c.architecture = parse_architecture(required<std::string>(table, "architecture", source));
+    c.architecture = in_source([&] { return parse_architecture(required<std::string>(table, "architecture", source)); });
   for (const auto& [key, value] : table)
     BIRDIE_CHECK(key_applies(key.str(), c.architecture), source, ": key '", key.str(), "' has no meaning for "
                  "architecture = \"", architecture_name(c.architecture), "\": remove it");
@@ -58,16 +69,16 @@ ModelConfig model_config_from_toml(const toml::table& table, std::string_view so
   if (table.contains("conv_width")) c.conv_width = required<std::int64_t>(table, "conv_width", source);
   if (table.contains("rope_base")) c.rope_base = required<double>(table, "rope_base", source);
   if (table.contains("bidirectional"))
-    c.bidirectional = parse_bidirectional_layers(required<std::string>(table, "bidirectional", source));
+    c.bidirectional =
+        in_source([&] { return parse_bidirectional_layers(required<std::string>(table, "bidirectional", source)); });
   if (table.contains("tie_embeddings")) c.tie_embeddings = required<bool>(table, "tie_embeddings", source);
   if (table.contains("norm_eps")) c.norm_eps = required<double>(table, "norm_eps", source);
   if (table.contains("forget_init"))
-    c.forget_init = parse_forget_gate_init(required<std::string>(table, "forget_init", source));
-  try {
+    c.forget_init = in_source([&] { return parse_forget_gate_init(required<std::string>(table, "forget_init", source)); });
+  in_source([&] {
     c.validate();
-  } catch (const Error& e) {
-    throw Error(detail::concat(source, ": ", e.what()));
-  }
+    return 0;
+  });
   return c;
 }
 
@@ -127,33 +138,55 @@ std::string model_config_to_json(const ModelConfig& c) {
 }
 
 ModelConfig model_config_from_json(std::string_view json, std::string_view source) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(json);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(detail::concat(source, ": the model config is not valid JSON (", e.what(), ")"));
-  }
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  BIRDIE_CHECK(!j.is_discarded(), source, ": the model config is not valid JSON");
+  BIRDIE_CHECK(j.is_object(), source, ": the model config is not a JSON object");
+  // Each key checked for its type (and whole numbers for their range) before it is taken.
+  const auto field = [&](const char* key, bool present_or_default, auto check, const char* expected) {
+    const auto it = j.find(key);
+    BIRDIE_CHECK(it != j.end() || present_or_default, source, ": the model config has no key '", key, "'");
+    BIRDIE_CHECK(it == j.end() || check(*it), source, ": key '", key, "' of the model config must be ", expected,
+                 ", got ", it->dump());
+    return it;
+  };
+  const auto whole = [&](const char* key, std::optional<std::int64_t> fallback = std::nullopt) {
+    const auto it = field(key, fallback.has_value(), [](const nlohmann::json& v) {
+      return v.is_number_integer() && (!v.is_number_unsigned() || v.get<std::uint64_t>() <= std::uint64_t(INT64_MAX));
+    }, "a whole number");
+    return it == j.end() ? *fallback : it->get<std::int64_t>();
+  };
+  const auto text = [&](const char* key, std::optional<std::string> fallback = std::nullopt) {
+    const auto it = field(key, fallback.has_value(), [](const nlohmann::json& v) { return v.is_string(); }, "a string");
+    return it == j.end() ? *fallback : it->get<std::string>();
+  };
+  const auto number = [&](const char* key, std::optional<double> fallback = std::nullopt) {
+    const auto it = field(key, fallback.has_value(), [](const nlohmann::json& v) { return v.is_number(); }, "a number");
+    return it == j.end() ? *fallback : it->get<double>();
+  };
   try {
     ModelConfig c;
-    c.vocab = j.at("vocab").get<std::int64_t>();
-    c.dim = j.at("dim").get<std::int64_t>();
-    c.state = j.at("state").get<std::int64_t>();
-    c.layers = j.at("layers").get<std::int64_t>();
-    c.bidirectional = parse_bidirectional_layers(j.at("bidirectional").get<std::string>());
-    c.tie_embeddings = j.at("tie_embeddings").get<bool>();
-    c.norm_eps = j.at("norm_eps").get<double>();
+    c.vocab = whole("vocab");
+    c.dim = whole("dim");
+    c.state = whole("state");
+    c.layers = whole("layers");
+    c.bidirectional = parse_bidirectional_layers(text("bidirectional"));
+    c.tie_embeddings = field("tie_embeddings", false, [](const nlohmann::json& v) { return v.is_boolean(); },
+                             "true or false")->get<bool>();
+    c.norm_eps = number("norm_eps");
     // Checkpoints written before the key existed started from zero biases.
-    c.forget_init = parse_forget_gate_init(j.value("forget_init", std::string("zero")));
+    c.forget_init = parse_forget_gate_init(text("forget_init", "zero"));
     // ... and before there was more than one architecture.
-    c.architecture = parse_architecture(j.value("architecture", std::string("gated_ssm")));
-    c.heads = j.value("heads", std::int64_t(0));
-    c.mlp_hidden = j.value("mlp_hidden", std::int64_t(0));
-    c.conv_width = j.value("conv_width", std::int64_t(4));
-    c.rope_base = j.value("rope_base", 10000.0);
+    c.architecture = parse_architecture(text("architecture", "gated_ssm"));
+    c.heads = whole("heads", 0);
+    c.mlp_hidden = whole("mlp_hidden", 0);
+    c.conv_width = whole("conv_width", 4);
+    c.rope_base = number("rope_base", 10000.0);
     c.validate();
     return c;
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(detail::concat(source, ": the model config is incomplete or mistyped (", e.what(), ")"));
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (message.starts_with(std::string(source))) throw;
+    throw Error(detail::concat(source, ": ", message));
   }
 }
 

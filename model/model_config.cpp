@@ -1,5 +1,10 @@
 #include "model/model_config.h"
 
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
 #include "engine/error.h"
 
 namespace birdie::model {
@@ -47,6 +52,31 @@ std::string_view forget_gate_init_name(ForgetGateInit init) {
   return init == ForgetGateInit::spread ? "spread" : "zero";
 }
 
+namespace {
+
+// The parameter counts in any number type: long double to check a configuration before the
+// 64-bit count (whose terms are then all smaller than the total) is taken.
+template <class Number>
+Number block_parameters(const ModelConfig& c) {
+  const Number D = static_cast<Number>(c.dim), N = static_cast<Number>(c.state),
+               M = static_cast<Number>(c.mlp_hidden), K = static_cast<Number>(c.conv_width);
+  switch (c.architecture) {
+    case Architecture::gated_ssm: return D + 4 * N * D + 4 * N + N * D;
+    case Architecture::hawk: return 2 * D + 3 * N * D + 2 * N * N + (K + 4) * N + 3 * M * D;
+    case Architecture::transformer: return 2 * D + 4 * D * D + 3 * M * D;
+  }
+  return 0;
+}
+
+template <class Number>
+Number total_parameters(const ModelConfig& c) {
+  const Number embedding = static_cast<Number>(c.vocab) * static_cast<Number>(c.dim);
+  return embedding + static_cast<Number>(c.layers) * block_parameters<Number>(c) + static_cast<Number>(c.dim) +
+         (c.tie_embeddings ? Number(0) : embedding);
+}
+
+}  // namespace
+
 void ModelConfig::validate() const {
   BIRDIE_CHECK(vocab > 0, "model.vocab must be positive, got ", vocab);
   BIRDIE_CHECK(dim > 0, "model.dim must be positive, got ", dim);
@@ -68,21 +98,21 @@ void ModelConfig::validate() const {
   if (architecture == Architecture::hawk)
     BIRDIE_CHECK(conv_width >= 1, "model.conv_width must be at least 1, got ", conv_width);
   if (architecture == Architecture::transformer)
-    BIRDIE_CHECK(rope_base > 1, "model.rope_base must be greater than 1, got ", rope_base);
+    BIRDIE_CHECK(rope_base > 1 && std::isfinite(rope_base), "model.rope_base must be greater than 1, got ", rope_base);
+  BIRDIE_CHECK(norm_eps > 0 && std::isfinite(norm_eps), "model.norm_eps must be positive, got ", norm_eps);
+  // Token ids are 32-bit; and every size stays far from overflowing the 64-bit counts.
+  BIRDIE_CHECK(vocab <= INT32_MAX, "model.vocab must be at most ", INT32_MAX, ", got ", vocab);
+  for (const auto& [key, value] : {std::pair{"dim", dim}, std::pair{"state", state}, std::pair{"layers", layers},
+                                    std::pair{"heads", heads}, std::pair{"mlp_hidden", mlp_hidden},
+                                    std::pair{"conv_width", conv_width}})
+    BIRDIE_CHECK(value <= (std::int64_t(1) << 24), "model.", key, " must be at most 2^24, got ", value);
+  BIRDIE_CHECK(total_parameters<long double>(*this) <= 0x1p50L, "model: the configuration has about ",
+               static_cast<double>(total_parameters<long double>(*this)),
+               " parameters, more than this engine counts (2^50)");
 }
 
-std::int64_t ModelConfig::block_parameter_count() const {
-  const std::int64_t D = dim, N = state, M = mlp_hidden, K = conv_width;
-  switch (architecture) {
-    case Architecture::gated_ssm: return D + 4 * N * D + 4 * N + N * D;
-    case Architecture::hawk: return 2 * D + 3 * N * D + 2 * N * N + (K + 4) * N + 3 * M * D;
-    case Architecture::transformer: return 2 * D + 4 * D * D + 3 * M * D;
-  }
-  return 0;
-}
+std::int64_t ModelConfig::block_parameter_count() const { return block_parameters<std::int64_t>(*this); }
 
-std::int64_t ModelConfig::parameter_count() const {
-  return vocab * dim + layers * block_parameter_count() + dim + (tie_embeddings ? 0 : vocab * dim);
-}
+std::int64_t ModelConfig::parameter_count() const { return total_parameters<std::int64_t>(*this); }
 
 }  // namespace birdie::model

@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/checksum.h"
 #include "engine/error.h"
 
 namespace birdie::model {
@@ -66,8 +69,8 @@ void write_file_atomically(const fs::path& path, const std::string& bytes) {
   sync_directory(path.parent_path());
 }
 
-void write_safetensors(const fs::path& path, const NamedTensors& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors,
+                             const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header;
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   meta["format"] = "pt";
@@ -93,6 +96,7 @@ void write_safetensors(const fs::path& path, const NamedTensors& tensors,
     bytes.append(static_cast<const char*>(host.raw_data()), host.nbytes());
   }
   write_file_atomically(path, bytes);
+  return {bytes.size(), checksum64(bytes.data(), bytes.size())};
 }
 
 bool SafetensorsFile::contains(const std::string& name) const {
@@ -107,62 +111,99 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
   throw Error(detail::concat(path.string(), ": no tensor named '", name, "'"));
 }
 
+namespace {
+
+// A dimension list from the header: non-negative whole numbers whose product, times the
+// element size, fits in 64 bits (so it can be compared with the byte range, never wrapped).
+std::optional<std::uint64_t> checked_byte_count(const nlohmann::ordered_json& shape, std::size_t element_size,
+                                                Shape& out) {
+  std::uint64_t bytes = element_size;
+  for (const auto& d : shape) {
+    if (!d.is_number_unsigned()) return std::nullopt;
+    const std::uint64_t n = d.get<std::uint64_t>();
+    if (n > std::uint64_t(INT64_MAX) || (n != 0 && bytes > UINT64_MAX / n)) return std::nullopt;
+    bytes *= n;
+    out.push_back(static_cast<std::int64_t>(n));
+  }
+  return bytes;
+}
+
+}  // namespace
+
 SafetensorsFile read_safetensors(const fs::path& path) {
+  std::error_code error;
+  BIRDIE_CHECK(fs::is_regular_file(path, error), "cannot open ", path.string(), ": ",
+               fs::exists(path, error) ? "not a regular file" : "no such file");
   std::ifstream in(path, std::ios::binary);
   BIRDIE_CHECK(in.good(), "cannot open ", path.string(), ": ", std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  const std::uint64_t file_size = static_cast<std::uint64_t>(in.tellg());
-  in.seekg(0);
+  const std::uint64_t file_size = fs::file_size(path, error);
+  BIRDIE_CHECK(!error, "cannot read the size of ", path.string(), ": ", error.message());
   auto corrupt = [&](const std::string& what) {
     return Error(detail::concat(path.string(), ": not a valid safetensors file: ", what,
                                 " (the file is truncated or corrupt; use another checkpoint)"));
   };
-  if (file_size < 8) throw corrupt("shorter than its 8-byte header length");
+  if (file_size < 8) throw corrupt(detail::concat("the file is ", file_size, " bytes, shorter than its 8-byte header length"));
   unsigned char length_bytes[8];
   in.read(reinterpret_cast<char*>(length_bytes), 8);
   std::uint64_t header_length = 0;
   for (int i = 7; i >= 0; --i) header_length = (header_length << 8) | length_bytes[i];
-  if (header_length > file_size - 8 || header_length > (std::uint64_t(1) << 30))
-    throw corrupt(detail::concat("header length ", header_length, " exceeds the file size ", file_size));
+  // The format's own limit on the header (100 MB), and the file's size, before allocating.
+  if (header_length > file_size - 8 || header_length > 100'000'000)
+    throw corrupt(detail::concat("the header length (bytes 0-7) is ", header_length, " but the file holds ",
+                                 file_size - 8, " bytes after it", header_length > 100'000'000 ? " (at most 100 MB)" : ""));
   std::string json(header_length, '\0');
   in.read(json.data(), static_cast<std::streamsize>(header_length));
+  if (!in.good()) throw corrupt("cannot read the header");
+  const std::string header_place = detail::concat("the JSON header (bytes 8-", 8 + header_length, ")");
   nlohmann::ordered_json header;
   try {
     header = nlohmann::ordered_json::parse(json);
   } catch (const nlohmann::json::exception& e) {
-    throw corrupt(detail::concat("the header is not JSON (", e.what(), ")"));
+    throw corrupt(detail::concat(header_place, " is not JSON (", e.what(), ")"));
   }
-  if (!header.is_object()) throw corrupt("the header is not a JSON object");
-  const std::uint64_t data_size = file_size - 8 - header_length;
+  if (!header.is_object()) throw corrupt(header_place + " is not a JSON object");
+  const std::uint64_t data_begin = 8 + header_length, data_size = file_size - data_begin;
   SafetensorsFile file;
   file.path = path;
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
-      if (!entry.is_object()) throw corrupt("__metadata__ is not an object");
+      if (!entry.is_object()) throw corrupt(header_place + ": __metadata__ is not an object");
       for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string()) throw corrupt(detail::concat("metadata '", key, "' is not a string"));
+        if (!value.is_string()) throw corrupt(detail::concat(header_place, ": metadata '", key, "' is not a string"));
         file.metadata[key] = value.get<std::string>();
       }
       continue;
     }
-    try {
-      const DType dtype = dtype_from_safetensors(entry.at("dtype").get<std::string>(), path, name);
-      const Shape shape = entry.at("shape").get<Shape>();
-      const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
-      for (auto d : shape)
-        if (d < 0) throw corrupt(detail::concat("tensor '", name, "' has a negative dimension"));
-      if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size ||
-          offsets[1] - offsets[0] != std::uint64_t(shape_numel(shape)) * dtype_size(dtype))
-        throw corrupt(detail::concat("tensor '", name, "' has byte range inconsistent with its shape ",
-                                     shape_string(shape), " or outside the file"));
-      Tensor tensor = Tensor::empty(shape, dtype);
-      in.seekg(static_cast<std::streamoff>(8 + header_length + offsets[0]));
-      in.read(static_cast<char*>(tensor.raw_data()), static_cast<std::streamsize>(tensor.nbytes()));
-      if (!in.good()) throw corrupt(detail::concat("cannot read the data of tensor '", name, "'"));
-      file.tensors.emplace_back(name, tensor);
-    } catch (const nlohmann::json::exception& e) {
-      throw corrupt(detail::concat("entry '", name, "' is malformed (", e.what(), ")"));
-    }
+    const std::string where = detail::concat(header_place, ": tensor '", name, "'");
+    if (!entry.is_object()) throw corrupt(where + " is not an object {dtype, shape, data_offsets}");
+    const auto dtype_entry = entry.find("dtype");
+    if (dtype_entry == entry.end() || !dtype_entry->is_string()) throw corrupt(where + ": \"dtype\" is missing or not a string");
+    const DType dtype = dtype_from_safetensors(dtype_entry->get<std::string>(), path, name);
+    const auto shape_entry = entry.find("shape");
+    if (shape_entry == entry.end() || !shape_entry->is_array())
+      throw corrupt(where + ": \"shape\" is missing or not a list");
+    Shape shape;
+    const std::optional<std::uint64_t> bytes = checked_byte_count(*shape_entry, dtype_size(dtype), shape);
+    if (!bytes)
+      throw corrupt(detail::concat(where, ": the shape ", shape_entry->dump(), " is not a list of whole numbers ≥ 0 "
+                                   "whose size fits in 64 bits"));
+    const auto offsets = entry.find("data_offsets");
+    if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
+        !(*offsets)[1].is_number_unsigned())
+      throw corrupt(where + ": \"data_offsets\" is missing or not [begin, end] in whole numbers ≥ 0");
+    const std::uint64_t begin = (*offsets)[0].get<std::uint64_t>(), end = (*offsets)[1].get<std::uint64_t>();
+    if (begin > end || end > data_size || end - begin != *bytes)
+      throw corrupt(detail::concat(where, ": data_offsets [", begin, ", ", end, "] ",
+                                   end > data_size ? detail::concat("reach past the ", data_size, " bytes of data")
+                                                   : detail::concat("do not hold the ", *bytes, " bytes of shape ",
+                                                                    shape_string(shape), " in ", dtype_name(dtype))));
+    Tensor tensor = Tensor::empty(shape, dtype);
+    in.seekg(static_cast<std::streamoff>(data_begin + begin));
+    in.read(static_cast<char*>(tensor.raw_data()), static_cast<std::streamsize>(tensor.nbytes()));
+    if (!in.good())
+      throw corrupt(detail::concat("cannot read the data of tensor '", name, "' (bytes ", data_begin + begin, "-",
+                                   data_begin + end, ")"));
+    file.tensors.emplace_back(name, tensor);
   }
   return file;
 }

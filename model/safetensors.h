@@ -5,6 +5,7 @@
 // real name.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -17,10 +18,17 @@ namespace birdie::model {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// The size and checksum (engine/checksum.h) of a file as written.
+struct FileDigest {
+  std::uint64_t bytes = 0;
+  std::uint64_t checksum = 0;
+  bool operator==(const FileDigest&) const = default;
+};
+
 // Tensors may live on any device (they are copied to the host). Metadata values are
 // strings, as the format requires; `format: pt` is added for PyTorch.
-void write_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
-                       const std::map<std::string, std::string>& metadata);
+FileDigest write_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
+                             const std::map<std::string, std::string>& metadata);
 
 struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
@@ -32,7 +40,8 @@ struct SafetensorsFile {
 };
 
 // Validates the header against the file (dtypes, shapes, byte ranges, length) and throws
-// an Error naming the file and the problem when anything is off.
+// an Error naming the file, the place (bytes, tensor, field) and the problem when anything
+// is off; every size is checked against the file's before anything is allocated.
 SafetensorsFile read_safetensors(const std::filesystem::path& path);
 
 // Durably writes `bytes` to `path` through a temporary file and a rename.

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -30,6 +31,8 @@ class EntryReader {
     } else if constexpr (std::is_integral_v<T>) {
       auto v = node->value_exact<std::int64_t>();
       BIRDIE_CHECK(v.has_value(), where_, ": key '", key, "' must be an integer");
+      BIRDIE_CHECK(*v >= std::numeric_limits<T>::min() && *v <= std::numeric_limits<T>::max(), where_, ": key '", key,
+                   "' is ", *v, ", out of range");
       value = static_cast<T>(*v);
     } else if constexpr (std::is_floating_point_v<T>) {
       auto v = node->value<double>();  // integers are accepted for real-valued keys

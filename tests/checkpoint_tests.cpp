@@ -168,6 +168,81 @@ TEST_CASE("retention keeps the newest N; incomplete folders are ignored and refu
   CHECK_FALSE(model::latest_checkpoint(tmp.path / "nowhere").has_value());
 }
 
+TEST_CASE("a damaged newest checkpoint: the newest good one is chosen, the problem named, nothing deleted") {
+  TempDir tmp;
+  model::GatedSsmLm lm({12, 8, 10, 2}, DType::f32, Device::cpu, 1);
+  auto save = [&](std::int64_t step) {
+    model::TrainingState state;
+    state.step = step;
+    return model::save_checkpoint(tmp.path, lm, nullptr, state, 2);
+  };
+  save(10);
+  const fs::path newest = save(20);
+  CHECK(model::checkpoint_problem(newest).empty());
+  CHECK(*model::choose_checkpoint(tmp.path).checkpoint == newest);
+  const auto weights = newest / "model.safetensors";
+  const auto size = fs::file_size(weights);
+  auto damaged_problem = [&] {
+    const model::CheckpointChoice choice = model::choose_checkpoint(tmp.path);
+    CHECK(choice.checkpoint->filename() == "step_00000010");
+    REQUIRE(choice.damaged.size() == 1);
+    CHECK(choice.damaged[0].first == newest);
+    CHECK(fs::exists(newest));  // left where it is
+    return choice.damaged[0].second;
+  };
+
+  SUBCASE("truncated") {
+    fs::resize_file(weights, size / 2);
+    CHECK(damaged_problem() == weights.string() + " is " + std::to_string(size / 2) + " bytes but DONE records " +
+                                   std::to_string(size) + " (truncated)");
+  }
+  SUBCASE("a byte changed") {
+    std::fstream file(weights, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(size - 5));
+    file.put('\x7f');
+    file.close();
+    CHECK(damaged_problem().find("does not match the checksum DONE records") != std::string::npos);
+  }
+  SUBCASE("no DONE marker, a missing file, a garbled DONE") {
+    fs::remove(newest / "DONE");
+    CHECK(damaged_problem() == "no DONE marker: it was interrupted while being written");
+    write_text(newest / "DONE", "complete\n");  // as written before DONE recorded checksums: the files are read
+    CHECK(model::checkpoint_problem(newest).empty());
+    fs::remove(newest / "training_state.safetensors");
+    CHECK(damaged_problem() == (newest / "training_state.safetensors").string() + " is missing");
+    write_text(newest / "DONE", "compl\x01te");
+    CHECK(damaged_problem().find("is not a DONE marker") != std::string::npos);
+  }
+  SUBCASE("set aside (as pretrain does when it falls back), a damaged checkpoint is kept and no longer counts") {
+    fs::resize_file(weights, 100);
+    CHECK(model::set_aside_checkpoint(newest) == tmp.path / "step_00000020.damaged");
+    CHECK(model::choose_checkpoint(tmp.path).damaged.empty());
+    save(20);
+    save(30);
+    CHECK_FALSE(fs::exists(tmp.path / "step_00000010"));
+    CHECK(fs::file_size(tmp.path / "step_00000020.damaged" / "model.safetensors") == 100);
+    fs::resize_file(tmp.path / "step_00000030" / "model.safetensors", 100);
+    CHECK(model::set_aside_checkpoint(tmp.path / "step_00000030") == tmp.path / "step_00000030.damaged");
+    save(30);
+    fs::resize_file(tmp.path / "step_00000030" / "model.safetensors", 100);
+    CHECK(model::set_aside_checkpoint(tmp.path / "step_00000030") == tmp.path / "step_00000030.damaged-2");
+  }
+  SUBCASE("a damaged folder of the same step is set aside by the save that replaces it") {
+    fs::resize_file(weights, 100);
+    save(20);
+    CHECK(fs::file_size(tmp.path / "step_00000020.damaged" / "model.safetensors") == 100);
+    CHECK(model::checkpoint_problem(tmp.path / "step_00000020").empty());
+  }
+  SUBCASE("none good: an error naming every folder and its problem") {
+    fs::resize_file(weights, 0);
+    fs::remove(tmp.path / "step_00000010" / "DONE");
+    CHECK_THROWS_WITH_AS(model::choose_checkpoint(tmp.path),
+                         doctest::Contains("step_00000010: no DONE marker"), Error);
+    CHECK_THROWS_WITH_AS(model::choose_checkpoint(tmp.path), doctest::Contains("is 0 bytes but DONE records"), Error);
+  }
+  CHECK_FALSE(model::choose_checkpoint(tmp.path / "nowhere").checkpoint.has_value());
+}
+
 TEST_CASE("corrupt and mismatched checkpoints give clear errors, never a crash") {
   TempDir tmp;
   model::GatedSsmLm lm({12, 8, 10, 2}, DType::f32, Device::cpu, 1);
@@ -186,9 +261,9 @@ TEST_CASE("corrupt and mismatched checkpoints give clear errors, never a crash")
   }
   SUBCASE("a file cut inside its header, or a garbage header") {
     fs::resize_file(weights, 20);
-    CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("exceeds the file size"), Error);
+    CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("but the file holds 12 bytes after it"), Error);
     write_text(weights, std::string("\x10\0\0\0\0\0\0\0{not json at all", 24));
-    CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("the header is not JSON"), Error);
+    CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("the JSON header (bytes 8-24) is not JSON"), Error);
     write_text(weights, "abc");
     CHECK_THROWS_WITH_AS(model::read_safetensors(weights), doctest::Contains("shorter than its 8-byte header"), Error);
   }

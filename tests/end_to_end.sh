@@ -152,7 +152,7 @@ grep -q "1 cases skipped: longer than the context" "$work/cases.txt"
 python3 -c "import json, sys; r = json.load(open(sys.argv[1])); \
 assert r['skipped_cases'] == 1 and len(r['cases']) == 2, r; \
 assert sorted((t['entries'], t['queries']) for t in r['table']) == [(1, 1), (2, 2)], r['table']" "$work/cases.json"
-refused "bad_cases.jsonl:2: field 'answer' is missing or not a string" \
+refused "bad_cases.jsonl:2: field 'answer': expected a string" \
   "$apps/phonebook_eval" --checkpoint "$work/birdie" --cases "$work/bad_cases.jsonl"
 # Books too long for the context are shrunk, reported as such, and grouped by their real size.
 "$apps/phonebook_eval" --checkpoint "$work/birdie" --entries 64 --queries 1 --books 2 --context 160 \

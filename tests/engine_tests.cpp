@@ -9,6 +9,7 @@
 #include <limits>
 #include <numeric>
 
+#include "engine/checksum.h"
 #include "engine/device.h"
 #include "engine/nvtx.h"
 #include "engine/philox.h"
@@ -89,6 +90,19 @@ TEST_CASE("bfloat16 special values follow the GPU's conversion") {
     // then goes to even: 1.0.
     CHECK(b.data<bfloat16>()[0].bits == 0x3f80);
     CHECK(b.data<bfloat16>()[1].bits == 0x7fff);
+  }
+}
+
+TEST_CASE("checksum64: the shards' checksum, the same whatever pieces the bytes come in") {
+  std::vector<unsigned char> bytes(101);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>((i * 7 + 3) % 256);
+  // Golden values of the algorithm token shards have always been written with.
+  CHECK(checksum64(bytes.data(), bytes.size()) == 0x23e3860827f2f584ull);
+  CHECK(checksum64(nullptr, 0) == 0x9e3779b97f4a7c15ull);
+  for (std::size_t piece : {1, 3, 8, 13, 64, 100}) {
+    Checksum64 sum(bytes.size());
+    for (std::size_t at = 0; at < bytes.size(); at += piece) sum.add(bytes.data() + at, std::min(piece, bytes.size() - at));
+    CHECK(sum.value() == 0x23e3860827f2f584ull);
   }
 }
 

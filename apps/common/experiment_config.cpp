@@ -36,7 +36,8 @@ struct Reader {
   void read(const std::string& section, const char* key, T& target, const char* expected) const {
     const toml::node* n = node(section, key);
     if (!n) return;
-    const auto value = n->value<T>();
+    // Whole numbers only from integers (a float's conversion is unchecked in toml++).
+    const auto value = std::is_floating_point_v<T> ? n->value<T>() : n->value_exact<T>();
     BIRDIE_CHECK(value.has_value(), where(section, key), " must be ", expected);
     target = *value;
   }
@@ -54,7 +55,7 @@ struct Reader {
     BIRDIE_CHECK(a, where(section, key), " must be a list of ", expected);
     target.clear();
     for (const auto& item : *a) {
-      const auto value = item.value<T>();
+      const auto value = std::is_floating_point_v<T> ? item.value<T>() : item.value_exact<T>();
       BIRDIE_CHECK(value.has_value(), where(section, key), " must be a list of ", expected);
       target.push_back(*value);
     }
@@ -245,7 +246,7 @@ ExperimentConfig load_experiment_config(const std::filesystem::path& path, const
     BIRDIE_CHECK(models->is_table(), r.where("experiment", "models"),
                  " must be a table of run files, e.g. models = { hawk = \"configs/experiments/hawk-run.toml\" }");
     for (const auto& [name, file] : *models->as_table()) {
-      const auto value = file.value<std::string>();
+      const auto value = file.value_exact<std::string>();
       BIRDIE_CHECK(value.has_value() && !value->empty(), r.where("experiment", "models"), ".", name.str(),
                    " must be the path of a run configuration file");
       c.models[std::string(name.str())] = *value;

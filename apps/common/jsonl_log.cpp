@@ -7,18 +7,25 @@
 
 namespace birdie::apps {
 
-JsonlLog::JsonlLog(std::filesystem::path path, std::int64_t keep_through_step, bool write)
-    : path_(std::move(path)), write_(write) {
-  if (keep_through_step > 0 && std::filesystem::exists(path_)) {
-    std::ifstream in(path_);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (json.is_object() && json.contains("step") && json["step"].is_number_integer() &&
-          json["step"].get<std::int64_t>() <= keep_through_step)
-        lines_.push_back(line);
-    }
+void for_each_log_line(const std::filesystem::path& path, std::int64_t keep_through_step, const LogLineVisitor& visit) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string line;
+  for (std::int64_t number = 1; std::getline(in, line); ++number) {
+    const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (json.is_object() && json.contains("step") && json["step"].is_number_integer() &&
+        json["step"].get<std::int64_t>() <= keep_through_step)
+      visit(line, path.string() + ":" + std::to_string(number));
   }
+}
+
+JsonlLog::JsonlLog(std::filesystem::path path, std::int64_t keep_through_step, bool write, const LogLineVisitor& check)
+    : path_(std::move(path)), write_(write) {
+  if (keep_through_step > 0)
+    for_each_log_line(path_, keep_through_step, [&](const std::string& line, const std::string& where) {
+      if (check) check(line, where);
+      lines_.push_back(line);
+    });
   if (!write_) return;
   std::string kept;
   for (const auto& l : lines_) kept += l + "\n";

@@ -6,17 +6,26 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace birdie::apps {
 
+// Calls visit(line, "path:N") for each line of a log that is a JSON object whose "step" is
+// a whole number ≤ keep_through_step, in order. Other lines (one cut short by a crash)
+// are passed over. A missing file has no lines.
+using LogLineVisitor = std::function<void(const std::string& line, const std::string& where)>;
+void for_each_log_line(const std::filesystem::path& path, std::int64_t keep_through_step, const LogLineVisitor& visit);
+
 class JsonlLog {
  public:
   // Opens for appending; keeps only the lines whose "step" is ≤ keep_through_step
-  // (all lines are dropped when it is 0: a fresh run). With write = false (the ranks of a
-  // data-parallel job other than rank 0) the file is read but never written.
-  JsonlLog(std::filesystem::path path, std::int64_t keep_through_step, bool write = true);
+  // (all lines are dropped when it is 0: a fresh run), each first given to `check` (which
+  // throws on a line it cannot read). With write = false (the ranks of a data-parallel job
+  // other than rank 0) the file is read but never written.
+  JsonlLog(std::filesystem::path path, std::int64_t keep_through_step, bool write = true,
+           const LogLineVisitor& check = {});
   void append(const std::string& json_line);
   const std::vector<std::string>& lines() const { return lines_; }  // everything in the file
   const std::filesystem::path& path() const { return path_; }

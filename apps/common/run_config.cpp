@@ -1,6 +1,8 @@
 #include "apps/common/run_config.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <map>
 #include <numbers>
@@ -8,10 +10,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "bandit/class_floor.h"
 #include "engine/error.h"
 #include "model/config_file.h"
-#include "objectives/objective_grid.h"
 
 namespace birdie::apps {
 
@@ -46,7 +46,9 @@ struct Section {
   void read(const char* key, T& target, const char* expected) const {
     const toml::node* n = node(key);
     if (!n) return;
-    std::optional<T> value = n->value<T>();
+    // Whole numbers only from integers (a float's conversion is unchecked in toml++);
+    // integers are fine where a real number is expected.
+    std::optional<T> value = std::is_floating_point_v<T> ? n->value<T>() : n->value_exact<T>();
     BIRDIE_CHECK(value.has_value(), source, ": ", name, ".", key, " must be ", expected, " (fix the file or --set ",
                  name, ".", key, "=...)");
     target = *value;
@@ -192,15 +194,19 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   require(c.policy_lag_steps >= 0, "objectives.policy_lag_steps", "must be ≥ 0 (0: the policy's mixture at once)");
   require(std::isfinite(c.class_floor) && c.class_floor >= 0 && c.class_floor <= 1, "objectives.class_floor",
           "must be a share in [0, 1] (0: no floor)");
-  if (c.class_floor > 0) {
-    require(c.mixture == "birdie", "objectives.class_floor",
-            "applies to the reward-driven mixture only (objectives.mixture = \"birdie\"); set it to 0 for a fixed "
-            "mixture");
-    // floor × classes ≤ 1 needs the grid: checked here, before any step, as the policy will.
-    bandit::check_class_floor(c.class_floor,
-                              bandit::classes_present(objectives::load_objective_grid(c.grid).indices_by_class()),
-                              "objectives.class_floor", source + " (grid " + c.grid.string() + ")");
-  }
+  require(c.class_floor == 0 || c.mixture == "birdie", "objectives.class_floor",
+          "applies to the reward-driven mixture only (objectives.mixture = \"birdie\"); set it to 0 for a fixed "
+          "mixture");
+  require(c.keep_checkpoints <= 0 || c.keep_checkpoints >= 2, "schedule.keep_checkpoints",
+          "must be at least 2, so that there is a checkpoint to fall back to when the newest is damaged (0 keeps all)");
+  for (const auto& [key, value] : {std::pair{"optimizer.lr", c.lr}, std::pair{"optimizer.weight_decay", c.weight_decay},
+                                   std::pair{"optimizer.eps", c.eps}, std::pair{"optimizer.clip", c.clip},
+                                   std::pair{"optimizer.bucket_mib", c.bucket_mib}})
+    require(std::isfinite(value), key, "must be a finite number");
+  require(c.bucket_mib <= 1 << 20, "optimizer.bucket_mib", "must be at most 1048576 (a TiB)");
+  require(static_cast<long double>(c.sequence_length) * c.rows * c.accumulation <= 0x1p40L,
+          "batch.sequence_length × rows × accumulation", "must be at most 2^40 tokens per step");
+  require(c.steps <= (std::int64_t(1) << 53), "schedule.steps", "must be at most 2^53");
   return c;
 }
 
@@ -222,20 +228,54 @@ DType compute_dtype(const std::string& precision, Device device) {
   return precision == "bf16" ? DType::bf16 : DType::f32;
 }
 
+namespace {
+
+// A TOML basic string: quotes, backslashes and control characters escaped, so any path or
+// name reads back as it was.
+std::string toml_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') out += {'\\', c};
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// The shortest text that reads back as the same double.
+std::string toml_number(double value) {
+  char buffer[64];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return std::string(buffer, end);
+}
+
+}  // namespace
+
 std::string run_config_to_toml(const RunConfig& c) {
   std::ostringstream out;
-  out << "# effective configuration (from " << c.source.string() << " and --set overrides)\n"
-      << "[run]\noutput = \"" << c.output.string() << "\"\ndevice = \"" << c.device << "\"\nprecision = \""
-      << c.precision << "\"\nseed = " << c.seed
-      << "\n\n[data]\npath = \"" << c.data.string() << "\"\n\n[model]\n" << model::model_config_to_toml(c.model)
-      << "recompute_blocks = " << (c.recompute_blocks ? "true" : "false") << "\n\n[objectives]\nmixture = \""
-      << c.mixture << "\"\ngrid = \"" << c.grid.string() << "\"\nvalidation_samples = " << c.validation_samples
-      << "\ncandidates = " << c.candidates << "\ncritic_iterations = " << c.critic_iterations
-      << "\npolicy_lag_steps = " << c.policy_lag_steps << "\nclass_floor = " << c.class_floor
-      << "\n\n[optimizer]\nlr = " << c.lr << "\nmin_lr_ratio = " << c.min_lr_ratio << "\nwarmup_steps = "
-      << c.warmup_steps << "\nweight_decay = " << c.weight_decay << "\nbeta1 = " << c.beta1 << "\nbeta2 = " << c.beta2
-      << "\neps = " << c.eps << "\nclip = " << c.clip << "\nzero = " << c.zero << "\nbucket_mib = " << c.bucket_mib << "\n\n[batch]\nsequence_length = " << c.sequence_length
-      << "\nrows = " << c.rows << "\naccumulation = " << c.accumulation << "\nmin_pack_tokens = " << c.min_pack_tokens
+  out << "# effective configuration (from " << toml_string(c.source.string()) << " and --set overrides)\n"
+      << "[run]\noutput = " << toml_string(c.output.string()) << "\ndevice = " << toml_string(c.device)
+      << "\nprecision = " << toml_string(c.precision) << "\nseed = " << c.seed
+      << "\n\n[data]\npath = " << toml_string(c.data.string()) << "\n\n[model]\n" << model::model_config_to_toml(c.model)
+      << "recompute_blocks = " << (c.recompute_blocks ? "true" : "false") << "\n\n[objectives]\nmixture = "
+      << toml_string(c.mixture) << "\ngrid = " << toml_string(c.grid.string())
+      << "\nvalidation_samples = " << c.validation_samples << "\ncandidates = " << c.candidates
+      << "\ncritic_iterations = " << c.critic_iterations << "\npolicy_lag_steps = " << c.policy_lag_steps
+      << "\nclass_floor = " << toml_number(c.class_floor)
+      << "\n\n[optimizer]\nlr = " << toml_number(c.lr) << "\nmin_lr_ratio = " << toml_number(c.min_lr_ratio)
+      << "\nwarmup_steps = " << c.warmup_steps << "\nweight_decay = " << toml_number(c.weight_decay)
+      << "\nbeta1 = " << toml_number(c.beta1) << "\nbeta2 = " << toml_number(c.beta2) << "\neps = " << toml_number(c.eps)
+      << "\nclip = " << toml_number(c.clip) << "\nzero = " << c.zero << "\nbucket_mib = " << toml_number(c.bucket_mib)
+      << "\n\n[batch]\nsequence_length = " << c.sequence_length << "\nrows = " << c.rows
+      << "\naccumulation = " << c.accumulation << "\nmin_pack_tokens = " << c.min_pack_tokens
       << "\nworkers = " << c.workers << "\n\n[schedule]\nsteps = " << c.steps << "\nlog_every = " << c.log_every
       << "\ncheckpoint_every = " << c.checkpoint_every << "\nkeep_checkpoints = " << c.keep_checkpoints
       << "\nmax_bad_steps = " << c.max_bad_steps << "\n";

@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <cstdio>
+
 #include "apps/common/run_config.h"
 #include "model/checkpoint.h"
 
@@ -17,10 +19,13 @@ TrainedModel load_trained_model(const fs::path& path, const std::optional<fs::pa
   if (fs::exists(path / "DONE")) {
     run_folder = path.parent_path().parent_path();  // runs/x/checkpoints/step_N
   } else {
-    const auto latest = model::latest_checkpoint(path / "checkpoints");
-    BIRDIE_CHECK(latest.has_value(), path.string(), " has no complete checkpoint (no checkpoints/step_*/DONE); "
+    const model::CheckpointChoice choice = model::choose_checkpoint(path / "checkpoints");
+    BIRDIE_CHECK(choice.checkpoint.has_value(), path.string(), " has no checkpoint (no checkpoints/step_*); "
                  "train first, or pass a checkpoint folder");
-    checkpoint = *latest;
+    for (const auto& [folder, problem] : choice.damaged)
+      std::fprintf(stderr, "warning: checkpoint %s is damaged or incomplete: %s. Using %s instead\n",
+                   folder.string().c_str(), problem.c_str(), choice.checkpoint->string().c_str());
+    checkpoint = *choice.checkpoint;
     run_folder = path;
   }
   const fs::path tokenizer_path = tokenizer.value_or(run_folder / "tokenizer.model");

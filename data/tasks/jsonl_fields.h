@@ -3,6 +3,8 @@
 // list of strings". Private to data/tasks/*.cpp (the headers stay free of nlohmann/json).
 #pragma once
 
+#include <filesystem>
+#include <fstream>
 #include <istream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -72,6 +74,17 @@ inline std::string optional_id(const nlohmann::json& j, const Place& at) {
   if (it->is_string()) return it->get<std::string>();
   if (it->is_number()) return it->dump();
   fail(at, "id", std::string("expected a string or a number, got ") + it->type_name());
+}
+
+// A whole file read by parse(stream, source); an error when it cannot be opened ("cannot
+// open the <what> file ...") or holds nothing ("<file>: no <items>").
+template <class Parse>
+auto read_file(const std::filesystem::path& path, const char* what, const char* items, Parse&& parse) {
+  std::ifstream in(path);
+  if (!in.good()) throw Error(detail::concat("cannot open the ", what, " file ", path.string()));
+  auto read = parse(in, path.string());
+  if (read.empty()) throw Error(detail::concat(path.string(), ": no ", items));
+  return read;
 }
 
 }  // namespace birdie::data::tasks::jsonl

@@ -1,7 +1,5 @@
 #include "data/tasks/multiple_choice.h"
 
-#include <fstream>
-
 #include "data/tasks/jsonl_fields.h"
 
 namespace birdie::data::tasks {
@@ -33,11 +31,7 @@ std::vector<ChoiceItem> parse_choice_items(std::istream& in, const std::string& 
 }
 
 std::vector<ChoiceItem> read_choice_items(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in.good()) throw Error("cannot open the multiple-choice file " + path.string());
-  std::vector<ChoiceItem> items = parse_choice_items(in, path.string());
-  if (items.empty()) throw Error(path.string() + ": no items");
-  return items;
+  return jsonl::read_file(path, "multiple-choice", "items", parse_choice_items);
 }
 
 }  // namespace birdie::data::tasks

@@ -1,7 +1,9 @@
 #include "data/tasks/phonebook.h"
 
+#include <algorithm>
 #include <unordered_set>
 
+#include "data/tasks/jsonl_fields.h"
 #include "engine/error.h"
 #include "engine/random.h"
 
@@ -94,6 +96,29 @@ double digit_accuracy(const std::string& expected_answer, const std::string& gen
     }
   }
   return total ? static_cast<double>(right) / static_cast<double>(total) : 0.0;
+}
+
+std::vector<PhoneBookCase> parse_phone_book_cases(std::istream& in, const std::string& source) {
+  std::vector<PhoneBookCase> cases;
+  jsonl::for_each_object(in, source, [&](const nlohmann::json& j, const jsonl::Place& at) {
+    PhoneBookCase c;
+    c.prompt = jsonl::string_field(j, at, "prompt");
+    c.answer = jsonl::string_field(j, at, "answer");
+    c.queries = static_cast<int>(std::min<std::ptrdiff_t>(std::count(c.answer.begin(), c.answer.end(), ',') + 1, 1 << 30));
+    for (const auto& [field, target] : {std::pair{"entries", &c.entries}, std::pair{"queries", &c.queries}}) {
+      const auto it = j.find(field);
+      if (it == j.end()) continue;
+      if (!it->is_number_integer() || it->get<long long>() < 1 || it->get<long long>() > 1'000'000'000)
+        jsonl::fail(at, field, "expected a whole number from 1 to 10^9, got " + it->dump());
+      *target = static_cast<int>(it->get<long long>());
+    }
+    cases.push_back(std::move(c));
+  });
+  return cases;
+}
+
+std::vector<PhoneBookCase> read_phone_book_cases(const std::filesystem::path& path) {
+  return jsonl::read_file(path, "phone-book cases", "cases", parse_phone_book_cases);
 }
 
 }  // namespace birdie::data::tasks

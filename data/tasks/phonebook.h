@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,5 +44,18 @@ PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uin
 // requested numbers' digits that are right, number by number (generated numbers are
 // split on commas; a missing number or digit counts as wrong). Random guessing gives 0.1.
 double digit_accuracy(const std::string& expected_answer, const std::string& generated_answer);
+
+// A case of `phonebook_eval --cases FILE.jsonl`, one per line:
+//   {"prompt": "...", "answer": "123-456-7890, ...", "entries": N, "queries": K}
+// "entries" and "queries" (whole numbers ≥ 1) are optional: they group the table; queries
+// defaults to the number of comma-separated numbers in the answer, entries to 0 (unknown).
+struct PhoneBookCase {
+  std::string prompt, answer;
+  int entries = 0, queries = 0;
+};
+// Errors name the source, the line and the field ("cases.jsonl:3: field 'entries': ...").
+std::vector<PhoneBookCase> parse_phone_book_cases(std::istream& in, const std::string& source);
+// Of a file; an empty one is an error.
+std::vector<PhoneBookCase> read_phone_book_cases(const std::filesystem::path& path);
 
 }  // namespace birdie::data::tasks

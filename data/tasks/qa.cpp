@@ -1,7 +1,6 @@
 #include "data/tasks/qa.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 
 #include "data/tasks/jsonl_fields.h"
@@ -23,11 +22,7 @@ std::vector<QaItem> parse_qa_items(std::istream& in, const std::string& source) 
 }
 
 std::vector<QaItem> read_qa_items(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in.good()) throw Error("cannot open the QA file " + path.string());
-  std::vector<QaItem> items = parse_qa_items(in, path.string());
-  if (items.empty()) throw Error(path.string() + ": no items");
-  return items;
+  return jsonl::read_file(path, "QA", "items", parse_qa_items);
 }
 
 std::string qa_prompt(const QaItem& item) {

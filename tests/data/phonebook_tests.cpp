@@ -4,6 +4,7 @@
 #include <array>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "data/tasks/phonebook.h"
 #include "engine/error.h"
@@ -76,6 +77,25 @@ TEST_CASE("digit accuracy") {
   CHECK(digit_accuracy("123-456-7890, 000-000-0000", "123-456-7890") == doctest::Approx(0.5));
   CHECK(digit_accuracy("123-456-7890, 000-000-0000", "123-456-7890, 000-000-00") == doctest::Approx(0.9));
   CHECK(digit_accuracy("123-456-7890", "") == 0.0);
+}
+
+TEST_CASE("--cases lines: prompt and answer, optional entries and queries, errors naming the line and field") {
+  std::istringstream in(
+      "{\"prompt\": \"p\", \"answer\": \"123-456-7890, 000-111-2222\"}\n\n"
+      "{\"prompt\": \"q\", \"answer\": \"1\", \"entries\": 4, \"queries\": 3}\n");
+  const auto cases = parse_phone_book_cases(in, "cases.jsonl");
+  REQUIRE(cases.size() == 2);
+  CHECK((cases[0].entries == 0 && cases[0].queries == 2));  // queries: the answer's numbers
+  CHECK((cases[1].entries == 4 && cases[1].queries == 3));
+  const auto refused = [](const std::string& line, const char* message) {
+    std::istringstream bad(line);
+    CHECK_THROWS_WITH_AS(parse_phone_book_cases(bad, "cases.jsonl"), doctest::Contains(message), Error);
+  };
+  refused("{\"prompt\": \"x\", \"answer\": 5}", "cases.jsonl:1: field 'answer': expected a string");
+  refused("{\"prompt\": \"x\", \"answer\": \"1\", \"entries\": 1000000000000}",
+          "cases.jsonl:1: field 'entries': expected a whole number from 1 to 10^9");
+  refused("{\"prompt\": \"x\", \"answer\": \"1\", \"queries\": 2.5}", "field 'queries'");
+  refused("[1]", "cases.jsonl:1: expected a JSON object");
 }
 
 }  // namespace birdie::data::tasks

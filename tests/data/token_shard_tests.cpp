@@ -77,11 +77,25 @@ TEST_CASE("damaged shards are refused with the file named") {
 
   fresh();
   overwrite_byte(path, 0, 'X');
-  CHECK_THROWS_WITH_AS(TokenShard::open(path), doctest::Contains("wrong magic"), Error);
+  CHECK_THROWS_WITH_AS(TokenShard::open(path), doctest::Contains("are not the magic"), Error);
 
   fresh();
   overwrite_byte(path, 8, 7);
   CHECK_THROWS_WITH_AS(TokenShard::open(path), doctest::Contains("version 7"), Error);
+
+  // A token count whose byte size wraps around 64 bits is checked against the file first.
+  fresh();
+  std::filesystem::resize_file(path, 64);
+  for (int b = 24; b < 32; ++b) overwrite_byte(path, b, b == 31 ? 0x80 : 0);
+  CHECK_THROWS_WITH_AS(TokenShard::open(path), doctest::Contains("token count (bytes 24-31)"), Error);
+
+  // Tokens outside the vocabulary the header announces (the checksum covers the tokens only).
+  fresh();
+  overwrite_byte(path, 12, 0);
+  overwrite_byte(path, 13, 0);
+  CHECK_THROWS_WITH_AS(TokenShard::open(path), doctest::Contains("the vocabulary size (bytes 12-15) is 0"), Error);
+  overwrite_byte(path, 12, 2);
+  CHECK_THROWS_WITH_AS(TokenShard::open(path), doctest::Contains("outside the vocabulary of 2"), Error);
 
   fresh();
   CHECK_THROWS_WITH_AS(TokenShard::open(path, 8192), doctest::Contains("disagree"), Error);

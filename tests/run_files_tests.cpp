@@ -1,0 +1,105 @@
+// apps/common's files of a run and an experiment (birdie_run_files): the run configuration
+// written back into the run folder, the logs a resumed run keeps and checks, the
+// experiment's state file. Bad contents are errors naming the file, the line or key, and
+// what was expected.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "apps/common/experiment_state.h"
+#include "apps/common/jsonl_log.h"
+#include "apps/common/run_config.h"
+#include "apps/common/run_logs.h"
+#include "data/temporary_folder.h"
+#include "engine/error.h"
+
+using namespace birdie;
+namespace fs = std::filesystem;
+
+namespace {
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+std::string source_config() {
+  std::ifstream in(fs::path(BIRDIE_SOURCE_DIR) / "configs" / "tiny-cpu.toml");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("the effective configuration reads back the same: quotes, backslashes, exact numbers") {
+  data::testing::TemporaryFolder dir("birdie_run_config");
+  std::string text = source_config();
+  text.replace(text.find("output = \"runs/tiny-cpu\""), 24, "output = 'runs/a\"b\\c'");
+  text.replace(text.find("lr = 3e-3"), 9, "lr = 1.2345678901234567e-3");
+  write_text(dir.path / "run.toml", text);
+  const apps::RunConfig c = apps::load_run_config(dir.path / "run.toml", {});
+  CHECK(c.output == "runs/a\"b\\c");
+  write_text(dir.path / "config.toml", apps::run_config_to_toml(c));
+  const apps::RunConfig back = apps::load_run_config(dir.path / "config.toml", {});
+  CHECK(back.output == c.output);
+  CHECK(back.lr == c.lr);
+  CHECK(back.min_lr_ratio == c.min_lr_ratio);
+}
+
+TEST_CASE("run configurations: whole numbers from integers only, keep_checkpoints 0 or at least 2") {
+  data::testing::TemporaryFolder dir("birdie_run_config_refused");
+  const auto refused = [&](const std::string& from, const std::string& to, const char* message) {
+    std::string text = source_config();
+    text.replace(text.find(from), from.size(), to);
+    write_text(dir.path / "run.toml", text);
+    CHECK_THROWS_WITH_AS(apps::load_run_config(dir.path / "run.toml", {}), doctest::Contains(message), Error);
+  };
+  refused("warmup_steps = 20", "warmup_steps = 1e300", "optimizer.warmup_steps must be a whole number");
+  refused("keep_checkpoints = 2", "keep_checkpoints = 1", "schedule.keep_checkpoints must be at least 2");
+  refused("bidirectional = \"alternate\"", "bidirectional = \"sideways\"", "run.toml [model]: model.bidirectional");
+  refused("dim = 128", "dim = 1099511627776", "model.dim must be at most 2^24");
+  write_text(dir.path / "run.toml", source_config());
+  CHECK(apps::load_run_config(dir.path / "run.toml", {"schedule.keep_checkpoints=0"}).keep_checkpoints == 0);
+}
+
+TEST_CASE("run logs: a resumed run keeps the lines up to its step, checked, and rewrites the file") {
+  data::testing::TemporaryFolder dir("birdie_run_logs");
+  const fs::path path = dir.path / "metrics.jsonl";
+  write_text(path, "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"skipped\": true}\n{\"step\": 3, \"loss\": 2.1}\n"
+                   "{\"step\": 4, \"lo");  // the last line cut short by a crash
+  const auto check = [](const std::string& line, const std::string& where) { (void)apps::parse_metrics_line(line, where); };
+  {
+    apps::JsonlLog log(path, 2, true, check);
+    CHECK(log.lines().size() == 2);
+    log.append("{\"step\": 3, \"loss\": 2.0}");
+  }
+  std::ifstream in(path);
+  const std::string kept{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(kept == "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"skipped\": true}\n{\"step\": 3, \"loss\": 2.0}\n");
+
+  write_text(path, "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"loss\": \"low\"}\n");
+  const std::string message = path.string() + ":2: field 'loss': expected a finite number, got \"low\"";
+  CHECK_THROWS_WITH_AS(apps::JsonlLog(path, 5, true, check), doctest::Contains(message.c_str()), Error);
+  CHECK(apps::parse_metrics_line("{\"step\": 7, \"skipped\": true}", "m:1").loss == std::nullopt);
+  CHECK_THROWS_WITH_AS(apps::parse_metrics_line("{\"step\": 7}", "m:1"), doctest::Contains("m:1: field 'loss': missing"),
+                       Error);
+
+  const apps::EvaluationLine e = apps::parse_evaluation_line(
+      "{\"step\": 4, \"losses\": {\"a\": 1.0, \"b\": null, \"c\": 3.0}, \"mixture_by_class\": {\"copying\": 0.25}}", "e:1");
+  CHECK(e.step == 4);
+  CHECK(*e.mean_loss == 2.0);
+  CHECK(e.mixture_by_class.at("copying") == 0.25);
+  CHECK_THROWS_WITH_AS(apps::parse_evaluation_line("{\"step\": 4, \"losses\": {}, \"mixture_by_class\": [1]}", "e:3"),
+                       doctest::Contains("e:3: field 'mixture_by_class'"), Error);
+  CHECK_THROWS_WITH_AS(apps::parse_evaluation_line("[4]", "e:9"), doctest::Contains("e:9: expected a JSON object"), Error);
+}
+
+TEST_CASE("the experiment's state file: read, written back, and refused when it is not one") {
+  data::testing::TemporaryFolder dir("birdie_experiment_state");
+  const fs::path path = dir.path / "experiment_state.json";
+  CHECK(apps::read_experiment_state(path).empty());  // nothing done yet
+  apps::write_experiment_state(path, {{"pretrain", 12.5}, {"evaluate", 3}});
+  CHECK(apps::read_experiment_state(path) == apps::ExperimentState{{"evaluate", 3}, {"pretrain", 12.5}});
+  const auto refused = [&](const std::string& text, const char* message) {
+    write_text(path, text);
+    CHECK_THROWS_WITH_AS(apps::read_experiment_state(path), doctest::Contains(message), Error);
+  };
+  refused("{\"pretrain\": ", "experiment_state.json is not valid JSON. Fix: delete it");
+  refused("[1]", "is not a JSON object");
+  refused("{\"pretrain\": \"done\"}", "experiment_state.json: key 'pretrain': expected the step's duration in seconds");
+  refused("{\"finetune\": 1}", "unknown key 'finetune'");
+}
