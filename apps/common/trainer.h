@@ -27,8 +27,9 @@ struct StepResult {
 // while the device still runs step n − 1, and learns step n − 1's loss, gradient norm and
 // whether it was skipped only then, from values copied behind it (the skip itself is
 // decided on the device: autograd/adamw.h). No step waits for the device while it is
-// queued; the host keeps at most one step ahead, so a wait for step n − 1 leaves step n
-// queued and the device never runs dry. On the CPU a step is done when step() returns.
+// queued. Reading finished_steps() after each step (as pretrain does) keeps the host at
+// most one step ahead: a wait for step n − 1 there leaves step n queued, so the device
+// never runs dry. On the CPU a step is done when step() returns.
 class Trainer {
  public:
   Trainer(model::LanguageModel& lm, const autograd::AdamWConfig& optimizer);
