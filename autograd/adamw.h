@@ -7,11 +7,11 @@
 // and the decision to skip a step whose gradient (or loss) is not finite
 // (kernels/adamw_status.h), and the update reads them there. On a GPU the host therefore
 // queues AdamW right behind the backward pass instead of waiting for it, and the device's
-// queue never runs dry between two steps. The step's report (norm,
-// skipped, loss) travels back to the host behind the step, to be read later
-// (PendingStepReport); the step count lives on the device too, and is read back only by
-// steps_taken() and state() (a checkpoint: a point where the host waits anyway). On the
-// CPU the same code runs at once, with the same numbers as a decision made on the host.
+// queue never runs dry between two steps. The step's report (norm, skipped, loss) travels
+// back to the host behind the step, to be read later (PendingStepReport); the step count
+// lives on the device too, and is read back only by steps_taken() and state() (for a
+// checkpoint: a point where the host waits anyway). On the CPU the same code runs at
+// once, with the same numbers as a decision made on the host.
 //
 // Over the ranks of a data-parallel job (engine/distributed.h) the gradients are summed by
 // reduce_gradients(). With shard_state (ZeRO-1) each rank keeps the moments of its shard of
@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "autograd/gradients_final.h"
-#include "engine/read_back.h"
 #include "autograd/parameters.h"
 #include "engine/distributed.h"
+#include "engine/read_back.h"
 #include "kernels/adamw.h"
 
 namespace birdie::autograd {
@@ -83,7 +83,7 @@ class AdamW {
   StepReport step(double lr) { return queue_step(lr).get(); }
   // Sums the gradients over the ranks (nothing alone): the whole buffer, or with sharded
   // state this rank's shard (the rest of its gradient buffer is then not the sum). Every
-  // rank calls it after the backward pass and before step().
+  // rank calls it after the backward pass and before queue_step() or step().
   void reduce_gradients();
   // The same sum in buckets, started while the backward pass runs:
   //     optimizer.begin_reduction();
