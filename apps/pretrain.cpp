@@ -337,6 +337,48 @@ int train(Run& run, std::int64_t stop_after_steps) {
   double tokens_since = 0, time_mark = 0;
   int bad_streak = 0;
   double last_loss = NAN;
+  // A step's loss, gradient norm and skip come back after it was queued (on a GPU while
+  // the next step runs, apps/common/trainer.h): its log line, its skip and the stop after
+  // max_bad_steps are handled here, in step order, when they arrive. Returns 3 when the
+  // run must stop.
+  const auto report = [&](const std::vector<apps::StepResult>& results) {
+    for (const apps::StepResult& r : results) {
+      const std::int64_t step = r.step;
+      tokens_since += double(r.tokens);
+      bad_streak = r.skipped ? bad_streak + 1 : 0;
+      if (!r.skipped) last_loss = r.loss;
+      if (r.skipped) {
+        std::printf("step %lld: non-finite loss or gradient (loss %g, norm %g): skipped (%d in a row)\n",
+                    (long long)step, r.loss, r.grad_norm, bad_streak);
+        metrics.append(nlohmann::json{{"step", step}, {"skipped", true}}.dump());
+        if (bad_streak >= c.max_bad_steps) {
+          std::fprintf(stderr,
+                       "pretrain: %d non-finite steps in a row at step %lld: stopping. The last checkpoint is "
+                       "intact; lower optimizer.lr or raise optimizer.warmup_steps and --resume.\n",
+                       bad_streak, (long long)step);
+          return 3;
+        }
+      }
+      if (!r.skipped && (step % c.log_every == 0 || step == run.start_step + 1 || step == c.steps)) {
+        const double now = clock.seconds();
+        const double tokens_per_s = tokens_since / std::max(1e-9, now - time_mark);
+        const double steps_done = double(step - run.start_step);
+        const double eta = now / steps_done * double(c.steps - step);
+        char mfu[48] = "";
+        if (c.device == "cuda")
+          std::snprintf(mfu, sizeof mfu, "  MFU %.1f%%", 100.0 * 6.0 * params * tokens_per_s / 989e12);
+        std::printf("step %lld/%lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tokens/s%s  ETA %s\n", (long long)step,
+                    (long long)c.steps, r.loss, r.lr, r.grad_norm, tokens_per_s, mfu, format_duration(eta).c_str());
+        std::fflush(stdout);
+        metrics.append(nlohmann::json{{"step", step}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm},
+                                      {"tokens_per_s", tokens_per_s}, {"elapsed_s", now}}
+                           .dump());
+        tokens_since = 0;
+        time_mark = now;
+      }
+    }
+    return 0;
+  };
   for (std::int64_t step = run.start_step + 1; step <= c.steps; ++step) {
     std::vector<objectives::PackedBatch> batches;
     {
@@ -347,40 +389,8 @@ int train(Run& run, std::int64_t stop_after_steps) {
                                           : global.rows_slice(world.rank * c.rows, (world.rank + 1) * c.rows));
       }
     }
-    const double lr = c.learning_rate(step);
-    const apps::StepResult r = run.trainer->step(batches, lr);
-    tokens_since += double(r.tokens);
-    bad_streak = r.skipped ? bad_streak + 1 : 0;
-    if (!r.skipped) last_loss = r.loss;
-    if (r.skipped) {
-      std::printf("step %lld: non-finite loss or gradient (loss %g, norm %g): skipped (%d in a row)\n",
-                  (long long)step, r.loss, r.grad_norm, bad_streak);
-      metrics.append(nlohmann::json{{"step", step}, {"skipped", true}}.dump());
-      if (bad_streak >= c.max_bad_steps) {
-        std::fprintf(stderr,
-                     "pretrain: %d non-finite steps in a row at step %lld: stopping. The last checkpoint is "
-                     "intact; lower optimizer.lr or raise optimizer.warmup_steps and --resume.\n",
-                     bad_streak, (long long)step);
-        return 3;
-      }
-    }
-    if (!r.skipped && (step % c.log_every == 0 || step == run.start_step + 1 || step == c.steps)) {
-      const double now = clock.seconds();
-      const double tokens_per_s = tokens_since / std::max(1e-9, now - time_mark);
-      const double steps_done = double(step - run.start_step);
-      const double eta = now / steps_done * double(c.steps - step);
-      char mfu[48] = "";
-      if (c.device == "cuda")
-        std::snprintf(mfu, sizeof mfu, "  MFU %.1f%%", 100.0 * 6.0 * params * tokens_per_s / 989e12);
-      std::printf("step %lld/%lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tokens/s%s  ETA %s\n", (long long)step,
-                  (long long)c.steps, r.loss, lr, r.grad_norm, tokens_per_s, mfu, format_duration(eta).c_str());
-      std::fflush(stdout);
-      metrics.append(nlohmann::json{{"step", step}, {"loss", r.loss}, {"lr", lr}, {"grad_norm", r.grad_norm},
-                                    {"tokens_per_s", tokens_per_s}, {"elapsed_s", now}}
-                         .dump());
-      tokens_since = 0;
-      time_mark = now;
-    }
+    run.trainer->step(step, batches, c.learning_rate(step));
+    if (const int code = report(run.trainer->finished_steps())) return code;
     handle(run.deferred->after_step(step));  // an earlier evaluation's mixture taking effect now
     if (const auto next = std::lower_bound(eval_steps.begin(), eval_steps.end(), step);
         next != eval_steps.end() && *next == step) {
@@ -392,6 +402,9 @@ int train(Run& run, std::int64_t stop_after_steps) {
     const bool interrupted = distributed::any_rank(apps::stop_requested());  // all ranks stop at one step
     const bool job_done = stop_after_steps > 0 && step - run.start_step >= stop_after_steps && step < c.steps;
     if (step % c.checkpoint_every == 0 || step == c.steps || interrupted || job_done) {
+      // Every queued step's result first: a checkpoint follows only the steps it holds,
+      // and none after max_bad_steps skipped ones.
+      if (const int code = report(run.trainer->finished_steps(true))) return code;
       handle({run.deferred->settle(), false});  // a checkpoint holds no running evaluation
       save(run, step);
     }

@@ -39,6 +39,27 @@ AdamW::AdamW(ParameterSet& parameters, AdamWConfig config)
   v_ = Tensor::zeros({shard_.size()}, values.dtype(), values.device());
   if (sharded()) shard_grads_ = Tensor::empty({shard_.size()}, values.dtype(), values.device());
   segments_ = clip_segments(parameters.decay_segments(), shard_);
+  status_ = Tensor::zeros({kernels::adamw_status::size}, DType::f64, values.device());
+}
+
+StepReport PendingStepReport::get() {
+  namespace slot = kernels::adamw_status;
+  const double* record = values_.values().data<double>();  // slots loss … steps
+  StepReport report;
+  report.loss = record[slot::loss - slot::loss];
+  report.grad_norm = record[slot::norm - slot::loss];
+  report.skipped = record[slot::skipped - slot::loss] != 0.0;
+  report.steps_taken = static_cast<std::int64_t>(record[slot::steps - slot::loss]);
+  return report;
+}
+
+std::int64_t AdamW::steps_taken() const {
+  return static_cast<std::int64_t>(status_.item(kernels::adamw_status::steps));
+}
+
+void AdamW::set_steps_taken(std::int64_t steps) {
+  status_.slice(kernels::adamw_status::steps, kernels::adamw_status::steps + 1)
+      .copy_from(Tensor::full({1}, double(steps), DType::f64));
 }
 
 void AdamW::reduce_gradients() {
@@ -105,37 +126,41 @@ void AdamW::finish_reduction() {
   in_flight_.clear();
 }
 
-StepReport AdamW::step(double lr) {
+PendingStepReport AdamW::queue_step(double lr, const Tensor& loss) {
   BIRDIE_NVTX_RANGE("adamw.step");
-  StepReport report;
+  namespace slot = kernels::adamw_status;
   const Tensor grads = sharded() ? shard_grads_ : parameters_.gradients();
-  double squares = kernels::sum_of_squares(grads);
-  if (sharded()) distributed::all_reduce_sum(std::span(&squares, 1));  // the global norm
-  report.grad_norm = std::sqrt(squares);
-  if (!std::isfinite(report.grad_norm)) {
-    report.skipped = true;
-    return report;
+  // The global norm's square, on the device: with sharded state each rank holds a part.
+  Tensor squares = status_.slice(slot::squares, slot::squares + 1);
+  kernels::sum_of_squares_into(grads, squares);
+  if (sharded()) distributed::all_reduce_sum(squares);
+  Tensor step_loss = status_.slice(slot::loss, slot::loss + 1);
+  if (loss.defined()) {
+    BIRDIE_CHECK(loss.numel() == 1 && loss.dtype() == DType::f64 && loss.device() == status_.device(),
+                 "AdamW::queue_step: the loss is one f64 on the parameters' device, got ", loss.describe());
+    step_loss.copy_from(loss.reshape({1}));
+  } else {
+    step_loss.fill_zero();
   }
-  ++steps_;
-  // Clipping is folded into the update (the gradients themselves are left as they are).
-  const double clip = config_.clip_norm > 0 && report.grad_norm > config_.clip_norm
-                          ? config_.clip_norm / report.grad_norm
-                          : 1.0;
-  kernels::AdamWHyper hyper{lr, config_.beta1, config_.beta2, config_.eps, config_.weight_decay,
-                            steps_, clip};
+  // Skip or not, the clip factor and the step count: decided on the device, and read there
+  // by the update (clipping is folded into it; the gradients are left as they are).
+  kernels::adamw_decide(status_, config_.beta1, config_.beta2, config_.clip_norm);
+  kernels::AdamWHyper hyper{lr, config_.beta1, config_.beta2, config_.eps, config_.weight_decay};
   Tensor values = part(parameters_.values(), shard_);
   Tensor compute_copy = parameters_.has_compute_copy() ? part(parameters_.compute_values(), shard_) : Tensor();
-  kernels::adamw_step(values, grads, m_, v_, segments_, hyper, compute_copy.defined() ? &compute_copy : nullptr);
+  kernels::adamw_step(values, grads, m_, v_, segments_, hyper, status_,
+                      compute_copy.defined() ? &compute_copy : nullptr);
   if (sharded()) {
+    // After a skipped step every rank's shard is as it was: gathering them changes nothing.
     distributed::all_gather(parameters_.values());
     if (compute_copy.defined()) distributed::all_gather(parameters_.compute_values());
   }
-  return report;
+  return PendingStepReport(ReadBack(status_.slice(slot::loss, slot::steps + 1)));
 }
 
 OptimizerState AdamW::state() const {
-  if (!sharded()) return {steps_, m_, v_};
-  OptimizerState out{steps_, Tensor(), Tensor()};
+  if (!sharded()) return {steps_taken(), m_, v_};
+  OptimizerState out{steps_taken(), Tensor(), Tensor()};
   if (distributed::world().rank == 0) {
     out.first_moment = Tensor::empty({parameters_.count()}, m_.dtype(), m_.device());
     out.second_moment = Tensor::empty({parameters_.count()}, v_.dtype(), v_.device());
@@ -150,7 +175,7 @@ void AdamW::restore(const OptimizerState& state) {
     BIRDIE_CHECK(t->defined() && t->numel() == parameters_.count() && t->dtype() == m_.dtype(),
                  "the checkpoint's optimizer moments are ", t->defined() ? t->describe() : std::string("missing"),
                  " but the optimizer needs ", parameters_.count(), " values of ", dtype_name(m_.dtype()));
-  steps_ = state.steps;
+  set_steps_taken(state.steps);
   m_.copy_from(part(state.first_moment.reshape({parameters_.count()}), shard_));
   v_.copy_from(part(state.second_moment.reshape({parameters_.count()}), shard_));
 }

@@ -2,6 +2,17 @@
 // gradient clipping by global norm, one kernel call per step (which also rewrites the
 // bf16 compute copy when the set has one).
 //
+// A step never waits for the device: the gradient's sum of squares stays on the device,
+// where a one-thread kernel turns it into the norm, the clip factor, the bias correction
+// and the decision to skip a step whose gradient (or loss) is not finite
+// (kernels/adamw_status.h), and the update reads them there. On a GPU the host therefore
+// queues AdamW right behind the backward pass instead of waiting for it, and the device's
+// queue never runs dry between two steps. The step's report (norm, skipped, loss) travels
+// back to the host behind the step, to be read later (PendingStepReport); the step count
+// lives on the device too, and is read back only by steps_taken() and state() (for a
+// checkpoint: a point where the host waits anyway). On the CPU the same code runs at
+// once, with the same numbers as a decision made on the host.
+//
 // Over the ranks of a data-parallel job (engine/distributed.h) the gradients are summed by
 // reduce_gradients(). With shard_state (ZeRO-1) each rank keeps the moments of its shard of
 // the flat buffer only, receives only its shard of the summed gradient (reduce-scatter),
@@ -14,6 +25,7 @@
 #include "autograd/gradients_final.h"
 #include "autograd/parameters.h"
 #include "engine/distributed.h"
+#include "engine/read_back.h"
 #include "kernels/adamw.h"
 
 namespace birdie::autograd {
@@ -38,20 +50,40 @@ struct OptimizerState {
 
 struct StepReport {
   double grad_norm = 0;  // before clipping
-  bool skipped = false;  // the gradient was not finite: nothing was changed
+  bool skipped = false;  // the gradient (or the loss given) was not finite: nothing was changed
+  double loss = 0;       // the loss given to queue_step (0 without one)
+  std::int64_t steps_taken = 0;  // updates taken, this step included unless skipped
+};
+
+// A queued step's report on its way to the host: ready() never blocks; get() waits for the
+// device when the step has not finished yet (a host wait, engine/device.h).
+class PendingStepReport {
+ public:
+  PendingStepReport() = default;
+  explicit PendingStepReport(ReadBack values) : values_(std::move(values)) {}
+  bool ready() const { return values_.ready(); }
+  StepReport get();
+
+ private:
+  ReadBack values_;  // status slots loss … steps (kernels/adamw_status.h)
 };
 
 class AdamW {
  public:
   AdamW(ParameterSet& parameters, AdamWConfig config);
 
-  // Updates the parameters with learning rate lr, the gradient clipped to the global norm
-  // clip_norm (scaled inside the update; the gradient buffer is not modified). A
-  // non-finite gradient norm skips the update (and does not advance the step count).
-  StepReport step(double lr);
+  // Queues the update of the parameters with learning rate lr, the gradient clipped to the
+  // global norm clip_norm (scaled inside the update; the gradient buffer is not modified).
+  // A non-finite gradient norm, or a non-finite `loss` (optional: f64 [1] on the
+  // parameters' device, the step's loss summed over the ranks), skips the update: the
+  // parameters, moments, compute copy and step count stay as they were. Nothing waits for
+  // the device; the report follows.
+  PendingStepReport queue_step(double lr, const Tensor& loss = Tensor());
+  // queue_step, then its report (on a GPU, a wait for the step to finish).
+  StepReport step(double lr) { return queue_step(lr).get(); }
   // Sums the gradients over the ranks (nothing alone): the whole buffer, or with sharded
   // state this rank's shard (the rest of its gradient buffer is then not the sum). Every
-  // rank calls it after the backward pass and before step().
+  // rank calls it after the backward pass and before queue_step() or step().
   void reduce_gradients();
   // The same sum in buckets, started while the backward pass runs:
   //     optimizer.begin_reduction();
@@ -65,11 +97,12 @@ class AdamW {
   void gradients_final(ParameterRange range);
   void finish_reduction();
 
-  std::int64_t steps_taken() const { return steps_; }
+  // The step count of the bias correction (read from the device: a host wait on a GPU).
+  std::int64_t steps_taken() const;
   // This rank's moments (all of them unless sharded).
   Tensor& first_moment() { return m_; }
   Tensor& second_moment() { return v_; }
-  void set_steps_taken(std::int64_t steps) { steps_ = steps; }
+  void set_steps_taken(std::int64_t steps);
   // The whole state for a checkpoint. Sharded, it is a collective: rank 0 receives the
   // full moments, the other ranks undefined tensors.
   OptimizerState state() const;
@@ -84,7 +117,9 @@ class AdamW {
   distributed::Range shard_;  // the part of the flat buffer this rank updates
   Tensor shard_grads_;        // sharded: this rank's part of the summed gradient
   std::vector<kernels::DecaySegment> segments_;  // relative to the shard
-  std::int64_t steps_ = 0;
+  // f64 [adamw_status::size] on the parameters' device: the step count and the last
+  // step's norm, decision and clip factor (kernels/adamw_status.h).
+  Tensor status_;
   // The bucketed reduction in progress.
   bool reducing_ = false;
   ParameterRange gathering_;                   // final, not yet started (grows downwards)

@@ -14,15 +14,41 @@
 
 namespace birdie::kernels {
 
+namespace {
+
+void check_status(const Tensor& status, const Tensor& on, const char* what) {
+  require_same_device(what, {&status, &on});
+  check_shape(status, {adamw_status::size}, what);
+  check_dtype(status, DType::f64, what);
+}
+
+}  // namespace
+
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
                 const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
                 Tensor* compute_copy) {
+  BIRDIE_CHECK(hyper.step >= 1, "adamw_step: step is 1-based, got ", hyper.step);
+  // The status a host decision would leave (adamw_status::decide with these values).
+  double values[adamw_status::size] = {};
+  values[adamw_status::steps] = double(hyper.step);
+  values[adamw_status::grad_scale] = hyper.grad_scale;
+  values[adamw_status::correction1] = 1.0 - std::pow(hyper.beta1, double(hyper.step));
+  values[adamw_status::correction2] = 1.0 - std::pow(hyper.beta2, double(hyper.step));
+  const Tensor status = Tensor::from_values<double>(std::span<const double>(values), {adamw_status::size});
+  // (On a GPU the upload is staged before cudaMemcpyAsync returns, so the host copy may go.)
+  adamw_step(params, grads, m, v, segments, hyper, params.is_cpu() ? status : status.to(params.device()),
+             compute_copy);
+}
+
+void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
+                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
+                const Tensor& status, Tensor* compute_copy) {
   require_same_device("adamw_step", {&params, &grads, &m, &v});
   for (const Tensor* t : std::initializer_list<const Tensor*>{&grads, &m, &v}) {
     check_shape(*t, params.shape(), "adamw_step");
     check_dtype(*t, params.dtype(), "adamw_step");
   }
-  BIRDIE_CHECK(hyper.step >= 1, "adamw_step: step is 1-based, got ", hyper.step);
+  check_status(status, params, "adamw_step status");
   std::int64_t covered = 0;
   for (const DecaySegment& s : segments) {
     BIRDIE_CHECK(s.offset == covered && s.length >= 0, "adamw_step: segments must tile the "
@@ -37,7 +63,10 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
     check_dtype(*compute_copy, DType::bf16, "adamw_step compute copy");
   }
   if (params.is_cpu()) {
-    cpu::adamw_step(params, grads, m, v, segments, hyper);
+    const double* s = status.data<double>();
+    if (s[adamw_status::skipped] != 0.0) return;  // a skipped step writes nothing
+    cpu::adamw_step(params, grads, m, v, segments, hyper, s[adamw_status::grad_scale],
+                    s[adamw_status::correction1], s[adamw_status::correction2]);
     if (compute_copy) {
       // Round to nearest even, as the GPU kernel does.
       const std::vector<float> values = params.to_vector<float>();
@@ -63,15 +92,24 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
   }
   Tensor device_table = table.to(Device::cuda);
   auto* device_bytes = static_cast<unsigned char*>(device_table.raw_data());
-  cuda::AdamWScalars scalars{hyper.lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weight_decay,
-                             1.0 - std::pow(hyper.beta1, double(hyper.step)),
-                             1.0 - std::pow(hyper.beta2, double(hyper.step)), hyper.grad_scale};
+  const cuda::AdamWScalars scalars{hyper.lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weight_decay};
   cuda::adamw_step(params.data<float>(), grads.data<float>(), m.data<float>(), v.data<float>(),
                    params.numel(), reinterpret_cast<const std::int64_t*>(device_bytes),
-                   device_bytes + count * 8, static_cast<int>(count), scalars,
+                   device_bytes + count * 8, static_cast<int>(count), scalars, status.data<double>(),
                    compute_copy ? compute_copy->raw_data() : nullptr, current_stream());
 #else
   no_cuda_kernel("adamw_step");
+#endif
+}
+
+void adamw_decide(Tensor& status, double beta1, double beta2, double clip_norm) {
+  check_status(status, status, "adamw_decide");
+  if (status.is_cpu()) return adamw_status::decide(status.data<double>(), beta1, beta2, clip_norm);
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE("adamw_decide");
+  cuda::adamw_decide(status.data<double>(), beta1, beta2, clip_norm, current_stream());
+#else
+  no_cuda_kernel("adamw_decide");
 #endif
 }
 

@@ -5,12 +5,20 @@
 //   p ← p - lr · (m / (1-β1^step)) / (sqrt(v / (1-β2^step)) + eps)
 // The gradient enters multiplied by grad_scale: global-norm clipping folded into the
 // update, without a pass that rescales the gradients first.
+//
+// The step's own values (grad_scale, the step count of the bias correction, and whether to
+// skip it) are read by the update from a status buffer on the parameters' device
+// (kernels/adamw_status.h), which adamw_decide() fills from the gradient's sum of squares:
+// on a GPU the norm, the clip factor and the decision to skip a non-finite step never
+// travel through the host, so the host queues the step without waiting for the backward
+// pass to finish.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "engine/tensor.h"
+#include "kernels/adamw_status.h"
 
 namespace birdie::kernels {
 
@@ -36,8 +44,19 @@ struct DecaySegment {
 // segment. compute_copy (optional, bf16, params' shape and device): receives the updated
 // parameters rounded to nearest even, the bf16 weights the next step computes with.
 // On the GPU the whole buffer is one launch; the segment table goes to the kernel.
+// This form takes the step and grad_scale from `hyper` (a step decided on the host).
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
                 const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
                 Tensor* compute_copy = nullptr);
+// The same update with the step count, the bias corrections and grad_scale read from
+// `status` (f64 [adamw_status::size] on params' device, filled by adamw_decide; hyper.step
+// and hyper.grad_scale are not used). When status[skipped] is set nothing is written:
+// not the parameters, the moments nor the compute copy.
+void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
+                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
+                const Tensor& status, Tensor* compute_copy = nullptr);
+
+// adamw_status::decide on status's device (one thread of one block on a GPU).
+void adamw_decide(Tensor& status, double beta1, double beta2, double clip_norm);
 
 }  // namespace birdie::kernels

@@ -51,20 +51,28 @@ double sum(const Tensor& x) {
 #endif
 }
 
-void sum_into(const Tensor& x, double scale, Tensor& out) {
-  require_same_device("sum_into", {&x, &out});
-  check_shape(out, {1}, "sum_into");
+namespace {
+// out[0] = scale · Σ x or Σ x², left on the device.
+void reduce_into(const Tensor& x, bool squares, double scale, Tensor& out, const char* what) {
+  require_same_device(what, {&x, &out});
+  check_shape(out, {1}, what);
   BIRDIE_CHECK(out.dtype() == DType::f32 || out.dtype() == DType::f64,
-               "sum_into: the result is f32 or f64, got ", out.describe());
-  if (x.is_cpu()) return out.copy_from(Tensor::full({1}, scale * sum(x), out.dtype()));
+               what, ": the result is f32 or f64, got ", out.describe());
+  if (x.is_cpu())
+    return out.copy_from(Tensor::full({1}, scale * (squares ? sum_of_squares(x) : sum(x)), out.dtype()));
 #ifdef BIRDIE_WITH_CUDA
-  BIRDIE_NVTX_RANGE("sum_into");
-  cuda::reduce(x.dtype(), cuda::ReduceOp::sum, x.raw_data(), x.numel(), scale, out.dtype(),
-               out.raw_data(), current_stream());
+  BIRDIE_NVTX_RANGE(what);
+  cuda::reduce(x.dtype(), squares ? cuda::ReduceOp::sum_of_squares : cuda::ReduceOp::sum, x.raw_data(), x.numel(),
+               scale, out.dtype(), out.raw_data(), current_stream());
 #else
-  no_cuda_kernel("sum_into");
+  no_cuda_kernel(what);
 #endif
 }
+}  // namespace
+
+void sum_into(const Tensor& x, double scale, Tensor& out) { reduce_into(x, false, scale, out, "sum_into"); }
+
+void sum_of_squares_into(const Tensor& x, Tensor& out) { reduce_into(x, true, 1.0, out, "sum_of_squares_into"); }
 
 double clip_global_norm(std::span<Tensor> tensors, double max_norm) {
   double squares = 0;

@@ -12,6 +12,8 @@ double sum(const Tensor& x);
 // out[0] = scale · Σ x, summed in double precision, without leaving the device (no host
 // synchronization): out is [1], f32 or f64, on x's device.
 void sum_into(const Tensor& x, double scale, Tensor& out);
+// out[0] = Σ x², the same way (AdamW's gradient norm, kept on the device).
+void sum_of_squares_into(const Tensor& x, Tensor& out);
 
 }  // namespace birdie::kernels
 

@@ -3,11 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "autograd/adamw.h"
 #include "autograd/ops.h"
 #include "autograd/parameters.h"
 #include "autograd/tape.h"
+#include "engine/random.h"
+#include "kernels/reduce.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -184,11 +187,89 @@ TEST_CASE("AdamW optimizer: clips, updates, and skips a non-finite step") {
   // First Adam step moves each weight by lr against the sign of its gradient.
   CHECK(params["w"].item(0) == doctest::Approx(0.9));
   CHECK(params["w"].item(1) == doctest::Approx(-1.1));
+  const std::vector<double> moments[2] = {optimizer.first_moment().to_vector<double>(),
+                                          optimizer.second_moment().to_vector<double>()};
   params.gradients().data<double>()[0] = NAN;
   const auto skipped = optimizer.step(0.1);
   CHECK(skipped.skipped);
+  CHECK(skipped.steps_taken == 1);
   CHECK(optimizer.steps_taken() == 1);
   CHECK(params["w"].item(0) == doctest::Approx(0.9));
+  CHECK(optimizer.first_moment().to_vector<double>() == moments[0]);
+  CHECK(optimizer.second_moment().to_vector<double>() == moments[1]);
+  // A finite gradient with a non-finite loss is skipped too, and reports that loss.
+  params.gradients().data<double>()[0] = 30.0;
+  const auto nan_loss = optimizer.queue_step(0.1, Tensor::full({1}, INFINITY, DType::f64)).get();
+  CHECK((nan_loss.skipped && std::isinf(nan_loss.loss) && nan_loss.grad_norm == doctest::Approx(50.0)));
+  CHECK(optimizer.steps_taken() == 1);
+  CHECK(params["w"].item(1) == doctest::Approx(-1.1));
+  const auto second = optimizer.queue_step(0.1, Tensor::full({1}, 2.5, DType::f64)).get();
+  CHECK((!second.skipped && second.loss == 2.5 && second.steps_taken == 2));
+}
+
+// The decision AdamW makes on the parameters' device (norm, skip, clip factor, step count)
+// against the same decision made on the host, as the optimizer made it before the device
+// took it over: read Σ g², skip when the norm is not finite, else count the step and pass
+// the clip factor to the update. The same bits, steps skipped, clipped and not clipped, in
+// f32 with a bf16 compute copy and decay segments.
+TEST_CASE("AdamW's device-side step decision gives the bits of the host's") {
+  const std::vector<ag::ParameterSpec> specs{{"a", {37}, true}, {"b", {5}, false}, {"c", {4, 6}, true, 1, 2}};
+  ag::ParameterSet params(specs, DType::f32, Device::cpu);
+  ag::ParameterSet reference(specs, DType::f32, Device::cpu);
+  RandomGenerator rng(3);
+  std::vector<float> initial(static_cast<std::size_t>(params.count()));
+  for (auto& x : initial) x = static_cast<float>(rng.uniform() * 2 - 1);
+  for (ag::ParameterSet* p : {&params, &reference}) {
+    p->values().copy_from(Tensor::from_values<float>(initial, {p->count()}));
+    p->add_compute_copy(DType::bf16);
+  }
+  const ag::AdamWConfig config{0.9, 0.95, 1e-8, 0.1, 1.0};
+  ag::AdamW optimizer(params, config);
+  Tensor m = Tensor::zeros({reference.count()}, DType::f32), v = Tensor::zeros({reference.count()}, DType::f32);
+  std::int64_t steps = 0;
+  // Gradient scales: clipped (norm ≫ 1), not clipped (norm < 1), not finite (skipped).
+  const double scales[] = {3.0, 0.01, NAN, 5.0, INFINITY, 0.02, 1.0};
+  for (double scale : scales) {
+    CAPTURE(scale);
+    std::vector<float> g(initial.size());
+    for (auto& x : g) x = static_cast<float>((rng.uniform() * 2 - 1) * scale);
+    if (!std::isnan(scale)) g[3] = static_cast<float>(scale);  // inf stays inf
+    for (ag::ParameterSet* p : {&params, &reference}) p->gradients().copy_from(Tensor::from_values<float>(g, {p->count()}));
+    const ag::StepReport report = optimizer.step(1e-2);
+    // The host's decision.
+    const double norm = std::sqrt(kernels::sum_of_squares(reference.gradients()));
+    const bool skip = !std::isfinite(norm);
+    if (!skip) {
+      ++steps;
+      kernels::AdamWHyper hyper{1e-2, config.beta1, config.beta2, config.eps, config.weight_decay, steps,
+                                norm > config.clip_norm ? config.clip_norm / norm : 1.0};
+      kernels::adamw_step(reference.values(), reference.gradients(), m, v, reference.decay_segments(), hyper,
+                          &reference.compute_values());
+    }
+    CHECK(report.skipped == skip);
+    CHECK(std::memcmp(&report.grad_norm, &norm, sizeof norm) == 0);
+    CHECK(report.steps_taken == steps);
+    CHECK(optimizer.steps_taken() == steps);
+    CHECK(std::memcmp(params.values().raw_data(), reference.values().raw_data(), params.values().nbytes()) == 0);
+    CHECK(std::memcmp(params.compute_values().raw_data(), reference.compute_values().raw_data(),
+                      params.compute_values().nbytes()) == 0);
+    CHECK(std::memcmp(optimizer.first_moment().raw_data(), m.raw_data(), m.nbytes()) == 0);
+    CHECK(std::memcmp(optimizer.second_moment().raw_data(), v.raw_data(), v.nbytes()) == 0);
+  }
+  CHECK(steps == 5);
+}
+
+TEST_CASE("AdamW's step count survives set_steps_taken and state/restore") {
+  ag::ParameterSet params({{"w", {3}, true}}, DType::f32, Device::cpu);
+  ag::AdamW optimizer(params, {});
+  optimizer.set_steps_taken(41);
+  params.gradients().fill_zero();
+  CHECK(optimizer.step(1e-3).steps_taken == 42);
+  const ag::OptimizerState state = optimizer.state();
+  CHECK(state.steps == 42);
+  ag::AdamW restored(params, {});
+  restored.restore(state);
+  CHECK(restored.steps_taken() == 42);
 }
 
 TEST_CASE("AdamW's bucketed reduction covers the buffer once, whatever was marked") {

@@ -1,14 +1,18 @@
 // The whole Gated SSM LM on the GPU against the same model on the CPU: fp32 (the DESIGN.md
 // fp32 bound) and mixed precision (fp32 master weights and gradients, bf16 compute copy and
-// activations), whose CPU side emulates bf16 with the GPU kernels' arithmetic; and the
-// AdamW kernel keeping the compute copy equal to the rounded masters. Skips itself (exit
-// 77) without a GPU.
+// activations), whose CPU side emulates bf16 with the GPU kernels' arithmetic; the AdamW
+// kernel keeping the compute copy equal to the rounded masters; a step that never waits for
+// the device, and AdamW's skip of a non-finite step decided on the device. Skips itself
+// (exit 77) without a GPU.
 #include <doctest/doctest.h>
+
+#include <cmath>
 
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
+#include "kernels/reduce.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "tests/cuda_test_support.h"
 
@@ -107,23 +111,74 @@ TEST_CASE("AdamW on the GPU writes the compute copy as the rounded master weight
   }
 }
 
-// The host runs ahead of the GPU only while it never waits for it: the forward and backward
-// of a step must not wait at all, AdamW once (it reads the gradient norm, for clipping and
-// to skip a step with a non-finite gradient; a device-side clip factor would remove it).
-TEST_CASE("a training step waits for the device only for AdamW's gradient norm") {
+// The host runs ahead of the GPU only while it never waits for it: a whole step (forward,
+// backward and AdamW, with the targets counted on the host) must not wait at all. AdamW
+// decides on the device whether to clip and to skip; its report is read afterwards.
+TEST_CASE("a training step does not wait for the device") {
   const model::ModelConfig config{53, 36, 42, 2};
   model::GatedSsmLm lm(config, DType::f32, Device::cuda, 5, DType::bf16);
   autograd::AdamW optimizer(lm.parameters(), {});
   const Batch host_batch = make_batch(config.vocab);
   const std::int64_t counted = kernels::count_targets(host_batch.targets, config.vocab);
   const Batch batch = host_batch.to(Device::cuda);
-  forward_backward(lm, batch, counted);  // warm-up: plans, pools
-  optimizer.step(1e-3);
+  forward_backward(lm, batch, counted);  // warm-up: plans, pools, the report's buffer
+  optimizer.queue_step(1e-3).get();
   const std::uint64_t before = host_waits();
-  forward_backward(lm, batch, counted);
+  const Result result = forward_backward(lm, batch, counted);
+  autograd::PendingStepReport pending = optimizer.queue_step(1e-3);
   CHECK(host_waits() == before);
-  optimizer.step(1e-3);
-  CHECK(host_waits() == before + 1);
+  const autograd::StepReport report = pending.get();  // read later: a wait, outside the step
+  CHECK_FALSE(report.skipped);
+  CHECK(report.steps_taken == 2);
+  CHECK(report.grad_norm > 0);
+  CHECK(report.grad_norm == doctest::Approx(std::sqrt(kernels::sum_of_squares(lm.parameters().gradients()))));
+  (void)result;
+}
+
+// The device's decision to skip: a non-finite gradient (or loss) changes nothing, not the
+// masters, the moments, the bf16 copy nor the step count; the next finite step goes on
+// with step 2's bias correction, as on the CPU.
+TEST_CASE("AdamW on the GPU skips a non-finite step on the device, as the CPU does") {
+  const model::ModelConfig config{53, 36, 42, 2};
+  model::GatedSsmLm gpu(config, DType::f32, Device::cuda, 9, DType::bf16);
+  model::GatedSsmLm cpu(config, DType::f32, Device::cpu, 9, DType::bf16);
+  autograd::AdamW gpu_optimizer(gpu.parameters(), {});
+  autograd::AdamW cpu_optimizer(cpu.parameters(), {});
+  RandomGenerator rng(5);
+  const std::int64_t n = cpu.parameters().count();
+  const Tensor gradient = random_cpu({n}, DType::f32, rng);
+  cpu.parameters().gradients().copy_from(gradient);
+  gpu.parameters().gradients().copy_from(gradient);
+  REQUIRE_FALSE(cpu_optimizer.step(1e-2).skipped);
+  REQUIRE_FALSE(gpu_optimizer.step(1e-2).skipped);
+  const std::vector<float> masters = gpu.parameters().values().to_vector<float>();
+  const std::vector<float> first = gpu_optimizer.first_moment().to_vector<float>();
+  const std::vector<float> second = gpu_optimizer.second_moment().to_vector<float>();
+  const std::vector<double> copy = gpu.parameters().compute_values().to_vector<double>();
+  Tensor poisoned = gradient.clone();
+  poisoned.data<float>()[n / 2] = NAN;
+  gpu.parameters().gradients().copy_from(poisoned);
+  const autograd::StepReport skipped = gpu_optimizer.step(1e-2);
+  CHECK(skipped.skipped);
+  CHECK(skipped.steps_taken == 1);
+  CHECK(gpu_optimizer.steps_taken() == 1);
+  CHECK(gpu.parameters().values().to_vector<float>() == masters);
+  CHECK(gpu_optimizer.first_moment().to_vector<float>() == first);
+  CHECK(gpu_optimizer.second_moment().to_vector<float>() == second);
+  CHECK(gpu.parameters().compute_values().to_vector<double>() == copy);
+  // A finite gradient with a non-finite loss is skipped too.
+  gpu.parameters().gradients().copy_from(gradient);
+  const Tensor nan_loss = Tensor::full({1}, NAN, DType::f64, Device::cuda);
+  CHECK(gpu_optimizer.queue_step(1e-2, nan_loss).get().skipped);
+  CHECK(gpu.parameters().values().to_vector<float>() == masters);
+  // Then step 2 on both sides, from the same gradient (clipped: its norm is far above 1).
+  const autograd::StepReport gpu_report = gpu_optimizer.step(1e-2);
+  const autograd::StepReport cpu_report = cpu_optimizer.step(1e-2);
+  CHECK((!gpu_report.skipped && gpu_report.steps_taken == 2 && cpu_report.steps_taken == 2));
+  CHECK(gpu_report.grad_norm == doctest::Approx(cpu_report.grad_norm).epsilon(1e-9));
+  CHECK(relative_error(gpu.parameters().values(), cpu.parameters().values()) < fp32_bound);
+  CHECK(relative_error(gpu_optimizer.first_moment(), cpu_optimizer.first_moment()) < fp32_bound);
+  CHECK(relative_error(gpu_optimizer.second_moment(), cpu_optimizer.second_moment()) < fp32_bound);
 }
 
 }  // namespace birdie::testing

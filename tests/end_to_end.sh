@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end on the CPU: prepare a small data set, pretrain a tiny model with Birdie and
 # with NTP (in bf16 compute), check that a run cut in two jobs (--stop-after-steps, then --resume) gives
-# exactly the losses and mixtures of an uninterrupted one (also with a class floor) and that it
+# exactly the losses and mixtures of an uninterrupted one (also with a class floor), that
+# non-finite steps are skipped and stop the run after schedule.max_bad_steps, and that it
 # does not resume with another tokenizer, evaluate it on phone books, on MQAR (after a short fine-tuning), on question
 # answering and on multiple choice (tests/fixtures), generate text, check that a bad
 # configuration or precision is refused with exit code 2, and that the planning tools
@@ -104,6 +105,26 @@ refused "floor × classes must be ≤ 1" "$apps/pretrain" "${tiny[@]}" --set run
   --set objectives.class_floor=0.2
 refused "objectives.class_floor applies to the reward-driven mixture only" \
   "$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/bad\"" --set objectives.class_floor=0.1 --set objectives.mixture=ntp
+
+step "non-finite steps are skipped, reported with their numbers, and schedule.max_bad_steps stops the run (exit 3)"
+# A learning rate of 1e30 (an infinite one is refused) moves the weights so far in step 1
+# that steps 2, 3 and 4 have a non-finite loss, AdamW skips them on the device, and the third in a row stops the run
+# without a checkpoint.
+set +e
+"$apps/pretrain" "${tiny[@]}" --set run.output="\"$work/diverged\"" --set objectives.mixture=ntp \
+  --set optimizer.lr=1e30 --set schedule.max_bad_steps=3 > "$work/diverged.log" 2> "$work/diverged.err"
+status=$?
+set -e
+cat "$work/diverged.err"
+test "$status" -eq 3
+grep -q "3 non-finite steps in a row at step 4: stopping" "$work/diverged.err"
+grep -q "^step 4: non-finite loss or gradient (loss -\?nan, norm -\?nan): skipped (3 in a row)$" "$work/diverged.log"
+python3 - "$work/diverged" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl")]
+assert [(r["step"], r.get("skipped", False)) for r in rows] == [(1, False), (2, True), (3, True), (4, True)], rows
+PY
+test -z "$(ls -A "$work/diverged/checkpoints" 2> /dev/null)"
 
 step "a run does not continue with another tokenizer (its data folder prepared again)"
 cp "$work/resumed/tokenizer.model" "$work/tokenizer.saved"

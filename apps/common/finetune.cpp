@@ -36,14 +36,20 @@ std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions
   for (int step = 1; step <= options.steps; ++step) {
     const objectives::PackedBatch rows = batch(step);
     const double lr = options.lr * std::min(1.0, step / warmup_steps);
-    const StepResult r = trainer.step(std::span(&rows, 1), lr);
+    trainer.step(step, std::span(&rows, 1), lr);
     const bool last = step == options.steps;
-    if ((options.log_every > 0 && step % options.log_every == 0) || last) {
+    const bool logged = (options.log_every > 0 && step % options.log_every == 0) || last;
+    const bool measured = options.eval_every > 0 && (step % options.eval_every == 0 || last);
+    // The step's loss is read only where it is printed (a wait for the device there).
+    const std::vector<StepResult> done = trainer.finished_steps(logged || measured);
+    if (!logged && !measured) continue;
+    const StepResult& r = done.back();
+    if (logged) {
       const double seconds = clock.seconds();
       std::printf("%s %d/%d  loss %.4f  %lld tokens  %.1f s, ETA %.0f s\n", label.c_str(), step, options.steps,
                   r.loss, static_cast<long long>(r.counted), seconds, seconds / step * (options.steps - step));
     }
-    if (options.eval_every > 0 && (step % options.eval_every == 0 || last)) measure(step, r.loss);
+    if (measured) measure(step, r.loss);
   }
   return curve;
 }

@@ -7,6 +7,7 @@
 #include "autograd/tape.h"
 #include "engine/distributed.h"
 #include "engine/nvtx.h"
+#include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/elementwise.h"
 #include "objectives/batch_tensors.h"
@@ -37,99 +38,55 @@ std::int64_t counted_targets(const objectives::PackedBatch& batch, std::int64_t 
   return n;
 }
 
-// Adds each counted position's CE (losses[i] for the batch's position i) into its
-// objective's bucket.
-void add_by_objective(const objectives::PackedBatch& batch, std::span<const double> losses,
-                      StepResult& out) {
-  for (std::size_t i = 0; i < batch.targets.size(); ++i) {
-    if (batch.targets[i] < 0 || batch.objective[i] < 0) continue;
-    const auto k = static_cast<std::size_t>(batch.objective[i]);
-    if (out.loss_by_objective.size() <= k) {
-      out.loss_by_objective.resize(k + 1, 0.0);
-      out.count_by_objective.resize(k + 1, 0.0);
-    }
-    out.loss_by_objective[k] += losses[i];
-    out.count_by_objective[k] += 1;
-  }
-}
-
-// Every rank calls the same collectives, whatever its share held: the gradients, then
-// the losses and counts (per objective over the longest list any rank has).
-// The gradients' reduction was started during the last backward pass when there was one.
-void reduce_over_ranks(StepResult& result, autograd::AdamW& optimizer, bool reduction_started) {
-  BIRDIE_NVTX_RANGE("trainer.all_reduce");
-  if (reduction_started) optimizer.finish_reduction();
-  else optimizer.reduce_gradients();
-  const auto objectives = static_cast<std::size_t>(
-      distributed::all_reduce_max(static_cast<std::int64_t>(result.loss_by_objective.size())));
-  result.loss_by_objective.resize(objectives, 0.0);
-  result.count_by_objective.resize(objectives, 0.0);
-  std::vector<double> sums{result.loss};
-  sums.insert(sums.end(), result.loss_by_objective.begin(), result.loss_by_objective.end());
-  sums.insert(sums.end(), result.count_by_objective.begin(), result.count_by_objective.end());
-  distributed::all_reduce_sum(sums);
-  result.loss = sums[0];
-  std::copy_n(sums.begin() + 1, objectives, result.loss_by_objective.begin());
-  std::copy_n(sums.begin() + 1 + std::ptrdiff_t(objectives), objectives, result.count_by_objective.begin());
-}
-
 }  // namespace
 
 Trainer::Trainer(model::LanguageModel& lm, const autograd::AdamWConfig& optimizer)
-    : lm_(lm), optimizer_(lm.parameters(), optimizer) {}
+    : lm_(lm), optimizer_(lm.parameters(), optimizer), steps_ahead_(lm.device() == Device::cpu ? 0 : 1) {}
 
-// The device never waits for the host inside a step: targets are counted on the host,
-// each micro-batch's loss is added into a device scalar and its row losses copied into one
-// device buffer, and both are read once, after the last backward pass.
+// Nothing in a step waits for the device: targets are counted on the host, each
+// micro-batch's loss is added into a device scalar, AdamW decides on the device whether to
+// skip (autograd/adamw.h), and the loss comes back with AdamW's report, later.
 //
 // Data parallel (engine/distributed.h): each rank passes its share of the global batch.
 // The counted targets are summed over the ranks first, so each rank's loss is its part of
 // the global per-token mean and the gradients summed over the ranks are those of one rank
-// holding every row; AdamW then clips by the global norm, the same on every rank.
-StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches, double lr) {
+// holding every row; the losses are summed over the ranks on the device, and AdamW clips
+// by the global norm and skips on the global loss, the same on every rank.
+void Trainer::step(std::int64_t step, std::span<const objectives::PackedBatch> micro_batches, double lr) {
   BIRDIE_NVTX_RANGE("trainer.step");
-  StepResult result;
+  StepResult known;
+  known.step = step;
+  known.lr = lr;
   std::vector<std::int64_t> counted(micro_batches.size());
   std::int64_t positions = 0;
   for (std::size_t i = 0; i < micro_batches.size(); ++i) {
     counted[i] = counted_targets(micro_batches[i], lm_.config().vocab);
-    result.counted += counted[i];
+    known.counted += counted[i];
     positions += static_cast<std::int64_t>(micro_batches[i].targets.size());
   }
-  std::int64_t totals[2] = {result.counted, positions};
+  known.tokens = positions;
+  std::int64_t totals[2] = {known.counted, positions};
   distributed::all_reduce_sum(totals);
   const std::int64_t global_counted = totals[0];
   lm_.parameters().zero_grad();
-  Tensor step_loss, row_losses;  // [1] and [positions], on the model's device
-  std::int64_t offset = 0;
+  Tensor step_loss;  // [1], on the model's device
   // The last micro-batch with a loss: its backward pass overlaps the gradients' reduction.
   std::size_t last_backward = micro_batches.size();
   for (std::size_t i = 0; i < micro_batches.size(); ++i)
     if (counted[i] > 0) last_backward = i;
   bool reduction_started = false;
   for (std::size_t i = 0; i < micro_batches.size(); ++i) {
-    const auto& batch = micro_batches[i];
-    const auto rows = static_cast<std::int64_t>(batch.targets.size());
-    result.tokens += rows;
-    if (counted[i] == 0) {
-      offset += rows;
-      continue;
-    }
+    if (counted[i] == 0) continue;
     const DeviceBatch b = [&] {
       BIRDIE_NVTX_RANGE("trainer.upload");
-      return upload(batch, lm_.device());
+      return upload(micro_batches[i], lm_.device());
     }();
     // Weight each micro-batch by its share of the counted tokens: the gradient is that of
     // the per-token mean over the whole step.
     const double weight = double(counted[i]) / double(global_counted);
     const auto ce = lm_.loss(b.tokens, b.targets, b.reset, {counted[i], weight});
-    if (!step_loss.defined()) {
-      step_loss = Tensor::zeros({1}, ce.loss.dtype(), lm_.device());
-      row_losses = Tensor::zeros({positions}, ce.row_loss.dtype(), lm_.device());
-    }
+    if (!step_loss.defined()) step_loss = Tensor::zeros({1}, ce.loss.dtype(), lm_.device());
     kernels::accumulate(step_loss, ce.loss);
-    row_losses.slice(offset, offset + rows).copy_from(ce.row_loss);
-    offset += rows;
     if (i == last_backward && distributed::collectives_run()) {
       optimizer_.begin_reduction();
       reduction_started = true;
@@ -140,31 +97,41 @@ StepResult Trainer::step(std::span<const objectives::PackedBatch> micro_batches,
       autograd::backward(ce.loss);
     }
   }
-  if (step_loss.defined()) {
-    BIRDIE_NVTX_RANGE("trainer.read_losses");
-    result.loss = step_loss.item();
-    const std::vector<double> losses = row_losses.to_vector<double>();
-    offset = 0;
-    for (const auto& batch : micro_batches) {
-      add_by_objective(batch, std::span(losses).subspan(static_cast<std::size_t>(offset), batch.targets.size()),
-                       result);
-      offset += static_cast<std::int64_t>(batch.targets.size());
-    }
-  }
+  // The step's loss in f64 (as the host would read it), summed over the ranks.
+  if (!loss_.defined()) loss_ = Tensor::empty({1}, DType::f64, lm_.device());
+  if (step_loss.defined()) kernels::convert(step_loss, loss_);
+  else loss_.fill_zero();
   if (distributed::collectives_run()) {
-    reduce_over_ranks(result, optimizer_, reduction_started);
-    result.counted = global_counted;
-    result.tokens = totals[1];
+    BIRDIE_NVTX_RANGE("trainer.all_reduce");
+    // Every rank calls the same collectives, whatever its share held. The gradients'
+    // reduction was started during the last backward pass when there was one.
+    if (reduction_started) optimizer_.finish_reduction();
+    else optimizer_.reduce_gradients();
+    distributed::all_reduce_sum(loss_);
+    known.counted = global_counted;
+    known.tokens = totals[1];
   }
-  if (!std::isfinite(result.loss)) {
-    result.skipped = true;
-    result.grad_norm = NAN;
-    return result;
+  queued_.push_back({known, optimizer_.queue_step(lr, loss_)});
+}
+
+std::vector<StepResult> Trainer::finished_steps(bool all) {
+  // On a GPU the newest step stays queued (unless all are wanted): waiting for the one
+  // before it leaves the device that step to run meanwhile. On the CPU every step is done.
+  const std::size_t keep = all ? 0 : steps_ahead_;
+  std::vector<StepResult> out;
+  while (queued_.size() > keep) {
+    BIRDIE_NVTX_RANGE("trainer.read_step");
+    Queued& q = queued_.front();
+    const autograd::StepReport report = q.report.get();
+    StepResult r = q.known;
+    r.loss = report.loss;
+    r.skipped = report.skipped;
+    // A non-finite loss skips the step whatever the gradient; its norm is not reported.
+    r.grad_norm = std::isfinite(report.loss) ? report.grad_norm : NAN;
+    out.push_back(r);
+    queued_.pop_front();
   }
-  const auto report = optimizer_.step(lr);
-  result.grad_norm = report.grad_norm;
-  result.skipped = report.skipped;
-  return result;
+  return out;
 }
 
 std::vector<double> validation_losses(const model::LanguageModel& lm,

@@ -7,7 +7,8 @@
 namespace birdie::kernels::cpu {
 
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
-                const std::vector<DecaySegment>& segments, const AdamWHyper& h) {
+                const std::vector<DecaySegment>& segments, const AdamWHyper& h, double grad_scale_value,
+                double correction1, double correction2) {
   dispatch_floating(params, "adamw_step", [&](auto zero) {
     using T = decltype(zero);
     T* p = params.data<T>();
@@ -16,9 +17,9 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
     T* pv = v.data<T>();
     // Arithmetic in T (f32 for training, f64 in checks): the loop vectorizes.
     const T b1 = T(h.beta1), b2 = T(h.beta2), one_minus_b1 = T(1 - h.beta1), one_minus_b2 = T(1 - h.beta2);
-    const T step_size = T(h.lr / (1.0 - std::pow(h.beta1, double(h.step))));
-    const T inv_sqrt_correction2 = T(1.0 / std::sqrt(1.0 - std::pow(h.beta2, double(h.step))));
-    const T eps = T(h.eps), grad_scale = T(h.grad_scale);
+    const T step_size = T(h.lr / correction1);
+    const T inv_sqrt_correction2 = T(1.0 / std::sqrt(correction2));
+    const T eps = T(h.eps), grad_scale = T(grad_scale_value);
     for (const DecaySegment& segment : segments) {
       const T decay_factor = static_cast<T>(segment.decay ? 1.0 - h.lr * h.weight_decay : 1.0);
       const std::int64_t end = segment.offset + segment.length;

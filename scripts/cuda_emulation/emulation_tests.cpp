@@ -1,5 +1,5 @@
 // Runs the launchers of kernels/cuda/{scan,rmsnorm,embedding,elementwise,cross_entropy,
-// reduce,conv1d,rglru}.cu, compiled for
+// reduce,conv1d,rglru,adamw}.cu, compiled for
 // the host through cuda_shim.h (see scripts/emulate_cuda_kernels.py), against direct f64
 // references, and checks that the 16-byte-vector and scalar paths give the same bits.
 // Exits non-zero on the first failure.
@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 
+#include "kernels/adamw_status.h"
+#include "kernels/cuda/adamw.h"
 #include "kernels/cuda/conv1d.h"
 #include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/elementwise.h"
@@ -419,6 +421,79 @@ void reduce_case(DType t, std::int64_t n) {
         "reduce n=" + std::to_string(n) + ": scaled f32 sum and f64 sum of squares");
 }
 
+// ------------------------------------------------------------------ AdamW
+// The device-side decision (one thread) from the gradient's sum of squares, then the update
+// reading it: a clipped step, an unclipped one, and steps skipped for a non-finite gradient
+// or loss, which must write nothing at all.
+void adamw_case(std::int64_t n) {
+  namespace slot = birdie::kernels::adamw_status;
+  const std::vector<std::int64_t> starts{0, n / 3, n / 3 + 7};
+  const std::vector<std::uint8_t> decay{1, 0, 1};
+  const kc::AdamWScalars h{3e-3, 0.9, 0.95, 1e-8, 0.1};
+  const double clip_norm = 1.0;
+  Buffer p(DType::f32, n), m(DType::f32, n), v(DType::f32, n), copy(DType::bf16, n);
+  fill(p, -1, 1);
+  fill(m, -0.1, 0.1);
+  fill(v, 0, 0.01);
+  std::vector<double> status(slot::size, 0.0);
+  status[slot::steps] = 4;  // four steps taken before
+  const struct { double scale; bool loss_finite; } steps_taken[] = {{0.5, true}, {1e-4, true}, {NAN, true}, {0.5, false}};
+  for (const auto [scale, loss_finite] : steps_taken) {
+    const std::string name = "adamw n=" + std::to_string(n) + " gradient scale " + num(scale) +
+                             (loss_finite ? "" : ", NaN loss");
+    Buffer g(DType::f32, n);
+    fill(g, -scale, scale);
+    if (std::isnan(scale)) g.set(n / 2, NAN);
+    double squares = 0;
+    for (std::int64_t i = 0; i < n; ++i) squares += g.get(i) * g.get(i);
+    status[slot::squares] = squares;
+    status[slot::loss] = loss_finite ? 2.0 : NAN;
+    const std::vector<double> before = status;
+    kc::adamw_decide(status.data(), h.beta1, h.beta2, clip_norm, nullptr);
+    // The host's decision, as the optimizer made it before the device took it over.
+    const double norm = std::sqrt(squares);
+    const bool skip = !std::isfinite(norm) || !loss_finite;
+    const double steps = before[slot::steps] + (skip ? 0 : 1);
+    const double grad_scale = norm > clip_norm ? clip_norm / norm : 1.0;
+    bool decided = std::memcmp(&status[slot::norm], &norm, 8) == 0 && status[slot::skipped] == (skip ? 1.0 : 0.0) &&
+                   status[slot::steps] == steps;
+    if (!skip)
+      decided = decided && status[slot::grad_scale] == grad_scale &&
+                status[slot::correction1] == 1.0 - std::pow(h.beta1, steps) &&
+                status[slot::correction2] == 1.0 - std::pow(h.beta2, steps);
+    else
+      for (int k : {int(slot::grad_scale), int(slot::correction1), int(slot::correction2)})
+        decided = decided && std::memcmp(&status[k], &before[k], 8) == 0;
+    check(decided, name + ": the decision (norm, skip, step count, clip factor, corrections) as on the host");
+    // The update, against the same arithmetic in f64 here.
+    std::vector<double> ref_p(n), ref_m(n), ref_v(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const int s = i < starts[1] ? 0 : i < starts[2] ? 1 : 2;
+      const double decay_factor = decay[s] ? 1.0 - h.lr * h.weight_decay : 1.0;
+      const double gi = g.get(i) * status[slot::grad_scale];
+      ref_m[i] = h.beta1 * m.get(i) + (1.0 - h.beta1) * gi;
+      ref_v[i] = h.beta2 * v.get(i) + (1.0 - h.beta2) * gi * gi;
+      const double update = (ref_m[i] / status[slot::correction1]) / (std::sqrt(ref_v[i] / status[slot::correction2]) + h.eps);
+      ref_p[i] = double(float(p.get(i) * float(decay_factor))) - h.lr * update;
+    }
+    Buffer p2 = p, m2 = m, v2 = v, copy2 = copy;
+    kc::adamw_step(static_cast<float*>(p2.data()), static_cast<const float*>(g.data()), static_cast<float*>(m2.data()),
+                   static_cast<float*>(v2.data()), n, starts.data(), decay.data(), int(starts.size()), h, status.data(),
+                   copy2.data(), nullptr);
+    if (skip) {
+      check(p2.same_bits(p) && m2.same_bits(m) && v2.same_bits(v) && copy2.same_bits(copy),
+            name + ": skipped, nothing written");
+      continue;
+    }
+    bool rounded = true;
+    for (std::int64_t i = 0; i < n; ++i) rounded = rounded && copy2.get(i) == double(__bfloat162float(__float2bfloat16_rn(float(p2.get(i)))));
+    const double ep = relative(p2.values(), ref_p), em = relative(m2.values(), ref_m), ev = relative(v2.values(), ref_v);
+    check(ep < 1e-6 && em < 1e-6 && ev < 1e-6 && rounded,
+          name + ": params rel " + num(ep) + ", m " + num(em) + ", v " + num(ev) + ", compute copy rounded");
+    p = p2, m = m2, v = v2, copy = copy2;
+  }
+}
+
 // ------------------------------------------------------------------ Hawk: conv1d and RG-LRU
 // Reset masks with segment starts (1), causal positions (2) and both (3), plus segment
 // starts on and just after chunk boundaries (16, 33).
@@ -617,6 +692,10 @@ int main(int argc, char** argv) {
   if (wanted("reduce")) {
     reduce_case(DType::f32, 200003);
     reduce_case(DType::bf16, 1001);
+  }
+  if (wanted("adamw")) {
+    adamw_case(1000);
+    adamw_case(256 * 3 + 5);  // a partial last block
   }
   if (wanted("elementwise"))
     for (DType t : {DType::f32, DType::bf16}) {

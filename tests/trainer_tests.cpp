@@ -1,0 +1,129 @@
+// apps/common/trainer: steps queued, their results read later (a step behind on a GPU, run
+// here on the CPU with set_steps_ahead(1)), and a step with a non-finite loss skipped by
+// AdamW's device-side decision exactly: the run afterwards is the run without that step,
+// bit for bit.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "apps/common/trainer.h"
+#include "engine/random.h"
+#include "model/language_model.h"
+
+using namespace birdie;
+
+namespace {
+
+// Rows of two samples each: a prompt, then a label with targets.
+objectives::PackedBatch make_batch(RandomGenerator& rng, std::int32_t vocab) {
+  objectives::PackedBatch b;
+  b.rows = 2;
+  b.length = 24;
+  const std::size_t n = std::size_t(b.rows) * std::size_t(b.length);
+  b.tokens.resize(n);
+  b.targets.assign(n, objectives::ignore_target);
+  b.segment.assign(n, 0);
+  b.reset.assign(n, 0);
+  b.objective.assign(n, 0);
+  for (int r = 0; r < b.rows; ++r)
+    for (int t = 0; t < b.length; ++t) {
+      const std::size_t i = b.at(r, t);
+      b.tokens[i] = static_cast<std::int32_t>(4 + rng.uniform_int(std::uint64_t(vocab - 4)));
+      const int start = t < 12 ? 0 : 12, at = t - start;
+      b.segment[i] = t < 12 ? 1 : 2;
+      if (at == 0) b.reset[i] |= 1;
+      if (at >= 5) {
+        b.reset[i] |= 2;
+        b.targets[i] = static_cast<std::int32_t>(4 + rng.uniform_int(std::uint64_t(vocab - 4)));
+      }
+    }
+  return b;
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.nbytes() == b.nbytes() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void check_skipped_step_changes_nothing(DType compute) {
+  CAPTURE(dtype_name(compute));
+  const model::ModelConfig config{40, 12, 16, 2};
+  const auto lagged_lm = model::make_language_model(config, DType::f32, Device::cpu, 7, compute);
+  const auto direct_lm = model::make_language_model(config, DType::f32, Device::cpu, 7, compute);
+  const autograd::AdamWConfig optimizer{0.9, 0.95, 1e-8, 0.1, 0.5};
+  apps::Trainer lagged(*lagged_lm, optimizer), direct(*direct_lm, optimizer);
+  lagged.set_steps_ahead(1);  // a GPU's bookkeeping: each result read a step later
+  RandomGenerator rng(11);
+  std::vector<objectives::PackedBatch> batches;
+  for (int i = 0; i < 5; ++i) batches.push_back(make_batch(rng, std::int32_t(config.vocab)));
+  const auto lr = [](std::int64_t step) { return 1e-2 * double(step); };
+  const auto one = [&](int step) { return std::span(&batches[std::size_t(step - 1)], 1); };
+
+  // The lagged run takes step 3 with every weight the forward reads poisoned: its loss and
+  // gradient are NaN, and AdamW must skip it. The direct run never takes step 3.
+  std::vector<apps::StepResult> seen, direct_seen;
+  const auto take = [](std::vector<apps::StepResult>& into, std::vector<apps::StepResult> more) {
+    into.insert(into.end(), more.begin(), more.end());
+    return more.size();
+  };
+  autograd::ParameterSet& params = lagged_lm->parameters();
+  Tensor& read_by_forward = params.has_compute_copy() ? params.compute_values() : params.values();
+  for (int step = 1; step <= 5; ++step) {
+    CAPTURE(step);
+    Tensor saved;
+    if (step == 3) {
+      saved = read_by_forward.clone();
+      read_by_forward.copy_from(Tensor::full(read_by_forward.shape(), NAN, read_by_forward.dtype()));
+    }
+    lagged.step(step, one(step), lr(step));
+    if (step == 3) read_by_forward.copy_from(saved);  // a skipped step left them as they were
+    // Each call gives the step before (none after the first).
+    CHECK(take(seen, lagged.finished_steps()) == (step == 1 ? 0u : 1u));
+    if (step != 3) {
+      direct.step(step, one(step), lr(step));
+      CHECK(take(direct_seen, direct.finished_steps()) == 1u);  // the CPU's own: at once
+    }
+  }
+  CHECK(take(seen, lagged.finished_steps(true)) == 1u);
+  CHECK(lagged.finished_steps(true).empty());
+
+  REQUIRE(seen.size() == 5);
+  REQUIRE(direct_seen.size() == 4);
+  for (std::size_t i = 0; i < seen.size(); ++i) CHECK(seen[i].step == std::int64_t(i + 1));
+  const apps::StepResult& skipped = seen[2];
+  CHECK(skipped.skipped);
+  CHECK(std::isnan(skipped.loss));
+  CHECK(std::isnan(skipped.grad_norm));  // a non-finite loss: no norm reported
+  CHECK(skipped.lr == lr(3));
+  std::size_t k = 0;
+  for (const apps::StepResult& r : seen) {
+    if (r.step == 3) continue;
+    const apps::StepResult& d = direct_seen[k++];
+    CAPTURE(r.step);
+    CHECK(d.step == r.step);
+    CHECK_FALSE(r.skipped);
+    CHECK(std::isfinite(r.loss));
+    CHECK(same_bits(r.loss, d.loss));
+    CHECK(same_bits(r.grad_norm, d.grad_norm));
+    CHECK((r.tokens == d.tokens && r.counted == d.counted && r.lr == d.lr));
+  }
+  // The skipped step changed nothing: weights, compute copy, moments and step count are
+  // those of the run without it.
+  CHECK(lagged.optimizer().steps_taken() == 4);
+  CHECK(direct.optimizer().steps_taken() == 4);
+  CHECK(same_bits(params.values(), direct_lm->parameters().values()));
+  if (params.has_compute_copy())
+    CHECK(same_bits(params.compute_values(), direct_lm->parameters().compute_values()));
+  CHECK(same_bits(lagged.optimizer().first_moment(), direct.optimizer().first_moment()));
+  CHECK(same_bits(lagged.optimizer().second_moment(), direct.optimizer().second_moment()));
+}
+
+}  // namespace
+
+TEST_CASE("a step with a non-finite loss is skipped exactly and reported a step later") {
+  check_skipped_step_changes_nothing(DType::f32);
+  check_skipped_step_changes_nothing(DType::bf16);
+}
