@@ -97,6 +97,7 @@ register racecheck       130  sanitizers.txt  "racecheck on the scan, ops, atten
 register initcheck        60  sanitizers.txt  "initcheck on the scan, ops, attention and hawk_kernels suites, [large] left out"
 register profile         150  profile.txt     "ncu: the scan kernels' bandwidth and stalls; the paper step's time per kernel family"
 register nccl             90  -               "pretrain tiny on cuda, 10 steps, plain and with BIRDIE_NCCL=1 (buckets, ZeRO-1): the same losses, bit for bit"
+register resume           60  -               "pretrain tiny on cuda: cut at step 5 and resumed equals one job bit for bit; lr 1e30 skips steps on the device"
 register architectures   150  -               "Hawk and the Transformer (small) on cuda: 40 steps of pretrain, the checkpoint on the CPU, generate"
 register evaluators      240  evaluators.txt  "phonebook, mqar, qa, choice and generate on cuda against the CPU, fp32 and bf16, each architecture"
 register experiment      480  experiment.txt  "apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG, every arm at once (one process each), then its report"
