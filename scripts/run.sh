@@ -17,15 +17,24 @@ if ! grep -qs '"tokenizer_rules": 2' data_out/fortunes/manifest.json; then
   "$apps"/prepare_data --corpus fortunes --out data_out/fortunes
 fi
 "$apps"/pretrain --config configs/tiny-cpu.toml --resume "$@"
-# Phone books: a brief fine-tune on small books (the paper's protocol scaled down: names
-# split from the evaluation's), with the held-out accuracy before and after it.
-"$apps"/phonebook_eval --checkpoint "$run" --entries 2,4 --queries 1 --books 4 --finetune-steps 60 \
-  --finetune-entries 2,8 --finetune-queries 1,2 --split-names --curve-every 20 --curve-books 8 \
-  --json "$run/phonebook.json"
+# Phone books: fine-tuned on books of one entry (find the one number asked for and copy it
+# out after the question; names split from the evaluation's), then evaluated on held-out
+# books of 1 and 2 entries, with the held-out accuracy along the way.
+"$apps"/phonebook_eval --checkpoint "$run" --entries 1,2 --queries 1 --books 16 --finetune-steps 300 \
+  --finetune-entries 1,1 --finetune-queries 1,1 --split-names --curve-every 50 --curve-books 16 \
+  --curve-entries 1 --curve-queries 1 --json "$run/phonebook.json"
 "$apps"/generate --checkpoint "$run" --prompt "A fortune for today:" --max-tokens 32 --temperature 0.8
+
+retrieval=$(python3 - "$run/phonebook.json" <<'PY'
+import json, sys
+table = json.load(open(sys.argv[1]))["table"]
+print(", ".join("%d-entry books %.2f" % (row["entries"], row["accuracy"]) for row in table))
+PY
+)
 
 cat <<EOM
 
+Phone-book digit accuracy after fine-tuning: $retrieval (random guessing: 0.10)
 Run folder: $run
   plot         $run/plot.svg  (losses, and the mixture's class probabilities over training)
   metrics      $run/metrics.jsonl, $run/evaluations.jsonl
