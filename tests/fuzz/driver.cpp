@@ -35,6 +35,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/checksum.h"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define BIRDIE_FUZZ_HAS_SANITIZER 1
 #elif defined(__has_feature)
@@ -64,12 +66,6 @@ using Bytes = std::vector<std::uint8_t>;
 const Bytes* current_input = nullptr;
 std::string artifact_prefix = "./";
 char input_hash[17] = "";  // of the current input, prepared before it runs (no work in a handler)
-
-std::uint64_t fnv1a(const Bytes& bytes) {
-  std::uint64_t h = 0xCBF29CE484222325ull;
-  for (std::uint8_t b : bytes) h = (h ^ b) * 0x100000001B3ull;
-  return h;
-}
 
 // Writes the current input to <artifact_prefix><kind>-<hash>; async-signal-safe.
 void write_artifact(const char* kind) {
@@ -351,7 +347,7 @@ std::uint64_t number(const std::string& text, const char* name) {
 }
 
 void run_one(const Bytes& input, unsigned timeout_seconds) {
-  std::snprintf(input_hash, sizeof input_hash, "%016llx", static_cast<unsigned long long>(fnv1a(input)));
+  std::snprintf(input_hash, sizeof input_hash, "%016llx", static_cast<unsigned long long>(birdie::checksum64(input.data(), input.size())));
   current_input = &input;
   if (timeout_seconds) ::alarm(timeout_seconds);
   LLVMFuzzerTestOneInput(input.data(), input.size());

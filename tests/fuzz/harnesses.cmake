@@ -17,7 +17,7 @@ birdie_fuzz_harness(run_config LIBS birdie_run_files RUNS 10000
         configs/experiments/micro-cpu-transformer-run.toml configs/experiments/small-gpu-run.toml)
 birdie_fuzz_harness(experiment_config LIBS birdie_run_files RUNS 20000
   SEEDS configs/experiments/micro-cpu.toml configs/experiments/small-gpu.toml
-        configs/experiments/small-gpu-short-spans.toml)
+        configs/experiments/small-gpu-short-spans.toml configs/experiments/micro-cpu-retrieval.toml)
 birdie_fuzz_harness(objective_grid LIBS birdie_objectives RUNS 3000
   SEEDS configs/objectives/default_grid.toml configs/objectives/micro_grid.toml)
 birdie_fuzz_harness(mixture LIBS birdie_objectives RUNS 10000
