@@ -36,7 +36,7 @@
 #include "apps/common/run_logs.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trained_model.h"
-#include "apps/common/trainer.h"
+#include "apps/common/validation_losses.h"
 #include "data/token_shard.h"
 #include "engine/timer.h"
 #include "model/safetensors.h"
@@ -247,7 +247,7 @@ class Experiment {
     const data::ShardTokenSource text = data::open_split(run.data, "validation", static_cast<int>(run.model.vocab));
     const auto sets = objectives::build_validation_sets(text, grid.configs, run.sequence_length, run.min_pack_tokens,
                                                         c_.eval_validation_samples, c_.eval_seed);
-    const std::vector<double> losses = apps::validation_losses(*trained.lm, sets);
+    const std::vector<double> losses = apps::validation_losses(*trained.lm, sets, int(run.rows));
     std::map<std::string, std::pair<double, int>> by_class;
     Json out = Json::object(), configurations = Json::object();
     for (std::size_t i = 0; i < grid.configs.size(); ++i) {

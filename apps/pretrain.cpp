@@ -41,6 +41,8 @@
 #include "apps/common/signals.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trainer.h"
+#include "apps/common/validation_losses.h"
+#include "bandit/evaluation_budget.h"
 #include "bandit/evaluation_record.h"
 #include "bandit/mixture_policy.h"
 #include "bandit/policy_checkpoint.h"
@@ -114,11 +116,28 @@ struct Run {
   std::unique_ptr<apps::Trainer> trainer;
   std::unique_ptr<objectives::BatchLoader> loader;
   std::unique_ptr<apps::DeferredPolicy> deferred;  // the policy's work, off the training thread
+  bandit::EvaluationPlan plan;                     // the evaluations within the run's budget
   std::int64_t start_step = 0;
   // metrics.jsonl and evaluations.jsonl, their lines after start_step dropped and the rest
   // checked (opened by set_up, so that a damaged line is a bad input file: exit 2)
   std::unique_ptr<apps::JsonlLog> metrics, evaluations;
 };
+
+// The evaluations this run can afford within objectives.evaluation_budget
+// (bandit/evaluation_budget.h): a training step over the global batch, one evaluation's
+// validation passes, and the critic's work where it shares the training's processor.
+bandit::EvaluationPlan plan_evaluations(const apps::RunConfig& c, const bandit::MixturePolicyConfig& policy,
+                                        std::size_t configurations,
+                                        const std::vector<objectives::ValidationSet>& validation, int world_size) {
+  const double parameters = double(c.model.parameter_count());
+  double validation_tokens = 0;
+  for (const auto& set : validation) validation_tokens += double(set.rows.rows) * double(set.rows.length);
+  bandit::EvaluationCosts costs;
+  costs.training_step_flops = 6 * parameters * double(c.tokens_per_step() * world_size);
+  costs.validation_flops = 2 * parameters * validation_tokens;
+  if (c.device == "cpu") bandit::add_policy_costs(policy, std::int64_t(configurations), costs);
+  return bandit::plan_evaluations(c.steps, c.evaluation_budget, costs);
+}
 
 bandit::MixturePolicyConfig policy_config(const apps::RunConfig& c) {
   bandit::MixturePolicyConfig p;
@@ -147,13 +166,20 @@ Run set_up(const Arguments& arguments) {
   fs::create_directories(c.output);
 
   run.grid = objectives::load_objective_grid(c.grid);
-  run.policy = bandit::make_mixture_policy(policy_config(c), run.grid, c.steps, c.seed);
+  bandit::MixturePolicyConfig policy = policy_config(c);
+  // The policy's configurations (the grid's, or a named mixture's own) give the validation
+  // sets, whose size gives how many evaluations the run can afford: the policy is made
+  // again with those steps.
+  run.policy = bandit::make_mixture_policy(policy, run.grid, c.steps, c.seed);
   auto train_text = std::make_shared<data::ShardTokenSource>(
       data::open_split(c.data, "train", static_cast<int>(c.model.vocab)));
   const data::ShardTokenSource validation_text =
       data::open_split(c.data, "validation", static_cast<int>(c.model.vocab));
   run.validation = objectives::build_validation_sets(validation_text, run.policy->configurations(), c.sequence_length,
                                                      c.min_pack_tokens, c.validation_samples, c.seed);
+  run.plan = plan_evaluations(c, policy, run.policy->configurations().size(), run.validation, world.size);
+  policy.evaluation_steps = run.plan.steps;
+  run.policy = bandit::make_mixture_policy(policy, run.grid, c.steps, c.seed);
 
   run.lm = model::make_language_model(c.model, DType::f32, device, c.seed,
                                                 apps::compute_dtype(c.precision, device));
@@ -302,13 +328,28 @@ int train(Run& run, std::int64_t stop_after_steps) {
               (long long)c.model.parameter_count(), (long long)c.model.dim, (long long)c.model.state,
               (long long)c.model.layers, std::string(model::bidirectional_layers_name(c.model.bidirectional)).c_str(),
               c.device.c_str(), run.lm->compute_dtype() == DType::bf16 ? "bf16 (fp32 master weights)" : "fp32");
-  std::printf("objectives: %s over %zu configurations, %zu evaluations planned; %lld tokens per step\n",
-              c.mixture.c_str(), run.policy->configurations().size(), eval_steps.size(),
-              (long long)(c.tokens_per_step() * world.size));
+  std::printf("objectives: %s over %zu configurations; %lld tokens per step\n", c.mixture.c_str(),
+              run.policy->configurations().size(), (long long)(c.tokens_per_step() * world.size));
+  const bandit::EvaluationPlan& plan = run.plan;
+  std::printf("evaluations: %zu planned (%lld in the schedule scaled to %lld steps), estimated at %.1f%% of the "
+              "training's compute (objectives.evaluation_budget = %g%s)\n",
+              eval_steps.size(), (long long)plan.schedule_evaluations, (long long)c.steps, 100 * plan.estimated_share,
+              c.evaluation_budget, c.evaluation_budget == 0 ? ": no limit" : "");
+  if (plan.over_budget)
+    std::printf("  warning: the run is too short for %lld evaluations, the fewest planned, to stay within the budget; "
+                "train longer or on more rows per step\n",
+                (long long)bandit::minimum_planned_evaluations);
+  if (c.device == "cuda" && c.mixture == "birdie" && c.policy_lag_steps == 0)
+    std::printf("  note: the critic runs on the host and training waits for it at every evaluation; "
+                "objectives.policy_lag_steps > 0 runs it beside training\n");
   if (world.size > 1)
     std::printf("data parallel: %d ranks (%d on this machine), %lld rows each\n", world.size, world.local_size,
                 (long long)c.rows);
 
+  // What this invocation's evaluations held training up: validation, and the policy's work
+  // (or, beside training, the waits for it).
+  std::int64_t evaluations_made = 0;
+  double evaluation_seconds = 0;
   // An evaluation's record goes to the log once its policy work is done (at its effect
   // step, or at a checkpoint before it); the loader switches mixtures at the effect step.
   const auto handle = [&](const apps::DeferredPolicy::Update& update) {
@@ -319,6 +360,8 @@ int train(Run& run, std::int64_t stop_after_steps) {
     }
     if (!update.record) return;
     const bandit::EvaluationRecord& record = *update.record;
+    ++evaluations_made;
+    evaluation_seconds += record.validation_seconds + (c.policy_lag_steps > 0 ? record.wait_seconds : record.seconds);
     evaluations.append(bandit::to_json_line(record, run.policy->configurations()));
     std::printf("evaluation @ %lld (%s%s):", (long long)record.step, record.decision.c_str(),
                 record.explored ? ", explored" : "");
@@ -326,8 +369,11 @@ int train(Run& run, std::int64_t stop_after_steps) {
     const auto class_mass = by_class(run.policy->configurations(), record.mixture, false);
     for (const auto& [name, loss] : class_losses)
       std::printf(" %s %.3f (p=%.2f)", name.c_str(), loss, class_mass.count(name) ? class_mass.at(name) : 0.0);
-    if (c.policy_lag_steps > 0) std::printf(" [policy %.1f s, beside training]", record.seconds);
-    std::printf("\n");
+    std::printf(" [validation %.2f s, critic %.2f s, scoring %.2f s", record.validation_seconds, record.critic_seconds,
+                record.scoring_seconds);
+    if (c.policy_lag_steps > 0)
+      std::printf("; policy %.2f s beside training, waited %.2f s", record.seconds, record.wait_seconds);
+    std::printf("]\n");
     for (const auto& w : record.warnings) std::printf("  warning: %s\n", w.c_str());
     if (world.rank == 0) write_plot(run);
   };
@@ -395,8 +441,10 @@ int train(Run& run, std::int64_t stop_after_steps) {
     if (const auto next = std::lower_bound(eval_steps.begin(), eval_steps.end(), step);
         next != eval_steps.end() && *next == step) {
       BIRDIE_NVTX_RANGE("evaluation");
-      run.deferred->start(step, apps::validation_losses(*run.lm, run.validation),
-                          next + 1 != eval_steps.end() ? *(next + 1) : c.steps);
+      Stopwatch validation_clock;
+      std::vector<double> losses = apps::validation_losses(*run.lm, run.validation, int(c.rows));
+      run.deferred->start(step, std::move(losses), next + 1 != eval_steps.end() ? *(next + 1) : c.steps,
+                          validation_clock.seconds());
       handle(run.deferred->after_step(step));  // policy_lag_steps = 0: at once
     }
     const bool interrupted = distributed::any_rank(apps::stop_requested());  // all ranks stop at one step
@@ -418,6 +466,8 @@ int train(Run& run, std::int64_t stop_after_steps) {
               double(c.steps - run.start_step) * double(c.tokens_per_step() * world.size),
               format_duration(clock.seconds()).c_str(),
               last_loss);
+  std::printf("  %lld evaluations took %s of it (%.1f%%)\n", (long long)evaluations_made,
+              format_duration(evaluation_seconds).c_str(), 100 * evaluation_seconds / std::max(1e-9, clock.seconds()));
   std::printf("  metrics      %s\n  evaluations  %s\n  plot         %s\n  checkpoints  %s\n",
               metrics.path().string().c_str(), evaluations.path().string().c_str(),
               (c.output / "plot.svg").string().c_str(), (c.output / "checkpoints").string().c_str());

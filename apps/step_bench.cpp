@@ -43,6 +43,7 @@
 
 #include "apps/common/run_config.h"
 #include "apps/common/trainer.h"
+#include "apps/common/validation_losses.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "bandit/mixture_policy.h"
@@ -215,7 +216,7 @@ void measure_evaluation(const model::LanguageModel& lm, const Options& o, double
   std::vector<double> losses;
   for (int round = 0; round < 4; ++round) {  // the first round warms up
     Stopwatch watch;
-    losses = apps::validation_losses(lm, sets);  // reads the losses back: the device is done
+    losses = apps::validation_losses(lm, sets, int(o.rows));  // reads the losses back: the device is done
     if (round > 0) seconds.push_back(watch.seconds());
   }
   std::sort(seconds.begin(), seconds.end());

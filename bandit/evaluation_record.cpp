@@ -57,6 +57,8 @@ std::string to_json_line(const EvaluationRecord& r,
   j["history_rows"] = r.history_rows;
   j["warnings"] = r.warnings;
   j["seconds"] = r.seconds;
+  j["time"] = {{"validation_s", r.validation_seconds}, {"critic_s", r.critic_seconds},
+               {"scoring_s", r.scoring_seconds}, {"policy_s", r.seconds}, {"wait_s", r.wait_seconds}};
   return j.dump();
 }
 

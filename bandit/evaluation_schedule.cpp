@@ -29,4 +29,17 @@ std::vector<std::int64_t> evaluation_schedule(std::int64_t total) {
   return steps;
 }
 
+std::vector<std::int64_t> evaluation_schedule(std::int64_t total, std::int64_t max_evaluations) {
+  BIRDIE_CHECK(max_evaluations >= 1, "evaluation_schedule: at most ", max_evaluations,
+               " evaluations asked; a run evaluates at least once");
+  const std::vector<std::int64_t> all = evaluation_schedule(total);
+  const auto m = std::int64_t(all.size());
+  if (m <= max_evaluations) return all;
+  if (max_evaluations == 1) return {all.back()};
+  std::vector<std::int64_t> kept;
+  for (std::int64_t k = 0; k < max_evaluations; ++k)
+    kept.push_back(all[std::size_t(std::llround(double(k) * double(m - 1) / double(max_evaluations - 1)))]);
+  return kept;
+}
+
 }  // namespace birdie::bandit

@@ -18,4 +18,10 @@ constexpr double paper_uniform_fraction = 250.0 / 32000.0;
 
 std::vector<std::int64_t> evaluation_schedule(std::int64_t total_steps);
 
+// The schedule above, thinned to at most `max_evaluations` (≥ 1): the evaluations at evenly
+// spaced positions of the list, round(k · (m − 1) / (n − 1)) for k = 0..n−1 (the first and
+// the last kept), so the schedule keeps its shape: dense early, where losses move fastest.
+// Unchanged when it holds no more than max_evaluations steps.
+std::vector<std::int64_t> evaluation_schedule(std::int64_t total_steps, std::int64_t max_evaluations);
+
 }  // namespace birdie::bandit

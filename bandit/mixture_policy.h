@@ -85,6 +85,13 @@ struct EvaluationRecord {
   std::int64_t history_rows = 0;        // critic history after this evaluation
   std::vector<std::string> warnings;    // safe fallbacks taken (non-finite losses, ...)
   double seconds = 0;                   // wall time spent in observe()
+  // Where observe()'s time went (the rest: sanitizing, drawing candidates, bookkeeping),
+  // and, filled in by the training loop, the validation losses before it and how long
+  // training waited for a policy running beside it.
+  double critic_seconds = 0;   // retraining the critic
+  double scoring_seconds = 0;  // scoring the candidates
+  double validation_seconds = 0;
+  double wait_seconds = 0;
 };
 
 // A policy's saved form: JSON text (history, mixture, RNG, counters) and named tensors

@@ -37,6 +37,16 @@ std::vector<autograd::ParameterSpec> critic_specs(const RewardCriticConfig& c) {
 
 }  // namespace
 
+std::int64_t critic_parameter_count(const RewardCriticConfig& config) {
+  std::int64_t count = 0;
+  for (const autograd::ParameterSpec& spec : critic_specs(config)) {
+    std::int64_t size = 1;
+    for (std::int64_t d : spec.shape) size *= d;
+    count += size;
+  }
+  return count;
+}
+
 RewardCritic::RewardCritic(const RewardCriticConfig& config, std::uint64_t seed)
     : config_(config), parameters_(critic_specs(config), DType::f32, Device::cpu) {
   RandomGenerator rng(seed);

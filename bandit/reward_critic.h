@@ -33,6 +33,9 @@ struct RewardCriticConfig {
   double norm_eps = 1e-5;
 };
 
+// The number of weights of a critic of this shape (the same as its parameters().numel()).
+std::int64_t critic_parameter_count(const RewardCriticConfig& config);
+
 class RewardCritic {
  public:
   RewardCritic(const RewardCriticConfig& config, std::uint64_t seed);

@@ -115,9 +115,11 @@ EvaluationRecord RewardDrivenPolicy::observe(std::int64_t step, const std::vecto
     last_losses_ = clean.losses;
     if (!history_losses_.empty()) {
       BIRDIE_NVTX_RANGE("critic.fit");
+      const auto fit_start = std::chrono::steady_clock::now();
       const CriticFit fit = trainer_->fit(history_tensor(history_losses_), history_tensor(history_actions_),
                                           history_tensor(history_rewards_));
       record.critic_fit = fit;
+      record.critic_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count();
       if (!std::isfinite(fit.last_mse))
         record.warnings.push_back("critic fit loss is not finite");
     }
@@ -132,7 +134,10 @@ EvaluationRecord RewardDrivenPolicy::observe(std::int64_t step, const std::vecto
         record.explored = true;
         record.decision = "explore";
       } else {
+        const auto scoring_start = std::chrono::steady_clock::now();
         choose_with_critic(record);
+        record.scoring_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - scoring_start).count();
       }
     }
   }

@@ -6,6 +6,7 @@ birdie_test_suite(bandit_tests
     bandit/critic_tests.cpp
     bandit/selection_tests.cpp
     bandit/schedule_tests.cpp
+    bandit/budget_tests.cpp
     bandit/policy_tests.cpp
     bandit/class_floor_tests.cpp
   LIBS birdie_bandit)

@@ -5,3 +5,5 @@ birdie_test_suite(run_files_tests SOURCES run_files_tests.cpp LIBS birdie_run_fi
 target_include_directories(run_files_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 # The trainer's queued steps, their results read later, and an exactly skipped step.
 birdie_test_suite(trainer_tests SOURCES trainer_tests.cpp LIBS birdie_apps_common)
+# Validation losses of every configuration in shared forward passes.
+birdie_test_suite(validation_losses_tests SOURCES validation_losses_tests.cpp LIBS birdie_apps_common)

@@ -1,6 +1,7 @@
 #include "apps/common/deferred_policy.h"
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
@@ -20,12 +21,15 @@ DeferredPolicy::~DeferredPolicy() {
   if (running_.valid()) running_.wait();
 }
 
-void DeferredPolicy::start(std::int64_t step, std::vector<double> losses, std::int64_t next_evaluation) {
+void DeferredPolicy::start(std::int64_t step, std::vector<double> losses, std::int64_t next_evaluation,
+                           double validation_seconds) {
   BIRDIE_CHECK(effect_step_ < 0, "the evaluation at step ", step, " started before the previous one took effect "
                "(at step ", effect_step_, ")");
   effect_step_ = std::min(step + lag_, std::max(step, next_evaluation));
+  validation_seconds_ = validation_seconds;
   if (lag_ == 0) {
     finished_ = policy_.observe(step, losses);
+    finished_->validation_seconds = validation_seconds_;
     return;
   }
   // The policy is touched by this thread alone until after_step or settle joins it.
@@ -36,7 +40,7 @@ void DeferredPolicy::start(std::int64_t step, std::vector<double> losses, std::i
 DeferredPolicy::Update DeferredPolicy::after_step(std::int64_t step) {
   Update update;
   if (effect_step_ < 0 || step < effect_step_) return update;
-  if (running_.valid()) finished_ = running_.get();  // waits if the work is not done yet
+  if (running_.valid()) finish();  // waits if the work is not done yet
   update.record = std::move(finished_);
   finished_.reset();
   in_effect_ = policy_.current_mixture();
@@ -45,8 +49,15 @@ DeferredPolicy::Update DeferredPolicy::after_step(std::int64_t step) {
   return update;
 }
 
+void DeferredPolicy::finish() {
+  const auto start = std::chrono::steady_clock::now();
+  finished_ = running_.get();
+  finished_->validation_seconds = validation_seconds_;
+  finished_->wait_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::optional<bandit::EvaluationRecord> DeferredPolicy::settle() {
-  if (running_.valid()) finished_ = running_.get();
+  if (running_.valid()) finish();
   std::optional<bandit::EvaluationRecord> record = std::move(finished_);
   finished_.reset();
   return record;

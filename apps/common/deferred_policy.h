@@ -33,7 +33,9 @@ class DeferredPolicy {
   // At evaluation step `step`, after its validation losses: starts the policy's observe.
   // `next_evaluation`: the next evaluation step (or the last step), the latest effect step.
   // An earlier evaluation must have taken effect (after_step at its effect step).
-  void start(std::int64_t step, std::vector<double> losses, std::int64_t next_evaluation);
+  // `validation_seconds`: how long the losses took, for the record.
+  void start(std::int64_t step, std::vector<double> losses, std::int64_t next_evaluation,
+             double validation_seconds = 0);
   // After training step `step` (and after start at an evaluation step).
   Update after_step(std::int64_t step);
   // Before a checkpoint or at the end: waits for the running evaluation and returns its
@@ -51,12 +53,17 @@ class DeferredPolicy {
   void restore(const model::TrainingState& state);
 
  private:
+  // Joins the running evaluation into finished_, recording how long training waited for it
+  // (at its effect step, or at a checkpoint).
+  void finish();
+
   bandit::MixturePolicy& policy_;
   std::int64_t lag_;
   std::vector<double> in_effect_;
   std::future<bandit::EvaluationRecord> running_;
   std::optional<bandit::EvaluationRecord> finished_;  // done, not yet logged
   std::int64_t effect_step_ = -1;                     // -1: no switch pending
+  double validation_seconds_ = 0;                     // of the running evaluation
 };
 
 }  // namespace birdie::apps

@@ -22,7 +22,7 @@ const std::map<std::string, std::set<std::string>> known_keys{
     {"data", {"path"}},
     {"model", {"architecture", "heads", "mlp_hidden", "conv_width", "rope_base", "vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps", "forget_init",
                "recompute_blocks"}},
-    {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations", "policy_lag_steps", "class_floor"}},
+    {"objectives", {"mixture", "grid", "validation_samples", "candidates", "critic_iterations", "policy_lag_steps", "class_floor", "evaluation_budget"}},
     {"optimizer", {"lr", "min_lr_ratio", "warmup_steps", "weight_decay", "beta1", "beta2", "eps", "clip", "zero", "bucket_mib"}},
     {"batch", {"sequence_length", "rows", "accumulation", "min_pack_tokens", "workers"}},
     {"schedule", {"steps", "log_every", "checkpoint_every", "keep_checkpoints", "max_bad_steps"}},
@@ -149,6 +149,7 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   objectives.read("critic_iterations", c.critic_iterations);
   objectives.read("policy_lag_steps", c.policy_lag_steps);
   objectives.read("class_floor", c.class_floor);
+  objectives.read("evaluation_budget", c.evaluation_budget);
   optimizer.read("lr", c.lr);
   optimizer.read("min_lr_ratio", c.min_lr_ratio);
   optimizer.read("warmup_steps", c.warmup_steps);
@@ -194,6 +195,8 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
   require(c.policy_lag_steps >= 0, "objectives.policy_lag_steps", "must be ≥ 0 (0: the policy's mixture at once)");
   require(std::isfinite(c.class_floor) && c.class_floor >= 0 && c.class_floor <= 1, "objectives.class_floor",
           "must be a share in [0, 1] (0: no floor)");
+  require(std::isfinite(c.evaluation_budget) && c.evaluation_budget >= 0 && c.evaluation_budget <= 1,
+          "objectives.evaluation_budget", "must be a share in [0, 1] of the training's compute (0: no limit)");
   require(c.class_floor == 0 || c.mixture == "birdie", "objectives.class_floor",
           "applies to the reward-driven mixture only (objectives.mixture = \"birdie\"); set it to 0 for a fixed "
           "mixture");
@@ -269,7 +272,7 @@ std::string run_config_to_toml(const RunConfig& c) {
       << toml_string(c.mixture) << "\ngrid = " << toml_string(c.grid.string())
       << "\nvalidation_samples = " << c.validation_samples << "\ncandidates = " << c.candidates
       << "\ncritic_iterations = " << c.critic_iterations << "\npolicy_lag_steps = " << c.policy_lag_steps
-      << "\nclass_floor = " << toml_number(c.class_floor)
+      << "\nclass_floor = " << toml_number(c.class_floor) << "\nevaluation_budget = " << toml_number(c.evaluation_budget)
       << "\n\n[optimizer]\nlr = " << toml_number(c.lr) << "\nmin_lr_ratio = " << toml_number(c.min_lr_ratio)
       << "\nwarmup_steps = " << c.warmup_steps << "\nweight_decay = " << toml_number(c.weight_decay)
       << "\nbeta1 = " << toml_number(c.beta1) << "\nbeta2 = " << toml_number(c.beta2) << "\neps = " << toml_number(c.eps)

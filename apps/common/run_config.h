@@ -45,6 +45,10 @@ struct RunConfig {
   // birdie: every objective class present in the grid gets at least this share of every
   // mixture the policy hands out (bandit/class_floor.h); 0: no floor, as the reference.
   double class_floor = 0;
+  // The evaluations' estimated compute (validation losses, and the critic on a CPU run) as
+  // a share of the training's at most: a short run of a small model evaluates less often
+  // than the paper's schedule scaled to it (bandit/evaluation_budget.h). 0: no limit.
+  double evaluation_budget = 0.1;
 
   // [optimizer]: AdamW, linear warm-up then cosine decay to min_lr_ratio · lr
   double lr = 3e-3;

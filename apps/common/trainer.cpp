@@ -134,32 +134,4 @@ std::vector<StepResult> Trainer::finished_steps(bool all) {
   return out;
 }
 
-std::vector<double> validation_losses(const model::LanguageModel& lm,
-                                      const std::vector<objectives::ValidationSet>& sets) {
-  BIRDIE_NVTX_RANGE("validation_losses");
-  autograd::NoGradGuard no_grad;
-  // Each set's loss is written into its slot on the device; all are read at the end.
-  Tensor losses;
-  std::vector<bool> empty(sets.size(), false);
-  const distributed::World& world = distributed::world();
-  for (std::size_t i = 0; i < sets.size(); ++i) {
-    if (int(i % std::size_t(world.size)) != world.rank) continue;  // another rank's set
-    const std::int64_t counted = counted_targets(sets[i].rows, lm.config().vocab);
-    if (counted == 0) {
-      empty[i] = true;
-      continue;
-    }
-    const DeviceBatch b = upload(sets[i].rows, lm.device());
-    const auto ce = lm.loss(b.tokens, b.targets, b.reset, {counted, 1.0});
-    if (!losses.defined()) losses = Tensor::zeros({std::int64_t(sets.size())}, ce.loss.dtype(), lm.device());
-    losses.slice(std::int64_t(i), std::int64_t(i) + 1).copy_from(ce.loss);
-  }
-  std::vector<double> values = losses.defined() ? losses.to_vector<double>()
-                                                : std::vector<double>(sets.size(), 0.0);
-  for (std::size_t i = 0; i < sets.size(); ++i)
-    if (empty[i]) values[i] = NAN;
-  distributed::all_reduce_sum(values);  // each set's loss from one rank, zeros from the others
-  return values;
-}
-
 }  // namespace birdie::apps

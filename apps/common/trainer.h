@@ -1,5 +1,5 @@
-// Optimizer steps over packed micro-batches, and the validation losses of §4, shared by
-// pretrain and phonebook_eval's fine-tuning.
+// Optimizer steps over packed micro-batches, shared by pretrain and phonebook_eval's
+// fine-tuning.
 #pragma once
 
 #include <deque>
@@ -9,7 +9,6 @@
 #include "autograd/adamw.h"
 #include "model/language_model.h"
 #include "objectives/packed_batch.h"
-#include "objectives/validation_set.h"
 
 namespace birdie::apps {
 
@@ -63,11 +62,5 @@ class Trainer {
   std::size_t steps_ahead_;
   Tensor loss_;  // f64 [1] on the model's device: the step's loss, summed over the ranks
 };
-
-// L[i] = mean CE over validation set i's label tokens (no gradients recorded). On several
-// ranks each computes every world-size-th set and the losses are gathered: every rank
-// returns all of them, the same bits (a set's loss comes from one rank alone).
-std::vector<double> validation_losses(const model::LanguageModel& lm,
-                                      const std::vector<objectives::ValidationSet>& sets);
 
 }  // namespace birdie::apps

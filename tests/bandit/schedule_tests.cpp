@@ -26,3 +26,24 @@ TEST_CASE("schedule: short runs still get at least 8 evaluations, within the run
   CHECK(evaluation_schedule(3) == std::vector<std::int64_t>{1, 2, 3});
   CHECK_THROWS(evaluation_schedule(0));
 }
+
+TEST_CASE("schedule: thinned to a budget of evaluations, evenly over the list, first and last kept") {
+  const auto all = evaluation_schedule(32000);
+  CHECK(evaluation_schedule(32000, 37) == all);
+  CHECK(evaluation_schedule(32000, 100) == all);
+  // 37 steps thinned to 5: positions 0, 9, 18, 27, 36 of the list.
+  CHECK(evaluation_schedule(32000, 5) == std::vector<std::int64_t>{all[0], all[9], all[18], all[27], all[36]});
+  CHECK(evaluation_schedule(32000, 1) == std::vector<std::int64_t>{32000});
+  for (std::int64_t total : {7, 60, 240, 1500}) {
+    for (std::int64_t n : {2, 3, 4, 8, 12}) {
+      CAPTURE(total);
+      CAPTURE(n);
+      const auto steps = evaluation_schedule(total, n);
+      CHECK(std::int64_t(steps.size()) == std::min<std::int64_t>(n, std::int64_t(evaluation_schedule(total).size())));
+      CHECK(steps.front() == evaluation_schedule(total).front());
+      CHECK(steps.back() == total);
+      for (std::size_t i = 1; i < steps.size(); ++i) CHECK(steps[i] > steps[i - 1]);
+    }
+  }
+  CHECK_THROWS(evaluation_schedule(100, 0));
+}
