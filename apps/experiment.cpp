@@ -22,12 +22,14 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
 #include "apps/common/child_process.h"
 #include "apps/common/experiment_config.h"
+#include "apps/common/experiment_pieces.h"
 #include "apps/common/experiment_state.h"
 #include "apps/common/jsonl_log.h"
 #include "apps/common/learning_curve.h"
@@ -57,8 +59,13 @@ const std::set<std::string> retrieval_classes{"copying", "selective_copying", "d
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
                "experiment: %s\n"
-               "usage: experiment --config FILE [--set section.key=value ...] [--report-only]\n"
-               "  e.g. experiment --config configs/experiments/micro-cpu.toml\n",
+               "usage: experiment --config FILE [--set section.key=value ...] [--arms A,B,...] [--seeds S,...]\n"
+               "                  [--drop-checkpoints] [--report-only] [--from DIR ...] [--accept-other-code]\n"
+               "  e.g. experiment --config configs/experiments/micro-cpu.toml\n"
+               "  --arms, --seeds       run only these arm-seed units (a piece of the experiment, for one job)\n"
+               "  --drop-checkpoints    delete a unit's checkpoints once it is done (its results stay)\n"
+               "  --from DIR            report also the units found in DIR (another piece's experiment.output)\n"
+               "  --accept-other-code   merge units that other code versions made (listed in the report)\n",
                problem.c_str());
   std::exit(2);
 }
@@ -67,7 +74,9 @@ struct Unit {  // one arm, one pre-training seed
   std::string arm;
   int seed = 1;
   fs::path folder;
+  bool chosen = true;  // run by this invocation (--arms, --seeds)
   std::string name() const { return arm + " seed " + std::to_string(seed); }
+  fs::path relative() const { return fs::path(arm) / ("seed-" + std::to_string(seed)); }
 };
 
 std::string clock_text(double seconds) {
@@ -99,17 +108,38 @@ struct Durations {
   }
 };
 
+// What one invocation does with the experiment: which units it runs, where else the
+// report looks for finished ones.
+struct Options {
+  std::vector<std::string> overrides;
+  std::vector<std::string> arms;  // empty: every arm
+  std::vector<int> seeds;         // empty: every seed
+  std::vector<fs::path> from;     // other pieces' output folders, for the report
+  bool report_only = false, drop_checkpoints = false, accept_other_code = false;
+};
+
 class Experiment {
  public:
-  explicit Experiment(apps::ExperimentConfig config) : c_(std::move(config)) {
+  Experiment(apps::ExperimentConfig config, Options options) : c_(std::move(config)), o_(std::move(options)) {
+    for (const auto& arm : o_.arms)
+      BIRDIE_CHECK(std::find(c_.arms.begin(), c_.arms.end(), arm) != c_.arms.end(), "--arms: '", arm,
+                   "' is not an arm of ", c_.source.string(), " (experiment.arms)");
+    for (int seed : o_.seeds)
+      BIRDIE_CHECK(seed >= 1 && seed <= c_.seeds, "--seeds: ", seed, " is not a seed of ", c_.source.string(),
+                   " (1 to experiment.seeds = ", c_.seeds, ")");
     for (int seed = 1; seed <= c_.seeds; ++seed)
-      for (const auto& arm : c_.arms) units_.push_back({arm, seed, c_.output / arm / ("seed-" + std::to_string(seed))});
+      for (const auto& arm : c_.arms) {
+        const bool chosen = (o_.arms.empty() || std::count(o_.arms.begin(), o_.arms.end(), arm)) &&
+                            (o_.seeds.empty() || std::count(o_.seeds.begin(), o_.seeds.end(), seed));
+        units_.push_back({arm, seed, c_.output / arm / ("seed-" + std::to_string(seed)), chosen});
+      }
   }
 
   // Every arm's run configuration is read before anything runs: a bad key fails now.
   void check() const {
     for (const auto& unit : units_)
-      apps::check_run_against_grid(apps::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit)));
+      if (unit.chosen && !o_.report_only)
+        apps::check_run_against_grid(apps::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit)));
     for (const char* program : {"pretrain", "phonebook_eval"})
       BIRDIE_CHECK(fs::exists(apps::executable_folder() / program), "experiment: ", program, " is not built beside ",
                    apps::executable_folder().string(), ". Fix: bash scripts/build.sh");
@@ -117,10 +147,25 @@ class Experiment {
 
   void run() {
     fs::create_directories(c_.output);
+    const std::size_t chosen = std::size_t(std::count_if(units_.begin(), units_.end(), [](const Unit& u) { return u.chosen; }));
     std::printf("experiment %s: %zu arms x %d seeds -> %s\n", c_.source.string().c_str(), c_.arms.size(), c_.seeds,
                 c_.output.string().c_str());
+    if (chosen < units_.size()) std::printf("this piece: %zu of the %zu arm-seed units\n", chosen, units_.size());
+    const apps::PieceStamp stamp = apps::current_piece_stamp(c_, o_.overrides);
+    std::printf("experiment %s, data %s, code %s (%s)\n", stamp.experiment.c_str(), stamp.data.c_str(),
+                stamp.code.c_str(), stamp.commit.c_str());
     for (const auto& unit : units_) {
+      if (!unit.chosen) continue;
       fs::create_directories(unit.folder);
+      // A unit is finished by what started it: its stamp, written before its first step.
+      if (const auto started = apps::read_piece_stamp(unit.folder)) {
+        const std::string difference = apps::piece_difference(*started, stamp, o_.accept_other_code);
+        BIRDIE_CHECK(difference.empty(), unit.name(), " in ", unit.folder.string(), " was started by another ",
+                     "experiment, data or code (", difference, "). Fix: run it with what started it, delete the "
+                     "folder to run it again, or pass --accept-other-code if only the code changed");
+      } else {
+        apps::write_piece_stamp(unit.folder, stamp);
+      }
       apps::ExperimentState state = apps::read_experiment_state(unit.folder / "experiment_state.json");
       step(unit, state, "pretrain", [&] { return pretrain(unit); });
       step(unit, state, "evaluate", [&] { return evaluate(unit); });
@@ -128,6 +173,10 @@ class Experiment {
         write_json(unit.folder / "validation.json", class_validation(unit));
         return 0;
       });
+      if (o_.drop_checkpoints && fs::exists(unit.folder / "checkpoints")) {
+        fs::remove_all(unit.folder / "checkpoints");
+        std::printf("[%s] done; checkpoints deleted (--drop-checkpoints)\n", unit.name().c_str());
+      }
     }
   }
 
@@ -182,7 +231,7 @@ class Experiment {
     for (std::size_t u = 0; u < units_.size(); ++u)
       for (const auto& k : kinds) {
         reached = reached || (units_[u].folder == current.folder && k == kind);
-        const bool applicable = k != "pretrain" || apps::arm_is_pretrained(c_, units_[u].arm);
+        const bool applicable = units_[u].chosen && (k != "pretrain" || apps::arm_is_pretrained(c_, units_[u].arm));
         if (!reached || !applicable || states[u].count(k)) continue;
         const double mean = d.mean(k);
         if (std::isnan(mean)) return "ETA after the first arm";
@@ -263,10 +312,57 @@ class Experiment {
     return out;
   }
 
+  // The folder holding each unit's finished results: the output folder's own, else the
+  // first --from folder that has it finished; every one made by the same experiment, data
+  // and code as the first (units found nowhere are left out of the report).
+  std::vector<Unit> finished_units(apps::PieceStamp& reference, std::set<std::string>& code_versions) const;
+
   apps::ExperimentConfig c_;
+  Options o_;
   std::vector<Unit> units_;
   Stopwatch clock_;
 };
+
+std::vector<Unit> Experiment::finished_units(apps::PieceStamp& reference, std::set<std::string>& code_versions) const {
+  std::vector<fs::path> roots{c_.output};
+  roots.insert(roots.end(), o_.from.begin(), o_.from.end());
+  for (const fs::path& root : o_.from)
+    BIRDIE_CHECK(fs::is_directory(root), "--from ", root.string(), ": no such folder");
+  std::vector<Unit> found;
+  std::optional<apps::PieceStamp> first;
+  std::string first_name;
+  bool unstamped = false;
+  for (const Unit& unit : units_) {
+    for (const fs::path& root : roots) {
+      Unit located = unit;
+      located.folder = root / unit.relative();
+      if (!apps::read_experiment_state(located.folder / "experiment_state.json").count("validation")) continue;
+      const std::optional<apps::PieceStamp> stamp = apps::read_piece_stamp(located.folder);
+      const std::string name = unit.name() + " in " + located.folder.string();
+      // Units made before pieces were stamped merge only among themselves.
+      if (!stamp || (found.size() > 0 && unstamped)) {
+        BIRDIE_CHECK(!stamp && (found.empty() || unstamped), name, (stamp ? " has" : " has no"),
+                     " piece.json where ", first_name, (stamp ? " has none" : " has one"),
+                     ": the pieces were made by different versions of the experiment program; run them again with one");
+        unstamped = true;
+      } else if (!first) {
+        first = *stamp;
+      } else {
+        const std::string difference = apps::piece_difference(*first, *stamp, o_.accept_other_code);
+        BIRDIE_CHECK(difference.empty(), "cannot merge ", name, " with ", first_name, ": made by another ",
+                     "experiment, data or code (", difference, "). Fix: run that unit again with the others' "
+                     "experiment file, data and code", o_.accept_other_code ? "" : ", or pass --accept-other-code "
+                     "if only the code changed and the change cannot alter results");
+      }
+      if (first_name.empty()) first_name = name;
+      if (stamp) code_versions.insert(stamp->code + " (" + stamp->commit + ")");
+      found.push_back(located);
+      break;
+    }
+  }
+  if (first) reference = *first;
+  return found;
+}
 
 struct Spread {
   std::vector<double> values;
@@ -322,9 +418,10 @@ void Experiment::report() const {
   std::set<Cell> cells;
   std::set<std::string> classes;
   int complete = 0;
-  for (const auto& unit : units_) {
+  apps::PieceStamp stamp;
+  std::set<std::string> code_versions;
+  for (const auto& unit : finished_units(stamp, code_versions)) {
     const apps::ExperimentState state = apps::read_experiment_state(unit.folder / "experiment_state.json");
-    if (!state.count("validation")) continue;
     ++complete;
     // phonebook.json and validation.json were written by this experiment's steps; one
     // that does not read names itself and the fix.
@@ -427,13 +524,21 @@ void Experiment::report() const {
                              "every seed reached it";
   write_json(c_.output / "results.json",
              {{"config", c_.source.string()}, {"run", c_.run.string()}, {"seeds", c_.seeds}, {"complete_units", complete},
-              {"units", units_.size()}, {"steps_to_threshold", threshold}, {"arms", arms}});
+              {"units", units_.size()},
+              {"made_by", {{"experiment", stamp.experiment}, {"data", stamp.data}, {"code", code_versions}}},
+              {"steps_to_threshold", threshold}, {"arms", arms}});
 
   // results.md
   std::ofstream md(c_.output / "results.md");
   md << "# Experiment " << c_.source.string() << "\n\n"
      << complete << " of " << units_.size() << " arm-seed runs complete; pre-training from `" << c_.run.string()
-     << "`, " << c_.seeds << " seed(s) per arm (mean, and min-max over seeds where there are several).\n\n"
+     << "`, " << c_.seeds << " seed(s) per arm (mean, and min-max over seeds where there are several).\n\n";
+  if (!stamp.experiment.empty()) {
+    md << "Made by experiment " << stamp.experiment << ", data " << stamp.data << ", code";
+    for (const auto& version : code_versions) md << " " << version;
+    md << " (`piece.json` in each arm-seed folder).\n\n";
+  }
+  md
      << "## Phone-book digit accuracy after fine-tuning (random guessing: 0.10)\n\n| arm | all |";
   for (const auto& cell : cells) md << " " << cell.first << " entries, " << cell.second << " q |";
   md << "\n|---|---|";
@@ -490,15 +595,28 @@ void Experiment::report() const {
                 "learned beside longer ones that are not; a configuration's lengths count prompt and label)",
                 retrieval_configurations, configuration_validation, "-");
   class_table("Pre-training mixture by objective class (the mean over the run's evaluations)", classes, mixture, "0");
-  md << "\n## Budget\n\n| arm | parameters | pre-training tokens per seed | pre-training time | fine-tune + evaluation "
-        "time |\n|---|---|---|---|---|\n";
+  // Birdie's own cost: an arm's pre-training time beside that of ntp on the same model (the
+  // same rows and steps, no critic, one validation set).
+  md << "\n## Budget\n\nTimes are summed over the seeds; \"/ ntp\": the pre-training time over that of the ntp arm "
+        "on the same model.\n\n| arm | parameters | pre-training tokens per seed | pre-training time | / ntp | "
+        "fine-tune + evaluation time |\n|---|---|---|---|---|---|\n";
   for (const auto& arm : c_.arms) {
     if (!budget.count(arm)) continue;
     const Json& b = budget.at(arm);
+    const std::string model = arm.find('@') == std::string::npos ? "" : arm.substr(arm.find('@'));
+    const auto ntp = budget.find("ntp" + model);
+    std::string ratio = "-";
+    if (ntp != budget.end() && ntp->second["pretrain_seconds"].get<double>() > 0 && apps::arm_is_pretrained(c_, arm)) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.2fx", (b["pretrain_seconds"].get<double>() / b["seeds"].get<double>()) /
+                                                     (ntp->second["pretrain_seconds"].get<double>() /
+                                                      ntp->second["seeds"].get<double>()));
+      ratio = buffer;
+    }
     md << "| " << arm << " | " << b["parameters"].get<std::int64_t>() << " | "
        << static_cast<std::int64_t>(b["pretrain_tokens"].get<double>()) << " | "
-       << clock_text(b["pretrain_seconds"].get<double>()) << " | " << clock_text(b["evaluate_seconds"].get<double>())
-       << " |\n";
+       << clock_text(b["pretrain_seconds"].get<double>()) << " | " << ratio << " | "
+       << clock_text(b["evaluate_seconds"].get<double>()) << " |\n";
   }
   md << "\nPlots: `accuracy.svg` (accuracy against the number of queries), `finetune.svg` (held-out accuracy "
         "during fine-tuning, the threshold dashed, a dot where each seed reaches it).\n";
@@ -549,23 +667,47 @@ void Experiment::report() const {
 
 }  // namespace
 
+// "a,b,c" → {"a", "b", "c"}; an empty item is an error naming the flag.
+std::vector<std::string> split_list(const std::string& flag, const std::string& value) {
+  std::vector<std::string> items;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t end = value.find(',', begin);
+    items.push_back(value.substr(begin, end == std::string::npos ? std::string::npos : end - begin));
+    if (items.back().empty()) usage(flag + " needs a comma-separated list without empty items, got '" + value + "'");
+    if (end == std::string::npos) return items;
+    begin = end + 1;
+  }
+}
+
 int main(int argc, char** argv) {
   fs::path config;
-  std::vector<std::string> overrides;
-  bool report_only = false;
+  Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    const bool has_value = i + 1 < argc;
     if (arg == "--help" || arg == "-h") usage("the Birdie comparison: pretrain, fine-tune and evaluate every arm");
-    else if (arg == "--report-only") report_only = true;
-    else if (arg == "--config" && i + 1 < argc) config = argv[++i];
-    else if (arg == "--set" && i + 1 < argc) overrides.emplace_back(argv[++i]);
-    else usage("unknown or incomplete argument '" + arg + "'");
+    else if (arg == "--report-only") options.report_only = true;
+    else if (arg == "--drop-checkpoints") options.drop_checkpoints = true;
+    else if (arg == "--accept-other-code") options.accept_other_code = true;
+    else if (arg == "--config" && has_value) config = argv[++i];
+    else if (arg == "--set" && has_value) options.overrides.emplace_back(argv[++i]);
+    else if (arg == "--from" && has_value) options.from.emplace_back(argv[++i]);
+    else if (arg == "--arms" && has_value) options.arms = split_list(arg, argv[++i]);
+    else if (arg == "--seeds" && has_value) {
+      for (const std::string& item : split_list(arg, argv[++i])) {
+        char* end = nullptr;
+        const long seed = std::strtol(item.c_str(), &end, 10);
+        if (*end != '\0' || seed < 1 || seed > 1000000) usage("--seeds needs seed numbers (1, 2, ...), got '" + item + "'");
+        options.seeds.push_back(int(seed));
+      }
+    } else usage("unknown or incomplete argument '" + arg + "'");
   }
   if (config.empty()) usage("--config is required");
   try {
-    Experiment experiment(apps::load_experiment_config(config, overrides));
+    Experiment experiment(apps::load_experiment_config(config, options.overrides), options);
     experiment.check();
-    if (!report_only) experiment.run();
+    if (!options.report_only) experiment.run();
     experiment.report();
     return 0;
   } catch (const std::exception& e) {

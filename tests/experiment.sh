@@ -120,6 +120,55 @@ PY
 test "$(grep -c 'done before' "$work/second.log")" -eq 21
 ! grep -q '\] pretrain \.\.\.' "$work/second.log"
 
+# The same experiment in two pieces (two jobs, two output folders, checkpoints dropped in
+# one), merged by one report: the same results as the one-piece run.
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/piece-a\"" --arms ntp,birdie \
+  > "$work/piece-a.log"
+grep -q "this piece: 2 of the 7 arm-seed units" "$work/piece-a.log"
+test ! -e "$work/piece-a/scratch"
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/piece-b\"" \
+  --arms scratch,ntp@hawk,ntp@transformer,floor,retrieval --seeds 1 --drop-checkpoints > "$work/piece-b.log"
+test ! -e "$work/piece-b/floor/seed-1/checkpoints" && test -s "$work/piece-b/floor/seed-1/validation.json"
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/merged\"" --report-only \
+  --from "$work/piece-a" --from "$work/piece-b" > "$work/merged.log"
+python3 - "$work/out/results.json" "$work/merged/results.json" <<'PY'
+import json, sys
+one, merged = (json.load(open(f)) for f in sys.argv[1:])
+# Wall times are the jobs' own; everything else is the same.
+for r in (one, merged):
+    for arm in r["arms"].values():
+        del arm["budget"]["pretrain_seconds"], arm["budget"]["evaluate_seconds"]
+assert merged["complete_units"] == 7 and one["made_by"] == merged["made_by"], merged["made_by"]
+assert one == merged, "the merged report differs from the one-piece report"
+print("two pieces merged: the one-piece results, made by", merged["made_by"])
+PY
+# Pieces made by other data (or experiment, or code) are refused, naming what differs.
+cp -r "$work/piece-b" "$work/piece-c"
+python3 - "$work/piece-c/floor/seed-1/piece.json" <<'PY'
+import json, sys
+stamp = json.load(open(sys.argv[1]))
+stamp["data"] = "0123456789abcdef"
+json.dump(stamp, open(sys.argv[1], "w"))
+PY
+set +e
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/merged-c\"" --report-only \
+  --from "$work/piece-a" --from "$work/piece-c" > "$work/merged-c.log" 2>&1
+status=$?
+set -e
+cat "$work/merged-c.log"
+test "$status" -eq 2
+grep -q "cannot merge floor seed 1 in .*piece-c/floor/seed-1 with .*: made by another experiment, data or code (data 0123456789abcdef against " "$work/merged-c.log"
+# A unit started by another experiment is not continued.
+set +e
+"$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/piece-c\"" --arms floor \
+  > "$work/continue-c.log" 2>&1
+status=$?
+set -e
+test "$status" -eq 2
+grep -q "was started by another experiment, data or code" "$work/continue-c.log"
+! "$apps/experiment" --config "$work/tiny.toml" --arms nosuch > /dev/null 2>&1
+! "$apps/experiment" --config "$work/tiny.toml" --seeds 2 > /dev/null 2>&1
+
 # Ctrl-C during a pre-training: passed on once, so pretrain writes its checkpoint; the
 # experiment exits 130 and says how to continue.
 "$apps/experiment" --config "$work/tiny.toml" --set experiment.output="\"$work/stopped\"" \

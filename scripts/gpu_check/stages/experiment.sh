@@ -1,10 +1,14 @@
 # shellcheck shell=bash
-# experiment: the Birdie comparison (apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG) with
-# every arm as its own process at once: a small model leaves the GPU idle during each arm's
+# experiment: the Birdie comparison (apps/experiment on GPU_CHECK_EXPERIMENT_CONFIG), or a
+# piece of it: the arms GPU_CHECK_EXPERIMENT_ARMS (default: every arm of the file, comma-
+# or space-separated) at the seeds GPU_CHECK_EXPERIMENT_SEEDS (default 1, e.g. "2,3"), each
+# arm as its own process at once: a small model leaves the GPU idle during each arm's
 # evaluations, critic and fine-tuning, so two arms side by side take little longer than
 # one; arms are independent run folders and batches do not depend on timing, so only the
 # wall times change. Then --report-only reads every arm. Writes experiment.txt: each arm's
-# log, clipped, and the report.
+# log, clipped, and the report; and OUTDIR/pieces/<output>/<arm>/seed-<s>/, each finished
+# unit's results without its checkpoints (JSON, logs, config: small enough to commit), which
+# `experiment --report-only --from DIR` merges with the other pieces.
 
 experiment_config=${GPU_CHECK_EXPERIMENT_CONFIG:-configs/experiments/small-gpu.toml}
 
@@ -22,14 +26,20 @@ stage_experiment() {
     return 1
   fi
   if ! gpu_visible; then no_gpu_row experiment "$experiment_config"; return 0; fi
-  read -r -a arms <<< "$(sed -n -E 's/^arms *= *\[(.*)\].*/\1/p' "$config" | tr -d '",')"
+  local seeds=${GPU_CHECK_EXPERIMENT_SEEDS:-1} output
+  if [ -n "${GPU_CHECK_EXPERIMENT_ARMS:-}" ]; then
+    read -r -a arms <<< "$(echo "$GPU_CHECK_EXPERIMENT_ARMS" | tr ',' ' ')"
+  else
+    read -r -a arms <<< "$(sed -n -E 's/^arms *= *\[(.*)\].*/\1/p' "$config" | tr -d '",')"
+  fi
+  output=$(sed -n -E 's/^output *= *"([^"]+)".*/\1/p' "$config")
   : > "$report"
   local lim; lim=$(cap "$stage_limit")
   log_note ""
-  log_note "=== [experiment] ${arms[*]} at once, limit $lim s ($(date -u +%T)): experiment --config $experiment_config"
+  log_note "=== [experiment] ${arms[*]} (seeds $seeds) at once, limit $lim s ($(date -u +%T)): experiment --config $experiment_config"
   for arm in "${arms[@]}"; do
     (cd "$repo" && exec timeout -s INT -k 30 "$lim" "${line_buffered[@]}" "$build/apps/experiment" --config "$config" \
-      --set "experiment.arms=[\"$arm\"]") < /dev/null > "$logs/experiment_$arm.txt" 2>&1 &
+      --arms "$arm" --seeds "$seeds" --drop-checkpoints) < /dev/null > "$logs/experiment_$arm.txt" 2>&1 &
     pids+=($!)
   done
   for i in "${!arms[@]}"; do
@@ -40,6 +50,16 @@ stage_experiment() {
   done
   (cd "$repo" && "$build/apps/experiment" --config "$config" --report-only) > "$logs/experiment_report.txt" 2>&1
   { echo "=== report"; cat "$logs/experiment_report.txt"; } >> "$report"
+  # The finished units' results come back; checkpoints (dropped by then) do not.
+  local unit
+  for unit in "$repo/$output"/*/seed-*/; do
+    [ -f "$unit/experiment_state.json" ] || continue
+    mkdir -p "$out/pieces/$output/$(basename "$(dirname "$unit")")"
+    rsync -a --exclude checkpoints --exclude tokenizer.model "$unit" \
+      "$out/pieces/$output/$(basename "$(dirname "$unit")")/$(basename "$unit")/" 2>/dev/null ||
+      cp -r "$unit" "$out/pieces/$output/$(basename "$(dirname "$unit")")/"
+  done
+  cp "$repo/$output"/results.* "$out/pieces/$output/" 2>/dev/null
   local secs=$((SECONDS - t0))
   if [ ${#failed[@]} -gt 0 ]; then
     record experiment "${arms[*]}" FAILED "$secs" "${failed[*]}"
