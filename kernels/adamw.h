@@ -76,7 +76,7 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
 // `status` (f64 [adamw_status::size] on params' device, filled by adamw_decide; hyper.step
 // and hyper.grad_scale are not used), and segments prepared for params' size and device.
 // When status[skipped] is set nothing is written: not the parameters, the moments nor the
-// compute copy. Nothing is allocated or copied from the host.
+// compute copy. On a GPU nothing is allocated or copied from the host.
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
                 const AdamWSegments& segments, const AdamWHyper& hyper,
                 const Tensor& status, Tensor* compute_copy = nullptr);
