@@ -5,7 +5,8 @@
 // warmed up and, on a GPU, the peak device memory the step needed, whether the memory
 // pool's reserve still grows, and the host's waits for the device on the training path
 // (forward, backward, AdamW: 0 expected, AdamW deciding on the device; the bench then
-// waits once per step, apart, to time it).
+// waits once per step, apart, to time it), with the copies from host memory to the device
+// on that path, which may wait too (engine/device.h).
 //
 //   step_bench --model configs/model/paper.toml (or a run configuration such as configs/paper-1.4b.toml)
 //              [--rows R] [--seq T] [--steps N]
@@ -296,24 +297,29 @@ int main(int argc, char** argv) try {
   Tensor loss;
   MemoryStats after_warmup = memory_stats();
   std::uint64_t training_path_waits = 0;  // over the timed steps, before each step's end
+  std::uint64_t training_path_uploads = 0;  // copies from host memory, which may wait too
   for (int i = 0; i < o.warmup + o.steps; ++i) {
     if (i == o.warmup) after_warmup = memory_stats(), host_times::enable(o.host_times);
     BIRDIE_NVTX_RANGE("step_bench.step");
     Stopwatch watch;
     const double waited_before = host_wait_seconds();
-    const std::uint64_t waits_before = host_waits();
+    const std::uint64_t waits_before = host_waits(), uploads_before = host_uploads();
     lm.parameters().zero_grad();
     const auto ce = lm.loss(batch.tokens, batch.targets, batch.reset, {batch.counted, 1.0});
     autograd::backward(ce.loss);
     optimizer.queue_step(1e-4);  // its report is not read: the training path reads it a step later
     const double issued = watch.seconds(), waiting = host_wait_seconds() - waited_before;
-    if (i >= o.warmup) training_path_waits += host_waits() - waits_before;
+    if (i >= o.warmup) {
+      training_path_waits += host_waits() - waits_before;
+      training_path_uploads += host_uploads() - uploads_before;
+    }
     loss = ce.loss;
     synchronize_device();  // the bench's own wait, to time the whole step: not on the training path
     if (i >= o.warmup) seconds.push_back(watch.seconds()), enqueued.push_back(issued), own.push_back(issued - waiting);
   }
   host_times::enable(false);
   const double waits_per_step = double(training_path_waits) / o.steps;
+  const double uploads_per_step = double(training_path_uploads) / o.steps;
   std::sort(seconds.begin(), seconds.end());
   std::sort(enqueued.begin(), enqueued.end());
   std::sort(own.begin(), own.end());
@@ -328,8 +334,10 @@ int main(int argc, char** argv) try {
     std::printf("  host: the step's work issued in %.2f ms (median), the host's own work in it %.2f ms (%.0f%% of "
                 "the step; the rest waiting for the device); %.1f waits for the device a step on the training "
                 "path: forward, backward, AdamW (0 expected: the norm, the clip factor and the skip are decided on "
-                "the device, the loss is read later; the bench itself then waits once, to time the step)\n",
-                issued * 1e3, work * 1e3, 100.0 * work / median, waits_per_step);
+                "the device, the loss is read later; the bench itself then waits once, to time the step), and %.1f "
+                "copies from host memory to the device on it, each a possible wait (the backward pass's seed is one; "
+                "AdamW copies nothing: its segment table went to the device when it was built)\n",
+                issued * 1e3, work * 1e3, 100.0 * work / median, waits_per_step, uploads_per_step);
   }
   // After warm-up a step should only reuse memory: the pool's reserve must not grow.
   const MemoryStats end = memory_stats();

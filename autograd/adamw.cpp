@@ -38,7 +38,8 @@ AdamW::AdamW(ParameterSet& parameters, AdamWConfig config)
   m_ = Tensor::zeros({shard_.size()}, values.dtype(), values.device());
   v_ = Tensor::zeros({shard_.size()}, values.dtype(), values.device());
   if (sharded()) shard_grads_ = Tensor::empty({shard_.size()}, values.dtype(), values.device());
-  segments_ = clip_segments(parameters.decay_segments(), shard_);
+  segments_ = kernels::AdamWSegments(clip_segments(parameters.decay_segments(), shard_), shard_.size(),
+                                     values.device());
   status_ = Tensor::zeros({kernels::adamw_status::size}, DType::f64, values.device());
 }
 

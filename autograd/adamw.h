@@ -116,7 +116,9 @@ class AdamW {
   Tensor m_, v_;
   distributed::Range shard_;  // the part of the flat buffer this rank updates
   Tensor shard_grads_;        // sharded: this rank's part of the summed gradient
-  std::vector<kernels::DecaySegment> segments_;  // relative to the shard
+  // Relative to the shard; on a GPU their table lives on the device from construction on
+  // (a resume restores moments and the step count, never the segments): no step uploads it.
+  kernels::AdamWSegments segments_;
   // f64 [adamw_status::size] on the parameters' device: the step count and the last
   // step's norm, decision and clip factor (kernels/adamw_status.h).
   Tensor status_;

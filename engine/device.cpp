@@ -19,6 +19,7 @@ Device parse_device(std::string_view name) {
 namespace {
 std::atomic<std::uint64_t> waits{0};
 std::atomic<std::int64_t> waited_ns{0};
+std::atomic<std::uint64_t> uploads{0};
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -28,6 +29,8 @@ std::int64_t now_ns() {
 
 std::uint64_t host_waits() { return waits.load(std::memory_order_relaxed); }
 double host_wait_seconds() { return double(waited_ns.load(std::memory_order_relaxed)) * 1e-9; }
+std::uint64_t host_uploads() { return uploads.load(std::memory_order_relaxed); }
+void count_host_upload() { uploads.fetch_add(1, std::memory_order_relaxed); }
 
 HostWait::HostWait() : start_ns_(now_ns()) { waits.fetch_add(1, std::memory_order_relaxed); }
 HostWait::~HostWait() { waited_ns.fetch_add(now_ns() - start_ns_, std::memory_order_relaxed); }

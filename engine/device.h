@@ -24,6 +24,14 @@ void synchronize_device();
 // device's queue.
 std::uint64_t host_waits();
 double host_wait_seconds();
+// How often the host has copied host memory to the device since the process started.
+// Such a copy may make the host wait as well: from pageable memory the driver stages it
+// through page-locked memory of its own, and waits for the stream when that is full. A training
+// step uploads its batch and the backward pass's seed; AdamW's segment table lives on the
+// device from the optimizer's construction (kernels/adamw.h).
+std::uint64_t host_uploads();
+// Counted by the copy that uploads (engine/tensor.cpp).
+void count_host_upload();
 // Counts and times one wait, for as long as it lives (by whoever makes the host wait).
 class HostWait {
  public:

@@ -46,6 +46,7 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     BIRDIE_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
     return;
   }
+  if (src_device == Device::cpu) count_host_upload();  // it may wait too (engine/device.h)
   BIRDIE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, current_stream()));
 #else
   throw Error("copy involving a CUDA tensor in a build without CUDA");

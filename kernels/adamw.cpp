@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "kernels/cpu/adamw.h"
 #include "kernels/device_dispatch.h"
@@ -24,6 +25,29 @@ void check_status(const Tensor& status, const Tensor& on, const char* what) {
 
 }  // namespace
 
+AdamWSegments::AdamWSegments(std::vector<DecaySegment> segments, std::int64_t elements, Device device)
+    : segments_(std::move(segments)), elements_(elements), device_(device) {
+  std::int64_t covered = 0;
+  for (const DecaySegment& s : segments_) {
+    BIRDIE_CHECK(s.offset == covered && s.length >= 0, "adamw_step: segments must tile the "
+                 "buffer in order; segment at offset ", s.offset, " expected at ", covered);
+    covered += s.length;
+  }
+  BIRDIE_CHECK(covered == elements_, "adamw_step: segments cover ", covered, " of ", elements_, " elements");
+  if (device_ == Device::cpu || segments_.empty()) return;
+  BIRDIE_CHECK(segments_.size() <= INT32_MAX, "adamw_step: too many segments");
+  // The starts (i64) then the decay flags (u8), in one buffer: one upload, now.
+  const std::int64_t count = static_cast<std::int64_t>(segments_.size());
+  Tensor table = Tensor::empty({(count * 9 + 3) / 4}, DType::i32);
+  auto* bytes = static_cast<unsigned char*>(table.raw_data());
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t start = segments_[i].offset;
+    std::memcpy(bytes + i * 8, &start, 8);
+    bytes[count * 8 + i] = segments_[i].decay ? 1 : 0;
+  }
+  device_table_ = table.to(device_);
+}
+
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
                 const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
                 Tensor* compute_copy) {
@@ -36,12 +60,12 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
   values[adamw_status::correction2] = 1.0 - std::pow(hyper.beta2, double(hyper.step));
   const Tensor status = Tensor::from_values<double>(std::span<const double>(values), {adamw_status::size});
   // (On a GPU the upload is staged before cudaMemcpyAsync returns, so the host copy may go.)
-  adamw_step(params, grads, m, v, segments, hyper, params.is_cpu() ? status : status.to(params.device()),
-             compute_copy);
+  adamw_step(params, grads, m, v, AdamWSegments(segments, params.numel(), params.device()), hyper,
+             params.is_cpu() ? status : status.to(params.device()), compute_copy);
 }
 
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
-                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
+                const AdamWSegments& segments, const AdamWHyper& hyper,
                 const Tensor& status, Tensor* compute_copy) {
   require_same_device("adamw_step", {&params, &grads, &m, &v});
   for (const Tensor* t : std::initializer_list<const Tensor*>{&grads, &m, &v}) {
@@ -49,14 +73,9 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
     check_dtype(*t, params.dtype(), "adamw_step");
   }
   check_status(status, params, "adamw_step status");
-  std::int64_t covered = 0;
-  for (const DecaySegment& s : segments) {
-    BIRDIE_CHECK(s.offset == covered && s.length >= 0, "adamw_step: segments must tile the "
-                 "buffer in order; segment at offset ", s.offset, " expected at ", covered);
-    covered += s.length;
-  }
-  BIRDIE_CHECK(covered == params.numel(), "adamw_step: segments cover ", covered, " of ",
-               params.numel(), " elements");
+  BIRDIE_CHECK(segments.elements() == params.numel() && segments.device() == params.device(),
+               "adamw_step: the segments were prepared for ", segments.elements(), " elements on ",
+               device_name(segments.device()), ", the parameters are ", params.describe());
   if (compute_copy) {
     require_same_device("adamw_step compute copy", {&params, compute_copy});
     check_shape(*compute_copy, params.shape(), "adamw_step compute copy");
@@ -65,7 +84,7 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
   if (params.is_cpu()) {
     const double* s = status.data<double>();
     if (s[adamw_status::skipped] != 0.0) return;  // a skipped step writes nothing
-    cpu::adamw_step(params, grads, m, v, segments, hyper, s[adamw_status::grad_scale],
+    cpu::adamw_step(params, grads, m, v, segments.segments(), hyper, s[adamw_status::grad_scale],
                     s[adamw_status::correction1], s[adamw_status::correction2]);
     if (compute_copy) {
       // Round to nearest even, as the GPU kernel does.
@@ -78,20 +97,10 @@ void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("adamw_step");
   check_dtype(params, DType::f32, "adamw_step (CUDA) parameters");
-  if (segments.empty()) return;
-  BIRDIE_CHECK(segments.size() <= INT32_MAX, "adamw_step: too many segments");
-  // The segment table: starts (i64) then decay flags (u8), uploaded in one copy.
-  const std::int64_t count = static_cast<std::int64_t>(segments.size());
-  // (A host tensor; the copy below is staged before cudaMemcpyAsync returns, so it may go.)
-  Tensor table = Tensor::empty({(count * 9 + 3) / 4}, DType::i32);
-  auto* bytes = static_cast<unsigned char*>(table.raw_data());
-  for (std::int64_t i = 0; i < count; ++i) {
-    const std::int64_t start = segments[i].offset;
-    std::memcpy(bytes + i * 8, &start, 8);
-    bytes[count * 8 + i] = segments[i].decay ? 1 : 0;
-  }
-  Tensor device_table = table.to(Device::cuda);
-  auto* device_bytes = static_cast<unsigned char*>(device_table.raw_data());
+  if (segments.segments().empty()) return;
+  // The table was uploaded when the segments were prepared: the step copies nothing.
+  const std::int64_t count = static_cast<std::int64_t>(segments.segments().size());
+  const auto* device_bytes = static_cast<const unsigned char*>(segments.device_table().raw_data());
   const cuda::AdamWScalars scalars{hyper.lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weight_decay};
   cuda::adamw_step(params.data<float>(), grads.data<float>(), m.data<float>(), v.data<float>(),
                    params.numel(), reinterpret_cast<const std::int64_t*>(device_bytes),

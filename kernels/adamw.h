@@ -39,21 +39,46 @@ struct DecaySegment {
   bool decay = true;
 };
 
+// The segments of a buffer of `elements` values as the update reads them, prepared once:
+// an optimizer keeps one for its whole run (autograd/adamw.h), so that a step neither
+// checks, allocates nor copies its table. They must tile the buffer in order (every
+// element in exactly one segment). On `device` cuda the table the kernel searches (the
+// starts as i64, then the decay flags as u8) is uploaded here, once, and lives on the
+// device; on the CPU the update walks the segments themselves.
+class AdamWSegments {
+ public:
+  AdamWSegments() = default;
+  AdamWSegments(std::vector<DecaySegment> segments, std::int64_t elements, Device device);
+  const std::vector<DecaySegment>& segments() const { return segments_; }
+  std::int64_t elements() const { return elements_; }
+  Device device() const { return device_; }
+  const Tensor& device_table() const { return device_table_; }  // cuda only
+
+ private:
+  std::vector<DecaySegment> segments_;
+  std::int64_t elements_ = 0;
+  Device device_ = Device::cpu;
+  Tensor device_table_;
+};
+
 // params, grads, m, v: the same flat shape and dtype (f32, or f64 in tests; f32 on the
 // GPU: fp32 master weights and moments); every element must be covered by exactly one
 // segment. compute_copy (optional, bf16, params' shape and device): receives the updated
 // parameters rounded to nearest even, the bf16 weights the next step computes with.
-// On the GPU the whole buffer is one launch; the segment table goes to the kernel.
-// This form takes the step and grad_scale from `hyper` (a step decided on the host).
+// On the GPU the whole buffer is one launch, which reads the segment table on the device.
+// This form takes the step and grad_scale from `hyper` (a step decided on the host), and
+// prepares the segments (and on a GPU uploads them) at each call: for checks and one-off
+// updates, not for a training loop.
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
                 const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
                 Tensor* compute_copy = nullptr);
 // The same update with the step count, the bias corrections and grad_scale read from
 // `status` (f64 [adamw_status::size] on params' device, filled by adamw_decide; hyper.step
-// and hyper.grad_scale are not used). When status[skipped] is set nothing is written:
-// not the parameters, the moments nor the compute copy.
+// and hyper.grad_scale are not used), and segments prepared for params' size and device.
+// When status[skipped] is set nothing is written: not the parameters, the moments nor the
+// compute copy. On a GPU nothing is allocated or copied from the host.
 void adamw_step(Tensor& params, const Tensor& grads, Tensor& m, Tensor& v,
-                const std::vector<DecaySegment>& segments, const AdamWHyper& hyper,
+                const AdamWSegments& segments, const AdamWHyper& hyper,
                 const Tensor& status, Tensor* compute_copy = nullptr);
 
 // adamw_status::decide on status's device (one thread of one block on a GPU).

@@ -10,6 +10,7 @@
 
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
+#include "engine/storage.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/reduce.h"
@@ -125,7 +126,13 @@ TEST_CASE("a training step does not wait for the device") {
   optimizer.queue_step(1e-3).get();
   const std::uint64_t before = host_waits();
   const Result result = forward_backward(lm, batch, counted);
+  // AdamW's step neither uploads nor allocates: its segment table went to the device when
+  // the optimizer was built.
+  const std::uint64_t uploads = host_uploads();
+  const MemoryStats memory = memory_stats();
   autograd::PendingStepReport pending = optimizer.queue_step(1e-3);
+  CHECK(host_uploads() == uploads);
+  CHECK(memory_stats().device_allocations == memory.device_allocations);
   CHECK(host_waits() == before);
   const autograd::StepReport report = pending.get();  // read later: a wait, outside the step
   CHECK_FALSE(report.skipped);

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/adamw.h"
 #include "kernels/cross_entropy.h"
@@ -240,6 +241,36 @@ TEST_CASE("AdamW: bias-corrected update, decoupled decay only where flagged") {
   const std::vector<kernels::DecaySegment> gap{{0, 2, true}};
   CHECK_THROWS_WITH_AS(kernels::adamw_step(p, g, m, v, gap, h), doctest::Contains("segments cover 2 of 3"),
                        Error);
+}
+
+// An optimizer prepares its segments once (on a GPU their table is uploaded then, never in
+// a step): they are checked when prepared, and a step only checks they fit its buffer.
+TEST_CASE("AdamW's segments are checked when prepared, and the update with them is the same") {
+  CHECK_THROWS_WITH_AS(kernels::AdamWSegments({{0, 2, true}}, 3, Device::cpu),
+                       doctest::Contains("segments cover 2 of 3"), Error);
+  CHECK_THROWS_WITH_AS(kernels::AdamWSegments({{1, 2, true}}, 3, Device::cpu),
+                       doctest::Contains("segment at offset 1 expected at 0"), Error);
+  const std::vector<kernels::DecaySegment> list{{0, 2, true}, {2, 1, false}};
+  const kernels::AdamWSegments prepared(list, 3, Device::cpu);
+  CHECK(prepared.segments().size() == 2);
+  CHECK_FALSE(prepared.device_table().defined());  // the CPU walks the segments themselves
+
+  Tensor p = Tensor::from_values<double>({1.0, -2.0, 0.5}, {3});
+  const Tensor g = Tensor::from_values<double>({0.1, 0.2, -0.3}, {3});
+  Tensor m = Tensor::zeros({3}, DType::f64), v = Tensor::zeros({3}, DType::f64);
+  Tensor p2 = p.clone(), m2 = m.clone(), v2 = v.clone();
+  const kernels::AdamWHyper h{0.01, 0.9, 0.95, 1e-8, 0.1, 1};
+  kernels::adamw_step(p, g, m, v, list, h);
+  Tensor status = Tensor::zeros({kernels::adamw_status::size}, DType::f64);
+  status.data<double>()[kernels::adamw_status::squares] = kernels::sum_of_squares(g);
+  kernels::adamw_decide(status, h.beta1, h.beta2, 0.0);
+  kernels::adamw_step(p2, g, m2, v2, prepared, h, status);
+  CHECK(std::memcmp(p.raw_data(), p2.raw_data(), p.nbytes()) == 0);
+  CHECK(std::memcmp(v.raw_data(), v2.raw_data(), v.nbytes()) == 0);
+
+  const kernels::AdamWSegments other({{0, 2, true}}, 2, Device::cpu);
+  CHECK_THROWS_WITH_AS(kernels::adamw_step(p2, g, m2, v2, other, h, status),
+                       doctest::Contains("the segments were prepared for 2 elements on cpu"), Error);
 }
 
 TEST_CASE("global norm clipping scales every tensor together and reports the norm") {

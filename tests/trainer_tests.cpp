@@ -11,36 +11,11 @@
 #include "apps/common/trainer.h"
 #include "engine/random.h"
 #include "model/language_model.h"
+#include "support/prompt_label_rows.h"
 
 using namespace birdie;
 
 namespace {
-
-// Rows of two samples each: a prompt, then a label with targets.
-objectives::PackedBatch make_batch(RandomGenerator& rng, std::int32_t vocab) {
-  objectives::PackedBatch b;
-  b.rows = 2;
-  b.length = 24;
-  const std::size_t n = std::size_t(b.rows) * std::size_t(b.length);
-  b.tokens.resize(n);
-  b.targets.assign(n, objectives::ignore_target);
-  b.segment.assign(n, 0);
-  b.reset.assign(n, 0);
-  b.objective.assign(n, 0);
-  for (int r = 0; r < b.rows; ++r)
-    for (int t = 0; t < b.length; ++t) {
-      const std::size_t i = b.at(r, t);
-      b.tokens[i] = static_cast<std::int32_t>(4 + rng.uniform_int(std::uint64_t(vocab - 4)));
-      const int start = t < 12 ? 0 : 12, at = t - start;
-      b.segment[i] = t < 12 ? 1 : 2;
-      if (at == 0) b.reset[i] |= 1;
-      if (at >= 5) {
-        b.reset[i] |= 2;
-        b.targets[i] = static_cast<std::int32_t>(4 + rng.uniform_int(std::uint64_t(vocab - 4)));
-      }
-    }
-  return b;
-}
 
 bool same_bits(const Tensor& a, const Tensor& b) {
   return a.nbytes() == b.nbytes() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
@@ -58,7 +33,7 @@ void check_skipped_step_changes_nothing(DType compute) {
   lagged.set_steps_ahead(1);  // a GPU's bookkeeping: each result read a step later
   RandomGenerator rng(11);
   std::vector<objectives::PackedBatch> batches;
-  for (int i = 0; i < 5; ++i) batches.push_back(make_batch(rng, std::int32_t(config.vocab)));
+  for (int i = 0; i < 5; ++i) batches.push_back(testing::prompt_label_rows(rng, std::int32_t(config.vocab)));
   const auto lr = [](std::int64_t step) { return 1e-2 * double(step); };
   const auto one = [&](int step) { return std::span(&batches[std::size_t(step - 1)], 1); };
 

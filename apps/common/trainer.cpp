@@ -52,6 +52,12 @@ Trainer::Trainer(model::LanguageModel& lm, const autograd::AdamWConfig& optimize
 // the global per-token mean and the gradients summed over the ranks are those of one rank
 // holding every row; the losses are summed over the ranks on the device, and AdamW clips
 // by the global norm and skips on the global loss, the same on every rank.
+//
+// Every rank issues the same collectives (trainer.h): what decides which ones comes from
+// that first sum, never from the rank's own share. A share without counted targets has no
+// backward pass, so no gradients_final marks to cut the gradient buffer into buckets by;
+// the ranks therefore also count the ranks whose share holds none, and when there is any,
+// none overlaps the reduction with its backward pass: all sum the whole buffer after it.
 void Trainer::step(std::int64_t step, std::span<const objectives::PackedBatch> micro_batches, double lr) {
   BIRDIE_NVTX_RANGE("trainer.step");
   StepResult known;
@@ -65,16 +71,17 @@ void Trainer::step(std::int64_t step, std::span<const objectives::PackedBatch> m
     positions += static_cast<std::int64_t>(micro_batches[i].targets.size());
   }
   known.tokens = positions;
-  std::int64_t totals[2] = {known.counted, positions};
+  std::int64_t totals[3] = {known.counted, positions, known.counted == 0 ? 1 : 0};
   distributed::all_reduce_sum(totals);
   const std::int64_t global_counted = totals[0];
+  // Bucketed during the backward pass only when every rank has one to bucket by.
+  const bool overlap_reduction = distributed::collectives_run() && totals[2] == 0;
   lm_.parameters().zero_grad();
   Tensor step_loss;  // [1], on the model's device
   // The last micro-batch with a loss: its backward pass overlaps the gradients' reduction.
   std::size_t last_backward = micro_batches.size();
   for (std::size_t i = 0; i < micro_batches.size(); ++i)
     if (counted[i] > 0) last_backward = i;
-  bool reduction_started = false;
   for (std::size_t i = 0; i < micro_batches.size(); ++i) {
     if (counted[i] == 0) continue;
     const DeviceBatch b = [&] {
@@ -87,9 +94,8 @@ void Trainer::step(std::int64_t step, std::span<const objectives::PackedBatch> m
     const auto ce = lm_.loss(b.tokens, b.targets, b.reset, {counted[i], weight});
     if (!step_loss.defined()) step_loss = Tensor::zeros({1}, ce.loss.dtype(), lm_.device());
     kernels::accumulate(step_loss, ce.loss);
-    if (i == last_backward && distributed::collectives_run()) {
+    if (i == last_backward && overlap_reduction) {
       optimizer_.begin_reduction();
-      reduction_started = true;
       const autograd::GradientsFinalListener listener(
           [this](autograd::ParameterRange range) { optimizer_.gradients_final(range); });
       autograd::backward(ce.loss);
@@ -103,9 +109,9 @@ void Trainer::step(std::int64_t step, std::span<const objectives::PackedBatch> m
   else loss_.fill_zero();
   if (distributed::collectives_run()) {
     BIRDIE_NVTX_RANGE("trainer.all_reduce");
-    // Every rank calls the same collectives, whatever its share held. The gradients'
-    // reduction was started during the last backward pass when there was one.
-    if (reduction_started) optimizer_.finish_reduction();
+    // The same collectives on every rank, whatever its share held: the buckets started
+    // during every rank's last backward pass, or the whole buffer on every rank.
+    if (overlap_reduction) optimizer_.finish_reduction();
     else optimizer_.reduce_gradients();
     distributed::all_reduce_sum(loss_);
     known.counted = global_counted;

@@ -29,6 +29,16 @@ struct StepResult {
 // queued. Reading finished_steps() after each step (as pretrain does) keeps the host at
 // most one step ahead: a wait for step n − 1 there leaves step n queued, so the device
 // never runs dry. On the CPU a step is done when step() returns.
+//
+// Data parallel, the rule: every rank issues the same collectives, in the same order and
+// of the same sizes, in every step and every evaluation, whatever its share held (a rank
+// that issues others hangs the job until the collective watchdog ends it, or sums the
+// wrong ranges: engine/distributed.h). A rank whose share of a step holds no counted
+// targets, or an evaluation set without targets, still takes part in each collective, and
+// whatever picks the collectives (here: whether the gradients' sum is bucketed during the
+// backward pass) is decided from values every rank has, such as the counts summed over
+// the ranks before the step, never from one rank's own data. tests/data_parallel_trainer.sh
+// runs steps where one rank's share holds no targets on 2 ranks.
 class Trainer {
  public:
   Trainer(model::LanguageModel& lm, const autograd::AdamWConfig& optimizer);
