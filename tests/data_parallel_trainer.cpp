@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "apps/common/trainer.h"
+#include "apps/common/validation_losses.h"
 #include "engine/distributed.h"
 #include "engine/error.h"
 #include "engine/fingerprint.h"
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
     std::vector<objectives::ValidationSet> sets;
     for (int i = 0; i < 3; ++i) sets.push_back({std::size_t(i), "set " + std::to_string(i), batches[0][0]});
     for (std::int32_t& t : sets[1].rows.targets) t = objectives::ignore_target;
-    const std::vector<double> validation = apps::validation_losses(*uncut.lm, sets);
+    const std::vector<double> validation = apps::validation_losses(*uncut.lm, sets, 2);
     uncut.train(batches, 1, steps);
 
     // Cut after cut_after steps: a checkpoint (sharded moments gathered to rank 0), read
