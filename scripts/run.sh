@@ -20,8 +20,8 @@ fi
 # Phone books: fine-tuned on books of one entry (find the one number asked for and copy it
 # out after the question; names split from the evaluation's), then evaluated on held-out
 # books of 1 and 2 entries, with the held-out accuracy along the way.
-"$apps"/phonebook_eval --checkpoint "$run" --entries 1,2 --queries 1 --books 16 --finetune-steps 300 \
-  --finetune-entries 1,1 --finetune-queries 1,1 --split-names --curve-every 50 --curve-books 16 \
+"$apps"/phonebook_eval --checkpoint "$run" --entries 1,2 --queries 1 --books 16 --finetune-steps 600 \
+  --finetune-entries 1,1 --finetune-queries 1,1 --split-names --curve-every 100 --curve-books 16 \
   --curve-entries 1 --curve-queries 1 --json "$run/phonebook.json"
 "$apps"/generate --checkpoint "$run" --prompt "A fortune for today:" --max-tokens 32 --temperature 0.8
 
