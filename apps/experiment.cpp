@@ -465,10 +465,12 @@ void Experiment::report() const {
             configuration_validation[unit.arm][name].values.push_back(loss.get<double>());
           }
     });
+    std::int64_t evaluations = 0;
     if (apps::arm_is_pretrained(c_, unit.arm)) {
       std::map<std::string, Spread> over_run;
       apps::for_each_log_line(unit.folder / "evaluations.jsonl", INT64_MAX,
                               [&](const std::string& line, const std::string& where) {
+                                ++evaluations;
                                 for (const auto& [name, p] : apps::parse_evaluation_line(line, where).mixture_by_class)
                                   over_run[name].values.push_back(p);
                               });
@@ -483,6 +485,7 @@ void Experiment::report() const {
     const auto seconds = [&](const char* kind) { return state.count(kind) ? state.at(kind) : 0.0; };
     b["pretrain_seconds"] = b.value("pretrain_seconds", 0.0) + seconds("pretrain");
     b["evaluate_seconds"] = b.value("evaluate_seconds", 0.0) + seconds("evaluate");
+    b["evaluations"] = b.value("evaluations", std::int64_t(0)) + evaluations;  // over the seeds
     b["seeds"] = b.value("seeds", 0) + 1;
   }
   if (complete == 0) {
@@ -598,8 +601,9 @@ void Experiment::report() const {
   // Birdie's own cost: an arm's pre-training time beside that of ntp on the same model (the
   // same rows and steps, no critic, one validation set).
   md << "\n## Budget\n\nTimes are summed over the seeds; \"/ ntp\": the pre-training time over that of the ntp arm "
-        "on the same model.\n\n| arm | parameters | pre-training tokens per seed | pre-training time | / ntp | "
-        "fine-tune + evaluation time |\n|---|---|---|---|---|---|\n";
+        "on the same model; evaluations per seed during pre-training (objectives.evaluation_budget).\n\n| arm | "
+        "parameters | pre-training tokens per seed | evaluations | pre-training time | / ntp | fine-tune + evaluation "
+        "time |\n|---|---|---|---|---|---|---|\n";
   for (const auto& arm : c_.arms) {
     if (!budget.count(arm)) continue;
     const Json& b = budget.at(arm);
@@ -615,6 +619,7 @@ void Experiment::report() const {
     }
     md << "| " << arm << " | " << b["parameters"].get<std::int64_t>() << " | "
        << static_cast<std::int64_t>(b["pretrain_tokens"].get<double>()) << " | "
+       << b["evaluations"].get<std::int64_t>() / b["seeds"].get<std::int64_t>() << " | "
        << clock_text(b["pretrain_seconds"].get<double>()) << " | " << ratio << " | "
        << clock_text(b["evaluate_seconds"].get<double>()) << " |\n";
   }
