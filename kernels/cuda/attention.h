@@ -1,7 +1,9 @@
 // Launchers of the CUDA attention (kernels/cuda/attention.cu). q, k, v, out, dout, dq,
 // dk, dv: contiguous [B, T, H, Dh] of `dtype` (f32 or bf16), Dh ≤ 128; reset [B, T] i32;
 // lse [B, H, T] f32. Scores, softmax and every sum in f32. Scratch (segment bounds, the
-// backward's row dot products) is allocated on the stream and freed on it.
+// backward's row dot products) is allocated on the stream and freed on it. bf16 at Dh 64
+// or 128 with 16-byte-aligned operands runs on tensor cores (attention_tensor_core.h),
+// everything else on the CUDA-core kernels (attention.cu says how each works).
 #pragma once
 
 #include <cuda_runtime.h>

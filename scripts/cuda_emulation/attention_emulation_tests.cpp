@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cuda/attention.h"
+#include "kernels/cuda/attention_tensor_core.h"
 #include "kernels/cuda/rotary.h"
 
 using namespace birdie;
@@ -93,12 +94,10 @@ bool sees(const std::int32_t* r, int i, int j, bool prefix) {
   return si == sj && (j <= i || (prefix && !(r[i] & 2) && !(r[j] & 2)));
 }
 
-void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix) {
-  const std::string name = std::string(dtype == DType::bf16 ? "bf16" : "f32") + " B=" + std::to_string(B) +
-                           " T=" + std::to_string(T) + " H=" + std::to_string(H) + " Dh=" +
-                           std::to_string(Dh) + (prefix ? " prefix" : " causal");
+// max_length 0: samples up to T/2 + 1 tokens long.
+void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix, int max_length = 0) {
   const std::size_t n = std::size_t(B) * T * H * Dh;
-  const std::vector<std::int32_t> reset = random_resets(B, T, T / 2 + 1);
+  const std::vector<std::int32_t> reset = random_resets(B, T, max_length ? max_length : T / 2 + 1);
   Operand q(dtype, n, -2, 2), k(dtype, n, -2, 2), v(dtype, n, -1, 1), dout(dtype, n, -1, 1);
   Operand out(dtype, n), dq(dtype, n), dk(dtype, n), dv(dtype, n);
   std::vector<float> lse(std::size_t(B) * H * T, NAN);
@@ -150,6 +149,11 @@ void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix) {
       }
     }
 
+  const bool tensor_cores = kc::attention_tensor_cores_apply(dtype, Dh, {q.data(), k.data(), v.data(), out.data()});
+  const std::string name = std::string(dtype == DType::bf16 ? "bf16" : "f32") + " B=" + std::to_string(B) +
+                           " T=" + std::to_string(T) + " H=" + std::to_string(H) + " Dh=" + std::to_string(Dh) +
+                           (prefix ? " prefix" : " causal") + (max_length ? " samples ≤ " + std::to_string(max_length) : "") +
+                           (tensor_cores ? " [tensor cores]" : " [CUDA cores]");
   kc::attention_forward(dtype, q.data(), k.data(), v.data(), reset.data(), prefix, B, T, H, Dh, out.data(),
                         lse.data(), nullptr);
   Operand lse_got(DType::f32, lse.size());
@@ -197,10 +201,20 @@ void rotary_case(DType dtype, int B, int T, int H, int Dh) {
 }  // namespace
 
 int main() {
+  // Tensor cores (bf16, Dh 64 and 128): odd lengths, several query blocks and streamed
+  // tiles, short samples (segment edges inside tiles) and long ones (wholly visible tiles).
+  attention_case(DType::bf16, 2, 77, 1, 64, false);
+  attention_case(DType::bf16, 2, 77, 1, 64, true);
+  attention_case(DType::bf16, 1, 150, 1, 64, false, 150);
+  attention_case(DType::bf16, 1, 150, 1, 64, true, 150);
+  attention_case(DType::bf16, 2, 61, 1, 128, false);
+  attention_case(DType::bf16, 2, 61, 1, 128, true);
+  attention_case(DType::bf16, 1, 133, 1, 128, false, 133);
+  attention_case(DType::bf16, 1, 133, 2, 128, true, 133);
+  // CUDA cores: f32, head dims off the tensor-core set.
   attention_case(DType::f32, 2, 77, 2, 64, false);
   attention_case(DType::f32, 2, 77, 2, 64, true);
   attention_case(DType::f32, 1, 45, 1, 128, true);
-  attention_case(DType::bf16, 2, 45, 1, 128, false);
   attention_case(DType::bf16, 1, 50, 2, 40, true);
   attention_case(DType::f32, 1, 33, 1, 6, true);
   rotary_case(DType::f32, 2, 77, 3, 64);
