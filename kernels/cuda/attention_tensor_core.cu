@@ -42,14 +42,10 @@ constexpr int block_tokens = 16 * tc_warps;  // queries (forward, dq) or keys (d
 constexpr float log2e = 1.4426950408889634f, ln2 = 0.6931471805599453f;
 
 template <int D>
-constexpr int pitch_of() {
-  return D + 8;
-}
+constexpr int pitch_of = D + 8;
 // Tokens per streamed tile: 64, or 32 in the backward at D = 128.
 template <int D>
-constexpr int backward_tile() {
-  return D == 128 ? 32 : 64;
-}
+constexpr int backward_tile = D == 128 ? 32 : 64;
 constexpr int forward_tile = 64;
 
 // Rows [first, first + ROWS) of a head into shared memory (row r at r · pitch) with
@@ -62,7 +58,7 @@ __device__ void load_rows_async(bf16* dst, const bf16* __restrict__ head, std::i
     const int r = c / chunks, x = c % chunks;
     const std::int64_t t = first + r;
     const bool valid = t < T;
-    cp_async16(dst + r * pitch_of<D>() + x * 8, head + (valid ? t : 0) * stride + x * 8, valid ? 16 : 0);
+    cp_async16(dst + r * pitch_of<D> + x * 8, head + (valid ? t : 0) * stride + x * 8, valid ? 16 : 0);
   }
 }
 
@@ -81,7 +77,7 @@ __device__ void load_facts(const MaskRule& row, std::int64_t first, std::int64_t
 // wide in shared memory: S = Q·Kᵀ, dP = dO·Vᵀ, Sᵀ = K·Qᵀ, dPᵀ = V·dOᵀ.
 template <int D, int N>
 __device__ __forceinline__ void mma_rows_by_rows(float (&acc)[N / 8][4], const bf16* a, const bf16* b) {
-  constexpr int P = pitch_of<D>();
+  constexpr int P = pitch_of<D>;
   const int lane = threadIdx.x & 31, m = lane >> 3, r = lane & 7;
 #pragma unroll
   for (int kk = 0; kk < D / 16; ++kk) {
@@ -103,7 +99,7 @@ __device__ __forceinline__ void mma_rows_by_rows(float (&acc)[N / 8][4], const b
 template <int D, int N>
 __device__ __forceinline__ void mma_weights_by_rows(float (&acc)[D / 8][4], const float (&w)[N / 8][4],
                                                     const bf16* b) {
-  constexpr int P = pitch_of<D>();
+  constexpr int P = pitch_of<D>;
   const int lane = threadIdx.x & 31, m = lane >> 3, r = lane & 7;
 #pragma unroll
   for (int kc = 0; kc < N / 16; ++kc) {
@@ -203,7 +199,7 @@ __global__ void __launch_bounds__(tc_threads)
 attention_forward_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
                             MaskRule mask, std::int64_t T, std::int64_t H, float scale_log2, bf16* __restrict__ out,
                             float* __restrict__ lse) {
-  constexpr int N = forward_tile, P = pitch_of<D>();
+  constexpr int N = forward_tile, P = pitch_of<D>;
   extern __shared__ bf16 shared_tc[];
   bf16* q_s = shared_tc;                 // [64][P]
   bf16* k_s = q_s + block_tokens * P;    // [2][N][P]
@@ -314,7 +310,7 @@ attention_dkdv_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k,
                          const bf16* __restrict__ dout, const float* __restrict__ lse,
                          const float* __restrict__ delta, MaskRule mask, std::int64_t T, std::int64_t H,
                          float scale_log2, float scale, bf16* __restrict__ dk, bf16* __restrict__ dv) {
-  constexpr int N = backward_tile<D>(), P = pitch_of<D>();
+  constexpr int N = backward_tile<D>, P = pitch_of<D>;
   extern __shared__ bf16 shared_tc[];
   bf16* k_s = shared_tc;               // [64][P]
   bf16* v_s = k_s + block_tokens * P;  // [64][P]
@@ -414,7 +410,7 @@ attention_dq_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k, c
                        const bf16* __restrict__ dout, const float* __restrict__ lse, const float* __restrict__ delta,
                        MaskRule mask, std::int64_t T, std::int64_t H, float scale_log2, float scale,
                        bf16* __restrict__ dq) {
-  constexpr int N = backward_tile<D>(), P = pitch_of<D>();
+  constexpr int N = backward_tile<D>, P = pitch_of<D>;
   extern __shared__ bf16 shared_tc[];
   bf16* q_s = shared_tc;               // [64][P]
   bf16* g_s = q_s + block_tokens * P;  // [64][P]
@@ -518,11 +514,11 @@ void launch_attention(Kernel kernel, dim3 grid, int threads, std::size_t shared,
 
 template <int D>
 constexpr std::size_t forward_shared() {
-  return sizeof(bf16) * (block_tokens + 4 * forward_tile) * pitch_of<D>();
+  return sizeof(bf16) * (block_tokens + 4 * forward_tile) * pitch_of<D>;
 }
 template <int D>
 constexpr std::size_t backward_shared() {
-  return sizeof(bf16) * (2 * block_tokens + 4 * backward_tile<D>()) * pitch_of<D>();
+  return sizeof(bf16) * (2 * block_tokens + 4 * backward_tile<D>) * pitch_of<D>;
 }
 
 }  // namespace
