@@ -32,7 +32,6 @@
 #include "kernels/cuda/attention_common.cuh"
 #include "kernels/cuda/attention_tensor_core.h"
 #include "kernels/cuda/device_math.cuh"
-#include "kernels/cuda/segments.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -441,34 +440,19 @@ void launch_attention(Kernel kernel, dim3 grid, int threads, std::size_t shared,
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-// Segment starts and ends of every token, [2, B, T] i32, on the stream.
-struct SegmentBounds {
-  std::int32_t* start = nullptr;
-  std::int32_t* end = nullptr;
-  cudaStream_t stream;
-  SegmentBounds(const std::int32_t* reset, std::int64_t B, std::int64_t T, cudaStream_t s) : stream(s) {
-    BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&start), sizeof(std::int32_t) * 2 * B * T, stream));
-    end = start + B * T;
-    segment_bounds_kernel<<<segment_bounds_blocks(B), segment_bounds_threads, 0, stream>>>(reset, B, T, start, end);
-    BIRDIE_CUDA_CHECK(cudaGetLastError());
-  }
-  ~SegmentBounds() { cudaFreeAsync(start, stream); }
-  SegmentBounds(const SegmentBounds&) = delete;
-  SegmentBounds& operator=(const SegmentBounds&) = delete;
-};
-
 }  // namespace
 
 void attention_forward(DType dtype, const void* q, const void* k, const void* v,
-                       const std::int32_t* reset, bool prefix, std::int64_t B, std::int64_t T,
+                       const std::int32_t* reset, const std::int32_t* bounds, bool prefix, std::int64_t B, std::int64_t T,
                        std::int64_t H, std::int64_t Dh, void* out, float* lse, cudaStream_t stream) {
   if (B * T * H == 0) return;
   const dim3 grid = attention_grid(B, T, H, block_rows);
-  const SegmentBounds bounds(reset, B, T, stream);
+  const std::int32_t* start = bounds;
+  const std::int32_t* end = bounds + B * T;
   if (attention_tensor_cores_apply(dtype, Dh, {q, k, v, out}))
-    return attention_forward_tensor_cores(q, k, v, reset, bounds.start, bounds.end, prefix, B, T, H, Dh, out, lse,
+    return attention_forward_tensor_cores(q, k, v, reset, start, end, prefix, B, T, H, Dh, out, lse,
                                           stream);
-  const MaskRule mask{reset, bounds.start, bounds.end, prefix};
+  const MaskRule mask{reset, start, end, prefix};
   const int pitch = static_cast<int>(Dh | 1);
   const std::size_t shared = sizeof(float) * (block_rows * Dh + tile * pitch + tile * Dh);
   visit(dtype, [&](auto zero) {
@@ -482,13 +466,14 @@ void attention_forward(DType dtype, const void* q, const void* k, const void* v,
 }
 
 void attention_backward(DType dtype, const void* q, const void* k, const void* v,
-                        const std::int32_t* reset, bool prefix, std::int64_t B, std::int64_t T,
+                        const std::int32_t* reset, const std::int32_t* bounds, bool prefix, std::int64_t B, std::int64_t T,
                         std::int64_t H, std::int64_t Dh, const void* out, const float* lse,
                         const void* dout, void* dq, void* dk, void* dv, cudaStream_t stream) {
   if (B * T * H == 0) return;
   const dim3 grid = attention_grid(B, T, H, block_rows);
-  const SegmentBounds bounds(reset, B, T, stream);
-  const MaskRule mask{reset, bounds.start, bounds.end, prefix};
+  const std::int32_t* start = bounds;
+  const std::int32_t* end = bounds + B * T;
+  const MaskRule mask{reset, start, end, prefix};
   float* delta = nullptr;
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&delta), sizeof(float) * B * H * T, stream));
   const int pitch = static_cast<int>(Dh | 1);
@@ -504,7 +489,7 @@ void attention_backward(DType dtype, const void* q, const void* k, const void* v
         static_cast<const E*>(out), ge, B, T, H, static_cast<int>(Dh), delta);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
     if (attention_tensor_cores_apply(dtype, Dh, {q, k, v, dout, dq, dk, dv}))
-      return attention_backward_tensor_cores(q, k, v, reset, bounds.start, bounds.end, prefix, B, T, H, Dh, lse,
+      return attention_backward_tensor_cores(q, k, v, reset, start, end, prefix, B, T, H, Dh, lse,
                                              delta, dout, dq, dk, dv, stream);
     visit_head_dim(Dh, [&](auto dpl) {
       constexpr int DPL = decltype(dpl)::value;

@@ -12,7 +12,7 @@ namespace birdie::kernels::cuda {
 namespace {
 
 // The mask of kernels/attention.h, with the segment start and end of each token
-// precomputed (kernels/cuda/segments.cuh). `row(b, T)` moves the pointers to batch row b.
+// precomputed (kernels/segments.h). `row(b, T)` moves the pointers to batch row b.
 struct MaskRule {
   const std::int32_t* reset;
   const std::int32_t* start;

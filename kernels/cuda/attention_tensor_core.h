@@ -3,7 +3,7 @@
 // dimension 64 or 128 with 16-byte-aligned operands (attention_tensor_cores_apply) and
 // keep the CUDA-core kernels for the rest. Operands as in attention.h: q, k, v, out,
 // dout, dq, dk, dv contiguous [B, T, H, Dh] bf16; reset [B, T] i32; start/end [B, T] i32
-// the segment bounds of every token (kernels/cuda/segments.cuh); lse [B, H, T] f32;
+// the segment bounds of every token (kernels/segments.h); lse [B, H, T] f32;
 // delta [B, H, T] f32 = rowsum(dout ⊙ out).
 #pragma once
 

@@ -13,6 +13,7 @@
 #include "kernels/cuda/attention.h"
 #include "kernels/cuda/attention_tensor_core.h"
 #include "kernels/cuda/rotary.h"
+#include "kernels/cuda/segments.h"
 
 using namespace birdie;
 namespace kc = birdie::kernels::cuda;
@@ -100,6 +101,13 @@ std::vector<std::int32_t> random_resets(int B, int T, int max_length) {
   return reset;
 }
 
+// The launchers take the batch's segment bounds [2, B, T] (kernels/segments.h).
+std::vector<std::int32_t> bounds_of(const std::vector<std::int32_t>& reset, int B, int T) {
+  std::vector<std::int32_t> bounds(2 * std::size_t(B) * T, -7);
+  kc::segment_bounds(reset.data(), B, T, bounds.data(), bounds.data() + std::size_t(B) * T, nullptr);
+  return bounds;
+}
+
 bool sees(const std::int32_t* r, int i, int j, bool prefix) {
   int si = 0, sj = 0;
   for (int u = 1; u <= i; ++u) si += r[u] & 1;
@@ -117,7 +125,8 @@ void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix, int m
 
   // The kernels' forward first: the backward reference takes D = rowsum(dout ⊙ out) from
   // its (rounded) output, as the kernels do, so that only the arithmetic differs.
-  kc::attention_forward(dtype, q.data(), k.data(), v.data(), reset.data(), prefix, B, T, H, Dh, out.data(),
+  const std::vector<std::int32_t> bounds = bounds_of(reset, B, T);
+  kc::attention_forward(dtype, q.data(), k.data(), v.data(), reset.data(), bounds.data(), prefix, B, T, H, Dh, out.data(),
                         lse.data(), nullptr);
   // Dense f64 reference: forward and backward.
   std::vector<double> out_ref(n), lse_ref(lse.size()), dq_ref(n, 0.0), dk_ref(n, 0.0), dv_ref(n, 0.0);
@@ -173,7 +182,7 @@ void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix, int m
                            (tensor_cores ? " [tensor cores]" : " [CUDA cores]");
   Operand lse_got(DType::f32, lse.size());
   lse_got.f32 = lse;
-  kc::attention_backward(dtype, q.data(), k.data(), v.data(), reset.data(), prefix, B, T, H, Dh, out.data(),
+  kc::attention_backward(dtype, q.data(), k.data(), v.data(), reset.data(), bounds.data(), prefix, B, T, H, Dh, out.data(),
                          lse.data(), dout.data(), dq.data(), dk.data(), dv.data(), nullptr);
   const double bound = dtype == DType::bf16 ? 1e-2 : 1e-5, gradient_bound = dtype == DType::bf16 ? 1e-2 : 5e-5;
   const double e_out = relative_error(out, out_ref), e_lse = relative_error(lse_got, lse_ref);
@@ -213,8 +222,9 @@ void rotary_case(DType dtype, int B, int T, int H, int Dh) {
       }
     }
   }
-  kc::rotary(dtype, x.data(), reset.data(), 10000, +1, B, T, H, Dh, y.data(), nullptr);
-  kc::rotary(dtype, y.data(), reset.data(), 10000, -1, B, T, H, Dh, back.data(), nullptr);
+  const std::vector<std::int32_t> bounds = bounds_of(reset, B, T);
+  kc::rotary(dtype, x.data(), bounds.data(), 10000, +1, B, T, H, Dh, y.data(), nullptr);
+  kc::rotary(dtype, y.data(), bounds.data(), 10000, -1, B, T, H, Dh, back.data(), nullptr);
   const double bound = dtype == DType::bf16 ? 1e-2 : 1e-5;
   const double e = relative_error(y, ref), e_back = relative_error(back, x.values);
   char numbers[120];
@@ -223,9 +233,33 @@ void rotary_case(DType dtype, int B, int T, int H, int Dh) {
   check(e < bound && e_back < bound, numbers);
 }
 
+// Segment bounds against their definition: rows shorter and longer than the kernel's
+// 256 chunks, one-token samples, a row that never resets.
+void segments_case(int B, int T, int max_length) {
+  std::vector<std::int32_t> reset = random_resets(B, T, max_length);
+  for (int t = 0; t < T; ++t) reset[t] = t == T / 2 ? 1 : 0;  // row 0: two segments (one if T = 1)
+  const std::vector<std::int32_t> bounds = bounds_of(reset, B, T);
+  int wrong = 0;
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t) {
+      const std::int32_t* r = reset.data() + std::size_t(b) * T;
+      int start = t, end = t + 1;
+      while (start > 0 && !(r[start] & 1)) --start;
+      while (end < T && !(r[end] & 1)) ++end;
+      wrong += bounds[std::size_t(b) * T + t] != start;
+      wrong += bounds[std::size_t(B + b) * T + t] != end;
+    }
+  check(wrong == 0, "segment bounds B=" + std::to_string(B) + " T=" + std::to_string(T) + ": " +
+                        std::to_string(wrong) + " wrong");
+}
+
 }  // namespace
 
 int main() {
+  segments_case(3, 1, 1);
+  segments_case(3, 77, 5);
+  segments_case(2, 1000, 40);
+  segments_case(2, 1000, 1);
   // Tensor cores (bf16, Dh 64 and 128): odd lengths, several query blocks and streamed
   // tiles, short samples (segment edges inside tiles) and long ones (wholly visible tiles).
   attention_case(DType::bf16, 2, 77, 1, 64, false);
