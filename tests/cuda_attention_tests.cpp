@@ -193,6 +193,35 @@ TEST_CASE("attention on tensor cores: one long sample, one-token samples, a long
     }
 }
 
+// A copy of `t` on the GPU whose data starts 2 bytes into its allocation: not 16-byte
+// aligned, so the dispatch must take the CUDA-core kernels.
+Tensor unaligned_cuda_copy(const Tensor& t) {
+  Tensor flat = Tensor::empty({t.numel() + 1}, t.dtype(), Device::cuda);
+  Tensor view = flat.slice(1, t.numel() + 1).reshape(t.shape());
+  view.copy_from(t.to(Device::cuda));
+  return view;
+}
+
+TEST_CASE("attention: unaligned bf16 operands at head dim 64 take the CUDA-core kernels, still right") {
+  RandomGenerator rng(270);
+  const std::int64_t B = 2, T = 77, H = 2, Dh = 64;
+  const Shape shape{B, T, H, Dh};
+  const Tensor reset = random_resets(B, T, T / 2, rng);
+  const Tensor q = random_cpu(shape, DType::bf16, rng, -2, 2), k = random_cpu(shape, DType::bf16, rng, -2, 2);
+  const Tensor v = random_cpu(shape, DType::bf16, rng);
+  const Tensor qg = unaligned_cuda_copy(q), kg = unaligned_cuda_copy(k), vg = unaligned_cuda_copy(v);
+  REQUIRE_FALSE(on_tensor_cores(qg));
+  REQUIRE(on_tensor_cores(q.to(Device::cuda)));
+  for (AttentionMask mask : {AttentionMask::causal, AttentionMask::prefix}) {
+    Tensor out_ref = Tensor::empty(shape, DType::f64), lse_ref = Tensor::empty({B, H, T}, DType::f64);
+    kernels::attention_forward(as_f64_cpu(q), as_f64_cpu(k), as_f64_cpu(v), reset, mask, out_ref, lse_ref);
+    Tensor out = poisoned_cuda(shape, DType::bf16), lse = poisoned_cuda({B, H, T}, DType::f32);
+    kernels::attention_forward(qg, kg, vg, reset.to(Device::cuda), mask, out, lse);
+    check_close(out, out_ref, bf16_tolerance, "out (CUDA cores)");
+    check_close(lse, lse_ref, fp32_tolerance, "lse (CUDA cores)");
+  }
+}
+
 TEST_CASE("rotary forward and backward against the CPU reference") {
   std::uint64_t seed = 300;
   const std::int64_t B = 2, H = 3;

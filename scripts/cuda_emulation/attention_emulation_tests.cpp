@@ -256,6 +256,15 @@ void segments_case(int B, int T, int max_length) {
 }  // namespace
 
 int main() {
+  // The dispatch: bf16 at 64 and 128 with every operand 16-byte aligned, nothing else.
+  alignas(16) static char buffer[64];
+  check(kc::attention_tensor_cores_apply(DType::bf16, 64, {buffer, buffer + 16}) &&
+            kc::attention_tensor_cores_apply(DType::bf16, 128, {buffer}) &&
+            !kc::attention_tensor_cores_apply(DType::bf16, 128, {buffer, buffer + 2}) &&
+            !kc::attention_tensor_cores_apply(DType::f32, 64, {buffer}) &&
+            !kc::attention_tensor_cores_apply(DType::bf16, 96, {buffer}) &&
+            !kc::attention_tensor_cores_apply(DType::bf16, 40, {buffer}),
+        "tensor cores for bf16 at head dims 64 and 128 with aligned operands only");
   segments_case(3, 1, 1);
   segments_case(3, 77, 5);
   segments_case(2, 1000, 40);
