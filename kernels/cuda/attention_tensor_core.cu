@@ -207,7 +207,9 @@ attention_forward_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__
   __shared__ std::int32_t key_start[2][N];
   __shared__ std::uint8_t key_prompt[2][N];
 
-  const std::int64_t b = blockIdx.z, h = blockIdx.y, i0 = static_cast<std::int64_t>(blockIdx.x) * block_tokens;
+  // Later query blocks see more keys (causal): they start first, so the short ones fill the tail.
+  const std::int64_t b = blockIdx.z, h = blockIdx.y,
+                     i0 = static_cast<std::int64_t>(gridDim.x - 1 - blockIdx.x) * block_tokens;
   const std::int64_t stride = H * D, base = b * T * stride + h * D;
   const MaskRule row = mask.row(b, T);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, t4 = lane & 3;
@@ -419,7 +421,9 @@ attention_dq_tc_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k, c
   __shared__ std::int32_t key_start[2][N];
   __shared__ std::uint8_t key_prompt[2][N];
 
-  const std::int64_t b = blockIdx.z, h = blockIdx.y, i0 = static_cast<std::int64_t>(blockIdx.x) * block_tokens;
+  // Later query blocks see more keys (causal): they start first, so the short ones fill the tail.
+  const std::int64_t b = blockIdx.z, h = blockIdx.y,
+                     i0 = static_cast<std::int64_t>(gridDim.x - 1 - blockIdx.x) * block_tokens;
   const std::int64_t stride = H * D, base = b * T * stride + h * D;
   const MaskRule row = mask.row(b, T);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, t4 = lane & 3;
