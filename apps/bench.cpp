@@ -1,6 +1,6 @@
 // bench: kernel-mode benchmarks of the CUDA backend.
 //
-//   bench [--quick] [--repeats N]
+//   bench [--quick] [--repeats N] [--attention]
 //
 // One run measures the two ceilings first, the device-to-device copy bandwidth (bytes
 // read + written) and the peak bf16 GEMM rate (8192³ through the engine's cuBLASLt path),
@@ -9,7 +9,14 @@
 // the model's GEMM shapes (D→4N and N→D projections for (D, N) ∈ {(1024, 1280),
 // (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N weight gradient accumulated into
 // f32) in TFLOP/s and fraction of peak; RMSNorm, fused cross-entropy (vocab 32000), AdamW
-// over 1.39B parameters and the embedding (vocab 32000) in GB/s.
+// over 1.39B parameters and the embedding (vocab 32000) in GB/s; attention (bf16, T = 2048,
+// 8 rows, heads × head dim = 2048 at head dims 64 and 128, causal and prefix-LM masks:
+// one sample a row, its first half the prompt) forward and forward+backward in TFLOP/s.
+// Attention FLOPs count the (query, key) pairs the mask lets through: 4·Dh per pair
+// forward (QKᵀ and PV), 2.5 times that backward (FlashAttention's convention), so a
+// causal row counts T(T+1)/2 pairs; bench/peers/attention_sdpa.py times PyTorch's
+// scaled_dot_product_attention on the same shapes with the same count. --attention
+// measures the ceilings and the attention rows alone.
 // Timing: CUDA events around each run, warm-up runs first, the median of many runs, the
 // L2 cache flushed (a buffer twice its size overwritten) before every timed run. Bytes
 // are the fewest the op must move (each input read once, each output written once).
@@ -34,6 +41,7 @@
 #include "engine/cuda_runtime.h"
 #include "engine/nvtx.h"
 #include "kernels/adamw.h"
+#include "kernels/attention.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/cuda/scan.h"
@@ -50,7 +58,8 @@ namespace {
 struct Options {
   int repeats = 20;
   int warmup = 3;
-  bool quick = false;  // smaller sizes (a smoke run)
+  bool quick = false;      // smaller sizes (a smoke run)
+  bool attention = false;  // the ceilings and the attention rows alone
 };
 
 #ifdef BIRDIE_WITH_CUDA
@@ -129,6 +138,45 @@ std::string dims(std::initializer_list<std::int64_t> values) {
   return s.str();
 }
 
+// Attention forward and forward+backward through the engine's dispatch (bf16 at head dims
+// 64 and 128: the tensor-core kernels), the segments computed once as the model does.
+void attention_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, bool quick) {
+  const std::int64_t B = quick ? 2 : 8, T = 2048, width = 2048;
+  for (std::int64_t Dh : {64, 128})
+    for (kernels::AttentionMask mask : {kernels::AttentionMask::causal, kernels::AttentionMask::prefix}) {
+      const bool prefix = mask == kernels::AttentionMask::prefix;
+      const std::int64_t H = width / Dh, prompt = prefix ? T / 2 : 0;
+      std::vector<std::int32_t> bits(B * T);
+      for (std::int64_t t = 0; t < B * T; ++t) bits[t] = (t % T == 0 ? 1 : 0) | (t % T >= prompt ? 2 : 0);
+      const kernels::Segments segments =
+          kernels::segments_of(Tensor::from_values<std::int32_t>(bits, {B, T}).to(Device::cuda));
+      // Pairs a row lets through: the prompt sees itself (prompt²), each later query i sees i + 1 keys.
+      const double pairs = double(prompt) * prompt + (double(T) * (T + 1) - double(prompt) * (prompt + 1)) / 2;
+      const double forward_flops = 4.0 * Dh * pairs * B * H;
+      const Shape shape{B, T, H, Dh};
+      const Tensor q = random_device(shape, DType::bf16, rng, -2.0, 2.0), k = random_device(shape, DType::bf16, rng, -2.0, 2.0);
+      const Tensor v = random_device(shape, DType::bf16, rng), dout = random_device(shape, DType::bf16, rng);
+      Tensor out = Tensor::empty(shape, DType::bf16, Device::cuda);
+      Tensor lse = Tensor::empty({B, H, T}, DType::f32, Device::cuda);
+      Tensor dq = Tensor::empty(shape, DType::bf16, Device::cuda), dk = Tensor::empty(shape, DType::bf16, Device::cuda),
+             dv = Tensor::empty(shape, DType::bf16, Device::cuda);
+      const auto forward = [&] { kernels::attention_forward(q, k, v, segments, mask, out, lse); };
+      const double fwd_ms = timer.median_ms(forward);
+      const double both_ms = timer.median_ms([&] {
+        forward();
+        kernels::attention_backward(q, k, v, segments, mask, out, lse, dout, dq, dk, dv);
+      });
+      const std::string name = std::string(prefix ? "prefix" : "causal");
+      const std::string shape_text = dims({B, T, H, Dh}) + " bf16";
+      const double fwd_tflops = forward_flops / (fwd_ms * 1e-3) / 1e12;
+      const double both_tflops = 3.5 * forward_flops / (both_ms * 1e-3) / 1e12;
+      row(("attention forward " + name).c_str(), shape_text, fwd_ms, "TFLOP/s", fwd_tflops, fwd_tflops / peak_tflops,
+          "peak");
+      row(("attention fwd+bwd " + name).c_str(), shape_text, both_ms, "TFLOP/s", both_tflops,
+          both_tflops / peak_tflops, "peak");
+    }
+}
+
 int run(const Options& options) {
   Timer timer(options);
   RandomGenerator rng(2024);
@@ -159,6 +207,10 @@ int run(const Options& options) {
   std::printf("\nceilings: copy %.1f GB/s (%zu MiB, read+write), bf16 GEMM %.1f TFLOP/s (%lld^3)\n\n",
               copy_gbs, copy_bytes >> 20, peak_tflops, static_cast<long long>(P));
   std::printf("%-28s %-34s %12s %17s %s\n", "op", "shape", "median", "rate", "fraction");
+  if (options.attention) {
+    attention_rows(timer, rng, peak_tflops, options.quick);
+    return 0;
+  }
 
   // Gated scan, bf16: the paper's state width at its row length (B=8, T=2048, N=2560) and
   // a narrow, long one (B=16, T=4096, N=768); the quick run takes one short row batch.
@@ -308,6 +360,7 @@ int run(const Options& options) {
     row("embedding backward", dims({rows, V, D}) + " bf16->f32", bwd_ms, "GB/s", bwd_gbs, bwd_gbs / copy_gbs,
         "copy");
   }
+  attention_rows(timer, rng, peak_tflops, options.quick);
   return 0;
 }
 
@@ -323,10 +376,12 @@ int main(int argc, char** argv) {
     if (arg == "--quick") {
       options.quick = true;
       options.repeats = 5;
+    } else if (arg == "--attention") {
+      options.attention = true;
     } else if (arg == "--repeats" && i + 1 < argc) {
       options.repeats = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "bench: unknown argument '%s'\nusage: bench [--quick] [--repeats N]\n", argv[i]);
+      std::fprintf(stderr, "bench: unknown argument '%s'\nusage: bench [--quick] [--repeats N] [--attention]\n", argv[i]);
       return 1;
     }
   }

@@ -30,6 +30,10 @@
 // and their share of training at one evaluation every --evaluate-every E steps (default
 // 1000) of the median step measured above.
 //
+// A Transformer's MFU is printed a second time with its attention's FLOPs counted too:
+// 4 · dim per (query, key) pair its layer's mask lets through in this batch forward, 3.5
+// times that forward and backward (FlashAttention's convention), over every layer.
+//
 // The peak defaults to 989 TFLOP/s (H100 SXM dense bf16) on cuda; give --peak-tflops for
 // another GPU. MFU is not printed on the CPU.
 #include <algorithm>
@@ -267,6 +271,31 @@ void print_host_times(int steps, double step_seconds) {
   }
 }
 
+// The (query, key) pairs the attention mask of kernels/attention.h lets through in the
+// batch's rows: a query sees the keys of its segment up to itself, and a prompt query under
+// the prefix mask also the prompt keys after it.
+double visible_pairs(const Tensor& reset, bool prefix) {
+  const Tensor r = reset.to(Device::cpu);
+  const std::int32_t* bits = r.data<std::int32_t>();
+  const std::int64_t rows = r.dim(0), T = r.dim(1);
+  double pairs = 0;
+  for (std::int64_t b = 0; b < rows; ++b) {
+    const std::int32_t* row = bits + b * T;
+    for (std::int64_t s = 0; s < T;) {
+      std::int64_t e = s + 1;
+      while (e < T && !(row[e] & kernels::reset_bits::segment_start)) ++e;
+      std::int64_t prompt_after = 0;  // prompt keys after query i in the segment
+      for (std::int64_t i = e - 1; i >= s; --i) {
+        const bool prompt = !(row[i] & kernels::reset_bits::causal);
+        pairs += double(i - s + 1) + (prefix && prompt ? double(prompt_after) : 0.0);
+        if (prompt) ++prompt_after;
+      }
+      s = e;
+    }
+  }
+  return pairs;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -349,6 +378,15 @@ int main(int argc, char** argv) try {
     constexpr double gib = double(1ull << 30);
     std::printf("  MFU %.1f%% of %.0f TFLOP/s (6 x parameters x tokens per step)\n",
                 100.0 * 6.0 * params * tokens / median / (o.peak_tflops * 1e12), o.peak_tflops);
+    if (config.architecture == model::Architecture::transformer) {
+      double attention_flops = 0;
+      for (std::int64_t l = 0; l < config.layers; ++l)
+        attention_flops += 3.5 * 4.0 * double(config.dim) * visible_pairs(batch.reset, config.is_bidirectional(l));
+      std::printf("  MFU %.1f%% with attention's FLOPs counted (%.2f TFLOP a step of %.2f: 3.5 x 4 x dim per "
+                  "visible (query, key) pair, each layer)\n",
+                  100.0 * (6.0 * params * tokens + attention_flops) / median / (o.peak_tflops * 1e12),
+                  attention_flops / 1e12, (6.0 * params * tokens + attention_flops) / 1e12);
+    }
     std::printf("  peak device memory in use: %.2f GiB; pool reserve %.2f GiB, grew %.3f GiB over the timed steps\n",
                 double(end.device_peak_in_use_bytes) / gib, double(end.device_reserved_bytes) / gib,
                 (double(end.device_reserved_bytes) - double(after_warmup.device_reserved_bytes)) / gib);

@@ -48,10 +48,15 @@ Tensor rglru_scan(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
 // (contiguous, heads side by side), reset [B, T] (i32) → [B, T, H, Dh]; scale 1/sqrt(Dh);
 // causal, or prefix-LM (the prompt bidirectional, the suffix causal); no attention across
 // segments. Gradients for q, k, v (the backward recomputes the probabilities).
+// `segments` (kernels::segments_of(reset)) once per batch serves every attention and
+// rotary call of the step, forward and backward; the `reset` forms compute their own.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const kernels::Segments& segments,
+                 kernels::AttentionMask mask);
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
                  kernels::AttentionMask mask);
 // Rotary position embedding (kernels/rotary.h): x [B, T, H, Dh] (Dh even) rotated by the
 // position within its segment (restarting at every sample), rotate-half pairs (d, d + Dh/2).
+Tensor rotary(const Tensor& x, const kernels::Segments& segments, double base = 10000);
 Tensor rotary(const Tensor& x, const Tensor& reset, double base = 10000);
 // RMSNorm over the last dimension.
 Tensor rmsnorm(const Tensor& x, const Tensor& weight, double eps = 1e-5);

@@ -22,17 +22,25 @@
 #pragma once
 
 #include "engine/tensor.h"
+#include "kernels/segments.h"
 
 namespace birdie::kernels {
 
 enum class AttentionMask { causal, prefix };
 
-// Writes out [B, T, H, Dh] and lse [B, H, T].
+// Writes out [B, T, H, Dh] and lse [B, H, T]. `segments` from segments_of(reset), computed
+// once per batch and shared by every call of the step; the `reset` forms compute them for
+// this call alone.
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Segments& segments,
+                       AttentionMask mask, Tensor& out, Tensor& lse);
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
                        AttentionMask mask, Tensor& out, Tensor& lse);
 // From the forward's out and lse and the output's gradient dout, writes dq, dk, dv
 // (overwritten, not accumulated). The probabilities are recomputed from q, k and lse
 // (FlashAttention-2: D = rowsum(dout ⊙ out), dS = P ⊙ (dout·vᵀ − D)).
+void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Segments& segments,
+                        AttentionMask mask, const Tensor& out, const Tensor& lse,
+                        const Tensor& dout, Tensor& dq, Tensor& dk, Tensor& dv);
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
                         AttentionMask mask, const Tensor& out, const Tensor& lse,
                         const Tensor& dout, Tensor& dq, Tensor& dk, Tensor& dv);

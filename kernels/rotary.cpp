@@ -13,7 +13,8 @@
 namespace birdie::kernels {
 
 namespace {
-void rotate(const char* op, const Tensor& x, const Tensor& reset, double base, int sign, Tensor& y) {
+void rotate(const char* op, const Tensor& x, const Segments& segments, double base, int sign, Tensor& y) {
+  const Tensor& reset = segments.reset;
   require_same_device(op, {&x, &reset, &y});
   BIRDIE_CHECK(x.rank() == 4 && x.dim(3) % 2 == 0 && x.dim(3) > 0, op,
                ": the input must be [batch, time, heads, head_dim] with an even head_dim > 0, got ",
@@ -21,8 +22,7 @@ void rotate(const char* op, const Tensor& x, const Tensor& reset, double base, i
   BIRDIE_CHECK(base > 1.0, op, ": the base must exceed 1, got ", base);
   check_shape(y, x.shape(), op);
   check_dtype(y, x.dtype(), op);
-  check_shape(reset, {x.dim(0), x.dim(1)}, "rotary reset mask [batch, time]");
-  check_dtype(reset, DType::i32, "rotary reset mask");
+  check_segments(op, segments, x.dim(0), x.dim(1), x.device());
   if (x.numel() == 0) return;
   if (x.is_cpu()) {
     cpu::Bf16Emulation f32;
@@ -31,7 +31,7 @@ void rotate(const char* op, const Tensor& x, const Tensor& reset, double base, i
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE(op);
-  cuda::rotary(x.dtype(), x.raw_data(), reset.data<std::int32_t>(), base, sign, x.dim(0), x.dim(1),
+  cuda::rotary(x.dtype(), x.raw_data(), segments.bounds.data<std::int32_t>(), base, sign, x.dim(0), x.dim(1),
                x.dim(2), x.dim(3), y.raw_data(), current_stream());
 #else
   no_cuda_kernel(op);
@@ -39,12 +39,18 @@ void rotate(const char* op, const Tensor& x, const Tensor& reset, double base, i
 }
 }  // namespace
 
+void rotary_forward(const Tensor& x, const Segments& segments, double base, Tensor& y) {
+  rotate("rotary_forward", x, segments, base, +1, y);
+}
 void rotary_forward(const Tensor& x, const Tensor& reset, double base, Tensor& y) {
-  rotate("rotary_forward", x, reset, base, +1, y);
+  rotary_forward(x, segments_of(reset), base, y);
 }
 
+void rotary_backward(const Tensor& dy, const Segments& segments, double base, Tensor& dx) {
+  rotate("rotary_backward", dy, segments, base, -1, dx);
+}
 void rotary_backward(const Tensor& dy, const Tensor& reset, double base, Tensor& dx) {
-  rotate("rotary_backward", dy, reset, base, -1, dx);
+  rotary_backward(dy, segments_of(reset), base, dx);
 }
 
 }  // namespace birdie::kernels

@@ -11,13 +11,17 @@
 #pragma once
 
 #include "engine/tensor.h"
+#include "kernels/segments.h"
 
 namespace birdie::kernels {
 
-// y = R(θ) x. y may be x itself (in place).
+// y = R(θ) x. y may be x itself (in place). `segments` from segments_of(reset), computed
+// once per batch; the `reset` forms compute them for this call alone.
+void rotary_forward(const Tensor& x, const Segments& segments, double base, Tensor& y);
 void rotary_forward(const Tensor& x, const Tensor& reset, double base, Tensor& y);
 // The backward pass is the inverse rotation: dx = R(−θ) dy (R is orthogonal). dx may be
 // dy itself.
+void rotary_backward(const Tensor& dy, const Segments& segments, double base, Tensor& dx);
 void rotary_backward(const Tensor& dy, const Tensor& reset, double base, Tensor& dx);
 
 }  // namespace birdie::kernels

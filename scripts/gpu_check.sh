@@ -20,7 +20,7 @@
 # line saying what it does (`--list` prints them; each stage file's header says more):
 # deps and build (the packages of .debs/, the programs), parity (every cuda_* suite), bench
 # and step_bench (kernels, training steps of the three architectures), peers (PyTorch on
-# the same model), pretrain (a real run in the background, its checkpoint on the CPU),
+# the same model), attention (the engine's attention beside PyTorch's), pretrain (a real run in the background, its checkpoint on the CPU),
 # memcheck, racecheck, initcheck (compute-sanitizer), profile (Nsight Compute), nccl (the
 # data-parallel path on one GPU), architectures (Hawk and the Transformer: train, the
 # checkpoint on the CPU, generate), evaluators (every evaluator on the GPU against the CPU),
@@ -42,6 +42,7 @@
 #   step_bench.txt  apps/step_bench's output for each model
 #   evaluators.txt  the evaluators' comparison table (GPU against CPU) and their timings
 #   peers.txt       the peer benchmark's OUTFILE
+#   attention.txt   apps/bench --attention and bench/peers/attention_sdpa.py, one after the other
 #   pretrain.txt    the pretrain run's output, clipped, and checkpoint_parity's
 #   profile.txt     ncu's scan kernel reports and the paper step's time per kernel family
 #   experiment.txt  each arm's log, clipped, and the experiment's report
@@ -91,6 +92,7 @@ register parity          150  parity.txt      "the cuda_* suites (GPU against th
 register bench            45  bench.txt       "apps/bench (kernels against copy bandwidth and GEMM peak)"
 register step_bench      420  step_bench.txt  "apps/init_bench paper (cuda), apps/step_bench bf16: each architecture at small, base 8x2048 and paper 4x2048"
 register peers           240  peers.txt       "bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
+register attention       330  attention.txt   "apps/bench --attention and bench/peers/attention_sdpa.py: bf16 T=2048, head dims 64/128, causal/prefix, fwd and fwd+bwd TFLOP/s beside PyTorch SDPA and FlexAttention"
 register pretrain          5  pretrain.txt    "starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"
 register memcheck        120  sanitizers.txt  "compute-sanitizer memcheck on every cuda_* suite, [large] left out"
 register racecheck       130  sanitizers.txt  "racecheck on the scan, ops, attention and hawk_kernels suites, [large] left out"

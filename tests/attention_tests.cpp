@@ -235,6 +235,36 @@ TEST_CASE("attention: operands are checked, with the operand named") {
                        doctest::Contains("reset"), Error);
   Tensor odd = Tensor::zeros({1, 4, 2, 7}, DType::f32);
   CHECK_THROWS_WITH_AS(ag::rotary(odd, reset), doctest::Contains("even head_dim"), Error);
+  // Segments of another batch's shape, or bounds that are not [2, B, T].
+  const kernels::Segments other = kernels::segments_of(Tensor::zeros({1, 5}, DType::i32));
+  CHECK_THROWS_WITH_AS(kernels::attention_forward(q, q, q, other, AttentionMask::causal, out, lse),
+                       doctest::Contains("reset mask [batch, time]"), Error);
+  kernels::Segments short_bounds = kernels::segments_of(reset);
+  short_bounds.bounds = Tensor::zeros({1, 1, 4}, DType::i32);
+  CHECK_THROWS_WITH_AS(kernels::rotary_forward(q, short_bounds, 10000, out),
+                       doctest::Contains("segment bounds [2, batch, time]"), Error);
+}
+
+TEST_CASE("segments: each token's segment start and end, computed once per batch") {
+  const Tensor reset = reset_rows({row_a, row_b, row_c});
+  const kernels::Segments s = kernels::segments_of(reset);
+  REQUIRE(s.bounds.shape() == Shape{2, 3, 13});
+  const std::int32_t* r = reset.data<std::int32_t>();
+  const std::int32_t* bounds = s.bounds.data<std::int32_t>();
+  for (std::int64_t b = 0; b < 3; ++b)
+    for (std::int64_t t = 0; t < 13; ++t) {
+      std::int64_t start = t, end = t + 1;  // walked from the definition: t = 0 and bit 0 start a segment
+      while (start > 0 && !(r[b * 13 + start] & 1)) --start;
+      while (end < 13 && !(r[b * 13 + end] & 1)) ++end;
+      CHECK(bounds[b * 13 + t] == start);
+      CHECK(bounds[(3 + b) * 13 + t] == end);
+    }
+  // The shared segments give what the per-call form gives, forward and backward.
+  RandomGenerator rng(5);
+  const Tensor q = random_tensor({3, 13, 2, 8}, rng, -1.0, 1.0, DType::f64), v = random_tensor({3, 13, 2, 8}, rng, -1.0, 1.0, DType::f64);
+  for (AttentionMask mask : {AttentionMask::causal, AttentionMask::prefix})
+    CHECK(max_abs_difference(ag::attention(ag::rotary(q, s), q, v, s, mask),
+                       ag::attention(ag::rotary(q, reset), q, v, reset, mask)) == 0.0);
 }
 
 TEST_CASE("gradient: attention q, k, v, both masks, several segments") {

@@ -5,7 +5,7 @@
 
 namespace birdie::autograd {
 
-Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const kernels::Segments& segments,
                  kernels::AttentionMask mask) {
   BIRDIE_NVTX_RANGE("attention");
   BIRDIE_CHECK(q.rank() == 4, "attention: q must be [batch, time, heads, head_dim], got ",
@@ -13,16 +13,16 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
   Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor lse = Tensor::empty({q.dim(0), q.dim(2), q.dim(1)}, kernels::attention_lse_dtype(q.dtype()),
                              q.device());
-  kernels::attention_forward(q, k, v, reset, mask, out, lse);
+  kernels::attention_forward(q, k, v, segments, mask, out, lse);
   if (needs_grad({&q, &k, &v})) {
     // Saved: the inputs, the output and the row log-sum-exp (O(T), not the T×T
     // probabilities, which the backward recomputes).
     record("attention", {q, k, v}, {out},
-           [q, k, v, reset, mask, out, lse](const std::vector<Tensor>& grads) {
+           [q, k, v, segments, mask, out, lse](const std::vector<Tensor>& grads) {
              Tensor dq = Tensor::empty(q.shape(), q.dtype(), q.device());
              Tensor dk = Tensor::empty(k.shape(), k.dtype(), k.device());
              Tensor dv = Tensor::empty(v.shape(), v.dtype(), v.device());
-             kernels::attention_backward(q, k, v, reset, mask, out, lse, grads[0], dq, dk, dv);
+             kernels::attention_backward(q, k, v, segments, mask, out, lse, grads[0], dq, dk, dv);
              accumulate_fresh_grad(q, dq);
              accumulate_fresh_grad(k, dk);
              accumulate_fresh_grad(v, dv);
@@ -31,18 +31,27 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor
   return out;
 }
 
-Tensor rotary(const Tensor& x, const Tensor& reset, double base) {
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
+                 kernels::AttentionMask mask) {
+  return attention(q, k, v, kernels::segments_of(reset), mask);
+}
+
+Tensor rotary(const Tensor& x, const kernels::Segments& segments, double base) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  kernels::rotary_forward(x, reset, base, y);
+  kernels::rotary_forward(x, segments, base, y);
   if (needs_grad({&x})) {
-    record("rotary", {x}, {y}, [x, reset, base](const std::vector<Tensor>& grads) {
+    record("rotary", {x}, {y}, [x, segments, base](const std::vector<Tensor>& grads) {
       // The rotation is orthogonal: its backward is the rotation by −θ.
       Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-      kernels::rotary_backward(grads[0], reset, base, dx);
+      kernels::rotary_backward(grads[0], segments, base, dx);
       accumulate_fresh_grad(x, dx);
     });
   }
   return y;
+}
+
+Tensor rotary(const Tensor& x, const Tensor& reset, double base) {
+  return rotary(x, kernels::segments_of(reset), base);
 }
 
 }  // namespace birdie::autograd

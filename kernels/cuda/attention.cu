@@ -17,19 +17,21 @@
 // position, or its segment's end for a prompt query under the prefix mask), and a key
 // tile's queries likewise; inside that range the mask is tested per (query, key).
 //
-// What would make it fast: tensor-core MMA (mma.sync / wgmma on Hopper) for QKᵀ and PV
-// with bf16 operands in registers, larger tiles (64-128 queries) loaded with cp.async/TMA
-// and double-buffered, exp2 with the scale folded into log2(e), and a split over keys for
-// short rows with long segments. This version is correct and simple first: CUDA-core
-// FMAs, one shared-memory tile at a time.
+// Which kernels run (the launchers below decide, nothing else): bf16 at head dimension 64
+// or 128 with 16-byte-aligned operands goes to the tensor-core kernels
+// (attention_tensor_core.cu: mma.sync, ldmatrix, double-buffered cp.async); f32, every
+// other head dimension up to 128 and unaligned views run the CUDA-core kernels of this
+// file (FMAs, one shared-memory tile at a time). Both share the segment bounds and, in
+// the backward, D.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/attention.h"
+#include "kernels/cuda/attention_common.cuh"
+#include "kernels/cuda/attention_tensor_core.h"
 #include "kernels/cuda/device_math.cuh"
-#include "kernels/cuda/segments.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -39,7 +41,6 @@ constexpr int warps = 4, threads = warps * 32;
 constexpr int rows_per_warp = 4;
 constexpr int block_rows = warps * rows_per_warp;  // queries (forward, dq) or keys (dk/dv) per block
 constexpr int tile = 32;                          // keys (forward, dq) or queries (dk/dv) per step: a lane each
-constexpr int default_shared_limit = 48 * 1024;
 
 // Where the rows of one (batch row, head) live: element (t, d) at t · stride + d.
 struct Head {
@@ -70,23 +71,6 @@ __device__ void load_rows(const T* __restrict__ base, std::int64_t stride, std::
     const std::int64_t t = first + r;
     shared[r * pitch + d] = t < T_len ? to_float(base[t * stride + d]) : 0.0f;
   }
-}
-
-// The mask of kernels/attention.h, with the segment start of each token precomputed.
-struct MaskRule {
-  const std::int32_t* reset;
-  const std::int32_t* start;
-  const std::int32_t* end;
-  bool prefix;
-  __device__ bool prompt(std::int64_t t) const { return (reset[t] & 2) == 0; }
-  // The last key (exclusive) query i can see, and the first query that can see key j.
-  __device__ std::int64_t key_end(std::int64_t i) const { return prefix && prompt(i) ? end[i] : i + 1; }
-  __device__ std::int64_t query_begin(std::int64_t j) const { return prefix && prompt(j) ? start[j] : j; }
-};
-
-__device__ __forceinline__ bool sees(std::int64_t i, std::int32_t start_i, bool prompt_i, std::int64_t j,
-                                     std::int32_t start_j, bool prompt_j, bool prefix) {
-  return start_i == start_j && (j <= i || (prefix && prompt_i && prompt_j));
 }
 
 // Per-token mask facts of a tile, in shared memory: segment start (−1 past T) and prompt bit.
@@ -450,69 +434,46 @@ void visit_head_dim(std::int64_t Dh, Fn&& fn) {
 }
 
 template <class Kernel, class... Args>
-void launch(Kernel kernel, dim3 grid, std::size_t shared, cudaStream_t stream, Args... args) {
-  if (shared > default_shared_limit)
-    BIRDIE_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           static_cast<int>(shared)));
+void launch_attention(Kernel kernel, dim3 grid, int threads, std::size_t shared, cudaStream_t stream, Args... args) {
+  allow_shared_memory(kernel, shared);
   kernel<<<grid, threads, shared, stream>>>(args...);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-// Segment starts and ends of every token, [2, B, T] i32, on the stream.
-struct SegmentBounds {
-  std::int32_t* start = nullptr;
-  std::int32_t* end = nullptr;
-  cudaStream_t stream;
-  SegmentBounds(const std::int32_t* reset, std::int64_t B, std::int64_t T, cudaStream_t s) : stream(s) {
-    BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&start), sizeof(std::int32_t) * 2 * B * T, stream));
-    end = start + B * T;
-    segment_bounds_kernel<<<segment_bounds_blocks(B), segment_bounds_threads, 0, stream>>>(reset, B, T, start, end);
-    BIRDIE_CUDA_CHECK(cudaGetLastError());
-  }
-  ~SegmentBounds() { cudaFreeAsync(start, stream); }
-  SegmentBounds(const SegmentBounds&) = delete;
-  SegmentBounds& operator=(const SegmentBounds&) = delete;
-};
-
-dim3 grid_for(std::int64_t B, std::int64_t T, std::int64_t H) {
-  BIRDIE_CHECK(B <= 65535 && H <= 65535, "attention (CUDA): batch ", B, " and heads ", H,
-               " must each be at most 65535 (grid dimensions)");
-  BIRDIE_CHECK(T < (std::int64_t{1} << 31), "attention (CUDA): time ", T, " exceeds the i32 segment bounds");
-  return dim3(static_cast<unsigned>((T + block_rows - 1) / block_rows), static_cast<unsigned>(H),
-              static_cast<unsigned>(B));
-}
-
-float scale_for(std::int64_t Dh) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh))); }
-
 }  // namespace
 
 void attention_forward(DType dtype, const void* q, const void* k, const void* v,
-                       const std::int32_t* reset, bool prefix, std::int64_t B, std::int64_t T,
+                       const std::int32_t* reset, const std::int32_t* bounds, bool prefix, std::int64_t B, std::int64_t T,
                        std::int64_t H, std::int64_t Dh, void* out, float* lse, cudaStream_t stream) {
   if (B * T * H == 0) return;
-  const dim3 grid = grid_for(B, T, H);
-  const SegmentBounds bounds(reset, B, T, stream);
-  const MaskRule mask{reset, bounds.start, bounds.end, prefix};
+  const dim3 grid = attention_grid(B, T, H, block_rows);
+  const std::int32_t* start = bounds;
+  const std::int32_t* end = bounds + B * T;
+  if (attention_tensor_cores_apply(dtype, Dh, {q, k, v, out}))
+    return attention_forward_tensor_cores(q, k, v, reset, start, end, prefix, B, T, H, Dh, out, lse,
+                                          stream);
+  const MaskRule mask{reset, start, end, prefix};
   const int pitch = static_cast<int>(Dh | 1);
   const std::size_t shared = sizeof(float) * (block_rows * Dh + tile * pitch + tile * Dh);
   visit(dtype, [&](auto zero) {
     using E = decltype(zero);
     visit_head_dim(Dh, [&](auto dpl) {
-      launch(attention_forward_kernel<E, decltype(dpl)::value>, grid, shared, stream,
+      launch_attention(attention_forward_kernel<E, decltype(dpl)::value>, grid, threads, shared, stream,
              static_cast<const E*>(q), static_cast<const E*>(k), static_cast<const E*>(v), mask, T, H,
-             static_cast<int>(Dh), scale_for(Dh), static_cast<E*>(out), lse);
+             static_cast<int>(Dh), attention_scale(Dh), static_cast<E*>(out), lse);
     });
   });
 }
 
 void attention_backward(DType dtype, const void* q, const void* k, const void* v,
-                        const std::int32_t* reset, bool prefix, std::int64_t B, std::int64_t T,
+                        const std::int32_t* reset, const std::int32_t* bounds, bool prefix, std::int64_t B, std::int64_t T,
                         std::int64_t H, std::int64_t Dh, const void* out, const float* lse,
                         const void* dout, void* dq, void* dk, void* dv, cudaStream_t stream) {
   if (B * T * H == 0) return;
-  const dim3 grid = grid_for(B, T, H);
-  const SegmentBounds bounds(reset, B, T, stream);
-  const MaskRule mask{reset, bounds.start, bounds.end, prefix};
+  const dim3 grid = attention_grid(B, T, H, block_rows);
+  const std::int32_t* start = bounds;
+  const std::int32_t* end = bounds + B * T;
+  const MaskRule mask{reset, start, end, prefix};
   float* delta = nullptr;
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&delta), sizeof(float) * B * H * T, stream));
   const int pitch = static_cast<int>(Dh | 1);
@@ -527,13 +488,16 @@ void attention_backward(DType dtype, const void* q, const void* k, const void* v
     attention_delta_kernel<E><<<static_cast<unsigned>(delta_blocks), threads, 0, stream>>>(
         static_cast<const E*>(out), ge, B, T, H, static_cast<int>(Dh), delta);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
+    if (attention_tensor_cores_apply(dtype, Dh, {q, k, v, dout, dq, dk, dv}))
+      return attention_backward_tensor_cores(q, k, v, reset, start, end, prefix, B, T, H, Dh, lse,
+                                             delta, dout, dq, dk, dv, stream);
     visit_head_dim(Dh, [&](auto dpl) {
       constexpr int DPL = decltype(dpl)::value;
-      launch(attention_dkdv_kernel<E, DPL>, grid, shared, stream, qe, ke, ve, ge, lse,
-             static_cast<const float*>(delta), mask, T, H, static_cast<int>(Dh), scale_for(Dh),
+      launch_attention(attention_dkdv_kernel<E, DPL>, grid, threads, shared, stream, qe, ke, ve, ge, lse,
+             static_cast<const float*>(delta), mask, T, H, static_cast<int>(Dh), attention_scale(Dh),
              static_cast<E*>(dk), static_cast<E*>(dv));
-      launch(attention_dq_kernel<E, DPL>, grid, shared, stream, qe, ke, ve, ge, lse,
-             static_cast<const float*>(delta), mask, T, H, static_cast<int>(Dh), scale_for(Dh),
+      launch_attention(attention_dq_kernel<E, DPL>, grid, threads, shared, stream, qe, ke, ve, ge, lse,
+             static_cast<const float*>(delta), mask, T, H, static_cast<int>(Dh), attention_scale(Dh),
              static_cast<E*>(dq));
     });
   });

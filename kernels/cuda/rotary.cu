@@ -1,14 +1,14 @@
 // CUDA rotary embedding: a thread per (batch row, token, channel pair d < Dh/2) computes
 // the angle once, in f64 from the token's position in its segment (f32 angles lose
 // ~1e-4 rad at positions of a few thousand: above the fp32 parity bound), then rotates
-// that pair in every head in f32. Segment starts come from a per-row pass over the resets.
+// that pair in every head in f32. Segment starts are the
+// batch's precomputed bounds (kernels/segments.h).
 #include <algorithm>
 #include <cmath>
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/rotary.h"
-#include "kernels/cuda/segments.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -43,15 +43,11 @@ rotary_kernel(const T* x, const std::int32_t* __restrict__ start, double log_bas
 
 }  // namespace
 
-void rotary(DType dtype, const void* x, const std::int32_t* reset, double base, int sign,
+void rotary(DType dtype, const void* x, const std::int32_t* start, double base, int sign,
             std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t Dh, void* y,
             cudaStream_t stream) {
   const std::int64_t pairs = B * T * (Dh / 2);
   if (pairs == 0 || H == 0) return;
-  std::int32_t* start = nullptr;
-  BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&start), sizeof(std::int32_t) * B * T, stream));
-  segment_bounds_kernel<<<segment_bounds_blocks(B), segment_bounds_threads, 0, stream>>>(reset, B, T, start, nullptr);
-  BIRDIE_CUDA_CHECK(cudaGetLastError());
   const unsigned blocks = static_cast<unsigned>(std::min((pairs + threads - 1) / threads, max_blocks));
   const auto run = [&](auto zero) {
     using E = decltype(zero);
@@ -65,7 +61,6 @@ void rotary(DType dtype, const void* x, const std::int32_t* reset, double base, 
   else
     throw Error(detail::concat("rotary (CUDA): x must be f32 or bf16, got ", dtype_name(dtype)));
   BIRDIE_CUDA_CHECK(cudaGetLastError());
-  BIRDIE_CUDA_CHECK(cudaFreeAsync(start, stream));
 }
 
 }  // namespace birdie::kernels::cuda

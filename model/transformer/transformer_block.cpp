@@ -46,11 +46,12 @@ Tensor transformer_mlp_residual(const TransformerBlockWeights& w, const Tensor& 
   return ag::add(x, ag::linear(hidden, w.mlp_out));
 }
 
-Tensor transformer_block(const TransformerBlockWeights& w, const Tensor& x, const Tensor& reset,
+Tensor transformer_block(const TransformerBlockWeights& w, const Tensor& x, const kernels::Segments& segments,
                          kernels::AttentionMask mask, AttentionHeads heads, double rope_base, double norm_eps) {
   namespace ag = autograd;
   const auto [q, k, v] = transformer_query_key_value(w, x, heads, norm_eps);
-  const Tensor attended = ag::attention(ag::rotary(q, reset, rope_base), ag::rotary(k, reset, rope_base), v, reset, mask);
+  const Tensor attended =
+      ag::attention(ag::rotary(q, segments, rope_base), ag::rotary(k, segments, rope_base), v, segments, mask);
   return transformer_mlp_residual(w, transformer_attention_residual(w, x, attended), norm_eps);
 }
 

@@ -52,8 +52,9 @@ Tensor transformer_attention_residual(const TransformerBlockWeights& w, const Te
 //   x + the gated MLP of RMSNorm(x).
 Tensor transformer_mlp_residual(const TransformerBlockWeights& w, const Tensor& x, double norm_eps);
 
-// The whole block over x [B, T, D] with the reset mask [B, T].
-Tensor transformer_block(const TransformerBlockWeights& w, const Tensor& x, const Tensor& reset,
+// The whole block over x [B, T, D] with the batch's segments (kernels::segments_of of the
+// reset mask [B, T], computed once for all blocks).
+Tensor transformer_block(const TransformerBlockWeights& w, const Tensor& x, const kernels::Segments& segments,
                          kernels::AttentionMask mask, AttentionHeads heads, double rope_base, double norm_eps);
 
 }  // namespace birdie::model

@@ -32,8 +32,10 @@ Tensor TransformerLm::logits(const Tensor& tokens, const Tensor& reset) const {
   BIRDIE_NVTX_RANGE("transformer_lm.forward");
   BIRDIE_CHECK(tokens.rank() == 2, "TransformerLm: tokens must be [batch, time], got ", tokens.describe());
   check_shape(reset, tokens.shape(), "TransformerLm reset mask");
-  const Tensor x = run_blocks(embed(tokens), [this, reset](std::int64_t l, const Tensor& in) {
-    return transformer_block(blocks_[l], in, reset, mask(l), attention_heads(), config().rope_base,
+  // Segment bounds once per batch, for every block's rotary and attention, both passes.
+  const kernels::Segments segments = kernels::segments_of(reset);
+  const Tensor x = run_blocks(embed(tokens), [this, segments](std::int64_t l, const Tensor& in) {
+    return transformer_block(blocks_[l], in, segments, mask(l), attention_heads(), config().rope_base,
                              config().norm_eps);
   });
   return head(x);

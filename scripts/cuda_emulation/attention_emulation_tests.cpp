@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "kernels/cuda/attention.h"
+#include "kernels/cuda/attention_tensor_core.h"
 #include "kernels/cuda/rotary.h"
+#include "kernels/cuda/segments.h"
 
 using namespace birdie;
 namespace kc = birdie::kernels::cuda;
@@ -65,6 +67,19 @@ double relative_error(const Operand& got, const std::vector<double>& ref) {
   return std::sqrt(diff / norm);
 }
 
+// Worst element: |got − ref| / max(|ref|, floor · max|ref|) (tests/cuda_test_support.h's
+// elementwise measure).
+double elementwise_error(const Operand& got, const std::vector<double>& ref, double floor) {
+  double top = 0, worst = 0;
+  for (double r : ref) top = std::max(top, std::abs(r));
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const double g = got.get(i);
+    if (!std::isfinite(g)) return INFINITY;
+    worst = std::max(worst, std::abs(g - ref[i]) / std::max(std::abs(ref[i]), floor * top));
+  }
+  return worst;
+}
+
 std::vector<std::int32_t> random_resets(int B, int T, int max_length) {
   std::vector<std::int32_t> reset(B * T);
   for (int b = 0; b < B; ++b) {
@@ -86,6 +101,13 @@ std::vector<std::int32_t> random_resets(int B, int T, int max_length) {
   return reset;
 }
 
+// The launchers take the batch's segment bounds [2, B, T] (kernels/segments.h).
+std::vector<std::int32_t> bounds_of(const std::vector<std::int32_t>& reset, int B, int T) {
+  std::vector<std::int32_t> bounds(2 * std::size_t(B) * T, -7);
+  kc::segment_bounds(reset.data(), B, T, bounds.data(), bounds.data() + std::size_t(B) * T, nullptr);
+  return bounds;
+}
+
 bool sees(const std::int32_t* r, int i, int j, bool prefix) {
   int si = 0, sj = 0;
   for (int u = 1; u <= i; ++u) si += r[u] & 1;
@@ -93,16 +115,19 @@ bool sees(const std::int32_t* r, int i, int j, bool prefix) {
   return si == sj && (j <= i || (prefix && !(r[i] & 2) && !(r[j] & 2)));
 }
 
-void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix) {
-  const std::string name = std::string(dtype == DType::bf16 ? "bf16" : "f32") + " B=" + std::to_string(B) +
-                           " T=" + std::to_string(T) + " H=" + std::to_string(H) + " Dh=" +
-                           std::to_string(Dh) + (prefix ? " prefix" : " causal");
+// max_length 0: samples up to T/2 + 1 tokens long.
+void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix, int max_length = 0) {
   const std::size_t n = std::size_t(B) * T * H * Dh;
-  const std::vector<std::int32_t> reset = random_resets(B, T, T / 2 + 1);
+  const std::vector<std::int32_t> reset = random_resets(B, T, max_length ? max_length : T / 2 + 1);
   Operand q(dtype, n, -2, 2), k(dtype, n, -2, 2), v(dtype, n, -1, 1), dout(dtype, n, -1, 1);
   Operand out(dtype, n), dq(dtype, n), dk(dtype, n), dv(dtype, n);
   std::vector<float> lse(std::size_t(B) * H * T, NAN);
 
+  // The kernels' forward first: the backward reference takes D = rowsum(dout ⊙ out) from
+  // its (rounded) output, as the kernels do, so that only the arithmetic differs.
+  const std::vector<std::int32_t> bounds = bounds_of(reset, B, T);
+  kc::attention_forward(dtype, q.data(), k.data(), v.data(), reset.data(), bounds.data(), prefix, B, T, H, Dh, out.data(),
+                        lse.data(), nullptr);
   // Dense f64 reference: forward and backward.
   std::vector<double> out_ref(n), lse_ref(lse.size()), dq_ref(n, 0.0), dk_ref(n, 0.0), dv_ref(n, 0.0);
   const double scale = 1.0 / std::sqrt(double(Dh));
@@ -137,8 +162,8 @@ void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix) {
           double dot = 0;
           for (int d = 0; d < Dh; ++d) dot += dout.values[at(b, i, h) + d] * v.values[at(b, j, h) + d];
           dP[j] = dot;
-          D += P[std::size_t(i) * T + j] * dot;
         }
+        for (int d = 0; d < Dh; ++d) D += dout.values[at(b, i, h) + d] * out.get(at(b, i, h) + d);
         for (int j = 0; j < T; ++j) {
           const double p = P[std::size_t(i) * T + j], ds = p * (dP[j] - D);
           for (int d = 0; d < Dh; ++d) {
@@ -150,18 +175,31 @@ void attention_case(DType dtype, int B, int T, int H, int Dh, bool prefix) {
       }
     }
 
-  kc::attention_forward(dtype, q.data(), k.data(), v.data(), reset.data(), prefix, B, T, H, Dh, out.data(),
-                        lse.data(), nullptr);
+  const bool tensor_cores = kc::attention_tensor_cores_apply(dtype, Dh, {q.data(), k.data(), v.data(), out.data()});
+  const std::string name = std::string(dtype == DType::bf16 ? "bf16" : "f32") + " B=" + std::to_string(B) +
+                           " T=" + std::to_string(T) + " H=" + std::to_string(H) + " Dh=" + std::to_string(Dh) +
+                           (prefix ? " prefix" : " causal") + (max_length ? " samples ≤ " + std::to_string(max_length) : "") +
+                           (tensor_cores ? " [tensor cores]" : " [CUDA cores]");
   Operand lse_got(DType::f32, lse.size());
   lse_got.f32 = lse;
-  kc::attention_backward(dtype, q.data(), k.data(), v.data(), reset.data(), prefix, B, T, H, Dh, out.data(),
+  kc::attention_backward(dtype, q.data(), k.data(), v.data(), reset.data(), bounds.data(), prefix, B, T, H, Dh, out.data(),
                          lse.data(), dout.data(), dq.data(), dk.data(), dv.data(), nullptr);
   const double bound = dtype == DType::bf16 ? 1e-2 : 1e-5, gradient_bound = dtype == DType::bf16 ? 1e-2 : 5e-5;
   const double e_out = relative_error(out, out_ref), e_lse = relative_error(lse_got, lse_ref);
   const double e_dq = relative_error(dq, dq_ref), e_dk = relative_error(dk, dk_ref), e_dv = relative_error(dv, dv_ref);
+  // Elementwise, with the floors tests/cuda_attention_tests.cpp allows (tensor cores round
+  // P and dS to bf16 before their products: small elements carry the absolute error of
+  // their terms), 2^-6 for bf16, 1e-5 relative to the largest for f32.
+  const double floor = dtype == DType::f32 ? 1.0 : tensor_cores ? 0.5 : 1e-3;
+  const double element_bound = dtype == DType::f32 ? 5e-5 : 0x1p-6;
+  double worst = 0;
+  for (const auto& [got, ref] : {std::pair{&out, &out_ref}, {&dq, &dq_ref}, {&dk, &dk_ref}, {&dv, &dv_ref}})
+    worst = std::max(worst, elementwise_error(*got, *ref, floor));
   char numbers[200];
-  std::snprintf(numbers, sizeof numbers, ": out %.2g lse %.2g dq %.2g dk %.2g dv %.2g", e_out, e_lse, e_dq, e_dk, e_dv);
-  check(e_out < bound && e_lse < 1e-5 && e_dq < gradient_bound && e_dk < gradient_bound && e_dv < gradient_bound,
+  std::snprintf(numbers, sizeof numbers, ": out %.2g lse %.2g dq %.2g dk %.2g dv %.2g (worst element %.2g)", e_out,
+                e_lse, e_dq, e_dk, e_dv, worst);
+  check(e_out < bound && e_lse < 1e-5 && e_dq < gradient_bound && e_dk < gradient_bound && e_dv < gradient_bound &&
+            worst < element_bound,
         "attention " + name + numbers);
 }
 
@@ -184,8 +222,9 @@ void rotary_case(DType dtype, int B, int T, int H, int Dh) {
       }
     }
   }
-  kc::rotary(dtype, x.data(), reset.data(), 10000, +1, B, T, H, Dh, y.data(), nullptr);
-  kc::rotary(dtype, y.data(), reset.data(), 10000, -1, B, T, H, Dh, back.data(), nullptr);
+  const std::vector<std::int32_t> bounds = bounds_of(reset, B, T);
+  kc::rotary(dtype, x.data(), bounds.data(), 10000, +1, B, T, H, Dh, y.data(), nullptr);
+  kc::rotary(dtype, y.data(), bounds.data(), 10000, -1, B, T, H, Dh, back.data(), nullptr);
   const double bound = dtype == DType::bf16 ? 1e-2 : 1e-5;
   const double e = relative_error(y, ref), e_back = relative_error(back, x.values);
   char numbers[120];
@@ -194,13 +233,56 @@ void rotary_case(DType dtype, int B, int T, int H, int Dh) {
   check(e < bound && e_back < bound, numbers);
 }
 
+// Segment bounds against their definition: rows shorter and longer than the kernel's
+// 256 chunks, one-token samples, a row that never resets.
+void segments_case(int B, int T, int max_length) {
+  std::vector<std::int32_t> reset = random_resets(B, T, max_length);
+  for (int t = 0; t < T; ++t) reset[t] = t == T / 2 ? 1 : 0;  // row 0: two segments (one if T = 1)
+  const std::vector<std::int32_t> bounds = bounds_of(reset, B, T);
+  int wrong = 0;
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < T; ++t) {
+      const std::int32_t* r = reset.data() + std::size_t(b) * T;
+      int start = t, end = t + 1;
+      while (start > 0 && !(r[start] & 1)) --start;
+      while (end < T && !(r[end] & 1)) ++end;
+      wrong += bounds[std::size_t(b) * T + t] != start;
+      wrong += bounds[std::size_t(B + b) * T + t] != end;
+    }
+  check(wrong == 0, "segment bounds B=" + std::to_string(B) + " T=" + std::to_string(T) + ": " +
+                        std::to_string(wrong) + " wrong");
+}
+
 }  // namespace
 
 int main() {
+  // The dispatch: bf16 at 64 and 128 with every operand 16-byte aligned, nothing else.
+  alignas(16) static char buffer[64];
+  check(kc::attention_tensor_cores_apply(DType::bf16, 64, {buffer, buffer + 16}) &&
+            kc::attention_tensor_cores_apply(DType::bf16, 128, {buffer}) &&
+            !kc::attention_tensor_cores_apply(DType::bf16, 128, {buffer, buffer + 2}) &&
+            !kc::attention_tensor_cores_apply(DType::f32, 64, {buffer}) &&
+            !kc::attention_tensor_cores_apply(DType::bf16, 96, {buffer}) &&
+            !kc::attention_tensor_cores_apply(DType::bf16, 40, {buffer}),
+        "tensor cores for bf16 at head dims 64 and 128 with aligned operands only");
+  segments_case(3, 1, 1);
+  segments_case(3, 77, 5);
+  segments_case(2, 1000, 40);
+  segments_case(2, 1000, 1);
+  // Tensor cores (bf16, Dh 64 and 128): odd lengths, several query blocks and streamed
+  // tiles, short samples (segment edges inside tiles) and long ones (wholly visible tiles).
+  attention_case(DType::bf16, 2, 77, 1, 64, false);
+  attention_case(DType::bf16, 2, 77, 1, 64, true);
+  attention_case(DType::bf16, 1, 150, 1, 64, false, 150);
+  attention_case(DType::bf16, 1, 150, 1, 64, true, 150);
+  attention_case(DType::bf16, 2, 61, 1, 128, false);
+  attention_case(DType::bf16, 2, 61, 1, 128, true);
+  attention_case(DType::bf16, 1, 133, 1, 128, false, 133);
+  attention_case(DType::bf16, 1, 133, 2, 128, true, 133);
+  // CUDA cores: f32, head dims off the tensor-core set.
   attention_case(DType::f32, 2, 77, 2, 64, false);
   attention_case(DType::f32, 2, 77, 2, 64, true);
   attention_case(DType::f32, 1, 45, 1, 128, true);
-  attention_case(DType::bf16, 2, 45, 1, 128, false);
   attention_case(DType::bf16, 1, 50, 2, 40, true);
   attention_case(DType::f32, 1, 33, 1, 6, true);
   rotary_case(DType::f32, 2, 77, 3, 64);

@@ -32,6 +32,8 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __shared__ static
+// Lets headers of kernels/cuda pick their host stand-ins (kernels/cuda/warp_mma.cuh).
+#define BIRDIE_CUDA_EMULATION 1
 
 using std::max;
 using std::min;
@@ -53,6 +55,7 @@ inline float __bfloat162float(__nv_bfloat16 h) {
   std::memcpy(&f, &u, 4);
   return f;
 }
+inline unsigned short __bfloat16_as_ushort(__nv_bfloat16 h) { return h.bits; }
 inline __nv_bfloat16 __float2bfloat16_rn(float f) {
   std::uint32_t u;
   std::memcpy(&u, &f, 4);
@@ -91,7 +94,14 @@ T* dynamic_shared() {
 struct Warp {
   std::unique_ptr<std::barrier<>> barrier;
   double values[32];
+  // Warp-collective matrix instructions (warp_matrix.h): each lane's operation, its
+  // registers and its shared-memory address, exchanged at the barrier.
+  int operation[32];
+  std::uint32_t words[32][10];
+  const void* address[32];
 };
+// Checked after each block by every thread (warp_matrix.h: no cp.async left in flight).
+void check_thread_at_block_end();
 inline std::unique_ptr<std::barrier<>> block_barrier;
 inline std::vector<Warp> warps;
 
@@ -128,6 +138,7 @@ auto launch(K kernel, dim3 grid, dim3 block, std::size_t shared = 0, cudaStream_
           for (unsigned bx = 0; bx < grid.x; ++bx) {
             blockIdx = dim3(bx, by, bz);
             kernel(args...);
+            check_thread_at_block_end();
             if (threaded) block_barrier->arrive_and_wait();
           }
     };
@@ -139,6 +150,7 @@ auto launch(K kernel, dim3 grid, dim3 block, std::size_t shared = 0, cudaStream_
               blockIdx = dim3(bx, by, bz);
               threadIdx = dim3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
               kernel(args...);
+              check_thread_at_block_end();
             }
     } else {
       block_barrier = std::make_unique<std::barrier<>>(n);
@@ -298,3 +310,5 @@ struct DeviceSelect {
   }
 };
 }  // namespace cub
+
+#include "warp_matrix.h"
