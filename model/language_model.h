@@ -35,6 +35,8 @@ class Decoder {
   virtual Tensor step(std::int32_t token) = 0;
 };
 
+class BatchDecoder;  // model/batch_decoder.h
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -59,6 +61,10 @@ class LanguageModel {
                               const autograd::CrossEntropyOptions& options = {}) const;
   // A decoder for one sequence, reading this model's current weights.
   virtual std::unique_ptr<Decoder> decoder() const = 0;
+  // A decoder continuing the sequences `rows` together (decoders of this model, each after
+  // its prefill), for at most `steps` more tokens each (model/batch_decoder.h). It copies
+  // what it needs: the rows' decoders may be dropped.
+  virtual std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const = 0;
 
   // The pieces around the blocks, shared with the decoders: "embedding.weight" → x
   // [B, T, D]; the final norm and the vocabulary head, x [..., D] → [rows, V]; and the

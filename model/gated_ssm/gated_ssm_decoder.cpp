@@ -40,4 +40,33 @@ Tensor GatedSsmDecoder::step(std::int32_t token) {
   return lm_.host_logits(x);
 }
 
+GatedSsmBatchDecoder::GatedSsmBatchDecoder(const GatedSsmLm& lm, std::span<Decoder* const> rows) : lm_(lm) {
+  BIRDIE_CHECK(!rows.empty(), "GatedSsmBatchDecoder: no rows");
+  std::vector<const GatedSsmDecoder*> decoders;
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    const auto* decoder = dynamic_cast<const GatedSsmDecoder*>(rows[b]);
+    BIRDIE_CHECK(decoder != nullptr, "GatedSsmBatchDecoder: row ", b, " is not a Gated SSM decoder");
+    BIRDIE_CHECK(!decoder->states().empty(), "GatedSsmBatchDecoder: row ", b, " was not prefilled");
+    decoders.push_back(decoder);
+  }
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    std::vector<Tensor> layer;
+    for (const GatedSsmDecoder* decoder : decoders) layer.push_back(decoder->states()[l]);
+    states_.push_back(stack_rows(layer));
+  }
+}
+
+void GatedSsmBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
+  autograd::NoGradGuard no_grad;
+  const std::int64_t B = tokens.dim(0), N = lm_.config().state;
+  Tensor x = lm_.embed(tokens.reshape({B, 1}));
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    Tensor proj = lm_.block_projection(l, x).reshape({B, 4 * N});
+    Tensor y = Tensor::empty({B, N}, proj.dtype(), proj.device());
+    kernels::gated_scan_step(proj, states_[l], lm_.direction(l), y);
+    x = lm_.block_output(l, x, y.reshape({B, 1, N}));
+  }
+  logits.copy_from(lm_.head(x));
+}
+
 }  // namespace birdie::model

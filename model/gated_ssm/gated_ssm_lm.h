@@ -25,6 +25,7 @@ class GatedSsmLm : public LanguageModel {
   Tensor logits(const Tensor& tokens, const Tensor& reset) const override;
   // Recurrent: O(1) time and memory per generated token (model/gated_ssm/gated_ssm_decoder.h).
   std::unique_ptr<Decoder> decoder() const override;
+  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
 
   // The pieces of a block, shared with recurrent generation:
   //   proj = block_projection(l, x), y = scan(proj), x = block_output(l, x, y).

@@ -59,4 +59,42 @@ Tensor HawkDecoder::step(std::int32_t token) {
   return lm_.host_logits(x);
 }
 
+HawkBatchDecoder::HawkBatchDecoder(const HawkLm& lm, std::span<Decoder* const> rows) : lm_(lm) {
+  BIRDIE_CHECK(!rows.empty(), "HawkBatchDecoder: no rows");
+  std::vector<const HawkDecoder*> decoders;
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    const auto* decoder = dynamic_cast<const HawkDecoder*>(rows[b]);
+    BIRDIE_CHECK(decoder != nullptr, "HawkBatchDecoder: row ", b, " is not a Hawk decoder");
+    BIRDIE_CHECK(!decoder->states().empty(), "HawkBatchDecoder: row ", b, " was not prefilled");
+    decoders.push_back(decoder);
+  }
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    std::vector<Tensor> windows, states;
+    for (const HawkDecoder* decoder : decoders) {
+      windows.push_back(decoder->windows()[l]);
+      states.push_back(decoder->states()[l]);
+    }
+    windows_.push_back(stack_rows(windows));
+    states_.push_back(stack_rows(states));
+  }
+}
+
+void HawkBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
+  autograd::NoGradGuard no_grad;
+  const std::int64_t B = tokens.dim(0), C = lm_.config().state;
+  const double eps = lm_.config().norm_eps;
+  Tensor x = lm_.embed(tokens.reshape({B, 1}));
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    const HawkBlockWeights& w = lm_.block(l);
+    const std::vector<Tensor> gz = hawk_temporal_input(w, x, eps);
+    Tensor c = Tensor::empty({B, C}, gz[1].dtype(), gz[1].device());
+    kernels::conv1d_step(gz[1].reshape({B, C}), w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c);
+    const Tensor proj = hawk_rglru_input(w, c);
+    Tensor h = Tensor::empty({B, C}, proj.dtype(), proj.device());
+    kernels::rglru_step(proj, w.lambda, states_[l], lm_.direction(l), h);
+    x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h.reshape({B, 1, C})), eps);
+  }
+  logits.copy_from(lm_.head(x));
+}
+
 }  // namespace birdie::model

@@ -79,4 +79,58 @@ Tensor TransformerDecoder::step(std::int32_t token) {
   return lm_.host_logits(x);
 }
 
+TransformerBatchDecoder::TransformerBatchDecoder(const TransformerLm& lm, std::span<Decoder* const> rows,
+                                                 std::int64_t steps)
+    : lm_(lm) {
+  BIRDIE_CHECK(!rows.empty(), "TransformerBatchDecoder: no rows");
+  BIRDIE_CHECK(steps >= 0, "TransformerBatchDecoder: steps must not be negative, got ", steps);
+  std::vector<const TransformerDecoder*> decoders;
+  std::vector<std::int32_t> lengths;
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    const auto* decoder = dynamic_cast<const TransformerDecoder*>(rows[b]);
+    BIRDIE_CHECK(decoder != nullptr, "TransformerBatchDecoder: row ", b, " is not a Transformer decoder");
+    BIRDIE_CHECK(decoder->length() > 0, "TransformerBatchDecoder: row ", b, " was not prefilled");
+    decoders.push_back(decoder);
+    lengths.push_back(static_cast<std::int32_t>(decoder->length()));
+  }
+  const std::int64_t B = static_cast<std::int64_t>(rows.size());
+  const std::int64_t capacity = *std::max_element(lengths.begin(), lengths.end()) + std::max<std::int64_t>(steps, 1);
+  const AttentionHeads h = lm_.attention_heads();
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    const Tensor first = decoders.front()->keys(l);
+    for (std::vector<Tensor>* caches : {&keys_, &values_}) {
+      // Rows past a sequence's length are never read before they are written: zeros only
+      // keep uninitialized memory out of the picture.
+      Tensor cache = Tensor::zeros({B, capacity, h.heads, h.head_dim}, first.dtype(), first.device());
+      for (std::int64_t b = 0; b < B; ++b) {
+        const Tensor filled = caches == &keys_ ? decoders[b]->keys(l) : decoders[b]->values(l);
+        cache.slice(b, b + 1).reshape({capacity, h.heads, h.head_dim}).slice(0, lengths[b]).copy_from(filled);
+      }
+      caches->push_back(cache);
+    }
+  }
+  positions_ = Tensor::from_values<std::int32_t>(lengths, {B}).to(lm_.device());
+}
+
+void TransformerBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
+  autograd::NoGradGuard no_grad;
+  const ModelConfig& config = lm_.config();
+  const AttentionHeads h = lm_.attention_heads();
+  const std::int64_t B = tokens.dim(0);
+  Tensor x = lm_.embed(tokens.reshape({B, 1}));
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    const TransformerBlockWeights& w = lm_.block(l);
+    const auto [q, k, v] = transformer_query_key_value(w, x, h, config.norm_eps);
+    Tensor q_rotated = q.reshape({B, h.heads, h.head_dim});
+    kernels::append_to_cache(q_rotated, k.reshape({B, h.heads, h.head_dim}), v.reshape({B, h.heads, h.head_dim}),
+                             positions_, config.rope_base, keys_[l], values_[l]);
+    Tensor attended = Tensor::empty({B, h.heads, h.head_dim}, q.dtype(), q.device());
+    kernels::attention_decode_cached(q_rotated, keys_[l], values_[l], positions_, attended);
+    x = transformer_attention_residual(w, x, attended.reshape({B, 1, h.heads, h.head_dim}));
+    x = transformer_mlp_residual(w, x, config.norm_eps);
+  }
+  kernels::advance_positions(positions_);
+  logits.copy_from(lm_.head(x));
+}
+
 }  // namespace birdie::model
