@@ -5,6 +5,7 @@
 
 #include "autograd/tape.h"
 #include "engine/cuda_graph.h"
+#include "engine/timer.h"
 #include "kernels/sampling.h"
 #include "model/batch_decoder.h"
 
@@ -77,8 +78,13 @@ BatchGeneration generate_batch(const LanguageModel& lm, std::span<const Generati
   sample();
   const bool use_graph = batch.graph && device == Device::cuda;
   std::optional<LaunchGraph> graph;
+  std::optional<Stopwatch> timed;
   for (std::int64_t s = 0; s < M - 1; ++s) {
     if (s % batch.check_every == 0 && every_row_done(done)) break;
+    if (s == 2) {
+      (void)every_row_done(done);  // waits for the device: the timing starts from here
+      timed.emplace();
+    }
     if (use_graph && s > 0) {
       if (!graph) graph.emplace(one_token);
       graph->replay();
@@ -91,6 +97,10 @@ BatchGeneration generate_batch(const LanguageModel& lm, std::span<const Generati
 
   const std::vector<std::int32_t> generated = out.to_vector<std::int32_t>();
   const std::vector<std::int32_t> lengths = counts.to_vector<std::int32_t>();
+  if (timed) {
+    result.timed_seconds = timed->seconds();
+    result.timed_steps = result.steps - 2;
+  }
   for (std::int64_t b = 0; b < B; ++b)
     result.tokens[b].assign(generated.begin() + b * M, generated.begin() + b * M + lengths[b]);
   return result;

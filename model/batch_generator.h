@@ -41,6 +41,11 @@ struct BatchGeneration {
   std::vector<std::vector<std::int32_t>> tokens;  // per request, with the stop token if reached
   std::int64_t steps = 0;                         // decoding steps run (each over every row)
   bool graph = false;                             // whether a CUDA graph replayed them
+  // The steady state, for benchmarks: the steps after the first two (which set up
+  // cuBLASLt's plans and capture the graph) and their wall time, to the tokens' arrival on
+  // the host. 0 when there were no such steps.
+  std::int64_t timed_steps = 0;
+  double timed_seconds = 0;
 };
 
 BatchGeneration generate_batch(const LanguageModel& lm, std::span<const GenerationRequest> requests,
