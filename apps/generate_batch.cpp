@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
             {"completion", show_reserved ? trained.tokenizer.decode(text) : trained.tokenizer.decode_text(text)},
             {"tokens", result.tokens[i - first].size()},
             {"stopped", stopped ? "eos" : "length"}};
-        out << line.dump() << "\n";
+        out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       }
     }
     out.close();
