@@ -1,6 +1,9 @@
 #include "model/gated_ssm/gated_ssm_decoder.h"
 
 #include "autograd/tape.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
+#include "kernels/rmsnorm.h"
 #include "kernels/scan_step.h"
 
 namespace birdie::model {
@@ -54,19 +57,34 @@ GatedSsmBatchDecoder::GatedSsmBatchDecoder(const GatedSsmLm& lm, std::span<Decod
     for (const GatedSsmDecoder* decoder : decoders) layer.push_back(decoder->states()[l]);
     states_.push_back(stack_rows(layer));
   }
+  const std::int64_t B = static_cast<std::int64_t>(rows.size()), D = lm_.config().dim, N = lm_.config().state;
+  const DType dtype = lm_.compute_dtype();
+  const Device device = lm_.device();
+  x_ = Tensor::empty({B, D}, dtype, device);
+  normed_ = Tensor::empty({B, D}, dtype, device);
+  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+  proj_ = Tensor::empty({B, 4 * N}, dtype, device);
+  y_ = Tensor::empty({B, N}, dtype, device);
 }
 
 void GatedSsmBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
-  autograd::NoGradGuard no_grad;
-  const std::int64_t B = tokens.dim(0), N = lm_.config().state;
-  Tensor x = lm_.embed(tokens.reshape({B, 1}));
-  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
-    Tensor proj = lm_.block_projection(l, x).reshape({B, 4 * N});
-    Tensor y = Tensor::empty({B, N}, proj.dtype(), proj.device());
-    kernels::gated_scan_step(proj, states_[l], lm_.direction(l), y);
-    x = lm_.block_output(l, x, y.reshape({B, 1, N}));
+  const ModelConfig& config = lm_.config();
+  const std::int64_t B = states_.front().dim(0), V = config.vocab;
+  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "GatedSsmBatchDecoder::step: tokens must be [", B,
+               "], got ", tokens.describe());
+  check_shape(logits, {B, V}, "GatedSsmBatchDecoder::step logits");
+  const autograd::ParameterSet& parameters = lm_.parameters();
+  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    const GatedSsmBlockWeights& w = lm_.block(l);
+    kernels::rmsnorm_forward(x_, w.norm, config.norm_eps, normed_, inv_rms_);
+    kernels::matmul_fused(normed_, false, w.in_proj_weight, true, proj_, {w.in_proj_bias, {}});
+    kernels::gated_scan_step(proj_, states_[l], lm_.direction(l), y_);
+    kernels::matmul(y_, false, w.out_proj_weight, true, x_, 1.0, 1.0);  // x += W_out · y
   }
-  logits.copy_from(lm_.head(x));
+  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), config.norm_eps, normed_, inv_rms_);
+  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
+                  logits);
 }
 
 }  // namespace birdie::model

@@ -3,7 +3,11 @@
 // token is decoded causally with O(1) time and memory per token: only the forward state of
 // each block is carried, a few N-wide vectors whatever the prompt length. Many sequences
 // continue together in a GatedSsmBatchDecoder (model/batch_decoder.h): the blocks' states
-// stacked into [B, N], one token per row at each step.
+// stacked into [B, N], one token per row at each step. Its step is fused where launches
+// are cheapest to save: per block four kernels (RMSNorm; the input projection with its
+// bias in the product's epilogue; the scan step with its gates; the output projection
+// accumulated into the residual stream, beta = 1), every buffer made once for the batch,
+// the head writing the logits in place.
 #pragma once
 
 #include <vector>
@@ -36,6 +40,9 @@ class GatedSsmBatchDecoder : public BatchDecoder {
  private:
   const GatedSsmLm& lm_;
   std::vector<Tensor> states_;  // per block [B, N]
+  // The step's work buffers: the residual stream x and its norm [B, D], the norm's
+  // statistics [B], the projection [B, 4N] and the scan's output [B, N].
+  Tensor x_, normed_, inv_rms_, proj_, y_;
 };
 
 }  // namespace birdie::model

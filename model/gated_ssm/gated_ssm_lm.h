@@ -31,6 +31,7 @@ class GatedSsmLm : public LanguageModel {
   //   proj = block_projection(l, x), y = scan(proj), x = block_output(l, x, y).
   Tensor block_projection(std::int64_t layer, const Tensor& x) const;        // [..., 4N]
   Tensor block_output(std::int64_t layer, const Tensor& x, const Tensor& y) const;  // [..., D]
+  const GatedSsmBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
   kernels::ScanDirection direction(std::int64_t layer) const {
     return is_bidirectional(layer) ? kernels::ScanDirection::bidirectional : kernels::ScanDirection::causal;
   }
