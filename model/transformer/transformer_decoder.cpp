@@ -4,6 +4,10 @@
 
 #include "autograd/tape.h"
 #include "kernels/attention_decode.h"
+#include "kernels/elementwise.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
+#include "kernels/rmsnorm.h"
 
 namespace birdie::model {
 
@@ -110,27 +114,46 @@ TransformerBatchDecoder::TransformerBatchDecoder(const TransformerLm& lm, std::s
     }
   }
   positions_ = Tensor::from_values<std::int32_t>(lengths, {B}).to(lm_.device());
+  const std::int64_t D = lm_.config().dim, M = lm_.config().mlp_hidden;
+  const DType dtype = lm_.compute_dtype();
+  const Device device = lm_.device();
+  for (Tensor* t : {&x_, &normed_, &q_, &k_, &v_, &attended_}) *t = Tensor::empty({B, D}, dtype, device);
+  for (Tensor* t : {&gate_, &activated_, &up_}) *t = Tensor::empty({B, M}, dtype, device);
+  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
 }
 
 void TransformerBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
-  autograd::NoGradGuard no_grad;
   const ModelConfig& config = lm_.config();
   const AttentionHeads h = lm_.attention_heads();
-  const std::int64_t B = tokens.dim(0);
-  Tensor x = lm_.embed(tokens.reshape({B, 1}));
+  const std::int64_t B = positions_.dim(0);
+  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "TransformerBatchDecoder::step: tokens must be [", B,
+               "], got ", tokens.describe());
+  check_shape(logits, {B, config.vocab}, "TransformerBatchDecoder::step logits");
+  const autograd::ParameterSet& parameters = lm_.parameters();
+  const Shape heads{B, h.heads, h.head_dim};
+  Tensor q = q_.reshape(heads), attended = attended_.reshape(heads);
+  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
   for (std::int64_t l = 0; l < config.layers; ++l) {
     const TransformerBlockWeights& w = lm_.block(l);
-    const auto [q, k, v] = transformer_query_key_value(w, x, h, config.norm_eps);
-    Tensor q_rotated = q.reshape({B, h.heads, h.head_dim});
-    kernels::append_to_cache(q_rotated, k.reshape({B, h.heads, h.head_dim}), v.reshape({B, h.heads, h.head_dim}),
-                             positions_, config.rope_base, keys_[l], values_[l]);
-    Tensor attended = Tensor::empty({B, h.heads, h.head_dim}, q.dtype(), q.device());
-    kernels::attention_decode_cached(q_rotated, keys_[l], values_[l], positions_, attended);
-    x = transformer_attention_residual(w, x, attended.reshape({B, 1, h.heads, h.head_dim}));
-    x = transformer_mlp_residual(w, x, config.norm_eps);
+    kernels::rmsnorm_forward(x_, w.attention_norm, config.norm_eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.q_proj, true, q_);
+    kernels::matmul(normed_, false, w.k_proj, true, k_);
+    kernels::matmul(normed_, false, w.v_proj, true, v_);
+    kernels::append_to_cache(q, k_.reshape(heads), v_.reshape(heads), positions_, config.rope_base, keys_[l],
+                             values_[l]);
+    kernels::attention_decode_cached(q, keys_[l], values_[l], positions_, attended);
+    kernels::matmul(attended_, false, w.attention_out, true, x_, 1.0, 1.0);  // x += W_o · attended
+    kernels::rmsnorm_forward(x_, w.mlp_norm, config.norm_eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.gate_proj, true, gate_);
+    kernels::matmul(normed_, false, w.up_proj, true, up_);
+    kernels::gelu_forward(gate_, activated_);
+    kernels::mul(activated_, up_, gate_);
+    kernels::matmul(gate_, false, w.mlp_out, true, x_, 1.0, 1.0);  // x += W_out · (GeLU(gate) ⊙ up)
   }
   kernels::advance_positions(positions_);
-  logits.copy_from(lm_.head(x));
+  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), config.norm_eps, normed_, inv_rms_);
+  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
+                  logits);
 }
 
 }  // namespace birdie::model

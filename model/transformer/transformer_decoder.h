@@ -9,7 +9,9 @@
 // Many sequences continue together in a TransformerBatchDecoder (model/batch_decoder.h):
 // a cache per row [B, capacity, H, Dh] sized once for every step to come, and each row's
 // length on the device (kernels/attention_decode.h's batched forms), so the step's
-// launches are the same whatever the lengths.
+// launches are the same whatever the lengths. Its step writes into buffers made once for
+// the batch, accumulates both output projections into the residual stream (beta = 1: no
+// separate adds) and has the head write the logits in place.
 #pragma once
 
 #include <vector>
@@ -54,6 +56,10 @@ class TransformerBatchDecoder : public BatchDecoder {
   const TransformerLm& lm_;
   std::vector<Tensor> keys_, values_;  // per block [B, capacity, H, Dh]
   Tensor positions_;                   // [B] i32: each row's cached tokens
+  // The step's work buffers: the residual stream x, its norm, q, k, v and the attention's
+  // output [B, D] (viewed as [B, H, Dh]); the norm's statistics [B]; the MLP's gate, its
+  // GeLU and the up projection [B, M].
+  Tensor x_, normed_, q_, k_, v_, attended_, inv_rms_, gate_, activated_, up_;
 };
 
 }  // namespace birdie::model
