@@ -3,7 +3,12 @@
 #include <algorithm>
 
 #include "autograd/tape.h"
+#include "kernels/columns.h"
+#include "kernels/elementwise.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
 #include "kernels/rglru_step.h"
+#include "kernels/rmsnorm.h"
 
 namespace birdie::model {
 
@@ -77,24 +82,53 @@ HawkBatchDecoder::HawkBatchDecoder(const HawkLm& lm, std::span<Decoder* const> r
     windows_.push_back(stack_rows(windows));
     states_.push_back(stack_rows(states));
   }
+  const std::int64_t B = static_cast<std::int64_t>(rows.size()), D = lm_.config().dim, C = lm_.config().state,
+                     M = lm_.config().mlp_hidden;
+  const DType dtype = lm_.compute_dtype();
+  const Device device = lm_.device();
+  for (Tensor* t : {&x_, &normed_}) *t = Tensor::empty({B, D}, dtype, device);
+  for (Tensor* t : {&g_, &z_, &c_, &h_, &activated_}) *t = Tensor::empty({B, C}, dtype, device);
+  for (Tensor* t : {&mlp_gate_, &mlp_up_, &mlp_activated_}) *t = Tensor::empty({B, M}, dtype, device);
+  gates_ = Tensor::empty({B, 2 * C}, dtype, device);
+  proj_ = Tensor::empty({B, 3 * C}, dtype, device);
+  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
 }
 
 void HawkBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
-  autograd::NoGradGuard no_grad;
-  const std::int64_t B = tokens.dim(0), C = lm_.config().state;
-  const double eps = lm_.config().norm_eps;
-  Tensor x = lm_.embed(tokens.reshape({B, 1}));
-  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+  const ModelConfig& config = lm_.config();
+  const std::int64_t B = states_.front().dim(0), C = config.state, M = config.mlp_hidden;
+  const double eps = config.norm_eps;
+  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "HawkBatchDecoder::step: tokens must be [", B, "], got ",
+               tokens.describe());
+  check_shape(logits, {B, config.vocab}, "HawkBatchDecoder::step logits");
+  const autograd::ParameterSet& parameters = lm_.parameters();
+  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
+  for (std::int64_t l = 0; l < config.layers; ++l) {
     const HawkBlockWeights& w = lm_.block(l);
-    const std::vector<Tensor> gz = hawk_temporal_input(w, x, eps);
-    Tensor c = Tensor::empty({B, C}, gz[1].dtype(), gz[1].device());
-    kernels::conv1d_step(gz[1].reshape({B, C}), w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c);
-    const Tensor proj = hawk_rglru_input(w, c);
-    Tensor h = Tensor::empty({B, C}, proj.dtype(), proj.device());
-    kernels::rglru_step(proj, w.lambda, states_[l], lm_.direction(l), h);
-    x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h.reshape({B, 1, C})), eps);
+    // Temporal mixing: [g | z] = W_in RMSNorm(x), c = conv(z), [r | i] = W_gates c + b,
+    // h = RG-LRU([c | r | i]), x += W_out (GeLU(g) ⊙ h).
+    kernels::rmsnorm_forward(x_, w.temporal_norm, eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.in_proj.slice(0, C), true, g_);
+    kernels::matmul(normed_, false, w.in_proj.slice(C, 2 * C), true, z_);
+    kernels::conv1d_step(z_, w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c_);
+    kernels::matmul_fused(c_, false, w.gates_weight, true, gates_, {w.gates_bias, {}});
+    kernels::copy_columns(c_, 0, proj_, 0, C);
+    kernels::copy_columns(gates_, 0, proj_, C, 2 * C);
+    kernels::rglru_step(proj_, w.lambda, states_[l], lm_.direction(l), h_);
+    kernels::gelu_forward(g_, activated_);
+    kernels::mul(activated_, h_, g_);
+    kernels::matmul(g_, false, w.out_proj, true, x_, 1.0, 1.0);
+    // The gated MLP: [a | b] = W_up RMSNorm(x), x += W_down (GeLU(a) ⊙ b).
+    kernels::rmsnorm_forward(x_, w.mlp_norm, eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.mlp_in_proj.slice(0, M), true, mlp_gate_);
+    kernels::matmul(normed_, false, w.mlp_in_proj.slice(M, 2 * M), true, mlp_up_);
+    kernels::gelu_forward(mlp_gate_, mlp_activated_);
+    kernels::mul(mlp_activated_, mlp_up_, mlp_gate_);
+    kernels::matmul(mlp_gate_, false, w.mlp_out_proj, true, x_, 1.0, 1.0);
   }
-  logits.copy_from(lm_.head(x));
+  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), eps, normed_, inv_rms_);
+  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
+                  logits);
 }
 
 }  // namespace birdie::model

@@ -7,7 +7,11 @@
 // causal tokens), so its output is a function of the token alone.
 //
 // Many sequences continue together in a HawkBatchDecoder (model/batch_decoder.h): the
-// windows and states stacked over the rows, one token per row at each step.
+// windows and states stacked over the rows, one token per row at each step. Its step
+// writes into buffers made once for the batch: the fused projections run as one product
+// per half (row blocks of their weights, so no column split), the gates' bias rides in
+// the product's epilogue, both output projections accumulate into the residual stream
+// (beta = 1), and the head writes the logits in place.
 #pragma once
 
 #include <vector>
@@ -42,6 +46,11 @@ class HawkBatchDecoder : public BatchDecoder {
  private:
   const HawkLm& lm_;
   std::vector<Tensor> windows_, states_;  // per block [B, K−1, C] and [B, C]
+  // The step's work buffers: x and its norm [B, D], the norm's statistics [B]; the
+  // temporal branch's g, z, the convolution's output c, the RG-LRU's output h and a GeLU
+  // [B, C], the gates [r | i] [B, 2C] and the RG-LRU's input [c | r | i] [B, 3C]; the MLP's
+  // halves and a GeLU [B, M].
+  Tensor x_, normed_, inv_rms_, g_, z_, c_, h_, activated_, gates_, proj_, mlp_gate_, mlp_up_, mlp_activated_;
 };
 
 }  // namespace birdie::model
