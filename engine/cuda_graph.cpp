@@ -42,9 +42,11 @@ LaunchGraph::LaunchGraph(const std::function<void()>& work) {
     throw;
   }
   BIRDIE_CUDA_CHECK(cudaStreamEndCapture(stream, &graph));
-  graph_ = graph;
   cudaGraphExec_t exec = nullptr;
-  BIRDIE_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+  const cudaError_t instantiated = cudaGraphInstantiateWithFlags(&exec, graph, 0);
+  if (instantiated != cudaSuccess) (void)cudaGraphDestroy(graph);
+  BIRDIE_CUDA_CHECK(instantiated);
+  graph_ = graph;
   exec_ = exec;
 }
 

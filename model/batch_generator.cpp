@@ -43,8 +43,7 @@ BatchGeneration generate_batch(const LanguageModel& lm, std::span<const Generati
     std::vector<Decoder*> row_pointers;
     for (const GenerationRequest& request : requests) {
       rows.push_back(lm.decoder());
-      Tensor logits = rows.back()->prefill(request.prompt, start_generating);
-      for (std::int32_t token : request.answer_start) logits = rows.back()->step(token);
+      const Tensor logits = rows.back()->prefill(request.prompt, start_generating, request.answer_start);
       first_logits.push_back(logits.reshape({1, logits.numel()}));
       row_pointers.push_back(rows.back().get());
     }

@@ -1,5 +1,5 @@
 // Generation for many prompts at once, the decoding loop on the device: each prompt goes
-// through its own decoder (model/generator.h's prefill and causal start), then the rows
+// through its own decoder's prefill (prompt, <sg> and causal start in one pass), then the rows
 // continue together (model/batch_decoder.h). Every token is sampled on the device
 // (kernels/sampling.h) and fed to the next step where it lies; each row's tokens, count
 // and stop flag stay there too (kernels::record_tokens), and the host reads only the rows'

@@ -20,8 +20,7 @@ std::vector<std::int32_t> generate(const LanguageModel& lm, std::span<const std:
   const std::unique_ptr<Decoder> decoder = lm.decoder();
   RandomGenerator rng(options.seed);
   std::vector<std::int32_t> out;
-  Tensor logits = decoder->prefill(prompt, start_generating);
-  for (std::int32_t token : answer_start) logits = decoder->step(token);
+  Tensor logits = decoder->prefill(prompt, start_generating, answer_start);
   while (static_cast<std::int64_t>(out.size()) < options.max_new_tokens) {
     const std::int32_t token = sample_token(logits, options, rng);
     out.push_back(token);

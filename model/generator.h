@@ -31,8 +31,9 @@ struct SamplingOptions {
 std::int32_t sample_token(const Tensor& logits, const SamplingOptions& options, RandomGenerator& rng);
 
 // Generates up to max_new_tokens after prompt ‖ <sg> ‖ answer_start; includes the stop
-// token if reached. answer_start is fed causally, not generated (nor returned): the text to
-// continue when the prompt is only a paradigm token (plain next-token continuation).
+// token if reached. answer_start is read causally in the prefill's pass, not generated (nor
+// returned): the text to continue when the prompt is only a paradigm token (plain
+// next-token continuation).
 std::vector<std::int32_t> generate(const LanguageModel& lm, std::span<const std::int32_t> prompt,
                                    std::int32_t start_generating, const SamplingOptions& options,
                                    std::span<const std::int32_t> answer_start = {});

@@ -134,6 +134,26 @@ TEST_CASE("a batched step's logits are each row's single-sequence logits") {
   }
 }
 
+// The causal tokens after <sg> read in the prefill's one pass, against feeding them with
+// step(): the same logits (f32, up to summation order), and the decoder continues the same.
+TEST_CASE("a prefill with a causal suffix equals the prefill then a step per suffix token") {
+  for (auto architecture : {model::Architecture::gated_ssm, model::Architecture::hawk, model::Architecture::transformer}) {
+    for (std::size_t prompt_length : {std::size_t(0), std::size_t(7)}) {
+      CAPTURE(model::architecture_name(architecture));
+      CAPTURE(prompt_length);
+      const auto lm = model::make_language_model(config_of(architecture), DType::f32, Device::cpu, 12);
+      std::vector<std::int32_t> prompt, suffix{7, 30, 9, 9, 12};
+      for (std::size_t t = 0; t < prompt_length; ++t) prompt.push_back(5 + std::int32_t((11 * t) % 31));
+      const auto one_pass = lm->decoder(), stepped = lm->decoder();
+      const Tensor got = one_pass->prefill(prompt, sg, suffix);
+      Tensor want = stepped->prefill(prompt, sg);
+      for (std::int32_t token : suffix) want = stepped->step(token);
+      CHECK(relative_error(got, want) < 1e-5);
+      CHECK(relative_error(one_pass->step(21), stepped->step(21)) < 1e-5);
+    }
+  }
+}
+
 TEST_CASE("generate_batch: no tokens asked, and what it refuses") {
   const auto lm = model::make_language_model(config_of(model::Architecture::gated_ssm), DType::f32, Device::cpu, 1);
   const std::vector<model::GenerationRequest> requests = requests_for(2);

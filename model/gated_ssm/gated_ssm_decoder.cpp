@@ -8,10 +8,11 @@
 
 namespace birdie::model {
 
-Tensor GatedSsmDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+Tensor GatedSsmDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                              std::span<const std::int32_t> causal) {
   autograd::NoGradGuard no_grad;
   const Device device = lm_.device();
-  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device);
+  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device, causal);
   const std::int64_t T = token_tensor.dim(1);
 
   states_.clear();

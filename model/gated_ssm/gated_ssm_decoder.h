@@ -20,7 +20,8 @@ namespace birdie::model {
 class GatedSsmDecoder : public Decoder {
  public:
   explicit GatedSsmDecoder(const GatedSsmLm& lm) : lm_(lm) {}
-  Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) override;
+  Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                 std::span<const std::int32_t> causal = {}) override;
   Tensor step(std::int32_t token) override;
 
   const std::vector<Tensor>& states() const { return states_; }

@@ -12,10 +12,11 @@
 
 namespace birdie::model {
 
-Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                              std::span<const std::int32_t> causal) {
   autograd::NoGradGuard no_grad;
   const Device device = lm_.device();
-  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device);
+  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device, causal);
   const std::int64_t T = token_tensor.dim(1);
   const std::int64_t C = lm_.config().state, K = lm_.config().conv_width;
   const double eps = lm_.config().norm_eps;

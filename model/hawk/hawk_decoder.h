@@ -24,7 +24,8 @@ namespace birdie::model {
 class HawkDecoder : public Decoder {
  public:
   explicit HawkDecoder(const HawkLm& lm) : lm_(lm) {}
-  Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) override;
+  Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                 std::span<const std::int32_t> causal = {}) override;
   Tensor step(std::int32_t token) override;
 
   const std::vector<Tensor>& windows() const { return windows_; }

@@ -27,10 +27,11 @@ void TransformerDecoder::reserve(std::int64_t rows) {
     }
 }
 
-Tensor TransformerDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+Tensor TransformerDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                              std::span<const std::int32_t> causal) {
   namespace ag = autograd;
   ag::NoGradGuard no_grad;
-  const auto [tokens, reset] = prefill_row(prompt, start_generating, lm_.device());
+  const auto [tokens, reset] = prefill_row(prompt, start_generating, lm_.device(), causal);
   const std::int64_t T = tokens.dim(1);
   const ModelConfig& config = lm_.config();
   const AttentionHeads h = lm_.attention_heads();

@@ -24,7 +24,8 @@ namespace birdie::model {
 class TransformerDecoder : public Decoder {
  public:
   explicit TransformerDecoder(const TransformerLm& lm) : lm_(lm) {}
-  Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) override;
+  Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                 std::span<const std::int32_t> causal = {}) override;
   Tensor step(std::int32_t token) override;
 
   // Tokens held in the cache (prompt, <sg> and the tokens fed since), and room for them.
