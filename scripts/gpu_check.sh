@@ -25,7 +25,7 @@
 # memcheck, racecheck, initcheck (compute-sanitizer), profile (Nsight Compute), nccl (the
 # data-parallel path on one GPU), architectures (Hawk and the Transformer: train, the
 # checkpoint on the CPU, generate), evaluators (every evaluator on the GPU against the CPU),
-# experiment (apps/experiment, every arm at once). All of them need about 25 minutes, more
+# experiment (apps/experiment, every arm at once). All of them need about 30 minutes, more
 # than one 10-minute command holds: a command names the stages it runs with --stage, in
 # the order given, and the whole run is held to GPU_CHECK_BUDGET (570 s), so it ends inside
 # one command even when stages run to their limits (a later stage then gets what is left,
@@ -92,7 +92,7 @@ register build           180  -               "configure (-G Ninja) and build th
 register parity          150  parity.txt      "the cuda_* suites (GPU against the CPU references), several at once"
 register bench            45  bench.txt       "apps/bench (kernels against copy bandwidth and GEMM peak)"
 register step_bench      420  step_bench.txt  "apps/init_bench paper (cuda), apps/step_bench bf16: each architecture at small, base 8x2048 and paper 4x2048"
-register decode          330  decode.txt      "cuda_generation_tests (graph against plain launches), apps/decode_bench bf16 batches 1,8,64 (three architectures, small and base), bench/peers/decode.py (torch.compile reduce-overhead)"
+register decode          420  decode.txt      "cuda_generation_tests (graph against plain launches), apps/decode_bench bf16 batches 1,8,64 (three architectures, small and base), bench/peers/decode.py (torch.compile reduce-overhead)"
 register peers           240  peers.txt       "bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
 register pretrain          5  pretrain.txt    "starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"
 register memcheck        120  sanitizers.txt  "compute-sanitizer memcheck on every cuda_* suite, [large] left out"

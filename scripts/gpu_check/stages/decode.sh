@@ -12,7 +12,7 @@
 # Writes decode.txt: each run's output, clipped, and the peer's table.
 
 decode_bench_cap=60
-decode_peer_cap=240
+decode_peer_cap=300
 # shellcheck disable=SC2206  # names split at spaces
 decode_models=(${GPU_CHECK_DECODE_MODELS:-small base hawk-small hawk-base transformer-small transformer-base})
 
