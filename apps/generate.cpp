@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/generation_prompt.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "model/generator.h"
@@ -38,15 +39,6 @@ namespace {
                "       autoencode_deshuffle, copy, deshuffle, selective_copy, none\n",
                problem.c_str());
   std::exit(2);
-}
-
-// The paradigm token of a mode name ("prefix_lm" → <prefix_lm>); nullopt for "none".
-std::optional<data::Token> mode_token(const std::string& mode) {
-  if (mode == "none") return std::nullopt;
-  for (data::Token id = data::special_tokens::paradigm_next_token; id <= data::special_tokens::paradigm_selective_copying;
-       ++id)
-    if (data::special_tokens::symbol(id) == "<" + mode + ">") return id;
-  usage("--mode " + mode + " is not a mode");
 }
 
 double number(const std::string& flag, const char* text) {
@@ -86,20 +78,20 @@ int main(int argc, char** argv) {
     else usage("unknown option " + flag);
   }
   if (checkpoint.empty() || !have_prompt) usage("--checkpoint and --prompt are required");
-  const std::optional<data::Token> paradigm = mode_token(mode);
+  if (!(options.top_p > 0 && options.top_p <= 1)) usage("--top-p must be in (0, 1]");
+  std::optional<data::Token> paradigm;
+  try {
+    paradigm = apps::mode_token(mode);
+  } catch (const Error& e) {
+    usage(e.what());
+  }
   try {
     apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device), precision);
     const std::vector<data::Token> text_tokens = trained.tokenizer.encode(prompt);
-    // ntp: the paradigm token alone is the prefix and the text is the answer's start.
-    const bool continuation = paradigm == data::special_tokens::paradigm_next_token;
-    std::vector<data::Token> prefix;
-    if (paradigm) prefix.push_back(*paradigm);
-    if (!continuation) prefix.insert(prefix.end(), text_tokens.begin(), text_tokens.end());
-    const std::span<const data::Token> answer_start =
-        continuation ? std::span<const data::Token>(text_tokens) : std::span<const data::Token>();
+    const model::GenerationRequest request = apps::generation_request(text_tokens, paradigm);
     options.eos = data::special_tokens::eos;
-    const auto out =
-        model::generate(*trained.lm, prefix, data::special_tokens::start_generating, options, answer_start);
+    const auto out = model::generate(*trained.lm, request.prompt, data::special_tokens::start_generating, options,
+                                     request.answer_start);
     std::vector<data::Token> text(out.begin(), out.end());
     if (!text.empty() && text.back() == options.eos) text.pop_back();
     std::fprintf(stderr, "[%s, mode %s, %zu prompt tokens, %zu generated]\n", trained.checkpoint.string().c_str(),

@@ -26,4 +26,20 @@ void attention_decode(const Tensor& q, const Tensor& k, const Tensor& v, Tensor&
 // y = R(θ(position)) x; y may be x itself.
 void rotary_at_position(const Tensor& x, std::int64_t position, double base, Tensor& y);
 
+// The same for B sequences decoded together, each with its own cache and length, the
+// lengths kept on the device (so the launches do not depend on them and a CUDA graph can
+// replay them, model/batch_generator.h): q, k, v, out [B, H, Dh]; keys, values
+// [B, capacity, H, Dh]; positions [B] i32, the tokens row b holds in its cache before the
+// new one (the new token's position), below capacity.
+//
+// append_to_cache rotates q[b] (in place) and k[b] at positions[b] and writes k[b] and v[b]
+// into row positions[b] of their caches; attention_decode_cached attends q[b] over rows
+// [0, positions[b]] of row b's cache (the new token included); advance_positions adds one
+// to every position, once the step's layers are done.
+void append_to_cache(Tensor& q, const Tensor& k, const Tensor& v, const Tensor& positions, double base, Tensor& keys,
+                     Tensor& values);
+void attention_decode_cached(const Tensor& q, const Tensor& keys, const Tensor& values, const Tensor& positions,
+                             Tensor& out);
+void advance_positions(Tensor& positions);
+
 }  // namespace birdie::kernels

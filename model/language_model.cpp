@@ -10,13 +10,16 @@
 
 namespace birdie::model {
 
-PrefillRow prefill_row(std::span<const std::int32_t> prompt, std::int32_t start_generating, Device device) {
-  const auto T = static_cast<std::int64_t>(prompt.size()) + 1;
+PrefillRow prefill_row(std::span<const std::int32_t> prompt, std::int32_t start_generating, Device device,
+                       std::span<const std::int32_t> causal) {
+  const auto P = static_cast<std::int64_t>(prompt.size());
+  const auto T = P + 1 + static_cast<std::int64_t>(causal.size());
   std::vector<std::int32_t> tokens(prompt.begin(), prompt.end());
   tokens.push_back(start_generating);
+  tokens.insert(tokens.end(), causal.begin(), causal.end());
   std::vector<std::int32_t> reset(T, 0);
   reset[0] = kernels::reset_bits::segment_start;
-  reset[T - 1] |= kernels::reset_bits::causal;
+  for (std::int64_t t = P; t < T; ++t) reset[t] |= kernels::reset_bits::causal;
   return {Tensor::from_values<std::int32_t>(tokens, {1, T}).to(device),
           Tensor::from_values<std::int32_t>(reset, {1, T}).to(device)};
 }

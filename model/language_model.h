@@ -29,11 +29,17 @@ namespace birdie::model {
 class Decoder {
  public:
   virtual ~Decoder() = default;
-  // Runs prompt ‖ <sg> and returns the logits at <sg> (the first answer token's).
-  virtual Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) = 0;
+  // Runs prompt ‖ <sg> ‖ causal in one pass and returns the logits at its last token (at
+  // <sg>: the first answer token's, when causal is empty). `causal` is read causally after
+  // <sg>, as if step() had fed its tokens one at a time (the start of an answer to
+  // continue), at the cost of one pass instead of a step per token.
+  virtual Tensor prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                         std::span<const std::int32_t> causal = {}) = 0;
   // Feeds one generated token; returns the logits for the next one.
   virtual Tensor step(std::int32_t token) = 0;
 };
+
+class BatchDecoder;  // model/batch_decoder.h
 
 class LanguageModel {
  public:
@@ -59,6 +65,10 @@ class LanguageModel {
                               const autograd::CrossEntropyOptions& options = {}) const;
   // A decoder for one sequence, reading this model's current weights.
   virtual std::unique_ptr<Decoder> decoder() const = 0;
+  // A decoder continuing the sequences `rows` together (decoders of this model, each after
+  // its prefill), for at most `steps` more tokens each (model/batch_decoder.h). It copies
+  // what it needs: the rows' decoders may be dropped.
+  virtual std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const = 0;
 
   // The pieces around the blocks, shared with the decoders: "embedding.weight" → x
   // [B, T, D]; the final norm and the vocabulary head, x [..., D] → [rows, V]; and the
@@ -92,12 +102,14 @@ class LanguageModel {
   bool recompute_blocks_ = false;
 };
 
-// The one row a decoder's prefill runs: prompt ‖ <sg> as tokens [1, T] and its reset mask
-// (kernels/scan.h: the sample starts at 0, <sg> is causal; 3 when the prompt is empty).
+// The one row a decoder's prefill runs: prompt ‖ <sg> ‖ causal as tokens [1, T] and its
+// reset mask (kernels/scan.h: the sample starts at 0, <sg> and the causal tokens are
+// causal; 3 when the prompt is empty).
 struct PrefillRow {
   Tensor tokens, reset;
 };
-PrefillRow prefill_row(std::span<const std::int32_t> prompt, std::int32_t start_generating, Device device);
+PrefillRow prefill_row(std::span<const std::int32_t> prompt, std::int32_t start_generating, Device device,
+                       std::span<const std::int32_t> causal = {});
 
 // "blocks.{l}." — the prefix of block l's parameter names in every architecture.
 std::string block_prefix(std::int64_t layer);

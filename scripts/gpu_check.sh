@@ -19,12 +19,15 @@
 # The stages, in the order of the registry below, each with its default time limit and a
 # line saying what it does (`--list` prints them; each stage file's header says more):
 # deps and build (the packages of .debs/, the programs), parity (every cuda_* suite), bench
-# and step_bench (kernels, training steps of the three architectures), peers (PyTorch on
-# the same model), attention (the engine's attention beside PyTorch's), pretrain (a real run in the background, its checkpoint on the CPU),
+# and step_bench (kernels, training steps of the three architectures), decode (batched
+# decoding on the device: graph against plain launches, tokens/s against the weight-
+# bandwidth bound, the PyTorch peer compiled), peers (PyTorch on the same model), attention
+# (the engine's attention beside PyTorch's), pretrain (a real run in the background, its
+# checkpoint on the CPU),
 # memcheck, racecheck, initcheck (compute-sanitizer), profile (Nsight Compute), nccl (the
 # data-parallel path on one GPU), architectures (Hawk and the Transformer: train, the
 # checkpoint on the CPU, generate), evaluators (every evaluator on the GPU against the CPU),
-# experiment (apps/experiment, every arm at once). All of them need about 25 minutes, more
+# experiment (apps/experiment, every arm at once). All of them need about 30 minutes, more
 # than one 10-minute command holds: a command names the stages it runs with --stage, in
 # the order given, and the whole run is held to GPU_CHECK_BUDGET (570 s), so it ends inside
 # one command even when stages run to their limits (a later stage then gets what is left,
@@ -40,6 +43,7 @@
 #   sanitizers.txt  each compute-sanitizer run's report, clipped
 #   bench.txt       apps/bench's output
 #   step_bench.txt  apps/step_bench's output for each model
+#   decode.txt      cuda_generation_tests, apps/decode_bench for each model, the torch peer's table
 #   evaluators.txt  the evaluators' comparison table (GPU against CPU) and their timings
 #   peers.txt       the peer benchmark's OUTFILE
 #   attention.txt   apps/bench --attention and bench/peers/attention_sdpa.py, one after the other
@@ -91,6 +95,7 @@ register build           180  -               "configure (-G Ninja) and build th
 register parity          150  parity.txt      "the cuda_* suites (GPU against the CPU references), several at once"
 register bench            45  bench.txt       "apps/bench (kernels against copy bandwidth and GEMM peak)"
 register step_bench      420  step_bench.txt  "apps/init_bench paper (cuda), apps/step_bench bf16: each architecture at small, base 8x2048 and paper 4x2048"
+register decode          420  decode.txt      "cuda_generation_tests (graph against plain launches), apps/decode_bench bf16 batches 1,8,64 (three architectures, small and base), bench/peers/decode.py (torch.compile reduce-overhead)"
 register peers           240  peers.txt       "bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
 register attention       330  attention.txt   "apps/bench --attention and bench/peers/attention_sdpa.py: bf16 T=2048, head dims 64/128, causal/prefix, fwd and fwd+bwd TFLOP/s beside PyTorch SDPA and FlexAttention"
 register pretrain          5  pretrain.txt    "starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"

@@ -261,6 +261,31 @@ grep -q "mode ntp" "$work/generate.log"
   --show-reserved
 refused "mode poetry is not a mode" "$apps/generate" --checkpoint "$work/birdie" --prompt "x" --mode poetry
 
+step "generate_batch: a JSONL of prompts in batches, each line's completion the one generate gives it alone"
+printf '%s\n' '{"prompt": "The fortune says"}' '{"prompt": "A"}' '{"prompt": "Never give up, never", "seed": 41}' \
+  '{"prompt": "Q"}' > "$work/prompts.jsonl"
+"$apps/generate_batch" --checkpoint "$work/birdie" --input "$work/prompts.jsonl" --output "$work/completions.jsonl" \
+  --batch 3 --max-tokens 10 --temperature 0.9 --top-k 40 --top-p 0.95 --seed 7 2> "$work/generate_batch.log"
+cat "$work/generate_batch.log" "$work/completions.jsonl"
+grep -q "4 prompts in batches of 3" "$work/generate_batch.log"
+python3 - "$work/completions.jsonl" "$apps/generate" "$work/birdie" <<'PY'
+import json, subprocess, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["prompt"] for l in lines] == ["The fortune says", "A", "Never give up, never", "Q"], lines
+for i, (line, seed) in enumerate(zip(lines, [7, 8, 41, 10])):
+  assert 1 <= line["tokens"] <= 10 and line["stopped"] in ("eos", "length"), line
+  alone = subprocess.run([sys.argv[2], "--checkpoint", sys.argv[3], "--prompt", line["prompt"], "--max-tokens", "10",
+                          "--temperature", "0.9", "--top-k", "40", "--top-p", "0.95", "--seed", str(seed)],
+                         check=True, capture_output=True, text=True).stdout
+  assert alone == line["completion"] + "\n", (i, alone, line)
+PY
+printf '%s\n' '{"prompt": "fine"}' '{"text": "no prompt"}' > "$work/bad_prompts.jsonl"
+refused 'bad_prompts.jsonl:2: each line must be an object with a string "prompt"' \
+  "$apps/generate_batch" --checkpoint "$work/birdie" --input "$work/bad_prompts.jsonl" --output "$work/bad.jsonl"
+test ! -e "$work/bad.jsonl"
+refused "top-p must be in (0, 1]" "$apps/generate_batch" --checkpoint "$work/birdie" --input "$work/prompts.jsonl" \
+  --output "$work/bad.jsonl" --top-p 1.5
+
 step "checkpoint_parity: the checkpoint's logits in fp32 against bf16 emulation on the CPU"
 "$apps/checkpoint_parity" "$work/birdie" --device cpu --rows 2 --seq 64 | tee "$work/parity.log"
 grep -q "PASSED" "$work/parity.log"
@@ -282,5 +307,11 @@ whole, shard = (float(line.split()[-2]) for line in sys.argv[1:3])
 assert abs(shard - whole / 8) < 0.01, (whole, shard)
 PY
 "$apps/step_bench" --model configs/tiny-cpu.toml --rows 1 --seq 128 --steps 1 --warmup 0 --precision bf16
+for model in tiny hawk-tiny transformer-tiny; do
+  "$apps/decode_bench" --model "configs/model/$model.toml" --batches 1,3 --tokens 4 --prompt 8 --bandwidth 10 \
+    --json "$work/decode_$model.json"
+  python3 -c "import json, sys; r = json.load(open(sys.argv[1])); assert len(r['runs']) == 2 and \
+all(x['tokens_per_s'] > 0 for x in r['runs']), r" "$work/decode_$model.json"
+done
 
 step "end-to-end: all checks passed"

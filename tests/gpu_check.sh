@@ -34,7 +34,7 @@ rows() {  # the summary's step rows
 }
 
 # --- 1. the command line ------------------------------------------------------------------
-stages=(deps build parity bench step_bench peers attention pretrain memcheck racecheck initcheck profile nccl
+stages=(deps build parity bench step_bench decode peers attention pretrain memcheck racecheck initcheck profile nccl
         architectures evaluators experiment)
 GPU_CHECK_LIMIT_PARITY=7 bash "$script" --list > "$work/list"
 for s in "${stages[@]}"; do
@@ -66,7 +66,7 @@ mkdir -p "$work/no-gpu" "$work/data" "$work/empty-build"
 printf '#!/bin/sh\necho "NVIDIA-SMI has failed: no devices were found" >&2\nexit 6\n' > "$work/no-gpu/nvidia-smi"
 chmod +x "$work/no-gpu/nvidia-smi"
 echo '{"vocab_size": 512}' > "$work/data/manifest.json"
-no_build_stages=(parity bench step_bench peers attention pretrain memcheck racecheck initcheck profile nccl architectures
+no_build_stages=(parity bench step_bench decode peers attention pretrain memcheck racecheck initcheck profile nccl architectures
                  evaluators experiment)
 no_gpu_run() {  # no_gpu_run BUILD_DIR NAME: the stages above on BUILD_DIR, checked
   local dir=$1 name=$2 out="$work/$2" rc

@@ -1,14 +1,18 @@
 #include "model/gated_ssm/gated_ssm_decoder.h"
 
 #include "autograd/tape.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
+#include "kernels/rmsnorm.h"
 #include "kernels/scan_step.h"
 
 namespace birdie::model {
 
-Tensor GatedSsmDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+Tensor GatedSsmDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                              std::span<const std::int32_t> causal) {
   autograd::NoGradGuard no_grad;
   const Device device = lm_.device();
-  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device);
+  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device, causal);
   const std::int64_t T = token_tensor.dim(1);
 
   states_.clear();
@@ -38,6 +42,50 @@ Tensor GatedSsmDecoder::step(std::int32_t token) {
     x = lm_.block_output(l, x, y.reshape({1, 1, N}));
   }
   return lm_.host_logits(x);
+}
+
+GatedSsmBatchDecoder::GatedSsmBatchDecoder(const GatedSsmLm& lm, std::span<Decoder* const> rows) : lm_(lm) {
+  BIRDIE_CHECK(!rows.empty(), "GatedSsmBatchDecoder: no rows");
+  std::vector<const GatedSsmDecoder*> decoders;
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    const auto* decoder = dynamic_cast<const GatedSsmDecoder*>(rows[b]);
+    BIRDIE_CHECK(decoder != nullptr, "GatedSsmBatchDecoder: row ", b, " is not a Gated SSM decoder");
+    BIRDIE_CHECK(!decoder->states().empty(), "GatedSsmBatchDecoder: row ", b, " was not prefilled");
+    decoders.push_back(decoder);
+  }
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    std::vector<Tensor> layer;
+    for (const GatedSsmDecoder* decoder : decoders) layer.push_back(decoder->states()[l]);
+    states_.push_back(stack_rows(layer));
+  }
+  const std::int64_t B = static_cast<std::int64_t>(rows.size()), D = lm_.config().dim, N = lm_.config().state;
+  const DType dtype = lm_.compute_dtype();
+  const Device device = lm_.device();
+  x_ = Tensor::empty({B, D}, dtype, device);
+  normed_ = Tensor::empty({B, D}, dtype, device);
+  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+  proj_ = Tensor::empty({B, 4 * N}, dtype, device);
+  y_ = Tensor::empty({B, N}, dtype, device);
+}
+
+void GatedSsmBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
+  const ModelConfig& config = lm_.config();
+  const std::int64_t B = states_.front().dim(0), V = config.vocab;
+  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "GatedSsmBatchDecoder::step: tokens must be [", B,
+               "], got ", tokens.describe());
+  check_shape(logits, {B, V}, "GatedSsmBatchDecoder::step logits");
+  const autograd::ParameterSet& parameters = lm_.parameters();
+  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    const GatedSsmBlockWeights& w = lm_.block(l);
+    kernels::rmsnorm_forward(x_, w.norm, config.norm_eps, normed_, inv_rms_);
+    kernels::matmul_fused(normed_, false, w.in_proj_weight, true, proj_, {w.in_proj_bias, {}});
+    kernels::gated_scan_step(proj_, states_[l], lm_.direction(l), y_);
+    kernels::matmul(y_, false, w.out_proj_weight, true, x_, 1.0, 1.0);  // x += W_out · y
+  }
+  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), config.norm_eps, normed_, inv_rms_);
+  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
+                  logits);
 }
 
 }  // namespace birdie::model

@@ -47,4 +47,8 @@ Tensor GatedSsmLm::logits(const Tensor& tokens, const Tensor& reset) const {
 
 std::unique_ptr<Decoder> GatedSsmLm::decoder() const { return std::make_unique<GatedSsmDecoder>(*this); }
 
+std::unique_ptr<BatchDecoder> GatedSsmLm::batch_decoder(std::span<Decoder* const> rows, std::int64_t) const {
+  return std::make_unique<GatedSsmBatchDecoder>(*this, rows);
+}
+
 }  // namespace birdie::model

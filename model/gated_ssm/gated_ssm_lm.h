@@ -25,11 +25,13 @@ class GatedSsmLm : public LanguageModel {
   Tensor logits(const Tensor& tokens, const Tensor& reset) const override;
   // Recurrent: O(1) time and memory per generated token (model/gated_ssm/gated_ssm_decoder.h).
   std::unique_ptr<Decoder> decoder() const override;
+  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
 
   // The pieces of a block, shared with recurrent generation:
   //   proj = block_projection(l, x), y = scan(proj), x = block_output(l, x, y).
   Tensor block_projection(std::int64_t layer, const Tensor& x) const;        // [..., 4N]
   Tensor block_output(std::int64_t layer, const Tensor& x, const Tensor& y) const;  // [..., D]
+  const GatedSsmBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
   kernels::ScanDirection direction(std::int64_t layer) const {
     return is_bidirectional(layer) ? kernels::ScanDirection::bidirectional : kernels::ScanDirection::causal;
   }

@@ -3,14 +3,20 @@
 #include <algorithm>
 
 #include "autograd/tape.h"
+#include "kernels/columns.h"
+#include "kernels/elementwise.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
 #include "kernels/rglru_step.h"
+#include "kernels/rmsnorm.h"
 
 namespace birdie::model {
 
-Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                              std::span<const std::int32_t> causal) {
   autograd::NoGradGuard no_grad;
   const Device device = lm_.device();
-  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device);
+  const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device, causal);
   const std::int64_t T = token_tensor.dim(1);
   const std::int64_t C = lm_.config().state, K = lm_.config().conv_width;
   const double eps = lm_.config().norm_eps;
@@ -57,6 +63,73 @@ Tensor HawkDecoder::step(std::int32_t token) {
     x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h.reshape({1, 1, C})), eps);
   }
   return lm_.host_logits(x);
+}
+
+HawkBatchDecoder::HawkBatchDecoder(const HawkLm& lm, std::span<Decoder* const> rows) : lm_(lm) {
+  BIRDIE_CHECK(!rows.empty(), "HawkBatchDecoder: no rows");
+  std::vector<const HawkDecoder*> decoders;
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    const auto* decoder = dynamic_cast<const HawkDecoder*>(rows[b]);
+    BIRDIE_CHECK(decoder != nullptr, "HawkBatchDecoder: row ", b, " is not a Hawk decoder");
+    BIRDIE_CHECK(!decoder->states().empty(), "HawkBatchDecoder: row ", b, " was not prefilled");
+    decoders.push_back(decoder);
+  }
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    std::vector<Tensor> windows, states;
+    for (const HawkDecoder* decoder : decoders) {
+      windows.push_back(decoder->windows()[l]);
+      states.push_back(decoder->states()[l]);
+    }
+    windows_.push_back(stack_rows(windows));
+    states_.push_back(stack_rows(states));
+  }
+  const std::int64_t B = static_cast<std::int64_t>(rows.size()), D = lm_.config().dim, C = lm_.config().state,
+                     M = lm_.config().mlp_hidden;
+  const DType dtype = lm_.compute_dtype();
+  const Device device = lm_.device();
+  for (Tensor* t : {&x_, &normed_}) *t = Tensor::empty({B, D}, dtype, device);
+  for (Tensor* t : {&g_, &z_, &c_, &h_, &activated_}) *t = Tensor::empty({B, C}, dtype, device);
+  for (Tensor* t : {&mlp_gate_, &mlp_up_, &mlp_activated_}) *t = Tensor::empty({B, M}, dtype, device);
+  gates_ = Tensor::empty({B, 2 * C}, dtype, device);
+  proj_ = Tensor::empty({B, 3 * C}, dtype, device);
+  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+}
+
+void HawkBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
+  const ModelConfig& config = lm_.config();
+  const std::int64_t B = states_.front().dim(0), C = config.state, M = config.mlp_hidden;
+  const double eps = config.norm_eps;
+  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "HawkBatchDecoder::step: tokens must be [", B, "], got ",
+               tokens.describe());
+  check_shape(logits, {B, config.vocab}, "HawkBatchDecoder::step logits");
+  const autograd::ParameterSet& parameters = lm_.parameters();
+  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    const HawkBlockWeights& w = lm_.block(l);
+    // Temporal mixing: [g | z] = W_in RMSNorm(x), c = conv(z), [r | i] = W_gates c + b,
+    // h = RG-LRU([c | r | i]), x += W_out (GeLU(g) ⊙ h).
+    kernels::rmsnorm_forward(x_, w.temporal_norm, eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.in_proj.slice(0, C), true, g_);
+    kernels::matmul(normed_, false, w.in_proj.slice(C, 2 * C), true, z_);
+    kernels::conv1d_step(z_, w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c_);
+    kernels::matmul_fused(c_, false, w.gates_weight, true, gates_, {w.gates_bias, {}});
+    kernels::copy_columns(c_, 0, proj_, 0, C);
+    kernels::copy_columns(gates_, 0, proj_, C, 2 * C);
+    kernels::rglru_step(proj_, w.lambda, states_[l], lm_.direction(l), h_);
+    kernels::gelu_forward(g_, activated_);
+    kernels::mul(activated_, h_, g_);
+    kernels::matmul(g_, false, w.out_proj, true, x_, 1.0, 1.0);
+    // The gated MLP: [a | b] = W_up RMSNorm(x), x += W_down (GeLU(a) ⊙ b).
+    kernels::rmsnorm_forward(x_, w.mlp_norm, eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.mlp_in_proj.slice(0, M), true, mlp_gate_);
+    kernels::matmul(normed_, false, w.mlp_in_proj.slice(M, 2 * M), true, mlp_up_);
+    kernels::gelu_forward(mlp_gate_, mlp_activated_);
+    kernels::mul(mlp_activated_, mlp_up_, mlp_gate_);
+    kernels::matmul(mlp_gate_, false, w.mlp_out_proj, true, x_, 1.0, 1.0);
+  }
+  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), eps, normed_, inv_rms_);
+  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
+                  logits);
 }
 
 }  // namespace birdie::model

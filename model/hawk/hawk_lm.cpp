@@ -36,4 +36,8 @@ Tensor HawkLm::logits(const Tensor& tokens, const Tensor& reset) const {
 
 std::unique_ptr<Decoder> HawkLm::decoder() const { return std::make_unique<HawkDecoder>(*this); }
 
+std::unique_ptr<BatchDecoder> HawkLm::batch_decoder(std::span<Decoder* const> rows, std::int64_t) const {
+  return std::make_unique<HawkBatchDecoder>(*this, rows);
+}
+
 }  // namespace birdie::model

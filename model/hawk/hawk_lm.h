@@ -24,6 +24,7 @@ class HawkLm : public LanguageModel {
   Tensor logits(const Tensor& tokens, const Tensor& reset) const override;
   // Recurrent: O(1) time and memory per generated token (model/hawk/hawk_decoder.h).
   std::unique_ptr<Decoder> decoder() const override;
+  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
 
   const HawkBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
   kernels::ScanDirection direction(std::int64_t layer) const {

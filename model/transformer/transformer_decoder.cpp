@@ -4,6 +4,10 @@
 
 #include "autograd/tape.h"
 #include "kernels/attention_decode.h"
+#include "kernels/elementwise.h"
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
+#include "kernels/rmsnorm.h"
 
 namespace birdie::model {
 
@@ -23,10 +27,11 @@ void TransformerDecoder::reserve(std::int64_t rows) {
     }
 }
 
-Tensor TransformerDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating) {
+Tensor TransformerDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t start_generating,
+                              std::span<const std::int32_t> causal) {
   namespace ag = autograd;
   ag::NoGradGuard no_grad;
-  const auto [tokens, reset] = prefill_row(prompt, start_generating, lm_.device());
+  const auto [tokens, reset] = prefill_row(prompt, start_generating, lm_.device(), causal);
   const std::int64_t T = tokens.dim(1);
   const ModelConfig& config = lm_.config();
   const AttentionHeads h = lm_.attention_heads();
@@ -77,6 +82,79 @@ Tensor TransformerDecoder::step(std::int32_t token) {
   }
   length_ = position + 1;
   return lm_.host_logits(x);
+}
+
+TransformerBatchDecoder::TransformerBatchDecoder(const TransformerLm& lm, std::span<Decoder* const> rows,
+                                                 std::int64_t steps)
+    : lm_(lm) {
+  BIRDIE_CHECK(!rows.empty(), "TransformerBatchDecoder: no rows");
+  BIRDIE_CHECK(steps >= 0, "TransformerBatchDecoder: steps must not be negative, got ", steps);
+  std::vector<const TransformerDecoder*> decoders;
+  std::vector<std::int32_t> lengths;
+  for (std::size_t b = 0; b < rows.size(); ++b) {
+    const auto* decoder = dynamic_cast<const TransformerDecoder*>(rows[b]);
+    BIRDIE_CHECK(decoder != nullptr, "TransformerBatchDecoder: row ", b, " is not a Transformer decoder");
+    BIRDIE_CHECK(decoder->length() > 0, "TransformerBatchDecoder: row ", b, " was not prefilled");
+    decoders.push_back(decoder);
+    lengths.push_back(static_cast<std::int32_t>(decoder->length()));
+  }
+  const std::int64_t B = static_cast<std::int64_t>(rows.size());
+  const std::int64_t capacity = *std::max_element(lengths.begin(), lengths.end()) + std::max<std::int64_t>(steps, 1);
+  const AttentionHeads h = lm_.attention_heads();
+  for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
+    const Tensor first = decoders.front()->keys(l);
+    for (std::vector<Tensor>* caches : {&keys_, &values_}) {
+      // Rows past a sequence's length are never read before they are written: zeros only
+      // keep uninitialized memory out of the picture.
+      Tensor cache = Tensor::zeros({B, capacity, h.heads, h.head_dim}, first.dtype(), first.device());
+      for (std::int64_t b = 0; b < B; ++b) {
+        const Tensor filled = caches == &keys_ ? decoders[b]->keys(l) : decoders[b]->values(l);
+        cache.slice(b, b + 1).reshape({capacity, h.heads, h.head_dim}).slice(0, lengths[b]).copy_from(filled);
+      }
+      caches->push_back(cache);
+    }
+  }
+  positions_ = Tensor::from_values<std::int32_t>(lengths, {B}).to(lm_.device());
+  const std::int64_t D = lm_.config().dim, M = lm_.config().mlp_hidden;
+  const DType dtype = lm_.compute_dtype();
+  const Device device = lm_.device();
+  for (Tensor* t : {&x_, &normed_, &q_, &k_, &v_, &attended_}) *t = Tensor::empty({B, D}, dtype, device);
+  for (Tensor* t : {&gate_, &activated_, &up_}) *t = Tensor::empty({B, M}, dtype, device);
+  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+}
+
+void TransformerBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
+  const ModelConfig& config = lm_.config();
+  const AttentionHeads h = lm_.attention_heads();
+  const std::int64_t B = positions_.dim(0);
+  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "TransformerBatchDecoder::step: tokens must be [", B,
+               "], got ", tokens.describe());
+  check_shape(logits, {B, config.vocab}, "TransformerBatchDecoder::step logits");
+  const autograd::ParameterSet& parameters = lm_.parameters();
+  const Shape heads{B, h.heads, h.head_dim};
+  Tensor q = q_.reshape(heads), attended = attended_.reshape(heads);
+  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
+  for (std::int64_t l = 0; l < config.layers; ++l) {
+    const TransformerBlockWeights& w = lm_.block(l);
+    kernels::rmsnorm_forward(x_, w.attention_norm, config.norm_eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.q_proj, true, q_);
+    kernels::matmul(normed_, false, w.k_proj, true, k_);
+    kernels::matmul(normed_, false, w.v_proj, true, v_);
+    kernels::append_to_cache(q, k_.reshape(heads), v_.reshape(heads), positions_, config.rope_base, keys_[l],
+                             values_[l]);
+    kernels::attention_decode_cached(q, keys_[l], values_[l], positions_, attended);
+    kernels::matmul(attended_, false, w.attention_out, true, x_, 1.0, 1.0);  // x += W_o · attended
+    kernels::rmsnorm_forward(x_, w.mlp_norm, config.norm_eps, normed_, inv_rms_);
+    kernels::matmul(normed_, false, w.gate_proj, true, gate_);
+    kernels::matmul(normed_, false, w.up_proj, true, up_);
+    kernels::gelu_forward(gate_, activated_);
+    kernels::mul(activated_, up_, gate_);
+    kernels::matmul(gate_, false, w.mlp_out, true, x_, 1.0, 1.0);  // x += W_out · (GeLU(gate) ⊙ up)
+  }
+  kernels::advance_positions(positions_);
+  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), config.norm_eps, normed_, inv_rms_);
+  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
+                  logits);
 }
 
 }  // namespace birdie::model

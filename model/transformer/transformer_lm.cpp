@@ -43,4 +43,8 @@ Tensor TransformerLm::logits(const Tensor& tokens, const Tensor& reset) const {
 
 std::unique_ptr<Decoder> TransformerLm::decoder() const { return std::make_unique<TransformerDecoder>(*this); }
 
+std::unique_ptr<BatchDecoder> TransformerLm::batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const {
+  return std::make_unique<TransformerBatchDecoder>(*this, rows, steps);
+}
+
 }  // namespace birdie::model

@@ -29,6 +29,7 @@ class TransformerLm : public LanguageModel {
   // KV cache: a token costs attention over every earlier token of its sequence
   // (model/transformer/transformer_decoder.h).
   std::unique_ptr<Decoder> decoder() const override;
+  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
 
   const TransformerBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
   AttentionHeads attention_heads() const { return {config().heads, config().dim / config().heads}; }

@@ -311,4 +311,13 @@ struct DeviceSelect {
 };
 }  // namespace cub
 
+// ---- integer atomics (the sampling kernel's histograms): atomic on the host too, since a
+// threaded launch runs a block's threads at once
+inline unsigned atomicAdd(unsigned* address, unsigned value) {
+  return std::atomic_ref<unsigned>(*address).fetch_add(value);
+}
+inline unsigned long long atomicAdd(unsigned long long* address, unsigned long long value) {
+  return std::atomic_ref<unsigned long long>(*address).fetch_add(value);
+}
+
 #include "warp_matrix.h"

@@ -8,7 +8,7 @@
 # What the stages run beyond the cuda_* suites (bench/peers/run.sh: bench and step_bench);
 # add an app here when a stage needs another.
 build_apps=(bench step_bench init_bench pretrain checkpoint_parity experiment phonebook_eval mqar_eval qa_eval
-            choice_eval generate)
+            choice_eval generate decode_bench)
 
 # NCCL where the CUDA toolkit has none: the copy PyTorch's Python environment carries
 # (the nvidia-nccl wheel: include/nccl.h and lib/libnccl.so.2), for engine/CMakeLists.txt.

@@ -1,0 +1,202 @@
+// decode_bench: batched generation of a model configuration with random weights, measured
+// (model/batch_generator.h): for each batch size, prompts of different lengths each go
+// through their own prefill, then every row decodes --tokens tokens together (no stop
+// token: every row runs to the end), the sampling on the device. Reports the steady-state
+// decoding throughput (tokens/s over all rows, the first two steps left out: they set up
+// cuBLASLt and capture the graph) and, at batch 1, the fraction of the weight-bandwidth
+// bound: one step reads every weight once, so tokens/s ≤ bandwidth / weight bytes (the
+// compute copy's bytes; the Transformer's key-value cache reads come on top and are not
+// counted). The bandwidth is the measured device-to-device copy rate (read + write) unless
+// --bandwidth says otherwise. On cuda both paths run by default: the step captured in a
+// CUDA graph and replayed, and the plain launches; they must give the same tokens, which
+// the bench checks.
+//
+//   decode_bench --model configs/model/base.toml [--batches 1,8,64] [--tokens N] [--prompt T]
+//                [--device cpu|cuda] [--precision auto|fp32|bf16] [--graph both|on|off]
+//                [--temperature T] [--top-k K] [--top-p P] [--bandwidth GB/s] [--json OUT]
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apps/common/run_config.h"
+#include "engine/device.h"
+#include "engine/timer.h"
+#include "model/batch_generator.h"
+
+using namespace birdie;
+
+namespace {
+
+struct Options {
+  std::string model, device = "cpu", precision = "auto", graph = "both", json;
+  std::vector<std::int64_t> batches{1, 8, 64};
+  std::int64_t tokens = 64, prompt = 32;
+  double temperature = 0, top_p = 1, bandwidth_gbs = 0;
+  std::int64_t top_k = 0;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "decode_bench: %s\n"
+               "usage: decode_bench --model FILE.toml [--batches 1,8,64] [--tokens N] [--prompt T]\n"
+               "                    [--device cpu|cuda] [--precision auto|fp32|bf16] [--graph both|on|off]\n"
+               "                    [--temperature T] [--top-k K] [--top-p P] [--bandwidth GB/s] [--json OUT]\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+double number(const std::string& flag, const char* text, bool positive) {
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  if (*end != '\0' || v < 0 || (positive && v == 0))
+    usage(flag + " needs a " + (positive ? "positive" : "non-negative") + " number, got '" + text + "'");
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") usage("measures batched decoding of a model configuration");
+    if (i + 1 >= argc) usage("missing value after " + flag);
+    const char* value = argv[++i];
+    if (flag == "--model") o.model = value;
+    else if (flag == "--batches") {
+      o.batches.clear();
+      std::stringstream list(value);
+      for (std::string item; std::getline(list, item, ',');)
+        o.batches.push_back(static_cast<std::int64_t>(number(flag, item.c_str(), true)));
+      if (o.batches.empty()) usage("--batches needs a list such as 1,8,64");
+    } else if (flag == "--tokens") o.tokens = static_cast<std::int64_t>(number(flag, value, true));
+    else if (flag == "--prompt") o.prompt = static_cast<std::int64_t>(number(flag, value, true));
+    else if (flag == "--device") o.device = value;
+    else if (flag == "--precision") o.precision = value;
+    else if (flag == "--graph") o.graph = value;
+    else if (flag == "--temperature") o.temperature = number(flag, value, false);
+    else if (flag == "--top-k") o.top_k = static_cast<std::int64_t>(number(flag, value, false));
+    else if (flag == "--top-p") o.top_p = number(flag, value, true);
+    else if (flag == "--bandwidth") o.bandwidth_gbs = number(flag, value, true);
+    else if (flag == "--json") o.json = value;
+    else usage("unknown option " + flag);
+  }
+  if (o.model.empty()) usage("--model is required (e.g. configs/model/base.toml)");
+  if (o.graph != "both" && o.graph != "on" && o.graph != "off") usage("--graph must be both, on or off");
+  if (o.top_p > 1) usage("--top-p must be in (0, 1]");
+  if (o.tokens < 3) usage("--tokens must be at least 3 (the first two steps are not timed)");
+  return o;
+}
+
+// Read + write bytes per second of a device-to-device copy of 512 MiB (host memory on the
+// CPU), the best of 5.
+double copy_bandwidth(Device device) {
+  const std::int64_t n = std::int64_t{128} << 20;  // f32 elements
+  const Tensor source = Tensor::zeros({n}, DType::f32, device);
+  const Tensor target = Tensor::empty({n}, DType::f32, device);
+  double best = 0;
+  for (int round = 0; round < 6; ++round) {
+    synchronize_device();
+    Stopwatch watch;
+    target.copy_from(source);
+    synchronize_device();
+    if (round > 0) best = std::max(best, 2.0 * double(source.nbytes()) / watch.seconds());
+  }
+  return best;
+}
+
+std::vector<model::GenerationRequest> random_requests(std::int64_t B, std::int64_t prompt, std::int64_t vocab) {
+  RandomGenerator rng(99);
+  std::vector<model::GenerationRequest> requests(B);
+  for (std::int64_t b = 0; b < B; ++b) {
+    // Lengths spread over [T/2, T]: the rows' caches and positions differ.
+    const std::int64_t length = prompt / 2 + static_cast<std::int64_t>(rng.uniform_int(prompt - prompt / 2 + 1));
+    for (std::int64_t t = 0; t < length; ++t) requests[b].prompt.push_back(static_cast<std::int32_t>(rng.uniform_int(vocab)));
+    requests[b].seed = 1000 + static_cast<std::uint64_t>(b);
+  }
+  return requests;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const Options o = parse(argc, argv);
+  const Device device = parse_device(o.device);
+  BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
+               "--device cuda but no GPU is visible (or this build has no CUDA backend)");
+  const model::ModelConfig config = apps::load_model_config(o.model);
+  const DType compute = apps::compute_dtype(o.precision, device);
+  const auto lm = model::make_language_model(config, DType::f32, device, 1, compute);
+  autograd::ParameterSet& parameters = lm->parameters();
+  const double weight_bytes =
+      double((parameters.has_compute_copy() ? parameters.compute_values() : parameters.values()).nbytes());
+  const double bandwidth = o.bandwidth_gbs > 0 ? o.bandwidth_gbs * 1e9 : copy_bandwidth(device);
+  const double bound = bandwidth / weight_bytes;
+  std::printf("decode_bench: %s (%s), %.1fM parameters, %s compute on %s; weights %.1f MB, bandwidth %.0f GB/s%s: "
+              "batch-1 bound %.0f tokens/s\n",
+              o.model.c_str(), model::architecture_name(config.architecture).data(),
+              double(config.parameter_count()) / 1e6, dtype_name(compute).data(), o.device.c_str(), weight_bytes / 1e6,
+              bandwidth / 1e9, o.bandwidth_gbs > 0 ? " (given)" : " (measured copy)", bound);
+
+  model::SamplingOptions options;
+  options.max_new_tokens = o.tokens;
+  options.temperature = o.temperature;
+  options.top_k = o.top_k;
+  options.top_p = o.top_p;
+  options.eos = -1;  // every row decodes to the end
+  std::vector<bool> paths;
+  if (device == Device::cuda && o.graph != "off") paths.push_back(true);
+  if (device == Device::cpu || o.graph != "on") paths.push_back(false);
+
+  nlohmann::json report = {{"model", o.model},
+                           {"architecture", model::architecture_name(config.architecture)},
+                           {"parameters", config.parameter_count()},
+                           {"device", o.device},
+                           {"compute", dtype_name(compute)},
+                           {"weight_bytes", weight_bytes},
+                           {"bandwidth_bytes_per_s", bandwidth},
+                           {"batch1_bound_tokens_per_s", bound},
+                           {"runs", nlohmann::json::array()}};
+  bool all_same = true;
+  for (std::int64_t B : o.batches) {
+    const std::vector<model::GenerationRequest> requests = random_requests(B, o.prompt, config.vocab);
+    std::vector<std::vector<std::int32_t>> first_tokens;
+    for (bool graph : paths) {
+      model::BatchGeneration run;
+      for (int round = 0; round < 2; ++round)  // the first round warms up
+        run = model::generate_batch(*lm, requests, 4, options, {graph, 16});
+      const double tokens_per_s = double(B * run.timed_steps) / run.timed_seconds;
+      const bool same = first_tokens.empty() || run.tokens == first_tokens;
+      if (first_tokens.empty()) first_tokens = run.tokens;
+      all_same = all_same && same;
+      std::printf("  batch %4lld %-6s %9.0f tokens/s (%7.3f ms a step over %lld steps)%s%s\n", (long long)B,
+                  device == Device::cpu ? "" : (run.graph ? "graph" : "plain"), tokens_per_s,
+                  run.timed_seconds / double(run.timed_steps) * 1e3, (long long)run.timed_steps,
+                  B == 1 ? (", " + std::to_string(int(100 * tokens_per_s / bound + 0.5)) + "% of the bound").c_str() : "",
+                  same ? "" : "  TOKENS DIFFER FROM THE GRAPH PATH");
+      report["runs"].push_back({{"batch", B},
+                                {"graph", run.graph},
+                                {"tokens_per_s", tokens_per_s},
+                                {"ms_per_step", run.timed_seconds / double(run.timed_steps) * 1e3},
+                                {"timed_steps", run.timed_steps},
+                                {"fraction_of_bound", B == 1 ? nlohmann::json(tokens_per_s / bound) : nlohmann::json()},
+                                {"same_tokens_as_first_path", same}});
+    }
+  }
+  if (!o.json.empty()) {
+    const std::string temporary = o.json + ".tmp";
+    std::ofstream(temporary) << report.dump(2) << "\n";
+    BIRDIE_CHECK(std::rename(temporary.c_str(), o.json.c_str()) == 0, "decode_bench: cannot write ", o.json);
+  }
+  if (!all_same) {
+    std::fprintf(stderr, "decode_bench: the graph and plain paths gave different tokens\n");
+    return 1;
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "decode_bench: %s\n", e.what());
+  return 1;
+}

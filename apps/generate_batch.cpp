@@ -1,0 +1,189 @@
+// generate_batch: completions for many prompts at once, decoded together on the device
+// (model/batch_generator.h): a JSONL file of prompts in, a JSONL file of completions out.
+//
+//   generate_batch --checkpoint DIR --input PROMPTS.jsonl --output COMPLETIONS.jsonl
+//                  [--batch N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
+//                  [--seed S] [--mode MODE] [--tokenizer PATH] [--device cpu|cuda]
+//                  [--precision auto|fp32|bf16] [--no-graph] [--show-reserved]
+//
+// Each input line is {"prompt": TEXT} with an optional {"seed": N} (default: --seed plus
+// the line's index from 0), so a line's completion is the one `generate --prompt TEXT
+// --seed N` prints, whatever the batch it falls in. Prompts are taken --batch at a time
+// (default 64), each row stopping on its own at <eos> or after --max-tokens. Each output
+// line, in the input's order: {"prompt", "completion" (reserved tokens left out unless
+// --show-reserved), "tokens" (generated, <eos> included), "stopped": "eos" or "length"}.
+// --mode as in generate. On a GPU the decoding step is captured in a CUDA graph and
+// replayed; --no-graph launches its kernels one by one (for debugging). The summary on
+// stderr gives the tokens generated per second, overall and in the decoding steady state.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/common/generation_prompt.h"
+#include "apps/common/trained_model.h"
+#include "engine/timer.h"
+#include "model/batch_generator.h"
+
+using namespace birdie;
+
+namespace {
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "generate_batch: %s\n"
+               "usage: generate_batch --checkpoint DIR --input PROMPTS.jsonl --output COMPLETIONS.jsonl\n"
+               "                      [--batch N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]\n"
+               "                      [--seed S] [--mode MODE] [--tokenizer PATH] [--device cpu|cuda]\n"
+               "                      [--precision auto|fp32|bf16] [--no-graph] [--show-reserved]\n"
+               "input lines: {\"prompt\": TEXT} or {\"prompt\": TEXT, \"seed\": N}\n"
+               "modes: %s\n",
+               problem.c_str(), apps::generation_modes);
+  std::exit(2);
+}
+
+double number(const std::string& flag, const char* text) {
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  if (*end != '\0' || v < 0) usage(flag + " needs a non-negative number, got '" + text + "'");
+  return v;
+}
+
+struct Line {
+  std::string prompt;
+  std::uint64_t seed;
+};
+
+// The prompts of a JSONL file; a bad line stops with the file, the line and the field.
+std::vector<Line> read_prompts(const std::filesystem::path& path, std::uint64_t base_seed) {
+  std::ifstream in(path);
+  BIRDIE_CHECK(in.good(), "generate_batch: cannot read ", path.string());
+  std::vector<Line> lines;
+  std::string text;
+  for (std::int64_t number = 1; std::getline(in, text); ++number) {
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path.string() + ":" + std::to_string(number);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(detail::concat(where, ": not JSON (", e.what(), ")"));
+    }
+    BIRDIE_CHECK(j.is_object() && j.contains("prompt") && j["prompt"].is_string(), where,
+                 ": each line must be an object with a string \"prompt\"");
+    for (const auto& [key, value] : j.items())
+      BIRDIE_CHECK(key == "prompt" || key == "seed", where, ": unknown field \"", key, "\" (the fields are prompt and seed)");
+    std::uint64_t seed = base_seed + static_cast<std::uint64_t>(lines.size());
+    if (j.contains("seed")) {
+      BIRDIE_CHECK(j["seed"].is_number_unsigned(), where, ": \"seed\" must be a non-negative integer");
+      seed = j["seed"].get<std::uint64_t>();
+    }
+    lines.push_back({j["prompt"].get<std::string>(), seed});
+  }
+  BIRDIE_CHECK(!lines.empty(), "generate_batch: ", path.string(), " holds no prompts");
+  return lines;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string checkpoint, input, output, device = "cpu", precision = "auto", mode = "ntp";
+  std::optional<std::filesystem::path> tokenizer;
+  model::SamplingOptions options;
+  options.max_new_tokens = 64;
+  std::int64_t batch_size = 64;
+  bool show_reserved = false, graph = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--show-reserved") {
+      show_reserved = true;
+      continue;
+    }
+    if (flag == "--no-graph") {
+      graph = false;
+      continue;
+    }
+    if (flag == "--help" || flag == "-h") usage("completes many prompts at once");
+    if (i + 1 >= argc) usage("missing value after " + flag);
+    const char* value = argv[++i];
+    if (flag == "--checkpoint") checkpoint = value;
+    else if (flag == "--input") input = value;
+    else if (flag == "--output") output = value;
+    else if (flag == "--batch") batch_size = static_cast<std::int64_t>(number(flag, value));
+    else if (flag == "--max-tokens") options.max_new_tokens = static_cast<std::int64_t>(number(flag, value));
+    else if (flag == "--temperature") options.temperature = number(flag, value);
+    else if (flag == "--top-k") options.top_k = static_cast<std::int64_t>(number(flag, value));
+    else if (flag == "--top-p") options.top_p = number(flag, value);
+    else if (flag == "--seed") options.seed = static_cast<std::uint64_t>(number(flag, value));
+    else if (flag == "--tokenizer") tokenizer = value;
+    else if (flag == "--device") device = value;
+    else if (flag == "--precision") precision = value;
+    else if (flag == "--mode") mode = value;
+    else usage("unknown option " + flag);
+  }
+  if (checkpoint.empty() || input.empty() || output.empty()) usage("--checkpoint, --input and --output are required");
+  if (batch_size < 1) usage("--batch must be at least 1");
+  if (!(options.top_p > 0 && options.top_p <= 1)) usage("--top-p must be in (0, 1]");
+  std::optional<data::Token> paradigm;
+  try {
+    paradigm = apps::mode_token(mode);
+  } catch (const Error& e) {
+    usage(e.what());
+  }
+  try {
+    const std::vector<Line> lines = read_prompts(input, options.seed);
+    apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device), precision);
+    options.eos = data::special_tokens::eos;
+    const std::string temporary = output + ".tmp";
+    std::ofstream out(temporary);
+    BIRDIE_CHECK(out.good(), "generate_batch: cannot write ", temporary);
+    Stopwatch wall;
+    std::int64_t generated = 0, timed_tokens = 0;
+    double timed_seconds = 0;
+    for (std::size_t first = 0; first < lines.size(); first += static_cast<std::size_t>(batch_size)) {
+      const std::size_t end = std::min(lines.size(), first + static_cast<std::size_t>(batch_size));
+      std::vector<model::GenerationRequest> requests;
+      for (std::size_t i = first; i < end; ++i) {
+        requests.push_back(apps::generation_request(trained.tokenizer.encode(lines[i].prompt), paradigm));
+        requests.back().seed = lines[i].seed;
+      }
+      const model::BatchGeneration result = model::generate_batch(
+          *trained.lm, requests, data::special_tokens::start_generating, options, {graph, 16});
+      timed_tokens += static_cast<std::int64_t>(requests.size()) * result.timed_steps;
+      timed_seconds += result.timed_seconds;
+      for (std::size_t i = first; i < end; ++i) {
+        std::vector<data::Token> text = result.tokens[i - first];
+        generated += static_cast<std::int64_t>(text.size());
+        const bool stopped = !text.empty() && text.back() == options.eos;
+        if (stopped) text.pop_back();
+        const nlohmann::json line = {
+            {"prompt", lines[i].prompt},
+            {"completion", show_reserved ? trained.tokenizer.decode(text) : trained.tokenizer.decode_text(text)},
+            {"tokens", result.tokens[i - first].size()},
+            {"stopped", stopped ? "eos" : "length"}};
+        out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      }
+    }
+    out.close();
+    BIRDIE_CHECK(out.good(), "generate_batch: writing ", temporary, " failed");
+    std::filesystem::rename(temporary, output);
+    const double seconds = wall.seconds();
+    std::fprintf(stderr,
+                 "[%s, mode %s: %zu prompts in batches of %lld, %lld tokens generated in %.2f s: %.0f tokens/s "
+                 "overall (prefill included)%s]\n",
+                 trained.checkpoint.string().c_str(), mode.c_str(), lines.size(), (long long)batch_size,
+                 (long long)generated, seconds, double(generated) / seconds,
+                 timed_seconds > 0 ? (", " + std::to_string(static_cast<long long>(double(timed_tokens) / timed_seconds)) +
+                                      " tokens/s decoding")
+                                         .c_str()
+                                   : "");
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "generate_batch: %s\n", e.what());
+    return 2;
+  }
+}
