@@ -86,6 +86,11 @@ TEST_CASE("grid: bad entries are rejected with a message naming the entry and th
   CHECK(contains(error_of(R"(objectives = [ { class = "copying", min_len = 300, max_len = 200 } ])"), "below its minimum"));
   CHECK(contains(error_of(R"(objectives = [ { class = "deshuffling", shuffle_fraction = 0 } ])"), "shuffle_fraction"));
   CHECK(contains(error_of(R"(objectives = [ { class = "selective_copying", min_context = 100 } ])"), "min_context"));
+  // Sizes near INT_MAX: the region a span needs is their sum (need at least 6442450941, not a wrapped int).
+  CHECK(contains(error_of(R"(objectives = [ { class = "selective_copying", min_context = 2147483647, )"
+                          R"(max_context = 2147483647, max_spans = 3, max_span_len = 2147483647, )"
+                          R"(max_delimiter = 2147483647 } ])"),
+                 "need at least 19327352823"));
   CHECK(contains(error_of("grid = 3\nobjectives = [ { class = \"copying\" } ]"), "unknown top-level key 'grid'"));
   CHECK(contains(error_of("objectives = [ { class = "), "TOML syntax error"));
   CHECK(contains(error_of("paradigm = \"random\"\n"), "no 'objectives' array"));
