@@ -38,6 +38,8 @@
 #include "apps/common/trained_model.h"
 #include "apps/common/trainer.h"
 #include "data/token_shard.h"
+#include "engine/exit_codes.h"
+#include "engine/folder_lock.h"
 #include "engine/timer.h"
 #include "model/safetensors.h"
 #include "objectives/objective_grid.h"
@@ -116,7 +118,7 @@ class Experiment {
   }
 
   void run() {
-    fs::create_directories(c_.output);
+    const FolderLock lock(c_.output, "experiment");  // each arm's pretrain locks its own folder
     std::printf("experiment %s: %zu arms x %d seeds -> %s\n", c_.source.string().c_str(), c_.arms.size(), c_.seeds,
                 c_.output.string().c_str());
     for (const auto& unit : units_) {
@@ -159,6 +161,9 @@ class Experiment {
                   unit.name().c_str());
       std::exit(130);
     }
+    if (code == exit_io)
+      throw IoError(unit.name() + ": " + kind + " could not write its files (exit code 4); its log ends with:\n" +
+                    apps::tail_lines(unit.folder / (kind + ".log"), 12));
     BIRDIE_CHECK(code == 0, unit.name(), ": ", kind, " failed with exit code ", code, "; its log ",
                  (unit.folder / (kind + ".log")).string(), " ends with:\n",
                  apps::tail_lines(unit.folder / (kind + ".log"), 12));
@@ -570,6 +575,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "experiment: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

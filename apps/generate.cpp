@@ -23,6 +23,7 @@
 
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
+#include "engine/exit_codes.h"
 #include "model/generator.h"
 
 using namespace birdie;
@@ -109,6 +110,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "generate: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

@@ -14,6 +14,7 @@
 
 #include "data/prepare_corpus.h"
 #include "engine/error.h"
+#include "engine/exit_codes.h"
 
 namespace {
 
@@ -83,11 +84,8 @@ int main(int argc, char** argv) {
                 s.encode_seconds, static_cast<double>(s.input_bytes) / 1e6 / s.encode_seconds,
                 static_cast<double>(s.train_tokens + s.validation_tokens) / s.encode_seconds);
     return 0;
-  } catch (const birdie::Error& e) {
-    std::fprintf(stderr, "\nprepare_data: error: %s\n", e.what());
-    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nprepare_data: error: %s\n", e.what());
-    return 1;
+    return birdie::exit_code_for(e, birdie::exit_error);
   }
 }
