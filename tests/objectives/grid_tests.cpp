@@ -132,6 +132,11 @@ TEST_CASE("mixtures: uniform over classes then within, ntp, ul2 exactly as §3, 
   const Mixture user = load_mixture_weights(path, grid);
   CHECK(user.weights[grid.index_of("infilling_p15_s3_l512")] == doctest::Approx(0.75));
   CHECK(user.weights[grid.index_of("copying_l128_256")] == doctest::Approx(0.25));
+  // Finite weights whose sum is not (two of 1e308): still a mixture, half and half.
+  std::ofstream(path) << "[weights]\ninfilling_p15_s3_l512 = 1e308\ncopying_l128_256 = 1.5e308\n";
+  const Mixture huge = load_mixture_weights(path, grid);
+  CHECK(huge.weights[grid.index_of("infilling_p15_s3_l512")] == doctest::Approx(0.4));
+  CHECK(huge.weights[grid.index_of("copying_l128_256")] == doctest::Approx(0.6));
   std::ofstream(path) << "[weights]\nno_such_arm = 3\n";
   CHECK_THROWS_WITH_AS(load_mixture_weights(path, grid), doctest::Contains("no_such_arm"), Error);
   std::ofstream(path) << "[weights]\ncopying_l128_256 = -1\n";
