@@ -69,10 +69,11 @@ FolderLock::FolderLock(const fs::path& folder, std::string_view program) {
     if (problem != EWOULDBLOCK) unwritable(folder, path, problem);
     const std::string holder = read_holder(path);
     throw Error(detail::concat(
-        folder.string(), " is in use by another job: ", holder.empty() ? "its host and process are not known" : holder,
-        " holds ", path.string(), ". Two jobs writing one folder would interleave their logs and checkpoints. Fix: "
-        "wait for that job to end or stop it (its lock ends with its process, even when killed), or give this job "
-        "another folder"));
+        folder.string(), " is in use by another job",
+        holder.empty() ? ", which holds the lock " + path.string() + " (it did not write its host and process)"
+                       : ": " + holder + ", which holds the lock " + path.string(),
+        ". Two jobs writing one folder would interleave their logs and checkpoints. Fix: wait for that job to end or "
+        "stop it (its lock ends with its process, even when killed), or give this job another folder"));
   }
   const std::string text = holder_text(program);
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
