@@ -164,6 +164,8 @@ data-shard)
   cat "$work/cut.err"
   test "$status" -eq 4
   grep -q "pretrain: cannot read the token shard $work/data_cut/train_00000.bin any more" "$work/cut.err"
+  # A checkpoint being written at that moment stays a partial folder, which no resume reads.
+  for partial in "$work/cut/checkpoints"/*.partial; do [ -e "$partial" ] && mv "$partial" "$work/"; done
   mapfile -t kept < <(ls "$work/cut/checkpoints" | sed 's/^step_0*//')
   echo "checkpoints left: ${kept[*]}"
   good_checkpoints "$work/cut" "${kept[@]}"

@@ -8,7 +8,9 @@
 source "$(dirname "$0")/support/small_run.sh"
 host=$(hostname)
 
-step "the reference: 8 steps"
+# 24 steps: the first job is still training when the second starts, however loaded the machine.
+run+=(--set schedule.steps=24 --set schedule.checkpoint_every=4)
+step "the reference: 24 steps"
 "$apps/pretrain" "${run[@]}" --set run.output="\"$work/reference\"" > /dev/null
 
 step "two jobs started at once on one folder: one trains, one is refused with exit code 2"
@@ -33,8 +35,8 @@ same_losses "$work/reference" "$work/both"
 step "a job killed with SIGKILL during training: its lock goes with it"
 "$apps/pretrain" "${run[@]}" --set run.output="\"$work/killed\"" --set schedule.steps=100000 > "$work/killed.out" &
 holder=$!
-for _ in $(seq 600); do [ -d "$work/killed/checkpoints/step_00000004" ] && break; sleep 0.1; done
-test -d "$work/killed/checkpoints/step_00000004"
+for _ in $(seq 600); do [ -d "$work/killed/checkpoints/step_00000008" ] && break; sleep 0.1; done
+test -d "$work/killed/checkpoints/step_00000008"
 step "while it runs, a resume on its folder is refused at once"
 started=$(date +%s%N)
 exits 2 "is in use by another job: host $host, process $holder (pretrain" \
