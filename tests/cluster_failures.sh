@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What a cluster does to a run, one case per call (each a CTest test of its own; exit 77,
 # a skip, where the machine cannot stage the failure):
-#   disk-full    a checkpoint write that meets a file-size limit (ulimit -f) and, where a
-#                private mount namespace can be made, a full tmpfs: exit code 4 with "is
-#                the disk full?", every earlier checkpoint intact, no partial folder, and
-#                once there is room --resume continues exactly
+#   disk-full    a checkpoint write that meets a file-size limit (ulimit -f): exit code 4
+#                with "is the disk full?", every earlier checkpoint intact, no partial
+#                folder, and once the limit is lifted --resume continues exactly
+#   full-tmpfs   the same on a full file system (a small tmpfs in a private mount
+#                namespace), then made larger
 #   sigterm      SIGTERM as a checkpoint's folder is made (strace injects it there): the
 #                checkpoint completes, the next step stops with one more (exit 130), and
 #                --resume continues exactly; SIGTERM twice (the second one exits at once)
@@ -56,9 +57,15 @@ disk-full)
   "$apps/pretrain" "${run[@]}" --set run.output="\"$work/limited\"" --resume > /dev/null
   good_checkpoints "$work/limited" 2 4 6 8
   same_losses "$work/reference" "$work/limited"
+  ;;
 
+full-tmpfs)
+  can_mount || skip "a tmpfs of its own needs a private mount namespace (root with CAP_SYS_ADMIN)"
+  step "the reference: 8 steps; the base: 4 steps (checkpoints 2, 4)"
+  "$apps/pretrain" "${run[@]}" --set run.output="\"$work/reference\"" > /dev/null
+  "$apps/pretrain" "${run[@]}" --set run.output="\"$work/base\"" --stop-after-steps 4 > /dev/null
+  model_bytes=$(stat -c %s "$work/base/checkpoints/step_00000004/model.safetensors")
   step "a full file system: a tmpfs with room for the run so far and little more"
-  can_mount || skip "the file-size limit passed; a tmpfs needs a private mount namespace (root with CAP_SYS_ADMIN)"
   used_kib=$(du -sk "$work/base" | cut -f1)
   mkdir "$work/small"
   set +e
@@ -208,6 +215,6 @@ read-only)
   (cd "$work/location" && find . -exec stat -c '%n %s %Y' {} + | sort) | diff "$work/before" -
   ;;
 
-*) echo "unknown case '$case_name' (disk-full, sigterm, data-shard, read-only)" >&2; exit 2 ;;
+*) echo "unknown case '$case_name' (disk-full, full-tmpfs, sigterm, data-shard, read-only)" >&2; exit 2 ;;
 esac
 echo "cluster failures: $case_name passed"
