@@ -143,14 +143,14 @@ data-shard)
   step "a training shard deleted while the run reads it: the run goes on unaffected"
   cp -a "$work/data" "$work/data_deleted"
   "$apps/pretrain" "${long[@]}" --set data.path="\"$work/data_deleted\"" --set run.output="\"$work/deleted\"" \
-    --stop-after-steps 40 > "$work/deleted.out" &
+    --stop-after-steps 80 > "$work/deleted.out" &
   job=$!
   for _ in $(seq 600); do grep -q "^step " "$work/deleted.out" && break; sleep 0.05; done
   kill -0 $job  # still training
   rm "$work/data_deleted"/train_*.bin
   wait $job
-  test "$(trained_steps "$work/deleted.out" | wc -w)" -eq 40
-  "$apps/pretrain" "${long[@]}" --set run.output="\"$work/reference\"" --stop-after-steps 40 > /dev/null
+  test "$(trained_steps "$work/deleted.out" | wc -w)" -eq 80
+  "$apps/pretrain" "${long[@]}" --set run.output="\"$work/reference\"" --stop-after-steps 80 > /dev/null
   same_losses "$work/reference" "$work/deleted"
   step "a resume without it is refused, naming the folder and the fix"
   exits 2 "data folder $work/data_deleted has no train" \
