@@ -7,6 +7,7 @@
 //
 // With no --corpus it builds the demo data set from the fortunes text; --corpus debian-text
 // reads English text from Debian packages (data/debian_text.h).
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -35,6 +36,8 @@ void usage() {
 
 int main(int argc, char** argv) {
   using namespace birdie::data;
+  // A file-size limit (ulimit -f) met by a shard: an error with exit code 4, not a core dump.
+  std::signal(SIGXFSZ, SIG_IGN);
   PrepareOptions options;
   try {
     for (int i = 1; i < argc; ++i) {

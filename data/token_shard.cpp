@@ -65,8 +65,13 @@ void write_token_shard(const std::filesystem::path& path, std::span<const Token>
     out.write(reinterpret_cast<const char*>(header), sizeof header);
     out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
     out.flush();
-    if (!out) throw IoError(detail::concat("writing shard ", temporary.string(), " failed: ", std::strerror(errno),
-                                           " (is the disk full?)"));
+    if (!out) {
+      const std::string reason = std::strerror(errno);
+      out.close();
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);  // no partial shard left taking the space
+      throw IoError(detail::concat("writing shard ", temporary.string(), " failed: ", reason, " (is the disk full?)"));
+    }
   }
   std::filesystem::rename(temporary, path);
 }

@@ -3,7 +3,8 @@
 # a skip, where the machine cannot stage the failure):
 #   disk-full    a checkpoint write that meets a file-size limit (ulimit -f): exit code 4
 #                with "is the disk full?", every earlier checkpoint intact, no partial
-#                folder, and once the limit is lifted --resume continues exactly
+#                folder, and once the limit is lifted --resume continues exactly; prepare_data
+#                under it: exit code 4, no partial shard
 #   full-tmpfs   the same on a full file system (a small tmpfs in a private mount
 #                namespace), then made larger
 #   sigterm      SIGTERM as a checkpoint's folder is made (strace injects it there): the
@@ -57,6 +58,14 @@ disk-full)
   "$apps/pretrain" "${run[@]}" --set run.output="\"$work/limited\"" --resume > /dev/null
   good_checkpoints "$work/limited" 2 4 6 8
   same_losses "$work/reference" "$work/limited"
+
+  step "prepare_data under the same limit: exit code 4, no partial shard left"
+  (
+    ulimit -f "$limit_kib"
+    exits 4 "prepare_data: error: writing shard $work/data_limited/train_00000.bin.partial failed: File too large (is the disk full?)" \
+      "$apps/prepare_data" --corpus "$work/corpus.jsonl" --out "$work/data_limited" --vocab 400
+  )
+  test -z "$(find "$work/data_limited" -name '*.partial')"
   ;;
 
 full-tmpfs)
