@@ -201,8 +201,9 @@ void ShardTokenSource::read(std::size_t offset, std::size_t count, std::vector<T
 }
 
 std::vector<std::filesystem::path> list_shards(const std::filesystem::path& directory, const std::string& split) {
-  BIRDIE_CHECK(std::filesystem::is_directory(directory), "data folder ", directory.string(),
-               " does not exist. Fix: run prepare_data --out ", directory.string());
+  std::error_code error;  // a name too long for the file system is a missing folder, not an exception
+  BIRDIE_CHECK(std::filesystem::is_directory(directory, error), "data folder ", directory.string(), " does not exist",
+               error && error != std::errc::no_such_file_or_directory ? " (" + error.message() + ")" : "", ". Fix: run prepare_data --out ", directory.string());
   std::vector<std::filesystem::path> found;
   for (const auto& entry : std::filesystem::directory_iterator(directory)) {
     const std::string name = entry.path().filename().string();

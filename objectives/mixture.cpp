@@ -110,8 +110,9 @@ Mixture named_mixture(const std::string& name_or_path, const ObjectiveGrid& grid
   if (name_or_path == "ntp") return next_token_mixture();
   if (name_or_path == "ul2") return ul2_mixture();
   if (name_or_path == "uniform") return uniform_mixture(grid);
-  BIRDIE_CHECK(std::filesystem::exists(name_or_path), "mixture '", name_or_path,
-               "' is neither ntp, ul2, uniform nor an existing weights file");
+  std::error_code error;  // a name too long for the file system is a missing file, not an exception
+  BIRDIE_CHECK(std::filesystem::exists(name_or_path, error), "mixture '", name_or_path,
+               "' is neither ntp, ul2, uniform nor an existing weights file", error && error != std::errc::no_such_file_or_directory ? " (" + error.message() + ")" : "");
   return load_mixture_weights(name_or_path, grid);
 }
 

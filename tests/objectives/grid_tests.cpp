@@ -142,6 +142,8 @@ TEST_CASE("mixtures: uniform over classes then within, ntp, ul2 exactly as §3, 
   std::ofstream(path) << "[weights]\ncopying_l128_256 = -1\n";
   CHECK_THROWS_WITH_AS(load_mixture_weights(path, grid), doctest::Contains("non-negative"), Error);
   CHECK(named_mixture("ul2", grid).name == "ul2");
+  // A name the file system refuses (longer than NAME_MAX) is not a weights file: an Error, not a filesystem_error.
+  CHECK_THROWS_WITH_AS(named_mixture(std::string(300, 'w'), grid), doctest::Contains("File name too long"), Error);
   const Mixture example = named_mixture((default_grid_path().parent_path() / "example_mixture.toml").string(), grid);
   CHECK(example.weights[grid.index_of("next_token")] == doctest::Approx(4.0 / 12));
   CHECK(example.weights[grid.index_of("selective_copying_query_last_c384_768")] == doctest::Approx(1.0 / 12));
