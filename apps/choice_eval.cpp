@@ -24,6 +24,7 @@
 #include "apps/common/evaluator_cli.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/multiple_choice.h"
+#include "engine/exit_codes.h"
 #include "engine/timer.h"
 
 using namespace birdie;
@@ -166,6 +167,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "choice_eval: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

@@ -40,6 +40,8 @@
 #include "apps/common/trained_model.h"
 #include "apps/common/validation_losses.h"
 #include "data/token_shard.h"
+#include "engine/exit_codes.h"
+#include "engine/folder_lock.h"
 #include "engine/timer.h"
 #include "model/safetensors.h"
 #include "objectives/objective_grid.h"
@@ -146,6 +148,11 @@ class Experiment {
   }
 
   void run() {
+    // The whole experiment owns its output folder. Pieces of it (--arms, --seeds) may run at
+    // once into one folder (gpu_check's experiment stage runs an arm a process): each
+    // unit's pretrain then locks the unit's own folder.
+    const bool piece = !o_.arms.empty() || !o_.seeds.empty();
+    const FolderLock lock = piece ? FolderLock() : FolderLock(c_.output, "experiment");
     fs::create_directories(c_.output);
     const std::size_t chosen = std::size_t(std::count_if(units_.begin(), units_.end(), [](const Unit& u) { return u.chosen; }));
     std::printf("experiment %s: %zu arms x %d seeds -> %s\n", c_.source.string().c_str(), c_.arms.size(), c_.seeds,
@@ -208,6 +215,9 @@ class Experiment {
                   unit.name().c_str());
       std::exit(130);
     }
+    if (code == exit_io)
+      throw IoError(unit.name() + ": " + kind + " could not write its files (exit code 4); its log ends with:\n" +
+                    apps::tail_lines(unit.folder / (kind + ".log"), 12));
     BIRDIE_CHECK(code == 0, unit.name(), ": ", kind, " failed with exit code ", code, "; its log ",
                  (unit.folder / (kind + ".log")).string(), " ends with:\n",
                  apps::tail_lines(unit.folder / (kind + ".log"), 12));
@@ -717,6 +727,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "experiment: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

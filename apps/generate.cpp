@@ -24,6 +24,7 @@
 #include "apps/common/generation_prompt.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
+#include "engine/exit_codes.h"
 #include "model/generator.h"
 
 using namespace birdie;
@@ -101,6 +102,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "generate: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

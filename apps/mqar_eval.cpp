@@ -31,6 +31,7 @@
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/mqar.h"
+#include "engine/exit_codes.h"
 #include "engine/random.h"
 #include "engine/timer.h"
 #include "objectives/mqar_rows.h"
@@ -339,6 +340,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mqar_eval: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

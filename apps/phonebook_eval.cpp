@@ -40,6 +40,7 @@
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/phonebook.h"
+#include "engine/exit_codes.h"
 #include "engine/timer.h"
 #include "objectives/phone_book_rows.h"
 
@@ -365,6 +366,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "phonebook_eval: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

@@ -7,6 +7,7 @@
 //
 // With no --corpus it builds the demo data set from the fortunes text; --corpus debian-text
 // reads English text from Debian packages (data/debian_text.h).
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "data/prepare_corpus.h"
 #include "engine/error.h"
+#include "engine/exit_codes.h"
 
 namespace {
 
@@ -34,6 +36,8 @@ void usage() {
 
 int main(int argc, char** argv) {
   using namespace birdie::data;
+  // A file-size limit (ulimit -f) met by a shard: an error with exit code 4, not a core dump.
+  std::signal(SIGXFSZ, SIG_IGN);
   PrepareOptions options;
   try {
     for (int i = 1; i < argc; ++i) {
@@ -83,11 +87,8 @@ int main(int argc, char** argv) {
                 s.encode_seconds, static_cast<double>(s.input_bytes) / 1e6 / s.encode_seconds,
                 static_cast<double>(s.train_tokens + s.validation_tokens) / s.encode_seconds);
     return 0;
-  } catch (const birdie::Error& e) {
-    std::fprintf(stderr, "\nprepare_data: error: %s\n", e.what());
-    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "\nprepare_data: error: %s\n", e.what());
-    return 1;
+    return birdie::exit_code_for(e, birdie::exit_error);
   }
 }

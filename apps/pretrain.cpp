@@ -12,8 +12,9 @@
 // checkpoints/, metrics.jsonl (one line per logged step), evaluations.jsonl (one line per
 // evaluation: losses, rewards, mixture, exploration), plot.svg (losses and the mixture's
 // class probabilities, refreshed at every evaluation) and tokenizer.model (a copy).
-// Exit codes: 0 done; 2 bad configuration or input files; 3 stopped after too many
-// non-finite steps; 130 stopped by SIGINT/SIGTERM after writing a checkpoint; 1 other errors.
+// Exit codes (engine/exit_codes.h): 0 done; 2 bad configuration or input files, or the
+// run folder in use by another job; 3 stopped after too many non-finite steps; 4 a full
+// disk or an I/O error; 130 stopped by SIGINT/SIGTERM after writing a checkpoint; 1 other errors.
 //
 // Data parallel: `mpirun -np G pretrain ...` (or srun) runs G ranks (engine/distributed.h).
 // batch.rows is each rank's share: the loader builds the global batch of G × rows rows
@@ -48,7 +49,9 @@
 #include "bandit/policy_checkpoint.h"
 #include "data/token_shard.h"
 #include "engine/distributed.h"
+#include "engine/exit_codes.h"
 #include "engine/fingerprint.h"
+#include "engine/folder_lock.h"
 #include "engine/nvtx.h"
 #include "engine/timer.h"
 #include "kernels/reduce.h"
@@ -108,6 +111,7 @@ Arguments parse_arguments(int argc, char** argv) {
 
 // Everything a run needs, built (and validated) before the first step.
 struct Run {
+  FolderLock lock;  // the run folder is this job's (rank 0 holds it for every rank)
   apps::RunConfig config;
   objectives::ObjectiveGrid grid;
   std::unique_ptr<bandit::MixturePolicy> policy;
@@ -163,6 +167,7 @@ Run set_up(const Arguments& arguments) {
                world.size, " ranks on run.device = \"cuda\" need NCCL, which this build does not have (it comes "
                "with the CUDA toolkit: rebuild where nccl.h and libnccl are found), or run the ranks on the CPU "
                "(--set run.device=cpu)");
+  if (world.rank == 0) run.lock = FolderLock(c.output, "pretrain");
   fs::create_directories(c.output);
 
   run.grid = objectives::load_objective_grid(c.grid);
@@ -479,6 +484,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
 // An error on one rank of several ends every rank (a rank left waiting in a collective
 // would hang), naming the rank that failed.
 int fail(int code, const std::exception& e) {
+  code = exit_code_for(e, code);  // a full disk or an I/O error: 4, whatever the stage
   const distributed::World& world = distributed::world();
   if (world.size == 1) {
     std::fprintf(stderr, "pretrain: %s\n", e.what());

@@ -26,10 +26,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "apps/common/finetune.h"
 #include "apps/common/evaluator_cli.h"
+#include "apps/common/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/qa.h"
+#include "engine/exit_codes.h"
 #include "engine/timer.h"
 
 using namespace birdie;
@@ -178,6 +179,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qa_eval: %s\n", e.what());
-    return 2;
+    return exit_code_for(e, exit_bad_input);
   }
 }

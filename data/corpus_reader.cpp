@@ -107,8 +107,10 @@ bool read_jsonl(const std::filesystem::path& path, bool compressed, const Corpus
 }  // namespace
 
 std::vector<std::filesystem::path> corpus_files(const std::filesystem::path& path) {
-  BIRDIE_CHECK(std::filesystem::exists(path), "corpus ", path.string(),
-               " does not exist. Fix: pass a text file, a folder, a .jsonl or .jsonl.zst file, or 'fortunes'");
+  std::error_code error;  // a name too long for the file system is a missing file, not an exception
+  BIRDIE_CHECK(std::filesystem::exists(path, error), "corpus ", path.string(), " does not exist",
+               error && error != std::errc::no_such_file_or_directory ? " (" + error.message() + ")" : "",
+               ". Fix: pass a text file, a folder, a .jsonl or .jsonl.zst file, or 'fortunes'");
   if (!std::filesystem::is_directory(path)) return {path};
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "data/debian_text.h"
 #include "data/token_shard.h"
 #include "engine/error.h"
+#include "engine/io_error.h"
 
 namespace birdie::data {
 namespace {
@@ -211,7 +213,13 @@ PrepareSummary prepare_corpus(const PrepareOptions& options) {
   };
   for (const auto& s : summary.shards)
     manifest["shards"].push_back({{"file", s.path.filename().string()}, {"tokens", s.tokens}});
-  std::ofstream(options.out / "manifest.json") << manifest.dump(2) << "\n";
+  {
+    std::ofstream out(options.out / "manifest.json");
+    out << manifest.dump(2) << "\n";
+    out.flush();
+    if (!out) throw IoError(detail::concat("cannot write ", (options.out / "manifest.json").string(), ": ",
+                                           std::strerror(errno), " (is the disk full?)"));
+  }
   return summary;
 }
 

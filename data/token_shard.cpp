@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "data/mapped_shards.h"
 #include "data/tokenizer.h"
 #include "engine/checksum.h"
 #include "engine/error.h"
+#include "engine/io_error.h"
 
 namespace birdie::data {
 namespace {
@@ -58,10 +60,18 @@ void write_token_shard(const std::filesystem::path& path, std::span<const Token>
   temporary += ".partial";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    BIRDIE_CHECK(out, "cannot write shard ", temporary.string(), ". Fix: check the output folder exists and is writable");
+    if (!out) throw IoError(detail::concat("cannot write shard ", temporary.string(), ": ", std::strerror(errno),
+                                           ". Fix: check the output folder exists and is writable"));
     out.write(reinterpret_cast<const char*>(header), sizeof header);
     out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
-    BIRDIE_CHECK(out.good(), "writing shard ", temporary.string(), " failed (disk full?)");
+    out.flush();
+    if (!out) {
+      const std::string reason = std::strerror(errno);
+      out.close();
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);  // no partial shard left taking the space
+      throw IoError(detail::concat("writing shard ", temporary.string(), " failed: ", reason, " (is the disk full?)"));
+    }
   }
   std::filesystem::rename(temporary, path);
 }
@@ -90,6 +100,7 @@ TokenShard TokenShard::open(const std::filesystem::path& path, int expected_voca
   shard.path_ = path;
   shard.map_ = static_cast<const unsigned char*>(map);
   shard.map_size_ = file_size;
+  register_mapped_shard(map, file_size, path);
   const unsigned char* h = shard.map_;
   BIRDIE_CHECK(std::memcmp(h, magic, 8) == 0, "shard ", name, ": bytes 0-7 are not the magic \"BIRDTOK\\0\" (not a "
                "birdie token shard). Fix: point the loader at a prepare_data output folder");
@@ -136,7 +147,10 @@ TokenShard::TokenShard(TokenShard&& other) noexcept { *this = std::move(other); 
 
 TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
   if (this != &other) {
-    if (map_) ::munmap(const_cast<unsigned char*>(map_), map_size_);
+    if (map_) {
+      forget_mapped_shard(map_);
+      ::munmap(const_cast<unsigned char*>(map_), map_size_);
+    }
     path_ = std::move(other.path_);
     map_ = std::exchange(other.map_, nullptr);
     map_size_ = std::exchange(other.map_size_, 0);
@@ -148,7 +162,10 @@ TokenShard& TokenShard::operator=(TokenShard&& other) noexcept {
 }
 
 TokenShard::~TokenShard() {
-  if (map_) ::munmap(const_cast<unsigned char*>(map_), map_size_);
+  if (map_) {
+    forget_mapped_shard(map_);
+    ::munmap(const_cast<unsigned char*>(map_), map_size_);
+  }
 }
 
 Token TokenShard::operator[](std::size_t i) const {
@@ -184,8 +201,9 @@ void ShardTokenSource::read(std::size_t offset, std::size_t count, std::vector<T
 }
 
 std::vector<std::filesystem::path> list_shards(const std::filesystem::path& directory, const std::string& split) {
-  BIRDIE_CHECK(std::filesystem::is_directory(directory), "data folder ", directory.string(),
-               " does not exist. Fix: run prepare_data --out ", directory.string());
+  std::error_code error;  // a name too long for the file system is a missing folder, not an exception
+  BIRDIE_CHECK(std::filesystem::is_directory(directory, error), "data folder ", directory.string(), " does not exist",
+               error && error != std::errc::no_such_file_or_directory ? " (" + error.message() + ")" : "", ". Fix: run prepare_data --out ", directory.string());
   std::vector<std::filesystem::path> found;
   for (const auto& entry : std::filesystem::directory_iterator(directory)) {
     const std::string name = entry.path().filename().string();

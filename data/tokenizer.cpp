@@ -168,8 +168,9 @@ void Tokenizer::train(const std::vector<std::string>& documents,
 }
 
 Tokenizer Tokenizer::load(const std::filesystem::path& model_path, int expected_vocab_size) {
-  BIRDIE_CHECK(std::filesystem::exists(model_path), "tokenizer ", model_path.string(),
-               " does not exist. Fix: run prepare_data (it writes tokenizer.model beside the shards)");
+  std::error_code error;  // a name too long for the file system is a missing file, not an exception
+  BIRDIE_CHECK(std::filesystem::exists(model_path, error), "tokenizer ", model_path.string(), " does not exist",
+               error && error != std::errc::no_such_file_or_directory ? " (" + error.message() + ")" : "", ". Fix: run prepare_data (it writes tokenizer.model beside the shards)");
   Tokenizer t;
   t.processor_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
   // SentencePiece reports most damage in its status, some by throwing (its double-array

@@ -37,22 +37,33 @@ fs::path save_checkpoint(const fs::path& directory, LanguageModel& lm, const aut
   NamedTensors weights;
   for (const auto& spec : lm.parameters().specs()) weights.emplace_back(spec.name, lm.parameters()[spec.name]);
   std::map<std::string, FileDigest> digests;
-  digests[model_file] =
-      write_safetensors(temporary / model_file, weights, {{"config", model_config_to_json(lm.config())}});
+  // A write that fails (a full disk) leaves no partial folder behind to take up the space;
+  // the checkpoints before it are untouched either way.
+  const auto remove = [](const fs::path& folder) {
+    std::error_code ignored;
+    fs::remove_all(folder, ignored);
+  };
+  try {
+    digests[model_file] =
+        write_safetensors(temporary / model_file, weights, {{"config", model_config_to_json(lm.config())}});
 
-  nlohmann::ordered_json meta;
-  meta["step"] = state.step;
-  meta["rng"] = {{"seed", state.rng.seed}, {"stream", state.rng.stream}, {"offset", state.rng.offset}};
-  meta["optimizer_steps"] = optimizer ? optimizer->steps : 0;
-  NamedTensors tensors = state.tensors;
-  if (optimizer) {
-    tensors.emplace_back("optimizer.first_moment", optimizer->first_moment);
-    tensors.emplace_back("optimizer.second_moment", optimizer->second_moment);
+    nlohmann::ordered_json meta;
+    meta["step"] = state.step;
+    meta["rng"] = {{"seed", state.rng.seed}, {"stream", state.rng.stream}, {"offset", state.rng.offset}};
+    meta["optimizer_steps"] = optimizer ? optimizer->steps : 0;
+    NamedTensors tensors = state.tensors;
+    if (optimizer) {
+      tensors.emplace_back("optimizer.first_moment", optimizer->first_moment);
+      tensors.emplace_back("optimizer.second_moment", optimizer->second_moment);
+    }
+    std::map<std::string, std::string> metadata{{"training", meta.dump()},
+                                                {"data_position", state.data_position}};
+    for (const auto& [key, value] : state.sections) metadata["section." + key] = value;
+    digests[state_file] = write_safetensors(temporary / state_file, tensors, metadata);
+  } catch (...) {
+    remove(temporary);
+    throw;
   }
-  std::map<std::string, std::string> metadata{{"training", meta.dump()},
-                                              {"data_position", state.data_position}};
-  for (const auto& [key, value] : state.sections) metadata["section." + key] = value;
-  digests[state_file] = write_safetensors(temporary / state_file, tensors, metadata);
 
   // A folder of the same step is left by a run that fell back past it (or by a crash): a
   // good one is replaced, a damaged one set aside.
@@ -61,7 +72,12 @@ fs::path save_checkpoint(const fs::path& directory, LanguageModel& lm, const aut
     else set_aside_checkpoint(final_path);
   }
   fs::rename(temporary, final_path);
-  write_done_marker(final_path, digests);
+  try {
+    write_done_marker(final_path, digests);
+  } catch (...) {
+    remove(final_path);  // without its marker it would only be set aside as incomplete
+    throw;
+  }
 
   if (keep_last > 0) {
     auto all = checkpoint_folders(directory, true);

@@ -11,6 +11,7 @@
 
 #include "engine/checksum.h"
 #include "engine/error.h"
+#include "engine/io_error.h"
 
 namespace birdie::model {
 
@@ -47,25 +48,27 @@ void sync_directory(const fs::path& dir) {
 
 void write_file_atomically(const fs::path& path, const std::string& bytes) {
   const fs::path temporary = path.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  BIRDIE_CHECK(fd >= 0, "cannot create ", temporary.string(), ": ", std::strerror(errno));
+  const auto fail = [&](const char* what, int error, int fd) {
+    if (fd >= 0) ::close(fd);
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw IoError(detail::concat("cannot ", what, " ", temporary.string(), ": ", std::strerror(error),
+                                 error == ENOSPC || error == EFBIG || error == EDQUOT ? " (is the disk full?)" : ""));
+  };
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("create", errno, -1);
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string reason = std::strerror(errno);
-      ::close(fd);
-      fs::remove(temporary);
-      throw Error(detail::concat("cannot write ", temporary.string(), ": ", reason,
-                                 " (is the disk full?)"));
-    }
+    if (n <= 0) fail("write", n < 0 ? errno : ENOSPC, fd);
     written += static_cast<std::size_t>(n);
   }
-  const bool synced = ::fsync(fd) == 0;
+  if (::fsync(fd) != 0) fail("flush to disk", errno, fd);
   ::close(fd);
-  BIRDIE_CHECK(synced, "cannot flush ", temporary.string(), " to disk: ", std::strerror(errno));
-  fs::rename(temporary, path);
+  std::error_code renamed;
+  fs::rename(temporary, path, renamed);
+  if (renamed) fail("rename into place", renamed.value(), -1);
   sync_directory(path.parent_path());
 }
 

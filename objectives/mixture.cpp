@@ -28,15 +28,18 @@ Mixture make_mixture(std::string name, std::vector<ObjectiveConfig> configs,
                      std::vector<double> weights) {
   BIRDIE_CHECK(configs.size() == weights.size() && !configs.empty(), "mixture '", name, "': ",
                configs.size(), " configurations but ", weights.size(), " weights");
-  double total = 0;
+  double largest = 0;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     BIRDIE_CHECK(std::isfinite(weights[i]) && weights[i] >= 0, "mixture '", name,
                  "': weight of '", configs[i].name, "' is ", weights[i],
                  "; weights must be finite and non-negative");
-    total += weights[i];
+    largest = std::max(largest, weights[i]);
   }
-  BIRDIE_CHECK(total > 0, "mixture '", name, "': all weights are zero. Fix: give at least one "
+  BIRDIE_CHECK(largest > 0, "mixture '", name, "': all weights are zero. Fix: give at least one "
                "configuration a positive weight");
+  // Scaled by the largest first: finite weights can have an infinite sum (two of 1e308).
+  double total = 0;
+  for (double& w : weights) total += (w /= largest);
   for (double& w : weights) w /= total;
   return Mixture{std::move(name), std::move(configs), std::move(weights)};
 }
@@ -107,8 +110,9 @@ Mixture named_mixture(const std::string& name_or_path, const ObjectiveGrid& grid
   if (name_or_path == "ntp") return next_token_mixture();
   if (name_or_path == "ul2") return ul2_mixture();
   if (name_or_path == "uniform") return uniform_mixture(grid);
-  BIRDIE_CHECK(std::filesystem::exists(name_or_path), "mixture '", name_or_path,
-               "' is neither ntp, ul2, uniform nor an existing weights file");
+  std::error_code error;  // a name too long for the file system is a missing file, not an exception
+  BIRDIE_CHECK(std::filesystem::exists(name_or_path, error), "mixture '", name_or_path,
+               "' is neither ntp, ul2, uniform nor an existing weights file", error && error != std::errc::no_such_file_or_directory ? " (" + error.message() + ")" : "");
   return load_mixture_weights(name_or_path, grid);
 }
 

@@ -230,7 +230,8 @@ std::string configuration_problem(const ObjectiveConfig& config) {
                                range_problem("context", p.min_context, p.max_context, 1)})
             if (!problem.empty()) return problem;
           if (p.max_spans > 100) return "max_spans must be at most 100";
-          const int one_region = p.max_span_len + 2 * p.max_delimiter;
+          // In 64 bits: each term is a whole int from the file, their sum and product are not.
+          const std::int64_t one_region = std::int64_t(p.max_span_len) + 2 * std::int64_t(p.max_delimiter);
           if (p.min_context < p.max_spans * one_region)
             return "impossible combination: min_context " + std::to_string(p.min_context) +
                    " cannot hold max_spans regions of span and delimiters (need at least " +

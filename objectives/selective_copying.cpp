@@ -52,14 +52,15 @@ Sample make_selective_copying(std::span<const Token> text,
   const int context_wanted = uniform_between(rng, params.min_context, params.max_context);
   // The worst case around the context: [COPY] [CONTEXT], per span [START] d [END] d in the
   // query and the span plus [SEP] or [DONE] in the label.
-  auto overhead = [&](int k) {
-    return 2 + k * (2 + 2 * params.max_delimiter) + k * (params.max_span_len + 1);
+  // In 64 bits: a configuration's sizes are ints whose sums need not be.
+  auto overhead = [&](std::int64_t k) {
+    return 2 + k * (2 + 2 * std::int64_t(params.max_delimiter)) + k * (std::int64_t(params.max_span_len) + 1);
   };
   // Shrink the number of spans first, then the context, so the sample fits its budget.
   while (spans_wanted > 1 && budget - overhead(spans_wanted) < overhead(spans_wanted)) --spans_wanted;
-  int room = budget - overhead(spans_wanted);
+  const std::int64_t room = budget - overhead(spans_wanted);
   const std::size_t context_length = std::min(
-      text.size(), static_cast<std::size_t>(std::max(1, std::min(context_wanted, room))));
+      text.size(), static_cast<std::size_t>(std::max<std::int64_t>(1, std::min<std::int64_t>(context_wanted, room))));
   const auto context = text.first(context_length);
 
   std::vector<MarkedSpan> spans;

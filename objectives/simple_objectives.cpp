@@ -38,7 +38,7 @@ std::size_t copy_text_length(std::span<const Token> text, int min_len, int max_l
 
 int uniform_between(RandomGenerator& rng, int low, int high) {
   if (high <= low) return low;
-  return low + static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(high - low) + 1));
+  return low + static_cast<int>(rng.uniform_int(static_cast<std::uint64_t>(std::int64_t(high) - low) + 1));
 }
 
 Sample make_next_token(std::span<const Token> text, const NextTokenParams& params, int budget,

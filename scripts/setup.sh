@@ -32,6 +32,7 @@ packages=(
   libsentencepiece-dev sentencepiece  # tokenizer
   fortunes fortunes-min  # the built-in demo corpus (English text)
   python3                # fixture scripts
+  strace                 # tests/cluster_failures.sh: a signal at an exact point of a checkpoint write
 )
 
 case "$corpus" in

@@ -1,5 +1,6 @@
 # Every reader's fuzz harness (tests/fuzz/) replays its seeds and the inputs of past
-# findings, then runs a fixed number of mutated inputs from a fixed seed, under
+# findings, then runs a fixed number of mutated inputs from a seed drawn from the commit
+# and the day (printed, with the command that replays a failure: tests/fuzz/run_harness.sh), under
 # AddressSanitizer and UndefinedBehaviorSanitizer (label "fuzz"; a few seconds each). A
 # sanitized tree (BIRDIE_SANITIZE, BIRDIE_LIBFUZZER) builds the harnesses itself; any other
 # builds them in a sanitized sub-build of its own, <build>/fuzz-asan (the libraries they
@@ -41,7 +42,7 @@ function(birdie_fuzz_harness name)
   endif()
   add_test(NAME fuzz_${name}
            COMMAND bash ${PROJECT_SOURCE_DIR}/tests/fuzz/run_harness.sh ${birdie_fuzz_binaries}/fuzz_${name}
-                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/${name} -runs=${HARNESS_RUNS} -seed=1 -max_len=65536
+                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/${name} -runs=${HARNESS_RUNS} -max_len=65536
                    -timeout=60 -malloc_limit_mb=512 -- ${seeds})
   set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz)
 endfunction()

@@ -4,6 +4,7 @@
 // what was expected.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "apps/common/experiment_state.h"
@@ -38,6 +39,38 @@ TEST_CASE("the effective configuration reads back the same: quotes, backslashes,
   CHECK(back.output == c.output);
   CHECK(back.lr == c.lr);
   CHECK(back.min_lr_ratio == c.min_lr_ratio);
+}
+
+TEST_CASE("every real-valued key of the effective configuration reads back equal, whatever its value") {
+  // Whole numbers past 2^63 (whose shortest text has no point: TOML would read an integer,
+  // out of range), -0, the smallest denormal, the largest double, 17 significant digits.
+  data::testing::TemporaryFolder dir("birdie_run_config_numbers");
+  write_text(dir.path / "run.toml", source_config());
+  for (const double value : {184467440737095516160.0006, 1e30, 1e300, 4.9406564584124654e-324, 1.7976931348623157e308,
+                             0.1 + 0.2, 123456789.0, 0.0, -0.0, 1.0, 2.5e-8}) {
+    CAPTURE(value);
+    apps::RunConfig c = apps::load_run_config(dir.path / "run.toml", {});
+    // Each key takes the value where its rules allow it, a nearby allowed one where not.
+    const auto share = [](double v) { return std::fabs(v) <= 1 ? v : 1 / v; };
+    c.lr = value > 0 ? value : 1e-3;
+    c.min_lr_ratio = std::fabs(share(value));
+    c.beta1 = c.beta2 = std::fabs(share(value)) < 1 ? std::fabs(share(value)) : 0.5;
+    c.weight_decay = c.eps = c.clip = value;
+    c.bucket_mib = value > 0 && value <= (1 << 20) ? value : 7;
+    c.model.norm_eps = value > 0 ? value : 1e-5;
+    const std::string written = apps::run_config_to_toml(c);
+    write_text(dir.path / "config.toml", written);
+    apps::RunConfig back = apps::load_run_config(dir.path / "config.toml", {});
+    back.source = c.source;  // named in the first line
+    for (const auto& [a, b] : {std::pair{c.lr, back.lr}, {c.min_lr_ratio, back.min_lr_ratio}, {c.beta1, back.beta1},
+                               {c.beta2, back.beta2}, {c.weight_decay, back.weight_decay}, {c.eps, back.eps},
+                               {c.clip, back.clip}, {c.bucket_mib, back.bucket_mib}, {c.class_floor, back.class_floor},
+                               {c.model.norm_eps, back.model.norm_eps}, {c.model.rope_base, back.model.rope_base}}) {
+      CHECK(a == b);
+      CHECK(std::signbit(a) == std::signbit(b));
+    }
+    CHECK(apps::run_config_to_toml(back) == written);
+  }
 }
 
 TEST_CASE("run configurations: whole numbers from integers only, keep_checkpoints 0 or at least 2") {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "model/safetensors.h"
 
 namespace birdie::apps {
 
@@ -80,13 +81,7 @@ EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::
 }
 
 void write_results(const std::filesystem::path& path, const nlohmann::ordered_json& results) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary);
-    out << results.dump(2) << '\n';
-    BIRDIE_CHECK(out.good(), "cannot write ", temporary.string());
-  }
-  std::filesystem::rename(temporary, path);
+  model::write_file_atomically(path, results.dump(2) + "\n");  // a full disk: an IoError, exit code 4
   std::printf("results: %s\n", path.string().c_str());
 }
 

@@ -104,8 +104,10 @@ void read_custom_arms(const toml::table& root, const std::string& source, std::m
                  ".mixture is required: birdie, ntp, ul2, uniform or the path of a weights file "
                  "(e.g. configs/objectives/example_mixture.toml)");
     arm.mixture = *mixture;
-    BIRDIE_CHECK(is_named_mixture(arm.mixture) || std::filesystem::is_regular_file(arm.mixture), where,
-                 ".mixture = \"", arm.mixture, "\" is neither birdie, ntp, ul2, uniform nor an existing weights file");
+    std::error_code error;  // a name too long for the file system is a missing file, not an exception
+    BIRDIE_CHECK(is_named_mixture(arm.mixture) || std::filesystem::is_regular_file(arm.mixture, error), where,
+                 ".mixture = \"", arm.mixture, "\" is neither birdie, ntp, ul2, uniform nor an existing weights file",
+                 error && error != std::errc::no_such_file_or_directory ? " (" + error.message() + ")" : "");
     if (const toml::node* layers = table.get("bidirectional")) {
       const auto text = layers->value<std::string>();
       BIRDIE_CHECK(text && (*text == "all" || *text == "alternate" || *text == "none"), where,

@@ -1,8 +1,10 @@
 #include "apps/common/jsonl_log.h"
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/io_error.h"
 #include "model/safetensors.h"
 
 namespace birdie::apps {
@@ -39,6 +41,9 @@ void JsonlLog::append(const std::string& json_line) {
   if (!write_) return;
   out_ << json_line << '\n';
   out_.flush();
+  // A line lost to a full disk would leave a log that disagrees with the checkpoints.
+  if (!out_) throw IoError(detail::concat("cannot append to ", path_.string(), ": ", std::strerror(errno),
+                                          " (is the disk full?)"));
 }
 
 }  // namespace birdie::apps

@@ -253,11 +253,16 @@ std::string toml_string(const std::string& text) {
   return out + "\"";
 }
 
-// The shortest text that reads back as the same double.
+// The shortest text that reads back as the same double, always in a float's form: the
+// shortest form of a whole number has neither point nor exponent ("1e+20" is longer than
+// "100000000000000000000"), and TOML reads that as an integer, which is out of range past
+// 2^63 and loses the sign of -0.
 std::string toml_number(double value) {
   char buffer[64];
   const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-  return std::string(buffer, end);
+  std::string text(buffer, end);
+  if (text.find_first_of(".eEn") == std::string::npos) text += ".0";  // n: inf, nan
+  return text;
 }
 
 }  // namespace

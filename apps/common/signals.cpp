@@ -20,6 +20,9 @@ void on_signal(int signal) {
 void install_stop_handlers() {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // A file-size limit (ulimit -f) reached while writing: the write returns EFBIG and the
+  // run reports it (exit code 4) instead of being killed with a core dump.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 bool stop_requested() { return signals_seen.load() > 0; }

@@ -86,6 +86,11 @@ TEST_CASE("grid: bad entries are rejected with a message naming the entry and th
   CHECK(contains(error_of(R"(objectives = [ { class = "copying", min_len = 300, max_len = 200 } ])"), "below its minimum"));
   CHECK(contains(error_of(R"(objectives = [ { class = "deshuffling", shuffle_fraction = 0 } ])"), "shuffle_fraction"));
   CHECK(contains(error_of(R"(objectives = [ { class = "selective_copying", min_context = 100 } ])"), "min_context"));
+  // Sizes near INT_MAX: the region a span needs is their sum (need at least 6442450941, not a wrapped int).
+  CHECK(contains(error_of(R"(objectives = [ { class = "selective_copying", min_context = 2147483647, )"
+                          R"(max_context = 2147483647, max_spans = 3, max_span_len = 2147483647, )"
+                          R"(max_delimiter = 2147483647 } ])"),
+                 "need at least 19327352823"));
   CHECK(contains(error_of("grid = 3\nobjectives = [ { class = \"copying\" } ]"), "unknown top-level key 'grid'"));
   CHECK(contains(error_of("objectives = [ { class = "), "TOML syntax error"));
   CHECK(contains(error_of("paradigm = \"random\"\n"), "no 'objectives' array"));
@@ -127,11 +132,18 @@ TEST_CASE("mixtures: uniform over classes then within, ntp, ul2 exactly as §3, 
   const Mixture user = load_mixture_weights(path, grid);
   CHECK(user.weights[grid.index_of("infilling_p15_s3_l512")] == doctest::Approx(0.75));
   CHECK(user.weights[grid.index_of("copying_l128_256")] == doctest::Approx(0.25));
+  // Finite weights whose sum is not (two of 1e308): still a mixture, half and half.
+  std::ofstream(path) << "[weights]\ninfilling_p15_s3_l512 = 1e308\ncopying_l128_256 = 1.5e308\n";
+  const Mixture huge = load_mixture_weights(path, grid);
+  CHECK(huge.weights[grid.index_of("infilling_p15_s3_l512")] == doctest::Approx(0.4));
+  CHECK(huge.weights[grid.index_of("copying_l128_256")] == doctest::Approx(0.6));
   std::ofstream(path) << "[weights]\nno_such_arm = 3\n";
   CHECK_THROWS_WITH_AS(load_mixture_weights(path, grid), doctest::Contains("no_such_arm"), Error);
   std::ofstream(path) << "[weights]\ncopying_l128_256 = -1\n";
   CHECK_THROWS_WITH_AS(load_mixture_weights(path, grid), doctest::Contains("non-negative"), Error);
   CHECK(named_mixture("ul2", grid).name == "ul2");
+  // A name the file system refuses (longer than NAME_MAX) is not a weights file: an Error, not a filesystem_error.
+  CHECK_THROWS_WITH_AS(named_mixture(std::string(300, 'w'), grid), doctest::Contains("File name too long"), Error);
   const Mixture example = named_mixture((default_grid_path().parent_path() / "example_mixture.toml").string(), grid);
   CHECK(example.weights[grid.index_of("next_token")] == doctest::Approx(4.0 / 12));
   CHECK(example.weights[grid.index_of("selective_copying_query_last_c384_768")] == doctest::Approx(1.0 / 12));
