@@ -503,7 +503,8 @@ void Experiment::report() const {
     return;
   }
 
-  // results.json
+  // results.json (the output folder may be new: a report of other pieces)
+  fs::create_directories(c_.output);
   Json arms = Json::object();
   for (const auto& arm : c_.arms) {
     if (!overall.count(arm)) continue;
