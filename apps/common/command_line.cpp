@@ -42,6 +42,18 @@ CLI::Option* CommandLine::option(const std::string& flag, std::optional<std::fil
   return option(flag, value_name, help, [&target](const std::string& text) { target = text; });
 }
 
+CLI::Option* CommandLine::repeated(const std::string& flag, const std::string& value_name, const std::string& help,
+                                   std::function<void(const std::string& text)> read) {
+  CLI::Option* option = app_->add_option(
+      flag,
+      [read](const CLI::results_t& values) {
+        for (const std::string& value : values) read(value);
+        return true;
+      },
+      help);
+  return option->type_name(value_name)->type_size(1)->expected(1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 CLI::Option* CommandLine::flag(const std::string& flag, bool& target, const std::string& help) {
   return app_->add_flag_callback(flag, [&target] { target = true; }, help);
 }

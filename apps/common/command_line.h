@@ -55,6 +55,9 @@ class CommandLine {
                       const std::string& help) {
     return option(flag, value_name, help, [&target, read, flag](const std::string& text) { target = read(flag, text); });
   }
+  // A flag that may be given many times (--set a=1 --set b=2): `read` takes each value in order.
+  CLI::Option* repeated(const std::string& flag, const std::string& value_name, const std::string& help,
+                        std::function<void(const std::string& text)> read);
   // A flag without a value: sets `target` to true.
   CLI::Option* flag(const std::string& flag, bool& target, const std::string& help);
   // A flag without a value that runs `act`.
