@@ -24,7 +24,6 @@
 #include "apps/common/evaluator_cli.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/multiple_choice.h"
-#include "engine/exit_codes.h"
 #include "engine/timer.h"
 
 using namespace birdie;

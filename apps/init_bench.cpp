@@ -10,10 +10,10 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <string>
 
@@ -58,7 +58,14 @@ int main(int argc, char** argv) try {
     }
   });
   cli.option("--seed", seed, apps::seed_number, "S", "initialization seed (default 1234)");
-  cli.option("--expect", expect, "HEX", "the fingerprint expected: exit 1 when it differs");
+  cli.option("--expect", "HEX", "the fingerprint expected: exit 1 when it differs", [&expect](const std::string& text) {
+    char* end = nullptr;
+    errno = 0;
+    std::strtoull(text.c_str(), &end, 16);
+    if (text.empty() || text[0] == '-' || *end != '\0' || errno == ERANGE)
+      throw apps::UsageError("--expect takes a 64-bit fingerprint in hexadecimal (0x...), got '" + text + "'");
+    expect = text;
+  });
   cli.flag("--no-fingerprint", no_fingerprint, "do not compute the fingerprint");
   cli.check([&] {
     if (config_path.empty()) throw apps::UsageError("a model configuration is required (MODEL.toml)");

@@ -31,7 +31,6 @@
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/mqar.h"
-#include "engine/exit_codes.h"
 #include "engine/random.h"
 #include "engine/timer.h"
 #include "objectives/mqar_rows.h"

@@ -40,7 +40,6 @@
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/phonebook.h"
-#include "engine/exit_codes.h"
 #include "engine/timer.h"
 #include "objectives/phone_book_rows.h"
 

@@ -30,7 +30,6 @@
 #include "apps/common/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/qa.h"
-#include "engine/exit_codes.h"
 #include "engine/timer.h"
 
 using namespace birdie;
