@@ -40,10 +40,10 @@
 #include "apps/common/trained_model.h"
 #include "apps/common/validation_losses.h"
 #include "data/token_shard.h"
+#include "engine/atomic_file.h"
 #include "engine/exit_codes.h"
 #include "engine/folder_lock.h"
 #include "engine/timer.h"
-#include "model/safetensors.h"
 #include "objectives/objective_grid.h"
 #include "objectives/validation_set.h"
 
@@ -96,7 +96,7 @@ Json read_json(const fs::path& path) {
   return j;
 }
 
-void write_json(const fs::path& path, const Json& j) { model::write_file_atomically(path, j.dump(2) + "\n"); }
+void write_json(const fs::path& path, const Json& j) { write_file_atomically(path, j.dump(2) + "\n"); }
 
 // Seconds each kind of step took, from the units' state files: the ETA's basis.
 struct Durations {

@@ -48,6 +48,7 @@
 #include "bandit/mixture_policy.h"
 #include "bandit/policy_checkpoint.h"
 #include "data/token_shard.h"
+#include "engine/atomic_file.h"
 #include "engine/distributed.h"
 #include "engine/exit_codes.h"
 #include "engine/fingerprint.h"
@@ -250,7 +251,7 @@ Run set_up(const Arguments& arguments) {
         [](const std::string& line, const std::string& where) { (void)apps::parse_evaluation_line(line, where); });
   }
   if (world.rank == 0) {
-    model::write_file_atomically(c.output / "config.toml", apps::run_config_to_toml(c));
+    write_file_atomically(c.output / "config.toml", apps::run_config_to_toml(c));
     // The tokenizer travels with the run, so evaluation finds it beside the checkpoints.
     fs::copy_file(c.data / "tokenizer.model", c.output / "tokenizer.model", fs::copy_options::overwrite_existing);
   }

@@ -4,9 +4,12 @@
 #include <sentencepiece_trainer.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <unordered_map>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace birdie::data {
@@ -164,7 +167,13 @@ void Tokenizer::train(const std::vector<std::string>& documents,
   // SentencePiece writes <prefix>.model and <prefix>.vocab; keep the name the caller asked for.
   std::filesystem::path written = prefix;
   written += ".model";
-  if (written != model_path) std::filesystem::rename(written, model_path);
+  if (written == model_path) return;
+  std::ifstream in(written, std::ios::binary);
+  BIRDIE_CHECK(in.good(), "cannot read ", written.string(), ", the tokenizer SentencePiece wrote");
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  in.close();
+  write_file_atomically(model_path, bytes);
+  std::filesystem::remove(written);
 }
 
 Tokenizer Tokenizer::load(const std::filesystem::path& model_path, int expected_vocab_size) {

@@ -23,6 +23,7 @@
 
 #include "apps/common/trainer.h"
 #include "apps/common/validation_losses.h"
+#include "engine/atomic_file.h"
 #include "engine/distributed.h"
 #include "engine/error.h"
 #include "engine/fingerprint.h"
@@ -166,14 +167,18 @@ int main(int argc, char** argv) {
                                          "the validation losses");
 
     if (world.rank == 0) {
-      const fs::path temporary = out_path.string() + ".tmp";
-      FILE* out = std::fopen(temporary.c_str(), "w");
-      BIRDIE_CHECK(out, "cannot write ", temporary.string());
-      for (std::size_t i = 0; i < validation.size(); ++i) std::fprintf(out, "validation %zu %.17g\n", i, validation[i]);
-      for (const apps::StepResult& r : uncut.results)
-        std::fprintf(out, "step %lld %.17g %.17g %lld\n", (long long)r.step, r.loss, r.grad_norm, (long long)r.counted);
-      std::fclose(out);
-      fs::rename(temporary, out_path);
+      std::string text;
+      char line[160];
+      for (std::size_t i = 0; i < validation.size(); ++i) {
+        std::snprintf(line, sizeof line, "validation %zu %.17g\n", i, validation[i]);
+        text += line;
+      }
+      for (const apps::StepResult& r : uncut.results) {
+        std::snprintf(line, sizeof line, "step %lld %.17g %.17g %lld\n", (long long)r.step, r.loss, r.grad_norm,
+                      (long long)r.counted);
+        text += line;
+      }
+      write_file_atomically(out_path, text);
       std::printf("%d rank(s): %d steps, resumed bitwise after step %d\n", world.size, steps, cut_after);
     }
     return 0;

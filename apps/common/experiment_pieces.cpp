@@ -8,9 +8,9 @@
 
 #include "apps/common/run_config.h"
 #include "apps/common/source_version.h"
+#include "engine/atomic_file.h"
 #include "engine/checksum.h"
 #include "engine/error.h"
-#include "model/safetensors.h"
 
 namespace birdie::apps {
 
@@ -92,7 +92,7 @@ std::optional<PieceStamp> read_piece_stamp(const fs::path& unit_folder) {
 void write_piece_stamp(const fs::path& unit_folder, const PieceStamp& stamp) {
   const nlohmann::json j{{"experiment", stamp.experiment}, {"data", stamp.data}, {"code", stamp.code},
                          {"commit", stamp.commit}};
-  model::write_file_atomically(unit_folder / stamp_file, j.dump(2) + "\n");
+  write_file_atomically(unit_folder / stamp_file, j.dump(2) + "\n");
 }
 
 std::string piece_difference(const PieceStamp& a, const PieceStamp& b, bool any_code) {

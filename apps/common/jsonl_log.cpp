@@ -3,9 +3,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/io_error.h"
-#include "model/safetensors.h"
 
 namespace birdie::apps {
 
@@ -31,7 +31,7 @@ JsonlLog::JsonlLog(std::filesystem::path path, std::int64_t keep_through_step, b
   if (!write_) return;
   std::string kept;
   for (const auto& l : lines_) kept += l + "\n";
-  model::write_file_atomically(path_, kept);
+  write_file_atomically(path_, kept);
   out_.open(path_, std::ios::app);
   BIRDIE_CHECK(out_.good(), "cannot open ", path_.string(), " for appending");
 }

@@ -6,7 +6,7 @@
 #include <limits>
 #include <sstream>
 
-#include "model/safetensors.h"
+#include "engine/atomic_file.h"
 
 namespace birdie::apps {
 
@@ -107,7 +107,7 @@ void write_svg_charts(const std::filesystem::path& path, const std::vector<Chart
       << "' font-family='sans-serif'>\n<rect width='100%' height='100%' fill='white'/>\n";
   for (std::size_t i = 0; i < charts.size(); ++i) draw_chart(svg, charts[i], chart_height * double(i));
   svg << "</svg>\n";
-  model::write_file_atomically(path, svg.str());
+  write_file_atomically(path, svg.str());
 }
 
 }  // namespace birdie::apps
