@@ -34,7 +34,7 @@
 #include "apps/common/jsonl_log.h"
 #include "apps/common/learning_curve.h"
 #include "apps/common/run_checks.h"
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 #include "apps/common/run_logs.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trained_model.h"
@@ -141,7 +141,7 @@ class Experiment {
   void check() const {
     for (const auto& unit : units_)
       if (unit.chosen && !o_.report_only)
-        apps::check_run_against_grid(apps::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit)));
+        apps::check_run_against_grid(training::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit)));
     for (const char* program : {"pretrain", "phonebook_eval"})
       BIRDIE_CHECK(fs::exists(apps::executable_folder() / program), "experiment: ", program, " is not built beside ",
                    apps::executable_folder().string(), ". Fix: bash scripts/build.sh");
@@ -290,7 +290,7 @@ class Experiment {
     if (!c_.curve_entries.empty()) arguments.insert(arguments.end(), {"--curve-entries", list(c_.curve_entries)});
     if (!c_.curve_queries.empty()) arguments.insert(arguments.end(), {"--curve-queries", list(c_.curve_queries)});
     if (c_.split_names) arguments.push_back("--split-names");
-    const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
+    const training::RunConfig run = training::load_run_config(unit.folder / "config.toml", {});
     arguments.insert(arguments.end(), {"--device", run.device});
     return run_program(unit, "phonebook_eval", "evaluate", arguments);
   }
@@ -300,7 +300,7 @@ class Experiment {
   // validation_samples samples per configuration drawn with the evaluation seed: the same
   // samples for every arm, whatever its mixture.
   Json class_validation(const Unit& unit) const {
-    const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
+    const training::RunConfig run = training::load_run_config(unit.folder / "config.toml", {});
     apps::TrainedModel trained = apps::load_trained_model(unit.folder, std::nullopt, parse_device(run.device), "auto");
     const objectives::ObjectiveGrid grid = objectives::load_objective_grid(run.grid);
     const data::ShardTokenSource text = data::open_split(run.data, "validation", static_cast<int>(run.model.vocab));
@@ -486,7 +486,7 @@ void Experiment::report() const {
                               });
       for (const auto& [name, spread] : over_run) mixture[unit.arm][name].values.push_back(spread.mean());
     }
-    const apps::RunConfig run = apps::load_run_config(unit.folder / "config.toml", {});
+    const training::RunConfig run = training::load_run_config(unit.folder / "config.toml", {});
     Json& b = budget[unit.arm];
     const double tokens =
         apps::arm_is_pretrained(c_, unit.arm) ? double(run.tokens_per_step()) * double(run.steps) : 0.0;

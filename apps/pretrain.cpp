@@ -37,7 +37,7 @@
 #include "apps/common/deferred_policy.h"
 #include "apps/common/jsonl_log.h"
 #include "apps/common/run_checks.h"
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 #include "apps/common/run_logs.h"
 #include "apps/common/signals.h"
 #include "apps/common/svg_plot.h"
@@ -113,7 +113,7 @@ Arguments parse_arguments(int argc, char** argv) {
 // Everything a run needs, built (and validated) before the first step.
 struct Run {
   FolderLock lock;  // the run folder is this job's (rank 0 holds it for every rank)
-  apps::RunConfig config;
+  training::RunConfig config;
   objectives::ObjectiveGrid grid;
   std::unique_ptr<bandit::MixturePolicy> policy;
   std::vector<objectives::ValidationSet> validation;
@@ -131,7 +131,7 @@ struct Run {
 // The evaluations this run can afford within objectives.evaluation_budget
 // (bandit/evaluation_budget.h): a training step over the global batch, one evaluation's
 // validation passes, and the critic's work where it shares the training's processor.
-bandit::EvaluationPlan plan_evaluations(const apps::RunConfig& c, const bandit::MixturePolicyConfig& policy,
+bandit::EvaluationPlan plan_evaluations(const training::RunConfig& c, const bandit::MixturePolicyConfig& policy,
                                         std::size_t configurations,
                                         const std::vector<objectives::ValidationSet>& validation, int world_size) {
   const double parameters = double(c.model.parameter_count());
@@ -144,7 +144,7 @@ bandit::EvaluationPlan plan_evaluations(const apps::RunConfig& c, const bandit::
   return bandit::plan_evaluations(c.steps, c.evaluation_budget, costs);
 }
 
-bandit::MixturePolicyConfig policy_config(const apps::RunConfig& c) {
+bandit::MixturePolicyConfig policy_config(const training::RunConfig& c) {
   bandit::MixturePolicyConfig p;
   const bool named = c.mixture == "birdie" || c.mixture == "ntp" || c.mixture == "ul2" || c.mixture == "uniform";
   p.kind = named ? c.mixture : "fixed";
@@ -157,9 +157,9 @@ bandit::MixturePolicyConfig policy_config(const apps::RunConfig& c) {
 
 Run set_up(const Arguments& arguments) {
   Run run;
-  run.config = apps::load_run_config(arguments.config, arguments.overrides);
+  run.config = training::load_run_config(arguments.config, arguments.overrides);
   apps::check_run_against_grid(run.config);
-  const apps::RunConfig& c = run.config;
+  const training::RunConfig& c = run.config;
   const Device device = parse_device(c.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0, c.source.string(),
                ": run.device = \"cuda\" but no GPU is visible; use --set run.device=cpu");
@@ -188,7 +188,7 @@ Run set_up(const Arguments& arguments) {
   run.policy = bandit::make_mixture_policy(policy, run.grid, c.steps, c.seed);
 
   run.lm = model::make_language_model(c.model, DType::f32, device, c.seed,
-                                                apps::compute_dtype(c.precision, device));
+                                                training::compute_dtype(c.precision, device));
   run.lm->set_recompute_blocks(c.recompute_blocks);
   run.trainer = std::make_unique<apps::Trainer>(
       *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip, c.zero == 1,
@@ -251,7 +251,7 @@ Run set_up(const Arguments& arguments) {
         [](const std::string& line, const std::string& where) { (void)apps::parse_evaluation_line(line, where); });
   }
   if (world.rank == 0) {
-    write_file_atomically(c.output / "config.toml", apps::run_config_to_toml(c));
+    write_file_atomically(c.output / "config.toml", training::run_config_to_toml(c));
     // The tokenizer travels with the run, so evaluation finds it beside the checkpoints.
     fs::copy_file(c.data / "tokenizer.model", c.output / "tokenizer.model", fs::copy_options::overwrite_existing);
   }
@@ -324,7 +324,7 @@ std::string format_duration(double seconds) {
 }
 
 int train(Run& run, std::int64_t stop_after_steps) {
-  const apps::RunConfig& c = run.config;
+  const training::RunConfig& c = run.config;
   const distributed::World& world = distributed::world();
   apps::JsonlLog& metrics = *run.metrics;
   apps::JsonlLog& evaluations = *run.evaluations;

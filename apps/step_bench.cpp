@@ -46,7 +46,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 #include "apps/common/trainer.h"
 #include "apps/common/validation_losses.h"
 #include "autograd/adamw.h"
@@ -303,8 +303,8 @@ int main(int argc, char** argv) try {
   const Device device = parse_device(o.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
                "--device cuda but no GPU is visible (or this build has no CUDA backend)");
-  const model::ModelConfig config = apps::load_model_config(o.model);
-  const DType compute = apps::compute_dtype(o.precision, device);
+  const model::ModelConfig config = training::load_model_config(o.model);
+  const DType compute = training::compute_dtype(o.precision, device);
   reset_device_memory_peak();
   const std::unique_ptr<model::LanguageModel> model = model::make_language_model(config, DType::f32, device, 1, compute);
   model::LanguageModel& lm = *model;

@@ -1,7 +1,7 @@
 # Pieces of the training loop shared by the programs (apps/common).
 birdie_test_suite(deferred_policy_tests SOURCES deferred_policy_tests.cpp LIBS birdie_apps_common)
 # The files of a run and an experiment (apps/common: run configuration, logs, state).
-birdie_test_suite(run_files_tests SOURCES run_files_tests.cpp LIBS birdie_run_files)
+birdie_test_suite(run_files_tests SOURCES run_files_tests.cpp LIBS birdie_experiment_files)
 target_include_directories(run_files_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 # The trainer's queued steps, their results read later, and an exactly skipped step.
 birdie_test_suite(trainer_tests SOURCES trainer_tests.cpp LIBS birdie_apps_common)

@@ -5,7 +5,7 @@
 
 namespace birdie::apps {
 
-void check_run_against_grid(const RunConfig& run) {
+void check_run_against_grid(const training::RunConfig& run) {
   if (run.class_floor <= 0) return;
   bandit::check_class_floor(run.class_floor,
                             bandit::classes_present(objectives::load_objective_grid(run.grid).indices_by_class()),

@@ -1,4 +1,4 @@
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 
 #include <algorithm>
 #include <charconv>
@@ -13,7 +13,7 @@
 #include "engine/error.h"
 #include "model/config_file.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 namespace {
 
@@ -290,4 +290,4 @@ std::string run_config_to_toml(const RunConfig& c) {
   return out.str();
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
