@@ -31,7 +31,7 @@
 #include "apps/common/experiment_config.h"
 #include "apps/common/experiment_pieces.h"
 #include "apps/common/experiment_state.h"
-#include "apps/common/jsonl_log.h"
+#include "training/jsonl_log.h"
 #include "apps/common/learning_curve.h"
 #include "apps/common/run_checks.h"
 #include "training/run_config.h"
@@ -478,7 +478,7 @@ void Experiment::report() const {
     std::int64_t evaluations = 0;
     if (apps::arm_is_pretrained(c_, unit.arm)) {
       std::map<std::string, Spread> over_run;
-      apps::for_each_log_line(unit.folder / "evaluations.jsonl", INT64_MAX,
+      training::for_each_log_line(unit.folder / "evaluations.jsonl", INT64_MAX,
                               [&](const std::string& line, const std::string& where) {
                                 ++evaluations;
                                 for (const auto& [name, p] : apps::parse_evaluation_line(line, where).mixture_by_class)

@@ -35,7 +35,7 @@
 #include <string>
 
 #include "apps/common/deferred_policy.h"
-#include "apps/common/jsonl_log.h"
+#include "training/jsonl_log.h"
 #include "apps/common/run_checks.h"
 #include "training/run_config.h"
 #include "apps/common/run_logs.h"
@@ -125,7 +125,7 @@ struct Run {
   std::int64_t start_step = 0;
   // metrics.jsonl and evaluations.jsonl, their lines after start_step dropped and the rest
   // checked (opened by set_up, so that a damaged line is a bad input file: exit 2)
-  std::unique_ptr<apps::JsonlLog> metrics, evaluations;
+  std::unique_ptr<training::JsonlLog> metrics, evaluations;
 };
 
 // The evaluations this run can afford within objectives.evaluation_budget
@@ -243,10 +243,10 @@ Run set_up(const Arguments& arguments) {
                                "run, or choose another folder with --set run.output=..."));
   }
   if (!arguments.init_only) {
-    run.metrics = std::make_unique<apps::JsonlLog>(
+    run.metrics = std::make_unique<training::JsonlLog>(
         c.output / "metrics.jsonl", run.start_step, world.rank == 0,
         [](const std::string& line, const std::string& where) { (void)apps::parse_metrics_line(line, where); });
-    run.evaluations = std::make_unique<apps::JsonlLog>(
+    run.evaluations = std::make_unique<training::JsonlLog>(
         c.output / "evaluations.jsonl", run.start_step, world.rank == 0,
         [](const std::string& line, const std::string& where) { (void)apps::parse_evaluation_line(line, where); });
   }
@@ -299,7 +299,7 @@ void write_plot(const Run& run) {
   apps::Chart losses{"Loss", "step", "cross-entropy", {{"train (per token)", {}}, {"validation (mean of configs)", {}}}};
   apps::Chart mixture{"Mixture by objective class", "step", "probability", {}};
   std::map<std::string, apps::PlotSeries> classes;
-  const auto where = [](const apps::JsonlLog& log, std::size_t i) { return log.path().string() + ":" + std::to_string(i + 1); };
+  const auto where = [](const training::JsonlLog& log, std::size_t i) { return log.path().string() + ":" + std::to_string(i + 1); };
   for (std::size_t i = 0; i < run.metrics->lines().size(); ++i) {
     const apps::MetricsLine m = apps::parse_metrics_line(run.metrics->lines()[i], where(*run.metrics, i));
     if (m.loss) losses.series[0].points.emplace_back(double(m.step), *m.loss);
@@ -326,8 +326,8 @@ std::string format_duration(double seconds) {
 int train(Run& run, std::int64_t stop_after_steps) {
   const training::RunConfig& c = run.config;
   const distributed::World& world = distributed::world();
-  apps::JsonlLog& metrics = *run.metrics;
-  apps::JsonlLog& evaluations = *run.evaluations;
+  training::JsonlLog& metrics = *run.metrics;
+  training::JsonlLog& evaluations = *run.evaluations;
   const auto& eval_steps = run.policy->evaluation_steps();
   const double params = double(c.model.parameter_count());
   std::printf("model: %lld parameters (D=%lld N=%lld layers=%lld, bidirectional %s) on %s, computing in %s\n",

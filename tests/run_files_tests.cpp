@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "apps/common/experiment_state.h"
-#include "apps/common/jsonl_log.h"
+#include "training/jsonl_log.h"
 #include "training/run_config.h"
 #include "apps/common/run_logs.h"
 #include "data/temporary_folder.h"
@@ -96,7 +96,7 @@ TEST_CASE("run logs: a resumed run keeps the lines up to its step, checked, and 
                    "{\"step\": 4, \"lo");  // the last line cut short by a crash
   const auto check = [](const std::string& line, const std::string& where) { (void)apps::parse_metrics_line(line, where); };
   {
-    apps::JsonlLog log(path, 2, true, check);
+    training::JsonlLog log(path, 2, true, check);
     CHECK(log.lines().size() == 2);
     log.append("{\"step\": 3, \"loss\": 2.0}");
   }
@@ -106,7 +106,7 @@ TEST_CASE("run logs: a resumed run keeps the lines up to its step, checked, and 
 
   write_text(path, "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"loss\": \"low\"}\n");
   const std::string message = path.string() + ":2: field 'loss': expected a finite number, got \"low\"";
-  CHECK_THROWS_WITH_AS(apps::JsonlLog(path, 5, true, check), doctest::Contains(message.c_str()), Error);
+  CHECK_THROWS_WITH_AS(training::JsonlLog(path, 5, true, check), doctest::Contains(message.c_str()), Error);
   CHECK(apps::parse_metrics_line("{\"step\": 7, \"skipped\": true}", "m:1").loss == std::nullopt);
   CHECK_THROWS_WITH_AS(apps::parse_metrics_line("{\"step\": 7}", "m:1"), doctest::Contains("m:1: field 'loss': missing"),
                        Error);

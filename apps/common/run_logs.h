@@ -1,4 +1,4 @@
-// Reading back the logs of a run (metrics.jsonl, evaluations.jsonl; apps/common/jsonl_log.h)
+// Reading back the logs of a run (metrics.jsonl, evaluations.jsonl; training/jsonl_log.h)
 // for its plot, a resumed run and the experiment's report. Every line is checked: a field
 // missing or of the wrong type is an Error naming the file, the line and the field.
 #pragma once

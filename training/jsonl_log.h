@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace birdie::apps {
+namespace birdie::training {
 
 // Calls visit(line, "path:N") for each line of a log that is a JSON object whose "step" is
 // a whole number ≤ keep_through_step, in order. Other lines (one cut short by a crash)
@@ -37,4 +37,4 @@ class JsonlLog {
   bool write_ = true;
 };
 
-}  // namespace birdie::apps
+}  // namespace birdie::training

@@ -1,4 +1,4 @@
-#include "apps/common/jsonl_log.h"
+#include "training/jsonl_log.h"
 
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -7,7 +7,7 @@
 #include "engine/error.h"
 #include "engine/io_error.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 void for_each_log_line(const std::filesystem::path& path, std::int64_t keep_through_step, const LogLineVisitor& visit) {
   std::ifstream in(path);
@@ -46,4 +46,4 @@ void JsonlLog::append(const std::string& json_line) {
                                           " (is the disk full?)"));
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
