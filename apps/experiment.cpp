@@ -35,7 +35,7 @@
 #include "apps/common/learning_curve.h"
 #include "apps/common/run_checks.h"
 #include "training/run_config.h"
-#include "apps/common/run_logs.h"
+#include "training/run_logs.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trained_model.h"
 #include "apps/common/validation_losses.h"
@@ -481,7 +481,7 @@ void Experiment::report() const {
       training::for_each_log_line(unit.folder / "evaluations.jsonl", INT64_MAX,
                               [&](const std::string& line, const std::string& where) {
                                 ++evaluations;
-                                for (const auto& [name, p] : apps::parse_evaluation_line(line, where).mixture_by_class)
+                                for (const auto& [name, p] : training::parse_evaluation_line(line, where).mixture_by_class)
                                   over_run[name].values.push_back(p);
                               });
       for (const auto& [name, spread] : over_run) mixture[unit.arm][name].values.push_back(spread.mean());

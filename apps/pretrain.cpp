@@ -38,7 +38,7 @@
 #include "training/jsonl_log.h"
 #include "apps/common/run_checks.h"
 #include "training/run_config.h"
-#include "apps/common/run_logs.h"
+#include "training/run_logs.h"
 #include "apps/common/signals.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trainer.h"
@@ -245,10 +245,10 @@ Run set_up(const Arguments& arguments) {
   if (!arguments.init_only) {
     run.metrics = std::make_unique<training::JsonlLog>(
         c.output / "metrics.jsonl", run.start_step, world.rank == 0,
-        [](const std::string& line, const std::string& where) { (void)apps::parse_metrics_line(line, where); });
+        [](const std::string& line, const std::string& where) { (void)training::parse_metrics_line(line, where); });
     run.evaluations = std::make_unique<training::JsonlLog>(
         c.output / "evaluations.jsonl", run.start_step, world.rank == 0,
-        [](const std::string& line, const std::string& where) { (void)apps::parse_evaluation_line(line, where); });
+        [](const std::string& line, const std::string& where) { (void)training::parse_evaluation_line(line, where); });
   }
   if (world.rank == 0) {
     write_file_atomically(c.output / "config.toml", training::run_config_to_toml(c));
@@ -301,11 +301,11 @@ void write_plot(const Run& run) {
   std::map<std::string, apps::PlotSeries> classes;
   const auto where = [](const training::JsonlLog& log, std::size_t i) { return log.path().string() + ":" + std::to_string(i + 1); };
   for (std::size_t i = 0; i < run.metrics->lines().size(); ++i) {
-    const apps::MetricsLine m = apps::parse_metrics_line(run.metrics->lines()[i], where(*run.metrics, i));
+    const training::MetricsLine m = training::parse_metrics_line(run.metrics->lines()[i], where(*run.metrics, i));
     if (m.loss) losses.series[0].points.emplace_back(double(m.step), *m.loss);
   }
   for (std::size_t i = 0; i < run.evaluations->lines().size(); ++i) {
-    const apps::EvaluationLine e = apps::parse_evaluation_line(run.evaluations->lines()[i], where(*run.evaluations, i));
+    const training::EvaluationLine e = training::parse_evaluation_line(run.evaluations->lines()[i], where(*run.evaluations, i));
     if (e.mean_loss) losses.series[1].points.emplace_back(double(e.step), *e.mean_loss);
     for (const auto& [name, p] : e.mixture_by_class) {
       classes[name].name = name;

@@ -10,7 +10,7 @@
 #include "apps/common/experiment_state.h"
 #include "training/jsonl_log.h"
 #include "training/run_config.h"
-#include "apps/common/run_logs.h"
+#include "training/run_logs.h"
 #include "data/temporary_folder.h"
 #include "engine/error.h"
 
@@ -94,7 +94,7 @@ TEST_CASE("run logs: a resumed run keeps the lines up to its step, checked, and 
   const fs::path path = dir.path / "metrics.jsonl";
   write_text(path, "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"skipped\": true}\n{\"step\": 3, \"loss\": 2.1}\n"
                    "{\"step\": 4, \"lo");  // the last line cut short by a crash
-  const auto check = [](const std::string& line, const std::string& where) { (void)apps::parse_metrics_line(line, where); };
+  const auto check = [](const std::string& line, const std::string& where) { (void)training::parse_metrics_line(line, where); };
   {
     training::JsonlLog log(path, 2, true, check);
     CHECK(log.lines().size() == 2);
@@ -107,18 +107,18 @@ TEST_CASE("run logs: a resumed run keeps the lines up to its step, checked, and 
   write_text(path, "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"loss\": \"low\"}\n");
   const std::string message = path.string() + ":2: field 'loss': expected a finite number, got \"low\"";
   CHECK_THROWS_WITH_AS(training::JsonlLog(path, 5, true, check), doctest::Contains(message.c_str()), Error);
-  CHECK(apps::parse_metrics_line("{\"step\": 7, \"skipped\": true}", "m:1").loss == std::nullopt);
-  CHECK_THROWS_WITH_AS(apps::parse_metrics_line("{\"step\": 7}", "m:1"), doctest::Contains("m:1: field 'loss': missing"),
+  CHECK(training::parse_metrics_line("{\"step\": 7, \"skipped\": true}", "m:1").loss == std::nullopt);
+  CHECK_THROWS_WITH_AS(training::parse_metrics_line("{\"step\": 7}", "m:1"), doctest::Contains("m:1: field 'loss': missing"),
                        Error);
 
-  const apps::EvaluationLine e = apps::parse_evaluation_line(
+  const training::EvaluationLine e = training::parse_evaluation_line(
       "{\"step\": 4, \"losses\": {\"a\": 1.0, \"b\": null, \"c\": 3.0}, \"mixture_by_class\": {\"copying\": 0.25}}", "e:1");
   CHECK(e.step == 4);
   CHECK(*e.mean_loss == 2.0);
   CHECK(e.mixture_by_class.at("copying") == 0.25);
-  CHECK_THROWS_WITH_AS(apps::parse_evaluation_line("{\"step\": 4, \"losses\": {}, \"mixture_by_class\": [1]}", "e:3"),
+  CHECK_THROWS_WITH_AS(training::parse_evaluation_line("{\"step\": 4, \"losses\": {}, \"mixture_by_class\": [1]}", "e:3"),
                        doctest::Contains("e:3: field 'mixture_by_class'"), Error);
-  CHECK_THROWS_WITH_AS(apps::parse_evaluation_line("[4]", "e:9"), doctest::Contains("e:9: expected a JSON object"), Error);
+  CHECK_THROWS_WITH_AS(training::parse_evaluation_line("[4]", "e:9"), doctest::Contains("e:9: expected a JSON object"), Error);
 }
 
 TEST_CASE("the experiment's state file: read, written back, and refused when it is not one") {

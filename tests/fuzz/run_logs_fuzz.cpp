@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "training/jsonl_log.h"
-#include "apps/common/run_logs.h"
+#include "training/run_logs.h"
 #include "tests/fuzz/harness.h"
 
 using namespace birdie;
@@ -30,7 +30,7 @@ void read_log(const std::string& name, const std::uint8_t* data, std::size_t siz
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  read_log("run/metrics.jsonl", data, size, apps::parse_metrics_line);
-  read_log("run/evaluations.jsonl", data, size, apps::parse_evaluation_line);
+  read_log("run/metrics.jsonl", data, size, training::parse_metrics_line);
+  read_log("run/evaluations.jsonl", data, size, training::parse_evaluation_line);
   return 0;
 }

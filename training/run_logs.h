@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace birdie::apps {
+namespace birdie::training {
 
 // A line of metrics.jsonl: {"step": N, "loss": x, ...}, or {"step": N, "skipped": true}.
 struct MetricsLine {
@@ -27,4 +27,4 @@ struct EvaluationLine {
 };
 EvaluationLine parse_evaluation_line(std::string_view line, const std::string& where);
 
-}  // namespace birdie::apps
+}  // namespace birdie::training

@@ -1,11 +1,11 @@
-#include "apps/common/run_logs.h"
+#include "training/run_logs.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 namespace {
 
@@ -67,4 +67,4 @@ EvaluationLine parse_evaluation_line(std::string_view line, const std::string& w
   return e;
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
