@@ -41,7 +41,7 @@
 #include "training/run_logs.h"
 #include "apps/common/signals.h"
 #include "apps/common/svg_plot.h"
-#include "apps/common/trainer.h"
+#include "training/trainer.h"
 #include "apps/common/validation_losses.h"
 #include "bandit/evaluation_budget.h"
 #include "bandit/evaluation_record.h"
@@ -118,7 +118,7 @@ struct Run {
   std::unique_ptr<bandit::MixturePolicy> policy;
   std::vector<objectives::ValidationSet> validation;
   std::unique_ptr<model::LanguageModel> lm;
-  std::unique_ptr<apps::Trainer> trainer;
+  std::unique_ptr<training::Trainer> trainer;
   std::unique_ptr<objectives::BatchLoader> loader;
   std::unique_ptr<apps::DeferredPolicy> deferred;  // the policy's work, off the training thread
   bandit::EvaluationPlan plan;                     // the evaluations within the run's budget
@@ -190,7 +190,7 @@ Run set_up(const Arguments& arguments) {
   run.lm = model::make_language_model(c.model, DType::f32, device, c.seed,
                                                 training::compute_dtype(c.precision, device));
   run.lm->set_recompute_blocks(c.recompute_blocks);
-  run.trainer = std::make_unique<apps::Trainer>(
+  run.trainer = std::make_unique<training::Trainer>(
       *run.lm, autograd::AdamWConfig{c.beta1, c.beta2, c.eps, c.weight_decay, c.clip, c.zero == 1,
                                      std::max<std::int64_t>(1, std::int64_t(c.bucket_mib * (1 << 20) / 4))});
   objectives::LoaderOptions loader_options;
@@ -390,11 +390,11 @@ int train(Run& run, std::int64_t stop_after_steps) {
   int bad_streak = 0;
   double last_loss = NAN;
   // A step's loss, gradient norm and skip come back after it was queued (on a GPU while
-  // the next step runs, apps/common/trainer.h): its log line, its skip and the stop after
+  // the next step runs, training/trainer.h): its log line, its skip and the stop after
   // max_bad_steps are handled here, in step order, when they arrive. Returns 3 when the
   // run must stop.
-  const auto report = [&](const std::vector<apps::StepResult>& results) {
-    for (const apps::StepResult& r : results) {
+  const auto report = [&](const std::vector<training::StepResult>& results) {
+    for (const training::StepResult& r : results) {
       const std::int64_t step = r.step;
       tokens_since += double(r.tokens);
       bad_streak = r.skipped ? bad_streak + 1 : 0;

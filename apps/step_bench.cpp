@@ -47,7 +47,7 @@
 #include <vector>
 
 #include "training/run_config.h"
-#include "apps/common/trainer.h"
+#include "training/trainer.h"
 #include "apps/common/validation_losses.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"

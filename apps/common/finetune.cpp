@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "apps/common/trainer.h"
+#include "training/trainer.h"
 #include "engine/timer.h"
 #include "model/generator.h"
 
@@ -24,7 +24,7 @@ std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions
                                  const std::function<double()>& curve_accuracy, const std::string& label) {
   std::vector<CurvePoint> curve;
   if (options.steps <= 0) return curve;
-  Trainer trainer(lm, autograd::AdamWConfig{0.9, 0.95, 1e-8, options.weight_decay, 1.0});
+  training::Trainer trainer(lm, autograd::AdamWConfig{0.9, 0.95, 1e-8, options.weight_decay, 1.0});
   Stopwatch clock;
   auto measure = [&](int step, double loss) {
     curve.push_back({step, loss, curve_accuracy()});
@@ -41,9 +41,9 @@ std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions
     const bool logged = (options.log_every > 0 && step % options.log_every == 0) || last;
     const bool measured = options.eval_every > 0 && (step % options.eval_every == 0 || last);
     // The step's loss is read only where it is printed (a wait for the device there).
-    const std::vector<StepResult> done = trainer.finished_steps(logged || measured);
+    const std::vector<training::StepResult> done = trainer.finished_steps(logged || measured);
     if (!logged && !measured) continue;
-    const StepResult& r = done.back();
+    const training::StepResult& r = done.back();
     if (logged) {
       const double seconds = clock.seconds();
       std::printf("%s %d/%d  loss %.4f  %lld tokens  %.1f s, ETA %.0f s\n", label.c_str(), step, options.steps,

@@ -1,4 +1,4 @@
-#include "apps/common/trainer.h"
+#include "training/trainer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,7 @@
 #include "kernels/elementwise.h"
 #include "objectives/batch_tensors.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 namespace {
 
@@ -140,4 +140,4 @@ std::vector<StepResult> Trainer::finished_steps(bool all) {
   return out;
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training

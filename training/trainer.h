@@ -10,7 +10,7 @@
 #include "model/language_model.h"
 #include "objectives/packed_batch.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 struct StepResult {
   std::int64_t step = 0;    // the number the caller gave the step
@@ -73,4 +73,4 @@ class Trainer {
   Tensor loss_;  // f64 [1] on the model's device: the step's loss, summed over the ranks
 };
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
