@@ -38,7 +38,7 @@
 #include "training/run_logs.h"
 #include "apps/common/svg_plot.h"
 #include "apps/common/trained_model.h"
-#include "apps/common/validation_losses.h"
+#include "training/validation_losses.h"
 #include "data/token_shard.h"
 #include "engine/atomic_file.h"
 #include "engine/exit_codes.h"
@@ -306,7 +306,7 @@ class Experiment {
     const data::ShardTokenSource text = data::open_split(run.data, "validation", static_cast<int>(run.model.vocab));
     const auto sets = objectives::build_validation_sets(text, grid.configs, run.sequence_length, run.min_pack_tokens,
                                                         c_.eval_validation_samples, c_.eval_seed);
-    const std::vector<double> losses = apps::validation_losses(*trained.lm, sets, int(run.rows));
+    const std::vector<double> losses = training::validation_losses(*trained.lm, sets, int(run.rows));
     std::map<std::string, std::pair<double, int>> by_class;
     Json out = Json::object(), configurations = Json::object();
     for (std::size_t i = 0; i < grid.configs.size(); ++i) {

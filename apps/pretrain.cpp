@@ -42,7 +42,7 @@
 #include "apps/common/signals.h"
 #include "apps/common/svg_plot.h"
 #include "training/trainer.h"
-#include "apps/common/validation_losses.h"
+#include "training/validation_losses.h"
 #include "bandit/evaluation_budget.h"
 #include "bandit/evaluation_record.h"
 #include "bandit/mixture_policy.h"
@@ -448,7 +448,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
         next != eval_steps.end() && *next == step) {
       BIRDIE_NVTX_RANGE("evaluation");
       Stopwatch validation_clock;
-      std::vector<double> losses = apps::validation_losses(*run.lm, run.validation, int(c.rows));
+      std::vector<double> losses = training::validation_losses(*run.lm, run.validation, int(c.rows));
       run.deferred->start(step, std::move(losses), next + 1 != eval_steps.end() ? *(next + 1) : c.steps,
                           validation_clock.seconds());
       handle(run.deferred->after_step(step));  // policy_lag_steps = 0: at once

@@ -48,7 +48,7 @@
 
 #include "training/run_config.h"
 #include "training/trainer.h"
-#include "apps/common/validation_losses.h"
+#include "training/validation_losses.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "bandit/mixture_policy.h"
@@ -221,7 +221,7 @@ void measure_evaluation(const model::LanguageModel& lm, const Options& o, double
   std::vector<double> losses;
   for (int round = 0; round < 4; ++round) {  // the first round warms up
     Stopwatch watch;
-    losses = apps::validation_losses(lm, sets, int(o.rows));  // reads the losses back: the device is done
+    losses = training::validation_losses(lm, sets, int(o.rows));  // reads the losses back: the device is done
     if (round > 0) seconds.push_back(watch.seconds());
   }
   std::sort(seconds.begin(), seconds.end());

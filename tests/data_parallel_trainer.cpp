@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "training/trainer.h"
-#include "apps/common/validation_losses.h"
+#include "training/validation_losses.h"
 #include "engine/atomic_file.h"
 #include "engine/distributed.h"
 #include "engine/error.h"
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     std::vector<objectives::ValidationSet> sets;
     for (int i = 0; i < 3; ++i) sets.push_back({std::size_t(i), "set " + std::to_string(i), batches[0][0]});
     for (std::int32_t& t : sets[1].rows.targets) t = objectives::ignore_target;
-    const std::vector<double> validation = apps::validation_losses(*uncut.lm, sets, 2);
+    const std::vector<double> validation = training::validation_losses(*uncut.lm, sets, 2);
     uncut.train(batches, 1, steps);
 
     // Cut after cut_after steps: a checkpoint (sharded moments gathered to rank 0), read

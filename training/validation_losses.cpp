@@ -1,4 +1,4 @@
-#include "apps/common/validation_losses.h"
+#include "training/validation_losses.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "kernels/cross_entropy.h"
 #include "objectives/batch_tensors.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 namespace {
 
@@ -101,4 +101,4 @@ std::vector<double> validation_losses(const model::LanguageModel& lm,
   return values;
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training

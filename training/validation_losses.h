@@ -7,7 +7,7 @@
 #include "model/language_model.h"
 #include "objectives/validation_set.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 // Every set's rows go through the model in forward passes of `rows_per_pass` rows (rows
 // of several sets share a pass: a set is 1-8 rows, and a pass per set would leave a GPU
@@ -20,4 +20,4 @@ namespace birdie::apps {
 std::vector<double> validation_losses(const model::LanguageModel& lm,
                                       const std::vector<objectives::ValidationSet>& sets, int rows_per_pass);
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
