@@ -33,7 +33,7 @@
 #include "apps/common/experiment_state.h"
 #include "training/jsonl_log.h"
 #include "apps/common/learning_curve.h"
-#include "apps/common/run_checks.h"
+#include "training/run_checks.h"
 #include "training/run_config.h"
 #include "training/run_logs.h"
 #include "apps/common/svg_plot.h"
@@ -141,7 +141,7 @@ class Experiment {
   void check() const {
     for (const auto& unit : units_)
       if (unit.chosen && !o_.report_only)
-        apps::check_run_against_grid(training::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit)));
+        training::check_run_against_grid(training::load_run_config(apps::arm_run_file(c_, unit.arm), pretrain_overrides(unit)));
     for (const char* program : {"pretrain", "phonebook_eval"})
       BIRDIE_CHECK(fs::exists(apps::executable_folder() / program), "experiment: ", program, " is not built beside ",
                    apps::executable_folder().string(), ". Fix: bash scripts/build.sh");

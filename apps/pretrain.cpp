@@ -36,7 +36,7 @@
 
 #include "apps/common/deferred_policy.h"
 #include "training/jsonl_log.h"
-#include "apps/common/run_checks.h"
+#include "training/run_checks.h"
 #include "training/run_config.h"
 #include "training/run_logs.h"
 #include "apps/common/signals.h"
@@ -158,7 +158,7 @@ bandit::MixturePolicyConfig policy_config(const training::RunConfig& c) {
 Run set_up(const Arguments& arguments) {
   Run run;
   run.config = training::load_run_config(arguments.config, arguments.overrides);
-  apps::check_run_against_grid(run.config);
+  training::check_run_against_grid(run.config);
   const training::RunConfig& c = run.config;
   const Device device = parse_device(c.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0, c.source.string(),

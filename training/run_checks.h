@@ -5,11 +5,11 @@
 
 #include "training/run_config.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 // objectives.class_floor against the grid: floor × the classes present must be at most 1.
 // Throws naming the file, the key and the grid. pretrain and experiment call it before any
 // step, as the reward-driven policy will check again when it starts.
-void check_run_against_grid(const training::RunConfig& run);
+void check_run_against_grid(const RunConfig& run);
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
