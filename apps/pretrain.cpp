@@ -34,7 +34,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "apps/common/deferred_policy.h"
+#include "training/deferred_policy.h"
 #include "training/jsonl_log.h"
 #include "training/run_checks.h"
 #include "training/run_config.h"
@@ -120,7 +120,7 @@ struct Run {
   std::unique_ptr<model::LanguageModel> lm;
   std::unique_ptr<training::Trainer> trainer;
   std::unique_ptr<objectives::BatchLoader> loader;
-  std::unique_ptr<apps::DeferredPolicy> deferred;  // the policy's work, off the training thread
+  std::unique_ptr<training::DeferredPolicy> deferred;  // the policy's work, off the training thread
   bandit::EvaluationPlan plan;                     // the evaluations within the run's budget
   std::int64_t start_step = 0;
   // metrics.jsonl and evaluations.jsonl, their lines after start_step dropped and the rest
@@ -199,7 +199,7 @@ Run set_up(const Arguments& arguments) {
   loader_options.workers = c.workers;
   run.loader = std::make_unique<objectives::BatchLoader>(train_text, bandit::current_objective_mixture(*run.policy),
                                                          loader_options);
-  run.deferred = std::make_unique<apps::DeferredPolicy>(*run.policy, c.policy_lag_steps);
+  run.deferred = std::make_unique<training::DeferredPolicy>(*run.policy, c.policy_lag_steps);
 
   const fs::path checkpoints = c.output / "checkpoints";
   if (arguments.resume) {
@@ -358,7 +358,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
   double evaluation_seconds = 0;
   // An evaluation's record goes to the log once its policy work is done (at its effect
   // step, or at a checkpoint before it); the loader switches mixtures at the effect step.
-  const auto handle = [&](const apps::DeferredPolicy::Update& update) {
+  const auto handle = [&](const training::DeferredPolicy::Update& update) {
     if (update.switch_mixture) {
       const std::vector<double> mixture = run.policy->current_mixture();
       distributed::check_same_on_all_ranks(fnv1a(mixture.data(), mixture.size() * sizeof(double)), "the mixture");

@@ -1,4 +1,4 @@
-#include "apps/common/deferred_policy.h"
+#include "training/deferred_policy.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,7 +6,7 @@
 
 #include "engine/error.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 namespace {
 constexpr const char* section = "deferred_mixture";
@@ -86,4 +86,4 @@ void DeferredPolicy::restore(const model::TrainingState& state) {
                effect_step_, " in a checkpoint of step ", state.step);
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training

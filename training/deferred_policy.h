@@ -14,7 +14,7 @@
 #include "bandit/mixture_policy.h"
 #include "model/checkpoint.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 class DeferredPolicy {
  public:
@@ -66,4 +66,4 @@ class DeferredPolicy {
   double validation_seconds_ = 0;                     // of the running evaluation
 };
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
