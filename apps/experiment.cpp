@@ -451,7 +451,7 @@ void Experiment::report() const {
       }
       overall[unit.arm].values.push_back(phonebook.at("accuracy").get<double>());
       if (!phonebook.contains("finetune") || !phonebook.at("finetune").is_object()) return;
-      std::vector<apps::CurvePoint> curve;
+      std::vector<training::CurvePoint> curve;
       for (const auto& point : phonebook.at("finetune").at("curve")) {
         curves[unit.arm][point.at("step").get<int>()].values.push_back(point.at("accuracy").get<double>());
         curve.push_back({point.at("step").get<int>(), 0.0, point.at("accuracy").get<double>()});

@@ -1,4 +1,4 @@
-#include "apps/common/finetune.h"
+#include "training/finetune.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,7 +7,7 @@
 #include "engine/timer.h"
 #include "model/generator.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 std::vector<data::Token> greedy_answer(const model::LanguageModel& lm, std::span<const data::Token> prompt,
                                        std::int64_t max_new_tokens) {
@@ -24,7 +24,7 @@ std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions
                                  const std::function<double()>& curve_accuracy, const std::string& label) {
   std::vector<CurvePoint> curve;
   if (options.steps <= 0) return curve;
-  training::Trainer trainer(lm, autograd::AdamWConfig{0.9, 0.95, 1e-8, options.weight_decay, 1.0});
+  Trainer trainer(lm, autograd::AdamWConfig{0.9, 0.95, 1e-8, options.weight_decay, 1.0});
   Stopwatch clock;
   auto measure = [&](int step, double loss) {
     curve.push_back({step, loss, curve_accuracy()});
@@ -41,9 +41,9 @@ std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions
     const bool logged = (options.log_every > 0 && step % options.log_every == 0) || last;
     const bool measured = options.eval_every > 0 && (step % options.eval_every == 0 || last);
     // The step's loss is read only where it is printed (a wait for the device there).
-    const std::vector<training::StepResult> done = trainer.finished_steps(logged || measured);
+    const std::vector<StepResult> done = trainer.finished_steps(logged || measured);
     if (!logged && !measured) continue;
-    const training::StepResult& r = done.back();
+    const StepResult& r = done.back();
     if (logged) {
       const double seconds = clock.seconds();
       std::printf("%s %d/%d  loss %.4f  %lld tokens  %.1f s, ETA %.0f s\n", label.c_str(), step, options.steps,
@@ -54,4 +54,4 @@ std::vector<CurvePoint> finetune(model::LanguageModel& lm, const FinetuneOptions
   return curve;
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
