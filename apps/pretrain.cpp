@@ -39,7 +39,7 @@
 #include "training/run_checks.h"
 #include "training/run_config.h"
 #include "training/run_logs.h"
-#include "apps/common/signals.h"
+#include "training/stop_signals.h"
 #include "apps/common/svg_plot.h"
 #include "training/trainer.h"
 #include "training/validation_losses.h"
@@ -384,7 +384,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
     if (world.rank == 0) write_plot(run);
   };
 
-  apps::install_stop_handlers();
+  training::install_stop_handlers();
   Stopwatch clock;
   double tokens_since = 0, time_mark = 0;
   int bad_streak = 0;
@@ -453,7 +453,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
                           validation_clock.seconds());
       handle(run.deferred->after_step(step));  // policy_lag_steps = 0: at once
     }
-    const bool interrupted = distributed::any_rank(apps::stop_requested());  // all ranks stop at one step
+    const bool interrupted = distributed::any_rank(training::stop_requested());  // all ranks stop at one step
     const bool job_done = stop_after_steps > 0 && step - run.start_step >= stop_after_steps && step < c.steps;
     if (step % c.checkpoint_every == 0 || step == c.steps || interrupted || job_done) {
       // Every queued step's result first: a checkpoint follows only the steps it holds,

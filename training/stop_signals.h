@@ -2,9 +2,9 @@
 // each step, writes a checkpoint and exits cleanly. A second signal exits at once.
 #pragma once
 
-namespace birdie::apps {
+namespace birdie::training {
 
 void install_stop_handlers();
 bool stop_requested();
 
-}  // namespace birdie::apps
+}  // namespace birdie::training

@@ -1,10 +1,10 @@
-#include "apps/common/signals.h"
+#include "training/stop_signals.h"
 
 #include <atomic>
 #include <csignal>
 #include <unistd.h>
 
-namespace birdie::apps {
+namespace birdie::training {
 
 namespace {
 std::atomic<int> signals_seen{0};
@@ -27,4 +27,4 @@ void install_stop_handlers() {
 
 bool stop_requested() { return signals_seen.load() > 0; }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
