@@ -36,7 +36,7 @@
 #include "training/run_checks.h"
 #include "training/run_config.h"
 #include "training/run_logs.h"
-#include "apps/common/svg_plot.h"
+#include "training/svg_plot.h"
 #include "apps/common/trained_model.h"
 #include "training/validation_losses.h"
 #include "data/token_shard.h"
@@ -639,37 +639,37 @@ void Experiment::report() const {
   md.close();
 
   // accuracy.svg: one chart per book size; finetune.svg: the learning curves.
-  std::vector<apps::Chart> charts;
+  std::vector<training::Chart> charts;
   std::set<int> sizes;
   for (const auto& cell : cells) sizes.insert(cell.first);
   for (int size : sizes) {
-    apps::Chart chart{"Digit accuracy, books of " + std::to_string(size) + " entries", "numbers asked (queries)",
+    training::Chart chart{"Digit accuracy, books of " + std::to_string(size) + " entries", "numbers asked (queries)",
                       "digit accuracy", {}};
     for (const auto& arm : c_.arms) {
       if (!accuracy.count(arm)) continue;
-      apps::PlotSeries series{arm, {}};
+      training::PlotSeries series{arm, {}};
       for (const auto& [cell, spread] : accuracy.at(arm))
         if (cell.first == size) series.points.emplace_back(cell.second, spread.mean());
       if (!series.points.empty()) chart.series.push_back(series);
     }
     charts.push_back(chart);
   }
-  apps::write_svg_charts(c_.output / "accuracy.svg", charts);
+  training::write_svg_charts(c_.output / "accuracy.svg", charts);
   // The threshold as a dashed line; a dot where each seed of an arm first reaches it.
-  apps::Chart finetune{"Held-out digit accuracy during fine-tuning", "fine-tune step", "digit accuracy", {}};
+  training::Chart finetune{"Held-out digit accuracy during fine-tuning", "fine-tune step", "digit accuracy", {}};
   char threshold_label[48];
   std::snprintf(threshold_label, sizeof threshold_label, "threshold %.2f", c_.threshold);
   finetune.lines.push_back({c_.threshold, threshold_label});
   for (const auto& arm : c_.arms) {
     if (!curves.count(arm)) continue;
-    apps::PlotSeries series{arm, {}};
+    training::PlotSeries series{arm, {}};
     for (const auto& [step, spread] : curves.at(arm)) series.points.emplace_back(step, spread.mean());
     if (threshold_steps.count(arm))
       for (const auto& [seed, step] : threshold_steps.at(arm).seeds)
         if (step) series.markers.emplace_back(*step, c_.threshold);
     finetune.series.push_back(series);
   }
-  apps::write_svg_charts(c_.output / "finetune.svg", {finetune});
+  training::write_svg_charts(c_.output / "finetune.svg", {finetune});
 
   std::printf("\n");
   std::fflush(stdout);

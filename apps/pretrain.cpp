@@ -40,7 +40,7 @@
 #include "training/run_config.h"
 #include "training/run_logs.h"
 #include "training/stop_signals.h"
-#include "apps/common/svg_plot.h"
+#include "training/svg_plot.h"
 #include "training/trainer.h"
 #include "training/validation_losses.h"
 #include "bandit/evaluation_budget.h"
@@ -296,9 +296,9 @@ std::map<std::string, double> by_class(const std::vector<objectives::ObjectiveCo
 }
 
 void write_plot(const Run& run) {
-  apps::Chart losses{"Loss", "step", "cross-entropy", {{"train (per token)", {}}, {"validation (mean of configs)", {}}}};
-  apps::Chart mixture{"Mixture by objective class", "step", "probability", {}};
-  std::map<std::string, apps::PlotSeries> classes;
+  training::Chart losses{"Loss", "step", "cross-entropy", {{"train (per token)", {}}, {"validation (mean of configs)", {}}}};
+  training::Chart mixture{"Mixture by objective class", "step", "probability", {}};
+  std::map<std::string, training::PlotSeries> classes;
   const auto where = [](const training::JsonlLog& log, std::size_t i) { return log.path().string() + ":" + std::to_string(i + 1); };
   for (std::size_t i = 0; i < run.metrics->lines().size(); ++i) {
     const training::MetricsLine m = training::parse_metrics_line(run.metrics->lines()[i], where(*run.metrics, i));
@@ -313,7 +313,7 @@ void write_plot(const Run& run) {
     }
   }
   for (auto& [name, series] : classes) mixture.series.push_back(series);
-  apps::write_svg_charts(run.config.output / "plot.svg", {losses, mixture});
+  training::write_svg_charts(run.config.output / "plot.svg", {losses, mixture});
 }
 
 std::string format_duration(double seconds) {

@@ -1,4 +1,4 @@
-#include "apps/common/svg_plot.h"
+#include "training/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "engine/atomic_file.h"
 
-namespace birdie::apps {
+namespace birdie::training {
 
 namespace {
 
@@ -110,4 +110,4 @@ void write_svg_charts(const std::filesystem::path& path, const std::vector<Chart
   write_file_atomically(path, svg.str());
 }
 
-}  // namespace birdie::apps
+}  // namespace birdie::training

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace birdie::apps {
+namespace birdie::training {
 
 struct PlotSeries {
   std::string name;
@@ -30,4 +30,4 @@ struct Chart {
 // Charts stacked vertically, each with axes, ticks and a legend. Written atomically.
 void write_svg_charts(const std::filesystem::path& path, const std::vector<Chart>& charts);
 
-}  // namespace birdie::apps
+}  // namespace birdie::training
