@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "engine/error.h"
@@ -78,6 +80,14 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
   AtomicFile file(path);
   file.write(bytes);
   file.commit();
+}
+
+void copy_file_atomically(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  BIRDIE_CHECK(in.good(), "cannot read ", from.string(), ": ", std::strerror(errno));
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  BIRDIE_CHECK(!in.bad(), "cannot read ", from.string(), ": ", std::strerror(errno));
+  write_file_atomically(to, bytes);
 }
 
 }  // namespace birdie

@@ -53,4 +53,7 @@ class AtomicFile {
 // The whole file at once.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
+// A copy of the file `from` (an Error naming it when it cannot be read).
+void copy_file_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
+
 }  // namespace birdie

@@ -1,5 +1,5 @@
-// apps/common's files of a run and an experiment (birdie_run_files): the run configuration
-// written back into the run folder, the logs a resumed run keeps and checks, the
+// The files of a run (training/, birdie_run_files) and of an experiment (apps/common,
+// birdie_experiment_files): the run configuration written back into the run folder, the logs a resumed run keeps and checks, the
 // experiment's state file. Bad contents are errors naming the file, the line or key, and
 // what was expected.
 #include <doctest/doctest.h>
@@ -94,7 +94,9 @@ TEST_CASE("run logs: a resumed run keeps the lines up to its step, checked, and 
   const fs::path path = dir.path / "metrics.jsonl";
   write_text(path, "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 2, \"skipped\": true}\n{\"step\": 3, \"loss\": 2.1}\n"
                    "{\"step\": 4, \"lo");  // the last line cut short by a crash
-  const auto check = [](const std::string& line, const std::string& where) { (void)training::parse_metrics_line(line, where); };
+  const auto check = [](const std::string& line, const std::string& where) {
+    (void)training::parse_metrics_line(line, where);
+  };
   {
     training::JsonlLog log(path, 2, true, check);
     CHECK(log.lines().size() == 2);
