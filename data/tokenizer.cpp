@@ -4,8 +4,6 @@
 #include <sentencepiece_trainer.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <unordered_map>
 
@@ -168,11 +166,7 @@ void Tokenizer::train(const std::vector<std::string>& documents,
   std::filesystem::path written = prefix;
   written += ".model";
   if (written == model_path) return;
-  std::ifstream in(written, std::ios::binary);
-  BIRDIE_CHECK(in.good(), "cannot read ", written.string(), ", the tokenizer SentencePiece wrote");
-  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  in.close();
-  write_file_atomically(model_path, bytes);
+  copy_file_atomically(written, model_path);
   std::filesystem::remove(written);
 }
 
