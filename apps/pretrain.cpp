@@ -297,6 +297,7 @@ std::map<std::string, double> by_class(const std::vector<objectives::ObjectiveCo
 void write_plot(const Run& run) {
   apps::Chart losses{"Loss", "step", "cross-entropy", {{"train (per token)", {}}, {"validation (mean of configs)", {}}}};
   apps::Chart mixture{"Mixture by objective class", "step", "probability", {}};
+  mixture.y_range = {{0.0, 1.0}};
   std::map<std::string, apps::PlotSeries> classes;
   const auto where = [](const apps::JsonlLog& log, std::size_t i) { return log.path().string() + ":" + std::to_string(i + 1); };
   for (std::size_t i = 0; i < run.metrics->lines().size(); ++i) {
