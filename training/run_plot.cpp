@@ -11,6 +11,7 @@ namespace birdie::training {
 void write_run_plot(const Run& run) {
   Chart losses{"Loss", "step", "cross-entropy", {{"train (per token)", {}}, {"validation (mean of configs)", {}}}};
   Chart mixture{"Mixture by objective class", "step", "probability", {}};
+  mixture.y_range = {{0.0, 1.0}};
   std::map<std::string, PlotSeries> classes;
   const auto where = [](const JsonlLog& log, std::size_t i) { return log.path().string() + ":" + std::to_string(i + 1); };
   for (std::size_t i = 0; i < run.metrics->lines().size(); ++i) {

@@ -30,7 +30,7 @@ std::string escape(const std::string& text) {
 
 std::string number(double v) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.4g", v);
+  std::snprintf(buffer, sizeof buffer, "%.6g", v == 0 ? 0.0 : v);  // never "-0"
   return buffer;
 }
 
@@ -45,10 +45,9 @@ void draw_chart(std::ostringstream& svg, const Chart& chart, double top) {
   if (!(x0 <= x1)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   for (const auto& line : chart.lines)
     if (std::isfinite(line.y)) y0 = std::min(y0, line.y), y1 = std::max(y1, line.y);
-  if (x1 == x0) x1 = x0 + 1;
-  if (y1 == y0) y1 = y0 + 1;
-  const double pad = 0.05 * (y1 - y0);
-  y0 -= pad, y1 += pad;
+  if (chart.y_range) y0 = chart.y_range->first, y1 = chart.y_range->second;
+  const AxisTicks x_ticks = round_axis_ticks(x0, x1), y_ticks = round_axis_ticks(y0, y1);
+  x0 = x_ticks.lo, x1 = x_ticks.hi, y0 = y_ticks.lo, y1 = y_ticks.hi;
   const double plot_w = width - margin_left - margin_right, plot_h = chart_height - margin_top - margin_bottom;
   auto px = [&](double x) { return margin_left + (x - x0) / (x1 - x0) * plot_w; };
   auto py = [&](double y) { return top + margin_top + (1 - (y - y0) / (y1 - y0)) * plot_h; };
@@ -57,17 +56,16 @@ void draw_chart(std::ostringstream& svg, const Chart& chart, double top) {
       << "' text-anchor='middle' font-size='16' font-weight='bold'>" << escape(chart.title) << "</text>\n";
   svg << "<rect x='" << margin_left << "' y='" << top + margin_top << "' width='" << plot_w << "' height='" << plot_h
       << "' fill='none' stroke='#444'/>\n";
-  for (int i = 0; i <= 4; ++i) {
-    const double fx = x0 + (x1 - x0) * i / 4, fy = y0 + (y1 - y0) * i / 4;
+  for (double fx : x_ticks.values)
     svg << "<line x1='" << px(fx) << "' y1='" << top + margin_top << "' x2='" << px(fx) << "' y2='"
         << top + margin_top + plot_h << "' stroke='#ddd'/>\n"
         << "<text x='" << px(fx) << "' y='" << top + margin_top + plot_h + 16 << "' text-anchor='middle' font-size='11'>"
-        << number(fx) << "</text>\n"
-        << "<line x1='" << margin_left << "' y1='" << py(fy) << "' x2='" << margin_left + plot_w << "' y2='" << py(fy)
+        << number(fx) << "</text>\n";
+  for (double fy : y_ticks.values)
+    svg << "<line x1='" << margin_left << "' y1='" << py(fy) << "' x2='" << margin_left + plot_w << "' y2='" << py(fy)
         << "' stroke='#ddd'/>\n"
         << "<text x='" << margin_left - 6 << "' y='" << py(fy) + 4 << "' text-anchor='end' font-size='11'>" << number(fy)
         << "</text>\n";
-  }
   svg << "<text x='" << margin_left + plot_w / 2 << "' y='" << top + chart_height - 10
       << "' text-anchor='middle' font-size='12'>" << escape(chart.x_label) << "</text>\n"
       << "<text transform='translate(16," << top + margin_top + plot_h / 2
@@ -99,6 +97,24 @@ void draw_chart(std::ostringstream& svg, const Chart& chart, double top) {
 }
 
 }  // namespace
+
+AxisTicks round_axis_ticks(double lo, double hi, int intervals) {
+  if (!(hi > lo)) hi = lo + 1;
+  const double raw = (hi - lo) / std::max(intervals, 1);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * magnitude;
+  for (double m : {1.0, 2.0, 5.0})
+    if (raw <= m * magnitude * (1 + 1e-9)) {
+      step = m * magnitude;
+      break;
+    }
+  // Tolerances so that a bound already on a tick (0, 1, 0.6 from 3 × 0.2) stays put.
+  const auto first = static_cast<long long>(std::floor(lo / step + 1e-9));
+  const auto last = static_cast<long long>(std::ceil(hi / step - 1e-9));
+  AxisTicks ticks{double(first) * step, double(last) * step, step, {}};
+  for (long long i = first; i <= last; ++i) ticks.values.push_back(double(i) * step);
+  return ticks;
+}
 
 void write_svg_charts(const std::filesystem::path& path, const std::vector<Chart>& charts) {
   std::ostringstream svg;

@@ -304,6 +304,7 @@ void write_experiment_report(const ExperimentConfig& c_, const ExperimentOptions
   for (int size : sizes) {
     training::Chart chart{"Digit accuracy, books of " + std::to_string(size) + " entries", "numbers asked (queries)",
                       "digit accuracy", {}};
+    chart.y_range = {{0.0, 1.0}};
     for (const auto& arm : c_.arms) {
       if (!accuracy.count(arm)) continue;
       training::PlotSeries series{arm, {}};
@@ -316,6 +317,7 @@ void write_experiment_report(const ExperimentConfig& c_, const ExperimentOptions
   training::write_svg_charts(c_.output / "accuracy.svg", charts);
   // The threshold as a dashed line; a dot where each seed of an arm first reaches it.
   training::Chart finetune{"Held-out digit accuracy during fine-tuning", "fine-tune step", "digit accuracy", {}};
+  finetune.y_range = {{0.0, 1.0}};
   char threshold_label[48];
   std::snprintf(threshold_label, sizeof threshold_label, "threshold %.2f", c_.threshold);
   finetune.lines.push_back({c_.threshold, threshold_label});
