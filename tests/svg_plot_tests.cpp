@@ -1,4 +1,4 @@
-// The charts every program writes (apps/common/svg_plot): axes a person reads at a glance,
+// The charts every program writes (training/svg_plot): axes a person reads at a glance,
 // ticks at round steps (1, 2 or 5 × 10^k) that cover the data, probabilities from 0 to 1.
 #include <doctest/doctest.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <regex>
 
-#include "apps/common/svg_plot.h"
+#include "training/svg_plot.h"
 #include "data/temporary_folder.h"
 
 using namespace birdie;
@@ -24,7 +24,7 @@ bool is_round_step(double step) {
 void check_axis(double lo, double hi) {
   CAPTURE(lo);
   CAPTURE(hi);
-  const apps::AxisTicks ticks = apps::round_axis_ticks(lo, hi);
+  const training::AxisTicks ticks = training::round_axis_ticks(lo, hi);
   CHECK(is_round_step(ticks.step));
   // Covering the data, within rounding (0.6 = 3 × 0.2 may come out an ulp above 0.6).
   CHECK(ticks.lo <= lo + 1e-9 * ticks.step);
@@ -66,13 +66,13 @@ TEST_CASE("axis ticks: round steps covering the data, for the ranges runs produc
   check_axis(-0.048, 1.018);
   check_axis(0.2004, 0.2009);
   check_axis(-3e6, 7e7);
-  const apps::AxisTicks point = apps::round_axis_ticks(5, 5);  // one value: a unit axis above it
+  const training::AxisTicks point = training::round_axis_ticks(5, 5);  // one value: a unit axis above it
   CHECK(point.lo == 5);
   CHECK(point.hi == 6);
-  const apps::AxisTicks unit = apps::round_axis_ticks(0, 1);
+  const training::AxisTicks unit = training::round_axis_ticks(0, 1);
   CHECK(unit.step == doctest::Approx(0.2));
   CHECK(unit.values.size() == 6);
-  const apps::AxisTicks steps = apps::round_axis_ticks(1, 240);
+  const training::AxisTicks steps = training::round_axis_ticks(1, 240);
   CHECK(steps.step == 50);
   CHECK(steps.lo == 0);
   CHECK(steps.hi == 250);
@@ -80,11 +80,11 @@ TEST_CASE("axis ticks: round steps covering the data, for the ranges runs produc
 
 TEST_CASE("a written chart: loss ticks at round values, probabilities from 0 to 1") {
   data::testing::TemporaryFolder dir("birdie_svg_plot");
-  apps::Chart loss{"Loss", "step", "cross-entropy", {{"train", {{1, 8.873}, {120, 4.1}, {240, 2.91}}}}};
-  apps::Chart mixture{"Mixture", "step", "probability", {{"copying", {{1, 0.02}, {240, 0.61}}}}};
+  training::Chart loss{"Loss", "step", "cross-entropy", {{"train", {{1, 8.873}, {120, 4.1}, {240, 2.91}}}}};
+  training::Chart mixture{"Mixture", "step", "probability", {{"copying", {{1, 0.02}, {240, 0.61}}}}};
   mixture.y_range = {{0.0, 1.0}};
   const auto path = dir.path / "plot.svg";
-  apps::write_svg_charts(path, {loss, mixture});
+  training::write_svg_charts(path, {loss, mixture});
   const std::vector<std::string> labels = tick_labels(read(path));
   // x 0..250 by 50 and y 2..10 by 2 for the loss; x 0..250 by 50 and y 0..1 by 0.2 for the mixture.
   const std::vector<std::string> expected = {"0",   "50",  "100", "150", "200", "250", "2",   "4",   "6",

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
-#include "model/safetensors.h"
 
 namespace birdie::apps {
 
@@ -81,7 +81,7 @@ EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::
 }
 
 void write_results(const std::filesystem::path& path, const nlohmann::ordered_json& results) {
-  model::write_file_atomically(path, results.dump(2) + "\n");  // a full disk: an IoError, exit code 4
+  write_file_atomically(path, results.dump(2) + "\n");  // a full disk: an IoError, exit code 4
   std::printf("results: %s\n", path.string().c_str());
 }
 

@@ -26,7 +26,7 @@ struct EvaluatorOptions {
   std::optional<std::filesystem::path> tokenizer, json;
   int context = 0;  // 0: the run's training sequence length
   std::string device = "cpu";
-  std::string precision = "auto";  // apps/common/run_config.h: bf16 compute on cuda
+  std::string precision = "auto";  // training/run_config.h: bf16 compute on cuda
 
   // Takes `flag value` when the flag is one of the above; false otherwise.
   bool read(const std::string& flag, const std::string& value);
