@@ -25,6 +25,7 @@
 
 #include "apps/common/command_line.h"
 #include "apps/common/run_config.h"
+#include "engine/atomic_file.h"
 #include "engine/device.h"
 #include "engine/timer.h"
 #include "model/batch_generator.h"
@@ -182,9 +183,7 @@ int main(int argc, char** argv) try {
     }
   }
   if (!o.json.empty()) {
-    const std::string temporary = o.json + ".tmp";
-    std::ofstream(temporary) << report.dump(2) << "\n";
-    BIRDIE_CHECK(std::rename(temporary.c_str(), o.json.c_str()) == 0, "decode_bench: cannot write ", o.json);
+    write_file_atomically(o.json, report.dump(2) + "\n");
   }
   if (!all_same) {
     std::fprintf(stderr, "decode_bench: the graph and plain paths gave different tokens\n");

@@ -27,6 +27,7 @@
 #include "apps/common/command_line.h"
 #include "apps/common/generation_prompt.h"
 #include "apps/common/trained_model.h"
+#include "engine/atomic_file.h"
 #include "engine/timer.h"
 #include "model/batch_generator.h"
 
@@ -122,9 +123,7 @@ int main(int argc, char** argv) {
     const std::vector<Line> lines = read_prompts(input, options.seed);
     apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device), precision);
     options.eos = data::special_tokens::eos;
-    const std::string temporary = output + ".tmp";
-    std::ofstream out(temporary);
-    BIRDIE_CHECK(out.good(), "generate_batch: cannot write ", temporary);
+    AtomicFile out(output);  // in place once every line is written
     Stopwatch wall;
     std::int64_t generated = 0, timed_tokens = 0;
     double timed_seconds = 0;
@@ -149,12 +148,10 @@ int main(int argc, char** argv) {
             {"completion", show_reserved ? trained.tokenizer.decode(text) : trained.tokenizer.decode_text(text)},
             {"tokens", result.tokens[i - first].size()},
             {"stopped", stopped ? "eos" : "length"}};
-        out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        out.write(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
       }
     }
-    out.close();
-    BIRDIE_CHECK(out.good(), "generate_batch: writing ", temporary, " failed");
-    std::filesystem::rename(temporary, output);
+    out.commit();
     const double seconds = wall.seconds();
     std::fprintf(stderr,
                  "[%s, mode %s: %zu prompts in batches of %lld, %lld tokens generated in %.2f s: %.0f tokens/s "

@@ -46,9 +46,12 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/run_config.h"
-#include "apps/common/trainer.h"
-#include "apps/common/validation_losses.h"
+#include "training/model_flops.h"
+#include "training/run_config.h"
+#include "training/run_policy.h"
+#include "training/training_model.h"
+#include "training/trainer.h"
+#include "training/validation_losses.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "bandit/mixture_policy.h"
@@ -78,7 +81,7 @@ struct Options {
   std::int64_t rows = 4, seq = 2048;
   int steps = 10, warmup = 2;
   bool recompute = false;
-  double peak_tflops = 989;
+  double peak_tflops = training::default_peak_flops / 1e12;
   std::int64_t generate = 0;
   bool evaluation = false, host_times = false;
   std::int64_t history = 40, evaluate_every = 1000;
@@ -221,7 +224,7 @@ void measure_evaluation(const model::LanguageModel& lm, const Options& o, double
   std::vector<double> losses;
   for (int round = 0; round < 4; ++round) {  // the first round warms up
     Stopwatch watch;
-    losses = apps::validation_losses(lm, sets, int(o.rows));  // reads the losses back: the device is done
+    losses = training::validation_losses(lm, sets, int(o.rows));  // reads the losses back: the device is done
     if (round > 0) seconds.push_back(watch.seconds());
   }
   std::sort(seconds.begin(), seconds.end());
@@ -229,7 +232,7 @@ void measure_evaluation(const model::LanguageModel& lm, const Options& o, double
   std::int64_t rows = 0;
   for (const auto& set : sets) rows += set.rows.rows;
 
-  bandit::MixturePolicyConfig config;  // "birdie" with the defaults pretrain uses
+  const bandit::MixturePolicyConfig config = training::policy_config(training::RunConfig{});  // pretrain's defaults
   const std::int64_t total_steps = o.evaluate_every * (o.history + 2) * 10;
   const auto policy = bandit::make_mixture_policy(config, grid, total_steps, 1);
   give_history(*policy, grid.configs.size(), o.history, o.evaluate_every);
@@ -303,12 +306,12 @@ int main(int argc, char** argv) try {
   const Device device = parse_device(o.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
                "--device cuda but no GPU is visible (or this build has no CUDA backend)");
-  const model::ModelConfig config = apps::load_model_config(o.model);
-  const DType compute = apps::compute_dtype(o.precision, device);
+  const model::ModelConfig config = training::load_model_config(o.model);
+  const DType compute = training::compute_dtype(o.precision, device);
   reset_device_memory_peak();
-  const std::unique_ptr<model::LanguageModel> model = model::make_language_model(config, DType::f32, device, 1, compute);
+  const std::unique_ptr<model::LanguageModel> model =
+      training::make_training_model(config, device, o.precision, 1, o.recompute);
   model::LanguageModel& lm = *model;
-  lm.set_recompute_blocks(o.recompute);
   autograd::AdamW optimizer(lm.parameters(), {});
   const Batch batch = random_batch(o.rows, o.seq, config.vocab, device);
   const double tokens = double(o.rows * o.seq), params = double(config.parameter_count());
@@ -377,7 +380,7 @@ int main(int argc, char** argv) try {
   if (device == Device::cuda) {
     constexpr double gib = double(1ull << 30);
     std::printf("  MFU %.1f%% of %.0f TFLOP/s (6 x parameters x tokens per step)\n",
-                100.0 * 6.0 * params * tokens / median / (o.peak_tflops * 1e12), o.peak_tflops);
+                100.0 * training::model_flops_utilization(params, tokens / median, o.peak_tflops * 1e12), o.peak_tflops);
     if (config.architecture == model::Architecture::transformer) {
       double attention_flops = 0;
       for (std::int64_t l = 0; l < config.layers; ++l)

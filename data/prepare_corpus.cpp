@@ -3,14 +3,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "data/debian_text.h"
 #include "data/token_shard.h"
+#include "engine/atomic_file.h"
 #include "engine/error.h"
-#include "engine/io_error.h"
 
 namespace birdie::data {
 namespace {
@@ -213,13 +212,12 @@ PrepareSummary prepare_corpus(const PrepareOptions& options) {
   };
   for (const auto& s : summary.shards)
     manifest["shards"].push_back({{"file", s.path.filename().string()}, {"tokens", s.tokens}});
-  {
-    std::ofstream out(options.out / "manifest.json");
-    out << manifest.dump(2) << "\n";
-    out.flush();
-    if (!out) throw IoError(detail::concat("cannot write ", (options.out / "manifest.json").string(), ": ",
-                                           std::strerror(errno), " (is the disk full?)"));
-  }
+  const std::filesystem::path manifest_path = options.out / "manifest.json";
+  AtomicFile out(manifest_path, ".tmp", [&](std::string_view, const std::filesystem::path&, int error) {
+    return detail::concat("cannot write ", manifest_path.string(), ": ", std::strerror(error), " (is the disk full?)");
+  });
+  out.write(manifest.dump(2) + "\n");
+  out.commit();
   return summary;
 }
 

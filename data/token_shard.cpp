@@ -13,9 +13,9 @@
 
 #include "data/mapped_shards.h"
 #include "data/tokenizer.h"
+#include "engine/atomic_file.h"
 #include "engine/checksum.h"
 #include "engine/error.h"
-#include "engine/io_error.h"
 
 namespace birdie::data {
 namespace {
@@ -56,24 +56,18 @@ void write_token_shard(const std::filesystem::path& path, std::span<const Token>
   const std::uint64_t sum = checksum64(body.data(), body.size());
   std::memcpy(header + 24, &count, 8);
   std::memcpy(header + 32, &sum, 8);
-  std::filesystem::path temporary = path;
-  temporary += ".partial";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(detail::concat("cannot write shard ", temporary.string(), ": ", std::strerror(errno),
-                                           ". Fix: check the output folder exists and is writable"));
-    out.write(reinterpret_cast<const char*>(header), sizeof header);
-    out.write(reinterpret_cast<const char*>(body.data()), static_cast<std::streamsize>(body.size()));
-    out.flush();
-    if (!out) {
-      const std::string reason = std::strerror(errno);
-      out.close();
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);  // no partial shard left taking the space
-      throw IoError(detail::concat("writing shard ", temporary.string(), " failed: ", reason, " (is the disk full?)"));
-    }
-  }
-  std::filesystem::rename(temporary, path);
+  // Written under <path>.partial and renamed: a failed write leaves no partial shard taking
+  // the space.
+  AtomicFile out(path, ".partial", [](std::string_view action, const std::filesystem::path& temporary, int error) {
+    if (action == "create")
+      return detail::concat("cannot write shard ", temporary.string(), ": ", std::strerror(error),
+                            ". Fix: check the output folder exists and is writable");
+    return detail::concat("writing shard ", temporary.string(), " failed: ", std::strerror(error),
+                          " (is the disk full?)");
+  });
+  out.write({reinterpret_cast<const char*>(header), sizeof header});
+  out.write({reinterpret_cast<const char*>(body.data()), body.size()});
+  out.commit();
 }
 
 TokenShard TokenShard::open(const std::filesystem::path& path, int expected_vocab_size) {

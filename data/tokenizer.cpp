@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 
 namespace birdie::data {
@@ -164,7 +165,9 @@ void Tokenizer::train(const std::vector<std::string>& documents,
   // SentencePiece writes <prefix>.model and <prefix>.vocab; keep the name the caller asked for.
   std::filesystem::path written = prefix;
   written += ".model";
-  if (written != model_path) std::filesystem::rename(written, model_path);
+  if (written == model_path) return;
+  copy_file_atomically(written, model_path);
+  std::filesystem::remove(written);
 }
 
 Tokenizer Tokenizer::load(const std::filesystem::path& model_path, int expected_vocab_size) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/atomic_file.h"
 #include "engine/checksum.h"
 #include "engine/error.h"
 #include "model/config_file.h"

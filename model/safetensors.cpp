@@ -1,17 +1,14 @@
 #include "model/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <climits>
 #include <cstring>
 #include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/atomic_file.h"
 #include "engine/checksum.h"
 #include "engine/error.h"
-#include "engine/io_error.h"
 
 namespace birdie::model {
 
@@ -36,41 +33,7 @@ DType dtype_from_safetensors(const std::string& name, const fs::path& path, cons
                              ", which this engine does not read (F32, BF16, I32, F64)"));
 }
 
-void sync_directory(const fs::path& dir) {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
-}
-
 }  // namespace
-
-void write_file_atomically(const fs::path& path, const std::string& bytes) {
-  const fs::path temporary = path.string() + ".tmp";
-  const auto fail = [&](const char* what, int error, int fd) {
-    if (fd >= 0) ::close(fd);
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw IoError(detail::concat("cannot ", what, " ", temporary.string(), ": ", std::strerror(error),
-                                 error == ENOSPC || error == EFBIG || error == EDQUOT ? " (is the disk full?)" : ""));
-  };
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("create", errno, -1);
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("write", n < 0 ? errno : ENOSPC, fd);
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("flush to disk", errno, fd);
-  ::close(fd);
-  std::error_code renamed;
-  fs::rename(temporary, path, renamed);
-  if (renamed) fail("rename into place", renamed.value(), -1);
-  sync_directory(path.parent_path());
-}
 
 FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors,
                              const std::map<std::string, std::string>& metadata) {

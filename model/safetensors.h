@@ -44,7 +44,4 @@ struct SafetensorsFile {
 // is off; every size is checked against the file's before anything is allocated.
 SafetensorsFile read_safetensors(const std::filesystem::path& path);
 
-// Durably writes `bytes` to `path` through a temporary file and a rename.
-void write_file_atomically(const std::filesystem::path& path, const std::string& bytes);
-
 }  // namespace birdie::model

@@ -1,5 +1,5 @@
 // Data-parallel steps in which one rank's share holds no counted targets, driven through
-// apps::Trainer directly (run by tests/data_parallel_trainer.sh, alone and under mpirun):
+// training::Trainer directly (run by tests/data_parallel_trainer.sh, alone and under mpirun):
 //
 //   data_parallel_trainer OUT [--zero] [--bucket-elements N]
 //
@@ -21,8 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/trainer.h"
-#include "apps/common/validation_losses.h"
+#include "training/trainer.h"
+#include "training/validation_losses.h"
+#include "engine/atomic_file.h"
 #include "engine/distributed.h"
 #include "engine/error.h"
 #include "engine/fingerprint.h"
@@ -86,15 +87,15 @@ bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; 
 
 struct Run {
   std::unique_ptr<model::LanguageModel> lm = model::make_language_model(config, DType::f32, Device::cpu, 5);
-  std::unique_ptr<apps::Trainer> trainer;
-  std::vector<apps::StepResult> results;
+  std::unique_ptr<training::Trainer> trainer;
+  std::vector<training::StepResult> results;
 
-  explicit Run(const autograd::AdamWConfig& optimizer) : trainer(std::make_unique<apps::Trainer>(*lm, optimizer)) {}
+  explicit Run(const autograd::AdamWConfig& optimizer) : trainer(std::make_unique<training::Trainer>(*lm, optimizer)) {}
   void train(const std::vector<std::vector<objectives::PackedBatch>>& batches, int from, int to) {
     for (int s = from; s <= to; ++s) {
       const std::vector<objectives::PackedBatch> mine = share(batches[std::size_t(s - 1)]);
       trainer->step(s, mine, 1e-2);
-      for (const apps::StepResult& r : trainer->finished_steps(true)) results.push_back(r);
+      for (const training::StepResult& r : trainer->finished_steps(true)) results.push_back(r);
     }
   }
 };
@@ -122,7 +123,7 @@ int main(int argc, char** argv) {
     std::vector<objectives::ValidationSet> sets;
     for (int i = 0; i < 3; ++i) sets.push_back({std::size_t(i), "set " + std::to_string(i), batches[0][0]});
     for (std::int32_t& t : sets[1].rows.targets) t = objectives::ignore_target;
-    const std::vector<double> validation = apps::validation_losses(*uncut.lm, sets, 2);
+    const std::vector<double> validation = training::validation_losses(*uncut.lm, sets, 2);
     uncut.train(batches, 1, steps);
 
     // Cut after cut_after steps: a checkpoint (sharded moments gathered to rank 0), read
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
     if (uncut.results.size() != std::size_t(steps) || resumed.results.size() != std::size_t(steps))
       fail("expected " + std::to_string(steps) + " results from each run");
     for (std::size_t i = 0; i < uncut.results.size(); ++i) {
-      const apps::StepResult &a = uncut.results[i], &b = resumed.results[i];
+      const training::StepResult &a = uncut.results[i], &b = resumed.results[i];
       if (a.skipped || !same_bits(a.loss, b.loss) || !same_bits(a.grad_norm, b.grad_norm))
         fail("step " + std::to_string(a.step) + ": the resumed run differs from the uncut one (loss " +
              std::to_string(a.loss) + " against " + std::to_string(b.loss) + ")");
@@ -166,14 +167,18 @@ int main(int argc, char** argv) {
                                          "the validation losses");
 
     if (world.rank == 0) {
-      const fs::path temporary = out_path.string() + ".tmp";
-      FILE* out = std::fopen(temporary.c_str(), "w");
-      BIRDIE_CHECK(out, "cannot write ", temporary.string());
-      for (std::size_t i = 0; i < validation.size(); ++i) std::fprintf(out, "validation %zu %.17g\n", i, validation[i]);
-      for (const apps::StepResult& r : uncut.results)
-        std::fprintf(out, "step %lld %.17g %.17g %lld\n", (long long)r.step, r.loss, r.grad_norm, (long long)r.counted);
-      std::fclose(out);
-      fs::rename(temporary, out_path);
+      std::string text;
+      char line[160];
+      for (std::size_t i = 0; i < validation.size(); ++i) {
+        std::snprintf(line, sizeof line, "validation %zu %.17g\n", i, validation[i]);
+        text += line;
+      }
+      for (const training::StepResult& r : uncut.results) {
+        std::snprintf(line, sizeof line, "step %lld %.17g %.17g %lld\n", (long long)r.step, r.loss, r.grad_norm,
+                      (long long)r.counted);
+        text += line;
+      }
+      write_file_atomically(out_path, text);
       std::printf("%d rank(s): %d steps, resumed bitwise after step %d\n", world.size, steps, cut_after);
     }
     return 0;

@@ -1,11 +1,11 @@
-// apps/common/deferred_policy: a policy's evaluation work beside training, its mixture
+// training/deferred_policy: a policy's evaluation work beside training, its mixture
 // taking effect at a fixed step, logged once, and carried through a checkpoint.
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <thread>
 
-#include "apps/common/deferred_policy.h"
+#include "training/deferred_policy.h"
 
 namespace birdie::testing {
 namespace {
@@ -42,7 +42,7 @@ const std::vector<double> first{1.0, 0.0}, second{0.0, 1.0};
 
 TEST_CASE("deferred policy: the mixture takes effect lag steps after the evaluation, or at the next one") {
   SlowPolicy policy;
-  apps::DeferredPolicy deferred(policy, 3);
+  training::DeferredPolicy deferred(policy, 3);
   deferred.start(10, {2.0, 3.0}, 20);
   for (std::int64_t step = 10; step < 13; ++step) {
     const auto update = deferred.after_step(step);
@@ -66,7 +66,7 @@ TEST_CASE("deferred policy: the mixture takes effect lag steps after the evaluat
 
 TEST_CASE("deferred policy: lag 0 applies at once") {
   SlowPolicy policy;
-  apps::DeferredPolicy deferred(policy, 0);
+  training::DeferredPolicy deferred(policy, 0);
   deferred.start(5, {1.0, 1.0}, 9);
   const auto update = deferred.after_step(5);
   CHECK(update.switch_mixture);
@@ -76,7 +76,7 @@ TEST_CASE("deferred policy: lag 0 applies at once") {
 
 TEST_CASE("deferred policy: settled before a checkpoint, logged once, the switch resumed at its step") {
   SlowPolicy policy;
-  apps::DeferredPolicy deferred(policy, 5);
+  training::DeferredPolicy deferred(policy, 5);
   deferred.start(10, {1.0, 1.0}, 30);
   const auto record = deferred.settle();
   REQUIRE(record);
@@ -88,7 +88,7 @@ TEST_CASE("deferred policy: settled before a checkpoint, logged once, the switch
   deferred.save(state);
   REQUIRE(state.sections.count("deferred_mixture") == 1);
 
-  apps::DeferredPolicy resumed(policy, 5);  // the policy itself restored to after observe
+  training::DeferredPolicy resumed(policy, 5);  // the policy itself restored to after observe
   resumed.restore(state);
   CHECK(resumed.mixture_in_effect() == first);
   CHECK_FALSE(resumed.after_step(14).switch_mixture);
@@ -106,8 +106,8 @@ TEST_CASE("deferred policy: settled before a checkpoint, logged once, the switch
 
 TEST_CASE("deferred policy: refused inputs") {
   SlowPolicy policy;
-  CHECK_THROWS_WITH_AS(apps::DeferredPolicy(policy, -1), doctest::Contains("policy_lag_steps"), Error);
-  apps::DeferredPolicy deferred(policy, 4);
+  CHECK_THROWS_WITH_AS(training::DeferredPolicy(policy, -1), doctest::Contains("policy_lag_steps"), Error);
+  training::DeferredPolicy deferred(policy, 4);
   deferred.start(3, {1.0, 1.0}, 10);
   CHECK_THROWS_WITH_AS(deferred.start(4, {1.0, 1.0}, 10), doctest::Contains("before the previous one took effect"),
                        Error);

@@ -1,1 +1,1 @@
-birdie_test_suite(engine_tests SOURCES engine_tests.cpp folder_lock_tests.cpp LIBS birdie_engine)
+birdie_test_suite(engine_tests SOURCES engine_tests.cpp folder_lock_tests.cpp atomic_file_tests.cpp LIBS birdie_engine)

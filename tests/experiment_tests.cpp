@@ -10,7 +10,7 @@
 #include "data/temporary_folder.h"
 
 using namespace birdie;
-using apps::CurvePoint;
+using training::CurvePoint;
 
 namespace {
 

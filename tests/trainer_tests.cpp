@@ -1,4 +1,4 @@
-// apps/common/trainer: steps queued, their results read later (a step behind on a GPU, run
+// training/trainer: steps queued, their results read later (a step behind on a GPU, run
 // here on the CPU with set_steps_ahead(1)), and a step with a non-finite loss skipped by
 // AdamW's device-side decision exactly: the run afterwards is the run without that step,
 // bit for bit.
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "apps/common/trainer.h"
+#include "training/trainer.h"
 #include "engine/random.h"
 #include "model/language_model.h"
 #include "support/prompt_label_rows.h"
@@ -29,7 +29,7 @@ void check_skipped_step_changes_nothing(DType compute) {
   const auto lagged_lm = model::make_language_model(config, DType::f32, Device::cpu, 7, compute);
   const auto direct_lm = model::make_language_model(config, DType::f32, Device::cpu, 7, compute);
   const autograd::AdamWConfig optimizer{0.9, 0.95, 1e-8, 0.1, 0.5};
-  apps::Trainer lagged(*lagged_lm, optimizer), direct(*direct_lm, optimizer);
+  training::Trainer lagged(*lagged_lm, optimizer), direct(*direct_lm, optimizer);
   lagged.set_steps_ahead(1);  // a GPU's bookkeeping: each result read a step later
   RandomGenerator rng(11);
   std::vector<objectives::PackedBatch> batches;
@@ -39,8 +39,8 @@ void check_skipped_step_changes_nothing(DType compute) {
 
   // The lagged run takes step 3 with every weight the forward reads poisoned: its loss and
   // gradient are NaN, and AdamW must skip it. The direct run never takes step 3.
-  std::vector<apps::StepResult> seen, direct_seen;
-  const auto take = [](std::vector<apps::StepResult>& into, std::vector<apps::StepResult> more) {
+  std::vector<training::StepResult> seen, direct_seen;
+  const auto take = [](std::vector<training::StepResult>& into, std::vector<training::StepResult> more) {
     into.insert(into.end(), more.begin(), more.end());
     return more.size();
   };
@@ -68,15 +68,15 @@ void check_skipped_step_changes_nothing(DType compute) {
   REQUIRE(seen.size() == 5);
   REQUIRE(direct_seen.size() == 4);
   for (std::size_t i = 0; i < seen.size(); ++i) CHECK(seen[i].step == std::int64_t(i + 1));
-  const apps::StepResult& skipped = seen[2];
+  const training::StepResult& skipped = seen[2];
   CHECK(skipped.skipped);
   CHECK(std::isnan(skipped.loss));
   CHECK(std::isnan(skipped.grad_norm));  // a non-finite loss: no norm reported
   CHECK(skipped.lr == lr(3));
   std::size_t k = 0;
-  for (const apps::StepResult& r : seen) {
+  for (const training::StepResult& r : seen) {
     if (r.step == 3) continue;
-    const apps::StepResult& d = direct_seen[k++];
+    const training::StepResult& d = direct_seen[k++];
     CAPTURE(r.step);
     CHECK(d.step == r.step);
     CHECK_FALSE(r.skipped);

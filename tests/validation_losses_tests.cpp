@@ -1,11 +1,11 @@
-// apps/common/validation_losses: every configuration's validation sets in shared forward
+// training/validation_losses: every configuration's validation sets in shared forward
 // passes give each set's own mean loss, whatever the rows per pass.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "apps/common/validation_losses.h"
+#include "training/validation_losses.h"
 #include "autograd/tape.h"
 #include "data/token_source.h"
 #include "engine/random.h"
@@ -42,10 +42,10 @@ TEST_CASE("validation losses: shared passes give each set's own mean, for any ro
 
   std::vector<double> expected;
   for (const auto& set : sets) expected.push_back(set_loss(*lm, set));
-  const std::vector<double> one = apps::validation_losses(*lm, sets, 1);
+  const std::vector<double> one = training::validation_losses(*lm, sets, 1);
   for (int rows : {1, 2, 5, 1000}) {
     CAPTURE(rows);
-    const std::vector<double> losses = apps::validation_losses(*lm, sets, rows);
+    const std::vector<double> losses = training::validation_losses(*lm, sets, rows);
     REQUIRE(losses.size() == sets.size());
     for (std::size_t i = 0; i < sets.size(); ++i) {
       CAPTURE(i);
@@ -60,5 +60,5 @@ TEST_CASE("validation losses: shared passes give each set's own mean, for any ro
   }
   // The sets are told apart: two configurations' losses differ.
   CHECK(expected[0] != expected[2]);
-  CHECK_THROWS(apps::validation_losses(*lm, sets, 0));
+  CHECK_THROWS(training::validation_losses(*lm, sets, 0));
 }

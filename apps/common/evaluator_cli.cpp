@@ -2,9 +2,9 @@
 
 #include <cstdio>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/exit_codes.h"
-#include "model/safetensors.h"
 
 namespace birdie::apps {
 
@@ -66,7 +66,7 @@ EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::
 }
 
 void write_results(const std::filesystem::path& path, const nlohmann::ordered_json& results) {
-  model::write_file_atomically(path, results.dump(2) + "\n");  // a full disk: an IoError, exit code 4
+  write_file_atomically(path, results.dump(2) + "\n");  // a full disk: an IoError, exit code 4
   std::printf("results: %s\n", path.string().c_str());
 }
 

@@ -22,7 +22,7 @@ struct EvaluatorOptions {
   std::optional<std::filesystem::path> tokenizer, json;
   int context = 0;  // 0: the run's training sequence length
   std::string device = "cpu";
-  std::string precision = "auto";  // apps/common/run_config.h: bf16 compute on cuda
+  std::string precision = "auto";  // training/run_config.h: bf16 compute on cuda
 
   // --checkpoint (required), --tokenizer, --context, --device, --precision, --json.
   void add_to(CommandLine& cli);

@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 #include "apps/common/source_version.h"
+#include "engine/atomic_file.h"
 #include "engine/checksum.h"
 #include "engine/error.h"
-#include "model/safetensors.h"
 
 namespace birdie::apps {
 
@@ -68,7 +68,7 @@ PieceStamp current_piece_stamp(const ExperimentConfig& config, const std::vector
   for (const std::string& arm : config.arms) {
     const fs::path run_file = arm_run_file(config, arm);
     run_files.insert(run_file);
-    data_folders.insert(load_run_config(run_file, arm_pretrain_overrides(config, arm)).data);
+    data_folders.insert(training::load_run_config(run_file, arm_pretrain_overrides(config, arm)).data);
   }
   for (const fs::path& f : run_files) experiment.push_back(file_bytes(f));
   std::vector<std::string> data;
@@ -92,7 +92,7 @@ std::optional<PieceStamp> read_piece_stamp(const fs::path& unit_folder) {
 void write_piece_stamp(const fs::path& unit_folder, const PieceStamp& stamp) {
   const nlohmann::json j{{"experiment", stamp.experiment}, {"data", stamp.data}, {"code", stamp.code},
                          {"commit", stamp.commit}};
-  model::write_file_atomically(unit_folder / stamp_file, j.dump(2) + "\n");
+  write_file_atomically(unit_folder / stamp_file, j.dump(2) + "\n");
 }
 
 std::string piece_difference(const PieceStamp& a, const PieceStamp& b, bool any_code) {

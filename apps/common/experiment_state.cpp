@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "engine/atomic_file.h"
 #include "engine/error.h"
-#include "model/safetensors.h"
 
 namespace birdie::apps {
 
@@ -39,7 +39,7 @@ void write_experiment_state(const std::filesystem::path& path, const ExperimentS
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   for (const char* step : experiment_steps)
     if (const auto it = state.find(step); it != state.end()) j[step] = it->second;
-  model::write_file_atomically(path, j.dump(2) + "\n");
+  write_file_atomically(path, j.dump(2) + "\n");
 }
 
 }  // namespace birdie::apps

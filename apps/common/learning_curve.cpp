@@ -6,8 +6,8 @@
 
 namespace birdie::apps {
 
-std::optional<int> steps_to_threshold(const std::vector<CurvePoint>& curve, double threshold) {
-  for (const CurvePoint& point : curve)
+std::optional<int> steps_to_threshold(const std::vector<training::CurvePoint>& curve, double threshold) {
+  for (const training::CurvePoint& point : curve)
     if (point.accuracy >= threshold) return point.step;
   return std::nullopt;
 }

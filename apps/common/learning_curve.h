@@ -12,13 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include "apps/common/finetune.h"
+#include "training/finetune.h"
 
 namespace birdie::apps {
 
 // The step of the first point (in the curve's order, steps increasing) whose accuracy is
 // ≥ threshold; nullopt when no point reaches it ("not reached").
-std::optional<int> steps_to_threshold(const std::vector<CurvePoint>& curve, double threshold);
+std::optional<int> steps_to_threshold(const std::vector<training::CurvePoint>& curve, double threshold);
 
 // One arm's steps-to-threshold over its pre-training seeds. A seed that never reached the
 // threshold is only bounded from below (more than the fine-tuning steps), so the mean and

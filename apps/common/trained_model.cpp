@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 #include "model/checkpoint.h"
 
 namespace birdie::apps {
@@ -33,7 +33,7 @@ TrainedModel load_trained_model(const fs::path& path, const std::optional<fs::pa
                ": pass --tokenizer PATH (the tokenizer.model of the data the model was trained on)");
   const model::ModelConfig config = model::read_checkpoint_config(checkpoint);
   TrainedModel out{checkpoint, run_folder, model::make_language_model(config, DType::f32, device, 0,
-                                                                        compute_dtype(precision, device)),
+                                                                        training::compute_dtype(precision, device)),
                    data::Tokenizer::load(tokenizer_path, static_cast<int>(config.vocab)), 0};
   model::load_checkpoint(checkpoint, *out.lm, nullptr);
   if (fs::exists(run_folder / "config.toml")) {

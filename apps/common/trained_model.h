@@ -23,7 +23,7 @@ struct TrainedModel {
 
 // `path`: a run folder (runs/x) or one of its checkpoints (runs/x/checkpoints/step_...).
 // The tokenizer defaults to <run folder>/tokenizer.model; errors name what is missing.
-// precision: "auto", "fp32" or "bf16" (apps/common/run_config.h).
+// precision: "auto", "fp32" or "bf16" (training/run_config.h).
 TrainedModel load_trained_model(const std::filesystem::path& path,
                                 const std::optional<std::filesystem::path>& tokenizer, Device device,
                                 const std::string& precision = "auto");

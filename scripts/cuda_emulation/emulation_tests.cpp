@@ -425,6 +425,13 @@ void reduce_case(DType t, std::int64_t n) {
 // The device-side decision (one thread) from the gradient's sum of squares, then the update
 // reading it: a clipped step, an unclipped one, and steps skipped for a non-finite gradient
 // or loss, which must write nothing at all.
+// A copy of b one element further from 16-byte alignment.
+Buffer shifted(const Buffer& b) {
+  Buffer out(b.type, b.n, 1);
+  for (std::int64_t i = 0; i < b.n; ++i) out.set(i, b.get(i));
+  return out;
+}
+
 void adamw_case(std::int64_t n) {
   namespace slot = birdie::kernels::adamw_status;
   const std::vector<std::int64_t> starts{0, n / 3, n / 3 + 7};
@@ -485,6 +492,13 @@ void adamw_case(std::int64_t n) {
             name + ": skipped, nothing written");
       continue;
     }
+    // Buffers one element off 16-byte alignment take the scalar path: the same bits.
+    Buffer ps = shifted(p), gs = shifted(g), ms = shifted(m), vs = shifted(v), copys = shifted(copy);
+    kc::adamw_step(static_cast<float*>(ps.data()), static_cast<const float*>(gs.data()), static_cast<float*>(ms.data()),
+                   static_cast<float*>(vs.data()), n, starts.data(), decay.data(), int(starts.size()), h, status.data(),
+                   copys.data(), nullptr);
+    check(ps.same_bits(p2) && ms.same_bits(m2) && vs.same_bits(v2) && copys.same_bits(copy2),
+          name + ": unaligned buffers (scalar path) give the vector path's bits");
     bool rounded = true;
     for (std::int64_t i = 0; i < n; ++i) rounded = rounded && copy2.get(i) == double(__bfloat162float(__float2bfloat16_rn(float(p2.get(i)))));
     const double ep = relative(p2.values(), ref_p), em = relative(m2.values(), ref_m), ev = relative(v2.values(), ref_v);
@@ -695,7 +709,8 @@ int main(int argc, char** argv) {
   }
   if (wanted("adamw")) {
     adamw_case(1000);
-    adamw_case(256 * 3 + 5);  // a partial last block
+    adamw_case(256 * 3 + 5);  // a partial last block, a tail after the last group of 4
+    adamw_case(3);            // the tail alone
   }
   if (wanted("elementwise"))
     for (DType t : {DType::f32, DType::bf16}) {

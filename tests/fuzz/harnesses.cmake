@@ -15,7 +15,7 @@ birdie_fuzz_harness(run_config LIBS birdie_run_files RUNS 10000
   SEEDS configs/tiny-cpu.toml configs/small-gpu.toml configs/base-gpu.toml configs/paper-1.4b.toml
         configs/experiments/micro-cpu-run.toml configs/experiments/micro-cpu-hawk-run.toml
         configs/experiments/micro-cpu-transformer-run.toml configs/experiments/small-gpu-run.toml)
-birdie_fuzz_harness(experiment_config LIBS birdie_run_files RUNS 20000
+birdie_fuzz_harness(experiment_config LIBS birdie_experiment_files RUNS 20000
   SEEDS configs/experiments/micro-cpu.toml configs/experiments/small-gpu.toml
         configs/experiments/small-gpu-short-spans.toml configs/experiments/micro-cpu-retrieval.toml)
 birdie_fuzz_harness(objective_grid LIBS birdie_objectives RUNS 3000
@@ -38,7 +38,7 @@ birdie_fuzz_harness(phonebook_cases LIBS birdie_data RUNS 20000
   SEEDS tests/fuzz/seeds/phonebook_cases)
 birdie_fuzz_harness(run_logs LIBS birdie_run_files RUNS 5000
   SEEDS tests/fuzz/seeds/run_logs)
-birdie_fuzz_harness(experiment_state LIBS birdie_run_files RUNS 20000
+birdie_fuzz_harness(experiment_state LIBS birdie_experiment_files RUNS 20000
   SEEDS tests/fuzz/seeds/experiment_state)
 birdie_fuzz_harness(tokenizer LIBS birdie_data RUNS 2000
   SEEDS tests/fuzz/seeds/tokenizer)

@@ -1,11 +1,11 @@
 // A run's logs as pretrain --resume, its plot and the experiment's report read them
-// (apps/common/jsonl_log.h, run_logs.h): the same bytes as metrics.jsonl and as
+// (training/jsonl_log.h, run_logs.h): the same bytes as metrics.jsonl and as
 // evaluations.jsonl, the lines after the resumed step dropped and the file rewritten.
 #include <fstream>
 #include <sstream>
 
-#include "apps/common/jsonl_log.h"
-#include "apps/common/run_logs.h"
+#include "training/jsonl_log.h"
+#include "training/run_logs.h"
 #include "tests/fuzz/harness.h"
 
 using namespace birdie;
@@ -16,7 +16,7 @@ template <class Parse>
 void read_log(const std::string& name, const std::uint8_t* data, std::size_t size, Parse parse) {
   const auto path = fuzz::write_input(name, data, size);
   fuzz::expect_clear_refusal(path.string(), [&] {
-    const apps::JsonlLog log(path, 40, /*write=*/true,
+    const training::JsonlLog log(path, 40, /*write=*/true,
                              [&](const std::string& line, const std::string& where) { (void)parse(line, where); });
     std::ifstream in(path, std::ios::binary);
     std::stringstream kept;
@@ -30,7 +30,7 @@ void read_log(const std::string& name, const std::uint8_t* data, std::size_t siz
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  read_log("run/metrics.jsonl", data, size, apps::parse_metrics_line);
-  read_log("run/evaluations.jsonl", data, size, apps::parse_evaluation_line);
+  read_log("run/metrics.jsonl", data, size, training::parse_metrics_line);
+  read_log("run/evaluations.jsonl", data, size, training::parse_evaluation_line);
   return 0;
 }
