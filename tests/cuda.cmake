@@ -8,7 +8,7 @@
 # brackets alone):
 #     compute-sanitizer --tool memcheck build/tests/cuda_ops_tests '--test-case-exclude=*[large]*'
 if(BIRDIE_CUDA)
-  foreach(suite scan matmul ops)
+  foreach(suite scan matmul)
     birdie_test_suite(cuda_${suite}_tests
       SOURCES cuda_${suite}_tests.cpp cuda_test_support.cpp
       LIBS birdie_kernels)

@@ -224,55 +224,6 @@ TEST_CASE("bf16 into f32: accumulate and sum_to_trailing never round to bf16") {
   CHECK_THROWS_WITH_AS(kernels::sum_to_trailing(in, sum64), Contains("sum_to_trailing"), Error);
 }
 
-TEST_CASE("RMSNorm in bf16: statistics and weight gradient in f32 or bf16, residual fused") {
-  RandomGenerator rng(5);
-  const std::int64_t rows = 33, D = 77;
-  const Tensor x = random_bf16({3, rows / 3, D}, rng, -2, 2), w = random_bf16({D}, rng, 0.5, 1.5);
-  const Tensor dy = random_bf16({3, rows / 3, D}, rng);
-  Tensor y_ref = Tensor::empty(x.shape(), DType::f64), inv_ref = Tensor::empty({rows}, DType::f64);
-  kernels::rmsnorm_forward(wide(x), wide(w), 1e-5, y_ref, inv_ref);
-  const Tensor dw0 = random_tensor({D}, rng, -1, 1, DType::f32);
-  Tensor dx_ref = Tensor::empty(x.shape(), DType::f64), dw_ref = wide(dw0);
-  kernels::rmsnorm_backward(wide(x), wide(w), inv_ref, wide(dy), dx_ref, dw_ref);
-
-  for (DType stats : {DType::f32, DType::bf16}) {
-    CAPTURE(dtype_name(stats));
-    const std::string tag = std::string(" (") + std::string(dtype_name(stats)) + " statistics)";
-    const double stats_bound = stats == DType::f32 ? f32_bound : bf16_bound;
-    Tensor y = poisoned(x.shape(), DType::bf16), inv = poisoned({rows}, stats);
-    kernels::rmsnorm_forward(x, w, 1e-5, y, inv);
-    check_close("rmsnorm y" + tag, y, y_ref, bf16_bound);
-    check_close("rmsnorm inv_rms" + tag, inv, inv_ref, stats_bound);
-    for (DType dw_dtype : {DType::f32, DType::bf16}) {
-      Tensor dx = poisoned(x.shape(), DType::bf16), dw = dw0.to(dw_dtype);
-      kernels::rmsnorm_backward(x, w, inv, dy, dx, dw);
-      check_close("rmsnorm dx" + tag, dx, dx_ref, bf16_bound);
-      const bool exact_path = stats == DType::f32 && dw_dtype == DType::f32;
-      check_close(std::string("rmsnorm dweight ") + std::string(dtype_name(dw_dtype)) + " +=" + tag, dw, dw_ref,
-                  exact_path ? f32_bound : bf16_bound);
-    }
-  }
-
-  const Tensor r = random_bf16(x.shape(), rng, -2, 2);
-  Tensor h = poisoned(x.shape(), DType::bf16), y = poisoned(x.shape(), DType::bf16);
-  Tensor inv = poisoned({rows}, DType::f32);
-  kernels::rmsnorm_residual_forward(x, r, w, 1e-5, h, y, inv);
-  // The reference normalizes the bf16-rounded sum, as the GPU does.
-  Tensor h_ref = Tensor::empty(x.shape(), DType::f64), y_res_ref = Tensor::empty(x.shape(), DType::f64);
-  kernels::add(wide(x), wide(r), h_ref);
-  kernels::rmsnorm_forward(wide(h_ref.to(DType::bf16)), wide(w), 1e-5, y_res_ref, inv_ref);
-  check_close("rmsnorm_residual h", h, h_ref, bf16_bound);
-  check_close("rmsnorm_residual y", y, y_res_ref, bf16_bound);
-  check_close("rmsnorm_residual inv_rms (f32)", inv, inv_ref, f32_bound);
-
-  Tensor inv64 = Tensor::empty({rows}, DType::f64);
-  CHECK_THROWS_WITH_AS(kernels::rmsnorm_forward(x, w, 1e-5, y, inv64), Contains("rmsnorm_forward"), Error);
-  CHECK_THROWS_WITH_AS(kernels::rmsnorm_forward(x, w.to(DType::f32), 1e-5, y, inv),
-                       Contains("rmsnorm_forward"), Error);
-  Tensor dx = Tensor::empty(x.shape(), DType::bf16), dw64 = wide(dw0);
-  CHECK_THROWS_WITH_AS(kernels::rmsnorm_backward(x, w, inv, dy, dx, dw64), Contains("rmsnorm_backward"), Error);
-}
-
 TEST_CASE("embedding in bf16: an exact gather, a scatter-add into f32 or bf16") {
   RandomGenerator rng(6);
   const std::int64_t V = 50, D = 37, count = 301;

@@ -48,31 +48,6 @@ TEST_CASE("matmul keeps rejecting mixed dtypes on the CPU") {
   // (bf16 operands into f32 C are accepted, as on the GPU: tests/kernels_bf16_tests.cpp.)
 }
 
-TEST_CASE("rmsnorm_residual_forward equals add then rmsnorm_forward") {
-  RandomGenerator rng(5);
-  Tensor x = Tensor::empty({4, 9}, DType::f64), r = Tensor::empty({4, 9}, DType::f64);
-  Tensor w = Tensor::empty({9}, DType::f64);
-  fill_uniform(x, rng, -2, 2);
-  fill_uniform(r, rng, -2, 2);
-  fill_uniform(w, rng, 0.5, 1.5);
-  Tensor h = Tensor::empty({4, 9}, DType::f64), y = Tensor::empty({4, 9}, DType::f64);
-  Tensor inv = Tensor::empty({4}, DType::f64);
-  kernels::rmsnorm_residual_forward(x, r, w, 1e-6, h, y, inv);
-  Tensor h_ref = Tensor::empty({4, 9}, DType::f64), y_ref = Tensor::empty({4, 9}, DType::f64);
-  Tensor inv_ref = Tensor::empty({4}, DType::f64);
-  kernels::add(x, r, h_ref);
-  kernels::rmsnorm_forward(h_ref, w, 1e-6, y_ref, inv_ref);
-  CHECK(h.to_vector<double>() == h_ref.to_vector<double>());
-  CHECK(y.to_vector<double>() == y_ref.to_vector<double>());
-  CHECK(inv.to_vector<double>() == inv_ref.to_vector<double>());
-}
-
-TEST_CASE("rmsnorm on the CPU keeps requiring one dtype for the statistics") {
-  const Tensor x = Tensor::full({2, 3}, 1.0, DType::f64), w = Tensor::full({3}, 1.0, DType::f64);
-  Tensor y = Tensor::empty({2, 3}, DType::f64), inv32 = Tensor::empty({2}, DType::f32);
-  CHECK_THROWS_AS(kernels::rmsnorm_forward(x, w, 1e-5, y, inv32), Error);
-}
-
 TEST_CASE("convert: f32 to bf16 rounds to nearest even, and back exactly") {
   const Tensor x = Tensor::from_values<float>({1.0f + 1.0f / 256.0f, 1.0f + 3.0f / 256.0f, -2.5f,
                                                std::numeric_limits<float>::quiet_NaN()}, {4});

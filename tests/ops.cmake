@@ -1,0 +1,17 @@
+# Every test of one op lives in tests/ops/<op>_tests.cpp (the harness: tests/ops/op_harness.h).
+# The files are compiled twice: ops_tests runs their CPU checks (the formula, the
+# finite-difference gradients, bf16 on the CPU backend); with the CUDA backend,
+# cuda_ops_tests runs their GPU cases against the CPU references and exits 77 (skipped,
+# visibly) on a machine without a GPU.
+#
+# Test cases whose name contains "[large]" (conversion, scaling and the Philox fill over
+# 2^31 + 2^20 + 6 elements, 17 GB of GPU memory) run in the plain runs: seconds each. Under
+# compute-sanitizer, skip them with doctest's filter (see tests/cuda.cmake).
+file(GLOB birdie_op_tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/ops/*_tests.cpp)
+birdie_test_suite(ops_tests SOURCES ${birdie_op_tests} ops/op_harness.cpp LIBS birdie_autograd)
+if(BIRDIE_CUDA)
+  birdie_test_suite(cuda_ops_tests
+    SOURCES ${birdie_op_tests} ops/op_harness.cpp cuda_ops_tests.cpp cuda_test_support.cpp
+    LIBS birdie_autograd)
+  target_compile_definitions(cuda_ops_tests PRIVATE BIRDIE_OPS_GPU=1)
+endif()

@@ -1,0 +1,84 @@
+// The harness of the per-op tests. Every test of one op lives in one file,
+// tests/ops/<op>_tests.cpp, and that file is compiled into two suites:
+//
+//   ops_tests       every build. The CPU checks: the op against its formula (f64 and f32)
+//                   and its operand checks, the finite-difference gradients of its autograd
+//                   rule (check_gradients, f64), and bf16 on the CPU backend (emulated, with
+//                   the GPU's dtype rules) against the f64 reference on the same rounded
+//                   inputs (check_close(what, got, ref, bound)).
+//   cuda_ops_tests  builds with the CUDA backend, from the same files compiled with
+//                   BIRDIE_OPS_GPU=1: the GPU kernels against their CPU references in f64
+//                   (tests/cuda_test_support.h: random_cpu, poisoned_cuda, Tolerance). Without
+//                   a GPU it exits 77, which CTest reports as skipped.
+//
+// A file puts its CPU cases under `#if !BIRDIE_OPS_GPU` and its GPU cases under `#else`, and
+// wraps both in TEST_SUITE("<op>"), so `ops_tests -ts=<op>` (or `cuda_ops_tests -ts=<op>`)
+// runs one op's checks.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "engine/random.h"
+#include "engine/tensor.h"
+
+#if BIRDIE_OPS_GPU
+#include "tests/cuda_test_support.h"
+#else
+#include "tests/support/test_util.h"
+#endif
+
+namespace birdie::testing {
+
+#if !BIRDIE_OPS_GPU
+
+// ---- finite-difference gradients (tests/support/test_util.h: check_gradients, weighted_sum) ------
+namespace ag = birdie::autograd;
+using Inputs = std::vector<Tensor>;
+
+// ---- bf16 on the CPU backend --------------------------------------------------------------
+// Bounds against the f64 reference: ≤ 1e-2 where the output is bf16 (DESIGN.md's bound for
+// bf16 inputs), ≤ 1e-5 where it is f32, since then nothing is rounded to bf16 and only f32
+// accumulation stands between the two.
+constexpr double bf16_bound = 1e-2;
+constexpr double f32_bound = 1e-5;
+
+// Uniform values drawn in f32, then converted to `dtype`.
+inline Tensor random_of(DType dtype, const Shape& shape, RandomGenerator& rng, double low = -1.0,
+                        double high = 1.0) {
+  return random_tensor(shape, rng, low, high, DType::f32).to(dtype);
+}
+inline Tensor random_bf16(const Shape& shape, RandomGenerator& rng, double low = -1.0,
+                          double high = 1.0) {
+  return random_of(DType::bf16, shape, rng, low, high);
+}
+// The same values in f64 (exact for bf16 and f32): the reference's inputs.
+inline Tensor wide(const Tensor& t) { return t.to(DType::f64); }
+// An output every element of which must be written: NaN fails any bound.
+inline Tensor poisoned(const Shape& shape, DType dtype) {
+  return Tensor::full(shape, std::numeric_limits<double>::quiet_NaN(), dtype);
+}
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+}
+
+// CHECKs relative_error(got, ref) ≤ bound, naming `what`; the worst error of each `what` is
+// printed when the run ends ("worst relative errors against the f64 reference").
+void check_close(const std::string& what, const Tensor& got, const Tensor& ref, double bound);
+
+#else
+
+// ---- GPU against the CPU ------------------------------------------------------------------
+// `count` token ids (or targets) below `vocab`; with_ignored sets every fifth one (0, 5, ...)
+// to kernels::ignore_index.
+Tensor random_ids(std::int64_t count, std::int64_t vocab, RandomGenerator& rng, bool with_ignored = false);
+
+#endif
+
+}  // namespace birdie::testing
