@@ -11,7 +11,7 @@ file(GLOB birdie_op_tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/ops/*_te
 birdie_test_suite(ops_tests SOURCES ${birdie_op_tests} ops/op_harness.cpp LIBS birdie_autograd)
 if(BIRDIE_CUDA)
   birdie_test_suite(cuda_ops_tests
-    SOURCES ${birdie_op_tests} ops/op_harness.cpp cuda_ops_tests.cpp cuda_test_support.cpp
+    SOURCES ${birdie_op_tests} ops/op_harness.cpp cuda_test_support.cpp
     LIBS birdie_autograd)
   target_compile_definitions(cuda_ops_tests PRIVATE BIRDIE_OPS_GPU=1)
 endif()

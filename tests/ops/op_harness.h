@@ -1,19 +1,32 @@
 // The harness of the per-op tests. Every test of one op lives in one file,
 // tests/ops/<op>_tests.cpp, and that file is compiled into two suites:
 //
-//   ops_tests       every build. The CPU checks: the op against its formula (f64 and f32)
-//                   and its operand checks, the finite-difference gradients of its autograd
-//                   rule (check_gradients, f64), and bf16 on the CPU backend (emulated, with
-//                   the GPU's dtype rules) against the f64 reference on the same rounded
-//                   inputs (check_close(what, got, ref, bound)).
+//   ops_tests       every build: the CPU checks, in this order in each file
+//                   - the op against straightforward formulas or hand-computed values (f64,
+//                     and f32 through OpenBLAS), or composed from older kernels; these CPU
+//                     paths are the references the GPU cases compare against;
+//                   - its operand checks, which turn shape, dtype and device mistakes into
+//                     messages naming the op and the shapes;
+//                   - finite-difference gradients of its autograd rule in f64 (random
+//                     inputs, odd sizes; check_gradients of tests/support/test_util.h, the
+//                     loss weighting every output element differently: weighted_sum);
+//                   - bf16 on the CPU backend (emulated: kernels/cpu/bf16_emulation.h, with
+//                     the GPU's dtype rules) against the f64 reference on the same rounded
+//                     inputs, check_close(what, got, ref, bound) below; rejected dtype
+//                     combinations name the op.
 //   cuda_ops_tests  builds with the CUDA backend, from the same files compiled with
 //                   BIRDIE_OPS_GPU=1: the GPU kernels against their CPU references in f64
-//                   (tests/cuda_test_support.h: random_cpu, poisoned_cuda, Tolerance). Without
-//                   a GPU it exits 77, which CTest reports as skipped.
+//                   (tests/cuda_test_support.h: random_cpu, poisoned_cuda, check_close with
+//                   a Tolerance), then at the shapes that reach the paths small ones never
+//                   do (grid-stride loops going round, launches split into slices, several
+//                   rows per block, 2^31 elements: "[large]" cases, which runs under
+//                   compute-sanitizer leave out, see tests/ops.cmake). Without a GPU the
+//                   suite exits 77, which CTest reports as skipped.
 //
-// A file puts its CPU cases under `#if !BIRDIE_OPS_GPU` and its GPU cases under `#else`, and
-// wraps both in TEST_SUITE("<op>"), so `ops_tests -ts=<op>` (or `cuda_ops_tests -ts=<op>`)
-// runs one op's checks.
+// A file puts its CPU cases under `#if !BIRDIE_OPS_GPU` and its GPU cases under `#else`,
+// both inside TEST_SUITE_BEGIN("<op>"), so `ops_tests -ts=<op>` (or `cuda_ops_tests
+// -ts=<op>`) runs one op's checks. A new op: add tests/ops/<op>_tests.cpp (CMake picks it
+// up) with those two sections.
 #pragma once
 
 #include <doctest/doctest.h>

@@ -1,5 +1,5 @@
 // RMSNorm (kernels/rmsnorm.h, autograd::rmsnorm): plain and fused with the residual add.
-// The harness and the two suites these cases run in: tests/ops/op_harness.h.
+// The harness, and the two suites these cases run in: tests/ops/op_harness.h.
 #include "tests/ops/op_harness.h"
 
 #include <cmath>
@@ -11,7 +11,7 @@ namespace birdie::testing {
 TEST_SUITE_BEGIN("rmsnorm");
 using doctest::Contains;
 
-#if !BIRDIE_OPS_GPU  // ---- CPU (ops_tests): the formula, gradients, bf16 ----
+#if !BIRDIE_OPS_GPU  // ---- CPU (ops_tests) ----
 
 TEST_CASE("rmsnorm matches its formula") {
   RandomGenerator rng(3);
