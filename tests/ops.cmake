@@ -12,8 +12,8 @@ birdie_test_suite(ops_tests SOURCES ${birdie_op_tests} ops/op_harness.cpp LIBS b
 if(BIRDIE_CUDA)
   # An op whose GPU cases take long keeps a GPU suite of its own, cuda_<op>_tests, which
   # scripts/gpu_check.sh runs beside the others under its own time cap: the scan (the model's
-  # real shape, every kernel variant).
-  set(birdie_ops_with_own_gpu_suite scan)
+  # real shape, every kernel variant) and attention (tensor-core kernels up to T = 2048).
+  set(birdie_ops_with_own_gpu_suite scan attention)
   set(birdie_op_gpu_tests ${birdie_op_tests})
   foreach(op ${birdie_ops_with_own_gpu_suite})
     list(REMOVE_ITEM birdie_op_gpu_tests ${CMAKE_CURRENT_SOURCE_DIR}/ops/${op}_tests.cpp)
