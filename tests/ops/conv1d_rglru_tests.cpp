@@ -12,6 +12,7 @@
 
 #include "kernels/conv1d.h"
 #include "kernels/rglru.h"
+#include "kernels/rglru_step.h"
 #if BIRDIE_OPS_GPU
 #include "kernels/cuda/rglru.h"
 #endif
@@ -374,6 +375,40 @@ TEST_CASE("Hawk kernel operands are validated with clear messages") {
   CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(Tensor::zeros({1, 4, 8}, DType::f32), Tensor::zeros({3}, DType::f32),
                                                    reset, ScanDirection::causal, ys),
                        doctest::Contains("proj must be [batch, time, 3·channels]"), Error);
+}
+
+TEST_CASE("one-token kernels: conv1d_step and rglru_step follow the full ops token by token") {
+  // A causal suffix after a prompt: the full ops over the row against prefill state + steps.
+  for (auto direction : {kernels::ScanDirection::causal, kernels::ScanDirection::bidirectional}) {
+    CAPTURE(int(direction));
+    RandomGenerator rng(21);
+    const std::int64_t T = 9, C = 6, K = 4, prompt = 4;  // prompt 0-3, then suffix 4-8
+    const Tensor x = random_tensor({1, T, C}, rng), weight = random_tensor({K, C}, rng), bias = random_tensor({C}, rng);
+    const Tensor proj = random_tensor({1, T, 3 * C}, rng, -2, 2), lambda = random_tensor({C}, rng, 0, 4);
+    std::vector<std::int32_t> r(T, 2);
+    for (std::int64_t t = 0; t < prompt; ++t) r[t] = 0;
+    r[0] = 1;
+    const Tensor reset = Tensor::from_values<std::int32_t>(r, {1, T});
+    Tensor conv_full = Tensor::empty({1, T, C}, DType::f64), h_full = Tensor::empty({1, T, C}, DType::f64);
+    kernels::causal_conv1d_forward(x, weight, bias, reset, direction, conv_full);
+    kernels::rglru_scan_forward(proj, lambda, reset, direction, h_full);
+    // The state after token `prompt` (<sg>, the first causal one), then steps.
+    const Tensor head_reset = Tensor::from_values<std::int32_t>(std::vector<std::int32_t>(r.begin(), r.begin() + prompt + 1),
+                                                                {1, prompt + 1});
+    Tensor state = Tensor::empty({1, C}, DType::f64);
+    kernels::rglru_final_state(proj.reshape({T, 3 * C}).slice(0, prompt + 1).reshape({1, prompt + 1, 3 * C}), lambda,
+                               head_reset, direction, state);
+    Tensor window = Tensor::zeros({1, K - 1, C}, DType::f64);
+    window.reshape({K - 1, C}).copy_from(x.reshape({T, C}).slice(prompt + 1 - (K - 1), prompt + 1));
+    for (std::int64_t t = prompt + 1; t < T; ++t) {
+      CAPTURE(t);
+      Tensor c = Tensor::empty({1, C}, DType::f64), h = Tensor::empty({1, C}, DType::f64);
+      kernels::conv1d_step(x.reshape({T, C}).slice(t, t + 1), weight, bias, window, direction, c);
+      kernels::rglru_step(proj.reshape({T, 3 * C}).slice(t, t + 1), lambda, state, direction, h);
+      CHECK(max_abs_difference(c, conv_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
+      CHECK(max_abs_difference(h, h_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
+    }
+  }
 }
 
 #else  // ---- GPU against the CPU (cuda_ops_tests) ----
