@@ -1,7 +1,7 @@
 // The harness of the per-op tests. Every test of one op lives in one file,
 // tests/ops/<op>_tests.cpp, and that file is compiled into two suites:
 //
-//   ops_tests       every build: the CPU checks, in this order in each file
+//   ops_tests       every build: the CPU checks, usually in this order
 //                   - the op against straightforward formulas or hand-computed values (f64,
 //                     and f32 through OpenBLAS), or composed from older kernels; these CPU
 //                     paths are the references the GPU cases compare against;
@@ -20,8 +20,13 @@
 //                   a Tolerance), then at the shapes that reach the paths small ones never
 //                   do (grid-stride loops going round, launches split into slices, several
 //                   rows per block, 2^31 elements: "[large]" cases, which runs under
-//                   compute-sanitizer leave out, see tests/ops.cmake). Without a GPU the
+//                   compute-sanitizer leave out, see tests/cuda.cmake). Without a GPU the
 //                   suite exits 77, which CTest reports as skipped.
+//
+// Ops whose GPU cases take long (scan, attention) keep a GPU suite of their own built from
+// their file, cuda_<op>_tests (tests/ops.cmake). Apart from these suites, the CUDA kernels'
+// own source also runs on the CPU under emulation (scripts/cuda_emulation/, ctest
+// kernel_emulation and attention_kernel_emulation).
 //
 // A file puts its CPU cases under `#if !BIRDIE_OPS_GPU` and its GPU cases under `#else`,
 // both inside TEST_SUITE_BEGIN("<op>"), so `ops_tests -ts=<op>` (or `cuda_ops_tests
