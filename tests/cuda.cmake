@@ -1,6 +1,7 @@
 # GPU parity suites: every CUDA kernel against its CPU reference. Built only with the
-# CUDA backend; each exits 77 (skipped, visibly) on a machine without a GPU. (cuda_ops_tests
-# and cuda_scan_tests, the GPU cases of the per-op files tests/ops/<op>_tests.cpp, are
+# CUDA backend; each exits 77 (skipped, visibly) on a machine without a GPU. (cuda_ops_tests,
+# cuda_matmul_tests, cuda_scan_tests, cuda_attention_tests, cuda_hawk_kernels_tests and
+# cuda_autograd_tests, the GPU cases of the per-op files tests/ops/<op>_tests.cpp, are
 # defined in tests/ops.cmake.)
 #
 # Test cases whose name contains "[large]" (cuda_scan_tests: the scan at the model's real

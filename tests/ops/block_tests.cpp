@@ -1,6 +1,6 @@
 // Several ops together: an SSM block through the autograd tape (rmsnorm, linear, gated
 // scan, residual), its finite-difference gradients on the CPU, and a two-block language
-// model step on the GPU against the same graph on the CPU in f64.
+// model step on the GPU against the same graph on the CPU in f64 (cuda_autograd_tests).
 // The harness, and the two suites these cases run in: tests/ops/op_harness.h.
 #include "tests/ops/op_harness.h"
 
@@ -32,7 +32,7 @@ TEST_CASE("gradient: a composite block — rmsnorm → linear → scan → linea
        reset});
 }
 
-#else  // ---- GPU against the CPU (cuda_ops_tests) ----
+#else  // ---- GPU against the CPU (cuda_autograd_tests) ----
 
 // A tiny Gated SSM language model step through the autograd tape on the GPU (f32) against
 // the same graph on the CPU in f64: loss and every parameter gradient. This exercises the

@@ -1,6 +1,7 @@
 // Hawk's two kernels: the causal convolution with resets (kernels/conv1d.h,
 // autograd::causal_conv1d) and the RG-LRU scan (kernels/rglru.h, autograd::rglru_scan).
-// They share the segment fixtures and the information-flow cases, so they share a file.
+// They share the segment fixtures and the information-flow cases, so they share a file;
+// its GPU cases run in cuda_hawk_kernels_tests (tests/ops.cmake).
 // The CUDA kernels' own source also runs on the CPU under emulation (ctest kernel_emulation:
 // scripts/cuda_emulation/emulation_tests.cpp).
 // The harness, and the two suites these cases run in: tests/ops/op_harness.h.
@@ -411,7 +412,7 @@ TEST_CASE("one-token kernels: conv1d_step and rglru_step follow the full ops tok
   }
 }
 
-#else  // ---- GPU against the CPU (cuda_ops_tests) ----
+#else  // ---- GPU against the CPU (cuda_hawk_kernels_tests) ----
 
 // GPU Hawk kernels against their CPU references in f64: the causal convolution with resets
 // (kernels/conv1d.h) and the RG-LRU scan (kernels/rglru.h), forward and backward, f32 and

@@ -1,4 +1,5 @@
-// matmul and matmul_fused (kernels/matmul.h), autograd::matmul and autograd::linear.
+// matmul and matmul_fused (kernels/matmul.h), autograd::matmul and autograd::linear. The
+// GPU cases run in cuda_matmul_tests (tests/ops.cmake).
 // (One more GPU check of matmul_fused's bias gradient with bf16 operands is in
 // elementwise_tests.cpp, "mixed precision: ...", whose random draws it shares.)
 // The harness, and the two suites these cases run in: tests/ops/op_harness.h.
@@ -251,7 +252,7 @@ TEST_CASE("matmul rejects the combinations the GPU rejects, naming the op") {
                        Contains("matmul_fused bias"), Error);
 }
 
-#else  // ---- GPU against the CPU (cuda_ops_tests) ----
+#else  // ---- GPU against the CPU (cuda_matmul_tests) ----
 
 // GPU matrix products (cuBLASLt) against the CPU reference in f64: every transpose
 // combination, odd sizes, alpha/beta (beta = 1 accumulation), batches, bf16 operands with

@@ -23,8 +23,9 @@
 //                   compute-sanitizer leave out, see tests/cuda.cmake). Without a GPU the
 //                   suite exits 77, which CTest reports as skipped.
 //
-// Ops whose GPU cases take long (scan, attention) keep a GPU suite of their own built from
-// their file, cuda_<op>_tests (tests/ops.cmake). Apart from these suites, the CUDA kernels'
+// A few files' GPU cases run in a GPU suite of their own instead, built from that file alone
+// (matmul, scan, attention, conv1d_rglru, block: tests/ops.cmake names them), the suites
+// scripts/gpu_check.sh runs and sanitizes by name. Apart from these suites, the CUDA kernels'
 // own source also runs on the CPU under emulation (scripts/cuda_emulation/, ctest
 // kernel_emulation and attention_kernel_emulation).
 //

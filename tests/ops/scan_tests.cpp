@@ -1,6 +1,5 @@
 // The gated scan (kernels/scan.h, autograd::gated_scan) and its generation form
-// (kernels/scan_step.h). Its GPU cases run in a suite of their own, cuda_scan_tests
-// (tests/ops.cmake).
+// (kernels/scan_step.h). Its GPU cases run in cuda_scan_tests (tests/ops.cmake).
 // The harness, and the two suites these cases run in: tests/ops/op_harness.h.
 #include "tests/ops/op_harness.h"
 
