@@ -1,8 +1,7 @@
-// GPU gated scan (forward and backward, causal and bidirectional) and its generation form
-// (final state of a prompt, then single steps) against the CPU reference in f64: odd
-// sizes, resets mid-sequence (values 1, 2, 3), gates near 1, several blocks of channels,
-// misaligned operands (the scalar fallback), and the model's real shape ([large]).
-#include <doctest/doctest.h>
+// The gated scan (kernels/scan.h, autograd::gated_scan) and its generation form
+// (kernels/scan_step.h). Its GPU cases run in cuda_scan_tests (tests/ops.cmake).
+// The harness, and the two suites these cases run in: tests/ops/op_harness.h.
+#include "tests/ops/op_harness.h"
 
 #include <cmath>
 #include <cstdint>
@@ -11,12 +10,327 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/cuda/scan.h"
 #include "kernels/scan.h"
 #include "kernels/scan_step.h"
-#include "tests/cuda_test_support.h"
+#if BIRDIE_OPS_GPU
+#include "kernels/cuda/scan.h"
+#endif
 
 namespace birdie::testing {
+TEST_SUITE_BEGIN("scan");
+using doctest::Contains;
+using kernels::ScanDirection;
+
+#if !BIRDIE_OPS_GPU  // ---- CPU (ops_tests) ----
+
+// The gated scan's semantics: forward values against a direct evaluation written from
+// BIRDIE.md §5 with explicit segments, and the information flow the packer relies on.
+
+namespace {
+
+double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+double gelu(double x) { return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0))); }
+
+// Direct evaluation for one row: segments are found from the reset bits, the forward half
+// restarts at each segment, the reverse half runs within the segment and never reads a
+// causal (suffix) neighbour's state into a causal position.
+std::vector<double> direct_scan(const std::vector<double>& p, const std::vector<std::int32_t>& reset,
+                                std::int64_t T, std::int64_t N, bool bidirectional) {
+  std::vector<int> segment(T);
+  for (std::int64_t t = 0, s = 0; t < T; ++t) segment[t] = static_cast<int>(s += (t == 0 || (reset[t] & 1)));
+  auto at = [&](std::int64_t t, int gate, std::int64_t c) { return p[t * 4 * N + gate * N + c]; };
+  std::vector<double> y(T * N);
+  for (std::int64_t c = 0; c < N; ++c) {
+    const bool reverse = bidirectional && c >= N / 2;
+    std::vector<double> h(T);
+    if (!reverse) {
+      for (std::int64_t t = 0; t < T; ++t) {
+        const bool continues = t > 0 && segment[t - 1] == segment[t];
+        h[t] = (continues ? sigmoid(at(t, 1, c)) * h[t - 1] : 0.0) + sigmoid(at(t, 0, c)) * at(t, 2, c);
+      }
+    } else {
+      for (std::int64_t t = T - 1; t >= 0; --t) {
+        const bool continues = t + 1 < T && segment[t + 1] == segment[t] && !(reset[t] & 2);
+        h[t] = (continues ? sigmoid(at(t, 1, c)) * h[t + 1] : 0.0) + sigmoid(at(t, 0, c)) * at(t, 2, c);
+      }
+    }
+    for (std::int64_t t = 0; t < T; ++t) y[t * N + c] = gelu(at(t, 3, c)) * h[t];
+  }
+  return y;
+}
+
+Tensor run_scan(const Tensor& proj, const Tensor& reset, ScanDirection direction) {
+  Tensor y = Tensor::empty({proj.dim(0), proj.dim(1), proj.dim(2) / 4}, proj.dtype());
+  kernels::gated_scan_forward(proj, reset, direction, y);
+  return y;
+}
+
+// Row: sample A = prompt(0..2) + suffix(3..5); sample B = empty prompt (reset 3 at 6) +
+// suffix (7..8); sample C = prompt(9..11) + suffix(12..13); padding (14..15).
+const std::vector<std::int32_t> row_reset{1, 0, 0, 2, 2, 2, 3, 2, 2, 1, 0, 0, 2, 2, 1, 0};
+const std::int64_t T = 16, N = 6;
+const int segment_of[T] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3};
+
+// Output rows (time steps) that differ between two runs, per direction half.
+std::vector<bool> changed_steps(const Tensor& a, const Tensor& b, std::int64_t c_begin, std::int64_t c_end) {
+  const auto x = a.to_vector<double>(), y = b.to_vector<double>();
+  std::vector<bool> changed(T, false);
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t c = c_begin; c < c_end; ++c) changed[t] = changed[t] || x[t * N + c] != y[t * N + c];
+  return changed;
+}
+
+Tensor perturbed(const Tensor& proj, std::int64_t t) {
+  Tensor q = proj.clone();
+  for (std::int64_t c = 0; c < 4 * N; ++c) q.data<double>()[t * 4 * N + c] += 0.37;
+  return q;
+}
+
+}  // namespace
+
+TEST_CASE("scan forward equals the direct evaluation, f64 and f32, odd sizes") {
+  RandomGenerator rng(20);
+  for (auto direction : {ScanDirection::causal, ScanDirection::bidirectional})
+    for (std::int64_t n : {2, 6, 10}) {
+      const std::int64_t B = 2;
+      Tensor proj = random_tensor({B, T, 4 * n}, rng, -2, 2);
+      std::vector<std::int32_t> resets;
+      for (std::int64_t b = 0; b < B; ++b) resets.insert(resets.end(), row_reset.begin(), row_reset.end());
+      Tensor reset = Tensor::from_values<std::int32_t>(resets, {B, T});
+      Tensor y = run_scan(proj, reset, direction);
+      Tensor y32 = run_scan(proj.to(DType::f32), reset, direction);
+      const auto pv = proj.to_vector<double>();
+      std::vector<double> want;
+      for (std::int64_t b = 0; b < B; ++b) {
+        auto row = direct_scan({pv.begin() + b * T * 4 * n, pv.begin() + (b + 1) * T * 4 * n}, row_reset, T, n,
+                               direction == ScanDirection::bidirectional);
+        want.insert(want.end(), row.begin(), row.end());
+      }
+      Tensor expected = Tensor::from_values<double>(want, {B, T, n});
+      CHECK(relative_error(y, expected) < 1e-14);
+      CHECK(relative_error(y32, expected) < 1e-6);
+    }
+}
+
+TEST_CASE("a change inside one segment never reaches another segment, in either direction") {
+  RandomGenerator rng(21);
+  Tensor proj = random_tensor({1, T, 4 * N}, rng);
+  Tensor reset = Tensor::from_values<std::int32_t>(row_reset, {1, T});
+  for (auto direction : {ScanDirection::causal, ScanDirection::bidirectional})
+    for (std::int64_t poke : {1, 5, 6, 8, 10, 13, 14}) {
+      CAPTURE(poke);
+      const auto changed = changed_steps(run_scan(proj, reset, direction),
+                                         run_scan(perturbed(proj, poke), reset, direction), 0, N);
+      for (std::int64_t t = 0; t < T; ++t)
+        if (segment_of[t] != segment_of[poke]) CHECK_MESSAGE(!changed[t], "step ", t, " changed");
+      CHECK(changed[poke]);
+    }
+}
+
+// Label tokens, that is: the <sg> itself is a fixed token the prompt may see (§5).
+TEST_CASE("a change to a later suffix token never changes an earlier output") {
+  RandomGenerator rng(22);
+  Tensor proj = random_tensor({1, T, 4 * N}, rng);
+  Tensor reset = Tensor::from_values<std::int32_t>(row_reset, {1, T});
+  for (auto direction : {ScanDirection::causal, ScanDirection::bidirectional})
+    for (std::int64_t poke : {4, 5, 6, 7, 8, 13}) {
+      CAPTURE(poke);
+      const auto changed = changed_steps(run_scan(proj, reset, direction),
+                                         run_scan(perturbed(proj, poke), reset, direction), 0, N);
+      for (std::int64_t t = 0; t < poke; ++t) CHECK_MESSAGE(!changed[t], "step ", t, " changed");
+    }
+}
+
+TEST_CASE("in a bidirectional scan a later prefix token does reach earlier prefix outputs") {
+  RandomGenerator rng(23);
+  Tensor proj = random_tensor({1, T, 4 * N}, rng);
+  Tensor reset = Tensor::from_values<std::int32_t>(row_reset, {1, T});
+  // Poke the last prompt token of sample C (step 11): steps 9 and 10 change through the
+  // reverse half only; the forward half and the causal scan leave them alone.
+  Tensor bi = run_scan(proj, reset, ScanDirection::bidirectional);
+  Tensor bi_poked = run_scan(perturbed(proj, 11), reset, ScanDirection::bidirectional);
+  const auto reverse_half = changed_steps(bi, bi_poked, N / 2, N);
+  const auto forward_half = changed_steps(bi, bi_poked, 0, N / 2);
+  CHECK(reverse_half[9]);
+  CHECK(reverse_half[10]);
+  CHECK_FALSE(forward_half[9]);
+  CHECK_FALSE(forward_half[10]);
+  const auto causal = changed_steps(run_scan(proj, reset, ScanDirection::causal),
+                                    run_scan(perturbed(proj, 11), reset, ScanDirection::causal), 0, N);
+  CHECK_FALSE(causal[9]);
+  CHECK_FALSE(causal[10]);
+  // The <sg> (first suffix token) is still visible to the prompt's reverse half.
+  const auto from_sg = changed_steps(bi, run_scan(perturbed(proj, 12), reset, ScanDirection::bidirectional), N / 2, N);
+  CHECK(from_sg[11]);
+}
+
+TEST_CASE("scan operands are validated with clear messages") {
+  Tensor proj = Tensor::zeros({1, 4, 12}, DType::f64), reset = Tensor::zeros({1, 4}, DType::i32);
+  Tensor y = Tensor::empty({1, 4, 3}, DType::f64);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_forward(proj, reset, ScanDirection::bidirectional, y),
+                       doctest::Contains("state width must be even, got 3"), Error);
+  Tensor bad_reset = Tensor::zeros({1, 5}, DType::i32);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_forward(proj, bad_reset, ScanDirection::causal, y),
+                       doctest::Contains("gated scan reset mask: expected shape [1, 4], got i32[1, 5] cpu"),
+                       Error);
+  Tensor bad_proj = Tensor::zeros({1, 4, 10}, DType::f64);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_forward(bad_proj, reset, ScanDirection::causal, y),
+                       doctest::Contains("proj must be [batch, time, 4·state]"), Error);
+}
+
+namespace {
+// Pre-activations for the scan. forget_logit shifts the forget gates: σ(6.9) ≈ 0.999 keeps
+// state nearly forever, σ(-9) ≈ 0.0001 forgets at once.
+Tensor scan_proj(RandomGenerator& rng, std::int64_t B, std::int64_t T, std::int64_t N,
+                 double forget_logit) {
+  Tensor p = random_tensor({B, T, 4 * N}, rng, -1.5, 1.5);
+  double* v = p.data<double>();
+  for (std::int64_t r = 0; r < B * T; ++r)
+    for (std::int64_t c = 0; c < N; ++c) v[r * 4 * N + N + c] += forget_logit;
+  return p;
+}
+}  // namespace
+
+TEST_CASE("gradient: gated scan, both directions, resets mid-row, gates near 1 and near 0") {
+  RandomGenerator rng(17);
+  struct Case {
+    std::int64_t B, T, N;
+    std::vector<std::int32_t> reset;
+  };
+  const std::vector<Case> cases{
+      {1, 1, 2, {3}},
+      {1, 7, 2, {1, 0, 0, 2, 2, 2, 2}},
+      // Two samples in a row, the second with an empty prompt (reset 3), then padding.
+      {2, 9, 6, {1, 0, 2, 2, 3, 2, 2, 1, 0, /* row 2 */ 1, 0, 0, 0, 0, 2, 2, 2, 2}},
+      {1, 11, 10, {1, 0, 0, 0, 2, 2, 1, 0, 2, 2, 2}},
+  };
+  for (const Case& c : cases)
+    for (auto direction : {kernels::ScanDirection::causal, kernels::ScanDirection::bidirectional})
+      for (double forget_logit : {0.0, 6.9, -9.0}) {
+        CAPTURE(c.T);
+        CAPTURE(c.N);
+        CAPTURE(int(direction));
+        CAPTURE(forget_logit);
+        Tensor reset = Tensor::from_values<std::int32_t>(c.reset, {c.B, c.T});
+        check_gradients(
+            [&](const Inputs& in) { return weighted_sum(ag::gated_scan(in[0], in[1], direction)); },
+            {scan_proj(rng, c.B, c.T, c.N, forget_logit), reset});
+      }
+}
+
+TEST_CASE("gated scan in bf16: both directions, resets mid-row, forget gates at 0.999") {
+  RandomGenerator rng(8);
+  const std::int64_t B = 2, T = 37, N = 10;
+  std::vector<std::int32_t> reset_values(B * T, 0);
+  for (std::int64_t b = 0; b < B; ++b) {
+    reset_values[b * T] = 1;
+    reset_values[b * T + 11] = 1;  // a segment start
+    reset_values[b * T + 20] = 3;  // a sample with an empty prompt
+    for (std::int64_t t = 21; t < 26; ++t) reset_values[b * T + t] = 2;  // its suffix
+  }
+  const Tensor reset = Tensor::from_values<std::int32_t>(reset_values, {B, T});
+  for (bool gates_near_one : {false, true})
+    for (ScanDirection direction : {ScanDirection::causal, ScanDirection::bidirectional}) {
+      CAPTURE(gates_near_one);
+      CAPTURE(static_cast<int>(direction));
+      Tensor proj32 = random_tensor({B, T, 4 * N}, rng, -2, 2, DType::f32);
+      if (gates_near_one)
+        for (std::int64_t r = 0; r < B * T; ++r)
+          for (std::int64_t c = 0; c < N; ++c)
+            proj32.data<float>()[r * 4 * N + N + c] = static_cast<float>(std::log(0.999 / 0.001));
+      const Tensor proj = proj32.to(DType::bf16), dy = random_bf16({B, T, N}, rng);
+      Tensor y_ref = Tensor::empty({B, T, N}, DType::f64), dproj_ref = Tensor::empty(proj.shape(), DType::f64);
+      const Tensor states = kernels::gated_scan_forward(wide(proj), reset, direction, y_ref);
+      kernels::gated_scan_backward(wide(proj), reset, direction, states, wide(dy), dproj_ref);
+
+      Tensor y = poisoned({B, T, N}, DType::bf16), dproj = poisoned(proj.shape(), DType::bf16);
+      const Tensor saved = kernels::gated_scan_forward(proj, reset, direction, y);
+      CHECK(saved.dtype() == DType::f32);  // the states stay in f32, as on the GPU
+      kernels::gated_scan_backward(proj, reset, direction, saved, dy, dproj);
+      check_close("gated_scan y", y, y_ref, bf16_bound);
+      check_close("gated_scan dproj", dproj, dproj_ref, bf16_bound);
+    }
+  const Tensor proj = random_bf16({1, 4, 8}, rng);
+  Tensor y = Tensor::empty({1, 4, 2}, DType::bf16);
+  const Tensor saved = kernels::gated_scan_forward(proj, Tensor::zeros({1, 4}, DType::i32), ScanDirection::causal, y);
+  Tensor dproj = Tensor::empty({1, 4, 8}, DType::bf16);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_backward(proj, Tensor::zeros({1, 4}, DType::i32), ScanDirection::causal,
+                                                    saved, y.to(DType::f32), dproj),
+                       Contains("gated_scan_backward"), Error);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_backward(proj, Tensor::zeros({1, 4}, DType::i32), ScanDirection::causal,
+                                                    saved.to(DType::bf16), y, dproj),
+                       Contains("gated_scan_backward saved"), Error);
+}
+
+// The generation scan (kernels/scan_step.h) on the CPU with a bf16 proj: widened to f32,
+// state in f32, y rounded to bf16, against the f64 path on the same rounded inputs.
+
+namespace {
+// A bf16 tensor of uniform draws in [-2, 2), and its exact f64 copy.
+struct Rounded {
+  Tensor bf16, f64;
+};
+Rounded rounded_proj(const Shape& shape, RandomGenerator& rng) {
+  const Tensor bf16 = random_tensor(shape, rng, -2, 2, DType::f32).to(DType::bf16);
+  return {bf16, bf16.to(DType::f64)};
+}
+}  // namespace
+
+TEST_CASE("bf16 proj: final state and chained steps match the f64 path (state f32)") {
+  RandomGenerator rng(30);
+  const std::int64_t B = 3, T = 21;
+  // Segment starts mid-prompt and causal positions, as the packer writes them.
+  std::vector<std::int32_t> resets(B * T, 0);
+  for (std::int64_t b = 0; b < B; ++b) {
+    resets[b * T] = 1;
+    resets[b * T + 8 + b] = 1;
+    resets[b * T + T - 1] = 2;
+  }
+  const Tensor reset = Tensor::from_values<std::int32_t>(resets, {B, T});
+  for (auto [direction, N] : {std::pair{ScanDirection::causal, std::int64_t(7)},
+                              std::pair{ScanDirection::bidirectional, std::int64_t(10)}}) {
+    CAPTURE(N);
+    const Rounded prompt = rounded_proj({B, T, 4 * N}, rng);
+    Tensor state = Tensor::empty({B, N}, DType::f32), state_ref = Tensor::empty({B, N}, DType::f64);
+    kernels::gated_scan_final_state(prompt.bf16, reset, direction, state);
+    kernels::gated_scan_final_state(prompt.f64, reset, direction, state_ref);
+    CHECK(relative_error(state, state_ref) < 1e-6);
+    for (int step = 0; step < 4; ++step) {
+      CAPTURE(step);
+      const Rounded proj = rounded_proj({B, 4 * N}, rng);
+      Tensor y = Tensor::empty({B, N}, DType::bf16), y_ref = Tensor::empty({B, N}, DType::f64);
+      kernels::gated_scan_step(proj.bf16, state, direction, y);
+      kernels::gated_scan_step(proj.f64, state_ref, direction, y_ref);
+      CHECK(relative_error(y, y_ref) < 1e-2);
+      CHECK(relative_error(state, state_ref) < 1e-6);
+    }
+  }
+}
+
+TEST_CASE("the generation scan rejects a state of the wrong dtype") {
+  const Tensor proj = Tensor::zeros({2, 4 * 6}, DType::bf16), prompt = Tensor::zeros({2, 3, 4 * 6}, DType::bf16);
+  const Tensor reset = Tensor::zeros({2, 3}, DType::i32);
+  Tensor bf16_state = Tensor::zeros({2, 6}, DType::bf16), y = Tensor::empty({2, 6}, DType::bf16);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_step(proj, bf16_state, ScanDirection::causal, y),
+                       doctest::Contains("gated_scan_step state (proj's dtype, f32 for a bf16 proj): "
+                                         "expected dtype f32, got bf16[2, 6] cpu"),
+                       Error);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_final_state(prompt, reset, ScanDirection::causal, bf16_state),
+                       doctest::Contains("gated_scan_final_state state (proj's dtype, f32 for a bf16 proj): "
+                                         "expected dtype f32, got bf16"),
+                       Error);
+  Tensor f32_state = Tensor::zeros({2, 6}, DType::f32);
+  CHECK_THROWS_WITH_AS(kernels::gated_scan_step(proj.to(DType::f64), f32_state, ScanDirection::causal, y),
+                       doctest::Contains("expected dtype f64, got f32[2, 6] cpu"), Error);
+}
+
+#else  // ---- GPU against the CPU (cuda_scan_tests) ----
+
+// GPU gated scan (forward and backward, causal and bidirectional) and its generation form
+// (final state of a prompt, then single steps) against the CPU reference in f64: odd
+// sizes, resets mid-sequence (values 1, 2, 3), gates near 1, several blocks of channels,
+// misaligned operands (the scalar fallback), and the model's real shape ([large]).
+
 namespace {
 
 using kernels::ScanDirection;
@@ -507,4 +821,7 @@ TEST_CASE("generation scan: (row, channel) lanes over many blocks, at the model'
   check_generation({3, 64, 130, ScanDirection::causal, DType::bf16}, 3, ++seed);
 }
 
+#endif
+
+TEST_SUITE_END();
 }  // namespace birdie::testing

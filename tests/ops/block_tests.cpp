@@ -1,19 +1,46 @@
-// A tiny Gated SSM language model step through the autograd tape on the GPU (f32) against
-// the same graph on the CPU in f64: loss and every parameter gradient. This exercises the
-// kernels together as the model uses them (the scan's chunk-boundary `saved` tensor
-// handed from forward to backward, β = 1 gradient accumulation, sum_to_trailing for the
-// bias, the fused cross-entropy). The single-op fp32 bound applies to the whole graph:
-// the same graph in f32 on the CPU lands under 1e-6 against f64.
-#include <doctest/doctest.h>
+// Several ops together: an SSM block through the autograd tape (rmsnorm, linear, gated
+// scan, residual), its finite-difference gradients on the CPU, and a two-block language
+// model step on the GPU against the same graph on the CPU in f64 (cuda_autograd_tests).
+// The harness, and the two suites these cases run in: tests/ops/op_harness.h.
+#include "tests/ops/op_harness.h"
 
 #include <map>
 #include <string>
 
 #include "autograd/ops.h"
 #include "autograd/tape.h"
-#include "tests/cuda_test_support.h"
+#include "kernels/scan.h"
 
 namespace birdie::testing {
+TEST_SUITE_BEGIN("block");
+
+#if !BIRDIE_OPS_GPU  // ---- CPU (ops_tests) ----
+
+TEST_CASE("gradient: a composite block — rmsnorm → linear → scan → linear → residual") {
+  RandomGenerator rng(18);
+  const std::int64_t B = 2, T = 5, D = 3, N = 4;
+  Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 2, 2, 2, 1, 2, 2, 1, 0}, {B, T});
+  check_gradients(
+      [&](const Inputs& in) {
+        Tensor u = ag::rmsnorm(in[0], in[1]);
+        Tensor proj = ag::linear(u, in[2], in[3]);
+        Tensor y = ag::gated_scan(proj, in[5], kernels::ScanDirection::bidirectional);
+        return weighted_sum(ag::add(in[0], ag::linear(y, in[4])));
+      },
+      {random_tensor({B, T, D}, rng), random_tensor({D}, rng, 0.5, 1.5),
+       random_tensor({4 * N, D}, rng), random_tensor({4 * N}, rng), random_tensor({D, N}, rng),
+       reset});
+}
+
+#else  // ---- GPU against the CPU (cuda_autograd_tests) ----
+
+// A tiny Gated SSM language model step through the autograd tape on the GPU (f32) against
+// the same graph on the CPU in f64: loss and every parameter gradient. This exercises the
+// kernels together as the model uses them (the scan's chunk-boundary `saved` tensor
+// handed from forward to backward, β = 1 gradient accumulation, sum_to_trailing for the
+// bias, the fused cross-entropy). The single-op fp32 bound applies to the whole graph:
+// the same graph in f32 on the CPU lands under 1e-6 against f64.
+
 namespace {
 
 using Params = std::map<std::string, Tensor>;
@@ -101,4 +128,7 @@ TEST_CASE("the same step entirely in bf16 on the GPU stays close to the f64 refe
   check_step(DType::bf16, bf16_bound, 5 * bf16_bound);
 }
 
+#endif
+
+TEST_SUITE_END();
 }  // namespace birdie::testing
