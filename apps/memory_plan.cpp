@@ -17,47 +17,12 @@
 #include "apps/common/command_line.h"
 #include "apps/common/run_config.h"
 #include "engine/error.h"
+#include "model/architecture.h"
 
 using namespace birdie;
 
 namespace {
 constexpr double gib = 1024.0 * 1024.0 * 1024.0;
-constexpr int scan_chunk = 64;   // tokens per chunk whose boundary state the GPU scan keeps
-constexpr int rglru_chunk = 16;  // the same for the RG-LRU scan
-
-// Bytes the backward pass reads per block and token (bf16 activations, fp32 statistics).
-double saved_per_block_token(const model::ModelConfig& c) {
-  const double D = double(c.dim), N = double(c.state), M = double(c.mlp_hidden);
-  switch (c.architecture) {
-    case model::Architecture::gated_ssm:
-      // Block input x and normalized u (D each), the fused projection (4N), the scan
-      // output (N), the norm's 1/rms, the scan's chunk-boundary states (fp32, N a chunk).
-      return 2 * (2 * D + 4 * N + N) + 4 + 4 * N / scan_chunk;
-    case model::Architecture::hawk:
-      // Two residual inputs and norms (4D); the branches (2N), the convolution's output
-      // (N), the gates (2N) and the recurrence's input (3N), its output and the gated
-      // product (2N); the MLP's fused projection (2M), GeLU and product (2M); two 1/rms;
-      // the recurrence's chunk-boundary states.
-      return 2 * (4 * D + 10 * N + 4 * M) + 8 + 4 * N / rglru_chunk;
-    case model::Architecture::transformer:
-      // Two residual inputs and norms (4D); q, k, v and rotated q, k (5D); the attention
-      // output (D) and its row log-sum-exps (fp32, one per head); the MLP (4M); two 1/rms.
-      return 2 * (10 * D + 4 * M) + 4 * double(c.heads) + 8;
-  }
-  return 0;
-}
-
-// The transient peak of one block's backward pass per token: fp32 gradients of its widest
-// intermediate results and of its input.
-double transient_per_token(const model::ModelConfig& c) {
-  const double D = double(c.dim), N = double(c.state), M = double(c.mlp_hidden);
-  switch (c.architecture) {
-    case model::Architecture::gated_ssm: return 4 * (4 * N + D);
-    case model::Architecture::hawk: return 4 * (std::max(5 * N, 2 * M) + D);
-    case model::Architecture::transformer: return 4 * (std::max(4 * D, 2 * M) + D);
-  }
-  return 0;
-}
 }  // namespace
 
 double positive(const std::string& flag, const std::string& text) {
@@ -96,10 +61,11 @@ int main(int argc, char** argv) try {
   const double shard = zero ? 1 / ranks : 1;
   const double master = 4 * P, gradients = 4 * P * (1 + (zero && ranks > 1 ? shard : 0)), moments = 8 * P * shard,
                compute_copy = 2 * P;
-  const double per_block_token = saved_per_block_token(config);
+  const auto& architecture = model::architecture_config(config.architecture);
+  const double per_block_token = architecture.saved_bytes_per_block_token(config);
   const double saved = recompute ? L * tokens * 2 * D + tokens * per_block_token
                                  : L * tokens * per_block_token;
-  const double transient = tokens * transient_per_token(config);
+  const double transient = tokens * architecture.transient_bytes_per_token(config);
   // Logits (bf16) become dlogits in place in the fused cross-entropy; plus the head input.
   const double logits = tokens * V * 2 + tokens * D * 2;
   const double total = master + gradients + moments + compute_copy + saved + transient + logits;

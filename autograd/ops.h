@@ -1,6 +1,7 @@
 // Differentiable ops: each computes its result with the kernels of kernels/ and, when an
 // input requires a gradient, records its backward rule on the tape (autograd/tape.h).
-// The forward call and its backward rule sit together in autograd/ops/<family>.cpp.
+// The forward call and its backward rule sit together in autograd/ops/<op>.cpp, the file
+// named after the op (rmsnorm → autograd/ops/rmsnorm.cpp).
 #pragma once
 
 #include <cstdint>

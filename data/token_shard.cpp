@@ -169,8 +169,20 @@ Token TokenShard::operator[](std::size_t i) const {
 
 void TokenShard::append(std::size_t begin, std::size_t count, std::vector<Token>& out) const {
   BIRDIE_CHECK(begin + count <= count_, "shard ", path_.string(), ": read past the end");
-  out.reserve(out.size() + count);
-  for (std::size_t i = begin; i < begin + count; ++i) out.push_back((*this)[i]);
+  // Room first, so that the guarded copy allocates nothing (a SIGBUS jumps out of it).
+  const std::size_t at = out.size();
+  out.resize(at + count);
+  struct Copy {
+    const TokenShard* shard;
+    std::size_t begin, count;
+    Token* out;
+  } copy{this, begin, count, out.data() + at};
+  read_guarded(
+      [](void* context) {
+        const Copy& c = *static_cast<const Copy*>(context);
+        for (std::size_t i = 0; i < c.count; ++i) c.out[i] = (*c.shard)[c.begin + i];
+      },
+      &copy);
 }
 
 ShardTokenSource::ShardTokenSource(std::vector<TokenShard> shards) : shards_(std::move(shards)) {

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "engine/error.h"
+#include "model/architecture.h"
 
 namespace birdie::model {
 
@@ -15,15 +16,14 @@ constexpr const char* known_keys[] = {"architecture", "vocab",       "dim",     
                                       "bidirectional", "tie_embeddings", "norm_eps", "forget_init", "heads",
                                       "mlp_hidden",   "conv_width",  "rope_base"};
 
-// The keys that mean something for one architecture only (a key that an architecture
-// would silently ignore is a mistake worth naming).
+// The keys every architecture reads; any other means something for the architectures that
+// read it only (model/architecture.h: a key that an architecture would silently ignore is a
+// mistake worth naming).
 bool key_applies(std::string_view key, Architecture architecture) {
-  if (key == "state") return architecture != Architecture::transformer;
-  if (key == "forget_init") return architecture == Architecture::gated_ssm;
-  if (key == "mlp_hidden") return architecture != Architecture::gated_ssm;
-  if (key == "conv_width") return architecture == Architecture::hawk;
-  if (key == "heads" || key == "rope_base") return architecture == Architecture::transformer;
-  return true;
+  for (std::string_view shared : {"architecture", "vocab", "dim", "layers", "bidirectional", "tie_embeddings",
+                                  "norm_eps"})
+    if (key == shared) return true;
+  return architecture_reads(architecture, key);
 }
 
 template <class T>
@@ -62,10 +62,11 @@ ModelConfig model_config_from_toml(const toml::table& table, std::string_view so
                  "architecture = \"", architecture_name(c.architecture), "\": remove it");
   c.vocab = required<std::int64_t>(table, "vocab", source);
   c.dim = required<std::int64_t>(table, "dim", source);
-  if (c.architecture != Architecture::transformer) c.state = required<std::int64_t>(table, "state", source);
+  const auto needs = [&](std::string_view key) { return architecture_requires(c.architecture, key); };
+  if (needs("state")) c.state = required<std::int64_t>(table, "state", source);
   c.layers = required<std::int64_t>(table, "layers", source);
-  if (c.architecture != Architecture::gated_ssm) c.mlp_hidden = required<std::int64_t>(table, "mlp_hidden", source);
-  if (c.architecture == Architecture::transformer) c.heads = required<std::int64_t>(table, "heads", source);
+  if (needs("mlp_hidden")) c.mlp_hidden = required<std::int64_t>(table, "mlp_hidden", source);
+  if (needs("heads")) c.heads = required<std::int64_t>(table, "heads", source);
   if (table.contains("conv_width")) c.conv_width = required<std::int64_t>(table, "conv_width", source);
   if (table.contains("rope_base")) c.rope_base = required<double>(table, "rope_base", source);
   if (table.contains("bidirectional"))

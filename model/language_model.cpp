@@ -1,12 +1,11 @@
 #include "model/language_model.h"
 
+#include <utility>
+
 #include "autograd/gradients_final.h"
 #include "autograd/recompute.h"
 #include "autograd/tape.h"
 #include "engine/nvtx.h"
-#include "model/gated_ssm/gated_ssm_lm.h"
-#include "model/hawk/hawk_lm.h"
-#include "model/transformer/transformer_lm.h"
 
 namespace birdie::model {
 
@@ -89,14 +88,12 @@ autograd::CrossEntropy LanguageModel::loss(const Tensor& tokens, const Tensor& t
 
 std::unique_ptr<LanguageModel> make_language_model(const ModelConfig& config, DType dtype, Device device,
                                                    std::uint64_t seed, DType compute_dtype) {
-  switch (config.architecture) {
-    case Architecture::gated_ssm:
-      return std::make_unique<GatedSsmLm>(config, dtype, device, seed, compute_dtype);
-    case Architecture::hawk:
-      return std::make_unique<HawkLm>(config, dtype, device, seed, compute_dtype);
-    case Architecture::transformer:
-      return std::make_unique<TransformerLm>(config, dtype, device, seed, compute_dtype);
-  }
+  using Make = std::unique_ptr<LanguageModel> (*)(const ModelConfig&, DType, Device, std::uint64_t, DType);
+#define BIRDIE_MAKE_LM(name) std::pair{Architecture::name, &make_##name##_lm},
+  static constexpr std::pair<Architecture, Make> makers[] = {BIRDIE_ARCHITECTURES(BIRDIE_MAKE_LM)};
+#undef BIRDIE_MAKE_LM
+  for (const auto& [architecture, make] : makers)
+    if (architecture == config.architecture) return make(config, dtype, device, seed, compute_dtype);
   throw Error(detail::concat("model.architecture = \"", architecture_name(config.architecture),
                              "\" is not a known architecture"));
 }

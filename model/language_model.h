@@ -1,5 +1,6 @@
 // The language-model interface every architecture implements (BIRDIE.md §5): the Gated SSM
-// (model/gated_ssm/), Hawk (model/hawk/) and the Transformer (model/transformer/). The
+// (model/gated_ssm/), Hawk (model/hawk/) and the Transformer (model/transformer/), each
+// registered in model/architecture_list.h. The
 // trainer, the evaluators, checkpoints and generation see only this: parameters in one
 // ParameterSet, logits and loss over packed rows with their reset mask, and a decoder for
 // generation.
@@ -118,6 +119,14 @@ std::string block_prefix(std::int64_t layer);
 // "head.weight" (absent when tied).
 void append_embedding_spec(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config);
 void append_head_specs(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config);
+
+// Each architecture NAME of model/architecture_list.h builds its model (model/NAME/):
+// make_NAME_lm, with the arguments of make_language_model.
+#define BIRDIE_DECLARE_MAKE_LM(name)                                                                      \
+  std::unique_ptr<LanguageModel> make_##name##_lm(const ModelConfig& config, DType dtype, Device device, \
+                                                  std::uint64_t seed, DType compute_dtype);
+BIRDIE_ARCHITECTURES(BIRDIE_DECLARE_MAKE_LM)
+#undef BIRDIE_DECLARE_MAKE_LM
 
 // The architecture config.architecture names, its parameters initialized from `seed`.
 // `dtype` is the parameters' (master) dtype; `compute_dtype` the dtype of the weights the

@@ -3,27 +3,13 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "engine/error.h"
+#include "model/architecture.h"
 
 namespace birdie::model {
-
-Architecture parse_architecture(std::string_view name) {
-  if (name == "gated_ssm") return Architecture::gated_ssm;
-  if (name == "hawk") return Architecture::hawk;
-  if (name == "transformer") return Architecture::transformer;
-  throw Error(detail::concat("model.architecture = '", name, "' is not one of \"gated_ssm\", \"hawk\", \"transformer\""));
-}
-
-std::string_view architecture_name(Architecture architecture) {
-  switch (architecture) {
-    case Architecture::gated_ssm: return "gated_ssm";
-    case Architecture::hawk: return "hawk";
-    case Architecture::transformer: return "transformer";
-  }
-  return "invalid";
-}
 
 BidirectionalLayers parse_bidirectional_layers(std::string_view name) {
   if (name == "all") return BidirectionalLayers::all;
@@ -58,14 +44,9 @@ namespace {
 // 64-bit count (whose terms are then all smaller than the total) is taken.
 template <class Number>
 Number block_parameters(const ModelConfig& c) {
-  const Number D = static_cast<Number>(c.dim), N = static_cast<Number>(c.state),
-               M = static_cast<Number>(c.mlp_hidden), K = static_cast<Number>(c.conv_width);
-  switch (c.architecture) {
-    case Architecture::gated_ssm: return D + 4 * N * D + 4 * N + N * D;
-    case Architecture::hawk: return 2 * D + 3 * N * D + 2 * N * N + (K + 4) * N + 3 * M * D;
-    case Architecture::transformer: return 2 * D + 4 * D * D + 3 * M * D;
-  }
-  return 0;
+  const ArchitectureConfig& architecture = architecture_config(c.architecture);
+  if constexpr (std::is_same_v<Number, long double>) return architecture.block_parameters_estimate(c);
+  else return architecture.block_parameters(c);
 }
 
 template <class Number>
@@ -81,24 +62,7 @@ void ModelConfig::validate() const {
   BIRDIE_CHECK(vocab > 0, "model.vocab must be positive, got ", vocab);
   BIRDIE_CHECK(dim > 0, "model.dim must be positive, got ", dim);
   BIRDIE_CHECK(layers > 0, "model.layers must be positive, got ", layers);
-  const std::string_view name = architecture_name(architecture);
-  if (architecture == Architecture::transformer) {
-    BIRDIE_CHECK(heads > 0 && dim % heads == 0 && (dim / heads) % 2 == 0, "model.heads must divide model.dim into "
-                 "heads of even width (the rotary embedding turns pairs of channels), got heads = ", heads,
-                 " for dim = ", dim);
-  } else {
-    BIRDIE_CHECK(state > 0, "model.state must be positive, got ", state);
-    BIRDIE_CHECK(bidirectional == BidirectionalLayers::none || state % 2 == 0,
-                 "model.state must be even when blocks are bidirectional (the state is split "
-                 "into a forward and a reverse half), got ", state);
-  }
-  if (architecture != Architecture::gated_ssm)
-    BIRDIE_CHECK(mlp_hidden > 0, "model.mlp_hidden must be positive for model.architecture = \"", name,
-                 "\" (the gated MLP's width), got ", mlp_hidden);
-  if (architecture == Architecture::hawk)
-    BIRDIE_CHECK(conv_width >= 1, "model.conv_width must be at least 1, got ", conv_width);
-  if (architecture == Architecture::transformer)
-    BIRDIE_CHECK(rope_base > 1 && std::isfinite(rope_base), "model.rope_base must be greater than 1, got ", rope_base);
+  architecture_config(architecture).validate(*this);
   BIRDIE_CHECK(norm_eps > 0 && std::isfinite(norm_eps), "model.norm_eps must be positive, got ", norm_eps);
   // Token ids are 32-bit; and every size stays far from overflowing the 64-bit counts.
   BIRDIE_CHECK(vocab <= INT32_MAX, "model.vocab must be at most ", INT32_MAX, ", got ", vocab);

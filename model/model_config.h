@@ -1,9 +1,12 @@
 // The shape of a language model (BIRDIE.md §5): the architecture, Gated SSM (the default),
-// Hawk (Griffin's RG-LRU) or a Transformer, and its sizes.
+// Hawk (Griffin's RG-LRU) or a Transformer (model/architecture_list.h lists them), and its
+// sizes.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
+
+#include "model/architecture_list.h"
 
 namespace birdie::model {
 
@@ -26,7 +29,9 @@ enum class ForgetGateInit { zero, spread };
 ForgetGateInit parse_forget_gate_init(std::string_view name);
 std::string_view forget_gate_init_name(ForgetGateInit init);
 
-enum class Architecture { gated_ssm, hawk, transformer };
+#define BIRDIE_ARCHITECTURE_ENUMERATOR(name) name,
+enum class Architecture { BIRDIE_ARCHITECTURES(BIRDIE_ARCHITECTURE_ENUMERATOR) };
+#undef BIRDIE_ARCHITECTURE_ENUMERATOR
 
 Architecture parse_architecture(std::string_view name);
 std::string_view architecture_name(Architecture architecture);
@@ -57,11 +62,7 @@ struct ModelConfig {
   // Throws naming the field when a value is impossible for the architecture.
   void validate() const;
   // V·D (embedding) + L·(the block's parameters) + D (final norm) + V·D (head, unless
-  // tied); a block holds
-  //   Gated SSM:   D + 4N·D + 4N + N·D   (norm, fused projection and its bias, output)
-  //   Hawk:        2D + 3C·D + 2C² + (K + 4)·C + 3M·D   (C = state, K = conv_width,
-  //                M = mlp_hidden; model/hawk/hawk_block.h lists them)
-  //   Transformer: 2D + 4D² + 3M·D     (norms, q/k/v and output projections, gated MLP)
+  // tied); the architecture counts a block's (model/NAME/NAME_config.cpp).
   std::int64_t parameter_count() const;
   std::int64_t block_parameter_count() const;
 };

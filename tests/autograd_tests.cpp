@@ -91,29 +91,6 @@ TEST_CASE("backward's seed is recognized, so a rule can skip multiplying by it")
   CHECK_FALSE(ag::is_backward_seed(Tensor::full({1}, 1.0, DType::f64)));
 }
 
-TEST_CASE("cross-entropy with the count given and a weight: weight x mean, gradient scaled in the same pass") {
-  RandomGenerator rng(5);
-  Tensor logits = random_tensor({5, 7}, rng, -2, 2);
-  const Tensor targets = Tensor::from_values<std::int32_t>({3, -1, 0, 6, -1}, {5});
-  logits.set_requires_grad(true);
-  const auto plain = ag::cross_entropy(logits, targets);
-  ag::backward(plain.loss);
-  const std::vector<double> plain_grad = logits.grad().to_vector<double>();
-  logits.set_grad(Tensor());
-  const auto weighted = ag::cross_entropy(logits, targets, {3, 0.25});
-  CHECK(plain.counted == 3);
-  CHECK(weighted.counted == 3);
-  CHECK(weighted.loss.item() == doctest::Approx(0.25 * plain.loss.item()).epsilon(1e-14));
-  CHECK(weighted.row_loss.to_vector<double>() == plain.row_loss.to_vector<double>());
-  ag::backward(weighted.loss);
-  const std::vector<double> grad = logits.grad().to_vector<double>();
-  for (std::size_t i = 0; i < grad.size(); ++i) CHECK(grad[i] == doctest::Approx(0.25 * plain_grad[i]).epsilon(1e-14));
-  // Nothing counted: loss 0, no NaN.
-  const Tensor none = Tensor::from_values<std::int32_t>({-1, -1, -1, -1, -1}, {5});
-  CHECK(ag::cross_entropy(logits, none).loss.item() == 0.0);
-  ag::tape().clear();
-}
-
 TEST_CASE("nodes recorded in a RegionScope carry its backward range name") {
   Tensor x = Tensor::from_values<double>({1.0}, {1});
   x.set_requires_grad(true);

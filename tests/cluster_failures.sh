@@ -14,8 +14,9 @@
 #                ones intact, --resume continues exactly
 #   data-shard   a training shard deleted mid-run: the run is unaffected (its mapping
 #                keeps the tokens), a resume without it is refused naming it; a shard
-#                truncated mid-run: exit code 4 naming it, every checkpoint intact, and
-#                --resume continues exactly once it is restored
+#                truncated mid-run: exit code 4 naming it, a checkpoint of the last step
+#                trained (nothing trained is lost), every checkpoint intact, and --resume
+#                continues exactly once it is restored
 #   read-only    a run folder on a read-only file system (a read-only bind mount in a
 #                private mount namespace; a folder without write permission when not
 #                root), new or to resume: exit code 4 before any training, nothing changed
@@ -165,13 +166,16 @@ data-shard)
   exits 2 "data folder $work/data_deleted has no train" \
     "$apps/pretrain" "${long[@]}" --set data.path="\"$work/data_deleted\"" --set run.output="\"$work/deleted\"" --resume
 
-  step "a training shard truncated while the run reads it: exit code 4 naming it"
+  step "a training shard truncated while the run reads it: exit code 4 naming it, the last trained step kept"
   cp -a "$work/data" "$work/data_cut"
-  "$apps/pretrain" "${long[@]}" --set data.path="\"$work/data_cut\"" --set run.output="\"$work/cut\"" \
+  # Checkpoints every 3 steps: the data fails 4 prefetched batches after the truncation,
+  # between two checkpoints.
+  cut=("${long[@]}" --set schedule.checkpoint_every=3)
+  "$apps/pretrain" "${cut[@]}" --set data.path="\"$work/data_cut\"" --set run.output="\"$work/cut\"" \
     > "$work/cut.out" 2> "$work/cut.err" &
   job=$!
-  for _ in $(seq 600); do [ -f "$work/cut/checkpoints/step_00000004/DONE" ] && break; sleep 0.05; done
-  test -f "$work/cut/checkpoints/step_00000004/DONE"
+  for _ in $(seq 600); do [ -f "$work/cut/checkpoints/step_00000003/DONE" ] && break; sleep 0.05; done
+  test -f "$work/cut/checkpoints/step_00000003/DONE"
   for shard in "$work/data_cut"/train_*.bin; do truncate -s 0 "$shard"; done
   set +e
   wait $job
@@ -185,9 +189,14 @@ data-shard)
   mapfile -t kept < <(ls "$work/cut/checkpoints" | sed 's/^step_0*//')
   echo "checkpoints left: ${kept[*]}"
   good_checkpoints "$work/cut" "${kept[@]}"
+  # Nothing trained is lost: the newest checkpoint holds the last step trained.
+  trained=($(trained_steps "$work/cut.out"))
+  echo "last step trained: ${trained[-1]}"
+  test "${kept[-1]}" -eq "${trained[-1]}"
+  [ $((trained[-1] % 3)) -eq 0 ] || grep -q "^the data failed at step $((trained[-1] + 1)): keeping step ${trained[-1]}" "$work/cut.out"
   step "the shard restored: --resume continues exactly"
   cp "$work/data"/train_*.bin "$work/data_cut/"
-  "$apps/pretrain" "${long[@]}" --set data.path="\"$work/data_cut\"" --set run.output="\"$work/cut\"" --resume \
+  "$apps/pretrain" "${cut[@]}" --set data.path="\"$work/data_cut\"" --set run.output="\"$work/cut\"" --resume \
     --stop-after-steps 2 > "$work/resumed.out"
   last=${kept[-1]}
   grep -q "resume: continuing from .*(step $last)" "$work/resumed.out"

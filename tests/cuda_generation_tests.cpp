@@ -9,8 +9,9 @@
 #include "kernels/attention_decode.h"
 #include "kernels/sampling.h"
 #include "model/batch_generator.h"
-#include "model/gated_ssm/gated_ssm_decoder.h"
+#include "model/gated_ssm/gated_ssm_lm.h"
 #include "model/generator.h"
+#include "tests/cuda_generation_parity.h"
 #include "tests/cuda_test_support.h"
 
 namespace birdie::testing {
@@ -20,29 +21,13 @@ constexpr std::int32_t sg = 4;
 // Odd state halves (N/2 = 11) and alternate bidirectional / causal blocks.
 const model::ModelConfig config{45, 24, 22, 3, model::BidirectionalLayers::alternate};
 
-// The logits at <sg>, then after each continuation token (all on the host).
-std::vector<Tensor> generation_logits(const model::GatedSsmLm& lm) {
-  RandomGenerator rng(12);
-  std::vector<std::int32_t> prompt(23);
-  for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(40));
-  model::GatedSsmDecoder generator(lm);
-  std::vector<Tensor> logits{generator.prefill(prompt, sg)};
-  for (int i = 0; i < 6; ++i) logits.push_back(generator.step(5 + std::int32_t(rng.uniform_int(40))));
-  return logits;
-}
-
 // The CPU model (f32) holds exactly the GPU model's parameter values.
 void check_generation(DType gpu_dtype, double bound) {
   CAPTURE(dtype_name(gpu_dtype));
   model::GatedSsmLm gpu(config, gpu_dtype, Device::cuda, 7);
   model::GatedSsmLm cpu(config, DType::f32, Device::cpu, 7);
   cpu.parameters().values().copy_from(as_f64_cpu(gpu.parameters().values()).to(DType::f32));
-  const std::vector<Tensor> got = generation_logits(gpu), want = generation_logits(cpu);
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    CAPTURE(i);
-    CHECK(got[i].is_cpu());
-    CHECK(relative_error(got[i], want[i]) < bound);
-  }
+  check_generation_matches(gpu, cpu, 6, bound);
 }
 
 }  // namespace

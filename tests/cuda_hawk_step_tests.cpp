@@ -8,12 +8,11 @@
 #include "kernels/rglru_step.h"
 #include "model/generator.h"
 #include "model/hawk/hawk_decoder.h"
+#include "tests/cuda_generation_parity.h"
 #include "tests/cuda_test_support.h"
 
 namespace birdie::testing {
 namespace {
-
-constexpr std::int32_t sg = 4;
 
 model::ModelConfig hawk_config() {
   model::ModelConfig c;
@@ -84,16 +83,6 @@ TEST_CASE("rglru_final_state, rglru_step and conv1d_step on the GPU match the CP
 }
 
 namespace {
-std::vector<Tensor> generation_logits(const model::LanguageModel& lm) {
-  RandomGenerator rng(12);
-  std::vector<std::int32_t> prompt(23);
-  for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(40));
-  const auto decoder = lm.decoder();
-  std::vector<Tensor> logits{decoder->prefill(prompt, sg)};
-  for (int i = 0; i < 6; ++i) logits.push_back(decoder->step(5 + std::int32_t(rng.uniform_int(40))));
-  return logits;
-}
-
 void check_generation(DType compute, double bound) {
   CAPTURE(dtype_name(compute));
   model::HawkLm gpu(hawk_config(), DType::f32, Device::cuda, 7, compute);
@@ -107,12 +96,7 @@ void check_generation(DType compute, double bound) {
       cpu.parameters()[name].copy_from(gpu.parameters()[name].to(Device::cpu));
     }
   }
-  const std::vector<Tensor> got = generation_logits(gpu), want = generation_logits(cpu);
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    CAPTURE(i);
-    CHECK(got[i].is_cpu());
-    CHECK(relative_error(got[i], want[i]) < bound);
-  }
+  check_generation_matches(gpu, cpu, 6, bound);
 }
 }  // namespace
 

@@ -9,7 +9,8 @@
 
 #include "kernels/attention_decode.h"
 #include "kernels/rotary.h"
-#include "model/transformer/transformer_decoder.h"
+#include "model/transformer/transformer_lm.h"
+#include "tests/cuda_generation_parity.h"
 #include "tests/cuda_test_support.h"
 
 namespace birdie::testing {
@@ -66,8 +67,6 @@ TEST_CASE("rotary_at_position on the GPU matches the CPU reference and the full-
 }
 
 namespace {
-constexpr std::int32_t sg = 4;
-
 model::ModelConfig small_transformer() {
   model::ModelConfig c;
   c.architecture = model::Architecture::transformer;
@@ -79,29 +78,13 @@ model::ModelConfig small_transformer() {
   return c;
 }
 
-// The logits at <sg>, then after each continuation token (all on the host); 70 steps
-// past a 23-token prompt, so the cache grows past its first 64 rows.
-std::vector<Tensor> generation_logits(const model::TransformerLm& lm) {
-  RandomGenerator rng(12);
-  std::vector<std::int32_t> prompt(23);
-  for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(40));
-  model::TransformerDecoder decoder(lm);
-  std::vector<Tensor> logits{decoder.prefill(prompt, sg)};
-  for (int i = 0; i < 70; ++i) logits.push_back(decoder.step(5 + std::int32_t(rng.uniform_int(40))));
-  return logits;
-}
-
 void check_generation(DType gpu_dtype, double bound) {
   CAPTURE(dtype_name(gpu_dtype));
   model::TransformerLm gpu(small_transformer(), gpu_dtype, Device::cuda, 7);
   model::TransformerLm cpu(small_transformer(), DType::f32, Device::cpu, 7);
   cpu.parameters().values().copy_from(as_f64_cpu(gpu.parameters().values()).to(DType::f32));
-  const std::vector<Tensor> got = generation_logits(gpu), want = generation_logits(cpu);
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    CAPTURE(i);
-    CHECK(got[i].is_cpu());
-    CHECK(relative_error(got[i], want[i]) < bound);
-  }
+  // 70 steps past a 23-token prompt, so the cache grows past its first 64 rows.
+  check_generation_matches(gpu, cpu, 70, bound);
 }
 }  // namespace
 

@@ -2,8 +2,8 @@
 // interface: parameters (names, count, decay groups, own initial values), a finite-
 // difference gradient check of a whole tiny model in f64, recompute, information flow,
 // recurrent decoding against the full pass, the copy task, the PyTorch twin, checkpoints,
-// the shipped configs; and the pieces it added (split_last/concat_last, the one-token
-// kernels of kernels/rglru_step.h).
+// the shipped configs. (The ops it added, split_last/concat_last and the one-token kernels
+// of kernels/rglru_step.h, are tested in tests/ops/.)
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -16,8 +16,6 @@
 #include "autograd/gradients_final.h"
 #include "autograd/tape.h"
 #include "data/tasks/copy_task.h"
-#include "kernels/conv1d.h"
-#include "kernels/rglru_step.h"
 #include "model/checkpoint.h"
 #include "model/config_file.h"
 #include "model/hawk/hawk_decoder.h"
@@ -55,25 +53,6 @@ std::vector<double> gradients_of(model::LanguageModel& lm, const Tensor& tokens,
 }
 
 }  // namespace
-
-TEST_CASE("split_last and concat_last: values and gradients (f64 finite differences)") {
-  RandomGenerator rng(4);
-  const Tensor x = random_tensor({2, 3, 7}, rng), a = random_tensor({2, 3, 2}, rng), b = random_tensor({2, 3, 5}, rng);
-  const auto parts = autograd::split_last(x, {3, 0, 4});
-  REQUIRE(parts.size() == 3);
-  CHECK(parts[0].shape() == Shape{2, 3, 3});
-  CHECK(parts[2].item(2 * 4 + 1) == x.item(2 * 7 + 3 + 1));  // row 2 (of 6), column 1 of the last part
-  const Tensor joined = autograd::concat_last({parts[0], parts[1], parts[2]});
-  CHECK(max_abs_difference(joined, x) == 0.0);
-  CHECK_THROWS_WITH_AS(autograd::split_last(x, {3, 3}), doctest::Contains("widths sum to 6"), Error);
-  check_gradients(
-      [](const std::vector<Tensor>& in) {
-        const auto p = autograd::split_last(in[0], {4, 3});
-        // The parts used unevenly (one twice, one through a product) so every column counts.
-        return weighted_sum(autograd::concat_last({p[1], in[1], autograd::mul(p[0], p[0]), in[2], p[1]}));
-      },
-      {x, a, b});
-}
 
 TEST_CASE("Hawk parameters: count matches the formula and the registry, one contiguous run per block") {
   for (bool tied : {false, true}) {
@@ -238,40 +217,6 @@ TEST_CASE("Hawk decoder: prefill + steps give the logits of a full forward pass 
 }
 
 TEST_CASE("the same with bf16 compute over fp32 master weights (1e-2)") { check_decoder_matches_full_pass(DType::bf16, 1e-2); }
-
-TEST_CASE("one-token kernels: conv1d_step and rglru_step follow the full ops token by token") {
-  // A causal suffix after a prompt: the full ops over the row against prefill state + steps.
-  for (auto direction : {kernels::ScanDirection::causal, kernels::ScanDirection::bidirectional}) {
-    CAPTURE(int(direction));
-    RandomGenerator rng(21);
-    const std::int64_t T = 9, C = 6, K = 4, prompt = 4;  // prompt 0-3, then suffix 4-8
-    const Tensor x = random_tensor({1, T, C}, rng), weight = random_tensor({K, C}, rng), bias = random_tensor({C}, rng);
-    const Tensor proj = random_tensor({1, T, 3 * C}, rng, -2, 2), lambda = random_tensor({C}, rng, 0, 4);
-    std::vector<std::int32_t> r(T, 2);
-    for (std::int64_t t = 0; t < prompt; ++t) r[t] = 0;
-    r[0] = 1;
-    const Tensor reset = Tensor::from_values<std::int32_t>(r, {1, T});
-    Tensor conv_full = Tensor::empty({1, T, C}, DType::f64), h_full = Tensor::empty({1, T, C}, DType::f64);
-    kernels::causal_conv1d_forward(x, weight, bias, reset, direction, conv_full);
-    kernels::rglru_scan_forward(proj, lambda, reset, direction, h_full);
-    // The state after token `prompt` (<sg>, the first causal one), then steps.
-    const Tensor head_reset = Tensor::from_values<std::int32_t>(std::vector<std::int32_t>(r.begin(), r.begin() + prompt + 1),
-                                                                {1, prompt + 1});
-    Tensor state = Tensor::empty({1, C}, DType::f64);
-    kernels::rglru_final_state(proj.reshape({T, 3 * C}).slice(0, prompt + 1).reshape({1, prompt + 1, 3 * C}), lambda,
-                               head_reset, direction, state);
-    Tensor window = Tensor::zeros({1, K - 1, C}, DType::f64);
-    window.reshape({K - 1, C}).copy_from(x.reshape({T, C}).slice(prompt + 1 - (K - 1), prompt + 1));
-    for (std::int64_t t = prompt + 1; t < T; ++t) {
-      CAPTURE(t);
-      Tensor c = Tensor::empty({1, C}, DType::f64), h = Tensor::empty({1, C}, DType::f64);
-      kernels::conv1d_step(x.reshape({T, C}).slice(t, t + 1), weight, bias, window, direction, c);
-      kernels::rglru_step(proj.reshape({T, 3 * C}).slice(t, t + 1), lambda, state, direction, h);
-      CHECK(max_abs_difference(c, conv_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
-      CHECK(max_abs_difference(h, h_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
-    }
-  }
-}
 
 TEST_CASE("a tiny Hawk LM learns to copy: loss falls from chance to below 1.0 in 150 steps") {
   data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08

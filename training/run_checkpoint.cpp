@@ -20,7 +20,7 @@ bool parameters_finite(model::LanguageModel& lm) {
 
 }  // namespace
 
-void save_checkpoint(Run& run, std::int64_t step) {
+void save_checkpoint(Run& run, std::int64_t step, const std::optional<objectives::LoaderPosition>& position) {
   // Sharded optimizer state is gathered to rank 0 (every rank takes part), which alone
   // writes: the same checkpoint as one rank's, resumable on any number of ranks.
   const autograd::OptimizerState optimizer = run.trainer->optimizer().state();
@@ -30,7 +30,7 @@ void save_checkpoint(Run& run, std::int64_t step) {
   model::TrainingState state;
   state.step = step;
   state.rng = RandomState{run.config.seed, 0, 0};
-  state.data_position = run.loader->position().serialize();
+  state.data_position = position.value_or(run.loader->position()).serialize();
   bandit::save_policy(*run.policy, state);
   run.deferred->save(state);
   const fs::path path = model::save_checkpoint(run.config.output / "checkpoints", *run.lm, &optimizer, state,

@@ -6,6 +6,7 @@
 
 #include "engine/distributed.h"
 #include "engine/exit_codes.h"
+#include "engine/io_error.h"
 #include "engine/nvtx.h"
 #include "training/duration_text.h"
 #include "training/run_checkpoint.h"
@@ -82,8 +83,29 @@ int train(Run& run, std::int64_t stop_after_steps) {
   // the next step runs, training/trainer.h): they are recorded in step order when they
   // arrive.
   StepLog steps(run);
+  std::int64_t saved_step = run.start_step;  // the newest checkpoint's step
   for (std::int64_t step = run.start_step + 1; step <= c.steps; ++step) {
-    run.trainer->step(step, next_batches(run), c.learning_rate(step));
+    const objectives::LoaderPosition step_start = run.loader->position();
+    std::vector<objectives::PackedBatch> batches;
+    try {
+      batches = next_batches(run);
+    } catch (const IoError&) {
+      // The data failed (a shard truncated or unreadable): nothing of this step was queued,
+      // so the weights are those of the step before, which a checkpoint keeps before the
+      // error ends the run (exit code 4). One process only: with several ranks the others
+      // may be inside a collective, and the newest checkpoint stands.
+      if (distributed::world().size == 1 && saved_step < step - 1) {
+        std::printf("the data failed at step %lld: keeping step %lld in a checkpoint before stopping\n",
+                    (long long)step, (long long)(step - 1));
+        std::fflush(stdout);
+        if (steps.record(run.trainer->finished_steps(true)) == 0) {
+          evaluations.settle();
+          save_checkpoint(run, step - 1, step_start);
+        }
+      }
+      throw;
+    }
+    run.trainer->step(step, batches, c.learning_rate(step));
     if (const int code = steps.record(run.trainer->finished_steps())) return code;
     evaluations.after_step(step);
     const bool interrupted = distributed::any_rank(stop_requested());  // all ranks stop at one step
@@ -94,6 +116,7 @@ int train(Run& run, std::int64_t stop_after_steps) {
       if (const int code = steps.record(run.trainer->finished_steps(true))) return code;
       evaluations.settle();
       save_checkpoint(run, step);
+      saved_step = step;
     }
     if (interrupted || job_done) {
       std::printf("stopped at step %lld of %lld; continue with --resume\n", (long long)step, (long long)c.steps);

@@ -1,7 +1,6 @@
 #include "autograd/ops.h"
 #include "autograd/tape.h"
 #include "engine/nvtx.h"
-#include "kernels/rotary.h"
 
 namespace birdie::autograd {
 
@@ -34,24 +33,6 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const kernel
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& reset,
                  kernels::AttentionMask mask) {
   return attention(q, k, v, kernels::segments_of(reset), mask);
-}
-
-Tensor rotary(const Tensor& x, const kernels::Segments& segments, double base) {
-  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  kernels::rotary_forward(x, segments, base, y);
-  if (needs_grad({&x})) {
-    record("rotary", {x}, {y}, [x, segments, base](const std::vector<Tensor>& grads) {
-      // The rotation is orthogonal: its backward is the rotation by −θ.
-      Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-      kernels::rotary_backward(grads[0], segments, base, dx);
-      accumulate_fresh_grad(x, dx);
-    });
-  }
-  return y;
-}
-
-Tensor rotary(const Tensor& x, const Tensor& reset, double base) {
-  return rotary(x, kernels::segments_of(reset), base);
 }
 
 }  // namespace birdie::autograd

@@ -1,5 +1,5 @@
 #include "autograd/ops.h"
-#include "autograd/ops/grad_buffer.h"
+#include "autograd/ops/helpers.h"
 #include "autograd/tape.h"
 #include "kernels/embedding.h"
 

@@ -1,5 +1,5 @@
 #include "autograd/ops.h"
-#include "autograd/ops/grad_buffer.h"
+#include "autograd/ops/helpers.h"
 #include "autograd/tape.h"
 #include "kernels/matmul.h"
 
@@ -29,17 +29,6 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
     });
   }
   return c;
-}
-
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  BIRDIE_CHECK(weight.rank() == 2 && x.rank() >= 1 && x.dim(-1) == weight.dim(1),
-               "linear: input ", x.describe(), " does not match weight ", weight.describe(),
-               " (expected [out, in] with in = the input's last dimension)");
-  Shape out_shape = x.shape();
-  out_shape.back() = weight.dim(0);
-  Tensor y = matmul(reshape(x, {-1, x.dim(-1)}), weight, false, true);
-  if (bias.defined()) y = add(y, bias);
-  return reshape(y, out_shape);
 }
 
 }  // namespace birdie::autograd

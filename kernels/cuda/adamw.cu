@@ -103,7 +103,7 @@ void adamw_step(float* params, const float* grads, float* m, float* v, std::int6
                       reinterpret_cast<std::uintptr_t>(copy) % 8 == 0;
   const std::int64_t vec = vector ? 4 : 1;
   const std::int64_t groups = (n + vec - 1) / vec;
-  const unsigned blocks = static_cast<unsigned>(std::clamp<std::int64_t>((groups + threads - 1) / threads, 1, 65536));
+  const unsigned blocks = grid_stride_blocks(groups, threads);
   if (vector)
     adamw_kernel<4><<<blocks, threads, 0, stream>>>(params, grads, m, v, n, segment_starts, segment_decay, segments,
                                                     scalars, status, copy);

@@ -32,6 +32,7 @@
 #include "kernels/cuda/attention_common.cuh"
 #include "kernels/cuda/attention_tensor_core.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -415,13 +416,6 @@ attention_dq_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* _
 // ---------------------------------------------------------------------------------------
 // Host side.
 
-template <class Fn>
-void visit(DType dtype, Fn&& fn) {
-  if (dtype == DType::f32) return fn(float{});
-  if (dtype == DType::bf16) return fn(__nv_bfloat16{});
-  throw Error(detail::concat("attention (CUDA): q must be f32 or bf16, got ", dtype_name(dtype)));
-}
-
 // fn(std::integral_constant<int, DPL>) with DPL = channels per lane = ceil(Dh / 32).
 template <class Fn>
 void visit_head_dim(std::int64_t Dh, Fn&& fn) {
@@ -455,7 +449,7 @@ void attention_forward(DType dtype, const void* q, const void* k, const void* v,
   const MaskRule mask{reset, start, end, prefix};
   const int pitch = static_cast<int>(Dh | 1);
   const std::size_t shared = sizeof(float) * (block_rows * Dh + tile * pitch + tile * Dh);
-  visit(dtype, [&](auto zero) {
+  dispatch_f32_bf16(dtype, "attention", "q", [&](auto zero) {
     using E = decltype(zero);
     visit_head_dim(Dh, [&](auto dpl) {
       launch_attention(attention_forward_kernel<E, decltype(dpl)::value>, grid, threads, shared, stream,
@@ -478,7 +472,7 @@ void attention_backward(DType dtype, const void* q, const void* k, const void* v
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&delta), sizeof(float) * B * H * T, stream));
   const int pitch = static_cast<int>(Dh | 1);
   const std::size_t shared = sizeof(float) * (2 * block_rows * Dh + 2 * tile * pitch);
-  visit(dtype, [&](auto zero) {
+  dispatch_f32_bf16(dtype, "attention", "q", [&](auto zero) {
     using E = decltype(zero);
     const auto* qe = static_cast<const E*>(q);
     const auto* ke = static_cast<const E*>(k);

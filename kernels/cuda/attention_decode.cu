@@ -12,6 +12,7 @@
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/attention_decode.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -142,16 +143,6 @@ rotary_at_position_kernel(const T* x, std::int64_t position, double log_base, st
   }
 }
 
-template <class Run>
-void by_dtype(DType dtype, const char* op, const Run& run) {
-  if (dtype == DType::f32)
-    run(float{});
-  else if (dtype == DType::bf16)
-    run(__nv_bfloat16{});
-  else
-    throw Error(detail::concat(op, " (CUDA): the tensors must be f32 or bf16, got ", dtype_name(dtype)));
-}
-
 }  // namespace
 
 void attention_decode(DType dtype, const void* q, const void* k, const void* v, std::int64_t n,
@@ -160,7 +151,7 @@ void attention_decode(DType dtype, const void* q, const void* k, const void* v, 
   float* scratch = nullptr;
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&scratch), sizeof(float) * H * n, stream));
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
-  by_dtype(dtype, "attention_decode", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "attention_decode", "the tensors", [&](auto zero) {
     using E = decltype(zero);
     attention_decode_kernel<E><<<dim3(static_cast<unsigned>(H), 1), threads, sizeof(float) * Dh, stream>>>(
         static_cast<const E*>(q), static_cast<const E*>(k), static_cast<const E*>(v), n, nullptr, 0, H * n, H, Dh,
@@ -175,7 +166,7 @@ void rotary_at_position(DType dtype, const void* x, std::int64_t position, doubl
   const std::int64_t half = Dh / 2;
   if (half == 0 || H == 0) return;
   const unsigned blocks = static_cast<unsigned>(std::min<std::int64_t>((half + threads - 1) / threads, 65535));
-  by_dtype(dtype, "rotary_at_position", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "rotary_at_position", "the tensors", [&](auto zero) {
     using E = decltype(zero);
     rotary_at_position_kernel<E><<<blocks, threads, 0, stream>>>(static_cast<const E*>(x), position,
                                                                   std::log(base), H, Dh, static_cast<E*>(y));
@@ -190,7 +181,7 @@ void append_to_cache(DType dtype, void* q, const void* k, const void* v, const s
   if (B == 0 || pairs == 0) return;
   const dim3 grid(static_cast<unsigned>(std::min<std::int64_t>((pairs + threads - 1) / threads, 65535)),
                   static_cast<unsigned>(B));
-  by_dtype(dtype, "append_to_cache", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "append_to_cache", "the tensors", [&](auto zero) {
     using E = decltype(zero);
     append_to_cache_kernel<E><<<grid, threads, 0, stream>>>(static_cast<E*>(q), static_cast<const E*>(k),
                                                             static_cast<const E*>(v), positions, std::log(base), H,
@@ -210,7 +201,7 @@ void attention_decode_cached(DType dtype, const void* q, const void* keys, const
   BIRDIE_CUDA_CHECK(
       cudaMallocAsync(reinterpret_cast<void**>(&scratch), sizeof(float) * B * H * capacity, stream));
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
-  by_dtype(dtype, "attention_decode_cached", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "attention_decode_cached", "the tensors", [&](auto zero) {
     using E = decltype(zero);
     attention_decode_kernel<E><<<dim3(static_cast<unsigned>(H), static_cast<unsigned>(B)), threads,
                                  sizeof(float) * Dh, stream>>>(

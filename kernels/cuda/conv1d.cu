@@ -7,6 +7,7 @@
 #include "engine/error.h"
 #include "kernels/cuda/conv1d.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -128,13 +129,6 @@ unsigned elementwise_blocks(std::int64_t total) {
   return static_cast<unsigned>(std::min<std::int64_t>((total + block_threads - 1) / block_threads, 65535 * 8));
 }
 
-template <class Fn>
-void dispatch_dtype(DType dtype, const char* what, Fn&& fn) {
-  if (dtype == DType::f32) return fn(float{});
-  if (dtype == DType::bf16) return fn(__nv_bfloat16{});
-  throw Error(std::string(what) + " (CUDA): x must be f32 or bf16");
-}
-
 }  // namespace
 
 void causal_conv1d_forward(DType dtype, const void* x, const void* weight, const void* bias,
@@ -143,7 +137,7 @@ void causal_conv1d_forward(DType dtype, const void* x, const void* weight, const
                            cudaStream_t stream) {
   const ConvShape s{B, T, C, K, bidirectional};
   if (B * T * C == 0) return;
-  dispatch_dtype(dtype, "causal_conv1d_forward", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "causal_conv1d_forward", "x", [&](auto zero) {
     using E = decltype(zero);
     conv_forward<E><<<elementwise_blocks(B * T * C), block_threads, 0, stream>>>(
         static_cast<const E*>(x), static_cast<const E*>(weight), static_cast<const E*>(bias), reset, s,
@@ -162,7 +156,7 @@ void causal_conv1d_backward(DType dtype, DType dweight_dtype, const void* x, con
   const std::int64_t chunks = (B * T + conv1d_rows_per_partial - 1) / conv1d_rows_per_partial;
   BIRDIE_CHECK(chunks <= 65535, "causal_conv1d_backward (CUDA): ", B * T,
                " rows exceed the grid limit of the weight-gradient pass");
-  dispatch_dtype(dtype, "causal_conv1d_backward", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "causal_conv1d_backward", "x", [&](auto zero) {
     using E = decltype(zero);
     conv_backward_input<E><<<elementwise_blocks(B * T * C), block_threads, 0, stream>>>(
         static_cast<const E*>(weight), reset, s, static_cast<const E*>(dy), static_cast<E*>(dx));
@@ -179,9 +173,7 @@ void causal_conv1d_backward(DType dtype, DType dweight_dtype, const void* x, con
                                                                       static_cast<W*>(dbias));
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   };
-  if (dweight_dtype == DType::f32) add_parameters(float{});
-  else if (dweight_dtype == DType::bf16) add_parameters(__nv_bfloat16{});
-  else throw Error("causal_conv1d_backward (CUDA): dweight must be f32 or bf16");
+  dispatch_f32_bf16(dweight_dtype, "causal_conv1d_backward", "dweight", add_parameters);
 }
 
 }  // namespace birdie::kernels::cuda

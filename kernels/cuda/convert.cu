@@ -41,7 +41,7 @@ void visit(DType dtype, Fn&& fn) {
 void convert(DType from, DType to, const void* in, void* out, std::int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   constexpr int threads = 256;
-  const unsigned blocks = static_cast<unsigned>(std::clamp<std::int64_t>((n + threads - 1) / threads, 1, 65536));
+  const unsigned blocks = grid_stride_blocks(n, threads);
   visit(from, [&](auto from_zero) {
     visit(to, [&](auto to_zero) {
       using F = decltype(from_zero);

@@ -1,15 +1,43 @@
 // Helpers shared by the .cu files of kernels/cuda/ (never included by host .cpp files):
 // device math mirroring kernels/cpu/math.h in fp32, vector access, and the launchers'
-// alignment test.
+// alignment test, block count and recurrence halves.
 #pragma once
 
 #include <cuda_bf16.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 
 namespace birdie::kernels::cuda {
 
 // Whether a 16-byte vector path may use p (null counts as aligned: an absent operand).
 inline bool aligned16(const void* p) { return p == nullptr || reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
+
+// Whether every pointer may take the 16-byte vector path.
+inline bool all_aligned16(std::initializer_list<const void*> pointers) {
+  for (const void* p : pointers)
+    if (!aligned16(p)) return false;
+  return true;
+}
+
+// Blocks of `threads` threads enough for `lanes` threads.
+inline unsigned block_count(std::int64_t lanes, int threads) {
+  return static_cast<unsigned>((lanes + threads - 1) / threads);
+}
+
+// A grid-stride launch over n items: enough blocks of `threads` for one item a thread, at
+// least one, at most 65536 (the loops stride with 64-bit indices, so n is not limited by
+// the grid).
+inline unsigned grid_stride_blocks(std::int64_t n, int threads) {
+  return static_cast<unsigned>(std::clamp<std::int64_t>((n + threads - 1) / threads, 1, 65536));
+}
+
+// The channels [0, forward) of a recurrence's state of `channels` that carry state from
+// token to token: all, or the causal half of a bidirectional one (its reverse half does not).
+inline std::int64_t forward_channels(bool bidirectional, std::int64_t channels) {
+  return bidirectional ? channels / 2 : channels;
+}
 
 __device__ __forceinline__ float to_float(float x) { return x; }
 __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
@@ -25,6 +53,8 @@ template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(f
 // Accurate forms (expf/erff, not the fast intrinsics): the kernels are memory-bound and
 // the fp32 parity bound is 1e-5.
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+// log(1 + e^z), without overflow.
+__device__ __forceinline__ float softplus(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
 // GeLU and its derivative are written over e = erf(x/√2) so that a kernel needing both
 // (the scan backward) computes erff once; gelu/gelu_derivative are the same expressions.
 __device__ __forceinline__ float gelu_erf(float x) { return erff(x * 0.70710678118654752f); }

@@ -4,6 +4,7 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 #include "kernels/cuda/elementwise.h"
 
 namespace birdie::kernels::cuda {
@@ -13,11 +14,8 @@ namespace {
 constexpr int threads = 256;
 constexpr std::int64_t max_row_blocks = 1 << 20;
 
-// Grid-stride launches: enough blocks to cover n, capped at 65536 (every loop below
-// strides with 64-bit indices, so n is not limited by the grid).
-unsigned blocks_for(std::int64_t n) {
-  return static_cast<unsigned>(std::clamp<std::int64_t>((n + threads - 1) / threads, 1, 65536));
-}
+// Grid-stride launches (device_math.cuh).
+unsigned blocks_for(std::int64_t n) { return grid_stride_blocks(n, threads); }
 
 __device__ __forceinline__ float apply(BinaryOp op, float x, float y) {
   switch (op) {
@@ -121,19 +119,12 @@ __global__ void row_sum_kernel(const T* __restrict__ in, O* __restrict__ out, st
   }
 }
 
-template <class Fn>
-void dispatch(DType dtype, const char* op, Fn&& fn) {
-  if (dtype == DType::f32) return fn(float{});
-  if (dtype == DType::bf16) return fn(__nv_bfloat16{});
-  throw Error(detail::concat(op, " (CUDA): takes f32 or bf16 tensors, got ", dtype_name(dtype)));
-}
-
 }  // namespace
 
 void binary(DType dtype, BinaryOp op, const void* a, const void* b, void* out, std::int64_t n,
             std::int64_t nb, cudaStream_t stream) {
   if (n == 0) return;
-  dispatch(dtype, "elementwise", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "elementwise", "the tensors", [&](auto zero) {
     using T = decltype(zero);
     constexpr int vec = 16 / sizeof(T);
     if (n % vec == 0 && nb % vec == 0 && aligned16(a) && aligned16(b) && aligned16(out))
@@ -149,7 +140,7 @@ void binary(DType dtype, BinaryOp op, const void* a, const void* b, void* out, s
 void unary(DType dtype, UnaryOp op, const void* x, void* out, std::int64_t n, double factor,
            cudaStream_t stream) {
   if (n == 0) return;
-  dispatch(dtype, "elementwise", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "elementwise", "the tensors", [&](auto zero) {
     using T = decltype(zero);
     constexpr int vec = 16 / sizeof(T);
     if (n % vec == 0 && aligned16(x) && aligned16(out))
@@ -165,7 +156,7 @@ void unary(DType dtype, UnaryOp op, const void* x, void* out, std::int64_t n, do
 void scale_by_device_scalar(DType dtype, void* x, const float* factor, std::int64_t n,
                             cudaStream_t stream) {
   if (n == 0) return;
-  dispatch(dtype, "scale_by_device_scalar", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "scale_by_device_scalar", "the tensors", [&](auto zero) {
     using T = decltype(zero);
     scale_by_device_scalar_kernel<T><<<blocks_for(n), threads, 0, stream>>>(static_cast<T*>(x), factor, n);
   });
@@ -175,8 +166,8 @@ void scale_by_device_scalar(DType dtype, void* x, const float* factor, std::int6
 void accumulate(DType dst_dtype, DType src_dtype, void* dst, const void* src, std::int64_t n,
                 cudaStream_t stream) {
   if (n == 0) return;
-  dispatch(dst_dtype, "accumulate", [&](auto dst_zero) {
-    dispatch(src_dtype, "accumulate", [&](auto src_zero) {
+  dispatch_f32_bf16(dst_dtype, "accumulate", "the tensors", [&](auto dst_zero) {
+    dispatch_f32_bf16(src_dtype, "accumulate", "the tensors", [&](auto src_zero) {
       using D = decltype(dst_zero);
       using S = decltype(src_zero);
       accumulate_kernel<D, S><<<blocks_for(n), threads, 0, stream>>>(
@@ -195,12 +186,12 @@ void sum_to_trailing(DType in_dtype, DType out_dtype, const void* in, void* out,
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(float) * splits * width, stream));
   const unsigned column_blocks = static_cast<unsigned>((width + threads - 1) / threads);
   // The partials are f32 whatever the types, so each pass has only its own.
-  dispatch(in_dtype, "sum_to_trailing", [&](auto in_zero) {
+  dispatch_f32_bf16(in_dtype, "sum_to_trailing", "the tensors", [&](auto in_zero) {
     using T = decltype(in_zero);
     column_partial_kernel<T><<<dim3(column_blocks, splits), threads, 0, stream>>>(
         static_cast<const T*>(in), partial, rows, width, rows_per_split);
   });
-  dispatch(out_dtype, "sum_to_trailing", [&](auto out_zero) {
+  dispatch_f32_bf16(out_dtype, "sum_to_trailing", "the tensors", [&](auto out_zero) {
     using O = decltype(out_zero);
     column_finish_kernel<O><<<column_blocks, threads, 0, stream>>>(partial, static_cast<O*>(out), width, splits);
   });
@@ -211,8 +202,8 @@ void sum_to_trailing(DType in_dtype, DType out_dtype, const void* in, void* out,
 void sum_rows(DType in_dtype, DType out_dtype, const void* in, void* out, std::int64_t rows,
               std::int64_t width, cudaStream_t stream) {
   if (rows == 0) return;
-  dispatch(in_dtype, "sum_rows", [&](auto in_zero) {
-    dispatch(out_dtype, "sum_rows", [&](auto out_zero) {
+  dispatch_f32_bf16(in_dtype, "sum_rows", "the tensors", [&](auto in_zero) {
+    dispatch_f32_bf16(out_dtype, "sum_rows", "the tensors", [&](auto out_zero) {
       using T = decltype(in_zero);
       using O = decltype(out_zero);
       row_sum_kernel<T, O><<<static_cast<unsigned>(std::min<std::int64_t>(rows, max_row_blocks)), threads, 0,

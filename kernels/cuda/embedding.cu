@@ -11,6 +11,7 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 #include "kernels/cuda/embedding.h"
 
 namespace birdie::kernels::cuda {
@@ -18,11 +19,7 @@ namespace birdie::kernels::cuda {
 namespace {
 
 constexpr int threads = 256;
-constexpr std::int64_t max_blocks = 65536;
-
-unsigned blocks_for(std::int64_t n) {
-  return static_cast<unsigned>(std::clamp<std::int64_t>((n + threads - 1) / threads, 1, max_blocks));
-}
+unsigned blocks_for(std::int64_t n) { return grid_stride_blocks(n, threads); }
 
 __device__ __forceinline__ std::int64_t first_index() {
   return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -117,13 +114,6 @@ __global__ void segment_sum_kernel(const std::uint32_t* __restrict__ sorted_keys
   }
 }
 
-template <class Fn>
-void visit(DType dtype, const char* what, Fn&& fn) {
-  if (dtype == DType::f32) return fn(float{});
-  if (dtype == DType::bf16) return fn(__nv_bfloat16{});
-  throw Error(detail::concat("embedding (CUDA): ", what, " must be f32 or bf16, got ", dtype_name(dtype)));
-}
-
 bool aligned(const void* p, std::size_t bytes) { return reinterpret_cast<std::uintptr_t>(p) % bytes == 0; }
 
 }  // namespace
@@ -132,7 +122,7 @@ void embedding_forward(DType dtype, const void* table, const std::int32_t* ids,
                        std::int64_t count, std::int64_t V, std::int64_t D, void* out,
                        cudaStream_t stream) {
   if (count == 0 || D == 0) return;
-  visit(dtype, "table", [&](auto zero) {
+  dispatch_f32_bf16(dtype, "embedding", "table", [&](auto zero) {
     using T = decltype(zero);
     constexpr int vec = 16 / sizeof(T);
     const T* t = static_cast<const T*>(table);
@@ -187,8 +177,8 @@ void embedding_backward(DType dout_dtype, DType table_dtype, const std::int32_t*
   bytes = temp_bytes;
   BIRDIE_CUDA_CHECK(cub::DeviceSelect::Flagged(temp, bytes, positions, flags, run_starts, run_count,
                                                count, stream));
-  visit(dout_dtype, "dout", [&](auto gz) {
-    visit(table_dtype, "dtable", [&](auto wz) {
+  dispatch_f32_bf16(dout_dtype, "embedding", "dout", [&](auto gz) {
+    dispatch_f32_bf16(table_dtype, "embedding", "dtable", [&](auto wz) {
       using G = decltype(gz);
       using W = decltype(wz);
       constexpr int vec = 16 / sizeof(G);

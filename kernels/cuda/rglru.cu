@@ -13,7 +13,8 @@
 // gate math: three inputs a token (not four), a per-channel parameter to load, and a
 // parameter gradient to reduce over B and T. So it gets the structure of the simplest of
 // them, three_pass (reduce → carries → rescan), with the shared pieces (ScanShape,
-// time_at, dispatch_scan, vector loads) taken from scan_common.cuh and device_math.cuh.
+// time_at, dispatch_scan, the grid, the carries pass, vector loads) taken from
+// scan_common.cuh and device_math.cuh.
 // Folding it into the look-back kernels is left for when it can be measured.
 //
 // Gates are recomputed in every pass that needs them rather than stored, as in the gated
@@ -41,8 +42,6 @@ __device__ __forceinline__ bool rglru_blocked(const std::int32_t* reset_row, con
                                               bool reverse, std::int64_t t) {
   return blocked(reset_row, s, reverse, t) || (!reverse && t == 0);
 }
-
-__device__ __forceinline__ float softplus(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
 
 // a, sqrt(1 − a²) (from expm1, accurate as a → 1) and d sqrt(1 − a²) / d log a of one element.
 struct Decay {
@@ -114,23 +113,6 @@ rglru_forward_reduce(const T* __restrict__ proj, const float* __restrict__ lambd
     const std::int64_t out = chunk_index(s, lane);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
-  }
-}
-
-// Phase 2 (both passes): per (batch row, channel), entering[k] = carry; carry = A[k]·carry
-// + B[k], over the chunks in ascending (forward) or descending (backward) order.
-__global__ void rglru_chunk_carries(const float* __restrict__ chunk_a, const float* __restrict__ chunk_b,
-                                    std::int64_t B, std::int64_t C, std::int64_t N, bool descending,
-                                    float* __restrict__ entering) {
-  const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (index >= B * N) return;
-  const std::int64_t b = index / N, c = index % N;
-  float carry = 0.0f;
-  for (std::int64_t i = 0; i < C; ++i) {
-    const std::int64_t k = descending ? C - 1 - i : i;
-    const std::int64_t at = (b * C + k) * N + c;
-    entering[at] = carry;
-    carry = chunk_a[at] * carry + chunk_b[at];
   }
 }
 
@@ -283,20 +265,7 @@ __global__ void rglru_lambda_sum(const float* __restrict__ lambda_part, std::int
   dlambda[c] += sum;
 }
 
-dim3 rglru_grid(const ScanShape& s, int vec) {
-  const std::int64_t x = (s.N / vec + block_threads - 1) / block_threads;
-  BIRDIE_CHECK(x <= INT32_MAX, "RG-LRU scan: ", s.N, " channels exceed the grid limit");
-  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(std::min<std::int64_t>(s.B * s.C, 65535)));
-}
-
-void launch_carries(const float* a, const float* b, const ScanShape& s, bool descending, float* entering,
-                    cudaStream_t stream) {
-  constexpr int threads = 256;
-  const std::int64_t lanes = s.B * s.N;
-  rglru_chunk_carries<<<static_cast<unsigned>((lanes + threads - 1) / threads), threads, 0, stream>>>(
-      a, b, s.B, s.C, s.N, descending, entering);
-  BIRDIE_CUDA_CHECK(cudaGetLastError());
-}
+dim3 rglru_grid(const ScanShape& s, int vec) { return chunked_scan_grid(s, vec, block_threads, "RG-LRU scan"); }
 
 }  // namespace
 
@@ -315,7 +284,7 @@ void rglru_scan_forward(DType dtype, const void* proj, const float* lambda,
     const E* p = static_cast<const E*>(proj);
     rglru_forward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, chunk_a, chunk_b);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
-    launch_carries(chunk_a, chunk_b, s, false, saved, stream);
+    launch_chunk_carries(chunk_a, chunk_b, s, false, saved, stream);
     rglru_forward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, saved, static_cast<E*>(y));
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
@@ -340,7 +309,7 @@ void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
     const E* g = static_cast<const E*>(dy);
     rglru_backward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, g, chunk_a, chunk_b);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
-    launch_carries(chunk_a, chunk_b, s, true, carry_in, stream);
+    launch_chunk_carries(chunk_a, chunk_b, s, true, carry_in, stream);
     rglru_backward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, saved, carry_in, g,
                                                                      static_cast<E*>(dproj), lambda_part);
     BIRDIE_CUDA_CHECK(cudaGetLastError());

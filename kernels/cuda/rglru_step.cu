@@ -6,6 +6,7 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 #include "kernels/cuda/rglru_step.h"
 #include "kernels/rglru.h"
 
@@ -14,8 +15,6 @@ namespace birdie::kernels::cuda {
 namespace {
 
 constexpr int block_threads = 256;
-
-__device__ __forceinline__ float softplus(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
 
 // h ← a·h + sqrt(1 − a²)·σ(i)·x with a = σ(Λ)^(c·σ(r)).
 __device__ __forceinline__ float rglru_update(float h, float x, float r_pre, float i_pre, float lambda) {
@@ -81,28 +80,15 @@ conv_step_kernel(const T* __restrict__ x, const T* __restrict__ weight, const T*
   if (K > 1) win[(K - 2) * C] = xc;
 }
 
-std::int64_t forward_channels(bool bidirectional, std::int64_t C) { return bidirectional ? C / 2 : C; }
-
-unsigned block_count(std::int64_t lanes) {
-  return static_cast<unsigned>((lanes + block_threads - 1) / block_threads);
-}
-
-template <class Fn>
-void with_element_type(DType dtype, const char* op, Fn&& fn) {
-  if (dtype == DType::f32) return fn(static_cast<float*>(nullptr));
-  if (dtype == DType::bf16) return fn(static_cast<__nv_bfloat16*>(nullptr));
-  throw Error(detail::concat(op, " (CUDA): the operands must be f32 or bf16, got ", dtype_name(dtype)));
-}
-
 }  // namespace
 
 void rglru_final_state(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
                        bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C, float* state,
                        cudaStream_t stream) {
-  with_element_type(dtype, "rglru_final_state", [&](auto* tag) {
-    using Element = std::remove_pointer_t<decltype(tag)>;
+  dispatch_f32_bf16(dtype, "rglru_final_state", "the operands", [&](auto zero) {
+    using Element = decltype(zero);
     if (B * C == 0) return;
-    final_state_kernel<Element><<<block_count(B * C), block_threads, 0, stream>>>(
+    final_state_kernel<Element><<<block_count(B * C, block_threads), block_threads, 0, stream>>>(
         static_cast<const Element*>(proj), lambda, reset, B, T, C, forward_channels(bidirectional, C), state);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
@@ -110,10 +96,10 @@ void rglru_final_state(DType dtype, const void* proj, const float* lambda, const
 
 void rglru_step(DType dtype, const void* proj, const float* lambda, bool bidirectional, std::int64_t B,
                 std::int64_t C, float* state, void* y, cudaStream_t stream) {
-  with_element_type(dtype, "rglru_step", [&](auto* tag) {
-    using Element = std::remove_pointer_t<decltype(tag)>;
+  dispatch_f32_bf16(dtype, "rglru_step", "the operands", [&](auto zero) {
+    using Element = decltype(zero);
     if (B * C == 0) return;
-    step_kernel<Element><<<block_count(B * C), block_threads, 0, stream>>>(
+    step_kernel<Element><<<block_count(B * C, block_threads), block_threads, 0, stream>>>(
         static_cast<const Element*>(proj), lambda, B, C, forward_channels(bidirectional, C), state,
         static_cast<Element*>(y));
     BIRDIE_CUDA_CHECK(cudaGetLastError());
@@ -122,10 +108,10 @@ void rglru_step(DType dtype, const void* proj, const float* lambda, bool bidirec
 
 void conv1d_step(DType dtype, const void* x, const void* weight, const void* bias, bool bidirectional,
                  std::int64_t B, std::int64_t C, std::int64_t K, void* window, void* y, cudaStream_t stream) {
-  with_element_type(dtype, "conv1d_step", [&](auto* tag) {
-    using Element = std::remove_pointer_t<decltype(tag)>;
+  dispatch_f32_bf16(dtype, "conv1d_step", "the operands", [&](auto zero) {
+    using Element = decltype(zero);
     if (B * C == 0) return;
-    conv_step_kernel<Element><<<block_count(B * C), block_threads, 0, stream>>>(
+    conv_step_kernel<Element><<<block_count(B * C, block_threads), block_threads, 0, stream>>>(
         static_cast<const Element*>(x), static_cast<const Element*>(weight), static_cast<const Element*>(bias), B,
         C, K, forward_channels(bidirectional, C), static_cast<Element*>(window), static_cast<Element*>(y));
     BIRDIE_CUDA_CHECK(cudaGetLastError());

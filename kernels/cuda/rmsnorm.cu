@@ -11,6 +11,7 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 #include "kernels/cuda/rmsnorm.h"
 
 namespace birdie::kernels::cuda {
@@ -152,19 +153,6 @@ weight_gradient_finish(const float* __restrict__ partial, int blocks, std::int64
   dweight[j] = from_float<W>(to_float(dweight[j]) + total);
 }
 
-template <class Fn>
-void visit(DType dtype, const char* what, Fn&& fn) {
-  if (dtype == DType::f32) return fn(float{});
-  if (dtype == DType::bf16) return fn(__nv_bfloat16{});
-  throw Error(detail::concat("rmsnorm (CUDA): ", what, " must be f32 or bf16, got ", dtype_name(dtype)));
-}
-
-bool all_aligned(std::initializer_list<const void*> pointers) {
-  for (const void* p : pointers)
-    if (!aligned16(p)) return false;
-  return true;
-}
-
 }  // namespace
 
 void rmsnorm_forward(DType dtype, DType stats, const void* x, const void* residual,
@@ -172,9 +160,9 @@ void rmsnorm_forward(DType dtype, DType stats, const void* x, const void* residu
                      std::int64_t D, void* y, void* inv_rms, cudaStream_t stream) {
   if (rows == 0) return;
   const unsigned blocks = static_cast<unsigned>(std::min(rows, max_forward_blocks));
-  const bool vector = all_aligned({x, residual, residual_out, weight, y});
-  visit(dtype, "x", [&](auto xz) {
-    visit(stats, "inv_rms", [&](auto sz) {
+  const bool vector = all_aligned16({x, residual, residual_out, weight, y});
+  dispatch_f32_bf16(dtype, "rmsnorm", "x", [&](auto xz) {
+    dispatch_f32_bf16(stats, "rmsnorm", "inv_rms", [&](auto sz) {
       using T = decltype(xz);
       using S = decltype(sz);
       constexpr int vec = 16 / sizeof(T);
@@ -205,9 +193,9 @@ void rmsnorm_backward(DType dtype, DType stats, DType dweight_dtype, const void*
   float* partial = nullptr;
   BIRDIE_CUDA_CHECK(cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(float) * blocks * D, stream));
   const std::size_t shared = sizeof(float) * D;
-  const bool vector = all_aligned({x, weight, dy, dx});
-  visit(dtype, "x", [&](auto xz) {
-    visit(stats, "inv_rms", [&](auto sz) {
+  const bool vector = all_aligned16({x, weight, dy, dx});
+  dispatch_f32_bf16(dtype, "rmsnorm", "x", [&](auto xz) {
+    dispatch_f32_bf16(stats, "rmsnorm", "inv_rms", [&](auto sz) {
       using T = decltype(xz);
       using S = decltype(sz);
       constexpr int vec = 16 / sizeof(T);
@@ -226,7 +214,7 @@ void rmsnorm_backward(DType dtype, DType stats, DType dweight_dtype, const void*
     });
   });
   BIRDIE_CUDA_CHECK(cudaGetLastError());
-  visit(dweight_dtype, "dweight", [&](auto wz) {
+  dispatch_f32_bf16(dweight_dtype, "rmsnorm", "dweight", [&](auto wz) {
     using W = decltype(wz);
     weight_gradient_finish<W>
         <<<static_cast<unsigned>((D + finish_columns - 1) / finish_columns), dim3(finish_columns, finish_rows), 0,

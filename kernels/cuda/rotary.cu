@@ -8,6 +8,7 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 #include "kernels/cuda/rotary.h"
 
 namespace birdie::kernels::cuda {
@@ -54,12 +55,7 @@ void rotary(DType dtype, const void* x, const std::int32_t* start, double base, 
     rotary_kernel<E><<<blocks, threads, 0, stream>>>(static_cast<const E*>(x), start, std::log(base), sign,
                                                      B, T, H, Dh, static_cast<E*>(y));
   };
-  if (dtype == DType::f32)
-    run(float{});
-  else if (dtype == DType::bf16)
-    run(__nv_bfloat16{});
-  else
-    throw Error(detail::concat("rotary (CUDA): x must be f32 or bf16, got ", dtype_name(dtype)));
+  dispatch_f32_bf16(dtype, "rotary", "x", run);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -12,6 +12,7 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 #include "kernels/cuda/sampling.h"
 #include "kernels/sampling_rule.h"
 
@@ -192,14 +193,11 @@ void sample_tokens(DType dtype, const void* logits, std::int64_t B, std::int64_t
                    const std::int32_t* seeds, std::int32_t* counters, std::int32_t* tokens, cudaStream_t stream) {
   if (B == 0) return;
   if (B > 2147483647) throw Error(detail::concat("sample_tokens (CUDA): at most 2^31 − 1 rows, got ", B));
-  if (dtype == DType::f32)
-    sample_kernel<float><<<static_cast<unsigned>(B), threads, 0, stream>>>(
-        static_cast<const float*>(logits), V, r.temperature, r.top_k, r.top_p, seeds, counters, tokens);
-  else if (dtype == DType::bf16)
-    sample_kernel<__nv_bfloat16><<<static_cast<unsigned>(B), threads, 0, stream>>>(
-        static_cast<const __nv_bfloat16*>(logits), V, r.temperature, r.top_k, r.top_p, seeds, counters, tokens);
-  else
-    throw Error(detail::concat("sample_tokens (CUDA): logits must be f32 or bf16, got ", dtype_name(dtype)));
+  dispatch_f32_bf16(dtype, "sample_tokens", "logits", [&](auto zero) {
+    using T = decltype(zero);
+    sample_kernel<T><<<static_cast<unsigned>(B), threads, 0, stream>>>(
+        static_cast<const T*>(logits), V, r.temperature, r.top_k, r.top_p, seeds, counters, tokens);
+  });
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -61,9 +61,10 @@ scan_forward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict__
   }
 }
 
-// Phase 2 (both passes): a sequential scan over chunks per (batch row, channel):
-// entering[k] = carry; carry = A[k]·carry + B[k]. Ascending chunks for the forward
-// pass, descending for the backward pass (chunks are in each lane's scan order).
+// Phase 2 (both passes, of the RG-LRU scan too: launch_chunk_carries, scan_common.cuh): a
+// sequential scan over chunks per (batch row, channel): entering[k] = carry; carry =
+// A[k]·carry + B[k]. Ascending chunks for the forward pass, descending for the backward
+// pass (chunks are in each lane's scan order).
 __global__ void scan_chunk_carries(const float* __restrict__ chunk_a, const float* __restrict__ chunk_b,
                                    std::int64_t B, std::int64_t C, std::int64_t N, bool descending,
                                    float* __restrict__ entering) {
@@ -229,22 +230,7 @@ scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict_
   }
 }
 
-dim3 scan_grid(const ScanShape& s, int vec) {
-  const std::int64_t groups = s.N / vec;
-  const std::int64_t x = (groups + block_threads - 1) / block_threads;
-  BIRDIE_CHECK(x <= INT32_MAX, "gated scan: ", s.N, " channels exceed the grid limit");
-  // The kernels stride over B·C in y (grid.y ≤ 65535).
-  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(std::min<std::int64_t>(s.B * s.C, 65535)));
-}
-
-void launch_carries(const float* a, const float* b, const ScanShape& s, bool descending,
-                    float* entering, cudaStream_t stream) {
-  const std::int64_t lanes = s.B * s.N;
-  constexpr int threads = 256;
-  scan_chunk_carries<<<static_cast<unsigned>((lanes + threads - 1) / threads), threads, 0, stream>>>(
-      a, b, s.B, s.C, s.N, descending, entering);
-  BIRDIE_CUDA_CHECK(cudaGetLastError());
-}
+dim3 scan_grid(const ScanShape& s, int vec) { return chunked_scan_grid(s, vec, block_threads, "gated scan"); }
 
 template <class T, int VEC>
 void forward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s, T* y,
@@ -254,7 +240,7 @@ void forward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s,
   float* chunk_b = scratch + s.B * s.C * s.N;
   scan_forward_reduce<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, chunk_a, chunk_b);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
-  launch_carries(chunk_a, chunk_b, s, false, saved, stream);
+  launch_chunk_carries(chunk_a, chunk_b, s, false, saved, stream);
   scan_forward_rescan<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, saved, y);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
@@ -270,12 +256,21 @@ void backward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s
   float* carry_in = scratch + 2 * plane;
   scan_backward_reduce<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, dy, chunk_a, chunk_b);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
-  launch_carries(chunk_a, chunk_b, s, true, carry_in, stream);
+  launch_chunk_carries(chunk_a, chunk_b, s, true, carry_in, stream);
   scan_backward_rescan<T, VEC><<<grid, block_threads, 0, stream>>>(proj, reset, s, saved, carry_in, dy, dproj);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace
+
+void launch_chunk_carries(const float* chunk_a, const float* chunk_b, const ScanShape& s, bool descending,
+                          float* entering, cudaStream_t stream) {
+  const std::int64_t lanes = s.B * s.N;
+  constexpr int threads = 256;
+  scan_chunk_carries<<<static_cast<unsigned>((lanes + threads - 1) / threads), threads, 0, stream>>>(
+      chunk_a, chunk_b, s.B, s.C, s.N, descending, entering);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
+}
 
 namespace {
 

@@ -1,17 +1,21 @@
-// What the three-pass (scan.cu) and one-pass (scan_one_pass.cu) gated scans share: the
-// call's shape, the time order of a lane, the reset rule, and the choice of vector width.
+// What the chunked scans share, the three-pass (scan.cu) and one-pass (scan_one_pass.cu)
+// gated scans and the RG-LRU scan (rglru.cu): the call's shape, the time order of a lane,
+// the reset rule, the choice of vector width, the grid, and the scan over chunk carries.
 #pragma once
 
 #include <cuda_bf16.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <type_traits>
 
+#include "engine/cuda_runtime.h"
 #include "engine/dtype.h"
 #include "engine/error.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 
 namespace birdie::kernels::cuda {
 
@@ -74,9 +78,7 @@ bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers
   constexpr std::int64_t vec = 16 / sizeof(T);
   if (s.N % vec != 0) return false;
   if (s.bidirectional && (s.N / 2) % vec != 0) return false;
-  for (const void* p : pointers)
-    if (!aligned16(p)) return false;
-  return true;
+  return all_aligned16(pointers);
 }
 
 // Calls fn(T{}, std::integral_constant<int, VEC>{}) for dtype's element type (f32 or
@@ -91,9 +93,23 @@ void dispatch_scan(DType dtype, const ScanShape& s, std::initializer_list<const 
     else
       fn(zero, std::integral_constant<int, 1>{});
   };
-  if (dtype == DType::f32) return widest(float{});
-  if (dtype == DType::bf16) return widest(__nv_bfloat16{});
-  throw Error(std::string(what) + " (CUDA): proj must be f32 or bf16");
+  dispatch_f32_bf16(dtype, what, "proj", widest);
 }
+
+// The grid of a three-pass scan's kernels, `threads` a block: (channel groups / threads,
+// min(B·C, 65535)), the kernels striding over the (batch row, chunk) pairs in y so that
+// neither B nor the chunk count meets a grid limit. `what` names the scan in the error.
+inline dim3 chunked_scan_grid(const ScanShape& s, int vec, int threads, const char* what) {
+  const std::int64_t x = (s.N / vec + threads - 1) / threads;
+  BIRDIE_CHECK(x <= INT32_MAX, what, ": ", s.N, " channels exceed the grid limit");
+  return dim3(static_cast<unsigned>(x), static_cast<unsigned>(std::min<std::int64_t>(s.B * s.C, 65535)));
+}
+
+// Phase 2 of a three-pass scan (scan.cu, rglru.cu), forward and backward: per (batch row,
+// channel), entering[k] = carry; carry = A[k]·carry + B[k], over the chunks of
+// chunk_a, chunk_b [B, C, N] in ascending (forward) or descending (backward) order.
+// Defined in scan.cu.
+void launch_chunk_carries(const float* chunk_a, const float* chunk_b, const ScanShape& s, bool descending,
+                          float* entering, cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

@@ -6,6 +6,7 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/dispatch.cuh"
 #include "kernels/cuda/scan_step.h"
 
 namespace birdie::kernels::cuda {
@@ -51,29 +52,15 @@ step_kernel(const T* __restrict__ proj, std::int64_t B, std::int64_t N, std::int
   y[index] = from_float<T>(gelu(to_float(p[3 * N])) * h);
 }
 
-std::int64_t forward_channels(bool bidirectional, std::int64_t N) { return bidirectional ? N / 2 : N; }
-
-unsigned block_count(std::int64_t lanes) {
-  return static_cast<unsigned>((lanes + block_threads - 1) / block_threads);
-}
-
-// Calls fn with a null pointer of the element type of `dtype` (f32 or bf16).
-template <class Fn>
-void with_element_type(DType dtype, const char* op, Fn&& fn) {
-  if (dtype == DType::f32) return fn(static_cast<float*>(nullptr));
-  if (dtype == DType::bf16) return fn(static_cast<__nv_bfloat16*>(nullptr));
-  throw Error(detail::concat(op, " (CUDA): proj must be f32 or bf16, got ", dtype_name(dtype)));
-}
-
 }  // namespace
 
 void gated_scan_final_state(DType dtype, const void* proj, const std::int32_t* reset,
                             bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                             float* state, cudaStream_t stream) {
-  with_element_type(dtype, "gated_scan_final_state", [&](auto* tag) {
-    using Element = std::remove_pointer_t<decltype(tag)>;
+  dispatch_f32_bf16(dtype, "gated_scan_final_state", "proj", [&](auto zero) {
+    using Element = decltype(zero);
     if (B * N == 0) return;
-    final_state_kernel<Element><<<block_count(B * N), block_threads, 0, stream>>>(
+    final_state_kernel<Element><<<block_count(B * N, block_threads), block_threads, 0, stream>>>(
         static_cast<const Element*>(proj), reset, B, T, N, forward_channels(bidirectional, N), state);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
@@ -81,10 +68,10 @@ void gated_scan_final_state(DType dtype, const void* proj, const std::int32_t* r
 
 void gated_scan_step(DType dtype, const void* proj, bool bidirectional, std::int64_t B,
                      std::int64_t N, float* state, void* y, cudaStream_t stream) {
-  with_element_type(dtype, "gated_scan_step", [&](auto* tag) {
-    using Element = std::remove_pointer_t<decltype(tag)>;
+  dispatch_f32_bf16(dtype, "gated_scan_step", "proj", [&](auto zero) {
+    using Element = decltype(zero);
     if (B * N == 0) return;
-    step_kernel<Element><<<block_count(B * N), block_threads, 0, stream>>>(
+    step_kernel<Element><<<block_count(B * N, block_threads), block_threads, 0, stream>>>(
         static_cast<const Element*>(proj), B, N, forward_channels(bidirectional, N), state,
         static_cast<Element*>(y));
     BIRDIE_CUDA_CHECK(cudaGetLastError());

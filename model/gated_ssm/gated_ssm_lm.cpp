@@ -51,4 +51,9 @@ std::unique_ptr<BatchDecoder> GatedSsmLm::batch_decoder(std::span<Decoder* const
   return std::make_unique<GatedSsmBatchDecoder>(*this, rows);
 }
 
+std::unique_ptr<LanguageModel> make_gated_ssm_lm(const ModelConfig& config, DType dtype, Device device,
+                                                 std::uint64_t seed, DType compute_dtype) {
+  return std::make_unique<GatedSsmLm>(config, dtype, device, seed, compute_dtype);
+}
+
 }  // namespace birdie::model

@@ -40,4 +40,9 @@ std::unique_ptr<BatchDecoder> HawkLm::batch_decoder(std::span<Decoder* const> ro
   return std::make_unique<HawkBatchDecoder>(*this, rows);
 }
 
+std::unique_ptr<LanguageModel> make_hawk_lm(const ModelConfig& config, DType dtype, Device device,
+                                            std::uint64_t seed, DType compute_dtype) {
+  return std::make_unique<HawkLm>(config, dtype, device, seed, compute_dtype);
+}
+
 }  // namespace birdie::model

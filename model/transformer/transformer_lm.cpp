@@ -47,4 +47,9 @@ std::unique_ptr<BatchDecoder> TransformerLm::batch_decoder(std::span<Decoder* co
   return std::make_unique<TransformerBatchDecoder>(*this, rows, steps);
 }
 
+std::unique_ptr<LanguageModel> make_transformer_lm(const ModelConfig& config, DType dtype, Device device,
+                                                   std::uint64_t seed, DType compute_dtype) {
+  return std::make_unique<TransformerLm>(config, dtype, device, seed, compute_dtype);
+}
+
 }  // namespace birdie::model

@@ -5,6 +5,7 @@
 
 #include "data/token_shard.h"
 #include "engine/error.h"
+#include "engine/io_error.h"
 #include "engine/random.h"
 #include "temporary_folder.h"
 
@@ -101,6 +102,30 @@ TEST_CASE("damaged shards are refused with the file named") {
   CHECK_THROWS_WITH_AS(TokenShard::open(path, 8192), doctest::Contains("disagree"), Error);
   CHECK_THROWS_WITH_AS(TokenShard::open(dir.path / "missing.bin"), doctest::Contains("missing.bin"), Error);
   CHECK_THROWS_WITH_AS(write_token_shard(path, std::vector<Token>{5000}, 4096), doctest::Contains("outside the vocabulary"), Error);
+}
+
+TEST_CASE("a shard truncated under its mapping: reading it throws an I/O error naming it") {
+  data::testing::TemporaryFolder dir("birdie_shard_truncated");
+  const auto path = dir.path / "train_00000.bin";
+  std::vector<Token> tokens(100000);
+  for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = Token(i % 1000);
+  write_token_shard(path, tokens, 1000);
+  const TokenShard shard = TokenShard::open(path, 1000);
+  std::vector<Token> out;
+  shard.append(0, 10, out);
+  CHECK(out[9] == 9);
+  std::filesystem::resize_file(path, 0);  // its pages are gone: a read raises SIGBUS
+  out.clear();
+  try {
+    shard.append(50000, 10, out);
+    FAIL("no error");
+  } catch (const IoError& e) {
+    CHECK(std::string(e.what()).find("cannot read the token shard " + path.string() + " any more") !=
+          std::string::npos);
+  }
+  // The guard is gone with the read: the thread goes on normally.
+  std::vector<Token> more;
+  CHECK_THROWS_AS(shard.append(60000, 1, more), IoError);
 }
 
 }  // namespace birdie::data

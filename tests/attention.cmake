@@ -1,1 +1,0 @@
-birdie_test_suite(attention_tests SOURCES attention_tests.cpp LIBS birdie_autograd)

@@ -1,1 +1,0 @@
-birdie_test_suite(gradient_check_tests SOURCES gradient_check_tests.cpp LIBS birdie_autograd)

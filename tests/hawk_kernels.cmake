@@ -1,1 +1,0 @@
-birdie_test_suite(hawk_kernels_tests SOURCES hawk_kernels_tests.cpp LIBS birdie_autograd)

@@ -1,1 +1,0 @@
-birdie_test_suite(kernels_cpu_tests SOURCES kernels_cpu_tests.cpp LIBS birdie_autograd)
