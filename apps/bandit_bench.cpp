@@ -2,7 +2,7 @@
 // retraining the critic (width 256, state 512, 4 blocks) for 200 full-history iterations
 // on 40 history rows, then drawing and scoring 4096 + 4096 candidates with the shared
 // history state, over the default grid (configs/objectives/default_grid.toml).
-// Usage: bandit_bench [history_rows=40] [repeats=3]. Target: under 5 s per evaluation on
+// Usage: bandit_bench [HISTORY_ROWS=40] [REPEATS=3]. Target: under 5 s per evaluation on
 // 2 CPU cores (set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS to change the core count).
 #include <chrono>
 #include <cmath>
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "apps/common/command_line.h"
 #include "bandit/candidate_mixtures.h"
 #include "bandit/candidate_scoring.h"
 #include "bandit/critic_trainer.h"
@@ -27,9 +28,18 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::string history_text = "40", repeats_text = "3";
+  int history_rows = 0, repeats = 0;
+  apps::CommandLine cli("bandit_bench", "times one evaluation's bandit work on the CPU");
+  cli.positional("HISTORY_ROWS", history_text, "rows of loss history the critic retrains on (default 40)");
+  cli.positional("REPEATS", repeats_text, "runs, the best reported (default 3)");
+  cli.check([&] {
+    history_rows = apps::whole_number("HISTORY_ROWS", history_text, 1);
+    repeats = apps::whole_number("REPEATS", repeats_text, 1);
+  });
+  cli.parse(argc, argv);
   try {
-    const std::int64_t H = argc > 1 ? std::atoll(argv[1]) : 40;
-    const int repeats = argc > 2 ? std::atoi(argv[2]) : 3;
+    const std::int64_t H = history_rows;
     const objectives::ObjectiveGrid grid = objectives::load_objective_grid(objectives::default_grid_path());
     const auto n = static_cast<std::int64_t>(grid.configs.size());
     std::printf("bandit_bench: %lld configurations, %lld history rows, critic 256/512/4\n",

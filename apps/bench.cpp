@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "engine/device.h"
 #include "engine/error.h"
 #include "engine/random.h"
@@ -371,20 +372,12 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   birdie::Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--quick") {
-      options.quick = true;
-      options.repeats = 5;
-    } else if (arg == "--attention") {
-      options.attention = true;
-    } else if (arg == "--repeats" && i + 1 < argc) {
-      options.repeats = std::max(1, std::atoi(argv[++i]));
-    } else {
-      std::fprintf(stderr, "bench: unknown argument '%s'\nusage: bench [--quick] [--repeats N] [--attention]\n", argv[i]);
-      return 1;
-    }
-  }
+  birdie::apps::CommandLine cli("bench", "GPU kernels against the device's ceilings");
+  cli.flag("--quick", options.quick, "smaller sizes and 5 repeats (a smoke run)");
+  cli.option("--repeats", options.repeats, birdie::apps::at_least(1), "N", "timed runs of each kernel (default 20)");
+  cli.flag("--attention", options.attention, "the ceilings and the attention rows alone");
+  cli.parse(argc, argv);
+  if (options.quick && !cli.given("--repeats")) options.repeats = 5;
   if (!birdie::built_with_cuda() || birdie::cuda_device_count() == 0) {
     std::printf("SKIPPED: bench measures GPU kernels and %s; nothing was measured.\n",
                 birdie::built_with_cuda() ? "no GPU is visible" : "this build has no CUDA backend");

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "engine/device.h"
@@ -39,42 +40,32 @@ struct Options {
   double tolerance = 0.05;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "checkpoint_parity: %s\n"
-               "usage: checkpoint_parity RUN_OR_CHECKPOINT [--device cuda|cpu] [--rows R] [--seq T] [--seed S]\n"
-               "                         [--tolerance X]\n",
-               problem.c_str());
-  std::exit(2);
-}
-
-double positive(const std::string& flag, const char* text) {
+double positive(const std::string& flag, const std::string& text) {
   char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (*end != '\0' || !(v > 0)) usage(flag + " needs a positive number, got '" + text + "'");
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
   return v;
+}
+std::int64_t positive_count(const std::string& flag, const std::string& text) {
+  return static_cast<std::int64_t>(positive(flag, text));
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") usage("compares a checkpoint's logits on the CPU and on the GPU");
-    if (arg.rfind("--", 0) != 0) {
-      if (!o.checkpoint.empty()) usage("one checkpoint or run folder, got '" + o.checkpoint + "' and '" + arg + "'");
-      o.checkpoint = arg;
-      continue;
-    }
-    if (i + 1 >= argc) usage("missing value after " + arg);
-    const char* value = argv[++i];
-    if (arg == "--rows") o.rows = static_cast<std::int64_t>(positive(arg, value));
-    else if (arg == "--seq") o.seq = static_cast<std::int64_t>(positive(arg, value));
-    else if (arg == "--seed") o.seed = static_cast<std::uint64_t>(positive(arg, value));
-    else if (arg == "--tolerance") o.tolerance = positive(arg, value);
-    else if (arg == "--device") o.device = value;
-    else usage("unknown option " + arg);
-  }
-  if (o.checkpoint.empty()) usage("a run folder or checkpoint folder is required");
+  apps::CommandLine cli("checkpoint_parity", "compares a checkpoint's logits on the CPU and on the GPU");
+  cli.positional("RUN_OR_CHECKPOINT", o.checkpoint, "a run folder (its newest checkpoint) or a checkpoint folder");
+  cli.option("--device", o.device, "cuda|cpu", "the device compared with the CPU (default cuda; cpu: its bf16 emulation)");
+  cli.option("--rows", o.rows, positive_count, "R", "rows of random tokens (default 2)");
+  cli.option("--seq", o.seq, positive_count, "T", "tokens per row (default 512)");
+  cli.option("--seed", o.seed, [](const std::string& flag, const std::string& text) {
+    return static_cast<std::uint64_t>(positive(flag, text));
+  }, "S", "seed of the random tokens (default 7)");
+  cli.option("--tolerance", o.tolerance, positive, "X", "largest relative L2 error of the logits (default 0.05)");
+  cli.footer("exit status: 0 within the tolerance; 1 beyond it, or on an error; 2 on bad arguments; 77 without a GPU");
+  cli.check([&o] {
+    if (o.checkpoint.empty()) throw apps::UsageError("a run folder or checkpoint folder is required");
+  });
+  cli.parse(argc, argv);
   return o;
 }
 

@@ -24,7 +24,6 @@
 #include "apps/common/evaluator_cli.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/multiple_choice.h"
-#include "engine/exit_codes.h"
 #include "engine/timer.h"
 
 using namespace birdie;
@@ -32,35 +31,16 @@ using namespace birdie;
 namespace {
 
 struct Options {
-  apps::EvaluatorOptions model;
   std::optional<std::filesystem::path> data;
   int limit = 0;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "choice_eval: %s\n"
-               "usage: choice_eval --checkpoint DIR --data FILE.jsonl [--limit N] [--context T] [--json OUT]\n"
-               "                   [--tokenizer PATH] [--device cpu|cuda] [--precision auto|fp32|bf16]\n",
-               problem.c_str());
-  std::exit(2);
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") throw apps::UsageError("multiple-choice accuracy by length-normalized loss");
-    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
-    const std::string value = argv[++i];
-    if (o.model.read(flag, value)) continue;
-    if (flag == "--data") o.data = value;
-    else if (flag == "--limit") o.limit = apps::whole_number(flag, value, 1);
-    else throw apps::UsageError("unknown option " + flag);
-  }
-  o.model.check();
-  if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"prompt\", \"choices\", \"label\"})");
-  return o;
+void add_flags(apps::CommandLine& cli, Options& o) {
+  cli.option("--data", o.data, "FILE.jsonl", "the items, one JSON object a line (required)");
+  cli.option("--limit", o.limit, apps::at_least(1), "N", "only the first N items");
+  cli.check([&o] {
+    if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"prompt\", \"choices\", \"label\"})");
+  });
 }
 
 struct Cell {
@@ -72,15 +52,14 @@ struct Cell {
 
 int main(int argc, char** argv) {
   Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const apps::UsageError& e) {
-    usage(e.what());
-  }
-  try {
-    std::vector<data::tasks::ChoiceItem> items = data::tasks::read_choice_items(*o.data);
+  std::vector<data::tasks::ChoiceItem> items;
+  apps::Evaluator evaluator{"choice_eval", "multiple-choice accuracy by length-normalized loss"};
+  evaluator.flags = [&o](apps::CommandLine& cli) { add_flags(cli, o); };
+  evaluator.read_inputs = [&] {
+    items = data::tasks::read_choice_items(*o.data);
     if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
-    auto [trained, context] = apps::load_evaluated_model(o.model, "choice_eval");
+  };
+  evaluator.evaluate = [&](apps::TrainedModel& trained, int context) {
     std::printf("%zu items from %s\n", items.size(), o.data->string().c_str());
 
     std::map<int, Cell> by_choices;  // number of choices → counts
@@ -151,22 +130,17 @@ int main(int argc, char** argv) {
     };
     for (const auto& [n, cell] : by_choices) row(std::to_string(n), cell);
     row("all", all);
-    if (o.model.json) {
-      const double d = std::max(1, all.items);
-      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                                {"data", o.data->string()},
-                                                                {"context", context},
-                                                                {"items", items.size()},
-                                                                {"scored", all.items},
-                                                                {"skipped", skipped},
-                                                                {"accuracy", all.normalized_right / d},
-                                                                {"accuracy_sum", all.sum_right / d},
-                                                                {"table", table},
-                                                                {"records", records}});
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "choice_eval: %s\n", e.what());
-    return exit_code_for(e, exit_bad_input);
-  }
+    const double d = std::max(1, all.items);
+    return nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                  {"data", o.data->string()},
+                                  {"context", context},
+                                  {"items", items.size()},
+                                  {"scored", all.items},
+                                  {"skipped", skipped},
+                                  {"accuracy", all.normalized_right / d},
+                                  {"accuracy_sum", all.sum_right / d},
+                                  {"table", table},
+                                  {"records", records}};
+  };
+  return apps::run_evaluator(argc, argv, evaluator);
 }

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "data/tasks/copy_task.h"
@@ -45,11 +45,9 @@ Tensor random_f32(const Shape& shape, RandomGenerator& rng) {
 
 int main(int argc, char** argv) try {
   int repeats = 7;
-  if (argc == 3 && std::strcmp(argv[1], "--repeats") == 0) repeats = std::max(1, std::atoi(argv[2]));
-  else if (argc != 1) {
-    std::fprintf(stderr, "usage: cpu_bench [--repeats N]\n");
-    return 2;
-  }
+  apps::CommandLine cli("cpu_bench", "CPU throughput of the reference kernels");
+  cli.option("--repeats", repeats, apps::at_least(1), "N", "runs of each measurement, the median reported (default 7)");
+  cli.parse(argc, argv);
   RandomGenerator rng(1);
 
   {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "apps/common/command_line.h"
 #include "data/prepare_corpus.h"
 #include "data/token_shard.h"
 #include "engine/error.h"
@@ -38,21 +39,15 @@ int main(int argc, char** argv) {
     std::string data_dir, prepare_out = (std::filesystem::temp_directory_path() / "birdie_bench_prepare").string();
     int rows = 16, length = 2048, batches = 64, workers = 2;
     bool skip_prepare = false;
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      auto value = [&] {
-        if (i + 1 >= argc) throw Error("option " + arg + " needs a value");
-        return std::string(argv[++i]);
-      };
-      if (arg == "--data") data_dir = value();
-      else if (arg == "--rows") rows = std::stoi(value());
-      else if (arg == "--length") length = std::stoi(value());
-      else if (arg == "--batches") batches = std::stoi(value());
-      else if (arg == "--workers") workers = std::stoi(value());
-      else if (arg == "--prepare-out") prepare_out = value();
-      else if (arg == "--skip-prepare") skip_prepare = true;
-      else throw Error("unknown option '" + arg + "'");
-    }
+    apps::CommandLine cli("data_bench", "throughput of objective generation and packing, and of prepare_data's encoding");
+    cli.option("--data", data_dir, "DIR", "text: the train split of a prepare_data folder (default: random tokens)");
+    cli.option("--rows", rows, apps::at_least(1), "N", "rows per batch (default 16)");
+    cli.option("--length", length, apps::at_least(1), "L", "tokens per row (default 2048)");
+    cli.option("--batches", batches, apps::at_least(1), "N", "batches timed (default 64)");
+    cli.option("--workers", workers, apps::at_least(1), "N", "BatchLoader workers and prepare_data threads (default 2)");
+    cli.option("--prepare-out", prepare_out, "DIR", "where prepare_data's timing writes (default: a temporary folder)");
+    cli.flag("--skip-prepare", skip_prepare, "do not time prepare_data");
+    cli.parse(argc, argv);
     std::shared_ptr<const data::TokenSource> text =
         data_dir.empty() ? random_text(8u << 20)
                          : std::make_shared<data::ShardTokenSource>(data::open_split(data_dir, "train"));

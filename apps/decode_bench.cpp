@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "apps/common/run_config.h"
 #include "engine/atomic_file.h"
 #include "engine/device.h"
@@ -41,54 +42,48 @@ struct Options {
   std::int64_t top_k = 0;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "decode_bench: %s\n"
-               "usage: decode_bench --model FILE.toml [--batches 1,8,64] [--tokens N] [--prompt T]\n"
-               "                    [--device cpu|cuda] [--precision auto|fp32|bf16] [--graph both|on|off]\n"
-               "                    [--temperature T] [--top-k K] [--top-p P] [--bandwidth GB/s] [--json OUT]\n",
-               problem.c_str());
-  std::exit(2);
-}
-
-double number(const std::string& flag, const char* text, bool positive) {
+double number(const std::string& flag, const std::string& text, bool positive) {
   char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (*end != '\0' || v < 0 || (positive && v == 0))
-    usage(flag + " needs a " + (positive ? "positive" : "non-negative") + " number, got '" + text + "'");
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || v < 0 || (positive && v == 0))
+    throw apps::UsageError(flag + " needs a " + (positive ? "positive" : "non-negative") + " number, got '" + text + "'");
   return v;
+}
+double positive(const std::string& flag, const std::string& text) { return number(flag, text, true); }
+double non_negative(const std::string& flag, const std::string& text) { return number(flag, text, false); }
+std::int64_t positive_count(const std::string& flag, const std::string& text) {
+  return static_cast<std::int64_t>(positive(flag, text));
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("measures batched decoding of a model configuration");
-    if (i + 1 >= argc) usage("missing value after " + flag);
-    const char* value = argv[++i];
-    if (flag == "--model") o.model = value;
-    else if (flag == "--batches") {
-      o.batches.clear();
-      std::stringstream list(value);
-      for (std::string item; std::getline(list, item, ',');)
-        o.batches.push_back(static_cast<std::int64_t>(number(flag, item.c_str(), true)));
-      if (o.batches.empty()) usage("--batches needs a list such as 1,8,64");
-    } else if (flag == "--tokens") o.tokens = static_cast<std::int64_t>(number(flag, value, true));
-    else if (flag == "--prompt") o.prompt = static_cast<std::int64_t>(number(flag, value, true));
-    else if (flag == "--device") o.device = value;
-    else if (flag == "--precision") o.precision = value;
-    else if (flag == "--graph") o.graph = value;
-    else if (flag == "--temperature") o.temperature = number(flag, value, false);
-    else if (flag == "--top-k") o.top_k = static_cast<std::int64_t>(number(flag, value, false));
-    else if (flag == "--top-p") o.top_p = number(flag, value, true);
-    else if (flag == "--bandwidth") o.bandwidth_gbs = number(flag, value, true);
-    else if (flag == "--json") o.json = value;
-    else usage("unknown option " + flag);
-  }
-  if (o.model.empty()) usage("--model is required (e.g. configs/model/base.toml)");
-  if (o.graph != "both" && o.graph != "on" && o.graph != "off") usage("--graph must be both, on or off");
-  if (o.top_p > 1) usage("--top-p must be in (0, 1]");
-  if (o.tokens < 3) usage("--tokens must be at least 3 (the first two steps are not timed)");
+  apps::CommandLine cli("decode_bench", "measures batched decoding of a model configuration");
+  cli.option("--model", o.model, "FILE.toml", "the model configuration (required; e.g. configs/model/base.toml)");
+  cli.option("--batches", "1,8,64", "batch sizes measured", [&o](const std::string& text) {
+    o.batches.clear();
+    std::stringstream list(text);
+    for (std::string item; std::getline(list, item, ',');) o.batches.push_back(positive_count("--batches", item));
+    if (o.batches.empty()) throw apps::UsageError("--batches needs a list such as 1,8,64");
+  });
+  cli.option("--tokens", o.tokens, positive_count, "N", "tokens decoded per batch, at least 3 (default 64)");
+  cli.option("--prompt", o.prompt, positive_count, "T", "prompt tokens (default 32)");
+  cli.option("--device", o.device, "cpu|cuda", "where the model runs (default cpu)");
+  cli.option("--precision", o.precision, "auto|fp32|bf16", "compute precision (default auto: bf16 on cuda)");
+  cli.option("--graph", o.graph, "both|on|off", "decoding steps in a CUDA graph, launched one by one, or both (default both)");
+  cli.option("--temperature", o.temperature, non_negative, "T", "sampling temperature (default 0: greedy)");
+  cli.option("--top-k", o.top_k, [](const std::string& flag, const std::string& text) {
+    return static_cast<std::int64_t>(non_negative(flag, text));
+  }, "K", "sample among the K likeliest tokens (default 0: all)");
+  cli.option("--top-p", o.top_p, positive, "P", "nucleus sampling, in (0, 1] (default 1)");
+  cli.option("--bandwidth", o.bandwidth_gbs, positive, "GB/s", "the device's memory bandwidth (default: measured)");
+  cli.option("--json", o.json, "OUT", "also write the results to this JSON file");
+  cli.check([&o] {
+    if (o.model.empty()) throw apps::UsageError("--model is required (e.g. configs/model/base.toml)");
+    if (o.graph != "both" && o.graph != "on" && o.graph != "off") throw apps::UsageError("--graph must be both, on or off");
+    if (o.top_p > 1) throw apps::UsageError("--top-p must be in (0, 1]");
+    if (o.tokens < 3) throw apps::UsageError("--tokens must be at least 3 (the first two steps are not timed)");
+  });
+  cli.parse(argc, argv);
   return o;
 }
 

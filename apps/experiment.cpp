@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "apps/common/experiment_config.h"
 #include "apps/common/experiment_runner.h"
 #include "engine/exit_codes.h"
@@ -32,20 +33,6 @@ using namespace birdie;
 namespace fs = std::filesystem;
 
 namespace {
-
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "experiment: %s\n"
-               "usage: experiment --config FILE [--set section.key=value ...] [--arms A,B,...] [--seeds S,...]\n"
-               "                  [--drop-checkpoints] [--report-only] [--from DIR ...] [--accept-other-code]\n"
-               "  e.g. experiment --config configs/experiments/micro-cpu.toml\n"
-               "  --arms, --seeds       run only these arm-seed units (a piece of the experiment, for one job)\n"
-               "  --drop-checkpoints    delete a unit's checkpoints once it is done (its results stay)\n"
-               "  --from DIR            report also the units found in DIR (another piece's experiment.output)\n"
-               "  --accept-other-code   merge units that other code versions made (listed in the report)\n",
-               problem.c_str());
-  std::exit(2);
-}
 
 }  // namespace
 
@@ -56,7 +43,8 @@ std::vector<std::string> split_list(const std::string& flag, const std::string& 
   while (true) {
     const std::size_t end = value.find(',', begin);
     items.push_back(value.substr(begin, end == std::string::npos ? std::string::npos : end - begin));
-    if (items.back().empty()) usage(flag + " needs a comma-separated list without empty items, got '" + value + "'");
+    if (items.back().empty())
+      throw apps::UsageError(flag + " needs a comma-separated list without empty items, got '" + value + "'");
     if (end == std::string::npos) return items;
     begin = end + 1;
   }
@@ -65,27 +53,32 @@ std::vector<std::string> split_list(const std::string& flag, const std::string& 
 int main(int argc, char** argv) {
   fs::path config;
   apps::ExperimentOptions options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (arg == "--help" || arg == "-h") usage("the Birdie comparison: pretrain, fine-tune and evaluate every arm");
-    else if (arg == "--report-only") options.report_only = true;
-    else if (arg == "--drop-checkpoints") options.drop_checkpoints = true;
-    else if (arg == "--accept-other-code") options.accept_other_code = true;
-    else if (arg == "--config" && has_value) config = argv[++i];
-    else if (arg == "--set" && has_value) options.overrides.emplace_back(argv[++i]);
-    else if (arg == "--from" && has_value) options.from.emplace_back(argv[++i]);
-    else if (arg == "--arms" && has_value) options.arms = split_list(arg, argv[++i]);
-    else if (arg == "--seeds" && has_value) {
-      for (const std::string& item : split_list(arg, argv[++i])) {
-        char* end = nullptr;
-        const long seed = std::strtol(item.c_str(), &end, 10);
-        if (*end != '\0' || seed < 1 || seed > 1000000) usage("--seeds needs seed numbers (1, 2, ...), got '" + item + "'");
-        options.seeds.push_back(int(seed));
-      }
-    } else usage("unknown or incomplete argument '" + arg + "'");
-  }
-  if (config.empty()) usage("--config is required");
+  apps::CommandLine cli("experiment", "the Birdie comparison: pretrain, fine-tune and evaluate every arm");
+  cli.option("--config", "FILE", "the experiment file (required; e.g. configs/experiments/micro-cpu.toml)",
+             [&config](const std::string& text) { config = text; });
+  cli.repeated("--set", "section.key=value", "overrides one key of the experiment file (repeatable)",
+               [&options](const std::string& text) { options.overrides.push_back(text); });
+  cli.option("--arms", "A,B,...", "run only these arms (a piece of the experiment, for one job)",
+             [&options](const std::string& text) { options.arms = split_list("--arms", text); });
+  cli.repeated("--seeds", "S,...", "run only these seeds", [&options](const std::string& text) {
+    for (const std::string& item : split_list("--seeds", text)) {
+      char* end = nullptr;
+      const long seed = std::strtol(item.c_str(), &end, 10);
+      if (*end != '\0' || seed < 1 || seed > 1000000)
+        throw apps::UsageError("--seeds needs seed numbers (1, 2, ...), got '" + item + "'");
+      options.seeds.push_back(int(seed));
+    }
+  });
+  cli.flag("--drop-checkpoints", options.drop_checkpoints, "delete a unit's checkpoints once it is done (its results stay)");
+  cli.flag("--report-only", options.report_only, "report what is there, run nothing");
+  cli.repeated("--from", "DIR", "report also the units found in DIR (another piece's experiment.output; repeatable)",
+               [&options](const std::string& text) { options.from.emplace_back(text); });
+  cli.flag("--accept-other-code", options.accept_other_code, "merge units that other code versions made (listed in the report)");
+  cli.footer("  e.g. experiment --config configs/experiments/micro-cpu.toml");
+  cli.check([&config] {
+    if (config.empty()) throw apps::UsageError("--config is required");
+  });
+  cli.parse(argc, argv);
   try {
     apps::Experiment experiment(apps::load_experiment_config(config, options.overrides), options);
     experiment.check();

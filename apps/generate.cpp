@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "apps/common/generation_prompt.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
@@ -30,24 +31,14 @@
 using namespace birdie;
 
 namespace {
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "generate: %s\n"
-               "usage: generate --checkpoint DIR --prompt TEXT [--max-tokens N] [--temperature T]\n"
-               "                [--top-k K] [--top-p P] [--seed S] [--tokenizer PATH] [--device cpu|cuda]\n"
-               "                [--precision auto|fp32|bf16] [--mode MODE] [--show-reserved]\n"
-               "modes: ntp (default: plain continuation), prefix_lm, infill, autoencode,\n"
-               "       autoencode_deshuffle, copy, deshuffle, selective_copy, none\n",
-               problem.c_str());
-  std::exit(2);
-}
-
-double number(const std::string& flag, const char* text) {
+double number(const std::string& flag, const std::string& text) {
   char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (*end != '\0' || v < 0) usage(flag + " needs a non-negative number, got '" + text + "'");
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || v < 0) throw apps::UsageError(flag + " needs a non-negative number, got '" + text + "'");
   return v;
 }
+std::int64_t count(const std::string& flag, const std::string& text) { return static_cast<std::int64_t>(number(flag, text)); }
+std::uint64_t seed(const std::string& flag, const std::string& text) { return static_cast<std::uint64_t>(number(flag, text)); }
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,36 +47,34 @@ int main(int argc, char** argv) {
   model::SamplingOptions options;
   options.max_new_tokens = 64;
   bool have_prompt = false, show_reserved = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--show-reserved") {
-      show_reserved = true;
-      continue;
-    }
-    if (flag == "--help" || flag == "-h") usage("samples text from a trained model");
-    if (i + 1 >= argc) usage("missing value after " + flag);
-    const char* value = argv[++i];
-    if (flag == "--checkpoint") checkpoint = value;
-    else if (flag == "--prompt") prompt = value, have_prompt = true;
-    else if (flag == "--max-tokens") options.max_new_tokens = static_cast<std::int64_t>(number(flag, value));
-    else if (flag == "--temperature") options.temperature = number(flag, value);
-    else if (flag == "--top-k") options.top_k = static_cast<std::int64_t>(number(flag, value));
-    else if (flag == "--top-p") options.top_p = number(flag, value);
-    else if (flag == "--seed") options.seed = static_cast<std::uint64_t>(number(flag, value));
-    else if (flag == "--tokenizer") tokenizer = value;
-    else if (flag == "--device") device = value;
-    else if (flag == "--precision") precision = value;
-    else if (flag == "--mode") mode = value;
-    else usage("unknown option " + flag);
-  }
-  if (checkpoint.empty() || !have_prompt) usage("--checkpoint and --prompt are required");
-  if (!(options.top_p > 0 && options.top_p <= 1)) usage("--top-p must be in (0, 1]");
   std::optional<data::Token> paradigm;
-  try {
-    paradigm = apps::mode_token(mode);
-  } catch (const Error& e) {
-    usage(e.what());
-  }
+  apps::CommandLine cli("generate", "samples text from a trained model");
+  cli.option("--checkpoint", checkpoint, "DIR", "a run folder (its newest checkpoint) or a checkpoint folder (required)");
+  cli.option("--prompt", "TEXT", "the text to continue (required)", [&](const std::string& text) {
+    prompt = text;
+    have_prompt = true;
+  });
+  cli.option("--max-tokens", options.max_new_tokens, count, "N", "most tokens generated (default 64)");
+  cli.option("--temperature", options.temperature, number, "T", "sampling temperature (default 0: greedy)");
+  cli.option("--top-k", options.top_k, count, "K", "sample among the K likeliest tokens (default 0: all)");
+  cli.option("--top-p", options.top_p, number, "P", "nucleus sampling, in (0, 1] (default 1)");
+  cli.option("--seed", options.seed, seed, "S", "sampling seed");
+  cli.option("--tokenizer", tokenizer, "PATH", "the tokenizer (default: the run folder's tokenizer.model)");
+  cli.option("--device", device, "cpu|cuda", "where the model runs (default cpu)");
+  cli.option("--precision", precision, "auto|fp32|bf16", "compute precision (default auto: bf16 on cuda)");
+  cli.option("--mode", mode, "MODE", "the task the model is asked to do (below; default ntp)");
+  cli.flag("--show-reserved", show_reserved, "also print reserved tokens (<extra_id_0>, paradigm and marker symbols)");
+  cli.footer(std::string("modes: ") + apps::generation_modes);
+  cli.check([&] {
+    if (checkpoint.empty() || !have_prompt) throw apps::UsageError("--checkpoint and --prompt are required");
+    if (!(options.top_p > 0 && options.top_p <= 1)) throw apps::UsageError("--top-p must be in (0, 1]");
+    try {
+      paradigm = apps::mode_token(mode);
+    } catch (const Error& e) {
+      throw apps::UsageError(e.what());
+    }
+  });
+  cli.parse(argc, argv);
   try {
     apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device), precision);
     const std::vector<data::Token> text_tokens = trained.tokenizer.encode(prompt);

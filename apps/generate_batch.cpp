@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "apps/common/generation_prompt.h"
 #include "apps/common/trained_model.h"
 #include "engine/atomic_file.h"
@@ -34,25 +35,14 @@ using namespace birdie;
 
 namespace {
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "generate_batch: %s\n"
-               "usage: generate_batch --checkpoint DIR --input PROMPTS.jsonl --output COMPLETIONS.jsonl\n"
-               "                      [--batch N] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]\n"
-               "                      [--seed S] [--mode MODE] [--tokenizer PATH] [--device cpu|cuda]\n"
-               "                      [--precision auto|fp32|bf16] [--no-graph] [--show-reserved]\n"
-               "input lines: {\"prompt\": TEXT} or {\"prompt\": TEXT, \"seed\": N}\n"
-               "modes: %s\n",
-               problem.c_str(), apps::generation_modes);
-  std::exit(2);
-}
-
-double number(const std::string& flag, const char* text) {
+double number(const std::string& flag, const std::string& text) {
   char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (*end != '\0' || v < 0) usage(flag + " needs a non-negative number, got '" + text + "'");
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || v < 0) throw apps::UsageError(flag + " needs a non-negative number, got '" + text + "'");
   return v;
 }
+std::int64_t count(const std::string& flag, const std::string& text) { return static_cast<std::int64_t>(number(flag, text)); }
+std::uint64_t seed(const std::string& flag, const std::string& text) { return static_cast<std::uint64_t>(number(flag, text)); }
 
 struct Line {
   std::string prompt;
@@ -98,43 +88,37 @@ int main(int argc, char** argv) {
   options.max_new_tokens = 64;
   std::int64_t batch_size = 64;
   bool show_reserved = false, graph = true;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--show-reserved") {
-      show_reserved = true;
-      continue;
-    }
-    if (flag == "--no-graph") {
-      graph = false;
-      continue;
-    }
-    if (flag == "--help" || flag == "-h") usage("completes many prompts at once");
-    if (i + 1 >= argc) usage("missing value after " + flag);
-    const char* value = argv[++i];
-    if (flag == "--checkpoint") checkpoint = value;
-    else if (flag == "--input") input = value;
-    else if (flag == "--output") output = value;
-    else if (flag == "--batch") batch_size = static_cast<std::int64_t>(number(flag, value));
-    else if (flag == "--max-tokens") options.max_new_tokens = static_cast<std::int64_t>(number(flag, value));
-    else if (flag == "--temperature") options.temperature = number(flag, value);
-    else if (flag == "--top-k") options.top_k = static_cast<std::int64_t>(number(flag, value));
-    else if (flag == "--top-p") options.top_p = number(flag, value);
-    else if (flag == "--seed") options.seed = static_cast<std::uint64_t>(number(flag, value));
-    else if (flag == "--tokenizer") tokenizer = value;
-    else if (flag == "--device") device = value;
-    else if (flag == "--precision") precision = value;
-    else if (flag == "--mode") mode = value;
-    else usage("unknown option " + flag);
-  }
-  if (checkpoint.empty() || input.empty() || output.empty()) usage("--checkpoint, --input and --output are required");
-  if (batch_size < 1) usage("--batch must be at least 1");
-  if (!(options.top_p > 0 && options.top_p <= 1)) usage("--top-p must be in (0, 1]");
   std::optional<data::Token> paradigm;
-  try {
-    paradigm = apps::mode_token(mode);
-  } catch (const Error& e) {
-    usage(e.what());
-  }
+  apps::CommandLine cli("generate_batch", "completes many prompts at once");
+  cli.option("--checkpoint", checkpoint, "DIR", "a run folder (its newest checkpoint) or a checkpoint folder (required)");
+  cli.option("--input", input, "PROMPTS.jsonl", "the prompts (required)");
+  cli.option("--output", output, "COMPLETIONS.jsonl", "where the completions go (required)");
+  cli.option("--batch", batch_size, count, "N", "prompts decoded together (default 64)");
+  cli.option("--max-tokens", options.max_new_tokens, count, "N", "most tokens generated per prompt (default 64)");
+  cli.option("--temperature", options.temperature, number, "T", "sampling temperature (default 0: greedy)");
+  cli.option("--top-k", options.top_k, count, "K", "sample among the K likeliest tokens (default 0: all)");
+  cli.option("--top-p", options.top_p, number, "P", "nucleus sampling, in (0, 1] (default 1)");
+  cli.option("--seed", options.seed, seed, "S", "seed of the first line (the next lines: S+1, S+2, ...)");
+  cli.option("--mode", mode, "MODE", "the task the model is asked to do (below; default ntp)");
+  cli.option("--tokenizer", tokenizer, "PATH", "the tokenizer (default: the run folder's tokenizer.model)");
+  cli.option("--device", device, "cpu|cuda", "where the model runs (default cpu)");
+  cli.option("--precision", precision, "auto|fp32|bf16", "compute precision (default auto: bf16 on cuda)");
+  cli.flag("--no-graph", "launch the decoding kernels one by one, no CUDA graph", [&graph] { graph = false; });
+  cli.flag("--show-reserved", show_reserved, "keep reserved tokens in the completions");
+  cli.footer(std::string("input lines: {\"prompt\": TEXT} or {\"prompt\": TEXT, \"seed\": N}\nmodes: ") +
+             apps::generation_modes);
+  cli.check([&] {
+    if (checkpoint.empty() || input.empty() || output.empty())
+      throw apps::UsageError("--checkpoint, --input and --output are required");
+    if (batch_size < 1) throw apps::UsageError("--batch must be at least 1");
+    if (!(options.top_p > 0 && options.top_p <= 1)) throw apps::UsageError("--top-p must be in (0, 1]");
+    try {
+      paradigm = apps::mode_token(mode);
+    } catch (const Error& e) {
+      throw apps::UsageError(e.what());
+    }
+  });
+  cli.parse(argc, argv);
   try {
     const std::vector<Line> lines = read_prompts(input, options.seed);
     apps::TrainedModel trained = apps::load_trained_model(checkpoint, tokenizer, parse_device(device), precision);

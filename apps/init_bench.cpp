@@ -10,13 +10,14 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <string>
 
+#include "apps/common/command_line.h"
 #include "engine/device.h"
 #include "engine/error.h"
 #include "engine/fingerprint.h"
@@ -40,26 +41,38 @@ double wall_seconds() {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr, "usage: init_bench MODEL.toml [--threads N] [--device cpu|cuda] [--seed S] [--expect HEX] [--no-fingerprint]\n");
-    return 2;
-  }
-  const auto config = model::load_model_config_toml(argv[1]);
+  std::string config_path, expect;
   Device device = Device::cpu;
   std::uint64_t seed = 1234;
-  bool print_fingerprint = true;
-  std::string expect;
-  for (int i = 2; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--no-fingerprint") { print_fingerprint = false; continue; }
-    if (i + 1 >= argc) throw Error("missing value after " + flag);
-    const std::string value = argv[++i];
-    if (flag == "--threads") omp_set_num_threads(std::stoi(value));
-    else if (flag == "--device") device = parse_device(value);
-    else if (flag == "--seed") seed = std::stoull(value);
-    else if (flag == "--expect") expect = value;
-    else throw Error("unknown flag " + flag);
-  }
+  bool no_fingerprint = false;
+  apps::CommandLine cli("init_bench", "times a model configuration's parameter initialization");
+  cli.positional("MODEL.toml", config_path, "a model configuration (configs/model/*.toml)");
+  cli.option("--threads", "N", "OpenMP threads (default: OMP_NUM_THREADS or all cores)", [](const std::string& text) {
+    omp_set_num_threads(apps::whole_number("--threads", text, 1));
+  });
+  cli.option("--device", "cpu|cuda", "where the parameters live (default cpu)", [&device](const std::string& text) {
+    try {
+      device = parse_device(text);
+    } catch (const std::exception& e) {
+      throw apps::UsageError(std::string("--device: ") + e.what());
+    }
+  });
+  cli.option("--seed", seed, apps::seed_number, "S", "initialization seed (default 1234)");
+  cli.option("--expect", "HEX", "the fingerprint expected: exit 1 when it differs", [&expect](const std::string& text) {
+    char* end = nullptr;
+    errno = 0;
+    std::strtoull(text.c_str(), &end, 16);
+    if (text.empty() || text[0] == '-' || *end != '\0' || errno == ERANGE)
+      throw apps::UsageError("--expect takes a 64-bit fingerprint in hexadecimal (0x...), got '" + text + "'");
+    expect = text;
+  });
+  cli.flag("--no-fingerprint", no_fingerprint, "do not compute the fingerprint");
+  cli.check([&] {
+    if (config_path.empty()) throw apps::UsageError("a model configuration is required (MODEL.toml)");
+  });
+  cli.parse(argc, argv);
+  const bool print_fingerprint = !no_fingerprint;
+  const auto config = model::load_model_config_toml(config_path);
   const double wall0 = wall_seconds(), cpu0 = cpu_seconds();
   autograd::ParameterSet parameters(model::gated_ssm_parameter_specs(config), DType::f32, device);
   if (device == Device::cuda) synchronize_device();
@@ -69,7 +82,7 @@ int main(int argc, char** argv) try {
   if (device == Device::cuda) synchronize_device();
   const double wall2 = wall_seconds(), cpu2 = cpu_seconds();
   const double n = double(parameters.count());
-  std::printf("%s: %.0f parameters, %d OpenMP threads, %s\n", argv[1], n, omp_get_max_threads(),
+  std::printf("%s: %.0f parameters, %d OpenMP threads, %s\n", config_path.c_str(), n, omp_get_max_threads(),
               std::string(device_name(device)).c_str());
   std::printf("  allocate and zero: %.3f s wall, %.3f s CPU\n", wall1 - wall0, cpu1 - cpu0);
   std::printf("  initialize:        %.3f s wall (%.2f ns/parameter), %.3f s CPU (%.2f ns/parameter)\n",

@@ -12,11 +12,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
-#include "engine/error.h"
+#include "apps/common/command_line.h"
 #include "apps/common/run_config.h"
+#include "engine/error.h"
 #include "model/architecture.h"
 
 using namespace birdie;
@@ -25,34 +25,36 @@ namespace {
 constexpr double gib = 1024.0 * 1024.0 * 1024.0;
 }  // namespace
 
+double positive(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
+  return v;
+}
+
 int main(int argc, char** argv) try {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::fprintf(stderr, "usage: memory_plan CONFIG.toml [--rows R] [--seq T] [--recompute] [--gpu-gib G] "
-                         "[--ranks G] [--zero 0|1]\n");
-    return 2;
-  }
-  const auto config = apps::load_model_config(argv[1]);
+  std::string config_path;
   double rows = 4, seq = 2048, gpu = 79.0;  // an "80 GB" H100 shows about 79.6 GiB
   double ranks = 1;
   bool recompute = false, zero = false;
-  for (int i = 2; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--recompute") { recompute = true; continue; }
-    if (i + 1 >= argc) throw Error("missing value after " + flag);
-    if (flag == "--zero") {
-      const std::string stage = argv[++i];
-      if (stage != "0" && stage != "1") throw Error("--zero needs 0 or 1, got '" + stage + "'");
-      zero = stage == "1";
-      continue;
-    }
-    const double value = std::atof(argv[++i]);
-    if (!(value > 0)) throw Error(flag + " needs a positive number");
-    if (flag == "--rows") rows = value;
-    else if (flag == "--seq") seq = value;
-    else if (flag == "--gpu-gib") gpu = value;
-    else if (flag == "--ranks") ranks = value;
-    else throw Error("unknown option " + flag);
-  }
+  apps::CommandLine cli("memory_plan", "GPU memory needed to train a model configuration (an estimate)");
+  cli.positional("CONFIG.toml", config_path, "a model configuration (configs/model/*.toml) or a run configuration");
+  cli.option("--rows", rows, positive, "R", "rows per micro-batch (per rank) (default 4)");
+  cli.option("--seq", seq, positive, "T", "tokens per row (default 2048)");
+  cli.flag("--recompute", recompute, "activation recompute per block");
+  cli.option("--gpu-gib", gpu, positive, "G", "the GPU's memory in GiB (default 79)");
+  cli.option("--ranks", ranks, positive, "G", "data-parallel ranks (default 1)");
+  cli.option("--zero", "0|1", "1: each rank keeps the AdamW moments of its shard (ZeRO-1) (default 0)",
+             [&zero](const std::string& stage) {
+               if (stage != "0" && stage != "1") throw apps::UsageError("--zero needs 0 or 1, got '" + stage + "'");
+               zero = stage == "1";
+             });
+  cli.footer("exit status: 0 when it fits, 1 when it does not, 2 on bad arguments or configurations");
+  cli.check([&] {
+    if (config_path.empty()) throw apps::UsageError("a configuration file is required (CONFIG.toml)");
+  });
+  cli.parse(argc, argv);
+  const auto config = apps::load_model_config(config_path);
   const double P = double(config.parameter_count()), D = double(config.dim);
   const double V = double(config.vocab), L = double(config.layers), tokens = rows * seq;
 
@@ -68,7 +70,7 @@ int main(int argc, char** argv) try {
   const double logits = tokens * V * 2 + tokens * D * 2;
   const double total = master + gradients + moments + compute_copy + saved + transient + logits;
 
-  std::printf("%s: %.3fB parameters, %g rows x %g tokens = %g tokens per micro-batch%s\n", argv[1], P / 1e9,
+  std::printf("%s: %.3fB parameters, %g rows x %g tokens = %g tokens per micro-batch%s\n", config_path.c_str(), P / 1e9,
               rows, seq, tokens, recompute ? ", recompute per block" : "");
   if (ranks > 1)
     std::printf("per rank of %g (%g x %g tokens per micro-batch in all), optimizer state %s\n", ranks, ranks, tokens,

@@ -31,7 +31,6 @@
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/mqar.h"
-#include "engine/exit_codes.h"
 #include "engine/random.h"
 #include "engine/timer.h"
 #include "objectives/mqar_rows.h"
@@ -48,28 +47,14 @@ struct Range {
 };
 
 struct Options {
-  apps::EvaluatorOptions model;
   std::vector<int> pairs{4, 8, 16, 32}, queries{1, 4};
   int instances = 16;
-  int finetune_steps = 0, finetune_rows = 8;
-  double finetune_lr = 1e-3;
+  apps::FinetuneFlags tuning;
   std::optional<Range> finetune_pairs, finetune_queries;  // default: the evaluated ranges
-  int curve_every = 0, curve_instances = 32;
+  int curve_instances = 32;
   int symbols = 0;  // keys and values each limited to the first N; 0: all
   std::uint64_t seed = 1;
 };
-
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "mqar_eval: %s\n"
-               "usage: mqar_eval --checkpoint DIR [--pairs 4,8,16,32] [--queries 1,4] [--instances N] [--seed S]\n"
-               "                 [--context T] [--json OUT] [--tokenizer PATH] [--device cpu|cuda]\n"
-               "                 [--precision auto|fp32|bf16] [--finetune-steps N] [--finetune-rows R]\n"
-               "                 [--finetune-lr LR] [--finetune-pairs MIN,MAX] [--finetune-queries MIN,MAX]\n"
-               "                 [--curve-every N] [--curve-instances N] [--symbols N]\n",
-               problem.c_str());
-  std::exit(2);
-}
 
 constexpr int cell_limit = 1 << 20;  // pairs, queries and instances per cell (data/tasks/mqar.h)
 
@@ -88,30 +73,8 @@ Range range(const std::string& flag, const std::string& text) {
   return Range{low, high};
 }
 
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") throw apps::UsageError("multi-query associative recall accuracy");
-    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
-    const std::string value = argv[++i];
-    using apps::whole_number;
-    if (o.model.read(flag, value)) continue;
-    if (flag == "--pairs") o.pairs = int_list(flag, value);
-    else if (flag == "--queries") o.queries = int_list(flag, value);
-    else if (flag == "--instances") o.instances = whole_number(flag, value, 1);
-    else if (flag == "--finetune-steps") o.finetune_steps = whole_number(flag, value, 0);
-    else if (flag == "--finetune-rows") o.finetune_rows = whole_number(flag, value, 1);
-    else if (flag == "--finetune-lr") o.finetune_lr = apps::number(flag, value, 0);
-    else if (flag == "--finetune-pairs") o.finetune_pairs = range(flag, value);
-    else if (flag == "--finetune-queries") o.finetune_queries = range(flag, value);
-    else if (flag == "--curve-every") o.curve_every = whole_number(flag, value, 0);
-    else if (flag == "--curve-instances") o.curve_instances = whole_number(flag, value, 1);
-    else if (flag == "--symbols") o.symbols = whole_number(flag, value, 1);
-    else if (flag == "--seed") o.seed = apps::seed_number(flag, value);
-    else throw apps::UsageError("unknown option " + flag);
-  }
-  o.model.check();
+// Checks between flags, and the fine-tuning ranges' defaults.
+void check(Options& o) {
   if (o.instances >= cell_limit) throw apps::UsageError("--instances must be under 2^20");
   const int most_pairs = *std::max_element(o.pairs.begin(), o.pairs.end());
   const int most_queries = *std::max_element(o.queries.begin(), o.queries.end());
@@ -126,12 +89,26 @@ Options parse(int argc, char** argv) {
   if (o.finetune_queries->min > o.finetune_pairs->min)
     throw apps::UsageError("--finetune-queries minimum " + std::to_string(o.finetune_queries->min) + " is more than the --finetune-pairs minimum " +
           std::to_string(o.finetune_pairs->min) + ": each query asks a distinct key, so every instance needs at least as many pairs");
-  return o;
+}
+
+void add_flags(apps::CommandLine& cli, Options& o) {
+  using apps::at_least;
+  cli.option("--pairs", o.pairs, int_list, "4,8,16,32", "key-value pairs per instance");
+  cli.option("--queries", o.queries, int_list, "1,4", "keys asked per instance");
+  cli.option("--instances", o.instances, at_least(1), "N", "instances per (pairs, queries) (default 16)");
+  cli.option("--seed", o.seed, apps::seed_number, "S", "seed of the instances (default 1)");
+  o.tuning.add_to(cli, "held-out accuracy every N fine-tuning steps (default 0: none)");
+  cli.option("--finetune-pairs", o.finetune_pairs, range, "MIN,MAX", "pairs to fine-tune on (default: the evaluated ones)");
+  cli.option("--finetune-queries", o.finetune_queries, range, "MIN,MAX",
+             "queries to fine-tune on (default: the evaluated ones)");
+  cli.option("--curve-instances", o.curve_instances, at_least(1), "N", "instances of the learning curve (default 32)");
+  cli.option("--symbols", o.symbols, at_least(1), "N", "keys and values each limited to the first N (default: all)");
+  cli.check([&o] { check(o); });
 }
 
 objectives::MqarRowOptions row_options(const Options& o, int context) {
   objectives::MqarRowOptions rows;
-  rows.rows = o.finetune_rows;
+  rows.rows = o.tuning.rows;
   rows.row_length = context;
   rows.min_pairs = o.finetune_pairs->min;
   rows.max_pairs = o.finetune_pairs->max;
@@ -188,15 +165,10 @@ std::string range_text(Range r) { return std::to_string(r.min) + "-" + std::to_s
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show up as they come, also in a log file
   Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const apps::UsageError& e) {
-    usage(e.what());
-  }
-  try {
-    auto [trained, context] = apps::load_evaluated_model(o.model, "mqar_eval");
+  apps::Evaluator evaluator{"mqar_eval", "multi-query associative recall accuracy"};
+  evaluator.flags = [&o](apps::CommandLine& cli) { add_flags(cli, o); };
+  evaluator.evaluate = [&o](apps::TrainedModel& trained, int context) {
     const MqarVocabulary vocabulary =
         data::tasks::limit_mqar_vocabulary(data::tasks::mqar_vocabulary(trained.tokenizer), std::size_t(o.symbols));
     const int most_pairs = std::max(*std::max_element(o.pairs.begin(), o.pairs.end()), o.finetune_pairs->max);
@@ -210,24 +182,24 @@ int main(int argc, char** argv) {
                 vocabulary.values.size(), random_guess);
 
     std::vector<apps::CurvePoint> curve;
-    if (o.finetune_steps > 0) {
+    if (o.tuning.steps > 0) {
       const objectives::MqarRowOptions rows = row_options(o, context);
       try {
         objectives::check_mqar_row_options(vocabulary, rows);
       } catch (const std::exception& e) {
         throw Error(std::string("--finetune-pairs/--finetune-queries/--context: ") + e.what());
       }
-      const std::vector<MqarInstance> held_out = o.curve_every > 0 ? curve_set(o, vocabulary, context) : std::vector<MqarInstance>{};
-      std::printf("fine-tuning %d steps of %d rows × %d tokens: pairs %s, queries %s, lr %g%s\n", o.finetune_steps,
+      const std::vector<MqarInstance> held_out = o.tuning.curve_every > 0 ? curve_set(o, vocabulary, context) : std::vector<MqarInstance>{};
+      std::printf("fine-tuning %d steps of %d rows × %d tokens: pairs %s, queries %s, lr %g%s\n", o.tuning.steps,
                   rows.rows, rows.row_length, range_text(*o.finetune_pairs).c_str(),
-                  range_text(*o.finetune_queries).c_str(), o.finetune_lr,
-                  o.curve_every > 0 ? (", held-out accuracy on " + std::to_string(held_out.size()) + " instances every " +
-                                       std::to_string(o.curve_every) + " steps").c_str()
+                  range_text(*o.finetune_queries).c_str(), o.tuning.lr,
+                  o.tuning.curve_every > 0 ? (", held-out accuracy on " + std::to_string(held_out.size()) + " instances every " +
+                                       std::to_string(o.tuning.curve_every) + " steps").c_str()
                                     : "");
       apps::FinetuneOptions options;
-      options.steps = o.finetune_steps;
-      options.lr = o.finetune_lr;
-      options.eval_every = o.curve_every;
+      options.steps = o.tuning.steps;
+      options.lr = o.tuning.lr;
+      options.eval_every = o.tuning.curve_every;
       curve = apps::finetune(
           *trained.lm, options,
           [&](int step) { return objectives::mqar_rows(vocabulary, rows, o.seed, std::uint64_t(step)); },
@@ -306,40 +278,34 @@ int main(int argc, char** argv) {
     }
     const double overall = cases ? total / cases : 0.0;
     std::printf("%8s %8s %8d %8d %10.3f\n", "all", "", cases, skipped, overall);
-    if (o.model.json) {
-      nlohmann::ordered_json curve_json = nlohmann::ordered_json::array();
-      for (const auto& p : curve) curve_json.push_back({{"step", p.step}, {"loss", p.loss}, {"accuracy", p.accuracy}});
-      nlohmann::ordered_json finetune{{"steps", o.finetune_steps}};
-      if (o.finetune_steps > 0) {
-        finetune["rows"] = o.finetune_rows;
-        finetune["row_length"] = context;
-        finetune["lr"] = o.finetune_lr;
-        finetune["pairs"] = {o.finetune_pairs->min, o.finetune_pairs->max};
-        finetune["queries"] = {o.finetune_queries->min, o.finetune_queries->max};
-        finetune["curve_every"] = o.curve_every;
-        finetune["curve_instances"] = o.curve_every > 0 ? o.curve_instances : 0;
-      }
-      const nlohmann::ordered_json overall_json =
-          cases ? nlohmann::ordered_json(overall) : nlohmann::ordered_json(nullptr);
-      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                                {"context", context},
-                                                                {"seed", o.seed},
-                                                                {"symbols", o.symbols},
-                                                                {"key_tokens", vocabulary.keys.size()},
-                                                                {"value_tokens", vocabulary.values.size()},
-                                                                {"random_guess_accuracy", random_guess},
-                                                                {"finetune", finetune},
-                                                                {"accuracy", overall_json},
-                                                                {"instances", cases},
-                                                                {"skipped_instances", skipped},
-                                                                {"left_out_cells", left_out},
-                                                                {"table", table},
-                                                                {"curve", curve_json},
-                                                                {"cases", records}});
+    nlohmann::ordered_json curve_json = nlohmann::ordered_json::array();
+    for (const auto& p : curve) curve_json.push_back({{"step", p.step}, {"loss", p.loss}, {"accuracy", p.accuracy}});
+    nlohmann::ordered_json finetune{{"steps", o.tuning.steps}};
+    if (o.tuning.steps > 0) {
+      finetune["rows"] = o.tuning.rows;
+      finetune["row_length"] = context;
+      finetune["lr"] = o.tuning.lr;
+      finetune["pairs"] = {o.finetune_pairs->min, o.finetune_pairs->max};
+      finetune["queries"] = {o.finetune_queries->min, o.finetune_queries->max};
+      finetune["curve_every"] = o.tuning.curve_every;
+      finetune["curve_instances"] = o.tuning.curve_every > 0 ? o.curve_instances : 0;
     }
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mqar_eval: %s\n", e.what());
-    return exit_code_for(e, exit_bad_input);
-  }
+    const nlohmann::ordered_json overall_json = cases ? nlohmann::ordered_json(overall) : nlohmann::ordered_json(nullptr);
+    return nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                  {"context", context},
+                                  {"seed", o.seed},
+                                  {"symbols", o.symbols},
+                                  {"key_tokens", vocabulary.keys.size()},
+                                  {"value_tokens", vocabulary.values.size()},
+                                  {"random_guess_accuracy", random_guess},
+                                  {"finetune", finetune},
+                                  {"accuracy", overall_json},
+                                  {"instances", cases},
+                                  {"skipped_instances", skipped},
+                                  {"left_out_cells", left_out},
+                                  {"table", table},
+                                  {"curve", curve_json},
+                                  {"cases", records}};
+  };
+  return apps::run_evaluator(argc, argv, evaluator);
 }

@@ -40,7 +40,6 @@
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/phonebook.h"
-#include "engine/exit_codes.h"
 #include "engine/timer.h"
 #include "objectives/phone_book_rows.h"
 
@@ -49,47 +48,25 @@ using data::tasks::NameHalf;
 
 namespace {
 
-// A fine-tuning protocol: the settings a flag can override one by one.
+// A fine-tuning protocol: the settings a flag can override one by one (the steps, rows
+// and learning rate are the FinetuneFlags).
 struct Protocol {
   std::string name = "small";
-  int steps = 0, rows = 8;
-  double lr = 1e-3;
   int min_entries = 2, max_entries = 0;  // 0: as many as fit a row
   int min_queries = 1, max_queries = 32;
 };
 
-// The paper's (§6): 1000 steps of 64 rows, lr 5e-5, books of 200-800 entries (scaled down
-// to the context when they do not fit), 1-32 queries.
-Protocol paper_protocol() { return {"paper", 1000, 64, 5e-5, 200, 800, 1, 32}; }
-
 struct Options {
-  apps::EvaluatorOptions model;
   std::optional<std::filesystem::path> cases;
   std::vector<int> entries{8, 16}, queries{1, 2, 4};
   int books = 8;
   Protocol finetune;
+  apps::FinetuneFlags tuning{0, 8, 1e-3, -1};  // curve_every -1: a tenth of the steps
   bool split_names = false;
-  int curve_every = -1;  // -1: a tenth of the steps
   int curve_books = 16;
   std::vector<int> curve_entries, curve_queries;  // empty: entries, queries
   std::uint64_t seed = 1;
 };
-
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "phonebook_eval: %s\n"
-               "usage: phonebook_eval --checkpoint DIR [--entries 8,16] [--queries 1,2,4] [--books N]\n"
-               "                      [--cases FILE.jsonl] [--context T] [--seed S] [--json OUT] [--tokenizer PATH]\n"
-               "                      [--device cpu|cuda] [--precision auto|fp32|bf16]\n"
-               "                      [--protocol small|paper] [--finetune-steps N] [--finetune-rows R]\n"
-               "                      [--finetune-lr LR] [--finetune-entries MIN,MAX|MIN,fit]\n"
-               "                      [--finetune-queries MIN,MAX] [--split-names] [--curve-every N] [--curve-books M]\n"
-               "                      [--curve-entries 1] [--curve-queries 1]\n"
-               "protocols: small (default: rows 8, lr 1e-3, books of 2 entries up to what fits, 1-32 queries)\n"
-               "           paper (1000 steps, 64 rows, lr 5e-5, 200-800 entries scaled to the context, 1-32 queries)\n",
-               problem.c_str());
-  std::exit(2);
-}
 
 // "MIN,MAX", or "MIN,fit" where allow_fit: as many as fit a row, stored as 0.
 std::pair<int, int> range(const std::string& flag, const std::string& text, bool allow_fit) {
@@ -99,46 +76,43 @@ std::pair<int, int> range(const std::string& flag, const std::string& text, bool
   return apps::whole_range(flag, text);
 }
 
-Options parse(int argc, char** argv) {
-  Options o;
-  // Protocol first, then the flags that override it, whatever their order.
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) != "--protocol") continue;
-    const std::string name = argv[i + 1];
-    if (name == "paper") o.finetune = paper_protocol();
-    else if (name != "small") throw apps::UsageError("--protocol takes small or paper, got '" + name + "'");
-  }
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") throw apps::UsageError("phone-book retrieval accuracy");
-    if (flag == "--split-names") {
-      o.split_names = true;
-      continue;
+void add_flags(apps::CommandLine& cli, Options& o) {
+  using apps::at_least;
+  cli.option("--entries", o.entries, apps::whole_numbers, "8,16", "entries per generated book");
+  cli.option("--queries", o.queries, apps::whole_numbers, "1,2,4", "numbers asked per book (k)");
+  cli.option("--books", o.books, at_least(1), "N", "books per (entries, queries) (default 8)");
+  cli.option("--cases", o.cases, "FILE.jsonl", "cases from a file instead of generated books");
+  cli.option("--seed", o.seed, apps::seed_number, "S", "seed of the books (default 1)");
+  cli.option("--protocol", "small|paper", "the fine-tuning protocol (below; default small)", [&o](const std::string& name) {
+    if (name != "small" && name != "paper") throw apps::UsageError("--protocol takes small or paper, got '" + name + "'");
+    o.finetune.name = name;
+  });
+  o.tuning.add_to(cli, "held-out accuracy every N fine-tuning steps (default: a tenth of the steps)");
+  cli.option("--finetune-entries", "MIN,MAX|MIN,fit", "book sizes to fine-tune on", [&o](const std::string& text) {
+    std::tie(o.finetune.min_entries, o.finetune.max_entries) = range("--finetune-entries", text, true);
+  });
+  cli.option("--finetune-queries", "MIN,MAX", "queries per fine-tuning book", [&o](const std::string& text) {
+    std::tie(o.finetune.min_queries, o.finetune.max_queries) = range("--finetune-queries", text, false);
+  });
+  cli.flag("--split-names", o.split_names, "fine-tune on the first half of the name lists, evaluate on the second");
+  cli.option("--curve-books", o.curve_books, at_least(1), "M", "books of the learning curve (default 16)");
+  cli.option("--curve-entries", o.curve_entries, apps::whole_numbers, "LIST", "the curve's entries (default --entries)");
+  cli.option("--curve-queries", o.curve_queries, apps::whole_numbers, "LIST", "the curve's queries (default --queries)");
+  cli.footer("protocols: small (default: rows 8, lr 1e-3, books of 2 entries up to what fits, 1-32 queries)\n"
+             "           paper (1000 steps, 64 rows, lr 5e-5, 200-800 entries scaled to the context, 1-32 queries)\n"
+             "           a --finetune-* flag overrides its setting, whatever the order");
+  cli.check([&o, &cli] {
+    // The paper's protocol (§6): 1000 steps of 64 rows, lr 5e-5, books of 200-800 entries
+    // (scaled down to the context when they do not fit), 1-32 queries; the flags given win.
+    if (o.finetune.name == "paper") {
+      if (!cli.given("--finetune-steps")) o.tuning.steps = 1000;
+      if (!cli.given("--finetune-rows")) o.tuning.rows = 64;
+      if (!cli.given("--finetune-lr")) o.tuning.lr = 5e-5;
+      if (!cli.given("--finetune-entries")) o.finetune.min_entries = 200, o.finetune.max_entries = 800;
+      if (!cli.given("--finetune-queries")) o.finetune.min_queries = 1, o.finetune.max_queries = 32;
     }
-    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
-    const std::string value = argv[++i];
-    using apps::whole_number;
-    if (o.model.read(flag, value)) continue;
-    else if (flag == "--cases") o.cases = value;
-    else if (flag == "--entries") o.entries = apps::whole_numbers(flag, value);
-    else if (flag == "--queries") o.queries = apps::whole_numbers(flag, value);
-    else if (flag == "--books") o.books = whole_number(flag, value, 1);
-    else if (flag == "--protocol") continue;  // read above
-    else if (flag == "--finetune-steps") o.finetune.steps = whole_number(flag, value, 0);
-    else if (flag == "--finetune-rows") o.finetune.rows = whole_number(flag, value, 1);
-    else if (flag == "--finetune-lr") o.finetune.lr = apps::number(flag, value, 0);
-    else if (flag == "--finetune-entries") std::tie(o.finetune.min_entries, o.finetune.max_entries) = range(flag, value, true);
-    else if (flag == "--finetune-queries") std::tie(o.finetune.min_queries, o.finetune.max_queries) = range(flag, value, false);
-    else if (flag == "--curve-every") o.curve_every = whole_number(flag, value, 0);
-    else if (flag == "--curve-books") o.curve_books = whole_number(flag, value, 1);
-    else if (flag == "--curve-entries") o.curve_entries = apps::whole_numbers(flag, value);
-    else if (flag == "--curve-queries") o.curve_queries = apps::whole_numbers(flag, value);
-    else if (flag == "--seed") o.seed = apps::seed_number(flag, value);
-    else throw apps::UsageError("unknown option " + flag);
-  }
-  o.model.check();
-  if (o.curve_every < 0) o.curve_every = o.finetune.steps > 0 ? std::max(1, o.finetune.steps / 10) : 0;
-  return o;
+    if (o.tuning.curve_every < 0) o.tuning.curve_every = o.tuning.steps > 0 ? std::max(1, o.tuning.steps / 10) : 0;
+  });
 }
 
 struct Case {
@@ -233,11 +207,12 @@ int entries_that_fit(const data::Tokenizer& tokenizer, int row_length, std::uint
 
 nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, int context) {
   const Protocol& p = o.finetune;
+  const apps::FinetuneFlags& t = o.tuning;
   const NameHalf train_names = o.split_names ? NameHalf::first : NameHalf::all;
   const NameHalf eval_names = o.split_names ? NameHalf::second : NameHalf::all;
   const std::uint64_t train_seed = o.seed + 1000, curve_seed = o.seed + 2000;
   objectives::PhoneBookRowOptions rows;
-  rows.rows = p.rows;
+  rows.rows = t.rows;
   rows.row_length = context;
   rows.min_pack_tokens = std::min(64, context / 4);
   rows.names = train_names;
@@ -252,7 +227,7 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
   rows.min_entries = std::clamp(static_cast<int>(std::lround(p.min_entries * scale)), 1, rows.max_entries);
   std::printf("fine-tune: protocol %s, %d steps x %d rows of %d tokens, lr %g, no weight decay\n"
               "           books of %d-%d entries%s, %d-%d queries, names from %s\n",
-              p.name.c_str(), p.steps, p.rows, context, p.lr, rows.min_entries, rows.max_entries,
+              p.name.c_str(), t.steps, t.rows, context, t.lr, rows.min_entries, rows.max_entries,
               scale < 1 ? (" (" + std::to_string(p.min_entries) + "-" + std::to_string(wanted_max) +
                            " scaled to the context)").c_str()
                         : "",
@@ -273,10 +248,10 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
     return curve_set.cases.empty() ? 0.0 : sum / double(curve_set.cases.size());
   };
   apps::FinetuneOptions options;
-  options.steps = p.steps;
-  options.lr = p.lr;
-  options.eval_every = curve_set.cases.empty() ? 0 : o.curve_every;
-  options.log_every = std::max(1, std::min(10, p.steps / 20));
+  options.steps = t.steps;
+  options.lr = t.lr;
+  options.eval_every = curve_set.cases.empty() ? 0 : t.curve_every;
+  options.log_every = std::max(1, std::min(10, t.steps / 20));
   Stopwatch clock;
   const auto curve = apps::finetune(
       *trained.lm, options,
@@ -288,8 +263,8 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
   nlohmann::ordered_json points = nlohmann::ordered_json::array();
   for (const auto& point : curve)
     points.push_back({{"step", point.step}, {"loss", point.loss}, {"accuracy", point.accuracy}});
-  return {{"protocol", p.name},        {"steps", p.steps},
-          {"rows", p.rows},            {"lr", p.lr},
+  return {{"protocol", p.name},        {"steps", t.steps},
+          {"rows", t.rows},            {"lr", t.lr},
           {"weight_decay", 0.0},       {"entries", {rows.min_entries, rows.max_entries}},
           {"queries", {rows.min_queries, rows.max_queries}},
           {"split_names", o.split_names}, {"seed", train_seed},
@@ -301,17 +276,12 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a log file or pipe line by line
   Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const apps::UsageError& e) {
-    usage(e.what());
-  }
-  try {
-    auto [trained, context] = apps::load_evaluated_model(o.model, "phonebook_eval");
+  apps::Evaluator evaluator{"phonebook_eval", "phone-book retrieval accuracy"};
+  evaluator.flags = [&o](apps::CommandLine& cli) { add_flags(cli, o); };
+  evaluator.evaluate = [&o](apps::TrainedModel& trained, int context) {
     nlohmann::ordered_json finetune_record;
-    if (o.finetune.steps > 0) finetune_record = finetune(trained, o, context);
+    if (o.tuning.steps > 0) finetune_record = finetune(trained, o, context);
 
     const CaseSet set = o.cases ? read_cases(*o.cases, trained.tokenizer, context)
                                 : generated_cases(o.entries, o.queries, o.books, o.seed,
@@ -352,20 +322,15 @@ int main(int argc, char** argv) {
       table.push_back({{"entries", key.first}, {"queries", key.second}, {"cases", value.second}, {"accuracy", mean}});
     }
     std::printf("%10s %8s %8zu %10.3f\n", "all", "", cases.size(), total / double(cases.size()));
-    if (o.model.json) {
-      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                                {"context", context},
-                                                                {"finetune_steps", o.finetune.steps},
-                                                                {"finetune", finetune_record},
-                                                                {"shrunk_books", shrunk},
-                                                                {"skipped_cases", set.skipped},
-                                                                {"accuracy", total / double(cases.size())},
-                                                                {"table", table},
-                                                                {"cases", results}});
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "phonebook_eval: %s\n", e.what());
-    return exit_code_for(e, exit_bad_input);
-  }
+    return nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                  {"context", context},
+                                  {"finetune_steps", o.tuning.steps},
+                                  {"finetune", finetune_record},
+                                  {"shrunk_books", shrunk},
+                                  {"skipped_cases", set.skipped},
+                                  {"accuracy", total / double(cases.size())},
+                                  {"table", table},
+                                  {"cases", results}};
+  };
+  return apps::run_evaluator(argc, argv, evaluator);
 }

@@ -13,23 +13,22 @@
 #include <iostream>
 #include <string>
 
+#include "apps/common/command_line.h"
 #include "data/prepare_corpus.h"
 #include "engine/error.h"
 #include "engine/exit_codes.h"
 
 namespace {
 
-void usage() {
-  std::puts(
-      "usage: prepare_data [--corpus fortunes|debian-text|PATH] [--out DIR] [--vocab N] [--threads N]\n"
-      "                    [--validation-fraction F] [--text-field NAME] [--skip-malformed]\n"
-      "                    [--tokenizer MODEL] [--tokenizer-sample-mb N] [--shard-tokens N]\n"
-      "                    [--debian-text-root DIR]\n"
-      "  PATH: a text file, a folder of them, a .jsonl or .jsonl.zst file (or a folder mixing them)\n"
-      "  debian-text: fortunes, the King James Bible, GCIDE, WordNet, the Jargon File, FOLDOC and\n"
-      "    other dictd dictionaries from Debian packages (bash scripts/setup.sh --corpus debian-text);\n"
-      "    --debian-text-root: where their files are (default /)\n"
-      "  default: --corpus fortunes --out data_out/fortunes --vocab 4096");
+double number(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0') throw birdie::apps::UsageError("option " + flag + ": '" + text + "' is not a number");
+  return v;
+}
+int whole(const std::string& flag, const std::string& text) { return static_cast<int>(number(flag, text)); }
+std::uint64_t count(const std::string& flag, const std::string& text) {
+  return static_cast<std::uint64_t>(number(flag, text));
 }
 
 }  // namespace
@@ -39,36 +38,33 @@ int main(int argc, char** argv) {
   // A file-size limit (ulimit -f) met by a shard: an error with exit code 4, not a core dump.
   std::signal(SIGXFSZ, SIG_IGN);
   PrepareOptions options;
+  birdie::apps::CommandLine cli("prepare_data", "corpus → tokenizer + token shards");
+  cli.option("--corpus", options.corpus, "fortunes|debian-text|PATH", "the text (default fortunes)");
+  cli.option("--out", "DIR", "the data folder written (default data_out/fortunes)",
+             [&options](const std::string& text) { options.out = text; });
+  cli.option("--vocab", options.tokenizer.vocab_size, whole, "N", "the tokenizer's vocabulary (default 4096)");
+  cli.option("--threads", options.threads, whole, "N", "threads (default: all cores; the tokenizer's training 2)");
+  cli.option("--validation-fraction", options.validation_fraction, number, "F", "share of documents held out for validation (default 0.02)");
+  cli.option("--text-field", options.corpus_options.text_field, "NAME", "the field of a .jsonl line that holds the text");
+  cli.flag("--skip-malformed", "skip malformed lines instead of stopping",
+           [&options] { options.corpus_options.malformed = MalformedLinePolicy::skip; });
+  cli.option("--tokenizer", "MODEL", "encode with this tokenizer instead of training one",
+             [&options](const std::string& text) { options.existing_tokenizer = text; });
+  cli.option("--tokenizer-sample-mb", "N", "megabytes of text the tokenizer is trained on (default 67)",
+             [&options](const std::string& text) {
+               options.tokenizer_sample_bytes = static_cast<std::uint64_t>(number("--tokenizer-sample-mb", text) * 1e6);
+             });
+  cli.option("--shard-tokens", options.shard_tokens, count, "N", "tokens per shard (default 67108864)");
+  cli.option("--debian-text-root", "DIR", "where the debian-text corpus's files are (default /)",
+             [&options](const std::string& text) { options.debian_text_root = text; });
+  cli.footer(
+      "  PATH: a text file, a folder of them, a .jsonl or .jsonl.zst file (or a folder mixing them)\n"
+      "  debian-text: fortunes, the King James Bible, GCIDE, WordNet, the Jargon File, FOLDOC and\n"
+      "    other dictd dictionaries from Debian packages (bash scripts/setup.sh --corpus debian-text);\n"
+      "    --debian-text-root: where their files are (default /)\n"
+      "  default: --corpus fortunes --out data_out/fortunes --vocab 4096");
+  cli.parse(argc, argv);
   try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw birdie::Error("option " + arg + " needs a value (see --help)");
-        return argv[++i];
-      };
-      auto number = [&](const std::string& text) {
-        try {
-          return std::stod(text);
-        } catch (...) {
-          throw birdie::Error("option " + arg + ": '" + text + "' is not a number");
-        }
-      };
-      if (arg == "--help" || arg == "-h") {
-        usage();
-        return 0;
-      } else if (arg == "--corpus") options.corpus = value();
-      else if (arg == "--out") options.out = value();
-      else if (arg == "--vocab") options.tokenizer.vocab_size = static_cast<int>(number(value()));
-      else if (arg == "--threads") options.threads = static_cast<int>(number(value()));
-      else if (arg == "--validation-fraction") options.validation_fraction = number(value());
-      else if (arg == "--text-field") options.corpus_options.text_field = value();
-      else if (arg == "--skip-malformed") options.corpus_options.malformed = MalformedLinePolicy::skip;
-      else if (arg == "--tokenizer") options.existing_tokenizer = value();
-      else if (arg == "--tokenizer-sample-mb") options.tokenizer_sample_bytes = static_cast<std::uint64_t>(number(value()) * 1e6);
-      else if (arg == "--debian-text-root") options.debian_text_root = value();
-      else if (arg == "--shard-tokens") options.shard_tokens = static_cast<std::uint64_t>(number(value()));
-      else throw birdie::Error("unknown option '" + arg + "' (see --help)");
-    }
     options.tokenizer.threads = options.threads > 0 ? options.threads : 2;
     options.corpus_options.warn = [](const std::string& w) { std::fprintf(stderr, "\nwarning: %s (skipped)\n", w.c_str()); };
     options.progress = [](const std::string& line) { std::fprintf(stderr, "\rprepare_data: %s   ", line.c_str()); };

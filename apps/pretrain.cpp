@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "apps/common/command_line.h"
 #include "engine/distributed.h"
 #include "engine/exit_codes.h"
 #include "training/run_checkpoint.h"
@@ -33,35 +34,26 @@ using namespace birdie;
 
 namespace {
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "pretrain: %s\n"
-               "usage: pretrain --config FILE [--set section.key=value ...] [--resume] [--stop-after-steps N]\n"
-               "                [--init-only]\n"
-               "  e.g. pretrain --config configs/tiny-cpu.toml --set schedule.steps=50\n",
-               problem.c_str());
-  std::exit(2);
-}
-
 training::RunOptions parse_arguments(int argc, char** argv) {
   training::RunOptions a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") usage("trains a Gated SSM LM with Birdie");
-    else if (arg == "--resume") a.resume = true;
-    else if (arg == "--init-only") a.init_only = true;
-    else if ((arg == "--config" || arg == "--set" || arg == "--stop-after-steps") && i + 1 < argc) {
-      const std::string value = argv[++i];
-      if (arg == "--config") a.config = value;
-      else if (arg == "--set") a.overrides.push_back(value);
-      else {
-        char* end = nullptr;
-        a.stop_after_steps = std::strtoll(value.c_str(), &end, 10);
-        if (*end != '\0' || a.stop_after_steps < 1) usage("--stop-after-steps needs a positive whole number");
-      }
-    } else usage("unknown or incomplete argument '" + arg + "'");
-  }
-  if (a.config.empty()) usage("--config is required");
+  apps::CommandLine cli("pretrain", "trains a Gated SSM LM with Birdie");
+  cli.option("--config", "FILE", "the run configuration (required; e.g. configs/tiny-cpu.toml)",
+             [&a](const std::string& text) { a.config = text; });
+  cli.repeated("--set", "section.key=value", "overrides one key of the configuration (repeatable)",
+               [&a](const std::string& text) { a.overrides.push_back(text); });
+  cli.flag("--resume", a.resume, "continue from the run folder's newest good checkpoint");
+  cli.option("--stop-after-steps", "N", "stop after N steps of this job, with a checkpoint", [&a](const std::string& text) {
+    char* end = nullptr;
+    a.stop_after_steps = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || a.stop_after_steps < 1)
+      throw apps::UsageError("--stop-after-steps needs a positive whole number");
+  });
+  cli.flag("--init-only", a.init_only, "write the initialized model as checkpoint 0 and stop");
+  cli.footer("  e.g. pretrain --config configs/tiny-cpu.toml --set schedule.steps=50");
+  cli.check([&a] {
+    if (a.config.empty()) throw apps::UsageError("--config is required");
+  });
+  cli.parse(argc, argv);
   return a;
 }
 

@@ -30,7 +30,6 @@
 #include "apps/common/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/qa.h"
-#include "engine/exit_codes.h"
 #include "engine/timer.h"
 
 using namespace birdie;
@@ -38,43 +37,23 @@ using namespace birdie;
 namespace {
 
 struct Options {
-  apps::EvaluatorOptions model;
   std::optional<std::filesystem::path> data;
   std::vector<int> buckets{128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   int max_answer_tokens = 32;
   int limit = 0;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "qa_eval: %s\n"
-               "usage: qa_eval --checkpoint DIR --data FILE.jsonl [--max-answer-tokens N] [--buckets 256,512,...]\n"
-               "               [--limit N] [--context T] [--json OUT] [--tokenizer PATH]\n"
-               "               [--device cpu|cuda] [--precision auto|fp32|bf16]\n",
-               problem.c_str());
-  std::exit(2);
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h")
-      throw apps::UsageError("question answering: answer contains label and F1 by context length");
-    if (i + 1 >= argc) throw apps::UsageError("missing value after " + flag);
-    const std::string value = argv[++i];
-    if (o.model.read(flag, value)) continue;
-    if (flag == "--data") o.data = value;
-    else if (flag == "--buckets") o.buckets = apps::whole_numbers(flag, value);
-    else if (flag == "--max-answer-tokens") o.max_answer_tokens = apps::whole_number(flag, value, 1);
-    else if (flag == "--limit") o.limit = apps::whole_number(flag, value, 1);
-    else throw apps::UsageError("unknown option " + flag);
-  }
-  o.model.check();
-  if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"context\", \"question\", \"answers\"})");
-  std::sort(o.buckets.begin(), o.buckets.end());
-  o.buckets.erase(std::unique(o.buckets.begin(), o.buckets.end()), o.buckets.end());
-  return o;
+void add_flags(apps::CommandLine& cli, Options& o) {
+  cli.option("--data", o.data, "FILE.jsonl", "the items, one JSON object a line (required)");
+  cli.option("--max-answer-tokens", o.max_answer_tokens, apps::at_least(1), "N", "longest answer (default 32)");
+  cli.option("--buckets", o.buckets, apps::whole_numbers, "256,512,...",
+             "upper bounds of the prompt-length buckets (default 128,256,...,16384)");
+  cli.option("--limit", o.limit, apps::at_least(1), "N", "only the first N items");
+  cli.check([&o] {
+    if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"context\", \"question\", \"answers\"})");
+    std::sort(o.buckets.begin(), o.buckets.end());
+    o.buckets.erase(std::unique(o.buckets.begin(), o.buckets.end()), o.buckets.end());
+  });
 }
 
 // Bucket b holds prompts of (bounds[b-1], bounds[b]] tokens; the last one, longer prompts.
@@ -103,15 +82,14 @@ struct Cell {
 
 int main(int argc, char** argv) {
   Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const apps::UsageError& e) {
-    usage(e.what());
-  }
-  try {
-    std::vector<data::tasks::QaItem> items = data::tasks::read_qa_items(*o.data);
+  std::vector<data::tasks::QaItem> items;
+  apps::Evaluator evaluator{"qa_eval", "question answering: answer contains label and F1 by context length"};
+  evaluator.flags = [&o](apps::CommandLine& cli) { add_flags(cli, o); };
+  evaluator.read_inputs = [&] {
+    items = data::tasks::read_qa_items(*o.data);
     if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
-    auto [trained, context] = apps::load_evaluated_model(o.model, "qa_eval");
+  };
+  evaluator.evaluate = [&](apps::TrainedModel& trained, int context) {
     std::printf("%zu items from %s\n", items.size(), o.data->string().c_str());
 
     std::vector<Cell> cells(o.buckets.size() + 1);
@@ -164,21 +142,16 @@ int main(int argc, char** argv) {
     for (std::size_t b = 0; b < cells.size(); ++b)
       if (cells[b].items > 0) row(bucket_label(o.buckets, b), cells[b]);
     row("all", all);
-    if (o.model.json) {
-      apps::write_results(*o.model.json, nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                                                {"data", o.data->string()},
-                                                                {"context", context},
-                                                                {"max_answer_tokens", o.max_answer_tokens},
-                                                                {"buckets", o.buckets},
-                                                                {"items", items.size()},
-                                                                {"scored", all.items},
-                                                                {"skipped", skipped},
-                                                                {"table", table},
-                                                                {"records", records}});
-    }
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "qa_eval: %s\n", e.what());
-    return exit_code_for(e, exit_bad_input);
-  }
+    return nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
+                                  {"data", o.data->string()},
+                                  {"context", context},
+                                  {"max_answer_tokens", o.max_answer_tokens},
+                                  {"buckets", o.buckets},
+                                  {"items", items.size()},
+                                  {"scored", all.items},
+                                  {"skipped", skipped},
+                                  {"table", table},
+                                  {"records", records}};
+  };
+  return apps::run_evaluator(argc, argv, evaluator);
 }

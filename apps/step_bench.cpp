@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/command_line.h"
 #include "training/model_flops.h"
 #include "training/run_config.h"
 #include "training/run_policy.h"
@@ -87,48 +88,39 @@ struct Options {
   std::int64_t history = 40, evaluate_every = 1000;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "step_bench: %s\n"
-               "usage: step_bench --model FILE.toml [--rows R] [--seq T] [--steps N] [--warmup W]\n"
-               "                  [--device cpu|cuda] [--precision auto|fp32|bf16] [--recompute]\n"
-               "                  [--peak-tflops X] [--generate G] [--host-times]\n"
-               "                  [--evaluation [--history H] [--evaluate-every E]]\n",
-               problem.c_str());
-  std::exit(2);
-}
-
-double positive(const std::string& flag, const char* text) {
+double positive(const std::string& flag, const std::string& text) {
   char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (*end != '\0' || !(v > 0)) usage(flag + " needs a positive number, got '" + text + "'");
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
   return v;
+}
+std::int64_t positive_count(const std::string& flag, const std::string& text) {
+  return static_cast<std::int64_t>(positive(flag, text));
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("measures one training step of a model configuration");
-    if (flag == "--recompute") { o.recompute = true; continue; }
-    if (flag == "--evaluation") { o.evaluation = true; continue; }
-    if (flag == "--host-times") { o.host_times = true; continue; }
-    if (i + 1 >= argc) usage("missing value after " + flag);
-    const char* value = argv[++i];
-    if (flag == "--model") o.model = value;
-    else if (flag == "--rows") o.rows = static_cast<std::int64_t>(positive(flag, value));
-    else if (flag == "--seq") o.seq = static_cast<std::int64_t>(positive(flag, value));
-    else if (flag == "--steps") o.steps = static_cast<int>(positive(flag, value));
-    else if (flag == "--warmup") o.warmup = std::atoi(value);
-    else if (flag == "--device") o.device = value;
-    else if (flag == "--precision") o.precision = value;
-    else if (flag == "--peak-tflops") o.peak_tflops = positive(flag, value);
-    else if (flag == "--generate") o.generate = static_cast<std::int64_t>(positive(flag, value));
-    else if (flag == "--history") o.history = static_cast<std::int64_t>(positive(flag, value));
-    else if (flag == "--evaluate-every") o.evaluate_every = static_cast<std::int64_t>(positive(flag, value));
-    else usage("unknown option " + flag);
-  }
-  if (o.model.empty()) usage("--model is required (e.g. configs/model/paper.toml)");
+  apps::CommandLine cli("step_bench", "measures one training step of a model configuration");
+  cli.option("--model", o.model, "FILE.toml", "the model or run configuration (required; e.g. configs/model/paper.toml)");
+  cli.option("--rows", o.rows, positive_count, "R", "rows per step (default 4)");
+  cli.option("--seq", o.seq, positive_count, "T", "tokens per row (default 2048)");
+  cli.option("--steps", o.steps, [](const std::string& flag, const std::string& text) {
+    return static_cast<int>(positive(flag, text));
+  }, "N", "steps timed (default 10)");
+  cli.option("--warmup", o.warmup, apps::at_least(0), "W", "steps before the timing (default 2)");
+  cli.option("--device", o.device, "cpu|cuda", "where the step runs (default cpu)");
+  cli.option("--precision", o.precision, "auto|fp32|bf16", "compute precision (default auto: bf16 on cuda)");
+  cli.flag("--recompute", o.recompute, "activation recompute per block");
+  cli.option("--peak-tflops", o.peak_tflops, positive, "X", "the device's dense bf16 peak in TFLOP/s, for the MFU (default 989: H100 SXM)");
+  cli.option("--generate", o.generate, positive_count, "G", "afterwards, time a prefill and G tokens of greedy decoding at batch 1");
+  cli.flag("--host-times", o.host_times, "the host time of each named range (ops, forward, backward, AdamW) per step");
+  cli.flag("--evaluation", o.evaluation, "also time one Birdie evaluation (validation losses and the policy's work)");
+  cli.option("--history", o.history, positive_count, "H", "history rows the policy is restored with (default 40)");
+  cli.option("--evaluate-every", o.evaluate_every, positive_count, "E", "steps between evaluations, for the share of training (default 1000)");
+  cli.check([&o] {
+    if (o.model.empty()) throw apps::UsageError("--model is required (e.g. configs/model/paper.toml)");
+  });
+  cli.parse(argc, argv);
   return o;
 }
 

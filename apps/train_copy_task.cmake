@@ -1,2 +1,2 @@
 add_executable(train_copy_task ${CMAKE_CURRENT_LIST_DIR}/train_copy_task.cpp)
-target_link_libraries(train_copy_task PRIVATE birdie_model birdie_data)
+target_link_libraries(train_copy_task PRIVATE birdie_command_line birdie_model birdie_data)

@@ -15,9 +15,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
+#include "apps/common/command_line.h"
 #include "autograd/adamw.h"
 #include "autograd/tape.h"
 #include "data/tasks/copy_task.h"
@@ -36,14 +36,14 @@ struct Options {
   double lr = 3e-3;
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "train_copy_task: %s\n"
-               "usage: train_copy_task [--steps N] [--seed S] [--dim D] [--state N] [--layers L] [--lr LR]\n"
-               "                       [--symbols K] [--min-length A] [--max-length B] [--row-length T]\n"
-               "                       [--forget-init zero|spread] [--architecture gated_ssm|hawk|transformer]\n",
-               problem.c_str());
-  std::exit(2);
+double positive(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  const double number = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(number > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
+  return number;
+}
+std::int32_t positive_whole(const std::string& flag, const std::string& text) {
+  return static_cast<std::int32_t>(positive(flag, text));
 }
 
 Options parse(int argc, char** argv) {
@@ -51,40 +51,37 @@ Options parse(int argc, char** argv) {
   o.model.dim = 64;
   o.model.state = 128;
   o.model.layers = 2;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") usage("trains a small model on a copy task");
-    if (i + 1 >= argc) usage("missing value after " + flag);
-    const std::string value = argv[++i];
-    try {
-      if (flag == "--forget-init") {
-        o.model.forget_init = model::parse_forget_gate_init(value);
-        continue;
+  apps::CommandLine cli("train_copy_task", "trains a small model on a copy task");
+  // A value `read` cannot take is reported naming the flag.
+  auto named = [](const std::string& flag, auto read) {
+    return [flag, read](const std::string& text) {
+      try {
+        read(text);
+      } catch (const std::exception& e) {
+        throw apps::UsageError(flag + ": " + e.what());
       }
-      if (flag == "--architecture") {
-        o.model.architecture = model::parse_architecture(value);
-        continue;
-      }
-    } catch (const std::exception& e) {
-      usage(flag + ": " + e.what());
-    }
-    char* end = nullptr;
-    const double number = std::strtod(value.c_str(), &end);
-    if (*end != '\0' || !(number > 0)) usage(flag + " needs a positive number, got '" + value + "'");
-    const auto whole = static_cast<std::int32_t>(number);
-    if (flag == "--steps") o.steps = whole;
-    else if (flag == "--seed") o.seed = std::uint64_t(number);
-    else if (flag == "--dim") o.model.dim = whole;
-    else if (flag == "--state") o.model.state = whole;
-    else if (flag == "--layers") o.model.layers = whole;
-    else if (flag == "--lr") o.lr = number;
-    else if (flag == "--symbols") o.task.symbols = whole;
-    else if (flag == "--min-length") o.task.min_length = whole;
-    else if (flag == "--max-length") o.task.max_length = whole;
-    else if (flag == "--row-length") o.task.row_length = whole;
-    else usage("unknown option " + flag);
-  }
-  if (o.task.min_length > o.task.max_length) usage("--min-length must not exceed --max-length");
+    };
+  };
+  cli.option("--steps", o.steps, positive_whole, "N", "training steps (default 400)");
+  cli.option("--seed", o.seed, [](const std::string& flag, const std::string& text) {
+    return static_cast<std::uint64_t>(positive(flag, text));
+  }, "S", "seed (default 1)");
+  cli.option("--dim", o.model.dim, positive_whole, "D", "model width (default 64)");
+  cli.option("--state", o.model.state, positive_whole, "N", "recurrent state width (default 128)");
+  cli.option("--layers", o.model.layers, positive_whole, "L", "blocks (default 2)");
+  cli.option("--lr", o.lr, positive, "LR", "learning rate (default 3e-3)");
+  cli.option("--symbols", o.task.symbols, positive_whole, "K", "alphabet size (default 8)");
+  cli.option("--min-length", o.task.min_length, positive_whole, "A", "shortest string (default 4)");
+  cli.option("--max-length", o.task.max_length, positive_whole, "B", "longest string (default 8)");
+  cli.option("--row-length", o.task.row_length, positive_whole, "T", "tokens per row, at least 4 x --max-length (default 64)");
+  cli.option("--forget-init", "zero|spread", "the forget gate's initialization",
+             named("--forget-init", [&o](const std::string& text) { o.model.forget_init = model::parse_forget_gate_init(text); }));
+  cli.option("--architecture", "gated_ssm|hawk|transformer", "the model (default gated_ssm)",
+             named("--architecture", [&o](const std::string& text) { o.model.architecture = model::parse_architecture(text); }));
+  cli.check([&o] {
+    if (o.task.min_length > o.task.max_length) throw apps::UsageError("--min-length must not exceed --max-length");
+  });
+  cli.parse(argc, argv);
   // Rows hold at least two samples of the longest string, as many rows as keep ~1k tokens a step.
   o.task.row_length = std::max<std::int64_t>(o.task.row_length, 4 * o.task.max_length);
   o.task.rows = std::max<std::int64_t>(1, 1024 / o.task.row_length);

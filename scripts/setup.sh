@@ -27,6 +27,7 @@ packages=(
   libopenmpi-dev openmpi-bin  # data-parallel ranks: mpirun, the CPU collectives
   libtomlplusplus-dev    # configs
   nlohmann-json3-dev     # JSON / JSONL
+  libcli11-dev           # the programs' command lines (header-only)
   libzstd-dev            # .jsonl.zst corpora
   zlib1g-dev             # the .dict.dz dictionaries of the debian-text corpus
   libsentencepiece-dev sentencepiece  # tokenizer

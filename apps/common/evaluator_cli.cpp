@@ -1,74 +1,59 @@
 #include "apps/common/evaluator_cli.h"
 
-#include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "engine/atomic_file.h"
 #include "engine/error.h"
+#include "engine/exit_codes.h"
 
 namespace birdie::apps {
 
-bool EvaluatorOptions::read(const std::string& flag, const std::string& value) {
-  if (flag == "--checkpoint") checkpoint = value;
-  else if (flag == "--tokenizer") tokenizer = value;
-  else if (flag == "--json") json = value;
-  else if (flag == "--context") context = whole_number(flag, value, 16);
-  else if (flag == "--device") device = value;
-  else if (flag == "--precision") precision = value;
-  else return false;
-  return true;
+namespace {
+std::string shown(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", value);
+  return text;
+}
+}  // namespace
+
+void EvaluatorOptions::add_to(CommandLine& cli) {
+  cli.option("--checkpoint", checkpoint, "DIR", "a run folder (its newest checkpoint) or a checkpoint folder (required)");
+  cli.option("--tokenizer", tokenizer, "PATH", "the tokenizer (default: the run folder's tokenizer.model)");
+  cli.option("--context", context, at_least(16), "T",
+             "the context the cases must fit, in tokens (default: the run's training sequence length)");
+  cli.option("--device", device, "cpu|cuda", "where the model runs (default cpu)");
+  cli.option("--precision", precision, "auto|fp32|bf16", "compute precision (default auto: bf16 on cuda)");
+  cli.option("--json", json, "OUT", "also write the results to this JSON file");
+  cli.check([this] {
+    if (checkpoint.empty()) throw UsageError("--checkpoint is required");
+  });
 }
 
-void EvaluatorOptions::check() const {
-  if (checkpoint.empty()) throw UsageError("--checkpoint is required");
+void FinetuneFlags::add_to(CommandLine& cli, const std::string& curve) {
+  cli.option("--finetune-steps", steps, at_least(0), "N",
+             "fine-tuning steps before the evaluation, nothing saved (default " + std::to_string(steps) + ")");
+  cli.option("--finetune-rows", rows, at_least(1), "R", "rows per fine-tuning step (default " + std::to_string(rows) + ")");
+  cli.option("--finetune-lr", lr, number_at_least(0), "LR", "fine-tuning learning rate (default " + shown(lr) + ")");
+  cli.option("--curve-every", curve_every, at_least(0), "N", curve);
 }
 
-int whole_number(const std::string& flag, const std::string& text, int minimum) {
-  char* end = nullptr;
-  const long v = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || v < minimum || v > 1'000'000'000)
-    throw UsageError(flag + " takes whole numbers ≥ " + std::to_string(minimum) + ", got '" + text + "'");
-  return static_cast<int>(v);
-}
-
-std::vector<int> whole_numbers(const std::string& flag, const std::string& text) {
-  std::vector<int> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) out.push_back(whole_number(flag, item, 1));
-  if (out.empty()) throw UsageError(flag + " takes positive whole numbers separated by commas");
-  return out;
-}
-
-std::pair<int, int> whole_range(const std::string& flag, const std::string& text) {
-  const std::vector<int> v = whole_numbers(flag, text);
-  if (v.size() > 2) throw UsageError(flag + " takes MIN,MAX");
-  if (v.front() > v.back()) throw UsageError(flag + " " + text + ": the range is empty (MIN > MAX)");
-  return {v.front(), v.back()};
-}
-
-double number(const std::string& flag, const std::string& text, double minimum) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v >= minimum) || !std::isfinite(v)) {
-    char shown[32];
-    std::snprintf(shown, sizeof shown, "%g", minimum);
-    throw UsageError(flag + " needs a number ≥ " + shown + ", got '" + text + "'");
+int run_evaluator(int argc, char** argv, const Evaluator& evaluator) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a log file or pipe line by line
+  EvaluatorOptions options;
+  CommandLine cli(evaluator.program, evaluator.description);
+  options.add_to(cli);
+  evaluator.flags(cli);
+  cli.parse(argc, argv);
+  try {
+    if (evaluator.read_inputs) evaluator.read_inputs();
+    auto [trained, context] = load_evaluated_model(options, evaluator.program);
+    const nlohmann::ordered_json results = evaluator.evaluate(trained, context);
+    if (options.json) write_results(*options.json, results);
+    return exit_done;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", evaluator.program.c_str(), e.what());
+    return exit_code_for(e, exit_bad_input);
   }
-  return v;
-}
-
-std::uint64_t seed_number(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || text[0] == '-' || *end != '\0' || errno == ERANGE)
-    throw UsageError(flag + " takes a whole number ≥ 0 (a 64-bit seed), got '" + text + "'");
-  return v;
 }
 
 EvaluatedModel load_evaluated_model(const EvaluatorOptions& options, const std::string& program) {

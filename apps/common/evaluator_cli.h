@@ -1,25 +1,21 @@
-// What the evaluators' command lines share: the model to load (--checkpoint, --tokenizer,
-// --context, --device, --precision), the output (--json) and its writing, and whole
-// numbers and lists.
-// Bad values throw UsageError; each program catches it, prints its usage and exits 2.
+// What the evaluators (phonebook_eval, mqar_eval, qa_eval, choice_eval) share: the main()
+// around their measurement. The flags of the model to load (--checkpoint, --tokenizer,
+// --context, --device, --precision) and of the output (--json), loading the checkpoint,
+// writing the results, and the errors: a bad command line exits 2 as every program's does
+// (apps/common/command_line.h); an error while evaluating prints "<program>: message" and
+// exits 2, or 4 when the machine could not write a file (engine/exit_codes.h).
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <utility>
-#include <vector>
 
+#include "apps/common/command_line.h"
 #include "apps/common/trained_model.h"
 
 namespace birdie::apps {
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct EvaluatorOptions {
   std::string checkpoint;
@@ -28,19 +24,36 @@ struct EvaluatorOptions {
   std::string device = "cpu";
   std::string precision = "auto";  // training/run_config.h: bf16 compute on cuda
 
-  // Takes `flag value` when the flag is one of the above; false otherwise.
-  bool read(const std::string& flag, const std::string& value);
-  // Throws when --checkpoint is missing.
-  void check() const;
+  // --checkpoint (required), --tokenizer, --context, --device, --precision, --json.
+  void add_to(CommandLine& cli);
 };
 
-// A whole number ≥ minimum; a comma-separated list of whole numbers ≥ 1; a range
-// "MIN,MAX" (or "N" for N,N) of whole numbers ≥ 1, MIN ≤ MAX; a number ≥ minimum; a seed.
-int whole_number(const std::string& flag, const std::string& text, int minimum);
-std::vector<int> whole_numbers(const std::string& flag, const std::string& text);
-std::pair<int, int> whole_range(const std::string& flag, const std::string& text);
-double number(const std::string& flag, const std::string& text, double minimum);
-std::uint64_t seed_number(const std::string& flag, const std::string& text);
+// The fine-tuning flags of the evaluators that fine-tune before they measure:
+// --finetune-steps, --finetune-rows, --finetune-lr and --curve-every. Their defaults are
+// the values the fields hold when add_to() is called.
+struct FinetuneFlags {
+  int steps = 0, rows = 8;
+  double lr = 1e-3;
+  int curve_every = 0;
+
+  // `curve`: what --curve-every measures, for --help.
+  void add_to(CommandLine& cli, const std::string& curve);
+};
+
+// An evaluator: its own flags and its measurement, the rest is run_evaluator's.
+struct Evaluator {
+  std::string program, description;
+  // Its own flags, and the checks between them (CommandLine::check).
+  std::function<void(CommandLine&)> flags = {};
+  // Reads its input files before the model loads (optional): a bad file stops it at once.
+  std::function<void()> read_inputs = {};
+  // Measures the model, printing as it goes; returns the results that --json writes.
+  std::function<nlohmann::ordered_json(TrainedModel& trained, int context)> evaluate = {};
+};
+
+// An evaluator's main(): reads the command line, reads its inputs, loads the model (one
+// line naming the checkpoint and the context), evaluates, writes --json. Returns the exit code.
+int run_evaluator(int argc, char** argv, const Evaluator& evaluator);
 
 // The model of `options`, and the context its cases must fit (--context, or the run's
 // training sequence length): an error when neither is known. Prints one line naming the
