@@ -4,9 +4,8 @@
 // continuations scored as choice_eval scores choices (apps/common/choice_scoring.h),
 // generation as generate lays out its prompt (apps/common/generation_prompt.h,
 // model/generator.h), and the tasks' pieces (phone books, question-answer scoring).
-// Token ids go in and out as NumPy int32 arrays, log-likelihoods as float64 arrays. Engine
+// Token ids go in and out as NumPy int32 arrays (any integer sequence is taken), log-likelihoods as float64 arrays. Engine
 // errors raise birdie.Error (a RuntimeError) carrying the engine's message.
-#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
@@ -40,20 +39,33 @@ using namespace birdie;
 namespace {
 
 using Tokens = std::vector<data::Token>;
-using TokenArray = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
+
+// Arrays cross through NumPy's Python functions and the buffer protocol, not pybind11's
+// NumPy header: that works with any NumPy (pybind11 2.10's header predates NumPy 2's layout).
+py::module_ numpy() { return py::module_::import("numpy"); }
 
 Tokens to_tokens(const py::handle& object) {
-  const TokenArray array = TokenArray::ensure(object);
-  if (!array) throw py::type_error("expected a sequence of token ids (a NumPy integer array or a list of ints)");
-  if (array.ndim() != 1) throw py::value_error("token ids must be one-dimensional");
-  return Tokens(array.data(), array.data() + array.size());
+  const py::object np = numpy();
+  const py::object given = np.attr("asarray")(object);
+  if (given.attr("size").cast<std::size_t>() == 0) return {};
+  const std::string kind = given.attr("dtype").attr("kind").cast<std::string>();
+  if (kind != "i" && kind != "u") throw py::type_error("token ids must be integers, got an array of " +
+                                                       py::str(given.attr("dtype")).cast<std::string>());
+  if (given.attr("ndim").cast<int>() != 1) throw py::value_error("token ids must be one-dimensional");
+  const py::buffer array = np.attr("ascontiguousarray")(given, py::arg("dtype") = "int32");
+  const py::buffer_info info = array.request();
+  const auto* data = static_cast<const std::int32_t*>(info.ptr);
+  return Tokens(data, data + info.size);
 }
 
-TokenArray to_array(const std::vector<std::int32_t>& tokens) {
-  TokenArray out(static_cast<py::ssize_t>(tokens.size()));
-  std::copy(tokens.begin(), tokens.end(), out.mutable_data());
-  return out;
+// A NumPy array of `dtype` holding a copy of the values.
+template <class T>
+py::object to_numpy(const std::vector<T>& values, const char* dtype) {
+  const py::bytes bytes(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  return numpy().attr("frombuffer")(bytes, py::arg("dtype") = dtype).attr("copy")();
 }
+
+py::object to_array(const std::vector<std::int32_t>& tokens) { return to_numpy(tokens, "int32"); }
 
 // One (prefix, continuation) pair's rows: the prefix in the bidirectional part, then <sg>,
 // then `causal` (read, not scored) and the continuation (scored) — the layout of
@@ -145,9 +157,9 @@ struct Model {
         throw py::value_error("loglikelihood: continuation " + std::to_string(i) + " has no tokens");
     }
     const std::size_t n = prefix_tokens.size();
-    py::array_t<double> sums(static_cast<py::ssize_t>(n));
-    py::array_t<std::int64_t> counts(static_cast<py::ssize_t>(n));
-    py::array_t<bool> greedy_flags(static_cast<py::ssize_t>(n));
+    std::vector<double> sums(n);
+    std::vector<std::int64_t> counts(n);
+    std::vector<std::uint8_t> greedy_flags(n);
     {
       py::gil_scoped_release release;
       // Pairs with the same context go through the model together, one row each (as
@@ -166,16 +178,16 @@ struct Model {
         for (std::size_t i : members) group.push_back(continuation_tokens[i]);
         const auto scored = score_group(lm(), request.prompt, request.answer_start, group, greedy);
         for (std::size_t k = 0; k < members.size(); ++k) {
-          sums.mutable_at(static_cast<py::ssize_t>(members[k])) = scored[k].sum;
-          counts.mutable_at(static_cast<py::ssize_t>(members[k])) = scored[k].tokens;
-          greedy_flags.mutable_at(static_cast<py::ssize_t>(members[k])) = scored[k].greedy;
+          sums[members[k]] = scored[k].sum;
+          counts[members[k]] = scored[k].tokens;
+          greedy_flags[members[k]] = scored[k].greedy ? 1 : 0;
         }
       }
     }
-    return py::make_tuple(sums, counts, greedy_flags);
+    return py::make_tuple(to_numpy(sums, "float64"), to_numpy(counts, "int64"), to_numpy(greedy_flags, "bool"));
   }
 
-  TokenArray generate(const py::handle& text_tokens, std::int64_t max_tokens, double temperature, std::int64_t top_k,
+  py::object generate(const py::handle& text_tokens, std::int64_t max_tokens, double temperature, std::int64_t top_k,
                       double top_p, std::uint64_t seed, const std::string& mode,
                       std::optional<std::int32_t> stop_token) const {
     if (temperature < 0) throw py::value_error("temperature must be non-negative");

@@ -33,21 +33,24 @@ fi
 step "prepare a small data set"
 "$apps/prepare_data" --out "$work/data" --vocab 1024 > "$work/prepare.log"
 
-tiny=(--config configs/tiny-cpu.toml
-  --set data.path="\"$work/data\"" --set model.vocab=1024 --set model.dim=32 --set model.state=64
+# configs/tiny-cpu.toml without its Gated SSM keys, for the other architectures.
+sed -e '/^forget_init/d' -e '/^state/d' configs/tiny-cpu.toml > "$work/tiny-other.toml"
+tiny=(--set data.path="\"$work/data\"" --set model.vocab=1024 --set model.dim=32
   --set model.layers=2 --set batch.sequence_length=256 --set batch.rows=2 --set batch.min_pack_tokens=32
   --set schedule.steps=3 --set schedule.log_every=1 --set schedule.checkpoint_every=100
   --set optimizer.warmup_steps=1 --set objectives.validation_samples=1 --set objectives.candidates=64
   --set objectives.critic_iterations=20)
-for name in ssm ssm_causal hawk transformer; do
+for name in ${BIRDIE_PYTHON_TEST_MODELS:-ssm ssm_causal hawk transformer}; do
   step "pretrain a tiny model: $name"
   case $name in
-    ssm) extra=() ;;
-    ssm_causal) extra=(--set 'model.bidirectional="none"') ;;
-    hawk) extra=(--set 'model.architecture="hawk"' --set model.mlp_hidden=64) ;;
-    transformer) extra=(--set 'model.architecture="transformer"' --set model.heads=2 --set model.mlp_hidden=64) ;;
+    ssm) extra=(--config configs/tiny-cpu.toml --set model.state=64) ;;
+    ssm_causal) extra=(--config configs/tiny-cpu.toml --set model.state=64 --set 'model.bidirectional="none"') ;;
+    hawk) extra=(--config "$work/tiny-other.toml" --set 'model.architecture="hawk"' --set model.state=64
+                 --set model.mlp_hidden=64) ;;
+    transformer) extra=(--config "$work/tiny-other.toml" --set 'model.architecture="transformer"' --set model.heads=2
+                        --set model.mlp_hidden=64) ;;
   esac
-  "$apps/pretrain" "${tiny[@]}" "${extra[@]}" --set run.output="\"$work/$name\"" > "$work/$name.log"
+  "$apps/pretrain" "${extra[@]}" "${tiny[@]}" --set run.output="\"$work/$name\"" > "$work/$name.log"
   tail -1 "$work/$name.log"
 
   step "the programs on $name"
@@ -67,9 +70,9 @@ for name in ssm ssm_causal hawk transformer; do
 done
 
 step "lm-evaluation-harness: the model birdie on the repository's tasks"
-"$apps/qa_eval" --checkpoint "$work/ssm" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 --context 512 \
+"$apps/qa_eval" --checkpoint "$work/ssm" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 --context 1024 \
   --json "$work/qa.json" > /dev/null
-"$python" -m birdie.lm_eval_cli run --model birdie --model_args "checkpoint=$work/ssm,device=cpu,context=512" \
+"$python" -m birdie.lm_eval_cli run --model birdie --model_args "checkpoint=$work/ssm,device=cpu,context=1024" \
   --tasks birdie_choices,birdie_qa --include_path python/tests/tasks --output_path "$work/harness" --log_samples \
   2>&1 | tee "$work/harness.log" | grep -v -i "warn" | tail -20
 "$python" - "$work" <<'PY'
