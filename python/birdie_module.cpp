@@ -4,8 +4,9 @@
 // continuations scored as choice_eval scores choices (apps/common/choice_scoring.h),
 // generation as generate lays out its prompt (apps/common/generation_prompt.h,
 // model/generator.h), and the tasks' pieces (phone books, question-answer scoring).
-// Token ids go in and out as NumPy int32 arrays (any integer sequence is taken), log-likelihoods as float64 arrays. Engine
-// errors raise birdie.Error (a RuntimeError) carrying the engine's message.
+// Token ids go in and out as NumPy int32 arrays (any sequence of integers is taken),
+// log-likelihoods as float64 arrays. Engine errors raise birdie.Error (a RuntimeError)
+// carrying the engine's message.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
@@ -31,7 +32,6 @@
 #include "model/generator.h"
 #include "objectives/batch_tensors.h"
 #include "objectives/packed_batch.h"
-#include "objectives/row_packer.h"
 
 namespace py = pybind11;
 using namespace birdie;
@@ -44,7 +44,8 @@ using Tokens = std::vector<data::Token>;
 // NumPy header: that works with any NumPy (pybind11 2.10's header predates NumPy 2's layout).
 py::module_ numpy() { return py::module_::import("numpy"); }
 
-Tokens to_tokens(const py::handle& object) {
+// The ids of `object`, each checked to lie in [0, vocab).
+Tokens to_tokens(const py::handle& object, std::int64_t vocab) {
   const py::object np = numpy();
   const py::object given = np.attr("asarray")(object);
   if (given.attr("size").cast<std::size_t>() == 0) return {};
@@ -52,10 +53,18 @@ Tokens to_tokens(const py::handle& object) {
   if (kind != "i" && kind != "u") throw py::type_error("token ids must be integers, got an array of " +
                                                        py::str(given.attr("dtype")).cast<std::string>());
   if (given.attr("ndim").cast<int>() != 1) throw py::value_error("token ids must be one-dimensional");
-  const py::buffer array = np.attr("ascontiguousarray")(given, py::arg("dtype") = "int32");
+  const py::buffer array = np.attr("ascontiguousarray")(given, py::arg("dtype") = "int64");
   const py::buffer_info info = array.request();
-  const auto* data = static_cast<const std::int32_t*>(info.ptr);
-  return Tokens(data, data + info.size);
+  const auto* data = static_cast<const std::int64_t*>(info.ptr);
+  Tokens out;
+  out.reserve(static_cast<std::size_t>(info.size));
+  for (py::ssize_t i = 0; i < info.size; ++i) {
+    if (data[i] < 0 || data[i] >= vocab)
+      throw py::value_error("token id " + std::to_string(data[i]) + " is outside the vocabulary [0, " +
+                            std::to_string(vocab) + ")");
+    out.push_back(static_cast<data::Token>(data[i]));
+  }
+  return out;
 }
 
 // A NumPy array of `dtype` holding a copy of the values.
@@ -67,9 +76,7 @@ py::object to_numpy(const std::vector<T>& values, const char* dtype) {
 
 py::object to_array(const std::vector<std::int32_t>& tokens) { return to_numpy(tokens, "int32"); }
 
-// One (prefix, continuation) pair's rows: the prefix in the bidirectional part, then <sg>,
-// then `causal` (read, not scored) and the continuation (scored) — the layout of
-// choice_rows with the first |causal| targets ignored.
+// A continuation's log-likelihood, token count and whether each token is the argmax.
 struct Scored {
   double sum = 0;
   std::int64_t tokens = 0;
@@ -151,8 +158,8 @@ struct Model {
     const std::optional<data::Token> paradigm = apps::mode_token(mode);
     std::vector<Tokens> prefix_tokens, continuation_tokens;
     for (std::size_t i = 0; i < prefixes.size(); ++i) {
-      prefix_tokens.push_back(to_tokens(prefixes[i]));
-      continuation_tokens.push_back(to_tokens(continuations[i]));
+      prefix_tokens.push_back(to_tokens(prefixes[i], lm().config().vocab));
+      continuation_tokens.push_back(to_tokens(continuations[i], lm().config().vocab));
       if (continuation_tokens.back().empty())
         throw py::value_error("loglikelihood: continuation " + std::to_string(i) + " has no tokens");
     }
@@ -194,7 +201,7 @@ struct Model {
     if (top_k < 0) throw py::value_error("top_k must be non-negative");
     if (!(top_p > 0 && top_p <= 1)) throw py::value_error("top_p must be in (0, 1]");
     if (max_tokens < 0) throw py::value_error("max_tokens must be non-negative");
-    const Tokens text = to_tokens(text_tokens);
+    const Tokens text = to_tokens(text_tokens, lm().config().vocab);
     const model::GenerationRequest request = apps::generation_request(text, apps::mode_token(mode));
     model::SamplingOptions options;
     options.max_new_tokens = max_tokens;
@@ -269,13 +276,22 @@ PYBIND11_MODULE(_engine, m) {
           "encode", [](const data::Tokenizer& t, const std::string& text) { return to_array(t.encode(text)); },
           py::arg("text"))
       .def(
-          "decode", [](const data::Tokenizer& t, const py::handle& ids) { return t.decode(to_tokens(ids)); },
+          "decode",
+          [](const data::Tokenizer& t, const py::handle& ids) { return t.decode(to_tokens(ids, t.vocab_size())); },
           py::arg("ids"), "The text of the ids, reserved symbols included")
       .def(
           "decode_text",
-          [](const data::Tokenizer& t, const py::handle& ids) { return t.decode_text(to_tokens(ids)); },
+          [](const data::Tokenizer& t, const py::handle& ids) {
+            return t.decode_text(to_tokens(ids, t.vocab_size()));
+          },
           py::arg("ids"), "The text alone: reserved ids left out")
-      .def("piece", &data::Tokenizer::piece, py::arg("id"))
+      .def(
+          "piece",
+          [](const data::Tokenizer& t, data::Token id) {
+            if (id < 0 || id >= t.vocab_size()) throw py::value_error("token id " + std::to_string(id) + " is outside the vocabulary");
+            return t.piece(id);
+          },
+          py::arg("id"))
       .def_property_readonly("vocab_size", &data::Tokenizer::vocab_size)
       .def_property_readonly("path", [](const data::Tokenizer& t) { return t.path(); });
 

@@ -90,10 +90,13 @@ print(f"  phone books = phonebook_eval's ({len(pb['cases'])} cases, accuracy {pb
 for call, message in [(lambda: birdie.Model(f"{work}/no-such-run"), "does not exist"),
                       (lambda: model.generate("x", mode="sideways"), "is not a mode"),
                       (lambda: model.loglikelihood_tokens([[1]], [[]]), "has no tokens"),
-                      (lambda: model.generate("x", top_p=0), "top_p")]:
+                      (lambda: model.generate("x", top_p=0), "top_p"),
+                      (lambda: model.decode([model.vocab_size]), "outside the vocabulary"),
+                      (lambda: model.loglikelihood_tokens([[-1]], [[5]]), "outside the vocabulary"),
+                      (lambda: model.decode([1.5]), "must be integers")]:
     try:
         call()
-    except (birdie.Error, ValueError) as e:
+    except (birdie.Error, ValueError, TypeError) as e:
         assert message in str(e), (message, str(e))
     else:
         raise AssertionError(f"no error for {message}")

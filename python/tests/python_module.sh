@@ -40,7 +40,9 @@ tiny=(--set data.path="\"$work/data\"" --set model.vocab=1024 --set model.dim=32
   --set schedule.steps=3 --set schedule.log_every=1 --set schedule.checkpoint_every=100
   --set optimizer.warmup_steps=1 --set objectives.validation_samples=1 --set objectives.candidates=64
   --set objectives.critic_iterations=20)
-for name in ${BIRDIE_PYTHON_TEST_MODELS:-ssm ssm_causal hawk transformer}; do
+# BIRDIE_PYTHON_TEST_MODELS: a subset, to debug (the harness runs on the first).
+names=(${BIRDIE_PYTHON_TEST_MODELS:-ssm ssm_causal hawk transformer})
+for name in "${names[@]}"; do
   step "pretrain a tiny model: $name"
   case $name in
     ssm) extra=(--config configs/tiny-cpu.toml --set model.state=64) ;;
@@ -70,16 +72,16 @@ for name in ${BIRDIE_PYTHON_TEST_MODELS:-ssm ssm_causal hawk transformer}; do
 done
 
 step "lm-evaluation-harness: the model birdie on the repository's tasks"
-"$apps/qa_eval" --checkpoint "$work/ssm" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 --context 1024 \
+"$apps/qa_eval" --checkpoint "$work/${names[0]}" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 --context 1024 \
   --json "$work/qa.json" > /dev/null
-"$python" -m birdie.lm_eval_cli run --model birdie --model_args "checkpoint=$work/ssm,device=cpu,context=1024" \
+"$python" -m birdie.lm_eval_cli run --model birdie --model_args "checkpoint=$work/${names[0]},device=cpu,context=1024" \
   --tasks birdie_choices,birdie_qa --include_path python/tests/tasks --output_path "$work/harness" --log_samples \
   2>&1 | tee "$work/harness.log" | grep -v -i "warn" | tail -20
-"$python" - "$work" <<'PY'
+"$python" - "$work" "${names[0]}" <<'PY'
 import glob, json, sys
-work = sys.argv[1]
+work, name = sys.argv[1], sys.argv[2]
 results = json.load(open(sorted(glob.glob(f"{work}/harness/**/results_*.json", recursive=True))[-1]))["results"]
-mc, qa = json.load(open(f"{work}/ssm.choices.json")), json.load(open(f"{work}/qa.json"))
+mc, qa = json.load(open(f"{work}/{name}.choices.json")), json.load(open(f"{work}/qa.json"))
 choices, answers = results["birdie_choices"], results["birdie_qa"]
 print("harness:", {k: v for k, v in choices.items() if "stderr" not in k}, {k: v for k, v in answers.items() if "stderr" not in k})
 assert mc["skipped"] == 0 and qa["skipped"] == 0, (mc["skipped"], qa["skipped"])
