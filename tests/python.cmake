@@ -9,6 +9,6 @@ if(BIRDIE_PYTHON)
   set_tests_properties(python_module PROPERTIES TIMEOUT 900)
 else()
   add_test(NAME python_module
-           COMMAND sh -c "echo 'the Python module was not built (apt-get install pybind11-dev; Python headers)'; exit 77")
+           COMMAND sh -c "echo 'the Python module was not built (BIRDIE_PYTHON is off: it needs pybind11-dev and Python headers)'; exit 77")
   set_tests_properties(python_module PROPERTIES SKIP_RETURN_CODE 77)
 endif()
