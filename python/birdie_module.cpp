@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "apps/common/choice_scoring.h"
-#include "apps/common/finetune.h"
+#include "training/finetune.h"
 #include "apps/common/generation_prompt.h"
 #include "apps/common/trained_model.h"
 #include "autograd/tape.h"
@@ -229,7 +229,7 @@ struct Model {
     std::vector<data::Token> out;
     {
       py::gil_scoped_release release;
-      out = apps::greedy_answer(lm(), tokens, limit);
+      out = training::greedy_answer(lm(), tokens, limit);
     }
     const std::string generated = trained->tokenizer.decode_text(out);
     py::dict d;
