@@ -33,6 +33,7 @@ packages=(
   libsentencepiece-dev sentencepiece  # tokenizer
   fortunes fortunes-min  # the built-in demo corpus (English text)
   python3                # fixture scripts
+  pybind11-dev python3-dev  # the Python module (python/; its Python packages: scripts/setup_python.sh)
   strace                 # tests/cluster_failures.sh: a signal at an exact point of a checkpoint write
 )
 
