@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "apps/common/command_line.h"
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 #include "engine/atomic_file.h"
 #include "engine/device.h"
 #include "engine/timer.h"
@@ -123,8 +123,8 @@ int main(int argc, char** argv) try {
   const Device device = parse_device(o.device);
   BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
                "--device cuda but no GPU is visible (or this build has no CUDA backend)");
-  const model::ModelConfig config = apps::load_model_config(o.model);
-  const DType compute = apps::compute_dtype(o.precision, device);
+  const model::ModelConfig config = training::load_model_config(o.model);
+  const DType compute = training::compute_dtype(o.precision, device);
   const auto lm = model::make_language_model(config, DType::f32, device, 1, compute);
   autograd::ParameterSet& parameters = lm->parameters();
   const double weight_bytes =

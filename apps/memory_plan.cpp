@@ -15,7 +15,7 @@
 #include <string>
 
 #include "apps/common/command_line.h"
-#include "apps/common/run_config.h"
+#include "training/run_config.h"
 #include "engine/error.h"
 #include "model/architecture.h"
 
@@ -54,7 +54,7 @@ int main(int argc, char** argv) try {
     if (config_path.empty()) throw apps::UsageError("a configuration file is required (CONFIG.toml)");
   });
   cli.parse(argc, argv);
-  const auto config = apps::load_model_config(config_path);
+  const auto config = training::load_model_config(config_path);
   const double P = double(config.parameter_count()), D = double(config.dim);
   const double V = double(config.vocab), L = double(config.layers), tokens = rows * seq;
 

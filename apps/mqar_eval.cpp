@@ -27,7 +27,7 @@
 #include <string>
 
 #include "apps/common/evaluator_cli.h"
-#include "apps/common/finetune.h"
+#include "training/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/mqar.h"
@@ -149,7 +149,7 @@ Answer answer(const apps::TrainedModel& trained, const MqarInstance& instance) {
   const auto expected = instance.expected_values();
   Answer a;
   // Slack for reserved tokens, which scoring skips.
-  a.generated = apps::greedy_answer(*trained.lm, instance.prompt(), std::int64_t(expected.size()) + 8);
+  a.generated = training::greedy_answer(*trained.lm, instance.prompt(), std::int64_t(expected.size()) + 8);
   a.accuracy = data::tasks::mqar_accuracy(expected, a.generated);
   return a;
 }
@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     std::printf("%zu key and %zu value tokens (random guessing: %.4f)\n", vocabulary.keys.size(),
                 vocabulary.values.size(), random_guess);
 
-    std::vector<apps::CurvePoint> curve;
+    std::vector<training::CurvePoint> curve;
     if (o.tuning.steps > 0) {
       const objectives::MqarRowOptions rows = row_options(o, context);
       try {
@@ -196,11 +196,11 @@ int main(int argc, char** argv) {
                   o.tuning.curve_every > 0 ? (", held-out accuracy on " + std::to_string(held_out.size()) + " instances every " +
                                        std::to_string(o.tuning.curve_every) + " steps").c_str()
                                     : "");
-      apps::FinetuneOptions options;
+      training::FinetuneOptions options;
       options.steps = o.tuning.steps;
       options.lr = o.tuning.lr;
       options.eval_every = o.tuning.curve_every;
-      curve = apps::finetune(
+      curve = training::finetune(
           *trained.lm, options,
           [&](int step) { return objectives::mqar_rows(vocabulary, rows, o.seed, std::uint64_t(step)); },
           [&] {

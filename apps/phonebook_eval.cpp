@@ -36,7 +36,7 @@
 #include <string>
 
 #include "apps/common/evaluator_cli.h"
-#include "apps/common/finetune.h"
+#include "training/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/special_tokens.h"
 #include "data/tasks/phonebook.h"
@@ -183,7 +183,7 @@ Scored score(const apps::TrainedModel& trained, const Case& c) {
   const auto prompt = trained.tokenizer.encode(c.prompt);
   s.prompt_tokens = prompt.size();
   const auto out =
-      apps::greedy_answer(*trained.lm, prompt, std::int64_t(trained.tokenizer.encode(c.answer).size()) + 8);
+      training::greedy_answer(*trained.lm, prompt, std::int64_t(trained.tokenizer.encode(c.answer).size()) + 8);
   s.generated = trained.tokenizer.decode_text(out);
   s.generated_raw = trained.tokenizer.decode(out);
   s.accuracy = data::tasks::digit_accuracy(c.answer, s.generated);
@@ -247,13 +247,13 @@ nlohmann::ordered_json finetune(apps::TrainedModel& trained, const Options& o, i
     for (const Case& c : curve_set.cases) sum += score(trained, c).accuracy;
     return curve_set.cases.empty() ? 0.0 : sum / double(curve_set.cases.size());
   };
-  apps::FinetuneOptions options;
+  training::FinetuneOptions options;
   options.steps = t.steps;
   options.lr = t.lr;
   options.eval_every = curve_set.cases.empty() ? 0 : t.curve_every;
   options.log_every = std::max(1, std::min(10, t.steps / 20));
   Stopwatch clock;
-  const auto curve = apps::finetune(
+  const auto curve = training::finetune(
       *trained.lm, options,
       [&](int step) { return objectives::phone_book_rows(trained.tokenizer, rows, train_seed, std::uint64_t(step)); },
       curve_accuracy, "fine-tune");

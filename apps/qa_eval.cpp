@@ -27,7 +27,7 @@
 #include <string>
 
 #include "apps/common/evaluator_cli.h"
-#include "apps/common/finetune.h"
+#include "training/finetune.h"
 #include "apps/common/trained_model.h"
 #include "data/tasks/qa.h"
 #include "engine/timer.h"
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
         records.push_back(record);
         continue;
       }
-      const auto out = apps::greedy_answer(*trained.lm, prompt, o.max_answer_tokens);
+      const auto out = training::greedy_answer(*trained.lm, prompt, o.max_answer_tokens);
       const std::string generated = trained.tokenizer.decode_text(out);
       const data::tasks::QaScore score = data::tasks::score_answer(generated, item.answers);
       const std::size_t b = bucket_of(o.buckets, prompt_tokens);
