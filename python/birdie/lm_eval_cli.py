@@ -1,6 +1,6 @@
 """lm_eval's command line with the "birdie" model registered: the same arguments as lm_eval.
 
-    python -m birdie.lm_eval_cli --model birdie --model_args checkpoint=DIR,device=cuda --tasks arc_easy
+    python -m birdie.lm_eval_cli run --model birdie --model_args checkpoint=DIR,device=cuda --tasks arc_easy
 """
 
 import birdie.lm_eval_model  # noqa: F401  (registers the model "birdie")
