@@ -1,43 +1,18 @@
 #!/usr/bin/env python3
 # Compiles the decoding kernels kernels/cuda/sampling.cu and attention_decode.cu for the
 # host through scripts/cuda_emulation/cuda_shim.h (g++, AddressSanitizer + UBSan; the launch
-# rewrite of scripts/emulate_cuda_kernels.py), with the CPU sampling reference
+# rewrite of scripts/kernel_emulation.py), with the CPU sampling reference
 # kernels/cpu/sampling.cpp beside them, and runs
 # scripts/cuda_emulation/decoding_emulation_tests.cpp: the sampling kernel's tokens against
 # the reference's, the batched decoding attention against f64. No GPU needed.
 #   scripts/emulate_decoding_kernels.py [--keep DIR]
-import os, subprocess, sys, tempfile
+import os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emulate_cuda_kernels import rewrite, root, emu  # noqa: E402
-
-def main():
-  args = sys.argv[1:]
-  work = args[args.index("--keep") + 1] if "--keep" in args else tempfile.mkdtemp(prefix="decoding_emulation_")
-  os.makedirs(work, exist_ok=True)
-  units = []
-  for name in ("sampling.cu", "attention_decode.cu"):
-    with open(os.path.join(root, "kernels", "cuda", name)) as f:
-      text = rewrite(f.read())
-    unit = os.path.join(work, name.replace(".cu", "_emulated.cpp"))
-    with open(unit, "w") as f:
-      f.write('#line 1 "kernels/cuda/%s"\n' % name + text)
-    units.append(unit)
-  flags = ["-std=c++20", "-O1", "-g", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-unknown-pragmas",
-           "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
-  shim = ["-DBIRDIE_WITH_CUDA", "-I" + os.path.join(emu, "include"), "-I" + emu, "-I" + root,
-          "-include", os.path.join(emu, "cuda_shim.h")]
-  objs = []
-  # The engine's error and dtype code and the CPU sampling reference, without the shim.
-  for src in ("engine/error.cpp", "engine/dtype.cpp", "kernels/cpu/sampling.cpp"):
-    obj = os.path.join(work, os.path.basename(src) + ".o")
-    subprocess.run(["g++"] + flags + ["-I" + root, "-c", os.path.join(root, src), "-o", obj], check=True)
-    objs.append(obj)
-  exe = os.path.join(work, "decoding_emulation_tests")
-  subprocess.run(["g++"] + flags + shim + units + [os.path.join(emu, "decoding_emulation_tests.cpp")] + objs +
-                 ["-o", exe], check=True)
-  env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="print_stacktrace=1")
-  sys.exit(subprocess.run([exe], env=env).returncode)
+from kernel_emulation import run_emulation  # noqa: E402
 
 if __name__ == "__main__":
-  main()
+  # The engine's error and dtype code and the CPU sampling reference, without the shim.
+  run_emulation("decoding_emulation_tests", ["decoding_emulation_tests.cpp"],
+                kernels=["sampling.cu", "attention_decode.cu"],
+                host_sources=["engine/error.cpp", "engine/dtype.cpp", "kernels/cpu/sampling.cpp"])

@@ -7,31 +7,9 @@
 # fall back two; none good is exit 2 naming each, with nothing moved; keep_checkpoints = 1
 # is refused; an evaluator given the run folder uses the newest good checkpoint too.
 #   tests/checkpoint_fallback.sh BUILD_DIR SOURCE_DIR [SEED]
-set -euo pipefail
-build=$(cd "$1" && pwd)
-cd "$2"
-apps=$build/apps
+source "$(dirname "$0")/support/small_run.sh"
 RANDOM=${3:-29}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-step() { printf '\n== %s\n' "$*"; }
-
-step "a small data set"
-python3 - "$work/corpus.jsonl" <<'PY'
-import json, random, sys
-r = random.Random(7)
-words = "the of and to in is was he for it with as his on be at by had are but from or have an they".split()
-with open(sys.argv[1], "w") as f:
-    for i in range(2000):
-        f.write(json.dumps({"text": " ".join(r.choice(words) for _ in range(r.randint(20, 100))) + "\n"}) + "\n")
-PY
-"$apps/prepare_data" --corpus "$work/corpus.jsonl" --out "$work/data" --vocab 400 > /dev/null
-
-run=(--config configs/tiny-cpu.toml --set data.path="\"$work/data\"" --set model.vocab=400 --set model.dim=16
-  --set model.state=16 --set model.layers=2 --set batch.sequence_length=128 --set batch.rows=2
-  --set batch.min_pack_tokens=32 --set schedule.steps=8 --set schedule.log_every=1 --set schedule.checkpoint_every=2
-  --set schedule.keep_checkpoints=3 --set optimizer.warmup_steps=2 --set objectives.mixture=uniform
-  --set objectives.validation_samples=1 --set objectives.grid="\"configs/objectives/micro_grid.toml\"")
+run=("${run[@]/schedule.keep_checkpoints=0/schedule.keep_checkpoints=3}")
 
 step "the reference: 8 steps in one job; the base: 6 steps (checkpoints 2, 4, 6)"
 "$apps/pretrain" "${run[@]}" --set run.output="\"$work/reference\"" > /dev/null

@@ -36,6 +36,14 @@ struct Example {
 
 void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
+// Writes `toml` to `file` and checks that loading it as a model config throws an Error
+// whose message contains `message`.
+void check_config_refused(const fs::path& file, const std::string& toml, const std::string& message) {
+  CAPTURE(toml);
+  write_text(file, toml);
+  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains(message.c_str()), Error);
+}
+
 }  // namespace
 
 TEST_CASE("the shipped model configs load and have the documented sizes") {
@@ -58,25 +66,20 @@ TEST_CASE("the shipped model configs load and have the documented sizes") {
 TEST_CASE("config files: unknown keys, wrong types and bad values are named") {
   TempDir tmp;
   const fs::path file = tmp.path / "m.toml";
-  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nwidth = 3\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("unknown key 'width'"), Error);
-  write_text(file, "[model]\nvocab = \"big\"\ndim = 4\nstate = 4\nlayers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file),
-                       doctest::Contains("key 'vocab' has the wrong type (expected a number)"), Error);
-  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 5\nlayers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.state must be even"), Error);
-  write_text(file, "[model]\nvocab = 10\ndim = 4\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("missing key 'state'"), Error);
-  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nforget_init = \"long\"\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.forget_init = 'long'"), Error);
+  check_config_refused(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nwidth = 3\n", "unknown key 'width'");
+  check_config_refused(file, "[model]\nvocab = \"big\"\ndim = 4\nstate = 4\nlayers = 1\n",
+                       "key 'vocab' has the wrong type (expected a number)");
+  check_config_refused(file, "[model]\nvocab = 10\ndim = 4\nstate = 5\nlayers = 1\n", "model.state must be even");
+  check_config_refused(file, "[model]\nvocab = 10\ndim = 4\n", "missing key 'state'");
+  check_config_refused(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nforget_init = \"long\"\n",
+                       "model.forget_init = 'long'");
   write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nforget_init = \"spread\"\n");
   CHECK(model::load_model_config_toml(file).forget_init == model::ForgetGateInit::spread);
   // A checkpoint's config from before the key: zero biases.
   CHECK(model::model_config_from_json(R"({"vocab":10,"dim":4,"state":4,"layers":1,"bidirectional":"all",)"
                                           R"("tie_embeddings":false,"norm_eps":1e-5})", "old").forget_init ==
         model::ForgetGateInit::zero);
-  write_text(file, "[model\nvocab = 10\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("m.toml:1"), Error);
+  check_config_refused(file, "[model\nvocab = 10\n", "m.toml:1");
   CHECK_THROWS_AS(model::load_model_config_toml(tmp.path / "missing.toml"), Error);
   model::ModelConfig c{10, 4, 6, 2, model::BidirectionalLayers::all, true, 1e-6, model::ForgetGateInit::spread};
   const auto back = model::model_config_from_json(model::model_config_to_json(c), "test");
@@ -86,19 +89,17 @@ TEST_CASE("config files: unknown keys, wrong types and bad values are named") {
 TEST_CASE("config files: each architecture's keys, written back as read") {
   TempDir tmp;
   const fs::path file = tmp.path / "m.toml";
-  write_text(file, "[model]\narchitecture = \"rnn\"\nvocab = 10\ndim = 4\nlayers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.architecture = 'rnn'"), Error);
-  write_text(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nheads = 2\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file),
-                       doctest::Contains("key 'heads' has no meaning for architecture = \"gated_ssm\""), Error);
-  write_text(file, "[model]\narchitecture = \"transformer\"\nvocab = 10\ndim = 8\nstate = 4\nlayers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("key 'state' has no meaning"), Error);
-  write_text(file, "[model]\narchitecture = \"transformer\"\nvocab = 10\ndim = 8\nheads = 3\nmlp_hidden = 4\n"
-                   "layers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("model.heads must divide model.dim"),
-                       Error);
-  write_text(file, "[model]\narchitecture = \"hawk\"\nvocab = 10\ndim = 8\nstate = 4\nlayers = 1\n");
-  CHECK_THROWS_WITH_AS(model::load_model_config_toml(file), doctest::Contains("missing key 'mlp_hidden'"), Error);
+  check_config_refused(file, "[model]\narchitecture = \"rnn\"\nvocab = 10\ndim = 4\nlayers = 1\n",
+                       "model.architecture = 'rnn'");
+  check_config_refused(file, "[model]\nvocab = 10\ndim = 4\nstate = 4\nlayers = 1\nheads = 2\n",
+                       "key 'heads' has no meaning for architecture = \"gated_ssm\"");
+  check_config_refused(file, "[model]\narchitecture = \"transformer\"\nvocab = 10\ndim = 8\nstate = 4\nlayers = 1\n",
+                       "key 'state' has no meaning");
+  check_config_refused(file, "[model]\narchitecture = \"transformer\"\nvocab = 10\ndim = 8\nheads = 3\nmlp_hidden = 4\n"
+                             "layers = 1\n",
+                       "model.heads must divide model.dim");
+  check_config_refused(file, "[model]\narchitecture = \"hawk\"\nvocab = 10\ndim = 8\nstate = 4\nlayers = 1\n",
+                       "missing key 'mlp_hidden'");
   const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "configs" / "model";
   for (const char* name : {"tiny", "hawk-tiny", "transformer-tiny"}) {
     CAPTURE(name);

@@ -8,6 +8,7 @@
 #include "autograd/tape.h"
 #include "data/tasks/copy_task.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
+#include "support/copy_task_training.h"
 
 using namespace birdie;
 
@@ -41,20 +42,9 @@ void check_learns_to_copy(DType compute) {
   config.state = 128;
   config.layers = 2;
   model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1, compute);
-  autograd::AdamW optimizer(lm.parameters(), {0.9, 0.95, 1e-8, 0.0, 1.0});
   RandomGenerator rng(1, 1);
-  const int steps = 250;
-  std::vector<double> losses;
-  for (int step = 1; step <= steps; ++step) {
-    const auto batch = data::make_copy_task_batch(task, rng);
-    lm.parameters().zero_grad();
-    const auto result = lm.loss(batch.tokens, batch.targets, batch.reset);
-    autograd::backward(result.loss);
-    REQUIRE_FALSE(optimizer.step(3e-3 * std::min(1.0, step / 50.0)).skipped);
-    losses.push_back(result.loss.item());
-  }
-  double last = 0;
-  for (int i = steps - 10; i < steps; ++i) last += losses[i] / 10;
+  const auto losses = testing::train_on_copy_task(lm, task, rng, 250, 3e-3, 50.0);
+  const double last = testing::mean_of_last_10(losses);
   MESSAGE("copy task (", dtype_name(compute), " compute): first loss ", losses.front(), ", mean of the last 10 ", last);
   CHECK(losses.front() > 2.0);
   CHECK(last < 1.0);

@@ -8,14 +8,7 @@
 # configuration or precision is refused with exit code 2, and that the planning tools
 # (memory_plan, step_bench) read run configurations.
 #   tests/end_to_end.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-build=$(cd "$1" && pwd)
-cd "$2"
-apps=$build/apps
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-step() { printf '\n== %s\n' "$*"; }
+source "$(dirname "$0")/support/shell_test.sh"
 # refused PATTERN COMMAND...: the command exits with code 2 and its stderr contains PATTERN.
 refused() {
   local pattern=$1 status

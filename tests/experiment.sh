@@ -3,12 +3,7 @@
 # on Hawk and on a Transformer, and two custom arms: birdie with a class floor and a fixed
 # weights file) of a few steps each, then the same command again, which must redo nothing.
 #   tests/experiment.sh BUILD_DIR SOURCE_DIR
-set -euo pipefail
-build=$(cd "$1" && pwd)
-cd "$2"
-apps=$build/apps
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/support/shell_test.sh"
 
 "$apps/prepare_data" --out "$work/data" --vocab 1024 > "$work/prepare.log"
 printf '[weights]\nnext_token = 1\ncopying_l16_32 = 3\n' > "$work/retrieval.toml"

@@ -20,6 +20,7 @@
 #include "model/config_file.h"
 #include "model/hawk/hawk_decoder.h"
 #include "model/hawk/hawk_lm.h"
+#include "support/copy_task_training.h"
 #include "support/language_model_checks.h"
 #include "support/test_util.h"
 
@@ -222,34 +223,11 @@ TEST_CASE("a tiny Hawk LM learns to copy: loss falls from chance to below 1.0 in
   data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08
   auto config = hawk_config(task.first_symbol + task.symbols, 64, 64, 2, 128);
   model::HawkLm lm(config, DType::f32, Device::cpu, 1);
-  autograd::AdamW optimizer(lm.parameters(), {0.9, 0.95, 1e-8, 0.0, 1.0});
   RandomGenerator rng(1, 1);
-  const int steps = 150;
-  std::vector<double> losses;
-  double accuracy = 0;
-  for (int step = 1; step <= steps; ++step) {
-    const auto batch = data::make_copy_task_batch(task, rng);
-    lm.parameters().zero_grad();
-    const auto result = lm.loss(batch.tokens, batch.targets, batch.reset);
-    autograd::backward(result.loss);
-    REQUIRE_FALSE(optimizer.step(3e-3 * std::min(1.0, step / 30.0)).skipped);
-    losses.push_back(result.loss.item());
-    if (step == steps) {  // token accuracy of the last batch (argmax of its logits)
-      autograd::NoGradGuard no_grad;
-      const auto logits = lm.logits(batch.tokens, batch.reset).to_vector<float>();
-      const auto targets = batch.targets.to_vector<std::int32_t>();
-      std::int64_t counted = 0, right = 0;
-      for (std::size_t i = 0; i < targets.size(); ++i) {
-        if (targets[i] < 0) continue;
-        const auto row = logits.begin() + std::ptrdiff_t(i * config.vocab);
-        right += std::max_element(row, row + config.vocab) - row == targets[i];
-        ++counted;
-      }
-      accuracy = double(right) / double(counted);
-    }
-  }
-  double last = 0;
-  for (int i = steps - 10; i < steps; ++i) last += losses[i] / 10;
+  data::CopyTaskBatch last_batch;
+  const auto losses = testing::train_on_copy_task(lm, task, rng, 150, 3e-3, 30.0, &last_batch);
+  const double last = testing::mean_of_last_10(losses);
+  const double accuracy = testing::copy_task_accuracy(lm, last_batch);  // of the last batch
   MESSAGE("Hawk copy task: first loss ", losses.front(), ", mean of the last 10 ", last, ", last batch token accuracy ",
           accuracy);
   CHECK(losses.front() > 2.0);

@@ -88,13 +88,7 @@ TEST_CASE("gradient of a whole tiny model (two blocks, packed row with resets) i
   Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2, 1, 0}, {1, 10});
   Tensor targets = Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, -1, 2, 1, -1, -1}, {1, 10});
   Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 1, 0, 2, 2, 1}, {1, 10});
-  // The loss as a function of the flat parameter buffer, whose views the model reads.
-  auto loss = [&] { return lm.loss(tokens, targets, reset).loss; };
-  lm.parameters().zero_grad();
-  autograd::backward(loss());
-  const std::string mismatch = first_gradient_mismatch(
-      [&] { return loss().item(); }, lm.parameters().values().data<double>(),
-      lm.parameters().gradients().to_vector<double>(), 1e-6, 1e-8, 1e-6);
+  const std::string mismatch = whole_model_gradient_mismatch(lm, tokens, targets, reset);
   CHECK_MESSAGE(mismatch.empty(), mismatch);
 }
 

@@ -19,6 +19,7 @@
 #include "model/generator.h"
 #include "model/transformer/transformer_decoder.h"
 #include "model/transformer/transformer_lm.h"
+#include "support/copy_task_training.h"
 #include "support/language_model_checks.h"
 #include "support/test_util.h"
 
@@ -109,12 +110,7 @@ TEST_CASE("transformer: gradient of a whole tiny model (prefix and causal blocks
   Tensor targets =
       Tensor::from_values<std::int32_t>({-1, -1, -1, 5, 6, -1, 2, 1, -1, -1, -1, -1, 5, 6, 2, -1, -1, 5, 3, -1}, {2, 10});
   Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 1, 0, 2, 2, 1, 1, 0, 2, 2, 2, 3, 1, 2, 2, 1}, {2, 10});
-  auto loss = [&] { return lm.loss(tokens, targets, reset).loss; };
-  lm.parameters().zero_grad();
-  autograd::backward(loss());
-  const std::string mismatch = first_gradient_mismatch(
-      [&] { return loss().item(); }, lm.parameters().values().data<double>(),
-      lm.parameters().gradients().to_vector<double>(), 1e-6, 1e-8, 1e-6);
+  const std::string mismatch = whole_model_gradient_mismatch(lm, tokens, targets, reset);
   CHECK_MESSAGE(mismatch.empty(), mismatch);
 }
 
@@ -223,34 +219,11 @@ TEST_CASE("transformer: a tiny Transformer LM learns to copy: loss falls from ch
   data::CopyTaskConfig task;  // strings of 4-8 symbols from 8; chance loss ln 8 = 2.08
   model::ModelConfig config = transformer_config(task.first_symbol + task.symbols, 32, 2, 64, 2);
   model::TransformerLm lm(config, DType::f32, Device::cpu, 1);
-  autograd::AdamW optimizer(lm.parameters(), {0.9, 0.95, 1e-8, 0.0, 1.0});
   RandomGenerator rng(1, 1);
-  const int steps = 250;
-  const double lr = 5e-3;
-  std::vector<double> losses;
-  for (int step = 1; step <= steps; ++step) {
-    const auto batch = data::make_copy_task_batch(task, rng);
-    lm.parameters().zero_grad();
-    const auto result = lm.loss(batch.tokens, batch.targets, batch.reset);
-    autograd::backward(result.loss);
-    REQUIRE_FALSE(optimizer.step(lr * std::min(1.0, step / 50.0)).skipped);
-    losses.push_back(result.loss.item());
-  }
-  double last = 0;
-  for (int i = steps - 10; i < steps; ++i) last += losses[i] / 10;
-  // Token accuracy on a fresh batch: the argmax at each counted target.
-  const auto batch = data::make_copy_task_batch(task, rng);
-  autograd::NoGradGuard no_grad;
-  const auto logits = lm.logits(batch.tokens, batch.reset).to_vector<float>();
-  const auto targets = batch.targets.to_vector<std::int32_t>();
-  std::int64_t counted = 0, right = 0;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (targets[i] < 0) continue;
-    const float* row = logits.data() + i * config.vocab;
-    ++counted;
-    right += std::max_element(row, row + config.vocab) - row == targets[i];
-  }
-  const double accuracy = double(right) / double(counted);
+  const auto losses = testing::train_on_copy_task(lm, task, rng, 250, 5e-3, 50.0);
+  const double last = testing::mean_of_last_10(losses);
+  // Token accuracy on a fresh batch.
+  const double accuracy = testing::copy_task_accuracy(lm, data::make_copy_task_batch(task, rng));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   MESSAGE("copy task (transformer): first loss ", losses.front(), ", mean of the last 10 ", last,
           ", token accuracy ", accuracy, ", ", seconds, " s");

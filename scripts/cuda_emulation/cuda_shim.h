@@ -178,33 +178,35 @@ inline void __syncthreads() {
   emu::block_barrier->arrive_and_wait();
 }
 
-template <class V>
-V __shfl_xor_sync(unsigned mask, V value, int offset) {
-  if (!emu::threaded) emu::fail("warp shuffle in a sequential launch");
-  if (mask != 0xffffffffu) emu::fail("partial warp mask");
-  const unsigned t = emu::linear_thread();
-  if ((blockDim.x * blockDim.y * blockDim.z) % 32 != 0) emu::fail("shuffle in a partial warp");
-  emu::Warp& w = emu::warps[t / 32];
+namespace emu {
+
+// A warp shuffle: every lane of the (whole) warp publishes `value`, then reads the value of
+// lane from(its own lane).
+template <class V, class From>
+V warp_shuffle(unsigned mask, V value, From from) {
+  if (!threaded) fail("warp shuffle in a sequential launch");
+  if (mask != 0xffffffffu) fail("partial warp mask");
+  const unsigned t = linear_thread();
+  if ((blockDim.x * blockDim.y * blockDim.z) % 32 != 0) fail("shuffle in a partial warp");
+  Warp& w = warps[t / 32];
   w.values[t % 32] = static_cast<double>(value);
   w.barrier->arrive_and_wait();
-  const V result = static_cast<V>(w.values[(t % 32) ^ static_cast<unsigned>(offset)]);
+  const V result = static_cast<V>(w.values[from(t % 32)]);
   w.barrier->arrive_and_wait();
   return result;
+}
+
+}  // namespace emu
+
+template <class V>
+V __shfl_xor_sync(unsigned mask, V value, int offset) {
+  return emu::warp_shuffle(mask, value, [offset](unsigned lane) { return lane ^ static_cast<unsigned>(offset); });
 }
 
 // Lane `source`'s value to every lane (the attention kernels broadcast probabilities).
 template <class V>
 V __shfl_sync(unsigned mask, V value, int source) {
-  if (!emu::threaded) emu::fail("warp shuffle in a sequential launch");
-  if (mask != 0xffffffffu) emu::fail("partial warp mask");
-  const unsigned t = emu::linear_thread();
-  if ((blockDim.x * blockDim.y * blockDim.z) % 32 != 0) emu::fail("shuffle in a partial warp");
-  emu::Warp& w = emu::warps[t / 32];
-  w.values[t % 32] = static_cast<double>(value);
-  w.barrier->arrive_and_wait();
-  const V result = static_cast<V>(w.values[static_cast<unsigned>(source) % 32]);
-  w.barrier->arrive_and_wait();
-  return result;
+  return emu::warp_shuffle(mask, value, [source](unsigned) { return static_cast<unsigned>(source) % 32; });
 }
 
 inline bool __any_sync(unsigned mask, int predicate) {

@@ -9,12 +9,24 @@
 #include <vector>
 
 #include "autograd/gradients_final.h"
+#include "autograd/tape.h"
 #include "model/checkpoint.h"
 #include "model/config_file.h"
 #include "model/language_model.h"
 #include "test_util.h"
 
 namespace birdie::testing {
+
+// The whole model's gradient (backward of its loss on one batch) against central
+// differences of that loss in every parameter (f64 models): "" or the first mismatch.
+inline std::string whole_model_gradient_mismatch(model::LanguageModel& lm, const Tensor& tokens, const Tensor& targets,
+                                                 const Tensor& reset) {
+  auto loss = [&] { return lm.loss(tokens, targets, reset).loss; };
+  lm.parameters().zero_grad();
+  autograd::backward(loss());
+  return first_gradient_mismatch([&] { return loss().item(); }, lm.parameters().values().data<double>(),
+                                 lm.parameters().gradients().to_vector<double>(), 1e-6, 1e-8, 1e-6);
+}
 
 // Logits rows (time steps) of one row [1, T] that change when token `poke` changes.
 inline std::vector<bool> changed_logit_rows(const model::LanguageModel& lm, std::vector<std::int32_t> tokens,

@@ -1,16 +1,11 @@
 # Sourced by the shell tests that drive pretrain through a failure (tests/run_folder_lock.sh,
 # tests/cluster_failures.sh): a small data set in $work/data, a tiny run's flags in
 # ${run[@]} (2 layers, 128-token rows, checkpoints every 2 steps, 8 steps: seconds on the
-# CPU) and the checks they share. Expects $1 = BUILD_DIR, $2 = SOURCE_DIR; sets apps, work.
-set -euo pipefail
-build=$(cd "$1" && pwd)
-cd "$2"
-apps=$build/apps
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# CPU) and the checks they share. Expects $1 = BUILD_DIR, $2 = SOURCE_DIR; sets apps, work
+# (tests/support/shell_test.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/shell_test.sh"
 
-step() { printf '\n== %s\n' "$*"; }
-
+step "a small data set"
 python3 - "$work/corpus.jsonl" <<'PY'
 import json, random, sys
 r = random.Random(7)
