@@ -1,4 +1,4 @@
-// Times one evaluation's bandit work as training runs it (BIRDIE.md §4), on the CPU:
+// Times one evaluation's bandit work as training runs it (docs/method.md §4), on the CPU:
 // retraining the critic (width 256, state 512, 4 blocks) for 200 full-history iterations
 // on 40 history rows, then drawing and scoring 4096 + 4096 candidates with the shared
 // history state, over the default grid (configs/objectives/default_grid.toml).

@@ -5,7 +5,7 @@
 //            [--precision auto|fp32|bf16] [--mode MODE] [--show-reserved]
 //
 // DIR is a run folder (its newest checkpoint) or a checkpoint folder. --mode picks the
-// paradigm token (BIRDIE.md §1), i.e. the task the model is asked to do:
+// paradigm token (docs/method.md §1), i.e. the task the model is asked to do:
 //   ntp (default)  plain continuation: the model reads <ntp> <sg>, then the prompt text
 //                  causally, as in next-token pre-training, and continues it;
 //   prefix_lm, infill, autoencode, autoencode_deshuffle, copy, deshuffle, selective_copy

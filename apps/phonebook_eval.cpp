@@ -1,4 +1,4 @@
-// phonebook_eval: multi-number phone-book lookup (BIRDIE.md §6), digit accuracy per number
+// phonebook_eval: multi-number phone-book lookup (docs/method.md §6), digit accuracy per number
 // of queries k and per book size, from generated books or from a JSONL file of cases.
 //
 //   phonebook_eval --checkpoint DIR [--entries 8,16] [--queries 1,2,4] [--books N]

@@ -23,7 +23,7 @@
 // one at a time, greedy, each token's logits copied to the host as generate does; reports
 // the prefill time and the decoding tokens/s.
 //
-// --evaluation: Birdie's own cost at this size (BIRDIE.md §4): one evaluation's validation
+// --evaluation: Birdie's own cost at this size (docs/method.md §4): one evaluation's validation
 // losses (the default grid's configurations × 8 samples of T tokens, random text, on the
 // device) and its policy work (the reward-driven policy restored with --history H rows,
 // then observe(): the critic retrained, candidates drawn and scored, as pretrain does),

@@ -3,7 +3,7 @@
 // work on one pointer. Every parameter is a named view into those buffers: a leaf that
 // requires a gradient, whose gradient is the matching view of the gradient buffer.
 //
-// Mixed precision (BIRDIE.md §5: fp32 master weights, bf16 compute) adds a third buffer,
+// Mixed precision (docs/method.md §5: fp32 master weights, bf16 compute) adds a third buffer,
 // the compute copy: the values rounded to bf16, which the forward pass reads. Its views
 // are leaves too, and their gradients are the same fp32 views of the gradient buffer, so
 // the backward pass of a bf16 forward accumulates straight into the fp32 gradients.

@@ -1,4 +1,4 @@
-// Candidate mixtures for the critic to score (BIRDIE.md §4): `uniform` points drawn
+// Candidate mixtures for the critic to score (docs/method.md §4): `uniform` points drawn
 // uniformly on the simplex (Dirichlet(1): normalized exponentials -log(1-u)) followed by
 // `sharpened` further independent draws raised element-wise to `power` and renormalized.
 // Row-major [uniform + sharpened, n] f32 (the critic's dtype); each row sums to 1.

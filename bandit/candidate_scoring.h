@@ -1,4 +1,4 @@
-// Turning the critic's per-configuration predictions into the next mixture (BIRDIE.md §4):
+// Turning the critic's per-configuration predictions into the next mixture (docs/method.md §4):
 // score(candidate) = Σ over classes present of the mean predicted reward over that class's
 // configurations (so a class with many configurations does not outweigh one with few);
 // next mixture = mean of the top_k candidates by score, renormalized.

@@ -1,4 +1,4 @@
-// Retraining the critic after every evaluation (BIRDIE.md §4): the same network, on the
+// Retraining the critic after every evaluation (docs/method.md §4): the same network, on the
 // whole history, `iterations` full-batch steps of MSE with AdamW (weight decay 0.1,
 // gradient clip 1.0), one learning-rate triangle per retraining: low → peak over the first
 // half of the iterations, then back (defaults 5e-7 → 5e-4 over 100 iterations → 5e-7).

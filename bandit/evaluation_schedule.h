@@ -1,4 +1,4 @@
-// When to evaluate (BIRDIE.md §4), scaled to the run's length. The paper's 32000-step run
+// When to evaluate (docs/method.md §4), scaled to the run's length. The paper's 32000-step run
 // evaluates at 10, 50, 250 (these seed the critic's history while the mixture stays
 // uniform), then 500, 1000, 1500, 2000 and every 1000 steps to the end. Each is taken as a
 // fraction of 32000 and scaled: round(total · s / 32000), kept when 1 ≤ step ≤ total,

@@ -1,4 +1,4 @@
-// Exploration (BIRDIE.md §4). With probability ε(step) the next mixture is an exploration
+// Exploration (docs/method.md §4). With probability ε(step) the next mixture is an exploration
 // action instead of the critic's choice. ε as a function of the run's progress
 // p = step / total_steps (defaults):
 //     p < full_until (0.05)          : full_value (1.0)

@@ -1,6 +1,6 @@
 // The mixture policy: what the training loop asks for the mixture to sample objectives
 // from, and tells at every evaluation. Every run goes through this one interface, whether
-// the mixture is reward-driven ("birdie", BIRDIE.md §4) or fixed ("ntp", "ul2", "uniform",
+// the mixture is reward-driven ("birdie", docs/method.md §4) or fixed ("ntp", "ul2", "uniform",
 // "fixed" user weights; evaluations still happen and are logged, the mixture never moves).
 //
 // How a training loop uses it (apps/pretrain):

@@ -1,4 +1,4 @@
-// The reward of one interval between two evaluations (BIRDIE.md §4), per configuration:
+// The reward of one interval between two evaluations (docs/method.md §4), per configuration:
 //     ΔL = (L_old - L_new) / (L_old + 1e-8)
 //     S  = sqrt(L_old · L_new)
 //     R  = clip(100·e · tanh(e · S · ΔL³), -1, +1)        e = 2.71828…, NaN → 0

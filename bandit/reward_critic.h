@@ -1,4 +1,4 @@
-// The critic of BIRDIE.md §4: a small causal Gated SSM over the sequence of evaluations
+// The critic of docs/method.md §4: a small causal Gated SSM over the sequence of evaluations
 // that predicts, at row t, the per-configuration reward R(t) of interval t from the row
 //     [L_old(t) ‖ a(t)]      (width 2n: losses at the interval's start, mixture used in it)
 // Network (f32 on the CPU backend of this engine):

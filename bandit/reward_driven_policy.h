@@ -1,4 +1,4 @@
-// The reward-driven mixture policy ("birdie", BIRDIE.md §4). At each evaluation:
+// The reward-driven mixture policy ("birdie", docs/method.md §4). At each evaluation:
 //   1. the losses are checked (loss_observation.h); the interval that just ended becomes a
 //      history row [L_old ‖ mixture used] with target R = interval_rewards(L_old, L_new);
 //   2. the critic is retrained on the whole history (critic_trainer.h) whenever it has a row;

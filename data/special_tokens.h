@@ -1,4 +1,4 @@
-// The reserved symbols of BIRDIE.md §1 and their fixed ids. Every layer that writes or
+// The reserved symbols of docs/method.md §1 and their fixed ids. Every layer that writes or
 // reads special tokens (objectives, packer, model, bandit, evaluation) uses these names;
 // the tokenizer is trained so that its vocabulary puts exactly these symbols at these ids,
 // and loading a tokenizer checks it.

@@ -61,7 +61,7 @@ void check_tokenizer_rules(const Tokenizer& tokenizer) {
   const auto refuse = [&](const std::string& broken, const std::string& evidence) {
     throw Error(detail::concat(
         "tokenizer ", tokenizer.path().string(), " was made by older tokenizer rules: ", broken, " (", evidence,
-        "). BIRDIE.md §1 needs one piece per digit, byte fallback and newlines kept (tokenizer rules ",
+        "). docs/method.md §1 needs one piece per digit, byte fallback and newlines kept (tokenizer rules ",
         tokenizer_rules_version, "). Fix: re-run prepare_data, which makes the tokenizer and the token shards "
         "together (shards written with the old tokenizer cannot be reused), and train new runs on that folder"));
   };
@@ -136,7 +136,7 @@ void Tokenizer::train(const std::vector<std::string>& documents,
       {"pad_id", "0"}, {"unk_id", "1"}, {"bos_id", "2"}, {"eos_id", "3"},
       {"pad_piece", "<pad>"}, {"unk_piece", "<unk>"}, {"bos_piece", "<bos>"}, {"eos_piece", "<eos>"},
       {"user_defined_symbols", user_symbols},
-      // The rules of BIRDIE.md §1 (tokenizer_rules_version 2), as LLaMA's tokenizer has them:
+      // The rules of docs/method.md §1 (tokenizer_rules_version 2), as LLaMA's tokenizer has them:
       // - split_digits: no piece holds a digit with anything else, so "555-010-9999" is
       //   ten digit pieces whatever the corpus;
       // - byte_fallback: a character outside the vocabulary becomes its UTF-8 bytes (256
@@ -193,7 +193,7 @@ Tokenizer Tokenizer::load(const std::filesystem::path& model_path, int expected_
   for (Token id = 0; id < special_tokens::reserved_count; ++id) {
     const std::string expected = special_tokens::symbol(id);
     BIRDIE_CHECK(t.piece(id) == expected, "tokenizer ", model_path.string(), ": id ", id, " is '",
-                 t.piece(id), "' but BIRDIE.md §1 reserves it for '", expected,
+                 t.piece(id), "' but docs/method.md §1 reserves it for '", expected,
                  "'. Fix: retrain the tokenizer with prepare_data");
   }
   check_tokenizer_rules(t);

@@ -1,5 +1,5 @@
 // The SentencePiece tokenizer, trained by the project on the user's corpus, with the
-// reserved symbols of BIRDIE.md §1 at ids 0..118 (data/special_tokens.h) and its rules:
+// reserved symbols of docs/method.md §1 at ids 0..118 (data/special_tokens.h) and its rules:
 // one piece per digit (a phone number is one token per digit), byte fallback (any byte
 // encodes, nothing becomes <unk>), and text kept exactly through encode and decode
 // (newlines, tabs, runs of spaces: a phone book is one entry per line).

@@ -1,4 +1,4 @@
-// The exit codes every program shares (the table is in README.md, "Exit codes"). A
+// The exit codes every program shares (the table is in docs/testing.md, "Exit codes"). A
 // program's main() turns the error that ended it into one with exit_code_for().
 #pragma once
 

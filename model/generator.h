@@ -18,7 +18,7 @@ struct SamplingOptions {
   double temperature = 0.0;  // 0: greedy (argmax)
   std::int64_t top_k = 0;    // keep the k most likely tokens; 0: all
   double top_p = 1.0;        // keep the smallest set with this much probability; 1: all
-  std::int32_t eos = 3;      // <eos> (BIRDIE.md §1): generation stops after it
+  std::int32_t eos = 3;      // <eos> (docs/method.md §1): generation stops after it
   std::optional<std::int32_t> stop_token;  // another token that stops generation
   std::uint64_t seed = 0;
 

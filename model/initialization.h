@@ -1,4 +1,4 @@
-// Initialization by parameter name (BIRDIE.md §5), shared by every architecture:
+// Initialization by parameter name (docs/method.md §5), shared by every architecture:
 // "*norm.weight" 1, "*.bias" 0, the embedding truncated normal with std 1 (its input is
 // one-hot: fan-in 1), every other matrix truncated normal with std 1/sqrt(fan_in) (its
 // second dimension), "*out_proj.weight" (each residual branch's last projection) further

@@ -1,4 +1,4 @@
-// The language-model interface every architecture implements (BIRDIE.md §5): the Gated SSM
+// The language-model interface every architecture implements (docs/method.md §5): the Gated SSM
 // (model/gated_ssm/), Hawk (model/hawk/) and the Transformer (model/transformer/), each
 // registered in model/architecture_list.h. The
 // trainer, the evaluators, checkpoints and generation see only this: parameters in one

@@ -1,4 +1,4 @@
-// The shape of a language model (BIRDIE.md §5): the architecture, Gated SSM (the default),
+// The shape of a language model (docs/method.md §5): the architecture, Gated SSM (the default),
 // Hawk (Griffin's RG-LRU) or a Transformer (model/architecture_list.h lists them), and its
 // sizes.
 #pragma once

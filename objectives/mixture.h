@@ -1,6 +1,6 @@
 // A mixture: a list of configurations and the probability of drawing each one for the
 // next sample. The bandit's mixtures are weights over the grid's configurations; the fixed
-// baselines of BIRDIE.md §3 (ntp, ul2) carry their own configurations.
+// baselines of docs/method.md §3 (ntp, ul2) carry their own configurations.
 #pragma once
 
 #include <filesystem>

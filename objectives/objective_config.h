@@ -1,5 +1,5 @@
 // A configuration = objective class + parameters + paradigm-token placement: one arm of
-// the mixture (BIRDIE.md §3).
+// the mixture (docs/method.md §3).
 #pragma once
 
 #include <span>

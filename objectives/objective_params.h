@@ -1,4 +1,4 @@
-// The parameters of the seven objective classes of BIRDIE.md §3. A configuration (one arm
+// The parameters of the seven objective classes of docs/method.md §3. A configuration (one arm
 // of the mixture) is a class plus these parameters; lengths are token budgets that count
 // prompt and label tokens alike (the paradigm token included), except the selective-copy
 // context length, which is the length of the text it searches.

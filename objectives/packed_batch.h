@@ -1,4 +1,4 @@
-// Packed rows as the model consumes them (BIRDIE.md §2), and packing statistics.
+// Packed rows as the model consumes them (docs/method.md §2), and packing statistics.
 #pragma once
 
 #include <array>

@@ -1,4 +1,4 @@
-// Phone-book samples for fine-tuning (BIRDIE.md §6): the prompt (question, book, question)
+// Phone-book samples for fine-tuning (docs/method.md §6): the prompt (question, book, question)
 // in the bidirectional prefix, the answer (numbers then <eos>) causal, packed by the same
 // RowPacker as pre-training rows.
 #pragma once

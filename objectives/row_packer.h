@@ -1,4 +1,4 @@
-// RowPacker: best-fit packing of samples into rows of length L (BIRDIE.md §2).
+// RowPacker: best-fit packing of samples into rows of length L (docs/method.md §2).
 //
 // A sample occupies |prompt| + |label| positions. It goes to the open row with the least
 // free space that still holds it; when none does, a new row is opened. A row is finished

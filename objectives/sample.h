@@ -1,4 +1,4 @@
-// What every objective produces from a chunk of text (BIRDIE.md §2-3).
+// What every objective produces from a chunk of text (docs/method.md §2-3).
 #pragma once
 
 #include <cstddef>

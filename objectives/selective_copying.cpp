@@ -1,4 +1,4 @@
-// Selective copying (BIRDIE.md §3): find spans by the tokens around them and copy them out.
+// Selective copying (docs/method.md §3): find spans by the tokens around them and copy them out.
 #include <algorithm>
 
 #include "engine/error.h"

@@ -1,4 +1,4 @@
-// Span corruption, shared by infilling and autoencoding (BIRDIE.md §3).
+// Span corruption, shared by infilling and autoencoding (docs/method.md §3).
 #pragma once
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Validation sets (BIRDIE.md §4): for each configuration a fixed set of samples made from
+// Validation sets (docs/method.md §4): for each configuration a fixed set of samples made from
 // held-out text, packed exactly like training rows (the same objectives, the same
 // RowPacker, the same row format). L[i] = mean CE over set i's label tokens.
 #pragma once

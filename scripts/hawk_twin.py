@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""An independent PyTorch twin of the Hawk LM (BIRDIE.md §5, model/hawk/), for the end-to-end check.
+"""An independent PyTorch twin of the Hawk LM (docs/method.md §5, model/hawk/), for the end-to-end check.
 
 It loads a tiny checkpoint written in the engine's format (model.safetensors: the weights by
 name, the model config in the metadata), runs the packed batch of scripts/torch_twin.py

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""An independent PyTorch twin of the Gated SSM LM (BIRDIE.md §5), for the end-to-end check.
+"""An independent PyTorch twin of the Gated SSM LM (docs/method.md §5), for the end-to-end check.
 
 It loads a tiny checkpoint written in this engine's format (model.safetensors: the
 weights by name, the model config in the metadata), runs a fixed packed batch with

@@ -1,4 +1,4 @@
-// The whole Gated SSM LM on the GPU against the same model on the CPU: fp32 (the DESIGN.md
+// The whole Gated SSM LM on the GPU against the same model on the CPU: fp32 (the docs/design.md
 // fp32 bound) and mixed precision (fp32 master weights and gradients, bf16 compute copy and
 // activations), whose CPU side emulates bf16 with the GPU kernels' arithmetic; the AdamW
 // kernel keeping the compute copy equal to the rounded masters; a step that never waits for
@@ -89,7 +89,7 @@ TEST_CASE("the LM in fp32: GPU logits, loss and every gradient match the CPU") {
 
 // Both sides round the same ops to bf16; they differ in summation order, so a rounding
 // can fall the other way and the difference compounds through the layers like any bf16
-// error (bound: the DESIGN.md bf16 bound for logits, 5x for gradients).
+// error (bound: the docs/design.md bf16 bound for logits, 5x for gradients).
 TEST_CASE("the LM with bf16 compute: GPU against the CPU's bf16 emulation") {
   check_model(DType::bf16, bf16_bound, 5 * bf16_bound);
 }

@@ -1,6 +1,6 @@
 // Shared helpers of the GPU parity suites (tests/cuda_*_tests.cpp): fresh random inputs,
 // poisoned outputs, and the error against a CPU reference computed in f64: the relative
-// L2 error of DESIGN.md and the largest elementwise error.
+// L2 error of docs/design.md and the largest elementwise error.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 namespace birdie::testing {
 
-// Bounds of DESIGN.md: ‖gpu − ref‖ / ‖ref‖.
+// Bounds of docs/design.md: ‖gpu − ref‖ / ‖ref‖.
 constexpr double fp32_bound = 1e-5;
 constexpr double bf16_bound = 1e-2;
 inline double bound_for(DType dtype) { return dtype == DType::bf16 ? bf16_bound : fp32_bound; }
@@ -65,7 +65,7 @@ struct Tolerance {
   double elementwise;
   double floor;
 };
-// f32 outputs: the DESIGN.md bound in L2, and no element off by more than 1e-5 of the
+// f32 outputs: the docs/design.md bound in L2, and no element off by more than 1e-5 of the
 // largest magnitude (floor 1). fp32 math differs from the f64 reference by a few ulps per
 // operation (6e-8 each); 1e-5 leaves two orders of magnitude for sums and chains of such
 // roundings, while a wrong element (unwritten, misplaced, a lost carry) is off by O(1).

@@ -1,4 +1,4 @@
-// model/hawk: the Hawk LM (Griffin's RG-LRU, BIRDIE.md §5) behind the language-model
+// model/hawk: the Hawk LM (Griffin's RG-LRU, docs/method.md §5) behind the language-model
 // interface: parameters (names, count, decay groups, own initial values), a finite-
 // difference gradient check of a whole tiny model in f64, recompute, information flow,
 // recurrent decoding against the full pass, the copy task, the PyTorch twin, checkpoints,

@@ -21,7 +21,7 @@ std::vector<data::Token> greedy_answer(const model::LanguageModel& lm, std::span
 struct FinetuneOptions {
   int steps = 0;
   double lr = 1e-3;
-  double weight_decay = 0.0;      // BIRDIE.md §6: none
+  double weight_decay = 0.0;      // docs/method.md §6: none
   double warmup_fraction = 0.05;  // linear warm-up over this fraction of the steps, then constant
   int eval_every = 0;             // learning-curve point every N steps (and at 0 and the end); 0: none
   int log_every = 10;

@@ -1,4 +1,4 @@
-// A run's evaluations (BIRDIE.md §4): at the policy's evaluation steps the validation
+// A run's evaluations (docs/method.md §4): at the policy's evaluation steps the validation
 // losses of every configuration, handed to the policy, whose work runs beside training
 // (deferred_policy.h); when it is done, its record goes to evaluations.jsonl with a
 // progress line, the plot is refreshed, and at its effect step the loader switches to the

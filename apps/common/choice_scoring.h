@@ -1,6 +1,6 @@
 // Scoring candidate continuations by the model's loss (the paper's §4.5 multiple-choice
 // metric): for a prompt and its choices, each choice is one sample packed as in training
-// (objectives/row_packer.h, BIRDIE.md §2): prompt in the bidirectional prefix, then <sg>,
+// (objectives/row_packer.h, docs/method.md §2): prompt in the bidirectional prefix, then <sg>,
 // then the choice's tokens, causal, as the label. A choice's loss is the cross-entropy of
 // its tokens given the prompt (the <sg> position predicts its first token); no <eos> is
 // appended. All choices of an item go through the model as one batch, one row each.

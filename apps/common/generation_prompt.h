@@ -1,5 +1,5 @@
 // How generate and generate_batch lay a prompt out for the model. The mode names the
-// paradigm token (BIRDIE.md §1), the task the model is asked to do:
+// paradigm token (docs/method.md §1), the task the model is asked to do:
 //   ntp            plain continuation: <ntp> alone is the prefix, the text is fed causally
 //                  after <sg> (the answer's start) and continued;
 //   prefix_lm, infill, autoencode, autoencode_deshuffle, copy, deshuffle, selective_copy

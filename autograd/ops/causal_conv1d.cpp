@@ -1,4 +1,4 @@
-// The short causal convolution with resets of a Hawk block (BIRDIE.md §5,
+// The short causal convolution with resets of a Hawk block (docs/method.md §5,
 // kernels/conv1d.h).
 #include "autograd/ops.h"
 #include "autograd/ops/helpers.h"

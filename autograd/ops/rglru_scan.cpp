@@ -1,4 +1,4 @@
-// The RG-LRU scan of a Hawk block with its gates fused (BIRDIE.md §5, kernels/rglru.h).
+// The RG-LRU scan of a Hawk block with its gates fused (docs/method.md §5, kernels/rglru.h).
 #include "autograd/ops.h"
 #include "autograd/ops/helpers.h"
 #include "autograd/tape.h"

@@ -1,4 +1,4 @@
-"""The Gated SSM LM (BIRDIE.md §5) in plain PyTorch, shaped and initialized as the engine's.
+"""The Gated SSM LM (docs/method.md §5) in plain PyTorch, shaped and initialized as the engine's.
 
 Used by scripts/torch_twin.py (the float64 twin behind tests/fixtures/twin) and by the
 peer benchmark (bench/peers/peers.py). Runs on Debian's torch 1.13 as well as on

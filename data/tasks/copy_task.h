@@ -1,5 +1,5 @@
 // A synthetic copy task: each sample is a random string of symbols that the model must
-// reproduce after <sg>, packed into rows exactly like Birdie's training rows (BIRDIE.md
+// reproduce after <sg>, packed into rows exactly like Birdie's training rows (docs/method.md
 // §2): prompt = x, label = x; tokens = x ‖ <sg> ‖ x[0:n-1], targets = ignored × n ‖ x;
 // reset 1 at each sample's first token, 2 on the suffix (<sg> and the label); padding is
 // its own segment.

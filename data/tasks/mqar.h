@@ -11,7 +11,7 @@
 // of the vocabulary alike.
 //
 // One instance with n pairs and k queries (1 ≤ k ≤ n), in the prompt/answer framework of
-// BIRDIE.md §2:
+// docs/method.md §2:
 //
 //   prompt = k_1 v_1 k_2 v_2 … k_n v_n [SEP] q_1 … q_k
 //   label  = value(q_1) … value(q_k) <eos>

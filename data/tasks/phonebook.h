@@ -1,4 +1,4 @@
-// The phone-book task of BIRDIE.md §6: a book of N "First Last: DDD-DDD-DDDD" entries and
+// The phone-book task of docs/method.md §6: a book of N "First Last: DDD-DDD-DDDD" entries and
 // a question about k of them, asked before and after the book. The answer is the k
 // numbers in query order, comma-separated ("123-456-7890, 000-111-2222"). Names are drawn
 // from built-in lists (≥ 300 first, ≥ 300 last), unique within a book; digits are uniform

@@ -1,4 +1,4 @@
-// Built-in name lists for the phone book (BIRDIE.md §6): common US first and last names.
+// Built-in name lists for the phone book (docs/method.md §6): common US first and last names.
 #include "data/tasks/phonebook.h"
 
 namespace birdie::data::tasks {

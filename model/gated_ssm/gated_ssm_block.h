@@ -1,4 +1,4 @@
-// One Gated SSM block (BIRDIE.md §5), the unit shared by the language model and the
+// One Gated SSM block (docs/method.md §5), the unit shared by the language model and the
 // bandit's critic:
 //     x ← x + W_out · scan(W_in · RMSNorm(x) + b_in)
 // with the fused [i; f; z; o] projection W_in [4N, D], its bias [4N], and W_out [D, N].

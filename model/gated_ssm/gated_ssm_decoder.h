@@ -1,4 +1,4 @@
-// Recurrent generation with the Gated SSM (BIRDIE.md §5): the prompt and <sg> go through
+// Recurrent generation with the Gated SSM (docs/method.md §5): the prompt and <sg> go through
 // every block in one pass (both directions of the bidirectional blocks), then each new
 // token is decoded causally with O(1) time and memory per token: only the forward state of
 // each block is carried, a few N-wide vectors whatever the prompt length. Many sequences

@@ -1,4 +1,4 @@
-// The Gated SSM language model (BIRDIE.md §5): embedding, pre-norm residual blocks
+// The Gated SSM language model (docs/method.md §5): embedding, pre-norm residual blocks
 //     x ← x + W_out · scan(W_in · RMSNorm(x) + b_in)
 // (the gated scan of kernels/scan.h, causal or bidirectional per block), a final
 // RMSNorm and the vocabulary head. Parameters live in one ParameterSet, named

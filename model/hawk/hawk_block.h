@@ -1,4 +1,4 @@
-// One Hawk residual block (Griffin's recurrent block with the RG-LRU, BIRDIE.md §5), two
+// One Hawk residual block (Griffin's recurrent block with the RG-LRU, docs/method.md §5), two
 // pre-norm residual branches:
 //     x ← x + TemporalMix(RMSNorm(x))
 //     x ← x + GatedMLP(RMSNorm(x))

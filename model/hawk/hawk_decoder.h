@@ -1,4 +1,4 @@
-// Recurrent generation with Hawk (BIRDIE.md §5): the prompt and <sg> go through every block
+// Recurrent generation with Hawk (docs/method.md §5): the prompt and <sg> go through every block
 // in one pass (both directions of the bidirectional blocks), keeping per block the last
 // K−1 inputs of the short convolution and the RG-LRU's forward state; then each new token
 // is decoded causally with O(1) time and memory per token (kernels/rglru_step.h). As in

@@ -1,4 +1,4 @@
-// The Hawk language model (Griffin's RG-LRU model, BIRDIE.md §5): embedding, Hawk residual
+// The Hawk language model (Griffin's RG-LRU model, docs/method.md §5): embedding, Hawk residual
 // blocks (model/hawk/hawk_block.h: temporal mixing with the short convolution and the
 // RG-LRU, then a gated MLP; causal or bidirectional per block), a final RMSNorm and the
 // vocabulary head. Parameters live in one ParameterSet, named

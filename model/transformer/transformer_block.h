@@ -1,4 +1,4 @@
-// One Transformer block (BIRDIE.md §5's retrieval ceiling), pre-norm:
+// One Transformer block (docs/method.md §5's retrieval ceiling), pre-norm:
 //     x ← x + W_o · Attention(RoPE(W_q u), RoPE(W_k u), W_v u),   u = RMSNorm(x)
 //     x ← x + W_down · (GeLU(W_gate u') ⊙ W_up u'),              u' = RMSNorm(x)
 // H heads of width Dh = D / H; rotary positions restart at every packed sample; the

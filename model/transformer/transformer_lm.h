@@ -1,4 +1,4 @@
-// The Transformer baseline language model (BIRDIE.md §5: the retrieval ceiling the
+// The Transformer baseline language model (docs/method.md §5: the retrieval ceiling the
 // recurrences are measured against): embedding, pre-norm blocks of rotary multi-head
 // attention and a gated MLP (model/transformer/transformer_block.h), a final RMSNorm and
 // the vocabulary head. The bidirectional blocks (config.bidirectional) attend as a prefix

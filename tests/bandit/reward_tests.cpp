@@ -7,7 +7,7 @@
 
 using birdie::bandit::interval_reward;
 
-TEST_CASE("reward: the check values of BIRDIE.md §4") {
+TEST_CASE("reward: the check values of docs/method.md §4") {
   struct Case { double old_loss, new_loss, expected; };
   for (const Case c : {Case{4.5, 4.2, 0.952}, Case{3.0, 2.9, 0.081}, Case{3.0, 2.8, 0.635},
                        Case{1.0, 0.9, 0.701}, Case{3.0, 3.1, -0.084}}) {

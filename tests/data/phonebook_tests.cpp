@@ -1,4 +1,4 @@
-// The phone-book generator of BIRDIE.md §6.
+// The phone-book generator of docs/method.md §6.
 #include <doctest/doctest.h>
 
 #include <array>

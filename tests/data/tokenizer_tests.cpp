@@ -1,4 +1,4 @@
-// The SentencePiece tokenizer with the reserved ids of BIRDIE.md §1.
+// The SentencePiece tokenizer with the reserved ids of docs/method.md §1.
 #include <doctest/doctest.h>
 
 #include <sentencepiece_trainer.h>

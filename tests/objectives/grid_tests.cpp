@@ -1,4 +1,4 @@
-// The configuration grid file and the mixtures (BIRDIE.md §3).
+// The configuration grid file and the mixtures (docs/method.md §3).
 #include <doctest/doctest.h>
 
 #include <filesystem>

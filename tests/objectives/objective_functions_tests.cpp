@@ -1,4 +1,4 @@
-// Invariants of the seven objectives on random input (BIRDIE.md §3).
+// Invariants of the seven objectives on random input (docs/method.md §3).
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Exact outputs for hand-made input (1000, 1001, …) and fixed seeds. The expected values
-// were checked by hand against BIRDIE.md §3; any change to the random-draw order or the
+// were checked by hand against docs/method.md §3; any change to the random-draw order or the
 // rules shows up here.
 #include <doctest/doctest.h>
 

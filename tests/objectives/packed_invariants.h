@@ -1,4 +1,4 @@
-// The row format of BIRDIE.md §2 as checks on a packed batch, shared by the packer, batch,
+// The row format of docs/method.md §2 as checks on a packed batch, shared by the packer, batch,
 // loader and validation-set tests.
 #pragma once
 

@@ -1,4 +1,4 @@
-// RowPacker invariants (BIRDIE.md §2, kernels/scan.h reset bits).
+// RowPacker invariants (docs/method.md §2, kernels/scan.h reset bits).
 #include <doctest/doctest.h>
 
 #include "engine/error.h"

@@ -414,10 +414,10 @@ TEST_CASE("attention backward: no gradient crosses a segment, and bf16 follows t
 // tiles, a sample of one token, an empty prompt), both masks, head dims 64 and 128,
 // forward and backward, f32 and bf16.
 //
-// Bounds. f32: out and lse within the DESIGN.md fp32 bound (1e-5 relative L2; 1e-5 of
+// Bounds. f32: out and lse within the docs/design.md fp32 bound (1e-5 relative L2; 1e-5 of
 // the largest magnitude per element); the gradients within 5e-5 in both measures: each
 // is a sum over up to a few hundred tokens of products of two Dh-long f32 dot products,
-// and dS = P ⊙ (dP − D) subtracts nearly equal numbers. bf16: the DESIGN.md bf16 bound
+// and dS = P ⊙ (dP − D) subtracts nearly equal numbers. bf16: the docs/design.md bf16 bound
 // (1e-2) and the elementwise bf16 tolerance of tests/cuda_test_support.h. The backward
 // reference takes the GPU's own (rounded) forward output for D, as the GPU does, so only
 // the arithmetic differs. bf16 at head dims 64 and 128 runs on tensor cores, which round

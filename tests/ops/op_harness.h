@@ -61,7 +61,7 @@ namespace ag = birdie::autograd;
 using Inputs = std::vector<Tensor>;
 
 // ---- bf16 on the CPU backend --------------------------------------------------------------
-// Bounds against the f64 reference: ≤ 1e-2 where the output is bf16 (DESIGN.md's bound for
+// Bounds against the f64 reference: ≤ 1e-2 where the output is bf16 (docs/design.md's bound for
 // bf16 inputs), ≤ 1e-5 where it is f32, since then nothing is rounded to bf16 and only f32
 // accumulation stands between the two.
 constexpr double bf16_bound = 1e-2;

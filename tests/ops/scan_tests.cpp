@@ -24,7 +24,7 @@ using kernels::ScanDirection;
 #if !BIRDIE_OPS_GPU  // ---- CPU (ops_tests) ----
 
 // The gated scan's semantics: forward values against a direct evaluation written from
-// BIRDIE.md §5 with explicit segments, and the information flow the packer relies on.
+// docs/method.md §5 with explicit segments, and the information flow the packer relies on.
 
 namespace {
 

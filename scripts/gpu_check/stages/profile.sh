@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # profile: Nsight Compute with --clock-control none (the card's clocks as they are) on what
-# limits the figures furthest from DESIGN.md's targets: one launch of each scan kernel of
+# limits the figures furthest from docs/design.md's targets: one launch of each scan kernel of
 # apps/bench (speed of light, memory, occupancy, warp stalls; GPU_CHECK_PROFILE_SCAN=0
 # leaves it out), and every kernel of one training step of each model of
 # GPU_CHECK_PROFILE_MODELS (configs/model/<name>.toml, default paper; 4x2048 for the paper
