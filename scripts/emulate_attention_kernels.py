@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# Compiles kernels/cuda/attention.cu, attention_tensor_core.cu, rotary.cu and segments.cu for the host through
+# Compiles kernels/cuda/attention.cu, attention_backward.cu, attention_tensor_core.cu,
+# attention_tensor_core_backward.cu, rotary.cu and segments.cu for the host through
 # scripts/cuda_emulation/cuda_shim.h (g++, AddressSanitizer + UBSan; the launch rewrite of
 # scripts/emulate_cuda_kernels.py) and runs scripts/cuda_emulation/attention_emulation_tests.cpp:
 # the real kernels and launchers against dense f64 references, with bounds, shared-memory
@@ -15,7 +16,8 @@ def main():
   work = args[args.index("--keep") + 1] if "--keep" in args else tempfile.mkdtemp(prefix="attention_emulation_")
   os.makedirs(work, exist_ok=True)
   units = []
-  for name in ("attention.cu", "attention_tensor_core.cu", "rotary.cu", "segments.cu"):
+  for name in ("attention.cu", "attention_backward.cu", "attention_tensor_core.cu",
+               "attention_tensor_core_backward.cu", "rotary.cu", "segments.cu"):
     with open(os.path.join(root, "kernels", "cuda", name)) as f:
       text = rewrite(f.read())
     unit = os.path.join(work, name.replace(".cu", "_emulated.cpp"))
