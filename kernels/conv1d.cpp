@@ -13,11 +13,6 @@
 namespace birdie::kernels {
 
 namespace {
-// Parameter gradients summed over B·T may stay in f32 with bf16 activations.
-bool same_or_f32_with_bf16(const Tensor& t, const Tensor& x) {
-  return t.dtype() == x.dtype() || (x.dtype() == DType::bf16 && t.dtype() == DType::f32);
-}
-
 void check_conv_operands(const char* op, const Tensor& x, const Tensor& weight,
                          const Tensor& reset, ScanDirection direction) {
   BIRDIE_CHECK(x.rank() == 3, op, ": x must be [batch, time, channels], got ", x.describe());

@@ -1,6 +1,6 @@
 // Depthwise causal convolution with resets: the short convolution in front of Hawk's
-// RG-LRU (BIRDIE.md §5). Like the scans, it restarts at every sample start, so no
-// information crosses a segment boundary (BIRDIE.md §2).
+// RG-LRU (docs/method.md §5). Like the scans, it restarts at every sample start, so no
+// information crosses a segment boundary (docs/method.md §2).
 //
 // x [B, T, C], weight [K, C] (K ≥ 1, the width: 4 in Hawk), bias [C] → y [B, T, C]:
 //     y_t = bias + Σ_{k=0}^{K-1} weight[k] ⊙ x_{t-k}

@@ -12,4 +12,10 @@ void require_same_device(const char* op, std::initializer_list<const Tensor*> te
 // For ops whose CUDA kernel does not exist in this build: a clear error, not a crash.
 [[noreturn]] void no_cuda_kernel(const char* op);
 
+// Whether t has x's dtype, or is f32 with bf16 x: statistics and parameter gradients summed
+// over many tokens may stay in f32 with bf16 activations.
+inline bool same_or_f32_with_bf16(const Tensor& t, const Tensor& x) {
+  return t.dtype() == x.dtype() || (x.dtype() == DType::bf16 && t.dtype() == DType::f32);
+}
+
 }  // namespace birdie::kernels

@@ -1,4 +1,4 @@
-// The RG-LRU of Hawk (Griffin's Real-Gated Linear Recurrent Unit, BIRDIE.md §5), one fused
+// The RG-LRU of Hawk (Griffin's Real-Gated Linear Recurrent Unit, docs/method.md §5), one fused
 // op: the gates are computed where the scan loads its inputs.
 //
 // Input `proj` [B, T, 3C] holds, per token, channels contiguous:

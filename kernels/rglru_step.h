@@ -1,4 +1,4 @@
-// Hawk's temporal block one token at a time, for recurrent generation (BIRDIE.md §5): the
+// Hawk's temporal block one token at a time, for recurrent generation (docs/method.md §5): the
 // short convolution (kernels/conv1d.h) and the RG-LRU (kernels/rglru.h) after the prompt
 // and <sg> went through the full pass. As with the gated scan (kernels/scan_step.h), a new
 // token is causal: only the forward channels carry anything from earlier tokens. In a

@@ -14,11 +14,6 @@
 namespace birdie::kernels {
 
 namespace {
-// With bf16 activations the statistics and the weight gradient may stay in fp32.
-bool same_or_f32_with_bf16(const Tensor& t, const Tensor& x) {
-  return t.dtype() == x.dtype() || (x.dtype() == DType::bf16 && t.dtype() == DType::f32);
-}
-
 void check_norm_operands(const char* op, const Tensor& x, const Tensor& weight,
                          const Tensor& inv_rms) {
   BIRDIE_CHECK(x.rank() >= 1 && x.dim(-1) > 0, op, ": x must have a last dimension, got ",

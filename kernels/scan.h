@@ -1,4 +1,4 @@
-// The gated scan of the Gated SSM (BIRDIE.md §5), one fused op.
+// The gated scan of the Gated SSM (docs/method.md §5), one fused op.
 //
 // Input `proj` [B, T, 4N] holds, per token, the pre-activations of four gates side by
 // side, channels contiguous: i = proj[..., 0:N], f = [N:2N], z = [2N:3N], o = [3N:4N].

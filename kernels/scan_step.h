@@ -1,4 +1,4 @@
-// The gated scan one token at a time, for recurrent generation (BIRDIE.md §5): after the
+// The gated scan one token at a time, for recurrent generation (docs/method.md §5): after the
 // prompt and <sg> went through the full scan, each new token updates only the causal
 // (forward) channels; a bidirectional block's reverse channels see a suffix token alone
 // (their forget gate is 0 there), so their state is just that token's drive term. Each

@@ -82,38 +82,54 @@ __device__ __forceinline__ void load_token(const T* proj, const ScanShape& s, co
   for (int k = 0; k < VEC; ++k) r[k] = sigmoid(r[k]), i[k] = sigmoid(i[k]);
 }
 
+// One forward step of the thread's channels at time t: h ← a·h + sqrt(1 − a²)·σ(i)·x,
+// and a, the step's decay.
+template <class T, int VEC>
+__device__ __forceinline__ void forward_step(const T* proj, const ScanShape& s, const ScanLane& lane, std::int64_t t,
+                                             bool blk, const float (&sp)[VEC], float (&h)[VEC], float (&a)[VEC]) {
+  float x[VEC], r[VEC], i[VEC];
+  load_token<T, VEC>(proj, s, lane, t, x, r, i);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) {
+    const Decay d(blk, r[k], sp[k]);
+    h[k] = d.a * h[k] + d.scale * i[k] * x[k];
+    a[k] = d.a;
+  }
+}
+
+// body(lane, reset_row, sp, sn) for each (batch row, chunk) lane of the thread's channels
+// (scan_common.cuh's for_each_chunk_lane), with sp, sn the lambda_terms of those channels.
+template <int VEC, class Body>
+__device__ __forceinline__ void for_each_lane(const float* lambda, const std::int32_t* reset, const ScanShape& s,
+                                              Body&& body) {
+  const std::int64_t c0 = first_channel<VEC>(s);
+  if (c0 < 0) return;
+  float sp[VEC], sn[VEC];
+  lambda_terms<VEC>(lambda, c0, sp, sn);
+  for_each_chunk_lane(s, c0, L, reset,
+                      [&](const ScanLane& lane, const std::int32_t* reset_row) { body(lane, reset_row, sp, sn); });
+}
+
 // Phase 1 forward: h_end = A·h_start + B over the chunk.
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
 rglru_forward_reduce(const T* __restrict__ proj, const float* __restrict__ lambda,
                      const std::int32_t* __restrict__ reset, ScanShape s, float* __restrict__ chunk_a,
                      float* __restrict__ chunk_b) {
-  const std::int64_t c0 = first_channel<VEC>(s);
-  if (c0 < 0) return;
-  float sp[VEC], sn[VEC];
-  lambda_terms<VEC>(lambda, c0, sp, sn);
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
-    const std::int32_t* reset_row = reset + lane.b * s.T;
+  for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
+                                            const float (&sp)[VEC], const float (&)[VEC]) {
     float a_acc[VEC], b_acc[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
-      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
-      float x[VEC], r[VEC], i[VEC];
-      load_token<T, VEC>(proj, s, lane, t, x, r, i);
+      float a[VEC];
+      forward_step<T, VEC>(proj, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, b_acc, a);
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const Decay d(blk, r[k], sp[k]);
-        b_acc[k] = d.a * b_acc[k] + d.scale * i[k] * x[k];
-        a_acc[k] *= d.a;
-      }
+      for (int k = 0; k < VEC; ++k) a_acc[k] *= a[k];
     }
-    const std::int64_t out = chunk_index(s, lane);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
-  }
+    store_chunk<VEC>(s, lane, a_acc, b_acc, chunk_a, chunk_b);
+  });
 }
 
 // Phase 3 forward: rescan each chunk from its entering state, write y = h.
@@ -122,30 +138,17 @@ __global__ void __launch_bounds__(block_threads)
 rglru_forward_rescan(const T* __restrict__ proj, const float* __restrict__ lambda,
                      const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ entering,
                      T* __restrict__ y) {
-  const std::int64_t c0 = first_channel<VEC>(s);
-  if (c0 < 0) return;
-  float sp[VEC], sn[VEC];
-  lambda_terms<VEC>(lambda, c0, sp, sn);
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
-    const std::int32_t* reset_row = reset + lane.b * s.T;
+  for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
+                                            const float (&sp)[VEC], const float (&)[VEC]) {
     float h[VEC];
-    const std::int64_t in = chunk_index(s, lane);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) h[k] = entering[in + k];
+    load_chunk<VEC>(s, lane, entering, h);
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
-      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
-      float x[VEC], r[VEC], i[VEC];
-      load_token<T, VEC>(proj, s, lane, t, x, r, i);
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const Decay d(blk, r[k], sp[k]);
-        h[k] = d.a * h[k] + d.scale * i[k] * x[k];
-      }
+      float a[VEC];
+      forward_step<T, VEC>(proj, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, h, a);
       store_vec<T, VEC>(y + (lane.b * s.T + t) * s.N + lane.c0, h);
     }
-  }
+  });
 }
 
 // Phase 1 backward: carry_out = A·carry_in + B for carry ← a·(carry + dy), walking the
@@ -155,13 +158,8 @@ __global__ void __launch_bounds__(block_threads)
 rglru_backward_reduce(const T* __restrict__ proj, const float* __restrict__ lambda,
                       const std::int32_t* __restrict__ reset, ScanShape s, const T* __restrict__ dy,
                       float* __restrict__ chunk_a, float* __restrict__ chunk_b) {
-  const std::int64_t c0 = first_channel<VEC>(s);
-  if (c0 < 0) return;
-  float sp[VEC], sn[VEC];
-  lambda_terms<VEC>(lambda, c0, sp, sn);
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
-    const std::int32_t* reset_row = reset + lane.b * s.T;
+  for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
+                                            const float (&sp)[VEC], const float (&)[VEC]) {
     float a_acc[VEC], b_acc[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
@@ -178,10 +176,8 @@ rglru_backward_reduce(const T* __restrict__ proj, const float* __restrict__ lamb
         a_acc[k] *= d.a;
       }
     }
-    const std::int64_t out = chunk_index(s, lane);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
-  }
+    store_chunk<VEC>(s, lane, a_acc, b_acc, chunk_a, chunk_b);
+  });
 }
 
 // Phase 3 backward: rebuild the chunk's states from the saved entering state (in shared
@@ -196,29 +192,19 @@ rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lamb
                       const float* __restrict__ carry_in, const T* __restrict__ dy, T* __restrict__ dproj,
                       float* __restrict__ lambda_part) {
   __shared__ float states[L][VEC * block_threads];
-  const std::int64_t c0 = first_channel<VEC>(s);
-  if (c0 < 0) return;
   const int slot = threadIdx.x;
-  float sp[VEC], sn[VEC];
-  lambda_terms<VEC>(lambda, c0, sp, sn);
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
-    const std::int32_t* reset_row = reset + lane.b * s.T;
+  for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
+                                            const float (&sp)[VEC], const float (&sn)[VEC]) {
     const std::int64_t at = chunk_index(s, lane);
     float h_start[VEC], h[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) h_start[k] = h[k] = saved[at + k];
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
-      const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
-      float x[VEC], r[VEC], i[VEC];
-      load_token<T, VEC>(proj, s, lane, t, x, r, i);
+      float a[VEC];
+      forward_step<T, VEC>(proj, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, h, a);
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const Decay d(blk, r[k], sp[k]);
-        h[k] = d.a * h[k] + d.scale * i[k] * x[k];
-        states[step - lane.step0][slot + k * block_threads] = h[k];
-      }
+      for (int k = 0; k < VEC; ++k) states[step - lane.step0][slot + k * block_threads] = h[k];
     }
     float carry[VEC], dlambda[VEC];
 #pragma unroll
@@ -252,7 +238,7 @@ rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lamb
     }
 #pragma unroll
     for (int k = 0; k < VEC; ++k) lambda_part[at + k] = dlambda[k];
-  }
+  });
 }
 
 // dlambda[c] += Σ over (batch row, chunk) of lambda_part, in that order.

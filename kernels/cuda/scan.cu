@@ -26,6 +26,21 @@ namespace {
 constexpr int block_threads = 64;
 constexpr int L = static_cast<int>(scan_chunk_length);
 
+// One step of the gated scan for the thread's channels, p the token's gates (i, f, z, o):
+// h ← f·h + σ(i)·z with f = σ(f), 0 where blocked; f the step's forget gate.
+template <class T, int VEC>
+__device__ __forceinline__ void gated_step(const T* p, const ScanShape& s, bool blk, float (&h)[VEC], float (&f)[VEC]) {
+  float iv[VEC], fv[VEC], zv[VEC];
+  load_vec<T, VEC>(p, iv);
+  load_vec<T, VEC>(p + s.N, fv);
+  load_vec<T, VEC>(p + 2 * s.N, zv);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) {
+    f[k] = blk ? 0.0f : sigmoid(fv[k]);
+    h[k] = f[k] * h[k] + sigmoid(iv[k]) * zv[k];
+  }
+}
+
 // Phase 1 forward: h_end = A·h_start + B over the chunk.
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
@@ -33,32 +48,21 @@ scan_forward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict__
                     ScanShape s, float* __restrict__ chunk_a, float* __restrict__ chunk_b) {
   const std::int64_t c0 = first_channel<VEC>(s);
   if (c0 < 0) return;
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
+  for_each_chunk_lane(s, c0, L, reset, [&](const ScanLane& lane, const std::int32_t* reset_row) {
     const std::int64_t b = lane.b;
-    const std::int32_t* reset_row = reset + b * s.T;
     float a_acc[VEC], b_acc[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
       const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
-      const bool blk = blocked(reset_row, s, lane.reverse, t);
-      float iv[VEC], fv[VEC], zv[VEC];
-      load_vec<T, VEC>(p, iv);
-      load_vec<T, VEC>(p + s.N, fv);
-      load_vec<T, VEC>(p + 2 * s.N, zv);
+      float f[VEC];
+      gated_step<T, VEC>(p, s, blocked(reset_row, s, lane.reverse, t), b_acc, f);
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float f = blk ? 0.0f : sigmoid(fv[k]);
-        b_acc[k] = f * b_acc[k] + sigmoid(iv[k]) * zv[k];
-        a_acc[k] *= f;
-      }
+      for (int k = 0; k < VEC; ++k) a_acc[k] *= f[k];
     }
-    const std::int64_t out = chunk_index(s, lane);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
-  }
+    store_chunk<VEC>(s, lane, a_acc, b_acc, chunk_a, chunk_b);
+  });
 }
 
 // Phase 2 (both passes, of the RG-LRU scan too: launch_chunk_carries, scan_common.cuh): a
@@ -87,32 +91,21 @@ scan_forward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict__
                     ScanShape s, const float* __restrict__ entering, T* __restrict__ y) {
   const std::int64_t c0 = first_channel<VEC>(s);
   if (c0 < 0) return;
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
+  for_each_chunk_lane(s, c0, L, reset, [&](const ScanLane& lane, const std::int32_t* reset_row) {
     const std::int64_t b = lane.b;
-    const std::int32_t* reset_row = reset + b * s.T;
     float h[VEC];
-    const std::int64_t in = chunk_index(s, lane);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) h[k] = entering[in + k];
+    load_chunk<VEC>(s, lane, entering, h);
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
       const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
-      const bool blk = blocked(reset_row, s, lane.reverse, t);
-      float iv[VEC], fv[VEC], zv[VEC], ov[VEC], out[VEC];
-      load_vec<T, VEC>(p, iv);
-      load_vec<T, VEC>(p + s.N, fv);
-      load_vec<T, VEC>(p + 2 * s.N, zv);
+      float f[VEC], ov[VEC], out[VEC];
+      gated_step<T, VEC>(p, s, blocked(reset_row, s, lane.reverse, t), h, f);
       load_vec<T, VEC>(p + 3 * s.N, ov);
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float f = blk ? 0.0f : sigmoid(fv[k]);
-        h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
-        out[k] = gelu(ov[k]) * h[k];
-      }
+      for (int k = 0; k < VEC; ++k) out[k] = gelu(ov[k]) * h[k];
       store_vec<T, VEC>(y + (b * s.T + t) * s.N + lane.c0, out);
     }
-  }
+  });
 }
 
 // Phase 1 backward: carry_out = A·carry_in + B for carry ← f·(carry + dy·GeLU(o)), walking
@@ -124,10 +117,8 @@ scan_backward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict_
                      float* __restrict__ chunk_b) {
   const std::int64_t c0 = first_channel<VEC>(s);
   if (c0 < 0) return;
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
+  for_each_chunk_lane(s, c0, L, reset, [&](const ScanLane& lane, const std::int32_t* reset_row) {
     const std::int64_t b = lane.b;
-    const std::int32_t* reset_row = reset + b * s.T;
     float a_acc[VEC], b_acc[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) a_acc[k] = 1.0f, b_acc[k] = 0.0f;
@@ -146,10 +137,8 @@ scan_backward_reduce(const T* __restrict__ proj, const std::int32_t* __restrict_
         a_acc[k] *= f;
       }
     }
-    const std::int64_t out = chunk_index(s, lane);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
-  }
+    store_chunk<VEC>(s, lane, a_acc, b_acc, chunk_a, chunk_b);
+  });
 }
 
 // Phase 3 backward: recompute the chunk's states from the saved entering state (kept in
@@ -168,10 +157,8 @@ scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict_
   const std::int64_t c0 = first_channel<VEC>(s);
   if (c0 < 0) return;
   const int slot = threadIdx.x;  // channel k at slot + k·block_threads
-  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
-    const ScanLane lane = scan_lane_at(s, c0, bc, L);
+  for_each_chunk_lane(s, c0, L, reset, [&](const ScanLane& lane, const std::int32_t* reset_row) {
     const std::int64_t b = lane.b;
-    const std::int32_t* reset_row = reset + b * s.T;
     const std::int64_t at = chunk_index(s, lane);
     float h_start[VEC], h[VEC];
 #pragma unroll
@@ -179,17 +166,10 @@ scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict_
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
       const T* p = proj + (b * s.T + t) * 4 * s.N + lane.c0;
-      const bool blk = blocked(reset_row, s, lane.reverse, t);
-      float iv[VEC], fv[VEC], zv[VEC];
-      load_vec<T, VEC>(p, iv);
-      load_vec<T, VEC>(p + s.N, fv);
-      load_vec<T, VEC>(p + 2 * s.N, zv);
+      float f[VEC];
+      gated_step<T, VEC>(p, s, blocked(reset_row, s, lane.reverse, t), h, f);
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float f = blk ? 0.0f : sigmoid(fv[k]);
-        h[k] = f * h[k] + sigmoid(iv[k]) * zv[k];
-        states[step - lane.step0][slot + k * block_threads] = h[k];
-      }
+      for (int k = 0; k < VEC; ++k) states[step - lane.step0][slot + k * block_threads] = h[k];
     }
     float carry[VEC];
 #pragma unroll
@@ -227,7 +207,7 @@ scan_backward_rescan(const T* __restrict__ proj, const std::int32_t* __restrict_
       store_vec<T, VEC>(d + 2 * s.N, dz);
       store_vec<T, VEC>(d + 3 * s.N, dout);
     }
-  }
+  });
 }
 
 dim3 scan_grid(const ScanShape& s, int vec) { return chunked_scan_grid(s, vec, block_threads, "gated scan"); }

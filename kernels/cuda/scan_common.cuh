@@ -73,6 +73,36 @@ __device__ __forceinline__ std::int64_t chunk_index(const ScanShape& s, const Sc
   return (lane.b * s.C + lane.chunk) * s.N + lane.c0;
 }
 
+// body(lane, reset_row) for each (batch row, chunk) lane of the thread's first channel c0,
+// striding over blockIdx.y; reset_row is the lane's batch row of reset.
+template <class Body>
+__device__ __forceinline__ void for_each_chunk_lane(const ScanShape& s, std::int64_t c0, int chunk_length,
+                                                    const std::int32_t* reset, Body&& body) {
+  for (std::int64_t bc = blockIdx.y; bc < s.B * s.C; bc += gridDim.y) {
+    const ScanLane lane = scan_lane_at(s, c0, bc, chunk_length);
+    body(lane, reset + lane.b * s.T);
+  }
+}
+
+// The lane's chunk-boundary state from a [B, chunks, N] buffer (phase 3's entering state).
+template <int VEC>
+__device__ __forceinline__ void load_chunk(const ScanShape& s, const ScanLane& lane, const float* from,
+                                           float (&h)[VEC]) {
+  const std::int64_t in = chunk_index(s, lane);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) h[k] = from[in + k];
+}
+
+// Phase 1 of a three-pass scan leaves the chunk's A and B (h_end = A·h_start + B, or the
+// backward's carry) of the lane's channels in chunk_a, chunk_b.
+template <int VEC>
+__device__ __forceinline__ void store_chunk(const ScanShape& s, const ScanLane& lane, const float (&a_acc)[VEC],
+                                            const float (&b_acc)[VEC], float* chunk_a, float* chunk_b) {
+  const std::int64_t out = chunk_index(s, lane);
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
+}
+
 template <class T>
 bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers) {
   constexpr std::int64_t vec = 16 / sizeof(T);
