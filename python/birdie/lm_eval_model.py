@@ -1,11 +1,11 @@
 """The lm-evaluation-harness model "birdie": a trained birdie model under lm_eval's
 loglikelihood, loglikelihood_rolling and generate_until requests.
 
-Importing this module registers the model; `python -m birdie.lm_eval_cli` (or the
-`birdie-lm-eval` command of an installed package) is lm_eval's command line with it:
+With the package installed, lm_eval's own command line finds the model (the start-up hook
+birdie_lm_eval_hook.py registers it lazily); importing this module registers it too, which
+`python -m birdie.lm_eval_cli` does for a build folder:
 
-    python -m birdie.lm_eval_cli run --model birdie --model_args checkpoint=runs/x,device=cuda \\
-        --tasks arc_easy,hellaswag
+    lm_eval run --model birdie --model_args checkpoint=runs/x,device=cuda --tasks arc_easy,hellaswag
 
 Model arguments: checkpoint (a run or checkpoint folder), device (cpu or cuda), tokenizer,
 precision (auto, fp32, bf16), context (the longest row; default the run's training

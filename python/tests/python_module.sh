@@ -3,8 +3,9 @@
 # tiny models of every architecture trained here for a few steps (the Gated SSM with
 # alternate bidirectional blocks and causal, Hawk, the Transformer); for each, the module's
 # log-likelihoods equal choice_eval's losses, its generation generate's text, its phone
-# books phonebook_eval's answers (python/tests/check_module.py); then lm-evaluation-harness
-# with the model "birdie" on the repository's tasks (python/tests/tasks: multiple choice
+# books phonebook_eval's answers (python/tests/check_module.py); then lm-evaluation-harness's
+# own command line with the model "birdie" (registered by the package's start-up hook) on
+# the repository's tasks (python/tests/tasks: multiple choice
 # and question answering on tests/fixtures) gives choice_eval's and qa_eval's scores.
 #   python/tests/python_module.sh BUILD_DIR SOURCE_DIR PYTHON
 # Needs numpy and lm_eval (bash scripts/setup_python.sh installs them).
@@ -74,9 +75,19 @@ done
 step "lm-evaluation-harness: the model birdie on the repository's tasks"
 "$apps/qa_eval" --checkpoint "$work/${names[0]}" --data tests/fixtures/qa.jsonl --max-answer-tokens 8 --context 1024 \
   --json "$work/qa.json" > /dev/null
-"$python" -m birdie.lm_eval_cli run --model birdie --model_args "checkpoint=$work/${names[0]},device=cpu,context=1024" \
+# lm_eval's own command line (python -m lm_eval) with the build folder read as a site
+# directory: its birdie_lm_eval.pth runs the start-up hook, as in an installed package.
+lm_eval_with_hook=("$python" -c 'import runpy, site, sys; site.addsitedir(sys.argv.pop(1))
+runpy.run_module("lm_eval", run_name="__main__", alter_sys=True)' "$build/python")
+"${lm_eval_with_hook[@]}" run --model birdie --model_args "checkpoint=$work/${names[0]},device=cpu,context=1024" \
   --tasks birdie_choices,birdie_qa --include_path python/tests/tasks --output_path "$work/harness" --log_samples \
   2>&1 | tee "$work/harness.log" | grep -v -i "warn" | tail -20
+# python -m birdie.lm_eval_cli (for a build folder on PYTHONPATH) registers the same class,
+# and lm_eval's own models stay registered beside it.
+"$python" -c 'import birdie.lm_eval_cli, birdie.lm_eval_model as m
+from lm_eval.api.registry import get_model
+assert get_model("birdie") is m.BirdieLM and get_model("dummy").__name__ == "DummyLM"
+print("birdie.lm_eval_cli: the model birdie is", get_model("birdie").__module__)'
 "$python" - "$work" "${names[0]}" <<'PY'
 import glob, json, sys
 work, name = sys.argv[1], sys.argv[2]
