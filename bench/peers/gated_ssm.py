@@ -47,10 +47,10 @@ def parameter_count(cfg):
 
 
 def init_parameters(cfg, device="cpu", seed=1):
-    """The engine's scheme (model/gated_ssm_block.cpp): norms 1, biases 0, matrices
-    truncated normal (±2σ) with σ = 1/sqrt(fan_in), out_proj further scaled by
-    1/sqrt(2·layers), the embedding σ = 1. Same distribution, not the same numbers (the
-    engine draws from its own Philox stream). fp32, requiring gradients."""
+    """The engine's scheme (model/gated_ssm_block.cpp, model/initialization.h): norms 1,
+    biases 0, matrices truncated normal (±2σ) with σ = 1/sqrt(fan_in), out_proj further
+    scaled by 1/sqrt(2·layers), the embedding σ = 1. Same distribution, not the same
+    numbers (the engine draws from its own Philox stream). fp32, requiring gradients."""
     D, N, V, L = cfg["dim"], cfg["state"], cfg["vocab"], cfg["layers"]
     shapes = {"embedding.weight": (V, D)}
     for l in range(L):
@@ -59,17 +59,28 @@ def init_parameters(cfg, device="cpu", seed=1):
     shapes["final_norm.weight"] = (D,)
     if not cfg["tie_embeddings"]:
         shapes["head.weight"] = (V, D)
+    return initialize(shapes, L, device, seed)
+
+
+def initialize(shapes, layers, device="cpu", seed=1, own=lambda name, shape: None):
+    """Parameters {name: shape} by the rules of model/initialization.h, drawn in order;
+    `own(name, shape)` gives a parameter's own start: a tensor (its values) or a float
+    (the truncated normal's σ), or None for the rules."""
     g = torch.Generator(device=device).manual_seed(seed)
     params = {}
     for name, shape in shapes.items():
-        if name.endswith("norm.weight"):
+        mine = own(name, shape)
+        if isinstance(mine, torch.Tensor):
+            t = mine.to(device=device, dtype=torch.float32)
+        elif mine is None and name.endswith("norm.weight"):
             t = torch.ones(shape, device=device)
-        elif name.endswith(".bias"):
+        elif mine is None and name.endswith(".bias"):
             t = torch.zeros(shape, device=device)
         else:
             std = 1.0 if name == "embedding.weight" else 1.0 / math.sqrt(shape[1])
             if name.endswith("out_proj.weight"):
-                std /= math.sqrt(2.0 * L)
+                std /= math.sqrt(2.0 * layers)
+            std = std if mine is None else mine
             # torch.nn.init.trunc_normal_ takes no generator in torch 1.13: inverse CDF by hand.
             u = torch.rand(shape, generator=g, device=device) * (2 * _PHI2 - 1) + (1 - _PHI2)
             t = torch.erfinv(2 * u - 1) * (math.sqrt(2.0) * std)
