@@ -24,16 +24,26 @@ import torch.nn.functional as F
 MODEL_KEYS = {"vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps"}
 
 
-def load_config(path):
-    """The [model] table of a model or run configuration (configs/model/*.toml)."""
+def architecture(path):
+    """model.architecture of a configuration file (the engine's default: gated_ssm)."""
+    with open(path, "rb") as f:
+        return tomllib.load(f).get("model", {}).get("architecture", "gated_ssm")
+
+
+def load_config(path, keys=MODEL_KEYS, defaults=None, expected="gated_ssm"):
+    """The [model] table of a model or run configuration (configs/model/*.toml): `keys`,
+    those absent taken from `defaults`; the architecture must be `expected`."""
     with open(path, "rb") as f:
         table = tomllib.load(f).get("model")
     if table is None:
         raise ValueError(f"{path}: no [model] table")
-    missing = MODEL_KEYS - set(table)
+    if table.get("architecture", "gated_ssm") != expected:
+        raise ValueError(f"{path}: architecture {table['architecture']}, not {expected}")
+    table = {**(defaults or {}), **table}
+    missing = keys - set(table)
     if missing:
         raise ValueError(f"{path}: [model] lacks {', '.join(sorted(missing))}")
-    return {k: table[k] for k in MODEL_KEYS}
+    return {k: table[k] for k in keys}
 
 
 def is_bidirectional(cfg, layer):
