@@ -109,7 +109,7 @@ def rglru(proj, lam, reset, bidirectional, recurrence):
     log_a = -inf where the state restarts, dtype proj's (the compute dtype, in which a
     kernel may take its inputs). It returns h in scan order (any float dtype)."""
     C = lam.shape[0]
-    dtype = torch.promote_types(proj.dtype, torch.float32)  # f64 in the model check
+    dtype = torch.float64 if proj.dtype == torch.float64 else torch.float32  # f64: the model check
     x, r, i = proj.to(dtype).split(C, dim=-1)
     # Every row starts like a segment (kernels/rglru.h), whatever its first bit.
     reset = torch.cat([reset[:, :1] | 1, reset[:, 1:]], dim=1)
