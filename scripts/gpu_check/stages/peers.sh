@@ -19,7 +19,7 @@ stage_peers() {
   for part in "main eager,fla,ascan 120" "hawk eager,fla,ascan 70" "compile compile 240"; do
     read -r part variants part_cap <<< "$part"
     extra=("${saved_bench[@]}")
-    [ "$part" = hawk ] && extra=(--configs hawk-small,hawk-base --no-scan)
+    [ "$part" = hawk ] && extra=(--configs "hawk-small,hawk-base" --no-scan)
     [ "$part" = compile ] && extra=(--no-scan)
     out_of_time peers "peers $part $variants" && continue
     file="$logs/peers_$part.txt"
