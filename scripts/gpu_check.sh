@@ -96,7 +96,7 @@ register parity          150  parity.txt      "the cuda_* suites (GPU against th
 register bench            45  bench.txt       "apps/bench (kernels against copy bandwidth and GEMM peak)"
 register step_bench      420  step_bench.txt  "apps/init_bench paper (cuda), apps/step_bench bf16: each architecture at small, base 8x2048 and paper 4x2048"
 register decode          420  decode.txt      "cuda_generation_tests (graph against plain launches), apps/decode_bench bf16 batches 1,8,64 (three architectures, small and base), bench/peers/decode.py (torch.compile reduce-overhead)"
-register peers           240  peers.txt       "bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan; then compile"
+register peers           240  peers.txt       "bash bench/peers/run.sh OUTFILE BUILD_DIR --device cuda --quick: eager, fla, ascan (Gated SSM; Hawk small and base); then compile"
 register attention       330  attention.txt   "apps/bench --attention and bench/peers/attention_sdpa.py: bf16 T=2048, head dims 64/128, causal/prefix, fwd and fwd+bwd TFLOP/s beside PyTorch SDPA and FlexAttention"
 register pretrain          5  pretrain.txt    "starts pretrain (small, Birdie) for GPU_CHECK_PRETRAIN_SECONDS beside the later stages; checkpoint_parity after them"
 register memcheck        120  sanitizers.txt  "compute-sanitizer memcheck on every cuda_* suite, [large] left out"

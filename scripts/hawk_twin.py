@@ -114,31 +114,41 @@ def rglru(proj, lam, reset, bidirectional):
     return torch.stack(rows)
 
 
-def hawk_block(x, p, prefix, cfg, reset, bidirectional):
-    C, M, eps = cfg["state"], cfg["mlp_hidden"], cfg["norm_eps"]
-    u = rmsnorm(x, p[prefix + "temporal_norm.weight"], eps)
-    gz = F.linear(u, p[prefix + "temporal.in_proj.weight"])
+# A block's parameters after its prefix, in the order hawk_block takes them.
+BLOCK_WEIGHTS = ("temporal_norm.weight", "temporal.in_proj.weight", "temporal.conv.weight", "temporal.conv.bias",
+                 "temporal.gates.weight", "temporal.gates.bias", "temporal.lambda", "temporal.out_proj.weight",
+                 "mlp_norm.weight", "mlp.in_proj.weight", "mlp.out_proj.weight")
+
+
+def hawk_block(x, norm_w, in_w, conv_w, conv_b, gates_w, gates_b, lam, out_w, mlp_norm_w, mlp_in_w, mlp_out_w,
+               reset, bidirectional, eps, conv=conv1d, rglru=rglru):
+    """model/hawk/hawk_block.h; `conv` and `rglru` (signatures of conv1d and rglru) are
+    swappable (the peer benchmark, bench/peers/hawk.py, runs its own)."""
+    C, M = lam.shape[0], mlp_out_w.shape[1]
+    u = rmsnorm(x, norm_w, eps)
+    gz = F.linear(u, in_w)
     g, z = gz[..., :C], gz[..., C:]
-    c = conv1d(z, p[prefix + "temporal.conv.weight"], p[prefix + "temporal.conv.bias"], reset, bidirectional)
-    gates = F.linear(c, p[prefix + "temporal.gates.weight"], p[prefix + "temporal.gates.bias"])
-    h = rglru(torch.cat([c, gates], -1), p[prefix + "temporal.lambda"], reset, bidirectional)
-    x = x + F.linear(F.gelu(g) * h, p[prefix + "temporal.out_proj.weight"])
-    up = F.linear(rmsnorm(x, p[prefix + "mlp_norm.weight"], eps), p[prefix + "mlp.in_proj.weight"])
-    return x + F.linear(F.gelu(up[..., :M]) * up[..., M:], p[prefix + "mlp.out_proj.weight"])
+    c = conv(z, conv_w, conv_b, reset, bidirectional)
+    gates = F.linear(c, gates_w, gates_b)
+    h = rglru(torch.cat([c, gates], -1), lam, reset, bidirectional)
+    x = x + F.linear(F.gelu(g) * h, out_w)
+    up = F.linear(rmsnorm(x, mlp_norm_w, eps), mlp_in_w)
+    return x + F.linear(F.gelu(up[..., :M]) * up[..., M:], mlp_out_w)
 
 
-def forward(p, cfg, tokens, reset):
+def forward(p, cfg, tokens, reset, block=hawk_block):
+    """Logits [B*T, vocab]; `block` (hawk_block's signature) is swappable."""
     x = p["embedding.weight"][tokens.long()]
     for l in range(cfg["layers"]):
-        x = hawk_block(x, p, f"blocks.{l}.", cfg, reset, is_bidirectional(cfg, l))
+        w = [p[f"blocks.{l}.{n}"] for n in BLOCK_WEIGHTS]
+        x = block(x, *w, reset, is_bidirectional(cfg, l), cfg["norm_eps"])
     h = rmsnorm(x, p["final_norm.weight"], cfg["norm_eps"])
     head = p["embedding.weight"] if cfg["tie_embeddings"] else p["head.weight"]
     return F.linear(h, head).reshape(-1, cfg["vocab"])
 
 
-def make_checkpoint(path):
-    cfg = {"architecture": "hawk", "vocab": 11, "dim": 6, "state": 8, "layers": 2, "bidirectional": "alternate",
-           "tie_embeddings": False, "norm_eps": 1e-5, "mlp_hidden": 10, "conv_width": 3}
+def hawk_shapes(cfg):
+    """{name: shape} of the engine's parameters, in its registry order (model/hawk/hawk_lm.cpp)."""
     D, C, V, M, K = cfg["dim"], cfg["state"], cfg["vocab"], cfg["mlp_hidden"], cfg["conv_width"]
     shapes = {"embedding.weight": (V, D)}
     for l in range(cfg["layers"]):
@@ -149,7 +159,16 @@ def make_checkpoint(path):
                        pre + "temporal.lambda": (C,), pre + "temporal.out_proj.weight": (D, C),
                        pre + "mlp_norm.weight": (D,), pre + "mlp.in_proj.weight": (2 * M, D),
                        pre + "mlp.out_proj.weight": (D, M)})
-    shapes.update({"final_norm.weight": (D,), "head.weight": (V, D)})
+    shapes["final_norm.weight"] = (D,)
+    if not cfg["tie_embeddings"]:
+        shapes["head.weight"] = (V, D)
+    return shapes
+
+
+def make_checkpoint(path):
+    cfg = {"architecture": "hawk", "vocab": 11, "dim": 6, "state": 8, "layers": 2, "bidirectional": "alternate",
+           "tie_embeddings": False, "norm_eps": 1e-5, "mlp_hidden": 10, "conv_width": 3}
+    shapes = hawk_shapes(cfg)
 
     def own(name, shape, t):
         if name.endswith("lambda"):

@@ -24,16 +24,26 @@ import torch.nn.functional as F
 MODEL_KEYS = {"vocab", "dim", "state", "layers", "bidirectional", "tie_embeddings", "norm_eps"}
 
 
-def load_config(path):
-    """The [model] table of a model or run configuration (configs/model/*.toml)."""
+def architecture(path):
+    """model.architecture of a configuration file (the engine's default: gated_ssm)."""
+    with open(path, "rb") as f:
+        return tomllib.load(f).get("model", {}).get("architecture", "gated_ssm")
+
+
+def load_config(path, keys=MODEL_KEYS, defaults=None, expected="gated_ssm"):
+    """The [model] table of a model or run configuration (configs/model/*.toml): `keys`,
+    those absent taken from `defaults`; the architecture must be `expected`."""
     with open(path, "rb") as f:
         table = tomllib.load(f).get("model")
     if table is None:
         raise ValueError(f"{path}: no [model] table")
-    missing = MODEL_KEYS - set(table)
+    if table.get("architecture", "gated_ssm") != expected:
+        raise ValueError(f"{path}: architecture {table['architecture']}, not {expected}")
+    table = {**(defaults or {}), **table}
+    missing = keys - set(table)
     if missing:
         raise ValueError(f"{path}: [model] lacks {', '.join(sorted(missing))}")
-    return {k: table[k] for k in MODEL_KEYS}
+    return {k: table[k] for k in keys}
 
 
 def is_bidirectional(cfg, layer):
@@ -47,10 +57,10 @@ def parameter_count(cfg):
 
 
 def init_parameters(cfg, device="cpu", seed=1):
-    """The engine's scheme (model/gated_ssm_block.cpp): norms 1, biases 0, matrices
-    truncated normal (±2σ) with σ = 1/sqrt(fan_in), out_proj further scaled by
-    1/sqrt(2·layers), the embedding σ = 1. Same distribution, not the same numbers (the
-    engine draws from its own Philox stream). fp32, requiring gradients."""
+    """The engine's scheme (model/gated_ssm_block.cpp, model/initialization.h): norms 1,
+    biases 0, matrices truncated normal (±2σ) with σ = 1/sqrt(fan_in), out_proj further
+    scaled by 1/sqrt(2·layers), the embedding σ = 1. Same distribution, not the same
+    numbers (the engine draws from its own Philox stream). fp32, requiring gradients."""
     D, N, V, L = cfg["dim"], cfg["state"], cfg["vocab"], cfg["layers"]
     shapes = {"embedding.weight": (V, D)}
     for l in range(L):
@@ -59,17 +69,28 @@ def init_parameters(cfg, device="cpu", seed=1):
     shapes["final_norm.weight"] = (D,)
     if not cfg["tie_embeddings"]:
         shapes["head.weight"] = (V, D)
+    return initialize(shapes, L, device, seed)
+
+
+def initialize(shapes, layers, device="cpu", seed=1, own=lambda name, shape: None):
+    """Parameters {name: shape} by the rules of model/initialization.h, drawn in order;
+    `own(name, shape)` gives a parameter's own start: a tensor (its values) or a float
+    (the truncated normal's σ), or None for the rules."""
     g = torch.Generator(device=device).manual_seed(seed)
     params = {}
     for name, shape in shapes.items():
-        if name.endswith("norm.weight"):
+        mine = own(name, shape)
+        if isinstance(mine, torch.Tensor):
+            t = mine.to(device=device, dtype=torch.float32)
+        elif mine is None and name.endswith("norm.weight"):
             t = torch.ones(shape, device=device)
-        elif name.endswith(".bias"):
+        elif mine is None and name.endswith(".bias"):
             t = torch.zeros(shape, device=device)
         else:
             std = 1.0 if name == "embedding.weight" else 1.0 / math.sqrt(shape[1])
             if name.endswith("out_proj.weight"):
-                std /= math.sqrt(2.0 * L)
+                std /= math.sqrt(2.0 * layers)
+            std = std if mine is None else mine
             # torch.nn.init.trunc_normal_ takes no generator in torch 1.13: inverse CDF by hand.
             u = torch.rand(shape, generator=g, device=device) * (2 * _PHI2 - 1) + (1 - _PHI2)
             t = torch.erfinv(2 * u - 1) * (math.sqrt(2.0) * std)

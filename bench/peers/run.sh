@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The peer benchmark in one command: the engine against PyTorch implementations of the
-# same Gated SSM LM on one device (bench/peers/README.md).
+# same models (Gated SSM, Hawk) on one device (bench/peers/README.md).
 #
-#   bash bench/peers/run.sh OUTFILE BUILD_DIR [--device cuda|cpu] [--configs tiny,small,...] [--quick]
-#                           [any other option of bench/peers/peers.py, e.g. --variants eager,fla]
+#   bash bench/peers/run.sh OUTFILE BUILD_DIR [--device cuda|cpu] [--configs tiny,hawk-small,... | --models ssm,hawk]
+#                           [--quick] [any other option of bench/peers/peers.py, e.g. --variants eager,fla]
 #
 # Writes a plain-text table to OUTFILE (and prints it). --device defaults to cuda when
 # nvidia-smi works, else cpu. On cuda, installs flash-linear-attention and accelerated-scan
