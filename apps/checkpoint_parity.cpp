@@ -40,27 +40,15 @@ struct Options {
   double tolerance = 0.05;
 };
 
-double positive(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
-  return v;
-}
-std::int64_t positive_count(const std::string& flag, const std::string& text) {
-  return static_cast<std::int64_t>(positive(flag, text));
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   apps::CommandLine cli("checkpoint_parity", "compares a checkpoint's logits on the CPU and on the GPU");
   cli.positional("RUN_OR_CHECKPOINT", o.checkpoint, "a run folder (its newest checkpoint) or a checkpoint folder");
   cli.option("--device", o.device, "cuda|cpu", "the device compared with the CPU (default cuda; cpu: its bf16 emulation)");
-  cli.option("--rows", o.rows, positive_count, "R", "rows of random tokens (default 2)");
-  cli.option("--seq", o.seq, positive_count, "T", "tokens per row (default 512)");
-  cli.option("--seed", o.seed, [](const std::string& flag, const std::string& text) {
-    return static_cast<std::uint64_t>(positive(flag, text));
-  }, "S", "seed of the random tokens (default 7)");
-  cli.option("--tolerance", o.tolerance, positive, "X", "largest relative L2 error of the logits (default 0.05)");
+  cli.option("--rows", o.rows, apps::as<std::int64_t>(apps::positive_number), "R", "rows of random tokens (default 2)");
+  cli.option("--seq", o.seq, apps::as<std::int64_t>(apps::positive_number), "T", "tokens per row (default 512)");
+  cli.option("--seed", o.seed, apps::as<std::uint64_t>(apps::positive_number), "S", "seed of the random tokens (default 7)");
+  cli.option("--tolerance", o.tolerance, apps::positive_number, "X", "largest relative L2 error of the logits (default 0.05)");
   cli.footer("exit status: 0 within the tolerance; 1 beyond it, or on an error; 2 on bad arguments; 77 without a GPU");
   cli.check([&o] {
     if (o.checkpoint.empty()) throw apps::UsageError("a run folder or checkpoint folder is required");

@@ -30,19 +30,6 @@ using namespace birdie;
 
 namespace {
 
-struct Options {
-  std::optional<std::filesystem::path> data;
-  int limit = 0;
-};
-
-void add_flags(apps::CommandLine& cli, Options& o) {
-  cli.option("--data", o.data, "FILE.jsonl", "the items, one JSON object a line (required)");
-  cli.option("--limit", o.limit, apps::at_least(1), "N", "only the first N items");
-  cli.check([&o] {
-    if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"prompt\", \"choices\", \"label\"})");
-  });
-}
-
 struct Cell {
   int items = 0, normalized_right = 0, sum_right = 0;
   double chance = 0;  // Σ 1/choices
@@ -51,22 +38,20 @@ struct Cell {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o;
+  apps::ItemFile file;
   std::vector<data::tasks::ChoiceItem> items;
   apps::Evaluator evaluator{"choice_eval", "multiple-choice accuracy by length-normalized loss"};
-  evaluator.flags = [&o](apps::CommandLine& cli) { add_flags(cli, o); };
-  evaluator.read_inputs = [&] {
-    items = data::tasks::read_choice_items(*o.data);
-    if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
+  evaluator.flags = [&file](apps::CommandLine& cli) {
+    file.add_data(cli, "{\"prompt\", \"choices\", \"label\"}");
+    file.add_limit(cli);
   };
+  evaluator.read_inputs = [&] { items = file.read(data::tasks::read_choice_items); };
   evaluator.evaluate = [&](apps::TrainedModel& trained, int context) {
-    std::printf("%zu items from %s\n", items.size(), o.data->string().c_str());
+    file.print_count(items.size());
 
     std::map<int, Cell> by_choices;  // number of choices → counts
     Cell all;
-    int skipped = 0;
-    nlohmann::ordered_json records = nlohmann::ordered_json::array();
-    Stopwatch clock;
+    apps::ItemRecords records;
     for (std::size_t i = 0; i < items.size(); ++i) {
       const auto& item = items[i];
       const auto prompt = trained.tokenizer.encode(item.prompt);
@@ -75,7 +60,7 @@ int main(int argc, char** argv) {
       std::size_t longest = 0;
       for (std::size_t c = 0; c < item.choices.size(); ++c) {
         choices.push_back(trained.tokenizer.encode(item.choices[c]));
-        BIRDIE_CHECK(!choices.back().empty(), o.data->string(), ": item ", i, ": choice ", c,
+        BIRDIE_CHECK(!choices.back().empty(), file.path->string(), ": item ", i, ": choice ", c,
                      " has no tokens once tokenized");
         choice_tokens.push_back(static_cast<std::int64_t>(choices.back().size()));
         longest = std::max(longest, choices.back().size());
@@ -86,11 +71,10 @@ int main(int argc, char** argv) {
                                     {"prompt_tokens", prompt.size()}, {"choice_tokens", choice_tokens}};
       // prompt ‖ <sg> ‖ choice[0:M-1] occupies |prompt| + M positions.
       if (prompt.size() + longest > static_cast<std::size_t>(context)) {
-        ++skipped;
-        std::printf("item %zu%s skipped: its prompt of %zu tokens and its longest choice of %zu exceed the context of %d\n",
-                    i, item.id.empty() ? "" : (" (" + item.id + ")").c_str(), prompt.size(), longest, context);
-        record["skipped"] = true;
-        records.push_back(record);
+        records.skip(i, item.id,
+                     "its prompt of " + std::to_string(prompt.size()) + " tokens and its longest choice of " +
+                         std::to_string(longest) + " exceed the context of " + std::to_string(context),
+                     record);
         continue;
       }
       const std::vector<apps::ChoiceLoss> losses = apps::score_choices(*trained.lm, prompt, choices);
@@ -113,11 +97,10 @@ int main(int argc, char** argv) {
       record["prediction_sum"] = by_sum;
       record["correct"] = by_mean == item.label;
       record["correct_sum"] = by_sum == item.label;
-      records.push_back(record);
+      records.json.push_back(record);
     }
 
-    std::printf("\nmultiple choice: %d items scored, %d skipped (too long for the context), %.1f s\n", all.items,
-                skipped, clock.seconds());
+    records.print_summary("multiple choice", all.items);
     std::printf("accuracy: the choice with the least mean loss per token (normalized) or total loss (sum)\n");
     std::printf("%8s %7s %11s %9s %8s\n", "choices", "items", "normalized", "sum", "random");
     nlohmann::ordered_json table = nlohmann::ordered_json::array();
@@ -132,15 +115,15 @@ int main(int argc, char** argv) {
     row("all", all);
     const double d = std::max(1, all.items);
     return nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                  {"data", o.data->string()},
+                                  {"data", file.path->string()},
                                   {"context", context},
                                   {"items", items.size()},
                                   {"scored", all.items},
-                                  {"skipped", skipped},
+                                  {"skipped", records.skipped},
                                   {"accuracy", all.normalized_right / d},
                                   {"accuracy_sum", all.sum_right / d},
                                   {"table", table},
-                                  {"records", records}};
+                                  {"records", records.json}};
   };
   return apps::run_evaluator(argc, argv, evaluator);
 }

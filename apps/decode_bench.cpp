@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/bench_setup.h"
 #include "apps/common/command_line.h"
-#include "training/run_config.h"
 #include "engine/atomic_file.h"
 #include "engine/device.h"
 #include "engine/timer.h"
@@ -120,11 +120,7 @@ std::vector<model::GenerationRequest> random_requests(std::int64_t B, std::int64
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
-  const Device device = parse_device(o.device);
-  BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
-               "--device cuda but no GPU is visible (or this build has no CUDA backend)");
-  const model::ModelConfig config = training::load_model_config(o.model);
-  const DType compute = training::compute_dtype(o.precision, device);
+  const auto [device, config, compute] = apps::bench_setup(o.model, o.device, o.precision);
   const auto lm = model::make_language_model(config, DType::f32, device, 1, compute);
   autograd::ParameterSet& parameters = lm->parameters();
   const double weight_bytes =

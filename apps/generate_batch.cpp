@@ -26,6 +26,7 @@
 
 #include "apps/common/command_line.h"
 #include "apps/common/generation_prompt.h"
+#include "apps/common/sampling_flags.h"
 #include "apps/common/trained_model.h"
 #include "engine/atomic_file.h"
 #include "engine/timer.h"
@@ -34,15 +35,6 @@
 using namespace birdie;
 
 namespace {
-
-double number(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || v < 0) throw apps::UsageError(flag + " needs a non-negative number, got '" + text + "'");
-  return v;
-}
-std::int64_t count(const std::string& flag, const std::string& text) { return static_cast<std::int64_t>(number(flag, text)); }
-std::uint64_t seed(const std::string& flag, const std::string& text) { return static_cast<std::uint64_t>(number(flag, text)); }
 
 struct Line {
   std::string prompt;
@@ -82,24 +74,21 @@ std::vector<Line> read_prompts(const std::filesystem::path& path, std::uint64_t 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string checkpoint, input, output, device = "cpu", precision = "auto", mode = "ntp";
+  std::string checkpoint, input, output, device = "cpu", precision = "auto";
   std::optional<std::filesystem::path> tokenizer;
-  model::SamplingOptions options;
-  options.max_new_tokens = 64;
+  apps::SamplingFlags sampling;
+  model::SamplingOptions& options = sampling.options;
   std::int64_t batch_size = 64;
   bool show_reserved = false, graph = true;
-  std::optional<data::Token> paradigm;
   apps::CommandLine cli("generate_batch", "completes many prompts at once");
   cli.option("--checkpoint", checkpoint, "DIR", "a run folder (its newest checkpoint) or a checkpoint folder (required)");
   cli.option("--input", input, "PROMPTS.jsonl", "the prompts (required)");
   cli.option("--output", output, "COMPLETIONS.jsonl", "where the completions go (required)");
-  cli.option("--batch", batch_size, count, "N", "prompts decoded together (default 64)");
-  cli.option("--max-tokens", options.max_new_tokens, count, "N", "most tokens generated per prompt (default 64)");
-  cli.option("--temperature", options.temperature, number, "T", "sampling temperature (default 0: greedy)");
-  cli.option("--top-k", options.top_k, count, "K", "sample among the K likeliest tokens (default 0: all)");
-  cli.option("--top-p", options.top_p, number, "P", "nucleus sampling, in (0, 1] (default 1)");
-  cli.option("--seed", options.seed, seed, "S", "seed of the first line (the next lines: S+1, S+2, ...)");
-  cli.option("--mode", mode, "MODE", "the task the model is asked to do (below; default ntp)");
+  cli.option("--batch", batch_size, apps::as<std::int64_t>(apps::non_negative_number), "N",
+             "prompts decoded together (default 64)");
+  sampling.add_to(cli, "most tokens generated per prompt (default 64)",
+                  "seed of the first line (the next lines: S+1, S+2, ...)");
+  sampling.add_mode(cli);
   cli.option("--tokenizer", tokenizer, "PATH", "the tokenizer (default: the run folder's tokenizer.model)");
   cli.option("--device", device, "cpu|cuda", "where the model runs (default cpu)");
   cli.option("--precision", precision, "auto|fp32|bf16", "compute precision (default auto: bf16 on cuda)");
@@ -111,12 +100,7 @@ int main(int argc, char** argv) {
     if (checkpoint.empty() || input.empty() || output.empty())
       throw apps::UsageError("--checkpoint, --input and --output are required");
     if (batch_size < 1) throw apps::UsageError("--batch must be at least 1");
-    if (!(options.top_p > 0 && options.top_p <= 1)) throw apps::UsageError("--top-p must be in (0, 1]");
-    try {
-      paradigm = apps::mode_token(mode);
-    } catch (const Error& e) {
-      throw apps::UsageError(e.what());
-    }
+    sampling.check();
   });
   cli.parse(argc, argv);
   try {
@@ -131,7 +115,7 @@ int main(int argc, char** argv) {
       const std::size_t end = std::min(lines.size(), first + static_cast<std::size_t>(batch_size));
       std::vector<model::GenerationRequest> requests;
       for (std::size_t i = first; i < end; ++i) {
-        requests.push_back(apps::generation_request(trained.tokenizer.encode(lines[i].prompt), paradigm));
+        requests.push_back(apps::generation_request(trained.tokenizer.encode(lines[i].prompt), sampling.paradigm));
         requests.back().seed = lines[i].seed;
       }
       const model::BatchGeneration result = model::generate_batch(
@@ -156,7 +140,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "[%s, mode %s: %zu prompts in batches of %lld, %lld tokens generated in %.2f s: %.0f tokens/s "
                  "overall (prefill included)%s]\n",
-                 trained.checkpoint.string().c_str(), mode.c_str(), lines.size(), (long long)batch_size,
+                 trained.checkpoint.string().c_str(), sampling.mode.c_str(), lines.size(), (long long)batch_size,
                  (long long)generated, seconds, double(generated) / seconds,
                  timed_seconds > 0 ? (", " + std::to_string(static_cast<long long>(double(timed_tokens) / timed_seconds)) +
                                       " tokens/s decoding")

@@ -25,13 +25,6 @@ namespace {
 constexpr double gib = 1024.0 * 1024.0 * 1024.0;
 }  // namespace
 
-double positive(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
-  return v;
-}
-
 int main(int argc, char** argv) try {
   std::string config_path;
   double rows = 4, seq = 2048, gpu = 79.0;  // an "80 GB" H100 shows about 79.6 GiB
@@ -39,11 +32,11 @@ int main(int argc, char** argv) try {
   bool recompute = false, zero = false;
   apps::CommandLine cli("memory_plan", "GPU memory needed to train a model configuration (an estimate)");
   cli.positional("CONFIG.toml", config_path, "a model configuration (configs/model/*.toml) or a run configuration");
-  cli.option("--rows", rows, positive, "R", "rows per micro-batch (per rank) (default 4)");
-  cli.option("--seq", seq, positive, "T", "tokens per row (default 2048)");
+  cli.option("--rows", rows, apps::positive_number, "R", "rows per micro-batch (per rank) (default 4)");
+  cli.option("--seq", seq, apps::positive_number, "T", "tokens per row (default 2048)");
   cli.flag("--recompute", recompute, "activation recompute per block");
-  cli.option("--gpu-gib", gpu, positive, "G", "the GPU's memory in GiB (default 79)");
-  cli.option("--ranks", ranks, positive, "G", "data-parallel ranks (default 1)");
+  cli.option("--gpu-gib", gpu, apps::positive_number, "G", "the GPU's memory in GiB (default 79)");
+  cli.option("--ranks", ranks, apps::positive_number, "G", "data-parallel ranks (default 1)");
   cli.option("--zero", "0|1", "1: each rank keeps the AdamW moments of its shard (ZeRO-1) (default 0)",
              [&zero](const std::string& stage) {
                if (stage != "0" && stage != "1") throw apps::UsageError("--zero needs 0 or 1, got '" + stage + "'");

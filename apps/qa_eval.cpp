@@ -37,20 +37,18 @@ using namespace birdie;
 namespace {
 
 struct Options {
-  std::optional<std::filesystem::path> data;
+  apps::ItemFile file;
   std::vector<int> buckets{128, 256, 512, 1024, 2048, 4096, 8192, 16384};
   int max_answer_tokens = 32;
-  int limit = 0;
 };
 
 void add_flags(apps::CommandLine& cli, Options& o) {
-  cli.option("--data", o.data, "FILE.jsonl", "the items, one JSON object a line (required)");
+  o.file.add_data(cli, "{\"context\", \"question\", \"answers\"}");
   cli.option("--max-answer-tokens", o.max_answer_tokens, apps::at_least(1), "N", "longest answer (default 32)");
   cli.option("--buckets", o.buckets, apps::whole_numbers, "256,512,...",
              "upper bounds of the prompt-length buckets (default 128,256,...,16384)");
-  cli.option("--limit", o.limit, apps::at_least(1), "N", "only the first N items");
+  o.file.add_limit(cli);
   cli.check([&o] {
-    if (!o.data) throw apps::UsageError("--data is required (a JSONL file of {\"context\", \"question\", \"answers\"})");
     std::sort(o.buckets.begin(), o.buckets.end());
     o.buckets.erase(std::unique(o.buckets.begin(), o.buckets.end()), o.buckets.end());
   });
@@ -85,18 +83,13 @@ int main(int argc, char** argv) {
   std::vector<data::tasks::QaItem> items;
   apps::Evaluator evaluator{"qa_eval", "question answering: answer contains label and F1 by context length"};
   evaluator.flags = [&o](apps::CommandLine& cli) { add_flags(cli, o); };
-  evaluator.read_inputs = [&] {
-    items = data::tasks::read_qa_items(*o.data);
-    if (o.limit > 0 && int(items.size()) > o.limit) items.resize(static_cast<std::size_t>(o.limit));
-  };
+  evaluator.read_inputs = [&] { items = o.file.read(data::tasks::read_qa_items); };
   evaluator.evaluate = [&](apps::TrainedModel& trained, int context) {
-    std::printf("%zu items from %s\n", items.size(), o.data->string().c_str());
+    o.file.print_count(items.size());
 
     std::vector<Cell> cells(o.buckets.size() + 1);
     Cell all;
-    int skipped = 0;
-    nlohmann::ordered_json records = nlohmann::ordered_json::array();
-    Stopwatch clock;
+    apps::ItemRecords records;
     for (std::size_t i = 0; i < items.size(); ++i) {
       const auto& item = items[i];
       const auto prompt = trained.tokenizer.encode(data::tasks::qa_prompt(item));
@@ -104,12 +97,11 @@ int main(int argc, char** argv) {
       nlohmann::ordered_json record{{"index", i}, {"id", item.id}, {"prompt_tokens", prompt_tokens},
                                     {"answerable", item.answerable()}, {"answers", item.answers}};
       if (prompt_tokens + 1 + o.max_answer_tokens > context) {
-        ++skipped;
-        std::printf("item %zu%s skipped: its prompt of %lld tokens, <sg> and %d answer tokens exceed the context of %d\n",
-                    i, item.id.empty() ? "" : (" (" + item.id + ")").c_str(), static_cast<long long>(prompt_tokens),
-                    o.max_answer_tokens, context);
-        record["skipped"] = true;
-        records.push_back(record);
+        records.skip(i, item.id,
+                     "its prompt of " + std::to_string(prompt_tokens) + " tokens, <sg> and " +
+                         std::to_string(o.max_answer_tokens) + " answer tokens exceed the context of " +
+                         std::to_string(context),
+                     record);
         continue;
       }
       const auto out = training::greedy_answer(*trained.lm, prompt, o.max_answer_tokens);
@@ -125,11 +117,10 @@ int main(int argc, char** argv) {
       record["contains"] = score.contains;
       record["exact"] = score.exact;
       record["f1"] = score.f1;
-      records.push_back(record);
+      records.json.push_back(record);
     }
 
-    std::printf("\nquestion answering: %d items scored, %d skipped (too long for the context), %.1f s\n", all.items,
-                skipped, clock.seconds());
+    records.print_summary("question answering", all.items);
     std::printf("%12s %7s %7s %9s %7s %7s\n", "prompt len", "items", "unans.", "contains", "F1", "exact");
     nlohmann::ordered_json table = nlohmann::ordered_json::array();
     auto row = [&](const std::string& label, const Cell& c) {
@@ -143,15 +134,15 @@ int main(int argc, char** argv) {
       if (cells[b].items > 0) row(bucket_label(o.buckets, b), cells[b]);
     row("all", all);
     return nlohmann::ordered_json{{"checkpoint", trained.checkpoint.string()},
-                                  {"data", o.data->string()},
+                                  {"data", o.file.path->string()},
                                   {"context", context},
                                   {"max_answer_tokens", o.max_answer_tokens},
                                   {"buckets", o.buckets},
                                   {"items", items.size()},
                                   {"scored", all.items},
-                                  {"skipped", skipped},
+                                  {"skipped", records.skipped},
                                   {"table", table},
-                                  {"records", records}};
+                                  {"records", records.json}};
   };
   return apps::run_evaluator(argc, argv, evaluator);
 }

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/bench_setup.h"
 #include "apps/common/command_line.h"
 #include "training/model_flops.h"
 #include "training/run_config.h"
@@ -88,30 +89,19 @@ struct Options {
   std::int64_t history = 40, evaluate_every = 1000;
 };
 
-double positive(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
-  return v;
-}
-std::int64_t positive_count(const std::string& flag, const std::string& text) {
-  return static_cast<std::int64_t>(positive(flag, text));
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   apps::CommandLine cli("step_bench", "measures one training step of a model configuration");
+  const auto positive_count = apps::as<std::int64_t>(apps::positive_number);
   cli.option("--model", o.model, "FILE.toml", "the model or run configuration (required; e.g. configs/model/paper.toml)");
   cli.option("--rows", o.rows, positive_count, "R", "rows per step (default 4)");
   cli.option("--seq", o.seq, positive_count, "T", "tokens per row (default 2048)");
-  cli.option("--steps", o.steps, [](const std::string& flag, const std::string& text) {
-    return static_cast<int>(positive(flag, text));
-  }, "N", "steps timed (default 10)");
+  cli.option("--steps", o.steps, apps::as<int>(apps::positive_number), "N", "steps timed (default 10)");
   cli.option("--warmup", o.warmup, apps::at_least(0), "W", "steps before the timing (default 2)");
   cli.option("--device", o.device, "cpu|cuda", "where the step runs (default cpu)");
   cli.option("--precision", o.precision, "auto|fp32|bf16", "compute precision (default auto: bf16 on cuda)");
   cli.flag("--recompute", o.recompute, "activation recompute per block");
-  cli.option("--peak-tflops", o.peak_tflops, positive, "X", "the device's dense bf16 peak in TFLOP/s, for the MFU (default 989: H100 SXM)");
+  cli.option("--peak-tflops", o.peak_tflops, apps::positive_number, "X", "the device's dense bf16 peak in TFLOP/s, for the MFU (default 989: H100 SXM)");
   cli.option("--generate", o.generate, positive_count, "G", "afterwards, time a prefill and G tokens of greedy decoding at batch 1");
   cli.flag("--host-times", o.host_times, "the host time of each named range (ops, forward, backward, AdamW) per step");
   cli.flag("--evaluation", o.evaluation, "also time one Birdie evaluation (validation losses and the policy's work)");
@@ -295,11 +285,7 @@ double visible_pairs(const Tensor& reset, bool prefix) {
 
 int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
-  const Device device = parse_device(o.device);
-  BIRDIE_CHECK(device == Device::cpu || cuda_device_count() > 0,
-               "--device cuda but no GPU is visible (or this build has no CUDA backend)");
-  const model::ModelConfig config = training::load_model_config(o.model);
-  const DType compute = training::compute_dtype(o.precision, device);
+  const auto [device, config, compute] = apps::bench_setup(o.model, o.device, o.precision);
   reset_device_memory_peak();
   const std::unique_ptr<model::LanguageModel> model =
       training::make_training_model(config, device, o.precision, 1, o.recompute);

@@ -36,16 +36,6 @@ struct Options {
   double lr = 3e-3;
 };
 
-double positive(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double number = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(number > 0)) throw apps::UsageError(flag + " needs a positive number, got '" + text + "'");
-  return number;
-}
-std::int32_t positive_whole(const std::string& flag, const std::string& text) {
-  return static_cast<std::int32_t>(positive(flag, text));
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   o.model.dim = 64;
@@ -62,14 +52,13 @@ Options parse(int argc, char** argv) {
       }
     };
   };
+  const auto positive_whole = apps::as<std::int32_t>(apps::positive_number);
   cli.option("--steps", o.steps, positive_whole, "N", "training steps (default 400)");
-  cli.option("--seed", o.seed, [](const std::string& flag, const std::string& text) {
-    return static_cast<std::uint64_t>(positive(flag, text));
-  }, "S", "seed (default 1)");
+  cli.option("--seed", o.seed, apps::as<std::uint64_t>(apps::positive_number), "S", "seed (default 1)");
   cli.option("--dim", o.model.dim, positive_whole, "D", "model width (default 64)");
   cli.option("--state", o.model.state, positive_whole, "N", "recurrent state width (default 128)");
   cli.option("--layers", o.model.layers, positive_whole, "L", "blocks (default 2)");
-  cli.option("--lr", o.lr, positive, "LR", "learning rate (default 3e-3)");
+  cli.option("--lr", o.lr, apps::positive_number, "LR", "learning rate (default 3e-3)");
   cli.option("--symbols", o.task.symbols, positive_whole, "K", "alphabet size (default 8)");
   cli.option("--min-length", o.task.min_length, positive_whole, "A", "shortest string (default 4)");
   cli.option("--max-length", o.task.max_length, positive_whole, "B", "longest string (default 8)");

@@ -10,6 +10,7 @@
 #include "model/hawk/hawk_lm.h"
 #include "model/transformer/transformer_lm.h"
 #include "support/test_util.h"
+#include "tests/small_model_config.h"
 
 using namespace birdie;
 using namespace birdie::testing;
@@ -19,16 +20,8 @@ namespace {
 constexpr std::int32_t sg = 4;
 
 model::ModelConfig config_of(model::Architecture architecture) {
-  model::ModelConfig c;
-  c.architecture = architecture;
-  c.vocab = 37;
-  c.dim = 16;
-  c.layers = 3;
-  c.bidirectional = model::BidirectionalLayers::alternate;
-  if (architecture == model::Architecture::gated_ssm) c.state = 12;
-  if (architecture == model::Architecture::hawk) c.state = 12, c.mlp_hidden = 24;
-  if (architecture == model::Architecture::transformer) c.heads = 2, c.mlp_hidden = 24;
-  return c;
+  return small_model_config(architecture,
+                            {.vocab = 37, .dim = 16, .ssm_state = 12, .hawk_state = 12, .heads = 2, .mlp_hidden = 24});
 }
 
 std::vector<model::GenerationRequest> requests_for(std::uint64_t seed) {

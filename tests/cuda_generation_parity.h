@@ -41,4 +41,15 @@ inline void check_generation_matches(const model::LanguageModel& gpu, const mode
   }
 }
 
+// An `Lm` of `config` made on the GPU in `gpu_dtype` (seed 7) and on the CPU in f32 holding
+// the GPU model's parameter values: check_generation_matches over `steps` tokens.
+template <class Lm>
+void check_generation_across_devices(const model::ModelConfig& config, DType gpu_dtype, int steps, double bound) {
+  CAPTURE(dtype_name(gpu_dtype));
+  Lm gpu(config, gpu_dtype, Device::cuda, 7);
+  Lm cpu(config, DType::f32, Device::cpu, 7);
+  cpu.parameters().values().copy_from(as_f64_cpu(gpu.parameters().values()).to(DType::f32));
+  check_generation_matches(gpu, cpu, steps, bound);
+}
+
 }  // namespace birdie::testing

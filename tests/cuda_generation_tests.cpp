@@ -13,6 +13,7 @@
 #include "model/generator.h"
 #include "tests/cuda_generation_parity.h"
 #include "tests/cuda_test_support.h"
+#include "tests/small_model_config.h"
 
 namespace birdie::testing {
 namespace {
@@ -23,11 +24,7 @@ const model::ModelConfig config{45, 24, 22, 3, model::BidirectionalLayers::alter
 
 // The CPU model (f32) holds exactly the GPU model's parameter values.
 void check_generation(DType gpu_dtype, double bound) {
-  CAPTURE(dtype_name(gpu_dtype));
-  model::GatedSsmLm gpu(config, gpu_dtype, Device::cuda, 7);
-  model::GatedSsmLm cpu(config, DType::f32, Device::cpu, 7);
-  cpu.parameters().values().copy_from(as_f64_cpu(gpu.parameters().values()).to(DType::f32));
-  check_generation_matches(gpu, cpu, 6, bound);
+  check_generation_across_devices<model::GatedSsmLm>(config, gpu_dtype, 6, bound);
 }
 
 }  // namespace
@@ -46,16 +43,8 @@ TEST_CASE("the same model with bf16 weights and activations on the GPU stays clo
 namespace {
 
 model::ModelConfig decoding_config(model::Architecture architecture) {
-  model::ModelConfig c;
-  c.architecture = architecture;
-  c.vocab = 45;
-  c.dim = 32;
-  c.layers = 3;
-  c.bidirectional = model::BidirectionalLayers::alternate;
-  if (architecture == model::Architecture::gated_ssm) c.state = 22;
-  if (architecture == model::Architecture::hawk) c.state = 24, c.mlp_hidden = 48;
-  if (architecture == model::Architecture::transformer) c.heads = 2, c.mlp_hidden = 48;
-  return c;
+  return small_model_config(architecture,
+                            {.vocab = 45, .dim = 32, .ssm_state = 22, .hawk_state = 24, .heads = 2, .mlp_hidden = 48});
 }
 
 std::vector<model::GenerationRequest> decoding_requests() {

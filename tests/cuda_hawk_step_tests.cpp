@@ -10,20 +10,14 @@
 #include "model/hawk/hawk_decoder.h"
 #include "tests/cuda_generation_parity.h"
 #include "tests/cuda_test_support.h"
+#include "tests/small_model_config.h"
 
 namespace birdie::testing {
 namespace {
 
 model::ModelConfig hawk_config() {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::hawk;
-  c.vocab = 45;
-  c.dim = 24;
-  c.state = 22;  // odd halves (11): the bidirectional split off any vector width
-  c.layers = 3;
-  c.mlp_hidden = 40;
-  c.bidirectional = model::BidirectionalLayers::alternate;
-  return c;
+  // State 22, odd halves (11): the bidirectional split off any vector width.
+  return small_model_config(model::Architecture::hawk, {.vocab = 45, .dim = 24, .hawk_state = 22, .mlp_hidden = 40});
 }
 
 

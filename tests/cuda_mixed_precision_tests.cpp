@@ -16,6 +16,7 @@
 #include "kernels/reduce.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "tests/cuda_test_support.h"
+#include "tests/gradient_errors.h"
 
 namespace birdie::testing {
 namespace {
@@ -68,15 +69,7 @@ void check_model(DType compute, double logits_bound, double grad_bound) {
   CHECK(b.logits.dtype() == compute);
   CHECK(relative_error(b.logits, a.logits) < logits_bound);
   CHECK(relative_error(b.loss, a.loss) < logits_bound);
-  double worst = 0;
-  for (const auto& spec : cpu.parameters().specs()) {
-    CAPTURE(spec.name);
-    const Tensor& grad = gpu.parameters()[spec.name].grad();
-    CHECK(grad.dtype() == DType::f32);
-    const double error = relative_error(grad, cpu.parameters()[spec.name].grad());
-    worst = std::max(worst, error);
-    CHECK(error < grad_bound);
-  }
+  const double worst = check_master_gradients(gpu.parameters(), cpu.parameters(), grad_bound, relative_error);
   MESSAGE(dtype_name(compute), " compute, GPU vs CPU: logits ", relative_error(b.logits, a.logits),
           ", worst gradient ", worst);
 }

@@ -12,6 +12,7 @@
 #include "model/transformer/transformer_lm.h"
 #include "tests/cuda_generation_parity.h"
 #include "tests/cuda_test_support.h"
+#include "tests/small_model_config.h"
 
 namespace birdie::testing {
 namespace {
@@ -68,23 +69,13 @@ TEST_CASE("rotary_at_position on the GPU matches the CPU reference and the full-
 
 namespace {
 model::ModelConfig small_transformer() {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::transformer;
-  c.vocab = 45;
-  c.dim = 48;
-  c.heads = 3;  // head width 16
-  c.mlp_hidden = 40;
-  c.layers = 3;
-  return c;
+  // 3 heads of width 16.
+  return small_model_config(model::Architecture::transformer, {.vocab = 45, .dim = 48, .heads = 3, .mlp_hidden = 40});
 }
 
 void check_generation(DType gpu_dtype, double bound) {
-  CAPTURE(dtype_name(gpu_dtype));
-  model::TransformerLm gpu(small_transformer(), gpu_dtype, Device::cuda, 7);
-  model::TransformerLm cpu(small_transformer(), DType::f32, Device::cpu, 7);
-  cpu.parameters().values().copy_from(as_f64_cpu(gpu.parameters().values()).to(DType::f32));
   // 70 steps past a 23-token prompt, so the cache grows past its first 64 rows.
-  check_generation_matches(gpu, cpu, 70, bound);
+  check_generation_across_devices<model::TransformerLm>(small_transformer(), gpu_dtype, 70, bound);
 }
 }  // namespace
 

@@ -16,6 +16,7 @@
 #include "engine/random.h"
 #include "engine/storage.h"
 #include "engine/tensor.h"
+#include "tests/thrown_error.h"
 
 using namespace birdie;
 
@@ -279,15 +280,11 @@ TEST_CASE("erfinv inverts erf") {
 }
 
 TEST_CASE("check failures name the condition, the file and the line") {
-  try {
-    BIRDIE_CHECK(1 + 1 == 3, "arithmetic is broken: ", 42);
-    FAIL("no throw");
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    CHECK(message.find("arithmetic is broken: 42") != std::string::npos);
-    CHECK(message.find("1 + 1 == 3 failed") != std::string::npos);
-    CHECK(message.find("engine_tests.cpp") != std::string::npos);
-  }
+  const std::string message =
+      testing::thrown_error([] { BIRDIE_CHECK(1 + 1 == 3, "arithmetic is broken: ", 42); }, "no throw");
+  CHECK(message.find("arithmetic is broken: 42") != std::string::npos);
+  CHECK(message.find("1 + 1 == 3 failed") != std::string::npos);
+  CHECK(message.find("engine_tests.cpp") != std::string::npos);
 }
 
 TEST_CASE("host times: named ranges add their inclusive host time per name, only while enabled") {

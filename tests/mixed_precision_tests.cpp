@@ -15,6 +15,7 @@
 #include "model/checkpoint.h"
 #include "model/config_file.h"
 #include "support/test_util.h"
+#include "tests/gradient_errors.h"
 
 using namespace birdie;
 using namespace birdie::testing;
@@ -89,15 +90,7 @@ TEST_CASE("a bf16-compute model: logits, loss and every fp32 gradient against f6
   CHECK(logits_error < 2e-2);
   CHECK(losses[0].item() == doctest::Approx(losses[1].item()).epsilon(1e-2));
   CHECK(losses[0].item() == doctest::Approx(expected.at("expected.loss").item()).epsilon(1e-2));
-  double worst = 0;
-  for (const auto& spec : lm.parameters().specs()) {
-    CAPTURE(spec.name);
-    const Tensor& grad = lm.parameters()[spec.name].grad();
-    REQUIRE(grad.dtype() == DType::f32);
-    const double error = relative_error(grad, reference.parameters()[spec.name].grad());
-    worst = std::max(worst, error);
-    CHECK(error < 5e-2);
-  }
+  const double worst = check_master_gradients(lm.parameters(), reference.parameters(), 5e-2, relative_error);
   MESSAGE("bf16 compute vs f64 with the same weights: logits relative error ", logits_error,
           ", worst gradient relative error ", worst, "; loss ", losses[0].item(), " (twin, fp32 weights: ",
           expected.at("expected.loss").item(), ")");

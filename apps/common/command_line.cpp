@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include "engine/exit_codes.h"
@@ -141,10 +142,20 @@ std::pair<int, int> whole_range(const std::string& flag, const std::string& text
   return {v.front(), v.back()};
 }
 
-double number(const std::string& flag, const std::string& text, double minimum) {
+namespace {
+// strtod's number when it reads the whole text.
+std::optional<double> whole_text_number(const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v >= minimum) || !std::isfinite(v)) {
+  if (text.empty() || *end != '\0') return std::nullopt;
+  return v;
+}
+}  // namespace
+
+double number(const std::string& flag, const std::string& text, double minimum) {
+  const std::optional<double> found = whole_text_number(text);
+  const double v = found.value_or(0);
+  if (!found || !(v >= minimum) || !std::isfinite(v)) {
     char shown[32];
     std::snprintf(shown, sizeof shown, "%g", minimum);
     throw UsageError(flag + " needs a number ≥ " + shown + ", got '" + text + "'");
@@ -159,6 +170,18 @@ std::uint64_t seed_number(const std::string& flag, const std::string& text) {
   if (text.empty() || text[0] == '-' || *end != '\0' || errno == ERANGE)
     throw UsageError(flag + " takes a whole number ≥ 0 (a 64-bit seed), got '" + text + "'");
   return v;
+}
+
+double positive_number(const std::string& flag, const std::string& text) {
+  const std::optional<double> v = whole_text_number(text);
+  if (!v || !(*v > 0)) throw UsageError(flag + " needs a positive number, got '" + text + "'");
+  return *v;
+}
+
+double non_negative_number(const std::string& flag, const std::string& text) {
+  const std::optional<double> v = whole_text_number(text);
+  if (!v || *v < 0) throw UsageError(flag + " needs a non-negative number, got '" + text + "'");
+  return *v;
 }
 
 }  // namespace birdie::apps

@@ -98,6 +98,10 @@ std::pair<int, int> whole_range(const std::string& flag, const std::string& text
 double number(const std::string& flag, const std::string& text, double minimum);
 // A 64-bit seed (a whole number ≥ 0).
 std::uint64_t seed_number(const std::string& flag, const std::string& text);
+// A number > 0, "needs a positive number" otherwise (infinity passes).
+double positive_number(const std::string& flag, const std::string& text);
+// A number that is not negative, "needs a non-negative number" otherwise (NaN passes).
+double non_negative_number(const std::string& flag, const std::string& text);
 
 // The same as readers for CommandLine::option: cli.option("--books", o.books, at_least(1), ...).
 inline auto at_least(int minimum) {
@@ -105,6 +109,11 @@ inline auto at_least(int minimum) {
 }
 inline auto number_at_least(double minimum) {
   return [minimum](const std::string& flag, const std::string& text) { return number(flag, text, minimum); };
+}
+// `read`'s number cast to T, so "2.5" is a count of 2: cli.option("--rows", rows, as<std::int64_t>(positive_number), ...).
+template <class T, class Read>
+auto as(Read read) {
+  return [read](const std::string& flag, const std::string& text) { return static_cast<T>(read(flag, text)); };
 }
 
 }  // namespace birdie::apps

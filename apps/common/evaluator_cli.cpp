@@ -37,6 +37,34 @@ void FinetuneFlags::add_to(CommandLine& cli, const std::string& curve) {
   cli.option("--curve-every", curve_every, at_least(0), "N", curve);
 }
 
+void ItemFile::add_data(CommandLine& cli, const std::string& fields) {
+  cli.option("--data", path, "FILE.jsonl", "the items, one JSON object a line (required)");
+  cli.check([this, fields] {
+    if (!path) throw UsageError("--data is required (a JSONL file of " + fields + ")");
+  });
+}
+
+void ItemFile::add_limit(CommandLine& cli) {
+  cli.option("--limit", limit, at_least(1), "N", "only the first N items");
+}
+
+void ItemFile::print_count(std::size_t items) const {
+  std::printf("%zu items from %s\n", items, path->string().c_str());
+}
+
+void ItemRecords::skip(std::size_t index, const std::string& id, const std::string& why,
+                       nlohmann::ordered_json record) {
+  ++skipped;
+  std::printf("item %zu%s skipped: %s\n", index, id.empty() ? "" : (" (" + id + ")").c_str(), why.c_str());
+  record["skipped"] = true;
+  json.push_back(std::move(record));
+}
+
+void ItemRecords::print_summary(const std::string& task, int scored) const {
+  std::printf("\n%s: %d items scored, %d skipped (too long for the context), %.1f s\n", task.c_str(), scored, skipped,
+              clock.seconds());
+}
+
 int run_evaluator(int argc, char** argv, const Evaluator& evaluator) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a log file or pipe line by line
   EvaluatorOptions options;

@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "apps/common/command_line.h"
 #include "apps/common/trained_model.h"
+#include "engine/timer.h"
 
 namespace birdie::apps {
 
@@ -38,6 +40,40 @@ struct FinetuneFlags {
 
   // `curve`: what --curve-every measures, for --help.
   void add_to(CommandLine& cli, const std::string& curve);
+};
+
+// The items of the evaluators that read them from the user's JSONL file (qa_eval,
+// choice_eval): --data and --limit.
+struct ItemFile {
+  std::optional<std::filesystem::path> path;
+  int limit = 0;  // 0: every item
+
+  // --data, required: `fields` (the keys of a line) completes the error without it.
+  void add_data(CommandLine& cli, const std::string& fields);
+  // --limit N.
+  void add_limit(CommandLine& cli);
+  // What `reader` finds in the file, the first --limit items of it.
+  template <class Item>
+  std::vector<Item> read(std::vector<Item> (*reader)(const std::filesystem::path&)) const {
+    std::vector<Item> items = reader(*path);
+    if (limit > 0 && int(items.size()) > limit) items.resize(static_cast<std::size_t>(limit));
+    return items;
+  }
+  // "N items from FILE".
+  void print_count(std::size_t items) const;
+};
+
+// What an evaluator of items keeps while it scores them: one record per item for --json,
+// how many were skipped as too long for the context, and the time since it began.
+struct ItemRecords {
+  nlohmann::ordered_json json = nlohmann::ordered_json::array();
+  int skipped = 0;
+  Stopwatch clock;
+
+  // Prints "item I (ID) skipped: <why>" and keeps `record` with "skipped": true.
+  void skip(std::size_t index, const std::string& id, const std::string& why, nlohmann::ordered_json record);
+  // "\n<task>: N items scored, M skipped (too long for the context), S s".
+  void print_summary(const std::string& task, int scored) const;
 };
 
 // An evaluator: its own flags and its measurement, the rest is run_evaluator's.

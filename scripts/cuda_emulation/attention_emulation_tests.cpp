@@ -14,19 +14,17 @@
 #include "kernels/cuda/attention_tensor_core.h"
 #include "kernels/cuda/rotary.h"
 #include "kernels/cuda/segments.h"
+#include "emulation_checks.h"
 
 using namespace birdie;
 namespace kc = birdie::kernels::cuda;
 
 namespace {
 
-int failures = 0;
-std::mt19937_64 rng(7);
+using emulation_checks::check;
+using emulation_checks::failures;
 
-void check(bool ok, const std::string& what) {
-  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
-  if (!ok) ++failures;
-}
+std::mt19937_64 rng(7);
 
 // Values as stored in `dtype` (bf16-rounded where it is bf16), kept as doubles, and the
 // raw buffer a launcher reads.

@@ -14,6 +14,7 @@
 #include "kernels/cpu/sampling.h"
 #include "kernels/cuda/attention_decode.h"
 #include "kernels/cuda/sampling.h"
+#include "emulation_checks.h"
 
 using namespace birdie;
 namespace kc = birdie::kernels::cuda;
@@ -21,13 +22,10 @@ using kernels::SamplingRule;
 
 namespace {
 
-int failures = 0;
-std::mt19937_64 rng(11);
+using emulation_checks::check;
+using emulation_checks::failures;
 
-void check(bool ok, const std::string& what) {
-  std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
-  if (!ok) ++failures;
-}
+std::mt19937_64 rng(11);
 
 const char* name(DType t) { return t == DType::bf16 ? "bf16" : "f32"; }
 

@@ -9,6 +9,7 @@
 #include "data/debian_text.h"
 #include "engine/error.h"
 #include "temporary_folder.h"
+#include "tests/thrown_error.h"
 
 namespace birdie::data {
 namespace {
@@ -268,17 +269,13 @@ TEST_CASE("read_debian_text: every source from a fake root, in order; a missing 
   // a missing source names its package and the install command
   std::filesystem::remove(root / "usr/share/dictd/gcide.dict.dz");
   std::filesystem::remove(root / "usr/lib/bible.data");
-  try {
-    check_debian_text(root);
-    FAIL("no error for the missing packages");
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    CHECK(message.find("dict-gcide") != std::string::npos);
-    CHECK(message.find("bible-kjv-text") != std::string::npos);
-    CHECK(message.find("gcide.dict.dz") != std::string::npos);
-    CHECK(message.find("bash scripts/setup.sh --corpus debian-text") != std::string::npos);
-    CHECK(message.find("apt-get install") != std::string::npos);
-  }
+  const std::string message =
+      birdie::testing::thrown_error([&] { check_debian_text(root); }, "no error for the missing packages");
+  CHECK(message.find("dict-gcide") != std::string::npos);
+  CHECK(message.find("bible-kjv-text") != std::string::npos);
+  CHECK(message.find("gcide.dict.dz") != std::string::npos);
+  CHECK(message.find("bash scripts/setup.sh --corpus debian-text") != std::string::npos);
+  CHECK(message.find("apt-get install") != std::string::npos);
   CHECK_THROWS_AS(read_debian_text(root, [](std::string&&) { return true; }, ignored), Error);
 }
 
