@@ -24,13 +24,7 @@ namespace birdie::testing {
 // architecture's own keys left at their defaults.
 inline model::ModelConfig architecture_config(model::Architecture architecture, std::int64_t vocab, std::int64_t dim,
                                               std::int64_t layers, model::BidirectionalLayers bidirectional) {
-  model::ModelConfig c;
-  c.architecture = architecture;
-  c.vocab = vocab;
-  c.dim = dim;
-  c.layers = layers;
-  c.bidirectional = bidirectional;
-  return c;
+  return {.vocab = vocab, .dim = dim, .layers = layers, .bidirectional = bidirectional, .architecture = architecture};
 }
 
 // The standard deviation of a unit normal truncated to ±2 (model/initialization.h).
