@@ -39,6 +39,22 @@ struct ArchitectureConfig {
   double (*transient_bytes_per_token)(const ModelConfig& config);
 };
 
+// The description of an architecture whose folder gathers its parts in a struct `Parts`
+// under these names: `keys`, `validate`, the template `block_parameters<Number>` (the
+// exact count and the estimate from one formula), `saved_bytes_per_block_token` and
+// `transient_bytes_per_token`.
+template <class Parts>
+constexpr ArchitectureConfig architecture_config_of() {
+  return {
+      .keys = Parts::keys,
+      .validate = Parts::validate,
+      .block_parameters = Parts::template block_parameters<std::int64_t>,
+      .block_parameters_estimate = Parts::template block_parameters<long double>,
+      .saved_bytes_per_block_token = Parts::saved_bytes_per_block_token,
+      .transient_bytes_per_token = Parts::transient_bytes_per_token,
+  };
+}
+
 #define BIRDIE_DECLARE_ARCHITECTURE_CONFIG(name) extern const ArchitectureConfig name##_architecture;
 BIRDIE_ARCHITECTURES(BIRDIE_DECLARE_ARCHITECTURE_CONFIG)
 #undef BIRDIE_DECLARE_ARCHITECTURE_CONFIG

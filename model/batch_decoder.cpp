@@ -1,5 +1,11 @@
 #include "model/batch_decoder.h"
 
+#include <string>
+
+#include "kernels/embedding.h"
+#include "kernels/matmul.h"
+#include "kernels/rmsnorm.h"
+
 namespace birdie::model {
 
 Tensor stack_rows(std::span<const Tensor> rows) {
@@ -14,6 +20,26 @@ Tensor stack_rows(std::span<const Tensor> rows) {
     stacked.slice(static_cast<std::int64_t>(b), static_cast<std::int64_t>(b) + 1).copy_from(rows[b]);
   }
   return stacked;
+}
+
+Tensor norm_statistics(std::int64_t B, DType dtype, Device device) {
+  return Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+}
+
+void embed_step_tokens(const LanguageModel& lm, const Tensor& tokens, const Tensor& logits, std::int64_t B,
+                       const char* name, Tensor& x) {
+  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, name, "::step: tokens must be [", B, "], got ",
+               tokens.describe());
+  check_shape(logits, {B, lm.config().vocab}, (std::string(name) + "::step logits").c_str());
+  kernels::embedding_forward(lm.parameters().compute("embedding.weight"), tokens, x);
+}
+
+void step_head(const LanguageModel& lm, const Tensor& x, Tensor& normed, Tensor& inv_rms, Tensor& logits) {
+  const ModelConfig& config = lm.config();
+  const autograd::ParameterSet& parameters = lm.parameters();
+  kernels::rmsnorm_forward(x, parameters.compute("final_norm.weight"), config.norm_eps, normed, inv_rms);
+  kernels::matmul(normed, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
+                  logits);
 }
 
 }  // namespace birdie::model

@@ -4,6 +4,14 @@
 
 namespace birdie::model {
 
+Tensor spread_over_halves(std::int64_t n, const std::function<double(double u)>& value) {
+  const std::int64_t half = n % 2 == 0 ? n / 2 : n;
+  Tensor values = Tensor::empty({n}, DType::f64);
+  double* v = values.data<double>();
+  for (std::int64_t k = 0; k < n; ++k) v[k] = value(half > 1 ? double(k % half) / double(half - 1) : 0.0);
+  return values;
+}
+
 void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng,
                            const OwnInitialValues& own) {
   const double output_scale = 1.0 / std::sqrt(2.0 * double(layers));

@@ -30,4 +30,9 @@ using OwnInitialValues = std::function<std::optional<OwnInitialValue>(const auto
 void initialize_parameters(autograd::ParameterSet& parameters, std::int64_t layers, RandomGenerator& rng,
                            const OwnInitialValues& own = {});
 
+// Values [n] (f64 on the CPU) spread over each half of the n channels, as the recurrences
+// start theirs (a bidirectional block's halves alike): channel k gets value(u) with u
+// running evenly from 0 to 1 across its half (across all n when n is odd; 0 when n is 1).
+Tensor spread_over_halves(std::int64_t n, const std::function<double(double u)>& value);
+
 }  // namespace birdie::model

@@ -25,13 +25,17 @@ PrefillRow prefill_row(std::span<const std::int32_t> prompt, std::int32_t start_
 
 std::string block_prefix(std::int64_t layer) { return "blocks." + std::to_string(layer) + "."; }
 
-void append_embedding_spec(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config) {
+std::vector<autograd::ParameterSpec> language_model_specs(const ModelConfig& config, Architecture architecture,
+                                                          const char* model, const AppendBlockSpecs& append_block) {
+  config.validate();
+  BIRDIE_CHECK(config.architecture == architecture, model, ": model.architecture is \"",
+               architecture_name(config.architecture), "\", not \"", architecture_name(architecture), "\"");
+  std::vector<autograd::ParameterSpec> specs;
   specs.push_back({"embedding.weight", {config.vocab, config.dim}, true});
-}
-
-void append_head_specs(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config) {
+  for (std::int64_t l = 0; l < config.layers; ++l) append_block(specs, block_prefix(l));
   specs.push_back({"final_norm.weight", {config.dim}, false});
   if (!config.tie_embeddings) specs.push_back({"head.weight", {config.vocab, config.dim}, true});
+  return specs;
 }
 
 LanguageModel::LanguageModel(const ModelConfig& config, std::vector<autograd::ParameterSpec> specs, DType dtype,
@@ -76,6 +80,15 @@ Tensor LanguageModel::head(const Tensor& x) const {
 Tensor LanguageModel::host_logits(const Tensor& x) const {
   const Tensor logits = head(x).reshape({config_.vocab});
   return logits.is_cpu() ? logits : logits.to(Device::cpu);
+}
+
+Tensor LanguageModel::embed_token(std::int32_t token) const {
+  return embed(Tensor::from_values<std::int32_t>({token}, {1, 1}).to(device()));
+}
+
+Tensor LanguageModel::last_host_logits(const Tensor& x) const {
+  const std::int64_t T = x.dim(1);
+  return host_logits(x.reshape({T, config_.dim}).slice(T - 1, T));
 }
 
 autograd::CrossEntropy LanguageModel::loss(const Tensor& tokens, const Tensor& targets, const Tensor& reset,

@@ -77,6 +77,10 @@ class LanguageModel {
   Tensor embed(const Tensor& tokens) const;
   Tensor head(const Tensor& x) const;
   Tensor host_logits(const Tensor& x) const;
+  // For the decoders: one token's embedding [1, 1, D], and host_logits of the last position
+  // of x [1, T, D] (a long prompt's other rows never go through the head).
+  Tensor embed_token(std::int32_t token) const;
+  Tensor last_host_logits(const Tensor& x) const;
   // Whether block `layer` reads its input in both directions.
   bool is_bidirectional(std::int64_t layer) const { return config_.is_bidirectional(layer); }
 
@@ -114,11 +118,13 @@ PrefillRow prefill_row(std::span<const std::int32_t> prompt, std::int32_t start_
 
 // "blocks.{l}." — the prefix of block l's parameter names in every architecture.
 std::string block_prefix(std::int64_t layer);
-// The parameters every architecture shares around its blocks: "embedding.weight" first,
-// then the blocks' (appended by the architecture), then "final_norm.weight" and
-// "head.weight" (absent when tied).
-void append_embedding_spec(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config);
-void append_head_specs(std::vector<autograd::ParameterSpec>& specs, const ModelConfig& config);
+// An architecture's parameters, once `config` is validated and found to be of
+// `architecture` (else the error names `model`): "embedding.weight" first, then each
+// block's, appended by `append_block` under the block's prefix, then "final_norm.weight"
+// and "head.weight" (absent when tied).
+using AppendBlockSpecs = std::function<void(std::vector<autograd::ParameterSpec>& specs, const std::string& prefix)>;
+std::vector<autograd::ParameterSpec> language_model_specs(const ModelConfig& config, Architecture architecture,
+                                                          const char* model, const AppendBlockSpecs& append_block);
 
 // Each architecture NAME of model/architecture_list.h builds its model (model/NAME/):
 // make_NAME_lm, with the arguments of make_language_model.

@@ -22,6 +22,7 @@
 #include "model/hawk/hawk_lm.h"
 #include "support/copy_task_training.h"
 #include "support/language_model_checks.h"
+#include "support/model_test_support.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -34,14 +35,9 @@ model::ModelConfig hawk_config(std::int64_t vocab, std::int64_t dim, std::int64_
                                std::int64_t mlp_hidden,
                                model::BidirectionalLayers bidirectional = model::BidirectionalLayers::alternate,
                                std::int64_t conv_width = 4) {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::hawk;
-  c.vocab = vocab;
-  c.dim = dim;
+  model::ModelConfig c = architecture_config(model::Architecture::hawk, vocab, dim, layers, bidirectional);
   c.state = state;
-  c.layers = layers;
   c.mlp_hidden = mlp_hidden;
-  c.bidirectional = bidirectional;
   c.conv_width = conv_width;
   return c;
 }
@@ -82,9 +78,7 @@ TEST_CASE("Hawk: no weight decay on norms, biases and Λ; own starts for Λ and 
   auto config = hawk_config(50, 16, 64, 4, 24);
   model::HawkLm lm(config, DType::f64, Device::cpu, 3);
   auto& p = lm.parameters();
-  std::vector<bool> decays(p.count(), false);
-  for (const auto& s : p.decay_segments())
-    for (std::int64_t i = s.offset; i < s.offset + s.length; ++i) decays[i] = s.decay;
+  const std::vector<bool> decays = decaying_elements(p);
   for (const char* name : {"blocks.1.temporal_norm.weight", "blocks.1.temporal.conv.bias", "blocks.1.temporal.gates.bias",
                            "blocks.1.temporal.lambda", "blocks.1.mlp_norm.weight", "final_norm.weight"})
     CHECK_MESSAGE(!decays[p.offset_of(name)], name);
@@ -101,13 +95,8 @@ TEST_CASE("Hawk: no weight decay on norms, biases and Λ; own starts for Λ and 
   CHECK(decay8(lambda[32]) == doctest::Approx(0.9));
   CHECK(decay8(lambda[63]) == doctest::Approx(0.999));
   for (std::size_t k = 1; k < 32; ++k) CHECK(lambda[k] > lambda[k - 1]);
-  auto std_of = [&](const char* name) {
-    const auto v = p[name].to_vector<double>();
-    double sq = 0;
-    for (double x : v) sq += x * x;
-    return std::sqrt(sq / double(v.size()));
-  };
-  const double truncation = 0.879626;  // std of a unit normal truncated to ±2
+  auto std_of = [&](const char* name) { return root_mean_square(p, name); };
+  const double truncation = truncated_normal_std;
   CHECK(std_of("blocks.0.temporal.conv.weight") == doctest::Approx(truncation / 2.0).epsilon(0.1));
   CHECK(std_of("blocks.0.temporal.gates.weight") == doctest::Approx(truncation / 8.0).epsilon(0.05));
   CHECK(std_of("blocks.3.mlp.out_proj.weight") ==
@@ -190,24 +179,9 @@ void check_decoder_matches_full_pass(DType compute, double bound) {
     for (std::size_t prompt_length : {std::size_t(0), std::size_t(1), std::size_t(9)}) {
       CAPTURE(int(layers));
       CAPTURE(prompt_length);
-      const auto config = hawk_config(40, 16, 24, 3, 20, layers);
-      model::HawkLm lm(config, DType::f32, Device::cpu, 7, compute);
-      RandomGenerator rng(8);
-      std::vector<std::int32_t> prompt(prompt_length);
-      for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(35));
-      const auto decoder = lm.decoder();
-      std::vector<Tensor> rows{decoder->prefill(prompt, sg)};
-      std::vector<std::int32_t> continuation;
-      for (int i = 0; i < 7; ++i) {
-        continuation.push_back(5 + std::int32_t(rng.uniform_int(35)));
-        rows.push_back(decoder->step(continuation.back()));
-      }
-      Tensor full = full_pass_logits(lm, prompt, sg, continuation);
-      REQUIRE(full.dim(0) == 8);
-      double worst = 0;
-      for (std::int64_t i = 0; i < 8; ++i)
-        worst = std::max(worst, relative_error(rows[i], full.slice(i, i + 1).reshape({config.vocab})));
-      CHECK(worst < bound);
+      model::HawkLm lm(hawk_config(40, 16, 24, 3, 20, layers), DType::f32, Device::cpu, 7, compute);
+      const std::vector<double> errors = decoder_errors(lm, prompt_length, 7, sg);
+      CHECK(*std::max_element(errors.begin(), errors.end()) < bound);
     }
   }
 }
@@ -263,16 +237,7 @@ TEST_CASE("Hawk checkpoint: save → load gives bitwise identical logits") {
 }
 
 TEST_CASE("each Hawk config is within 5% of its Gated SSM twin's parameter count") {
-  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "configs" / "model";
-  for (const std::string name : {"tiny", "small", "base", "paper"}) {
-    CAPTURE(name);
-    const auto ssm = model::load_model_config_toml(dir / (name + ".toml"));
-    const auto hawk = model::load_model_config_toml(dir / ("hawk-" + name + ".toml"));
-    CHECK(ssm.architecture == model::Architecture::gated_ssm);
-    CHECK(hawk.architecture == model::Architecture::hawk);
+  check_shipped_twins("hawk", model::Architecture::hawk, [](const model::ModelConfig& ssm, const model::ModelConfig& hawk) {
     CHECK((hawk.vocab == ssm.vocab && hawk.dim == ssm.dim && hawk.layers == ssm.layers));
-    const double ratio = double(hawk.parameter_count()) / double(ssm.parameter_count());
-    MESSAGE(name, ": Gated SSM ", ssm.parameter_count(), ", Hawk ", hawk.parameter_count(), " (", ratio, ")");
-    CHECK(std::abs(ratio - 1.0) < 0.05);
-  }
+  });
 }

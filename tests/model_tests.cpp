@@ -7,6 +7,7 @@
 
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "support/language_model_checks.h"
+#include "support/model_test_support.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -47,13 +48,8 @@ TEST_CASE("invalid configurations are refused, naming the field") {
 TEST_CASE("initialization: std 1/sqrt(fan_in), scaled output projections, unit norms, zero biases") {
   model::ModelConfig config{500, 64, 128, 8};
   model::GatedSsmLm lm(config, DType::f64, Device::cpu, 3);
-  auto std_of = [&](const char* name) {
-    const auto v = lm.parameters()[name].to_vector<double>();
-    double sq = 0;
-    for (double x : v) sq += x * x;
-    return std::sqrt(sq / double(v.size()));
-  };
-  const double truncation = 0.879626;  // std of a unit normal truncated to ±2
+  auto std_of = [&](const char* name) { return root_mean_square(lm.parameters(), name); };
+  const double truncation = truncated_normal_std;
   CHECK(std_of("blocks.0.in_proj.weight") == doctest::Approx(truncation / 8.0).epsilon(0.03));
   CHECK(std_of("blocks.5.out_proj.weight") == doctest::Approx(truncation / std::sqrt(128.0) / 4.0).epsilon(0.03));
   CHECK(std_of("embedding.weight") == doctest::Approx(truncation).epsilon(0.03));
@@ -68,9 +64,7 @@ TEST_CASE("no weight decay on the forget gate, biases and norms") {
   model::ModelConfig config{10, 4, 6, 1};
   model::GatedSsmLm lm(config, DType::f32, Device::cpu, 1);
   auto& p = lm.parameters();
-  std::vector<bool> decays(p.count(), false);
-  for (const auto& s : p.decay_segments())
-    for (std::int64_t i = s.offset; i < s.offset + s.length; ++i) decays[i] = s.decay;
+  const std::vector<bool> decays = decaying_elements(p);
   const std::int64_t w_in = p.offset_of("blocks.0.in_proj.weight");
   const std::int64_t D = 4, N = 6;
   CHECK(decays[w_in + 0]);                  // W_i

@@ -21,6 +21,7 @@
 #include "model/transformer/transformer_lm.h"
 #include "support/copy_task_training.h"
 #include "support/language_model_checks.h"
+#include "support/model_test_support.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -32,14 +33,9 @@ namespace {
 model::ModelConfig transformer_config(std::int64_t vocab, std::int64_t dim, std::int64_t heads,
                                       std::int64_t mlp_hidden, std::int64_t layers,
                                       model::BidirectionalLayers bidirectional = model::BidirectionalLayers::alternate) {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::transformer;
-  c.vocab = vocab;
-  c.dim = dim;
+  model::ModelConfig c = architecture_config(model::Architecture::transformer, vocab, dim, layers, bidirectional);
   c.heads = heads;
   c.mlp_hidden = mlp_hidden;
-  c.layers = layers;
-  c.bidirectional = bidirectional;
   return c;
 }
 
@@ -77,13 +73,8 @@ TEST_CASE("transformer: parameter count matches the formula, the registry and th
 TEST_CASE("transformer: initialization and decay groups") {
   model::ModelConfig config = transformer_config(500, 64, 4, 96, 8);
   model::TransformerLm lm(config, DType::f64, Device::cpu, 3);
-  auto std_of = [&](const std::string& name) {
-    const auto v = lm.parameters()[name].to_vector<double>();
-    double sq = 0;
-    for (double x : v) sq += x * x;
-    return std::sqrt(sq / double(v.size()));
-  };
-  const double truncation = 0.879626;  // std of a unit normal truncated to ±2
+  auto std_of = [&](const std::string& name) { return root_mean_square(lm.parameters(), name); };
+  const double truncation = truncated_normal_std;
   CHECK(std_of("blocks.0.attention.q_proj.weight") == doctest::Approx(truncation / 8.0).epsilon(0.03));
   CHECK(std_of("blocks.3.attention.out_proj.weight") == doctest::Approx(truncation / 8.0 / 4.0).epsilon(0.03));
   CHECK(std_of("blocks.5.mlp.out_proj.weight") ==
@@ -92,9 +83,7 @@ TEST_CASE("transformer: initialization and decay groups") {
   CHECK(lm.parameters()["blocks.1.mlp_norm.weight"].item(5) == 1.0);
 
   auto& p = lm.parameters();
-  std::vector<bool> decays(p.count(), false);
-  for (const auto& s : p.decay_segments())
-    for (std::int64_t i = s.offset; i < s.offset + s.length; ++i) decays[i] = s.decay;
+  const std::vector<bool> decays = decaying_elements(p);
   CHECK_FALSE(decays[p.offset_of("blocks.2.attention_norm.weight")]);
   CHECK_FALSE(decays[p.offset_of("blocks.2.mlp_norm.weight")]);
   CHECK_FALSE(decays[p.offset_of("final_norm.weight")]);
@@ -148,23 +137,9 @@ double check_decoder_matches_full_pass(model::BidirectionalLayers layers, std::s
                                        DType compute, double bound) {
   CAPTURE(int(layers));
   CAPTURE(prompt_length);
-  model::ModelConfig config = transformer_config(40, 16, 2, 24, 3, layers);
-  model::TransformerLm lm(config, DType::f32, Device::cpu, 7, compute);
-  RandomGenerator rng(8);
-  std::vector<std::int32_t> prompt(prompt_length);
-  for (auto& t : prompt) t = 5 + std::int32_t(rng.uniform_int(35));
-  const auto decoder = lm.decoder();
-  std::vector<Tensor> rows{decoder->prefill(prompt, sg)};
-  std::vector<std::int32_t> continuation;
-  for (int i = 0; i < steps; ++i) {
-    continuation.push_back(5 + std::int32_t(rng.uniform_int(35)));
-    rows.push_back(decoder->step(continuation.back()));
-  }
-  Tensor full = full_pass_logits(lm, prompt, sg, continuation);
-  REQUIRE(full.dim(0) == steps + 1);
+  model::TransformerLm lm(transformer_config(40, 16, 2, 24, 3, layers), DType::f32, Device::cpu, 7, compute);
   double worst = 0;
-  for (std::int64_t i = 0; i <= steps; ++i) {
-    const double error = relative_error(rows[i], full.slice(i, i + 1).reshape({config.vocab}));
+  for (const double error : decoder_errors(lm, prompt_length, steps, sg)) {
     CHECK(error < bound);
     worst = std::max(worst, error);
   }
@@ -257,18 +232,9 @@ TEST_CASE("transformer: a checkpoint round trip restores the model exactly") {
 }
 
 TEST_CASE("transformer: each shipped config is within 5% of its Gated SSM twin's parameter count") {
-  const fs::path dir = fs::path(BIRDIE_SOURCE_DIR) / "configs" / "model";
-  for (const std::string name : {"tiny", "small", "base", "paper"}) {
-    CAPTURE(name);
-    const auto ssm = model::load_model_config_toml(dir / (name + ".toml"));
-    const auto transformer = model::load_model_config_toml(dir / ("transformer-" + name + ".toml"));
-    CHECK(ssm.architecture == model::Architecture::gated_ssm);
-    CHECK(transformer.architecture == model::Architecture::transformer);
-    CHECK_NOTHROW(transformer.validate());
-    CHECK(transformer.vocab == ssm.vocab);
-    const double ratio = double(transformer.parameter_count()) / double(ssm.parameter_count());
-    MESSAGE(name, ": transformer ", transformer.parameter_count(), " vs gated ssm ", ssm.parameter_count(),
-            " parameters (ratio ", ratio, ")");
-    CHECK(std::abs(ratio - 1.0) < 0.05);
-  }
+  check_shipped_twins("transformer", model::Architecture::transformer,
+                      [](const model::ModelConfig& ssm, const model::ModelConfig& transformer) {
+                        CHECK_NOTHROW(transformer.validate());
+                        CHECK(transformer.vocab == ssm.vocab);
+                      });
 }

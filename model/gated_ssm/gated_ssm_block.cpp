@@ -25,14 +25,7 @@ namespace {
 
 // ln(m − 1) with m log-uniform over [10, 1000] across each half of the N forget rows.
 Tensor spread_forget_bias(std::int64_t state) {
-  const std::int64_t half = state % 2 == 0 ? state / 2 : state;
-  Tensor bias = Tensor::empty({state}, DType::f64);
-  double* b = bias.data<double>();
-  for (std::int64_t k = 0; k < state; ++k) {
-    const double u = half > 1 ? double(k % half) / double(half - 1) : 0.0;
-    b[k] = std::log(std::pow(10.0, 1.0 + 2.0 * u) - 1.0);
-  }
-  return bias;
+  return spread_over_halves(state, [](double u) { return std::log(std::pow(10.0, 1.0 + 2.0 * u) - 1.0); });
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "model/gated_ssm/gated_ssm_decoder.h"
 
 #include "autograd/tape.h"
-#include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/scan_step.h"
@@ -13,7 +12,6 @@ Tensor GatedSsmDecoder::prefill(std::span<const std::int32_t> prompt, std::int32
   autograd::NoGradGuard no_grad;
   const Device device = lm_.device();
   const auto [token_tensor, reset_tensor] = prefill_row(prompt, start_generating, device, causal);
-  const std::int64_t T = token_tensor.dim(1);
 
   states_.clear();
   Tensor x = lm_.embed(token_tensor);
@@ -24,9 +22,7 @@ Tensor GatedSsmDecoder::prefill(std::span<const std::int32_t> prompt, std::int32
     states_.push_back(state);
     x = lm_.block_output(l, x, autograd::gated_scan(proj, reset_tensor, lm_.direction(l)));
   }
-  // Only <sg>'s row goes through the head: a long prompt's full [T, V] logits would cost
-  // T times the memory and time for rows nobody reads.
-  return lm_.host_logits(x.reshape({T, lm_.config().dim}).slice(T - 1, T));
+  return lm_.last_host_logits(x);
 }
 
 Tensor GatedSsmDecoder::step(std::int32_t token) {
@@ -34,7 +30,7 @@ Tensor GatedSsmDecoder::step(std::int32_t token) {
   autograd::NoGradGuard no_grad;
   const Device device = lm_.device();
   const std::int64_t N = lm_.config().state;
-  Tensor x = lm_.embed(Tensor::from_values<std::int32_t>({token}, {1, 1}).to(device));
+  Tensor x = lm_.embed_token(token);
   for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
     Tensor proj = lm_.block_projection(l, x).reshape({1, 4 * N});
     Tensor y = Tensor::empty({1, N}, proj.dtype(), device);
@@ -45,14 +41,8 @@ Tensor GatedSsmDecoder::step(std::int32_t token) {
 }
 
 GatedSsmBatchDecoder::GatedSsmBatchDecoder(const GatedSsmLm& lm, std::span<Decoder* const> rows) : lm_(lm) {
-  BIRDIE_CHECK(!rows.empty(), "GatedSsmBatchDecoder: no rows");
-  std::vector<const GatedSsmDecoder*> decoders;
-  for (std::size_t b = 0; b < rows.size(); ++b) {
-    const auto* decoder = dynamic_cast<const GatedSsmDecoder*>(rows[b]);
-    BIRDIE_CHECK(decoder != nullptr, "GatedSsmBatchDecoder: row ", b, " is not a Gated SSM decoder");
-    BIRDIE_CHECK(!decoder->states().empty(), "GatedSsmBatchDecoder: row ", b, " was not prefilled");
-    decoders.push_back(decoder);
-  }
+  const auto decoders = prefilled_rows<GatedSsmDecoder>(rows, "GatedSsmBatchDecoder", "a Gated SSM decoder",
+                                                        [](const GatedSsmDecoder& d) { return !d.states().empty(); });
   for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
     std::vector<Tensor> layer;
     for (const GatedSsmDecoder* decoder : decoders) layer.push_back(decoder->states()[l]);
@@ -63,19 +53,14 @@ GatedSsmBatchDecoder::GatedSsmBatchDecoder(const GatedSsmLm& lm, std::span<Decod
   const Device device = lm_.device();
   x_ = Tensor::empty({B, D}, dtype, device);
   normed_ = Tensor::empty({B, D}, dtype, device);
-  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+  inv_rms_ = norm_statistics(B, dtype, device);
   proj_ = Tensor::empty({B, 4 * N}, dtype, device);
   y_ = Tensor::empty({B, N}, dtype, device);
 }
 
 void GatedSsmBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
   const ModelConfig& config = lm_.config();
-  const std::int64_t B = states_.front().dim(0), V = config.vocab;
-  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "GatedSsmBatchDecoder::step: tokens must be [", B,
-               "], got ", tokens.describe());
-  check_shape(logits, {B, V}, "GatedSsmBatchDecoder::step logits");
-  const autograd::ParameterSet& parameters = lm_.parameters();
-  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
+  embed_step_tokens(lm_, tokens, logits, states_.front().dim(0), "GatedSsmBatchDecoder", x_);
   for (std::int64_t l = 0; l < config.layers; ++l) {
     const GatedSsmBlockWeights& w = lm_.block(l);
     kernels::rmsnorm_forward(x_, w.norm, config.norm_eps, normed_, inv_rms_);
@@ -83,9 +68,7 @@ void GatedSsmBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
     kernels::gated_scan_step(proj_, states_[l], lm_.direction(l), y_);
     kernels::matmul(y_, false, w.out_proj_weight, true, x_, 1.0, 1.0);  // x += W_out · y
   }
-  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), config.norm_eps, normed_, inv_rms_);
-  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
-                  logits);
+  step_head(lm_, x_, normed_, inv_rms_, logits);
 }
 
 }  // namespace birdie::model

@@ -1,48 +1,33 @@
 #include "model/gated_ssm/gated_ssm_lm.h"
 
-#include "engine/nvtx.h"
 #include "model/gated_ssm/gated_ssm_decoder.h"
 
 namespace birdie::model {
 
 std::vector<autograd::ParameterSpec> gated_ssm_parameter_specs(const ModelConfig& config) {
-  config.validate();
-  BIRDIE_CHECK(config.architecture == Architecture::gated_ssm, "GatedSsmLm: model.architecture is \"",
-               architecture_name(config.architecture), "\"");
-  std::vector<autograd::ParameterSpec> specs;
-  append_embedding_spec(specs, config);
-  for (std::int64_t l = 0; l < config.layers; ++l)
-    append_gated_ssm_block_specs(specs, block_prefix(l), config.dim, config.state);
-  append_head_specs(specs, config);
-  return specs;
+  return language_model_specs(config, Architecture::gated_ssm, "GatedSsmLm", [&](auto& specs, const std::string& prefix) {
+    append_gated_ssm_block_specs(specs, prefix, config.dim, config.state);
+  });
 }
 
 GatedSsmLm::GatedSsmLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed,
-                       DType compute_dtype)
-    : LanguageModel(config, gated_ssm_parameter_specs(config), dtype, device) {
-  RandomGenerator rng(seed);
-  initialize_parameters(parameters(), config.layers, rng, gated_ssm_initial_values(config.forget_init));
-  finish_parameters(compute_dtype);
-  for (std::int64_t l = 0; l < config.layers; ++l)
-    blocks_.push_back(gated_ssm_block_weights(parameters(), block_prefix(l)));
-}
+                       std::optional<DType> compute_dtype)
+    : ArchitectureLm(config, gated_ssm_parameter_specs(config), dtype, device, seed, compute_dtype,
+                     gated_ssm_initial_values(config.forget_init), gated_ssm_block_weights,
+                     {"GatedSsmLm", "gated_ssm_lm.forward"}) {}
 
 Tensor GatedSsmLm::block_projection(std::int64_t layer, const Tensor& x) const {
-  return gated_ssm_block_projection(blocks_[layer], x, config().norm_eps);
+  return gated_ssm_block_projection(block(layer), x, config().norm_eps);
 }
 
 Tensor GatedSsmLm::block_output(std::int64_t layer, const Tensor& x, const Tensor& y) const {
-  return gated_ssm_block_output(blocks_[layer], x, y);
+  return gated_ssm_block_output(block(layer), x, y);
 }
 
-Tensor GatedSsmLm::logits(const Tensor& tokens, const Tensor& reset) const {
-  BIRDIE_NVTX_RANGE("gated_ssm_lm.forward");
-  BIRDIE_CHECK(tokens.rank() == 2, "GatedSsmLm: tokens must be [batch, time], got ", tokens.describe());
-  check_shape(reset, tokens.shape(), "GatedSsmLm reset mask");
-  const Tensor x = run_blocks(embed(tokens), [this, reset](std::int64_t l, const Tensor& in) {
-    return gated_ssm_block(blocks_[l], in, reset, direction(l), config().norm_eps);
-  });
-  return head(x);
+LanguageModel::BlockFunction GatedSsmLm::blocks(const Tensor& reset) const {
+  return [this, reset](std::int64_t l, const Tensor& in) {
+    return gated_ssm_block(block(l), in, reset, direction(l), config().norm_eps);
+  };
 }
 
 std::unique_ptr<Decoder> GatedSsmLm::decoder() const { return std::make_unique<GatedSsmDecoder>(*this); }

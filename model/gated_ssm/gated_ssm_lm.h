@@ -7,37 +7,35 @@
 //     final_norm.weight, head.weight [V, D] (absent when tied).
 #pragma once
 
+#include "model/architecture_lm.h"
 #include "model/gated_ssm/gated_ssm_block.h"
-#include "model/language_model.h"
 
 namespace birdie::model {
 
 std::vector<autograd::ParameterSpec> gated_ssm_parameter_specs(const ModelConfig& config);
 
-// Built with its parameters initialized (model/initialization.h) from `seed`; dtypes as
-// in make_language_model (model/language_model.h).
-class GatedSsmLm : public LanguageModel {
+// Built with its parameters initialized (model/initialization.h plus
+// gated_ssm_initial_values) from `seed`; dtypes as in make_language_model
+// (model/language_model.h).
+class GatedSsmLm : public ArchitectureLm<GatedSsmBlockWeights> {
  public:
-  GatedSsmLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed)
-      : GatedSsmLm(config, dtype, device, seed, dtype) {}
-  GatedSsmLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed, DType compute_dtype);
-
-  Tensor logits(const Tensor& tokens, const Tensor& reset) const override;
-  // Recurrent: O(1) time and memory per generated token (model/gated_ssm/gated_ssm_decoder.h).
-  std::unique_ptr<Decoder> decoder() const override;
-  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
-
   // The pieces of a block, shared with recurrent generation:
   //   proj = block_projection(l, x), y = scan(proj), x = block_output(l, x, y).
   Tensor block_projection(std::int64_t layer, const Tensor& x) const;        // [..., 4N]
   Tensor block_output(std::int64_t layer, const Tensor& x, const Tensor& y) const;  // [..., D]
-  const GatedSsmBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
   kernels::ScanDirection direction(std::int64_t layer) const {
     return is_bidirectional(layer) ? kernels::ScanDirection::bidirectional : kernels::ScanDirection::causal;
   }
 
+  GatedSsmLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed,
+             std::optional<DType> compute_dtype = std::nullopt);
+
+  // Recurrent: O(1) time and memory per generated token (model/gated_ssm/gated_ssm_decoder.h).
+  std::unique_ptr<Decoder> decoder() const override;
+  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
+
  private:
-  std::vector<GatedSsmBlockWeights> blocks_;
+  BlockFunction blocks(const Tensor& reset) const override;
 };
 
 }  // namespace birdie::model

@@ -36,15 +36,10 @@ namespace {
 
 // Λ with σ(Λ)^8 evenly spread over [0.9, 0.999] across each half of the C channels.
 Tensor griffin_lambda(std::int64_t C) {
-  const std::int64_t half = C % 2 == 0 ? C / 2 : C;
-  Tensor lambda = Tensor::empty({C}, DType::f64);
-  double* l = lambda.data<double>();
-  for (std::int64_t k = 0; k < C; ++k) {
-    const double u = half > 1 ? double(k % half) / double(half - 1) : 0.0;
+  return spread_over_halves(C, [](double u) {
     const double a = std::pow(0.9 + 0.099 * u, 1.0 / 8.0);  // σ(Λ)
-    l[k] = std::log(a / (1.0 - a));
-  }
-  return lambda;
+    return std::log(a / (1.0 - a));
+  });
 }
 
 }  // namespace

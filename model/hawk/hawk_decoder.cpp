@@ -5,7 +5,6 @@
 #include "autograd/tape.h"
 #include "kernels/columns.h"
 #include "kernels/elementwise.h"
-#include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/rglru_step.h"
 #include "kernels/rmsnorm.h"
@@ -41,8 +40,7 @@ Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t s
     const Tensor h = autograd::rglru_scan(proj, w.lambda, reset_tensor, lm_.direction(l));
     x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h), eps);
   }
-  // Only <sg>'s row goes through the head (a long prompt's [T, V] logits nobody reads).
-  return lm_.host_logits(x.reshape({T, lm_.config().dim}).slice(T - 1, T));
+  return lm_.last_host_logits(x);
 }
 
 Tensor HawkDecoder::step(std::int32_t token) {
@@ -51,7 +49,7 @@ Tensor HawkDecoder::step(std::int32_t token) {
   const Device device = lm_.device();
   const std::int64_t C = lm_.config().state;
   const double eps = lm_.config().norm_eps;
-  Tensor x = lm_.embed(Tensor::from_values<std::int32_t>({token}, {1, 1}).to(device));
+  Tensor x = lm_.embed_token(token);
   for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
     const HawkBlockWeights& w = lm_.block(l);
     const std::vector<Tensor> gz = hawk_temporal_input(w, x, eps);
@@ -66,14 +64,8 @@ Tensor HawkDecoder::step(std::int32_t token) {
 }
 
 HawkBatchDecoder::HawkBatchDecoder(const HawkLm& lm, std::span<Decoder* const> rows) : lm_(lm) {
-  BIRDIE_CHECK(!rows.empty(), "HawkBatchDecoder: no rows");
-  std::vector<const HawkDecoder*> decoders;
-  for (std::size_t b = 0; b < rows.size(); ++b) {
-    const auto* decoder = dynamic_cast<const HawkDecoder*>(rows[b]);
-    BIRDIE_CHECK(decoder != nullptr, "HawkBatchDecoder: row ", b, " is not a Hawk decoder");
-    BIRDIE_CHECK(!decoder->states().empty(), "HawkBatchDecoder: row ", b, " was not prefilled");
-    decoders.push_back(decoder);
-  }
+  const auto decoders = prefilled_rows<HawkDecoder>(rows, "HawkBatchDecoder", "a Hawk decoder",
+                                                    [](const HawkDecoder& d) { return !d.states().empty(); });
   for (std::int64_t l = 0; l < lm_.config().layers; ++l) {
     std::vector<Tensor> windows, states;
     for (const HawkDecoder* decoder : decoders) {
@@ -92,18 +84,14 @@ HawkBatchDecoder::HawkBatchDecoder(const HawkLm& lm, std::span<Decoder* const> r
   for (Tensor* t : {&mlp_gate_, &mlp_up_, &mlp_activated_}) *t = Tensor::empty({B, M}, dtype, device);
   gates_ = Tensor::empty({B, 2 * C}, dtype, device);
   proj_ = Tensor::empty({B, 3 * C}, dtype, device);
-  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+  inv_rms_ = norm_statistics(B, dtype, device);
 }
 
 void HawkBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
   const ModelConfig& config = lm_.config();
   const std::int64_t B = states_.front().dim(0), C = config.state, M = config.mlp_hidden;
   const double eps = config.norm_eps;
-  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "HawkBatchDecoder::step: tokens must be [", B, "], got ",
-               tokens.describe());
-  check_shape(logits, {B, config.vocab}, "HawkBatchDecoder::step logits");
-  const autograd::ParameterSet& parameters = lm_.parameters();
-  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
+  embed_step_tokens(lm_, tokens, logits, B, "HawkBatchDecoder", x_);
   for (std::int64_t l = 0; l < config.layers; ++l) {
     const HawkBlockWeights& w = lm_.block(l);
     // Temporal mixing: [g | z] = W_in RMSNorm(x), c = conv(z), [r | i] = W_gates c + b,
@@ -127,9 +115,7 @@ void HawkBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
     kernels::mul(mlp_activated_, mlp_up_, mlp_gate_);
     kernels::matmul(mlp_gate_, false, w.mlp_out_proj, true, x_, 1.0, 1.0);
   }
-  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), eps, normed_, inv_rms_);
-  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
-                  logits);
+  step_head(lm_, x_, normed_, inv_rms_, logits);
 }
 
 }  // namespace birdie::model

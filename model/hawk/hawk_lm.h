@@ -6,33 +6,28 @@
 //     final_norm.weight, head.weight [V, D] (absent when tied).
 #pragma once
 
+#include "model/architecture_lm.h"
 #include "model/hawk/hawk_block.h"
-#include "model/language_model.h"
 
 namespace birdie::model {
 
-std::vector<autograd::ParameterSpec> hawk_parameter_specs(const ModelConfig& config);
-
 // Built with its parameters initialized (model/initialization.h plus hawk_initial_values)
 // from `seed`; dtypes as in make_language_model (model/language_model.h).
-class HawkLm : public LanguageModel {
+class HawkLm : public ArchitectureLm<HawkBlockWeights> {
  public:
-  HawkLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed)
-      : HawkLm(config, dtype, device, seed, dtype) {}
-  HawkLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed, DType compute_dtype);
-
-  Tensor logits(const Tensor& tokens, const Tensor& reset) const override;
-  // Recurrent: O(1) time and memory per generated token (model/hawk/hawk_decoder.h).
-  std::unique_ptr<Decoder> decoder() const override;
-  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
-
-  const HawkBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
   kernels::ScanDirection direction(std::int64_t layer) const {
     return is_bidirectional(layer) ? kernels::ScanDirection::bidirectional : kernels::ScanDirection::causal;
   }
 
+  HawkLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed,
+         std::optional<DType> compute_dtype = std::nullopt);
+
+  // Recurrent: O(1) time and memory per generated token (model/hawk/hawk_decoder.h).
+  std::unique_ptr<Decoder> decoder() const override;
+  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
+
  private:
-  std::vector<HawkBlockWeights> blocks_;
+  BlockFunction blocks(const Tensor& reset) const override;
 };
 
 }  // namespace birdie::model

@@ -5,7 +5,6 @@
 #include "autograd/tape.h"
 #include "kernels/attention_decode.h"
 #include "kernels/elementwise.h"
-#include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/rmsnorm.h"
 
@@ -52,8 +51,7 @@ Tensor TransformerDecoder::prefill(std::span<const std::int32_t> prompt, std::in
     x = transformer_mlp_residual(w, transformer_attention_residual(w, x, attended), config.norm_eps);
   }
   length_ = T;
-  // Only <sg>'s row goes through the head (a long prompt's [T, V] logits are never read).
-  return lm_.host_logits(x.reshape({T, config.dim}).slice(T - 1, T));
+  return lm_.last_host_logits(x);
 }
 
 Tensor TransformerDecoder::step(std::int32_t token) {
@@ -65,7 +63,7 @@ Tensor TransformerDecoder::step(std::int32_t token) {
   // The new token's position in its sample: the prompt starts at 0, so it is the number of
   // tokens before it.
   const std::int64_t position = length_;
-  Tensor x = lm_.embed(Tensor::from_values<std::int32_t>({token}, {1, 1}).to(lm_.device()));
+  Tensor x = lm_.embed_token(token);
   for (std::int64_t l = 0; l < config.layers; ++l) {
     const TransformerBlockWeights& w = lm_.block(l);
     const auto [q, k, v] = transformer_query_key_value(w, x, h, config.norm_eps);
@@ -87,17 +85,11 @@ Tensor TransformerDecoder::step(std::int32_t token) {
 TransformerBatchDecoder::TransformerBatchDecoder(const TransformerLm& lm, std::span<Decoder* const> rows,
                                                  std::int64_t steps)
     : lm_(lm) {
-  BIRDIE_CHECK(!rows.empty(), "TransformerBatchDecoder: no rows");
   BIRDIE_CHECK(steps >= 0, "TransformerBatchDecoder: steps must not be negative, got ", steps);
-  std::vector<const TransformerDecoder*> decoders;
+  const auto decoders = prefilled_rows<TransformerDecoder>(rows, "TransformerBatchDecoder", "a Transformer decoder",
+                                                           [](const TransformerDecoder& d) { return d.length() > 0; });
   std::vector<std::int32_t> lengths;
-  for (std::size_t b = 0; b < rows.size(); ++b) {
-    const auto* decoder = dynamic_cast<const TransformerDecoder*>(rows[b]);
-    BIRDIE_CHECK(decoder != nullptr, "TransformerBatchDecoder: row ", b, " is not a Transformer decoder");
-    BIRDIE_CHECK(decoder->length() > 0, "TransformerBatchDecoder: row ", b, " was not prefilled");
-    decoders.push_back(decoder);
-    lengths.push_back(static_cast<std::int32_t>(decoder->length()));
-  }
+  for (const TransformerDecoder* decoder : decoders) lengths.push_back(static_cast<std::int32_t>(decoder->length()));
   const std::int64_t B = static_cast<std::int64_t>(rows.size());
   const std::int64_t capacity = *std::max_element(lengths.begin(), lengths.end()) + std::max<std::int64_t>(steps, 1);
   const AttentionHeads h = lm_.attention_heads();
@@ -120,20 +112,16 @@ TransformerBatchDecoder::TransformerBatchDecoder(const TransformerLm& lm, std::s
   const Device device = lm_.device();
   for (Tensor* t : {&x_, &normed_, &q_, &k_, &v_, &attended_}) *t = Tensor::empty({B, D}, dtype, device);
   for (Tensor* t : {&gate_, &activated_, &up_}) *t = Tensor::empty({B, M}, dtype, device);
-  inv_rms_ = Tensor::empty({B}, dtype == DType::bf16 ? DType::f32 : dtype, device);
+  inv_rms_ = norm_statistics(B, dtype, device);
 }
 
 void TransformerBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
   const ModelConfig& config = lm_.config();
   const AttentionHeads h = lm_.attention_heads();
   const std::int64_t B = positions_.dim(0);
-  BIRDIE_CHECK(tokens.rank() == 1 && tokens.dim(0) == B, "TransformerBatchDecoder::step: tokens must be [", B,
-               "], got ", tokens.describe());
-  check_shape(logits, {B, config.vocab}, "TransformerBatchDecoder::step logits");
-  const autograd::ParameterSet& parameters = lm_.parameters();
+  embed_step_tokens(lm_, tokens, logits, B, "TransformerBatchDecoder", x_);
   const Shape heads{B, h.heads, h.head_dim};
   Tensor q = q_.reshape(heads), attended = attended_.reshape(heads);
-  kernels::embedding_forward(parameters.compute("embedding.weight"), tokens, x_);
   for (std::int64_t l = 0; l < config.layers; ++l) {
     const TransformerBlockWeights& w = lm_.block(l);
     kernels::rmsnorm_forward(x_, w.attention_norm, config.norm_eps, normed_, inv_rms_);
@@ -152,9 +140,7 @@ void TransformerBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
     kernels::matmul(gate_, false, w.mlp_out, true, x_, 1.0, 1.0);  // x += W_out · (GeLU(gate) ⊙ up)
   }
   kernels::advance_positions(positions_);
-  kernels::rmsnorm_forward(x_, parameters.compute("final_norm.weight"), config.norm_eps, normed_, inv_rms_);
-  kernels::matmul(normed_, false, parameters.compute(config.tie_embeddings ? "embedding.weight" : "head.weight"), true,
-                  logits);
+  step_head(lm_, x_, normed_, inv_rms_, logits);
 }
 
 }  // namespace birdie::model

@@ -10,35 +10,32 @@
 //     final_norm.weight, head.weight [V, D] (absent when tied).
 #pragma once
 
-#include "model/language_model.h"
+#include "model/architecture_lm.h"
 #include "model/transformer/transformer_block.h"
 
 namespace birdie::model {
 
-std::vector<autograd::ParameterSpec> transformer_parameter_specs(const ModelConfig& config);
-
 // Built with its parameters initialized (model/initialization.h) from `seed`; dtypes as
 // in make_language_model (model/language_model.h).
-class TransformerLm : public LanguageModel {
+class TransformerLm : public ArchitectureLm<TransformerBlockWeights> {
  public:
-  TransformerLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed)
-      : TransformerLm(config, dtype, device, seed, dtype) {}
-  TransformerLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed, DType compute_dtype);
-
-  Tensor logits(const Tensor& tokens, const Tensor& reset) const override;
-  // KV cache: a token costs attention over every earlier token of its sequence
-  // (model/transformer/transformer_decoder.h).
-  std::unique_ptr<Decoder> decoder() const override;
-  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
-
-  const TransformerBlockWeights& block(std::int64_t layer) const { return blocks_[layer]; }
   AttentionHeads attention_heads() const { return {config().heads, config().dim / config().heads}; }
   kernels::AttentionMask mask(std::int64_t layer) const {
     return is_bidirectional(layer) ? kernels::AttentionMask::prefix : kernels::AttentionMask::causal;
   }
 
+  TransformerLm(const ModelConfig& config, DType dtype, Device device, std::uint64_t seed,
+                std::optional<DType> compute_dtype = std::nullopt);
+
+  // KV cache: a token costs attention over every earlier token of its sequence
+  // (model/transformer/transformer_decoder.h).
+  std::unique_ptr<Decoder> decoder() const override;
+  std::unique_ptr<BatchDecoder> batch_decoder(std::span<Decoder* const> rows, std::int64_t steps) const override;
+
  private:
-  std::vector<TransformerBlockWeights> blocks_;
+  // The segment bounds are found once per batch, for every block's rotary and attention,
+  // in both passes.
+  BlockFunction blocks(const Tensor& reset) const override;
 };
 
 }  // namespace birdie::model
