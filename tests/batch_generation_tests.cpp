@@ -10,7 +10,7 @@
 #include "model/hawk/hawk_lm.h"
 #include "model/transformer/transformer_lm.h"
 #include "support/test_util.h"
-#include "tests/small_model_config.h"
+#include "tests/support/small_model_config.h"
 
 using namespace birdie;
 using namespace birdie::testing;

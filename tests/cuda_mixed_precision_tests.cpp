@@ -16,7 +16,7 @@
 #include "kernels/reduce.h"
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "tests/cuda_test_support.h"
-#include "tests/gradient_errors.h"
+#include "tests/support/gradient_errors.h"
 
 namespace birdie::testing {
 namespace {

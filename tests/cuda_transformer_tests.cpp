@@ -12,7 +12,7 @@
 #include "model/transformer/transformer_lm.h"
 #include "tests/cuda_generation_parity.h"
 #include "tests/cuda_test_support.h"
-#include "tests/small_model_config.h"
+#include "tests/support/small_model_config.h"
 
 namespace birdie::testing {
 namespace {

@@ -16,7 +16,7 @@
 #include "engine/random.h"
 #include "engine/storage.h"
 #include "engine/tensor.h"
-#include "tests/thrown_error.h"
+#include "tests/support/thrown_error.h"
 
 using namespace birdie;
 

@@ -15,7 +15,7 @@
 #include "model/checkpoint.h"
 #include "model/config_file.h"
 #include "support/test_util.h"
-#include "tests/gradient_errors.h"
+#include "tests/support/gradient_errors.h"
 
 using namespace birdie;
 using namespace birdie::testing;

@@ -9,7 +9,7 @@
 #include "data/debian_text.h"
 #include "engine/error.h"
 #include "temporary_folder.h"
-#include "tests/thrown_error.h"
+#include "tests/support/thrown_error.h"
 
 namespace birdie::data {
 namespace {
