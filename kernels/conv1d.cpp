@@ -20,11 +20,9 @@ void check_conv_operands(const char* op, const Tensor& x, const Tensor& weight,
   BIRDIE_CHECK(weight.rank() == 2 && weight.dim(0) >= 1 && weight.dim(1) == C, op,
                ": weight must be [width ≥ 1, channels = ", C, "], got ", weight.describe());
   check_dtype(weight, x.dtype(), "causal conv1d weight");
-  check_shape(reset, {x.dim(0), x.dim(1)}, "causal conv1d reset mask");
-  check_dtype(reset, DType::i32, "causal conv1d reset mask");
-  BIRDIE_CHECK(direction == ScanDirection::causal || C % 2 == 0, op,
-               ": a bidirectional convolution splits the channels in halves, so their count "
-               "must be even, got ", C);
+  check_reset_and_direction(op, x, reset, "causal conv1d reset mask", direction, C,
+                            "a bidirectional convolution splits the channels in halves, so their "
+                            "count must be even");
 }
 }  // namespace
 

@@ -15,4 +15,13 @@ void no_cuda_kernel(const char* op) {
   throw Error(detail::concat(op, ": no CUDA kernel in this build; run it on CPU tensors"));
 }
 
+void check_reset_and_direction(const char* op, const Tensor& x, const Tensor& reset,
+                               const char* reset_what, ScanDirection direction,
+                               std::int64_t channels, const char* halves_rule) {
+  check_shape(reset, {x.dim(0), x.dim(1)}, reset_what);
+  check_dtype(reset, DType::i32, reset_what);
+  BIRDIE_CHECK(direction == ScanDirection::causal || channels % 2 == 0, op, ": ", halves_rule,
+               ", got ", channels);
+}
+
 }  // namespace birdie::kernels

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/tensor.h"
+#include "kernels/scan.h"
 
 namespace birdie::kernels {
 
@@ -17,5 +18,13 @@ void require_same_device(const char* op, std::initializer_list<const Tensor*> te
 inline bool same_or_f32_with_bf16(const Tensor& t, const Tensor& x) {
   return t.dtype() == x.dtype() || (x.dtype() == DType::bf16 && t.dtype() == DType::f32);
 }
+
+// The operands the sequence ops over x [batch, time, channels] share (kernels/scan.h): the
+// reset mask [batch, time], i32, named `reset_what`; and for a bidirectional op an even
+// channel count, since it splits the channels in halves (`halves_rule` says so in the
+// error, which ends with ", got <channels>").
+void check_reset_and_direction(const char* op, const Tensor& x, const Tensor& reset,
+                               const char* reset_what, ScanDirection direction,
+                               std::int64_t channels, const char* halves_rule);
 
 }  // namespace birdie::kernels

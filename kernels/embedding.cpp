@@ -13,19 +13,21 @@
 namespace birdie::kernels {
 
 namespace {
-Shape rows_by(const Tensor& ids, std::int64_t width) {
-  Shape s = ids.shape();
-  s.push_back(width);
-  return s;
+// A table [vocab, dim] (or its gradient), i32 ids of any shape, and rows [ids..., dim].
+void check_lookup(const char* op, const Tensor& table, const char* table_name, const Tensor& ids,
+                  const Tensor& rows, const char* rows_name) {
+  BIRDIE_CHECK(table.rank() == 2, op, ": ", table_name, " must be [vocab, dim], got ",
+               table.describe());
+  check_dtype(ids, DType::i32, detail::concat(op, " ids").c_str());
+  Shape rows_shape = ids.shape();
+  rows_shape.push_back(table.dim(1));
+  check_shape(rows, rows_shape, detail::concat(op, " ", rows_name).c_str());
 }
 }  // namespace
 
 void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
   require_same_device("embedding_forward", {&table, &ids, &out});
-  BIRDIE_CHECK(table.rank() == 2, "embedding_forward: table must be [vocab, dim], got ",
-               table.describe());
-  check_dtype(ids, DType::i32, "embedding_forward ids");
-  check_shape(out, rows_by(ids, table.dim(1)), "embedding_forward output");
+  check_lookup("embedding_forward", table, "table", ids, out, "output");
   check_dtype(out, table.dtype(), "embedding_forward output");
   if (table.is_cpu()) return cpu::embedding_forward(table, ids, out);
 #ifdef BIRDIE_WITH_CUDA
@@ -39,10 +41,7 @@ void embedding_forward(const Tensor& table, const Tensor& ids, Tensor& out) {
 
 void embedding_backward(const Tensor& ids, const Tensor& dout, Tensor& dtable) {
   require_same_device("embedding_backward", {&ids, &dout, &dtable});
-  BIRDIE_CHECK(dtable.rank() == 2, "embedding_backward: dtable must be [vocab, dim], got ",
-               dtable.describe());
-  check_dtype(ids, DType::i32, "embedding_backward ids");
-  check_shape(dout, rows_by(ids, dtable.dim(1)), "embedding_backward dout");
+  check_lookup("embedding_backward", dtable, "dtable", ids, dout, "dout");
   BIRDIE_CHECK(dout.dtype() == dtable.dtype() ||
                    (dout.dtype() == DType::bf16 && dtable.dtype() == DType::f32),
                "embedding_backward: dout ", dout.describe(), " must have dtable's dtype (or be bf16 "

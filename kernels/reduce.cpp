@@ -15,41 +15,29 @@
 
 namespace birdie::kernels {
 
-#ifdef BIRDIE_WITH_CUDA
 namespace {
-double device_reduce(const Tensor& x, cuda::ReduceOp op) {
-  BIRDIE_NVTX_RANGE(op == cuda::ReduceOp::sum ? "sum" : "sum_of_squares");
+// Σ x² or Σ x, read back to the host.
+double reduce_to_host(const Tensor& x, bool squares) {
+  if (x.is_cpu()) {
+    cpu::Bf16Emulation f32;
+    return squares ? cpu::sum_of_squares(f32.input(x)) : cpu::sum(f32.input(x));
+  }
+  const char* name = squares ? "sum_of_squares" : "sum";
+#ifdef BIRDIE_WITH_CUDA
+  BIRDIE_NVTX_RANGE(name);
   Tensor result = Tensor::empty({1}, DType::f64, Device::cuda);
-  cuda::reduce(x.dtype(), op, x.raw_data(), x.numel(), 1.0, DType::f64, result.raw_data(),
-               current_stream());
+  cuda::reduce(x.dtype(), squares ? cuda::ReduceOp::sum_of_squares : cuda::ReduceOp::sum,
+               x.raw_data(), x.numel(), 1.0, DType::f64, result.raw_data(), current_stream());
   return result.item();
+#else
+  no_cuda_kernel(name);
+#endif
 }
 }  // namespace
-#endif
 
-double sum_of_squares(const Tensor& x) {
-  if (x.is_cpu()) {
-    cpu::Bf16Emulation f32;
-    return cpu::sum_of_squares(f32.input(x));
-  }
-#ifdef BIRDIE_WITH_CUDA
-  return device_reduce(x, cuda::ReduceOp::sum_of_squares);
-#else
-  no_cuda_kernel("sum_of_squares");
-#endif
-}
+double sum_of_squares(const Tensor& x) { return reduce_to_host(x, true); }
 
-double sum(const Tensor& x) {
-  if (x.is_cpu()) {
-    cpu::Bf16Emulation f32;
-    return cpu::sum(f32.input(x));
-  }
-#ifdef BIRDIE_WITH_CUDA
-  return device_reduce(x, cuda::ReduceOp::sum);
-#else
-  no_cuda_kernel("sum");
-#endif
-}
+double sum(const Tensor& x) { return reduce_to_host(x, false); }
 
 namespace {
 // out[0] = scale · Σ x or Σ x², left on the device.

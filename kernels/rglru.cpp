@@ -26,11 +26,9 @@ void check_rglru_operands(const char* op, const Tensor& proj, const Tensor& lamb
   check_shape(lambda, {C}, "RG-LRU lambda");
   BIRDIE_CHECK(lambda.dtype() == rglru_lambda_dtype(proj.dtype()), op, ": lambda ",
                lambda.describe(), " must be f32 (f64 with f64 proj), proj is ", proj.describe());
-  check_shape(reset, {proj.dim(0), proj.dim(1)}, "RG-LRU reset mask");
-  check_dtype(reset, DType::i32, "RG-LRU reset mask");
-  BIRDIE_CHECK(direction == ScanDirection::causal || C % 2 == 0, op,
-               ": a bidirectional scan splits the channels in halves, so their count must be "
-               "even, got ", C);
+  check_reset_and_direction(op, proj, reset, "RG-LRU reset mask", direction, C,
+                            "a bidirectional scan splits the channels in halves, so their count "
+                            "must be even");
 }
 }  // namespace
 

@@ -17,11 +17,9 @@ void check_scan_operands(const char* op, const Tensor& proj, const Tensor& reset
                          ScanDirection direction) {
   BIRDIE_CHECK(proj.rank() == 3 && proj.dim(2) % 4 == 0, op,
                ": proj must be [batch, time, 4·state], got ", proj.describe());
-  check_shape(reset, {proj.dim(0), proj.dim(1)}, "gated scan reset mask");
-  check_dtype(reset, DType::i32, "gated scan reset mask");
-  BIRDIE_CHECK(direction == ScanDirection::causal || (proj.dim(2) / 4) % 2 == 0, op,
-               ": a bidirectional scan splits the state in halves, so the state width must be "
-               "even, got ", proj.dim(2) / 4);
+  check_reset_and_direction(op, proj, reset, "gated scan reset mask", direction, proj.dim(2) / 4,
+                            "a bidirectional scan splits the state in halves, so the state width "
+                            "must be even");
 }
 }  // namespace
 

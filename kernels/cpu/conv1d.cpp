@@ -33,36 +33,54 @@ struct Segments {
   }
 };
 
+// One batch row's outputs over the run's channels: y = bias + Σ_k w[k] · x[source(t, k)].
+template <class F>
+void forward_run(const ChannelRun& run, const Segments& segments, std::int64_t T, std::int64_t C,
+                 std::int64_t K, const F* x, const F* weight, const F* bias, F* y) {
+  for (std::int64_t t = 0; t < T; ++t) {
+    F* out = y + t * C;
+    for (std::int64_t c = run.begin; c < run.end; ++c) out[c] = bias[c];
+    for (std::int64_t k = 0; k < K; ++k) {
+      const std::int64_t s = segments.source(t, k, run.reverse);
+      if (s < 0) continue;
+      for (std::int64_t c = run.begin; c < run.end; ++c) out[c] += weight[k * C + c] * x[s * C + c];
+    }
+  }
+}
+
+// One batch row over the run's channels: writes dx, adds into dweight and dbias.
+template <class F>
+void backward_run(const ChannelRun& run, const Segments& segments, std::int64_t T, std::int64_t C,
+                  std::int64_t K, const F* x, const F* weight, const F* dy, F* dx, F* dweight,
+                  F* dbias) {
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t c = run.begin; c < run.end; ++c) dx[t * C + c] = F(0);
+  for (std::int64_t t = 0; t < T; ++t) {
+    const F* g = dy + t * C;
+    for (std::int64_t c = run.begin; c < run.end; ++c) dbias[c] += g[c];
+    for (std::int64_t k = 0; k < K; ++k) {
+      const std::int64_t s = segments.source(t, k, run.reverse);
+      if (s < 0) continue;
+      for (std::int64_t c = run.begin; c < run.end; ++c) {
+        dx[s * C + c] += weight[k * C + c] * g[c];
+        dweight[k * C + c] += g[c] * x[s * C + c];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void causal_conv1d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                            const Tensor& reset, ScanDirection direction, Tensor& y) {
   const std::int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), K = weight.dim(0);
-  const auto runs = channel_runs(C, direction);
-  const auto R = static_cast<std::int64_t>(runs.size());
   dispatch_floating(x, "causal_conv1d_forward", [&](auto zero) {
     using F = decltype(zero);
-    const F* px = x.data<F>();
-    const F* pw = weight.data<F>();
-    const F* pb = bias.data<F>();
-    F* py = y.data<F>();
-#pragma omp parallel for if (B * T * C * K > parallel_threshold)
-    for (std::int64_t job = 0; job < B * R; ++job) {
-      const std::int64_t b = job / R;
-      const ChannelRun run = runs[job % R];
-      const Segments segments(reset.data<std::int32_t>() + b * T, T);
-      const F* xb = px + b * T * C;
-      F* yb = py + b * T * C;
-      for (std::int64_t t = 0; t < T; ++t) {
-        F* out = yb + t * C;
-        for (std::int64_t c = run.begin; c < run.end; ++c) out[c] = pb[c];
-        for (std::int64_t k = 0; k < K; ++k) {
-          const std::int64_t s = segments.source(t, k, run.reverse);
-          if (s < 0) continue;
-          for (std::int64_t c = run.begin; c < run.end; ++c) out[c] += pw[k * C + c] * xb[s * C + c];
-        }
-      }
-    }
+    for_each_row_and_run(B, C, direction, B * T * C * K, [&](std::int64_t b, const ChannelRun& run) {
+      const Segments segments(batch_row<std::int32_t>(reset, b), T);
+      forward_run(run, segments, T, C, K, batch_row<F>(x, b), weight.data<F>(), bias.data<F>(),
+                  batch_row<F>(y, b));
+    });
   });
 }
 
@@ -70,42 +88,17 @@ void causal_conv1d_backward(const Tensor& x, const Tensor& weight, const Tensor&
                             ScanDirection direction, const Tensor& dy, Tensor& dx,
                             Tensor& dweight, Tensor& dbias) {
   const std::int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2), K = weight.dim(0);
-  const auto runs = channel_runs(C, direction);
-  const auto R = static_cast<std::int64_t>(runs.size());
   std::vector<Segments> segments;
   segments.reserve(B);
-  for (std::int64_t b = 0; b < B; ++b) segments.emplace_back(reset.data<std::int32_t>() + b * T, T);
+  for (std::int64_t b = 0; b < B; ++b) segments.emplace_back(batch_row<std::int32_t>(reset, b), T);
   dispatch_floating(x, "causal_conv1d_backward", [&](auto zero) {
     using F = decltype(zero);
-    const F* px = x.data<F>();
-    const F* pw = weight.data<F>();
-    const F* pdy = dy.data<F>();
-    F* pdx = dx.data<F>();
-    F* pdw = dweight.data<F>();
-    F* pdb = dbias.data<F>();
-#pragma omp parallel for if (B * T * C * K > parallel_threshold)
-    for (std::int64_t r = 0; r < R; ++r) {
-      const ChannelRun run = runs[r];
-      for (std::int64_t b = 0; b < B; ++b) {
-        const F* xb = px + b * T * C;
-        const F* gb = pdy + b * T * C;
-        F* dxb = pdx + b * T * C;
-        for (std::int64_t t = 0; t < T; ++t)
-          for (std::int64_t c = run.begin; c < run.end; ++c) dxb[t * C + c] = F(0);
-        for (std::int64_t t = 0; t < T; ++t) {
-          const F* g = gb + t * C;
-          for (std::int64_t c = run.begin; c < run.end; ++c) pdb[c] += g[c];
-          for (std::int64_t k = 0; k < K; ++k) {
-            const std::int64_t s = segments[b].source(t, k, run.reverse);
-            if (s < 0) continue;
-            for (std::int64_t c = run.begin; c < run.end; ++c) {
-              dxb[s * C + c] += pw[k * C + c] * g[c];
-              pdw[k * C + c] += g[c] * xb[s * C + c];
-            }
-          }
-        }
-      }
-    }
+    for_each_run(C, direction, B * T * C * K, [&](const ChannelRun& run) {
+      for (std::int64_t b = 0; b < B; ++b)
+        backward_run(run, segments[b], T, C, K, batch_row<F>(x, b), weight.data<F>(),
+                     batch_row<F>(dy, b), batch_row<F>(dx, b), dweight.data<F>(),
+                     dbias.data<F>());
+    });
   });
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "kernels/cpu/channel_runs.h"
 #include "kernels/cpu/dispatch.h"
@@ -114,20 +113,12 @@ Tensor rglru_scan_forward(const Tensor& proj, const Tensor& lambda, const Tensor
                           ScanDirection direction, Tensor& y) {
   const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
   Tensor states = Tensor::empty({B, T, C}, proj.dtype());
-  const auto runs = channel_runs(C, direction);
-  const auto R = static_cast<std::int64_t>(runs.size());
   dispatch_floating(proj, "rglru_scan_forward", [&](auto zero) {
     using F = decltype(zero);
-    const F* pp = proj.data<F>();
-    const F* pl = lambda.data<F>();
-    F* ps = states.data<F>();
-    F* py = y.data<F>();
-#pragma omp parallel for if (B * T * C > parallel_threshold)
-    for (std::int64_t job = 0; job < B * R; ++job) {
-      const std::int64_t b = job / R;
-      forward_run(runs[job % R], T, C, reset.data<std::int32_t>() + b * T, pp + b * T * 3 * C, pl,
-                  ps + b * T * C, py + b * T * C);
-    }
+    for_each_row_and_run(B, C, direction, B * T * C, [&](std::int64_t b, const ChannelRun& run) {
+      forward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(proj, b),
+                  lambda.data<F>(), batch_row<F>(states, b), batch_row<F>(y, b));
+    });
   });
   return states;
 }
@@ -136,25 +127,17 @@ void rglru_scan_backward(const Tensor& proj, const Tensor& lambda, const Tensor&
                          ScanDirection direction, const Tensor& saved, const Tensor& dy,
                          Tensor& dproj, Tensor& dlambda) {
   const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
-  const auto runs = channel_runs(C, direction);
-  const auto R = static_cast<std::int64_t>(runs.size());
   dispatch_floating(proj, "rglru_scan_backward", [&](auto zero) {
     using F = decltype(zero);
-    const F* pp = proj.data<F>();
-    const F* pl = lambda.data<F>();
-    const F* ps = saved.data<F>();
-    const F* pdy = dy.data<F>();
-    F* pd = dproj.data<F>();
-    F* pdl = dlambda.data<F>();
-#pragma omp parallel for if (B * T * C > parallel_threshold)
-    for (std::int64_t r = 0; r < R; ++r) {
-      const ChannelRun run = runs[r];
+    for_each_run(C, direction, B * T * C, [&](const ChannelRun& run) {
       F sum[channels_per_run] = {};
       for (std::int64_t b = 0; b < B; ++b)
-        backward_run(run, T, C, reset.data<std::int32_t>() + b * T, pp + b * T * 3 * C, pl,
-                     ps + b * T * C, pdy + b * T * C, pd + b * T * 3 * C, sum);
-      for (std::int64_t c = run.begin; c < run.end; ++c) pdl[c] += sum[c - run.begin];
-    }
+        backward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(proj, b),
+                     lambda.data<F>(), batch_row<F>(saved, b), batch_row<F>(dy, b),
+                     batch_row<F>(dproj, b), sum);
+      F* dl = dlambda.data<F>();
+      for (std::int64_t c = run.begin; c < run.end; ++c) dl[c] += sum[c - run.begin];
+    });
   });
 }
 

@@ -5,16 +5,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/channel_runs.h"
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/math.h"
 
 namespace birdie::kernels::cpu {
 
 namespace {
-
-std::int64_t forward_channels(ScanDirection direction, std::int64_t C) {
-  return direction == ScanDirection::bidirectional ? C / 2 : C;
-}
 
 template <class F>
 F softplus(F z) {
@@ -36,17 +33,15 @@ void rglru_final_state(const Tensor& proj, const Tensor& lambda, const Tensor& r
   const std::int64_t forward = forward_channels(direction, C);
   dispatch_floating(proj, "rglru_final_state", [&](auto zero) {
     using F = decltype(zero);
-    const F* pp = proj.data<F>();
     const F* pl = lambda.data<F>();
-    const std::int32_t* pr = reset.data<std::int32_t>();
-    F* ps = state.data<F>();
     for (std::int64_t b = 0; b < B; ++b) {
-      F* h = ps + b * C;
+      const std::int32_t* row_reset = batch_row<std::int32_t>(reset, b);
+      F* h = batch_row<F>(state, b);
       std::fill(h, h + C, F(0));
       for (std::int64_t t = 0; t < T; ++t) {
-        const F* p = pp + (b * T + t) * 3 * C;
+        const F* p = batch_row<F>(proj, b) + t * 3 * C;
         // A segment start lets no state in: a = 0 there, and sqrt(1 − 0) = 1.
-        const bool start = t == 0 || (pr[b * T + t] & reset_bits::segment_start) != 0;
+        const bool start = t == 0 || (row_reset[t] & reset_bits::segment_start) != 0;
         for (std::int64_t c = 0; c < forward; ++c)
           h[c] = start ? sigmoid(p[2 * C + c]) * p[c] : rglru_update(h[c], p[c], p[C + c], p[2 * C + c], pl[c]);
       }
@@ -59,18 +54,17 @@ void rglru_step(const Tensor& proj, const Tensor& lambda, Tensor& state, ScanDir
   const std::int64_t forward = forward_channels(direction, C);
   dispatch_floating(proj, "rglru_step", [&](auto zero) {
     using F = decltype(zero);
-    const F* pp = proj.data<F>();
     const F* pl = lambda.data<F>();
-    F* ps = state.data<F>();
-    F* py = y.data<F>();
     for (std::int64_t b = 0; b < B; ++b) {
-      const F* p = pp + b * 3 * C;
+      const F* p = batch_row<F>(proj, b);
+      F* h = batch_row<F>(state, b);
+      F* out = batch_row<F>(y, b);
       for (std::int64_t c = 0; c < C; ++c) {
         if (c < forward) {
-          ps[b * C + c] = rglru_update(ps[b * C + c], p[c], p[C + c], p[2 * C + c], pl[c]);
-          py[b * C + c] = ps[b * C + c];
+          h[c] = rglru_update(h[c], p[c], p[C + c], p[2 * C + c], pl[c]);
+          out[c] = h[c];
         } else {
-          py[b * C + c] = sigmoid(p[2 * C + c]) * p[c];  // reverse half: a = 0 on a suffix token
+          out[c] = sigmoid(p[2 * C + c]) * p[c];  // reverse half: a = 0 on a suffix token
         }
       }
     }

@@ -15,15 +15,14 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, double eps, Tensor& 
     const T* pw = weight.data<T>();
     T* py = y.data<T>();
     T* pr = inv_rms.data<T>();
-#pragma omp parallel for if (x.numel() > parallel_threshold)
-    for (std::int64_t r = 0; r < rows; ++r) {
+    parallel_for(rows, x.numel(), [&](std::int64_t r) {
       const T* xr = px + r * D;
       double squares = 0;  // accumulate in double whatever T is
       for (std::int64_t j = 0; j < D; ++j) squares += double(xr[j]) * xr[j];
       const T inv = static_cast<T>(1.0 / std::sqrt(squares / D + eps));
       pr[r] = inv;
       for (std::int64_t j = 0; j < D; ++j) py[r * D + j] = xr[j] * inv * pw[j];
-    }
+    });
   });
 }
 
@@ -40,8 +39,7 @@ void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_r
     const T* pg = dy.data<T>();
     T* pdx = dx.data<T>();
     T* pdw = dweight.data<T>();
-#pragma omp parallel for if (x.numel() > parallel_threshold)
-    for (std::int64_t r = 0; r < rows; ++r) {
+    parallel_for(rows, x.numel(), [&](std::int64_t r) {
       const T inv = pr[r];
       double dot = 0;
       for (std::int64_t j = 0; j < D; ++j) dot += double(pg[r * D + j]) * pw[j] * px[r * D + j] * inv;
@@ -50,14 +48,13 @@ void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_r
         const T n = px[r * D + j] * inv;
         pdx[r * D + j] = inv * (pg[r * D + j] * pw[j] - n * mean_dot);
       }
-    }
+    });
     // Column-owned reduction: deterministic and race-free.
-#pragma omp parallel for if (x.numel() > parallel_threshold)
-    for (std::int64_t j = 0; j < D; ++j) {
+    parallel_for(D, x.numel(), [&](std::int64_t j) {
       double acc = 0;
       for (std::int64_t r = 0; r < rows; ++r) acc += double(pg[r * D + j]) * px[r * D + j] * pr[r];
       pdw[j] += static_cast<T>(acc);
-    }
+    });
   });
 }
 

@@ -1,7 +1,6 @@
 #include "kernels/cpu/scan.h"
 
-#include <vector>
-
+#include "kernels/cpu/channel_runs.h"
 #include "kernels/cpu/dispatch.h"
 #include "kernels/cpu/math.h"
 
@@ -9,14 +8,19 @@ namespace birdie::kernels::cpu {
 
 namespace {
 
-// A run of channels of one batch row that share a time direction. Time is the outer loop
-// and channels the inner one, so every step reads contiguous memory and vectorizes; each
+// A channel run (kernels/cpu/channel_runs.h) of one batch row. Time is the outer loop and
+// channels the inner one, so every step reads contiguous memory and vectorizes; each
 // channel's state lives in a small local array.
-struct ChannelRun {
+struct RowRun {
   std::int64_t T, N;            // time steps, state channels
   std::int64_t begin, end;      // channels [begin, end)
   const std::int32_t* reset;    // this row's reset bits
   bool reverse;                 // right to left (the reverse half of a bidirectional scan)
+
+  RowRun(const ChannelRun& run, std::int64_t steps, std::int64_t channels,
+         const std::int32_t* row_reset)
+      : T(steps), N(channels), begin(run.begin), end(run.end), reset(row_reset),
+        reverse(run.reverse) {}
 
   std::int64_t time_at(std::int64_t step) const { return reverse ? T - 1 - step : step; }
 
@@ -28,22 +32,8 @@ struct ChannelRun {
   }
 };
 
-constexpr std::int64_t channels_per_run = 64;
-
-// Splits each row's channels into runs that never straddle the forward/reverse boundary.
-std::vector<ChannelRun> channel_runs(std::int64_t T, std::int64_t N, ScanDirection direction) {
-  std::vector<ChannelRun> runs;
-  const std::int64_t half = direction == ScanDirection::bidirectional ? N / 2 : N;
-  for (std::int64_t part_begin : {std::int64_t(0), half}) {
-    const std::int64_t part_end = part_begin == 0 ? half : N;
-    for (std::int64_t c = part_begin; c < part_end; c += channels_per_run)
-      runs.push_back({T, N, c, std::min(c + channels_per_run, part_end), nullptr, part_begin > 0});
-  }
-  return runs;
-}
-
 template <class F>
-void forward_run(const ChannelRun& run, const F* proj, F* states, F* y) {
+void forward_run(const RowRun& run, const F* proj, F* states, F* y) {
   const std::int64_t N = run.N;
   F h[channels_per_run] = {};
   for (std::int64_t s = 0; s < run.T; ++s) {
@@ -61,7 +51,7 @@ void forward_run(const ChannelRun& run, const F* proj, F* states, F* y) {
 }
 
 template <class F>
-void backward_run(const ChannelRun& run, const F* proj, const F* states, const F* dy, F* dproj) {
+void backward_run(const RowRun& run, const F* proj, const F* states, const F* dy, F* dproj) {
   const std::int64_t N = run.N;
   F carry[channels_per_run] = {};  // gradient reaching h_t through the next step's forget gate
   for (std::int64_t s = run.T - 1; s >= 0; --s) {
@@ -90,20 +80,12 @@ Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection
                           Tensor& y) {
   const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
   Tensor states = Tensor::empty({B, T, N}, proj.dtype());
-  const auto runs = channel_runs(T, N, direction);
-  const auto R = static_cast<std::int64_t>(runs.size());
   dispatch_floating(proj, "gated_scan_forward", [&](auto zero) {
     using F = decltype(zero);
-    const F* pp = proj.data<F>();
-    F* ps = states.data<F>();
-    F* py = y.data<F>();
-#pragma omp parallel for if (B * T * N > parallel_threshold)
-    for (std::int64_t job = 0; job < B * R; ++job) {
-      const std::int64_t b = job / R;
-      ChannelRun run = runs[job % R];
-      run.reset = reset.data<std::int32_t>() + b * T;
-      forward_run(run, pp + b * T * 4 * N, ps + b * T * N, py + b * T * N);
-    }
+    for_each_row_and_run(B, N, direction, B * T * N, [&](std::int64_t b, const ChannelRun& run) {
+      forward_run(RowRun(run, T, N, batch_row<std::int32_t>(reset, b)), batch_row<F>(proj, b),
+                  batch_row<F>(states, b), batch_row<F>(y, b));
+    });
   });
   return states;
 }
@@ -111,21 +93,12 @@ Tensor gated_scan_forward(const Tensor& proj, const Tensor& reset, ScanDirection
 void gated_scan_backward(const Tensor& proj, const Tensor& reset, ScanDirection direction,
                          const Tensor& saved, const Tensor& dy, Tensor& dproj) {
   const std::int64_t B = proj.dim(0), T = proj.dim(1), N = proj.dim(2) / 4;
-  const auto runs = channel_runs(T, N, direction);
-  const auto R = static_cast<std::int64_t>(runs.size());
   dispatch_floating(proj, "gated_scan_backward", [&](auto zero) {
     using F = decltype(zero);
-    const F* pp = proj.data<F>();
-    const F* ps = saved.data<F>();
-    const F* pdy = dy.data<F>();
-    F* pd = dproj.data<F>();
-#pragma omp parallel for if (B * T * N > parallel_threshold)
-    for (std::int64_t job = 0; job < B * R; ++job) {
-      const std::int64_t b = job / R;
-      ChannelRun run = runs[job % R];
-      run.reset = reset.data<std::int32_t>() + b * T;
-      backward_run(run, pp + b * T * 4 * N, ps + b * T * N, pdy + b * T * N, pd + b * T * 4 * N);
-    }
+    for_each_row_and_run(B, N, direction, B * T * N, [&](std::int64_t b, const ChannelRun& run) {
+      backward_run(RowRun(run, T, N, batch_row<std::int32_t>(reset, b)), batch_row<F>(proj, b),
+                   batch_row<F>(saved, b), batch_row<F>(dy, b), batch_row<F>(dproj, b));
+    });
   });
 }
 

@@ -133,36 +133,50 @@ const ScanDirection directions[] = {ScanDirection::causal, ScanDirection::bidire
 // Causal runs use an odd channel count; bidirectional ones need an even one.
 std::int64_t channels_for(ScanDirection d) { return d == ScanDirection::causal ? 5 : 6; }
 
+// Calls body(direction, C) for both directions, C = channels_for(direction).
+template <class Body>
+void for_each_direction(Body&& body) {
+  for (auto direction : directions) {
+    CAPTURE(static_cast<int>(direction));
+    body(direction, channels_for(direction));
+  }
+}
+
+// Calls body(direction, C, K) for both directions and the convolution widths K = 1, 3, 4.
+template <class Body>
+void for_each_direction_and_width(Body&& body) {
+  for_each_direction([&](ScanDirection direction, std::int64_t C) {
+    for (std::int64_t K : {1, 3, 4}) {
+      CAPTURE(K);
+      body(direction, C, K);
+    }
+  });
+}
+
 }  // namespace
 
 TEST_CASE("conv1d forward equals the direct evaluation, f64 and f32, widths 1, 3, 4") {
   RandomGenerator rng(170);
   const Tensor reset = reset_rows(2);
-  for (auto direction : directions)
-    for (std::int64_t K : {1, 3, 4}) {
-      CAPTURE(static_cast<int>(direction));
-      CAPTURE(K);
-      const std::int64_t C = channels_for(direction);
-      const Tensor x = random_tensor({2, T, C}, rng), w = random_tensor({K, C}, rng), b = random_tensor({C}, rng);
-      const Tensor want = direct_conv(x, w, b, reset, direction == ScanDirection::bidirectional);
-      CHECK(relative_error(conv(x, w, b, reset, direction), want) < 1e-15);
-      const Tensor y32 = conv(x.to(DType::f32), w.to(DType::f32), b.to(DType::f32), reset, direction);
-      CHECK(relative_error(y32, want) < 1e-6);
-    }
+  for_each_direction_and_width([&](ScanDirection direction, std::int64_t C, std::int64_t K) {
+    const Tensor x = random_tensor({2, T, C}, rng), w = random_tensor({K, C}, rng), b = random_tensor({C}, rng);
+    const Tensor want = direct_conv(x, w, b, reset, direction == ScanDirection::bidirectional);
+    CHECK(relative_error(conv(x, w, b, reset, direction), want) < 1e-15);
+    const Tensor y32 = conv(x.to(DType::f32), w.to(DType::f32), b.to(DType::f32), reset, direction);
+    CHECK(relative_error(y32, want) < 1e-6);
+  });
 }
 
 TEST_CASE("RG-LRU forward equals the direct evaluation, f64 and f32") {
   RandomGenerator rng(171);
   const Tensor reset = reset_rows(2);
-  for (auto direction : directions) {
-    CAPTURE(static_cast<int>(direction));
-    const std::int64_t C = channels_for(direction);
+  for_each_direction([&](ScanDirection direction, std::int64_t C) {
     const Tensor proj = random_tensor({2, T, 3 * C}, rng, -2, 2), lambda = lambda_values(C, rng);
     const Tensor want = direct_rglru(proj, lambda, reset, direction == ScanDirection::bidirectional);
     CHECK(relative_error(rglru(proj, lambda, reset, direction), want) < 1e-13);
     const Tensor y32 = rglru(proj.to(DType::f32), lambda.to(DType::f32), reset, direction);
     CHECK(relative_error(y32, want) < 1e-5);
-  }
+  });
 }
 
 namespace {
@@ -264,27 +278,21 @@ TEST_CASE("bidirectional: a suffix token sees nothing later, the prompt's revers
 TEST_CASE("gradient: causal_conv1d, every input, widths 1, 3, 4, both directions") {
   RandomGenerator rng(173);
   const Tensor reset = reset_rows(2);
-  for (auto direction : directions)
-    for (std::int64_t K : {1, 3, 4}) {
-      CAPTURE(static_cast<int>(direction));
-      CAPTURE(K);
-      const std::int64_t C = channels_for(direction);
-      check_gradients(
-          [direction](const Inputs& in) { return weighted_sum(ag::causal_conv1d(in[0], in[1], in[2], in[3], direction)); },
-          {random_tensor({2, T, C}, rng), random_tensor({K, C}, rng), random_tensor({C}, rng), reset});
-    }
+  for_each_direction_and_width([&](ScanDirection direction, std::int64_t C, std::int64_t K) {
+    check_gradients(
+        [direction](const Inputs& in) { return weighted_sum(ag::causal_conv1d(in[0], in[1], in[2], in[3], direction)); },
+        {random_tensor({2, T, C}, rng), random_tensor({K, C}, rng), random_tensor({C}, rng), reset});
+  });
 }
 
 TEST_CASE("gradient: rglru_scan, proj and lambda, decays up to a = 0.999, both directions") {
   RandomGenerator rng(174);
   const Tensor reset = reset_rows(2);
-  for (auto direction : directions) {
-    CAPTURE(static_cast<int>(direction));
-    const std::int64_t C = channels_for(direction);
+  for_each_direction([&](ScanDirection direction, std::int64_t C) {
     check_gradients(
         [direction](const Inputs& in) { return weighted_sum(ag::rglru_scan(in[0], in[1], in[2], direction)); },
         {random_tensor({2, T, 3 * C}, rng, -2, 2), lambda_values(C, rng), reset}, 1e-6, 1e-8, 1e-6);
-  }
+  });
 }
 
 TEST_CASE("RG-LRU with a within a hair of 1 stays finite, f32 and f64") {
@@ -320,9 +328,7 @@ TEST_CASE("bf16 emulation stays within 4e-3 of f32 on the same rounded inputs") 
   const Tensor reset = reset_rows(2);
   const double bound = 4e-3;
   auto rounded = [](const Tensor& t) { return t.to(DType::bf16).to(DType::f32); };
-  for (auto direction : directions) {
-    CAPTURE(static_cast<int>(direction));
-    const std::int64_t C = channels_for(direction);
+  for_each_direction([&](ScanDirection direction, std::int64_t C) {
     {  // convolution
       const Tensor x = rounded(random_tensor({2, T, C}, rng, -1, 1, DType::f32));
       const Tensor w = rounded(random_tensor({4, C}, rng, -1, 1, DType::f32));
@@ -358,7 +364,7 @@ TEST_CASE("bf16 emulation stays within 4e-3 of f32 on the same rounded inputs") 
       CHECK(relative_error(d16, d32) < bound);
       CHECK(relative_error(l16, l32) < 1e-6);
     }
-  }
+  });
 }
 
 TEST_CASE("Hawk kernel operands are validated with clear messages") {

@@ -130,33 +130,28 @@ std::int64_t nonzero_where(const Tensor& t, const std::vector<bool>& where) {
 }  // namespace
 
 TEST_CASE("cross-entropy: loss and dlogits, f32 and bf16 logits") {
-  std::uint64_t seed = 10;
-  for (DType dtype : {DType::f32, DType::bf16})
-    for (std::int64_t V : {std::int64_t{1}, std::int64_t{1001}, std::int64_t{32000}}) {
-      CAPTURE(dtype_name(dtype));
-      CAPTURE(V);
-      RandomGenerator rng(++seed);
-      const std::int64_t rows = 37;
-      const Tensor logits = random_cpu({rows, V}, dtype, rng, -8.0, 8.0);
-      const Tensor targets = random_ids(rows, V, rng, true);
-      const double scale = 1.0 / 29.0;
-      Tensor loss_ref = Tensor::empty({rows}, DType::f64);
-      Tensor d_ref = Tensor::empty({rows, V}, DType::f64);
-      kernels::cross_entropy_forward_backward(as_f64_cpu(logits), targets, scale, loss_ref, &d_ref);
+  for_each_dtype_and_size(10, {1, 1001, 32000}, [](DType dtype, std::int64_t V, RandomGenerator& rng) {
+    const std::int64_t rows = 37;
+    const Tensor logits = random_cpu({rows, V}, dtype, rng, -8.0, 8.0);
+    const Tensor targets = random_ids(rows, V, rng, true);
+    const double scale = 1.0 / 29.0;
+    Tensor loss_ref = Tensor::empty({rows}, DType::f64);
+    Tensor d_ref = Tensor::empty({rows, V}, DType::f64);
+    kernels::cross_entropy_forward_backward(as_f64_cpu(logits), targets, scale, loss_ref, &d_ref);
 
-      // Row loss in f32 whatever the logits' dtype (fp32 reductions).
-      Tensor loss = poisoned_cuda({rows}, DType::f32);
-      Tensor d = poisoned_cuda({rows, V}, dtype);
-      kernels::cross_entropy_forward_backward(logits.to(Device::cuda), targets.to(Device::cuda), scale, loss, &d);
-      // The loss is computed in f32 from the (exact) input values: the fp32 bound either way.
-      check_close(loss, loss_ref, fp32_tolerance, "row loss");
-      check_close(d, d_ref, tolerance_for(dtype), "dlogits");
+    // Row loss in f32 whatever the logits' dtype (fp32 reductions).
+    Tensor loss = poisoned_cuda({rows}, DType::f32);
+    Tensor d = poisoned_cuda({rows, V}, dtype);
+    kernels::cross_entropy_forward_backward(logits.to(Device::cuda), targets.to(Device::cuda), scale, loss, &d);
+    // The loss is computed in f32 from the (exact) input values: the fp32 bound either way.
+    check_close(loss, loss_ref, fp32_tolerance, "row loss");
+    check_close(d, d_ref, tolerance_for(dtype), "dlogits");
 
-      // Forward only (no dlogits).
-      Tensor loss2 = poisoned_cuda({rows}, DType::f32);
-      kernels::cross_entropy_forward_backward(logits.to(Device::cuda), targets.to(Device::cuda), scale, loss2, nullptr);
-      check_close(loss2, loss_ref, fp32_tolerance, "row loss without dlogits");
-    }
+    // Forward only (no dlogits).
+    Tensor loss2 = poisoned_cuda({rows}, DType::f32);
+    kernels::cross_entropy_forward_backward(logits.to(Device::cuda), targets.to(Device::cuda), scale, loss2, nullptr);
+    check_close(loss2, loss_ref, fp32_tolerance, "row loss without dlogits");
+  });
 }
 
 TEST_CASE("cross-entropy: a target outside the vocabulary gives NaN on its row, count_targets names it") {

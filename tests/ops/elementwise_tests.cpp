@@ -148,39 +148,23 @@ TEST_CASE("elementwise ops, broadcasts, accumulate and sum_to_trailing") {
     const Tensor b = random_cpu({5, 7, 13}, dtype, rng, -3.0, 3.0);
     const Tensor bias = random_cpu({13}, dtype, rng);
     const Tensor s = random_cpu({5, 7, 13}, dtype, rng, 0.01, 0.99);  // a sigmoid output
-    const Tensor ag = a.to(Device::cuda), bg = b.to(Device::cuda);
+    const Tensor bg = b.to(Device::cuda);
     const Tolerance tolerance = tolerance_for(dtype);
-    const auto out_like = [&] { return poisoned_cuda(a.shape(), dtype); };
-    const auto ref_like = [&] { return Tensor::empty(a.shape(), DType::f64); };
-
-    Tensor o = out_like(), r = ref_like();
-    kernels::add(ag, bias.to(Device::cuda), o);
-    kernels::add(as_f64_cpu(a), as_f64_cpu(bias), r);
-    check_close(o, r, tolerance, "add (bias broadcast)");
-    o = out_like(); r = ref_like();
-    kernels::mul(ag, bg, o);
-    kernels::mul(as_f64_cpu(a), as_f64_cpu(b), r);
-    check_close(o, r, tolerance, "mul");
-    o = out_like(); r = ref_like();
-    kernels::scale(ag, -0.37, o);
-    kernels::scale(as_f64_cpu(a), -0.37, r);
-    check_close(o, r, tolerance, "scale");
-    o = out_like(); r = ref_like();
-    kernels::sigmoid_forward(ag, o);
-    kernels::sigmoid_forward(as_f64_cpu(a), r);
-    check_close(o, r, tolerance, "sigmoid");
-    o = out_like(); r = ref_like();
-    kernels::sigmoid_backward(s.to(Device::cuda), bg, o);
-    kernels::sigmoid_backward(as_f64_cpu(s), as_f64_cpu(b), r);
-    check_close(o, r, tolerance, "sigmoid_backward");
-    o = out_like(); r = ref_like();
-    kernels::gelu_forward(ag, o);
-    kernels::gelu_forward(as_f64_cpu(a), r);
-    check_close(o, r, tolerance, "gelu");
-    o = out_like(); r = ref_like();
-    kernels::gelu_backward(ag, bg, o);
-    kernels::gelu_backward(as_f64_cpu(a), as_f64_cpu(b), r);
-    check_close(o, r, tolerance, "gelu_backward");
+    // op(out, on) with on(t) the operand t on the GPU, then as the f64 reference's input: the
+    // GPU's output (poisoned first) against the reference's.
+    const auto compare = [&](const char* what, const auto& op) {
+      Tensor o = poisoned_cuda(a.shape(), dtype), r = Tensor::empty(a.shape(), DType::f64);
+      op(o, [](const Tensor& t) { return t.to(Device::cuda); });
+      op(r, [](const Tensor& t) { return as_f64_cpu(t); });
+      check_close(o, r, tolerance, what);
+    };
+    compare("add (bias broadcast)", [&](Tensor& out, auto on) { kernels::add(on(a), on(bias), out); });
+    compare("mul", [&](Tensor& out, auto on) { kernels::mul(on(a), on(b), out); });
+    compare("scale", [&](Tensor& out, auto on) { kernels::scale(on(a), -0.37, out); });
+    compare("sigmoid", [&](Tensor& out, auto on) { kernels::sigmoid_forward(on(a), out); });
+    compare("sigmoid_backward", [&](Tensor& out, auto on) { kernels::sigmoid_backward(on(s), on(b), out); });
+    compare("gelu", [&](Tensor& out, auto on) { kernels::gelu_forward(on(a), out); });
+    compare("gelu_backward", [&](Tensor& out, auto on) { kernels::gelu_backward(on(a), on(b), out); });
 
     Tensor acc = a.to(Device::cuda), acc_ref = as_f64_cpu(a);
     kernels::accumulate(acc, bg);

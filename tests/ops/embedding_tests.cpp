@@ -66,6 +66,41 @@ TEST_CASE("embedding in bf16: an exact gather, a scatter-add into f32 or bf16") 
 
 #else  // ---- GPU against the CPU (cuda_ops_tests) ----
 
+namespace {
+
+// Shape of the rows the ids (laid out as `ids`) gather from a table of `width` columns.
+Shape rows_of(const Tensor& ids, std::int64_t width) {
+  Shape shape = ids.shape();
+  shape.push_back(width);
+  return shape;
+}
+
+// The GPU's gather with the ids laid out as ids_gpu against the f64 CPU reference over the
+// same ids flat: a copy, so exact.
+void check_forward_exact(const Tensor& table, const Tensor& ids, const Tensor& ids_gpu) {
+  Tensor out_ref = Tensor::empty({ids.numel(), table.dim(1)}, DType::f64);
+  kernels::embedding_forward(as_f64_cpu(table), ids, out_ref);
+  Tensor out = poisoned_cuda(rows_of(ids_gpu, table.dim(1)), table.dtype());
+  kernels::embedding_forward(table.to(Device::cuda), ids_gpu, out);
+  CHECK(relative_error(out, out_ref) == 0.0);
+  CHECK(max_abs_error(out, out_ref) == 0.0);
+}
+
+// The GPU's scatter-add of dout [ids, dim] (laid out as ids_gpu) into a copy of the f32
+// dtable0, against the f64 CPU reference; returns the GPU's result.
+Tensor check_backward(const Tensor& ids, const Tensor& ids_gpu, const Tensor& dout,
+                      const Tensor& dtable0, const char* what) {
+  Tensor dtable_ref = as_f64_cpu(dtable0);
+  kernels::embedding_backward(ids, as_f64_cpu(dout), dtable_ref);
+  Tensor dtable = dtable0.to(Device::cuda);
+  kernels::embedding_backward(ids_gpu, dout.reshape(rows_of(ids_gpu, dout.dim(-1))).to(Device::cuda),
+                              dtable);
+  check_close(dtable, dtable_ref, fp32_tolerance, what);
+  return dtable;
+}
+
+}  // namespace
+
 TEST_CASE("embedding forward and deterministic backward with repeated ids") {
   for (DType dtype : {DType::f32, DType::bf16}) {
     CAPTURE(dtype_name(dtype));
@@ -76,21 +111,12 @@ TEST_CASE("embedding forward and deterministic backward with repeated ids") {
     ids.data<std::int32_t>()[7] = V - 1;
     ids.data<std::int32_t>()[8] = V - 1;  // repeats, and the last row
     const Tensor ids_gpu = ids.reshape({7, 43}).to(Device::cuda);
-
-    Tensor out_ref = Tensor::empty({count, D}, DType::f64);
-    kernels::embedding_forward(as_f64_cpu(table), ids, out_ref);
-    Tensor out = poisoned_cuda({7, 43, D}, dtype);
-    kernels::embedding_forward(table.to(Device::cuda), ids_gpu, out);
-    CHECK(relative_error(out, out_ref) == 0.0);  // a copy: exact
+    check_forward_exact(table, ids, ids_gpu);
 
     const Tensor dout = random_cpu({count, D}, dtype, rng);
     const Tensor dtable0 = random_cpu({V, D}, DType::f32, rng);
-    Tensor dtable_ref = as_f64_cpu(dtable0);
-    kernels::embedding_backward(ids, as_f64_cpu(dout), dtable_ref);
     // bf16 gradients go into an f32 table gradient (fp32 accumulation).
-    Tensor dtable = dtable0.to(Device::cuda);
-    kernels::embedding_backward(ids_gpu, dout.reshape({7, 43, D}).to(Device::cuda), dtable);
-    check_close(dtable, dtable_ref, fp32_tolerance, "dtable");
+    const Tensor dtable = check_backward(ids, ids_gpu, dout, dtable0, "dtable");
     Tensor dtable2 = dtable0.to(Device::cuda);
     kernels::embedding_backward(ids_gpu, dout.reshape({7, 43, D}).to(Device::cuda), dtable2);
     CHECK(dtable.to_vector<float>() == dtable2.to_vector<float>());  // deterministic
@@ -114,22 +140,13 @@ TEST_CASE("embedding: more ids than one launch slice of 65535 rows, and rows wid
       REQUIRE(sorted[65534] == sorted[65535]);
       REQUIRE(sorted[131069] == sorted[131070]);
       const Tensor ids_gpu = ids.reshape({17, 7711}).to(Device::cuda);
-      Tensor out_ref = Tensor::empty({count, D}, DType::f64);
-      kernels::embedding_forward(as_f64_cpu(table), ids, out_ref);
-      Tensor out = poisoned_cuda({17, 7711, D}, dtype);
-      kernels::embedding_forward(table.to(Device::cuda), ids_gpu, out);
-      CHECK(relative_error(out, out_ref) == 0.0);  // a copy: exact
-      CHECK(max_abs_error(out, out_ref) == 0.0);
+      check_forward_exact(table, ids, ids_gpu);
 
       const Tensor dout = random_cpu({count, D}, dtype, rng);
       const Tensor dtable0 = random_cpu({V, D}, DType::f32, rng);
-      Tensor dtable_ref = as_f64_cpu(dtable0);
-      kernels::embedding_backward(ids, as_f64_cpu(dout), dtable_ref);
-      Tensor dtable = dtable0.to(Device::cuda);  // f32, accumulated into
-      kernels::embedding_backward(ids_gpu, dout.reshape({17, 7711, D}).to(Device::cuda), dtable);
       // ~2600 terms summed in f32 per row: errors ~√2600 half-ulps of the partial sums, ~1e-6
       // of the result, inside the fp32 tolerance.
-      check_close(dtable, dtable_ref, fp32_tolerance, "dtable (f32)");
+      check_backward(ids, ids_gpu, dout, dtable0, "dtable (f32)");
     }
     {
       // Rows of 32771 columns: the forward's 64 column blocks go round 3 times.
@@ -139,19 +156,12 @@ TEST_CASE("embedding: more ids than one launch slice of 65535 rows, and rows wid
       RandomGenerator rng(dtype == DType::f32 ? 142 : 143);
       const Tensor table = random_cpu({V, D}, dtype, rng);
       const Tensor ids = Tensor::from_values<std::int32_t>({4, 0, 4, 2, 4, 1, 0}, {7});
-      Tensor out_ref = Tensor::empty({7, D}, DType::f64);
-      kernels::embedding_forward(as_f64_cpu(table), ids, out_ref);
-      Tensor out = poisoned_cuda({7, D}, dtype);
-      kernels::embedding_forward(table.to(Device::cuda), ids.to(Device::cuda), out);
-      CHECK(max_abs_error(out, out_ref) == 0.0);  // a copy: exact
+      const Tensor ids_gpu = ids.to(Device::cuda);
+      check_forward_exact(table, ids, ids_gpu);
 
       const Tensor dout = random_cpu({7, D}, dtype, rng);
       const Tensor dtable0 = random_cpu({V, D}, DType::f32, rng);
-      Tensor dtable_ref = as_f64_cpu(dtable0);
-      kernels::embedding_backward(ids, as_f64_cpu(dout), dtable_ref);
-      Tensor dtable = dtable0.to(Device::cuda);
-      kernels::embedding_backward(ids.to(Device::cuda), dout.to(Device::cuda), dtable);
-      check_close(dtable, dtable_ref, fp32_tolerance, "dtable (f32)");
+      check_backward(ids, ids_gpu, dout, dtable0, "dtable (f32)");
     }
   }
 }

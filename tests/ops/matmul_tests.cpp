@@ -297,34 +297,37 @@ void check_matmul(const MatmulCase& m, std::uint64_t seed) {
   CHECK(relative_error(c, ref) < (m.ab == DType::bf16 || m.c == DType::bf16 ? bf16_bound : fp32_bound));
 }
 
+// check_matmul of each case under the four transpose combinations (the cases' own trans_a
+// and trans_b overridden), the cases in order within each combination, seeded seed + 1,
+// seed + 2, ...
+void check_every_transpose(std::uint64_t seed, std::initializer_list<MatmulCase> cases) {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (MatmulCase m : cases) {
+        m.trans_a = ta;
+        m.trans_b = tb;
+        check_matmul(m, ++seed);
+      }
+}
+
 }  // namespace
 
 TEST_CASE("matmul f32: transposes, odd sizes, alpha and beta") {
-  std::uint64_t seed = 1;
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      check_matmul({0, 37, 29, 53, ta, tb, DType::f32, DType::f32}, ++seed);
-      check_matmul({0, 1, 7, 3, ta, tb, DType::f32, DType::f32}, ++seed);
-      check_matmul({0, 64, 48, 130, ta, tb, DType::f32, DType::f32, 0.5, 1.0}, ++seed);
-      check_matmul({0, 33, 17, 65, ta, tb, DType::f32, DType::f32, 1.0, 0.25}, ++seed);
-    }
+  check_every_transpose(1, {{0, 37, 29, 53, false, false, DType::f32, DType::f32},
+                            {0, 1, 7, 3, false, false, DType::f32, DType::f32},
+                            {0, 64, 48, 130, false, false, DType::f32, DType::f32, 0.5, 1.0},
+                            {0, 33, 17, 65, false, false, DType::f32, DType::f32, 1.0, 0.25}});
 }
 
 TEST_CASE("matmul f32 batched (rank 3)") {
-  std::uint64_t seed = 50;
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) check_matmul({3, 19, 23, 31, ta, tb, DType::f32, DType::f32}, ++seed);
+  check_every_transpose(50, {{3, 19, 23, 31, false, false, DType::f32, DType::f32}});
 }
 
 TEST_CASE("matmul bf16 operands, f32 and bf16 outputs, accumulation into f32") {
-  std::uint64_t seed = 80;
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      check_matmul({0, 72, 40, 256, ta, tb, DType::bf16, DType::f32}, ++seed);
-      check_matmul({0, 72, 40, 256, ta, tb, DType::bf16, DType::bf16}, ++seed);
-      check_matmul({0, 64, 32, 96, ta, tb, DType::bf16, DType::f32, 1.0, 1.0}, ++seed);
-      check_matmul({0, 37, 29, 53, ta, tb, DType::bf16, DType::f32}, ++seed);  // unaligned rows
-    }
+  check_every_transpose(80, {{0, 72, 40, 256, false, false, DType::bf16, DType::f32},
+                             {0, 72, 40, 256, false, false, DType::bf16, DType::bf16},
+                             {0, 64, 32, 96, false, false, DType::bf16, DType::f32, 1.0, 1.0},
+                             {0, 37, 29, 53, false, false, DType::bf16, DType::f32}});  // unaligned rows
   check_matmul({2, 48, 40, 64, false, true, DType::bf16, DType::bf16}, 99);
 }
 

@@ -39,6 +39,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -97,6 +98,20 @@ void check_close(const std::string& what, const Tensor& got, const Tensor& ref, 
 // `count` token ids (or targets) below `vocab`; with_ignored sets every fifth one (0, 5, ...)
 // to kernels::ignore_index.
 Tensor random_ids(std::int64_t count, std::int64_t vocab, RandomGenerator& rng, bool with_ignored = false);
+
+// Calls body(dtype, size, rng) for dtype f32 then bf16 and each of `sizes` (both CAPTUREd),
+// each call with a generator of its own, seeded seed + 1, seed + 2, ... in that order.
+template <class Body>
+void for_each_dtype_and_size(std::uint64_t seed, std::initializer_list<std::int64_t> sizes,
+                             Body&& body) {
+  for (DType dtype : {DType::f32, DType::bf16})
+    for (std::int64_t size : sizes) {
+      CAPTURE(dtype_name(dtype));
+      CAPTURE(size);
+      RandomGenerator rng(++seed);
+      body(dtype, size, rng);
+    }
+}
 
 #endif
 

@@ -116,36 +116,31 @@ TEST_CASE("RMSNorm in bf16: statistics and weight gradient in f32 or bf16, resid
 #else  // ---- GPU against the CPU (cuda_ops_tests) ----
 
 TEST_CASE("RMSNorm forward and backward, f32 and bf16, odd widths") {
-  std::uint64_t seed = 30;
-  for (DType dtype : {DType::f32, DType::bf16})
-    for (std::int64_t D : {std::int64_t{3}, std::int64_t{100}, std::int64_t{2048}}) {
-      // (Not D = 1: there dx = inv·g·w·eps/(x² + eps) is a cancellation no fp32 code meets 1e-5 on.)
-      CAPTURE(dtype_name(dtype));
-      CAPTURE(D);
-      RandomGenerator rng(++seed);
-      const std::int64_t rows = 33;
-      const Tensor x = random_cpu({3, rows / 3, D}, dtype, rng, -2.0, 2.0);
-      const Tensor w = random_cpu({D}, dtype, rng, 0.5, 1.5);
-      const Tensor dy = random_cpu({3, rows / 3, D}, dtype, rng);
-      const Tensor dw0 = random_cpu({D}, DType::f32, rng);
+  // (Not D = 1: there dx = inv·g·w·eps/(x² + eps) is a cancellation no fp32 code meets 1e-5 on.)
+  for_each_dtype_and_size(30, {3, 100, 2048}, [](DType dtype, std::int64_t D, RandomGenerator& rng) {
+    const std::int64_t rows = 33;
+    const Tensor x = random_cpu({3, rows / 3, D}, dtype, rng, -2.0, 2.0);
+    const Tensor w = random_cpu({D}, dtype, rng, 0.5, 1.5);
+    const Tensor dy = random_cpu({3, rows / 3, D}, dtype, rng);
+    const Tensor dw0 = random_cpu({D}, DType::f32, rng);
 
-      Tensor y_ref = Tensor::empty(x.shape(), DType::f64), inv_ref = Tensor::empty({rows}, DType::f64);
-      kernels::rmsnorm_forward(as_f64_cpu(x), as_f64_cpu(w), 1e-5, y_ref, inv_ref);
-      Tensor dx_ref = Tensor::empty(x.shape(), DType::f64);
-      Tensor dw_ref = as_f64_cpu(dw0);
-      kernels::rmsnorm_backward(as_f64_cpu(x), as_f64_cpu(w), inv_ref, as_f64_cpu(dy), dx_ref, dw_ref);
+    Tensor y_ref = Tensor::empty(x.shape(), DType::f64), inv_ref = Tensor::empty({rows}, DType::f64);
+    kernels::rmsnorm_forward(as_f64_cpu(x), as_f64_cpu(w), 1e-5, y_ref, inv_ref);
+    Tensor dx_ref = Tensor::empty(x.shape(), DType::f64);
+    Tensor dw_ref = as_f64_cpu(dw0);
+    kernels::rmsnorm_backward(as_f64_cpu(x), as_f64_cpu(w), inv_ref, as_f64_cpu(dy), dx_ref, dw_ref);
 
-      const Tensor xg = x.to(Device::cuda), wg = w.to(Device::cuda);
-      Tensor y = poisoned_cuda(x.shape(), dtype), inv = poisoned_cuda({rows}, DType::f32);
-      kernels::rmsnorm_forward(xg, wg, 1e-5, y, inv);
-      check_close(y, y_ref, tolerance_for(dtype), "y");
-      check_close(inv, inv_ref, fp32_tolerance, "inv_rms");
-      Tensor dx = poisoned_cuda(x.shape(), dtype);
-      Tensor dw = dw0.to(Device::cuda);  // accumulated into, f32
-      kernels::rmsnorm_backward(xg, wg, inv, dy.to(Device::cuda), dx, dw);
-      check_close(dx, dx_ref, tolerance_for(dtype), "dx");
-      check_close(dw, dw_ref, tolerance_for(dtype), "dweight");
-    }
+    const Tensor xg = x.to(Device::cuda), wg = w.to(Device::cuda);
+    Tensor y = poisoned_cuda(x.shape(), dtype), inv = poisoned_cuda({rows}, DType::f32);
+    kernels::rmsnorm_forward(xg, wg, 1e-5, y, inv);
+    check_close(y, y_ref, tolerance_for(dtype), "y");
+    check_close(inv, inv_ref, fp32_tolerance, "inv_rms");
+    Tensor dx = poisoned_cuda(x.shape(), dtype);
+    Tensor dw = dw0.to(Device::cuda);  // accumulated into, f32
+    kernels::rmsnorm_backward(xg, wg, inv, dy.to(Device::cuda), dx, dw);
+    check_close(dx, dx_ref, tolerance_for(dtype), "dx");
+    check_close(dw, dw_ref, tolerance_for(dtype), "dweight");
+  });
 }
 
 TEST_CASE("RMSNorm fused with the residual add") {
