@@ -28,11 +28,8 @@ TapeScope::~TapeScope() { active_tape = previous_; }
 
 bool grad_enabled() { return recording; }
 
-NoGradGuard::NoGradGuard() : previous_(recording) { recording = false; }
-NoGradGuard::~NoGradGuard() { recording = previous_; }
-
-EnableGradGuard::EnableGradGuard() : previous_(recording) { recording = true; }
-EnableGradGuard::~EnableGradGuard() { recording = previous_; }
+GradModeGuard::GradModeGuard(bool enabled) : previous_(recording) { recording = enabled; }
+GradModeGuard::~GradModeGuard() { recording = previous_; }
 
 bool needs_grad(std::initializer_list<const Tensor*> inputs) {
   if (!recording) return false;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bandit/loss_observation.h"
+#include "bandit/policy_state_json.h"
 #include "bandit/reward.h"
 
 namespace birdie::bandit {
@@ -47,12 +48,7 @@ void FixedMixturePolicy::save(PolicyState& out) const {
 }
 
 void FixedMixturePolicy::restore(const PolicyState& in) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in.json);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("mixture policy state: not valid JSON (") + e.what() + ")");
-  }
+  const nlohmann::json j = parse_policy_state_json(in);
   BIRDIE_CHECK(j.value("kind", std::string()) == kind_ &&
                    j.value("configurations", std::size_t(0)) == mixture_.configs.size() &&
                    j.value("total_steps", std::int64_t(0)) == total_steps_ &&

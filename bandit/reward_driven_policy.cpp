@@ -9,6 +9,7 @@
 #include "bandit/class_floor.h"
 #include "bandit/evaluation_schedule.h"
 #include "bandit/loss_observation.h"
+#include "bandit/policy_state_json.h"
 #include "bandit/reward.h"
 #include "engine/nvtx.h"
 
@@ -175,12 +176,7 @@ void RewardDrivenPolicy::save(PolicyState& out) const {
 }
 
 void RewardDrivenPolicy::restore(const PolicyState& in) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in.json);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("mixture policy state: not valid JSON (") + e.what() + ")");
-  }
+  const nlohmann::json j = parse_policy_state_json(in);
   BIRDIE_CHECK(j.value("kind", std::string()) == config_.kind &&
                    j.value("configurations", std::size_t(0)) == n_ &&
                    j.value("total_steps", std::int64_t(0)) == total_steps_,

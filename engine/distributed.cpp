@@ -119,6 +119,11 @@ Layout layout(std::int64_t n) {
 }
 #endif
 
+// With one rank the shard is the whole buffer, often the same memory.
+void copy_unless_same(const Tensor& to, const Tensor& from) {
+  if (to.raw_data() != from.raw_data()) to.copy_from(from);
+}
+
 }  // namespace
 
 bool built_with_nccl() {
@@ -226,10 +231,7 @@ Range shard_of(std::int64_t n, int rank, int size) {
 
 void reduce_scatter_sum(const Tensor& full, const Tensor& shard) {
   if (through_nccl(full)) return nccl::reduce_scatter_sum(full, shard);
-  if (g_world.size == 1) {
-    if (shard.raw_data() != full.raw_data()) shard.copy_from(full);
-    return;
-  }
+  if (g_world.size == 1) return copy_unless_same(shard, full);
 #ifdef BIRDIE_WITH_MPI
   BIRDIE_CHECK(full.dtype() == shard.dtype() &&
                    shard.numel() == shard_of(full.numel(), g_world.rank, g_world.size).size(),
@@ -252,10 +254,7 @@ void all_gather(const Tensor& full) {
 
 void gather(const Tensor& shard, const Tensor& full) {
   if (through_nccl(shard)) return nccl::gather(shard, full);
-  if (g_world.size == 1) {
-    if (shard.raw_data() != full.raw_data()) full.copy_from(shard);
-    return;
-  }
+  if (g_world.size == 1) return copy_unless_same(full, shard);
 #ifdef BIRDIE_WITH_MPI
   const std::int64_t n = all_reduce_max(g_world.rank == 0 ? full.numel() : 0);
   const Layout l = layout(n);

@@ -83,6 +83,15 @@ double erfinv(double y) {
   return erfinv_in_range(y);
 }
 
+std::vector<std::size_t> distinct_indices(std::size_t n, std::size_t k, RandomGenerator& rng) {
+  BIRDIE_CHECK(k <= n, "distinct_indices: ", k, " distinct indices of ", n);
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  for (std::size_t i = 0; i < k; ++i) std::swap(order[i], order[i + rng.uniform_int(n - i)]);
+  order.resize(k);
+  return order;
+}
+
 namespace {
 
 // Fills of at least this many Philox blocks run on all OpenMP threads; below it a
@@ -90,17 +99,18 @@ namespace {
 constexpr std::int64_t kParallelBlocks = std::int64_t{1} << 12;
 
 // Writes a fill of n elements of type T, PerBlock elements per Philox block: element i is
-// out[i % PerBlock] of block_fn(first_block + i / PerBlock, out, count). The blocks are
-// shared out in fixed static ranges, and each element is a function of its index alone,
-// so the bytes do not depend on the number of threads.
-template <int PerBlock, class T, class BlockFn>
-void fill_blocks(T* p, std::int64_t n, const BlockFn& block_fn) {
+// element(block first + i / PerBlock of stream s, i % PerBlock), computed in f64 and
+// rounded once to T. The blocks are shared out in fixed static ranges, and each element is
+// a function of its index alone, so the bytes do not depend on the number of threads.
+template <int PerBlock, class T, class Element>
+void fill_blocks(T* p, std::int64_t n, const RandomState& s, std::uint64_t first, const Element& element) {
   const std::int64_t blocks = (n + PerBlock - 1) / PerBlock;
 #pragma omp parallel for schedule(static) if (blocks >= kParallelBlocks)
   for (std::int64_t j = 0; j < blocks; ++j) {
     const std::int64_t begin = j * PerBlock;
     const int count = static_cast<int>(std::min<std::int64_t>(PerBlock, n - begin));
-    block_fn(j, p + begin, count);
+    const auto b = philox_block(s.seed, s.stream, first + j);
+    for (int k = 0; k < count; ++k) p[begin + k] = static_cast<T>(element(b, k));
   }
 }
 
@@ -112,6 +122,18 @@ void dispatch_float(Tensor& t, const char* what, const Fn& fill) {
   if (t.dtype() == DType::f32) return fill(static_cast<float*>(nullptr));
   if (t.dtype() == DType::f64) return fill(static_cast<double*>(nullptr));
   throw Error(detail::concat(what, ": expected an f32 or f64 tensor, got ", t.describe()));
+}
+
+// A whole fill of `t` from the blocks it reserves in `rng` (fill_blocks).
+template <int PerBlock, class Element>
+void fill_tensor(Tensor& t, RandomGenerator& rng, const char* what, const Element& element) {
+  const auto s = rng.state();
+  const std::int64_t n = t.numel();
+  dispatch_float(t, what, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const std::uint64_t first = rng.reserve_blocks((n + PerBlock - 1) / PerBlock);
+    fill_blocks<PerBlock>(t.data<T>(), n, s, first, element);
+  });
 }
 
 // The truncated normal's 2^24 buckets: erfinv(2 p_k - 1) for bucket k, the same double the
@@ -169,34 +191,16 @@ class TruncatedNormalTable {
 }  // namespace
 
 void fill_uniform(Tensor& t, RandomGenerator& rng, double low, double high) {
-  const auto s = rng.state();
-  const std::int64_t n = t.numel();
-  dispatch_float(t, "fill_uniform", [&](auto* tag) {
-    using T = std::remove_pointer_t<decltype(tag)>;
-    const std::uint64_t first = rng.reserve_blocks((n + 3) / 4);
-    fill_blocks<4>(t.data<T>(), n, [&](std::int64_t j, T* out, int count) {
-      const auto b = philox_block(s.seed, s.stream, first + j);
-      for (int k = 0; k < count; ++k)
-        out[k] = static_cast<T>(low + (high - low) * static_cast<double>(uniform_from_bits(b.word[k])));
-    });
+  fill_tensor<4>(t, rng, "fill_uniform", [&](const Philox4x32Block& b, int k) {
+    return low + (high - low) * static_cast<double>(uniform_from_bits(b.word[k]));
   });
 }
 
 void fill_normal(Tensor& t, RandomGenerator& rng, double mean, double std) {
-  const auto s = rng.state();
-  const std::int64_t n = t.numel();
-  dispatch_float(t, "fill_normal", [&](auto* tag) {
-    using T = std::remove_pointer_t<decltype(tag)>;
-    const std::uint64_t first = rng.reserve_blocks((n + 1) / 2);
-    fill_blocks<2>(t.data<T>(), n, [&](std::int64_t j, T* out, int count) {
-      const auto b = philox_block(s.seed, s.stream, first + j);
-      for (int k = 0; k < count; ++k) {
-        const double u1 = (static_cast<double>(b.word[2 * k] >> 8) + 1.0) * 0x1.0p-24;  // (0, 1]
-        const double u2 = static_cast<double>(uniform_from_bits(b.word[2 * k + 1]));
-        out[k] = static_cast<T>(mean + std * std::sqrt(-2.0 * std::log(u1)) *
-                                           std::cos(2.0 * std::numbers::pi * u2));
-      }
-    });
+  fill_tensor<2>(t, rng, "fill_normal", [&](const Philox4x32Block& b, int k) {
+    const double u1 = (static_cast<double>(b.word[2 * k] >> 8) + 1.0) * 0x1.0p-24;  // (0, 1]
+    const double u2 = static_cast<double>(uniform_from_bits(b.word[2 * k + 1]));
+    return mean + std * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
   });
 }
 
@@ -229,10 +233,8 @@ void fill_truncated_normal(Tensor& t, RandomGenerator& rng, double std) {
         for (std::int64_t e = e0; e < e1; ++e) p[e] = static_cast<T>(scale * table[bucket[e - e0]]);
       }
     } else {
-      fill_blocks<4>(t.data<T>(), n, [&](std::int64_t j, T* out, int count) {
-        const auto b = philox_block(s.seed, s.stream, first + j);
-        for (int k = 0; k < count; ++k)
-          out[k] = static_cast<T>(scale * erfinv_in_range(truncated_normal_argument(b.word[k] >> 8, lo, hi)));
+      fill_blocks<4>(t.data<T>(), n, s, first, [&](const Philox4x32Block& b, int k) {
+        return scale * erfinv_in_range(truncated_normal_argument(b.word[k] >> 8, lo, hi));
       });
     }
   });

@@ -18,7 +18,9 @@
 // computing them; table entries are computed by the same function, so the bits are equal.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "engine/philox.h"
 #include "engine/tensor.h"
@@ -55,6 +57,10 @@ class RandomGenerator {
  private:
   RandomState state_;
 };
+
+// k distinct indices of [0, n) in random order, k ≤ n: a partial Fisher-Yates shuffle of
+// 0 .. n-1, one uniform_int draw per index.
+std::vector<std::size_t> distinct_indices(std::size_t n, std::size_t k, RandomGenerator& rng);
 
 // Element i of a fill uses block first + i/4, word i%4 (uniform) or block first + i/2,
 // words 2(i%2), 2(i%2)+1 (normal, Box-Muller), which a GPU kernel can reproduce.

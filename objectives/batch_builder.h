@@ -12,12 +12,6 @@
 
 namespace birdie::objectives {
 
-struct BatchShape {
-  int rows = 8;
-  int row_length = 2048;
-  int min_pack_tokens = 256;
-};
-
 // Reads text from `source` starting at `text_offset` and carries what a sample leaves
 // over to the next sample. Every configuration draw, sample and paradigm placement uses
 // `rng`, so the batch is a pure function of (source, offset, mixture, shape, rng state).

@@ -11,10 +11,8 @@
 
 namespace birdie::objectives {
 
-struct MqarRowOptions {
-  int rows = 8;
-  int row_length = 256;
-  int min_pack_tokens = 16;
+struct MqarRowOptions : BatchShape {
+  MqarRowOptions() : BatchShape{.rows = 8, .row_length = 256, .min_pack_tokens = 16} {}
   int min_pairs = 2, max_pairs = 8;
   int min_queries = 1, max_queries = 4;
 };

@@ -45,6 +45,14 @@ class EntryReader {
     }
   }
 
+  // min_<name> and max_<name>.
+  void read_range(std::string_view name, int& low, int& high) {
+    read("min_" + std::string(name), low);
+    read("max_" + std::string(name), high);
+  }
+
+  const std::string& where() const { return where_; }
+
   void reject_unknown_keys(std::string_view class_label) const {
     for (const auto& [key, node] : table_) {
       BIRDIE_CHECK(used_.count(std::string(key.str())), where_, ": unknown key '", key.str(),
@@ -107,6 +115,52 @@ std::string generated_name(const ObjectiveConfig& config) {
   return name;
 }
 
+// Each class's keys (objectives/objective_grid.h), read in this order.
+void read_keys(EntryReader& reader, NextTokenParams& p) { reader.read("max_len", p.max_len); }
+void read_keys(EntryReader& reader, PrefixLmParams& p) { reader.read("max_len", p.max_len); }
+
+template <class SpanCorruption>
+void read_span_corruption_keys(EntryReader& reader, SpanCorruption& p) {
+  reader.read("corruption_rate", p.corruption_rate);
+  reader.read("mean_span", p.mean_span);
+  reader.read("max_len", p.max_len);
+}
+void read_keys(EntryReader& reader, InfillingParams& p) { read_span_corruption_keys(reader, p); }
+void read_keys(EntryReader& reader, AutoencodingParams& p) {
+  read_span_corruption_keys(reader, p);
+  reader.read("deshuffle", p.deshuffle);
+}
+
+void read_keys(EntryReader& reader, CopyingParams& p) { reader.read_range("len", p.min_len, p.max_len); }
+void read_keys(EntryReader& reader, DeshufflingParams& p) {
+  reader.read_range("len", p.min_len, p.max_len);
+  reader.read("shuffle_fraction", p.shuffle_fraction);
+}
+
+void read_keys(EntryReader& reader, SelectiveCopyingParams& p) {
+  reader.read_range("context", p.min_context, p.max_context);
+  reader.read_range("spans", p.min_spans, p.max_spans);
+  reader.read_range("span_len", p.min_span_len, p.max_span_len);
+  reader.read_range("delimiter", p.min_delimiter, p.max_delimiter);
+  std::string query = "first";
+  reader.read("query", query);
+  BIRDIE_CHECK(query == "first" || query == "last", reader.where(), ": query = \"", query,
+               "\" is not a position. Fix: use \"first\" or \"last\"");
+  p.query_first = query == "first";
+}
+
+// The defaults of the class named `class_text`.
+ObjectiveParams default_params(const std::string& class_text, const std::string& where) {
+  const ObjectiveParams every_class[] = {NextTokenParams{},    PrefixLmParams{},   InfillingParams{},
+                                         AutoencodingParams{}, CopyingParams{},    DeshufflingParams{},
+                                         SelectiveCopyingParams{}};
+  for (const ObjectiveParams& params : every_class)
+    if (class_name(static_cast<ObjectiveClass>(params.index())) == class_text) return params;
+  throw Error(where + ": unknown class \"" + class_text +
+              "\". Fix: use next_token, prefix_lm, infilling, autoencoding, copying, "
+              "deshuffling or selective_copying");
+}
+
 ObjectiveConfig read_entry(const toml::table& entry, const std::string& where,
                            ParadigmPlacement default_placement) {
   EntryReader reader(entry, where);
@@ -122,60 +176,8 @@ ObjectiveConfig read_entry(const toml::table& entry, const std::string& where,
   reader.read("paradigm", placement_text);
   config.paradigm = parse_placement(placement_text, where);
   reader.read("name", config.name);
-
-  if (class_text == "next_token") {
-    NextTokenParams p;
-    reader.read("max_len", p.max_len);
-    config.params = p;
-  } else if (class_text == "prefix_lm") {
-    PrefixLmParams p;
-    reader.read("max_len", p.max_len);
-    config.params = p;
-  } else if (class_text == "infilling") {
-    InfillingParams p;
-    reader.read("corruption_rate", p.corruption_rate);
-    reader.read("mean_span", p.mean_span);
-    reader.read("max_len", p.max_len);
-    config.params = p;
-  } else if (class_text == "autoencoding") {
-    AutoencodingParams p;
-    reader.read("corruption_rate", p.corruption_rate);
-    reader.read("mean_span", p.mean_span);
-    reader.read("max_len", p.max_len);
-    reader.read("deshuffle", p.deshuffle);
-    config.params = p;
-  } else if (class_text == "copying") {
-    CopyingParams p;
-    reader.read("min_len", p.min_len);
-    reader.read("max_len", p.max_len);
-    config.params = p;
-  } else if (class_text == "deshuffling") {
-    DeshufflingParams p;
-    reader.read("min_len", p.min_len);
-    reader.read("max_len", p.max_len);
-    reader.read("shuffle_fraction", p.shuffle_fraction);
-    config.params = p;
-  } else if (class_text == "selective_copying") {
-    SelectiveCopyingParams p;
-    reader.read("min_context", p.min_context);
-    reader.read("max_context", p.max_context);
-    reader.read("min_spans", p.min_spans);
-    reader.read("max_spans", p.max_spans);
-    reader.read("min_span_len", p.min_span_len);
-    reader.read("max_span_len", p.max_span_len);
-    reader.read("min_delimiter", p.min_delimiter);
-    reader.read("max_delimiter", p.max_delimiter);
-    std::string query = "first";
-    reader.read("query", query);
-    BIRDIE_CHECK(query == "first" || query == "last", where, ": query = \"", query,
-                 "\" is not a position. Fix: use \"first\" or \"last\"");
-    p.query_first = query == "first";
-    config.params = p;
-  } else {
-    throw Error(where + ": unknown class \"" + class_text +
-                "\". Fix: use next_token, prefix_lm, infilling, autoencoding, copying, "
-                "deshuffling or selective_copying");
-  }
+  config.params = default_params(class_text, where);
+  std::visit([&](auto& p) { read_keys(reader, p); }, config.params);
   reader.reject_unknown_keys(class_text);
   if (config.name.empty()) config.name = generated_name(config);
   return config;

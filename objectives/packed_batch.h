@@ -28,6 +28,14 @@ struct PackingStats {
   void merge(const PackingStats& other);
 };
 
+// The rows a batch is packed into: how many, their length, and the RowPacker's
+// min_pack_tokens (objectives/row_packer.h).
+struct BatchShape {
+  int rows = 8;
+  int row_length = 2048;
+  int min_pack_tokens = 256;
+};
+
 // Row-major [rows, length] int32 arrays:
 //   tokens    prompt ‖ <sg> ‖ label[0:M-1] per sample, <pad> (0) in padding;
 //   targets   -1 over the prompt and padding, label[0:M] from the <sg> position on;

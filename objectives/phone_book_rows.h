@@ -12,10 +12,7 @@
 
 namespace birdie::objectives {
 
-struct PhoneBookRowOptions {
-  int rows = 8;
-  int row_length = 2048;
-  int min_pack_tokens = 256;
+struct PhoneBookRowOptions : BatchShape {  // 8 rows of 2048 tokens, min_pack_tokens 256
   int min_entries = 200, max_entries = 800;  // the paper's fine-tuning range (§6)
   int min_queries = 1, max_queries = 32;
   // The part of the name lists the books draw from (data/tasks/phonebook.h): fine-tuning

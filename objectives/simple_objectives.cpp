@@ -78,14 +78,10 @@ Sample make_deshuffling(std::span<const Token> text, const DeshufflingParams& pa
   std::vector<Token> prompt = label;
   const auto moved = static_cast<std::size_t>(std::llround(params.shuffle_fraction * static_cast<double>(n)));
   if (moved >= 2) {
-    // Choose the positions (a partial Fisher-Yates over all positions), then move their
-    // tokens along one random cycle (Sattolo's algorithm): every chosen position receives
-    // another chosen position's token, so exactly `moved` positions are displaced.
-    std::vector<std::size_t> positions(n);
-    std::iota(positions.begin(), positions.end(), std::size_t{0});
-    for (std::size_t i = 0; i < moved; ++i)
-      std::swap(positions[i], positions[i + rng.uniform_int(n - i)]);
-    positions.resize(moved);
+    // Choose the positions, then move their tokens along one random cycle (Sattolo's
+    // algorithm): every chosen position receives another chosen position's token, so
+    // exactly `moved` positions are displaced.
+    const std::vector<std::size_t> positions = distinct_indices(n, moved, rng);
     std::vector<std::size_t> order(moved);
     std::iota(order.begin(), order.end(), std::size_t{0});
     for (std::size_t i = moved - 1; i > 0; --i) std::swap(order[i], order[rng.uniform_int(i)]);

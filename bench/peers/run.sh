@@ -36,13 +36,9 @@ if [ ! -d "$build" ]; then
   exit 2
 fi
 
-python=""
-for candidate in ${PYTHON:-} python3 /usr/bin/python3; do
-  if command -v "$candidate" > /dev/null && "$candidate" -c 'import torch, tomllib' 2> /dev/null; then
-    python=$candidate
-    break
-  fi
-done
+# shellcheck source=scripts/torch_python.sh
+source "$repo/scripts/torch_python.sh"
+python=$(torch_python tomllib)
 if [ -z "$python" ]; then
   echo "run.sh: no Python (3.11+) with torch found (tried ${PYTHON:-} python3 /usr/bin/python3);" \
        "on Debian: apt-get install python3-torch, or set PYTHON" >&2

@@ -76,6 +76,20 @@ inline std::string optional_id(const nlohmann::json& j, const Place& at) {
   fail(at, "id", std::string("expected a string or a number, got ") + it->type_name());
 }
 
+// One Item per object, in order: its optional "id", then fill(item, object, place) reads
+// the rest.
+template <class Item, class Fill>
+std::vector<Item> parse_items(std::istream& in, const std::string& source, Fill&& fill) {
+  std::vector<Item> items;
+  for_each_object(in, source, [&](const nlohmann::json& j, const Place& at) {
+    Item item;
+    item.id = optional_id(j, at);
+    fill(item, j, at);
+    items.push_back(std::move(item));
+  });
+  return items;
+}
+
 // A whole file read by parse(stream, source); an error when it cannot be opened ("cannot
 // open the <what> file ...") or holds nothing ("<file>: no <items>").
 template <class Parse>

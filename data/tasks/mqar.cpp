@@ -96,12 +96,8 @@ MqarInstance make_mqar_instance(const MqarVocabulary& vocabulary, int pairs, int
     instance.keys.push_back(key);
     instance.values.push_back(vocabulary.values[rng.uniform_int(vocabulary.values.size())]);
   }
-  // k distinct pairs in random order (partial Fisher-Yates).
-  std::vector<std::size_t> order(instance.keys.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(queries); ++i)
-    std::swap(order[i], order[i + rng.uniform_int(order.size() - i)]);
-  instance.queries.assign(order.begin(), order.begin() + queries);
+  // k distinct pairs in random order.
+  instance.queries = distinct_indices(instance.keys.size(), static_cast<std::size_t>(queries), rng);
   return instance;
 }
 

@@ -5,10 +5,8 @@
 namespace birdie::data::tasks {
 
 std::vector<ChoiceItem> parse_choice_items(std::istream& in, const std::string& source) {
-  std::vector<ChoiceItem> items;
-  jsonl::for_each_object(in, source, [&](const nlohmann::json& j, const jsonl::Place& at) {
-    ChoiceItem item;
-    item.id = jsonl::optional_id(j, at);
+  return jsonl::parse_items<ChoiceItem>(in, source, [](ChoiceItem& item, const nlohmann::json& j,
+                                                       const jsonl::Place& at) {
     item.prompt = jsonl::string_field(j, at, "prompt");
     item.choices = jsonl::string_list_field(j, at, "choices");
     if (item.choices.size() < 2)
@@ -25,9 +23,7 @@ std::vector<ChoiceItem> parse_choice_items(std::istream& in, const std::string& 
       jsonl::fail(at, "label", detail::concat(index, " is not a choice index (0 to ", item.choices.size() - 1,
                                               ")"));
     item.label = static_cast<int>(index);
-    items.push_back(std::move(item));
   });
-  return items;
 }
 
 std::vector<ChoiceItem> read_choice_items(const std::filesystem::path& path) {

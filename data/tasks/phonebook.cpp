@@ -76,12 +76,8 @@ PhoneBook make_phone_book(int entries, int queries, std::uint64_t seed, std::uin
     }
     book.entries.push_back(std::move(e));
   }
-  // k distinct entries in random order (partial Fisher-Yates).
-  std::vector<std::size_t> order(book.entries.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(queries); ++i)
-    std::swap(order[i], order[i + rng.uniform_int(order.size() - i)]);
-  book.queries.assign(order.begin(), order.begin() + queries);
+  // k distinct entries in random order.
+  book.queries = distinct_indices(book.entries.size(), static_cast<std::size_t>(queries), rng);
   return book;
 }
 

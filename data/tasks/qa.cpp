@@ -8,17 +8,12 @@
 namespace birdie::data::tasks {
 
 std::vector<QaItem> parse_qa_items(std::istream& in, const std::string& source) {
-  std::vector<QaItem> items;
-  jsonl::for_each_object(in, source, [&](const nlohmann::json& j, const jsonl::Place& at) {
-    QaItem item;
-    item.id = jsonl::optional_id(j, at);
+  return jsonl::parse_items<QaItem>(in, source, [](QaItem& item, const nlohmann::json& j, const jsonl::Place& at) {
     item.context = jsonl::string_field(j, at, "context");
     item.question = jsonl::string_field(j, at, "question");
     if (item.question.find_first_not_of(" \t\r\n") == std::string::npos) jsonl::fail(at, "question", "empty");
     item.answers = jsonl::string_list_field(j, at, "answers");
-    items.push_back(std::move(item));
   });
-  return items;
 }
 
 std::vector<QaItem> read_qa_items(const std::filesystem::path& path) {

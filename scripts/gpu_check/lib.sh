@@ -5,6 +5,9 @@
 # the prepared data, the unpacked packages). Sourced by the driver once OUTDIR, the build,
 # log and prefix folders and the budget are known ($out, $build, $logs, $prefix, $budget).
 
+# shellcheck source=scripts/torch_python.sh
+source "$repo/scripts/torch_python.sh"
+
 # --- the summary rows ---------------------------------------------------------------------
 # Every step ends in one row: ok, FAILED, TIMEOUT, SKIPPED or INTERRUPTED. The counts decide
 # the exit status (finish, below).
@@ -326,6 +329,14 @@ no_gpu_row() {  # no_gpu_row STAGE STEP: skipped for want of a GPU (a failure wh
     record "$1" "$2" SKIPPED - "no GPU visible"
     no_gpu_skips=$((no_gpu_skips + 1))
   fi
+}
+
+gpu_report() {  # gpu_report STAGE STEP: empties the stage's report; without a GPU, it and a row say so (false)
+  : > "${result[$1]}"
+  gpu_visible && return 0
+  echo "$1: not run, no GPU visible" > "${result[$1]}"
+  no_gpu_row "$1" "$2"
+  return 1
 }
 
 # --- what the stages run ------------------------------------------------------------------

@@ -11,19 +11,14 @@ stage_attention() {
   built attention "$build/apps/bench" || return 1
   if ! gpu_visible; then no_gpu_row attention "apps/bench --attention"; return 0; fi
   local output=${result[attention]} engine="$logs/attention_engine.txt" peer="$logs/attention_peer.txt"
-  local python="" candidate
+  local python
   rm -f "$output"
   out_of_time attention "apps/bench --attention" && return 1
   run_step attention "apps/bench --attention" "$(cap 90)" "$engine" "${line_buffered[@]}" "$build/apps/bench" --attention
   cat "$engine" >> "$output"
   step_row attention "apps/bench --attention" "$engine" \
     "$(grep -m 1 'attention fwd+bwd causal .*x128 ' "$engine" | tr -s ' ' | cut -c1-160)"
-  for candidate in ${PYTHON:-} python3 /usr/bin/python3; do
-    if command -v "$candidate" > /dev/null && "$candidate" -c 'import torch' 2> /dev/null; then
-      python=$candidate
-      break
-    fi
-  done
+  python=$(torch_python)
   if [ -z "$python" ]; then
     record attention "attention_sdpa.py" SKIPPED - "no Python with torch (tried ${PYTHON:-} python3 /usr/bin/python3)"
     return 0

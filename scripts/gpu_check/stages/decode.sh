@@ -19,13 +19,8 @@ decode_models=(${GPU_CHECK_DECODE_MODELS:-small base hawk-small hawk-base transf
 stage_decode() {
   built decode "$build/tests/cuda_generation_tests" "$build/apps/decode_bench" || return 1
   local report=${result[decode]}
-  : > "$report"
-  if ! gpu_visible; then
-    echo "decode: not run, no GPU visible" > "$report"
-    no_gpu_row decode "cuda_generation_tests, decode_bench ${decode_models[*]}"
-    return 0
-  fi
-  local model name file figures python="" candidate
+  gpu_report decode "cuda_generation_tests, decode_bench ${decode_models[*]}" || return 0
+  local model name file figures python
   if ! out_of_time decode cuda_generation_tests; then
     file="$logs/decode_cuda_generation_tests.txt"
     run_step decode cuda_generation_tests "$(cap 120)" "$file" "$build/tests/cuda_generation_tests" --duration=true
@@ -44,9 +39,7 @@ stage_decode() {
               sed -E 's/ +/ /g' | paste -sd ',' | sed 's/,/, /g')
     step_row decode "$name" "$file" "$figures"
   done
-  for candidate in ${PYTHON:-} python3 /usr/bin/python3; do
-    if "$candidate" -c 'import torch, tomllib' 2> /dev/null; then python=$candidate; break; fi
-  done
+  python=$(torch_python tomllib)
   if [ -z "$python" ]; then
     record decode "bench/peers/decode.py" SKIPPED - "skipped: no Python with torch (set PYTHON)" benign
     return 0

@@ -15,12 +15,7 @@ step_bench_models=(${GPU_CHECK_STEP_BENCH_MODELS:-small base paper hawk-small ha
 stage_step_bench() {
   built step_bench "$build/apps/step_bench" || return 1
   local report=${result[step_bench]}
-  : > "$report"
-  if ! gpu_visible; then
-    echo "step_bench: not run, no GPU visible" > "$report"
-    no_gpu_row step_bench "${step_bench_models[*]}"
-    return 0
-  fi
+  gpu_report step_bench "${step_bench_models[*]}" || return 0
   local model nrows name file figures options
   # The paper model's initialization on the GPU: time, and the CPU's weights bit for bit.
   if [[ " ${step_bench_models[*]} " == *" paper "* ]] && [ -x "$build/apps/init_bench" ] &&
