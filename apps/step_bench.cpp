@@ -6,10 +6,12 @@
 // pool's reserve still grows, and the host's waits for the device on the training path
 // (forward, backward, AdamW: 0 expected, AdamW deciding on the device; the bench then
 // waits once per step, apart, to time it), with the copies from host memory to the device
-// on that path, which may wait too (engine/device.h).
+// on that path, which may wait too (engine/device.h). --accumulate K: K micro-batches of
+// R x T a step, each weighted 1/K, then one AdamW (the paper's batch is 130 micro-batches
+// of 4 x 2048 with batch.accumulation = 130), as the trainer accumulates them.
 //
 //   step_bench --model configs/model/paper.toml (or a run configuration such as configs/paper-1.4b.toml)
-//              [--rows R] [--seq T] [--steps N]
+//              [--rows R] [--seq T] [--accumulate K] [--steps N]
 //              [--warmup W] [--device cpu|cuda] [--precision auto|fp32|bf16]
 //              [--recompute] [--peak-tflops X] [--generate G] [--host-times]
 //              [--evaluation [--history H] [--evaluate-every E]]
@@ -80,7 +82,7 @@ namespace {
 
 struct Options {
   std::string model, device = "cpu", precision = "auto";
-  std::int64_t rows = 4, seq = 2048;
+  std::int64_t rows = 4, seq = 2048, accumulate = 1;
   int steps = 10, warmup = 2;
   bool recompute = false;
   double peak_tflops = training::default_peak_flops / 1e12;
@@ -96,6 +98,7 @@ Options parse(int argc, char** argv) {
   cli.option("--model", o.model, "FILE.toml", "the model or run configuration (required; e.g. configs/model/paper.toml)");
   cli.option("--rows", o.rows, positive_count, "R", "rows per step (default 4)");
   cli.option("--seq", o.seq, positive_count, "T", "tokens per row (default 2048)");
+  cli.option("--accumulate", o.accumulate, positive_count, "K", "micro-batches of R x T per optimizer step (default 1)");
   cli.option("--steps", o.steps, apps::as<int>(apps::positive_number), "N", "steps timed (default 10)");
   cli.option("--warmup", o.warmup, apps::at_least(0), "W", "steps before the timing (default 2)");
   cli.option("--device", o.device, "cpu|cuda", "where the step runs (default cpu)");
@@ -292,19 +295,23 @@ int main(int argc, char** argv) try {
   model::LanguageModel& lm = *model;
   autograd::AdamW optimizer(lm.parameters(), {});
   const Batch batch = random_batch(o.rows, o.seq, config.vocab, device);
-  const double tokens = double(o.rows * o.seq), params = double(config.parameter_count());
+  const double tokens = double(o.accumulate * o.rows * o.seq), params = double(config.parameter_count());
   std::string scan;
 #ifdef BIRDIE_WITH_CUDA
   if (device == Device::cuda) scan = std::string(", scan ") + kernels::cuda::scan_kernel_name(kernels::cuda::scan_kernel());
 #endif
-  std::printf("step_bench: %s, %.1fM parameters, %lld x %lld tokens, %s compute on %s%s%s\n", o.model.c_str(),
-              params / 1e6, (long long)o.rows, (long long)o.seq, dtype_name(compute).data(), o.device.c_str(),
-              scan.c_str(), o.recompute ? ", recompute per block" : "");
+  const std::string micro_batches =
+      o.accumulate > 1 ? " x " + std::to_string(o.accumulate) + " micro-batches accumulated" : "";
+  std::printf("step_bench: %s, %.1fM parameters, %lld x %lld tokens%s, %s compute on %s%s%s\n", o.model.c_str(),
+              params / 1e6, (long long)o.rows, (long long)o.seq, micro_batches.c_str(), dtype_name(compute).data(),
+              o.device.c_str(), scan.c_str(), o.recompute ? ", recompute per block" : "");
 
   // enqueued: until the host has issued the step's work; own: that less the time spent
   // waiting for the device inside it (the host's own work: launches, bookkeeping).
   std::vector<double> seconds, enqueued, own;
-  Tensor loss;
+  Tensor loss;  // the last micro-batch's, weighted
+  // Each micro-batch weighted by its share of the step's counted targets (all alike here).
+  const double weight = 1.0 / double(o.accumulate);
   MemoryStats after_warmup = memory_stats();
   std::uint64_t training_path_waits = 0;  // over the timed steps, before each step's end
   std::uint64_t training_path_uploads = 0;  // copies from host memory, which may wait too
@@ -315,15 +322,17 @@ int main(int argc, char** argv) try {
     const double waited_before = host_wait_seconds();
     const std::uint64_t waits_before = host_waits(), uploads_before = host_uploads();
     lm.parameters().zero_grad();
-    const auto ce = lm.loss(batch.tokens, batch.targets, batch.reset, {batch.counted, 1.0});
-    autograd::backward(ce.loss);
+    for (std::int64_t m = 0; m < o.accumulate; ++m) {
+      const auto ce = lm.loss(batch.tokens, batch.targets, batch.reset, {batch.counted, weight});
+      autograd::backward(ce.loss);
+      loss = ce.loss;
+    }
     optimizer.queue_step(1e-4);  // its report is not read: the training path reads it a step later
     const double issued = watch.seconds(), waiting = host_wait_seconds() - waited_before;
     if (i >= o.warmup) {
       training_path_waits += host_waits() - waits_before;
       training_path_uploads += host_uploads() - uploads_before;
     }
-    loss = ce.loss;
     synchronize_device();  // the bench's own wait, to time the whole step: not on the training path
     if (i >= o.warmup) seconds.push_back(watch.seconds()), enqueued.push_back(issued), own.push_back(issued - waiting);
   }
@@ -335,7 +344,7 @@ int main(int argc, char** argv) try {
   std::sort(own.begin(), own.end());
   const double median = seconds[seconds.size() / 2];
   std::printf("  step: median %.2f ms (min %.2f, max %.2f over %d steps), %.0f tokens/s, loss %.3f\n",
-              median * 1e3, seconds.front() * 1e3, seconds.back() * 1e3, o.steps, tokens / median, loss.item());
+              median * 1e3, seconds.front() * 1e3, seconds.back() * 1e3, o.steps, tokens / median, loss.item() / weight);
   // Launches are asynchronous: when the host's own work (issued minus waited) is about the
   // whole step, the device idles in the gaps, and launch overhead or host work (not the
   // kernels) sets the pace; a wait inside the step drains the device's queue instead.

@@ -300,6 +300,15 @@ whole, shard = (float(line.split()[-2]) for line in sys.argv[1:3])
 assert abs(shard - whole / 8) < 0.01, (whole, shard)
 PY
 "$apps/step_bench" --model configs/tiny-cpu.toml --rows 1 --seq 128 --steps 1 --warmup 0 --precision bf16
+# Accumulated micro-batches: twice the tokens a step, the same mean loss (the first step's,
+# before any update), and a count of 0 refused.
+"$apps/step_bench" --model configs/model/tiny.toml --rows 1 --seq 128 --steps 1 --warmup 0 > "$work/step1.txt"
+"$apps/step_bench" --model configs/model/tiny.toml --rows 1 --seq 128 --steps 1 --warmup 0 --accumulate 2 \
+  > "$work/step2.txt"
+grep -q "1 x 128 tokens x 2 micro-batches accumulated" "$work/step2.txt"
+[ "$(grep -o 'loss [0-9.]*' "$work/step1.txt")" = "$(grep -o 'loss [0-9.]*' "$work/step2.txt")" ] ||
+  { echo "step_bench --accumulate 2 changed the loss"; cat "$work/step1.txt" "$work/step2.txt"; exit 1; }
+refused "needs a positive number" "$apps/step_bench" --model configs/model/tiny.toml --accumulate 0
 for model in tiny hawk-tiny transformer-tiny; do
   "$apps/decode_bench" --model "configs/model/$model.toml" --batches 1,3 --tokens 4 --prompt 8 --bandwidth 10 \
     --json "$work/decode_$model.json"

@@ -4,7 +4,8 @@
 # model of GPU_CHECK_STEP_BENCH_MODELS (configs/model/<name>.toml; default: the three
 # architectures at small and base 8x2048 and paper 4x2048): 1 warm-up + 3 steps, with
 # --host-times at small and paper, batch-1 generation at base, and Birdie's own cost
-# (--evaluation) for the paper Gated SSM, each under its own cap. The rows hold the step
+# (--evaluation) for the paper Gated SSM, each under its own cap; then the paper Gated SSM
+# at the paper's batch (--accumulate 130, 1 warm-up + 1 step). The rows hold the step
 # time, tokens/s, MFU and peak memory. Writes step_bench.txt: each run's output, clipped.
 
 step_bench_run_cap=70
@@ -44,4 +45,16 @@ stage_step_bench() {
     figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB|decoded at [0-9]+ tokens/s|[0-9.]+% of training wall time' "$file" | paste -sd ',' | sed 's/,/, /g')
     step_row step_bench "$name" "$file" "$figures"
   done
+  # The paper step at the paper's batch: 130 micro-batches of 4x2048 accumulated before one
+  # AdamW (configs/paper-1.4b.toml), so AdamW's share is that of training (about 20 s a step).
+  if [[ " ${step_bench_models[*]} " == *" paper "* ]] && ! out_of_time step_bench "paper 4x2048 x130 bf16"; then
+    name="paper 4x2048 x130 bf16"
+    file="$logs/step_bench_paper_accumulate.txt"
+    run_step step_bench "$name" "$(cap "$step_bench_run_cap")" "$file" "${line_buffered[@]}" "$build/apps/step_bench" \
+      --model "$repo/configs/model/paper.toml" --rows 4 --seq 2048 --accumulate 130 --device cuda \
+      --precision bf16 --warmup 1 --steps 1
+    clip_step "$report" "$name" "$file" 30 10
+    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
+    step_row step_bench "$name" "$file" "$figures"
+  fi
 }
