@@ -11,7 +11,8 @@
 // f32) in TFLOP/s and fraction of peak; RMSNorm, fused cross-entropy (vocab 32000), AdamW
 // over 1.39B parameters and the embedding (vocab 32000) in GB/s; attention (bf16, T = 2048,
 // 8 rows, heads × head dim = 2048 at head dims 64 and 128, causal and prefix-LM masks:
-// one sample a row, its first half the prompt) forward and forward+backward in TFLOP/s.
+// one sample a row, its first half the prompt) forward and forward+backward in TFLOP/s;
+// the epilogue fusions of the training step beside the plain kernels they replace.
 // Attention FLOPs count the (query, key) pairs the mask lets through: 4·Dh per pair
 // forward (QKᵀ and PV), 2.5 times that backward (FlashAttention's convention), so a
 // causal row counts T(T+1)/2 pairs; bench/peers/attention_sdpa.py times PyTorch's
@@ -46,6 +47,7 @@
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/cuda/scan.h"
+#include "kernels/elementwise.h"
 #include "kernels/embedding.h"
 #include "kernels/matmul.h"
 #include "kernels/random.h"
@@ -178,6 +180,80 @@ void attention_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, bool
     }
 }
 
+// Each pair: the unfused kernels, then the fused call, the same data; the rate of both is
+// the fused operation's (FLOPs of the product, or fewest bytes), so their ratio is the
+// speed-up.
+void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double copy_gbs,
+                 std::int64_t tokens) {
+  const std::int64_t D = 2048, N = 2560;
+  const auto gemm_row = [&](const char* what, const std::string& shape, double ms, double flops) {
+    const double tflops = flops / (ms * 1e-3) / 1e12;
+    row(what, shape, ms, "TFLOP/s", tflops, tflops / peak_tflops, "peak");
+  };
+  {
+    const Tensor u = random_device({tokens, D}, DType::bf16, rng), w = random_device({4 * N, D}, DType::bf16, rng);
+    const Tensor bias = random_device({4 * N}, DType::bf16, rng);
+    Tensor out = Tensor::empty({tokens, 4 * N}, DType::bf16, Device::cuda);
+    const double flops = 2.0 * tokens * D * 4 * N;
+    const std::string shape = dims({tokens, D, 4 * N}) + " bf16";
+    gemm_row("linear D->4N +bias, unfused", shape, timer.median_ms([&] {
+      kernels::matmul(u, false, w, true, out);
+      kernels::add(out, bias, out);
+    }), flops);
+    gemm_row("linear D->4N +bias, fused", shape,
+             timer.median_ms([&] { kernels::matmul_fused(u, false, w, true, out, {bias, {}}); }), flops);
+    // Its weight gradient with the bias gradient: dW += dYᵀ·u and Σ_rows dY, both f32.
+    const Tensor dy = random_device({tokens, 4 * N}, DType::bf16, rng);
+    Tensor dw = Tensor::zeros({4 * N, D}, DType::f32, Device::cuda);
+    Tensor dbias = Tensor::zeros({4 * N}, DType::f32, Device::cuda);
+    const std::string gshape = dims({4 * N, tokens, D}) + " bf16";
+    gemm_row("dW D->4N +bias grad, unfused", gshape, timer.median_ms([&] {
+      kernels::matmul(dy, true, u, false, dw, 1.0, 1.0);
+      kernels::sum_to_trailing(dy, dbias);
+    }), flops);
+    gemm_row("dW D->4N +bias grad, fused", gshape, timer.median_ms([&] {
+      kernels::matmul_fused(dy, true, u, false, dw, {{}, dbias}, 1.0, 1.0);
+    }), flops);
+  }
+  {
+    const Tensor s = random_device({tokens, N}, DType::bf16, rng), w = random_device({D, N}, DType::bf16, rng);
+    const Tensor x = random_device({tokens, D}, DType::bf16, rng);
+    Tensor product = Tensor::empty({tokens, D}, DType::bf16, Device::cuda);
+    Tensor out = Tensor::empty({tokens, D}, DType::bf16, Device::cuda);
+    const double flops = 2.0 * tokens * N * D;
+    const std::string shape = dims({tokens, N, D}) + " bf16";
+    gemm_row("linear N->D +resid, unfused", shape, timer.median_ms([&] {
+      kernels::matmul(s, false, w, true, product);
+      kernels::add(x, product, out);
+    }), flops);
+    gemm_row("linear N->D +resid, fused", shape, timer.median_ms([&] {
+      kernels::matmul_fused(s, false, w, true, out, {{}, {}, x}, 1.0, 1.0);
+    }), flops);
+  }
+  {
+    const Tensor x = random_device({tokens, D}, DType::bf16, rng, -2.0, 2.0);
+    const Tensor w = random_device({D}, DType::bf16, rng, 0.5, 1.5), dy = random_device({tokens, D}, DType::bf16, rng);
+    Tensor inv = Tensor::empty({tokens}, DType::f32, Device::cuda), y = Tensor::empty({tokens, D}, DType::bf16, Device::cuda);
+    kernels::rmsnorm_forward(x, w, 1e-5, y, inv);
+    Tensor dx = Tensor::empty({tokens, D}, DType::bf16, Device::cuda);
+    Tensor grad = random_device({tokens, D}, DType::bf16, rng);
+    Tensor dw = Tensor::zeros({D}, DType::f32, Device::cuda);
+    // Fewest bytes of the fused operation: x, dy and the gradient read, the gradient written.
+    const double bytes = double(tokens) * (4 * D * 2 + 4);
+    const std::string shape = dims({tokens, D}) + " bf16";
+    const auto bytes_row = [&](const char* what, double ms) {
+      const double gbs = bytes / (ms * 1e-3) / 1e9;
+      row(what, shape, ms, "GB/s", gbs, gbs / copy_gbs, "copy");
+    };
+    bytes_row("rmsnorm bwd +=dx, unfused", timer.median_ms([&] {
+      kernels::rmsnorm_backward(x, w, inv, dy, dx, dw);
+      kernels::accumulate(grad, dx);
+    }));
+    bytes_row("rmsnorm bwd +=dx, fused",
+              timer.median_ms([&] { kernels::rmsnorm_backward(x, w, inv, dy, grad, dw, true); }));
+  }
+}
+
 int run(const Options& options) {
   Timer timer(options);
   RandomGenerator rng(2024);
@@ -280,6 +356,12 @@ int run(const Options& options) {
             tflops / peak_tflops, "peak");
       }
     }
+
+  // The epilogue fusions of the training step against the plain kernels they replace, at
+  // the paper step's shape (8192 tokens, D = 2048, N = 2560; the fused row is the
+  // engine's): the in-projection's bias, the out-projection's residual, the bias gradient
+  // beside the weight gradient, and RMSNorm's dx added into the residual's gradient.
+  fusion_rows(timer, rng, peak_tflops, copy_gbs, options.quick ? 2048 : 8192);
 
   // RMSNorm (bf16 activations, f32 statistics) and fused cross-entropy (vocab 32000).
   {

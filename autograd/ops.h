@@ -17,6 +17,8 @@ namespace birdie::autograd {
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // x [..., in] · weightᵀ (+ bias), weight [out, in] as in PyTorch's Linear.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// residual + linear(x, weight): a residual connection inside the product's own pass.
+Tensor add_linear(const Tensor& residual, const Tensor& x, const Tensor& weight);
 
 // b broadcasts when its shape is a trailing part of a's.
 Tensor add(const Tensor& a, const Tensor& b);

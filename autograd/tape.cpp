@@ -12,6 +12,7 @@ thread_local Tape this_thread_tape;
 thread_local Tape* active_tape = &this_thread_tape;
 thread_local bool recording = true;
 thread_local const void* backward_seed = nullptr;  // the ones tensor of backward(loss)
+thread_local const void* handed_in_grad = nullptr;  // output_grad of the innermost backward()
 thread_local std::shared_ptr<const std::string> current_region;
 }  // namespace
 
@@ -64,6 +65,14 @@ void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh) {
   input.set_grad(fresh);
 }
 
+void accumulate_output_grad(const Tensor& input, const Tensor& output_grad) {
+  if (!input.defined() || !input.requires_grad()) return;
+  if (input.grad().defined() || output_grad.raw_data() == handed_in_grad)
+    return accumulate_grad(input, output_grad);
+  check_shape(output_grad, input.shape(), "accumulate_output_grad");
+  input.set_grad(output_grad);
+}
+
 void backward(const Tensor& loss) {
   BIRDIE_CHECK(loss.numel() == 1, "backward: the loss must have one element, got ",
                loss.describe());
@@ -88,6 +97,11 @@ void backward(const Tensor& output, const Tensor& output_grad) {
   struct ClearOnExit {  // the tape is cleared even when a rule throws
     ~ClearOnExit() { tape().clear(); }
   } clear_on_exit;
+  struct HandedInScope {  // nested passes (recompute) restore the outer pass's
+    const void* previous = handed_in_grad;
+    explicit HandedInScope(const void* grad) { handed_in_grad = grad; }
+    ~HandedInScope() { handed_in_grad = previous; }
+  } handed_in(output_grad.raw_data());
   output.set_grad(output_grad);
 
   const auto& nodes = tape().nodes();

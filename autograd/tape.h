@@ -111,6 +111,13 @@ void accumulate_grad(const Tensor& input, const Tensor& contribution);
 // the input has no gradient yet.
 void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh);
 
+// The same for `output_grad`, the gradient of the rule's own output handed on unchanged
+// (a residual connection, a reshape): an input without a gradient yet takes its buffer
+// without a copy, since the tape drops the output's gradient when the rule returns. A rule
+// calls it once, for one input, after its last use of output_grad. The gradient a caller
+// passed to backward() is copied instead (the caller may still hold it).
+void accumulate_output_grad(const Tensor& input, const Tensor& output_grad);
+
 // Seeds d loss / d loss = 1 (loss must have one element), runs every rule in reverse
 // order, then clears the tape. Gradients of intermediate results are released as soon as
 // their node has run; leaves (parameters) keep theirs until zeroed.

@@ -75,10 +75,23 @@ Tensor& emulated_output(cpu::Bf16Emulation& f32, Tensor& c, double beta) {
 }
 
 // The fused product from plain kernels: the CPU's way (the reference), and the GPU's when
-// cuBLASLt has no fused algorithm.
+// cuBLASLt has no fused algorithm. An addend other than C is added after the product, as
+// the plain `add` of an unfused model would (the same bits in f32 on the CPU).
 void compose_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
-                   const Tensor& bias, Tensor& bias_gradient, double alpha, double beta) {
-  matmul(a, trans_a, b, trans_b, c, alpha, beta);
+                   const Tensor& bias, Tensor& bias_gradient, const Tensor& addend, double alpha,
+                   double beta) {
+  if (!addend.defined()) {
+    matmul(a, trans_a, b, trans_b, c, alpha, beta);
+  } else {
+    matmul(a, trans_a, b, trans_b, c, alpha, 0.0);
+    if (beta == 1.0) {
+      add(c, addend, c);
+    } else if (beta != 0.0) {
+      Tensor scaled = Tensor::empty(addend.shape(), addend.dtype(), addend.device());
+      scale(addend, beta, scaled);
+      add(c, scaled, c);
+    }
+  }
   if (bias.defined()) add(c, bias, c);
   if (!bias_gradient.defined()) return;
   // Σ_k op(A)[i, k]: column sums of A [K, M] when transposed, row sums of A [M, K] if not.
@@ -132,11 +145,20 @@ void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
     check_shape(bias_gradient, {c.dim(0)}, "matmul_fused bias_gradient");
     check_dtype(bias_gradient, c.dtype(), "matmul_fused bias_gradient");
   }
+  // An addend that is C itself is the plain beta·C.
+  Tensor addend = epilogue.addend;
+  if (addend.defined()) {
+    require_same_device("matmul_fused addend", {&c, &addend});
+    check_shape(addend, c.shape(), "matmul_fused addend");
+    check_dtype(addend, c.dtype(), "matmul_fused addend");
+    if (addend.raw_data() == c.raw_data()) addend = Tensor();
+  }
   if (a.is_cpu()) {
-    // One rounding of C for product and bias together, as in the GPU's epilogue.
+    // One rounding of C for product, addend and bias together, as in the GPU's epilogue.
     cpu::Bf16Emulation f32;
-    compose_fused(f32.input(a), trans_a, f32.input(b), trans_b, emulated_output(f32, c, beta),
-                  f32.input(epilogue.bias), f32.output(bias_gradient), alpha, beta);
+    compose_fused(f32.input(a), trans_a, f32.input(b), trans_b,
+                  emulated_output(f32, c, addend.defined() ? 0.0 : beta), f32.input(epilogue.bias),
+                  f32.output(bias_gradient), f32.input(addend), alpha, beta);
     return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
@@ -145,10 +167,11 @@ void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
   if (call.k > 0) {
     call.bias = epilogue.bias.defined() ? epilogue.bias.raw_data() : nullptr;
     call.bias_gradient = bias_gradient.defined() ? bias_gradient.raw_data() : nullptr;
+    call.c_input = addend.defined() ? addend.raw_data() : nullptr;
     if (cuda::gemm(call, current_stream())) return;
   }
   // No fused algorithm for this case: the same result from plain kernels.
-  compose_fused(a, trans_a, b, trans_b, c, epilogue.bias, bias_gradient, alpha, beta);
+  compose_fused(a, trans_a, b, trans_b, c, epilogue.bias, bias_gradient, addend, alpha, beta);
 #else
   no_cuda_kernel("matmul_fused");
 #endif

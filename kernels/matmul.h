@@ -18,15 +18,20 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor
 
 // Work fused into the product's epilogue (one cuBLASLt call on the GPU; composed from the
 // plain kernels on the CPU, which is the reference, with one rounding of a bf16 C).
-// Rank-2 operands; the vectors have C's dtype. At most one of the two per call.
+// Rank-2 operands; the vectors have C's dtype. At most one of bias and bias_gradient.
 //   bias [N]:          C = alpha·op(A)·op(B) + beta·C + bias (bias added to every row).
 //   bias_gradient [M]: overwritten with Σ_k op(A)[i, k], i.e. for a weight gradient
 //                      dW = dYᵀ·X (A = dY, trans_a) the bias gradient Σ_rows dY.
+//   addend [M, N]:     read in place of C, which is then only written:
+//                      C = alpha·op(A)·op(B) + beta·addend (+ bias). With beta = 1 this is
+//                      a residual connection, out = x + y·Wᵀ, in the product's own pass
+//                      (cuBLASLt's C ≠ D). C's dtype; it may be C itself.
 // GeLU epilogues are not offered: cuBLASLt's GELU is the tanh approximation, the engine's
 // GeLU is the exact erf form, and the model's GeLU is fused into the scan anyway.
 struct MatmulEpilogue {
   Tensor bias;
   Tensor bias_gradient;
+  Tensor addend;
 };
 void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
                   const MatmulEpilogue& epilogue, double alpha = 1.0, double beta = 0.0);

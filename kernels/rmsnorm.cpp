@@ -49,7 +49,7 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, double eps, Tensor& 
 }
 
 void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_rms,
-                      const Tensor& dy, Tensor& dx, Tensor& dweight) {
+                      const Tensor& dy, Tensor& dx, Tensor& dweight, bool accumulate_dx) {
   require_same_device("rmsnorm_backward", {&x, &weight, &inv_rms, &dy, &dx, &dweight});
   check_norm_operands("rmsnorm_backward", x, weight, inv_rms);
   for (const Tensor* t : std::initializer_list<const Tensor*>{&dy, &dx}) {
@@ -62,7 +62,8 @@ void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_r
   if (x.is_cpu()) {
     cpu::Bf16Emulation f32;
     cpu::rmsnorm_backward(f32.input(x), f32.input(weight), f32.input(inv_rms), f32.input(dy),
-                          f32.output(dx), f32.accumulated(dweight));
+                          accumulate_dx ? f32.accumulated(dx) : f32.output(dx), f32.accumulated(dweight),
+                          accumulate_dx);
     return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
@@ -70,7 +71,7 @@ void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_r
   const std::int64_t D = x.dim(-1);
   cuda::rmsnorm_backward(x.dtype(), inv_rms.dtype(), dweight.dtype(), x.raw_data(), weight.raw_data(),
                          inv_rms.raw_data(), dy.raw_data(), x.numel() / D, D, dx.raw_data(),
-                         dweight.raw_data(), current_stream());
+                         dweight.raw_data(), accumulate_dx, current_stream());
 #else
   no_cuda_kernel("rmsnorm_backward");
 #endif

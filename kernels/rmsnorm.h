@@ -11,10 +11,12 @@ namespace birdie::kernels {
 // widened values, outputs rounded once), f64 on the CPU.
 void rmsnorm_forward(const Tensor& x, const Tensor& weight, double eps, Tensor& y,
                      Tensor& inv_rms);
-// Writes dx (overwritten) and adds into dweight (accumulated, so several uses of one
-// norm weight, or micro-batches, sum up). dweight has x's dtype, or f32 with bf16 x.
+// Writes dx (overwritten, or added into when accumulate_dx: the gradient that already
+// arrived along a residual connection, summed in f32 and rounded once) and adds into
+// dweight (accumulated, so several uses of one norm weight, or micro-batches, sum up).
+// dweight has x's dtype, or f32 with bf16 x.
 void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_rms,
-                      const Tensor& dy, Tensor& dx, Tensor& dweight);
+                      const Tensor& dy, Tensor& dx, Tensor& dweight, bool accumulate_dx = false);
 
 // The pre-norm residual step fused: residual_out = x + residual (rounded to x's dtype),
 // then y = RMSNorm(residual_out) with inv_rms as above. One pass on the GPU. Its backward

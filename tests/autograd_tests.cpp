@@ -39,6 +39,25 @@ TEST_CASE("reusing an intermediate result sums the paths through it") {
   CHECK_FALSE(s.grad().defined());  // intermediate gradients are released
 }
 
+TEST_CASE("a gradient handed on unchanged is adopted, never shared with the caller's") {
+  Tensor x = Tensor::from_values<double>({1.0, 2.0}, {2});
+  x.set_requires_grad(true);
+  // The residual path hands d out on to x, and the second use of x then adds into it:
+  // the caller's gradient must not change, and x's is the sum.
+  const Tensor out = ag::add(x, ag::scale(x, 3.0));
+  const Tensor seed = Tensor::from_values<double>({10.0, 20.0}, {2});
+  ag::backward(out, seed);
+  CHECK(seed.to_vector<double>() == std::vector<double>{10, 20});
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{40, 80});
+  CHECK(x.grad().raw_data() != seed.raw_data());
+  // Inside the pass an intermediate's gradient is taken over without a copy.
+  Tensor y = Tensor::from_values<double>({1.0, 2.0}, {2});
+  y.set_requires_grad(true);
+  const Tensor h = ag::mul(y, y);
+  ag::backward(ag::sum(ag::add(ag::reshape(h, {2, 1}), ag::reshape(y, {2, 1}))));
+  CHECK(y.grad().to_vector<double>() == std::vector<double>{3, 5});
+}
+
 TEST_CASE("the tape records only what needs a gradient and is cleared by backward") {
   Tensor constant = Tensor::from_values<double>({1, 2}, {2});
   Tensor x = Tensor::from_values<double>({3, 4}, {2});

@@ -10,8 +10,8 @@ Tensor add(const Tensor& a, const Tensor& b) {
   kernels::add(a, b, out);
   if (needs_grad({&a, &b})) {
     record("add", {a, b}, {out}, [a, b](const std::vector<Tensor>& grads) {
-      accumulate_grad(a, grads[0]);
       if (b.requires_grad()) accumulate_grad(b, reduce_to(grads[0], b));
+      accumulate_output_grad(a, grads[0]);
     });
   }
   return out;

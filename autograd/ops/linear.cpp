@@ -1,16 +1,82 @@
 #include "autograd/ops.h"
+#include "autograd/ops/helpers.h"
+#include "autograd/tape.h"
+#include "kernels/matmul.h"
 
 namespace birdie::autograd {
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+namespace {
+
+// residual + x·weightᵀ + bias as one node and one product: the bias and the residual
+// ride in the product's epilogue (kernels::matmul_fused), and the backward's weight
+// gradient carries the bias gradient (Σ over rows of dy) in its own epilogue. Neither the
+// forward nor the backward makes a pass of its own over the activations.
+Tensor linear_node(const Tensor& residual, const Tensor& x, const Tensor& weight,
+                   const Tensor& bias) {
   BIRDIE_CHECK(weight.rank() == 2 && x.rank() >= 1 && x.dim(-1) == weight.dim(1),
                "linear: input ", x.describe(), " does not match weight ", weight.describe(),
                " (expected [out, in] with in = the input's last dimension)");
-  Shape out_shape = x.shape();
-  out_shape.back() = weight.dim(0);
-  Tensor y = matmul(reshape(x, {-1, x.dim(-1)}), weight, false, true);
-  if (bias.defined()) y = add(y, bias);
-  return reshape(y, out_shape);
+  const std::int64_t in = weight.dim(1), out = weight.dim(0);
+  Tensor y = Tensor::empty(with_last(x.shape(), out), x.dtype(), x.device());
+  if (bias.defined())
+    BIRDIE_CHECK(bias.rank() == 1 && bias.dim(0) == out && bias.dtype() == x.dtype(),
+                 "linear: bias ", bias.describe(), " does not match weight ", weight.describe(),
+                 " and input ", x.describe(), " (expected [out] of the input's dtype)");
+  if (residual.defined())
+    BIRDIE_CHECK(residual.shape() == y.shape() && residual.dtype() == x.dtype(),
+                 "add_linear: residual ", residual.describe(), " does not match the product ",
+                 y.describe());
+  const Tensor x2 = x.reshape({-1, in});
+  Tensor y2 = y.reshape({-1, out});
+  kernels::matmul_fused(x2, false, weight, true, y2,
+                        {bias, {}, residual.defined() ? residual.reshape({-1, out}) : Tensor()},
+                        1.0, residual.defined() ? 1.0 : 0.0);
+  if (!needs_grad({&residual, &x, &weight, &bias})) return y;
+  std::vector<Tensor> inputs{x, weight};
+  for (const Tensor* t : {&bias, &residual})
+    if (t->defined()) inputs.push_back(*t);
+  record(residual.defined() ? "add_linear" : "linear", std::move(inputs), {y},
+         [residual, x, weight, bias, in, out](const std::vector<Tensor>& grads) {
+    const Tensor& dy = grads[0];
+    const Tensor dy2 = dy.reshape({-1, out});
+    if (x.requires_grad()) {
+      Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+      Tensor dx2 = dx.reshape({-1, in});
+      kernels::matmul(dy2, false, weight, false, dx2);
+      accumulate_fresh_grad(x, dx);
+    }
+    const Tensor dweight = grad_buffer(weight);
+    const bool wants_bias = bias.defined() && bias.requires_grad();
+    // The bias gradient rides on the weight gradient's product when it can take the
+    // weight gradient's dtype (the fp32 master gradients of a bf16 model both are).
+    const DType bias_grad_dtype = !wants_bias ? DType::f32
+                                  : bias.grad().defined() ? bias.grad().dtype() : bias.dtype();
+    if (dweight.defined()) {
+      Tensor dw = dweight;
+      if (wants_bias && bias_grad_dtype == dweight.dtype()) {
+        Tensor dbias = Tensor::empty({out}, dweight.dtype(), dweight.device());
+        kernels::matmul_fused(dy2, true, x.reshape({-1, in}), false, dw, {{}, dbias}, 1.0, 1.0);
+        accumulate_fresh_grad(bias, dbias);
+      } else {
+        kernels::matmul(dy2, true, x.reshape({-1, in}), false, dw, 1.0, 1.0);
+        if (wants_bias) accumulate_grad(bias, reduce_to(dy2, bias));
+      }
+    } else if (wants_bias) {
+      accumulate_grad(bias, reduce_to(dy2, bias));
+    }
+    accumulate_output_grad(residual, dy);
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  return linear_node(Tensor(), x, weight, bias);
+}
+
+Tensor add_linear(const Tensor& residual, const Tensor& x, const Tensor& weight) {
+  return linear_node(residual, x, weight, Tensor());
 }
 
 }  // namespace birdie::autograd

@@ -29,7 +29,7 @@ void rmsnorm_forward(const Tensor& x, const Tensor& weight, double eps, Tensor& 
 // With n = x·inv (the normalized row) and u = dy ⊙ w:
 //   dx = inv · (u - n · mean(u ⊙ n)),   dw += Σ_rows dy ⊙ n.
 void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_rms,
-                      const Tensor& dy, Tensor& dx, Tensor& dweight) {
+                      const Tensor& dy, Tensor& dx, Tensor& dweight, bool accumulate_dx) {
   dispatch_floating(x, "rmsnorm_backward", [&](auto zero) {
     using T = decltype(zero);
     const std::int64_t D = x.dim(-1), rows = x.numel() / D;
@@ -46,7 +46,8 @@ void rmsnorm_backward(const Tensor& x, const Tensor& weight, const Tensor& inv_r
       const T mean_dot = static_cast<T>(dot / D);
       for (std::int64_t j = 0; j < D; ++j) {
         const T n = px[r * D + j] * inv;
-        pdx[r * D + j] = inv * (pg[r * D + j] * pw[j] - n * mean_dot);
+        const T d = inv * (pg[r * D + j] * pw[j] - n * mean_dot);
+        pdx[r * D + j] = accumulate_dx ? pdx[r * D + j] + d : d;
       }
     });
     // Column-owned reduction: deterministic and race-free.

@@ -46,7 +46,7 @@ int alignment_of(const void* p) {
 }
 
 using PlanKey = std::tuple<int, int, bool, bool, std::int64_t, std::int64_t, std::int64_t,
-                           std::int64_t, int, int, int, int, int>;
+                           std::int64_t, int, int, int, int, int, int>;
 
 struct Plan {
   cublasLtMatmulDesc_t desc = nullptr;
@@ -89,6 +89,9 @@ cublasLtMatrixLayout_t make_layout(cudaDataType_t type, std::int64_t rows, std::
   return layout;
 }
 
+// C as cuBLASLt reads it: D itself unless the call names another matrix.
+const void* input_c(const GemmCall& call) { return call.c_input ? call.c_input : call.c_data; }
+
 cublasLtEpilogue_t epilogue_of(const GemmCall& call) {
   if (call.bias && call.bias_gradient)
     throw Error("matmul (CUDA): a bias and a bias gradient in one product are not supported");
@@ -127,11 +130,12 @@ Plan make_plan(Context& ctx, const GemmCall& call, cublasLtEpilogue_t epilogue) 
   BIRDIE_CUDA_CHECK(cublasLtMatmulPreferenceCreate(&preference));
   const std::uint64_t workspace = workspace_bytes;
   BIRDIE_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace)));
-  const std::uint32_t align_a = alignment_of(call.b), align_b = alignment_of(call.a), align_c = alignment_of(call.c_data);
+  const std::uint32_t align_a = alignment_of(call.b), align_b = alignment_of(call.a),
+                      align_c = alignment_of(input_c(call)), align_d = alignment_of(call.c_data);
   BIRDIE_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_a, sizeof(align_a)));
   BIRDIE_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b, sizeof(align_b)));
   BIRDIE_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c, sizeof(align_c)));
-  BIRDIE_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c, sizeof(align_c)));
+  BIRDIE_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_d, sizeof(align_d)));
   cublasLtMatmulHeuristicResult_t result{};
   int returned = 0;
   const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
@@ -165,7 +169,7 @@ bool gemm(const GemmCall& call, cudaStream_t stream) {
   const PlanKey key{static_cast<int>(call.ab), static_cast<int>(call.c), call.trans_a, call.trans_b,
                     call.batch, call.m, call.n, call.k, static_cast<int>(epilogue),
                     alignment_of(call.a), alignment_of(call.b), alignment_of(call.c_data),
-                    alignment_of(vector)};
+                    alignment_of(vector), alignment_of(input_c(call))};
   auto it = ctx.plans.find(key);
   if (it == ctx.plans.end()) it = ctx.plans.emplace(key, make_plan(ctx, call, epilogue)).first;
   Plan& plan = it->second;
@@ -176,7 +180,7 @@ bool gemm(const GemmCall& call, cudaStream_t stream) {
   const void* alpha = call.ab == DType::f64 ? static_cast<const void*>(&call.alpha) : &alpha32;
   const void* beta = call.ab == DType::f64 ? static_cast<const void*>(&call.beta) : &beta32;
   const cublasStatus_t status =
-      cublasLtMatmul(ctx.handle, plan.desc, alpha, call.b, plan.a, call.a, plan.b, beta, call.c_data,
+      cublasLtMatmul(ctx.handle, plan.desc, alpha, call.b, plan.a, call.a, plan.b, beta, input_c(call),
                      plan.c, call.c_data, plan.c, &plan.algo, ctx.workspace, workspace_bytes, stream);
   if (status == CUBLAS_STATUS_NOT_SUPPORTED && epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
     plan.found = false;  // remembered: this shape's epilogue goes the composed way from now on

@@ -18,7 +18,8 @@ struct GemmCall {
   std::int64_t batch = 1, m = 0, n = 0, k = 0;
   const void* a = nullptr;
   const void* b = nullptr;
-  void* c_data = nullptr;
+  void* c_data = nullptr;  // D, and C unless c_input is set
+  const void* c_input = nullptr;  // C when it is not D (same shape and dtype): D = αAB + βC
   double alpha = 1.0, beta = 0.0;
   // Epilogues (batch 1 only), vectors of C's dtype:
   const void* bias = nullptr;   // [N] added to every row of C

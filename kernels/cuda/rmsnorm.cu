@@ -77,7 +77,7 @@ rmsnorm_forward_kernel(const T* __restrict__ x, const T* __restrict__ residual,
   }
 }
 
-// dx = inv · (dy⊙w − n · mean(dy⊙w⊙n)), n = x·inv; partial[block, j] = Σ_rows dy⊙n over
+// dx (+)= inv · (dy⊙w − n · mean(dy⊙w⊙n)), n = x·inv; partial[block, j] = Σ_rows dy⊙n over
 // this block's rows (rows blockIdx.x, +gridDim.x, ... in order). Each thread owns the
 // accumulators of its groups, so there are no atomics and no barriers around them. Column
 // g·VEC + k accumulates at column_acc[k·groups + g]: a warp's accesses for one k are
@@ -86,8 +86,8 @@ template <class T, class S, int VEC>
 __global__ void __launch_bounds__(max_threads)
 rmsnorm_backward_kernel(const T* __restrict__ x, const T* __restrict__ weight,
                         const S* __restrict__ inv_rms, const T* __restrict__ dy,
-                        std::int64_t rows, std::int64_t D, bool vector, T* __restrict__ dx,
-                        float* __restrict__ partial) {
+                        std::int64_t rows, std::int64_t D, bool vector, bool accumulate_dx,
+                        T* __restrict__ dx, float* __restrict__ partial) {
   extern __shared__ float column_acc[];
   __shared__ float scratch[32];
   const std::int64_t groups = D / VEC;
@@ -115,10 +115,12 @@ rmsnorm_backward_kernel(const T* __restrict__ x, const T* __restrict__ weight,
       load_group<T, VEC>(dy + at, vector, gv);
       load_group<T, VEC>(weight + g * VEC, vector, wv);
       load_group<T, VEC>(x + at, vector, xv);
+      if (accumulate_dx) load_group<T, VEC>(dx + at, vector, out);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const float n = xv[k] * inv;
-        out[k] = inv * (gv[k] * wv[k] - n * mean_dot);
+        const float d = inv * (gv[k] * wv[k] - n * mean_dot);
+        out[k] = accumulate_dx ? out[k] + d : d;
         column_acc[k * groups + g] += gv[k] * n;
       }
       store_group<T, VEC>(dx + at, vector, out);
@@ -183,7 +185,8 @@ void rmsnorm_forward(DType dtype, DType stats, const void* x, const void* residu
 
 void rmsnorm_backward(DType dtype, DType stats, DType dweight_dtype, const void* x,
                       const void* weight, const void* inv_rms, const void* dy, std::int64_t rows,
-                      std::int64_t D, void* dx, void* dweight, cudaStream_t stream) {
+                      std::int64_t D, void* dx, void* dweight, bool accumulate_dx,
+                      cudaStream_t stream) {
   if (rows == 0 || D == 0) return;
   BIRDIE_CHECK(D <= 40960, "rmsnorm_backward (CUDA): the row width ", D,
                " exceeds 40960 (the weight-gradient accumulator lives in shared memory)");
@@ -205,7 +208,7 @@ void rmsnorm_backward(DType dtype, DType stats, DType dweight_dtype, const void*
                                                  static_cast<int>(shared)));
         kernel<<<blocks, threads_for(groups), shared, stream>>>(
             static_cast<const T*>(x), static_cast<const T*>(weight), static_cast<const S*>(inv_rms),
-            static_cast<const T*>(dy), rows, D, vectors, static_cast<T*>(dx), partial);
+            static_cast<const T*>(dy), rows, D, vectors, accumulate_dx, static_cast<T*>(dx), partial);
       };
       if (D % vec == 0)
         launch(rmsnorm_backward_kernel<T, S, vec>, D / vec, vector);

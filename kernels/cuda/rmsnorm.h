@@ -16,9 +16,11 @@ namespace birdie::kernels::cuda {
 void rmsnorm_forward(DType dtype, DType stats, const void* x, const void* residual,
                      void* residual_out, const void* weight, double eps, std::int64_t rows,
                      std::int64_t D, void* y, void* inv_rms, cudaStream_t stream);
-// dx overwritten; dweight accumulated (+=) in a fixed order (deterministic).
+// dx overwritten, or added into (in f32, rounded once) when accumulate_dx; dweight
+// accumulated (+=) in a fixed order (deterministic).
 void rmsnorm_backward(DType dtype, DType stats, DType dweight_dtype, const void* x,
                       const void* weight, const void* inv_rms, const void* dy, std::int64_t rows,
-                      std::int64_t D, void* dx, void* dweight, cudaStream_t stream);
+                      std::int64_t D, void* dx, void* dweight, bool accumulate_dx,
+                      cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

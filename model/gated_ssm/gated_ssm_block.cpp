@@ -46,7 +46,7 @@ Tensor gated_ssm_block_projection(const GatedSsmBlockWeights& w, const Tensor& x
 }
 
 Tensor gated_ssm_block_output(const GatedSsmBlockWeights& w, const Tensor& x, const Tensor& y) {
-  return autograd::add(x, autograd::linear(y, w.out_proj_weight));
+  return autograd::add_linear(x, y, w.out_proj_weight);
 }
 
 Tensor gated_ssm_block(const GatedSsmBlockWeights& w, const Tensor& x, const Tensor& reset,

@@ -36,14 +36,14 @@ QueryKeyValue transformer_query_key_value(const TransformerBlockWeights& w, cons
 
 Tensor transformer_attention_residual(const TransformerBlockWeights& w, const Tensor& x, const Tensor& attended) {
   namespace ag = autograd;
-  return ag::add(x, ag::linear(ag::reshape(attended, x.shape()), w.attention_out));
+  return ag::add_linear(x, ag::reshape(attended, x.shape()), w.attention_out);
 }
 
 Tensor transformer_mlp_residual(const TransformerBlockWeights& w, const Tensor& x, double norm_eps) {
   namespace ag = autograd;
   const Tensor u = ag::rmsnorm(x, w.mlp_norm, norm_eps);
   const Tensor hidden = ag::mul(ag::gelu(ag::linear(u, w.gate_proj)), ag::linear(u, w.up_proj));
-  return ag::add(x, ag::linear(hidden, w.mlp_out));
+  return ag::add_linear(x, hidden, w.mlp_out);
 }
 
 Tensor transformer_block(const TransformerBlockWeights& w, const Tensor& x, const kernels::Segments& segments,

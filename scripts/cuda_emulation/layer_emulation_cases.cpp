@@ -16,11 +16,15 @@ namespace kc = birdie::kernels::cuda;
 namespace emulation_checks {
 
 // ------------------------------------------------------------------ RMSNorm
+// The residual cases also add dx into the gradient already there (accumulate_dx), as the
+// pre-norm block's backward does with the gradient arriving along the residual.
 void rmsnorm_case(DType dt, DType stats, std::int64_t rows, std::int64_t D, bool residual) {
   const std::string name = std::string("rmsnorm ") + (dt == DType::bf16 ? "bf16" : "f32") +
                            (stats == DType::bf16 ? " bf16-stats" : "") + (residual ? " residual" : "") +
                            " rows=" + std::to_string(rows) + " D=" + std::to_string(D);
-  Buffer x(dt, rows * D), r(dt, rows * D), w(dt, D), dy(dt, rows * D), dw0(DType::f32, D);
+  Buffer x(dt, rows * D), r(dt, rows * D), w(dt, D), dy(dt, rows * D), dw0(DType::f32, D),
+      dx0(dt, rows * D);
+  fill(dx0, -1, 1);
   fill(x, -2, 2);
   fill(r, -2, 2);
   fill(w, 0.5, 1.5);
@@ -37,11 +41,13 @@ void rmsnorm_case(DType dt, DType stats, std::int64_t rows, std::int64_t D, bool
     Out o{Buffer(dt, rows * D, off), Buffer(dt, rows * D, off), Buffer(stats, rows), Buffer(dt, rows * D, off),
           Buffer(DType::f32, D)};
     for (std::int64_t i = 0; i < D; ++i) o.dw.set(i, dw0.get(i));
+    if (residual)
+      for (std::int64_t i = 0; i < rows * D; ++i) o.dx.set(i, dx0.get(i));
     kc::rmsnorm_forward(dt, stats, xo.data(), residual ? ro.data() : nullptr, residual ? o.h.data() : nullptr,
                         wo.data(), eps, rows, D, o.y.data(), o.inv.data(), nullptr);
     const void* normalized = residual ? o.h.data() : xo.data();
     kc::rmsnorm_backward(dt, stats, DType::f32, normalized, wo.data(), o.inv.data(), dyo.data(), rows, D,
-                         o.dx.data(), o.dw.data(), nullptr);
+                         o.dx.data(), o.dw.data(), residual, nullptr);
     return o;
   };
   Out a = run(0), b = run(1);
@@ -71,7 +77,7 @@ void rmsnorm_case(DType dt, DType stats, std::int64_t rows, std::int64_t D, bool
     }
     for (std::int64_t j = 0; j < D; ++j) {
       const double n = hr[q * D + j] * inv;
-      dxr[q * D + j] = inv * (dy.get(q * D + j) * w.get(j) - n * dot / D);
+      dxr[q * D + j] = inv * (dy.get(q * D + j) * w.get(j) - n * dot / D) + (residual ? dx0.get(q * D + j) : 0.0);
       dwr[j] += dy.get(q * D + j) * n;
     }
   }

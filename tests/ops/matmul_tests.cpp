@@ -7,6 +7,7 @@
 
 #include <utility>
 
+#include "kernels/elementwise.h"
 #include "kernels/matmul.h"
 
 namespace birdie::testing {
@@ -124,6 +125,43 @@ TEST_CASE("matmul_fused on the CPU: the bias gradient is the row sum of op(A)") 
   CHECK(c.to_vector<double>() == std::vector<double>{4, 5, 10, 11});
 }
 
+TEST_CASE("matmul_fused on the CPU: an addend read in place of C (a residual in the product)") {
+  const Tensor a = Tensor::from_values<double>({1, 2, 3, 4, 5, 6}, {2, 3});
+  const Tensor b = Tensor::from_values<double>({1, 0, 0, 1, 1, 1}, {3, 2});
+  const Tensor bias = Tensor::from_values<double>({10, 20}, {2});
+  const Tensor addend = Tensor::from_values<double>({2, 4, 6, 8}, {2, 2});
+  Tensor c = Tensor::full({2, 2}, 1e9, DType::f64);  // written, never read
+  kernels::matmul_fused(a, false, b, false, c, {bias, {}, addend}, 2.0, 0.5);
+  // 2·ab + 0.5·addend + bias, ab = [[4, 5], [10, 11]].
+  CHECK(c.to_vector<double>() == std::vector<double>{19, 32, 33, 46});
+  CHECK(addend.to_vector<double>() == std::vector<double>{2, 4, 6, 8});
+  Tensor g = Tensor::empty({2}, DType::f64);
+  kernels::matmul_fused(a, false, b, false, c, {{}, g, addend}, 1.0, 1.0);
+  CHECK(c.to_vector<double>() == std::vector<double>{6, 9, 16, 19});
+  CHECK(g.to_vector<double>() == std::vector<double>{6, 15});
+  // The addend may be C itself: then it is the plain beta·C.
+  kernels::matmul_fused(a, false, b, false, c, {{}, {}, c}, 1.0, 1.0);
+  CHECK(c.to_vector<double>() == std::vector<double>{10, 14, 26, 30});
+
+  // f32: the bits of the unfused residual add, out = x + x·Wᵀ's product.
+  RandomGenerator rng(5);
+  const Tensor x = random_tensor({37, 24}, rng, -1, 1, DType::f32);
+  const Tensor w = random_tensor({24, 24}, rng, -1, 1, DType::f32);
+  Tensor product = Tensor::empty({37, 24}, DType::f32), unfused = Tensor::empty({37, 24}, DType::f32);
+  kernels::matmul(x, false, w, true, product);
+  kernels::add(x, product, unfused);
+  Tensor fused = Tensor::empty({37, 24}, DType::f32);
+  kernels::matmul_fused(x, false, w, true, fused, {{}, {}, x}, 1.0, 1.0);
+  CHECK(same_bits(fused, unfused));
+
+  const Tensor wrong_shape = Tensor::zeros({2, 3}, DType::f64);
+  CHECK_THROWS_WITH_AS(kernels::matmul_fused(a, false, b, false, c, {{}, {}, wrong_shape}),
+                       Contains("matmul_fused addend: expected shape [2, 2]"), Error);
+  const Tensor wrong_dtype = Tensor::zeros({2, 2}, DType::f32);
+  CHECK_THROWS_WITH_AS(kernels::matmul_fused(a, false, b, false, c, {{}, {}, wrong_dtype}),
+                       Contains("matmul_fused addend"), Error);
+}
+
 TEST_CASE("matmul keeps rejecting mixed dtypes on the CPU") {
   const Tensor a = Tensor::full({2, 2}, 1.0, DType::f32);
   Tensor c64 = Tensor::empty({2, 2}, DType::f64);
@@ -156,6 +194,68 @@ TEST_CASE("gradient: linear with and without bias, 3-D input") {
                   {random_tensor({2, 3, 5}, rng), random_tensor({7, 5}, rng), random_tensor({7}, rng)});
   check_gradients([](const Inputs& in) { return weighted_sum(ag::linear(in[0], in[1])); },
                   {random_tensor({1, 4}, rng), random_tensor({3, 4}, rng)});
+}
+
+TEST_CASE("gradient: add_linear (a residual inside the product), with the residual also the input") {
+  RandomGenerator rng(12);
+  check_gradients([](const Inputs& in) { return weighted_sum(ag::add_linear(in[0], in[1], in[2])); },
+                  {random_tensor({2, 3, 7}, rng), random_tensor({2, 3, 5}, rng), random_tensor({7, 5}, rng)});
+  check_gradients([](const Inputs& in) { return weighted_sum(ag::add_linear(in[0], in[0], in[1])); },
+                  {random_tensor({4, 6}, rng), random_tensor({6, 6}, rng)});
+  // Stacked, as residual blocks are: each block's gradient is handed on to the next.
+  check_gradients([](const Inputs& in) {
+    const Tensor h = ag::add_linear(in[0], ag::gelu(in[0]), in[1]);
+    return weighted_sum(ag::add_linear(h, ag::linear(h, in[2], in[3]), in[1]));
+  }, {random_tensor({3, 4}, rng), random_tensor({4, 4}, rng), random_tensor({4, 4}, rng), random_tensor({4}, rng)});
+  const Tensor x = Tensor::zeros({2, 3}, DType::f64), w = Tensor::zeros({4, 3}, DType::f64);
+  CHECK_THROWS_WITH_AS(ag::add_linear(x, x, w), Contains("add_linear: residual f64[2, 3]"), Error);
+  CHECK_THROWS_WITH_AS(ag::linear(x, w, Tensor::zeros({3}, DType::f64)), Contains("linear: bias f64[3]"), Error);
+}
+
+TEST_CASE("linear and add_linear are one node each; the bf16 forward is the fused product's") {
+  RandomGenerator rng(13);
+  Tensor x = random_tensor({2, 3, 5}, rng), w = random_tensor({7, 5}, rng), b = random_tensor({7}, rng);
+  Tensor r = random_tensor({2, 3, 7}, rng);
+  for (Tensor* t : {&x, &w, &b, &r}) t->set_requires_grad(true);
+  (void)ag::linear(x, w, b);
+  CHECK(ag::tape().size() == 1);
+  (void)ag::add_linear(r, x, w);
+  CHECK(ag::tape().size() == 2);
+  CHECK(ag::tape().nodes()[1].op == std::string("add_linear"));
+  ag::tape().clear();
+
+  const Tensor x16 = random_bf16({6, 8}, rng), w16 = random_bf16({5, 8}, rng), b16 = random_bf16({5}, rng);
+  const Tensor r16 = random_bf16({6, 5}, rng);
+  Tensor expected = Tensor::empty({6, 5}, DType::bf16);
+  kernels::matmul_fused(x16, false, w16, true, expected, {b16, {}, r16}, 1.0, 1.0);
+  Tensor biased = ag::linear(x16, w16, b16);
+  Tensor plus_bias = Tensor::empty({6, 5}, DType::bf16);
+  kernels::matmul_fused(x16, false, w16, true, plus_bias, {b16, {}});
+  CHECK(same_bits(biased, plus_bias));
+  Tensor expected_residual = Tensor::empty({6, 5}, DType::bf16);
+  kernels::matmul_fused(x16, false, w16, true, expected_residual, {{}, {}, r16}, 1.0, 1.0);
+  CHECK(same_bits(ag::add_linear(r16, x16, w16), expected_residual));
+}
+
+TEST_CASE("mixed precision linear: the bias gradient rides on the f32 weight gradient") {
+  // bf16 compute weights whose gradients are f32 master gradients, as the parameter set
+  // makes them; two backward passes accumulate like micro-batches.
+  RandomGenerator rng(14);
+  const Tensor x = random_bf16({9, 8}, rng), dy_values = random_bf16({9, 6}, rng);
+  Tensor w = random_bf16({6, 8}, rng), b = random_bf16({6}, rng);
+  w.set_requires_grad(true);
+  b.set_requires_grad(true);
+  w.set_grad(Tensor::zeros({6, 8}, DType::f32));
+  b.set_grad(Tensor::zeros({6}, DType::f32));
+  for (int pass = 0; pass < 2; ++pass) ag::backward(ag::linear(x, w, b), dy_values);
+  Tensor dw_ref = Tensor::zeros({6, 8}, DType::f64);
+  kernels::matmul(wide(dy_values), true, wide(x), false, dw_ref, 2.0, 0.0);
+  Tensor db_ref = Tensor::empty({6}, DType::f64);
+  kernels::sum_to_trailing(wide(dy_values), db_ref);
+  kernels::scale_inplace(db_ref, 2.0);
+  check_close("linear bf16: f32 weight gradient", w.grad(), dw_ref, f32_bound);
+  check_close("linear bf16: f32 bias gradient", b.grad(), db_ref, f32_bound);
+  CHECK(b.grad().dtype() == DType::f32);
 }
 
 TEST_CASE("matmul, bf16 operands: bf16 C, and f32 C accumulated exactly with beta = 1") {
@@ -237,6 +337,22 @@ TEST_CASE("matmul_fused, bf16 operands: one rounding with the bias, bias gradien
                 rows, rows_ref, bound);
     check_close(std::string("matmul_fused ") + std::string(dtype_name(c_dtype)) + " C", c2, c2_ref, bound);
   }
+}
+
+TEST_CASE("matmul_fused, bf16 operands: product, addend and bias rounded once") {
+  RandomGenerator rng(3);
+  const std::int64_t M = 33, N = 17, K = 45;
+  const Tensor a = random_bf16({M, K}, rng), b = random_bf16({K, N}, rng);
+  const Tensor bias = random_bf16({N}, rng), addend = random_bf16({M, N}, rng);
+  Tensor c = poisoned({M, N}, DType::bf16);
+  kernels::matmul_fused(a, false, b, false, c, {bias, {}, addend}, 1.0, 1.0);
+  Tensor ref = Tensor::empty({M, N}, DType::f64);
+  kernels::matmul_fused(wide(a), false, wide(b), false, ref, {wide(bias), {}, wide(addend)}, 1.0, 1.0);
+  check_close("matmul_fused bf16 addend + C + bias", c, ref, bf16_bound);
+  Tensor in_f32 = Tensor::empty({M, N}, DType::f32);
+  kernels::matmul_fused(a.to(DType::f32), false, b.to(DType::f32), false, in_f32,
+                        {bias.to(DType::f32), {}, addend.to(DType::f32)}, 1.0, 1.0);
+  CHECK(same_bits(c, in_f32.to(DType::bf16)));
 }
 
 TEST_CASE("matmul rejects the combinations the GPU rejects, naming the op") {
@@ -364,6 +480,21 @@ TEST_CASE("matmul epilogues: bias and bias gradient") {
         kernels::matmul_fused(a.to(Device::cuda), ta, b.to(Device::cuda), tb, c2, {{}, grad});
         CHECK(relative_error(c2, ref2) < bound);
         CHECK(relative_error(grad, grad_ref) < bound);
+
+        // An addend read in place of C (cuBLASLt's C ≠ D), with and without the bias.
+        const Tensor addend = random_cpu({M, N}, ab, rng);
+        for (bool with_bias : {false, true}) {
+          CAPTURE(with_bias);
+          const Tensor b_ref = with_bias ? as_f64_cpu(bias) : Tensor();
+          Tensor ref3 = Tensor::empty({M, N}, DType::f64);
+          kernels::matmul_fused(as_f64_cpu(a), ta, as_f64_cpu(b), tb, ref3, {b_ref, {}, as_f64_cpu(addend)}, 1.0, 1.0);
+          Tensor c3 = poisoned_cuda({M, N}, ab);
+          const Tensor addend_gpu = addend.to(Device::cuda);
+          kernels::matmul_fused(a.to(Device::cuda), ta, b.to(Device::cuda), tb, c3,
+                                {with_bias ? bias.to(Device::cuda) : Tensor(), {}, addend_gpu}, 1.0, 1.0);
+          CHECK(relative_error(c3, ref3) < bound);
+          CHECK(same_bits(addend_gpu.to(Device::cpu), addend));
+        }
       }
 }
 

@@ -55,6 +55,11 @@
 
 namespace birdie::testing {
 
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+}
+
 #if !BIRDIE_OPS_GPU
 
 // ---- finite-difference gradients (tests/support/test_util.h: check_gradients, weighted_sum) ------
@@ -82,10 +87,6 @@ inline Tensor wide(const Tensor& t) { return t.to(DType::f64); }
 // An output every element of which must be written: NaN fails any bound.
 inline Tensor poisoned(const Shape& shape, DType dtype) {
   return Tensor::full(shape, std::numeric_limits<double>::quiet_NaN(), dtype);
-}
-inline bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
-         std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
 }
 
 // CHECKs relative_error(got, ref) ≤ bound, naming `what`; the worst error of each `what` is

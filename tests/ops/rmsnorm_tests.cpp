@@ -105,6 +105,34 @@ TEST_CASE("RMSNorm in bf16: statistics and weight gradient in f32 or bf16, resid
   check_close("rmsnorm_residual y", y, y_res_ref, bf16_bound);
   check_close("rmsnorm_residual inv_rms (f32)", inv, inv_ref, f32_bound);
 
+  // dx added into the gradient already there: in f32 the bits of backward-then-add; in bf16
+  // the sum rounded once.
+  const Tensor dx0 = random_bf16(x.shape(), rng);
+  kernels::rmsnorm_forward(wide(x), wide(w), 1e-5, y_ref, inv_ref);
+  for (DType dtype : {DType::f32, DType::bf16}) {
+    CAPTURE(dtype_name(dtype));
+    const Tensor xd = x.to(dtype), wd = w.to(dtype), dyd = dy.to(dtype), invd = inv_ref.to(DType::f32);
+    Tensor fresh = poisoned(x.shape(), dtype), dwa = dw0.clone(), dwb = dw0.clone();
+    kernels::rmsnorm_backward(xd, wd, invd, dyd, fresh, dwa);
+    Tensor summed = dx0.to(dtype);
+    kernels::rmsnorm_backward(xd, wd, invd, dyd, summed, dwb, true);
+    CHECK(same_bits(dwa, dwb));
+    if (dtype == DType::f32) {
+      Tensor in_f32 = dx0.to(DType::f32);
+      kernels::accumulate(in_f32, fresh);
+      CHECK(same_bits(summed, in_f32));
+    } else {
+      Tensor f32_sum = dx0.to(DType::f32);
+      kernels::rmsnorm_backward(xd.to(DType::f32), wd.to(DType::f32), invd, dyd.to(DType::f32), f32_sum,
+                                dwb, true);
+      CHECK(same_bits(summed, f32_sum.to(DType::bf16)));
+    }
+    Tensor sum_ref = wide(dx0);
+    kernels::accumulate(sum_ref, dx_ref);
+    check_close(std::string("rmsnorm dx accumulated ") + std::string(dtype_name(dtype)), summed, sum_ref,
+                dtype == DType::f32 ? 1e-4 : bf16_bound);
+  }
+
   Tensor inv64 = Tensor::empty({rows}, DType::f64);
   CHECK_THROWS_WITH_AS(kernels::rmsnorm_forward(x, w, 1e-5, y, inv64), Contains("rmsnorm_forward"), Error);
   CHECK_THROWS_WITH_AS(kernels::rmsnorm_forward(x, w.to(DType::f32), 1e-5, y, inv),
@@ -140,6 +168,14 @@ TEST_CASE("RMSNorm forward and backward, f32 and bf16, odd widths") {
     kernels::rmsnorm_backward(xg, wg, inv, dy.to(Device::cuda), dx, dw);
     check_close(dx, dx_ref, tolerance_for(dtype), "dx");
     check_close(dw, dw_ref, tolerance_for(dtype), "dweight");
+
+    // dx added into the gradient already there (a pre-norm block's residual gradient).
+    const Tensor dx0 = random_cpu(x.shape(), dtype, rng);
+    Tensor sum_ref = as_f64_cpu(dx0);
+    kernels::accumulate(sum_ref, dx_ref);
+    Tensor summed = dx0.to(Device::cuda);
+    kernels::rmsnorm_backward(xg, wg, inv, dy.to(Device::cuda), summed, dw, true);
+    check_close(summed, sum_ref, tolerance_for(dtype), "dx accumulated");
   });
 }
 
