@@ -6,9 +6,11 @@
 // pool's reserve still grows, and the host's waits for the device on the training path
 // (forward, backward, AdamW: 0 expected, AdamW deciding on the device; the bench then
 // waits once per step, apart, to time it), with the copies from host memory to the device
-// on that path, which may wait too (engine/device.h). --accumulate K: K micro-batches of
-// R x T a step, each weighted 1/K, then one AdamW (the paper's batch is 130 micro-batches
-// of 4 x 2048 with batch.accumulation = 130), as the trainer accumulates them.
+// on that path, which may wait too (engine/device.h), and the gradients the backward pass
+// copied instead of handing them on (autograd/tape.h: 0 expected). --accumulate K: K
+// micro-batches of R x T a step, each weighted 1/K, then one AdamW (the paper's batch is
+// 130 micro-batches of 4 x 2048 with batch.accumulation = 130), as the trainer
+// accumulates them.
 //
 //   step_bench --model configs/model/paper.toml (or a run configuration such as configs/paper-1.4b.toml)
 //              [--rows R] [--seq T] [--accumulate K] [--steps N]
@@ -315,12 +317,14 @@ int main(int argc, char** argv) try {
   MemoryStats after_warmup = memory_stats();
   std::uint64_t training_path_waits = 0;  // over the timed steps, before each step's end
   std::uint64_t training_path_uploads = 0;  // copies from host memory, which may wait too
+  std::uint64_t gradient_copies = 0;  // gradients the backward pass copied instead of handing on
   for (int i = 0; i < o.warmup + o.steps; ++i) {
     if (i == o.warmup) after_warmup = memory_stats(), host_times::enable(o.host_times);
     BIRDIE_NVTX_RANGE("step_bench.step");
     Stopwatch watch;
     const double waited_before = host_wait_seconds();
     const std::uint64_t waits_before = host_waits(), uploads_before = host_uploads();
+    const std::uint64_t copies_before = autograd::gradient_copies();
     lm.parameters().zero_grad();
     for (std::int64_t m = 0; m < o.accumulate; ++m) {
       const auto ce = lm.loss(batch.tokens, batch.targets, batch.reset, {batch.counted, weight});
@@ -332,6 +336,7 @@ int main(int argc, char** argv) try {
     if (i >= o.warmup) {
       training_path_waits += host_waits() - waits_before;
       training_path_uploads += host_uploads() - uploads_before;
+      gradient_copies += autograd::gradient_copies() - copies_before;
     }
     synchronize_device();  // the bench's own wait, to time the whole step: not on the training path
     if (i >= o.warmup) seconds.push_back(watch.seconds()), enqueued.push_back(issued), own.push_back(issued - waiting);
@@ -361,6 +366,8 @@ int main(int argc, char** argv) try {
   // After warm-up a step should only reuse memory: the pool's reserve must not grow.
   const MemoryStats end = memory_stats();
   const double per_step = 1.0 / o.steps;
+  std::printf("  gradient copies per step: %.1f (0 expected: every op hands its gradient on or writes a fresh one)\n",
+              double(gradient_copies) * per_step);
   std::printf("  allocations per step after warm-up: %.1f host, %.1f device\n",
               double(end.host_allocations - after_warmup.host_allocations) * per_step,
               double(end.device_allocations - after_warmup.device_allocations) * per_step);

@@ -13,6 +13,7 @@ thread_local Tape* active_tape = &this_thread_tape;
 thread_local bool recording = true;
 thread_local const void* backward_seed = nullptr;  // the ones tensor of backward(loss)
 thread_local const void* handed_in_grad = nullptr;  // output_grad of the innermost backward()
+thread_local std::uint64_t copies = 0;
 thread_local std::shared_ptr<const std::string> current_region;
 }  // namespace
 
@@ -53,6 +54,7 @@ void accumulate_grad(const Tensor& input, const Tensor& contribution) {
     // A copy, never the contribution itself: a rule may hand the same tensor to two
     // inputs, and later += into one must not change the other.
     input.set_grad(contribution.clone());
+    ++copies;
     return;
   }
   kernels::accumulate(grad, contribution);
@@ -64,6 +66,8 @@ void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh) {
   check_shape(fresh, input.shape(), "accumulate_fresh_grad");
   input.set_grad(fresh);
 }
+
+std::uint64_t gradient_copies() { return copies; }
 
 void accumulate_output_grad(const Tensor& input, const Tensor& output_grad) {
   if (!input.defined() || !input.requires_grad()) return;

@@ -6,6 +6,7 @@
 // cleared afterwards, releasing saved tensors. One tape per thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -117,6 +118,11 @@ void accumulate_fresh_grad(const Tensor& input, const Tensor& fresh);
 // calls it once, for one input, after its last use of output_grad. The gradient a caller
 // passed to backward() is copied instead (the caller may still hold it).
 void accumulate_output_grad(const Tensor& input, const Tensor& output_grad);
+
+// How many gradients accumulate_grad has copied on this thread (a contribution handed to
+// an input without a gradient yet, when it could not be adopted). A training step whose
+// ops hand their gradients on makes none; step_bench reports it per step.
+std::uint64_t gradient_copies();
 
 // Seeds d loss / d loss = 1 (loss must have one element), runs every rule in reverse
 // order, then clears the tape. Gradients of intermediate results are released as soon as

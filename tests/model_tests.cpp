@@ -8,6 +8,7 @@
 #include "model/gated_ssm/gated_ssm_lm.h"
 #include "support/language_model_checks.h"
 #include "support/model_test_support.h"
+#include "support/small_model_config.h"
 #include "support/test_util.h"
 
 using namespace birdie;
@@ -84,6 +85,25 @@ TEST_CASE("gradient of a whole tiny model (two blocks, packed row with resets) i
   Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 2, 2, 1, 0, 2, 2, 1}, {1, 10});
   const std::string mismatch = whole_model_gradient_mismatch(lm, tokens, targets, reset);
   CHECK_MESSAGE(mismatch.empty(), mismatch);
+}
+
+TEST_CASE("a training step hands every gradient on without copying it: each architecture, fp32 and bf16 compute") {
+  const Tensor tokens = Tensor::from_values<std::int32_t>({1, 2, 3, 4, 5, 6, 4, 2, 1, 0, 7, 8}, {2, 6});
+  const Tensor targets = Tensor::from_values<std::int32_t>({2, 3, 4, -1, 6, 4, 2, 1, 0, 7, 8, -1}, {2, 6});
+  const Tensor reset = Tensor::from_values<std::int32_t>({1, 0, 0, 1, 0, 0, 1, 0, 2, 2, 1, 0}, {2, 6});
+  for (auto architecture : {model::Architecture::gated_ssm, model::Architecture::hawk, model::Architecture::transformer})
+    for (DType compute : {DType::f32, DType::bf16}) {
+      CAPTURE(model::architecture_name(architecture));
+      CAPTURE(dtype_name(compute));
+      const auto lm = model::make_language_model(
+          small_model_config(architecture, {.vocab = 11, .dim = 8, .ssm_state = 6, .hawk_state = 8, .heads = 2,
+                                            .mlp_hidden = 12}),
+          DType::f32, Device::cpu, 3, compute);
+      const std::uint64_t before = autograd::gradient_copies();
+      lm->parameters().zero_grad();
+      autograd::backward(lm->loss(tokens, targets, reset).loss);
+      CHECK(autograd::gradient_copies() == before);
+    }
 }
 
 TEST_CASE("activation recompute gives bitwise the same gradients; each block's gradients are final when marked") {
