@@ -8,8 +8,9 @@
 // (B, T, N) = (8, 2048, 2560) and (16, 4096, 768) in GB/s and fraction of copy bandwidth;
 // the model's GEMM shapes (D→4N and N→D projections for (D, N) ∈ {(1024, 1280),
 // (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N weight gradient accumulated into
-// f32) in TFLOP/s and fraction of peak; RMSNorm, fused cross-entropy (vocab 32000), AdamW
-// over 1.39B parameters and the embedding (vocab 32000) in GB/s; attention (bf16, T = 2048,
+// f32) in TFLOP/s and fraction of peak; RMSNorm, Hawk's short convolution's backward, fused
+// cross-entropy (vocab 32000), AdamW over 1.39B parameters and the embedding (vocab
+// 32000) in GB/s; attention (bf16, T = 2048,
 // 8 rows, heads × head dim = 2048 at head dims 64 and 128, causal and prefix-LM masks:
 // one sample a row, its first half the prompt) forward and forward+backward in TFLOP/s;
 // the epilogue fusions of the training step beside the plain kernels they replace.
@@ -44,6 +45,7 @@
 #include "engine/nvtx.h"
 #include "kernels/adamw.h"
 #include "kernels/attention.h"
+#include "kernels/conv1d.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/cuda/scan.h"
@@ -379,6 +381,21 @@ int run(const Options& options) {
     const double bwd_ms = timer.median_ms([&] { kernels::rmsnorm_backward(x, w, inv, dy, dx, dw); });
     const double bwd_gbs = double(rows) * (3 * D * 2 + 4) / (bwd_ms * 1e-3) / 1e9;
     row("rmsnorm backward", dims({rows, D}) + " bf16", bwd_ms, "GB/s", bwd_gbs, bwd_gbs / copy_gbs, "copy");
+  }
+  // Hawk's short convolution (width 4, bidirectional, Hawk base's 768 channels over 8 x
+  // 2048 tokens): its backward, dx and the weight and bias gradients into f32. Fewest
+  // bytes: x and dy read, dx written.
+  {
+    const std::int64_t B = options.quick ? 2 : 8, T = 2048, C = 768, K = 4;
+    const Tensor x = random_device({B, T, C}, DType::bf16, rng), dy = random_device({B, T, C}, DType::bf16, rng);
+    const Tensor w = random_device({K, C}, DType::bf16, rng), reset = device_reset(B, T);
+    Tensor dx = Tensor::empty({B, T, C}, DType::bf16, Device::cuda);
+    Tensor dw = Tensor::zeros({K, C}, DType::f32, Device::cuda), db = Tensor::zeros({C}, DType::f32, Device::cuda);
+    const double ms = timer.median_ms([&] {
+      kernels::causal_conv1d_backward(x, w, reset, kernels::ScanDirection::bidirectional, dy, dx, dw, db);
+    });
+    const double gbs = double(B * T * C) * 3 * 2 / (ms * 1e-3) / 1e9;
+    row("conv1d backward (K=4)", dims({B, T, C}) + " bf16", ms, "GB/s", gbs, gbs / copy_gbs, "copy");
   }
   {
     const std::int64_t rows = options.quick ? 2048 : 16384, V = 32000;

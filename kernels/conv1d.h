@@ -30,7 +30,7 @@ namespace birdie::kernels {
 void causal_conv1d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
                            const Tensor& reset, ScanDirection direction, Tensor& y);
 // Writes dx (overwritten) and adds into dweight [K, C] and dbias [C] (accumulated, so
-// micro-batches sum up). dweight and dbias have x's dtype, or f32 with bf16 x (the sums
+// micro-batches sum up). The CUDA backward takes widths K ≤ 16. dweight and dbias have x's dtype, or f32 with bf16 x (the sums
 // over B·T then stay in f32).
 void causal_conv1d_backward(const Tensor& x, const Tensor& weight, const Tensor& reset,
                             ScanDirection direction, const Tensor& dy, Tensor& dx,

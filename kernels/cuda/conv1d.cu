@@ -84,31 +84,77 @@ conv_backward_input(const T* __restrict__ w, const std::int32_t* __restrict__ re
 }
 
 // partial[(chunk · (K + 1) + k) · C + c] = Σ over the chunk's rows of dy_t · x_source(t, k)
-// (k < K) or of dy_t (k = K, the bias). blockIdx.y is the chunk of rows.
-template <class T>
+// (k < K) or of dy_t (k = K, the bias), each k summed in row order. blockIdx.x is the chunk
+// of rows, blockIdx.y · blockDim.x + threadIdx.x the channel. One pass over the rows: each
+// row's dy and x are read once, the K window terms come from registers (the last K inputs
+// going back, the next K looking ahead), and which terms a row keeps is carried from row to
+// row instead of rescanning the reset bits per term. KMAX ≥ K bounds the register window.
+template <class T, int KMAX>
 __global__ void __launch_bounds__(block_threads)
 conv_backward_partials(const T* __restrict__ x, const std::int32_t* __restrict__ reset, ConvShape s,
                        const T* __restrict__ dy, float* __restrict__ partial) {
-  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::int64_t c = static_cast<std::int64_t>(blockIdx.y) * blockDim.x + threadIdx.x;
   if (c >= s.C) return;
   const bool ahead = look_ahead(s, c);
-  const std::int64_t chunk = blockIdx.y;
+  const std::int64_t chunk = blockIdx.x;
   const std::int64_t row0 = chunk * conv1d_rows_per_partial;
   const std::int64_t row1 = min(row0 + conv1d_rows_per_partial, s.B * s.T);
-  for (std::int64_t k = 0; k <= s.K; ++k) {
-    float acc = 0.0f;
-    for (std::int64_t row = row0; row < row1; ++row) {
-      const float g = to_float(dy[row * s.C + c]);
-      if (k == s.K) {
-        acc += g;
-        continue;
+  const int K = static_cast<int>(s.K);
+  float acc[KMAX + 1];
+#pragma unroll
+  for (int k = 0; k <= KMAX; ++k) acc[k] = 0.0f;
+  // window[k]: x at t - k going back, t + k looking ahead (0 where the position is outside
+  // the row). Going back, `reach` is how far back t's segment goes (t minus its start).
+  float window[KMAX];
+  std::int64_t reach = 0;
+  for (std::int64_t row = row0; row < row1; ++row) {
+    const std::int64_t t = row % s.T, base = row - t;
+    const std::int32_t* r = reset + (row / s.T) * s.T;
+    if (!ahead) {
+      if (row == row0 || t == 0) {  // the window and the reach from memory
+        reach = 0;
+        for (std::int64_t j = t; j > 0 && !(r[j] & 1) && reach < K - 1; --j) ++reach;
+#pragma unroll
+        for (int k = 0; k < KMAX; ++k)
+          window[k] = k < K && t - k >= 0 ? to_float(x[(base + t - k) * s.C + c]) : 0.0f;
+      } else {  // shifted by one row
+#pragma unroll
+        for (int k = KMAX - 1; k > 0; --k) window[k] = window[k - 1];
+        window[0] = to_float(x[row * s.C + c]);
+        reach = (r[t] & 1) ? 0 : reach + 1;
       }
-      const std::int64_t b = row / s.T, t = row % s.T;
-      const std::int64_t src = source(reset + b * s.T, s, t, k, ahead);
-      if (src >= 0) acc += g * to_float(x[(b * s.T + src) * s.C + c]);
+    } else {
+      if (row == row0 || t == 0) {
+#pragma unroll
+        for (int k = 0; k < KMAX; ++k)
+          window[k] = k < K && t + k < s.T ? to_float(x[(base + t + k) * s.C + c]) : 0.0f;
+      } else {  // shifted by one row, x at t + K - 1 coming in
+        const float incoming = t + K - 1 < s.T ? to_float(x[(row + K - 1) * s.C + c]) : 0.0f;
+#pragma unroll
+        for (int k = 0; k < KMAX; ++k)
+          window[k] = k + 1 < K ? window[k + 1 < KMAX ? k + 1 : k] : k + 1 == K ? incoming : 0.0f;
+      }
     }
-    partial[(chunk * (s.K + 1) + k) * s.C + c] = acc;
+    const float g = to_float(dy[row * s.C + c]);
+    acc[KMAX] += g;
+    bool blocked = false;  // looking ahead: a segment start in (t, t + k], or a causal end
+#pragma unroll
+    for (int k = 0; k < KMAX; ++k) {
+      if (k >= K) break;
+      bool keep;
+      if (!ahead) {
+        keep = k <= reach;
+      } else if (k == 0) {
+        keep = true;
+      } else {
+        blocked = blocked || t + k >= s.T || (r[t + k] & 1);
+        keep = !blocked && !(r[t] & 2) && !(r[t + k] & 2);
+      }
+      if (keep) acc[k] += g * window[k];
+    }
   }
+  for (int k = 0; k < K; ++k) partial[(chunk * (s.K + 1) + k) * s.C + c] = acc[k];
+  partial[(chunk * (s.K + 1) + s.K) * s.C + c] = acc[KMAX];
 }
 
 // dweight[k, c] (k < K) and dbias[c] (k = K) += the chunks' partial sums, in chunk order.
@@ -154,16 +200,25 @@ void causal_conv1d_backward(DType dtype, DType dweight_dtype, const void* x, con
   const ConvShape s{B, T, C, K, bidirectional};
   if (B * T * C == 0) return;
   const std::int64_t chunks = (B * T + conv1d_rows_per_partial - 1) / conv1d_rows_per_partial;
-  BIRDIE_CHECK(chunks <= 65535, "causal_conv1d_backward (CUDA): ", B * T,
-               " rows exceed the grid limit of the weight-gradient pass");
+  BIRDIE_CHECK(K <= conv1d_max_width, "causal_conv1d_backward (CUDA): width ", K, " above ",
+               conv1d_max_width, " (the weight gradient keeps the window in registers)");
+  BIRDIE_CHECK(chunks <= INT32_MAX && (C + block_threads - 1) / block_threads <= 65535,
+               "causal_conv1d_backward (CUDA): ", B * T, " rows of ", C,
+               " channels exceed the grid of the weight-gradient pass");
   dispatch_f32_bf16(dtype, "causal_conv1d_backward", "x", [&](auto zero) {
     using E = decltype(zero);
     conv_backward_input<E><<<elementwise_blocks(B * T * C), block_threads, 0, stream>>>(
         static_cast<const E*>(weight), reset, s, static_cast<const E*>(dy), static_cast<E*>(dx));
     BIRDIE_CUDA_CHECK(cudaGetLastError());
-    const dim3 grid(static_cast<unsigned>((C + block_threads - 1) / block_threads), static_cast<unsigned>(chunks));
-    conv_backward_partials<E><<<grid, block_threads, 0, stream>>>(static_cast<const E*>(x), reset, s,
-                                                                  static_cast<const E*>(dy), scratch);
+    const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>((C + block_threads - 1) / block_threads));
+    const auto partials = [&](auto kernel) {
+      kernel<<<grid, block_threads, 0, stream>>>(static_cast<const E*>(x), reset, s, static_cast<const E*>(dy),
+                                                 scratch);
+    };
+    if (K <= 4)
+      partials(conv_backward_partials<E, 4>);
+    else
+      partials(conv_backward_partials<E, conv1d_max_width>);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
   const unsigned blocks = static_cast<unsigned>(((K + 1) * C + block_threads - 1) / block_threads);

@@ -4,9 +4,11 @@
 //
 // Forward and dx: one thread an output element, channels fastest (coalesced), the few
 // terms of the width-K window read straight from global memory (the window is 4 rows; the
-// kernel is memory-bound and the rows come from L1/L2). dweight and dbias: each block of
-// conv1d_rows_per_partial rows writes f32 partial sums [partials, K + 1, C] to scratch, and
-// a second kernel adds them, in row order, into dweight and dbias: deterministic, no atomics.
+// kernel is memory-bound and the rows come from L1/L2). dweight and dbias: a thread per
+// (chunk of conv1d_rows_per_partial rows, channel) walks its rows once, the window of K
+// inputs in registers, and writes f32 partial sums [partials, K + 1, C] to scratch; a
+// second kernel adds them, in row order, into dweight and dbias: deterministic, no atomics.
+// Widths up to conv1d_max_width (Hawk's is 4).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -17,7 +19,10 @@
 
 namespace birdie::kernels::cuda {
 
-constexpr std::int64_t conv1d_rows_per_partial = 256;
+// 64 rows a chunk: enough threads in flight at Hawk's widths (C of 768 over 16k rows makes
+// 196k), few enough partials for the finishing pass.
+constexpr std::int64_t conv1d_rows_per_partial = 64;
+constexpr std::int64_t conv1d_max_width = 16;
 
 // f32 elements of scratch causal_conv1d_backward needs.
 inline std::int64_t conv1d_scratch_elements(std::int64_t B, std::int64_t T, std::int64_t C,

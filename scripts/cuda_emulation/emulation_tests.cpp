@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
       conv1d_case(t, true, 2, 19, 6, 3);
       conv1d_case(t, false, 1, 33, 9, 1);
       conv1d_case(t, true, 2, 300, 24, 4);  // several weight-gradient partials
+      conv1d_case(t, true, 3, 130, 10, 6);  // wider than 4: the 16-wide register window
+      conv1d_case(t, false, 2, 70, 5, 16);  // the widest the kernel takes
     }
   if (wanted("rglru"))
     for (DType t : {DType::f32, DType::bf16})

@@ -506,17 +506,26 @@ void check_conv(const HawkCase& c, std::uint64_t seed) {
   check_close(db, db_ref, fp32_tolerance, "conv dbias");
 }
 
-TEST_CASE("conv1d: odd sizes, widths 1, 3, 4, both directions, f32 and bf16") {
+TEST_CASE("conv1d: odd sizes, widths 1, 3, 4, 6 and 16, both directions, f32 and bf16") {
   std::uint64_t seed = 1700;
   for (DType dtype : {DType::f32, DType::bf16}) {
     check_conv({2, 37, 13, ScanDirection::causal, dtype, 4}, ++seed);
     check_conv({3, 50, 22, ScanDirection::bidirectional, dtype, 4}, ++seed);
     check_conv({1, 33, 9, ScanDirection::causal, dtype, 1}, ++seed);
     check_conv({2, 19, 6, ScanDirection::bidirectional, dtype, 3}, ++seed);
-    // Several weight-gradient partials (B·T > 256 rows) and blocks of channels (C > 256).
+    // Several weight-gradient partials (B·T > 64 rows) and blocks of channels (C > 256).
     check_conv({2, 300, 24, ScanDirection::bidirectional, dtype, 4}, ++seed);
     check_conv({3, 129, 530, ScanDirection::bidirectional, dtype, 4}, ++seed);
+    // Wider than 4: the weight gradient's 16-wide register window.
+    check_conv({3, 130, 10, ScanDirection::bidirectional, dtype, 6}, ++seed);
+    check_conv({2, 70, 5, ScanDirection::causal, dtype, 16}, ++seed);
   }
+  // Wider than the weight gradient's window: a clear error, not a wrong gradient.
+  const auto zeros = [](const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype, Device::cuda); };
+  const Tensor x = zeros({1, 20, 4}, DType::f32), w = zeros({17, 4}, DType::f32), reset = zeros({1, 20}, DType::i32);
+  Tensor dx = zeros({1, 20, 4}, DType::f32), dw = zeros({17, 4}, DType::f32), db = zeros({4}, DType::f32);
+  CHECK_THROWS_WITH_AS(kernels::causal_conv1d_backward(x, w, reset, ScanDirection::causal, x, dx, dw, db),
+                       doctest::Contains("width 17 above 16"), Error);
 }
 
 // ---------------------------------------------------------------------------------------
