@@ -13,7 +13,8 @@
 // 32000) in GB/s; attention (bf16, T = 2048,
 // 8 rows, heads × head dim = 2048 at head dims 64 and 128, causal and prefix-LM masks:
 // one sample a row, its first half the prompt) forward and forward+backward in TFLOP/s;
-// the epilogue fusions of the training step beside the plain kernels they replace.
+// the epilogue and elementwise fusions of the training step beside the plain kernels they
+// replace.
 // Attention FLOPs count the (query, key) pairs the mask lets through: 4·Dh per pair
 // forward (QKᵀ and PV), 2.5 times that backward (FlashAttention's convention), so a
 // causal row counts T(T+1)/2 pairs; bench/peers/attention_sdpa.py times PyTorch's
@@ -45,12 +46,14 @@
 #include "engine/nvtx.h"
 #include "kernels/adamw.h"
 #include "kernels/attention.h"
+#include "kernels/columns.h"
 #include "kernels/conv1d.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/cuda/scan.h"
 #include "kernels/elementwise.h"
 #include "kernels/embedding.h"
+#include "kernels/gated_gelu.h"
 #include "kernels/matmul.h"
 #include "kernels/random.h"
 #include "kernels/rmsnorm.h"
@@ -235,7 +238,8 @@ void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double 
   {
     const Tensor x = random_device({tokens, D}, DType::bf16, rng, -2.0, 2.0);
     const Tensor w = random_device({D}, DType::bf16, rng, 0.5, 1.5), dy = random_device({tokens, D}, DType::bf16, rng);
-    Tensor inv = Tensor::empty({tokens}, DType::f32, Device::cuda), y = Tensor::empty({tokens, D}, DType::bf16, Device::cuda);
+    Tensor inv = Tensor::empty({tokens}, DType::f32, Device::cuda);
+    Tensor y = Tensor::empty({tokens, D}, DType::bf16, Device::cuda);
     kernels::rmsnorm_forward(x, w, 1e-5, y, inv);
     Tensor dx = Tensor::empty({tokens, D}, DType::bf16, Device::cuda);
     Tensor grad = random_device({tokens, D}, DType::bf16, rng);
@@ -253,6 +257,37 @@ void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double 
     }));
     bytes_row("rmsnorm bwd +=dx, fused",
               timer.median_ms([&] { kernels::rmsnorm_backward(x, w, inv, dy, grad, dw, true); }));
+  }
+  {
+    // The gated MLP's GeLU(a) ⊙ b on a fused up-projection [tokens, 2M] (Hawk base's M), forward
+    // and backward: split, gelu, mul and their rules, concatenated gradient; or geglu.
+    const std::int64_t M = 1280;
+    const Tensor x = random_device({tokens, 2 * M}, DType::bf16, rng, -3.0, 3.0);
+    const Tensor dy = random_device({tokens, M}, DType::bf16, rng);
+    const auto half = [&] { return Tensor::empty({tokens, M}, DType::bf16, Device::cuda); };
+    Tensor a = half(), b = half(), act = half(), out = half(), t = half(), da = half(), db = half();
+    Tensor dx = Tensor::empty({tokens, 2 * M}, DType::bf16, Device::cuda);
+    const double bytes = double(tokens) * M * 8 * 2;  // x twice, out, dy, dx
+    const std::string shape = dims({tokens, 2 * M}) + " bf16";
+    const auto bytes_row = [&](const char* what, double ms) {
+      const double gbs = bytes / (ms * 1e-3) / 1e9;
+      row(what, shape, ms, "GB/s", gbs, gbs / copy_gbs, "copy");
+    };
+    bytes_row("geglu fwd+bwd, unfused", timer.median_ms([&] {
+      kernels::copy_columns(x, 0, a, 0, M);
+      kernels::copy_columns(x, M, b, 0, M);
+      kernels::gelu_forward(a, act);
+      kernels::mul(act, b, out);
+      kernels::mul(dy, b, t);
+      kernels::gelu_backward(a, t, da);
+      kernels::mul(dy, act, db);
+      kernels::copy_columns(da, 0, dx, 0, M);
+      kernels::copy_columns(db, 0, dx, M, M);
+    }));
+    bytes_row("geglu fwd+bwd, fused", timer.median_ms([&] {
+      kernels::geglu_forward(x, out);
+      kernels::geglu_backward(x, dy, dx);
+    }));
   }
 }
 
@@ -362,7 +397,8 @@ int run(const Options& options) {
   // The epilogue fusions of the training step against the plain kernels they replace, at
   // the paper step's shape (8192 tokens, D = 2048, N = 2560; the fused row is the
   // engine's): the in-projection's bias, the out-projection's residual, the bias gradient
-  // beside the weight gradient, and RMSNorm's dx added into the residual's gradient.
+  // beside the weight gradient, RMSNorm's dx added into the residual's gradient, and the
+  // gated MLP's GeLU(a) ⊙ b read from the unsplit up-projection (Hawk base's width).
   fusion_rows(timer, rng, peak_tflops, copy_gbs, options.quick ? 2048 : 8192);
 
   // RMSNorm (bf16 activations, f32 statistics) and fused cross-entropy (vocab 32000).

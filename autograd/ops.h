@@ -26,6 +26,10 @@ Tensor mul(const Tensor& a, const Tensor& b);
 Tensor scale(const Tensor& a, double factor);
 Tensor sigmoid(const Tensor& x);
 Tensor gelu(const Tensor& x);  // exact form, x · Φ(x)
+// gelu(a) ⊙ b in one pass each way (kernels/gated_gelu.h).
+Tensor gelu_mul(const Tensor& a, const Tensor& b);
+// gelu(x[..., :M]) ⊙ x[..., M:] for x [..., 2M]: a fused up-projection's halves, unsplit.
+Tensor geglu(const Tensor& x);
 // Sum of all elements, shape [1] (f32 for bf16 x), computed without leaving the device.
 Tensor sum(const Tensor& x);
 // A view with another shape; the gradient flows back through it.

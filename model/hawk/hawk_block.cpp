@@ -63,14 +63,13 @@ Tensor hawk_rglru_input(const HawkBlockWeights& w, const Tensor& c) {
 }
 
 Tensor hawk_temporal_output(const HawkBlockWeights& w, const Tensor& x, const Tensor& g, const Tensor& h) {
-  return autograd::add_linear(x, autograd::mul(autograd::gelu(g), h), w.out_proj);
+  return autograd::add_linear(x, autograd::gelu_mul(g, h), w.out_proj);
 }
 
 Tensor hawk_mlp(const HawkBlockWeights& w, const Tensor& x, double norm_eps) {
   namespace ag = autograd;
   const Tensor up = ag::linear(ag::rmsnorm(x, w.mlp_norm, norm_eps), w.mlp_in_proj);
-  const std::vector<Tensor> parts = ag::split_last(up, {w.mlp_out_proj.dim(1), w.mlp_out_proj.dim(1)});
-  return ag::add_linear(x, ag::mul(ag::gelu(parts[0]), parts[1]), w.mlp_out_proj);
+  return ag::add_linear(x, ag::geglu(up), w.mlp_out_proj);
 }
 
 Tensor hawk_block(const HawkBlockWeights& w, const Tensor& x, const Tensor& reset, kernels::ScanDirection direction,

@@ -5,6 +5,7 @@
 #include "autograd/tape.h"
 #include "kernels/columns.h"
 #include "kernels/elementwise.h"
+#include "kernels/gated_gelu.h"
 #include "kernels/matmul.h"
 #include "kernels/rglru_step.h"
 #include "kernels/rmsnorm.h"
@@ -104,16 +105,14 @@ void HawkBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
     kernels::copy_columns(c_, 0, proj_, 0, C);
     kernels::copy_columns(gates_, 0, proj_, C, 2 * C);
     kernels::rglru_step(proj_, w.lambda, states_[l], lm_.direction(l), h_);
-    kernels::gelu_forward(g_, activated_);
-    kernels::mul(activated_, h_, g_);
-    kernels::matmul(g_, false, w.out_proj, true, x_, 1.0, 1.0);
+    kernels::gelu_mul_forward(g_, h_, activated_);
+    kernels::matmul(activated_, false, w.out_proj, true, x_, 1.0, 1.0);
     // The gated MLP: [a | b] = W_up RMSNorm(x), x += W_down (GeLU(a) ⊙ b).
     kernels::rmsnorm_forward(x_, w.mlp_norm, eps, normed_, inv_rms_);
     kernels::matmul(normed_, false, w.mlp_in_proj.slice(0, M), true, mlp_gate_);
     kernels::matmul(normed_, false, w.mlp_in_proj.slice(M, 2 * M), true, mlp_up_);
-    kernels::gelu_forward(mlp_gate_, mlp_activated_);
-    kernels::mul(mlp_activated_, mlp_up_, mlp_gate_);
-    kernels::matmul(mlp_gate_, false, w.mlp_out_proj, true, x_, 1.0, 1.0);
+    kernels::gelu_mul_forward(mlp_gate_, mlp_up_, mlp_activated_);
+    kernels::matmul(mlp_activated_, false, w.mlp_out_proj, true, x_, 1.0, 1.0);
   }
   step_head(lm_, x_, normed_, inv_rms_, logits);
 }

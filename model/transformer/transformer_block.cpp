@@ -42,7 +42,7 @@ Tensor transformer_attention_residual(const TransformerBlockWeights& w, const Te
 Tensor transformer_mlp_residual(const TransformerBlockWeights& w, const Tensor& x, double norm_eps) {
   namespace ag = autograd;
   const Tensor u = ag::rmsnorm(x, w.mlp_norm, norm_eps);
-  const Tensor hidden = ag::mul(ag::gelu(ag::linear(u, w.gate_proj)), ag::linear(u, w.up_proj));
+  const Tensor hidden = ag::gelu_mul(ag::linear(u, w.gate_proj), ag::linear(u, w.up_proj));
   return ag::add_linear(x, hidden, w.mlp_out);
 }
 

@@ -5,6 +5,7 @@
 #include "autograd/tape.h"
 #include "kernels/attention_decode.h"
 #include "kernels/elementwise.h"
+#include "kernels/gated_gelu.h"
 #include "kernels/matmul.h"
 #include "kernels/rmsnorm.h"
 
@@ -135,9 +136,8 @@ void TransformerBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
     kernels::rmsnorm_forward(x_, w.mlp_norm, config.norm_eps, normed_, inv_rms_);
     kernels::matmul(normed_, false, w.gate_proj, true, gate_);
     kernels::matmul(normed_, false, w.up_proj, true, up_);
-    kernels::gelu_forward(gate_, activated_);
-    kernels::mul(activated_, up_, gate_);
-    kernels::matmul(gate_, false, w.mlp_out, true, x_, 1.0, 1.0);  // x += W_out · (GeLU(gate) ⊙ up)
+    kernels::gelu_mul_forward(gate_, up_, activated_);
+    kernels::matmul(activated_, false, w.mlp_out, true, x_, 1.0, 1.0);  // x += W_out · (GeLU(gate) ⊙ up)
   }
   kernels::advance_positions(positions_);
   step_head(lm_, x_, normed_, inv_rms_, logits);

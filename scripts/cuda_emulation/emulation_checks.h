@@ -114,6 +114,7 @@ void rmsnorm_case(DType dt, DType stats, std::int64_t rows, std::int64_t D, bool
 void embedding_case(DType gt, DType wt, std::int64_t count, std::int64_t V, std::int64_t D, bool invalid);
 void sum_rows_case(DType t, std::int64_t rows, std::int64_t width);
 void elementwise_case(DType t, std::int64_t n, std::int64_t nb);
+void gated_gelu_case(DType t, std::int64_t rows, std::int64_t width, bool halves);
 void cross_entropy_case(DType lt, DType st, std::int64_t rows, std::int64_t V, std::size_t offset = 0);
 void reduce_case(DType t, std::int64_t n);
 void adamw_case(std::int64_t n);

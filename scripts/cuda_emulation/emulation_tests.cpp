@@ -96,6 +96,12 @@ int main(int argc, char** argv) {
       elementwise_case(t, 90, 30);      // n % 8 ≠ 0: scalar even when aligned
       elementwise_case(t, 1, 1);
     }
+  if (wanted("gated_gelu"))
+    for (DType t : {DType::f32, DType::bf16})
+      for (bool halves : {false, true}) {
+        gated_gelu_case(t, 37, 64, halves);  // vectors
+        gated_gelu_case(t, 5, 13, halves);   // width % 8 ≠ 0: scalar even when aligned
+      }
   if (wanted("sum_rows")) {
     sum_rows_case(DType::f32, 70, 300);
     sum_rows_case(DType::bf16, 3, 1000);

@@ -6,6 +6,7 @@
 #include "kernels/cuda/cross_entropy.h"
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/embedding.h"
+#include "kernels/cuda/gated_gelu.h"
 #include "kernels/cuda/reduce.h"
 #include "kernels/cuda/rmsnorm.h"
 #include "emulation_checks.h"
@@ -198,6 +199,53 @@ void elementwise_case(DType t, std::int64_t n, std::int64_t nb) {
     check(vec.same_bits(scalar) && e < bound(t),
           std::string("unary ") + unary_names[op] + " " + shape + ": vector and scalar paths agree, rel " + num(e));
   }
+}
+
+// ------------------------------------------------------------------ gated GeLU
+// out = gelu(a) ⊙ b and its backward, rows × width, a and b two buffers (stride = width) or
+// the two halves of one (stride = 2·width); aligned buffers against buffers one element
+// off (the scalar path) bit for bit, and against f64.
+void gated_gelu_case(DType t, std::int64_t rows, std::int64_t width, bool halves) {
+  const std::string name = std::string("gated_gelu ") + (t == DType::bf16 ? "bf16" : "f32") +
+                           (halves ? " halves" : " pair") + " rows=" + std::to_string(rows) +
+                           " width=" + std::to_string(width);
+  const std::int64_t stride = halves ? 2 * width : width, n = rows * width;
+  Buffer a0(t, rows * stride), b0(t, rows * stride), dy0(t, n);
+  fill(a0, -3, 3), fill(b0, -3, 3), fill(dy0, -1, 1);
+  struct Out {
+    Buffer out, da, db;
+  };
+  auto run = [&](std::size_t off) {
+    // Halves: one buffer [rows, 2·width] whose second half holds b; its gradient likewise.
+    Buffer x(t, rows * stride, off), y(t, halves ? 0 : rows * stride, off), dy(t, n, off);
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t j = 0; j < width; ++j) {
+        x.set(r * stride + j, a0.get(r * stride + j));
+        (halves ? x : y).set(r * stride + (halves ? width : 0) + j, b0.get(r * stride + j));
+      }
+    for (std::int64_t i = 0; i < n; ++i) dy.set(i, dy0.get(i));
+    Out o{Buffer(t, n, off), Buffer(t, rows * stride, off), Buffer(t, halves ? 0 : rows * stride, off)};
+    const std::size_t half = static_cast<std::size_t>(width) * (t == DType::bf16 ? 2 : 4);
+    const void* b = halves ? static_cast<const char*>(x.data()) + half : y.data();
+    void* db = halves ? static_cast<char*>(o.da.data()) + half : o.db.data();
+    kc::gated_gelu_forward(t, x.data(), b, rows, width, stride, o.out.data(), nullptr);
+    kc::gated_gelu_backward(t, x.data(), b, dy.data(), rows, width, stride, o.da.data(), db, nullptr);
+    return o;
+  };
+  const Out v = run(0), s = run(1);
+  std::vector<double> out_ref(n), da_ref(n), db_ref(n), out_got(n), da_got(n), db_got(n);
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < width; ++j) {
+      const std::int64_t i = r * width + j, at = r * stride + j;
+      const double x = a0.get(at), y = b0.get(at), g = dy0.get(i);
+      out_ref[i] = gelu(x) * y, da_ref[i] = g * y * gelud(x), db_ref[i] = g * gelu(x);
+      out_got[i] = v.out.get(i), da_got[i] = v.da.get(at);
+      db_got[i] = halves ? v.da.get(at + width) : v.db.get(at);
+    }
+  const double eo = relative(out_got, out_ref), ea = relative(da_got, da_ref), eb = relative(db_got, db_ref);
+  check(v.out.same_bits(s.out) && v.da.same_bits(s.da) && v.db.same_bits(s.db) && eo < bound(t) &&
+            ea < bound(t) && eb < bound(t),
+        name + ": vector and scalar paths agree; out rel " + num(eo) + ", da " + num(ea) + ", db " + num(eb));
 }
 
 // ------------------------------------------------------------------ cross-entropy
