@@ -258,12 +258,12 @@ std::atomic<int> chosen_kernel{-1};  // -1: no set_scan_kernel choice
 
 ScanKernel environment_kernel() {
   const char* value = std::getenv("BIRDIE_SCAN_KERNEL");
-  if (value == nullptr || *value == '\0') return ScanKernel::one_pass_split4;
+  if (value == nullptr || *value == '\0') return ScanKernel::by_shape;
   const std::string name = value;
   for (ScanKernel kernel : scan_kernels)
     if (name == scan_kernel_name(kernel)) return kernel;
-  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass, one_pass, one_pass_split4"
-              " or one_pass_split8 (unset it for the default)");
+  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass, one_pass, one_pass_split4,"
+              " one_pass_split8 or by_shape (unset it for the default, by_shape)");
 }
 
 }  // namespace
@@ -283,6 +283,7 @@ const char* scan_kernel_name(ScanKernel kernel) {
     case ScanKernel::one_pass: return "one_pass";
     case ScanKernel::one_pass_split4: return "one_pass_split4";
     case ScanKernel::one_pass_split8: return "one_pass_split8";
+    case ScanKernel::by_shape: return "by_shape";
   }
   return "?";
 }
@@ -293,12 +294,27 @@ int split_warps(ScanKernel kernel) {
   return kernel == ScanKernel::one_pass_split4 ? 4 : kernel == ScanKernel::one_pass_split8 ? 8 : 0;
 }
 
+// by_shape's forward: one_pass when a chunk has at most 64 tiles of 32 lanes × 16 bytes of
+// channels (over all rows), one_pass_split4 otherwise (scan.h says why).
+ScanKernel forward_kernel(DType dtype, std::int64_t B, std::int64_t N) {
+  const ScanKernel kernel = scan_kernel();
+  if (kernel != ScanKernel::by_shape) return kernel;
+  constexpr std::int64_t tile_bytes = 32 * 16, max_tiles = 64;
+  const bool few_tiles = B * N * static_cast<std::int64_t>(dtype_size(dtype)) <= max_tiles * tile_bytes;
+  return few_tiles ? ScanKernel::one_pass : ScanKernel::one_pass_split4;
+}
+
+ScanKernel backward_kernel() {
+  const ScanKernel kernel = scan_kernel();
+  return kernel == ScanKernel::by_shape ? ScanKernel::one_pass_split4 : kernel;
+}
+
 }  // namespace
 
 void gated_scan_forward(DType dtype, const void* proj, const std::int32_t* reset,
                         bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                         void* y, float* saved, float* scratch, cudaStream_t stream) {
-  const ScanKernel kernel = scan_kernel();
+  const ScanKernel kernel = forward_kernel(dtype, B, N);
   if (kernel == ScanKernel::one_pass)
     return gated_scan_forward_one_pass(dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
   if (const int warps = split_warps(kernel))
@@ -316,7 +332,7 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
                          bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                          const float* saved, const void* dy, void* dproj, float* scratch,
                          cudaStream_t stream) {
-  const ScanKernel kernel = scan_kernel();
+  const ScanKernel kernel = backward_kernel();
   if (kernel == ScanKernel::one_pass)
     return gated_scan_backward_one_pass(dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
                                         stream);

@@ -31,20 +31,25 @@ inline std::int64_t scan_chunk_count(std::int64_t T) {
 // memory, reduced, given its entering state by decoupled look-back over the chunks before
 // it (chained through each chunk's published aggregate or inclusive state, always composed
 // in chunk order, so the results do not depend on timing), then rescanned from shared
-// memory; the backward likewise, right to left. one_pass_split4, the default, and
-// one_pass_split8 (scan_one_pass_split.cu): the same look-back, each tile's 16 steps split
-// across 4 or 8 warps of its block, for several times the warps on a SM. All write the
-// same `saved` (the states entering each chunk), so any backward accepts any forward's.
-enum class ScanKernel { three_pass, one_pass, one_pass_split4, one_pass_split8 };
+// memory; the backward likewise, right to left. one_pass_split4 and one_pass_split8
+// (scan_one_pass_split.cu): the same look-back, each tile's 16 steps split across 4 or 8
+// warps of its block, for several times the warps on a SM. All write the same `saved` (the
+// states entering each chunk), so any backward accepts any forward's. by_shape, the
+// default: the backward one_pass_split4, the forward one_pass when a chunk has at most 64
+// tiles (rows × state width × element size ≤ 32 KiB), one_pass_split4 otherwise: with
+// few tiles a chunk the split kernel's warps wait together on one warp's look-back.
+enum class ScanKernel { three_pass, one_pass, one_pass_split4, one_pass_split8, by_shape };
 inline constexpr ScanKernel scan_kernels[] = {ScanKernel::three_pass, ScanKernel::one_pass,
-                                              ScanKernel::one_pass_split4, ScanKernel::one_pass_split8};
+                                              ScanKernel::one_pass_split4, ScanKernel::one_pass_split8,
+                                              ScanKernel::by_shape};
 
 // set_scan_kernel's choice if one was made, else the environment's BIRDIE_SCAN_KERNEL
 // (a name of scan_kernel_name; anything else is an error naming the variable), else
-// one_pass_split4 (on an H200 it passed every GPU suite and the sanitizers; at
-// 8 x 2048 x 2560 it ran 16-23% faster than one_pass, and its backward was faster at every
-// shape measured, though one_pass's forward was faster with fewer tiles a chunk, at
-// 16 x 4096 x 768 and, by the profiles, 4 x 2048 x 2560: bench/RESULTS.md).
+// by_shape. (On an H200 one_pass_split4 passed every GPU suite and the sanitizers; at
+// 8 x 2048 x 2560, 80 tiles a chunk, it ran 16-23% faster than one_pass, and its backward
+// was faster at every shape measured, but one_pass's forward was 10-17% faster with fewer
+// tiles a chunk, at 16 x 4096 x 768 (48) and, by the profiles, 4 x 2048 x 2560 (40), the
+// paper step's: bench/RESULTS.md.)
 ScanKernel scan_kernel();
 void set_scan_kernel(ScanKernel kernel);
 void clear_scan_kernel_choice();  // back to the environment's (or the default) choice
