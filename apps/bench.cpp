@@ -5,16 +5,15 @@
 // One run measures the two ceilings first, the device-to-device copy bandwidth (bytes
 // read + written) and the peak bf16 GEMM rate (8192³ through the engine's cuBLASLt path),
 // then reports against them: the gated scan (forward, backward; causal, bidirectional) at
-// (B, T, N) = (8, 2048, 2560) and (16, 4096, 768) in GB/s and fraction of copy bandwidth;
-// the model's GEMM shapes (D→4N and N→D projections for (D, N) ∈ {(1024, 1280),
-// (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N weight gradient accumulated into
-// f32) in TFLOP/s and fraction of peak; RMSNorm, Hawk's short convolution's backward, fused
-// cross-entropy (vocab 32000), AdamW over 1.39B parameters and the embedding (vocab
-// 32000) in GB/s; attention (bf16, T = 2048,
-// 8 rows, heads × head dim = 2048 at head dims 64 and 128, causal and prefix-LM masks:
-// one sample a row, its first half the prompt) forward and forward+backward in TFLOP/s;
-// the epilogue and elementwise fusions of the training step beside the plain kernels they
-// replace.
+// (B, T, N) = (8, 2048, 2560), (4, 2048, 2560) and (16, 4096, 768) in GB/s and fraction of
+// copy bandwidth; the model's GEMM shapes (D→4N and N→D projections for (D, N) ∈ {(1024,
+// 1280), (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N weight gradient
+// accumulated into f32) in TFLOP/s and fraction of peak; RMSNorm, Hawk's short
+// convolution's backward, fused cross-entropy (vocab 32000), AdamW over 1.39B parameters
+// and the embedding (vocab 32000) in GB/s; attention (bf16, T = 2048, 8 rows, heads × head
+// dim = 2048 at head dims 64 and 128, causal and prefix-LM masks: one sample a row, its
+// first half the prompt) forward and forward+backward in TFLOP/s; the epilogue and
+// elementwise fusions of the training step beside the plain kernels they replace.
 // Attention FLOPs count the (query, key) pairs the mask lets through: 4·Dh per pair
 // forward (QKᵀ and PV), 2.5 times that backward (FlashAttention's convention), so a
 // causal row counts T(T+1)/2 pairs; bench/peers/attention_sdpa.py times PyTorch's
@@ -326,12 +325,13 @@ int run(const Options& options) {
     return 0;
   }
 
-  // Gated scan, bf16: the paper's state width at its row length (B=8, T=2048, N=2560) and
-  // a narrow, long one (B=16, T=4096, N=768); the quick run takes one short row batch.
+  // Gated scan, bf16: the paper's state width at its row length (B=8, T=2048, N=2560), at
+  // the paper step's 4 rows (40 tiles a chunk, where by_shape picks the one-pass forward),
+  // and a narrow, long one (B=16, T=4096, N=768); the quick run takes one short row batch.
   struct ScanShape { std::int64_t B, T, N; };
   const std::vector<ScanShape> scan_shapes = options.quick
       ? std::vector<ScanShape>{{2, 2048, 2560}}
-      : std::vector<ScanShape>{{8, 2048, 2560}, {16, 4096, 768}};
+      : std::vector<ScanShape>{{8, 2048, 2560}, {4, 2048, 2560}, {16, 4096, 768}};
   for (const auto [B, T, N] : scan_shapes) {
     const double tokens = double(B * T);
     const Tensor proj = random_device({B, T, 4 * N}, DType::bf16, rng, -2.0, 2.0);
