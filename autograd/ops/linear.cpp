@@ -36,7 +36,7 @@ Tensor linear_node(const Tensor& residual, const Tensor& x, const Tensor& weight
   for (const Tensor* t : {&bias, &residual})
     if (t->defined()) inputs.push_back(*t);
   record(residual.defined() ? "add_linear" : "linear", std::move(inputs), {y},
-         [residual, x, weight, bias, in, out](const std::vector<Tensor>& grads) {
+         [residual, x, x2, weight, bias, in, out](const std::vector<Tensor>& grads) {
     const Tensor& dy = grads[0];
     const Tensor dy2 = dy.reshape({-1, out});
     if (x.requires_grad()) {
@@ -45,24 +45,20 @@ Tensor linear_node(const Tensor& residual, const Tensor& x, const Tensor& weight
       kernels::matmul(dy2, false, weight, false, dx2);
       accumulate_fresh_grad(x, dx);
     }
-    const Tensor dweight = grad_buffer(weight);
+    Tensor dweight = grad_buffer(weight);
     const bool wants_bias = bias.defined() && bias.requires_grad();
     // The bias gradient rides on the weight gradient's product when it can take the
     // weight gradient's dtype (the fp32 master gradients of a bf16 model both are).
-    const DType bias_grad_dtype = !wants_bias ? DType::f32
-                                  : bias.grad().defined() ? bias.grad().dtype() : bias.dtype();
-    if (dweight.defined()) {
-      Tensor dw = dweight;
-      if (wants_bias && bias_grad_dtype == dweight.dtype()) {
-        Tensor dbias = Tensor::empty({out}, dweight.dtype(), dweight.device());
-        kernels::matmul_fused(dy2, true, x.reshape({-1, in}), false, dw, {{}, dbias}, 1.0, 1.0);
-        accumulate_fresh_grad(bias, dbias);
-      } else {
-        kernels::matmul(dy2, true, x.reshape({-1, in}), false, dw, 1.0, 1.0);
-        if (wants_bias) accumulate_grad(bias, reduce_to(dy2, bias));
-      }
-    } else if (wants_bias) {
-      accumulate_grad(bias, reduce_to(dy2, bias));
+    const bool bias_in_epilogue =
+        wants_bias && dweight.defined() &&
+        (bias.grad().defined() ? bias.grad().dtype() : bias.dtype()) == dweight.dtype();
+    if (bias_in_epilogue) {
+      Tensor dbias = Tensor::empty({out}, dweight.dtype(), dweight.device());
+      kernels::matmul_fused(dy2, true, x2, false, dweight, {{}, dbias}, 1.0, 1.0);
+      accumulate_fresh_grad(bias, dbias);
+    } else {
+      if (dweight.defined()) kernels::matmul(dy2, true, x2, false, dweight, 1.0, 1.0);
+      if (wants_bias) accumulate_grad(bias, reduce_to(dy2, bias));
     }
     accumulate_output_grad(residual, dy);
   });

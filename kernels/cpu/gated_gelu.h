@@ -1,7 +1,8 @@
-// The CPU reference of kernels/gated_gelu.h on validated f32 or f64 operands. The operands
-// are rows of width M read with a row stride: a at a_offset and b at b_offset of `in`
-// (two tensors: one each, stride M; one tensor's halves: offsets 0 and M, stride 2M), the
-// gradients written likewise into da_out and db_out.
+// The CPU reference of kernels/gated_gelu.h on validated f32 or f64 operands: rows of
+// width M read with a row stride, a from the start of `a` and b from b_offset elements into
+// `b` (two tensors: b_offset 0, stride M; one tensor's halves: the same tensor twice,
+// b_offset M, stride 2M); da and db (from db_offset) written with the same stride, out and
+// dy dense [rows, M].
 #pragma once
 
 #include <cstdint>
