@@ -8,8 +8,10 @@
 #   2. Birdie with its evaluations on 2 ranks: the ranks keep choosing the same mixture
 #      (pretrain checks it at every switch), and a run cut after 6 steps and resumed ends
 #      bitwise equal to the uncut one;
-#   3. SIGINT to the launcher stops every rank at one step with one checkpoint, from which
-#      the run resumes; a rank killed mid-run ends the whole job within 60 s, and the
+#   3. SIGTERM to the ranks stops every rank at one step with one checkpoint, from which
+#      the run resumes (not SIGINT to mpirun: Open MPI then stops forwarding the ranks'
+#      output, so rank 0 can block writing its log, and kills them 1 s after passing them
+#      SIGTERM, too soon on a loaded machine; docs/multi_gpu.md); a rank killed mid-run ends the whole job within 60 s, and the
 #      launcher names it; a rank stopped mid-run (SIGSTOP) makes another end the job after
 #      BIRDIE_COLLECTIVE_TIMEOUT seconds, naming the collective it waited in.
 #   tests/data_parallel.sh BUILD_DIR SOURCE_DIR mpi|no-mpi
@@ -101,12 +103,12 @@ wait_for_step() {  # wait_for_step LOG N: until the run has logged step N (60 s 
   echo "the 2-rank run did not reach step $2:"; cat "$1"; exit 1
 }
 
-echo "== SIGINT to the job: one checkpoint, then --resume"
+echo "== SIGTERM to the ranks: one checkpoint, then --resume"
 long=("${ntp[@]}" --set batch.rows=2 --set schedule.steps=100000)
 "${mpi[@]}" "$apps/pretrain" "${long[@]}" --set "run.output=\"$work/stopped\"" > "$work/stopped.log" 2>&1 &
 launcher=$!
 wait_for_step "$work/stopped.log" 3
-kill -INT "$launcher"
+kill -TERM $(pgrep -f "pretrain.*$work/stopped" | grep -v "^$launcher$")
 wait "$launcher" || true
 grep -q "^stopped at step" "$work/stopped.log" || { echo "no clean stop:"; tail -n 20 "$work/stopped.log"; exit 1; }
 stopped=$(ls "$work/stopped/checkpoints")
