@@ -194,6 +194,10 @@ void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double 
     const double tflops = flops / (ms * 1e-3) / 1e12;
     row(what, shape, ms, "TFLOP/s", tflops, tflops / peak_tflops, "peak");
   };
+  const auto bytes_row = [&](const char* what, const std::string& shape, double ms, double bytes) {
+    const double gbs = bytes / (ms * 1e-3) / 1e9;
+    row(what, shape, ms, "GB/s", gbs, gbs / copy_gbs, "copy");
+  };
   {
     const Tensor u = random_device({tokens, D}, DType::bf16, rng), w = random_device({4 * N, D}, DType::bf16, rng);
     const Tensor bias = random_device({4 * N}, DType::bf16, rng);
@@ -246,16 +250,12 @@ void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double 
     // Fewest bytes of the fused operation: x, dy and the gradient read, the gradient written.
     const double bytes = double(tokens) * (4 * D * 2 + 4);
     const std::string shape = dims({tokens, D}) + " bf16";
-    const auto bytes_row = [&](const char* what, double ms) {
-      const double gbs = bytes / (ms * 1e-3) / 1e9;
-      row(what, shape, ms, "GB/s", gbs, gbs / copy_gbs, "copy");
-    };
-    bytes_row("rmsnorm bwd +=dx, unfused", timer.median_ms([&] {
+    bytes_row("rmsnorm bwd +=dx, unfused", shape, timer.median_ms([&] {
       kernels::rmsnorm_backward(x, w, inv, dy, dx, dw);
       kernels::accumulate(grad, dx);
-    }));
-    bytes_row("rmsnorm bwd +=dx, fused",
-              timer.median_ms([&] { kernels::rmsnorm_backward(x, w, inv, dy, grad, dw, true); }));
+    }), bytes);
+    bytes_row("rmsnorm bwd +=dx, fused", shape,
+              timer.median_ms([&] { kernels::rmsnorm_backward(x, w, inv, dy, grad, dw, true); }), bytes);
   }
   {
     // The gated MLP's GeLU(a) ⊙ b on a fused up-projection [tokens, 2M] (Hawk base's M), forward
@@ -268,11 +268,7 @@ void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double 
     Tensor dx = Tensor::empty({tokens, 2 * M}, DType::bf16, Device::cuda);
     const double bytes = double(tokens) * M * 8 * 2;  // x twice, out, dy, dx
     const std::string shape = dims({tokens, 2 * M}) + " bf16";
-    const auto bytes_row = [&](const char* what, double ms) {
-      const double gbs = bytes / (ms * 1e-3) / 1e9;
-      row(what, shape, ms, "GB/s", gbs, gbs / copy_gbs, "copy");
-    };
-    bytes_row("geglu fwd+bwd, unfused", timer.median_ms([&] {
+    bytes_row("geglu fwd+bwd, unfused", shape, timer.median_ms([&] {
       kernels::copy_columns(x, 0, a, 0, M);
       kernels::copy_columns(x, M, b, 0, M);
       kernels::gelu_forward(a, act);
@@ -282,11 +278,11 @@ void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double 
       kernels::mul(dy, act, db);
       kernels::copy_columns(da, 0, dx, 0, M);
       kernels::copy_columns(db, 0, dx, M, M);
-    }));
-    bytes_row("geglu fwd+bwd, fused", timer.median_ms([&] {
+    }), bytes);
+    bytes_row("geglu fwd+bwd, fused", shape, timer.median_ms([&] {
       kernels::geglu_forward(x, out);
       kernels::geglu_backward(x, dy, dx);
-    }));
+    }), bytes);
   }
 }
 

@@ -40,6 +40,15 @@ Shape half_shape(const char* op, const Tensor& x) {
   return shape;
 }
 
+#ifdef BIRDIE_WITH_CUDA
+// The address of element M of x's first row: where the second half of every row starts,
+// read with x's row stride 2M.
+template <class Byte>
+Byte* second_half(Byte* data, std::int64_t M, DType dtype) {
+  return data + M * static_cast<std::int64_t>(dtype_size(dtype));
+}
+#endif
+
 }  // namespace
 
 void gelu_mul_forward(const Tensor& a, const Tensor& b, Tensor& out) {
@@ -92,7 +101,7 @@ void geglu_forward(const Tensor& x, Tensor& out) {
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("geglu_forward");
   const auto* base = static_cast<const char*>(x.raw_data());
-  cuda::gated_gelu_forward(x.dtype(), base, base + M * dtype_size(x.dtype()), s.rows, s.width, s.stride,
+  cuda::gated_gelu_forward(x.dtype(), base, second_half(base, M, x.dtype()), s.rows, s.width, s.stride,
                            out.raw_data(), current_stream());
 #else
   no_cuda_kernel("geglu_forward");
@@ -119,9 +128,8 @@ void geglu_backward(const Tensor& x, const Tensor& dy, Tensor& dx) {
   BIRDIE_NVTX_RANGE("geglu_backward");
   const auto* base = static_cast<const char*>(x.raw_data());
   auto* dbase = static_cast<char*>(dx.raw_data());
-  const std::size_t half = M * dtype_size(x.dtype());
-  cuda::gated_gelu_backward(x.dtype(), base, base + half, dy.raw_data(), s.rows, s.width, s.stride, dbase,
-                            dbase + half, current_stream());
+  cuda::gated_gelu_backward(x.dtype(), base, second_half(base, M, x.dtype()), dy.raw_data(), s.rows, s.width,
+                            s.stride, dbase, second_half(dbase, M, x.dtype()), current_stream());
 #else
   no_cuda_kernel("geglu_backward");
 #endif

@@ -29,9 +29,9 @@ void matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor
 // GeLU epilogues are not offered: cuBLASLt's GELU is the tanh approximation, the engine's
 // GeLU is the exact erf form, and the model's GeLU is fused into the scan anyway.
 struct MatmulEpilogue {
-  Tensor bias;
-  Tensor bias_gradient;
-  Tensor addend;
+  Tensor bias{};
+  Tensor bias_gradient{};
+  Tensor addend{};
 };
 void matmul_fused(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
                   const MatmulEpilogue& epilogue, double alpha = 1.0, double beta = 0.0);
