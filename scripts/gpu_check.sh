@@ -69,7 +69,9 @@
 # (e.g. --variants eager,fla,ascan); GPU_CHECK_PARITY_JOBS and GPU_CHECK_SANITIZER_JOBS
 # the suites run at once (6, 3); GPU_CHECK_<MEMCHECK|RACECHECK|INITCHECK>_SUITES the suites
 # a sanitizer runs ("attention hawk_kernels"); GPU_CHECK_STEP_BENCH_MODELS the models
-# step_bench times ("hawk-small transformer-paper", configs/model/<name>.toml).
+# step_bench times ("hawk-small transformer-paper", configs/model/<name>.toml);
+# GPU_CHECK_STEP_BENCH_SCAN_KERNELS scan kernels to time the paper step under as well
+# ("one_pass_tile32 one_pass_tile64", names of kernels/cuda/scan.h).
 #
 # Exit status: 0 every step passed; 1 a step failed, timed out or was interrupted; 3 nothing
 # failed but steps were skipped (no GPU visible, or --stage without a build); 2 bad

@@ -185,4 +185,21 @@ set -e
 has "$work/limit/profile.txt" "^earlier$" "--stage bench: another stage's result file"
 [ "$(grep -c '^gpu_check summary: ' "$work/limit/gpu_check.log")" -eq 3 ] || fail "--stage runs: the log was not appended to"
 [ "$(rows "$work/limit/summary.txt" | wc -l)" -eq 1 ] || fail "--stage bench: the summary holds earlier rows"
+# step_bench's extra paper runs, one under each scan kernel named (a fake step_bench that
+# prints the kernel its environment chose).
+mkdir -p "$work/fake-build/apps"
+cat > "$work/fake-build/apps/step_bench" <<'EOF'
+#!/bin/sh
+echo "scan kernel ${BIRDIE_SCAN_KERNEL:-by_shape}: median 150.0 ms, 54613 tokens/s, MFU 45.9%"
+EOF
+chmod +x "$work/fake-build/apps/step_bench"
+env "${fake_env[@]}" GPU_CHECK_STEP_BENCH_MODELS=paper GPU_CHECK_STEP_BENCH_SCAN_KERNELS="one_pass_tile32 one_pass_tile64" \
+  bash "$script" "$work/steps" --stage step_bench > "$work/stdout" 2> "$work/stderr" || fail "--stage step_bench on fakes"
+for kernel in tile32 tile64; do
+  has "$work/steps/summary.txt" "^step_bench +paper 4x2048 bf16, scan one_pass_$kernel +ok +[0-9]+ +median 150.0 ms, 54613 tokens/s, MFU 45.9%" \
+    "step_bench: the paper step under one_pass_$kernel"
+  has "$work/fake-logs/step_bench_paper_one_pass_$kernel.txt" "^scan kernel one_pass_$kernel:" \
+    "step_bench: BIRDIE_SCAN_KERNEL=one_pass_$kernel reached the run"
+done
+has "$work/fake-logs/step_bench_paper.txt" "^scan kernel by_shape:" "step_bench: the first paper run keeps the default kernel"
 echo "gpu_check: command line, no-GPU runs, signals and limits as expected"

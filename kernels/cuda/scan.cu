@@ -262,8 +262,10 @@ ScanKernel environment_kernel() {
   const std::string name = value;
   for (ScanKernel kernel : scan_kernels)
     if (name == scan_kernel_name(kernel)) return kernel;
-  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is three_pass, one_pass, one_pass_split4,"
-              " one_pass_split8 or by_shape (unset it for the default, by_shape)");
+  std::string names;
+  for (ScanKernel kernel : scan_kernels) names += std::string(names.empty() ? "" : ", ") + scan_kernel_name(kernel);
+  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is one of " + names +
+              " (unset it for the default, by_shape)");
 }
 
 }  // namespace
@@ -283,16 +285,14 @@ const char* scan_kernel_name(ScanKernel kernel) {
     case ScanKernel::one_pass: return "one_pass";
     case ScanKernel::one_pass_split4: return "one_pass_split4";
     case ScanKernel::one_pass_split8: return "one_pass_split8";
+    case ScanKernel::one_pass_tile32: return "one_pass_tile32";
+    case ScanKernel::one_pass_tile64: return "one_pass_tile64";
     case ScanKernel::by_shape: return "by_shape";
   }
   return "?";
 }
 
 namespace {
-
-int split_warps(ScanKernel kernel) {
-  return kernel == ScanKernel::one_pass_split4 ? 4 : kernel == ScanKernel::one_pass_split8 ? 8 : 0;
-}
 
 // by_shape's forward: one_pass when a chunk has at most 64 tiles of 32 lanes × 16 bytes of
 // channels (over all rows), one_pass_split4 otherwise (scan.h says why).
@@ -317,8 +317,8 @@ void gated_scan_forward(DType dtype, const void* proj, const std::int32_t* reset
   const ScanKernel kernel = forward_kernel(dtype, B, N);
   if (kernel == ScanKernel::one_pass)
     return gated_scan_forward_one_pass(dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
-  if (const int warps = split_warps(kernel))
-    return gated_scan_forward_split(warps, dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
+  if (is_split_scan_kernel(kernel))
+    return gated_scan_forward_split(kernel, dtype, proj, reset, bidirectional, B, T, N, y, saved, scratch, stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
   dispatch_scan(dtype, s, {proj, y}, "gated_scan_forward", [&](auto zero, auto vec) {
@@ -336,8 +336,8 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
   if (kernel == ScanKernel::one_pass)
     return gated_scan_backward_one_pass(dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
                                         stream);
-  if (const int warps = split_warps(kernel))
-    return gated_scan_backward_split(warps, dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
+  if (is_split_scan_kernel(kernel))
+    return gated_scan_backward_split(kernel, dtype, proj, reset, bidirectional, B, T, N, saved, dy, dproj, scratch,
                                      stream);
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};

@@ -33,14 +33,18 @@ inline std::int64_t scan_chunk_count(std::int64_t T) {
 // in chunk order, so the results do not depend on timing), then rescanned from shared
 // memory; the backward likewise, right to left. one_pass_split4 and one_pass_split8
 // (scan_one_pass_split.cu): the same look-back, each tile's 16 steps split across 4 or 8
-// warps of its block, for several times the warps on a SM. All write the same `saved` (the
-// states entering each chunk), so any backward accepts any forward's. by_shape, the
-// default: the backward one_pass_split4, the forward one_pass when a chunk has at most 64
-// tiles (rows × state width × element size ≤ 32 KiB), one_pass_split4 otherwise: with
-// few tiles a chunk the split kernel's warps wait together on one warp's look-back.
-enum class ScanKernel { three_pass, one_pass, one_pass_split4, one_pass_split8, by_shape };
-inline constexpr ScanKernel scan_kernels[] = {ScanKernel::three_pass, ScanKernel::one_pass,
+// warps of its block, for several times the warps on a SM. one_pass_tile32 and
+// one_pass_tile64 (the same file): tiles of 2 or 4 chunks on 4 warps and half or a quarter
+// of the channels, so that the chain of look-backs along a row is 2 or 4 times shorter.
+// All write the same `saved` (the states entering each chunk), so any backward accepts any
+// forward's. by_shape, the default: the backward one_pass_split4, the forward one_pass
+// when a chunk has at most 64 tiles (rows × state width × element size ≤ 32 KiB),
+// one_pass_split4 otherwise: with few tiles a chunk the split kernel's warps wait together
+// on one warp's look-back.
+enum class ScanKernel { three_pass, one_pass, one_pass_split4, one_pass_split8, one_pass_tile32, one_pass_tile64, by_shape };
+inline constexpr ScanKernel scan_kernels[] = {ScanKernel::three_pass,      ScanKernel::one_pass,
                                               ScanKernel::one_pass_split4, ScanKernel::one_pass_split8,
+                                              ScanKernel::one_pass_tile32, ScanKernel::one_pass_tile64,
                                               ScanKernel::by_shape};
 
 // set_scan_kernel's choice if one was made, else the environment's BIRDIE_SCAN_KERNEL
@@ -71,7 +75,7 @@ void gated_scan_backward(DType dtype, const void* proj, const std::int32_t* rese
                          cudaStream_t stream);
 
 // The one-pass kernels themselves (what gated_scan_forward/backward call for one_pass,
-// and for one_pass_split4/8 with warps = 4 or 8).
+// and for the split kernels: one_pass_split4/8, one_pass_tile32/64).
 void gated_scan_forward_one_pass(DType dtype, const void* proj, const std::int32_t* reset,
                                  bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                                  void* y, float* saved, float* scratch, cudaStream_t stream);
@@ -79,10 +83,11 @@ void gated_scan_backward_one_pass(DType dtype, const void* proj, const std::int3
                                   bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                                   const float* saved, const void* dy, void* dproj, float* scratch,
                                   cudaStream_t stream);
-void gated_scan_forward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+bool is_split_scan_kernel(ScanKernel kernel);
+void gated_scan_forward_split(ScanKernel kernel, DType dtype, const void* proj, const std::int32_t* reset,
                               bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N, void* y,
                               float* saved, float* scratch, cudaStream_t stream);
-void gated_scan_backward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+void gated_scan_backward_split(ScanKernel kernel, DType dtype, const void* proj, const std::int32_t* reset,
                                bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                                const float* saved, const void* dy, void* dproj, float* scratch,
                                cudaStream_t stream);

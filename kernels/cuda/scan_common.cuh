@@ -37,8 +37,6 @@ __device__ __forceinline__ bool blocked(const std::int32_t* reset_row, const Sca
   return t == s.T - 1 || (reset_row[t + 1] & 1) != 0 || (reset_row[t] & 2) != 0;
 }
 
-// The widest VEC this call can use: 16-byte vectors need N a multiple of VEC (so every
-// gate and row starts aligned), N/2 too for a bidirectional scan, and aligned pointers.
 // A thread's place in a chunked scan (scan.cu, rglru.cu): its first channel, direction,
 // batch row and chunk, and the chunk's steps in scan order.
 struct ScanLane {
@@ -103,23 +101,29 @@ __device__ __forceinline__ void store_chunk(const ScanShape& s, const ScanLane& 
   for (int k = 0; k < VEC; ++k) chunk_a[out + k] = a_acc[k], chunk_b[out + k] = b_acc[k];
 }
 
-template <class T>
+// Whether this call can take vectors of BYTES bytes: N a multiple of the vector (so every
+// gate and row starts aligned), N/2 too for a bidirectional scan, and pointers aligned.
+template <class T, int BYTES>
 bool use_vectors(const ScanShape& s, std::initializer_list<const void*> pointers) {
-  constexpr std::int64_t vec = 16 / sizeof(T);
+  constexpr std::int64_t vec = BYTES / sizeof(T);
   if (s.N % vec != 0) return false;
   if (s.bidirectional && (s.N / 2) % vec != 0) return false;
-  return all_aligned16(pointers);
+  for (const void* p : pointers)
+    if (reinterpret_cast<std::uintptr_t>(p) % BYTES != 0) return false;
+  return true;
 }
 
 // Calls fn(T{}, std::integral_constant<int, VEC>{}) for dtype's element type (f32 or
-// bf16) and the widest VEC the shape and `pointers` allow.
-template <class Fn>
+// bf16) and the widest VEC, at most BYTES bytes (16 unless a kernel keeps more channels'
+// states per thread), that the shape and `pointers` allow; 1 otherwise.
+template <int BYTES = 16, class Fn>
 void dispatch_scan(DType dtype, const ScanShape& s, std::initializer_list<const void*> pointers, const char* what,
                    Fn&& fn) {
   auto widest = [&](auto zero) {
     using T = decltype(zero);
-    if (use_vectors<T>(s, pointers))
-      fn(zero, std::integral_constant<int, 16 / sizeof(T)>{});
+    constexpr int vec = BYTES / sizeof(T) > 0 ? BYTES / static_cast<int>(sizeof(T)) : 1;
+    if (vec > 1 && use_vectors<T, vec * sizeof(T)>(s, pointers))
+      fn(zero, std::integral_constant<int, vec>{});
     else
       fn(zero, std::integral_constant<int, 1>{});
   };

@@ -2,15 +2,16 @@
 // a tile's steps split across warps) share: the tile a block owns, the gate arithmetic,
 // and the decoupled look-back that gives each chunk the state entering it.
 //
-// A tile is 32 lanes × VEC adjacent channels, one chunk of scan_chunk_length steps, one
-// batch row. Blocks are numbered chunk-major in scan order (from the end for the
-// backward), so a block waits only on blocks dispatched before it: the in-order dispatch
-// that CUB's decoupled look-back relies on too.
+// A tile is 32 lanes × VEC adjacent channels, G chunks of scan_chunk_length steps (one,
+// but for the long tiles of scan_one_pass_split.cu), one batch row. Blocks are numbered
+// tile-major in scan order (from the end for the backward), so a block waits only on
+// blocks dispatched before it: the in-order dispatch that CUB's decoupled look-back relies
+// on too.
 //
-// Look-back. Each lane publishes, per chunk, its aggregate (A, B) and then its inclusive
+// Look-back. Each lane publishes, per tile, its aggregate (A, B) and then its inclusive
 // state, each behind a flag (global memory, fenced). A lane reads its predecessors' flags
 // nearest first until it meets an inclusive state (or the sequence's start), then applies
-// the aggregates in between in chunk order with the same fmaf as the chain
+// the aggregates in between in tile order with the same fmaf as the chain
 // h_k = A_k·h_{k-1} + B_k: the state it obtains has the same bits whichever flags it found
 // set, so results do not depend on timing (the three-pass kernel's carries are composed
 // the same way).
@@ -33,29 +34,40 @@ constexpr int lanes = 32;  // channel groups of a tile
 constexpr int L = static_cast<int>(scan_chunk_length);
 constexpr int ready_aggregate = 1, ready_inclusive = 2;
 
-// This lane's part of the block's tile.
+// This lane's part of the block's tile. A tile spans G chunks (G·L steps) in scan order;
+// the look-back runs over tiles (`index` of `tiles` along the row), `saved` over chunks.
 struct Tile {
-  std::int64_t b, chunk;
-  std::int64_t c0;  // first channel; -1 when the block overhangs N
-  bool reverse;     // the reverse half of a bidirectional scan
-  int steps;        // steps in the chunk (the last one may be short)
-  std::int64_t at;  // (b·C + chunk)·N + c0: this lane's slot in saved and the status planes
+  std::int64_t b, chunk;  // batch row, first chunk
+  std::int64_t c0;        // first channel; -1 when the block overhangs N
+  bool reverse;           // the reverse half of a bidirectional scan
+  int steps;              // steps in the tile (the last one may be short)
+  std::int64_t at;        // (b·C + chunk)·N + c0: this lane's slot in saved
+  std::int64_t index, tiles;  // the tile's place along its row in scan order, of tiles
+  std::int64_t status;    // (b·tiles + index)·N + c0: this lane's slot in the status planes
 };
 
-template <int VEC>
+template <int G>
+__host__ __device__ __forceinline__ std::int64_t tiles_along(const ScanShape& s) {
+  return (s.C + G - 1) / G;
+}
+
+template <int VEC, int G = 1>
 __device__ __forceinline__ Tile tile_of(const ScanShape& s, bool descending, int lane) {
   const std::int64_t groups = s.N / VEC;
   const std::int64_t per_row = (groups + lanes - 1) / lanes;
-  const std::int64_t id = blockIdx.x, per_chunk = s.B * per_row;
-  const std::int64_t order = id / per_chunk, rest = id % per_chunk;
+  const std::int64_t id = blockIdx.x, per_step = s.B * per_row;
+  const std::int64_t order = id / per_step, rest = id % per_step;
   Tile t;
-  t.chunk = descending ? s.C - 1 - order : order;
+  t.tiles = tiles_along<G>(s);
+  t.index = descending ? t.tiles - 1 - order : order;
+  t.chunk = t.index * G;
   t.b = rest / per_row;
   const std::int64_t group = (rest % per_row) * lanes + lane;
   t.c0 = group < groups ? group * VEC : -1;
   t.reverse = s.bidirectional && t.c0 >= s.N / 2;
-  t.steps = static_cast<int>(min(s.T - t.chunk * L, static_cast<std::int64_t>(L)));
+  t.steps = static_cast<int>(min(s.T - t.chunk * L, static_cast<std::int64_t>(G * L)));
   t.at = (t.b * s.C + t.chunk) * s.N + t.c0;
+  t.status = (t.b * t.tiles + t.index) * s.N + t.c0;
   return t;
 }
 
@@ -97,7 +109,7 @@ __device__ __forceinline__ void set_flag(int* flags, std::int64_t i, int value) 
   *reinterpret_cast<volatile int*>(flags + i) = value;
 }
 
-// The state entering this lane's chunk from the `count` chunks before it in scan order
+// The state entering this lane's tile from the `count` tiles before it in scan order
 // (slots at + d·step for d = 1..count): the nearest inclusive state, or 0 at the
 // sequence's start, carried through the aggregates in between in chunk order.
 template <int VEC>
@@ -127,23 +139,23 @@ __device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count
 }
 
 // Publishes this lane's aggregate, obtains its entering state, publishes its inclusive
-// state. step: -N (forward: the chunks before) or +N (backward: the chunks after).
+// state. step: -N (forward: the tiles before) or +N (backward: the tiles after).
 template <int VEC>
 __device__ __forceinline__ void chain(const Tile& tile, std::int64_t step, std::int64_t count,
                                       const float (&A)[VEC], const float (&B)[VEC], float* agg_a,
                                       float* agg_b, float* inclusive, int* flags, float (&entering)[VEC]) {
   if (count > 0) {
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) agg_a[tile.at + k] = A[k], agg_b[tile.at + k] = B[k];
-    set_flag(flags, tile.at / VEC, ready_aggregate);
-    look_back<VEC>(tile.at, step, count, agg_a, agg_b, inclusive, flags, entering);
+    for (int k = 0; k < VEC; ++k) agg_a[tile.status + k] = A[k], agg_b[tile.status + k] = B[k];
+    set_flag(flags, tile.status / VEC, ready_aggregate);
+    look_back<VEC>(tile.status, step, count, agg_a, agg_b, inclusive, flags, entering);
   } else {
 #pragma unroll
     for (int k = 0; k < VEC; ++k) entering[k] = 0.0f;
   }
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) inclusive[tile.at + k] = fmaf(A[k], entering[k], B[k]);
-  set_flag(flags, tile.at / VEC, ready_inclusive);
+  for (int k = 0; k < VEC; ++k) inclusive[tile.status + k] = fmaf(A[k], entering[k], B[k]);
+  set_flag(flags, tile.status / VEC, ready_inclusive);
 }
 
 // One step of the recurrence h ← f·h + σ(i)·z (f = 0 where the step is blocked), from the
@@ -190,25 +202,27 @@ __device__ __forceinline__ void backward_step(const float (&iv)[VEC], const floa
   store_vec<T, VEC>(d + 3 * N, dout);
 }
 
-// The status planes in scratch: aggregates A and B, inclusive states (f32, one per chunk
-// and channel), then one flag per chunk and lane (zeroed before each launch).
+// The status planes in scratch: aggregates A and B, inclusive states (f32, one per tile
+// and channel: [B, tiles, N] in planes of [B, chunks, N]), then one flag per tile and lane
+// (zeroed before each launch).
 struct Status {
   float *agg_a, *agg_b, *inclusive;
   int* flags;
 };
 
-template <int VEC>
+template <int VEC, int G = 1>
 Status prepare_status(const ScanShape& s, float* scratch, cudaStream_t stream) {
   const std::int64_t plane = s.B * s.C * s.N;
   Status st{scratch, scratch + plane, scratch + 2 * plane, reinterpret_cast<int*>(scratch + 3 * plane)};
-  BIRDIE_CUDA_CHECK(cudaMemsetAsync(st.flags, 0, sizeof(int) * static_cast<std::size_t>(plane / VEC), stream));
+  const std::int64_t flags = s.B * tiles_along<G>(s) * s.N / VEC;
+  BIRDIE_CUDA_CHECK(cudaMemsetAsync(st.flags, 0, sizeof(int) * static_cast<std::size_t>(flags), stream));
   return st;
 }
 
-template <int VEC>
+template <int VEC, int G = 1>
 unsigned tile_blocks(const ScanShape& s) {
   const std::int64_t per_row = (s.N / VEC + lanes - 1) / lanes;
-  const std::int64_t blocks = s.C * s.B * per_row;
+  const std::int64_t blocks = tiles_along<G>(s) * s.B * per_row;
   BIRDIE_CHECK(blocks <= INT32_MAX, "gated scan (one pass): ", blocks, " tiles exceed the grid limit");
   return static_cast<unsigned>(blocks);
 }

@@ -64,7 +64,7 @@ scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict
   }
 
   float h[VEC];
-  chain<VEC>(tile, -s.N, tile.chunk, A, B, agg_a, agg_b, inclusive, flags, h);
+  chain<VEC>(tile, -s.N, tile.index, A, B, agg_a, agg_b, inclusive, flags, h);
 #pragma unroll
   for (int k = 0; k < VEC; ++k) saved[tile.at + k] = h[k];
 
@@ -142,7 +142,7 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
   }
 
   float carry[VEC];
-  chain<VEC>(tile, s.N, s.C - 1 - tile.chunk, A, B, agg_a, agg_b, inclusive, flags, carry);
+  chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, agg_a, agg_b, inclusive, flags, carry);
 
   for (int j = tile.steps - 1; j >= 0; --j) {
     const std::int64_t row = tile.b * s.T + time_of(s, tile, j);

@@ -5,25 +5,38 @@
 // Why. The warp-a-tile kernel keeps its whole 16-step tile in shared memory and walks it
 // serially: ncu on an H200 found 4-6 warps a SM, each issuing once every ~3 cycles, too
 // few to hide either memory or arithmetic latency. Here WARPS warps share one tile, warp w
-// taking steps [w·S, (w+1)·S) (S = 16 / WARPS): the same bytes on chip per tile, WARPS
-// times the warps, each with a serial chain S steps long.
+// taking steps [w·S, (w+1)·S): the same bytes on chip per tile, WARPS times the warps,
+// each with a serial chain S steps long.
+//
+// Two families of tiles. split4/split8: one chunk of 16 steps (S = 16 / WARPS) and 16-byte
+// vectors, 256 bf16 channels a tile. tile32/tile64: 2 or 4 chunks (S = 8 or 16, 4 warps)
+// and 8- or 4-byte vectors, 128 or 64 bf16 channels a tile: the same bytes on chip and
+// registers a thread, but 2 or 4 times fewer tiles along a row. Why that matters: the
+// split4 kernel took 1.6-1.9 µs per chunk of the row on an H200 at every shape measured
+// (207 µs for 128 chunks at 4 x 2048 x 2560, 238 µs at 8 x 2048 x 2560 with twice the
+// bytes, 412 µs for 256 chunks at 16 x 4096 x 768): its time followed the length of the
+// chain of look-backs along a row, not the bytes (bench/RESULTS.md).
 //
 //   forward:  each warp loads its steps (cp.async) and runs them from state 0, keeping in
 //             registers the local states H_j and the products P_j of the forget gates, so
 //             that the true state is h_j = P_j·h_in + H_j; its aggregate (P, H) of its last
 //             step goes to shared memory. Barrier. Warp 0 composes the warps' aggregates in
-//             order into the chunk's, takes the chunk's entering state by look-back,
+//             order into the tile's, takes the tile's entering state by look-back,
 //             publishes, and shares it. Barrier. Each warp carries that state through the
-//             aggregates of the warps before it into its own h_in and writes
-//             y_j = GeLU(o_j)·(P_j·h_in + H_j): the gates are computed once per element.
-//   backward: the same local states from the chunk's saved entering state, and the local
-//             adjoint aggregates (carry ← f·(carry + dy·GeLU(o)), right to left); warp 0
-//             composes the adjoint aggregates from the last warp to the first and looks back
-//             at the chunks after it; each warp then walks its steps back, writing dproj.
+//             aggregates of the warps before it into its own h_in (saved, when the warp
+//             starts a chunk) and writes y_j = GeLU(o_j)·(P_j·h_in + H_j): the gates are
+//             computed once per element.
+//   backward: the same local states, each warp's h_in from the saved state entering its
+//             chunk carried through the warps before it in that chunk, and the local
+//             adjoint aggregates (carry ← f·(carry + dy·GeLU(o)), right to left); the last
+//             warp composes the adjoint aggregates from the last warp to the first and looks
+//             back at the tiles after it; each warp then walks its steps back, writing dproj.
 //
 // Both passes compose aggregates in a fixed order with fmaf, so the results do not depend on
 // timing; the backward rebuilds exactly the forward's states (same inputs, same order). The
 // rounding differs from the sequential walk of the warp-a-tile kernel by a few ulps.
+#include <string>
+
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/scan.h"
@@ -36,8 +49,8 @@ namespace {
 
 // Shared memory of a block: per warp and lane, VEC floats for each partial aggregate plane
 // (forward: A, B; backward: the forward's A, B and the adjoint's A, B); VEC floats a lane
-// for the state the chunk's look-back found; then the raw tile [L][planes][lanes].
-template <class T, int VEC, int WARPS>
+// for the state the tile's look-back found; then the raw tile [STEPS][planes][lanes].
+template <class T, int VEC, int WARPS, int STEPS>
 struct SplitLayout {
   static constexpr int aggregate = WARPS * VEC * lanes;  // floats of one aggregate plane
   float* base;
@@ -49,12 +62,12 @@ struct SplitLayout {
     return reinterpret_cast<Packed<T, VEC>*>(base + planes * aggregate + VEC * lanes);
   }
   static constexpr std::size_t bytes(int agg_planes, int raw_planes) {
-    return sizeof(float) * (agg_planes * aggregate + VEC * lanes) + sizeof(Packed<T, VEC>) * L * raw_planes * lanes;
+    return sizeof(float) * (agg_planes * aggregate + VEC * lanes) + sizeof(Packed<T, VEC>) * STEPS * raw_planes * lanes;
   }
 };
 
-// This warp's steps of the tile, [first, first + S) cut at the chunk's end, and their
-// PLANES planes in shared memory ([L][PLANES][lanes]: i f z o, then dy for the backward).
+// This warp's steps of the tile, [first, first + S) cut at the tile's end, and their
+// PLANES planes in shared memory ([steps][PLANES][lanes]: i f z o, then dy for the backward).
 template <class T, int VEC, int S, int PLANES>
 struct WarpSteps {
   Packed<T, VEC>* raw;
@@ -64,6 +77,9 @@ struct WarpSteps {
   int first, lane;
 
   __device__ int count() const { return max(0, min(S, tile.steps - first)); }
+  // This warp's slot in saved (the chunk its steps lie in), and whether it starts that chunk.
+  __device__ std::int64_t saved_at() const { return tile.at + (first / L) * s.N; }
+  __device__ bool starts_chunk() const { return first % L == 0; }
   __device__ std::int64_t row(int u) const { return tile.b * s.T + time_of(s, tile, first + u); }
   __device__ bool blocked_at(int u) const { return blocked(reset_row, s, tile.reverse, time_of(s, tile, first + u)); }
   __device__ void load(int u, int q, float (&out)[VEC]) const {
@@ -108,16 +124,16 @@ struct WarpSteps {
   }
 };
 
-template <class T, int VEC, int WARPS>
+template <class T, int VEC, int WARPS, int S>
 __global__ void __launch_bounds__(WARPS * lanes)
 scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
                    T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b, float* inclusive,
                    int* flags) {
-  constexpr int S = L / WARPS;
+  constexpr int G = WARPS * S / L;
   extern __shared__ float shared[];
-  const SplitLayout<T, VEC, WARPS> layout{shared};
+  const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};
   const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
-  const Tile tile = tile_of<VEC>(s, false, lane);
+  const Tile tile = tile_of<VEC, G>(s, false, lane);
   const bool active = tile.c0 >= 0;  // every thread reaches the barriers
   const WarpSteps<T, VEC, S, 4> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
   float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
@@ -139,12 +155,12 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
         B[k] = fmaf(wa, B[k], layout.agg(1, w, k, lane));
         A[k] *= wa;
       }
-    chain<VEC>(tile, -s.N, tile.chunk, A, B, agg_a, agg_b, inclusive, flags, h0);
+    chain<VEC>(tile, -s.N, tile.index, A, B, agg_a, agg_b, inclusive, flags, h0);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) saved[tile.at + k] = h0[k], layout.found(2, k, lane) = h0[k];
+    for (int k = 0; k < VEC; ++k) layout.found(2, k, lane) = h0[k];
   }
   __syncthreads();
-  if (!active) return;
+  if (!active || steps.count() == 0) return;
 
   float h_in[VEC];
 #pragma unroll
@@ -152,6 +168,9 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
   for (int w = 0; w < warp; ++w)
 #pragma unroll
     for (int k = 0; k < VEC; ++k) h_in[k] = fmaf(layout.agg(0, w, k, lane), h_in[k], layout.agg(1, w, k, lane));
+  if (steps.starts_chunk())
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) saved[steps.saved_at() + k] = h_in[k];
 #pragma unroll
   for (int u = 0; u < S; ++u) {
     if (u >= steps.count()) break;
@@ -163,16 +182,16 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
   }
 }
 
-template <class T, int VEC, int WARPS>
+template <class T, int VEC, int WARPS, int S>
 __global__ void __launch_bounds__(WARPS * lanes)
 scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
                     const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj, float* agg_a,
                     float* agg_b, float* inclusive, int* flags) {
-  constexpr int S = L / WARPS;
+  constexpr int G = WARPS * S / L;
   extern __shared__ float shared[];
-  const SplitLayout<T, VEC, WARPS> layout{shared};  // aggregate planes: forward A, B; adjoint A, B
+  const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};  // aggregate planes: forward A, B; adjoint A, B
   const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
-  const Tile tile = tile_of<VEC>(s, true, lane);
+  const Tile tile = tile_of<VEC, G>(s, true, lane);
   const bool active = tile.c0 >= 0;
   const WarpSteps<T, VEC, S, 5> steps{layout.raw(4), s, tile, reset + tile.b * s.T, warp * S, lane};
 
@@ -215,17 +234,19 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
         B[k] = fmaf(wa, B[k], layout.agg(3, w, k, lane));
         A[k] *= wa;
       }
-    chain<VEC>(tile, s.N, s.C - 1 - tile.chunk, A, B, agg_a, agg_b, inclusive, flags, carry);
+    chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, agg_a, agg_b, inclusive, flags, carry);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) layout.found(4, k, lane) = carry[k];
   }
   __syncthreads();
-  if (!active) return;
+  if (!active || steps.count() == 0) return;
 
+  // h_in: the saved state entering this warp's chunk, carried through the warps before it
+  // in that chunk (as the forward composed it).
   float h_in[VEC], carry[VEC];
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) h_in[k] = saved[tile.at + k], carry[k] = layout.found(4, k, lane);
-  for (int w = 0; w < warp; ++w)
+  for (int k = 0; k < VEC; ++k) h_in[k] = saved[steps.saved_at() + k], carry[k] = layout.found(4, k, lane);
+  for (int w = warp - (warp * S % L) / S; w < warp; ++w)
 #pragma unroll
     for (int k = 0; k < VEC; ++k) h_in[k] = fmaf(layout.agg(0, w, k, lane), h_in[k], layout.agg(1, w, k, lane));
   for (int w = WARPS - 1; w > warp; --w)
@@ -251,62 +272,84 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
   }
 }
 
-template <class T, int VEC, int WARPS>
+template <class T, int VEC, int WARPS, int S>
 void forward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s, T* y, float* saved,
                    float* scratch, cudaStream_t stream) {
-  const Status st = prepare_status<VEC>(s, scratch, stream);
-  const std::size_t bytes = SplitLayout<T, VEC, WARPS>::bytes(2, 4);
-  allow_shared(scan_forward_split<T, VEC, WARPS>, bytes);
-  scan_forward_split<T, VEC, WARPS><<<tile_blocks<VEC>(s), WARPS * lanes, bytes, stream>>>(
+  constexpr int G = WARPS * S / L;
+  const Status st = prepare_status<VEC, G>(s, scratch, stream);
+  const std::size_t bytes = SplitLayout<T, VEC, WARPS, WARPS * S>::bytes(2, 4);
+  allow_shared(scan_forward_split<T, VEC, WARPS, S>, bytes);
+  scan_forward_split<T, VEC, WARPS, S><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
       proj, reset, s, y, saved, st.agg_a, st.agg_b, st.inclusive, st.flags);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-template <class T, int VEC, int WARPS>
+template <class T, int VEC, int WARPS, int S>
 void backward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s, const float* saved,
                     const T* dy, T* dproj, float* scratch, cudaStream_t stream) {
-  const Status st = prepare_status<VEC>(s, scratch, stream);
-  const std::size_t bytes = SplitLayout<T, VEC, WARPS>::bytes(4, 5);
-  allow_shared(scan_backward_split<T, VEC, WARPS>, bytes);
-  scan_backward_split<T, VEC, WARPS><<<tile_blocks<VEC>(s), WARPS * lanes, bytes, stream>>>(
+  constexpr int G = WARPS * S / L;
+  const Status st = prepare_status<VEC, G>(s, scratch, stream);
+  const std::size_t bytes = SplitLayout<T, VEC, WARPS, WARPS * S>::bytes(4, 5);
+  allow_shared(scan_backward_split<T, VEC, WARPS, S>, bytes);
+  scan_backward_split<T, VEC, WARPS, S><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
       proj, reset, s, saved, dy, dproj, st.agg_a, st.agg_b, st.inclusive, st.flags);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-// Calls fn with the warps a tile as a compile-time constant (4 or 8).
+// A split kernel's shape: WARPS warps a tile, S steps a warp (a tile of WARPS·S steps:
+// one chunk, or several whole ones), vectors of at most BYTES bytes.
+template <int WARPS, int S, int BYTES>
+struct Split {
+  static_assert(L % S == 0 && WARPS * S % L == 0, "a warp's steps lie in one chunk; a tile is whole chunks");
+  static constexpr int warps = WARPS, steps = S, bytes = BYTES;
+};
+
+// Calls fn(Split<...>{}) for the kernel's shape.
 template <class Fn>
-void with_warps(int warps, Fn&& fn) {
-  BIRDIE_CHECK(warps == 4 || warps == 8, "gated scan (split): ", warps, " warps a tile (4 or 8)");
-  if (warps == 4) fn(std::integral_constant<int, 4>{});
-  else fn(std::integral_constant<int, 8>{});
+void with_split(ScanKernel kernel, Fn&& fn) {
+  switch (kernel) {
+    case ScanKernel::one_pass_split4: return fn(Split<4, 4, 16>{});
+    case ScanKernel::one_pass_split8: return fn(Split<8, 2, 16>{});
+    case ScanKernel::one_pass_tile32: return fn(Split<4, 8, 8>{});
+    case ScanKernel::one_pass_tile64: return fn(Split<4, 16, 4>{});
+    default: break;
+  }
+  throw Error(std::string("gated scan (split): ") + scan_kernel_name(kernel) + " is not a split kernel");
 }
 
 }  // namespace
 
-void gated_scan_forward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+bool is_split_scan_kernel(ScanKernel kernel) {
+  return kernel == ScanKernel::one_pass_split4 || kernel == ScanKernel::one_pass_split8 ||
+         kernel == ScanKernel::one_pass_tile32 || kernel == ScanKernel::one_pass_tile64;
+}
+
+void gated_scan_forward_split(ScanKernel kernel, DType dtype, const void* proj, const std::int32_t* reset,
                               bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N, void* y,
                               float* saved, float* scratch, cudaStream_t stream) {
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
-  dispatch_scan(dtype, s, {proj, y}, "gated_scan_forward, split", [&](auto zero, auto vec) {
-    using E = decltype(zero);
-    with_warps(warps, [&](auto w) {
-      forward_typed<E, decltype(vec)::value, decltype(w)::value>(static_cast<const E*>(proj), reset, s,
+  with_split(kernel, [&](auto split) {
+    using K = decltype(split);
+    dispatch_scan<K::bytes>(dtype, s, {proj, y}, "gated_scan_forward, split", [&](auto zero, auto vec) {
+      using E = decltype(zero);
+      forward_typed<E, decltype(vec)::value, K::warps, K::steps>(static_cast<const E*>(proj), reset, s,
                                                                  static_cast<E*>(y), saved, scratch, stream);
     });
   });
 }
 
-void gated_scan_backward_split(int warps, DType dtype, const void* proj, const std::int32_t* reset,
+void gated_scan_backward_split(ScanKernel kernel, DType dtype, const void* proj, const std::int32_t* reset,
                                bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t N,
                                const float* saved, const void* dy, void* dproj, float* scratch,
                                cudaStream_t stream) {
   if (B == 0 || T == 0 || N == 0) return;
   const ScanShape s{B, T, N, scan_chunk_count(T), bidirectional};
-  dispatch_scan(dtype, s, {proj, dy, dproj}, "gated_scan_backward, split", [&](auto zero, auto vec) {
-    using E = decltype(zero);
-    with_warps(warps, [&](auto w) {
-      backward_typed<E, decltype(vec)::value, decltype(w)::value>(static_cast<const E*>(proj), reset, s, saved,
+  with_split(kernel, [&](auto split) {
+    using K = decltype(split);
+    dispatch_scan<K::bytes>(dtype, s, {proj, dy, dproj}, "gated_scan_backward, split", [&](auto zero, auto vec) {
+      using E = decltype(zero);
+      backward_typed<E, decltype(vec)::value, K::warps, K::steps>(static_cast<const E*>(proj), reset, s, saved,
                                                                   static_cast<const E*>(dy), static_cast<E*>(dproj),
                                                                   scratch, stream);
     });

@@ -37,12 +37,12 @@ int main(int argc, char** argv) {
         kc::set_scan_kernel(kernel);
         // the split kernels' warps meet at barriers (by_shape's backward is one); the others
         // run thread after thread
-        emu::threaded = kernel == kc::ScanKernel::one_pass_split4 || kernel == kc::ScanKernel::one_pass_split8 ||
-                        kernel == kc::ScanKernel::by_shape;
+        emu::threaded = kc::is_split_scan_kernel(kernel) || kernel == kc::ScanKernel::by_shape;
         scan_case(dt, bidir, 3, 37, 16);   // vectors (bf16: 8 channels, f32: 4)
         scan_case(dt, bidir, 2, 33, 12);   // f32 vectors, bf16 scalar (12 % 8)
         scan_case(dt, bidir, 2, 16, 136);  // 136/VEC groups > 64 threads: two blocks in x (3+ one-pass warps)
         scan_case(dt, bidir, 1, 5, 4);     // one partial chunk
+        scan_case(dt, bidir, 2, 150, 40);  // 10 chunks: 3 tiles of 64 steps, the last with 22
       }
     }
   kc::set_scan_kernel(kc::ScanKernel::three_pass);

@@ -766,7 +766,8 @@ TEST_CASE("one-pass scans: identical bits run after run; three-pass saved states
   const Tolerance same = same_path_tolerance(c.dtype);
   const Shape y_shape{c.B, c.T, c.N}, saved_shape{c.B, kernels::cuda::scan_chunk_count(c.T), c.N};
   auto tensor = [](const std::vector<float>& v, const Shape& shape) { return Tensor::from_values<float>(v, shape); };
-  for (ScanKernel kernel : {ScanKernel::one_pass, ScanKernel::one_pass_split4, ScanKernel::one_pass_split8}) {
+  for (ScanKernel kernel : {ScanKernel::one_pass, ScanKernel::one_pass_split4, ScanKernel::one_pass_split8,
+                            ScanKernel::one_pass_tile32, ScanKernel::one_pass_tile64}) {
     CAPTURE(kernels::cuda::scan_kernel_name(kernel));
     const auto first = run(kernel, kernel);
     for (int again = 0; again < 3; ++again) {
@@ -797,6 +798,7 @@ TEST_CASE("the scan kernel choice: set, cleared back to the environment's") {
   CHECK(kernels::cuda::scan_kernel() == before);
   CHECK(std::string(kernels::cuda::scan_kernel_name(ScanKernel::one_pass)) == "one_pass");
   CHECK(std::string(kernels::cuda::scan_kernel_name(ScanKernel::one_pass_split8)) == "one_pass_split8");
+  CHECK(std::string(kernels::cuda::scan_kernel_name(ScanKernel::one_pass_tile64)) == "one_pass_tile64");
 }
 
 TEST_CASE("generation scan: final state and chained steps, f32 and bf16, odd widths") {
