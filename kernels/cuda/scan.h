@@ -59,9 +59,10 @@ void set_scan_kernel(ScanKernel kernel);
 void clear_scan_kernel_choice();  // back to the environment's (or the default) choice
 const char* scan_kernel_name(ScanKernel kernel);
 
-// f32 elements of scratch gated_scan_forward and gated_scan_backward need (either kernel).
+// f32 elements of scratch gated_scan_forward and gated_scan_backward need (any kernel: the
+// one-pass kernels' status planes take at most 5 of B·chunks·N, the three-pass ones 4).
 inline std::int64_t scan_scratch_elements(std::int64_t B, std::int64_t T, std::int64_t N) {
-  return 4 * B * scan_chunk_count(T) * N + 4;
+  return 5 * B * scan_chunk_count(T) * N + 4;
 }
 
 // dtype: f32 or bf16 (proj, y, dy, dproj all of it). saved: f32 [B, chunks, N].

@@ -8,13 +8,16 @@
 // blocks dispatched before it: the in-order dispatch that CUB's decoupled look-back relies
 // on too.
 //
-// Look-back. Each lane publishes, per tile, its aggregate (A, B) and then its inclusive
-// state, each behind a flag (global memory, fenced). A lane reads its predecessors' flags
-// nearest first until it meets an inclusive state (or the sequence's start), then applies
-// the aggregates in between in tile order with the same fmaf as the chain
-// h_k = A_k·h_{k-1} + B_k: the state it obtains has the same bits whichever flags it found
-// set, so results do not depend on timing (the three-pass kernel's carries are composed
-// the same way).
+// Look-back. Each lane publishes, per tile, its aggregate (A, B) behind a flag (global
+// memory, fenced) and then its inclusive state, each channel's value in one 64-bit word
+// beside a mark that it is there (one access, so no fence nor second read is needed: the
+// link from one tile's inclusive state to the next's is one store and one load). A lane
+// reads its predecessors nearest first until it meets an inclusive state (or the
+// sequence's start), walking on past those that have published only their aggregate,
+// then applies the aggregates in between in tile order with the same fmaf as the chain
+// h_k = A_k·h_{k-1} + B_k: the state it obtains has the same bits whichever states it
+// found published, so results do not depend on timing (the three-pass kernel's carries
+// are composed the same way).
 #pragma once
 
 #include <cuda_pipeline_primitives.h>
@@ -32,7 +35,7 @@ namespace {
 
 constexpr int lanes = 32;  // channel groups of a tile
 constexpr int L = static_cast<int>(scan_chunk_length);
-constexpr int ready_aggregate = 1, ready_inclusive = 2;
+constexpr int ready_aggregate = 1;
 
 // This lane's part of the block's tile. A tile spans G chunks (G·L steps) in scan order;
 // the look-back runs over tiles (`index` of `tiles` along the row), `saved` over chunks.
@@ -109,28 +112,57 @@ __device__ __forceinline__ void set_flag(int* flags, std::int64_t i, int value) 
   *reinterpret_cast<volatile int*>(flags + i) = value;
 }
 
+// An inclusive state: the value's bits in the low half of a 64-bit word, 1 in the high
+// half (the planes are zeroed before each launch). An aligned 64-bit access is single-copy
+// atomic, so a reader sees the mark and the value together or neither.
+__device__ __forceinline__ void publish_inclusive(unsigned long long* slot, float value) {
+  *reinterpret_cast<volatile unsigned long long*>(slot) = (1ull << 32) | __float_as_uint(value);
+}
+
+__device__ __forceinline__ bool read_inclusive(const unsigned long long* slot, float& value) {
+  const unsigned long long word = *reinterpret_cast<const volatile unsigned long long*>(slot);
+  value = __uint_as_float(static_cast<unsigned>(word));
+  return (word >> 32) != 0;
+}
+
+// Whether this tile keeps its inclusive state back: never on a GPU. The emulation
+// (scripts/cuda_emulation) runs blocks one after another, where every predecessor has
+// finished; it keeps some back so that look-backs walk through aggregates there too.
+#ifdef BIRDIE_CUDA_EMULATION
+__device__ __forceinline__ bool withheld(std::int64_t tile_index) { return emu::withhold_inclusive(tile_index); }
+#else
+__device__ __forceinline__ bool withheld(std::int64_t) { return false; }
+#endif
+
 // The state entering this lane's tile from the `count` tiles before it in scan order
 // (slots at + d·step for d = 1..count): the nearest inclusive state, or 0 at the
-// sequence's start, carried through the aggregates in between in chunk order.
+// sequence's start, carried through the aggregates in between in tile order.
 template <int VEC>
 __device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count, const float* agg_a,
-                          const float* agg_b, const float* inclusive, const int* flags,
+                          const float* agg_b, const unsigned long long* inclusive, const int* flags,
                           float (&state)[VEC]) {
 #pragma unroll
   for (int k = 0; k < VEC; ++k) state[k] = 0.0f;
   std::int64_t d = 1;
-  for (; d <= count; ++d) {
+  bool found = false;
+  for (; d <= count && !found; ++d) {
     const std::int64_t other = at + d * step;
-    int flag;
-    while ((flag = read_flag(flags, other / VEC)) == 0) __nanosleep(32);
-    if (flag == ready_inclusive) {
-      __threadfence();
+    for (;;) {
+      float value[VEC];
+      found = true;
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) state[k] = __ldcg(inclusive + other + k);
-      break;
+      for (int k = 0; k < VEC; ++k) found = read_inclusive(inclusive + other + k, value[k]) && found;
+      if (found) {
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) state[k] = value[k];
+        break;
+      }
+      if (read_flag(flags, other / VEC) == ready_aggregate) break;  // walk on past it
+      __nanosleep(32);
     }
   }
-  __threadfence();
+  if (found) --d;  // the loop stepped past the tile it found
+  __threadfence();  // the aggregates in between were published behind their flags
   for (--d; d >= 1; --d) {
     const std::int64_t other = at + d * step;
 #pragma unroll
@@ -143,7 +175,8 @@ __device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count
 template <int VEC>
 __device__ __forceinline__ void chain(const Tile& tile, std::int64_t step, std::int64_t count,
                                       const float (&A)[VEC], const float (&B)[VEC], float* agg_a,
-                                      float* agg_b, float* inclusive, int* flags, float (&entering)[VEC]) {
+                                      float* agg_b, unsigned long long* inclusive, int* flags,
+                                      float (&entering)[VEC]) {
   if (count > 0) {
 #pragma unroll
     for (int k = 0; k < VEC; ++k) agg_a[tile.status + k] = A[k], agg_b[tile.status + k] = B[k];
@@ -153,9 +186,9 @@ __device__ __forceinline__ void chain(const Tile& tile, std::int64_t step, std::
 #pragma unroll
     for (int k = 0; k < VEC; ++k) entering[k] = 0.0f;
   }
+  if (count > 0 && withheld(tile.index)) return;  // its successors walk past it (emulation only)
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) inclusive[tile.status + k] = fmaf(A[k], entering[k], B[k]);
-  set_flag(flags, tile.status / VEC, ready_inclusive);
+  for (int k = 0; k < VEC; ++k) publish_inclusive(inclusive + tile.status + k, fmaf(A[k], entering[k], B[k]));
 }
 
 // One step of the recurrence h ← f·h + σ(i)·z (f = 0 where the step is blocked), from the
@@ -202,20 +235,26 @@ __device__ __forceinline__ void backward_step(const float (&iv)[VEC], const floa
   store_vec<T, VEC>(d + 3 * N, dout);
 }
 
-// The status planes in scratch: aggregates A and B, inclusive states (f32, one per tile
-// and channel: [B, tiles, N] in planes of [B, chunks, N]), then one flag per tile and lane
-// (zeroed before each launch).
+// The status planes in scratch, each [B, tiles, N]: one flag per tile and lane, the
+// inclusive states (64-bit words), both zeroed before each launch (one memset), then the
+// aggregates A and B (f32). scan_scratch_elements leaves room for them at one chunk a tile.
 struct Status {
-  float *agg_a, *agg_b, *inclusive;
   int* flags;
+  unsigned long long* inclusive;
+  float *agg_a, *agg_b;
 };
 
 template <int VEC, int G = 1>
 Status prepare_status(const ScanShape& s, float* scratch, cudaStream_t stream) {
-  const std::int64_t plane = s.B * s.C * s.N;
-  Status st{scratch, scratch + plane, scratch + 2 * plane, reinterpret_cast<int*>(scratch + 3 * plane)};
-  const std::int64_t flags = s.B * tiles_along<G>(s) * s.N / VEC;
-  BIRDIE_CUDA_CHECK(cudaMemsetAsync(st.flags, 0, sizeof(int) * static_cast<std::size_t>(flags), stream));
+  const std::int64_t plane = s.B * tiles_along<G>(s) * s.N;
+  const std::int64_t flag_words = (plane / VEC + 1) / 2 * 2;  // so that the 64-bit plane is aligned
+  Status st;
+  st.flags = reinterpret_cast<int*>(scratch);
+  st.inclusive = reinterpret_cast<unsigned long long*>(scratch + flag_words);
+  st.agg_a = scratch + flag_words + 2 * plane;
+  st.agg_b = st.agg_a + plane;
+  const std::size_t zeroed = sizeof(float) * static_cast<std::size_t>(flag_words + 2 * plane);
+  BIRDIE_CUDA_CHECK(cudaMemsetAsync(scratch, 0, zeroed, stream));
   return st;
 }
 

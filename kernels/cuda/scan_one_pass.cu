@@ -32,7 +32,7 @@ template <class T, int VEC>
 __global__ void __launch_bounds__(threads)
 scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
                       T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b,
-                      float* inclusive, int* flags) {
+                      unsigned long long* inclusive, int* flags) {
   using V = Packed<T, VEC>;
   extern __shared__ float shared[];
   V* raw = reinterpret_cast<V*>(shared);  // [L][4 gates][threads]
@@ -89,7 +89,7 @@ template <class T, int VEC>
 __global__ void __launch_bounds__(threads)
 scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
                        const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj,
-                       float* agg_a, float* agg_b, float* inclusive, int* flags) {
+                       float* agg_a, float* agg_b, unsigned long long* inclusive, int* flags) {
   using V = Packed<T, VEC>;
   extern __shared__ float shared[];
   V* raw = reinterpret_cast<V*>(shared);                    // [L][i f z o dy][threads]

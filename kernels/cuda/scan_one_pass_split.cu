@@ -127,8 +127,8 @@ struct WarpSteps {
 template <class T, int VEC, int WARPS, int S>
 __global__ void __launch_bounds__(WARPS * lanes)
 scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
-                   T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b, float* inclusive,
-                   int* flags) {
+                   T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b,
+                   unsigned long long* inclusive, int* flags) {
   constexpr int G = WARPS * S / L;
   extern __shared__ float shared[];
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};
@@ -186,7 +186,7 @@ template <class T, int VEC, int WARPS, int S>
 __global__ void __launch_bounds__(WARPS * lanes)
 scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
                     const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj, float* agg_a,
-                    float* agg_b, float* inclusive, int* flags) {
+                    float* agg_b, unsigned long long* inclusive, int* flags) {
   constexpr int G = WARPS * S / L;
   extern __shared__ float shared[];
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};  // aggregate planes: forward A, B; adjoint A, B

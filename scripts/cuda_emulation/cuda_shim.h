@@ -85,6 +85,15 @@ inline unsigned char* dynamic_shared_base = nullptr;
 inline std::size_t dynamic_shared_bytes = 0;
 inline std::atomic<long> launches{0};
 inline std::atomic<long> allocations{0};
+// Blocks run one after another here, so a scan's look-back would always find the tile
+// before it finished; with withhold_every = n > 1, only tiles whose index is a multiple
+// of n publish their inclusive state (kernels/cuda/scan_look_back.cuh), so look-backs
+// walk past the others through their aggregates, as they do on a GPU.
+inline std::atomic<int> withhold_every{0};
+inline bool withhold_inclusive(long long tile_index) {
+  const int n = withhold_every.load();
+  return n > 1 && tile_index % n != 0;
+}
 
 template <class T>
 T* dynamic_shared() {
@@ -226,6 +235,16 @@ inline float __int_as_float(int bits) {
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
+}
+inline float __uint_as_float(unsigned bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+inline unsigned __float_as_uint(float f) {
+  unsigned bits;
+  std::memcpy(&bits, &f, 4);
+  return bits;
 }
 
 // Blocks run one after the other, so a flag another block publishes is there already,
