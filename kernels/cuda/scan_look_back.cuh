@@ -148,6 +148,9 @@ __device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count
   for (; d <= count && !found; ++d) {
     const std::int64_t other = at + d * step;
     for (;;) {
+      // The flag first, then the states, all loads in flight together: if the states are
+      // not all there, a flag set before them says the aggregate is.
+      const int flag = read_flag(flags, other / VEC);
       float value[VEC];
       found = true;
 #pragma unroll
@@ -157,7 +160,7 @@ __device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count
         for (int k = 0; k < VEC; ++k) state[k] = value[k];
         break;
       }
-      if (read_flag(flags, other / VEC) == ready_aggregate) break;  // walk on past it
+      if (flag == ready_aggregate) break;  // walk on past it
       __nanosleep(32);
     }
   }
