@@ -9,7 +9,7 @@
 // copy bandwidth; the model's GEMM shapes (D→4N and N→D projections for (D, N) ∈ {(1024,
 // 1280), (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N weight gradient
 // accumulated into f32) in TFLOP/s and fraction of peak; RMSNorm, Hawk's short
-// convolution's backward, fused cross-entropy (vocab 32000), AdamW over 1.39B parameters
+// convolution's backward, Hawk's RG-LRU scan (every kernel), fused cross-entropy (vocab 32000), AdamW over 1.39B parameters
 // and the embedding (vocab 32000) in GB/s; attention (bf16, T = 2048, 8 rows, heads × head
 // dim = 2048 at head dims 64 and 128, causal and prefix-LM masks: one sample a row, its
 // first half the prompt) forward and forward+backward in TFLOP/s; the epilogue and
@@ -49,12 +49,14 @@
 #include "kernels/conv1d.h"
 #include "kernels/convert.h"
 #include "kernels/cross_entropy.h"
+#include "kernels/cuda/rglru.h"
 #include "kernels/cuda/scan.h"
 #include "kernels/elementwise.h"
 #include "kernels/embedding.h"
 #include "kernels/gated_gelu.h"
 #include "kernels/matmul.h"
 #include "kernels/random.h"
+#include "kernels/rglru.h"
 #include "kernels/rmsnorm.h"
 #include "kernels/scan.h"
 #endif
@@ -428,6 +430,43 @@ int run(const Options& options) {
     });
     const double gbs = double(B * T * C) * 3 * 2 / (ms * 1e-3) / 1e9;
     row("conv1d backward (K=4)", dims({B, T, C}) + " bf16", ms, "GB/s", gbs, gbs / copy_gbs, "copy");
+  }
+  // Hawk's RG-LRU scan (bidirectional) at Hawk base's 768 channels over 8 x 2048 tokens and
+  // Hawk paper's 1536 over 4 x 2048, each kernel (kernels/cuda/rglru.h), the engine's first
+  // and untagged. Fewest bytes: proj (3C) in, y (C) out; backward: proj and dy in, dproj out
+  // (Λ and its gradient are C floats).
+  for (const auto& [B, C] : options.quick ? std::vector<std::pair<std::int64_t, std::int64_t>>{{2, 768}}
+                                         : std::vector<std::pair<std::int64_t, std::int64_t>>{{8, 768}, {4, 1536}}) {
+    const std::int64_t T = 2048;
+    const double tokens = double(B * T);
+    const Tensor proj = random_device({B, T, 3 * C}, DType::bf16, rng, -2.0, 2.0);
+    const Tensor lambda = random_device({C}, DType::f32, rng, 2.0, 6.0), reset = device_reset(B, T);
+    const Tensor dy = random_device({B, T, C}, DType::bf16, rng);
+    Tensor y = Tensor::empty({B, T, C}, DType::bf16, Device::cuda);
+    Tensor dproj = Tensor::empty({B, T, 3 * C}, DType::bf16, Device::cuda);
+    Tensor dlambda = Tensor::zeros({C}, DType::f32, Device::cuda);
+    const kernels::cuda::RglruKernel engine_kernel = kernels::cuda::rglru_kernel();
+    std::vector<kernels::cuda::RglruKernel> order{engine_kernel};
+    for (auto kernel : kernels::cuda::rglru_kernels)
+      if (kernel != engine_kernel) order.push_back(kernel);
+    for (auto kernel : order) {
+      kernels::cuda::set_rglru_kernel(kernel);
+      const std::string tag = kernel == engine_kernel ? "" : std::string(", ") + kernels::cuda::rglru_kernel_name(kernel);
+      Tensor saved;
+      const double fwd_ms = timer.median_ms(
+          [&] { saved = kernels::rglru_scan_forward(proj, lambda, reset, kernels::ScanDirection::bidirectional, y); });
+      const double fwd_gbs = tokens * (4 * C * 2 + 4) / (fwd_ms * 1e-3) / 1e9;
+      row(("rglru forward bidirectional" + tag).c_str(), dims({B, T, 3 * C}) + " bf16", fwd_ms, "GB/s", fwd_gbs,
+          fwd_gbs / copy_gbs, "copy");
+      const double bwd_ms = timer.median_ms([&] {
+        kernels::rglru_scan_backward(proj, lambda, reset, kernels::ScanDirection::bidirectional, saved, dy, dproj,
+                                     dlambda);
+      });
+      const double bwd_gbs = tokens * (7 * C * 2 + 4) / (bwd_ms * 1e-3) / 1e9;
+      row(("rglru backward bidirectional" + tag).c_str(), dims({B, T, 3 * C}) + " bf16", bwd_ms, "GB/s", bwd_gbs,
+          bwd_gbs / copy_gbs, "copy");
+    }
+    kernels::cuda::clear_rglru_kernel_choice();
   }
   {
     const std::int64_t rows = options.quick ? 2048 : 16384, V = 32000;

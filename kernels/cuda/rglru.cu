@@ -23,7 +23,9 @@
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/kernel_choice.h"
 #include "kernels/cuda/rglru.h"
+#include "kernels/cuda/rglru_common.cuh"
 #include "kernels/cuda/scan_common.cuh"
 
 namespace birdie::kernels::cuda {
@@ -32,43 +34,6 @@ namespace {
 
 constexpr int block_threads = 64;
 constexpr int L = static_cast<int>(rglru_chunk_length);
-constexpr float rglru_c = 8.0f;  // kernels::rglru_c
-
-// In a ScanShape here N counts the RG-LRU's channels and C the chunks.
-
-// a_t forced to 0 where no state may flow in (kernels/rglru.h): the gated scan's rule, and
-// t = 0 going forward.
-__device__ __forceinline__ bool rglru_blocked(const std::int32_t* reset_row, const ScanShape& s,
-                                              bool reverse, std::int64_t t) {
-  return blocked(reset_row, s, reverse, t) || (!reverse && t == 0);
-}
-
-// a, sqrt(1 − a²) (from expm1, accurate as a → 1) and d sqrt(1 − a²) / d log a of one element.
-struct Decay {
-  float a, scale;
-  __device__ __forceinline__ Decay(bool is_blocked, float r, float softplus_neg_lambda) {
-    if (is_blocked) {
-      a = 0.0f, scale = 1.0f;
-      return;
-    }
-    const float log_a = -rglru_c * r * softplus_neg_lambda;
-    a = expf(log_a);
-    scale = sqrtf(-expm1f(2.0f * log_a));
-  }
-  __device__ __forceinline__ float dscale_dlog_a() const { return scale > 0.0f ? -a * a / scale : 0.0f; }
-};
-
-// softplus(−Λ) (and σ(−Λ), its derivative's magnitude) for the thread's channels.
-template <int VEC>
-__device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c0, float (&sp)[VEC],
-                                             float (&sn)[VEC]) {
-#pragma unroll
-  for (int k = 0; k < VEC; ++k) {
-    const float l = lambda[c0 + k];
-    sp[k] = softplus(-l);
-    sn[k] = sigmoid(-l);
-  }
-}
 
 // The token's x, σ(r) and σ(i) for the thread's channels.
 template <class T, int VEC>
@@ -253,12 +218,28 @@ __global__ void rglru_lambda_sum(const float* __restrict__ lambda_part, std::int
 
 dim3 rglru_grid(const ScanShape& s, int vec) { return chunked_scan_grid(s, vec, block_threads, "RG-LRU scan"); }
 
+KernelChoice<RglruKernel> rglru_choice("BIRDIE_RGLRU_KERNEL", rglru_kernels, rglru_kernel_name,
+                                       RglruKernel::three_pass);
+
 }  // namespace
+
+RglruKernel rglru_kernel() { return rglru_choice.get(); }
+void set_rglru_kernel(RglruKernel kernel) { rglru_choice.set(kernel); }
+void clear_rglru_kernel_choice() { rglru_choice.clear(); }
+const char* rglru_kernel_name(RglruKernel kernel) {
+  switch (kernel) {
+    case RglruKernel::three_pass: return "three_pass";
+    case RglruKernel::one_pass: return "one_pass";
+  }
+  return "?";
+}
 
 void rglru_scan_forward(DType dtype, const void* proj, const float* lambda,
                         const std::int32_t* reset, bool bidirectional, std::int64_t B,
                         std::int64_t T, std::int64_t C, void* y, float* saved, float* scratch,
                         cudaStream_t stream) {
+  if (rglru_kernel() == RglruKernel::one_pass)
+    return rglru_scan_forward_one_pass(dtype, proj, lambda, reset, bidirectional, B, T, C, y, saved, scratch, stream);
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
   dispatch_scan(dtype, s, {proj, y}, "rglru_scan_forward", [&](auto zero, auto vec) {
@@ -280,6 +261,9 @@ void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
                          const std::int32_t* reset, bool bidirectional, std::int64_t B,
                          std::int64_t T, std::int64_t C, const float* saved, const void* dy,
                          void* dproj, float* dlambda, float* scratch, cudaStream_t stream) {
+  if (rglru_kernel() == RglruKernel::one_pass)
+    return rglru_scan_backward_one_pass(dtype, proj, lambda, reset, bidirectional, B, T, C, saved, dy, dproj, dlambda,
+                                        scratch, stream);
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
   const std::int64_t plane = s.B * s.C * s.N;

@@ -28,9 +28,24 @@ inline std::int64_t rglru_chunk_count(std::int64_t T) {
   return (T + rglru_chunk_length - 1) / rglru_chunk_length;
 }
 
-// f32 elements of scratch rglru_scan_forward and rglru_scan_backward need.
+// Which kernels rglru_scan_forward/backward run. three_pass (the default, measured on an
+// H200): the passes above. one_pass (rglru_one_pass.cu): the gated scan's long tiles
+// (one_pass_tile64 of kernels/cuda/scan.h) with the RG-LRU's gates: 4 chunks a tile on 4
+// warps, the entering state by decoupled look-back, each projection read once. Both write
+// the same `saved`, so either backward takes either forward's. Chosen by set_rglru_kernel,
+// else the environment's BIRDIE_RGLRU_KERNEL (a name of rglru_kernel_name), else three_pass.
+enum class RglruKernel { three_pass, one_pass };
+inline constexpr RglruKernel rglru_kernels[] = {RglruKernel::three_pass, RglruKernel::one_pass};
+RglruKernel rglru_kernel();
+void set_rglru_kernel(RglruKernel kernel);
+void clear_rglru_kernel_choice();  // back to the environment's (or the default) choice
+const char* rglru_kernel_name(RglruKernel kernel);
+
+// f32 elements of scratch rglru_scan_forward and rglru_scan_backward need (either kernel:
+// the one-pass kernels' look-back planes and dlambda shares take at most 6 of
+// [B, chunks, C], the three-pass ones 4).
 inline std::int64_t rglru_scratch_elements(std::int64_t B, std::int64_t T, std::int64_t C) {
-  return 4 * B * rglru_chunk_count(T) * C + 4;
+  return 6 * B * rglru_chunk_count(T) * C + 4;
 }
 
 // dtype: f32 or bf16 (proj, y, dy, dproj all of it). lambda, dlambda: f32 [C].
@@ -43,5 +58,14 @@ void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
                          const std::int32_t* reset, bool bidirectional, std::int64_t B,
                          std::int64_t T, std::int64_t C, const float* saved, const void* dy,
                          void* dproj, float* dlambda, float* scratch, cudaStream_t stream);
+
+// The one-pass kernels themselves (what the two above call for one_pass).
+void rglru_scan_forward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
+                                 bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C, void* y,
+                                 float* saved, float* scratch, cudaStream_t stream);
+void rglru_scan_backward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
+                                  bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C,
+                                  const float* saved, const void* dy, void* dproj, float* dlambda, float* scratch,
+                                  cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

@@ -10,12 +10,10 @@
 // them rather than store them, because storing would add a gate-sized write and read to
 // a memory-bound kernel, and shared memory has no room for them next to the states.
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <string>
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/kernel_choice.h"
 #include "kernels/cuda/scan.h"
 #include "kernels/cuda/scan_common.cuh"
 
@@ -254,31 +252,13 @@ void launch_chunk_carries(const float* chunk_a, const float* chunk_b, const Scan
 
 namespace {
 
-std::atomic<int> chosen_kernel{-1};  // -1: no set_scan_kernel choice
-
-ScanKernel environment_kernel() {
-  const char* value = std::getenv("BIRDIE_SCAN_KERNEL");
-  if (value == nullptr || *value == '\0') return ScanKernel::by_shape;
-  const std::string name = value;
-  for (ScanKernel kernel : scan_kernels)
-    if (name == scan_kernel_name(kernel)) return kernel;
-  std::string names;
-  for (ScanKernel kernel : scan_kernels) names += std::string(names.empty() ? "" : ", ") + scan_kernel_name(kernel);
-  throw Error("BIRDIE_SCAN_KERNEL='" + name + "': the gated scan kernel is one of " + names +
-              " (unset it for the default, by_shape)");
-}
+KernelChoice<ScanKernel> scan_choice("BIRDIE_SCAN_KERNEL", scan_kernels, scan_kernel_name, ScanKernel::by_shape);
 
 }  // namespace
 
-ScanKernel scan_kernel() {
-  const int chosen = chosen_kernel.load(std::memory_order_relaxed);
-  if (chosen >= 0) return static_cast<ScanKernel>(chosen);
-  static const ScanKernel from_environment = environment_kernel();
-  return from_environment;
-}
-
-void set_scan_kernel(ScanKernel kernel) { chosen_kernel.store(static_cast<int>(kernel)); }
-void clear_scan_kernel_choice() { chosen_kernel.store(-1); }
+ScanKernel scan_kernel() { return scan_choice.get(); }
+void set_scan_kernel(ScanKernel kernel) { scan_choice.set(kernel); }
+void clear_scan_kernel_choice() { scan_choice.clear(); }
 const char* scan_kernel_name(ScanKernel kernel) {
   switch (kernel) {
     case ScanKernel::three_pass: return "three_pass";

@@ -245,6 +245,7 @@ struct Status {
   int* flags;
   unsigned long long* inclusive;
   float *agg_a, *agg_b;
+  float* end;  // the first float of scratch after the planes
 };
 
 template <int VEC, int G = 1>
@@ -256,6 +257,7 @@ Status prepare_status(const ScanShape& s, float* scratch, cudaStream_t stream) {
   st.inclusive = reinterpret_cast<unsigned long long*>(scratch + flag_words);
   st.agg_a = scratch + flag_words + 2 * plane;
   st.agg_b = st.agg_a + plane;
+  st.end = st.agg_b + plane;
   const std::size_t zeroed = sizeof(float) * static_cast<std::size_t>(flag_words + 2 * plane);
   BIRDIE_CUDA_CHECK(cudaMemsetAsync(scratch, 0, zeroed, stream));
   return st;

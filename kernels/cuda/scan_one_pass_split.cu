@@ -42,87 +42,28 @@
 #include "kernels/cuda/scan.h"
 #include "kernels/cuda/scan_common.cuh"
 #include "kernels/cuda/scan_look_back.cuh"
+#include "kernels/cuda/scan_split_tile.cuh"
 
 namespace birdie::kernels::cuda {
 
 namespace {
 
-// Shared memory of a block: per warp and lane, VEC floats for each partial aggregate plane
-// (forward: A, B; backward: the forward's A, B and the adjoint's A, B); VEC floats a lane
-// for the state the tile's look-back found; then the raw tile [STEPS][planes][lanes].
-template <class T, int VEC, int WARPS, int STEPS>
-struct SplitLayout {
-  static constexpr int aggregate = WARPS * VEC * lanes;  // floats of one aggregate plane
-  float* base;
-  __device__ float& agg(int plane, int warp, int k, int lane) const {
-    return base[plane * aggregate + (warp * VEC + k) * lanes + lane];
-  }
-  __device__ float& found(int planes, int k, int lane) const { return base[planes * aggregate + k * lanes + lane]; }
-  __device__ Packed<T, VEC>* raw(int planes) const {
-    return reinterpret_cast<Packed<T, VEC>*>(base + planes * aggregate + VEC * lanes);
-  }
-  static constexpr std::size_t bytes(int agg_planes, int raw_planes) {
-    return sizeof(float) * (agg_planes * aggregate + VEC * lanes) + sizeof(Packed<T, VEC>) * STEPS * raw_planes * lanes;
-  }
-};
-
-// This warp's steps of the tile, [first, first + S) cut at the tile's end, and their
-// PLANES planes in shared memory ([steps][PLANES][lanes]: i f z o, then dy for the backward).
-template <class T, int VEC, int S, int PLANES>
-struct WarpSteps {
-  Packed<T, VEC>* raw;
-  const ScanShape& s;
-  const Tile& tile;
-  const std::int32_t* reset_row;
-  int first, lane;
-
-  __device__ int count() const { return max(0, min(S, tile.steps - first)); }
-  // This warp's slot in saved (the chunk its steps lie in), and whether it starts that chunk.
-  __device__ std::int64_t saved_at() const { return tile.at + (first / L) * s.N; }
-  __device__ bool starts_chunk() const { return first % L == 0; }
-  __device__ std::int64_t row(int u) const { return tile.b * s.T + time_of(s, tile, first + u); }
-  __device__ bool blocked_at(int u) const { return blocked(reset_row, s, tile.reverse, time_of(s, tile, first + u)); }
-  __device__ void load(int u, int q, float (&out)[VEC]) const {
-    load_vec<T, VEC>(raw[((first + u) * PLANES + q) * lanes + lane].v, out);
-  }
-  // The steps' projections (and dy) to shared memory, all in flight together (cp.async); each
-  // thread then reads only its own slots, so it waits for its own copies alone.
-  __device__ void stage(const T* proj, const T* dy) const {
-    using V = Packed<T, VEC>;
+// The gated scan's step for the split tiles: decay f (0 where blocked), drive σ(i)·z.
+template <class T, int VEC, class Steps>
+__device__ __forceinline__ auto gated_step(const Steps& steps) {
+  return [&steps](int u, float (&decay)[VEC], float (&drive)[VEC]) {
+    const bool blk = steps.blocked_at(u);
+    float iv[VEC], fv[VEC], zv[VEC];
+    steps.load(u, 0, iv);
+    steps.load(u, 1, fv);
+    steps.load(u, 2, zv);
 #pragma unroll
-    for (int u = 0; u < S; ++u) {
-      if (u >= count()) break;
-      const T* p = proj + row(u) * 4 * s.N + tile.c0;
-      V* slot = raw + (first + u) * PLANES * lanes + lane;
-#pragma unroll
-      for (int q = 0; q < 4; ++q) copy_to_shared(slot + q * lanes, reinterpret_cast<const V*>(p + q * s.N));
-      if constexpr (PLANES == 5) copy_to_shared(slot + 4 * lanes, reinterpret_cast<const V*>(dy + row(u) * s.N + tile.c0));
+    for (int k = 0; k < VEC; ++k) {
+      decay[k] = blk ? 0.0f : gate<T>(fv[k]);
+      drive[k] = gate<T>(iv[k]) * zv[k];
     }
-    __pipeline_commit();
-    __pipeline_wait_prior(0);
-  }
-  // The steps run from state 0: local states H_u and gate products P_u (the true state is
-  // P_u·h_in + H_u), and the aggregate (a, b) of the last.
-  __device__ void local_states(float (&P)[S][VEC], float (&H)[S][VEC], float (&a)[VEC], float (&b)[VEC]) const {
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) a[k] = 1.0f, b[k] = 0.0f;
-#pragma unroll
-    for (int u = 0; u < S; ++u) {
-      if (u >= count()) break;
-      const bool blk = blocked_at(u);
-      float iv[VEC], fv[VEC], zv[VEC];
-      load(u, 0, iv);
-      load(u, 1, fv);
-      load(u, 2, zv);
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        a[k] *= state_step<T>(iv[k], fv[k], zv[k], blk, b[k]);
-        P[u][k] = a[k];
-        H[u][k] = b[k];
-      }
-    }
-  }
-};
+  };
+}
 
 template <class T, int VEC, int WARPS, int S>
 __global__ void __launch_bounds__(WARPS * lanes)
@@ -135,11 +76,11 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
   const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
   const Tile tile = tile_of<VEC, G>(s, false, lane);
   const bool active = tile.c0 >= 0;  // every thread reaches the barriers
-  const WarpSteps<T, VEC, S, 4> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
+  const WarpSteps<T, VEC, S, 4, 4> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
   float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
   if (active) {
     steps.stage(proj, nullptr);
-    steps.local_states(P, H, a, b);
+    steps.local_states(P, H, a, b, gated_step<T, VEC>(steps));
 #pragma unroll
     for (int k = 0; k < VEC; ++k) layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
   }
@@ -148,13 +89,7 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
     float A[VEC], B[VEC], h0[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) A[k] = a[k], B[k] = b[k];
-    for (int w = 1; w < WARPS; ++w)
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float wa = layout.agg(0, w, k, lane);
-        B[k] = fmaf(wa, B[k], layout.agg(1, w, k, lane));
-        A[k] *= wa;
-      }
+    layout.compose(0, 1, lane, A, B);
     chain<VEC>(tile, -s.N, tile.index, A, B, agg_a, agg_b, inclusive, flags, h0);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) layout.found(2, k, lane) = h0[k];
@@ -165,9 +100,7 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
   float h_in[VEC];
 #pragma unroll
   for (int k = 0; k < VEC; ++k) h_in[k] = layout.found(2, k, lane);
-  for (int w = 0; w < warp; ++w)
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) h_in[k] = fmaf(layout.agg(0, w, k, lane), h_in[k], layout.agg(1, w, k, lane));
+  layout.carry(0, 1, 0, warp, lane, h_in);
   if (steps.starts_chunk())
 #pragma unroll
     for (int k = 0; k < VEC; ++k) saved[steps.saved_at() + k] = h_in[k];
@@ -193,7 +126,7 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
   const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
   const Tile tile = tile_of<VEC, G>(s, true, lane);
   const bool active = tile.c0 >= 0;
-  const WarpSteps<T, VEC, S, 5> steps{layout.raw(4), s, tile, reset + tile.b * s.T, warp * S, lane};
+  const WarpSteps<T, VEC, S, 4, 5> steps{layout.raw(4), s, tile, reset + tile.b * s.T, warp * S, lane};
 
   // Local states from 0 (h_j = P_j·h_in + H_j, as the forward has them) and the local
   // adjoint aggregate, right to left: carry_out = ca·carry_in + cb.
@@ -202,7 +135,7 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
   for (int k = 0; k < VEC; ++k) ca[k] = 1.0f, cb[k] = 0.0f;
   if (active) {
     steps.stage(proj, dy);
-    steps.local_states(P, H, a, b);
+    steps.local_states(P, H, a, b, gated_step<T, VEC>(steps));
 #pragma unroll
     for (int u = S - 1; u >= 0; --u) {
       if (u >= steps.count()) continue;
@@ -227,13 +160,7 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
     float A[VEC], B[VEC], carry[VEC];
 #pragma unroll
     for (int k = 0; k < VEC; ++k) A[k] = ca[k], B[k] = cb[k];
-    for (int w = WARPS - 2; w >= 0; --w)
-#pragma unroll
-      for (int k = 0; k < VEC; ++k) {
-        const float wa = layout.agg(2, w, k, lane);
-        B[k] = fmaf(wa, B[k], layout.agg(3, w, k, lane));
-        A[k] *= wa;
-      }
+    layout.template compose<true>(2, 3, lane, A, B);
     chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, agg_a, agg_b, inclusive, flags, carry);
 #pragma unroll
     for (int k = 0; k < VEC; ++k) layout.found(4, k, lane) = carry[k];
@@ -246,12 +173,8 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
   float h_in[VEC], carry[VEC];
 #pragma unroll
   for (int k = 0; k < VEC; ++k) h_in[k] = saved[steps.saved_at() + k], carry[k] = layout.found(4, k, lane);
-  for (int w = warp - (warp * S % L) / S; w < warp; ++w)
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) h_in[k] = fmaf(layout.agg(0, w, k, lane), h_in[k], layout.agg(1, w, k, lane));
-  for (int w = WARPS - 1; w > warp; --w)
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) carry[k] = fmaf(layout.agg(2, w, k, lane), carry[k], layout.agg(3, w, k, lane));
+  layout.carry(0, 1, warp - (warp * S % L) / S, warp, lane, h_in);
+  layout.template carry<true>(2, 3, warp + 1, WARPS, lane, carry);
 
 #pragma unroll
   for (int u = S - 1; u >= 0; --u) {

@@ -1,5 +1,5 @@
 // Runs the launchers of kernels/cuda/{scan,rmsnorm,embedding,elementwise,cross_entropy,
-// reduce,conv1d,rglru,adamw}.cu, compiled for
+// reduce,conv1d,rglru,rglru_one_pass,adamw}.cu, compiled for
 // the host through cuda_shim.h (see scripts/emulate_cuda_kernels.py; the cases are in
 // recurrence_emulation_cases.cpp and layer_emulation_cases.cpp), against direct f64
 // references, and checks that the 16-byte-vector and scalar paths give the same bits.
@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "kernels/cuda/rglru.h"
 #include "kernels/cuda/scan.h"
 #include "emulation_checks.h"
 
@@ -120,13 +121,20 @@ int main(int argc, char** argv) {
       conv1d_case(t, false, 2, 70, 5, 16);  // the widest the kernel takes
     }
   if (wanted("rglru"))
-    for (DType t : {DType::f32, DType::bf16})
-      for (bool bidir : {false, true}) {
-        rglru_case(t, bidir, 2, 37, 16);   // vectors (f32: 4 channels, bf16: 8)
-        rglru_case(t, bidir, 2, 33, 14);   // scalar (14 / 2 = 7)
-        rglru_case(t, bidir, 3, 48, 136);  // T a multiple of 16; two blocks of channels
-        rglru_case(t, bidir, 1, 5, 6);     // one partial chunk
-      }
+    for (kc::RglruKernel kernel : kc::rglru_kernels) {
+      kc::set_rglru_kernel(kernel);
+      emu::threaded = kernel == kc::RglruKernel::one_pass;  // its warps meet at barriers
+      for (DType t : {DType::f32, DType::bf16})
+        for (bool bidir : {false, true}) {
+          rglru_case(t, bidir, 2, 37, 16);   // vectors (f32: 4 channels, bf16: 8; one pass: 1 and 2)
+          rglru_case(t, bidir, 2, 33, 14);   // scalar (14 / 2 = 7)
+          rglru_case(t, bidir, 3, 48, 136);  // T a multiple of 16; two blocks of channels (five 64-channel tiles)
+          rglru_case(t, bidir, 1, 5, 6);     // one partial chunk
+          rglru_case(t, bidir, 2, 150, 20);  // 10 chunks: 3 tiles of 64 steps, the last with 22
+        }
+    }
+  kc::clear_rglru_kernel_choice();
+  emu::threaded = false;
   std::printf("%ld launches, %d failure(s)\n", emu::launches.load(), failures);
   return failures == 0 ? 0 : 1;
 }

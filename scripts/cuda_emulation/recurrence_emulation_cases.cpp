@@ -148,7 +148,8 @@ void conv1d_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int6
 }
 
 void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C) {
-  const std::string name = std::string("rglru ") + (dt == DType::bf16 ? "bf16" : "f32") + (bidir ? " bidir" : " causal") +
+  const std::string name = std::string("rglru (") + kc::rglru_kernel_name(kc::rglru_kernel()) + ") " +
+                           (dt == DType::bf16 ? "bf16" : "f32") + (bidir ? " bidir" : " causal") +
                            " B=" + std::to_string(B) + " T=" + std::to_string(T) + " C=" + std::to_string(C);
   const std::int64_t chunks = kc::rglru_chunk_count(T);
   Buffer proj(dt, B * T * 3 * C), dy(dt, B * T * C), lambda(DType::f32, C), dl0(DType::f32, C);
@@ -174,6 +175,12 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
   run(1, y1, dproj1, dl1);
   check(y.same_bits(y1) && dproj.same_bits(dproj1) && dl.same_bits(dl1),
         name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
+  Buffer y2(dt, B * T * C), dproj2(dt, B * T * 3 * C), dl2(DType::f32, C);
+  emu::withhold_every = 3;  // look-backs walk through aggregates (scan_case says why)
+  run(0, y2, dproj2, dl2);
+  emu::withhold_every = 0;
+  check(y.same_bits(y2) && dproj.same_bits(dproj2) && dl.same_bits(dl2),
+        name + ": the same bits when look-backs walk through aggregates");
   // Direct f64 evaluation (kernels/rglru.h), with its adjoint.
   const auto P = proj.values(), G = dy.values(), Lv = lambda.values();
   std::vector<double> yr(B * T * C), dr(B * T * 3 * C), dlr = dl0.values();

@@ -575,27 +575,93 @@ void check_rglru(const HawkCase& c, std::uint64_t seed) {
   check_close(dlambda, dlambda_ref, lambda_tolerance, "RG-LRU dlambda");
 }
 
-TEST_CASE("RG-LRU: odd sizes, both directions, f32 and bf16, vector and scalar paths") {
-  std::uint64_t seed = 1750;
-  for (DType dtype : {DType::f32, DType::bf16}) {
-    check_rglru({2, 37, 13, ScanDirection::causal, dtype}, ++seed);        // scalar path
-    check_rglru({2, 50, 22, ScanDirection::bidirectional, dtype}, ++seed); // scalar (C/2 odd)
-    check_rglru({3, 80, 16, ScanDirection::bidirectional, dtype}, ++seed); // T a multiple of 16
-    check_rglru({2, 45, 32, ScanDirection::causal, dtype}, ++seed);        // vector path
-    check_rglru({1, 5, 6, ScanDirection::bidirectional, dtype}, ++seed);   // one short chunk
-    // Several blocks of channels (64 threads a block), the last one partial.
-    check_rglru({2, 33, 600, ScanDirection::bidirectional, dtype}, ++seed);
-    check_rglru({2, 33, 203, ScanDirection::causal, dtype}, ++seed);
+// The RG-LRU kernel for the scope of one object (kernels/cuda/rglru.h), then the
+// environment's choice again.
+struct UseRglruKernel {
+  explicit UseRglruKernel(kernels::cuda::RglruKernel kernel) { kernels::cuda::set_rglru_kernel(kernel); }
+  ~UseRglruKernel() { kernels::cuda::clear_rglru_kernel_choice(); }
+  UseRglruKernel(const UseRglruKernel&) = delete;
+  UseRglruKernel& operator=(const UseRglruKernel&) = delete;
+};
+
+TEST_CASE("RG-LRU: odd sizes, both directions, f32 and bf16, vector and scalar paths, every kernel") {
+  for (auto kernel : kernels::cuda::rglru_kernels) {
+    CAPTURE(kernels::cuda::rglru_kernel_name(kernel));
+    UseRglruKernel use(kernel);
+    std::uint64_t seed = 1750;
+    for (DType dtype : {DType::f32, DType::bf16}) {
+      check_rglru({2, 37, 13, ScanDirection::causal, dtype}, ++seed);        // scalar path
+      check_rglru({2, 50, 22, ScanDirection::bidirectional, dtype}, ++seed); // scalar (C/2 odd)
+      check_rglru({3, 80, 16, ScanDirection::bidirectional, dtype}, ++seed); // T a multiple of 16
+      check_rglru({2, 45, 32, ScanDirection::causal, dtype}, ++seed);        // vector path
+      check_rglru({1, 5, 6, ScanDirection::bidirectional, dtype}, ++seed);   // one short chunk
+      // Several blocks of channels (64 threads a block, 64 channels a one-pass tile), the
+      // last one partial; 10 chunks: three one-pass tiles along a row, the last one short.
+      check_rglru({2, 33, 600, ScanDirection::bidirectional, dtype}, ++seed);
+      check_rglru({2, 33, 203, ScanDirection::causal, dtype}, ++seed);
+      check_rglru({2, 150, 130, ScanDirection::bidirectional, dtype}, ++seed);
+    }
   }
 }
 
-TEST_CASE("RG-LRU with decays near 0.999 over long segments") {
-  std::uint64_t seed = 1780;
-  for (DType dtype : {DType::f32, DType::bf16}) {
-    HawkCase c{2, 1000, 24, ScanDirection::bidirectional, dtype};
-    c.decay_near_one = true;
-    check_rglru(c, ++seed);
+TEST_CASE("RG-LRU with decays near 0.999 over long segments, every kernel") {
+  for (auto kernel : kernels::cuda::rglru_kernels) {
+    CAPTURE(kernels::cuda::rglru_kernel_name(kernel));
+    UseRglruKernel use(kernel);
+    std::uint64_t seed = 1780;
+    for (DType dtype : {DType::f32, DType::bf16}) {
+      HawkCase c{2, 1000, 24, ScanDirection::bidirectional, dtype};
+      c.decay_near_one = true;
+      check_rglru(c, ++seed);
+    }
   }
+}
+
+// Hawk base's shape (thousands of tiles, so that look-backs meet predecessors at every
+// stage of publication): the one-pass kernels give the same bits run after run, agree with
+// the three-pass ones, and each backward takes the other forward's saved states.
+TEST_CASE("RG-LRU one pass at Hawk base's shape: identical bits run after run; either saved serves either backward [large]") {
+  using kernels::cuda::RglruKernel;
+  const HawkCase c{8, 2048, 768, ScanDirection::bidirectional, DType::bf16};
+  RandomGenerator rng(1795);
+  const Tensor proj = random_cpu({c.B, c.T, 3 * c.C}, c.dtype, rng, -2.0, 2.0).to(Device::cuda);
+  const Tensor lambda = hawk_lambda(c, rng).to(Device::cuda);
+  const Tensor dy = random_cpu({c.B, c.T, c.C}, c.dtype, rng).to(Device::cuda);
+  const Tensor reset = hawk_reset(c, rng).to(Device::cuda);
+  struct Run {
+    Tensor y, saved, dproj, dlambda;
+  };
+  auto run = [&](RglruKernel forward, RglruKernel backward) {
+    Run r{poisoned_cuda({c.B, c.T, c.C}, c.dtype), {}, poisoned_cuda(proj.shape(), c.dtype),
+          Tensor::zeros({c.C}, DType::f32, Device::cuda)};
+    {
+      UseRglruKernel use(forward);
+      r.saved = kernels::rglru_scan_forward(proj, lambda, reset, c.direction, r.y);
+    }
+    UseRglruKernel use(backward);
+    kernels::rglru_scan_backward(proj, lambda, reset, c.direction, r.saved, dy, r.dproj, r.dlambda);
+    return r;
+  };
+  const Run three = run(RglruKernel::three_pass, RglruKernel::three_pass);
+  const Run one = run(RglruKernel::one_pass, RglruKernel::one_pass);
+  for (int again = 0; again < 3; ++again) {
+    CAPTURE(again);
+    const Run r = run(RglruKernel::one_pass, RglruKernel::one_pass);
+    CHECK(r.y.to_vector<float>() == one.y.to_vector<float>());
+    CHECK(r.saved.to_vector<float>() == one.saved.to_vector<float>());
+    CHECK(r.dproj.to_vector<float>() == one.dproj.to_vector<float>());
+    CHECK(r.dlambda.to_vector<float>() == one.dlambda.to_vector<float>());
+  }
+  const Tolerance same = tolerance_for(c.dtype);
+  check_close(one.y, three.y, same, "y: one pass against three");
+  check_close(one.saved, three.saved, fp32_tolerance, "saved: one pass against three");
+  check_close(one.dproj, three.dproj, same, "dproj: one pass against three");
+  check_close(one.dlambda, three.dlambda, fp32_tolerance, "dlambda: one pass against three");
+  const Run mixed = run(RglruKernel::three_pass, RglruKernel::one_pass);
+  check_close(mixed.dproj, three.dproj, same, "dproj: one-pass backward from the three-pass forward's saved states");
+  const Run other = run(RglruKernel::one_pass, RglruKernel::three_pass);
+  check_close(other.dproj, three.dproj, same, "dproj: three-pass backward from the one-pass forward's saved states");
+  CHECK(std::string(kernels::cuda::rglru_kernel_name(RglruKernel::one_pass)) == "one_pass");
 }
 
 TEST_CASE("RG-LRU and conv1d: repeated runs give identical bits") {

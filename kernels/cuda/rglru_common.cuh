@@ -1,0 +1,54 @@
+// What the RG-LRU's CUDA scans share (rglru.cu: three passes; rglru_one_pass.cu: the
+// gated scan's split tiles): the reset rule, the decay and its root, and Λ's terms.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/scan_common.cuh"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+constexpr float rglru_c = 8.0f;  // kernels::rglru_c
+
+// In a ScanShape here N counts the RG-LRU's channels and C the chunks.
+
+// a_t forced to 0 where no state may flow in (kernels/rglru.h): the gated scan's rule, and
+// t = 0 going forward.
+__device__ __forceinline__ bool rglru_blocked(const std::int32_t* reset_row, const ScanShape& s,
+                                              bool reverse, std::int64_t t) {
+  return blocked(reset_row, s, reverse, t) || (!reverse && t == 0);
+}
+
+// a, sqrt(1 − a²) (from expm1, accurate as a → 1) and d sqrt(1 − a²) / d log a of one element.
+struct Decay {
+  float a, scale;
+  __device__ __forceinline__ Decay(bool is_blocked, float r, float softplus_neg_lambda) {
+    if (is_blocked) {
+      a = 0.0f, scale = 1.0f;
+      return;
+    }
+    const float log_a = -rglru_c * r * softplus_neg_lambda;
+    a = expf(log_a);
+    scale = sqrtf(-expm1f(2.0f * log_a));
+  }
+  __device__ __forceinline__ float dscale_dlog_a() const { return scale > 0.0f ? -a * a / scale : 0.0f; }
+};
+
+// softplus(−Λ) (and σ(−Λ), its derivative's magnitude) for the thread's channels.
+template <int VEC>
+__device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c0, float (&sp)[VEC],
+                                             float (&sn)[VEC]) {
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) {
+    const float l = lambda[c0 + k];
+    sp[k] = softplus(-l);
+    sn[k] = sigmoid(-l);
+  }
+}
+
+}  // namespace
+
+}  // namespace birdie::kernels::cuda

@@ -1,0 +1,267 @@
+// The one-pass CUDA RG-LRU scan (kernels/cuda/rglru.h says when it runs; kernels/rglru.h
+// gives the semantics): the gated scan's long tiles (scan_one_pass_split.cu,
+// one_pass_tile64) with the RG-LRU's gates. A block of 4 warps owns a tile of 4 chunks
+// (64 steps) × 32 lanes × VEC channels (4-byte vectors: 64 bf16 channels) × one row;
+// warp w runs steps [16w, 16w + 16) from state 0 (scan_split_tile.cuh), the tile's
+// entering state comes by decoupled look-back along the row (scan_look_back.cuh), and
+// each element's projections are read from DRAM once, where the three-pass kernels read
+// them twice (forward) or three times (backward).
+//
+//   forward:  h ← a·h + sqrt(1 − a²)·σ(i)·x, decay a and drive from the staged x, r, i;
+//             y = h; each warp writes `saved` for its chunk (the same [B, chunks, C]
+//             as the three-pass forward's, so either backward takes either forward's).
+//   backward: the local states again, from `saved` for each warp's chunk; the adjoint
+//             carry ← a·(carry + dy) reduced per warp right to left, composed from the last
+//             warp to the first and looked back along the row from its end; then each warp
+//             walks its steps back writing dproj, and the tile's share of dlambda (its warps'
+//             shares summed in warp order) goes to scratch [B, tiles, C], summed per channel
+//             in a fixed order by the launcher's last kernel (deterministic, no atomics).
+//
+// The rounding differs from the three-pass kernels' by a few ulps (other association of
+// the same products); results do not depend on timing.
+#include "engine/cuda_runtime.h"
+#include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/rglru.h"
+#include "kernels/cuda/rglru_common.cuh"
+#include "kernels/cuda/scan_common.cuh"
+#include "kernels/cuda/scan_look_back.cuh"
+#include "kernels/cuda/scan_split_tile.cuh"
+
+namespace birdie::kernels::cuda {
+
+namespace {
+
+static_assert(rglru_chunk_length == L, "the RG-LRU's chunks are the look-back tiles' chunks");
+constexpr int WARPS = 4, S = 16, G = WARPS * S / L, BYTES = 4;  // one_pass_tile64's tile
+
+// The RG-LRU's step for the split tiles, from the staged x, r, i (planes 0-2): decay a
+// (0 where blocked) and drive sqrt(1 − a²)·σ(i)·x.
+template <class T, int VEC, class Steps>
+__device__ __forceinline__ auto rglru_step_of(const Steps& steps, const float (&sp)[VEC]) {
+  return [&steps, &sp](int u, float (&decay)[VEC], float (&drive)[VEC]) {
+    const bool blk = rglru_blocked(steps.reset_row, steps.s, steps.tile.reverse, steps.time(u));
+    float x[VEC], r[VEC], i[VEC];
+    steps.load(u, 0, x);
+    steps.load(u, 1, r);
+    steps.load(u, 2, i);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      const Decay d(blk, sigmoid(r[k]), sp[k]);
+      decay[k] = d.a;
+      drive[k] = d.scale * sigmoid(i[k]) * x[k];
+    }
+  };
+}
+
+template <class T, int VEC>
+__global__ void __launch_bounds__(WARPS * lanes)
+rglru_forward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda,
+                    const std::int32_t* __restrict__ reset, ScanShape s, T* __restrict__ y,
+                    float* __restrict__ saved, float* agg_a, float* agg_b, unsigned long long* inclusive,
+                    int* flags) {
+  extern __shared__ float shared[];
+  const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};  // aggregate planes: A, B
+  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
+  const Tile tile = tile_of<VEC, G>(s, false, lane);
+  const bool active = tile.c0 >= 0;  // every thread reaches the barriers
+  const WarpSteps<T, VEC, S, 3, 3> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
+  float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
+  if (active) {
+    float sp[VEC], sn[VEC];
+    lambda_terms<VEC>(lambda, tile.c0, sp, sn);
+    steps.stage(proj, nullptr);
+    steps.local_states(P, H, a, b, rglru_step_of<T, VEC>(steps, sp));
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
+  }
+  __syncthreads();
+  if (warp == 0 && active) {
+    float A[VEC], B[VEC], h0[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) A[k] = a[k], B[k] = b[k];
+    layout.compose(0, 1, lane, A, B);
+    chain<VEC>(tile, -s.N, tile.index, A, B, agg_a, agg_b, inclusive, flags, h0);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) layout.found(2, k, lane) = h0[k];
+  }
+  __syncthreads();
+  if (!active || steps.count() == 0) return;
+
+  float h_in[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) h_in[k] = layout.found(2, k, lane);
+  layout.carry(0, 1, 0, warp, lane, h_in);
+  if (steps.starts_chunk())
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) saved[steps.saved_at() + k] = h_in[k];
+#pragma unroll
+  for (int u = 0; u < S; ++u) {
+    if (u >= steps.count()) break;
+    float out[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) out[k] = fmaf(P[u][k], h_in[k], H[u][k]);
+    store_vec<T, VEC>(y + steps.row(u) * s.N + tile.c0, out);
+  }
+}
+
+template <class T, int VEC>
+__global__ void __launch_bounds__(WARPS * lanes)
+rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda,
+                     const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ saved,
+                     const T* __restrict__ dy, T* __restrict__ dproj, float* __restrict__ lambda_part, float* agg_a,
+                     float* agg_b, unsigned long long* inclusive, int* flags) {
+  extern __shared__ float shared[];
+  // Aggregate planes: the forward's A, B; the adjoint's A, B; this warp's dlambda share.
+  const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};
+  const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
+  const Tile tile = tile_of<VEC, G>(s, true, lane);
+  const bool active = tile.c0 >= 0;
+  const WarpSteps<T, VEC, S, 3, 4> steps{layout.raw(5), s, tile, reset + tile.b * s.T, warp * S, lane};
+
+  float P[S][VEC], H[S][VEC], a[VEC], b[VEC], ca[VEC], cb[VEC], sp[VEC], sn[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) ca[k] = 1.0f, cb[k] = 0.0f;
+  if (active) {
+    lambda_terms<VEC>(lambda, tile.c0, sp, sn);
+    steps.stage(proj, dy);
+    steps.local_states(P, H, a, b, rglru_step_of<T, VEC>(steps, sp));
+#pragma unroll
+    for (int u = S - 1; u >= 0; --u) {  // the adjoint carry_out = ca·carry_in + cb, right to left
+      if (u >= steps.count()) continue;
+      const bool blk = rglru_blocked(steps.reset_row, s, tile.reverse, steps.time(u));
+      float rv[VEC], gv[VEC];
+      steps.load(u, 1, rv);
+      steps.load(u, 3, gv);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const Decay d(blk, sigmoid(rv[k]), sp[k]);
+        cb[k] = d.a * (cb[k] + gv[k]);
+        ca[k] *= d.a;
+      }
+    }
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
+      layout.agg(2, warp, k, lane) = ca[k], layout.agg(3, warp, k, lane) = cb[k];
+    }
+  }
+  __syncthreads();
+  if (warp == WARPS - 1 && active) {  // the last warp holds the tile's first adjoint aggregate
+    float A[VEC], B[VEC], carry[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) A[k] = ca[k], B[k] = cb[k];
+    layout.template compose<true>(2, 3, lane, A, B);
+    chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, agg_a, agg_b, inclusive, flags, carry);
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) layout.found(5, k, lane) = carry[k];
+  }
+  __syncthreads();
+
+  float dlambda[VEC];
+#pragma unroll
+  for (int k = 0; k < VEC; ++k) dlambda[k] = 0.0f;
+  if (active && steps.count() > 0) {
+    // h_in: the saved state entering this warp's chunk (each warp starts one); carry: the
+    // tile's entering adjoint carried through the warps after this one.
+    float h_in[VEC], carry[VEC];
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) h_in[k] = saved[steps.saved_at() + k], carry[k] = layout.found(5, k, lane);
+    layout.template carry<true>(2, 3, warp + 1, WARPS, lane, carry);
+#pragma unroll
+    for (int u = S - 1; u >= 0; --u) {
+      if (u >= steps.count()) continue;
+      const bool blk = rglru_blocked(steps.reset_row, s, tile.reverse, steps.time(u));
+      float x[VEC], r[VEC], i[VEC], gv[VEC], dx[VEC], dr[VEC], di[VEC];
+      steps.load(u, 0, x);
+      steps.load(u, 1, r);
+      steps.load(u, 2, i);
+      steps.load(u, 3, gv);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const float h_prev = u > 0 ? fmaf(P[u - 1][k], h_in[k], H[u - 1][k]) : h_in[k];
+        const float rs = sigmoid(r[k]), is = sigmoid(i[k]);
+        const Decay d(blk, rs, sp[k]);
+        const float g = gv[k] + carry[k];
+        dx[k] = g * d.scale * is;
+        di[k] = g * d.scale * x[k] * is * (1.0f - is);
+        // Blocked: a = 0 is a constant, so neither r nor Λ gets a gradient there.
+        const float dlog_a = blk ? 0.0f : g * (d.a * h_prev + d.dscale_dlog_a() * is * x[k]);
+        dr[k] = dlog_a * (-rglru_c * sp[k]) * rs * (1.0f - rs);
+        dlambda[k] += dlog_a * rglru_c * rs * sn[k];
+        carry[k] = d.a * g;
+      }
+      T* out = dproj + steps.row(u) * 3 * s.N + tile.c0;
+      store_vec<T, VEC>(out, dx);
+      store_vec<T, VEC>(out + s.N, dr);
+      store_vec<T, VEC>(out + 2 * s.N, di);
+    }
+  }
+  if (active)
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) layout.agg(4, warp, k, lane) = dlambda[k];
+  __syncthreads();
+  if (warp == 0 && active) {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) {
+      float sum = 0.0f;
+      for (int w = 0; w < WARPS; ++w) sum += layout.agg(4, w, k, lane);
+      lambda_part[tile.status + k] = sum;
+    }
+  }
+}
+
+// dlambda[c] += Σ over (batch row, tile) of lambda_part [B, tiles, C], in that order.
+__global__ void rglru_tile_lambda_sum(const float* __restrict__ lambda_part, std::int64_t rows, std::int64_t N,
+                                      float* __restrict__ dlambda) {
+  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= N) return;
+  float sum = 0.0f;
+  for (std::int64_t r = 0; r < rows; ++r) sum += lambda_part[r * N + c];
+  dlambda[c] += sum;
+}
+
+}  // namespace
+
+void rglru_scan_forward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
+                                 bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C, void* y,
+                                 float* saved, float* scratch, cudaStream_t stream) {
+  if (B == 0 || T == 0 || C == 0) return;
+  const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
+  dispatch_scan<BYTES>(dtype, s, {proj, y}, "rglru_scan_forward, one pass", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    constexpr int VEC = decltype(vec)::value;
+    const Status st = prepare_status<VEC, G>(s, scratch, stream);
+    const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(2, 3);
+    allow_shared(rglru_forward_tiles<E, VEC>, bytes);
+    rglru_forward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
+        static_cast<const E*>(proj), lambda, reset, s, static_cast<E*>(y), saved, st.agg_a, st.agg_b, st.inclusive,
+        st.flags);
+    BIRDIE_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+void rglru_scan_backward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
+                                  bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C,
+                                  const float* saved, const void* dy, void* dproj, float* dlambda, float* scratch,
+                                  cudaStream_t stream) {
+  if (B == 0 || T == 0 || C == 0) return;
+  const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
+  dispatch_scan<BYTES>(dtype, s, {proj, dy, dproj}, "rglru_scan_backward, one pass", [&](auto zero, auto vec) {
+    using E = decltype(zero);
+    constexpr int VEC = decltype(vec)::value;
+    const Status st = prepare_status<VEC, G>(s, scratch, stream);
+    float* lambda_part = st.end;  // [B, tiles, C]: rglru_scratch_elements leaves room for it
+    const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(5, 4);
+    allow_shared(rglru_backward_tiles<E, VEC>, bytes);
+    rglru_backward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
+        static_cast<const E*>(proj), lambda, reset, s, saved, static_cast<const E*>(dy), static_cast<E*>(dproj),
+        lambda_part, st.agg_a, st.agg_b, st.inclusive, st.flags);
+    BIRDIE_CUDA_CHECK(cudaGetLastError());
+    constexpr int threads = 256;
+    rglru_tile_lambda_sum<<<static_cast<unsigned>((C + threads - 1) / threads), threads, 0, stream>>>(
+        lambda_part, s.B * tiles_along<G>(s), s.N, dlambda);
+    BIRDIE_CUDA_CHECK(cudaGetLastError());
+  });
+}
+
+}  // namespace birdie::kernels::cuda
