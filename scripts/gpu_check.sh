@@ -70,8 +70,8 @@
 # the suites run at once (6, 3); GPU_CHECK_<MEMCHECK|RACECHECK|INITCHECK>_SUITES the suites
 # a sanitizer runs ("attention hawk_kernels"); GPU_CHECK_STEP_BENCH_MODELS the models
 # step_bench times ("hawk-small transformer-paper", configs/model/<name>.toml);
-# GPU_CHECK_STEP_BENCH_SCAN_KERNELS scan kernels to time the paper step under as well
-# ("one_pass_tile32 one_pass_tile64", names of kernels/cuda/scan.h).
+# GPU_CHECK_STEP_BENCH_VARIANTS steps to time once more under a variable
+# ("paper:BIRDIE_SCAN_KERNEL=one_pass_tile64 hawk-base:BIRDIE_RGLRU_KERNEL=one_pass").
 #
 # Exit status: 0 every step passed; 1 a step failed, timed out or was interrupted; 3 nothing
 # failed but steps were skipped (no GPU visible, or --stage without a build); 2 bad

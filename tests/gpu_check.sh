@@ -185,21 +185,27 @@ set -e
 has "$work/limit/profile.txt" "^earlier$" "--stage bench: another stage's result file"
 [ "$(grep -c '^gpu_check summary: ' "$work/limit/gpu_check.log")" -eq 3 ] || fail "--stage runs: the log was not appended to"
 [ "$(rows "$work/limit/summary.txt" | wc -l)" -eq 1 ] || fail "--stage bench: the summary holds earlier rows"
-# step_bench's extra paper runs, one under each scan kernel named (a fake step_bench that
-# prints the kernel its environment chose).
+# step_bench's variants: a model's step again under a variable (a fake step_bench that
+# prints the kernels its environment chose); a malformed variant is a FAILED row.
 mkdir -p "$work/fake-build/apps"
 cat > "$work/fake-build/apps/step_bench" <<'EOF'
 #!/bin/sh
-echo "scan kernel ${BIRDIE_SCAN_KERNEL:-by_shape}: median 150.0 ms, 54613 tokens/s, MFU 45.9%"
+echo "scan ${BIRDIE_SCAN_KERNEL:-by_shape}, rglru ${BIRDIE_RGLRU_KERNEL:-three_pass}: median 150.0 ms, 54613 tokens/s, MFU 45.9%"
 EOF
 chmod +x "$work/fake-build/apps/step_bench"
-env "${fake_env[@]}" GPU_CHECK_STEP_BENCH_MODELS=paper GPU_CHECK_STEP_BENCH_SCAN_KERNELS="one_pass_tile32 one_pass_tile64" \
-  bash "$script" "$work/steps" --stage step_bench > "$work/stdout" 2> "$work/stderr" || fail "--stage step_bench on fakes"
-for kernel in tile32 tile64; do
-  has "$work/steps/summary.txt" "^step_bench +paper 4x2048 bf16, scan one_pass_$kernel +ok +[0-9]+ +median 150.0 ms, 54613 tokens/s, MFU 45.9%" \
-    "step_bench: the paper step under one_pass_$kernel"
-  has "$work/fake-logs/step_bench_paper_one_pass_$kernel.txt" "^scan kernel one_pass_$kernel:" \
-    "step_bench: BIRDIE_SCAN_KERNEL=one_pass_$kernel reached the run"
-done
-has "$work/fake-logs/step_bench_paper.txt" "^scan kernel by_shape:" "step_bench: the first paper run keeps the default kernel"
+set +e
+env "${fake_env[@]}" GPU_CHECK_STEP_BENCH_MODELS=paper \
+  GPU_CHECK_STEP_BENCH_VARIANTS="paper:BIRDIE_SCAN_KERNEL=one_pass_tile64 hawk-base:BIRDIE_RGLRU_KERNEL=one_pass paper" \
+  bash "$script" "$work/steps" --stage step_bench > "$work/stdout" 2> "$work/stderr"
+expect_rc 1 $? "--stage step_bench with a malformed variant"
+set -e
+has "$work/steps/summary.txt" "^step_bench +paper 4x2048 bf16, BIRDIE_SCAN_KERNEL=one_pass_tile64 +ok +[0-9]+ +median 150.0 ms, 54613 tokens/s, MFU 45.9%" \
+  "step_bench: the paper step under one_pass_tile64"
+has "$work/steps/summary.txt" "^step_bench +hawk-base 8x2048 bf16, BIRDIE_RGLRU_KERNEL=one_pass +ok " "step_bench: Hawk base under the one-pass RG-LRU"
+has "$work/steps/summary.txt" "^step_bench +paper +FAILED +- +GPU_CHECK_STEP_BENCH_VARIANTS: not MODEL:VARIABLE=VALUE" "step_bench: a malformed variant"
+has "$work/fake-logs/step_bench_paper_BIRDIE_SCAN_KERNEL_one_pass_tile64.txt" "^scan one_pass_tile64, rglru three_pass:" \
+  "step_bench: the variable reached the paper run"
+has "$work/fake-logs/step_bench_hawk-base_BIRDIE_RGLRU_KERNEL_one_pass.txt" "^scan by_shape, rglru one_pass:" \
+  "step_bench: the variable reached the Hawk run"
+has "$work/fake-logs/step_bench_paper.txt" "^scan by_shape, rglru three_pass:" "step_bench: the first paper run keeps the defaults"
 echo "gpu_check: command line, no-GPU runs, signals and limits as expected"

@@ -5,18 +5,19 @@
 # architectures at small and base 8x2048 and paper 4x2048): 1 warm-up + 3 steps, with
 # --host-times at small and paper, batch-1 generation at base, and Birdie's own cost
 # (--evaluation) for the paper Gated SSM, each under its own cap; then the paper Gated SSM
-# at the paper's batch (--accumulate 130, 1 warm-up + 1 step), and the paper Gated SSM
-# once more under each scan kernel of GPU_CHECK_STEP_BENCH_SCAN_KERNELS (names of
-# kernels/cuda/scan.h, e.g. "one_pass_tile32 one_pass_tile64"; default none), so that a
-# kernel measured faster alone is measured in the step too. The rows hold the step time,
-# tokens/s, MFU and peak memory. Writes step_bench.txt: each run's output, clipped.
+# at the paper's batch (--accumulate 130, 1 warm-up + 1 step), and then each variant of
+# GPU_CHECK_STEP_BENCH_VARIANTS: MODEL:VARIABLE=VALUE, that model's step once more with
+# that environment (e.g. "paper:BIRDIE_SCAN_KERNEL=one_pass_tile64
+# hawk-base:BIRDIE_RGLRU_KERNEL=one_pass"; default none), so that a kernel measured faster
+# alone is measured in the step too. The rows hold the step time, tokens/s, MFU and peak
+# memory. Writes step_bench.txt: each run's output, clipped.
 
 step_bench_run_cap=70
 # shellcheck disable=SC2206  # names split at spaces
 step_bench_models=(${GPU_CHECK_STEP_BENCH_MODELS:-small base paper hawk-small hawk-base hawk-paper
                    transformer-small transformer-base transformer-paper})
 # shellcheck disable=SC2206
-step_bench_scan_kernels=(${GPU_CHECK_STEP_BENCH_SCAN_KERNELS:-})
+step_bench_variants=(${GPU_CHECK_STEP_BENCH_VARIANTS:-})
 
 stage_step_bench() {
   built step_bench "$build/apps/step_bench" || return 1
@@ -62,15 +63,20 @@ stage_step_bench() {
     figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
     step_row step_bench "$name" "$file" "$figures"
   fi
-  local kernel
-  for kernel in "${step_bench_scan_kernels[@]}"; do
-    [[ " ${step_bench_models[*]} " == *" paper "* ]] || break
-    name="paper 4x2048 bf16, scan $kernel"
+  local variant setting
+  for variant in "${step_bench_variants[@]}"; do
+    model=${variant%%:*} setting=${variant#*:} nrows=8
+    if [ "$model" = "$variant" ] || [[ $setting != *=* ]]; then
+      record step_bench "$variant" FAILED - "GPU_CHECK_STEP_BENCH_VARIANTS: not MODEL:VARIABLE=VALUE"
+      continue
+    fi
+    [[ $model == *paper ]] && nrows=4
+    name="$model ${nrows}x2048 bf16, $setting"
     out_of_time step_bench "$name" && continue
-    file="$logs/step_bench_paper_$kernel.txt"
-    run_step step_bench "$name" "$(cap "$step_bench_run_cap")" "$file" env BIRDIE_SCAN_KERNEL="$kernel" \
-      "${line_buffered[@]}" "$build/apps/step_bench" --model "$repo/configs/model/paper.toml" --rows 4 --seq 2048 \
-      --device cuda --precision bf16 --warmup 1 --steps 3
+    file="$logs/step_bench_${model}_${setting//[^A-Za-z0-9_]/_}.txt"
+    run_step step_bench "$name" "$(cap "$step_bench_run_cap")" "$file" env "$setting" \
+      "${line_buffered[@]}" "$build/apps/step_bench" --model "$repo/configs/model/$model.toml" --rows "$nrows" \
+      --seq 2048 --device cuda --precision bf16 --warmup 1 --steps 3
     clip_step "$report" "$name" "$file" 30 10
     figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
     step_row step_bench "$name" "$file" "$figures"
