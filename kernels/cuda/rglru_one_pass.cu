@@ -57,8 +57,7 @@ template <class T, int VEC>
 __global__ void __launch_bounds__(WARPS * lanes)
 rglru_forward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda,
                     const std::int32_t* __restrict__ reset, ScanShape s, T* __restrict__ y,
-                    float* __restrict__ saved, float* agg_a, float* agg_b, unsigned long long* inclusive,
-                    int* flags) {
+                    float* __restrict__ saved, Status st) {
   extern __shared__ float shared[];
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};  // aggregate planes: A, B
   const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
@@ -71,29 +70,17 @@ rglru_forward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda
     lambda_terms<VEC>(lambda, tile.c0, sp, sn);
     steps.stage(proj, nullptr);
     steps.local_states(P, H, a, b, rglru_step_of<T, VEC>(steps, sp));
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
+    layout.put(0, warp, lane, a);
+    layout.put(1, warp, lane, b);
   }
-  __syncthreads();
-  if (warp == 0 && active) {
-    float A[VEC], B[VEC], h0[VEC];
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) A[k] = a[k], B[k] = b[k];
-    layout.compose(0, 1, lane, A, B);
-    chain<VEC>(tile, -s.N, tile.index, A, B, agg_a, agg_b, inclusive, flags, h0);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) layout.found(2, k, lane) = h0[k];
-  }
-  __syncthreads();
+  layout.look_back_tile(tile, -s.N, tile.index, st, 0, 1, 2, warp, lane, active, a, b);
   if (!active || steps.count() == 0) return;
 
-  float h_in[VEC];
+  float h_in[VEC];  // the tile's entering state carried through the warps before this one
 #pragma unroll
   for (int k = 0; k < VEC; ++k) h_in[k] = layout.found(2, k, lane);
   layout.carry(0, 1, 0, warp, lane, h_in);
-  if (steps.starts_chunk())
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) saved[steps.saved_at() + k] = h_in[k];
+  steps.save(saved, h_in);
 #pragma unroll
   for (int u = 0; u < S; ++u) {
     if (u >= steps.count()) break;
@@ -108,8 +95,7 @@ template <class T, int VEC>
 __global__ void __launch_bounds__(WARPS * lanes)
 rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda,
                      const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ saved,
-                     const T* __restrict__ dy, T* __restrict__ dproj, float* __restrict__ lambda_part, float* agg_a,
-                     float* agg_b, unsigned long long* inclusive, int* flags) {
+                     const T* __restrict__ dy, T* __restrict__ dproj, float* __restrict__ lambda_part, Status st) {
   extern __shared__ float shared[];
   // Aggregate planes: the forward's A, B; the adjoint's A, B; this warp's dlambda share.
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};
@@ -139,23 +125,14 @@ rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambd
         ca[k] *= d.a;
       }
     }
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
-      layout.agg(2, warp, k, lane) = ca[k], layout.agg(3, warp, k, lane) = cb[k];
-    }
+    layout.put(0, warp, lane, a);
+    layout.put(1, warp, lane, b);
+    layout.put(2, warp, lane, ca);
+    layout.put(3, warp, lane, cb);
   }
-  __syncthreads();
-  if (warp == WARPS - 1 && active) {  // the last warp holds the tile's first adjoint aggregate
-    float A[VEC], B[VEC], carry[VEC];
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) A[k] = ca[k], B[k] = cb[k];
-    layout.template compose<true>(2, 3, lane, A, B);
-    chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, agg_a, agg_b, inclusive, flags, carry);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) layout.found(5, k, lane) = carry[k];
-  }
-  __syncthreads();
+  // The last warp holds the tile's first adjoint aggregate.
+  layout.template look_back_tile<true>(tile, s.N, tile.tiles - 1 - tile.index, st, 2, 3, 5, warp, lane, active, ca,
+                                       cb);
 
   float dlambda[VEC];
 #pragma unroll
@@ -196,9 +173,7 @@ rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambd
       store_vec<T, VEC>(out + 2 * s.N, di);
     }
   }
-  if (active)
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) layout.agg(4, warp, k, lane) = dlambda[k];
+  if (active) layout.put(4, warp, lane, dlambda);
   __syncthreads();
   if (warp == 0 && active) {
 #pragma unroll
@@ -234,8 +209,7 @@ void rglru_scan_forward_one_pass(DType dtype, const void* proj, const float* lam
     const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(2, 3);
     allow_shared(rglru_forward_tiles<E, VEC>, bytes);
     rglru_forward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
-        static_cast<const E*>(proj), lambda, reset, s, static_cast<E*>(y), saved, st.agg_a, st.agg_b, st.inclusive,
-        st.flags);
+        static_cast<const E*>(proj), lambda, reset, s, static_cast<E*>(y), saved, st);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
 }
@@ -255,7 +229,7 @@ void rglru_scan_backward_one_pass(DType dtype, const void* proj, const float* la
     allow_shared(rglru_backward_tiles<E, VEC>, bytes);
     rglru_backward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
         static_cast<const E*>(proj), lambda, reset, s, saved, static_cast<const E*>(dy), static_cast<E*>(dproj),
-        lambda_part, st.agg_a, st.agg_b, st.inclusive, st.flags);
+        lambda_part, st);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
     constexpr int threads = 256;
     rglru_tile_lambda_sum<<<static_cast<unsigned>((C + threads - 1) / threads), threads, 0, stream>>>(

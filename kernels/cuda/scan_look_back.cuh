@@ -1,6 +1,7 @@
-// What the one-pass gated scans (scan_one_pass.cu: a warp a tile; scan_one_pass_split.cu:
-// a tile's steps split across warps) share: the tile a block owns, the gate arithmetic,
-// and the decoupled look-back that gives each chunk the state entering it.
+// What the one-pass scans share (the gated scan's scan_one_pass.cu: a warp a tile, and
+// scan_one_pass_split.cu: a tile's steps split across warps; the RG-LRU's
+// rglru_one_pass.cu): the tile a block owns, the decoupled look-back that gives each tile
+// the state entering it, and the gated scan's gate arithmetic.
 //
 // A tile is 32 lanes × VEC adjacent channels, G chunks of scan_chunk_length steps (one,
 // but for the long tiles of scan_one_pass_split.cu), one batch row. Blocks are numbered
@@ -112,6 +113,16 @@ __device__ __forceinline__ void set_flag(int* flags, std::int64_t i, int value) 
   *reinterpret_cast<volatile int*>(flags + i) = value;
 }
 
+// The status planes in scratch, each [B, tiles, N]: one flag per tile and lane, the
+// inclusive states (64-bit words), both zeroed before each launch (one memset), then the
+// aggregates A and B (f32). scan_scratch_elements leaves room for them at one chunk a tile.
+struct Status {
+  int* flags;
+  unsigned long long* inclusive;
+  float *agg_a, *agg_b;
+  float* end;  // the first float of scratch after the planes
+};
+
 // An inclusive state: the value's bits in the low half of a 64-bit word, 1 in the high
 // half (the planes are zeroed before each launch). An aligned 64-bit access is single-copy
 // atomic, so a reader sees the mark and the value together or neither.
@@ -177,21 +188,20 @@ __device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count
 // state. step: -N (forward: the tiles before) or +N (backward: the tiles after).
 template <int VEC>
 __device__ __forceinline__ void chain(const Tile& tile, std::int64_t step, std::int64_t count,
-                                      const float (&A)[VEC], const float (&B)[VEC], float* agg_a,
-                                      float* agg_b, unsigned long long* inclusive, int* flags,
+                                      const float (&A)[VEC], const float (&B)[VEC], const Status& st,
                                       float (&entering)[VEC]) {
   if (count > 0) {
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) agg_a[tile.status + k] = A[k], agg_b[tile.status + k] = B[k];
-    set_flag(flags, tile.status / VEC, ready_aggregate);
-    look_back<VEC>(tile.status, step, count, agg_a, agg_b, inclusive, flags, entering);
+    for (int k = 0; k < VEC; ++k) st.agg_a[tile.status + k] = A[k], st.agg_b[tile.status + k] = B[k];
+    set_flag(st.flags, tile.status / VEC, ready_aggregate);
+    look_back<VEC>(tile.status, step, count, st.agg_a, st.agg_b, st.inclusive, st.flags, entering);
   } else {
 #pragma unroll
     for (int k = 0; k < VEC; ++k) entering[k] = 0.0f;
   }
   if (count > 0 && withheld(tile.index)) return;  // its successors walk past it (emulation only)
 #pragma unroll
-  for (int k = 0; k < VEC; ++k) publish_inclusive(inclusive + tile.status + k, fmaf(A[k], entering[k], B[k]));
+  for (int k = 0; k < VEC; ++k) publish_inclusive(st.inclusive + tile.status + k, fmaf(A[k], entering[k], B[k]));
 }
 
 // One step of the recurrence h ← f·h + σ(i)·z (f = 0 where the step is blocked), from the
@@ -237,16 +247,6 @@ __device__ __forceinline__ void backward_step(const float (&iv)[VEC], const floa
   store_vec<T, VEC>(d + 2 * N, dz);
   store_vec<T, VEC>(d + 3 * N, dout);
 }
-
-// The status planes in scratch, each [B, tiles, N]: one flag per tile and lane, the
-// inclusive states (64-bit words), both zeroed before each launch (one memset), then the
-// aggregates A and B (f32). scan_scratch_elements leaves room for them at one chunk a tile.
-struct Status {
-  int* flags;
-  unsigned long long* inclusive;
-  float *agg_a, *agg_b;
-  float* end;  // the first float of scratch after the planes
-};
 
 template <int VEC, int G = 1>
 Status prepare_status(const ScanShape& s, float* scratch, cudaStream_t stream) {

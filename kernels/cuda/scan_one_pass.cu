@@ -31,8 +31,7 @@ constexpr int threads = lanes;  // one warp a tile
 template <class T, int VEC>
 __global__ void __launch_bounds__(threads)
 scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
-                      T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b,
-                      unsigned long long* inclusive, int* flags) {
+                      T* __restrict__ y, float* __restrict__ saved, Status st) {
   using V = Packed<T, VEC>;
   extern __shared__ float shared[];
   V* raw = reinterpret_cast<V*>(shared);  // [L][4 gates][threads]
@@ -64,7 +63,7 @@ scan_forward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict
   }
 
   float h[VEC];
-  chain<VEC>(tile, -s.N, tile.index, A, B, agg_a, agg_b, inclusive, flags, h);
+  chain<VEC>(tile, -s.N, tile.index, A, B, st, h);
 #pragma unroll
   for (int k = 0; k < VEC; ++k) saved[tile.at + k] = h[k];
 
@@ -89,7 +88,7 @@ template <class T, int VEC>
 __global__ void __launch_bounds__(threads)
 scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
                        const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj,
-                       float* agg_a, float* agg_b, unsigned long long* inclusive, int* flags) {
+                       Status st) {
   using V = Packed<T, VEC>;
   extern __shared__ float shared[];
   V* raw = reinterpret_cast<V*>(shared);                    // [L][i f z o dy][threads]
@@ -142,7 +141,7 @@ scan_backward_one_pass(const T* __restrict__ proj, const std::int32_t* __restric
   }
 
   float carry[VEC];
-  chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, agg_a, agg_b, inclusive, flags, carry);
+  chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, st, carry);
 
   for (int j = tile.steps - 1; j >= 0; --j) {
     const std::int64_t row = tile.b * s.T + time_of(s, tile, j);
@@ -170,7 +169,7 @@ void forward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s,
   const std::size_t bytes = sizeof(Packed<T, VEC>) * L * 4 * threads;
   allow_shared(scan_forward_one_pass<T, VEC>, bytes);
   scan_forward_one_pass<T, VEC><<<tile_blocks<VEC>(s), threads, bytes, stream>>>(
-      proj, reset, s, y, saved, st.agg_a, st.agg_b, st.inclusive, st.flags);
+      proj, reset, s, y, saved, st);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -181,7 +180,7 @@ void backward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s
   const std::size_t bytes = (sizeof(Packed<T, VEC>) * 5 + sizeof(float) * VEC) * L * threads;
   allow_shared(scan_backward_one_pass<T, VEC>, bytes);
   scan_backward_one_pass<T, VEC><<<tile_blocks<VEC>(s), threads, bytes, stream>>>(
-      proj, reset, s, saved, dy, dproj, st.agg_a, st.agg_b, st.inclusive, st.flags);
+      proj, reset, s, saved, dy, dproj, st);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 

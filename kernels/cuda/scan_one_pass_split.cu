@@ -68,8 +68,7 @@ __device__ __forceinline__ auto gated_step(const Steps& steps) {
 template <class T, int VEC, int WARPS, int S>
 __global__ void __launch_bounds__(WARPS * lanes)
 scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
-                   T* __restrict__ y, float* __restrict__ saved, float* agg_a, float* agg_b,
-                   unsigned long long* inclusive, int* flags) {
+                   T* __restrict__ y, float* __restrict__ saved, Status st) {
   constexpr int G = WARPS * S / L;
   extern __shared__ float shared[];
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};
@@ -81,29 +80,17 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
   if (active) {
     steps.stage(proj, nullptr);
     steps.local_states(P, H, a, b, gated_step<T, VEC>(steps));
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
+    layout.put(0, warp, lane, a);
+    layout.put(1, warp, lane, b);
   }
-  __syncthreads();
-  if (warp == 0 && active) {
-    float A[VEC], B[VEC], h0[VEC];
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) A[k] = a[k], B[k] = b[k];
-    layout.compose(0, 1, lane, A, B);
-    chain<VEC>(tile, -s.N, tile.index, A, B, agg_a, agg_b, inclusive, flags, h0);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) layout.found(2, k, lane) = h0[k];
-  }
-  __syncthreads();
+  layout.look_back_tile(tile, -s.N, tile.index, st, 0, 1, 2, warp, lane, active, a, b);
   if (!active || steps.count() == 0) return;
 
-  float h_in[VEC];
+  float h_in[VEC];  // the tile's entering state carried through the warps before this one
 #pragma unroll
   for (int k = 0; k < VEC; ++k) h_in[k] = layout.found(2, k, lane);
   layout.carry(0, 1, 0, warp, lane, h_in);
-  if (steps.starts_chunk())
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) saved[steps.saved_at() + k] = h_in[k];
+  steps.save(saved, h_in);
 #pragma unroll
   for (int u = 0; u < S; ++u) {
     if (u >= steps.count()) break;
@@ -118,8 +105,7 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
 template <class T, int VEC, int WARPS, int S>
 __global__ void __launch_bounds__(WARPS * lanes)
 scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ reset, ScanShape s,
-                    const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj, float* agg_a,
-                    float* agg_b, unsigned long long* inclusive, int* flags) {
+                    const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dproj, Status st) {
   constexpr int G = WARPS * S / L;
   extern __shared__ float shared[];
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};  // aggregate planes: forward A, B; adjoint A, B
@@ -149,23 +135,14 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
         ca[k] *= adjoint_step<T>(fv[k], ov[k], gv[k], blk, cb[k]);
       }
     }
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) {
-      layout.agg(0, warp, k, lane) = a[k], layout.agg(1, warp, k, lane) = b[k];
-      layout.agg(2, warp, k, lane) = ca[k], layout.agg(3, warp, k, lane) = cb[k];
-    }
+    layout.put(0, warp, lane, a);
+    layout.put(1, warp, lane, b);
+    layout.put(2, warp, lane, ca);
+    layout.put(3, warp, lane, cb);
   }
-  __syncthreads();
-  if (warp == WARPS - 1 && active) {  // the last warp holds the chunk's first adjoint aggregate
-    float A[VEC], B[VEC], carry[VEC];
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) A[k] = ca[k], B[k] = cb[k];
-    layout.template compose<true>(2, 3, lane, A, B);
-    chain<VEC>(tile, s.N, tile.tiles - 1 - tile.index, A, B, agg_a, agg_b, inclusive, flags, carry);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) layout.found(4, k, lane) = carry[k];
-  }
-  __syncthreads();
+  // The last warp holds the tile's first adjoint aggregate.
+  layout.template look_back_tile<true>(tile, s.N, tile.tiles - 1 - tile.index, st, 2, 3, 4, warp, lane, active, ca,
+                                       cb);
   if (!active || steps.count() == 0) return;
 
   // h_in: the saved state entering this warp's chunk, carried through the warps before it
@@ -203,7 +180,7 @@ void forward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s,
   const std::size_t bytes = SplitLayout<T, VEC, WARPS, WARPS * S>::bytes(2, 4);
   allow_shared(scan_forward_split<T, VEC, WARPS, S>, bytes);
   scan_forward_split<T, VEC, WARPS, S><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
-      proj, reset, s, y, saved, st.agg_a, st.agg_b, st.inclusive, st.flags);
+      proj, reset, s, y, saved, st);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
@@ -215,7 +192,7 @@ void backward_typed(const T* proj, const std::int32_t* reset, const ScanShape& s
   const std::size_t bytes = SplitLayout<T, VEC, WARPS, WARPS * S>::bytes(4, 5);
   allow_shared(scan_backward_split<T, VEC, WARPS, S>, bytes);
   scan_backward_split<T, VEC, WARPS, S><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
-      proj, reset, s, saved, dy, dproj, st.agg_a, st.agg_b, st.inclusive, st.flags);
+      proj, reset, s, saved, dy, dproj, st);
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 

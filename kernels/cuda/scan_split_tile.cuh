@@ -35,6 +35,32 @@ struct SplitLayout {
   static constexpr std::size_t bytes(int agg_planes, int raw_planes) {
     return sizeof(float) * (agg_planes * aggregate + VEC * lanes) + sizeof(Packed<T, VEC>) * STEPS * raw_planes * lanes;
   }
+  // This warp's values for plane `plane`.
+  __device__ void put(int plane, int warp, int lane, const float (&v)[VEC]) const {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) agg(plane, warp, k, lane) = v[k];
+  }
+  // Called by every thread, after each warp put its aggregate in planes pa, pb: a barrier;
+  // the warp at the tile's start in scan order (the first one, or the last one `backward`)
+  // composes the warps' aggregates with its own (a, b) into the tile's, takes the state
+  // entering the tile by look-back along the row (the `count` tiles `step` apart) and
+  // leaves it in found(fp); a barrier.
+  template <bool backward = false>
+  __device__ void look_back_tile(const Tile& tile, std::int64_t step, std::int64_t count, const Status& st, int pa,
+                                 int pb, int fp, int warp, int lane, bool active, const float (&a)[VEC],
+                                 const float (&b)[VEC]) const {
+    __syncthreads();
+    if (warp == (backward ? WARPS - 1 : 0) && active) {
+      float A[VEC], B[VEC], entering[VEC];
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) A[k] = a[k], B[k] = b[k];
+      compose<backward>(pa, pb, lane, A, B);
+      chain<VEC>(tile, step, count, A, B, st, entering);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) found(fp, k, lane) = entering[k];
+    }
+    __syncthreads();
+  }
   // h carried through the aggregates (planes pa, pb) of warps [from, to): in warp order, or
   // from the last to the first (`descending`, an adjoint's order).
   template <bool descending = false>
@@ -82,6 +108,12 @@ struct WarpSteps {
   __device__ bool blocked_at(int u) const { return blocked(reset_row, s, tile.reverse, time(u)); }
   __device__ void load(int u, int q, float (&out)[VEC]) const {
     load_vec<T, VEC>(raw[((first + u) * PLANES + q) * lanes + lane].v, out);
+  }
+  // The forward's state entering this warp's steps into saved, when they start a chunk.
+  __device__ void save(float* saved, const float (&h_in)[VEC]) const {
+    if (!starts_chunk()) return;
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) saved[saved_at() + k] = h_in[k];
   }
   // The steps' projections (and dy) to shared memory, all in flight together (cp.async); each
   // thread then reads only its own slots, so it waits for its own copies alone.
