@@ -147,37 +147,55 @@ __device__ __forceinline__ bool withheld(std::int64_t) { return false; }
 
 // The state entering this lane's tile from the `count` tiles before it in scan order
 // (slots at + d·step for d = 1..count): the nearest inclusive state, or 0 at the
-// sequence's start, carried through the aggregates in between in tile order.
+// sequence's start, carried through the aggregates in between in tile order. The walk
+// reads W predecessors a round (all their loads in flight together, as CUB's look-back
+// reads a warp's worth): up to 4, their states taking at most 8 registers a lane (more
+// made ptxas spill in the scalar kernels).
 template <int VEC>
 __device__ void look_back(std::int64_t at, std::int64_t step, std::int64_t count, const float* agg_a,
                           const float* agg_b, const unsigned long long* inclusive, const int* flags,
                           float (&state)[VEC]) {
+  constexpr int W = VEC >= 8 ? 1 : VEC == 4 ? 2 : 4;
 #pragma unroll
   for (int k = 0; k < VEC; ++k) state[k] = 0.0f;
-  std::int64_t d = 1;
-  bool found = false;
-  for (; d <= count && !found; ++d) {
-    const std::int64_t other = at + d * step;
-    for (;;) {
-      // The flag first, then the states, all loads in flight together: if the states are
-      // not all there, a flag set before them says the aggregate is.
-      const int flag = read_flag(flags, other / VEC);
-      float value[VEC];
-      found = true;
+  std::int64_t next = 1;   // the nearest predecessor not yet passed
+  std::int64_t found = 0;  // the one whose inclusive state was taken (0: none)
+  while (next <= count && found == 0) {
+    // Each predecessor's flag, then its states: if the states are not all there, a flag
+    // set before them says the aggregate is.
+    int flag[W];
+    bool full[W];
+    float value[W][VEC];
 #pragma unroll
-      for (int k = 0; k < VEC; ++k) found = read_inclusive(inclusive + other + k, value[k]) && found;
-      if (found) {
+    for (int j = 0; j < W; ++j) {
+      flag[j] = 0, full[j] = false;
+      if (next + j > count) continue;
+      const std::int64_t other = at + (next + j) * step;
+      flag[j] = read_flag(flags, other / VEC);
+      full[j] = true;
 #pragma unroll
-        for (int k = 0; k < VEC; ++k) state[k] = value[k];
-        break;
-      }
-      if (flag == ready_aggregate) break;  // walk on past it
-      __nanosleep(32);
+      for (int k = 0; k < VEC; ++k) full[j] = read_inclusive(inclusive + other + k, value[j][k]) && full[j];
     }
+    // Walk on past those with their aggregate up to the first with its inclusive state; at
+    // one with neither, wait and read again from there.
+    bool waiting = false;
+#pragma unroll
+    for (int j = 0; j < W; ++j) {
+      if (found != 0 || waiting || next > count) continue;
+      if (full[j]) {
+        found = next;
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) state[k] = value[j][k];
+      } else if (flag[j] == ready_aggregate) {
+        ++next;
+      } else {
+        waiting = true;
+      }
+    }
+    if (waiting) __nanosleep(32);
   }
-  if (found) --d;  // the loop stepped past the tile it found
   __threadfence();  // the aggregates in between were published behind their flags
-  for (--d; d >= 1; --d) {
+  for (std::int64_t d = (found != 0 ? found : count + 1) - 1; d >= 1; --d) {
     const std::int64_t other = at + d * step;
 #pragma unroll
     for (int k = 0; k < VEC; ++k) state[k] = fmaf(__ldcg(agg_a + other + k), state[k], __ldcg(agg_b + other + k));

@@ -43,9 +43,10 @@ void scan_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_
   run(1, y1, dproj1);
   check(y.same_bits(y1) && dproj.same_bits(dproj1), name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
   // The one-pass kernels' results must not depend on which inclusive states a look-back
-  // finds published: again with two tiles of three keeping theirs back.
+  // finds published: again with four tiles of five keeping theirs back (walks of up to four
+  // tiles: more than one round of a look-back's window of two, and a whole one of four).
   Buffer y2(dt, B * T * N), dproj2(dt, B * T * 4 * N);
-  emu::withhold_every = 3;
+  emu::withhold_every = 5;
   run(0, y2, dproj2);
   emu::withhold_every = 0;
   check(y.same_bits(y2) && dproj.same_bits(dproj2), name + ": the same bits when look-backs walk through aggregates");
@@ -176,7 +177,7 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
   check(y.same_bits(y1) && dproj.same_bits(dproj1) && dl.same_bits(dl1),
         name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
   Buffer y2(dt, B * T * C), dproj2(dt, B * T * 3 * C), dl2(DType::f32, C);
-  emu::withhold_every = 3;  // look-backs walk through aggregates (scan_case says why)
+  emu::withhold_every = 5;  // look-backs walk through aggregates (scan_case says why)
   run(0, y2, dproj2, dl2);
   emu::withhold_every = 0;
   check(y.same_bits(y2) && dproj.same_bits(dproj2) && dl.same_bits(dl2),
