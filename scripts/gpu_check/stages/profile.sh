@@ -2,7 +2,9 @@
 # profile: Nsight Compute with --clock-control none (the card's clocks as they are) on what
 # limits the figures furthest from docs/design.md's targets: one launch of each scan kernel of
 # apps/bench (speed of light, memory, occupancy, warp stalls; GPU_CHECK_PROFILE_SCAN=0
-# leaves it out), and every kernel of one training step of each model of
+# leaves it out; GPU_CHECK_PROFILE_SCAN_REGEX picks the kernels by a regular expression on
+# their demangled names instead, e.g. 'split<__nv_bfloat16, 2, 4, 16>|tiles<__nv_bfloat16, 2>'
+# for one_pass_tile64 and the one-pass RG-LRU), and every kernel of one training step of each model of
 # GPU_CHECK_PROFILE_MODELS (configs/model/<name>.toml, default paper; 4x2048 for the paper
 # shapes, 8x2048 for the others), timed and grouped by family (scripts/ncu_kernel_times.py)
 # against the step's unprofiled time. Writes profile.txt: the scan kernels' reports and
@@ -30,10 +32,13 @@ stage_profile() {
     file="$logs/profile_scan.txt"
     # The second launch of each scan kernel (function-name invocation count): the first
     # shape of apps/bench, 8x2048x2560, causal.
-    run_step profile "scan kernels" "$(cap 90)" "$file" "$ncu" --clock-control none --kernel-id '::regex:^scan_:2' \
+    local kernels=(--kernel-id '::regex:^scan_:2')
+    [ -n "${GPU_CHECK_PROFILE_SCAN_REGEX:-}" ] &&
+      kernels=(--kernel-name-base demangled --kernel-id "::regex:${GPU_CHECK_PROFILE_SCAN_REGEX}:2")
+    run_step profile "scan kernels" "$(cap 90)" "$file" "$ncu" --clock-control none "${kernels[@]}" \
       --section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section LaunchStats \
       --section WarpStateStats "$build/apps/bench" --repeats 1
-    grep -vE '^(scan|gemm|rmsnorm|cross-entropy|adamw|embedding) ' "$file" > "$file.short"  # bench's own rows
+    grep -vE '^(scan|rglru|gemm|rmsnorm|cross-entropy|adamw|embedding) ' "$file" > "$file.short"  # bench's own rows
     clip_step "$report" "ncu on apps/bench's scan kernels" "$file.short" 700 20
     step_row profile "scan kernels" "$file" "$(grep -c 'Context [0-9]*, Stream' "$file") kernel reports"
   fi
