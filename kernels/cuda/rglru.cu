@@ -1,21 +1,17 @@
-// CUDA RG-LRU scan, forward and backward (kernels/cuda/rglru.h for the algorithm,
-// kernels/rglru.h for the semantics, kernels/cpu/rglru.cpp for the reference). One thread
-// owns VEC adjacent channels of one (batch row, chunk), VEC·sizeof(T) = 16 bytes when the
-// channel count allows aligned vectors, else 1; a vector never straddles the causal and
-// reverse halves (scan_common.cuh's use_vectors). grid = (channel groups / 64,
-// min(B·chunks, 65535)), blockIdx.y striding over the (batch row, chunk) pairs.
+// CUDA RG-LRU scan, forward and backward, in three passes (kernels/cuda/rglru.h for the
+// algorithm and the choice of kernel, kernels/rglru.h for the semantics,
+// kernels/cpu/rglru.cpp for the reference). One thread owns VEC adjacent channels of one
+// (batch row, chunk), VEC·sizeof(T) = 16 bytes when the channel count allows aligned
+// vectors, else 1; a vector never straddles the causal and reverse halves (scan_common.cuh's
+// use_vectors). grid = (channel groups / 64, min(B·chunks, 65535)), blockIdx.y striding over
+// the (batch row, chunk) pairs.
 //
-// Why a kernel of its own rather than the gated scan's kernels templated on their gate
-// math: the kernels in use for the gated scan (one_pass_split4 by default, with the
-// one-pass look-back ones) were tuned and validated on an H200 under the sanitizers, and
-// this change was written on a machine without a GPU, where a template parameter threaded
-// through them could not be checked not to change them. The RG-LRU also differs beyond its
-// gate math: three inputs a token (not four), a per-channel parameter to load, and a
-// parameter gradient to reduce over B and T. So it gets the structure of the simplest of
-// them, three_pass (reduce → carries → rescan), with the shared pieces (ScanShape,
-// time_at, dispatch_scan, the grid, the carries pass, vector loads) taken from
-// scan_common.cuh and device_math.cuh.
-// Folding it into the look-back kernels is left for when it can be measured.
+// The structure of the gated scan's three_pass kernel (reduce → carries → rescan), with the
+// shared pieces (ScanShape, time_at, dispatch_scan, the grid, the carries pass, vector
+// loads) taken from scan_common.cuh and device_math.cuh, and the RG-LRU's own from
+// rglru_common.cuh: three inputs a token (not four), a per-channel parameter to load, and
+// a parameter gradient to reduce over B and T. The default, as the kernel measured on an
+// H200; rglru_one_pass.cu holds the one-pass kernels on the gated scan's long tiles.
 //
 // Gates are recomputed in every pass that needs them rather than stored, as in the gated
 // scan: storing them would add a write and a read of gate size to a memory-bound kernel.
