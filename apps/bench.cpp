@@ -9,8 +9,8 @@
 // copy bandwidth; the model's GEMM shapes (D→4N and N→D projections for (D, N) ∈ {(1024,
 // 1280), (2048, 2560)}, tokens ∈ {8k, 32k, 128k}, plus the D→4N weight gradient
 // accumulated into f32) in TFLOP/s and fraction of peak; RMSNorm, Hawk's short
-// convolution's backward, Hawk's RG-LRU scan (every kernel), fused cross-entropy (vocab 32000), AdamW over 1.39B parameters
-// and the embedding (vocab 32000) in GB/s; attention (bf16, T = 2048, 8 rows, heads × head
+// convolution's backward, Hawk's RG-LRU scan (every kernel), fused cross-entropy (vocab
+// 32000), AdamW over 1.39B parameters and the embedding (vocab 32000) in GB/s; attention (bf16, T = 2048, 8 rows, heads × head
 // dim = 2048 at head dims 64 and 128, causal and prefix-LM masks: one sample a row, its
 // first half the prompt) forward and forward+backward in TFLOP/s; the epilogue and
 // elementwise fusions of the training step beside the plain kernels they replace.

@@ -19,6 +19,11 @@ step_bench_models=(${GPU_CHECK_STEP_BENCH_MODELS:-small base paper hawk-small ha
 # shellcheck disable=SC2206
 step_bench_variants=(${GPU_CHECK_STEP_BENCH_VARIANTS:-})
 
+# The figures of a step_bench output, for its summary row.
+step_figures() {
+  grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$1" | paste -sd ',' | sed 's/,/, /g'
+}
+
 stage_step_bench() {
   built step_bench "$build/apps/step_bench" || return 1
   local report=${result[step_bench]}
@@ -60,8 +65,7 @@ stage_step_bench() {
       --model "$repo/configs/model/paper.toml" --rows 4 --seq 2048 --accumulate 130 --device cuda \
       --precision bf16 --warmup 1 --steps 1
     clip_step "$report" "$name" "$file" 30 10
-    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
-    step_row step_bench "$name" "$file" "$figures"
+    step_row step_bench "$name" "$file" "$(step_figures "$file")"
   fi
   local variant setting
   for variant in "${step_bench_variants[@]}"; do
@@ -78,7 +82,6 @@ stage_step_bench() {
       "${line_buffered[@]}" "$build/apps/step_bench" --model "$repo/configs/model/$model.toml" --rows "$nrows" \
       --seq 2048 --device cuda --precision bf16 --warmup 1 --steps 3
     clip_step "$report" "$name" "$file" 30 10
-    figures=$(grep -oE 'median [0-9.]+ ms|[0-9]+ tokens/s|MFU [0-9.]+%|memory in use: [0-9.]+ GiB' "$file" | paste -sd ',' | sed 's/,/, /g')
-    step_row step_bench "$name" "$file" "$figures"
+    step_row step_bench "$name" "$file" "$(step_figures "$file")"
   done
 }
