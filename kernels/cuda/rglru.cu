@@ -202,13 +202,12 @@ rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lamb
   });
 }
 
-// dlambda[c] += Σ over (batch row, chunk) of lambda_part, in that order.
 __global__ void rglru_lambda_sum(const float* __restrict__ lambda_part, std::int64_t rows, std::int64_t N,
                                  float* __restrict__ dlambda) {
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= N) return;
   float sum = 0.0f;
-  for (std::int64_t bc = 0; bc < rows; ++bc) sum += lambda_part[bc * N + c];
+  for (std::int64_t r = 0; r < rows; ++r) sum += lambda_part[r * N + c];
   dlambda[c] += sum;
 }
 
@@ -228,6 +227,14 @@ const char* rglru_kernel_name(RglruKernel kernel) {
     case RglruKernel::one_pass: return "one_pass";
   }
   return "?";
+}
+
+void launch_rglru_lambda_sum(const float* lambda_part, std::int64_t rows, std::int64_t N, float* dlambda,
+                             cudaStream_t stream) {
+  constexpr int threads = 256;
+  rglru_lambda_sum<<<static_cast<unsigned>((N + threads - 1) / threads), threads, 0, stream>>>(lambda_part, rows, N,
+                                                                                             dlambda);
+  BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
 void rglru_scan_forward(DType dtype, const void* proj, const float* lambda,
@@ -280,10 +287,7 @@ void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
                                                                      static_cast<E*>(dproj), lambda_part);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
-  constexpr int threads = 256;
-  rglru_lambda_sum<<<static_cast<unsigned>((C + threads - 1) / threads), threads, 0, stream>>>(
-      lambda_part, s.B * s.C, s.N, dlambda);
-  BIRDIE_CUDA_CHECK(cudaGetLastError());
+  launch_rglru_lambda_sum(lambda_part, s.B * s.C, s.N, dlambda, stream);
 }
 
 }  // namespace birdie::kernels::cuda

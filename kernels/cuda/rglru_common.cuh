@@ -1,9 +1,11 @@
 // What the RG-LRU's CUDA scans share (rglru.cu: three passes; rglru_one_pass.cu: the
-// gated scan's split tiles): the reset rule, the decay and its root, and Λ's terms.
+// gated scan's split tiles): the reset rule, the decay and its root, Λ's terms and the sum
+// of Λ's gradient shares.
 #pragma once
 
 #include <cstdint>
 
+#include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
 #include "kernels/cuda/scan_common.cuh"
 
@@ -50,5 +52,11 @@ __device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c
 }
 
 }  // namespace
+
+// dlambda[c] += Σ over the rows of lambda_part [rows, N] (the passes' shares of Λ's
+// gradient: per (batch row, chunk) or per (batch row, tile)), in row order: deterministic,
+// no atomics. Defined in rglru.cu.
+void launch_rglru_lambda_sum(const float* lambda_part, std::int64_t rows, std::int64_t N, float* dlambda,
+                             cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

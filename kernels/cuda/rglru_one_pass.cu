@@ -185,16 +185,6 @@ rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambd
   }
 }
 
-// dlambda[c] += Σ over (batch row, tile) of lambda_part [B, tiles, C], in that order.
-__global__ void rglru_tile_lambda_sum(const float* __restrict__ lambda_part, std::int64_t rows, std::int64_t N,
-                                      float* __restrict__ dlambda) {
-  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= N) return;
-  float sum = 0.0f;
-  for (std::int64_t r = 0; r < rows; ++r) sum += lambda_part[r * N + c];
-  dlambda[c] += sum;
-}
-
 }  // namespace
 
 void rglru_scan_forward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
@@ -231,10 +221,7 @@ void rglru_scan_backward_one_pass(DType dtype, const void* proj, const float* la
         static_cast<const E*>(proj), lambda, reset, s, saved, static_cast<const E*>(dy), static_cast<E*>(dproj),
         lambda_part, st);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
-    constexpr int threads = 256;
-    rglru_tile_lambda_sum<<<static_cast<unsigned>((C + threads - 1) / threads), threads, 0, stream>>>(
-        lambda_part, s.B * tiles_along<G>(s), s.N, dlambda);
-    BIRDIE_CUDA_CHECK(cudaGetLastError());
+    launch_rglru_lambda_sum(lambda_part, s.B * tiles_along<G>(s), s.N, dlambda, stream);
   });
 }
 
