@@ -41,7 +41,15 @@ inline std::int64_t scan_chunk_count(std::int64_t T) {
 // when a chunk has at most 64 tiles (rows × state width × element size ≤ 32 KiB),
 // one_pass_split4 otherwise: with few tiles a chunk the split kernel's warps wait together
 // on one warp's look-back.
-enum class ScanKernel { three_pass, one_pass, one_pass_split4, one_pass_split8, one_pass_tile32, one_pass_tile64, by_shape };
+enum class ScanKernel {
+  three_pass,
+  one_pass,
+  one_pass_split4,
+  one_pass_split8,
+  one_pass_tile32,
+  one_pass_tile64,
+  by_shape
+};
 inline constexpr ScanKernel scan_kernels[] = {ScanKernel::three_pass,      ScanKernel::one_pass,
                                               ScanKernel::one_pass_split4, ScanKernel::one_pass_split8,
                                               ScanKernel::one_pass_tile32, ScanKernel::one_pass_tile64,
