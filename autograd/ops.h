@@ -19,6 +19,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 // residual + linear(x, weight): a residual connection inside the product's own pass.
 Tensor add_linear(const Tensor& residual, const Tensor& x, const Tensor& weight);
+// linear(x, weight) cut along its output features into parts [..., widths[k]] (the widths,
+// each ≥ 1, sum to weight's rows), each part its own product on its rows of the weight: a
+// fused projection's pieces come out contiguous, with no column copies either way. Hawk
+// takes its temporal branch's two inputs from one weight with it (model/hawk/hawk_block.h).
+std::vector<Tensor> linear_parts(const Tensor& x, const Tensor& weight, const std::vector<std::int64_t>& widths);
 
 // b broadcasts when its shape is a trailing part of a's.
 Tensor add(const Tensor& a, const Tensor& b);

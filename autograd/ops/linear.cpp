@@ -1,3 +1,5 @@
+#include <vector>
+
 #include "autograd/ops.h"
 #include "autograd/ops/helpers.h"
 #include "autograd/tape.h"
@@ -73,6 +75,55 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 
 Tensor add_linear(const Tensor& residual, const Tensor& x, const Tensor& weight) {
   return linear_node(residual, x, weight, Tensor());
+}
+
+// One product per part, on the weight's rows for it (contiguous views), so each part is
+// written where it lives: no column copies either way. The backward sums the parts' input
+// gradients inside the products (β = 1 after the first) and writes each part's weight
+// gradient into its rows of the weight's.
+std::vector<Tensor> linear_parts(const Tensor& x, const Tensor& weight, const std::vector<std::int64_t>& widths) {
+  BIRDIE_CHECK(weight.rank() == 2 && x.rank() >= 1 && x.dim(-1) == weight.dim(1),
+               "linear_parts: input ", x.describe(), " does not match weight ", weight.describe(),
+               " (expected [out, in] with in = the input's last dimension)");
+  std::vector<std::int64_t> begins;
+  std::int64_t total = 0;
+  for (std::int64_t w : widths) {
+    BIRDIE_CHECK(w > 0, "linear_parts: width ", w, " (each part needs at least one output feature)");
+    begins.push_back(total);
+    total += w;
+  }
+  BIRDIE_CHECK(total == weight.dim(0), "linear_parts: widths sum to ", total, ", not the ", weight.dim(0),
+               " output features of weight ", weight.describe());
+  const std::int64_t in = weight.dim(1);
+  const Tensor x2 = x.reshape({-1, in});
+  std::vector<Tensor> parts;
+  for (std::size_t k = 0; k < widths.size(); ++k) {
+    Tensor part = Tensor::empty(with_last(x.shape(), widths[k]), x.dtype(), x.device());
+    Tensor part2 = part.reshape({-1, widths[k]});
+    kernels::matmul(x2, false, weight.slice(begins[k], begins[k] + widths[k]), true, part2);
+    parts.push_back(part);
+  }
+  if (!needs_grad({&x, &weight})) return parts;
+  record("linear_parts", {x, weight}, parts, [x, x2, weight, widths, begins, in](const std::vector<Tensor>& grads) {
+    Tensor dx, dx2;
+    Tensor dweight = grad_buffer(weight);
+    for (std::size_t k = 0; k < widths.size(); ++k) {
+      if (!grads[k].defined()) continue;
+      const Tensor dy2 = grads[k].reshape({-1, widths[k]});
+      if (x.requires_grad()) {
+        const bool first = !dx.defined();
+        if (first) dx = Tensor::empty(x.shape(), x.dtype(), x.device()), dx2 = dx.reshape({-1, in});
+        kernels::matmul(dy2, false, weight.slice(begins[k], begins[k] + widths[k]), false, dx2, 1.0,
+                        first ? 0.0 : 1.0);
+      }
+      if (dweight.defined()) {
+        Tensor rows = dweight.slice(begins[k], begins[k] + widths[k]);
+        kernels::matmul(dy2, true, x2, false, rows, 1.0, 1.0);
+      }
+    }
+    if (dx.defined()) accumulate_fresh_grad(x, dx);
+  });
+  return parts;
 }
 
 }  // namespace birdie::autograd

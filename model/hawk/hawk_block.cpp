@@ -54,8 +54,7 @@ OwnInitialValues hawk_initial_values() {
 }
 
 std::vector<Tensor> hawk_temporal_input(const HawkBlockWeights& w, const Tensor& x, double norm_eps) {
-  const Tensor gz = autograd::linear(autograd::rmsnorm(x, w.temporal_norm, norm_eps), w.in_proj);
-  return autograd::split_last(gz, {w.state, w.state});
+  return autograd::linear_parts(autograd::rmsnorm(x, w.temporal_norm, norm_eps), w.in_proj, {w.state, w.state});
 }
 
 Tensor hawk_rglru_input(const HawkBlockWeights& w, const Tensor& c) {

@@ -4,7 +4,8 @@
 //     x ← x + GatedMLP(RMSNorm(x))
 // TemporalMix, with u the normalized input, C the recurrence width (model.state), K the
 // convolution width (model.conv_width):
-//     [g | z] = W_in u                      W_in [2C, D], no bias
+//     [g | z] = W_in u                      W_in [2C, D], no bias (a product per half,
+//                                           autograd::linear_parts: no column copies)
 //     c       = conv1d(z)                   depthwise, causal (kernels/conv1d.h), [K, C] + bias [C]
 //     [r | i] = W_gates c + b_gates         W_gates [2C, C], b_gates [2C]
 //     h       = RG-LRU([c | r | i]; Λ)      kernels/rglru.h, Λ [C]

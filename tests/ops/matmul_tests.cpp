@@ -7,6 +7,9 @@
 
 #include <utility>
 
+#include "autograd/ops.h"
+#include "autograd/tape.h"
+#include "kernels/columns.h"
 #include "kernels/elementwise.h"
 #include "kernels/matmul.h"
 
@@ -235,6 +238,56 @@ TEST_CASE("linear and add_linear are one node each; the bf16 forward is the fuse
   Tensor expected_residual = Tensor::empty({6, 5}, DType::bf16);
   kernels::matmul_fused(x16, false, w16, true, expected_residual, {{}, {}, r16}, 1.0, 1.0);
   CHECK(same_bits(ag::add_linear(r16, x16, w16), expected_residual));
+}
+
+TEST_CASE("linear_parts: the columns of linear, one product a part; gradients (f64 finite differences)") {
+  RandomGenerator rng(15);
+  const Tensor x = random_tensor({2, 3, 5}, rng), w = random_tensor({7, 5}, rng);
+  const auto parts = ag::linear_parts(x, w, {3, 1, 3});
+  REQUIRE(parts.size() == 3);
+  CHECK(parts[1].shape() == Shape{2, 3, 1});
+  const Tensor whole = ag::linear(x, w);
+  for (std::int64_t row = 0; row < 6; ++row)
+    for (std::int64_t j = 0; j < 7; ++j) {
+      const Tensor& part = parts[j < 3 ? 0 : j < 4 ? 1 : 2];
+      const std::int64_t width = part.dim(-1), col = j < 3 ? j : j < 4 ? 0 : j - 4;
+      CHECK(std::abs(part.item(row * width + col) - whole.item(row * 7 + j)) < 1e-13);
+    }
+  // The parts used unevenly (one twice, one squared, one not at all) so each part's
+  // gradient reaches both x and its own rows of the weight, and an unused part none.
+  check_gradients([](const Inputs& in) {
+    const auto p = ag::linear_parts(in[0], in[1], {2, 4, 1});
+    return ag::add(weighted_sum(ag::mul(p[1], p[1])), weighted_sum(ag::scale(p[0], 3.0)));
+  }, {x, w});
+  check_gradients([](const Inputs& in) { return weighted_sum(ag::linear_parts(in[0], in[1], {7})[0]); }, {x, w});
+  CHECK_THROWS_WITH_AS(ag::linear_parts(x, w, {3, 3}), Contains("widths sum to 6, not the 7 output features"), Error);
+  CHECK_THROWS_WITH_AS(ag::linear_parts(x, w, {7, 0}), Contains("width 0"), Error);
+  CHECK_THROWS_WITH_AS(ag::linear_parts(x, Tensor::zeros({7, 4}, DType::f64), {7}),
+                       Contains("does not match weight f64[7, 4]"), Error);
+}
+
+TEST_CASE("mixed precision linear_parts: each part's f32 weight gradient in its rows, micro-batches summed") {
+  RandomGenerator rng(16);
+  const Tensor x = random_bf16({9, 8}, rng), dy_values = random_bf16({9, 6}, rng);
+  Tensor w = random_bf16({6, 8}, rng);
+  w.set_requires_grad(true);
+  w.set_grad(Tensor::zeros({6, 8}, DType::f32));
+  Tensor xg = x.clone();
+  xg.set_requires_grad(true);
+  for (int pass = 0; pass < 2; ++pass) {
+    const auto parts = ag::linear_parts(xg, w, {4, 2});
+    Tensor dy0 = Tensor::empty({9, 4}, DType::bf16), dy1 = Tensor::empty({9, 2}, DType::bf16);
+    kernels::copy_columns(dy_values, 0, dy0, 0, 4);
+    kernels::copy_columns(dy_values, 4, dy1, 0, 2);
+    // d loss / d part k = dy_k exactly: sum's gradient is 1.
+    ag::backward(ag::add(ag::sum(ag::mul(parts[0], dy0)), ag::sum(ag::mul(parts[1], dy1))));
+  }
+  Tensor dw_ref = Tensor::zeros({6, 8}, DType::f64);
+  kernels::matmul(wide(dy_values), true, wide(x), false, dw_ref, 2.0, 0.0);
+  check_close("linear_parts bf16: f32 weight gradient", w.grad(), dw_ref, f32_bound);
+  Tensor dx_ref = Tensor::zeros({9, 8}, DType::f64);
+  kernels::matmul(wide(dy_values), false, wide(w), false, dx_ref, 2.0, 0.0);
+  check_close("linear_parts bf16: input gradient", wide(xg.grad()), dx_ref, 4 * bf16_bound);
 }
 
 TEST_CASE("mixed precision linear: the bias gradient rides on the f32 weight gradient") {
@@ -496,6 +549,32 @@ TEST_CASE("matmul epilogues: bias and bias gradient") {
           CHECK(same_bits(addend_gpu.to(Device::cpu), addend));
         }
       }
+}
+
+TEST_CASE("linear_parts on the GPU, bf16: parts, input gradient and each part's f32 weight-gradient rows") {
+  namespace ag = autograd;
+  RandomGenerator rng(140);
+  const std::int64_t rows = 72, in = 64, widths[] = {40, 24};
+  const Tensor x = random_cpu({rows, in}, DType::bf16, rng), w = random_cpu({64, in}, DType::bf16, rng);
+  const Tensor dy0 = random_cpu({rows, widths[0]}, DType::bf16, rng), dy1 = random_cpu({rows, widths[1]}, DType::bf16, rng);
+  // The f64 reference on the CPU, the same op.
+  const auto run = [&](Device device, DType dtype, DType grad_dtype) {
+    Tensor xd = x.to(dtype).to(device), wd = w.to(dtype).to(device);
+    xd.set_requires_grad(true);
+    wd.set_requires_grad(true);
+    wd.set_grad(Tensor::zeros({64, in}, grad_dtype, device));
+    const auto parts = ag::linear_parts(xd, wd, {widths[0], widths[1]});
+    ag::backward(ag::add(ag::sum(ag::mul(parts[0], dy0.to(dtype).to(device))),
+                         ag::sum(ag::mul(parts[1], dy1.to(dtype).to(device)))));
+    return std::vector<Tensor>{parts[0], parts[1], xd.grad(), wd.grad()};
+  };
+  const auto ref = run(Device::cpu, DType::f64, DType::f64);
+  const auto got = run(Device::cuda, DType::bf16, DType::f32);
+  CHECK(got[3].dtype() == DType::f32);
+  for (std::size_t k = 0; k < ref.size(); ++k) {
+    CAPTURE(k);
+    CHECK(relative_error(got[k], ref[k]) < bf16_bound);
+  }
 }
 
 #endif
