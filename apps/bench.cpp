@@ -433,17 +433,19 @@ int run(const Options& options) {
   }
   // Hawk's RG-LRU scan (bidirectional) at Hawk base's 768 channels over 8 x 2048 tokens and
   // Hawk paper's 1536 over 4 x 2048, each kernel (kernels/cuda/rglru.h), the engine's first
-  // and untagged. Fewest bytes: proj (3C) in, y (C) out; backward: proj and dy in, dproj out
-  // (Λ and its gradient are C floats).
+  // and untagged. Fewest bytes: x (C) and gates (2C) in, y (C) out; backward: x, gates and dy
+  // in, dx and dgates out (Λ and its gradient are C floats).
   for (const auto& [B, C] : options.quick ? std::vector<std::pair<std::int64_t, std::int64_t>>{{2, 768}}
                                          : std::vector<std::pair<std::int64_t, std::int64_t>>{{8, 768}, {4, 1536}}) {
     const std::int64_t T = 2048;
     const double tokens = double(B * T);
-    const Tensor proj = random_device({B, T, 3 * C}, DType::bf16, rng, -2.0, 2.0);
+    const Tensor x = random_device({B, T, C}, DType::bf16, rng, -2.0, 2.0);
+    const Tensor gates = random_device({B, T, 2 * C}, DType::bf16, rng, -2.0, 2.0);
     const Tensor lambda = random_device({C}, DType::f32, rng, 2.0, 6.0), reset = device_reset(B, T);
     const Tensor dy = random_device({B, T, C}, DType::bf16, rng);
     Tensor y = Tensor::empty({B, T, C}, DType::bf16, Device::cuda);
-    Tensor dproj = Tensor::empty({B, T, 3 * C}, DType::bf16, Device::cuda);
+    Tensor dx = Tensor::empty({B, T, C}, DType::bf16, Device::cuda);
+    Tensor dgates = Tensor::empty({B, T, 2 * C}, DType::bf16, Device::cuda);
     Tensor dlambda = Tensor::zeros({C}, DType::f32, Device::cuda);
     const kernels::cuda::RglruKernel engine_kernel = kernels::cuda::rglru_kernel();
     std::vector<kernels::cuda::RglruKernel> order{engine_kernel};
@@ -454,13 +456,13 @@ int run(const Options& options) {
       const std::string tag = kernel == engine_kernel ? "" : std::string(", ") + kernels::cuda::rglru_kernel_name(kernel);
       Tensor saved;
       const double fwd_ms = timer.median_ms(
-          [&] { saved = kernels::rglru_scan_forward(proj, lambda, reset, kernels::ScanDirection::bidirectional, y); });
+          [&] { saved = kernels::rglru_scan_forward(x, gates, lambda, reset, kernels::ScanDirection::bidirectional, y); });
       const double fwd_gbs = tokens * (4 * C * 2 + 4) / (fwd_ms * 1e-3) / 1e9;
       row(("rglru forward bidirectional" + tag).c_str(), dims({B, T, 3 * C}) + " bf16", fwd_ms, "GB/s", fwd_gbs,
           fwd_gbs / copy_gbs, "copy");
       const double bwd_ms = timer.median_ms([&] {
-        kernels::rglru_scan_backward(proj, lambda, reset, kernels::ScanDirection::bidirectional, saved, dy, dproj,
-                                     dlambda);
+        kernels::rglru_scan_backward(x, gates, lambda, reset, kernels::ScanDirection::bidirectional, saved, dy, dx,
+                                     dgates, dlambda);
       });
       const double bwd_gbs = tokens * (7 * C * 2 + 4) / (bwd_ms * 1e-3) / 1e9;
       row(("rglru backward bidirectional" + tag).c_str(), dims({B, T, 3 * C}) + " bf16", bwd_ms, "GB/s", bwd_gbs,

@@ -39,12 +39,6 @@ Tensor geglu(const Tensor& x);
 Tensor sum(const Tensor& x);
 // A view with another shape; the gradient flows back through it.
 Tensor reshape(const Tensor& x, const Shape& shape);
-// x [..., W] cut along the last dimension into parts [..., widths[k]] (the widths sum to
-// W), copies; and the inverse, parts [..., W_k] (same leading shape, dtype and device)
-// put side by side into [..., Σ W_k]. Hawk cuts its fused projections apart with them
-// and assembles the RG-LRU's input (model/hawk/hawk_block.h).
-std::vector<Tensor> split_last(const Tensor& x, const std::vector<std::int64_t>& widths);
-Tensor concat_last(const std::vector<Tensor>& parts);
 
 // The fused gated scan (kernels/scan.h): proj [B, T, 4N], reset [B, T] → y [B, T, N].
 Tensor gated_scan(const Tensor& proj, const Tensor& reset, kernels::ScanDirection direction);
@@ -52,9 +46,10 @@ Tensor gated_scan(const Tensor& proj, const Tensor& reset, kernels::ScanDirectio
 // weight [K, C], bias [C] (x's dtype), reset [B, T] → y [B, T, C].
 Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& reset,
                      kernels::ScanDirection direction);
-// Hawk's RG-LRU scan, gates fused (kernels/rglru.h): proj [B, T, 3C] (x, recurrence gate,
-// input gate), lambda [C] (f32; f64 with f64 proj), reset [B, T] → y [B, T, C].
-Tensor rglru_scan(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+// Hawk's RG-LRU scan, gates fused (kernels/rglru.h): x [B, T, C] (the drive), gates
+// [B, T, 2C] (the recurrence and input gates' pre-activations), lambda [C] (f32; f64 with
+// f64 inputs), reset [B, T] → y [B, T, C].
+Tensor rglru_scan(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
                   kernels::ScanDirection direction);
 // Softmax attention over packed rows (kernels/attention.h): q, k, v [B, T, H, Dh]
 // (contiguous, heads side by side), reset [B, T] (i32) → [B, T, H, Dh]; scale 1/sqrt(Dh);

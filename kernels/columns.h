@@ -1,7 +1,7 @@
-// Copies a block of columns between two row-major tensors viewed as [rows, width]: the
-// data movement under the autograd ops split_last and concat_last (autograd/ops.h), which
-// Hawk's temporal block uses to cut its fused projection apart and to put the RG-LRU's
-// input [x | r | i] together (model/hawk/hawk_block.h).
+// Copies a block of columns between two row-major tensors viewed as [rows, width]. The
+// model's paths never need it (fused projections are produced in pieces, autograd::
+// linear_parts, or read in place, kernels/gated_gelu.h); tests and apps/bench cut fused
+// fixtures and build the unfused baselines the fused kernels are measured against with it.
 #pragma once
 
 #include "engine/tensor.h"

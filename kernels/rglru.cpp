@@ -12,83 +12,95 @@
 
 namespace birdie::kernels {
 
-DType rglru_lambda_dtype(DType proj_dtype) {
-  return proj_dtype == DType::f64 ? DType::f64 : DType::f32;
+DType rglru_lambda_dtype(DType input_dtype) {
+  return input_dtype == DType::f64 ? DType::f64 : DType::f32;
+}
+
+std::int64_t check_rglru_inputs(const char* op, const Tensor& x, const Tensor& gates, const Tensor& lambda,
+                                bool time_axis) {
+  const int rank = time_axis ? 3 : 2;
+  BIRDIE_CHECK(x.rank() == rank, op, ": x (the drive) must be ", time_axis ? "[batch, time, channels]" : "[batch, channels]",
+               ", got ", x.describe());
+  const std::int64_t C = x.dim(-1);
+  Shape gates_shape = x.shape();
+  gates_shape.back() = 2 * C;
+  BIRDIE_CHECK(gates.shape() == gates_shape && gates.dtype() == x.dtype(), op,
+               ": gates (the recurrence and input gates' pre-activations) must have x's shape with ", 2 * C,
+               " channels and x's dtype, x is ", x.describe(), ", gates ", gates.describe());
+  check_shape(lambda, {C}, "RG-LRU lambda");
+  BIRDIE_CHECK(lambda.dtype() == rglru_lambda_dtype(x.dtype()), op, ": lambda ", lambda.describe(),
+               " must be f32 (f64 with f64 inputs), x is ", x.describe());
+  return C;
 }
 
 namespace {
-void check_rglru_operands(const char* op, const Tensor& proj, const Tensor& lambda,
-                          const Tensor& reset, ScanDirection direction) {
-  BIRDIE_CHECK(proj.rank() == 3 && proj.dim(2) % 3 == 0, op,
-               ": proj must be [batch, time, 3·channels] (x, recurrence gate, input gate), got ",
-               proj.describe());
-  const std::int64_t C = proj.dim(2) / 3;
-  check_shape(lambda, {C}, "RG-LRU lambda");
-  BIRDIE_CHECK(lambda.dtype() == rglru_lambda_dtype(proj.dtype()), op, ": lambda ",
-               lambda.describe(), " must be f32 (f64 with f64 proj), proj is ", proj.describe());
-  check_reset_and_direction(op, proj, reset, "RG-LRU reset mask", direction, C,
+std::int64_t check_rglru_operands(const char* op, const Tensor& x, const Tensor& gates, const Tensor& lambda,
+                                  const Tensor& reset, ScanDirection direction) {
+  const std::int64_t C = check_rglru_inputs(op, x, gates, lambda);
+  check_reset_and_direction(op, x, reset, "RG-LRU reset mask", direction, C,
                             "a bidirectional scan splits the channels in halves, so their count "
                             "must be even");
+  return C;
 }
 }  // namespace
 
-Tensor rglru_scan_forward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+Tensor rglru_scan_forward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
                           ScanDirection direction, Tensor& y) {
-  require_same_device("rglru_scan_forward", {&proj, &lambda, &reset, &y});
-  check_rglru_operands("rglru_scan_forward", proj, lambda, reset, direction);
-  check_shape(y, {proj.dim(0), proj.dim(1), proj.dim(2) / 3}, "rglru_scan_forward output");
-  check_dtype(y, proj.dtype(), "rglru_scan_forward output");
-  if (proj.is_cpu()) {
+  require_same_device("rglru_scan_forward", {&x, &gates, &lambda, &reset, &y});
+  const std::int64_t C = check_rglru_operands("rglru_scan_forward", x, gates, lambda, reset, direction);
+  check_shape(y, x.shape(), "rglru_scan_forward output");
+  check_dtype(y, x.dtype(), "rglru_scan_forward output");
+  if (x.is_cpu()) {
     cpu::Bf16Emulation f32;
-    Tensor saved = cpu::rglru_scan_forward(f32.input(proj), lambda, reset, direction, f32.output(y));
+    Tensor saved = cpu::rglru_scan_forward(f32.input(x), f32.input(gates), lambda, reset, direction, f32.output(y));
     f32.finish();
     return saved;
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("rglru_scan_forward");
-  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
+  const std::int64_t B = x.dim(0), T = x.dim(1);
   Tensor saved = Tensor::empty({B, cuda::rglru_chunk_count(T), C}, DType::f32, Device::cuda);
   Tensor scratch = Tensor::empty({cuda::rglru_scratch_elements(B, T, C)}, DType::f32, Device::cuda);
-  cuda::rglru_scan_forward(proj.dtype(), proj.raw_data(), lambda.data<float>(),
-                           reset.data<std::int32_t>(), direction == ScanDirection::bidirectional, B,
-                           T, C, y.raw_data(), saved.data<float>(), scratch.data<float>(),
-                           current_stream());
+  cuda::rglru_scan_forward(x.dtype(), x.raw_data(), gates.raw_data(), lambda.data<float>(),
+                           reset.data<std::int32_t>(), direction == ScanDirection::bidirectional, B, T, C,
+                           y.raw_data(), saved.data<float>(), scratch.data<float>(), current_stream());
   return saved;
 #else
+  (void)C;
   no_cuda_kernel("rglru_scan_forward");
 #endif
 }
 
-void rglru_scan_backward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
-                         ScanDirection direction, const Tensor& saved, const Tensor& dy,
-                         Tensor& dproj, Tensor& dlambda) {
-  require_same_device("rglru_scan_backward", {&proj, &lambda, &reset, &saved, &dy, &dproj, &dlambda});
-  check_rglru_operands("rglru_scan_backward", proj, lambda, reset, direction);
-  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
-  check_shape(dy, {B, T, C}, "rglru_scan_backward dy");
-  check_dtype(dy, proj.dtype(), "rglru_scan_backward dy");
-  check_shape(dproj, proj.shape(), "rglru_scan_backward dproj");
-  check_dtype(dproj, proj.dtype(), "rglru_scan_backward dproj");
+void rglru_scan_backward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
+                         ScanDirection direction, const Tensor& saved, const Tensor& dy, Tensor& dx, Tensor& dgates,
+                         Tensor& dlambda) {
+  require_same_device("rglru_scan_backward", {&x, &gates, &lambda, &reset, &saved, &dy, &dx, &dgates, &dlambda});
+  const std::int64_t C = check_rglru_operands("rglru_scan_backward", x, gates, lambda, reset, direction);
+  const std::int64_t B = x.dim(0), T = x.dim(1);
+  check_shape(dy, x.shape(), "rglru_scan_backward dy");
+  check_dtype(dy, x.dtype(), "rglru_scan_backward dy");
+  check_shape(dx, x.shape(), "rglru_scan_backward dx");
+  check_dtype(dx, x.dtype(), "rglru_scan_backward dx");
+  check_shape(dgates, gates.shape(), "rglru_scan_backward dgates");
+  check_dtype(dgates, x.dtype(), "rglru_scan_backward dgates");
   check_shape(dlambda, {C}, "rglru_scan_backward dlambda");
   check_dtype(dlambda, lambda.dtype(), "rglru_scan_backward dlambda");
-  if (proj.is_cpu()) {
+  if (x.is_cpu()) {
     check_shape(saved, {B, T, C}, "rglru_scan_backward saved (every state)");
-    check_dtype(saved, proj.dtype() == DType::bf16 ? DType::f32 : proj.dtype(),
-                "rglru_scan_backward saved");
+    check_dtype(saved, x.dtype() == DType::bf16 ? DType::f32 : x.dtype(), "rglru_scan_backward saved");
     cpu::Bf16Emulation f32;
-    cpu::rglru_scan_backward(f32.input(proj), lambda, reset, direction, saved, f32.input(dy),
-                             f32.output(dproj), dlambda);
+    cpu::rglru_scan_backward(f32.input(x), f32.input(gates), lambda, reset, direction, saved, f32.input(dy),
+                             f32.output(dx), f32.output(dgates), dlambda);
     return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("rglru_scan_backward");
-  check_shape(saved, {B, cuda::rglru_chunk_count(T), C},
-              "rglru_scan_backward saved (chunk-boundary states)");
+  check_shape(saved, {B, cuda::rglru_chunk_count(T), C}, "rglru_scan_backward saved (chunk-boundary states)");
   check_dtype(saved, DType::f32, "rglru_scan_backward saved");
   Tensor scratch = Tensor::empty({cuda::rglru_scratch_elements(B, T, C)}, DType::f32, Device::cuda);
-  cuda::rglru_scan_backward(proj.dtype(), proj.raw_data(), lambda.data<float>(),
-                            reset.data<std::int32_t>(), direction == ScanDirection::bidirectional,
-                            B, T, C, saved.data<float>(), dy.raw_data(), dproj.raw_data(),
+  cuda::rglru_scan_backward(x.dtype(), x.raw_data(), gates.raw_data(), lambda.data<float>(),
+                            reset.data<std::int32_t>(), direction == ScanDirection::bidirectional, B, T, C,
+                            saved.data<float>(), dy.raw_data(), dx.raw_data(), dgates.raw_data(),
                             dlambda.data<float>(), scratch.data<float>(), current_stream());
 #else
   no_cuda_kernel("rglru_scan_backward");

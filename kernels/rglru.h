@@ -1,10 +1,11 @@
 // The RG-LRU of Hawk (Griffin's Real-Gated Linear Recurrent Unit, docs/method.md §5), one fused
 // op: the gates are computed where the scan loads its inputs.
 //
-// Input `proj` [B, T, 3C] holds, per token, channels contiguous:
-//     x = proj[..., 0:C)      the drive (the short convolution's output),
-//     r = proj[..., C:2C)     the recurrence gate's pre-activation,
-//     i = proj[..., 2C:3C)    the input gate's pre-activation;
+// Inputs, per token, channels contiguous: `x` [B, T, C] the drive (the short convolution's
+// output) and `gates` [B, T, 2C] the gates' pre-activations,
+//     r = gates[..., 0:C)     the recurrence gate's,
+//     i = gates[..., C:2C)    the input gate's;
+// two operands, each read where its producer wrote it (no concatenated copy either way);
 // and `lambda` [C] is the decay parameter Λ. With c = 8 (rglru_c):
 //     r_t = σ(r), i_t = σ(i),
 //     log a_t = −c · r_t · softplus(−Λ)          (a_t = σ(Λ)^(c·r_t), in log space)
@@ -36,23 +37,28 @@ namespace birdie::kernels {
 
 constexpr double rglru_c = 8.0;
 
-// lambda's dtype (and dlambda's): f32 for f32 and bf16 proj, f64 for f64 proj (the CPU
+// lambda's dtype (and dlambda's): f32 for f32 and bf16 inputs, f64 for f64 inputs (the CPU
 // checks). Λ stays f32 with bf16 activations because the decay is sensitive to it: at
 // Λ ≈ 9 (a ≈ 0.999) a bf16 step of Λ (1/16) moves 1 − σ(Λ) by 6%.
-DType rglru_lambda_dtype(DType proj_dtype);
+DType rglru_lambda_dtype(DType input_dtype);
 
 // Writes y [B, T, C] and returns what the backward pass needs, in the backend's own layout
-// (the CPU reference keeps every state, [B, T, C], in proj's dtype or f32 for bf16 proj;
-// the GPU keeps the state entering each chunk of kernels::cuda::rglru_chunk_length steps,
-// f32 [B, chunks, C]); pass it back unchanged to rglru_scan_backward.
-// dtypes: proj, y, dy, dproj alike: f32 or bf16 on both devices (the CPU emulates bf16:
-// the f32 reference on widened values, outputs rounded), f64 on the CPU. reset [B, T] i32.
-Tensor rglru_scan_forward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+// (the CPU reference keeps every state, [B, T, C], in the inputs' dtype or f32 for bf16
+// inputs; the GPU keeps the state entering each chunk of kernels::cuda::rglru_chunk_length
+// steps, f32 [B, chunks, C]); pass it back unchanged to rglru_scan_backward.
+// dtypes: x, gates, y, dy, dx, dgates alike: f32 or bf16 on both devices (the CPU emulates
+// bf16: the f32 reference on widened values, outputs rounded), f64 on the CPU. reset [B, T] i32.
+Tensor rglru_scan_forward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
                           ScanDirection direction, Tensor& y);
-// Writes dproj [B, T, 3C] (overwritten) and adds into dlambda [C] (accumulated over B and T,
-// and over calls: micro-batches sum up).
-void rglru_scan_backward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
-                         ScanDirection direction, const Tensor& saved, const Tensor& dy,
-                         Tensor& dproj, Tensor& dlambda);
+// Writes dx [B, T, C] and dgates [B, T, 2C] (overwritten) and adds into dlambda [C]
+// (accumulated over B and T, and over calls: micro-batches sum up).
+void rglru_scan_backward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
+                         ScanDirection direction, const Tensor& saved, const Tensor& dy, Tensor& dx, Tensor& dgates,
+                         Tensor& dlambda);
+
+// Validates the RG-LRU's x [B, T, C] (rank-2 [B, C] for one token: time_axis false), gates
+// and lambda for `op`; returns C.
+std::int64_t check_rglru_inputs(const char* op, const Tensor& x, const Tensor& gates, const Tensor& lambda,
+                                bool time_axis = true);
 
 }  // namespace birdie::kernels

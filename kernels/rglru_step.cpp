@@ -13,66 +13,59 @@
 namespace birdie::kernels {
 
 // The CPU reference (kernels/cpu/rglru_step.cpp) is f32/f64 only: bf16 is emulated
-// (kernels/cpu/bf16_emulation.h); the RG-LRU state is f32 for a bf16 proj, as on the GPU.
+// (kernels/cpu/bf16_emulation.h); the RG-LRU state is f32 for bf16 inputs, as on the GPU.
 
 namespace {
-void check_lambda(const char* op, const Tensor& lambda, DType proj_dtype, std::int64_t C) {
-  check_shape(lambda, {C}, "RG-LRU lambda");
-  BIRDIE_CHECK(lambda.dtype() == rglru_lambda_dtype(proj_dtype), op, ": lambda ", lambda.describe(),
-               " must be f32 (f64 with f64 proj)");
-}
 void check_halves(const char* op, ScanDirection direction, std::int64_t C) {
   BIRDIE_CHECK(direction == ScanDirection::causal || C % 2 == 0, op,
                ": a bidirectional block splits the channels in halves, so their count must be even, got ", C);
 }
 }  // namespace
 
-void rglru_final_state(const Tensor& proj, const Tensor& lambda, const Tensor& reset, ScanDirection direction,
-                       Tensor& state) {
-  require_same_device("rglru_final_state", {&proj, &lambda, &reset, &state});
-  BIRDIE_CHECK(proj.rank() == 3 && proj.dim(2) % 3 == 0,
-               "rglru_final_state: proj must be [batch, time, 3·channels], got ", proj.describe());
-  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
-  check_lambda("rglru_final_state", lambda, proj.dtype(), C);
+void rglru_final_state(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
+                       ScanDirection direction, Tensor& state) {
+  require_same_device("rglru_final_state", {&x, &gates, &lambda, &reset, &state});
+  const std::int64_t C = check_rglru_inputs("rglru_final_state", x, gates, lambda);
+  const std::int64_t B = x.dim(0), T = x.dim(1);
   check_halves("rglru_final_state", direction, C);
   check_shape(reset, {B, T}, "rglru_final_state reset mask");
   check_dtype(reset, DType::i32, "rglru_final_state reset mask");
   check_shape(state, {B, C}, "rglru_final_state state");
-  check_dtype(state, rglru_state_dtype(proj.dtype()), "rglru_final_state state (proj's dtype, f32 for a bf16 proj)");
-  if (proj.is_cpu()) {
+  check_dtype(state, rglru_state_dtype(x.dtype()), "rglru_final_state state (x's dtype, f32 for a bf16 x)");
+  if (x.is_cpu()) {
     cpu::Bf16Emulation f32;
-    return cpu::rglru_final_state(f32.input(proj), lambda, reset, direction, state);
+    return cpu::rglru_final_state(f32.input(x), f32.input(gates), lambda, reset, direction, state);
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("rglru_final_state");
-  cuda::rglru_final_state(proj.dtype(), proj.raw_data(), lambda.data<float>(), reset.data<std::int32_t>(),
-                          direction == ScanDirection::bidirectional, B, T, C, state.data<float>(),
-                          current_stream());
+  cuda::rglru_final_state(x.dtype(), x.raw_data(), gates.raw_data(), lambda.data<float>(),
+                          reset.data<std::int32_t>(), direction == ScanDirection::bidirectional, B, T, C,
+                          state.data<float>(), current_stream());
 #else
   no_cuda_kernel("rglru_final_state");
 #endif
 }
 
-void rglru_step(const Tensor& proj, const Tensor& lambda, Tensor& state, ScanDirection direction, Tensor& y) {
-  require_same_device("rglru_step", {&proj, &lambda, &state, &y});
-  BIRDIE_CHECK(proj.rank() == 2 && proj.dim(1) % 3 == 0, "rglru_step: proj must be [batch, 3·channels], got ",
-               proj.describe());
-  const std::int64_t B = proj.dim(0), C = proj.dim(1) / 3;
-  check_lambda("rglru_step", lambda, proj.dtype(), C);
+void rglru_step(const Tensor& x, const Tensor& gates, const Tensor& lambda, Tensor& state, ScanDirection direction,
+                Tensor& y) {
+  require_same_device("rglru_step", {&x, &gates, &lambda, &state, &y});
+  const std::int64_t C = check_rglru_inputs("rglru_step", x, gates, lambda, false);
+  const std::int64_t B = x.dim(0);
   check_halves("rglru_step", direction, C);
   check_shape(state, {B, C}, "rglru_step state");
-  check_dtype(state, rglru_state_dtype(proj.dtype()), "rglru_step state (proj's dtype, f32 for a bf16 proj)");
+  check_dtype(state, rglru_state_dtype(x.dtype()), "rglru_step state (x's dtype, f32 for a bf16 x)");
   check_shape(y, {B, C}, "rglru_step output");
-  check_dtype(y, proj.dtype(), "rglru_step output");
-  if (proj.is_cpu()) {
+  check_dtype(y, x.dtype(), "rglru_step output");
+  if (x.is_cpu()) {
     cpu::Bf16Emulation f32;
-    cpu::rglru_step(f32.input(proj), lambda, state, direction, f32.output(y));
+    cpu::rglru_step(f32.input(x), f32.input(gates), lambda, state, direction, f32.output(y));
     return f32.finish();
   }
 #ifdef BIRDIE_WITH_CUDA
   BIRDIE_NVTX_RANGE("rglru_step");
-  cuda::rglru_step(proj.dtype(), proj.raw_data(), lambda.data<float>(), direction == ScanDirection::bidirectional,
-                   B, C, state.data<float>(), y.raw_data(), current_stream());
+  cuda::rglru_step(x.dtype(), x.raw_data(), gates.raw_data(), lambda.data<float>(),
+                   direction == ScanDirection::bidirectional, B, C, state.data<float>(), y.raw_data(),
+                   current_stream());
 #else
   no_cuda_kernel("rglru_step");
 #endif

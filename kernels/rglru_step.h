@@ -6,10 +6,10 @@
 // k = 0 term) and the reverse half of the RG-LRU has a = 0 there, so its output is just the
 // token's drive term i ⊙ x. Each step is O(K·C) whatever the prompt length.
 //
-// dtypes: proj (and x, y, the window) f32, f64 or bf16 (f32 or bf16 on the GPU); lambda
-// rglru_lambda_dtype(proj's dtype); the RG-LRU state rglru_state_dtype(proj's dtype): f32
-// under bf16 activations, like the full scan's recurrence. The convolution's window holds
-// inputs, so it has x's dtype.
+// dtypes: x, gates, y (and the convolution's x and window) f32, f64 or bf16 (f32 or bf16 on
+// the GPU); lambda rglru_lambda_dtype(x's dtype); the RG-LRU state rglru_state_dtype(x's
+// dtype): f32 under bf16 activations, like the full scan's recurrence. The convolution's
+// window holds inputs, so it has its x's dtype.
 #pragma once
 
 #include "engine/tensor.h"
@@ -17,17 +17,18 @@
 
 namespace birdie::kernels {
 
-inline DType rglru_state_dtype(DType proj_dtype) { return proj_dtype == DType::bf16 ? DType::f32 : proj_dtype; }
+inline DType rglru_state_dtype(DType input_dtype) { return input_dtype == DType::bf16 ? DType::f32 : input_dtype; }
 
 // The RG-LRU state of the forward channels after the last token of each row of a full scan
-// (proj [B, T, 3C], lambda [C], reset [B, T]); reverse channels are set to 0 (unused by the
-// steps). state: [B, C], written.
-void rglru_final_state(const Tensor& proj, const Tensor& lambda, const Tensor& reset, ScanDirection direction,
-                       Tensor& state);
+// (x [B, T, C], gates [B, T, 2C], lambda [C], reset [B, T] as in kernels/rglru.h); reverse
+// channels are set to 0 (unused by the steps). state: [B, C], written.
+void rglru_final_state(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
+                       ScanDirection direction, Tensor& state);
 
-// One causal RG-LRU step: proj [B, 3C] of the new token ([x | r | i] as in kernels/rglru.h),
-// state [B, C] read and updated (forward channels), y [B, C] written.
-void rglru_step(const Tensor& proj, const Tensor& lambda, Tensor& state, ScanDirection direction, Tensor& y);
+// One causal RG-LRU step: the new token's x [B, C] and gates [B, 2C] ([r | i] as in
+// kernels/rglru.h), state [B, C] read and updated (forward channels), y [B, C] written.
+void rglru_step(const Tensor& x, const Tensor& gates, const Tensor& lambda, Tensor& state, ScanDirection direction,
+                Tensor& y);
 
 // One causal step of the depthwise convolution: x [B, C] the new token's input, weight
 // [K, C], bias [C], window [B, K-1, C] the previous K-1 inputs (oldest first; zeros where

@@ -78,7 +78,8 @@ def conv1d(x, weight, bias, reset, bidirectional):
 
 
 def rglru(proj, lam, reset, bidirectional):
-    """kernels/rglru.h: proj [B, T, 3C] = [x | r | i], lam [C] → h [B, T, C]."""
+    """kernels/rglru.h: proj [B, T, 3C] = [x | r | i] (the engine's two operands x and gates
+    side by side), lam [C] → h [B, T, C]."""
     B, T, C3 = proj.shape
     C = C3 // 3
     half = C // 2 if bidirectional else C

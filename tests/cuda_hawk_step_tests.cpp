@@ -39,7 +39,7 @@ TEST_CASE("rglru_final_state, rglru_step and conv1d_step on the GPU match the CP
       CAPTURE(int(direction));
       RandomGenerator rng(17);
       const std::int64_t B = 3, T = 37, C = 70, K = 4;
-      const Tensor proj = random_cpu({B, T, 3 * C}, dtype, rng, -2, 2);
+      const Tensor drive = random_cpu({B, T, C}, dtype, rng, -2, 2), gates = random_cpu({B, T, 2 * C}, dtype, rng, -2, 2);
       const Tensor lambda = random_cpu({C}, DType::f32, rng, 0, 5);
       std::vector<std::int32_t> r(B * T, 0);
       for (std::int64_t b = 0; b < B; ++b) {
@@ -49,18 +49,20 @@ TEST_CASE("rglru_final_state, rglru_step and conv1d_step on the GPU match the CP
       const Tensor reset = Tensor::from_values<std::int32_t>(r, {B, T});
       const DType state_dtype = kernels::rglru_state_dtype(dtype);
       Tensor want_state = Tensor::empty({B, C}, DType::f64);
-      kernels::rglru_final_state(as_f64_cpu(proj), as_f64_cpu(lambda), reset, direction, want_state);
+      kernels::rglru_final_state(as_f64_cpu(drive), as_f64_cpu(gates), as_f64_cpu(lambda), reset, direction,
+                                 want_state);
       Tensor state = poisoned_cuda({B, C}, state_dtype);
-      kernels::rglru_final_state(proj.to(Device::cuda), lambda.to(Device::cuda), reset.to(Device::cuda), direction,
-                                 state);
+      kernels::rglru_final_state(drive.to(Device::cuda), gates.to(Device::cuda), lambda.to(Device::cuda),
+                                 reset.to(Device::cuda), direction, state);
       CHECK(relative_error(state, want_state) < fp32_bound * 10);
 
       // Steps from that state.
-      const Tensor step_proj = random_cpu({B, 3 * C}, dtype, rng, -2, 2);
+      const Tensor step_x = random_cpu({B, C}, dtype, rng, -2, 2), step_gates = random_cpu({B, 2 * C}, dtype, rng, -2, 2);
       Tensor want_y = Tensor::empty({B, C}, DType::f64);
-      kernels::rglru_step(as_f64_cpu(step_proj), as_f64_cpu(lambda), want_state, direction, want_y);
+      kernels::rglru_step(as_f64_cpu(step_x), as_f64_cpu(step_gates), as_f64_cpu(lambda), want_state, direction, want_y);
       Tensor y = poisoned_cuda({B, C}, dtype);
-      kernels::rglru_step(step_proj.to(Device::cuda), lambda.to(Device::cuda), state, direction, y);
+      kernels::rglru_step(step_x.to(Device::cuda), step_gates.to(Device::cuda), lambda.to(Device::cuda), state,
+                          direction, y);
       CHECK(relative_error(y, want_y) < bound_for(dtype));
       CHECK(relative_error(state, want_state) < fp32_bound * 10);
 

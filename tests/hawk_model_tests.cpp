@@ -2,8 +2,8 @@
 // interface: parameters (names, count, decay groups, own initial values), a finite-
 // difference gradient check of a whole tiny model in f64, recompute, information flow,
 // recurrent decoding against the full pass, the copy task, the PyTorch twin, checkpoints,
-// the shipped configs. (The ops it added, split_last/concat_last and the one-token kernels
-// of kernels/rglru_step.h, are tested in tests/ops/.)
+// the shipped configs. (The ops it added, linear_parts and the one-token kernels of
+// kernels/rglru_step.h, are tested in tests/ops/.)
 #include <doctest/doctest.h>
 
 #include <unistd.h>

@@ -7,20 +7,19 @@
 
 namespace birdie::autograd {
 
-Tensor rglru_scan(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+Tensor rglru_scan(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
                   kernels::ScanDirection direction) {
   BIRDIE_NVTX_RANGE("rglru_scan");
-  BIRDIE_CHECK(proj.rank() == 3, "rglru_scan: proj must be [batch, time, 3·channels], got ",
-               proj.describe());
-  Tensor y = Tensor::empty({proj.dim(0), proj.dim(1), proj.dim(2) / 3}, proj.dtype(), proj.device());
-  Tensor saved = kernels::rglru_scan_forward(proj, lambda, reset, direction, y);
-  if (needs_grad({&proj, &lambda})) {
-    record("rglru_scan", {proj, lambda}, {y},
-           [proj, lambda, reset, direction, saved](const std::vector<Tensor>& grads) {
-             Tensor dproj = Tensor::empty(proj.shape(), proj.dtype(), proj.device());
+  Tensor y = empty_like(x);
+  Tensor saved = kernels::rglru_scan_forward(x, gates, lambda, reset, direction, y);
+  if (needs_grad({&x, &gates, &lambda})) {
+    record("rglru_scan", {x, gates, lambda}, {y},
+           [x, gates, lambda, reset, direction, saved](const std::vector<Tensor>& grads) {
+             Tensor dx = empty_like(x), dgates = empty_like(gates);
              Tensor dlambda = accumulation_target(lambda);
-             kernels::rglru_scan_backward(proj, lambda, reset, direction, saved, grads[0], dproj, dlambda);
-             accumulate_fresh_grad(proj, dproj);
+             kernels::rglru_scan_backward(x, gates, lambda, reset, direction, saved, grads[0], dx, dgates, dlambda);
+             accumulate_fresh_grad(x, dx);
+             accumulate_fresh_grad(gates, dgates);
            });
   }
   return y;

@@ -55,18 +55,19 @@ void lambda_terms(const F* lambda, const ChannelRun& run, F* softplus_neg, F* si
 }
 
 template <class F>
-void forward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset,
-                 const F* proj, const F* lambda, F* states, F* y) {
+void forward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset, const F* x,
+                 const F* gates, const F* lambda, F* states, F* y) {
   F h[channels_per_run] = {}, sp[channels_per_run], sn[channels_per_run];
   lambda_terms(lambda, run, sp, sn);
   for (std::int64_t s = 0; s < T; ++s) {
     const std::int64_t t = run.reverse ? T - 1 - s : s;
-    const F* p = proj + t * 3 * C;
+    const F* px = x + t * C;
+    const F* pg = gates + t * 2 * C;
     const bool is_blocked = blocked(reset, T, t, run.reverse);
     for (std::int64_t c = run.begin; c < run.end; ++c) {
       const std::int64_t j = c - run.begin;
-      const Decay<F> d(is_blocked, sigmoid(p[C + c]), sp[j]);
-      h[j] = d.a * h[j] + d.scale * sigmoid(p[2 * C + c]) * p[c];
+      const Decay<F> d(is_blocked, sigmoid(pg[c]), sp[j]);
+      h[j] = d.a * h[j] + d.scale * sigmoid(pg[C + c]) * px[c];
       states[t * C + c] = h[j];
       y[t * C + c] = h[j];
     }
@@ -74,32 +75,33 @@ void forward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const st
 }
 
 template <class F>
-void backward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset,
-                  const F* proj, const F* lambda, const F* states, const F* dy, F* dproj,
+void backward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset, const F* x,
+                  const F* gates, const F* lambda, const F* states, const F* dy, F* dx, F* dgates,
                   F* dlambda_run) {
   F carry[channels_per_run] = {};  // gradient reaching h_t through the next step's a
   F sp[channels_per_run], sn[channels_per_run];
   lambda_terms(lambda, run, sp, sn);
   for (std::int64_t s = T - 1; s >= 0; --s) {
     const std::int64_t t = run.reverse ? T - 1 - s : s;
-    const F* p = proj + t * 3 * C;
-    F* d = dproj + t * 3 * C;
+    const F* px = x + t * C;
+    const F* pg = gates + t * 2 * C;
+    F* dg = dgates + t * 2 * C;
     const F* h_in = s > 0 ? states + (run.reverse ? t + 1 : t - 1) * C : nullptr;
     const bool is_blocked = blocked(reset, T, t, run.reverse);
     for (std::int64_t c = run.begin; c < run.end; ++c) {
       const std::int64_t j = c - run.begin;
-      const F x = p[c], r = sigmoid(p[C + c]), i = sigmoid(p[2 * C + c]);
+      const F xc = px[c], r = sigmoid(pg[c]), i = sigmoid(pg[C + c]);
       const Decay<F> decay(is_blocked, r, sp[j]);
       const F g = dy[t * C + c] + carry[j];
-      d[c] = g * decay.scale * i;
-      d[2 * C + c] = g * decay.scale * x * i * (1 - i);
+      dx[t * C + c] = g * decay.scale * i;
+      dg[C + c] = g * decay.scale * xc * i * (1 - i);
       if (is_blocked) {
-        d[C + c] = F(0);
+        dg[c] = F(0);
       } else {
         // h_t = a·h_in + scale·i·x with a = exp(log a), scale a function of log a.
         const F h_prev = h_in ? h_in[c] : F(0);
-        const F dlog_a = g * (decay.a * h_prev + decay.dscale_dlog_a() * i * x);
-        d[C + c] = dlog_a * (-F(rglru_c) * sp[j]) * r * (1 - r);
+        const F dlog_a = g * (decay.a * h_prev + decay.dscale_dlog_a() * i * xc);
+        dg[c] = dlog_a * (-F(rglru_c) * sp[j]) * r * (1 - r);
         dlambda_run[j] += dlog_a * F(rglru_c) * r * sn[j];
       }
       carry[j] = decay.a * g;
@@ -109,32 +111,32 @@ void backward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const s
 
 }  // namespace
 
-Tensor rglru_scan_forward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
+Tensor rglru_scan_forward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
                           ScanDirection direction, Tensor& y) {
-  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
-  Tensor states = Tensor::empty({B, T, C}, proj.dtype());
-  dispatch_floating(proj, "rglru_scan_forward", [&](auto zero) {
+  const std::int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
+  Tensor states = Tensor::empty({B, T, C}, x.dtype());
+  dispatch_floating(x, "rglru_scan_forward", [&](auto zero) {
     using F = decltype(zero);
     for_each_row_and_run(B, C, direction, B * T * C, [&](std::int64_t b, const ChannelRun& run) {
-      forward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(proj, b),
+      forward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(x, b), batch_row<F>(gates, b),
                   lambda.data<F>(), batch_row<F>(states, b), batch_row<F>(y, b));
     });
   });
   return states;
 }
 
-void rglru_scan_backward(const Tensor& proj, const Tensor& lambda, const Tensor& reset,
-                         ScanDirection direction, const Tensor& saved, const Tensor& dy,
-                         Tensor& dproj, Tensor& dlambda) {
-  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
-  dispatch_floating(proj, "rglru_scan_backward", [&](auto zero) {
+void rglru_scan_backward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
+                         ScanDirection direction, const Tensor& saved, const Tensor& dy, Tensor& dx, Tensor& dgates,
+                         Tensor& dlambda) {
+  const std::int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
+  dispatch_floating(x, "rglru_scan_backward", [&](auto zero) {
     using F = decltype(zero);
     for_each_run(C, direction, B * T * C, [&](const ChannelRun& run) {
       F sum[channels_per_run] = {};
       for (std::int64_t b = 0; b < B; ++b)
-        backward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(proj, b),
-                     lambda.data<F>(), batch_row<F>(saved, b), batch_row<F>(dy, b),
-                     batch_row<F>(dproj, b), sum);
+        backward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(x, b), batch_row<F>(gates, b),
+                     lambda.data<F>(), batch_row<F>(saved, b), batch_row<F>(dy, b), batch_row<F>(dx, b),
+                     batch_row<F>(dgates, b), sum);
       F* dl = dlambda.data<F>();
       for (std::int64_t c = run.begin; c < run.end; ++c) dl[c] += sum[c - run.begin];
     });

@@ -27,11 +27,11 @@ F rglru_update(F h, F x, F r_pre, F i_pre, F lambda) {
 
 }  // namespace
 
-void rglru_final_state(const Tensor& proj, const Tensor& lambda, const Tensor& reset, ScanDirection direction,
-                       Tensor& state) {
-  const std::int64_t B = proj.dim(0), T = proj.dim(1), C = proj.dim(2) / 3;
+void rglru_final_state(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
+                       ScanDirection direction, Tensor& state) {
+  const std::int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
   const std::int64_t forward = forward_channels(direction, C);
-  dispatch_floating(proj, "rglru_final_state", [&](auto zero) {
+  dispatch_floating(x, "rglru_final_state", [&](auto zero) {
     using F = decltype(zero);
     const F* pl = lambda.data<F>();
     for (std::int64_t b = 0; b < B; ++b) {
@@ -39,32 +39,35 @@ void rglru_final_state(const Tensor& proj, const Tensor& lambda, const Tensor& r
       F* h = batch_row<F>(state, b);
       std::fill(h, h + C, F(0));
       for (std::int64_t t = 0; t < T; ++t) {
-        const F* p = batch_row<F>(proj, b) + t * 3 * C;
+        const F* px = batch_row<F>(x, b) + t * C;
+        const F* pg = batch_row<F>(gates, b) + t * 2 * C;
         // A segment start lets no state in: a = 0 there, and sqrt(1 − 0) = 1.
         const bool start = t == 0 || (row_reset[t] & reset_bits::segment_start) != 0;
         for (std::int64_t c = 0; c < forward; ++c)
-          h[c] = start ? sigmoid(p[2 * C + c]) * p[c] : rglru_update(h[c], p[c], p[C + c], p[2 * C + c], pl[c]);
+          h[c] = start ? sigmoid(pg[C + c]) * px[c] : rglru_update(h[c], px[c], pg[c], pg[C + c], pl[c]);
       }
     }
   });
 }
 
-void rglru_step(const Tensor& proj, const Tensor& lambda, Tensor& state, ScanDirection direction, Tensor& y) {
-  const std::int64_t B = proj.dim(0), C = proj.dim(1) / 3;
+void rglru_step(const Tensor& x, const Tensor& gates, const Tensor& lambda, Tensor& state, ScanDirection direction,
+                Tensor& y) {
+  const std::int64_t B = x.dim(0), C = x.dim(1);
   const std::int64_t forward = forward_channels(direction, C);
-  dispatch_floating(proj, "rglru_step", [&](auto zero) {
+  dispatch_floating(x, "rglru_step", [&](auto zero) {
     using F = decltype(zero);
     const F* pl = lambda.data<F>();
     for (std::int64_t b = 0; b < B; ++b) {
-      const F* p = batch_row<F>(proj, b);
+      const F* px = batch_row<F>(x, b);
+      const F* pg = batch_row<F>(gates, b);
       F* h = batch_row<F>(state, b);
       F* out = batch_row<F>(y, b);
       for (std::int64_t c = 0; c < C; ++c) {
         if (c < forward) {
-          h[c] = rglru_update(h[c], p[c], p[C + c], p[2 * C + c], pl[c]);
+          h[c] = rglru_update(h[c], px[c], pg[c], pg[C + c], pl[c]);
           out[c] = h[c];
         } else {
-          out[c] = sigmoid(p[2 * C + c]) * p[c];  // reverse half: a = 0 on a suffix token
+          out[c] = sigmoid(pg[C + c]) * px[c];  // reverse half: a = 0 on a suffix token
         }
       }
     }

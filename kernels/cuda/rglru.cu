@@ -33,12 +33,12 @@ constexpr int L = static_cast<int>(rglru_chunk_length);
 
 // The token's x, σ(r) and σ(i) for the thread's channels.
 template <class T, int VEC>
-__device__ __forceinline__ void load_token(const T* proj, const ScanShape& s, const ScanLane& lane, std::int64_t t,
-                                           float (&x)[VEC], float (&r)[VEC], float (&i)[VEC]) {
-  const T* p = proj + (lane.b * s.T + t) * 3 * s.N + lane.c0;
-  load_vec<T, VEC>(p, x);
-  load_vec<T, VEC>(p + s.N, r);
-  load_vec<T, VEC>(p + 2 * s.N, i);
+__device__ __forceinline__ void load_token(const RglruInputs<T>& in, const ScanShape& s, const ScanLane& lane,
+                                           std::int64_t t, float (&x)[VEC], float (&r)[VEC], float (&i)[VEC]) {
+  const std::int64_t row = lane.b * s.T + t;
+  load_vec<T, VEC>(in(0, row) + lane.c0, x);
+  load_vec<T, VEC>(in(1, row) + lane.c0, r);
+  load_vec<T, VEC>(in(2, row) + lane.c0, i);
 #pragma unroll
   for (int k = 0; k < VEC; ++k) r[k] = sigmoid(r[k]), i[k] = sigmoid(i[k]);
 }
@@ -46,10 +46,11 @@ __device__ __forceinline__ void load_token(const T* proj, const ScanShape& s, co
 // One forward step of the thread's channels at time t: h ← a·h + sqrt(1 − a²)·σ(i)·x,
 // and a, the step's decay.
 template <class T, int VEC>
-__device__ __forceinline__ void forward_step(const T* proj, const ScanShape& s, const ScanLane& lane, std::int64_t t,
-                                             bool blk, const float (&sp)[VEC], float (&h)[VEC], float (&a)[VEC]) {
+__device__ __forceinline__ void forward_step(const RglruInputs<T>& in, const ScanShape& s, const ScanLane& lane,
+                                             std::int64_t t, bool blk, const float (&sp)[VEC], float (&h)[VEC],
+                                             float (&a)[VEC]) {
   float x[VEC], r[VEC], i[VEC];
-  load_token<T, VEC>(proj, s, lane, t, x, r, i);
+  load_token<T, VEC>(in, s, lane, t, x, r, i);
 #pragma unroll
   for (int k = 0; k < VEC; ++k) {
     const Decay d(blk, r[k], sp[k]);
@@ -74,9 +75,10 @@ __device__ __forceinline__ void for_each_lane(const float* lambda, const std::in
 // Phase 1 forward: h_end = A·h_start + B over the chunk.
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
-rglru_forward_reduce(const T* __restrict__ proj, const float* __restrict__ lambda,
+rglru_forward_reduce(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
                      const std::int32_t* __restrict__ reset, ScanShape s, float* __restrict__ chunk_a,
                      float* __restrict__ chunk_b) {
+  const RglruInputs<T> in{x, gates, s.N};
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
                                             const float (&sp)[VEC], const float (&)[VEC]) {
     float a_acc[VEC], b_acc[VEC];
@@ -85,7 +87,7 @@ rglru_forward_reduce(const T* __restrict__ proj, const float* __restrict__ lambd
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
       float a[VEC];
-      forward_step<T, VEC>(proj, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, b_acc, a);
+      forward_step<T, VEC>(in, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, b_acc, a);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) a_acc[k] *= a[k];
     }
@@ -96,9 +98,10 @@ rglru_forward_reduce(const T* __restrict__ proj, const float* __restrict__ lambd
 // Phase 3 forward: rescan each chunk from its entering state, write y = h.
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
-rglru_forward_rescan(const T* __restrict__ proj, const float* __restrict__ lambda,
+rglru_forward_rescan(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
                      const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ entering,
                      T* __restrict__ y) {
+  const RglruInputs<T> in{x, gates, s.N};
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
                                             const float (&sp)[VEC], const float (&)[VEC]) {
     float h[VEC];
@@ -106,7 +109,7 @@ rglru_forward_rescan(const T* __restrict__ proj, const float* __restrict__ lambd
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
       float a[VEC];
-      forward_step<T, VEC>(proj, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, h, a);
+      forward_step<T, VEC>(in, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, h, a);
       store_vec<T, VEC>(y + (lane.b * s.T + t) * s.N + lane.c0, h);
     }
   });
@@ -116,7 +119,7 @@ rglru_forward_rescan(const T* __restrict__ proj, const float* __restrict__ lambd
 // chunk against the scan order.
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
-rglru_backward_reduce(const T* __restrict__ proj, const float* __restrict__ lambda,
+rglru_backward_reduce(const T* __restrict__ gates, const float* __restrict__ lambda,
                       const std::int32_t* __restrict__ reset, ScanShape s, const T* __restrict__ dy,
                       float* __restrict__ chunk_a, float* __restrict__ chunk_b) {
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
@@ -128,7 +131,7 @@ rglru_backward_reduce(const T* __restrict__ proj, const float* __restrict__ lamb
       const std::int64_t t = time_at(s, lane.reverse, step);
       const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
       float rv[VEC], gv[VEC];
-      load_vec<T, VEC>(proj + (lane.b * s.T + t) * 3 * s.N + s.N + lane.c0, rv);
+      load_vec<T, VEC>(gates + (lane.b * s.T + t) * 2 * s.N + lane.c0, rv);  // r
       load_vec<T, VEC>(dy + (lane.b * s.T + t) * s.N + lane.c0, gv);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
@@ -144,15 +147,17 @@ rglru_backward_reduce(const T* __restrict__ proj, const float* __restrict__ lamb
 // Phase 3 backward: rebuild the chunk's states from the saved entering state (in shared
 // memory, channel k of a thread at column k·64 + threadIdx.x so a warp's accesses are
 // conflict-free; only the thread itself touches its slots, so no barrier), then walk the
-// chunk back writing dproj, and leave the lane's dlambda share for the chunk in
+// chunk back writing dx and dgates, and leave the lane's dlambda share for the chunk in
 // lambda_part [B, chunks, C].
 template <class T, int VEC>
 __global__ void __launch_bounds__(block_threads)
-rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lambda,
+rglru_backward_rescan(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
                       const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ saved,
-                      const float* __restrict__ carry_in, const T* __restrict__ dy, T* __restrict__ dproj,
-                      float* __restrict__ lambda_part) {
+                      const float* __restrict__ carry_in, const T* __restrict__ dy, T* __restrict__ dx,
+                      T* __restrict__ dgates, float* __restrict__ lambda_part) {
   __shared__ float states[L][VEC * block_threads];
+  const RglruInputs<T> in{x, gates, s.N};
+  const RglruGrads<T> out{dx, dgates, s.N};
   const int slot = threadIdx.x;
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
                                             const float (&sp)[VEC], const float (&sn)[VEC]) {
@@ -163,7 +168,7 @@ rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lamb
     for (std::int64_t step = lane.step0; step < lane.step1; ++step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
       float a[VEC];
-      forward_step<T, VEC>(proj, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, h, a);
+      forward_step<T, VEC>(in, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, h, a);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) states[step - lane.step0][slot + k * block_threads] = h[k];
     }
@@ -175,27 +180,24 @@ rglru_backward_rescan(const T* __restrict__ proj, const float* __restrict__ lamb
       const std::int64_t row = lane.b * s.T + t;
       const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
       const int local = static_cast<int>(step - lane.step0);
-      float x[VEC], r[VEC], i[VEC], gv[VEC];
-      load_token<T, VEC>(proj, s, lane, t, x, r, i);
+      float xv[VEC], r[VEC], i[VEC], gv[VEC];
+      load_token<T, VEC>(in, s, lane, t, xv, r, i);
       load_vec<T, VEC>(dy + row * s.N + lane.c0, gv);
-      float dx[VEC], dr[VEC], di[VEC];
+      float dxv[VEC], dr[VEC], di[VEC];
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const float h_in = local > 0 ? states[local - 1][slot + k * block_threads] : h_start[k];
         const Decay d(blk, r[k], sp[k]);
         const float g = gv[k] + carry[k];
-        dx[k] = g * d.scale * i[k];
-        di[k] = g * d.scale * x[k] * i[k] * (1.0f - i[k]);
+        dxv[k] = g * d.scale * i[k];
+        di[k] = g * d.scale * xv[k] * i[k] * (1.0f - i[k]);
         // Blocked: a = 0 is a constant, so neither r nor Λ gets a gradient there.
-        const float dlog_a = blk ? 0.0f : g * (d.a * h_in + d.dscale_dlog_a() * i[k] * x[k]);
+        const float dlog_a = blk ? 0.0f : g * (d.a * h_in + d.dscale_dlog_a() * i[k] * xv[k]);
         dr[k] = dlog_a * (-rglru_c * sp[k]) * r[k] * (1.0f - r[k]);
         dlambda[k] += dlog_a * rglru_c * r[k] * sn[k];
         carry[k] = d.a * g;
       }
-      T* out = dproj + row * 3 * s.N + lane.c0;
-      store_vec<T, VEC>(out, dx);
-      store_vec<T, VEC>(out + s.N, dr);
-      store_vec<T, VEC>(out + 2 * s.N, di);
+      out.store(row, lane.c0, dxv, dr, di);
     }
 #pragma unroll
     for (int k = 0; k < VEC; ++k) lambda_part[at + k] = dlambda[k];
@@ -237,36 +239,38 @@ void launch_rglru_lambda_sum(const float* lambda_part, std::int64_t rows, std::i
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-void rglru_scan_forward(DType dtype, const void* proj, const float* lambda,
-                        const std::int32_t* reset, bool bidirectional, std::int64_t B,
-                        std::int64_t T, std::int64_t C, void* y, float* saved, float* scratch,
-                        cudaStream_t stream) {
+void rglru_scan_forward(DType dtype, const void* x, const void* gates, const float* lambda,
+                        const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                        std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream) {
   if (rglru_kernel() == RglruKernel::one_pass)
-    return rglru_scan_forward_one_pass(dtype, proj, lambda, reset, bidirectional, B, T, C, y, saved, scratch, stream);
+    return rglru_scan_forward_one_pass(dtype, x, gates, lambda, reset, bidirectional, B, T, C, y, saved, scratch,
+                                       stream);
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
-  dispatch_scan(dtype, s, {proj, y}, "rglru_scan_forward", [&](auto zero, auto vec) {
+  dispatch_scan(dtype, s, {x, gates, y}, "rglru_scan_forward", [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const dim3 grid = rglru_grid(s, VEC);
     float* chunk_a = scratch;
     float* chunk_b = scratch + s.B * s.C * s.N;
-    const E* p = static_cast<const E*>(proj);
-    rglru_forward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, chunk_a, chunk_b);
+    const E* px = static_cast<const E*>(x);
+    const E* pg = static_cast<const E*>(gates);
+    rglru_forward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(px, pg, lambda, reset, s, chunk_a, chunk_b);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
     launch_chunk_carries(chunk_a, chunk_b, s, false, saved, stream);
-    rglru_forward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, saved, static_cast<E*>(y));
+    rglru_forward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(px, pg, lambda, reset, s, saved,
+                                                                    static_cast<E*>(y));
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
 }
 
-void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
-                         const std::int32_t* reset, bool bidirectional, std::int64_t B,
-                         std::int64_t T, std::int64_t C, const float* saved, const void* dy,
-                         void* dproj, float* dlambda, float* scratch, cudaStream_t stream) {
+void rglru_scan_backward(DType dtype, const void* x, const void* gates, const float* lambda,
+                         const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                         std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
+                         float* dlambda, float* scratch, cudaStream_t stream) {
   if (rglru_kernel() == RglruKernel::one_pass)
-    return rglru_scan_backward_one_pass(dtype, proj, lambda, reset, bidirectional, B, T, C, saved, dy, dproj, dlambda,
-                                        scratch, stream);
+    return rglru_scan_backward_one_pass(dtype, x, gates, lambda, reset, bidirectional, B, T, C, saved, dy, dx,
+                                        dgates, dlambda, scratch, stream);
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
   const std::int64_t plane = s.B * s.C * s.N;
@@ -274,17 +278,18 @@ void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
   float* chunk_b = scratch + plane;
   float* carry_in = scratch + 2 * plane;
   float* lambda_part = scratch + 3 * plane;
-  dispatch_scan(dtype, s, {proj, dy, dproj}, "rglru_scan_backward", [&](auto zero, auto vec) {
+  dispatch_scan(dtype, s, {x, gates, dy, dx, dgates}, "rglru_scan_backward", [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const dim3 grid = rglru_grid(s, VEC);
-    const E* p = static_cast<const E*>(proj);
+    const E* px = static_cast<const E*>(x);
+    const E* pg = static_cast<const E*>(gates);
     const E* g = static_cast<const E*>(dy);
-    rglru_backward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, g, chunk_a, chunk_b);
+    rglru_backward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(pg, lambda, reset, s, g, chunk_a, chunk_b);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
     launch_chunk_carries(chunk_a, chunk_b, s, true, carry_in, stream);
-    rglru_backward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(p, lambda, reset, s, saved, carry_in, g,
-                                                                     static_cast<E*>(dproj), lambda_part);
+    rglru_backward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(
+        px, pg, lambda, reset, s, saved, carry_in, g, static_cast<E*>(dx), static_cast<E*>(dgates), lambda_part);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
   launch_rglru_lambda_sum(lambda_part, s.B * s.C, s.N, dlambda, stream);

@@ -9,7 +9,7 @@
 // entering state, which is the `saved` tensor [B, chunks, C] (f32), (3) each chunk rescans
 // from its entering state and writes y. Backward: the adjoint recurrence
 // carry ← a·(carry + dy) runs the same three phases right to left; the last phase rebuilds
-// the chunk's states from `saved`, walks it back writing dproj, and leaves each lane's
+// the chunk's states from `saved`, walks it back writing dx and dgates, and leaves each lane's
 // share of dlambda in scratch, which a last kernel sums per channel in a fixed order
 // (deterministic, no atomics) and adds into dlambda.
 #pragma once
@@ -48,24 +48,24 @@ inline std::int64_t rglru_scratch_elements(std::int64_t B, std::int64_t T, std::
   return 6 * B * rglru_chunk_count(T) * C + 4;
 }
 
-// dtype: f32 or bf16 (proj, y, dy, dproj all of it). lambda, dlambda: f32 [C].
-// saved: f32 [B, chunks, C]. scratch: f32, rglru_scratch_elements(B, T, C).
-void rglru_scan_forward(DType dtype, const void* proj, const float* lambda,
-                        const std::int32_t* reset, bool bidirectional, std::int64_t B,
-                        std::int64_t T, std::int64_t C, void* y, float* saved, float* scratch,
-                        cudaStream_t stream);
-void rglru_scan_backward(DType dtype, const void* proj, const float* lambda,
-                         const std::int32_t* reset, bool bidirectional, std::int64_t B,
-                         std::int64_t T, std::int64_t C, const float* saved, const void* dy,
-                         void* dproj, float* dlambda, float* scratch, cudaStream_t stream);
+// dtype: f32 or bf16 (x, gates, y, dy, dx, dgates all of it; x [B, T, C], gates
+// [B, T, 2C] as in kernels/rglru.h). lambda, dlambda: f32 [C]. saved: f32 [B, chunks, C].
+// scratch: f32, rglru_scratch_elements(B, T, C).
+void rglru_scan_forward(DType dtype, const void* x, const void* gates, const float* lambda,
+                        const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                        std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream);
+void rglru_scan_backward(DType dtype, const void* x, const void* gates, const float* lambda,
+                         const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                         std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
+                         float* dlambda, float* scratch, cudaStream_t stream);
 
 // The one-pass kernels themselves (what the two above call for one_pass).
-void rglru_scan_forward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
-                                 bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C, void* y,
-                                 float* saved, float* scratch, cudaStream_t stream);
-void rglru_scan_backward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
-                                  bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C,
-                                  const float* saved, const void* dy, void* dproj, float* dlambda, float* scratch,
-                                  cudaStream_t stream);
+void rglru_scan_forward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
+                                 const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                                 std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream);
+void rglru_scan_backward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
+                                  const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                                  std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
+                                  float* dlambda, float* scratch, cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

@@ -51,6 +51,33 @@ __device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c
   }
 }
 
+// The RG-LRU's two inputs (kernels/rglru.h), x [B, T, N] and gates [B, T, 2N]: where plane
+// q of a token row starts, q = 0 for x, 1 for r, 2 for i.
+template <class T>
+struct RglruInputs {
+  const T* x;
+  const T* gates;
+  std::int64_t N;
+  __device__ __forceinline__ const T* operator()(int q, std::int64_t row) const {
+    return q == 0 ? x + row * N : gates + (2 * row + q - 1) * N;
+  }
+};
+
+// The backward's outputs, laid out like the inputs: dx [B, T, N], dgates [B, T, 2N].
+template <class T>
+struct RglruGrads {
+  T* dx;
+  T* dgates;
+  std::int64_t N;
+  template <int VEC>
+  __device__ __forceinline__ void store(std::int64_t row, std::int64_t c0, const float (&dxv)[VEC],
+                                        const float (&dr)[VEC], const float (&di)[VEC]) const {
+    store_vec<T, VEC>(dx + row * N + c0, dxv);
+    store_vec<T, VEC>(dgates + 2 * row * N + c0, dr);
+    store_vec<T, VEC>(dgates + (2 * row + 1) * N + c0, di);
+  }
+};
+
 }  // namespace
 
 // dlambda[c] += Σ over the rows of lambda_part [rows, N] (the passes' shares of Λ's

@@ -13,7 +13,7 @@
 //   backward: the local states again, from `saved` for each warp's chunk; the adjoint
 //             carry ← a·(carry + dy) reduced per warp right to left, composed from the last
 //             warp to the first and looked back along the row from its end; then each warp
-//             walks its steps back writing dproj, and the tile's share of dlambda (its warps'
+//             walks its steps back writing dx and dgates, and the tile's share of dlambda (its warps'
 //             shares summed in warp order) goes to scratch [B, tiles, C], summed per channel
 //             in a fixed order by the launcher's last kernel (deterministic, no atomics).
 //
@@ -55,7 +55,7 @@ __device__ __forceinline__ auto rglru_step_of(const Steps& steps, const float (&
 
 template <class T, int VEC>
 __global__ void __launch_bounds__(WARPS * lanes)
-rglru_forward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda,
+rglru_forward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
                     const std::int32_t* __restrict__ reset, ScanShape s, T* __restrict__ y,
                     float* __restrict__ saved, Status st) {
   extern __shared__ float shared[];
@@ -68,7 +68,7 @@ rglru_forward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda
   if (active) {
     float sp[VEC], sn[VEC];
     lambda_terms<VEC>(lambda, tile.c0, sp, sn);
-    steps.stage(proj, nullptr);
+    steps.stage(RglruInputs<T>{x, gates, s.N}, nullptr);
     steps.local_states(P, H, a, b, rglru_step_of<T, VEC>(steps, sp));
     layout.put(0, warp, lane, a);
     layout.put(1, warp, lane, b);
@@ -93,9 +93,10 @@ rglru_forward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda
 
 template <class T, int VEC>
 __global__ void __launch_bounds__(WARPS * lanes)
-rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambda,
+rglru_backward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
                      const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ saved,
-                     const T* __restrict__ dy, T* __restrict__ dproj, float* __restrict__ lambda_part, Status st) {
+                     const T* __restrict__ dy, T* __restrict__ dx, T* __restrict__ dgates,
+                     float* __restrict__ lambda_part, Status st) {
   extern __shared__ float shared[];
   // Aggregate planes: the forward's A, B; the adjoint's A, B; this warp's dlambda share.
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};
@@ -109,7 +110,7 @@ rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambd
   for (int k = 0; k < VEC; ++k) ca[k] = 1.0f, cb[k] = 0.0f;
   if (active) {
     lambda_terms<VEC>(lambda, tile.c0, sp, sn);
-    steps.stage(proj, dy);
+    steps.stage(RglruInputs<T>{x, gates, s.N}, dy);
     steps.local_states(P, H, a, b, rglru_step_of<T, VEC>(steps, sp));
 #pragma unroll
     for (int u = S - 1; u >= 0; --u) {  // the adjoint carry_out = ca·carry_in + cb, right to left
@@ -148,8 +149,8 @@ rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambd
     for (int u = S - 1; u >= 0; --u) {
       if (u >= steps.count()) continue;
       const bool blk = rglru_blocked(steps.reset_row, s, tile.reverse, steps.time(u));
-      float x[VEC], r[VEC], i[VEC], gv[VEC], dx[VEC], dr[VEC], di[VEC];
-      steps.load(u, 0, x);
+      float xv[VEC], r[VEC], i[VEC], gv[VEC], dxv[VEC], dr[VEC], di[VEC];
+      steps.load(u, 0, xv);
       steps.load(u, 1, r);
       steps.load(u, 2, i);
       steps.load(u, 3, gv);
@@ -159,18 +160,15 @@ rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambd
         const float rs = sigmoid(r[k]), is = sigmoid(i[k]);
         const Decay d(blk, rs, sp[k]);
         const float g = gv[k] + carry[k];
-        dx[k] = g * d.scale * is;
-        di[k] = g * d.scale * x[k] * is * (1.0f - is);
+        dxv[k] = g * d.scale * is;
+        di[k] = g * d.scale * xv[k] * is * (1.0f - is);
         // Blocked: a = 0 is a constant, so neither r nor Λ gets a gradient there.
-        const float dlog_a = blk ? 0.0f : g * (d.a * h_prev + d.dscale_dlog_a() * is * x[k]);
+        const float dlog_a = blk ? 0.0f : g * (d.a * h_prev + d.dscale_dlog_a() * is * xv[k]);
         dr[k] = dlog_a * (-rglru_c * sp[k]) * rs * (1.0f - rs);
         dlambda[k] += dlog_a * rglru_c * rs * sn[k];
         carry[k] = d.a * g;
       }
-      T* out = dproj + steps.row(u) * 3 * s.N + tile.c0;
-      store_vec<T, VEC>(out, dx);
-      store_vec<T, VEC>(out + s.N, dr);
-      store_vec<T, VEC>(out + 2 * s.N, di);
+      RglruGrads<T>{dx, dgates, s.N}.store(steps.row(u), tile.c0, dxv, dr, di);
     }
   }
   if (active) layout.put(4, warp, lane, dlambda);
@@ -187,30 +185,31 @@ rglru_backward_tiles(const T* __restrict__ proj, const float* __restrict__ lambd
 
 }  // namespace
 
-void rglru_scan_forward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
-                                 bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C, void* y,
-                                 float* saved, float* scratch, cudaStream_t stream) {
+void rglru_scan_forward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
+                                 const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                                 std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream) {
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
-  dispatch_scan<BYTES>(dtype, s, {proj, y}, "rglru_scan_forward, one pass", [&](auto zero, auto vec) {
+  dispatch_scan<BYTES>(dtype, s, {x, gates, y}, "rglru_scan_forward, one pass", [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const Status st = prepare_status<VEC, G>(s, scratch, stream);
     const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(2, 3);
     allow_shared(rglru_forward_tiles<E, VEC>, bytes);
     rglru_forward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
-        static_cast<const E*>(proj), lambda, reset, s, static_cast<E*>(y), saved, st);
+        static_cast<const E*>(x), static_cast<const E*>(gates), lambda, reset, s, static_cast<E*>(y), saved, st);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
 }
 
-void rglru_scan_backward_one_pass(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
-                                  bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C,
-                                  const float* saved, const void* dy, void* dproj, float* dlambda, float* scratch,
-                                  cudaStream_t stream) {
+void rglru_scan_backward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
+                                  const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
+                                  std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
+                                  float* dlambda, float* scratch, cudaStream_t stream) {
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
-  dispatch_scan<BYTES>(dtype, s, {proj, dy, dproj}, "rglru_scan_backward, one pass", [&](auto zero, auto vec) {
+  dispatch_scan<BYTES>(dtype, s, {x, gates, dy, dx, dgates}, "rglru_scan_backward, one pass",
+                       [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const Status st = prepare_status<VEC, G>(s, scratch, stream);
@@ -218,8 +217,8 @@ void rglru_scan_backward_one_pass(DType dtype, const void* proj, const float* la
     const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(5, 4);
     allow_shared(rglru_backward_tiles<E, VEC>, bytes);
     rglru_backward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
-        static_cast<const E*>(proj), lambda, reset, s, saved, static_cast<const E*>(dy), static_cast<E*>(dproj),
-        lambda_part, st);
+        static_cast<const E*>(x), static_cast<const E*>(gates), lambda, reset, s, saved, static_cast<const E*>(dy),
+        static_cast<E*>(dx), static_cast<E*>(dgates), lambda_part, st);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
     launch_rglru_lambda_sum(lambda_part, s.B * tiles_along<G>(s), s.N, dlambda, stream);
   });

@@ -24,7 +24,7 @@ __device__ __forceinline__ float rglru_update(float h, float x, float r_pre, flo
 
 template <class T>
 __global__ void __launch_bounds__(block_threads)
-final_state_kernel(const T* __restrict__ proj, const float* __restrict__ lambda,
+final_state_kernel(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
                    const std::int32_t* __restrict__ reset, std::int64_t B, std::int64_t steps, std::int64_t C,
                    std::int64_t forward, float* __restrict__ state) {
   const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -34,10 +34,11 @@ final_state_kernel(const T* __restrict__ proj, const float* __restrict__ lambda,
   if (c < forward) {
     const float l = lambda[c];
     for (std::int64_t t = 0; t < steps; ++t) {
-      const T* p = proj + (b * steps + t) * 3 * C + c;
-      const bool start = t == 0 || (reset[b * steps + t] & 1) != 0;  // segment start: a = 0
-      const float x = to_float(p[0]), r = to_float(p[C]), i = to_float(p[2 * C]);
-      h = start ? sigmoid(i) * x : rglru_update(h, x, r, i, l);
+      const std::int64_t row = b * steps + t;
+      const bool start = t == 0 || (reset[row] & 1) != 0;  // segment start: a = 0
+      const float xv = to_float(x[row * C + c]), r = to_float(gates[2 * row * C + c]),
+                  i = to_float(gates[(2 * row + 1) * C + c]);
+      h = start ? sigmoid(i) * xv : rglru_update(h, xv, r, i, l);
     }
   }
   state[index] = h;
@@ -45,19 +46,18 @@ final_state_kernel(const T* __restrict__ proj, const float* __restrict__ lambda,
 
 template <class T>
 __global__ void __launch_bounds__(block_threads)
-step_kernel(const T* __restrict__ proj, const float* __restrict__ lambda, std::int64_t B, std::int64_t C,
-            std::int64_t forward, float* __restrict__ state, T* __restrict__ y) {
+step_kernel(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda, std::int64_t B,
+            std::int64_t C, std::int64_t forward, float* __restrict__ state, T* __restrict__ y) {
   const std::int64_t index = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (index >= B * C) return;
   const std::int64_t b = index / C, c = index % C;
-  const T* p = proj + b * 3 * C + c;
-  const float x = to_float(p[0]), r = to_float(p[C]), i = to_float(p[2 * C]);
+  const float xv = to_float(x[index]), r = to_float(gates[2 * b * C + c]), i = to_float(gates[(2 * b + 1) * C + c]);
   float h;
   if (c < forward) {
-    h = rglru_update(state[index], x, r, i, lambda[c]);
+    h = rglru_update(state[index], xv, r, i, lambda[c]);
     state[index] = h;
   } else {
-    h = sigmoid(i) * x;  // reverse half: a = 0 on a suffix token
+    h = sigmoid(i) * xv;  // reverse half: a = 0 on a suffix token
   }
   y[index] = from_float<T>(h);
 }
@@ -82,26 +82,27 @@ conv_step_kernel(const T* __restrict__ x, const T* __restrict__ weight, const T*
 
 }  // namespace
 
-void rglru_final_state(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
-                       bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C, float* state,
-                       cudaStream_t stream) {
+void rglru_final_state(DType dtype, const void* x, const void* gates, const float* lambda,
+                       const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C,
+                       float* state, cudaStream_t stream) {
   dispatch_f32_bf16(dtype, "rglru_final_state", "the operands", [&](auto zero) {
     using Element = decltype(zero);
     if (B * C == 0) return;
     final_state_kernel<Element><<<block_count(B * C, block_threads), block_threads, 0, stream>>>(
-        static_cast<const Element*>(proj), lambda, reset, B, T, C, forward_channels(bidirectional, C), state);
+        static_cast<const Element*>(x), static_cast<const Element*>(gates), lambda, reset, B, T, C,
+        forward_channels(bidirectional, C), state);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
 }
 
-void rglru_step(DType dtype, const void* proj, const float* lambda, bool bidirectional, std::int64_t B,
-                std::int64_t C, float* state, void* y, cudaStream_t stream) {
+void rglru_step(DType dtype, const void* x, const void* gates, const float* lambda, bool bidirectional,
+                std::int64_t B, std::int64_t C, float* state, void* y, cudaStream_t stream) {
   dispatch_f32_bf16(dtype, "rglru_step", "the operands", [&](auto zero) {
     using Element = decltype(zero);
     if (B * C == 0) return;
     step_kernel<Element><<<block_count(B * C, block_threads), block_threads, 0, stream>>>(
-        static_cast<const Element*>(proj), lambda, B, C, forward_channels(bidirectional, C), state,
-        static_cast<Element*>(y));
+        static_cast<const Element*>(x), static_cast<const Element*>(gates), lambda, B, C,
+        forward_channels(bidirectional, C), state, static_cast<Element*>(y));
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
 }

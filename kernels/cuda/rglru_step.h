@@ -11,13 +11,13 @@
 
 namespace birdie::kernels::cuda {
 
-// dtype: f32 or bf16 (proj [B, T, 3C]); lambda f32 [C]; state f32 [B, C], written.
-void rglru_final_state(DType dtype, const void* proj, const float* lambda, const std::int32_t* reset,
-                       bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C, float* state,
-                       cudaStream_t stream);
-// dtype: f32 or bf16 (proj [B, 3C], y [B, C]); state f32 [B, C], read and updated.
-void rglru_step(DType dtype, const void* proj, const float* lambda, bool bidirectional, std::int64_t B,
-                std::int64_t C, float* state, void* y, cudaStream_t stream);
+// dtype: f32 or bf16 (x [B, T, C], gates [B, T, 2C]); lambda f32 [C]; state f32 [B, C], written.
+void rglru_final_state(DType dtype, const void* x, const void* gates, const float* lambda,
+                       const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T, std::int64_t C,
+                       float* state, cudaStream_t stream);
+// dtype: f32 or bf16 (x [B, C], gates [B, 2C], y [B, C]); state f32 [B, C], read and updated.
+void rglru_step(DType dtype, const void* x, const void* gates, const float* lambda, bool bidirectional,
+                std::int64_t B, std::int64_t C, float* state, void* y, cudaStream_t stream);
 // dtype: f32 or bf16 for x [B, C], weight [K, C], bias [C], window [B, K-1, C] (read and
 // shifted) and y [B, C].
 void conv1d_step(DType dtype, const void* x, const void* weight, const void* bias, bool bidirectional,

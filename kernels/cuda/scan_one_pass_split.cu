@@ -48,6 +48,14 @@ namespace birdie::kernels::cuda {
 
 namespace {
 
+// Where projection plane q of a token row starts in the fused proj [B, T, 4N].
+template <class T>
+struct FusedPlanes {
+  const T* proj;
+  std::int64_t N;
+  __device__ __forceinline__ const T* operator()(int q, std::int64_t row) const { return proj + (row * 4 + q) * N; }
+};
+
 // The gated scan's step for the split tiles: decay f (0 where blocked), drive σ(i)·z.
 template <class T, int VEC, class Steps>
 __device__ __forceinline__ auto gated_step(const Steps& steps) {
@@ -78,7 +86,7 @@ scan_forward_split(const T* __restrict__ proj, const std::int32_t* __restrict__ 
   const WarpSteps<T, VEC, S, 4, 4> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
   float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
   if (active) {
-    steps.stage(proj, nullptr);
+    steps.stage(FusedPlanes<T>{proj, s.N}, nullptr);
     steps.local_states(P, H, a, b, gated_step<T, VEC>(steps));
     layout.put(0, warp, lane, a);
     layout.put(1, warp, lane, b);
@@ -120,7 +128,7 @@ scan_backward_split(const T* __restrict__ proj, const std::int32_t* __restrict__
 #pragma unroll
   for (int k = 0; k < VEC; ++k) ca[k] = 1.0f, cb[k] = 0.0f;
   if (active) {
-    steps.stage(proj, dy);
+    steps.stage(FusedPlanes<T>{proj, s.N}, dy);
     steps.local_states(P, H, a, b, gated_step<T, VEC>(steps));
 #pragma unroll
     for (int u = S - 1; u >= 0; --u) {

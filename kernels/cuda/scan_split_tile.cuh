@@ -89,7 +89,7 @@ struct SplitLayout {
 
 // This warp's steps of the tile, [first, first + S) cut at the tile's end, and their
 // PLANES planes in shared memory ([steps][PLANES][lanes]): the PROJ planes of the
-// projections (rows of PROJ·N), then dy when PLANES = PROJ + 1 (the backward).
+// projections, then dy when PLANES = PROJ + 1 (the backward).
 template <class T, int VEC, int S, int PROJ, int PLANES>
 struct WarpSteps {
   static_assert(PLANES == PROJ || PLANES == PROJ + 1, "the projections' planes, then dy or nothing");
@@ -116,16 +116,19 @@ struct WarpSteps {
     for (int k = 0; k < VEC; ++k) saved[saved_at() + k] = h_in[k];
   }
   // The steps' projections (and dy) to shared memory, all in flight together (cp.async); each
-  // thread then reads only its own slots, so it waits for its own copies alone.
-  __device__ void stage(const T* proj, const T* dy) const {
+  // thread then reads only its own slots, so it waits for its own copies alone. plane(q, row)
+  // gives where projection plane q of a token row starts (its channel 0): one fused tensor
+  // or several, as the scan's inputs lie.
+  template <class Plane>
+  __device__ void stage(const Plane& plane, const T* dy) const {
     using V = Packed<T, VEC>;
 #pragma unroll
     for (int u = 0; u < S; ++u) {
       if (u >= count()) break;
-      const T* p = proj + row(u) * PROJ * s.N + tile.c0;
       V* slot = raw + (first + u) * PLANES * lanes + lane;
 #pragma unroll
-      for (int q = 0; q < PROJ; ++q) copy_to_shared(slot + q * lanes, reinterpret_cast<const V*>(p + q * s.N));
+      for (int q = 0; q < PROJ; ++q)
+        copy_to_shared(slot + q * lanes, reinterpret_cast<const V*>(plane(q, row(u)) + tile.c0));
       if constexpr (PLANES > PROJ)
         copy_to_shared(slot + PROJ * lanes, reinterpret_cast<const V*>(dy + row(u) * s.N + tile.c0));
     }

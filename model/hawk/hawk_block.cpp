@@ -57,8 +57,8 @@ std::vector<Tensor> hawk_temporal_input(const HawkBlockWeights& w, const Tensor&
   return autograd::linear_parts(autograd::rmsnorm(x, w.temporal_norm, norm_eps), w.in_proj, {w.state, w.state});
 }
 
-Tensor hawk_rglru_input(const HawkBlockWeights& w, const Tensor& c) {
-  return autograd::concat_last({c, autograd::linear(c, w.gates_weight, w.gates_bias)});
+Tensor hawk_gates(const HawkBlockWeights& w, const Tensor& c) {
+  return autograd::linear(c, w.gates_weight, w.gates_bias);
 }
 
 Tensor hawk_temporal_output(const HawkBlockWeights& w, const Tensor& x, const Tensor& g, const Tensor& h) {
@@ -75,7 +75,7 @@ Tensor hawk_block(const HawkBlockWeights& w, const Tensor& x, const Tensor& rese
                   double norm_eps) {
   const std::vector<Tensor> gz = hawk_temporal_input(w, x, norm_eps);
   const Tensor c = autograd::causal_conv1d(gz[1], w.conv_weight, w.conv_bias, reset, direction);
-  const Tensor h = autograd::rglru_scan(hawk_rglru_input(w, c), w.lambda, reset, direction);
+  const Tensor h = autograd::rglru_scan(c, hawk_gates(w, c), w.lambda, reset, direction);
   return hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h), norm_eps);
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "autograd/tape.h"
-#include "kernels/columns.h"
 #include "kernels/elementwise.h"
 #include "kernels/gated_gelu.h"
 #include "kernels/matmul.h"
@@ -34,11 +33,11 @@ Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t s
     windows_.push_back(window);
 
     const Tensor c = autograd::causal_conv1d(gz[1], w.conv_weight, w.conv_bias, reset_tensor, lm_.direction(l));
-    const Tensor proj = hawk_rglru_input(w, c);
-    Tensor state = Tensor::empty({1, C}, kernels::rglru_state_dtype(proj.dtype()), device);
-    kernels::rglru_final_state(proj, w.lambda, reset_tensor, lm_.direction(l), state);
+    const Tensor gates = hawk_gates(w, c);
+    Tensor state = Tensor::empty({1, C}, kernels::rglru_state_dtype(c.dtype()), device);
+    kernels::rglru_final_state(c, gates, w.lambda, reset_tensor, lm_.direction(l), state);
     states_.push_back(state);
-    const Tensor h = autograd::rglru_scan(proj, w.lambda, reset_tensor, lm_.direction(l));
+    const Tensor h = autograd::rglru_scan(c, gates, w.lambda, reset_tensor, lm_.direction(l));
     x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h), eps);
   }
   return lm_.last_host_logits(x);
@@ -56,9 +55,8 @@ Tensor HawkDecoder::step(std::int32_t token) {
     const std::vector<Tensor> gz = hawk_temporal_input(w, x, eps);
     Tensor c = Tensor::empty({1, C}, gz[1].dtype(), device);
     kernels::conv1d_step(gz[1].reshape({1, C}), w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c);
-    const Tensor proj = hawk_rglru_input(w, c);
-    Tensor h = Tensor::empty({1, C}, proj.dtype(), device);
-    kernels::rglru_step(proj, w.lambda, states_[l], lm_.direction(l), h);
+    Tensor h = Tensor::empty({1, C}, c.dtype(), device);
+    kernels::rglru_step(c, hawk_gates(w, c), w.lambda, states_[l], lm_.direction(l), h);
     x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h.reshape({1, 1, C})), eps);
   }
   return lm_.host_logits(x);
@@ -84,7 +82,6 @@ HawkBatchDecoder::HawkBatchDecoder(const HawkLm& lm, std::span<Decoder* const> r
   for (Tensor* t : {&g_, &z_, &c_, &h_, &activated_}) *t = Tensor::empty({B, C}, dtype, device);
   for (Tensor* t : {&mlp_gate_, &mlp_up_, &mlp_activated_}) *t = Tensor::empty({B, M}, dtype, device);
   gates_ = Tensor::empty({B, 2 * C}, dtype, device);
-  proj_ = Tensor::empty({B, 3 * C}, dtype, device);
   inv_rms_ = norm_statistics(B, dtype, device);
 }
 
@@ -96,15 +93,13 @@ void HawkBatchDecoder::step(const Tensor& tokens, Tensor& logits) {
   for (std::int64_t l = 0; l < config.layers; ++l) {
     const HawkBlockWeights& w = lm_.block(l);
     // Temporal mixing: [g | z] = W_in RMSNorm(x), c = conv(z), [r | i] = W_gates c + b,
-    // h = RG-LRU([c | r | i]), x += W_out (GeLU(g) ⊙ h).
+    // h = RG-LRU(c, [r | i]), x += W_out (GeLU(g) ⊙ h).
     kernels::rmsnorm_forward(x_, w.temporal_norm, eps, normed_, inv_rms_);
     kernels::matmul(normed_, false, w.in_proj.slice(0, C), true, g_);
     kernels::matmul(normed_, false, w.in_proj.slice(C, 2 * C), true, z_);
     kernels::conv1d_step(z_, w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c_);
     kernels::matmul_fused(c_, false, w.gates_weight, true, gates_, {w.gates_bias, {}});
-    kernels::copy_columns(c_, 0, proj_, 0, C);
-    kernels::copy_columns(gates_, 0, proj_, C, 2 * C);
-    kernels::rglru_step(proj_, w.lambda, states_[l], lm_.direction(l), h_);
+    kernels::rglru_step(c_, gates_, w.lambda, states_[l], lm_.direction(l), h_);
     kernels::gelu_mul_forward(g_, h_, activated_);
     kernels::matmul(activated_, false, w.out_proj, true, x_, 1.0, 1.0);
     // The gated MLP: [a | b] = W_up RMSNorm(x), x += W_down (GeLU(a) ⊙ b).

@@ -49,9 +49,8 @@ class HawkBatchDecoder : public BatchDecoder {
   std::vector<Tensor> windows_, states_;  // per block [B, K−1, C] and [B, C]
   // The step's work buffers: x and its norm [B, D], the norm's statistics [B]; the
   // temporal branch's g, z, the convolution's output c, the RG-LRU's output h and a GeLU
-  // [B, C], the gates [r | i] [B, 2C] and the RG-LRU's input [c | r | i] [B, 3C]; the MLP's
-  // halves and a GeLU [B, M].
-  Tensor x_, normed_, inv_rms_, g_, z_, c_, h_, activated_, gates_, proj_, mlp_gate_, mlp_up_, mlp_activated_;
+  // [B, C], the gates [r | i] [B, 2C]; the MLP's halves and a GeLU [B, M].
+  Tensor x_, normed_, inv_rms_, g_, z_, c_, h_, activated_, gates_, mlp_gate_, mlp_up_, mlp_activated_;
 };
 
 }  // namespace birdie::model

@@ -153,38 +153,43 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
                            (dt == DType::bf16 ? "bf16" : "f32") + (bidir ? " bidir" : " causal") +
                            " B=" + std::to_string(B) + " T=" + std::to_string(T) + " C=" + std::to_string(C);
   const std::int64_t chunks = kc::rglru_chunk_count(T);
-  Buffer proj(dt, B * T * 3 * C), dy(dt, B * T * C), lambda(DType::f32, C), dl0(DType::f32, C);
-  fill(proj, -2, 2), fill(dy, -1, 1), fill(lambda, -2, 5), fill(dl0, -1, 1);
+  // The two inputs of kernels/rglru.h: x [B, T, C], gates [B, T, 2C] = [r | i].
+  Buffer x(dt, B * T * C), gates(dt, B * T * 2 * C), dy(dt, B * T * C), lambda(DType::f32, C), dl0(DType::f32, C);
+  fill(x, -2, 2), fill(gates, -2, 2), fill(dy, -1, 1), fill(lambda, -2, 5), fill(dl0, -1, 1);
   for (std::int64_t c = 1; c < C; c += 3) lambda.set(c, 9.0);  // a near 0.999
   const auto reset = hawk_reset(B, T);
-  auto run = [&](std::size_t off, Buffer& y, Buffer& dproj, Buffer& dlambda) {
-    Buffer p(dt, proj.n, off), g(dt, dy.n, off);
-    for (std::int64_t i = 0; i < proj.n; ++i) p.set(i, proj.get(i));
+  struct Out {
+    Buffer y, dx, dgates, dlambda;
+    bool same_bits(Out& o) {
+      return y.same_bits(o.y) && dx.same_bits(o.dx) && dgates.same_bits(o.dgates) && dlambda.same_bits(o.dlambda);
+    }
+  };
+  auto run = [&](std::size_t off) {
+    Out o{Buffer(dt, B * T * C, off), Buffer(dt, B * T * C, off), Buffer(dt, B * T * 2 * C, off),
+          Buffer(DType::f32, C)};
+    Buffer xo(dt, x.n, off), go(dt, gates.n, off), g(dt, dy.n, off);
+    for (std::int64_t i = 0; i < x.n; ++i) xo.set(i, x.get(i));
+    for (std::int64_t i = 0; i < gates.n; ++i) go.set(i, gates.get(i));
     for (std::int64_t i = 0; i < dy.n; ++i) g.set(i, dy.get(i));
-    for (std::int64_t i = 0; i < C; ++i) dlambda.set(i, dl0.get(i));
+    for (std::int64_t i = 0; i < C; ++i) o.dlambda.set(i, dl0.get(i));
     Buffer saved(DType::f32, B * chunks * C), scratch(DType::f32, kc::rglru_scratch_elements(B, T, C));
     const float* l = static_cast<const float*>(lambda.data());
-    kc::rglru_scan_forward(dt, p.data(), l, reset.data(), bidir, B, T, C, y.data(), static_cast<float*>(saved.data()),
-                           static_cast<float*>(scratch.data()), nullptr);
-    kc::rglru_scan_backward(dt, p.data(), l, reset.data(), bidir, B, T, C, static_cast<const float*>(saved.data()),
-                            g.data(), dproj.data(), static_cast<float*>(dlambda.data()),
-                            static_cast<float*>(scratch.data()), nullptr);
+    kc::rglru_scan_forward(dt, xo.data(), go.data(), l, reset.data(), bidir, B, T, C, o.y.data(),
+                           static_cast<float*>(saved.data()), static_cast<float*>(scratch.data()), nullptr);
+    kc::rglru_scan_backward(dt, xo.data(), go.data(), l, reset.data(), bidir, B, T, C,
+                            static_cast<const float*>(saved.data()), g.data(), o.dx.data(), o.dgates.data(),
+                            static_cast<float*>(o.dlambda.data()), static_cast<float*>(scratch.data()), nullptr);
+    return o;
   };
-  Buffer y(dt, B * T * C), dproj(dt, B * T * 3 * C), dl(DType::f32, C);
-  run(0, y, dproj, dl);
-  Buffer y1(dt, B * T * C, 1), dproj1(dt, B * T * 3 * C, 1), dl1(DType::f32, C);
-  run(1, y1, dproj1, dl1);
-  check(y.same_bits(y1) && dproj.same_bits(dproj1) && dl.same_bits(dl1),
-        name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
-  Buffer y2(dt, B * T * C), dproj2(dt, B * T * 3 * C), dl2(DType::f32, C);
+  Out out = run(0), offset = run(1);
+  check(out.same_bits(offset), name + ": aligned (vector) and offset (scalar) runs agree bit for bit");
   emu::withhold_every = 5;  // look-backs walk through aggregates (scan_case says why)
-  run(0, y2, dproj2, dl2);
+  Out withheld = run(0);
   emu::withhold_every = 0;
-  check(y.same_bits(y2) && dproj.same_bits(dproj2) && dl.same_bits(dl2),
-        name + ": the same bits when look-backs walk through aggregates");
+  check(out.same_bits(withheld), name + ": the same bits when look-backs walk through aggregates");
   // Direct f64 evaluation (kernels/rglru.h), with its adjoint.
-  const auto P = proj.values(), G = dy.values(), Lv = lambda.values();
-  std::vector<double> yr(B * T * C), dr(B * T * 3 * C), dlr = dl0.values();
+  const auto X = x.values(), Gt = gates.values(), G = dy.values(), Lv = lambda.values();
+  std::vector<double> yr(B * T * C), dxr(B * T * C), dgr(B * T * 2 * C), dlr = dl0.values();
   auto blocked = [&](std::int64_t b, bool rev, std::int64_t t) {
     if (!rev) return t == 0 || (reset[b * T + t] & 1) != 0;
     return t == T - 1 || (reset[b * T + t + 1] & 1) != 0 || (reset[b * T + t] & 2) != 0;
@@ -196,34 +201,35 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
       std::vector<double> st(T), a(T), sc(T);
       double h = 0;
       for (std::int64_t s = 0; s < T; ++s) {
-        const std::int64_t t = rev ? T - 1 - s : s;
-        const double* p = &P[(b * T + t) * 3 * C];
+        const std::int64_t t = rev ? T - 1 - s : s, row = b * T + t;
+        const double* gp = &Gt[row * 2 * C];
         const bool bl = blocked(b, rev, t);
-        const double la = bl ? 0 : -8 * sig(p[C + c]) * sp;
+        const double la = bl ? 0 : -8 * sig(gp[c]) * sp;
         a[s] = bl ? 0 : std::exp(la);
         sc[s] = bl ? 1 : std::sqrt(-std::expm1(2 * la));
-        h = a[s] * h + sc[s] * sig(p[2 * C + c]) * p[c];
+        h = a[s] * h + sc[s] * sig(gp[C + c]) * X[row * C + c];
         st[s] = h;
-        yr[(b * T + t) * C + c] = h;
+        yr[row * C + c] = h;
       }
       double carry = 0;
       for (std::int64_t s = T - 1; s >= 0; --s) {
-        const std::int64_t t = rev ? T - 1 - s : s;
-        const double* p = &P[(b * T + t) * 3 * C];
-        double* d = &dr[(b * T + t) * 3 * C];
-        const double g = G[(b * T + t) * C + c] + carry, hin = s > 0 ? st[s - 1] : 0;
-        const double xv = p[c], r = sig(p[C + c]), i = sig(p[2 * C + c]);
-        d[c] = g * sc[s] * i;
-        d[2 * C + c] = g * sc[s] * xv * i * (1 - i);
+        const std::int64_t t = rev ? T - 1 - s : s, row = b * T + t;
+        const double* gp = &Gt[row * 2 * C];
+        double* dg = &dgr[row * 2 * C];
+        const double g = G[row * C + c] + carry, hin = s > 0 ? st[s - 1] : 0;
+        const double xv = X[row * C + c], r = sig(gp[c]), i = sig(gp[C + c]);
+        dxr[row * C + c] = g * sc[s] * i;
+        dg[C + c] = g * sc[s] * xv * i * (1 - i);
         const double dla = blocked(b, rev, t) ? 0 : g * (a[s] * hin - a[s] * a[s] / sc[s] * i * xv);
-        d[C + c] = dla * (-8 * sp) * r * (1 - r);
+        dg[c] = dla * (-8 * sp) * r * (1 - r);
         dlr[c] += dla * 8 * r * sn;
         carry = a[s] * g;
       }
     }
-  const double ey = relative(y.values(), yr), ed = relative(dproj.values(), dr), el = relative(dl.values(), dlr);
-  check(ey < bound(dt) && ed < bound(dt) && el < 1e-4,
-        name + ": y rel " + num(ey) + ", dproj rel " + num(ed) + ", dlambda rel " + num(el));
+  const double ey = relative(out.y.values(), yr), ex = relative(out.dx.values(), dxr);
+  const double eg = relative(out.dgates.values(), dgr), el = relative(out.dlambda.values(), dlr);
+  check(ey < bound(dt) && ex < bound(dt) && eg < bound(dt) && el < 1e-4,
+        name + ": y rel " + num(ey) + ", dx rel " + num(ex) + ", dgates rel " + num(eg) + ", dlambda rel " + num(el));
 }
 
 }  // namespace emulation_checks

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/columns.h"
 #include "kernels/conv1d.h"
 #include "kernels/rglru.h"
 #include "kernels/rglru_step.h"
@@ -21,6 +22,25 @@
 namespace birdie::testing {
 TEST_SUITE_BEGIN("conv1d_rglru");
 using kernels::ScanDirection;
+
+namespace {
+// The RG-LRU's two operands (kernels/rglru.h) cut from one fixture tensor [..., 3C] drawn
+// as [x | r | i]: x [..., C] and gates [..., 2C].
+struct RglruOperands {
+  Tensor x, gates;
+};
+RglruOperands rglru_operands(const Tensor& proj) {
+  const std::int64_t C = proj.dim(-1) / 3;
+  Shape shape = proj.shape();
+  shape.back() = C;
+  RglruOperands in{Tensor::empty(shape, proj.dtype(), proj.device()), Tensor()};
+  shape.back() = 2 * C;
+  in.gates = Tensor::empty(shape, proj.dtype(), proj.device());
+  kernels::copy_columns(proj, 0, in.x, 0, C);
+  kernels::copy_columns(proj, C, in.gates, 0, 2 * C);
+  return in;
+}
+}  // namespace
 
 #if !BIRDIE_OPS_GPU  // ---- CPU (ops_tests) ----
 
@@ -115,8 +135,9 @@ Tensor conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& 
 }
 
 Tensor rglru(const Tensor& proj, const Tensor& lambda, const Tensor& reset, ScanDirection d) {
-  Tensor y = Tensor::empty({proj.dim(0), proj.dim(1), proj.dim(2) / 3}, proj.dtype());
-  kernels::rglru_scan_forward(proj, lambda, reset, d, y);
+  const RglruOperands in = rglru_operands(proj);
+  Tensor y = Tensor::empty(in.x.shape(), proj.dtype());
+  kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, d, y);
   return y;
 }
 
@@ -285,13 +306,14 @@ TEST_CASE("gradient: causal_conv1d, every input, widths 1, 3, 4, both directions
   });
 }
 
-TEST_CASE("gradient: rglru_scan, proj and lambda, decays up to a = 0.999, both directions") {
+TEST_CASE("gradient: rglru_scan, x, gates and lambda, decays up to a = 0.999, both directions") {
   RandomGenerator rng(174);
   const Tensor reset = reset_rows(2);
   for_each_direction([&](ScanDirection direction, std::int64_t C) {
+    const RglruOperands in = rglru_operands(random_tensor({2, T, 3 * C}, rng, -2, 2));
     check_gradients(
-        [direction](const Inputs& in) { return weighted_sum(ag::rglru_scan(in[0], in[1], in[2], direction)); },
-        {random_tensor({2, T, 3 * C}, rng, -2, 2), lambda_values(C, rng), reset}, 1e-6, 1e-8, 1e-6);
+        [direction](const Inputs& in) { return weighted_sum(ag::rglru_scan(in[0], in[1], in[2], in[3], direction)); },
+        {in.x, in.gates, lambda_values(C, rng), reset}, 1e-6, 1e-8, 1e-6);
   });
 }
 
@@ -306,17 +328,20 @@ TEST_CASE("RG-LRU with a within a hair of 1 stays finite, f32 and f64") {
   const Tensor want = direct_rglru(proj, lambda, reset, false);
   for (DType dtype : {DType::f32, DType::f64}) {
     CAPTURE(dtype_name(dtype));
-    const Tensor p = proj.to(dtype), l = lambda.to(dtype);
+    const RglruOperands in = rglru_operands(proj.to(dtype));
+    const Tensor l = lambda.to(dtype);
     Tensor y = Tensor::empty({1, T, C}, dtype);
-    const Tensor saved = kernels::rglru_scan_forward(p, l, reset, ScanDirection::causal, y);
+    const Tensor saved = kernels::rglru_scan_forward(in.x, in.gates, l, reset, ScanDirection::causal, y);
     // The direct evaluation's own 1 − a² (a = 1 − 1e-13 in f64) keeps only ~3 digits of the
     // tiny drive scale, so even the f64 kernel meets it at 1e-9 only (7e-11 measured).
     CHECK(relative_error(y, want) < (dtype == DType::f32 ? 1e-5 : 1e-9));
     RandomGenerator dy_rng(176);
     const Tensor dy = random_tensor({1, T, C}, dy_rng, -1, 1, dtype);
-    Tensor dproj = Tensor::empty(p.shape(), dtype), dlambda = Tensor::zeros({C}, dtype);
-    kernels::rglru_scan_backward(p, l, reset, ScanDirection::causal, saved, dy, dproj, dlambda);
-    for (double v : dproj.to_vector<double>()) REQUIRE(std::isfinite(v));
+    Tensor dx = Tensor::empty(in.x.shape(), dtype), dgates = Tensor::empty(in.gates.shape(), dtype);
+    Tensor dlambda = Tensor::zeros({C}, dtype);
+    kernels::rglru_scan_backward(in.x, in.gates, l, reset, ScanDirection::causal, saved, dy, dx, dgates, dlambda);
+    for (const Tensor* d : {&dx, &dgates})
+      for (double v : d->to_vector<double>()) REQUIRE(std::isfinite(v));
     for (double v : dlambda.to_vector<double>()) REQUIRE(std::isfinite(v));
   }
 }
@@ -349,19 +374,23 @@ TEST_CASE("bf16 emulation stays within 4e-3 of f32 on the same rounded inputs") 
       CHECK(relative_error(db16, db32) < 1e-6);
     }
     {  // RG-LRU
-      const Tensor proj = rounded(random_tensor({2, T, 3 * C}, rng, -2, 2, DType::f32));
+      const RglruOperands in32 = rglru_operands(rounded(random_tensor({2, T, 3 * C}, rng, -2, 2, DType::f32)));
+      const RglruOperands in16{in32.x.to(DType::bf16), in32.gates.to(DType::bf16)};
       const Tensor lambda = lambda_values(C, rng, DType::f32);
       const Tensor dy = rounded(random_tensor({2, T, C}, rng, -1, 1, DType::f32));
       Tensor y32 = Tensor::empty({2, T, C}, DType::f32), y16 = Tensor::empty({2, T, C}, DType::bf16);
-      const Tensor s32 = kernels::rglru_scan_forward(proj, lambda, reset, direction, y32);
-      const Tensor s16 = kernels::rglru_scan_forward(proj.to(DType::bf16), lambda, reset, direction, y16);
+      const Tensor s32 = kernels::rglru_scan_forward(in32.x, in32.gates, lambda, reset, direction, y32);
+      const Tensor s16 = kernels::rglru_scan_forward(in16.x, in16.gates, lambda, reset, direction, y16);
       CHECK(s16.dtype() == DType::f32);
       CHECK(relative_error(y16, y32) < bound);
-      Tensor d32 = Tensor::empty(proj.shape(), DType::f32), d16 = Tensor::empty(proj.shape(), DType::bf16);
+      Tensor dx32 = Tensor::empty({2, T, C}, DType::f32), dx16 = Tensor::empty({2, T, C}, DType::bf16);
+      Tensor dg32 = Tensor::empty({2, T, 2 * C}, DType::f32), dg16 = Tensor::empty({2, T, 2 * C}, DType::bf16);
       Tensor l32 = Tensor::zeros({C}, DType::f32), l16 = Tensor::zeros({C}, DType::f32);
-      kernels::rglru_scan_backward(proj, lambda, reset, direction, s32, dy, d32, l32);
-      kernels::rglru_scan_backward(proj.to(DType::bf16), lambda, reset, direction, s16, dy.to(DType::bf16), d16, l16);
-      CHECK(relative_error(d16, d32) < bound);
+      kernels::rglru_scan_backward(in32.x, in32.gates, lambda, reset, direction, s32, dy, dx32, dg32, l32);
+      kernels::rglru_scan_backward(in16.x, in16.gates, lambda, reset, direction, s16, dy.to(DType::bf16), dx16, dg16,
+                                   l16);
+      CHECK(relative_error(dx16, dx32) < bound);
+      CHECK(relative_error(dg16, dg32) < bound);
       CHECK(relative_error(l16, l32) < 1e-6);
     }
   });
@@ -376,12 +405,20 @@ TEST_CASE("Hawk kernel operands are validated with clear messages") {
   CHECK_THROWS_WITH_AS(kernels::causal_conv1d_forward(x, Tensor::zeros({2, 4}, DType::f64), Tensor::zeros({3}, DType::f64),
                                                       reset, ScanDirection::causal, y),
                        doctest::Contains("weight must be [width ≥ 1, channels = 3]"), Error);
-  Tensor proj = Tensor::zeros({1, 4, 9}, DType::f32), ys = Tensor::empty({1, 4, 3}, DType::f32);
-  CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(proj, Tensor::zeros({3}, DType::bf16), reset, ScanDirection::causal, ys),
-                       doctest::Contains("lambda bf16[3] cpu must be f32"), Error);
-  CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(Tensor::zeros({1, 4, 8}, DType::f32), Tensor::zeros({3}, DType::f32),
-                                                   reset, ScanDirection::causal, ys),
-                       doctest::Contains("proj must be [batch, time, 3·channels]"), Error);
+  const Tensor x3 = Tensor::zeros({1, 4, 3}, DType::f32), gates = Tensor::zeros({1, 4, 6}, DType::f32);
+  Tensor ys = Tensor::empty({1, 4, 3}, DType::f32);
+  CHECK_THROWS_WITH_AS(
+      kernels::rglru_scan_forward(x3, gates, Tensor::zeros({3}, DType::bf16), reset, ScanDirection::causal, ys),
+      doctest::Contains("lambda bf16[3] cpu must be f32"), Error);
+  CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(x3, Tensor::zeros({1, 4, 5}, DType::f32),
+                                                   Tensor::zeros({3}, DType::f32), reset, ScanDirection::causal, ys),
+                       doctest::Contains("must have x's shape with 6 channels and x's dtype"), Error);
+  CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(x3, gates.to(DType::f64), Tensor::zeros({3}, DType::f32), reset,
+                                                   ScanDirection::causal, ys),
+                       doctest::Contains("gates f64[1, 4, 6] cpu"), Error);
+  CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(Tensor::zeros({4, 3}, DType::f32), gates,
+                                                   Tensor::zeros({3}, DType::f32), reset, ScanDirection::causal, ys),
+                       doctest::Contains("x (the drive) must be [batch, time, channels]"), Error);
 }
 
 TEST_CASE("one-token kernels: conv1d_step and rglru_step follow the full ops token by token") {
@@ -392,26 +429,31 @@ TEST_CASE("one-token kernels: conv1d_step and rglru_step follow the full ops tok
     const std::int64_t T = 9, C = 6, K = 4, prompt = 4;  // prompt 0-3, then suffix 4-8
     const Tensor x = random_tensor({1, T, C}, rng), weight = random_tensor({K, C}, rng), bias = random_tensor({C}, rng);
     const Tensor proj = random_tensor({1, T, 3 * C}, rng, -2, 2), lambda = random_tensor({C}, rng, 0, 4);
+    const RglruOperands in = rglru_operands(proj);
     std::vector<std::int32_t> r(T, 2);
     for (std::int64_t t = 0; t < prompt; ++t) r[t] = 0;
     r[0] = 1;
     const Tensor reset = Tensor::from_values<std::int32_t>(r, {1, T});
     Tensor conv_full = Tensor::empty({1, T, C}, DType::f64), h_full = Tensor::empty({1, T, C}, DType::f64);
     kernels::causal_conv1d_forward(x, weight, bias, reset, direction, conv_full);
-    kernels::rglru_scan_forward(proj, lambda, reset, direction, h_full);
+    kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, direction, h_full);
     // The state after token `prompt` (<sg>, the first causal one), then steps.
     const Tensor head_reset = Tensor::from_values<std::int32_t>(std::vector<std::int32_t>(r.begin(), r.begin() + prompt + 1),
                                                                 {1, prompt + 1});
     Tensor state = Tensor::empty({1, C}, DType::f64);
-    kernels::rglru_final_state(proj.reshape({T, 3 * C}).slice(0, prompt + 1).reshape({1, prompt + 1, 3 * C}), lambda,
-                               head_reset, direction, state);
+    const auto head = [&](const Tensor& t) {  // the first prompt + 1 tokens of a [1, T, W] row
+      const std::int64_t W = t.dim(2);
+      return t.reshape({T, W}).slice(0, prompt + 1).reshape({1, prompt + 1, W});
+    };
+    kernels::rglru_final_state(head(in.x), head(in.gates), lambda, head_reset, direction, state);
     Tensor window = Tensor::zeros({1, K - 1, C}, DType::f64);
     window.reshape({K - 1, C}).copy_from(x.reshape({T, C}).slice(prompt + 1 - (K - 1), prompt + 1));
     for (std::int64_t t = prompt + 1; t < T; ++t) {
       CAPTURE(t);
       Tensor c = Tensor::empty({1, C}, DType::f64), h = Tensor::empty({1, C}, DType::f64);
       kernels::conv1d_step(x.reshape({T, C}).slice(t, t + 1), weight, bias, window, direction, c);
-      kernels::rglru_step(proj.reshape({T, 3 * C}).slice(t, t + 1), lambda, state, direction, h);
+      kernels::rglru_step(in.x.reshape({T, C}).slice(t, t + 1), in.gates.reshape({T, 2 * C}).slice(t, t + 1), lambda,
+                          state, direction, h);
       CHECK(max_abs_difference(c, conv_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
       CHECK(max_abs_difference(h, h_full.reshape({T, C}).slice(t, t + 1)) < 1e-14);
     }
@@ -542,25 +584,28 @@ Tensor hawk_lambda(const HawkCase& c, RandomGenerator& rng) {
 void check_rglru(const HawkCase& c, std::uint64_t seed) {
   CAPTURE_HAWK_CASE(c);
   RandomGenerator rng(seed);
-  const Tensor proj = random_cpu({c.B, c.T, 3 * c.C}, c.dtype, rng, -2.0, 2.0);
+  const RglruOperands in = rglru_operands(random_cpu({c.B, c.T, 3 * c.C}, c.dtype, rng, -2.0, 2.0));
   const Tensor lambda = hawk_lambda(c, rng);
   const Tensor dy = random_cpu({c.B, c.T, c.C}, c.dtype, rng);
   const Tensor reset = hawk_reset(c, rng);
   const Tensor dlambda0 = random_cpu({c.C}, DType::f32, rng);
 
-  const Tensor proj64 = as_f64_cpu(proj), lambda64 = as_f64_cpu(lambda);
-  Tensor y_ref = Tensor::empty({c.B, c.T, c.C}, DType::f64), dproj_ref = Tensor::empty(proj.shape(), DType::f64);
-  Tensor dlambda_ref = as_f64_cpu(dlambda0);
-  const Tensor states = kernels::rglru_scan_forward(proj64, lambda64, reset, c.direction, y_ref);
-  kernels::rglru_scan_backward(proj64, lambda64, reset, c.direction, states, as_f64_cpu(dy), dproj_ref, dlambda_ref);
+  const Tensor x64 = as_f64_cpu(in.x), gates64 = as_f64_cpu(in.gates), lambda64 = as_f64_cpu(lambda);
+  Tensor y_ref = Tensor::empty(x64.shape(), DType::f64), dx_ref = Tensor::empty(x64.shape(), DType::f64);
+  Tensor dgates_ref = Tensor::empty(gates64.shape(), DType::f64), dlambda_ref = as_f64_cpu(dlambda0);
+  const Tensor states = kernels::rglru_scan_forward(x64, gates64, lambda64, reset, c.direction, y_ref);
+  kernels::rglru_scan_backward(x64, gates64, lambda64, reset, c.direction, states, as_f64_cpu(dy), dx_ref,
+                               dgates_ref, dlambda_ref);
 
-  const Tensor pg = proj.to(Device::cuda), lg = lambda.to(Device::cuda), reset_g = reset.to(Device::cuda);
-  Tensor y = poisoned_cuda({c.B, c.T, c.C}, c.dtype), dproj = poisoned_cuda(proj.shape(), c.dtype);
+  const Tensor xg = in.x.to(Device::cuda), gg = in.gates.to(Device::cuda), lg = lambda.to(Device::cuda),
+               reset_g = reset.to(Device::cuda);
+  Tensor y = poisoned_cuda(in.x.shape(), c.dtype), dx = poisoned_cuda(in.x.shape(), c.dtype),
+         dgates = poisoned_cuda(in.gates.shape(), c.dtype);
   Tensor dlambda = dlambda0.to(Device::cuda);
-  const Tensor saved = kernels::rglru_scan_forward(pg, lg, reset_g, c.direction, y);
+  const Tensor saved = kernels::rglru_scan_forward(xg, gg, lg, reset_g, c.direction, y);
   CHECK(saved.shape() == Shape{c.B, kernels::cuda::rglru_chunk_count(c.T), c.C});
   CHECK(saved.dtype() == DType::f32);
-  kernels::rglru_scan_backward(pg, lg, reset_g, c.direction, saved, dy.to(Device::cuda), dproj, dlambda);
+  kernels::rglru_scan_backward(xg, gg, lg, reset_g, c.direction, saved, dy.to(Device::cuda), dx, dgates, dlambda);
 
   Tolerance tolerance = tolerance_for(c.dtype);
   // With a ≈ 0.999 over hundreds of steps the f32 rounding of a compounds (as the gated
@@ -569,7 +614,8 @@ void check_rglru(const HawkCase& c, std::uint64_t seed) {
   Tolerance long_memory = tolerance;
   if (c.decay_near_one && c.dtype == DType::f32) long_memory.l2 = long_memory.elementwise = 1e-4;
   check_close(y, y_ref, long_memory, "RG-LRU y");
-  check_close(dproj, dproj_ref, long_memory, "RG-LRU dproj");
+  check_close(dx, dx_ref, long_memory, "RG-LRU dx");
+  check_close(dgates, dgates_ref, long_memory, "RG-LRU dgates");
   Tolerance lambda_tolerance = fp32_tolerance;
   if (c.decay_near_one) lambda_tolerance.l2 = lambda_tolerance.elementwise = 1e-4;
   check_close(dlambda, dlambda_ref, lambda_tolerance, "RG-LRU dlambda");
@@ -624,22 +670,22 @@ TEST_CASE("RG-LRU one pass at Hawk base's shape: identical bits run after run; e
   using kernels::cuda::RglruKernel;
   const HawkCase c{8, 2048, 768, ScanDirection::bidirectional, DType::bf16};
   RandomGenerator rng(1795);
-  const Tensor proj = random_cpu({c.B, c.T, 3 * c.C}, c.dtype, rng, -2.0, 2.0).to(Device::cuda);
+  const RglruOperands in = rglru_operands(random_cpu({c.B, c.T, 3 * c.C}, c.dtype, rng, -2.0, 2.0).to(Device::cuda));
   const Tensor lambda = hawk_lambda(c, rng).to(Device::cuda);
   const Tensor dy = random_cpu({c.B, c.T, c.C}, c.dtype, rng).to(Device::cuda);
   const Tensor reset = hawk_reset(c, rng).to(Device::cuda);
   struct Run {
-    Tensor y, saved, dproj, dlambda;
+    Tensor y, saved, dx, dgates, dlambda;
   };
   auto run = [&](RglruKernel forward, RglruKernel backward) {
-    Run r{poisoned_cuda({c.B, c.T, c.C}, c.dtype), {}, poisoned_cuda(proj.shape(), c.dtype),
-          Tensor::zeros({c.C}, DType::f32, Device::cuda)};
+    Run r{poisoned_cuda(in.x.shape(), c.dtype), {}, poisoned_cuda(in.x.shape(), c.dtype),
+          poisoned_cuda(in.gates.shape(), c.dtype), Tensor::zeros({c.C}, DType::f32, Device::cuda)};
     {
       UseRglruKernel use(forward);
-      r.saved = kernels::rglru_scan_forward(proj, lambda, reset, c.direction, r.y);
+      r.saved = kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, c.direction, r.y);
     }
     UseRglruKernel use(backward);
-    kernels::rglru_scan_backward(proj, lambda, reset, c.direction, r.saved, dy, r.dproj, r.dlambda);
+    kernels::rglru_scan_backward(in.x, in.gates, lambda, reset, c.direction, r.saved, dy, r.dx, r.dgates, r.dlambda);
     return r;
   };
   const Run three = run(RglruKernel::three_pass, RglruKernel::three_pass);
@@ -649,40 +695,43 @@ TEST_CASE("RG-LRU one pass at Hawk base's shape: identical bits run after run; e
     const Run r = run(RglruKernel::one_pass, RglruKernel::one_pass);
     CHECK(r.y.to_vector<float>() == one.y.to_vector<float>());
     CHECK(r.saved.to_vector<float>() == one.saved.to_vector<float>());
-    CHECK(r.dproj.to_vector<float>() == one.dproj.to_vector<float>());
+    CHECK(r.dx.to_vector<float>() == one.dx.to_vector<float>());
+    CHECK(r.dgates.to_vector<float>() == one.dgates.to_vector<float>());
     CHECK(r.dlambda.to_vector<float>() == one.dlambda.to_vector<float>());
   }
   const Tolerance same = tolerance_for(c.dtype);
   check_close(one.y, three.y, same, "y: one pass against three");
   check_close(one.saved, three.saved, fp32_tolerance, "saved: one pass against three");
-  check_close(one.dproj, three.dproj, same, "dproj: one pass against three");
+  check_close(one.dx, three.dx, same, "dx: one pass against three");
+  check_close(one.dgates, three.dgates, same, "dgates: one pass against three");
   check_close(one.dlambda, three.dlambda, fp32_tolerance, "dlambda: one pass against three");
   const Run mixed = run(RglruKernel::three_pass, RglruKernel::one_pass);
-  check_close(mixed.dproj, three.dproj, same, "dproj: one-pass backward from the three-pass forward's saved states");
+  check_close(mixed.dgates, three.dgates, same, "dgates: one-pass backward from the three-pass forward's saved states");
   const Run other = run(RglruKernel::one_pass, RglruKernel::three_pass);
-  check_close(other.dproj, three.dproj, same, "dproj: three-pass backward from the one-pass forward's saved states");
+  check_close(other.dgates, three.dgates, same, "dgates: three-pass backward from the one-pass forward's saved states");
   CHECK(std::string(kernels::cuda::rglru_kernel_name(RglruKernel::one_pass)) == "one_pass");
 }
 
 TEST_CASE("RG-LRU and conv1d: repeated runs give identical bits") {
   RandomGenerator rng(1790);
   const HawkCase c{2, 70, 40, ScanDirection::bidirectional, DType::bf16};
-  const Tensor proj = random_cpu({c.B, c.T, 3 * c.C}, c.dtype, rng, -2.0, 2.0).to(Device::cuda);
+  const RglruOperands in = rglru_operands(random_cpu({c.B, c.T, 3 * c.C}, c.dtype, rng, -2.0, 2.0).to(Device::cuda));
   const Tensor lambda = hawk_lambda(c, rng).to(Device::cuda);
   const Tensor dy = random_cpu({c.B, c.T, c.C}, c.dtype, rng).to(Device::cuda);
   const Tensor reset = hawk_reset(c, rng).to(Device::cuda);
   const Tensor w = random_cpu({4, c.C}, c.dtype, rng).to(Device::cuda);
   std::vector<std::vector<double>> runs;
   for (int run = 0; run < 2; ++run) {
-    Tensor y = poisoned_cuda({c.B, c.T, c.C}, c.dtype), dproj = poisoned_cuda(proj.shape(), c.dtype);
+    Tensor y = poisoned_cuda(in.x.shape(), c.dtype), dx_rglru = poisoned_cuda(in.x.shape(), c.dtype),
+           dgates = poisoned_cuda(in.gates.shape(), c.dtype);
     Tensor dlambda = Tensor::zeros({c.C}, DType::f32, Device::cuda);
-    const Tensor saved = kernels::rglru_scan_forward(proj, lambda, reset, c.direction, y);
-    kernels::rglru_scan_backward(proj, lambda, reset, c.direction, saved, dy, dproj, dlambda);
+    const Tensor saved = kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, c.direction, y);
+    kernels::rglru_scan_backward(in.x, in.gates, lambda, reset, c.direction, saved, dy, dx_rglru, dgates, dlambda);
     Tensor dx = poisoned_cuda(dy.shape(), c.dtype), dw = Tensor::zeros({4, c.C}, DType::f32, Device::cuda);
     Tensor db = Tensor::zeros({c.C}, DType::f32, Device::cuda);
     kernels::causal_conv1d_backward(y, w, reset, c.direction, dy, dx, dw, db);
     std::vector<double> all;
-    for (const Tensor* t : {&y, &dproj, &dlambda, &dx, &dw, &db}) {
+    for (const Tensor* t : {&y, &dx_rglru, &dgates, &dlambda, &dx, &dw, &db}) {
       const auto v = t->to_vector<double>();
       all.insert(all.end(), v.begin(), v.end());
     }
