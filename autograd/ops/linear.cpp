@@ -1,3 +1,4 @@
+#include <utility>
 #include <vector>
 
 #include "autograd/ops.h"
@@ -8,6 +9,21 @@
 namespace birdie::autograd {
 
 namespace {
+
+// x's gradient Σ_k dy_k · W_k (terms: the [rows, out_k] dy_k and the [out_k, in] W_k),
+// summed inside the products: into x's gradient with β = 1 when x already has one (an input
+// used twice, as Hawk's convolution output or a Transformer's normed input: no temporary,
+// no addition pass), else into a fresh tensor that x adopts.
+void add_input_gradient(const Tensor& x, std::int64_t in, const std::vector<std::pair<Tensor, Tensor>>& terms) {
+  if (!x.requires_grad() || terms.empty()) return;
+  const Tensor existing = x.grad();
+  const bool fresh = !existing.defined();
+  const Tensor dx = fresh ? empty_like(x) : existing;
+  Tensor dx2 = dx.reshape({-1, in});
+  for (std::size_t k = 0; k < terms.size(); ++k)
+    kernels::matmul(terms[k].first, false, terms[k].second, false, dx2, 1.0, fresh && k == 0 ? 0.0 : 1.0);
+  if (fresh) accumulate_fresh_grad(x, dx);
+}
 
 // residual + x·weightᵀ + bias as one node and one product: the bias and the residual
 // ride in the product's epilogue (kernels::matmul_fused), and the backward's weight
@@ -41,12 +57,7 @@ Tensor linear_node(const Tensor& residual, const Tensor& x, const Tensor& weight
          [residual, x, x2, weight, bias, in, out](const std::vector<Tensor>& grads) {
     const Tensor& dy = grads[0];
     const Tensor dy2 = dy.reshape({-1, out});
-    if (x.requires_grad()) {
-      Tensor dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-      Tensor dx2 = dx.reshape({-1, in});
-      kernels::matmul(dy2, false, weight, false, dx2);
-      accumulate_fresh_grad(x, dx);
-    }
+    add_input_gradient(x, in, {{dy2, weight}});
     Tensor dweight = grad_buffer(weight);
     const bool wants_bias = bias.defined() && bias.requires_grad();
     // The bias gradient rides on the weight gradient's product when it can take the
@@ -105,23 +116,18 @@ std::vector<Tensor> linear_parts(const Tensor& x, const Tensor& weight, const st
   }
   if (!needs_grad({&x, &weight})) return parts;
   record("linear_parts", {x, weight}, parts, [x, x2, weight, widths, begins, in](const std::vector<Tensor>& grads) {
-    Tensor dx, dx2;
+    std::vector<std::pair<Tensor, Tensor>> terms;
     Tensor dweight = grad_buffer(weight);
     for (std::size_t k = 0; k < widths.size(); ++k) {
       if (!grads[k].defined()) continue;
       const Tensor dy2 = grads[k].reshape({-1, widths[k]});
-      if (x.requires_grad()) {
-        const bool first = !dx.defined();
-        if (first) dx = Tensor::empty(x.shape(), x.dtype(), x.device()), dx2 = dx.reshape({-1, in});
-        kernels::matmul(dy2, false, weight.slice(begins[k], begins[k] + widths[k]), false, dx2, 1.0,
-                        first ? 0.0 : 1.0);
-      }
+      terms.emplace_back(dy2, weight.slice(begins[k], begins[k] + widths[k]));
       if (dweight.defined()) {
         Tensor rows = dweight.slice(begins[k], begins[k] + widths[k]);
         kernels::matmul(dy2, true, x2, false, rows, 1.0, 1.0);
       }
     }
-    if (dx.defined()) accumulate_fresh_grad(x, dx);
+    add_input_gradient(x, in, terms);
   });
   return parts;
 }

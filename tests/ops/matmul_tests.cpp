@@ -266,6 +266,21 @@ TEST_CASE("linear_parts: the columns of linear, one product a part; gradients (f
                        Contains("does not match weight f64[7, 4]"), Error);
 }
 
+TEST_CASE("gradient: an input used again after linear or linear_parts, its gradient summed inside the product") {
+  // The later use's rule runs first, so the product's backward finds x's gradient already
+  // there and accumulates into it with β = 1; x used by three products of one node too.
+  RandomGenerator rng(17);
+  check_gradients([](const Inputs& in) {
+    const Tensor y = ag::linear(in[0], in[1]);
+    return ag::add(weighted_sum(y), weighted_sum(ag::mul(in[0], in[0])));
+  }, {random_tensor({2, 3, 5}, rng), random_tensor({4, 5}, rng)});
+  check_gradients([](const Inputs& in) {
+    const auto p = ag::linear_parts(in[0], in[1], {2, 3, 2});
+    const Tensor again = ag::linear(in[0], in[2]);
+    return ag::add(ag::add(weighted_sum(ag::mul(p[0], p[2])), weighted_sum(p[1])), weighted_sum(ag::gelu(again)));
+  }, {random_tensor({3, 5}, rng), random_tensor({7, 5}, rng), random_tensor({2, 5}, rng)});
+}
+
 TEST_CASE("mixed precision linear_parts: each part's f32 weight gradient in its rows, micro-batches summed") {
   RandomGenerator rng(16);
   const Tensor x = random_bf16({9, 8}, rng), dy_values = random_bf16({9, 6}, rng);
@@ -492,10 +507,12 @@ TEST_CASE("matmul f32 batched (rank 3)") {
   check_every_transpose(50, {{3, 19, 23, 31, false, false, DType::f32, DType::f32}});
 }
 
-TEST_CASE("matmul bf16 operands, f32 and bf16 outputs, accumulation into f32") {
+TEST_CASE("matmul bf16 operands, f32 and bf16 outputs, accumulation into f32 and bf16") {
   check_every_transpose(80, {{0, 72, 40, 256, false, false, DType::bf16, DType::f32},
                              {0, 72, 40, 256, false, false, DType::bf16, DType::bf16},
                              {0, 64, 32, 96, false, false, DType::bf16, DType::f32, 1.0, 1.0},
+                             // bf16 C accumulated (an activation's gradient summed in place).
+                             {0, 64, 32, 96, false, false, DType::bf16, DType::bf16, 1.0, 1.0},
                              {0, 37, 29, 53, false, false, DType::bf16, DType::f32}});  // unaligned rows
   check_matmul({2, 48, 40, 64, false, true, DType::bf16, DType::bf16}, 99);
 }
