@@ -455,8 +455,9 @@ int run(const Options& options) {
       kernels::cuda::set_rglru_kernel(kernel);
       const std::string tag = kernel == engine_kernel ? "" : std::string(", ") + kernels::cuda::rglru_kernel_name(kernel);
       Tensor saved;
-      const double fwd_ms = timer.median_ms(
-          [&] { saved = kernels::rglru_scan_forward(x, gates, lambda, reset, kernels::ScanDirection::bidirectional, y); });
+      const double fwd_ms = timer.median_ms([&] {
+        saved = kernels::rglru_scan_forward(x, gates, lambda, reset, kernels::ScanDirection::bidirectional, y);
+      });
       const double fwd_gbs = tokens * (4 * C * 2 + 4) / (fwd_ms * 1e-3) / 1e9;
       row(("rglru forward bidirectional" + tag).c_str(), dims({B, T, 3 * C}) + " bf16", fwd_ms, "GB/s", fwd_gbs,
           fwd_gbs / copy_gbs, "copy");

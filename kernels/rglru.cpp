@@ -19,8 +19,8 @@ DType rglru_lambda_dtype(DType input_dtype) {
 std::int64_t check_rglru_inputs(const char* op, const Tensor& x, const Tensor& gates, const Tensor& lambda,
                                 bool time_axis) {
   const int rank = time_axis ? 3 : 2;
-  BIRDIE_CHECK(x.rank() == rank, op, ": x (the drive) must be ", time_axis ? "[batch, time, channels]" : "[batch, channels]",
-               ", got ", x.describe());
+  BIRDIE_CHECK(x.rank() == rank, op, ": x (the drive) must be ",
+               time_axis ? "[batch, time, channels]" : "[batch, channels]", ", got ", x.describe());
   const std::int64_t C = x.dim(-1);
   Shape gates_shape = x.shape();
   gates_shape.back() = 2 * C;

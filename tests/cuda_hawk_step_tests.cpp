@@ -39,7 +39,8 @@ TEST_CASE("rglru_final_state, rglru_step and conv1d_step on the GPU match the CP
       CAPTURE(int(direction));
       RandomGenerator rng(17);
       const std::int64_t B = 3, T = 37, C = 70, K = 4;
-      const Tensor drive = random_cpu({B, T, C}, dtype, rng, -2, 2), gates = random_cpu({B, T, 2 * C}, dtype, rng, -2, 2);
+      const Tensor drive = random_cpu({B, T, C}, dtype, rng, -2, 2);
+      const Tensor gates = random_cpu({B, T, 2 * C}, dtype, rng, -2, 2);
       const Tensor lambda = random_cpu({C}, DType::f32, rng, 0, 5);
       std::vector<std::int32_t> r(B * T, 0);
       for (std::int64_t b = 0; b < B; ++b) {
@@ -57,9 +58,11 @@ TEST_CASE("rglru_final_state, rglru_step and conv1d_step on the GPU match the CP
       CHECK(relative_error(state, want_state) < fp32_bound * 10);
 
       // Steps from that state.
-      const Tensor step_x = random_cpu({B, C}, dtype, rng, -2, 2), step_gates = random_cpu({B, 2 * C}, dtype, rng, -2, 2);
+      const Tensor step_x = random_cpu({B, C}, dtype, rng, -2, 2);
+      const Tensor step_gates = random_cpu({B, 2 * C}, dtype, rng, -2, 2);
       Tensor want_y = Tensor::empty({B, C}, DType::f64);
-      kernels::rglru_step(as_f64_cpu(step_x), as_f64_cpu(step_gates), as_f64_cpu(lambda), want_state, direction, want_y);
+      kernels::rglru_step(as_f64_cpu(step_x), as_f64_cpu(step_gates), as_f64_cpu(lambda), want_state, direction,
+                          want_y);
       Tensor y = poisoned_cuda({B, C}, dtype);
       kernels::rglru_step(step_x.to(Device::cuda), step_gates.to(Device::cuda), lambda.to(Device::cuda), state,
                           direction, y);

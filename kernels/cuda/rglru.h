@@ -9,8 +9,8 @@
 // entering state, which is the `saved` tensor [B, chunks, C] (f32), (3) each chunk rescans
 // from its entering state and writes y. Backward: the adjoint recurrence
 // carry ← a·(carry + dy) runs the same three phases right to left; the last phase rebuilds
-// the chunk's states from `saved`, walks it back writing dx and dgates, and leaves each lane's
-// share of dlambda in scratch, which a last kernel sums per channel in a fixed order
+// the chunk's states from `saved`, walks it back writing dx and dgates, and leaves each
+// lane's share of dlambda in scratch, which a last kernel sums per channel in a fixed order
 // (deterministic, no atomics) and adds into dlambda.
 #pragma once
 

@@ -13,9 +13,10 @@
 //   backward: the local states again, from `saved` for each warp's chunk; the adjoint
 //             carry ← a·(carry + dy) reduced per warp right to left, composed from the last
 //             warp to the first and looked back along the row from its end; then each warp
-//             walks its steps back writing dx and dgates, and the tile's share of dlambda (its warps'
-//             shares summed in warp order) goes to scratch [B, tiles, C], summed per channel
-//             in a fixed order by the launcher's last kernel (deterministic, no atomics).
+//             walks its steps back writing dx and dgates, and the tile's share of dlambda
+//             (its warps' shares summed in warp order) goes to scratch [B, tiles, C], summed
+//             per channel in a fixed order by the launcher's last kernel (deterministic, no
+//             atomics).
 //
 // The rounding differs from the three-pass kernels' by a few ulps (other association of
 // the same products); results do not depend on timing.
@@ -208,8 +209,7 @@ void rglru_scan_backward_one_pass(DType dtype, const void* x, const void* gates,
                                   float* dlambda, float* scratch, cudaStream_t stream) {
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
-  dispatch_scan<BYTES>(dtype, s, {x, gates, dy, dx, dgates}, "rglru_scan_backward, one pass",
-                       [&](auto zero, auto vec) {
+  dispatch_scan<BYTES>(dtype, s, {x, gates, dy, dx, dgates}, "rglru_scan_backward, one pass", [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const Status st = prepare_status<VEC, G>(s, scratch, stream);

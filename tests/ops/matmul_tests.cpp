@@ -573,7 +573,8 @@ TEST_CASE("linear_parts on the GPU, bf16: parts, input gradient and each part's 
   RandomGenerator rng(140);
   const std::int64_t rows = 72, in = 64, widths[] = {40, 24};
   const Tensor x = random_cpu({rows, in}, DType::bf16, rng), w = random_cpu({64, in}, DType::bf16, rng);
-  const Tensor dy0 = random_cpu({rows, widths[0]}, DType::bf16, rng), dy1 = random_cpu({rows, widths[1]}, DType::bf16, rng);
+  const Tensor dy0 = random_cpu({rows, widths[0]}, DType::bf16, rng);
+  const Tensor dy1 = random_cpu({rows, widths[1]}, DType::bf16, rng);
   // The f64 reference on the CPU, the same op.
   const auto run = [&](Device device, DType dtype, DType grad_dtype) {
     Tensor xd = x.to(dtype).to(device), wd = w.to(dtype).to(device);
