@@ -108,6 +108,7 @@ inline double gelud(double x) {
 void scan_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t N, bool reference = true);
 void conv1d_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C, std::int64_t K);
 void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C);
+void hawk_step_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C, std::int64_t K);
 // Cases of layer_emulation_cases.cpp: RMSNorm, embedding, row sums, elementwise maps,
 // cross-entropy, reductions and AdamW.
 void rmsnorm_case(DType dt, DType stats, std::int64_t rows, std::int64_t D, bool residual);

@@ -1,5 +1,5 @@
 // Runs the launchers of kernels/cuda/{scan,rmsnorm,embedding,elementwise,cross_entropy,
-// reduce,conv1d,rglru,rglru_one_pass,adamw}.cu, compiled for
+// reduce,conv1d,rglru,rglru_one_pass,rglru_step,adamw}.cu, compiled for
 // the host through cuda_shim.h (see scripts/emulate_cuda_kernels.py; the cases are in
 // recurrence_emulation_cases.cpp and layer_emulation_cases.cpp), against direct f64
 // references, and checks that the 16-byte-vector and scalar paths give the same bits.
@@ -17,7 +17,7 @@ using namespace emulation_checks;
 namespace kc = birdie::kernels::cuda;
 
 // Arguments: --big adds the scan with B·chunks > 65535; section names (scan, elementwise, embedding,
-// rmsnorm, sum_rows, conv1d, rglru) select sections (default: all).
+// rmsnorm, sum_rows, conv1d, rglru, rglru_step) select sections (default: all).
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   bool big = false;
@@ -135,6 +135,12 @@ int main(int argc, char** argv) {
     }
   kc::clear_rglru_kernel_choice();
   emu::threaded = false;
+  if (wanted("rglru_step"))
+    for (DType t : {DType::f32, DType::bf16})
+      for (bool bidir : {false, true}) {
+        hawk_step_case(t, bidir, 3, 37, 70, 4);  // two blocks of 256 threads (210 lanes: one)
+        hawk_step_case(t, bidir, 2, 9, 300, 1);  // width 1: no window
+      }
   std::printf("%ld launches, %d failure(s)\n", emu::launches.load(), failures);
   return failures == 0 ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 // Hawk's conv1d.cu and rglru.cu against f64 references.
 #include "kernels/cuda/conv1d.h"
 #include "kernels/cuda/rglru.h"
+#include "kernels/cuda/rglru_step.h"
 #include "kernels/cuda/scan.h"
 #include "emulation_checks.h"
 
@@ -230,6 +231,61 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
   const double eg = relative(out.dgates.values(), dgr), el = relative(out.dlambda.values(), dlr);
   check(ey < bound(dt) && ex < bound(dt) && eg < bound(dt) && el < 1e-4,
         name + ": y rel " + num(ey) + ", dx rel " + num(ex) + ", dgates rel " + num(eg) + ", dlambda rel " + num(el));
+}
+
+// The one-token kernels of kernels/cuda/rglru_step.cu (kernels/rglru_step.h): the RG-LRU's
+// state after a prompt, one step from it, and the convolution's step, against f64.
+void hawk_step_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C, std::int64_t K) {
+  const std::string name = std::string("hawk step ") + (dt == DType::bf16 ? "bf16" : "f32") +
+                           (bidir ? " bidir" : " causal") + " B=" + std::to_string(B) + " T=" + std::to_string(T) +
+                           " C=" + std::to_string(C) + " K=" + std::to_string(K);
+  Buffer x(dt, B * T * C), gates(dt, B * T * 2 * C), lambda(DType::f32, C), sx(dt, B * C), sgates(dt, B * 2 * C);
+  Buffer cx(dt, B * C), w(dt, K * C), bias(dt, C), window(dt, B * (K - 1) * C);
+  fill(x, -2, 2), fill(gates, -2, 2), fill(lambda, 0, 5), fill(sx, -2, 2), fill(sgates, -2, 2);
+  fill(cx, -1, 1), fill(w, -1, 1), fill(bias, -1, 1), fill(window, -1, 1);
+  const auto reset = hawk_reset(B, T);
+  const auto X = x.values(), Gt = gates.values(), Lv = lambda.values(), SX = sx.values(), SG = sgates.values();
+  const auto CX = cx.values(), W = w.values(), Bv = bias.values(), Win = window.values();
+  Buffer state(DType::f32, B * C), y(dt, B * C), c(dt, B * C);
+  float* st = static_cast<float*>(state.data());
+  const float* l = static_cast<const float*>(lambda.data());
+  kc::rglru_final_state(dt, x.data(), gates.data(), l, reset.data(), bidir, B, T, C, st, nullptr);
+  const std::vector<double> state_after_prompt = state.values();
+  kc::rglru_step(dt, sx.data(), sgates.data(), l, bidir, B, C, st, y.data(), nullptr);
+  kc::conv1d_step(dt, cx.data(), w.data(), bias.data(), bidir, B, C, K, window.data(), c.data(), nullptr);
+
+  const std::int64_t forward = bidir ? C / 2 : C;
+  std::vector<double> hr(B * C, 0.0), yr(B * C), cr(B * C), winr(Win.size());
+  auto update = [&](double h, double xv, double r, double i, double lam) {
+    const double log_a = -8 * sig(r) * std::log1p(std::exp(-lam));
+    return std::exp(log_a) * h + std::sqrt(-std::expm1(2 * log_a)) * sig(i) * xv;
+  };
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t ch = 0; ch < forward; ++ch)
+      for (std::int64_t t = 0; t < T; ++t) {
+        const std::int64_t row = b * T + t;
+        const double xv = X[row * C + ch], r = Gt[row * 2 * C + ch], i = Gt[row * 2 * C + C + ch];
+        const bool start = t == 0 || (reset[row] & 1) != 0;
+        hr[b * C + ch] = start ? sig(i) * xv : update(hr[b * C + ch], xv, r, i, Lv[ch]);
+      }
+  const double e_state = relative(state_after_prompt, hr);
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t ch = 0; ch < C; ++ch) {
+      const std::int64_t e = b * C + ch;
+      const double xv = SX[e], r = SG[b * 2 * C + ch], i = SG[b * 2 * C + C + ch];
+      if (ch < forward) hr[e] = update(hr[e], xv, r, i, Lv[ch]);
+      yr[e] = ch < forward ? hr[e] : sig(i) * xv;  // reverse half: a = 0 on a suffix token
+      double acc = Bv[ch] + W[ch] * CX[e];
+      for (std::int64_t k = 1; ch < forward && k < K; ++k) acc += W[k * C + ch] * Win[(b * (K - 1) + K - 1 - k) * C + ch];
+      cr[e] = acc;
+      for (std::int64_t j = 0; j + 1 < K - 1; ++j) winr[(b * (K - 1) + j) * C + ch] = Win[(b * (K - 1) + j + 1) * C + ch];
+      if (K > 1) winr[(b * (K - 1) + K - 2) * C + ch] = CX[e];
+    }
+  const double e_step_state = relative(state.values(), hr), ey = relative(y.values(), yr), ec = relative(c.values(), cr);
+  const bool window_exact = window.values() == winr;
+  check(e_state < 2e-5 && e_step_state < 2e-5 && ey < bound(dt) && ec < bound(dt) && window_exact,
+        name + ": prompt state rel " + num(e_state) + ", stepped state rel " + num(e_step_state) + ", y rel " +
+            num(ey) + ", conv rel " + num(ec) + (window_exact ? ", window shifted exactly" : ", window WRONG"));
 }
 
 }  // namespace emulation_checks
