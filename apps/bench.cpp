@@ -286,6 +286,33 @@ void fusion_rows(Timer& timer, RandomGenerator& rng, double peak_tflops, double 
       kernels::geglu_backward(x, dy, dx);
     }), bytes);
   }
+  {
+    // Hawk's temporal in-projection [g | z] = u·W_inᵀ (Hawk paper's D and C), forward and the
+    // input gradient: one product cut apart by column copies (and the gradients' copies back
+    // together), or a product per half on the weight's rows (autograd::linear_parts).
+    const std::int64_t C = 1536;
+    const Tensor u = random_device({tokens, D}, DType::bf16, rng), w = random_device({2 * C, D}, DType::bf16, rng);
+    const Tensor dg = random_device({tokens, C}, DType::bf16, rng), dz = random_device({tokens, C}, DType::bf16, rng);
+    const auto empty = [&](std::int64_t width) { return Tensor::empty({tokens, width}, DType::bf16, Device::cuda); };
+    Tensor gz = empty(2 * C), dgz = empty(2 * C), g = empty(C), z = empty(C), du = empty(D);
+    const Tensor wg = w.slice(0, C), wz = w.slice(C, 2 * C);
+    const double flops = 2.0 * 2.0 * tokens * D * 2 * C;
+    const std::string shape = dims({tokens, D, 2 * C}) + " bf16";
+    gemm_row("hawk in_proj fwd+dx, column copies", shape, timer.median_ms([&] {
+      kernels::matmul(u, false, w, true, gz);
+      kernels::copy_columns(gz, 0, g, 0, C);
+      kernels::copy_columns(gz, C, z, 0, C);
+      kernels::copy_columns(dg, 0, dgz, 0, C);
+      kernels::copy_columns(dz, 0, dgz, C, C);
+      kernels::matmul(dgz, false, w, false, du);
+    }), flops);
+    gemm_row("hawk in_proj fwd+dx, parts", shape, timer.median_ms([&] {
+      kernels::matmul(u, false, wg, true, g);
+      kernels::matmul(u, false, wz, true, z);
+      kernels::matmul(dg, false, wg, false, du);
+      kernels::matmul(dz, false, wz, false, du, 1.0, 1.0);
+    }), flops);
+  }
 }
 
 int run(const Options& options) {
