@@ -458,21 +458,24 @@ int run(const Options& options) {
     const double gbs = double(B * T * C) * 3 * 2 / (ms * 1e-3) / 1e9;
     row("conv1d backward (K=4)", dims({B, T, C}) + " bf16", ms, "GB/s", gbs, gbs / copy_gbs, "copy");
   }
-  // Hawk's RG-LRU scan (bidirectional) at Hawk base's 768 channels over 8 x 2048 tokens and
-  // Hawk paper's 1536 over 4 x 2048, each kernel (kernels/cuda/rglru.h), the engine's first
-  // and untagged. Fewest bytes: x (C) and gates (2C) in, y (C) out; backward: x, gates and dy
-  // in, dx and dgates out (Λ and its gradient are C floats).
+  // Hawk's RG-LRU scan (bidirectional, with the output gate, as the model runs it) at Hawk
+  // base's 768 channels over 8 x 2048 tokens and Hawk paper's 1536 over 4 x 2048, each kernel
+  // (kernels/cuda/rglru.h), the engine's first and untagged. Fewest bytes: x (C), gates (2C)
+  // and the output gate (C) in, y (C) out; backward: those and dy in, dx, dgates and the
+  // output gate's gradient out (Λ and its gradient are C floats).
   for (const auto& [B, C] : options.quick ? std::vector<std::pair<std::int64_t, std::int64_t>>{{2, 768}}
                                          : std::vector<std::pair<std::int64_t, std::int64_t>>{{8, 768}, {4, 1536}}) {
     const std::int64_t T = 2048;
     const double tokens = double(B * T);
     const Tensor x = random_device({B, T, C}, DType::bf16, rng, -2.0, 2.0);
     const Tensor gates = random_device({B, T, 2 * C}, DType::bf16, rng, -2.0, 2.0);
+    const Tensor out_gate = random_device({B, T, C}, DType::bf16, rng, -3.0, 3.0);
     const Tensor lambda = random_device({C}, DType::f32, rng, 2.0, 6.0), reset = device_reset(B, T);
     const Tensor dy = random_device({B, T, C}, DType::bf16, rng);
     Tensor y = Tensor::empty({B, T, C}, DType::bf16, Device::cuda);
     Tensor dx = Tensor::empty({B, T, C}, DType::bf16, Device::cuda);
     Tensor dgates = Tensor::empty({B, T, 2 * C}, DType::bf16, Device::cuda);
+    Tensor dout_gate = Tensor::empty({B, T, C}, DType::bf16, Device::cuda);
     Tensor dlambda = Tensor::zeros({C}, DType::f32, Device::cuda);
     const kernels::cuda::RglruKernel engine_kernel = kernels::cuda::rglru_kernel();
     std::vector<kernels::cuda::RglruKernel> order{engine_kernel};
@@ -483,18 +486,19 @@ int run(const Options& options) {
       const std::string tag = kernel == engine_kernel ? "" : std::string(", ") + kernels::cuda::rglru_kernel_name(kernel);
       Tensor saved;
       const double fwd_ms = timer.median_ms([&] {
-        saved = kernels::rglru_scan_forward(x, gates, lambda, reset, kernels::ScanDirection::bidirectional, y);
+        saved = kernels::rglru_scan_forward(x, gates, lambda, reset, kernels::ScanDirection::bidirectional, y,
+                                            {out_gate, {}});
       });
-      const double fwd_gbs = tokens * (4 * C * 2 + 4) / (fwd_ms * 1e-3) / 1e9;
-      row(("rglru forward bidirectional" + tag).c_str(), dims({B, T, 3 * C}) + " bf16", fwd_ms, "GB/s", fwd_gbs,
-          fwd_gbs / copy_gbs, "copy");
+      const double fwd_gbs = tokens * (5 * C * 2 + 4) / (fwd_ms * 1e-3) / 1e9;
+      row(("rglru forward bidirectional, gated" + tag).c_str(), dims({B, T, 4 * C}) + " bf16", fwd_ms, "GB/s",
+          fwd_gbs, fwd_gbs / copy_gbs, "copy");
       const double bwd_ms = timer.median_ms([&] {
         kernels::rglru_scan_backward(x, gates, lambda, reset, kernels::ScanDirection::bidirectional, saved, dy, dx,
-                                     dgates, dlambda);
+                                     dgates, dlambda, {out_gate, dout_gate});
       });
-      const double bwd_gbs = tokens * (7 * C * 2 + 4) / (bwd_ms * 1e-3) / 1e9;
-      row(("rglru backward bidirectional" + tag).c_str(), dims({B, T, 3 * C}) + " bf16", bwd_ms, "GB/s", bwd_gbs,
-          bwd_gbs / copy_gbs, "copy");
+      const double bwd_gbs = tokens * (9 * C * 2 + 4) / (bwd_ms * 1e-3) / 1e9;
+      row(("rglru backward bidirectional, gated" + tag).c_str(), dims({B, T, 4 * C}) + " bf16", bwd_ms, "GB/s",
+          bwd_gbs, bwd_gbs / copy_gbs, "copy");
     }
     kernels::cuda::clear_rglru_kernel_choice();
   }

@@ -48,9 +48,10 @@ Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, 
                      kernels::ScanDirection direction);
 // Hawk's RG-LRU scan, gates fused (kernels/rglru.h): x [B, T, C] (the drive), gates
 // [B, T, 2C] (the recurrence and input gates' pre-activations), lambda [C] (f32; f64 with
-// f64 inputs), reset [B, T] → y [B, T, C].
+// f64 inputs), reset [B, T] → y [B, T, C]: h, or GeLU(out_gate) ⊙ h with the block's output
+// gate [B, T, C] folded in.
 Tensor rglru_scan(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
-                  kernels::ScanDirection direction);
+                  kernels::ScanDirection direction, const Tensor& out_gate = Tensor());
 // Softmax attention over packed rows (kernels/attention.h): q, k, v [B, T, H, Dh]
 // (contiguous, heads side by side), reset [B, T] (i32) → [B, T, H, Dh]; scale 1/sqrt(Dh);
 // causal, or prefix-LM (the prompt bidirectional, the suffix causal); no attention across

@@ -42,6 +42,15 @@ constexpr double rglru_c = 8.0;
 // Λ ≈ 9 (a ≈ 0.999) a bf16 step of Λ (1/16) moves 1 − σ(Λ) by 6%.
 DType rglru_lambda_dtype(DType input_dtype);
 
+// Hawk's output gate folded into the scan, as the gated scan folds its GeLU(o): with `gate`
+// [B, T, C] (x's dtype) defined, y = GeLU(gate) ⊙ h instead of h, so h is never written or
+// read back; the backward then takes dy as y's gradient and also writes dgate [B, T, C].
+// Undefined (the default): y = h.
+struct RglruOutputGate {
+  Tensor gate;
+  Tensor dgate;  // backward only
+};
+
 // Writes y [B, T, C] and returns what the backward pass needs, in the backend's own layout
 // (the CPU reference keeps every state, [B, T, C], in the inputs' dtype or f32 for bf16
 // inputs; the GPU keeps the state entering each chunk of kernels::cuda::rglru_chunk_length
@@ -49,12 +58,12 @@ DType rglru_lambda_dtype(DType input_dtype);
 // dtypes: x, gates, y, dy, dx, dgates alike: f32 or bf16 on both devices (the CPU emulates
 // bf16: the f32 reference on widened values, outputs rounded), f64 on the CPU. reset [B, T] i32.
 Tensor rglru_scan_forward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
-                          ScanDirection direction, Tensor& y);
-// Writes dx [B, T, C] and dgates [B, T, 2C] (overwritten) and adds into dlambda [C]
-// (accumulated over B and T, and over calls: micro-batches sum up).
+                          ScanDirection direction, Tensor& y, const RglruOutputGate& out = {});
+// Writes dx [B, T, C] and dgates [B, T, 2C] (overwritten; and out.dgate with out.gate) and
+// adds into dlambda [C] (accumulated over B and T, and over calls: micro-batches sum up).
 void rglru_scan_backward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
                          ScanDirection direction, const Tensor& saved, const Tensor& dy, Tensor& dx, Tensor& dgates,
-                         Tensor& dlambda);
+                         Tensor& dlambda, const RglruOutputGate& out = {});
 
 // Validates the RG-LRU's x [B, T, C] (rank-2 [B, C] for one token: time_axis false), gates
 // and lambda for `op`; returns C.

@@ -54,9 +54,15 @@ void lambda_terms(const F* lambda, const ChannelRun& run, F* softplus_neg, F* si
   }
 }
 
+// The output gate's factor GeLU(o) of element `at`; 1 without the gate.
+template <class F>
+F gate_of(const F* out_gate, std::int64_t at) {
+  return out_gate ? gelu(out_gate[at]) : F(1);
+}
+
 template <class F>
 void forward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset, const F* x,
-                 const F* gates, const F* lambda, F* states, F* y) {
+                 const F* gates, const F* out_gate, const F* lambda, F* states, F* y) {
   F h[channels_per_run] = {}, sp[channels_per_run], sn[channels_per_run];
   lambda_terms(lambda, run, sp, sn);
   for (std::int64_t s = 0; s < T; ++s) {
@@ -69,15 +75,15 @@ void forward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const st
       const Decay<F> d(is_blocked, sigmoid(pg[c]), sp[j]);
       h[j] = d.a * h[j] + d.scale * sigmoid(pg[C + c]) * px[c];
       states[t * C + c] = h[j];
-      y[t * C + c] = h[j];
+      y[t * C + c] = gate_of(out_gate, t * C + c) * h[j];
     }
   }
 }
 
 template <class F>
 void backward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const std::int32_t* reset, const F* x,
-                  const F* gates, const F* lambda, const F* states, const F* dy, F* dx, F* dgates,
-                  F* dlambda_run) {
+                  const F* gates, const F* out_gate, const F* lambda, const F* states, const F* dy, F* dx,
+                  F* dgates, F* dout_gate, F* dlambda_run) {
   F carry[channels_per_run] = {};  // gradient reaching h_t through the next step's a
   F sp[channels_per_run], sn[channels_per_run];
   lambda_terms(lambda, run, sp, sn);
@@ -92,7 +98,9 @@ void backward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const s
       const std::int64_t j = c - run.begin;
       const F xc = px[c], r = sigmoid(pg[c]), i = sigmoid(pg[C + c]);
       const Decay<F> decay(is_blocked, r, sp[j]);
-      const F g = dy[t * C + c] + carry[j];
+      const std::int64_t at = t * C + c;
+      if (out_gate) dout_gate[at] = dy[at] * gelu_derivative(out_gate[at]) * states[at];
+      const F g = dy[at] * gate_of(out_gate, at) + carry[j];
       dx[t * C + c] = g * decay.scale * i;
       dg[C + c] = g * decay.scale * xc * i * (1 - i);
       if (is_blocked) {
@@ -109,25 +117,32 @@ void backward_run(const ChannelRun& run, std::int64_t T, std::int64_t C, const s
   }
 }
 
+// The rows of an optional tensor (nullptr when undefined).
+template <class F>
+F* optional_row(const Tensor& t, std::int64_t b) {
+  return t.defined() ? batch_row<F>(t, b) : nullptr;
+}
+
 }  // namespace
 
-Tensor rglru_scan_forward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
-                          ScanDirection direction, Tensor& y) {
+Tensor rglru_scan_forward(const Tensor& x, const Tensor& gates, const Tensor& out_gate, const Tensor& lambda,
+                          const Tensor& reset, ScanDirection direction, Tensor& y) {
   const std::int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
   Tensor states = Tensor::empty({B, T, C}, x.dtype());
   dispatch_floating(x, "rglru_scan_forward", [&](auto zero) {
     using F = decltype(zero);
     for_each_row_and_run(B, C, direction, B * T * C, [&](std::int64_t b, const ChannelRun& run) {
       forward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(x, b), batch_row<F>(gates, b),
-                  lambda.data<F>(), batch_row<F>(states, b), batch_row<F>(y, b));
+                  static_cast<const F*>(optional_row<F>(out_gate, b)), lambda.data<F>(), batch_row<F>(states, b),
+                  batch_row<F>(y, b));
     });
   });
   return states;
 }
 
-void rglru_scan_backward(const Tensor& x, const Tensor& gates, const Tensor& lambda, const Tensor& reset,
-                         ScanDirection direction, const Tensor& saved, const Tensor& dy, Tensor& dx, Tensor& dgates,
-                         Tensor& dlambda) {
+void rglru_scan_backward(const Tensor& x, const Tensor& gates, const Tensor& out_gate, const Tensor& lambda,
+                         const Tensor& reset, ScanDirection direction, const Tensor& saved, const Tensor& dy, Tensor& dx,
+                         Tensor& dgates, Tensor& dout_gate, Tensor& dlambda) {
   const std::int64_t B = x.dim(0), T = x.dim(1), C = x.dim(2);
   dispatch_floating(x, "rglru_scan_backward", [&](auto zero) {
     using F = decltype(zero);
@@ -135,8 +150,9 @@ void rglru_scan_backward(const Tensor& x, const Tensor& gates, const Tensor& lam
       F sum[channels_per_run] = {};
       for (std::int64_t b = 0; b < B; ++b)
         backward_run(run, T, C, batch_row<std::int32_t>(reset, b), batch_row<F>(x, b), batch_row<F>(gates, b),
-                     lambda.data<F>(), batch_row<F>(saved, b), batch_row<F>(dy, b), batch_row<F>(dx, b),
-                     batch_row<F>(dgates, b), sum);
+                     static_cast<const F*>(optional_row<F>(out_gate, b)), lambda.data<F>(), batch_row<F>(saved, b),
+                     batch_row<F>(dy, b), batch_row<F>(dx, b), batch_row<F>(dgates, b), optional_row<F>(dout_gate, b),
+                     sum);
       F* dl = dlambda.data<F>();
       for (std::int64_t c = run.begin; c < run.end; ++c) dl[c] += sum[c - run.begin];
     });

@@ -78,7 +78,7 @@ __global__ void __launch_bounds__(block_threads)
 rglru_forward_reduce(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
                      const std::int32_t* __restrict__ reset, ScanShape s, float* __restrict__ chunk_a,
                      float* __restrict__ chunk_b) {
-  const RglruInputs<T> in{x, gates, s.N};
+  const RglruInputs<T> in{x, gates, nullptr, s.N};
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
                                             const float (&sp)[VEC], const float (&)[VEC]) {
     float a_acc[VEC], b_acc[VEC];
@@ -95,13 +95,13 @@ rglru_forward_reduce(const T* __restrict__ x, const T* __restrict__ gates, const
   });
 }
 
-// Phase 3 forward: rescan each chunk from its entering state, write y = h.
-template <class T, int VEC>
+// Phase 3 forward: rescan each chunk from its entering state, write y = h (GATED: GeLU(o)·h).
+template <class T, int VEC, bool GATED>
 __global__ void __launch_bounds__(block_threads)
-rglru_forward_rescan(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
-                     const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ entering,
-                     T* __restrict__ y) {
-  const RglruInputs<T> in{x, gates, s.N};
+rglru_forward_rescan(const T* __restrict__ x, const T* __restrict__ gates, const T* __restrict__ out_gate,
+                     const float* __restrict__ lambda, const std::int32_t* __restrict__ reset, ScanShape s,
+                     const float* __restrict__ entering, T* __restrict__ y) {
+  const RglruInputs<T> in{x, gates, out_gate, s.N};
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
                                             const float (&sp)[VEC], const float (&)[VEC]) {
     float h[VEC];
@@ -110,16 +110,21 @@ rglru_forward_rescan(const T* __restrict__ x, const T* __restrict__ gates, const
       const std::int64_t t = time_at(s, lane.reverse, step);
       float a[VEC];
       forward_step<T, VEC>(in, s, lane, t, rglru_blocked(reset_row, s, lane.reverse, t), sp, h, a);
-      store_vec<T, VEC>(y + (lane.b * s.T + t) * s.N + lane.c0, h);
+      const std::int64_t row = lane.b * s.T + t;
+      float out[VEC];
+      if constexpr (GATED) load_vec<T, VEC>(in(3, row) + lane.c0, out);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) out[k] = GATED ? gelu(out[k]) * h[k] : h[k];
+      store_vec<T, VEC>(y + row * s.N + lane.c0, out);
     }
   });
 }
 
-// Phase 1 backward: carry_out = A·carry_in + B for carry ← a·(carry + dy), walking the
-// chunk against the scan order.
-template <class T, int VEC>
+// Phase 1 backward: carry_out = A·carry_in + B for carry ← a·(carry + dh), walking the
+// chunk against the scan order; dh = dy, or dy·GeLU(o) with the output gate (GATED).
+template <class T, int VEC, bool GATED>
 __global__ void __launch_bounds__(block_threads)
-rglru_backward_reduce(const T* __restrict__ gates, const float* __restrict__ lambda,
+rglru_backward_reduce(const T* __restrict__ gates, const T* __restrict__ out_gate, const float* __restrict__ lambda,
                       const std::int32_t* __restrict__ reset, ScanShape s, const T* __restrict__ dy,
                       float* __restrict__ chunk_a, float* __restrict__ chunk_b) {
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
@@ -130,9 +135,16 @@ rglru_backward_reduce(const T* __restrict__ gates, const float* __restrict__ lam
     for (std::int64_t step = lane.step1 - 1; step >= lane.step0; --step) {
       const std::int64_t t = time_at(s, lane.reverse, step);
       const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
+      const std::int64_t row = lane.b * s.T + t;
       float rv[VEC], gv[VEC];
-      load_vec<T, VEC>(gates + (lane.b * s.T + t) * 2 * s.N + lane.c0, rv);  // r
-      load_vec<T, VEC>(dy + (lane.b * s.T + t) * s.N + lane.c0, gv);
+      load_vec<T, VEC>(gates + 2 * row * s.N + lane.c0, rv);  // r
+      load_vec<T, VEC>(dy + row * s.N + lane.c0, gv);
+      if constexpr (GATED) {
+        float ov[VEC];
+        load_vec<T, VEC>(out_gate + row * s.N + lane.c0, ov);
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) gv[k] *= gelu(ov[k]);
+      }
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const Decay d(blk, sigmoid(rv[k]), sp[k]);
@@ -147,17 +159,18 @@ rglru_backward_reduce(const T* __restrict__ gates, const float* __restrict__ lam
 // Phase 3 backward: rebuild the chunk's states from the saved entering state (in shared
 // memory, channel k of a thread at column k·64 + threadIdx.x so a warp's accesses are
 // conflict-free; only the thread itself touches its slots, so no barrier), then walk the
-// chunk back writing dx and dgates, and leave the lane's dlambda share for the chunk in
-// lambda_part [B, chunks, C].
-template <class T, int VEC>
+// chunk back writing dx and dgates (GATED: and do), and leave the lane's dlambda share for
+// the chunk in lambda_part [B, chunks, C].
+template <class T, int VEC, bool GATED>
 __global__ void __launch_bounds__(block_threads)
-rglru_backward_rescan(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
-                      const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ saved,
-                      const float* __restrict__ carry_in, const T* __restrict__ dy, T* __restrict__ dx,
-                      T* __restrict__ dgates, float* __restrict__ lambda_part) {
+rglru_backward_rescan(const T* __restrict__ x, const T* __restrict__ gates, const T* __restrict__ out_gate,
+                      const float* __restrict__ lambda, const std::int32_t* __restrict__ reset, ScanShape s,
+                      const float* __restrict__ saved, const float* __restrict__ carry_in, const T* __restrict__ dy,
+                      T* __restrict__ dx, T* __restrict__ dgates, T* __restrict__ dout_gate,
+                      float* __restrict__ lambda_part) {
   __shared__ float states[L][VEC * block_threads];
-  const RglruInputs<T> in{x, gates, s.N};
-  const RglruGrads<T> out{dx, dgates, s.N};
+  const RglruInputs<T> in{x, gates, out_gate, s.N};
+  const RglruGrads<T> out{dx, dgates, dout_gate, s.N};
   const int slot = threadIdx.x;
   for_each_lane<VEC>(lambda, reset, s, [&](const ScanLane& lane, const std::int32_t* reset_row,
                                             const float (&sp)[VEC], const float (&sn)[VEC]) {
@@ -180,15 +193,22 @@ rglru_backward_rescan(const T* __restrict__ x, const T* __restrict__ gates, cons
       const std::int64_t row = lane.b * s.T + t;
       const bool blk = rglru_blocked(reset_row, s, lane.reverse, t);
       const int local = static_cast<int>(step - lane.step0);
-      float xv[VEC], r[VEC], i[VEC], gv[VEC];
+      float xv[VEC], r[VEC], i[VEC], gv[VEC], ov[VEC];
       load_token<T, VEC>(in, s, lane, t, xv, r, i);
       load_vec<T, VEC>(dy + row * s.N + lane.c0, gv);
-      float dxv[VEC], dr[VEC], di[VEC];
+      if constexpr (GATED) load_vec<T, VEC>(in(3, row) + lane.c0, ov);
+      float dxv[VEC], dr[VEC], di[VEC], dov[VEC];
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const float h_in = local > 0 ? states[local - 1][slot + k * block_threads] : h_start[k];
         const Decay d(blk, r[k], sp[k]);
-        const float g = gv[k] + carry[k];
+        float dh = gv[k];
+        if constexpr (GATED) {  // y = GeLU(o)·h_t: do = dy·GeLU′(o)·h_t, dh = dy·GeLU(o)
+          const OutputGate o(ov[k]);
+          dov[k] = gv[k] * o.derivative * states[local][slot + k * block_threads];
+          dh *= o.factor;
+        }
+        const float g = dh + carry[k];
         dxv[k] = g * d.scale * i[k];
         di[k] = g * d.scale * xv[k] * i[k] * (1.0f - i[k]);
         // Blocked: a = 0 is a constant, so neither r nor Λ gets a gradient there.
@@ -198,6 +218,7 @@ rglru_backward_rescan(const T* __restrict__ x, const T* __restrict__ gates, cons
         carry[k] = d.a * g;
       }
       out.store(row, lane.c0, dxv, dr, di);
+      if constexpr (GATED) out.store_out_gate(row, lane.c0, dov);
     }
 #pragma unroll
     for (int k = 0; k < VEC; ++k) lambda_part[at + k] = dlambda[k];
@@ -239,15 +260,15 @@ void launch_rglru_lambda_sum(const float* lambda_part, std::int64_t rows, std::i
   BIRDIE_CUDA_CHECK(cudaGetLastError());
 }
 
-void rglru_scan_forward(DType dtype, const void* x, const void* gates, const float* lambda,
+void rglru_scan_forward(DType dtype, const void* x, const void* gates, const void* out_gate, const float* lambda,
                         const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
                         std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream) {
   if (rglru_kernel() == RglruKernel::one_pass)
-    return rglru_scan_forward_one_pass(dtype, x, gates, lambda, reset, bidirectional, B, T, C, y, saved, scratch,
-                                       stream);
+    return rglru_scan_forward_one_pass(dtype, x, gates, out_gate, lambda, reset, bidirectional, B, T, C, y, saved,
+                                       scratch, stream);
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
-  dispatch_scan(dtype, s, {x, gates, y}, "rglru_scan_forward", [&](auto zero, auto vec) {
+  dispatch_scan(dtype, s, {x, gates, out_gate, y}, "rglru_scan_forward", [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const dim3 grid = rglru_grid(s, VEC);
@@ -255,22 +276,25 @@ void rglru_scan_forward(DType dtype, const void* x, const void* gates, const flo
     float* chunk_b = scratch + s.B * s.C * s.N;
     const E* px = static_cast<const E*>(x);
     const E* pg = static_cast<const E*>(gates);
+    const E* po = static_cast<const E*>(out_gate);
     rglru_forward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(px, pg, lambda, reset, s, chunk_a, chunk_b);
     BIRDIE_CUDA_CHECK(cudaGetLastError());
     launch_chunk_carries(chunk_a, chunk_b, s, false, saved, stream);
-    rglru_forward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(px, pg, lambda, reset, s, saved,
-                                                                    static_cast<E*>(y));
+    with_output_gate(po != nullptr, [&](auto gated) {
+      rglru_forward_rescan<E, VEC, gated.value><<<grid, block_threads, 0, stream>>>(px, pg, po, lambda, reset, s,
+                                                                                   saved, static_cast<E*>(y));
+    });
     BIRDIE_CUDA_CHECK(cudaGetLastError());
   });
 }
 
-void rglru_scan_backward(DType dtype, const void* x, const void* gates, const float* lambda,
+void rglru_scan_backward(DType dtype, const void* x, const void* gates, const void* out_gate, const float* lambda,
                          const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
-                         std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
+                         std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates, void* dout_gate,
                          float* dlambda, float* scratch, cudaStream_t stream) {
   if (rglru_kernel() == RglruKernel::one_pass)
-    return rglru_scan_backward_one_pass(dtype, x, gates, lambda, reset, bidirectional, B, T, C, saved, dy, dx,
-                                        dgates, dlambda, scratch, stream);
+    return rglru_scan_backward_one_pass(dtype, x, gates, out_gate, lambda, reset, bidirectional, B, T, C, saved, dy,
+                                        dx, dgates, dout_gate, dlambda, scratch, stream);
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
   const std::int64_t plane = s.B * s.C * s.N;
@@ -278,19 +302,26 @@ void rglru_scan_backward(DType dtype, const void* x, const void* gates, const fl
   float* chunk_b = scratch + plane;
   float* carry_in = scratch + 2 * plane;
   float* lambda_part = scratch + 3 * plane;
-  dispatch_scan(dtype, s, {x, gates, dy, dx, dgates}, "rglru_scan_backward", [&](auto zero, auto vec) {
+  dispatch_scan(dtype, s, {x, gates, out_gate, dy, dx, dgates, dout_gate}, "rglru_scan_backward",
+                [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const dim3 grid = rglru_grid(s, VEC);
     const E* px = static_cast<const E*>(x);
     const E* pg = static_cast<const E*>(gates);
+    const E* po = static_cast<const E*>(out_gate);
     const E* g = static_cast<const E*>(dy);
-    rglru_backward_reduce<E, VEC><<<grid, block_threads, 0, stream>>>(pg, lambda, reset, s, g, chunk_a, chunk_b);
-    BIRDIE_CUDA_CHECK(cudaGetLastError());
-    launch_chunk_carries(chunk_a, chunk_b, s, true, carry_in, stream);
-    rglru_backward_rescan<E, VEC><<<grid, block_threads, 0, stream>>>(
-        px, pg, lambda, reset, s, saved, carry_in, g, static_cast<E*>(dx), static_cast<E*>(dgates), lambda_part);
-    BIRDIE_CUDA_CHECK(cudaGetLastError());
+    with_output_gate(po != nullptr, [&](auto gated) {
+      constexpr bool GATED = gated.value;
+      rglru_backward_reduce<E, VEC, GATED><<<grid, block_threads, 0, stream>>>(pg, po, lambda, reset, s, g, chunk_a,
+                                                                              chunk_b);
+      BIRDIE_CUDA_CHECK(cudaGetLastError());
+      launch_chunk_carries(chunk_a, chunk_b, s, true, carry_in, stream);
+      rglru_backward_rescan<E, VEC, GATED><<<grid, block_threads, 0, stream>>>(
+          px, pg, po, lambda, reset, s, saved, carry_in, g, static_cast<E*>(dx), static_cast<E*>(dgates),
+          static_cast<E*>(dout_gate), lambda_part);
+      BIRDIE_CUDA_CHECK(cudaGetLastError());
+    });
   });
   launch_rglru_lambda_sum(lambda_part, s.B * s.C, s.N, dlambda, stream);
 }

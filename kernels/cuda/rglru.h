@@ -48,24 +48,27 @@ inline std::int64_t rglru_scratch_elements(std::int64_t B, std::int64_t T, std::
   return 6 * B * rglru_chunk_count(T) * C + 4;
 }
 
-// dtype: f32 or bf16 (x, gates, y, dy, dx, dgates all of it; x [B, T, C], gates
-// [B, T, 2C] as in kernels/rglru.h). lambda, dlambda: f32 [C]. saved: f32 [B, chunks, C].
-// scratch: f32, rglru_scratch_elements(B, T, C).
-void rglru_scan_forward(DType dtype, const void* x, const void* gates, const float* lambda,
+// dtype: f32 or bf16 (x, gates, out_gate, y, dy, dx, dgates, dout_gate all of it; x, out_gate
+// [B, T, C], gates [B, T, 2C] as in kernels/rglru.h; out_gate null: no output gate, y = h,
+// and dout_gate unused). lambda, dlambda: f32 [C]. saved: f32 [B, chunks, C]. scratch: f32,
+// rglru_scratch_elements(B, T, C).
+void rglru_scan_forward(DType dtype, const void* x, const void* gates, const void* out_gate, const float* lambda,
                         const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
                         std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream);
-void rglru_scan_backward(DType dtype, const void* x, const void* gates, const float* lambda,
+void rglru_scan_backward(DType dtype, const void* x, const void* gates, const void* out_gate, const float* lambda,
                          const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
-                         std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
+                         std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates, void* dout_gate,
                          float* dlambda, float* scratch, cudaStream_t stream);
 
 // The one-pass kernels themselves (what the two above call for one_pass).
-void rglru_scan_forward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
-                                 const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
-                                 std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream);
-void rglru_scan_backward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
-                                  const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
-                                  std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
-                                  float* dlambda, float* scratch, cudaStream_t stream);
+void rglru_scan_forward_one_pass(DType dtype, const void* x, const void* gates, const void* out_gate,
+                                 const float* lambda, const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                                 std::int64_t T, std::int64_t C, void* y, float* saved, float* scratch,
+                                 cudaStream_t stream);
+void rglru_scan_backward_one_pass(DType dtype, const void* x, const void* gates, const void* out_gate,
+                                  const float* lambda, const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                                  std::int64_t T, std::int64_t C, const float* saved, const void* dy, void* dx,
+                                  void* dgates, void* dout_gate, float* dlambda, float* scratch,
+                                  cudaStream_t stream);
 
 }  // namespace birdie::kernels::cuda

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "engine/cuda_runtime.h"
 #include "kernels/cuda/device_math.cuh"
@@ -51,23 +52,27 @@ __device__ __forceinline__ void lambda_terms(const float* lambda, std::int64_t c
   }
 }
 
-// The RG-LRU's two inputs (kernels/rglru.h), x [B, T, N] and gates [B, T, 2N]: where plane
-// q of a token row starts, q = 0 for x, 1 for r, 2 for i.
+// The RG-LRU's inputs (kernels/rglru.h), x [B, T, N], gates [B, T, 2N] and the optional
+// output gate o [B, T, N]: where plane q of a token row starts, q = 0 for x, 1 for r, 2 for
+// i, 3 for o.
 template <class T>
 struct RglruInputs {
   const T* x;
   const T* gates;
+  const T* out_gate;
   std::int64_t N;
   __device__ __forceinline__ const T* operator()(int q, std::int64_t row) const {
-    return q == 0 ? x + row * N : gates + (2 * row + q - 1) * N;
+    return q == 0 ? x + row * N : q == 3 ? out_gate + row * N : gates + (2 * row + q - 1) * N;
   }
 };
 
-// The backward's outputs, laid out like the inputs: dx [B, T, N], dgates [B, T, 2N].
+// The backward's outputs, laid out like the inputs: dx [B, T, N], dgates [B, T, 2N], do
+// [B, T, N].
 template <class T>
 struct RglruGrads {
   T* dx;
   T* dgates;
+  T* dout_gate;
   std::int64_t N;
   template <int VEC>
   __device__ __forceinline__ void store(std::int64_t row, std::int64_t c0, const float (&dxv)[VEC],
@@ -76,9 +81,32 @@ struct RglruGrads {
     store_vec<T, VEC>(dgates + 2 * row * N + c0, dr);
     store_vec<T, VEC>(dgates + (2 * row + 1) * N + c0, di);
   }
+  template <int VEC>
+  __device__ __forceinline__ void store_out_gate(std::int64_t row, std::int64_t c0, const float (&dov)[VEC]) const {
+    store_vec<T, VEC>(dout_gate + row * N + c0, dov);
+  }
+};
+
+// Hawk's output gate at one element: y = GeLU(o)·h. Its factor GeLU(o) and its gradient
+// dy·GeLU′(o)·h, from one erff.
+struct OutputGate {
+  float factor, derivative;
+  __device__ __forceinline__ explicit OutputGate(float o) {
+    const float e = gelu_erf(o);
+    factor = gelu_from_erf(o, e);
+    derivative = gelu_derivative_from_erf(o, e);
+  }
 };
 
 }  // namespace
+
+// fn(std::bool_constant<gated>{}): a launcher's kernels instantiated with and without the
+// output gate.
+template <class Fn>
+void with_output_gate(bool gated, Fn&& fn) {
+  if (gated) fn(std::true_type{});
+  else fn(std::false_type{});
+}
 
 // dlambda[c] += Σ over the rows of lambda_part [rows, N] (the passes' shares of Λ's
 // gradient: per (batch row, chunk) or per (batch row, tile)), in row order: deterministic,

@@ -54,22 +54,28 @@ __device__ __forceinline__ auto rglru_step_of(const Steps& steps, const float (&
   };
 }
 
-template <class T, int VEC>
+// The staged planes: x, r, i, then the output gate o when GATED (WarpSteps puts dy after
+// them in the backward).
+template <bool GATED>
+constexpr int input_planes = GATED ? 4 : 3;
+
+template <class T, int VEC, bool GATED>
 __global__ void __launch_bounds__(WARPS * lanes)
-rglru_forward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
-                    const std::int32_t* __restrict__ reset, ScanShape s, T* __restrict__ y,
-                    float* __restrict__ saved, Status st) {
+rglru_forward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const T* __restrict__ out_gate,
+                    const float* __restrict__ lambda, const std::int32_t* __restrict__ reset, ScanShape s,
+                    T* __restrict__ y, float* __restrict__ saved, Status st) {
+  constexpr int PROJ = input_planes<GATED>;
   extern __shared__ float shared[];
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};  // aggregate planes: A, B
   const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
   const Tile tile = tile_of<VEC, G>(s, false, lane);
   const bool active = tile.c0 >= 0;  // every thread reaches the barriers
-  const WarpSteps<T, VEC, S, 3, 3> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
+  const WarpSteps<T, VEC, S, PROJ, PROJ> steps{layout.raw(2), s, tile, reset + tile.b * s.T, warp * S, lane};
   float P[S][VEC], H[S][VEC], a[VEC], b[VEC];
   if (active) {
     float sp[VEC], sn[VEC];
     lambda_terms<VEC>(lambda, tile.c0, sp, sn);
-    steps.stage(RglruInputs<T>{x, gates, s.N}, nullptr);
+    steps.stage(RglruInputs<T>{x, gates, out_gate, s.N}, nullptr);
     steps.local_states(P, H, a, b, rglru_step_of<T, VEC>(steps, sp));
     layout.put(0, warp, lane, a);
     layout.put(1, warp, lane, b);
@@ -85,44 +91,51 @@ rglru_forward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const 
 #pragma unroll
   for (int u = 0; u < S; ++u) {
     if (u >= steps.count()) break;
-    float out[VEC];
+    float out[VEC], ov[VEC];
+    if constexpr (GATED) steps.load(u, 3, ov);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) out[k] = fmaf(P[u][k], h_in[k], H[u][k]);
+    for (int k = 0; k < VEC; ++k) {
+      out[k] = fmaf(P[u][k], h_in[k], H[u][k]);
+      if constexpr (GATED) out[k] *= gelu(ov[k]);
+    }
     store_vec<T, VEC>(y + steps.row(u) * s.N + tile.c0, out);
   }
 }
 
-template <class T, int VEC>
+template <class T, int VEC, bool GATED>
 __global__ void __launch_bounds__(WARPS * lanes)
-rglru_backward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const float* __restrict__ lambda,
-                     const std::int32_t* __restrict__ reset, ScanShape s, const float* __restrict__ saved,
-                     const T* __restrict__ dy, T* __restrict__ dx, T* __restrict__ dgates,
-                     float* __restrict__ lambda_part, Status st) {
+rglru_backward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const T* __restrict__ out_gate,
+                     const float* __restrict__ lambda, const std::int32_t* __restrict__ reset, ScanShape s,
+                     const float* __restrict__ saved, const T* __restrict__ dy, T* __restrict__ dx,
+                     T* __restrict__ dgates, T* __restrict__ dout_gate, float* __restrict__ lambda_part, Status st) {
+  constexpr int PROJ = input_planes<GATED>, DY = PROJ;  // dy's plane follows the inputs
   extern __shared__ float shared[];
   // Aggregate planes: the forward's A, B; the adjoint's A, B; this warp's dlambda share.
   const SplitLayout<T, VEC, WARPS, WARPS * S> layout{shared};
   const int lane = threadIdx.x % lanes, warp = threadIdx.x / lanes;
   const Tile tile = tile_of<VEC, G>(s, true, lane);
   const bool active = tile.c0 >= 0;
-  const WarpSteps<T, VEC, S, 3, 4> steps{layout.raw(5), s, tile, reset + tile.b * s.T, warp * S, lane};
+  const WarpSteps<T, VEC, S, PROJ, PROJ + 1> steps{layout.raw(5), s, tile, reset + tile.b * s.T, warp * S, lane};
 
   float P[S][VEC], H[S][VEC], a[VEC], b[VEC], ca[VEC], cb[VEC], sp[VEC], sn[VEC];
 #pragma unroll
   for (int k = 0; k < VEC; ++k) ca[k] = 1.0f, cb[k] = 0.0f;
   if (active) {
     lambda_terms<VEC>(lambda, tile.c0, sp, sn);
-    steps.stage(RglruInputs<T>{x, gates, s.N}, dy);
+    steps.stage(RglruInputs<T>{x, gates, out_gate, s.N}, dy);
     steps.local_states(P, H, a, b, rglru_step_of<T, VEC>(steps, sp));
 #pragma unroll
     for (int u = S - 1; u >= 0; --u) {  // the adjoint carry_out = ca·carry_in + cb, right to left
       if (u >= steps.count()) continue;
       const bool blk = rglru_blocked(steps.reset_row, s, tile.reverse, steps.time(u));
-      float rv[VEC], gv[VEC];
+      float rv[VEC], gv[VEC], ov[VEC];
       steps.load(u, 1, rv);
-      steps.load(u, 3, gv);
+      steps.load(u, DY, gv);
+      if constexpr (GATED) steps.load(u, 3, ov);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const Decay d(blk, sigmoid(rv[k]), sp[k]);
+        if constexpr (GATED) gv[k] *= gelu(ov[k]);
         cb[k] = d.a * (cb[k] + gv[k]);
         ca[k] *= d.a;
       }
@@ -146,21 +159,23 @@ rglru_backward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const
 #pragma unroll
     for (int k = 0; k < VEC; ++k) h_in[k] = saved[steps.saved_at() + k], carry[k] = layout.found(5, k, lane);
     layout.template carry<true>(2, 3, warp + 1, WARPS, lane, carry);
+    const RglruGrads<T> out{dx, dgates, dout_gate, s.N};
 #pragma unroll
     for (int u = S - 1; u >= 0; --u) {
       if (u >= steps.count()) continue;
       const bool blk = rglru_blocked(steps.reset_row, s, tile.reverse, steps.time(u));
-      float xv[VEC], r[VEC], i[VEC], gv[VEC], dxv[VEC], dr[VEC], di[VEC];
+      float xv[VEC], r[VEC], i[VEC], gv[VEC], ov[VEC], dxv[VEC], dr[VEC], di[VEC];
       steps.load(u, 0, xv);
       steps.load(u, 1, r);
       steps.load(u, 2, i);
-      steps.load(u, 3, gv);
+      steps.load(u, DY, gv);
+      if constexpr (GATED) steps.load(u, 3, ov);
 #pragma unroll
       for (int k = 0; k < VEC; ++k) {
         const float h_prev = u > 0 ? fmaf(P[u - 1][k], h_in[k], H[u - 1][k]) : h_in[k];
         const float rs = sigmoid(r[k]), is = sigmoid(i[k]);
         const Decay d(blk, rs, sp[k]);
-        const float g = gv[k] + carry[k];
+        const float g = (GATED ? gv[k] * gelu(ov[k]) : gv[k]) + carry[k];
         dxv[k] = g * d.scale * is;
         di[k] = g * d.scale * xv[k] * is * (1.0f - is);
         // Blocked: a = 0 is a constant, so neither r nor Λ gets a gradient there.
@@ -169,7 +184,21 @@ rglru_backward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const
         dlambda[k] += dlog_a * rglru_c * rs * sn[k];
         carry[k] = d.a * g;
       }
-      RglruGrads<T>{dx, dgates, s.N}.store(steps.row(u), tile.c0, dxv, dr, di);
+      out.store(steps.row(u), tile.c0, dxv, dr, di);
+    }
+    // The output gate's gradient dy·GeLU′(o)·h_t needs no carry: a loop of its own, so the
+    // walk above keeps fewer values live (with it inside, ptxas spilled).
+    if constexpr (GATED) {
+#pragma unroll
+      for (int u = 0; u < S; ++u) {
+        if (u >= steps.count()) break;
+        float gv[VEC], ov[VEC], dov[VEC];
+        steps.load(u, DY, gv);
+        steps.load(u, 3, ov);
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) dov[k] = gv[k] * gelu_derivative(ov[k]) * fmaf(P[u][k], h_in[k], H[u][k]);
+        out.store_out_gate(steps.row(u), tile.c0, dov);
+      }
     }
   }
   if (active) layout.put(4, warp, lane, dlambda);
@@ -186,40 +215,51 @@ rglru_backward_tiles(const T* __restrict__ x, const T* __restrict__ gates, const
 
 }  // namespace
 
-void rglru_scan_forward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
-                                 const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
-                                 std::int64_t C, void* y, float* saved, float* scratch, cudaStream_t stream) {
+void rglru_scan_forward_one_pass(DType dtype, const void* x, const void* gates, const void* out_gate,
+                                 const float* lambda, const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                                 std::int64_t T, std::int64_t C, void* y, float* saved, float* scratch,
+                                 cudaStream_t stream) {
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
-  dispatch_scan<BYTES>(dtype, s, {x, gates, y}, "rglru_scan_forward, one pass", [&](auto zero, auto vec) {
+  dispatch_scan<BYTES>(dtype, s, {x, gates, out_gate, y}, "rglru_scan_forward, one pass", [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const Status st = prepare_status<VEC, G>(s, scratch, stream);
-    const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(2, 3);
-    allow_shared(rglru_forward_tiles<E, VEC>, bytes);
-    rglru_forward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
-        static_cast<const E*>(x), static_cast<const E*>(gates), lambda, reset, s, static_cast<E*>(y), saved, st);
-    BIRDIE_CUDA_CHECK(cudaGetLastError());
+    with_output_gate(out_gate != nullptr, [&](auto gated) {
+      constexpr bool GATED = gated.value;
+      const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(2, input_planes<GATED>);
+      allow_shared(rglru_forward_tiles<E, VEC, GATED>, bytes);
+      rglru_forward_tiles<E, VEC, GATED><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
+          static_cast<const E*>(x), static_cast<const E*>(gates), static_cast<const E*>(out_gate), lambda, reset, s,
+          static_cast<E*>(y), saved, st);
+      BIRDIE_CUDA_CHECK(cudaGetLastError());
+    });
   });
 }
 
-void rglru_scan_backward_one_pass(DType dtype, const void* x, const void* gates, const float* lambda,
-                                  const std::int32_t* reset, bool bidirectional, std::int64_t B, std::int64_t T,
-                                  std::int64_t C, const float* saved, const void* dy, void* dx, void* dgates,
-                                  float* dlambda, float* scratch, cudaStream_t stream) {
+void rglru_scan_backward_one_pass(DType dtype, const void* x, const void* gates, const void* out_gate,
+                                  const float* lambda, const std::int32_t* reset, bool bidirectional, std::int64_t B,
+                                  std::int64_t T, std::int64_t C, const float* saved, const void* dy, void* dx,
+                                  void* dgates, void* dout_gate, float* dlambda, float* scratch,
+                                  cudaStream_t stream) {
   if (B == 0 || T == 0 || C == 0) return;
   const ScanShape s{B, T, C, rglru_chunk_count(T), bidirectional};
-  dispatch_scan<BYTES>(dtype, s, {x, gates, dy, dx, dgates}, "rglru_scan_backward, one pass", [&](auto zero, auto vec) {
+  dispatch_scan<BYTES>(dtype, s, {x, gates, out_gate, dy, dx, dgates, dout_gate}, "rglru_scan_backward, one pass",
+                       [&](auto zero, auto vec) {
     using E = decltype(zero);
     constexpr int VEC = decltype(vec)::value;
     const Status st = prepare_status<VEC, G>(s, scratch, stream);
     float* lambda_part = st.end;  // [B, tiles, C]: rglru_scratch_elements leaves room for it
-    const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(5, 4);
-    allow_shared(rglru_backward_tiles<E, VEC>, bytes);
-    rglru_backward_tiles<E, VEC><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
-        static_cast<const E*>(x), static_cast<const E*>(gates), lambda, reset, s, saved, static_cast<const E*>(dy),
-        static_cast<E*>(dx), static_cast<E*>(dgates), lambda_part, st);
-    BIRDIE_CUDA_CHECK(cudaGetLastError());
+    with_output_gate(out_gate != nullptr, [&](auto gated) {
+      constexpr bool GATED = gated.value;
+      const std::size_t bytes = SplitLayout<E, VEC, WARPS, WARPS * S>::bytes(5, input_planes<GATED> + 1);
+      allow_shared(rglru_backward_tiles<E, VEC, GATED>, bytes);
+      rglru_backward_tiles<E, VEC, GATED><<<tile_blocks<VEC, G>(s), WARPS * lanes, bytes, stream>>>(
+          static_cast<const E*>(x), static_cast<const E*>(gates), static_cast<const E*>(out_gate), lambda, reset, s,
+          saved, static_cast<const E*>(dy), static_cast<E*>(dx), static_cast<E*>(dgates),
+          static_cast<E*>(dout_gate), lambda_part, st);
+      BIRDIE_CUDA_CHECK(cudaGetLastError());
+    });
     launch_rglru_lambda_sum(lambda_part, s.B * tiles_along<G>(s), s.N, dlambda, stream);
   });
 }

@@ -61,8 +61,8 @@ Tensor hawk_gates(const HawkBlockWeights& w, const Tensor& c) {
   return autograd::linear(c, w.gates_weight, w.gates_bias);
 }
 
-Tensor hawk_temporal_output(const HawkBlockWeights& w, const Tensor& x, const Tensor& g, const Tensor& h) {
-  return autograd::add_linear(x, autograd::gelu_mul(g, h), w.out_proj);
+Tensor hawk_temporal_output(const HawkBlockWeights& w, const Tensor& x, const Tensor& gated) {
+  return autograd::add_linear(x, gated, w.out_proj);
 }
 
 Tensor hawk_mlp(const HawkBlockWeights& w, const Tensor& x, double norm_eps) {
@@ -75,8 +75,8 @@ Tensor hawk_block(const HawkBlockWeights& w, const Tensor& x, const Tensor& rese
                   double norm_eps) {
   const std::vector<Tensor> gz = hawk_temporal_input(w, x, norm_eps);
   const Tensor c = autograd::causal_conv1d(gz[1], w.conv_weight, w.conv_bias, reset, direction);
-  const Tensor h = autograd::rglru_scan(c, hawk_gates(w, c), w.lambda, reset, direction);
-  return hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h), norm_eps);
+  const Tensor gated = autograd::rglru_scan(c, hawk_gates(w, c), w.lambda, reset, direction, gz[0]);
+  return hawk_mlp(w, hawk_temporal_output(w, x, gated), norm_eps);
 }
 
 }  // namespace birdie::model

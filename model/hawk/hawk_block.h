@@ -9,7 +9,8 @@
 //     c       = conv1d(z)                   depthwise, causal (kernels/conv1d.h), [K, C] + bias [C]
 //     [r | i] = W_gates c + b_gates         W_gates [2C, C], b_gates [2C]
 //     h       = RG-LRU(c, [r | i]; Λ)       kernels/rglru.h, Λ [C]
-//     out     = W_out (GeLU(g) ⊙ h)         W_out [D, C]
+//     out     = W_out (GeLU(g) ⊙ h)         W_out [D, C]; GeLU(g) ⊙ h is written by the
+//                                           RG-LRU itself (its output gate), h never is
 // GatedMLP, M = model.mlp_hidden: [a | b] = W_up u (W_up [2M, D], no bias), out =
 // W_down (GeLU(a) ⊙ b) with W_down [D, M].
 //
@@ -73,10 +74,11 @@ OwnInitialValues hawk_initial_values();
 // The pieces of the temporal branch, shared with recurrent generation:
 //   [g, z] = hawk_temporal_input(w, x), c = conv1d(z),
 //   gates = hawk_gates(w, c)            ([r | i], [..., 2C]),
-//   h = RG-LRU(c, gates), x = hawk_temporal_output(w, x, g, h), x = hawk_mlp(w, x).
+//   gated = RG-LRU(c, gates) with output gate g (GeLU(g) ⊙ h; a decoder's step takes h and
+//   applies the gate itself), x = hawk_temporal_output(w, x, gated), x = hawk_mlp(w, x).
 std::vector<Tensor> hawk_temporal_input(const HawkBlockWeights& w, const Tensor& x, double norm_eps);
 Tensor hawk_gates(const HawkBlockWeights& w, const Tensor& c);
-Tensor hawk_temporal_output(const HawkBlockWeights& w, const Tensor& x, const Tensor& g, const Tensor& h);
+Tensor hawk_temporal_output(const HawkBlockWeights& w, const Tensor& x, const Tensor& gated);
 Tensor hawk_mlp(const HawkBlockWeights& w, const Tensor& x, double norm_eps);
 // The whole block over x [B, T, D] with the reset mask [B, T].
 Tensor hawk_block(const HawkBlockWeights& w, const Tensor& x, const Tensor& reset, kernels::ScanDirection direction,

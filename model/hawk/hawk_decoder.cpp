@@ -37,8 +37,8 @@ Tensor HawkDecoder::prefill(std::span<const std::int32_t> prompt, std::int32_t s
     Tensor state = Tensor::empty({1, C}, kernels::rglru_state_dtype(c.dtype()), device);
     kernels::rglru_final_state(c, gates, w.lambda, reset_tensor, lm_.direction(l), state);
     states_.push_back(state);
-    const Tensor h = autograd::rglru_scan(c, gates, w.lambda, reset_tensor, lm_.direction(l));
-    x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h), eps);
+    const Tensor gated = autograd::rglru_scan(c, gates, w.lambda, reset_tensor, lm_.direction(l), gz[0]);
+    x = hawk_mlp(w, hawk_temporal_output(w, x, gated), eps);
   }
   return lm_.last_host_logits(x);
 }
@@ -57,7 +57,7 @@ Tensor HawkDecoder::step(std::int32_t token) {
     kernels::conv1d_step(gz[1].reshape({1, C}), w.conv_weight, w.conv_bias, windows_[l], lm_.direction(l), c);
     Tensor h = Tensor::empty({1, C}, c.dtype(), device);
     kernels::rglru_step(c, hawk_gates(w, c), w.lambda, states_[l], lm_.direction(l), h);
-    x = hawk_mlp(w, hawk_temporal_output(w, x, gz[0], h.reshape({1, 1, C})), eps);
+    x = hawk_mlp(w, hawk_temporal_output(w, x, autograd::gelu_mul(gz[0], h.reshape({1, 1, C}))), eps);
   }
   return lm_.host_logits(x);
 }

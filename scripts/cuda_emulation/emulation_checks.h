@@ -107,7 +107,7 @@ inline double gelud(double x) {
 // Cases of recurrence_emulation_cases.cpp: the scan and Hawk's conv1d and RG-LRU.
 void scan_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t N, bool reference = true);
 void conv1d_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C, std::int64_t K);
-void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C);
+void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C, bool gated = false);
 void hawk_step_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C, std::int64_t K);
 // Cases of layer_emulation_cases.cpp: RMSNorm, embedding, row sums, elementwise maps,
 // cross-entropy, reductions and AdamW.

@@ -131,6 +131,10 @@ int main(int argc, char** argv) {
           rglru_case(t, bidir, 3, 48, 136);  // T a multiple of 16; two blocks of channels (five 64-channel tiles)
           rglru_case(t, bidir, 1, 5, 6);     // one partial chunk
           rglru_case(t, bidir, 2, 150, 20);  // 10 chunks: 3 tiles of 64 steps, the last with 22
+          // Hawk's output gate folded in (y = GeLU(o) ⊙ h): vector and scalar paths, 3 tiles.
+          rglru_case(t, bidir, 2, 37, 16, true);
+          rglru_case(t, bidir, 2, 33, 14, true);
+          rglru_case(t, bidir, 2, 150, 20, true);
         }
     }
   kc::clear_rglru_kernel_choice();

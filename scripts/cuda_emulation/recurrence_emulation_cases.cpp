@@ -149,37 +149,44 @@ void conv1d_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int6
         name + ": y rel " + num(ey) + ", dx rel " + num(ex) + ", dweight rel " + num(ew) + ", dbias rel " + num(eb));
 }
 
-void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C) {
+void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64_t C, bool gated) {
   const std::string name = std::string("rglru (") + kc::rglru_kernel_name(kc::rglru_kernel()) + ") " +
                            (dt == DType::bf16 ? "bf16" : "f32") + (bidir ? " bidir" : " causal") +
-                           " B=" + std::to_string(B) + " T=" + std::to_string(T) + " C=" + std::to_string(C);
+                           (gated ? " output gate" : "") + " B=" + std::to_string(B) + " T=" + std::to_string(T) +
+                           " C=" + std::to_string(C);
   const std::int64_t chunks = kc::rglru_chunk_count(T);
   // The two inputs of kernels/rglru.h: x [B, T, C], gates [B, T, 2C] = [r | i].
+  // With `gated`, the output gate o [B, T, C] too: y = GeLU(o) ⊙ h.
   Buffer x(dt, B * T * C), gates(dt, B * T * 2 * C), dy(dt, B * T * C), lambda(DType::f32, C), dl0(DType::f32, C);
-  fill(x, -2, 2), fill(gates, -2, 2), fill(dy, -1, 1), fill(lambda, -2, 5), fill(dl0, -1, 1);
+  Buffer og(dt, B * T * C);
+  fill(x, -2, 2), fill(gates, -2, 2), fill(dy, -1, 1), fill(lambda, -2, 5), fill(dl0, -1, 1), fill(og, -3, 3);
   for (std::int64_t c = 1; c < C; c += 3) lambda.set(c, 9.0);  // a near 0.999
   const auto reset = hawk_reset(B, T);
   struct Out {
-    Buffer y, dx, dgates, dlambda;
+    Buffer y, dx, dgates, dout_gate, dlambda;
     bool same_bits(Out& o) {
-      return y.same_bits(o.y) && dx.same_bits(o.dx) && dgates.same_bits(o.dgates) && dlambda.same_bits(o.dlambda);
+      return y.same_bits(o.y) && dx.same_bits(o.dx) && dgates.same_bits(o.dgates) &&
+             dout_gate.same_bits(o.dout_gate) && dlambda.same_bits(o.dlambda);
     }
   };
   auto run = [&](std::size_t off) {
     Out o{Buffer(dt, B * T * C, off), Buffer(dt, B * T * C, off), Buffer(dt, B * T * 2 * C, off),
-          Buffer(DType::f32, C)};
-    Buffer xo(dt, x.n, off), go(dt, gates.n, off), g(dt, dy.n, off);
+          Buffer(dt, B * T * C, off), Buffer(DType::f32, C)};
+    Buffer xo(dt, x.n, off), go(dt, gates.n, off), oo(dt, og.n, off), g(dt, dy.n, off);
     for (std::int64_t i = 0; i < x.n; ++i) xo.set(i, x.get(i));
     for (std::int64_t i = 0; i < gates.n; ++i) go.set(i, gates.get(i));
+    for (std::int64_t i = 0; i < og.n; ++i) oo.set(i, og.get(i));
     for (std::int64_t i = 0; i < dy.n; ++i) g.set(i, dy.get(i));
     for (std::int64_t i = 0; i < C; ++i) o.dlambda.set(i, dl0.get(i));
     Buffer saved(DType::f32, B * chunks * C), scratch(DType::f32, kc::rglru_scratch_elements(B, T, C));
     const float* l = static_cast<const float*>(lambda.data());
-    kc::rglru_scan_forward(dt, xo.data(), go.data(), l, reset.data(), bidir, B, T, C, o.y.data(),
+    const void* out_gate = gated ? oo.data() : nullptr;
+    kc::rglru_scan_forward(dt, xo.data(), go.data(), out_gate, l, reset.data(), bidir, B, T, C, o.y.data(),
                            static_cast<float*>(saved.data()), static_cast<float*>(scratch.data()), nullptr);
-    kc::rglru_scan_backward(dt, xo.data(), go.data(), l, reset.data(), bidir, B, T, C,
+    kc::rglru_scan_backward(dt, xo.data(), go.data(), out_gate, l, reset.data(), bidir, B, T, C,
                             static_cast<const float*>(saved.data()), g.data(), o.dx.data(), o.dgates.data(),
-                            static_cast<float*>(o.dlambda.data()), static_cast<float*>(scratch.data()), nullptr);
+                            gated ? o.dout_gate.data() : nullptr, static_cast<float*>(o.dlambda.data()),
+                            static_cast<float*>(scratch.data()), nullptr);
     return o;
   };
   Out out = run(0), offset = run(1);
@@ -189,8 +196,8 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
   emu::withhold_every = 0;
   check(out.same_bits(withheld), name + ": the same bits when look-backs walk through aggregates");
   // Direct f64 evaluation (kernels/rglru.h), with its adjoint.
-  const auto X = x.values(), Gt = gates.values(), G = dy.values(), Lv = lambda.values();
-  std::vector<double> yr(B * T * C), dxr(B * T * C), dgr(B * T * 2 * C), dlr = dl0.values();
+  const auto X = x.values(), Gt = gates.values(), G = dy.values(), Lv = lambda.values(), O = og.values();
+  std::vector<double> yr(B * T * C), dxr(B * T * C), dgr(B * T * 2 * C), dor(B * T * C), dlr = dl0.values();
   auto blocked = [&](std::int64_t b, bool rev, std::int64_t t) {
     if (!rev) return t == 0 || (reset[b * T + t] & 1) != 0;
     return t == T - 1 || (reset[b * T + t + 1] & 1) != 0 || (reset[b * T + t] & 2) != 0;
@@ -210,14 +217,16 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
         sc[s] = bl ? 1 : std::sqrt(-std::expm1(2 * la));
         h = a[s] * h + sc[s] * sig(gp[C + c]) * X[row * C + c];
         st[s] = h;
-        yr[row * C + c] = h;
+        yr[row * C + c] = gated ? gelu(O[row * C + c]) * h : h;
       }
       double carry = 0;
       for (std::int64_t s = T - 1; s >= 0; --s) {
         const std::int64_t t = rev ? T - 1 - s : s, row = b * T + t;
         const double* gp = &Gt[row * 2 * C];
         double* dg = &dgr[row * 2 * C];
-        const double g = G[row * C + c] + carry, hin = s > 0 ? st[s - 1] : 0;
+        const double dh = gated ? G[row * C + c] * gelu(O[row * C + c]) : G[row * C + c];
+        if (gated) dor[row * C + c] = G[row * C + c] * gelud(O[row * C + c]) * st[s];
+        const double g = dh + carry, hin = s > 0 ? st[s - 1] : 0;
         const double xv = X[row * C + c], r = sig(gp[c]), i = sig(gp[C + c]);
         dxr[row * C + c] = g * sc[s] * i;
         dg[C + c] = g * sc[s] * xv * i * (1 - i);
@@ -229,8 +238,10 @@ void rglru_case(DType dt, bool bidir, std::int64_t B, std::int64_t T, std::int64
     }
   const double ey = relative(out.y.values(), yr), ex = relative(out.dx.values(), dxr);
   const double eg = relative(out.dgates.values(), dgr), el = relative(out.dlambda.values(), dlr);
-  check(ey < bound(dt) && ex < bound(dt) && eg < bound(dt) && el < 1e-4,
-        name + ": y rel " + num(ey) + ", dx rel " + num(ex) + ", dgates rel " + num(eg) + ", dlambda rel " + num(el));
+  const double eo = gated ? relative(out.dout_gate.values(), dor) : 0.0;
+  check(ey < bound(dt) && ex < bound(dt) && eg < bound(dt) && eo < bound(dt) && el < 1e-4,
+        name + ": y rel " + num(ey) + ", dx rel " + num(ex) + ", dgates rel " + num(eg) +
+            (gated ? ", d output gate rel " + num(eo) : std::string()) + ", dlambda rel " + num(el));
 }
 
 // The one-token kernels of kernels/cuda/rglru_step.cu (kernels/rglru_step.h): the RG-LRU's

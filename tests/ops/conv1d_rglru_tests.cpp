@@ -13,6 +13,7 @@
 
 #include "kernels/columns.h"
 #include "kernels/conv1d.h"
+#include "kernels/gated_gelu.h"
 #include "kernels/rglru.h"
 #include "kernels/rglru_step.h"
 #if BIRDIE_OPS_GPU
@@ -317,6 +318,26 @@ TEST_CASE("gradient: rglru_scan, x, gates and lambda, decays up to a = 0.999, bo
   });
 }
 
+TEST_CASE("RG-LRU with its output gate: GeLU(o) ⊙ h, gradients in x, gates, Λ and o (f64 finite differences)") {
+  RandomGenerator rng(178);
+  const Tensor reset = reset_rows(2);
+  for_each_direction([&](ScanDirection direction, std::int64_t C) {
+    const RglruOperands in = rglru_operands(random_tensor({2, T, 3 * C}, rng, -2, 2));
+    const Tensor lambda = lambda_values(C, rng), o = random_tensor({2, T, C}, rng, -3, 3);
+    Tensor h = Tensor::empty({2, T, C}, DType::f64), y = Tensor::empty({2, T, C}, DType::f64);
+    kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, direction, h);
+    kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, direction, y, {o, {}});
+    Tensor want = Tensor::empty({2, T, C}, DType::f64);
+    kernels::gelu_mul_forward(o, h, want);
+    CHECK(max_abs_difference(y, want) < 1e-15);
+    check_gradients(
+        [direction](const Inputs& in) {
+          return weighted_sum(ag::rglru_scan(in[0], in[1], in[2], in[3], direction, in[4]));
+        },
+        {in.x, in.gates, lambda, reset, o}, 1e-6, 1e-8, 1e-6);
+  });
+}
+
 TEST_CASE("RG-LRU with a within a hair of 1 stays finite, f32 and f64") {
   // Λ = 30: 1 − a ≈ 8 r e^-30 ≈ 1e-13, so a rounds to 1 in f32 and 1 − a² computed from it
   // would be 0; Λ = 200: softplus(−Λ) underflows in f32 and log a is exactly 0.
@@ -392,6 +413,20 @@ TEST_CASE("bf16 emulation stays within 4e-3 of f32 on the same rounded inputs") 
       CHECK(relative_error(dx16, dx32) < bound);
       CHECK(relative_error(dg16, dg32) < bound);
       CHECK(relative_error(l16, l32) < 1e-6);
+      // With the output gate: y and every gradient, its own included.
+      const Tensor o32 = rounded(random_tensor({2, T, C}, rng, -3, 3, DType::f32)), o16 = o32.to(DType::bf16);
+      Tensor do32 = Tensor::empty({2, T, C}, DType::f32), do16 = Tensor::empty({2, T, C}, DType::bf16);
+      kernels::rglru_scan_forward(in32.x, in32.gates, lambda, reset, direction, y32, {o32, {}});
+      kernels::rglru_scan_forward(in16.x, in16.gates, lambda, reset, direction, y16, {o16, {}});
+      CHECK(relative_error(y16, y32) < bound);
+      kernels::rglru_scan_backward(in32.x, in32.gates, lambda, reset, direction, s32, dy, dx32, dg32, l32,
+                                   {o32, do32});
+      kernels::rglru_scan_backward(in16.x, in16.gates, lambda, reset, direction, s16, dy.to(DType::bf16), dx16, dg16,
+                                   l16, {o16, do16});
+      CHECK(relative_error(dx16, dx32) < bound);
+      CHECK(relative_error(dg16, dg32) < bound);
+      CHECK(relative_error(do16, do32) < bound);
+      CHECK(relative_error(l16, l32) < 1e-6);
     }
   });
 }
@@ -419,6 +454,16 @@ TEST_CASE("Hawk kernel operands are validated with clear messages") {
   CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(Tensor::zeros({4, 3}, DType::f32), gates,
                                                    Tensor::zeros({3}, DType::f32), reset, ScanDirection::causal, ys),
                        doctest::Contains("x (the drive) must be [batch, time, channels]"), Error);
+  const Tensor lambda3 = Tensor::zeros({3}, DType::f32);
+  CHECK_THROWS_WITH_AS(kernels::rglru_scan_forward(x3, gates, lambda3, reset, ScanDirection::causal, ys,
+                                                   {Tensor::zeros({1, 4, 2}, DType::f32), {}}),
+                       doctest::Contains("RG-LRU output gate (x's shape)"), Error);
+  Tensor saved = kernels::rglru_scan_forward(x3, gates, lambda3, reset, ScanDirection::causal, ys, {x3, {}});
+  Tensor dx3 = Tensor::empty({1, 4, 3}, DType::f32), dgates6 = Tensor::empty({1, 4, 6}, DType::f32);
+  Tensor dlambda3 = Tensor::zeros({3}, DType::f32);
+  CHECK_THROWS_WITH_AS(kernels::rglru_scan_backward(x3, gates, lambda3, reset, ScanDirection::causal, saved, ys, dx3,
+                                                    dgates6, dlambda3, {x3, {}}),
+                       doctest::Contains("out.dgate (its gradient, x's shape and dtype) must be given"), Error);
 }
 
 TEST_CASE("one-token kernels: conv1d_step and rglru_step follow the full ops token by token") {
@@ -480,6 +525,7 @@ struct HawkCase {
   DType dtype;
   std::int64_t K = 4;            // convolution width
   bool decay_near_one = false;   // every other channel's Λ puts a near 0.999
+  bool output_gate = false;      // the RG-LRU writes GeLU(o) ⊙ h (kernels/rglru.h)
 };
 
 #define CAPTURE_HAWK_CASE(c)                \
@@ -488,6 +534,7 @@ struct HawkCase {
   CAPTURE((c).C);                           \
   CAPTURE((c).K);                           \
   CAPTURE(static_cast<int>((c).direction)); \
+  CAPTURE((c).output_gate);                 \
   CAPTURE(dtype_name((c).dtype))
 
 // Segment starts (1), causal positions (2) and both (3) at random, plus segment starts on
@@ -589,23 +636,29 @@ void check_rglru(const HawkCase& c, std::uint64_t seed) {
   const Tensor dy = random_cpu({c.B, c.T, c.C}, c.dtype, rng);
   const Tensor reset = hawk_reset(c, rng);
   const Tensor dlambda0 = random_cpu({c.C}, DType::f32, rng);
+  const Tensor o = c.output_gate ? random_cpu({c.B, c.T, c.C}, c.dtype, rng, -3.0, 3.0) : Tensor();
 
   const Tensor x64 = as_f64_cpu(in.x), gates64 = as_f64_cpu(in.gates), lambda64 = as_f64_cpu(lambda);
+  const Tensor o64 = c.output_gate ? as_f64_cpu(o) : Tensor();
   Tensor y_ref = Tensor::empty(x64.shape(), DType::f64), dx_ref = Tensor::empty(x64.shape(), DType::f64);
   Tensor dgates_ref = Tensor::empty(gates64.shape(), DType::f64), dlambda_ref = as_f64_cpu(dlambda0);
-  const Tensor states = kernels::rglru_scan_forward(x64, gates64, lambda64, reset, c.direction, y_ref);
+  const Tensor do_ref = c.output_gate ? Tensor::empty(x64.shape(), DType::f64) : Tensor();
+  const Tensor states = kernels::rglru_scan_forward(x64, gates64, lambda64, reset, c.direction, y_ref, {o64, {}});
   kernels::rglru_scan_backward(x64, gates64, lambda64, reset, c.direction, states, as_f64_cpu(dy), dx_ref,
-                               dgates_ref, dlambda_ref);
+                               dgates_ref, dlambda_ref, {o64, do_ref});
 
   const Tensor xg = in.x.to(Device::cuda), gg = in.gates.to(Device::cuda), lg = lambda.to(Device::cuda),
                reset_g = reset.to(Device::cuda);
+  const Tensor og = c.output_gate ? o.to(Device::cuda) : Tensor();
   Tensor y = poisoned_cuda(in.x.shape(), c.dtype), dx = poisoned_cuda(in.x.shape(), c.dtype),
          dgates = poisoned_cuda(in.gates.shape(), c.dtype);
+  const Tensor dog = c.output_gate ? poisoned_cuda(in.x.shape(), c.dtype) : Tensor();
   Tensor dlambda = dlambda0.to(Device::cuda);
-  const Tensor saved = kernels::rglru_scan_forward(xg, gg, lg, reset_g, c.direction, y);
+  const Tensor saved = kernels::rglru_scan_forward(xg, gg, lg, reset_g, c.direction, y, {og, {}});
   CHECK(saved.shape() == Shape{c.B, kernels::cuda::rglru_chunk_count(c.T), c.C});
   CHECK(saved.dtype() == DType::f32);
-  kernels::rglru_scan_backward(xg, gg, lg, reset_g, c.direction, saved, dy.to(Device::cuda), dx, dgates, dlambda);
+  kernels::rglru_scan_backward(xg, gg, lg, reset_g, c.direction, saved, dy.to(Device::cuda), dx, dgates, dlambda,
+                               {og, dog});
 
   Tolerance tolerance = tolerance_for(c.dtype);
   // With a ≈ 0.999 over hundreds of steps the f32 rounding of a compounds (as the gated
@@ -616,6 +669,7 @@ void check_rglru(const HawkCase& c, std::uint64_t seed) {
   check_close(y, y_ref, long_memory, "RG-LRU y");
   check_close(dx, dx_ref, long_memory, "RG-LRU dx");
   check_close(dgates, dgates_ref, long_memory, "RG-LRU dgates");
+  if (c.output_gate) check_close(dog, do_ref, long_memory, "RG-LRU d output gate");
   Tolerance lambda_tolerance = fp32_tolerance;
   if (c.decay_near_one) lambda_tolerance.l2 = lambda_tolerance.elementwise = 1e-4;
   check_close(dlambda, dlambda_ref, lambda_tolerance, "RG-LRU dlambda");
@@ -646,6 +700,13 @@ TEST_CASE("RG-LRU: odd sizes, both directions, f32 and bf16, vector and scalar p
       check_rglru({2, 33, 600, ScanDirection::bidirectional, dtype}, ++seed);
       check_rglru({2, 33, 203, ScanDirection::causal, dtype}, ++seed);
       check_rglru({2, 150, 130, ScanDirection::bidirectional, dtype}, ++seed);
+      // With the output gate folded in: scalar and vector paths, several tiles.
+      for (HawkCase c : {HawkCase{2, 37, 13, ScanDirection::causal, dtype},
+                         HawkCase{2, 45, 32, ScanDirection::causal, dtype},
+                         HawkCase{2, 150, 130, ScanDirection::bidirectional, dtype}}) {
+        c.output_gate = true;
+        check_rglru(c, ++seed);
+      }
     }
   }
 }
@@ -664,8 +725,9 @@ TEST_CASE("RG-LRU with decays near 0.999 over long segments, every kernel") {
 }
 
 // Hawk base's shape (thousands of tiles, so that look-backs meet predecessors at every
-// stage of publication): the one-pass kernels give the same bits run after run, agree with
-// the three-pass ones, and each backward takes the other forward's saved states.
+// stage of publication), with the output gate as the model runs it: the one-pass kernels
+// give the same bits run after run, agree with the three-pass ones, and each backward takes
+// the other forward's saved states.
 TEST_CASE("RG-LRU one pass at Hawk base's shape: identical bits run after run; either saved serves either backward [large]") {
   using kernels::cuda::RglruKernel;
   const HawkCase c{8, 2048, 768, ScanDirection::bidirectional, DType::bf16};
@@ -674,18 +736,21 @@ TEST_CASE("RG-LRU one pass at Hawk base's shape: identical bits run after run; e
   const Tensor lambda = hawk_lambda(c, rng).to(Device::cuda);
   const Tensor dy = random_cpu({c.B, c.T, c.C}, c.dtype, rng).to(Device::cuda);
   const Tensor reset = hawk_reset(c, rng).to(Device::cuda);
+  const Tensor o = random_cpu({c.B, c.T, c.C}, c.dtype, rng, -3.0, 3.0).to(Device::cuda);
   struct Run {
-    Tensor y, saved, dx, dgates, dlambda;
+    Tensor y, saved, dx, dgates, dout_gate, dlambda;
   };
   auto run = [&](RglruKernel forward, RglruKernel backward) {
-    Run r{poisoned_cuda(in.x.shape(), c.dtype), {}, poisoned_cuda(in.x.shape(), c.dtype),
-          poisoned_cuda(in.gates.shape(), c.dtype), Tensor::zeros({c.C}, DType::f32, Device::cuda)};
+    Run r{poisoned_cuda(in.x.shape(), c.dtype),   {}, poisoned_cuda(in.x.shape(), c.dtype),
+          poisoned_cuda(in.gates.shape(), c.dtype), poisoned_cuda(in.x.shape(), c.dtype),
+          Tensor::zeros({c.C}, DType::f32, Device::cuda)};
     {
       UseRglruKernel use(forward);
-      r.saved = kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, c.direction, r.y);
+      r.saved = kernels::rglru_scan_forward(in.x, in.gates, lambda, reset, c.direction, r.y, {o, {}});
     }
     UseRglruKernel use(backward);
-    kernels::rglru_scan_backward(in.x, in.gates, lambda, reset, c.direction, r.saved, dy, r.dx, r.dgates, r.dlambda);
+    kernels::rglru_scan_backward(in.x, in.gates, lambda, reset, c.direction, r.saved, dy, r.dx, r.dgates, r.dlambda,
+                                 {o, r.dout_gate});
     return r;
   };
   const Run three = run(RglruKernel::three_pass, RglruKernel::three_pass);
@@ -697,6 +762,7 @@ TEST_CASE("RG-LRU one pass at Hawk base's shape: identical bits run after run; e
     CHECK(r.saved.to_vector<float>() == one.saved.to_vector<float>());
     CHECK(r.dx.to_vector<float>() == one.dx.to_vector<float>());
     CHECK(r.dgates.to_vector<float>() == one.dgates.to_vector<float>());
+    CHECK(r.dout_gate.to_vector<float>() == one.dout_gate.to_vector<float>());
     CHECK(r.dlambda.to_vector<float>() == one.dlambda.to_vector<float>());
   }
   const Tolerance same = tolerance_for(c.dtype);
@@ -704,6 +770,7 @@ TEST_CASE("RG-LRU one pass at Hawk base's shape: identical bits run after run; e
   check_close(one.saved, three.saved, fp32_tolerance, "saved: one pass against three");
   check_close(one.dx, three.dx, same, "dx: one pass against three");
   check_close(one.dgates, three.dgates, same, "dgates: one pass against three");
+  check_close(one.dout_gate, three.dout_gate, same, "d output gate: one pass against three");
   check_close(one.dlambda, three.dlambda, fp32_tolerance, "dlambda: one pass against three");
   const Run mixed = run(RglruKernel::three_pass, RglruKernel::one_pass);
   check_close(mixed.dgates, three.dgates, same, "dgates: one-pass backward from the three-pass forward's saved states");
