@@ -1,6 +1,6 @@
 // Hawk's recurrent generation on the GPU against the CPU: the one-token kernels of
 // kernels/rglru_step.h (the RG-LRU's final state after a prompt, RG-LRU and convolution
-// steps) and split/concat column copies against their CPU references, then a small Hawk
+// steps) and column copies (kernels/columns.h) against their CPU references, then a small Hawk
 // model's prefill and chained steps, logits compared after every token.
 #include <doctest/doctest.h>
 
