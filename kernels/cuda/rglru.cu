@@ -9,8 +9,9 @@
 // The structure of the gated scan's three_pass kernel (reduce → carries → rescan), with the
 // shared pieces (ScanShape, time_at, dispatch_scan, the grid, the carries pass, vector
 // loads) taken from scan_common.cuh and device_math.cuh, and the RG-LRU's own from
-// rglru_common.cuh: three inputs a token (not four), a per-channel parameter to load, and
-// a parameter gradient to reduce over B and T. The default, as the kernel measured on an
+// rglru_common.cuh: three inputs a token (four with Hawk's output gate, whose GeLU(o)·h the
+// rescans write), a per-channel parameter to load, and a parameter gradient to reduce over
+// B and T. The default, as the kernel measured on an
 // H200; rglru_one_pass.cu holds the one-pass kernels on the gated scan's long tiles.
 //
 // Gates are recomputed in every pass that needs them rather than stored, as in the gated

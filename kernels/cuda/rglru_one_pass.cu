@@ -8,12 +8,14 @@
 // them twice (forward) or three times (backward).
 //
 //   forward:  h ← a·h + sqrt(1 − a²)·σ(i)·x, decay a and drive from the staged x, r, i;
-//             y = h; each warp writes `saved` for its chunk (the same [B, chunks, C]
-//             as the three-pass forward's, so either backward takes either forward's).
+//             y = h, or GeLU(o)·h with the output gate o staged too; each warp writes
+//             `saved` for its chunk (the same [B, chunks, C] as the three-pass forward's,
+//             so either backward takes either forward's).
 //   backward: the local states again, from `saved` for each warp's chunk; the adjoint
-//             carry ← a·(carry + dy) reduced per warp right to left, composed from the last
-//             warp to the first and looked back along the row from its end; then each warp
-//             walks its steps back writing dx and dgates, and the tile's share of dlambda
+//             carry ← a·(carry + dh) (dh = dy, or dy·GeLU(o)) reduced per warp right to
+//             left, composed from the last warp to the first and looked back along the row
+//             from its end; then each warp walks its steps back writing dx and dgates (and
+//             do = dy·GeLU′(o)·h in a loop after the walk), and the tile's share of dlambda
 //             (its warps' shares summed in warp order) goes to scratch [B, tiles, C], summed
 //             per channel in a fixed order by the launcher's last kernel (deterministic, no
 //             atomics).
