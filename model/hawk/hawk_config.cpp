@@ -32,10 +32,10 @@ struct HawkParts {
   static double saved_bytes_per_block_token(const ModelConfig& c) {
     const double D = double(c.dim), N = double(c.state), M = double(c.mlp_hidden);
     // Two residual inputs and norms (4D); the branches (2N), the convolution's output
-    // (N), the gates (2N) and the recurrence's input (3N), its output and the gated
-    // product (2N); the MLP's fused projection (2M), GeLU and product (2M); two 1/rms;
-    // the recurrence's chunk-boundary states.
-    return 2 * (4 * D + 10 * N + 4 * M) + 8 + 4 * N / rglru_chunk;
+    // (N), the gates (2N) and the recurrence's gated output (N: the recurrence writes
+    // GeLU(g) ⊙ h, never h); the MLP's fused projection (2M), GeLU and product (2M); two
+    // 1/rms; the recurrence's chunk-boundary states.
+    return 2 * (4 * D + 6 * N + 4 * M) + 8 + 4 * N / rglru_chunk;
   }
 
   static double transient_bytes_per_token(const ModelConfig& c) {
